@@ -1,0 +1,41 @@
+"""The in-process event bus of the embedded mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from domains.common.events import Event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def publish(self, events: Sequence[Event]) -> None: ...
+    def subscribe(self, handler: Handler, *, types: Sequence[str] | None = None) -> None: ...
+
+
+class InProcessBus:
+    """Delivers each event to every matching handler, in publication order.
+
+    A failing handler is logged and does not stop the others: each consumer owns its
+    own retries, as it would with a real broker.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[frozenset[str] | None, Handler]] = []
+
+    def subscribe(self, handler: Handler, *, types: Sequence[str] | None = None) -> None:
+        self._handlers.append((frozenset(types) if types is not None else None, handler))
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for types, handler in self._handlers:
+                if types is None or event.type in types:
+                    try:
+                        await handler(event)
+                    except Exception:
+                        log.exception("handler %r failed on event %s", handler, event.id)

@@ -1,0 +1,84 @@
+"""Key-value stores for read models: Redis in production, a dict in the embedded mode."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import redis.asyncio as redis
+
+
+class Store(Protocol):
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+    async def set_many(self, items: dict[str, bytes], ttl: float) -> None: ...
+    async def delete(self, keys: Iterable[str]) -> None: ...
+    async def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Set ``key`` only if it is absent; True when this call set it."""
+        ...
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, bytes]] = {}
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = time.monotonic()
+        values: list[bytes | None] = []
+        for key in keys:
+            item = self._items.get(key)
+            if item is not None and item[0] <= now:
+                del self._items[key]
+                item = None
+            values.append(None if item is None else item[1])
+        return values
+
+    async def set_many(self, items: dict[str, bytes], ttl: float) -> None:
+        expires = time.monotonic() + ttl
+        for key, value in items.items():
+            self._items[key] = (expires, value)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._items.pop(key, None)
+
+    async def add(self, key: str, value: bytes, ttl: float) -> bool:
+        if (await self.get_many([key]))[0] is not None:
+            return False
+        await self.set_many({key: value}, ttl)
+        return True
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        return list(await self.client.mget(keys))
+
+    async def set_many(self, items: dict[str, bytes], ttl: float) -> None:
+        if not items:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(key, value, px=int(ttl * 1000))
+            await pipe.execute()
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if keys:
+            await self.client.delete(*keys)
+
+    async def add(self, key: str, value: bytes, ttl: float) -> bool:
+        return bool(await self.client.set(key, value, px=int(ttl * 1000), nx=True))
+
+
+def store_from_env() -> Store:
+    """Redis when ``REDIS_URL`` is set, otherwise an in-process store."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return RedisStore(redis.Redis.from_url(url))
+    return MemoryStore()

@@ -1,0 +1,84 @@
+"""Async engines for PostgreSQL (production) and SQLite (the embedded default)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+DATA_DIR = Path(os.environ.get("RETAILGRAPH_DATA_DIR", "var"))
+
+
+def database_url(domain: str) -> str:
+    """Where ``domain`` keeps its tables.
+
+    ``<DOMAIN>_DATABASE_URL`` wins, then the shared ``DATABASE_URL``; without either, each
+    domain gets its own SQLite file under ``RETAILGRAPH_DATA_DIR`` (``var/`` by default).
+    """
+    url = os.environ.get(f"{domain.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return normalise_url(url)
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{DATA_DIR / domain}.db"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` and ``sqlite://`` spellings and pick the async driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
+    """An engine whose transactions are safe for concurrent writers on both backends.
+
+    ``schema`` puts a PostgreSQL connection's ``search_path`` on that schema, which is how
+    tests get a private, disposable database on the shared server.
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+        _serialise_sqlite_writers(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 20)
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, connect_args=connect_args, **options)
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+    # SQLite has no SELECT ... FOR UPDATE. Taking the write lock when the transaction
+    # begins (BEGIN IMMEDIATE) makes read-check-write sequences atomic, which is what
+    # stops two checkouts from both seeing the last unit.
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)

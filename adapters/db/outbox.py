@@ -1,0 +1,161 @@
+"""The transactional outbox: events are stored with the state change, then relayed to the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from domains.common.events import Event, utcnow
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+def outbox_table(metadata: MetaData, domain: str) -> Table:
+    """The outbox of one domain, named ``<domain>_outbox``; ``seq`` is the relay order."""
+    return Table(
+        f"{domain}_outbox",
+        metadata,
+        Column(
+            "seq",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("id", String(36), nullable=False, unique=True),
+        Column("type", String(100), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("partition_key", String(200), nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("correlation_id", String(100)),
+        Column("causation_id", String(100)),
+        Column("payload", JSON, nullable=False),
+        Column("published_at", DateTime(timezone=True), index=True),
+    )
+
+
+async def record(session: AsyncSession, table: Table, events: Sequence[Event]) -> None:
+    """Add ``events`` to the outbox inside the caller's transaction."""
+    if not events:
+        return
+    await session.execute(
+        insert(table),
+        [
+            {
+                "id": e.id,
+                "type": e.type,
+                "version": e.version,
+                "partition_key": e.partition_key,
+                "occurred_at": e.occurred_at,
+                "correlation_id": e.correlation_id,
+                "causation_id": e.causation_id,
+                "payload": e.payload,
+            }
+            for e in events
+        ],
+    )
+
+
+def _row_to_event(row: Any) -> Event:
+    return Event(
+        id=row.id,
+        type=row.type,
+        version=row.version,
+        partition_key=row.partition_key,
+        occurred_at=row.occurred_at,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        payload=row.payload,
+    )
+
+
+class OutboxRelay:
+    """Publishes a domain's unpublished events in ``seq`` order, at least once.
+
+    Several relays may run against one PostgreSQL database: an advisory lock lets one
+    of them work at a time, which keeps the per-partition order intact.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, table: Table, publish: Publish, *, batch_size: int = 500
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.publish = publish
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask for a relay pass now rather than at the next poll (called after commits)."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; return how many events went out."""
+        async with self.engine.begin() as conn:
+            if not await self._take_leadership(conn):
+                return 0
+            rows = (
+                await conn.execute(
+                    select(self.table)
+                    .where(self.table.c.published_at.is_(None))
+                    .order_by(self.table.c.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self.publish([_row_to_event(row) for row in rows])
+            await conn.execute(
+                update(self.table)
+                .where(self.table.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=utcnow())
+            )
+            return len(rows)
+
+    async def drain(self) -> int:
+        total = 0
+        while sent := await self.relay_once():
+            total += sent
+        return total
+
+    async def depth(self) -> int:
+        async with self.engine.connect() as conn:
+            query = select(func.count()).where(self.table.c.published_at.is_(None))
+            return int((await conn.execute(query.select_from(self.table))).scalar_one())
+
+    async def run(self, *, poll_interval: float = 0.5) -> None:
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # the relay must outlive a bad pass; the rows stay unpublished
+                log.exception("outbox relay pass failed for %s", self.table.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_interval)
+            self._wake.clear()
+
+    async def _take_leadership(self, conn: AsyncConnection) -> bool:
+        if conn.dialect.name != "postgresql":
+            return True
+        lock_id = text("SELECT pg_try_advisory_xact_lock(hashtext(:name))")
+        return bool((await conn.execute(lock_id, {"name": self.table.name})).scalar_one())

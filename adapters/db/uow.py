@@ -1,0 +1,72 @@
+"""The unit of work: one transaction, and the events it records, committed together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.db import outbox
+from domains.common import correlation
+from domains.common.events import Event
+
+
+class SqlUnitOfWork:
+    """Base for each domain's unit of work.
+
+    Subclasses attach their repositories in ``_start``. A service calls ``record`` for
+    each event and ``commit`` once; leaving the block without committing rolls back.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox_table: Table,
+        *,
+        on_commit: Callable[[list[Event]], Any] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox_table = outbox_table
+        self._on_commit = on_commit
+        self._events: list[Event] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self._events = []
+        self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def _start(self) -> None:
+        """Attach repositories to ``self.session``."""
+
+    def record(self, *events: Event) -> None:
+        correlation_id = correlation.current()
+        for event in events:
+            if event.correlation_id is None and correlation_id is not None:
+                # Events are frozen; stamping here keeps every service free of plumbing.
+                object.__setattr__(event, "correlation_id", correlation_id)
+            self._events.append(event)
+
+    async def commit(self) -> None:
+        await outbox.record(self.session, self._outbox_table, self._events)
+        await self.session.commit()
+        committed, self._events = self._events, []
+        if self._on_commit is not None and committed:
+            self._on_commit(committed)
+
+    async def rollback(self) -> None:
+        self._events = []
+        await self.session.rollback()

@@ -1,0 +1,44 @@
+"""Turning exceptions into GraphQL errors a client can act on, with no stack traces."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from domains.common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """The client's view of one error: a message, its path and ``extensions.code``."""
+    formatted: dict[str, Any] = error.formatted  # type: ignore[assignment]
+    original = error.original_error
+    extensions = dict(formatted.get("extensions") or {})
+    if isinstance(original, DomainError):
+        formatted["message"] = original.message
+        extensions["code"] = original.code
+        extensions.update({k: v for k, v in original.details.items() if _is_json_scalar(v)})
+    elif original is not None and not isinstance(original, GraphQLError):
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        formatted["message"] = "Internal server error"
+        extensions = {"code": INTERNAL}
+    elif "code" not in extensions:
+        # Errors graphql-core makes itself: syntax, validation and variable coercion.
+        extensions["code"] = (
+            "GRAPHQL_PARSE_FAILED"
+            if error.message.startswith("Syntax Error")
+            else "GRAPHQL_VALIDATION_FAILED"
+            if error.path is None
+            else "BAD_USER_INPUT"
+        )
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def _is_json_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)

@@ -1,0 +1,113 @@
+"""The ASGI app around one domain's strawberry federation schema."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.federation.schema import FederationAny
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult, Info
+
+from adapters.graphql.errors import format_error
+from domains.common import correlation
+from domains.common.errors import InvalidInput
+
+
+class FederatedSchema(strawberry.federation.Schema):
+    """A federation schema whose ``_entities`` rejects malformed representations cleanly.
+
+    Strawberry looks the ``__typename`` up without checking it; an unknown or missing one
+    would surface as an internal error instead of the client's mistake.
+    """
+
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        entity_types = self._entity_type_names()
+        for index, representation in enumerate(representations):
+            typename = (
+                representation.get("__typename") if isinstance(representation, Mapping) else None
+            )
+            if typename not in entity_types:
+                raise InvalidInput(
+                    f"representations[{index}] must be an object with a __typename "
+                    f"naming one of: {', '.join(sorted(entity_types))}"
+                )
+        return super().entities_resolver(info, representations)
+
+    def _entity_type_names(self) -> frozenset[str]:
+        names = getattr(self, "_entity_names", None)
+        if names is None:
+            entity_union = self._schema.type_map.get("_Entity")
+            members = getattr(entity_union, "types", ())
+            names = frozenset(member.name for member in members)
+            self._entity_names = names
+        return names
+
+
+ContextFactory = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class SubgraphGraphQL(GraphQL):  # type: ignore[type-arg]
+    """Strawberry's ASGI view with our error format and per-request context."""
+
+    def __init__(self, schema: strawberry.Schema, context: ContextFactory, **options: Any):
+        super().__init__(schema, **options)
+        self._context = context
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Any:
+        correlation.bind(request.headers.get(correlation.HEADER))
+        context = await self._context()
+        context.update(request=request, response=response)
+        return context
+
+    async def process_result(
+        self, request: Request | WebSocket, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [format_error(e) for e in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+
+def _no_schema_errors_in_logs(schema: strawberry.Schema) -> None:
+    # format_error logs what matters; strawberry would print every client mistake again.
+    def process_errors(errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None
+
+    schema.process_errors = process_errors  # type: ignore[method-assign]
+
+
+def subgraph_app(
+    schema: strawberry.Schema,
+    context: ContextFactory,
+    *,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    """Serve ``schema`` at ``/graphql``, with ``/health`` for probes."""
+    _no_schema_errors_in_logs(schema)
+    graphql_app = SubgraphGraphQL(schema, context)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,55 @@
+"""The envelope every domain event travels in, from the outbox to the bus to consumers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact that happened, in the shape DESIGN.md fixes for the bus.
+
+    ``partition_key`` orders events: consumers see events with the same key in the
+    order they were recorded (sku+location for stock, order id for orders).
+    """
+
+    type: str
+    partition_key: str
+    payload: dict[str, Any]
+    version: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: datetime = field(default_factory=utcnow)
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "version": self.version,
+            "occurredAt": self.occurred_at.isoformat(),
+            "correlationId": self.correlation_id,
+            "causationId": self.causation_id,
+            "partitionKey": self.partition_key,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            version=data.get("version", 1),
+            occurred_at=datetime.fromisoformat(data["occurredAt"]),
+            correlation_id=data.get("correlationId"),
+            causation_id=data.get("causationId"),
+            partition_key=data["partitionKey"],
+            payload=data["payload"],
+        )

@@ -1,0 +1,3 @@
+"""The inventory domain rules (pure: standard library only)."""
+
+from __future__ import annotations

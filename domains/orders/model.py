@@ -1,0 +1,3 @@
+"""The orders domain rules (pure: standard library only)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The pricing domain rules (pure: standard library only)."""
+
+from __future__ import annotations

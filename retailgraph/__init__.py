@@ -1,0 +1,1 @@
+"""RetailGraph: one federated GraphQL graph in front of a retailer's ERP."""

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is needed and runs the whole test suite, with the lint and architecture checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+.venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache
+exec .venv/bin/pytest "$@"

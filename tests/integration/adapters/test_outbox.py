@@ -1,0 +1,81 @@
+"""The outbox commits events with state and relays them in order, once the state is real."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.engine import session_factory
+from adapters.db.outbox import OutboxRelay, outbox_table
+from adapters.db.uow import SqlUnitOfWork
+from domains.common import correlation
+from domains.common.events import Event
+
+metadata = MetaData()
+notes = Table("demo_note", metadata, Column("id", String(36), primary_key=True))
+demo_outbox = outbox_table(metadata, "demo")
+
+
+async def _setup(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+async def test_outbox_events_commit_and_roll_back_with_the_state(engine: AsyncEngine) -> None:
+    await _setup(engine)
+    sessions = session_factory(engine)
+    async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+        await uow.session.execute(insert(notes).values(id="kept"))
+        uow.record(Event(type="NoteAdded", partition_key="kept", payload={"id": "kept"}))
+        await uow.commit()
+    async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+        await uow.session.execute(insert(notes).values(id="dropped"))
+        uow.record(Event(type="NoteAdded", partition_key="dropped", payload={"id": "dropped"}))
+        # leaving without commit rolls back the row and its event together
+
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(notes.c.id))).scalars().all() == ["kept"]
+        assert (await conn.execute(select(demo_outbox.c.partition_key))).scalars().all() == ["kept"]
+
+
+async def test_relay_publishes_in_recording_order_exactly_once(engine: AsyncEngine) -> None:
+    await _setup(engine)
+    sessions = session_factory(engine)
+    correlation.bind("corr-1")
+    for batch in range(3):
+        async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+            uow.record(
+                *(
+                    Event(type="Tick", partition_key="p", payload={"n": batch * 10 + i})
+                    for i in range(4)
+                )
+            )
+            await uow.commit()
+    published: list[Event] = []
+
+    async def publish(events: list[Event]) -> None:
+        published.extend(events)
+
+    relay = OutboxRelay(engine, demo_outbox, publish, batch_size=5)
+    assert await relay.depth() == 12
+    assert await relay.drain() == 12
+    assert await relay.drain() == 0
+    assert [e.payload["n"] for e in published] == [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23]
+    assert {e.correlation_id for e in published} == {"corr-1"}
+    assert await relay.depth() == 0
+
+
+async def test_a_failed_publish_leaves_events_for_the_next_pass(engine: AsyncEngine) -> None:
+    await _setup(engine)
+    async with SqlUnitOfWork(session_factory(engine), demo_outbox) as uow:
+        uow.record(Event(type="Tick", partition_key="p", payload={}))
+        await uow.commit()
+
+    async def broken(events: list[Event]) -> None:
+        raise ConnectionError("bus down")
+
+    failing = OutboxRelay(engine, demo_outbox, broken)
+    with pytest.raises(ConnectionError):
+        await failing.relay_once()
+    assert await failing.depth() == 1
