@@ -1,0 +1,94 @@
+"""The contract between the front doors (HTTP, WebSocket) and the federated engine.
+
+The front doors deal with transport: methods, media types, status codes, framing. The
+engine deals with GraphQL: it prepares a document (parse, validate, plan) and executes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+OperationType = Literal["query", "mutation", "subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLError:
+    message: str
+    code: str
+    path: tuple[str | int, ...] | None = None
+    locations: tuple[tuple[int, int], ...] | None = None
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message}
+        if self.locations:
+            error["locations"] = [{"line": ln, "column": col} for ln, col in self.locations]
+        if self.path is not None:
+            error["path"] = list(self.path)
+        error["extensions"] = {**self.extensions, "code": self.code}
+        return error
+
+
+class RequestError(Exception):
+    """The request cannot be executed at all: it gets errors and no ``data`` key.
+
+    Parse and validation failures, an unknown or ambiguous operation name, and variables
+    that do not coerce. Over ``application/graphql-response+json`` these are 4xx.
+    """
+
+    def __init__(self, errors: list[GraphQLError], *, status: int = 400) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed, validated and planned operation; ``plan`` is the engine's own business."""
+
+    operation_type: OperationType
+    operation_name: str | None
+    plan: Any
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    data: dict[str, Any] | None
+    errors: list[GraphQLError] = field(default_factory=list)
+    extensions: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if self.errors:
+            result["errors"] = [e.to_dict() for e in self.errors]
+        result["data"] = self.data
+        if self.extensions:
+            result["extensions"] = self.extensions
+        return result
+
+
+class Engine(Protocol):
+    @property
+    def ready(self) -> bool:
+        """True once a supergraph is loaded and operations can be planned."""
+        ...
+
+    def prepare(self, document: str, operation_name: str | None) -> Prepared:
+        """Parse, validate and plan; raises ``RequestError``. Cached by document hash."""
+        ...
+
+    async def execute(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> ExecutionResult:
+        """Run a query or mutation; raises ``RequestError`` for bad variables only."""
+        ...
+
+    def subscribe(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[ExecutionResult]:
+        """Run a subscription: one result per event."""
+        ...
