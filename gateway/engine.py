@@ -80,14 +80,18 @@ class Engine(Protocol):
         ...
 
     async def execute(
-        self, prepared: Prepared, variables: Mapping[str, Any] | None,
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> ExecutionResult:
         """Run a query or mutation; raises ``RequestError`` for bad variables only."""
         ...
 
     def subscribe(
-        self, prepared: Prepared, variables: Mapping[str, Any] | None,
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
         """Run a subscription: one result per event."""

@@ -1,0 +1,1 @@
+"""Turning an operation into a plan of plain data."""

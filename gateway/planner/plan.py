@@ -1,0 +1,185 @@
+"""The query plan: plain, immutable data in the shape of Apollo's query plans.
+
+The planner builds it, the printer prints it, the executor runs it; none of them needs
+the others. ``to_json`` gives Apollo's JSON shape (``kind``, ``serviceName``, ...), so
+plans can be compared with other gateways' and exposed through
+``Apollo-Expose-Query-Plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSelection:
+    """A field in a fetch's ``requires`` selection (the shape of the representations)."""
+
+    name: str
+    selections: tuple[Selection, ...] = ()
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineFragmentSelection:
+    type_condition: str | None
+    selections: tuple[Selection, ...]
+
+
+Selection: TypeAlias = FieldSelection | InlineFragmentSelection
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSetter:
+    """Sets the value at ``path`` (e.g. ``["... on Book", "__typename"]``) to a constant."""
+
+    path: tuple[str, ...]
+    set_value_to: Any
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRenamer:
+    """Renames the key at ``path`` to ``rename_key_to`` (used for aliased fields)."""
+
+    path: tuple[str, ...]
+    rename_key_to: str
+
+
+Rewrite: TypeAlias = ValueSetter | KeyRenamer
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One request to one subgraph.
+
+    Without ``requires`` it is a root fetch whose result merges at the current path.
+    With ``requires`` it is an entity fetch: the executor builds one representation per
+    object found at the path (``Flatten``), sends them all in one ``_entities`` call as
+    ``$representations``, and merges each result back into its object.
+    """
+
+    service_name: str
+    operation: str
+    operation_kind: Literal["query", "mutation", "subscription"] = "query"
+    operation_name: str | None = None
+    variable_usages: tuple[str, ...] = ()
+    requires: tuple[Selection, ...] = ()
+    input_rewrites: tuple[Rewrite, ...] = ()
+    output_rewrites: tuple[Rewrite, ...] = ()
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flatten:
+    """Run ``node`` on every object at ``path``; ``"@"`` steps into list items."""
+
+    path: tuple[str | int, ...]
+    node: PlanNode
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """Pick a branch on a boolean variable (from ``@skip``/``@include`` at fetch level)."""
+
+    condition: str
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionNode:
+    """``primary`` opens the subscription; ``rest`` runs on each event."""
+
+    primary: Fetch
+    rest: PlanNode | None = None
+
+
+PlanNode: TypeAlias = Fetch | Flatten | Sequence | Parallel | Condition | SubscriptionNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    node: PlanNode | None
+
+
+def to_json(plan: QueryPlan) -> dict[str, Any]:
+    return {"kind": "QueryPlan", "node": None if plan.node is None else _node(plan.node)}
+
+
+def _node(node: PlanNode) -> dict[str, Any]:
+    match node:
+        case Fetch():
+            data: dict[str, Any] = {
+                "kind": "Fetch",
+                "serviceName": node.service_name,
+                "variableUsages": list(node.variable_usages),
+                "operation": node.operation,
+                "operationKind": node.operation_kind,
+            }
+            if node.operation_name:
+                data["operationName"] = node.operation_name
+            if node.requires:
+                data["requires"] = [_selection(s) for s in node.requires]
+            if node.input_rewrites:
+                data["inputRewrites"] = [_rewrite(r) for r in node.input_rewrites]
+            if node.output_rewrites:
+                data["outputRewrites"] = [_rewrite(r) for r in node.output_rewrites]
+            if node.id is not None:
+                data["id"] = node.id
+            return data
+        case Flatten():
+            return {"kind": "Flatten", "path": list(node.path), "node": _node(node.node)}
+        case Sequence():
+            return {"kind": "Sequence", "nodes": [_node(n) for n in node.nodes]}
+        case Parallel():
+            return {"kind": "Parallel", "nodes": [_node(n) for n in node.nodes]}
+        case Condition():
+            return {
+                "kind": "Condition",
+                "condition": node.condition,
+                "ifClause": None if node.if_clause is None else _node(node.if_clause),
+                "elseClause": None if node.else_clause is None else _node(node.else_clause),
+            }
+        case SubscriptionNode():
+            return {
+                "kind": "Subscription",
+                "primary": _node(node.primary),
+                "rest": None if node.rest is None else _node(node.rest),
+            }
+    raise TypeError(f"not a plan node: {node!r}")
+
+
+def _selection(selection: Selection) -> dict[str, Any]:
+    if isinstance(selection, FieldSelection):
+        data: dict[str, Any] = {"kind": "Field", "name": selection.name}
+        if selection.alias:
+            data["alias"] = selection.alias
+        if selection.selections:
+            data["selections"] = [_selection(s) for s in selection.selections]
+        return data
+    return {
+        "kind": "InlineFragment",
+        "typeCondition": selection.type_condition,
+        "selections": [_selection(s) for s in selection.selections],
+    }
+
+
+def _rewrite(rewrite: Rewrite) -> dict[str, Any]:
+    if isinstance(rewrite, ValueSetter):
+        return {
+            "kind": "ValueSetter",
+            "path": list(rewrite.path),
+            "setValueTo": rewrite.set_value_to,
+        }
+    return {"kind": "KeyRenamer", "path": list(rewrite.path), "renameKeyTo": rewrite.rename_key_to}
