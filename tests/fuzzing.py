@@ -24,17 +24,34 @@ def no_internal_errors(ctx: Any, response: Any, case: Any) -> None:
     assert response.status_code < 500, f"server error {response.status_code}: {response.text}"
     body = response.json()
     errors = body.get("errors") or [] if isinstance(body, dict) else []
-    internal = [e for e in errors if (e.get("extensions") or {}).get("code")
-                in (None, "INTERNAL_SERVER_ERROR")]
+    internal = [
+        e
+        for e in errors
+        if (e.get("extensions") or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")
+    ]
     assert not internal, f"errors without a client-facing code: {internal}"
 
 
-_JUNK: list[Any] = [None, 0, -1, 2**63, 1.5, "", "x" * 5000, "'; DROP TABLE x; --", "🛒", [],
-                    {}, {"nested": [1]}, True]
+_JUNK: list[Any] = [
+    None,
+    0,
+    -1,
+    2**63,
+    1.5,
+    "",
+    "x" * 5000,
+    "'; DROP TABLE x; --",
+    "🛒",
+    [],
+    {},
+    {"nested": [1]},
+    True,
+]
 
 
-def junk_representations(entity_keys: dict[str, list[str]], rounds: int = 150,
-                         seed: int = 20261122) -> list[list[Any]]:
+def junk_representations(
+    entity_keys: dict[str, list[str]], rounds: int = 150, seed: int = 20261122
+) -> list[list[Any]]:
     """Batches of ``_entities`` representations, valid and broken, reproducible by seed.
 
     Schemathesis leaves ``_entities`` alone, yet it is the field every gateway calls most:
@@ -52,13 +69,16 @@ def junk_representations(entity_keys: dict[str, list[str]], rounds: int = 150,
             if roll < 0.05:
                 batch.append(rng.choice(_JUNK))
                 continue
-            typename: Any = rng.choice(typenames) if roll > 0.15 else rng.choice(
-                ["Nope", "", None, 7, "Query", "_Service"])
+            typename: Any = (
+                rng.choice(typenames)
+                if roll > 0.15
+                else rng.choice(["Nope", "", None, 7, "Query", "_Service"])
+            )
             representation: dict[str, Any] = {"__typename": typename}
             for key in entity_keys.get(typename, ["id"]) if isinstance(typename, str) else []:
                 if rng.random() < 0.1:
                     continue  # a missing key field
-                representation[key] = rng.choice(_JUNK + [f"k-{rng.randrange(10**6)}"])
+                representation[key] = rng.choice([*_JUNK, f"k-{rng.randrange(10**6)}"])
             batch.append(representation)
         batches.append(batch)
     return batches
