@@ -1,0 +1,67 @@
+"""The embedded default: the whole system in one process.
+
+The four subgraphs run in-process on SQLite with an in-process bus and cache, the demo
+retailer is loaded on first start, and the gateway calls the subgraphs through in-process
+ASGI transports. Each subgraph is also served on ``/subgraphs/<name>/graphql`` so it can
+be inspected on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from adapters.runtime import Runtime
+from retailgraph.domains import DOMAINS, domain_app_module
+
+log = logging.getLogger("retailgraph")
+
+
+def subgraph_apps(runtime: Runtime) -> dict[str, Starlette]:
+    return {name: domain_app_module(name).create_app(runtime) for name in DOMAINS}
+
+
+@contextlib.asynccontextmanager
+async def running_subgraphs(apps: dict[str, Starlette]) -> AsyncIterator[dict[str, Any]]:
+    """Run each subgraph's lifespan; yield each started domain by name."""
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        yield {name: app.state.domain for name, app in apps.items()}
+
+
+async def load_demo(domains: dict[str, Any]) -> None:
+    from retailgraph.demo.catalog import demo_catalog
+
+    catalog = demo_catalog()
+    for name in DOMAINS:
+        loader = importlib.import_module(f"retailgraph.demo.{name}")
+        await loader.load(domains[name], catalog)
+
+
+def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlette:
+    runtime = runtime or Runtime()
+    apps = subgraph_apps(runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with running_subgraphs(apps) as domains:
+            if demo:
+                await load_demo(domains)
+            app.state.domains = domains
+            yield
+
+    routes = [Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def serve(*, host: str, port: int, demo: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(demo=demo), host=host, port=port, access_log=False)
