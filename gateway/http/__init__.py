@@ -1,0 +1,1 @@
+"""The GraphQL-over-HTTP front door: endpoint, GraphiQL, health and correlation ids."""

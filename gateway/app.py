@@ -1,0 +1,92 @@
+"""The gateway's ASGI application: GraphQL over HTTP in front of an ``Engine``."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.engine import Engine
+from gateway.http.correlation import CorrelationIdMiddleware
+from gateway.http.endpoint import GraphQLEndpoint
+from gateway.http.graphiql import graphiql_page
+from gateway.http.health import health, readiness
+from gateway.http.media import prefers_html
+from gateway.http.params import Limits
+
+log = logging.getLogger("gateway")
+
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[Any]]
+
+
+def create_app(
+    engine: Engine,
+    *,
+    path: str = "/graphql",
+    max_body_bytes: int = 1_000_000,
+    max_document_bytes: int = 100_000,
+    graphiql: bool = True,
+    expose_query_plan: bool = True,
+    lifespan: Lifespan | None = None,
+) -> Starlette:
+    """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
+
+    ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
+    there). On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
+    """
+    endpoint = GraphQLEndpoint(
+        engine,
+        limits=Limits(max_body_bytes=max_body_bytes, max_document_bytes=max_document_bytes),
+        graphiql=graphiql,
+        expose_query_plan=expose_query_plan,
+    )
+
+    async def root(request: Request) -> Response:
+        if graphiql and prefers_html(request.headers.get("accept")):
+            return graphiql_page(path)
+        return RedirectResponse(path, status_code=307)
+
+    @contextlib.asynccontextmanager
+    async def gateway_lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan(app))
+            try:
+                yield
+            finally:
+                await _close(engine)
+
+    routes = [
+        Route(path, endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", readiness(engine), methods=["GET"]),
+    ]
+    if path != "/":
+        routes.append(Route("/", root, methods=["GET"]))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CorrelationIdMiddleware)],
+        lifespan=gateway_lifespan,
+    )
+    app.state.engine = engine
+    return app
+
+
+async def _close(engine: Engine) -> None:
+    close = getattr(engine, "aclose", None)
+    if close is None:
+        return
+    try:
+        outcome = close()
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception:
+        log.exception("closing the engine failed")

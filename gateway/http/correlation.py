@@ -1,0 +1,43 @@
+"""X-Correlation-ID on every request and response (generated when missing or unusable).
+
+The id is written back into the request headers, so the engine forwards the same id to
+every subgraph fetch and the client sees it on the response.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = b"x-correlation-id"
+_USABLE = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class CorrelationIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+        supplied = next((value for name, value in headers if name == HEADER), None)
+        correlation_id = (
+            supplied if supplied and _USABLE.match(supplied) else uuid.uuid4().hex.encode()
+        )
+        headers = [(n, v) for n, v in headers if n != HEADER]
+        headers.append((HEADER, correlation_id))
+        scope = {**scope, "headers": headers}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (HEADER, correlation_id)],
+                }
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

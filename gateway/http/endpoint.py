@@ -1,0 +1,173 @@
+"""The GraphQL endpoint: transport rules around ``Engine.prepare`` and ``Engine.execute``.
+
+Status codes follow the GraphQL-over-HTTP spec. A request that is not well-formed (bad
+JSON, missing query, wrong parameter types, wrong method or media type) gets a 4xx. A
+GraphQL request error (parse, validation, operation name, variable coercion) gets 400
+over ``application/graphql-response+json`` and 200 over ``application/json``. Once
+execution starts the answer is 200, with partial data and errors as the engine returns
+them. An unexpected exception is logged and answered as a GraphQL error, never as a 500
+with a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.engine import Engine, GraphQLError, Prepared, RequestError
+from gateway.http.graphiql import graphiql_page
+from gateway.http.media import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    choose_response_type,
+    prefers_html,
+)
+from gateway.http.params import (
+    GraphQLParams,
+    HttpError,
+    Limits,
+    params_from_get,
+    params_from_post,
+)
+from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
+from gateway.http.plan_exposure import exposure_mode, plan_extension
+from gateway.http.responses import errors_body, graphql_response
+
+log = logging.getLogger("gateway.http")
+
+INTERNAL_ERROR = GraphQLError(message="Internal server error", code="INTERNAL_SERVER_ERROR")
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        limits: Limits | None = None,
+        graphiql: bool = True,
+        expose_query_plan: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.limits = limits or Limits()
+        self.graphiql = graphiql
+        self.expose_query_plan = expose_query_plan
+
+    async def handle(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return self._http_error(
+                HttpError(
+                    405,
+                    f"The method {request.method} is not allowed; use GET or POST.",
+                    "METHOD_NOT_ALLOWED",
+                    {"Allow": "GET, POST"},
+                ),
+                APPLICATION_JSON,
+            )
+        accept = request.headers.get("accept")
+        if (
+            self.graphiql
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and prefers_html(accept)
+        ):
+            return graphiql_page(request.url.path)
+        media_type = choose_response_type(accept)
+        if media_type is None:
+            return self._http_error(
+                HttpError(
+                    406,
+                    f"None of the accepted media types is available; accept "
+                    f"{GRAPHQL_RESPONSE_JSON!r} or {APPLICATION_JSON!r}.",
+                    "NOT_ACCEPTABLE",
+                ),
+                APPLICATION_JSON,
+            )
+        if not self.engine.ready:
+            return self._http_error(
+                HttpError(503, "The gateway is starting; try again shortly.", "NOT_READY"),
+                media_type,
+            )
+        try:
+            if request.method == "GET":
+                params = params_from_get(request, self.limits)
+            else:
+                params = await params_from_post(request, self.limits)
+        except HttpError as error:
+            return self._http_error(error, media_type)
+        return await self._run(request, params, media_type)
+
+    async def _run(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        try:
+            prepared = self.engine.prepare(params.query, params.operation_name)
+        except RequestError as error:
+            return self._request_error(error, media_type)
+        except Exception:
+            return self._internal_error(request, media_type, "preparing")
+        if prepared.operation_type != "query" and request.method == "GET":
+            return self._http_error(
+                HttpError(
+                    405,
+                    f"A {prepared.operation_type} cannot be sent with GET; use POST.",
+                    "METHOD_NOT_ALLOWED",
+                    {"Allow": "POST"},
+                ),
+                media_type,
+            )
+        if prepared.operation_type == "subscription":
+            return self._http_error(
+                HttpError(
+                    400,
+                    "Subscriptions are served over WebSocket (graphql-transport-ws), "
+                    "not over a plain HTTP request.",
+                    "SUBSCRIPTION_NOT_SUPPORTED",
+                ),
+                media_type,
+            )
+        return await self._execute(request, params, prepared, media_type)
+
+    async def _execute(
+        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
+    ) -> Response:
+        mode = exposure_mode(request.headers.get(EXPOSE_PLAN_HEADER))
+        plan = plan_extension(prepared.plan) if mode and self.expose_query_plan else None
+        if plan is not None and mode == "dry-run":
+            body: dict[str, Any] = {"data": None, "extensions": {"apolloQueryPlan": plan}}
+            return graphql_response(body, status=200, media_type=media_type)
+        try:
+            result = await self.engine.execute(prepared, params.variables, request.headers)
+        except RequestError as error:
+            return self._request_error(error, media_type)
+        except Exception:
+            return self._internal_error(request, media_type, "executing")
+        body = result.to_dict()
+        if plan is not None:
+            body["extensions"] = {**(body.get("extensions") or {}), "apolloQueryPlan": plan}
+        return graphql_response(body, status=200, media_type=media_type)
+
+    @staticmethod
+    def _http_error(error: HttpError, media_type: str) -> Response:
+        return graphql_response(
+            errors_body([error.error]),
+            status=error.status,
+            media_type=media_type,
+            headers=error.headers,
+        )
+
+    @staticmethod
+    def _request_error(error: RequestError, media_type: str) -> Response:
+        status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
+        return graphql_response(errors_body(error.errors), status=status, media_type=media_type)
+
+    @staticmethod
+    def _internal_error(request: Request, media_type: str, stage: str) -> Response:
+        log.exception(
+            "unexpected error while %s an operation (correlation id %s)",
+            stage,
+            request.headers.get("x-correlation-id"),
+        )
+        # Execution may have begun, so this is a field-less execution result, not a 5xx.
+        body = {"errors": [INTERNAL_ERROR.to_dict()], "data": None}
+        return graphql_response(body, status=200, media_type=media_type)

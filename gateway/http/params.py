@@ -1,0 +1,152 @@
+"""Reading the GraphQL request parameters out of an HTTP request.
+
+Anything wrong here makes the request not "well-formed" in the spec's sense, so it is
+answered with a 4xx whatever the response media type (unlike GraphQL request errors,
+which ``application/json`` answers with 200).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from gateway.engine import GraphQLError
+
+
+class HttpError(Exception):
+    """The request is rejected before GraphQL sees it."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str = "BAD_REQUEST",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = GraphQLError(message=message, code=code)
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    query: str
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_body_bytes: int = 1_000_000
+    max_document_bytes: int = 100_000
+
+
+async def params_from_post(request: Request, limits: Limits) -> GraphQLParams:
+    _check_content_type(request.headers.get("content-type"))
+    body = await _read_body(request, limits.max_body_bytes)
+    if not body.strip():
+        raise HttpError(400, "The request body is empty; send a JSON object with a query.")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise HttpError(400, f"The request body is not valid JSON: {error}.") from None
+    if isinstance(payload, list):
+        raise HttpError(
+            400, "Batched requests (a JSON array) are not supported.", "BATCHING_NOT_ENABLED"
+        )
+    if not isinstance(payload, dict):
+        raise HttpError(400, "The request body must be a JSON object.")
+    return _params(payload, limits)
+
+
+def params_from_get(request: Request, limits: Limits) -> GraphQLParams:
+    raw: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if name in raw and raw[name] != "":
+            try:
+                raw[name] = orjson.loads(raw[name])
+            except orjson.JSONDecodeError:
+                raise HttpError(400, f"The {name!r} parameter must be a JSON object.") from None
+        elif name in raw:
+            raw[name] = None
+    return _params(raw, limits)
+
+
+def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
+    query = payload.get("query")
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HttpError(400, "The 'extensions' parameter must be an object or null.")
+    if query is None:
+        if extensions and "persistedQuery" in extensions:
+            raise HttpError(
+                400, "Persisted queries are not supported.", "PERSISTED_QUERY_NOT_SUPPORTED"
+            )
+        raise HttpError(400, "The 'query' parameter is missing; send a GraphQL document.")
+    if not isinstance(query, str):
+        raise HttpError(400, "The 'query' parameter must be a string.")
+    if len(query.encode()) > limits.max_document_bytes:
+        raise HttpError(
+            413,
+            f"The GraphQL document is larger than the limit of {limits.max_document_bytes} bytes.",
+            "DOCUMENT_TOO_LARGE",
+        )
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HttpError(400, "The 'operationName' parameter must be a string or null.")
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise HttpError(400, "The 'variables' parameter must be an object or null.")
+    return GraphQLParams(
+        query=query,
+        operation_name=operation_name or None,
+        variables=variables,
+        extensions=extensions or {},
+    )
+
+
+def _check_content_type(header: str | None) -> None:
+    if not header:
+        raise HttpError(
+            415, "A POST needs 'Content-Type: application/json'.", "UNSUPPORTED_MEDIA_TYPE"
+        )
+    media, *params = (p.strip().lower() for p in header.split(";"))
+    if media != "application/json":
+        raise HttpError(
+            415,
+            f"Unsupported Content-Type {media!r}; send 'application/json'.",
+            "UNSUPPORTED_MEDIA_TYPE",
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise HttpError(
+                415, "Only UTF-8 request bodies are supported.", "UNSUPPORTED_MEDIA_TYPE"
+            )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Read at most ``limit`` bytes, so a huge body is refused without being buffered."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> HttpError:
+    return HttpError(
+        413, f"The request body is larger than the limit of {limit} bytes.", "PAYLOAD_TOO_LARGE"
+    )
