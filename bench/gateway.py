@@ -1,0 +1,277 @@
+"""Head-to-head gateway benchmark: our gateway against Apollo Gateway, same run, same box.
+
+    uv run python -m bench.gateway --rounds 3 --duration 20
+
+Starts the four memoised subgraphs, then, round after round and alternating the order,
+starts each gateway pinned to CPU 0, checks its answer to the bench query deep-equals the
+expected response (aborting otherwise), warms it up, and drives it with wrk (50
+connections, pinned to CPU 1 beside the subgraphs). Each gateway's requests/s and CPU
+milliseconds per request (utime+stime of its whole process tree over the measured run)
+are reported as medians over the rounds, with the ratios ours / Apollo.
+
+Any gateway command line works: ``--command NAME='cmd {supergraph} {port}'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import processes, report
+from bench.subgraphs.data import REPO_ROOT
+from bench.workload import expected_response, first_difference, query_file, supergraph_for
+
+BENCH_DIR = REPO_ROOT / "bench"
+APOLLO_DIR = BENCH_DIR / "peers" / "apollo-gateway"
+HIVE_DIR = BENCH_DIR / "peers" / "hive-gateway"
+WRK_SCRIPT = BENCH_DIR / "wrk" / "post_query.lua"
+
+
+@dataclass
+class Gateway:
+    name: str
+    label: str
+    command: str
+    path: str = "/graphql"
+    env: dict[str, str] = field(default_factory=dict)
+    npm_dir: Path | None = None
+
+
+GATEWAYS = {
+    "ours": Gateway(
+        name="ours",
+        label="RetailGraph gateway",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+    ),
+    "apollo": Gateway(
+        name="apollo",
+        label="Apollo Gateway 2.14.4 (Apollo Server 5.5.1)",
+        command=f"node {APOLLO_DIR / 'server.mjs'} {{supergraph}} {{port}}",
+        env={"NODE_ENV": "production", "APOLLO_TELEMETRY_DISABLED": "1"},
+        npm_dir=APOLLO_DIR,
+    ),
+    "hive": Gateway(
+        name="hive",
+        label="Hive Gateway",
+        command=f"node {HIVE_DIR / 'server.mjs'} {{supergraph}} {{port}}",
+        env={"NODE_ENV": "production"},
+        npm_dir=HIVE_DIR,
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    for override in args.command:
+        name, _, command = override.partition("=")
+        if name in GATEWAYS:
+            GATEWAYS[name].command = command
+        else:
+            GATEWAYS[name] = Gateway(name=name, label=name, command=command)
+    gateways = [GATEWAYS[name] for name in args.gateways.split(",")]
+    _ensure_wrk()
+    for gateway in gateways:
+        if gateway.npm_dir is not None:
+            _ensure_npm(gateway.npm_dir)
+
+    run_dir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    subgraphs_port = processes.free_port()
+    supergraph = run_dir / "supergraph.graphql"
+    supergraph.write_text(supergraph_for(f"http://127.0.0.1:{subgraphs_port}"))
+    subgraphs = processes.start(
+        "subgraphs",
+        f"{sys.executable} -m bench.subgraphs --port {subgraphs_port}",
+        cpu=args.load_cpu,
+        log_dir=run_dir,
+        cwd=REPO_ROOT,
+    )
+    rounds: list[dict[str, Any]] = []
+    try:
+        if not processes.wait_until(lambda: _healthy(subgraphs_port), timeout=60):
+            raise SystemExit(f"subgraphs did not start:\n{subgraphs.log_tail()}")
+        for round_index in range(args.rounds):
+            order = gateways if round_index % 2 == 0 else list(reversed(gateways))
+            for gateway in order:
+                result = _measure(gateway, supergraph, run_dir, args)
+                result["round"] = round_index + 1
+                rounds.append(result)
+                print(report.one_line(result), flush=True)
+    finally:
+        subgraphs.stop()
+
+    summary = report.summarise(rounds, gateways, _setup(args))
+    report.write(summary, rounds, BENCH_DIR / "results")
+    print(report.markdown(summary))
+    return 0
+
+
+def _measure(
+    gateway: Gateway, supergraph: Path, run_dir: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}{gateway.path}"
+    command = gateway.command.format(supergraph=supergraph, port=port)
+    started = processes.start(
+        gateway.name,
+        command,
+        cpu=args.gateway_cpu,
+        log_dir=run_dir,
+        cwd=REPO_ROOT,
+        env=gateway.env,
+    )
+    try:
+        if not processes.wait_until(lambda: _answers(url) or not started.alive(), timeout=120):
+            raise SystemExit(f"{gateway.name} did not answer at {url}:\n{started.log_tail()}")
+        if not started.alive():
+            raise SystemExit(f"{gateway.name} exited:\n{started.log_tail()}")
+        key_order = _check_response(gateway, url)
+        _wrk(url, args.warmup, args)
+        cpu_before = processes.tree_cpu_seconds(started.pid)
+        wrk = _wrk(url, args.duration, args)
+        cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before
+        _check_response(gateway, url)
+    finally:
+        started.stop()
+    requests = wrk["requests"]
+    return {
+        "gateway": gateway.name,
+        "rps": requests / (wrk["duration_us"] / 1e6),
+        "cpu_ms_per_request": 1000 * cpu_spent / requests if requests else None,
+        "cpu_seconds": cpu_spent,
+        "requests": requests,
+        "errors": sum(value for key, value in wrk.items() if key.startswith("errors_")),
+        "latency_p50_ms": wrk["latency_p50_us"] / 1000,
+        "latency_p99_ms": wrk["latency_p99_us"] / 1000,
+        "key_order_matches": key_order,
+    }
+
+
+def _check_response(gateway: Gateway, url: str) -> bool:
+    """Abort unless the gateway's answer deep-equals the expected response."""
+    response = httpx.post(
+        url,
+        content=query_file().read_bytes(),
+        headers={"content-type": "application/json", "accept": "application/json"},
+        timeout=60,
+    )
+    expected = expected_response()
+    try:
+        body = response.json()
+    except ValueError:
+        raise SystemExit(f"{gateway.name}: HTTP {response.status_code}, not JSON") from None
+    difference = first_difference(body, expected)
+    if difference is not None:
+        raise SystemExit(f"{gateway.name} answered differently from expected: {difference}")
+    return first_difference(body, expected, ordered_keys=True) is None
+
+
+def _wrk(url: str, seconds: int, args: argparse.Namespace) -> dict[str, Any]:
+    completed = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            str(args.load_cpu),
+            "wrk",
+            "-t1",
+            f"-c{args.connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(WRK_SCRIPT),
+            url,
+        ],
+        env={"BENCH_QUERY_FILE": str(query_file()), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in completed.stdout.splitlines():
+        if line.startswith("WRK_SUMMARY "):
+            return dict(json.loads(line.removeprefix("WRK_SUMMARY ")))
+    raise SystemExit(f"wrk printed no summary:\n{completed.stdout}\n{completed.stderr}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        response = httpx.post(url, json={"query": "{ __typename }"}, timeout=5)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    print("installing wrk from Debian's packages", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def _ensure_npm(directory: Path) -> None:
+    if (directory / "node_modules").is_dir():
+        return
+    print(f"installing {directory.name} with npm", flush=True)
+    command = ["npm", "ci" if (directory / "package-lock.json").exists() else "install"]
+    subprocess.run([*command, "--no-audit", "--no-fund"], cwd=directory, check=True)
+
+
+def _setup(args: argparse.Namespace) -> dict[str, Any]:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "connections": args.connections,
+        "gateway_cpu": args.gateway_cpu,
+        "load_cpu": args.load_cpu,
+        "node": node,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--gateways", default="ours,apollo", help="Comma-separated: ours,apollo,hive."
+    )
+    parser.add_argument(
+        "--command",
+        action="append",
+        default=[],
+        metavar="NAME=TEMPLATE",
+        help="Override a gateway's command; {supergraph} and {port} are filled in.",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=20, help="Seconds of measured load.")
+    parser.add_argument("--warmup", type=int, default=5, help="Seconds of unmeasured load first.")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--gateway-cpu", type=int, default=0)
+    parser.add_argument("--load-cpu", type=int, default=1, help="CPU for wrk and the subgraphs.")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
