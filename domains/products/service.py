@@ -1,0 +1,192 @@
+"""The products use cases: each one transaction, its events recorded in the outbox.
+
+Callers: the GraphQL mutations, the demo loader and the ERP item-master sync
+(``retailgraph sync products``), which feeds ``import_item_master`` with ERP records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domains.common.errors import DomainError
+from domains.common.events import utcnow
+from domains.products import model
+from domains.products.errors import ProductNotFound
+from domains.products.model import Product
+from domains.products.uow import ProductsUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One item the import refused, and why (``code`` is the error code)."""
+
+    index: int
+    sku: str | None
+    code: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def merge(self, other: ImportReport) -> None:
+        self.accepted.extend(other.accepted)
+        self.rejected.extend(other.rejected)
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+async def import_items(
+    uow: ProductsUnitOfWork,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    at: datetime | None = None,
+    first_index: int = 0,
+) -> ImportReport:
+    """Upsert one batch of ERP item-master records in one transaction.
+
+    Bad records are rejected with a reason and the rest still go in. A record identical
+    to what is stored changes nothing and records no event, so replays are free.
+    """
+    at = at or utcnow()
+    report = ImportReport()
+    parsed: dict[str, Product] = {}
+    for index, raw in enumerate(items, start=first_index):
+        sku = raw.get("sku") if isinstance(raw, Mapping) else None
+        try:
+            product = model.parse_item(raw)
+        except DomainError as error:
+            label = sku if isinstance(sku, str) else None
+            report.rejected.append(Rejection(index, label, error.code, error.message))
+            continue
+        if product.sku in parsed:
+            reason = f"SKU {product.sku!r} appears more than once in the batch"
+            report.rejected.append(Rejection(index, product.sku, "DUPLICATE_SKU", reason))
+            continue
+        parsed[product.sku] = product
+    if not parsed:
+        return report
+    async with uow:
+        existing = await uow.products.get_many(list(parsed), for_update=True)
+        changed: list[Product] = []
+        for sku, item in parsed.items():
+            before = existing.get(sku)
+            after = model.apply_item(before, item, at)
+            report.accepted.append(sku)
+            if before is not None and after == before:
+                report.unchanged += 1
+                continue
+            changed.append(after)
+            uow.record(model.upserted(after, created=before is None))
+            if before is None:
+                report.created += 1
+            else:
+                report.updated += 1
+                if after.status == model.DISCONTINUED and before.status != model.DISCONTINUED:
+                    uow.record(model.discontinued(after, at))
+                uow.record(*model.publication_events(before, after, at))
+        await uow.products.save_many(changed, at)
+        await uow.commit()
+    return report
+
+
+async def import_item_master(
+    uow: ProductsUnitOfWork,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    batch_size: int = 500,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import any number of records, ``batch_size`` per transaction, never stopping early.
+
+    ``on_progress`` gets the number of records handled after each batch (for progress bars).
+    """
+    report = ImportReport()
+    for start in range(0, len(items), batch_size):
+        batch = items[start : start + batch_size]
+        report.merge(await import_items(uow, batch, first_index=start))
+        if on_progress is not None:
+            on_progress(len(batch))
+    return report
+
+
+async def publish_product(
+    uow: ProductsUnitOfWork, sku: str, channel: str, *, at: datetime | None = None
+) -> Product:
+    """Sell ``sku`` in ``channel``; publishing twice is a no-op."""
+    return await _change(uow, sku, lambda product, now: model.publish(product, channel, now), at)
+
+
+async def unpublish_product(
+    uow: ProductsUnitOfWork, sku: str, channel: str, *, at: datetime | None = None
+) -> Product:
+    """Stop selling ``sku`` in ``channel``; unpublishing twice is a no-op."""
+    return await _change(uow, sku, lambda product, now: model.unpublish(product, channel, now), at)
+
+
+async def discontinue_product(
+    uow: ProductsUnitOfWork, sku: str, *, at: datetime | None = None
+) -> Product:
+    """Stop selling ``sku`` everywhere, for good (until the ERP reactivates it)."""
+    return await _change(uow, sku, model.discontinue, at)
+
+
+async def publish_many(
+    uow: ProductsUnitOfWork,
+    placements: Sequence[tuple[str, str]],
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Publish many (sku, channel) pairs in one transaction; return how many changed.
+
+    All or nothing: an unknown SKU or channel, or a discontinued product, fails the lot.
+    """
+    at = at or utcnow()
+    for _, channel in placements:
+        model.check_channel(channel)
+    skus = list(dict.fromkeys(sku for sku, _ in placements))
+    async with uow:
+        before = await uow.products.get_many(skus, for_update=True)
+        missing = [sku for sku in skus if sku not in before]
+        if missing:
+            raise ProductNotFound(missing[0])
+        after = dict(before)
+        for sku, channel in placements:
+            after[sku] = model.publish(after[sku], channel, at)
+        changed = [product for sku, product in after.items() if product is not before[sku]]
+        events = [e for p in changed for e in model.publication_events(before[p.sku], p, at)]
+        uow.record(*events)
+        await uow.products.save_many(changed, at)
+        await uow.commit()
+    return len(events)
+
+
+async def _change(
+    uow: ProductsUnitOfWork,
+    sku: str,
+    rule: Callable[[Product, datetime], Product],
+    at: datetime | None,
+) -> Product:
+    at = at or utcnow()
+    async with uow:
+        before = await uow.products.get(sku, for_update=True)
+        if before is None:
+            raise ProductNotFound(sku)
+        after = rule(before, at)
+        if after is before:
+            return before
+        if after.status == model.DISCONTINUED and before.status != model.DISCONTINUED:
+            uow.record(model.discontinued(after, at))
+        uow.record(*model.publication_events(before, after, at))
+        await uow.products.save_many([after], at)
+        await uow.commit()
+    return after
