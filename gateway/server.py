@@ -1,0 +1,50 @@
+"""Serving the gateway with uvicorn: fast loop and parser when present, no access log.
+
+uvicorn's own signal handling gives the graceful shutdown: on SIGTERM it stops accepting,
+finishes in-flight requests and runs the app's lifespan shutdown (which closes the
+engine's HTTP pools). uvicorn then re-raises the signal to the handler it found at start;
+a SIGTERM we asked for is a clean stop, so that handler lets the process exit with 0.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+
+def uvicorn_options() -> dict[str, Any]:
+    return {
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "access_log": False,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+        "lifespan": "on",
+    }
+
+
+def serve(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 4000,
+    workers: int = 1,
+    fd: int | None = None,
+    factory: bool = False,
+    log_level: str = "info",
+) -> None:
+    """Run until SIGTERM or SIGINT. ``workers > 1`` needs ``app`` as an import string."""
+    options = {**uvicorn_options(), "log_level": log_level}
+    signal.signal(signal.SIGTERM, _stopped_on_request)
+    if fd is not None:
+        uvicorn.run(app, fd=fd, factory=factory, **options)
+    else:
+        uvicorn.run(app, host=host, port=port, workers=workers, factory=factory, **options)
+
+
+def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
+    """Runs only after uvicorn's graceful shutdown has finished."""
