@@ -1,3 +1,636 @@
-"""The orders domain rules (pure: standard library only)."""
+"""The order and its lifecycle rules (pure: standard library and domains.common only).
+
+Money is ``Decimal`` with two places, rounded half-up per line. Prices are
+tax-inclusive, as pricing quotes them and as European shoppers see them; each line
+carries its tax rate, and the tax contained in a line is split out per line.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from domains.common.events import Event
+from domains.orders.errors import InvalidOrderInput, InvalidTransition
+
+CHANNELS = ("web", "app", "store")
+CENT = Decimal("0.01")
+MAX_LINES = 200
+MAX_QUANTITY = 10_000
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    PAYMENT_AUTHORIZED = "PAYMENT_AUTHORIZED"
+    FRAUD_HOLD = "FRAUD_HOLD"
+    RELEASED_TO_FULFILMENT = "RELEASED_TO_FULFILMENT"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    PARTIALLY_CANCELLED = "PARTIALLY_CANCELLED"
+    CANCELLED = "CANCELLED"
+    RETURN_REQUESTED = "RETURN_REQUESTED"
+    RETURNED = "RETURNED"
+    REFUNDED = "REFUNDED"
+
+
+S = OrderStatus
+
+# Where each status may go next. A status listed in its own row is a step that keeps
+# the status (a further shipment, a further return request).
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.PARTIALLY_CANCELLED, S.CANCELLED}),
+    S.CONFIRMED: frozenset(
+        {S.PAYMENT_AUTHORIZED, S.FRAUD_HOLD, S.PARTIALLY_CANCELLED, S.CANCELLED}
+    ),
+    # A hold ends one of two ways: released (payment authorized) or cancelled.
+    S.FRAUD_HOLD: frozenset({S.PAYMENT_AUTHORIZED, S.CANCELLED}),
+    S.PAYMENT_AUTHORIZED: frozenset({S.RELEASED_TO_FULFILMENT, S.PARTIALLY_CANCELLED, S.CANCELLED}),
+    S.RELEASED_TO_FULFILMENT: frozenset(
+        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.PARTIALLY_CANCELLED, S.CANCELLED}
+    ),
+    S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.RETURN_REQUESTED}),
+    S.RETURN_REQUESTED: frozenset({S.RETURN_REQUESTED, S.RETURNED}),
+    S.RETURNED: frozenset({S.REFUNDED}),
+    # What is left after a refund may still be returned.
+    S.REFUNDED: frozenset({S.RETURN_REQUESTED}),
+    S.CANCELLED: frozenset(),
+    # Resumes: its row is the row of the stage it interrupted (see Order.stage).
+    S.PARTIALLY_CANCELLED: frozenset(),
+}
+
+# Statuses that interrupt a stage instead of ending it: a partially cancelled order
+# continues from where it was (payment, fulfilment) with fewer units.
+RESUMING = frozenset({S.PARTIALLY_CANCELLED})
+
+
+def can_transition(stage: OrderStatus, to: OrderStatus) -> bool:
+    return to in TRANSITIONS[stage]
+
+
+class FulfilmentType(StrEnum):
+    SHIP_FROM_DC = "SHIP_FROM_DC"
+    PICKUP_AT_STORE = "PICKUP_AT_STORE"
+
+
+class LineStatus(StrEnum):
+    OPEN = "OPEN"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    RETURN_REQUESTED = "RETURN_REQUESTED"
+    RETURNED = "RETURNED"
+
+
+class ReturnDisposition(StrEnum):
+    RESTOCK = "RESTOCK"
+    DAMAGED = "DAMAGED"
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Fulfilment:
+    type: FulfilmentType
+    location_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewLine:
+    """A line as checkout hands it over: priced already (pricing's quote)."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    promotional_unit_price: Decimal | None = None
+    tax_rate: Decimal = Decimal("0")
+
+
+@dataclass(slots=True)
+class OrderLine:
+    id: str
+    position: int
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    promotional_unit_price: Decimal
+    tax_rate: Decimal
+    quantity_cancelled: int = 0
+    quantity_shipped: int = 0
+    quantity_return_requested: int = 0
+    quantity_returned: int = 0
+    quantity_refunded: int = 0
+
+    @property
+    def active_quantity(self) -> int:
+        """Ordered and not cancelled: what the customer pays for."""
+        return self.quantity - self.quantity_cancelled
+
+    @property
+    def unshipped_quantity(self) -> int:
+        return self.active_quantity - self.quantity_shipped
+
+    @property
+    def returnable_quantity(self) -> int:
+        return self.quantity_shipped - self.quantity_return_requested
+
+    @property
+    def subtotal(self) -> Decimal:
+        return money(self.unit_price * self.active_quantity)
+
+    @property
+    def discount(self) -> Decimal:
+        return self.subtotal - self.line_total
+
+    @property
+    def line_total(self) -> Decimal:
+        """What the customer pays for the line: after discount, tax included."""
+        return self.paid_for(self.active_quantity)
+
+    @property
+    def tax(self) -> Decimal:
+        """The tax contained in ``line_total``."""
+        return self.line_total - money(self.line_total / (1 + self.tax_rate))
+
+    def paid_for(self, quantity: int) -> Decimal:
+        """What ``quantity`` units cost the customer: the promotional price, tax included."""
+        return money(self.promotional_unit_price * quantity)
+
+    @property
+    def status(self) -> LineStatus:
+        if self.active_quantity == 0:
+            return LineStatus.CANCELLED
+        if self.quantity_return_requested > self.quantity_returned:
+            return LineStatus.RETURN_REQUESTED
+        if self.quantity_returned == self.active_quantity:
+            return LineStatus.RETURNED
+        if self.quantity_shipped == self.active_quantity:
+            return LineStatus.SHIPPED
+        if self.quantity_shipped > 0:
+            return LineStatus.PARTIALLY_SHIPPED
+        return LineStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    refunded: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    at: datetime
+    reason: str
+    correlation_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.from_status.value if self.from_status else None,
+            "to": self.to_status.value,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+            "correlationId": self.correlation_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
+        return cls(
+            from_status=OrderStatus(data["from"]) if data.get("from") else None,
+            to_status=OrderStatus(data["to"]),
+            at=datetime.fromisoformat(data["at"]),
+            reason=data.get("reason") or "",
+            correlation_id=data.get("correlationId"),
+        )
+
+
+@dataclass(slots=True)
+class Order:
+    id: str
+    idempotency_key: str
+    channel: str
+    customer_reference: str
+    fulfilment: Fulfilment
+    currency: str
+    lines: list[OrderLine]
+    status: OrderStatus
+    history: list[HistoryEntry]
+    correlation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    sequence: int | None = None
+    # Documents (shipment ids, return ids) already applied, so replays are no-ops.
+    applied_references: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list, compare=False, repr=False)
+    # The correlation id of the request applying the current step (history and events).
+    step_correlation_id: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def number(self) -> str:
+        """The reference people read out on the phone and the ERP stores."""
+        return f"RG-{self.sequence:07d}" if self.sequence is not None else ""
+
+    @property
+    def stage(self) -> OrderStatus:
+        """The status whose row of TRANSITIONS applies: a resuming status defers to the
+        last status before it."""
+        for entry in reversed(self.history):
+            if entry.to_status not in RESUMING:
+                return entry.to_status
+        return OrderStatus.PENDING
+
+    def allowed_transitions(self) -> frozenset[OrderStatus]:
+        return TRANSITIONS[self.stage]
+
+    @property
+    def totals(self) -> Totals:
+        subtotal = sum((line.subtotal for line in self.lines), Decimal("0.00"))
+        discount = sum((line.discount for line in self.lines), Decimal("0.00"))
+        tax = sum((line.tax for line in self.lines), Decimal("0.00"))
+        refunded = sum(
+            (line.paid_for(line.quantity_refunded) for line in self.lines), Decimal("0.00")
+        )
+        return Totals(
+            currency=self.currency,
+            subtotal=subtotal,
+            discount=discount,
+            tax=tax,
+            total=subtotal - discount,
+            refunded=refunded,
+        )
+
+    def line(self, line_id: str) -> OrderLine:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise InvalidOrderInput(f"Order {self.id} has no line {line_id!r}", line_id=line_id)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def confirm(self, *, at: datetime, reason: str = "") -> None:
+        self._transition(S.CONFIRMED, at=at, reason=reason or "confirmed")
+
+    def authorize_payment(self, *, at: datetime, reference: str = "") -> None:
+        self._require(S.PAYMENT_AUTHORIZED)
+        if self.status is S.FRAUD_HOLD:
+            raise InvalidTransition(
+                self.status, S.PAYMENT_AUTHORIZED, "release the fraud hold instead"
+            )
+        self._transition(S.PAYMENT_AUTHORIZED, at=at, reason=reference or "payment authorized")
+
+    def hold_for_fraud(self, *, at: datetime, reason: str) -> None:
+        self._transition(S.FRAUD_HOLD, at=at, reason=reason or "fraud hold")
+
+    def release_fraud_hold(self, *, at: datetime, reason: str = "") -> None:
+        if self.status is not S.FRAUD_HOLD:
+            raise InvalidTransition(self.status, S.PAYMENT_AUTHORIZED, "the order is not on hold")
+        self._transition(S.PAYMENT_AUTHORIZED, at=at, reason=reason or "fraud hold released")
+
+    def release_to_fulfilment(self, *, at: datetime) -> None:
+        self._transition(S.RELEASED_TO_FULFILMENT, at=at, reason="released to fulfilment")
+
+    def confirm_shipment(
+        self, quantities: Mapping[str, int], *, at: datetime, reference: str = ""
+    ) -> bool:
+        """Record shipped units; False when ``reference`` was applied already (a replay)."""
+        if reference and reference in self.applied_references:
+            return False
+        lines = self._validated(quantities)
+        self._require(S.PARTIALLY_SHIPPED)
+        for line, quantity in lines:
+            if quantity > line.unshipped_quantity:
+                raise InvalidOrderInput(
+                    f"Line {line.id} has {line.unshipped_quantity} units left to ship, "
+                    f"not {quantity}",
+                    line_id=line.id,
+                )
+        for line, quantity in lines:
+            line.quantity_shipped += quantity
+        done = all(line.unshipped_quantity == 0 for line in self.lines)
+        self._remember(reference)
+        self._record(
+            "OrderLinesShipped",
+            {"reference": reference, "lines": _line_quantities(lines)},
+            at,
+        )
+        target = S.SHIPPED if done else S.PARTIALLY_SHIPPED
+        self._transition(target, at=at, reason=f"shipment {reference}".strip())
+        return True
+
+    def confirm_delivery(self, *, at: datetime) -> None:
+        self._transition(S.DELIVERED, at=at, reason="delivered")
+
+    def cancel(self, *, at: datetime, reason: str) -> None:
+        self._require(S.CANCELLED)
+        released = [(line, line.active_quantity) for line in self.lines if line.active_quantity]
+        for line, quantity in released:
+            line.quantity_cancelled += quantity
+        self._record(
+            "OrderLinesCancelled",
+            {"reason": reason, "lines": _line_quantities(released), "wholeOrder": True},
+            at,
+        )
+        self._transition(S.CANCELLED, at=at, reason=reason or "cancelled")
+
+    def cancel_lines(self, quantities: Mapping[str, int], *, at: datetime, reason: str) -> None:
+        """Cancel units before they ship; cancelling the last open unit cancels the order."""
+        lines = self._validated(quantities)
+        self._require(S.PARTIALLY_CANCELLED)
+        for line, quantity in lines:
+            if quantity > line.active_quantity:
+                raise InvalidOrderInput(
+                    f"Line {line.id} has {line.active_quantity} units left to cancel, "
+                    f"not {quantity}",
+                    line_id=line.id,
+                )
+        for line, quantity in lines:
+            line.quantity_cancelled += quantity
+        whole = all(line.active_quantity == 0 for line in self.lines)
+        self._record(
+            "OrderLinesCancelled",
+            {"reason": reason, "lines": _line_quantities(lines), "wholeOrder": whole},
+            at,
+        )
+        target = S.CANCELLED if whole else S.PARTIALLY_CANCELLED
+        self._transition(target, at=at, reason=reason or "lines cancelled")
+
+    def request_return(self, quantities: Mapping[str, int], *, at: datetime, reason: str) -> None:
+        lines = self._validated(quantities)
+        self._require(S.RETURN_REQUESTED)
+        for line, quantity in lines:
+            if quantity > line.returnable_quantity:
+                raise InvalidOrderInput(
+                    f"Line {line.id} has {line.returnable_quantity} units that can be "
+                    f"returned, not {quantity}",
+                    line_id=line.id,
+                )
+        for line, quantity in lines:
+            line.quantity_return_requested += quantity
+        self._record(
+            "OrderReturnRequested", {"reason": reason, "lines": _line_quantities(lines)}, at
+        )
+        self._transition(S.RETURN_REQUESTED, at=at, reason=reason or "return requested")
+
+    def confirm_return(
+        self,
+        quantities: Mapping[str, int],
+        *,
+        disposition: ReturnDisposition,
+        at: datetime,
+        reference: str = "",
+    ) -> bool:
+        """Record returned units received; RETURNED once every requested unit is back."""
+        if reference and reference in self.applied_references:
+            return False
+        lines = self._validated(quantities)
+        self._require(S.RETURNED)
+        for line, quantity in lines:
+            awaited = line.quantity_return_requested - line.quantity_returned
+            if quantity > awaited:
+                raise InvalidOrderInput(
+                    f"Line {line.id} awaits {awaited} returned units, not {quantity}",
+                    line_id=line.id,
+                )
+        for line, quantity in lines:
+            line.quantity_returned += quantity
+        self._remember(reference)
+        self._record(
+            "OrderReturnReceived",
+            {
+                "reference": reference,
+                "disposition": disposition.value,
+                "lines": _line_quantities(lines),
+            },
+            at,
+        )
+        awaiting = any(
+            line.quantity_return_requested > line.quantity_returned for line in self.lines
+        )
+        target = S.RETURN_REQUESTED if awaiting else S.RETURNED
+        self._transition(target, at=at, reason=f"return received ({disposition.value})")
+        return True
+
+    def refund(self, *, at: datetime, reference: str = "") -> Decimal:
+        """Refund every returned, unrefunded unit at the price the customer paid."""
+        self._require(S.REFUNDED)
+        due = [
+            (line, line.quantity_returned - line.quantity_refunded)
+            for line in self.lines
+            if line.quantity_returned > line.quantity_refunded
+        ]
+        amount = sum((line.paid_for(quantity) for line, quantity in due), Decimal("0.00"))
+        for line, quantity in due:
+            line.quantity_refunded += quantity
+        self._record(
+            "OrderRefunded",
+            {
+                "reference": reference,
+                "amount": str(amount),
+                "currency": self.currency,
+                "lines": _line_quantities(due),
+            },
+            at,
+        )
+        self._transition(S.REFUNDED, at=at, reason=f"refunded {amount} {self.currency}")
+        return amount
+
+    # -- internals -------------------------------------------------------------------
+
+    def _require(self, to: OrderStatus) -> None:
+        if not can_transition(self.stage, to):
+            raise InvalidTransition(self.status, to)
+
+    def _transition(self, to: OrderStatus, *, at: datetime, reason: str) -> None:
+        self._require(to)
+        self.updated_at = at
+        if to is self.status:
+            return
+        entry = HistoryEntry(self.status, to, at, reason, self.step_correlation_id)
+        self.history.append(entry)
+        self._record(
+            "OrderStatusChanged",
+            {"from": self.status.value, "to": to.value, "reason": reason},
+            at,
+        )
+        self.status = to
+
+    def _record(self, event_type: str, payload: dict[str, Any], at: datetime) -> None:
+        body = {"orderId": self.id, "number": self.number, **payload}
+        self.events.append(
+            Event(
+                type=event_type,
+                partition_key=self.id,
+                payload=body,
+                occurred_at=at,
+                correlation_id=self.step_correlation_id,
+            )
+        )
+
+    def _remember(self, reference: str) -> None:
+        if reference:
+            self.applied_references.append(reference)
+
+    def _validated(self, quantities: Mapping[str, int]) -> list[tuple[OrderLine, int]]:
+        if not quantities:
+            raise InvalidOrderInput("Name at least one line and quantity")
+        lines: list[tuple[OrderLine, int]] = []
+        for line_id, quantity in quantities.items():
+            if not isinstance(quantity, int) or quantity <= 0:
+                raise InvalidOrderInput(
+                    f"Quantities must be positive whole numbers, not {quantity!r}",
+                    line_id=line_id,
+                )
+            lines.append((self.line(line_id), quantity))
+        return lines
+
+
+def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]:
+    return [{"lineId": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in lines]
+
+
+def new_order(
+    *,
+    order_id: str,
+    idempotency_key: str,
+    channel: str,
+    customer_reference: str,
+    fulfilment: Fulfilment,
+    currency: str,
+    lines: list[NewLine],
+    at: datetime,
+    correlation_id: str | None,
+    line_ids: list[str],
+) -> Order:
+    """A PENDING order from checkout's priced lines, after checking them."""
+    _check_header(idempotency_key, channel, customer_reference, fulfilment, currency)
+    if not lines:
+        raise InvalidOrderInput("An order needs at least one line")
+    if len(lines) > MAX_LINES:
+        raise InvalidOrderInput(f"An order has at most {MAX_LINES} lines")
+    built: list[OrderLine] = []
+    for position, (line, line_id) in enumerate(zip(lines, line_ids, strict=True), start=1):
+        _check_line(line, position)
+        promotional = (
+            line.unit_price if line.promotional_unit_price is None else line.promotional_unit_price
+        )
+        built.append(
+            OrderLine(
+                id=line_id,
+                position=position,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price),
+                promotional_unit_price=money(promotional),
+                tax_rate=line.tax_rate,
+            )
+        )
+    return Order(
+        id=order_id,
+        idempotency_key=idempotency_key,
+        channel=channel,
+        customer_reference=customer_reference,
+        fulfilment=fulfilment,
+        currency=currency,
+        lines=built,
+        status=S.PENDING,
+        history=[HistoryEntry(None, S.PENDING, at, "created", correlation_id)],
+        correlation_id=correlation_id,
+        created_at=at,
+        updated_at=at,
+        step_correlation_id=correlation_id,
+    )
+
+
+def order_created(order: Order) -> Event:
+    """OrderCreated, recorded once the order has its number; the payload is what the
+    ERP needs to post the sale."""
+    totals = order.totals
+    return Event(
+        type="OrderCreated",
+        partition_key=order.id,
+        occurred_at=order.created_at,
+        correlation_id=order.correlation_id,
+        payload={
+            "orderId": order.id,
+            "number": order.number,
+            "idempotencyKey": order.idempotency_key,
+            "channel": order.channel,
+            "customerReference": order.customer_reference,
+            "fulfilment": {
+                "type": order.fulfilment.type.value,
+                "locationId": order.fulfilment.location_id,
+            },
+            "currency": order.currency,
+            "lines": [
+                {
+                    "lineId": line.id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unitPrice": str(line.unit_price),
+                    "promotionalUnitPrice": str(line.promotional_unit_price),
+                    "taxRate": str(line.tax_rate),
+                }
+                for line in order.lines
+            ],
+            "totals": {
+                "subtotal": str(totals.subtotal),
+                "discount": str(totals.discount),
+                "tax": str(totals.tax),
+                "total": str(totals.total),
+            },
+        },
+    )
+
+
+def _check_header(
+    idempotency_key: str,
+    channel: str,
+    customer_reference: str,
+    fulfilment: Fulfilment,
+    currency: str,
+) -> None:
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise InvalidOrderInput("An idempotency key of 1 to 200 characters is required")
+    if channel not in CHANNELS:
+        raise InvalidOrderInput(
+            f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}", channel=channel
+        )
+    if len(customer_reference) > 200:
+        raise InvalidOrderInput("A customer reference has at most 200 characters")
+    if not fulfilment.location_id or len(fulfilment.location_id) > 100:
+        raise InvalidOrderInput("The fulfilment needs a location id of 1 to 100 characters")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise InvalidOrderInput(f"A currency is a 3-letter ISO code, not {currency!r}")
+
+
+def _check_line(line: NewLine, position: int) -> None:
+    where = f"line {position}"
+    if not line.sku or len(line.sku) > 64:
+        raise InvalidOrderInput(f"{where}: a SKU of 1 to 64 characters is required")
+    if not isinstance(line.quantity, int) or not 0 < line.quantity <= MAX_QUANTITY:
+        raise InvalidOrderInput(
+            f"{where}: the quantity must be between 1 and {MAX_QUANTITY}, not {line.quantity}"
+        )
+    prices = [line.unit_price, line.tax_rate]
+    if line.promotional_unit_price is not None:
+        prices.append(line.promotional_unit_price)
+    if any(not price.is_finite() or price < 0 for price in prices):
+        raise InvalidOrderInput(f"{where}: prices and tax rates must be zero or more")
+    if line.tax_rate >= 1:
+        raise InvalidOrderInput(f"{where}: a tax rate is a fraction below 1, not {line.tax_rate}")
+    if line.promotional_unit_price is not None and line.promotional_unit_price > line.unit_price:
+        raise InvalidOrderInput(f"{where}: the promotional price exceeds the unit price")

@@ -1,0 +1,48 @@
+"""What can go wrong with an order, each with the code a client can act on."""
+
+from __future__ import annotations
+
+from domains.common.errors import DomainError
+
+
+class OrdersError(DomainError):
+    code = "ORDERS_ERROR"
+
+
+class OrderNotFound(OrdersError):
+    code = "NOT_FOUND"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"No order has the id {order_id!r}", order_id=order_id)
+
+
+class InvalidTransition(OrdersError):
+    """The order's status does not allow the step; ``from``/``to`` name the two statuses."""
+
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, from_status: str, to_status: str, reason: str = "") -> None:
+        message = f"An order cannot go from {from_status} to {to_status}"
+        if reason:
+            message = f"{message}: {reason}"
+        super().__init__(message, **{"from": from_status, "to": to_status})
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+class InvalidOrderInput(OrdersError):
+    """The request itself is malformed: bad quantities, unknown lines, bad filters."""
+
+    code = "BAD_USER_INPUT"
+
+
+class DuplicateOrder(OrdersError):
+    """Another order already holds the idempotency key (raised by the repository)."""
+
+    code = "CONFLICT"
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            f"An order with idempotency key {idempotency_key!r} exists",
+            idempotency_key=idempotency_key,
+        )

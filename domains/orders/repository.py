@@ -1,0 +1,205 @@
+"""Loading and storing orders; reads work on a session or a plain connection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.orders.errors import DuplicateOrder, InvalidOrderInput
+from domains.orders.model import Order
+from domains.orders.tables import (
+    LINE_QUANTITIES,
+    line_values,
+    lines,
+    order_from_rows,
+    order_values,
+    orders,
+    utc,
+)
+
+
+class Executor(Protocol):
+    async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    channel: str | None = None
+    status: str | None = None
+    location_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    orders: list[Order]
+    cursors: list[str]
+    has_next_page: bool
+
+
+async def load_orders(executor: Executor, ids: Sequence[str]) -> dict[str, Order]:
+    """Orders by id in two statements (orders, then their lines), whatever the count."""
+    if not ids:
+        return {}
+    rows = (await executor.execute(select(orders).where(orders.c.id.in_(set(ids))))).all()
+    return await _with_lines(executor, rows)
+
+
+async def _with_lines(executor: Executor, rows: Sequence[Any]) -> dict[str, Order]:
+    if not rows:
+        return {}
+    by_order: dict[str, list[Any]] = defaultdict(list)
+    line_rows = await executor.execute(
+        select(lines).where(lines.c.order_id.in_([row.id for row in rows]))
+    )
+    for line_row in line_rows.all():
+        by_order[line_row.order_id].append(line_row)
+    return {row.id: order_from_rows(row, by_order[row.id]) for row in rows}
+
+
+def encode_cursor(order: Order) -> str:
+    raw = f"{utc(order.created_at).isoformat()}|{order.sequence}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        created, seq = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return utc(datetime.fromisoformat(created)), int(seq)
+    except (ValueError, binascii.Error, UnicodeError) as error:
+        raise InvalidOrderInput(f"{cursor!r} is not a cursor this server gave out") from error
+
+
+async def list_orders(
+    executor: Executor, where: OrderFilter, *, first: int, after: str | None
+) -> OrderPage:
+    """Newest first, keyset on (created_at, seq): stable while orders keep arriving."""
+    query = select(orders)
+    if where.channel is not None:
+        query = query.where(orders.c.channel == where.channel)
+    if where.status is not None:
+        query = query.where(orders.c.status == where.status)
+    if where.location_id is not None:
+        query = query.where(orders.c.location_id == where.location_id)
+    if where.created_from is not None:
+        query = query.where(orders.c.created_at >= utc(where.created_from))
+    if where.created_to is not None:
+        query = query.where(orders.c.created_at < utc(where.created_to))
+    if after is not None:
+        created, seq = decode_cursor(after)
+        query = query.where(
+            or_(
+                orders.c.created_at < created,
+                and_(orders.c.created_at == created, orders.c.seq < seq),
+            )
+        )
+    query = query.order_by(orders.c.created_at.desc(), orders.c.seq.desc()).limit(first + 1)
+    rows = (await executor.execute(query)).all()
+    page_rows = rows[:first]
+    loaded = await _with_lines(executor, page_rows)
+    page = [loaded[row.id] for row in page_rows]
+    return OrderPage(page, [encode_cursor(o) for o in page], has_next_page=len(rows) > first)
+
+
+async def recent_order_ids_by_sku(
+    executor: Executor, skus: Sequence[str], first: int
+) -> dict[str, list[str]]:
+    """The ``first`` newest orders holding each SKU, in one statement for all SKUs."""
+    if not skus or first <= 0:
+        return {sku: [] for sku in skus}
+    per_order = (
+        select(
+            lines.c.sku,
+            lines.c.order_id,
+            func.max(orders.c.created_at).label("created_at"),
+            func.max(orders.c.seq).label("seq"),
+        )
+        .join(orders, orders.c.id == lines.c.order_id)
+        .where(lines.c.sku.in_(set(skus)))
+        .group_by(lines.c.sku, lines.c.order_id)
+        .subquery()
+    )
+    ranked = select(
+        per_order.c.sku,
+        per_order.c.order_id,
+        func.row_number()
+        .over(
+            partition_by=per_order.c.sku,
+            order_by=(per_order.c.created_at.desc(), per_order.c.seq.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    rows = await executor.execute(
+        select(ranked.c.sku, ranked.c.order_id)
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.sku, ranked.c.rank)
+    )
+    found: dict[str, list[str]] = {sku: [] for sku in skus}
+    for row in rows.all():
+        found[row.sku].append(row.order_id)
+    return found
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, order: Order) -> None:
+        """Insert ``order`` and give it its sequence (and so its number)."""
+        try:
+            async with self.session.begin_nested():
+                result = await self.session.execute(insert(orders).values(order_values(order)))
+                await self.session.execute(
+                    insert(lines), [line_values(order.id, line) for line in order.lines]
+                )
+        except IntegrityError as error:
+            raise DuplicateOrder(order.idempotency_key) from error
+        order.sequence = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        if for_update:
+            # Serialises concurrent steps on one order (SQLite serialises all writers).
+            query = query.with_for_update()
+        rows = (await self.session.execute(query)).all()
+        return (await _with_lines(self.session, rows)).get(order_id)
+
+    async def get_by_idempotency_key(self, key: str) -> Order | None:
+        rows = (
+            await self.session.execute(select(orders).where(orders.c.idempotency_key == key))
+        ).all()
+        found = await _with_lines(self.session, rows)
+        return next(iter(found.values()), None)
+
+    async def save(self, order: Order) -> None:
+        """Write back a loaded order: its header and every line's quantities."""
+        values = order_values(order)
+        await self.session.execute(
+            update(orders)
+            .where(orders.c.id == order.id)
+            .values(
+                status=values["status"],
+                updated_at=values["updated_at"],
+                history=values["history"],
+                applied_references=values["applied_references"],
+            )
+        )
+        await self.session.execute(
+            update(lines)
+            .where(lines.c.id == bindparam("line_id"))
+            .values({name: bindparam(name) for name in LINE_QUANTITIES}),
+            [
+                {"line_id": line.id, **{name: getattr(line, name) for name in LINE_QUANTITIES}}
+                for line in order.lines
+            ],
+        )

@@ -1,0 +1,169 @@
+"""Order use cases on both backends: creation, idempotency, the lifecycle and its events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from adapters.db import migrations
+from domains.orders import service, tables
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.errors import InvalidOrderInput, InvalidTransition, OrderNotFound
+from domains.orders.model import LineStatus, OrderStatus
+from tests.integration.orders.conftest import make_order
+
+S = OrderStatus
+
+
+async def outbox_events(domain: OrdersDomain, order_id: str) -> list[tuple[str, str | None]]:
+    async with domain.engine.connect() as conn:
+        rows = await conn.execute(
+            select(tables.outbox.c.type, tables.outbox.c.correlation_id)
+            .where(tables.outbox.c.partition_key == order_id)
+            .order_by(tables.outbox.c.seq)
+        )
+        return [(row.type, row.correlation_id) for row in rows]
+
+
+async def test_migrations_match_the_models(domain: OrdersDomain) -> None:
+    await migrations.check(domain.engine, "orders", tables.metadata)
+
+
+async def test_create_order_stores_lines_totals_and_records_order_created(
+    domain: OrdersDomain,
+) -> None:
+    order = await make_order(domain)
+    stored = await service.get_order(domain.uow(), order.id)
+    assert stored.number.startswith("RG-")
+    assert stored.number == order.number
+    assert [line.sku for line in stored.lines] == ["ST-0001-01", "ST-0002-01"]
+    assert str(stored.totals.total) == "21.00"
+    assert stored.status is S.PENDING
+    assert stored.history[0].to_status is S.PENDING
+    assert await outbox_events(domain, order.id) == [("OrderCreated", "corr-create")]
+
+
+async def test_create_order_repeat_with_the_same_key_returns_the_same_order(
+    domain: OrdersDomain,
+) -> None:
+    key = f"key-{uuid.uuid4()}"
+    first = await make_order(domain, idempotency_key=key)
+    again = await service.create_order(
+        domain.uow(),
+        idempotency_key=key,
+        channel="app",
+        fulfilment_type="SHIP_FROM_DC",
+        location_id="DC-SOUTH",
+        customer_reference="someone else",
+        currency="EUR",
+        lines=[],
+    )
+    assert not again.created
+    assert again.order.id == first.id
+    assert len(await outbox_events(domain, first.id)) == 1
+
+
+async def test_create_order_concurrent_repeats_make_one_order(domain: OrdersDomain) -> None:
+    key = f"key-{uuid.uuid4()}"
+    orders = await asyncio.gather(*(make_order(domain, idempotency_key=key) for _ in range(10)))
+    assert len({order.id for order in orders}) == 1
+    assert len(await outbox_events(domain, orders[0].id)) == 1
+
+
+async def test_lifecycle_to_refund_keeps_history_and_events(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    uow = domain.uow
+    await service.confirm_order(uow(), order.id, correlation_id="c1")
+    await service.hold_for_fraud(uow(), order.id, reason="velocity")
+    await service.release_fraud_hold(uow(), order.id, reason="reviewed")
+    await service.release_to_fulfilment(uow(), order.id)
+    line_a, line_b = (line.id for line in order.lines)
+    shipped = await service.confirm_shipment(uow(), order.id, {line_a: 1}, reference="SHP-1")
+    assert shipped.status is S.PARTIALLY_SHIPPED
+    again = await service.confirm_shipment(uow(), order.id, {line_a: 1}, reference="SHP-1")
+    assert again.lines[0].quantity_shipped == 1
+    await service.confirm_shipment(uow(), order.id, {line_a: 1, line_b: 1}, reference="SHP-2")
+    await service.confirm_delivery(uow(), order.id)
+    await service.request_return(uow(), order.id, {line_a: 1}, reason="too small")
+    await service.confirm_return(uow(), order.id, {line_a: 1}, disposition="RESTOCK")
+    refunded = await service.refund(uow(), order.id, reference="RF-1")
+
+    stored = await service.get_order(uow(), order.id)
+    assert stored.status is S.REFUNDED
+    assert str(refunded.totals.refunded) == "8.00"
+    assert str(stored.totals.refunded) == "8.00"
+    assert [(h.from_status, h.to_status) for h in stored.history] == [
+        (None, S.PENDING),
+        (S.PENDING, S.CONFIRMED),
+        (S.CONFIRMED, S.FRAUD_HOLD),
+        (S.FRAUD_HOLD, S.PAYMENT_AUTHORIZED),
+        (S.PAYMENT_AUTHORIZED, S.RELEASED_TO_FULFILMENT),
+        (S.RELEASED_TO_FULFILMENT, S.PARTIALLY_SHIPPED),
+        (S.PARTIALLY_SHIPPED, S.SHIPPED),
+        (S.SHIPPED, S.DELIVERED),
+        (S.DELIVERED, S.RETURN_REQUESTED),
+        (S.RETURN_REQUESTED, S.RETURNED),
+        (S.RETURNED, S.REFUNDED),
+    ]
+    assert stored.history[1].correlation_id == "c1"
+    assert stored.applied_references == ["SHP-1", "SHP-2"]
+    types = [event_type for event_type, _ in await outbox_events(domain, order.id)]
+    assert types.count("OrderStatusChanged") == 10
+    assert types.count("OrderLinesShipped") == 2
+    assert {"OrderReturnRequested", "OrderReturnReceived", "OrderRefunded"} <= set(types)
+
+
+async def test_partial_cancellation_recomputes_totals_and_resumes(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    await service.confirm_order(domain.uow(), order.id)
+    cancelled = await service.cancel_lines(
+        domain.uow(), order.id, {order.lines[1].id: 1}, reason="out of stock"
+    )
+    assert cancelled.status is S.PARTIALLY_CANCELLED
+    stored = await service.get_order(domain.uow(), order.id)
+    assert str(stored.totals.total) == "16.00"
+    assert stored.lines[1].status is LineStatus.CANCELLED
+    authorized = await service.authorize_payment(domain.uow(), order.id)
+    assert authorized.status is S.PAYMENT_AUTHORIZED
+
+
+async def test_invalid_transition_writes_nothing(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    with pytest.raises(InvalidTransition) as raised:
+        await service.confirm_delivery(domain.uow(), order.id)
+    assert raised.value.details == {"from": "PENDING", "to": "DELIVERED"}
+    stored = await service.get_order(domain.uow(), order.id)
+    assert stored.status is S.PENDING
+    assert len(await outbox_events(domain, order.id)) == 1
+
+
+async def test_unknown_order_is_not_found(domain: OrdersDomain) -> None:
+    with pytest.raises(OrderNotFound):
+        await service.confirm_order(domain.uow(), str(uuid.uuid4()))
+
+
+async def test_bad_fulfilment_type_is_bad_input(domain: OrdersDomain) -> None:
+    with pytest.raises(InvalidOrderInput):
+        await make_order(domain, fulfilment_type="DRONE")
+
+
+async def test_concurrent_shipments_never_ship_more_than_ordered(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    for step in (service.confirm_order, service.authorize_payment, service.release_to_fulfilment):
+        await step(domain.uow(), order.id)
+    line_id = order.lines[0].id  # 2 units
+
+    async def ship_one(n: int) -> bool:
+        try:
+            await service.confirm_shipment(domain.uow(), order.id, {line_id: 1}, reference=f"S{n}")
+        except InvalidOrderInput:
+            return False
+        return True
+
+    results = await asyncio.gather(*(ship_one(n) for n in range(6)))
+    assert results.count(True) == 2
+    stored = await service.get_order(domain.uow(), order.id)
+    assert stored.lines[0].quantity_shipped == 2
