@@ -1,0 +1,182 @@
+"""Compiling an operation with its plan, and executing it.
+
+``compile`` does every per-operation piece of work once (plan steps, request bodies,
+response shape, the introspection sub-document); ``execute`` then only coerces variables,
+fetches, merges and shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    execute_sync,
+    visit,
+)
+from graphql.execution.values import get_variable_values
+
+from gateway.engine import ExecutionResult, GraphQLError, OperationType, RequestError
+from gateway.executor.fetching import Fetcher
+from gateway.executor.representations import PossibleTypes
+from gateway.executor.runner import PlanRun
+from gateway.executor.shaping import ResponseShaper
+from gateway.executor.steps import Step, compile_plan
+from gateway.planner.plan import QueryPlan
+
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledOperation:
+    operation_type: OperationType
+    operation_name: str | None
+    plan: QueryPlan
+    step: Step | None
+    shaper: ResponseShaper
+    variable_definitions: tuple[VariableDefinitionNode, ...]
+    introspection: DocumentNode | None
+    """The operation cut down to its root ``__schema``/``__type`` fields, if it has any."""
+
+
+class Executor:
+    def __init__(self, api_schema: GraphQLSchema, fetcher: Fetcher) -> None:
+        self.schema = api_schema
+        self.fetcher = fetcher
+        self._possible_types: PossibleTypes = {
+            name: frozenset(t.name for t in api_schema.get_possible_types(named))  # type: ignore[arg-type]
+            for name, named in api_schema.type_map.items()
+            if hasattr(named, "resolve_type") and not name.startswith("__")
+        }
+
+    def compile(
+        self, document: DocumentNode, operation: OperationDefinitionNode, plan: QueryPlan
+    ) -> CompiledOperation:
+        operation_type: OperationType = operation.operation.value
+        root_type = self.schema.get_root_type(operation.operation)
+        if root_type is None:
+            raise RequestError(
+                [
+                    GraphQLError(
+                        f"The schema has no {operation_type} type", "GRAPHQL_VALIDATION_FAILED"
+                    )
+                ]
+            )
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        return CompiledOperation(
+            operation_type=operation_type,
+            operation_name=operation.name.value if operation.name else None,
+            plan=plan,
+            step=None
+            if operation_type == "subscription"
+            else compile_plan(plan, self._possible_types),
+            shaper=ResponseShaper(
+                self.schema,
+                root_type,
+                operation.selection_set,
+                fragments,
+                _condition_variables(document),
+            ),
+            variable_definitions=tuple(operation.variable_definitions or ()),
+            introspection=_introspection_document(document, operation),
+        )
+
+    async def execute(
+        self,
+        operation: CompiledOperation,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> ExecutionResult:
+        """Raises ``RequestError`` for variables that don't coerce, and for nothing else."""
+        coerced = self.coerce_variables(operation, variables)
+        run = PlanRun(self.fetcher, coerced, headers)
+        await run.run(operation.step)
+        if operation.introspection is not None:
+            introspected = execute_sync(
+                self.schema, operation.introspection, variable_values=dict(variables or {})
+            )
+            if introspected.data:
+                run.data.update(introspected.data)
+            for error in introspected.errors or ():
+                run.errors.append(
+                    GraphQLError(
+                        error.message,
+                        "INTERNAL_SERVER_ERROR",
+                        path=tuple(error.path) if error.path else None,
+                    )
+                )
+        data = operation.shaper.shape(run.data, run.errors, coerced)
+        return ExecutionResult(data, run.errors)
+
+    def coerce_variables(
+        self, operation: CompiledOperation, variables: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        if not operation.variable_definitions:
+            return {}
+        if variables is not None and not isinstance(variables, Mapping):
+            raise RequestError([GraphQLError("Variables must be an object", "BAD_USER_INPUT")])
+        result = get_variable_values(
+            self.schema, operation.variable_definitions, dict(variables or {}), max_errors=50
+        )
+        if isinstance(result, list):
+            raise RequestError(
+                [
+                    GraphQLError(
+                        error.message,
+                        "BAD_USER_INPUT",
+                        locations=tuple((loc.line, loc.column) for loc in error.locations or ()),
+                    )
+                    for error in result
+                ]
+            )
+        # graphql-core 3.3 wraps the values with their sources; 3.2 returns them bare
+        coerced: Any = getattr(result, "coerced", result)
+        return dict(coerced)
+
+
+def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
+    """Variables that ``@skip``/``@include`` read: the response shape depends on them."""
+    names: set[str] = set()
+
+    class _Conditions(Visitor):
+        def enter_directive(self, node: Any, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for argument in node.arguments or ():
+                    if isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+
+    visit(document, _Conditions())
+    return tuple(sorted(names))
+
+
+def _introspection_document(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> DocumentNode | None:
+    fields = [
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value in _INTROSPECTION_FIELDS
+    ]
+    if not fields:
+        return None
+    cut = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    return DocumentNode(definitions=(cut, *fragments))

@@ -1,0 +1,28 @@
+"""The headers every subgraph fetch of one client request carries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+
+CORRELATION_HEADER = "x-correlation-id"
+DEFAULT_FORWARDED = ("authorization",)
+
+
+def subgraph_headers(
+    client_headers: Mapping[str, str], forwarded: Collection[str] = DEFAULT_FORWARDED
+) -> dict[str, str]:
+    """JSON in and out, the client's correlation id (or a new one), and allowed headers.
+
+    ``forwarded`` holds lower-case names; client header names match case-insensitively.
+    """
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    correlation_id = None
+    for name, value in client_headers.items():
+        lower = name.lower()
+        if lower == CORRELATION_HEADER:
+            correlation_id = value
+        elif lower in forwarded:
+            headers[lower] = value
+    headers[CORRELATION_HEADER] = correlation_id or uuid.uuid4().hex
+    return headers

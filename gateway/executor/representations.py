@@ -1,0 +1,220 @@
+"""Walking merged data: objects at a Flatten path, representations, and rewrites.
+
+Everything here is compiled once per plan: a fetch's ``requires`` becomes a function
+from an object to its representation (or ``None`` when the object is not of a type the
+fetch asks for), so the hot path does no plan interpretation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gateway.planner.plan import (
+    FieldSelection,
+    InlineFragmentSelection,
+    KeyRenamer,
+    Rewrite,
+    Selection,
+    ValueSetter,
+)
+
+JsonObject = dict[str, Any]
+PossibleTypes = Mapping[str, frozenset[str]]
+"""Abstract type name -> the object type names that belong to it."""
+
+Representer = Callable[[JsonObject], JsonObject | None]
+
+
+class _Missing(Exception):
+    """A required field is absent (an earlier fetch failed): no representation."""
+
+
+def objects_at(roots: list[JsonObject], path: tuple[str | int, ...]) -> list[JsonObject]:
+    """Every object at ``path`` below ``roots``, stepping into lists at ``"@"``; no nulls."""
+    current: list[Any] = roots
+    for step in path:
+        found: list[Any] = []
+        if step == "@":
+            for value in current:
+                if isinstance(value, list):
+                    _extend_flat(found, value)
+        else:
+            for value in current:
+                if isinstance(value, dict):
+                    child = value.get(step)
+                    if child is not None:
+                        found.append(child)
+        current = found
+    result: list[JsonObject] = []
+    _extend_objects(result, current)
+    return result
+
+
+def paths_at(root: JsonObject, path: tuple[str | int, ...]) -> dict[int, list[str | int]]:
+    """``id(object)`` -> response path of every object at ``path``; only built for errors."""
+    current: list[tuple[Any, list[str | int]]] = [(root, [])]
+    for step in path:
+        found: list[tuple[Any, list[str | int]]] = []
+        for value, at in current:
+            if step == "@":
+                if isinstance(value, list):
+                    found.extend((item, [*at, index]) for index, item in enumerate(value))
+            elif isinstance(value, dict) and value.get(step) is not None:
+                found.append((value[step], [*at, step]))
+        current = found
+    paths: dict[int, list[str | int]] = {}
+    pending = current
+    while pending:
+        nested: list[tuple[Any, list[str | int]]] = []
+        for value, at in pending:
+            if isinstance(value, dict):
+                paths.setdefault(id(value), at)
+            elif isinstance(value, list):
+                nested.extend((item, [*at, index]) for index, item in enumerate(value))
+        pending = nested
+    return paths
+
+
+def _extend_flat(found: list[Any], values: list[Any]) -> None:
+    for value in values:
+        if isinstance(value, list):
+            _extend_flat(found, value)
+        elif value is not None:
+            found.append(value)
+
+
+def _extend_objects(found: list[JsonObject], values: list[Any]) -> None:
+    for value in values:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            _extend_objects(found, value)
+
+
+def compile_representer(
+    requires: tuple[Selection, ...],
+    input_rewrites: tuple[Rewrite, ...],
+    possible_types: PossibleTypes,
+) -> Representer:
+    branches: list[tuple[frozenset[str] | None, Callable[[JsonObject], JsonObject]]] = []
+    plain_fields = [s for s in requires if isinstance(s, FieldSelection)]
+    if plain_fields:
+        branches.append((None, _object_builder(tuple(plain_fields))))
+    for selection in requires:
+        if isinstance(selection, InlineFragmentSelection):
+            types = _types_of(selection.type_condition, possible_types)
+            branches.append((types, _object_builder(selection.selections)))
+    rewrite = compile_rewrites(input_rewrites, possible_types)
+
+    def represent(obj: JsonObject) -> JsonObject | None:
+        typename = obj.get("__typename")
+        for types, build in branches:
+            if types is None or typename in types:
+                try:
+                    representation = build(obj)
+                except _Missing:
+                    return None
+                if rewrite is not None:
+                    rewrite(representation)
+                return representation
+        return None
+
+    return represent
+
+
+def _types_of(type_condition: str | None, possible_types: PossibleTypes) -> frozenset[str] | None:
+    if type_condition is None:
+        return None
+    return possible_types.get(type_condition, frozenset()) | {type_condition}
+
+
+def _object_builder(selections: tuple[Selection, ...]) -> Callable[[JsonObject], JsonObject]:
+    fields = _fields(selections)
+
+    def build(obj: JsonObject) -> JsonObject:
+        representation: JsonObject = {}
+        for key, nested in fields:
+            if key not in obj:
+                raise _Missing
+            value = obj[key]
+            representation[key] = value if nested is None or value is None else nested(value)
+        return representation
+
+    return build
+
+
+def _fields(selections: tuple[Selection, ...]) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """Inline fragments inside a key are flattened: the planner already chose the type."""
+    fields: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            nested = (
+                _value_builder(_object_builder(selection.selections))
+                if selection.selections
+                else None
+            )
+            fields.append((selection.alias or selection.name, nested))
+        else:
+            fields.extend(_fields(selection.selections))
+    return fields
+
+
+def _value_builder(build: Callable[[JsonObject], JsonObject]) -> Callable[[Any], Any]:
+    def value(item: Any) -> Any:
+        if isinstance(item, list):
+            return [None if element is None else value(element) for element in item]
+        return build(item)
+
+    return value
+
+
+def compile_rewrites(
+    rewrites: tuple[Rewrite, ...], possible_types: PossibleTypes
+) -> Callable[[Any], None] | None:
+    """One function applying every rewrite to a value, or ``None`` when there are none."""
+    if not rewrites:
+        return None
+    appliers = [_rewriter(rewrite, possible_types) for rewrite in rewrites]
+
+    def apply(value: Any) -> None:
+        for applier in appliers:
+            applier(value)
+
+    return apply
+
+
+def _rewriter(rewrite: Rewrite, possible_types: PossibleTypes) -> Callable[[Any], None]:
+    *steps, last = rewrite.path
+
+    def apply(value: Any) -> None:
+        targets = [value]
+        for step in steps:
+            targets = _step(targets, step, possible_types)
+        for target in _step(targets, "@", possible_types):
+            if not isinstance(target, dict):
+                continue
+            if isinstance(rewrite, ValueSetter):
+                target[last] = rewrite.set_value_to
+            elif isinstance(rewrite, KeyRenamer) and last in target:
+                target[rewrite.rename_key_to] = target.pop(last)
+
+    return apply
+
+
+def _step(targets: list[Any], step: str, possible_types: PossibleTypes) -> list[Any]:
+    found: list[Any] = []
+    for target in targets:
+        if isinstance(target, list):
+            found.extend(_step(target, step, possible_types))
+        elif not isinstance(target, dict):
+            continue
+        elif step.startswith("... on "):
+            types = _types_of(step[7:], possible_types) or frozenset()
+            if target.get("__typename") in types:
+                found.append(target)
+        elif step == "@":
+            found.append(target)
+        elif target.get(step) is not None:
+            found.append(target[step])
+    return found

@@ -1,0 +1,213 @@
+"""Running a compiled plan: fetch, batch entities, merge, and collect subgraph errors.
+
+The runner builds one merged JSON tree keyed by response names, exactly as the subgraphs
+answered (plus the fields the planner added for keys and ``__typename``). Shaping it into
+the client's response is ``shaping``'s job, so nothing here knows the client's selection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from gateway.engine import GraphQLError
+from gateway.executor.fetching import Fetcher, FetchFailed
+from gateway.executor.merging import merge_into
+from gateway.executor.representations import JsonObject, objects_at, paths_at
+from gateway.executor.steps import (
+    ConditionStep,
+    FetchStep,
+    FlattenStep,
+    ParallelStep,
+    SequenceStep,
+    Step,
+)
+
+DOWNSTREAM_ERROR = "DOWNSTREAM_SERVICE_ERROR"
+
+
+class PlanRun:
+    """One execution of one plan; holds the merged data and the errors so far."""
+
+    __slots__ = ("_fetcher", "_headers", "_variables", "data", "errors")
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> None:
+        self._fetcher = fetcher
+        self._variables = variables
+        self._headers = headers
+        self.data: JsonObject = {}
+        self.errors: list[GraphQLError] = []
+
+    async def run(self, step: Step | None) -> None:
+        if step is not None:
+            await self._run(step, [self.data], ())
+
+    async def _run(
+        self, step: Step, objects: list[JsonObject], path: tuple[str | int, ...]
+    ) -> None:
+        match step:
+            case FetchStep():
+                if step.representer is None:
+                    await self._root_fetch(step, objects)
+                else:
+                    await self._entity_fetch(step, objects, path)
+            case FlattenStep():
+                full_path = path + step.path
+                await self._run(step.step, objects_at(objects, step.path), full_path)
+            case SequenceStep():
+                for inner in step.steps:
+                    await self._run(inner, objects, path)
+            case ParallelStep():
+                await asyncio.gather(*(self._run(inner, objects, path) for inner in step.steps))
+            case ConditionStep():
+                chosen = step.if_step if self._variables.get(step.variable) else step.else_step
+                if chosen is not None:
+                    await self._run(chosen, objects, path)
+
+    async def _root_fetch(self, step: FetchStep, objects: list[JsonObject]) -> None:
+        variables = {
+            name: self._variables[name] for name in step.variable_usages if name in self._variables
+        }
+        response = await self._fetch(step, step.body_prefix + orjson.dumps(variables) + b"}")
+        if response is None:
+            return
+        data = response.get("data")
+        if isinstance(data, dict):
+            if step.output_rewrite is not None:
+                step.output_rewrite(data)
+            for target in objects:
+                merge_into(target, data)
+        self._subgraph_errors(step.service, response.get("errors"), None)
+
+    async def _entity_fetch(
+        self, step: FetchStep, objects: list[JsonObject], path: tuple[str | int, ...]
+    ) -> None:
+        represent = step.representer
+        assert represent is not None
+        index: dict[bytes, int] = {}
+        encoded: list[bytes] = []
+        owners: list[list[JsonObject]] = []
+        for obj in objects:
+            representation = represent(obj)
+            if representation is None:
+                continue
+            key = orjson.dumps(representation)
+            at = index.get(key)
+            if at is None:
+                index[key] = len(owners)
+                encoded.append(key)
+                owners.append([obj])
+            else:
+                owners[at].append(obj)
+        if not owners:
+            return
+        variables = b'{"representations":[' + b",".join(encoded) + b"]"
+        others = {
+            name: self._variables[name] for name in step.variable_usages if name in self._variables
+        }
+        if others:
+            variables += b"," + orjson.dumps(others)[1:-1]
+        response = await self._fetch(step, step.body_prefix + variables + b"}}")
+        if response is None:
+            return
+        data = response.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if isinstance(entities, list) and len(entities) == len(owners):
+            if step.output_rewrite is not None:
+                step.output_rewrite(entities)
+            for entity, targets in zip(entities, owners, strict=True):
+                if isinstance(entity, dict):
+                    for target in targets:
+                        merge_into(target, entity)
+        elif entities is not None or not response.get("errors"):
+            self.errors.append(
+                GraphQLError(
+                    f"Subgraph '{step.service}' returned {_count(entities)} entities "
+                    f"for {len(owners)} representations",
+                    "SUBREQUEST_MALFORMED_RESPONSE",
+                    extensions={"serviceName": step.service},
+                )
+            )
+        errors = response.get("errors")
+        if errors:
+            self._subgraph_errors(step.service, errors, _EntityPaths(self.data, path, owners))
+
+    async def _fetch(self, step: FetchStep, body: bytes) -> dict[str, Any] | None:
+        try:
+            return await self._fetcher.fetch(step.service, body, self._headers)
+        except FetchFailed as failure:
+            self.errors.append(
+                GraphQLError(
+                    failure.message, failure.code, extensions={"serviceName": step.service}
+                )
+            )
+            return None
+
+    def _subgraph_errors(
+        self, service: str, errors: Any, entity_paths: _EntityPaths | None
+    ) -> None:
+        if not isinstance(errors, list):
+            return
+        for error in errors:
+            if not isinstance(error, dict):
+                continue
+            given = error.get("extensions")
+            extensions = dict(given) if isinstance(given, dict) else {}
+            code = extensions.pop("code", None)
+            extensions["serviceName"] = service
+            path = error.get("path")
+            client_path: tuple[str | int, ...] | None = None
+            if isinstance(path, list) and path:
+                if entity_paths is not None:
+                    client_path = entity_paths.client_path(path)
+                else:
+                    client_path = tuple(path)
+            self.errors.append(
+                GraphQLError(
+                    str(error.get("message", "Unknown error")),
+                    code if isinstance(code, str) else DOWNSTREAM_ERROR,
+                    path=client_path,
+                    extensions=extensions,
+                )
+            )
+
+
+class _EntityPaths:
+    """Maps ``["_entities", i, ...]`` to the client's path of representation ``i``'s object.
+
+    A deduplicated representation stands for several objects; the error goes to the first.
+    """
+
+    __slots__ = ("_by_id", "_owners", "_path", "_root")
+
+    def __init__(
+        self, root: JsonObject, path: tuple[str | int, ...], owners: list[list[JsonObject]]
+    ) -> None:
+        self._root = root
+        self._path = path
+        self._owners = owners
+        self._by_id: dict[int, list[str | int]] | None = None
+
+    def client_path(self, path: list[Any]) -> tuple[str | int, ...] | None:
+        if len(path) < 2 or path[0] != "_entities" or not isinstance(path[1], int):
+            return None
+        if not 0 <= path[1] < len(self._owners):
+            return None
+        if self._by_id is None:
+            self._by_id = paths_at(self._root, self._path)
+        prefix = self._by_id.get(id(self._owners[path[1]][0]))
+        if prefix is None:
+            return None
+        return (*prefix, *path[2:])
+
+
+def _count(entities: Any) -> int:
+    return len(entities) if isinstance(entities, list) else 0

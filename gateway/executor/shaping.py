@@ -1,0 +1,320 @@
+"""Shaping merged subgraph data into the client's response.
+
+The client's selection is compiled into ``ObjectShape``s: for each runtime ``__typename``
+(and each combination of ``@skip``/``@include`` variables), the fields are collected once
+into a flat list of tuples, so shaping an object is one loop with no AST work. The same
+pass projects the selection (aliases, fragments, ``__typename``), drops what the gateway
+added for itself, and propagates nulls by the API schema's nullability: a null in a
+non-null position raises ``NullViolation``, caught at the nearest nullable position, which
+becomes null and records the error at the path of the field that was null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias
+
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLCompositeType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+
+from gateway.engine import GraphQLError
+
+NULL_VIOLATION = "NULL_IN_NON_NULL_FIELD"
+
+PathCell: TypeAlias = "tuple[str | int, PathCell] | None"
+"""A response path as a linked list from the leaf up; built only as deep as shaping goes."""
+
+ValueShaper = Callable[[Any, "ShapeContext", PathCell], Any]
+
+_VALUE, _TYPENAME, _PASSTHROUGH = 0, 1, 2
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+# (response key, kind, non-null, value shaper, message or typename)
+FieldPlan: TypeAlias = tuple[str, int, bool, ValueShaper | None, str]
+
+
+class NullViolation(Exception):
+    __slots__ = ("message", "path")
+
+    def __init__(self, message: str, path: PathCell) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+class ShapeContext:
+    __slots__ = ("condition_key", "errors", "variables")
+
+    def __init__(
+        self,
+        errors: list[GraphQLError],
+        variables: Mapping[str, Any],
+        condition_key: tuple[bool, ...] | None,
+    ) -> None:
+        self.errors = errors
+        self.variables = variables
+        self.condition_key = condition_key
+
+    def record(self, violation: NullViolation) -> None:
+        path = materialize(violation.path)
+        if any(error.path == path for error in self.errors):
+            return  # the subgraph already explained this null
+        self.errors.append(GraphQLError(violation.message, NULL_VIOLATION, path=path))
+
+
+def materialize(cell: PathCell) -> tuple[str | int, ...]:
+    steps: list[str | int] = []
+    while cell is not None:
+        steps.append(cell[0])
+        cell = cell[1]
+    steps.reverse()
+    return tuple(steps)
+
+
+class ResponseShaper:
+    """The compiled shape of one operation's response."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        root_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        condition_variables: tuple[str, ...],
+    ) -> None:
+        self._compiler = _Compiler(schema, fragments)
+        self._root = ObjectShape(self._compiler, root_type, [selection_set])
+        self._condition_variables = condition_variables
+
+    def shape(
+        self, data: dict[str, Any], errors: list[GraphQLError], variables: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        condition_key = (
+            tuple(bool(variables.get(name)) for name in self._condition_variables)
+            if self._condition_variables
+            else None
+        )
+        context = ShapeContext(errors, variables, condition_key)
+        try:
+            shaped: dict[str, Any] = self._root.shape(data, context, None)
+            return shaped
+        except NullViolation as violation:
+            context.record(violation)
+            return None
+
+
+class ObjectShape:
+    __slots__ = ("_by_type", "_compiler", "_default_typename", "_parent", "_selection_sets")
+
+    def __init__(
+        self,
+        compiler: _Compiler,
+        parent: GraphQLCompositeType,
+        selection_sets: list[SelectionSetNode],
+    ) -> None:
+        self._compiler = compiler
+        self._parent = parent
+        self._selection_sets = selection_sets
+        self._default_typename = parent.name if is_object_type(parent) else None
+        self._by_type: dict[Any, list[FieldPlan]] = {}
+
+    def shape(self, obj: Any, context: ShapeContext, path: PathCell) -> Any:
+        if not isinstance(obj, dict):
+            return None
+        typename = obj.get("__typename") or self._default_typename
+        cache_key = typename if context.condition_key is None else (typename, context.condition_key)
+        fields = self._by_type.get(cache_key)
+        if fields is None:
+            fields = self._compiler.fields(self._parent, self._selection_sets, typename, context)
+            self._by_type[cache_key] = fields
+        result: dict[str, Any] = {}
+        for key, kind, non_null, shaper, extra in fields:
+            if kind == _TYPENAME:
+                result[key] = extra
+                continue
+            value = obj.get(key)
+            if value is None:
+                if non_null and kind == _VALUE:
+                    raise NullViolation(extra, (key, path))
+            elif shaper is not None:
+                try:
+                    value = shaper(value, context, (key, path))
+                except NullViolation as violation:
+                    if non_null:
+                        raise
+                    context.record(violation)
+                    value = None
+            result[key] = value
+        return result
+
+
+class _Compiler:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
+        self._schema = schema
+        self._fragments = fragments
+
+    def fields(
+        self,
+        parent: GraphQLCompositeType,
+        selection_sets: list[SelectionSetNode],
+        typename: str | None,
+        context: ShapeContext,
+    ) -> list[FieldPlan]:
+        runtime = self._runtime_type(parent, typename)
+        grouped: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(runtime, selection_set, context.variables, grouped, set())
+        plans: list[FieldPlan] = []
+        for key, nodes in grouped.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                plans.append((key, _TYPENAME, True, None, runtime.name))
+                continue
+            if name in _INTROSPECTION_FIELDS:
+                plans.append((key, _PASSTHROUGH, False, None, ""))
+                continue
+            field = runtime.fields.get(name)  # type: ignore[union-attr]
+            if field is None:
+                continue
+            message = f"Cannot return null for non-nullable field {runtime.name}.{name}."
+            child_sets = [node.selection_set for node in nodes if node.selection_set]
+            plans.append(
+                (
+                    key,
+                    _VALUE,
+                    is_non_null_type(field.type),
+                    self._value_shaper(field.type, child_sets, message),
+                    message,
+                )
+            )
+        return plans
+
+    def _runtime_type(
+        self, parent: GraphQLCompositeType, typename: str | None
+    ) -> GraphQLCompositeType:
+        if typename is None or typename == parent.name:
+            return parent
+        candidate = self._schema.get_type(typename)
+        if is_object_type(candidate) and (
+            not is_abstract_type(parent) or self._schema.is_sub_type(parent, candidate)
+        ):
+            return candidate
+        return parent
+
+    def _collect(
+        self,
+        runtime: GraphQLCompositeType,
+        selection_set: SelectionSetNode,
+        variables: Mapping[str, Any],
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if not _included(selection, variables):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, runtime):
+                    self._collect(runtime, selection.selection_set, variables, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self._fragments.get(name)
+                if fragment is None or name in visited:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition.name.value, runtime):
+                    self._collect(runtime, fragment.selection_set, variables, grouped, visited)
+
+    def _applies(self, condition: str, runtime: GraphQLCompositeType) -> bool:
+        if condition == runtime.name:
+            return True
+        condition_type = self._schema.get_type(condition)
+        return (
+            is_abstract_type(condition_type)
+            and is_object_type(runtime)
+            and self._schema.is_sub_type(condition_type, runtime)
+        )
+
+    def _value_shaper(
+        self,
+        field_type: GraphQLOutputType,
+        child_sets: list[SelectionSetNode],
+        message: str,
+    ) -> ValueShaper | None:
+        nullable = field_type.of_type if is_non_null_type(field_type) else field_type
+        if is_list_type(nullable):
+            item_type = nullable.of_type
+            item_non_null = is_non_null_type(item_type)
+            inner = self._value_shaper(item_type, child_sets, message)
+            if inner is None and not item_non_null:
+                return None  # a list of nullable leaves is already in shape
+            return _list_shaper(inner, item_non_null, message)
+        named: GraphQLNamedType = get_named_type(nullable)
+        if is_leaf_type(named):
+            return None
+        return ObjectShape(self, named, child_sets).shape  # type: ignore[arg-type]
+
+
+def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -> ValueShaper:
+    def shape_list(value: Any, context: ShapeContext, path: PathCell) -> Any:
+        if not isinstance(value, list):
+            return None
+        result: list[Any] = []
+        for index, item in enumerate(value):
+            if item is None:
+                if item_non_null:
+                    raise NullViolation(message, (index, path))
+            elif inner is not None:
+                try:
+                    item = inner(item, context, (index, path))
+                except NullViolation as violation:
+                    if item_non_null:
+                        raise
+                    context.record(violation)
+                    item = None
+            result.append(item)
+        return result
+
+    return shape_list
+
+
+def _included(selection: Any, variables: Mapping[str, Any]) -> bool:
+    """``@skip``/``@include``, read directly: ``if`` is a literal or a variable."""
+    for directive in selection.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        for argument in directive.arguments or ():
+            if argument.name.value != "if":
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                condition = bool(variables.get(value.name.value))
+            else:
+                condition = isinstance(value, BooleanValueNode) and value.value
+            if condition == (name == "skip"):
+                return False
+    return True

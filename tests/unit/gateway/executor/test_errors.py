@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from gateway.planner.plan import QueryPlan
+from tests.unit.gateway.executor.fakes import FakeSubgraphs, answer, failing, run
+from tests.unit.gateway.executor.test_entities import users_then_names
+
+USERS = [{"__typename": "User", "id": str(i)} for i in range(3)]
+
+
+async def test_entity_error_paths_become_the_clients_paths() -> None:
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": USERS}),
+        accounts=answer(
+            {"_entities": [{"name": "a"}, None, {"name": "c"}]},
+            [
+                {
+                    "message": "user 1 is hidden",
+                    "path": ["_entities", 1, "name"],
+                    "extensions": {"code": "FORBIDDEN", "reason": "privacy"},
+                }
+            ],
+        ),
+    )
+
+    result = await run("{ users { name } }", users_then_names(), subgraphs)
+
+    assert result.data == {"users": [{"name": "a"}, {"name": None}, {"name": "c"}]}
+    assert [e.to_dict() for e in result.errors] == [
+        {
+            "message": "user 1 is hidden",
+            "path": ["users", 1, "name"],
+            "extensions": {"reason": "privacy", "serviceName": "accounts", "code": "FORBIDDEN"},
+        }
+    ]
+
+
+async def test_root_fetch_error_paths_are_kept_and_get_a_default_code() -> None:
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": None}, [{"message": "boom", "path": ["users"]}]),
+    )
+
+    result = await run("{ users { id } }", QueryPlan(users_then_names().node.nodes[0]), subgraphs)  # type: ignore[union-attr]
+
+    assert result.data == {"users": None}
+    assert result.errors[0].path == ("users",)
+    assert result.errors[0].code == "DOWNSTREAM_SERVICE_ERROR"
+    assert result.errors[0].extensions == {"serviceName": "reviews"}
+
+
+async def test_failing_subgraph_gives_partial_data_and_a_coded_error() -> None:
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": USERS}),
+        accounts=failing("SUBREQUEST_HTTP_ERROR", "HTTP fetch failed from 'accounts': 503"),
+    )
+
+    result = await run("{ users { id name } }", users_then_names(), subgraphs)
+
+    assert result.data == {"users": [{"id": str(i), "name": None} for i in range(3)]}
+    assert [(e.code, e.extensions["serviceName"]) for e in result.errors] == [
+        ("SUBREQUEST_HTTP_ERROR", "accounts")
+    ]
+
+
+async def test_failing_root_subgraph_nulls_the_data_it_should_have_given() -> None:
+    subgraphs = FakeSubgraphs(reviews=failing("SUBREQUEST_TIMEOUT", "too slow"))
+
+    result = await run("{ users { id name } }", users_then_names(), subgraphs)
+
+    assert result.data == {"users": None}
+    assert [e.code for e in result.errors] == ["SUBREQUEST_TIMEOUT"]
+
+
+async def test_wrong_number_of_entities_is_a_malformed_response() -> None:
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": USERS}),
+        accounts=answer({"_entities": [{"name": "only one"}]}),
+    )
+
+    result = await run("{ users { id name } }", users_then_names(), subgraphs)
+
+    assert result.data == {"users": [{"id": str(i), "name": None} for i in range(3)]}
+    assert [e.code for e in result.errors] == ["SUBREQUEST_MALFORMED_RESPONSE"]

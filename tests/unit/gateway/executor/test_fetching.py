@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from gateway.executor import FetchFailed, HttpFetcher, HttpOptions, SubgraphOptions
+from gateway.executor.headers import subgraph_headers
+
+BODY = b'{"query":"{me{id}}","variables":{}}'
+HEADERS = {"content-type": "application/json"}
+
+
+def fetcher_with(handler: Any, options: HttpOptions | None = None) -> HttpFetcher:
+    return HttpFetcher(
+        {"accounts": "http://accounts.test/graphql"},
+        options,
+        transport=httpx.MockTransport(handler),
+    )
+
+
+async def test_fetch_posts_the_body_to_the_subgraph_url_and_decodes_the_answer() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": {"me": {"id": "1"}}})
+
+    fetcher = fetcher_with(handler)
+    response = await fetcher.fetch("accounts", BODY, {**HEADERS, "x-correlation-id": "c-1"})
+    await fetcher.aclose()
+
+    assert response == {"data": {"me": {"id": "1"}}}
+    assert str(seen[0].url) == "http://accounts.test/graphql"
+    assert seen[0].content == BODY
+    assert seen[0].headers["x-correlation-id"] == "c-1"
+
+
+async def test_slow_subgraph_times_out_with_its_own_timeout() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={"data": {}})
+
+    options = HttpOptions(default_timeout=10, subgraphs={"accounts": SubgraphOptions(timeout=0.05)})
+    fetcher = fetcher_with(handler, options)
+    with pytest.raises(FetchFailed) as failed:
+        await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert failed.value.code == "SUBREQUEST_TIMEOUT"
+    assert "accounts" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("response", "code"),
+    [
+        (httpx.Response(500, text="oops"), "SUBREQUEST_HTTP_ERROR"),
+        (httpx.Response(200, text="<html>not json</html>"), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (httpx.Response(200, json=[1, 2]), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (httpx.Response(200, json={"hello": 1}), "SUBREQUEST_MALFORMED_RESPONSE"),
+    ],
+)
+async def test_unusable_answers_fail_with_a_clear_code(response: httpx.Response, code: str) -> None:
+    fetcher = fetcher_with(lambda request: response)
+    with pytest.raises(FetchFailed) as failed:
+        await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert failed.value.code == code
+
+
+async def test_unreachable_subgraph_is_an_http_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    fetcher = fetcher_with(handler)
+    with pytest.raises(FetchFailed) as failed:
+        await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert failed.value.code == "SUBREQUEST_HTTP_ERROR"
+
+
+async def test_subgraph_given_as_an_app_is_called_in_process() -> None:
+    received: list[bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        received.append(message["body"])
+        body = orjson.dumps({"data": {"path": scope["path"]}})
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    fetcher = HttpFetcher(
+        {"accounts": "http://unreachable.invalid/"},
+        HttpOptions(subgraphs={"accounts": SubgraphOptions(app=app)}),
+    )
+    response = await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert response == {"data": {"path": "/graphql"}}
+    assert received == [BODY]
+
+
+async def test_in_process_app_that_crashes_is_an_http_error() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("bug in the subgraph")
+
+    fetcher = HttpFetcher({}, HttpOptions(subgraphs={"accounts": SubgraphOptions(app=app)}))
+    with pytest.raises(FetchFailed) as failed:
+        await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert failed.value.code == "SUBREQUEST_HTTP_ERROR"
+
+
+def test_subgraph_headers_forward_the_correlation_id_and_allowed_headers_only() -> None:
+    headers = subgraph_headers(
+        {"X-Correlation-ID": "abc", "Authorization": "Bearer t", "Cookie": "s=1"}
+    )
+
+    assert headers["x-correlation-id"] == "abc"
+    assert headers["authorization"] == "Bearer t"
+    assert "cookie" not in headers
+
+
+def test_subgraph_headers_generate_a_correlation_id_when_missing() -> None:
+    first = subgraph_headers({})["x-correlation-id"]
+    second = subgraph_headers({})["x-correlation-id"]
+
+    assert first
+    assert first != second
