@@ -4,6 +4,27 @@ The planner builds it, the printer prints it, the executor runs it; none of them
 the others. ``to_json`` gives Apollo's JSON shape (``kind``, ``serviceName``, ...), so
 plans can be compared with other gateways' and exposed through
 ``Apollo-Expose-Query-Plan``.
+
+What the executor can rely on in plans built by ``gateway.planner.build_plan``:
+
+- Every subgraph selection set on an abstract type (interface, union) selects
+  ``__typename``, and every object an entity fetch starts from has ``__typename`` and its
+  key fields, so fragments and representations can be picked by ``__typename``.
+- An entity fetch's ``requires`` is a list of ``... on T`` fragments; build a
+  representation only for objects at the ``Flatten`` path whose ``__typename`` is one of
+  those ``T`` (skip the others, and skip nulls); the representation holds exactly the
+  fields of that fragment (by field name), then ``input_rewrites`` apply. Flatten paths do
+  not carry type conditions (as in Apollo Gateway).
+- Entity results merge into their objects field by field, later fetches winning (an
+  ``@interfaceObject`` fetch returns the interface's name as ``__typename`` before the
+  interface's owner returns the concrete one).
+- Subgraph operations may select more than the client asked for (keys, ``@requires``
+  inputs, ``__typename``); the response is shaped from the client's operation.
+- Root ``__typename``, ``__schema`` and ``__type`` are never fetched: the executor answers
+  them from the API schema. A plan with ``node=None`` needs no subgraph at all.
+- ``@skip``/``@include`` stay in subgraph operations (their variables are declared and
+  listed in ``variable_usages``); a fetch that runs only under a variable is wrapped in a
+  ``Condition``.
 """
 
 from __future__ import annotations

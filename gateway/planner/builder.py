@@ -1,0 +1,575 @@
+"""The plan builder: walks the client operation and assigns every field to a fetch group.
+
+The walk is greedy and local, like Apollo Gateway's first planner, with Federation 2's
+choices added: a field stays in the subgraph already being fetched when that subgraph can
+resolve it (``@shareable``, ``@provides``, key fields); otherwise the planner jumps to the
+subgraph that resolves it, through ``_entities`` and a key that the current subgraph can
+provide, taking several hops when no direct key fits. ``@requires`` fields are planned
+like client fields at the same spot, and the entity fetch that needs them waits for the
+groups that fetch them.
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_composite_type,
+    is_list_type,
+    is_non_null_type,
+)
+
+from gateway.planner.errors import PlanningError
+from gateway.planner.groups import Cond, Ctx, Group
+from gateway.planner.plan import ValueSetter
+from gateway.planner.selections import OutSet
+from gateway.planner.typing import SchemaView
+from gateway.supergraph.model import Key, Supergraph
+
+_INTROSPECTION = frozenset({"__schema", "__type"})
+
+
+class Builder:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> None:
+        self.supergraph = supergraph
+        self.view = SchemaView(supergraph)
+        self.schema: GraphQLSchema = supergraph.schema
+        self.operation = operation
+        self.fragments = fragments
+        self.groups: list[Group] = []
+        self.roots: list[Group] = []
+        self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
+
+    # -- root -------------------------------------------------------------------------
+
+    def build(self) -> list[Group]:
+        kind = self.operation.operation.value
+        root_type = self.supergraph.root_types.get(kind)
+        if root_type is None:
+            raise PlanningError(f"the schema has no {kind} type")
+        for field_node, pending in self._fields_of(
+            self.operation.selection_set.selections, root_type, ()
+        ):
+            name = field_node.name.value
+            if name == "__typename" or name in _INTROSPECTION:
+                continue
+            group = self._root_group(kind, root_type, field_node)
+            ctx = Ctx(group, group.selections, root_type, (), None, pending, frozenset(), True)
+            self._field(ctx, field_node)
+        for group in self.groups:
+            group.selections.prune()
+        return self.groups
+
+    def _root_group(self, kind: str, root_type: str, field_node: FieldNode) -> Group:
+        meta = self.view.field_meta(root_type, field_node.name.value)
+        candidates = list(meta.resolvers) if meta else []
+        if not candidates:
+            raise PlanningError(f"no subgraph resolves {root_type}.{field_node.name.value}")
+        if kind == "mutation":
+            last = self.roots[-1] if self.roots else None
+            if last is not None and last.service in candidates:
+                return last
+        else:
+            for group in self.roots:
+                if group.service in candidates:
+                    return group
+        service = max(
+            candidates,
+            key=lambda s: (self._coverage(s, root_type, field_node), -candidates.index(s)),
+        )
+        group = self._new_group(service, (), entity=False, parent=None)
+        self.roots.append(group)
+        return group
+
+    # -- selection sets ---------------------------------------------------------------
+
+    def _plan_set(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
+        """Plans ``selections`` at ``ctx``; returns the groups that received fields."""
+        if self.view.is_abstract(ctx.type_name):
+            return self._plan_abstract(ctx, selections)
+        placed: set[Group] = set()
+        for field_node, pending in self._fields_of(selections, ctx.type_name, ctx.pending):
+            placed |= self._field(_with_pending(ctx, pending), field_node)
+        return placed
+
+    def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
+        service = ctx.group.service
+        abstract = ctx.type_name
+        runtime = self.view.runtime_types(abstract, service)
+        if self.view.is_interface_object(abstract, service):
+            return self._plan_interface_object(ctx, selections)
+        ctx.target.field("__typename")
+        placed = {ctx.group}
+        direct = list(self._fields_of(selections, abstract, ctx.pending))
+        if all(self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct):
+            for field_node, pending in direct:
+                placed |= self._field(_with_pending(ctx, pending), field_node)
+            for fragment, type_condition, pending in self._narrowing(
+                selections, abstract, ctx.pending
+            ):
+                placed |= self._plan_fragment(ctx, fragment, type_condition, pending, runtime)
+            return placed
+        for type_name in runtime:
+            out = ctx.target.fragment(type_name)
+            inner = Ctx(
+                ctx.group,
+                out.children,
+                type_name,
+                ctx.path,
+                ctx.provided,
+                ctx.pending,
+                ctx.conds,
+                ctx.top,
+            )
+            placed |= self._plan_set(inner, selections)
+        return placed
+
+    def _plan_fragment(
+        self,
+        ctx: Ctx,
+        fragment: tuple[SelectionNode, ...],
+        type_condition: str,
+        pending: tuple[DirectiveNode, ...],
+        runtime: list[str],
+    ) -> set[Group]:
+        service = ctx.group.service
+        if self.view.in_subgraph(type_condition, service):
+            out = ctx.target.fragment(type_condition)
+            inner = Ctx(
+                ctx.group,
+                out.children,
+                type_condition,
+                ctx.path,
+                ctx.provided,
+                pending,
+                ctx.conds,
+                ctx.top,
+            )
+            return self._plan_set(inner, fragment)
+        placed: set[Group] = set()
+        possible = self.view.possible_types(type_condition)
+        for type_name in runtime:
+            if type_name in possible:
+                out = ctx.target.fragment(type_name)
+                inner = Ctx(
+                    ctx.group,
+                    out.children,
+                    type_name,
+                    ctx.path,
+                    ctx.provided,
+                    pending,
+                    ctx.conds,
+                    ctx.top,
+                )
+                placed |= self._plan_set(inner, fragment)
+        return placed
+
+    def _resolvable_everywhere(self, ctx: Ctx, name: str, runtime: list[str]) -> bool:
+        if name == "__typename":
+            return True
+        service = ctx.group.service
+        return self._local(service, ctx.type_name, name, ctx.provided) and all(
+            self._local(service, type_name, name, ctx.provided) for type_name in runtime
+        )
+
+    def _plan_interface_object(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
+        """The subgraph sees the interface as an object: only the interface's owners know
+        the concrete type, so ``__typename`` and type conditions go through them."""
+        placed: set[Group] = {ctx.group}
+        interface = ctx.type_name
+        direct = list(self._fields_of(selections, interface, ctx.pending))
+        narrowing = list(self._narrowing(selections, interface, ctx.pending))
+        for field_node, pending in direct:
+            if field_node.name.value != "__typename":
+                placed |= self._field(_with_pending(ctx, pending), field_node)
+        needs_owner = narrowing or any(f.name.value == "__typename" for f, _ in direct)
+        if not needs_owner:
+            return placed
+        owner_ctx = self._hop_to_owner(ctx)
+        placed.add(owner_ctx.group)
+        owner_ctx.target.field("__typename")
+        for field_node, pending in direct:
+            if field_node.name.value == "__typename":
+                placed |= self._field(_with_pending(owner_ctx, pending), field_node)
+        runtime = self.view.runtime_types(interface, owner_ctx.group.service)
+        for fragment, type_condition, pending in narrowing:
+            placed |= self._plan_fragment(owner_ctx, fragment, type_condition, pending, runtime)
+        return placed
+
+    def _hop_to_owner(self, ctx: Ctx) -> Ctx:
+        interface = ctx.type_name
+        owners = [
+            s
+            for s, info in self.supergraph.types[interface].subgraphs.items()
+            if not info.is_interface_object and any(k.resolvable for k in info.keys)
+        ]
+        if not owners:
+            raise PlanningError(f"no subgraph can tell the concrete type of {interface}")
+        return self._hops(ctx, interface, [owners[0]], ctx.conds)
+
+    # -- fields -----------------------------------------------------------------------
+
+    def _field(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
+        name = field_node.name.value
+        if name == "__typename":
+            if self.view.is_interface_object(ctx.type_name, ctx.group.service):
+                return self._plan_interface_object(ctx, (field_node,))
+            ctx.target.field(
+                "__typename", _alias(field_node), (), _directives(field_node, ctx.pending)
+            )
+            return {ctx.group}
+        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
+            return self._add_field(ctx, field_node)
+        return self._jump(ctx, field_node)
+
+    def _add_field(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
+        name = field_node.name.value
+        field_type = self.view.field_type(ctx.type_name, name)
+        named = get_named_type(field_type)
+        composite = is_composite_type(named)
+        directives = _directives(field_node, ctx.pending)
+        conds = ctx.conds | _conditions(directives)
+        out = ctx.target.field(
+            name, _alias(field_node), tuple(field_node.arguments or ()), directives, composite
+        )
+        if ctx.top:
+            ctx.group.condition_sets.append(conds)
+        placed = {ctx.group}
+        if composite and out.children is not None and field_node.selection_set is not None:
+            path = ctx.path + (_alias(field_node) or name,) + ("@",) * _list_depth(field_type)
+            provided = self._provided_below(ctx, name, field_node)
+            inner = Ctx(ctx.group, out.children, named.name, path, provided, (), conds, False)
+            placed |= self._plan_set(inner, tuple(field_node.selection_set.selections))
+        return placed
+
+    def _provided_below(
+        self, ctx: Ctx, name: str, field_node: FieldNode
+    ) -> tuple[SelectionNode, ...] | None:
+        provided = _provided_field(self.view, ctx.provided, ctx.type_name, name)
+        if provided is not None:
+            return tuple(provided.selection_set.selections) if provided.selection_set else ()
+        info = self.view.field_in(ctx.type_name, name, ctx.group.service)
+        if info is not None and info.provides is not None:
+            return tuple(info.provides.selections)
+        return None
+
+    def _local(
+        self,
+        service: str,
+        type_name: str,
+        name: str,
+        provided: tuple[SelectionNode, ...] | None,
+    ) -> bool:
+        if _provided_field(self.view, provided, type_name, name) is not None:
+            return True
+        meta = self.view.field_meta(type_name, name)
+        if meta is None:
+            return False
+        if service in meta.resolvers and meta.subgraphs[service].requires is None:
+            return True
+        return name in self.view.key_fields(type_name, service)
+
+    # -- entity jumps -----------------------------------------------------------------
+
+    def _jump(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
+        type_name = ctx.type_name
+        name = field_node.name.value
+        source = ctx.group.service
+        meta = self.view.field_meta(type_name, name)
+        if meta is None or not meta.resolvers:
+            return self._jump_through_interface_object(ctx, field_node)
+        options = []
+        for order, candidate in enumerate(meta.resolvers):
+            route = self.view.route(type_name, source, candidate)
+            if route is None:
+                continue
+            existing = (ctx.group.id, route[0], ctx.path) in self._children
+            coverage = self._coverage(candidate, type_name, field_node)
+            options.append(((len(route), not existing, -coverage, order), candidate, route))
+        if not options:
+            raise PlanningError(f"no key leads from {source} to {type_name}.{name}")
+        _, target, route = min(options, key=lambda option: option[0])
+        requires = meta.subgraphs[target].requires
+        required_groups: set[Group] = set()
+        if requires is not None:
+            required_ctx = Ctx(
+                ctx.group, ctx.target, type_name, ctx.path, ctx.provided, (), ctx.conds, ctx.top
+            )
+            required_groups = self._plan_set(required_ctx, tuple(requires.selections))
+        directives = _directives(field_node, ctx.pending)
+        final = self._hops(
+            ctx, type_name, route, ctx.conds | _conditions(directives), required_groups
+        )
+        if requires is not None:
+            final.group.deps |= required_groups
+            _copy_selections(requires.selections, final.group.requires.fragment(type_name).children)
+        return self._add_field(_with_pending(final, ctx.pending), field_node)
+
+    def _jump_through_interface_object(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
+        """A field that an @interfaceObject adds to every implementation of an interface."""
+        type_name = ctx.type_name
+        name = field_node.name.value
+        for interface in self.view.interfaces_of(type_name):
+            meta = self.view.field_meta(interface, name)
+            if meta is None:
+                continue
+            for candidate in meta.resolvers:
+                if not self.view.is_interface_object(interface, candidate):
+                    continue
+                key = self.view.pick_key(interface, candidate, ctx.group.service, type_name)
+                if key is None:
+                    continue
+                group = self._child_group(ctx.group, candidate, ctx.path, set())
+                group.deps.add(ctx.group)
+                ctx.target.field("__typename")
+                group.deps |= self._plan_set(_at_key(ctx), tuple(key.selection.selections))
+                shape = group.requires.fragment(type_name).children
+                shape.field("__typename")
+                _copy_selections(key.selection.selections, shape)
+                rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
+                if rewrite not in group.input_rewrites:
+                    group.input_rewrites.append(rewrite)
+                out = group.selections.fragment(interface)
+                inner = Ctx(
+                    group, out.children, interface, ctx.path, None, ctx.pending, ctx.conds, True
+                )
+                return self._add_field(inner, field_node)
+        raise PlanningError(f"no subgraph resolves {type_name}.{name}")
+
+    def _hops(
+        self,
+        ctx: Ctx,
+        type_name: str,
+        route: list[str],
+        conds: frozenset[Cond],
+        avoid: set[Group] | None = None,
+    ) -> Ctx:
+        current = ctx
+        for index, service in enumerate(route):
+            last = index == len(route) - 1
+            group = self._child_group(
+                current.group, service, ctx.path, avoid if last and avoid else set()
+            )
+            key = self.view.pick_key(type_name, service, current.group.service, type_name)
+            if key is None:
+                raise PlanningError(f"{service} has no key for {type_name}")
+            current.target.field("__typename")
+            group.deps.add(current.group)
+            group.deps |= self._plan_set(_at_key(current), tuple(key.selection.selections))
+            group.deps.discard(group)
+            shape = group.requires.fragment(type_name).children
+            shape.field("__typename")
+            _copy_selections(key.selection.selections, shape)
+            out = group.selections.fragment(type_name)
+            current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True)
+        return current
+
+    def _child_group(
+        self, parent: Group, service: str, path: tuple[str, ...], avoid: set[Group]
+    ) -> Group:
+        index = (parent.id, service, path)
+        existing = self._children.get(index)
+        if existing is not None and not any(g is existing or g.depends_on(existing) for g in avoid):
+            return existing
+        group = self._new_group(service, path, entity=True, parent=parent)
+        self._children[index] = group
+        return group
+
+    def _new_group(
+        self, service: str, path: tuple[str, ...], *, entity: bool, parent: Group | None
+    ) -> Group:
+        group = Group(len(self.groups), service, path, entity, parent)
+        self.groups.append(group)
+        return group
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _coverage(self, service: str, type_name: str, field_node: FieldNode) -> int:
+        """How much of a field's subtree ``service`` resolves itself (to pick among
+        subgraphs that share a field)."""
+        if field_node.selection_set is None:
+            return 0
+        field_type = get_named_type(self.view.field_type(type_name, field_node.name.value))
+        score = 0
+        for child, _ in self._fields_of(
+            tuple(field_node.selection_set.selections), field_type.name, ()
+        ):
+            if self._local(service, field_type.name, child.name.value, None):
+                score += 1 + self._coverage(service, field_type.name, child)
+        return score
+
+    def _fields_of(
+        self,
+        selections: tuple[SelectionNode, ...] | list[SelectionNode],
+        type_name: str,
+        pending: tuple[DirectiveNode, ...],
+    ) -> list[tuple[FieldNode, tuple[DirectiveNode, ...]]]:
+        """The fields that apply to ``type_name``, fragments flattened, each with the
+        @skip/@include of the fragments it sat in."""
+        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]] = []
+        for selection in selections:
+            if _excluded(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                found.append((selection, pending))
+                continue
+            inner = self._fragment_body(selection)
+            if inner is None:
+                continue
+            type_condition, body = inner
+            if type_condition is None or self.view.applies(type_condition, type_name):
+                found.extend(self._fields_of(body, type_name, pending + _conditional(selection)))
+        return found
+
+    def _narrowing(
+        self,
+        selections: tuple[SelectionNode, ...],
+        abstract: str,
+        pending: tuple[DirectiveNode, ...],
+    ) -> list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]]:
+        """Fragments on an abstract type whose condition is narrower than the type."""
+        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]] = []
+        for selection in selections:
+            if isinstance(selection, FieldNode) or _excluded(selection):
+                continue
+            inner = self._fragment_body(selection)
+            if inner is None:
+                continue
+            type_condition, body = inner
+            directives = pending + _conditional(selection)
+            if type_condition is None or self.view.applies(type_condition, abstract):
+                found.extend(self._narrowing(body, abstract, directives))
+            elif self.view.overlaps(type_condition, abstract):
+                found.append((body, type_condition, directives))
+        return found
+
+    def _fragment_body(
+        self, selection: SelectionNode
+    ) -> tuple[str | None, tuple[SelectionNode, ...]] | None:
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            return condition, tuple(selection.selection_set.selections)
+        if isinstance(selection, FragmentSpreadNode):
+            definition = self.fragments.get(selection.name.value)
+            if definition is None:
+                raise PlanningError(f"unknown fragment {selection.name.value}")
+            return definition.type_condition.name.value, tuple(definition.selection_set.selections)
+        return None
+
+
+def _with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
+    return Ctx(
+        ctx.group, ctx.target, ctx.type_name, ctx.path, ctx.provided, pending, ctx.conds, ctx.top
+    )
+
+
+def _at_key(ctx: Ctx) -> Ctx:
+    """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
+    return Ctx(ctx.group, ctx.target, ctx.type_name, ctx.path, ctx.provided, (), ctx.conds, False)
+
+
+def _alias(field_node: FieldNode) -> str | None:
+    return field_node.alias.value if field_node.alias else None
+
+
+def _conditional(selection: SelectionNode) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in selection.directives or () if d.name.value in ("skip", "include"))
+
+
+def _directives(
+    field_node: FieldNode, pending: tuple[DirectiveNode, ...]
+) -> tuple[DirectiveNode, ...]:
+    own = _conditional(field_node)
+    return own + tuple(d for d in pending if d not in own)
+
+
+def _conditions(directives: tuple[DirectiveNode, ...]) -> frozenset[Cond]:
+    found: set[Cond] = set()
+    for directive in directives:
+        for argument in directive.arguments or ():
+            if argument.name.value == "if" and isinstance(argument.value, VariableNode):
+                found.add((argument.value.name.value, directive.name.value == "include"))
+    return frozenset(found)
+
+
+def _excluded(selection: SelectionNode) -> bool:
+    """A literal ``@skip(if: true)`` or ``@include(if: false)``: never selected."""
+    for directive in selection.directives or ():
+        for argument in directive.arguments or ():
+            if argument.name.value == "if" and isinstance(argument.value, BooleanValueNode):
+                if directive.name.value == "skip" and argument.value.value:
+                    return True
+                if directive.name.value == "include" and not argument.value.value:
+                    return True
+    return False
+
+
+def _list_depth(field_type: object) -> int:
+    depth = 0
+    current = field_type
+    while True:
+        if is_non_null_type(current):
+            current = current.of_type
+        elif is_list_type(current):
+            depth += 1
+            current = current.of_type
+        else:
+            return depth
+
+
+def _provided_field(
+    view: SchemaView, provided: tuple[SelectionNode, ...] | None, type_name: str, name: str
+) -> FieldNode | None:
+    if provided is None:
+        return None
+    for selection in provided:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return selection
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            if condition is None or view.applies(condition, type_name):
+                found = _provided_field(
+                    view, tuple(selection.selection_set.selections), type_name, name
+                )
+                if found is not None:
+                    return found
+    return None
+
+
+def _copy_selections(
+    selections: tuple[SelectionNode, ...] | list[SelectionNode], target: OutSet
+) -> None:
+    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped."""
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            out = target.field(
+                selection.name.value,
+                _alias(selection),
+                composite=selection.selection_set is not None,
+            )
+            if selection.selection_set is not None and out.children is not None:
+                _copy_selections(tuple(selection.selection_set.selections), out.children)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            _copy_selections(
+                tuple(selection.selection_set.selections), target.fragment(condition).children
+            )
+
+
+__all__ = ["Builder", "Key", "is_abstract_type"]

@@ -1,0 +1,62 @@
+"""Fetch groups: what one subgraph request will select, and what it waits for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import DirectiveNode, SelectionNode
+
+from gateway.planner.plan import Rewrite
+from gateway.planner.selections import OutSet
+
+Cond = tuple[str, bool]
+"""A variable and the value it must have for a selection to run (``@include``: True)."""
+
+
+@dataclass(eq=False, slots=True)
+class Group:
+    id: int
+    service: str
+    merge_path: tuple[str, ...]
+    entity: bool
+    parent: Group | None
+    selections: OutSet = field(default_factory=OutSet)
+    requires: OutSet = field(default_factory=OutSet)
+    deps: set[Group] = field(default_factory=set)
+    condition_sets: list[frozenset[Cond]] = field(default_factory=list)
+    input_rewrites: list[Rewrite] = field(default_factory=list)
+
+    def depends_on(self, other: Group) -> bool:
+        """True if ``other`` must run before this group (directly or transitively)."""
+        seen: set[int] = set()
+        stack = list(self.deps)
+        while stack:
+            group = stack.pop()
+            if group is other:
+                return True
+            if group.id not in seen:
+                seen.add(group.id)
+                stack.extend(group.deps)
+        return False
+
+    def common_conditions(self) -> frozenset[Cond]:
+        """Conditions every top-level selection shares: the whole fetch depends on them."""
+        if not self.condition_sets:
+            return frozenset()
+        return frozenset.intersection(*self.condition_sets)
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Where the planner stands: in which group, at which spot of it, on which type."""
+
+    group: Group
+    target: OutSet
+    type_name: str
+    path: tuple[str, ...]
+    provided: tuple[SelectionNode, ...] | None = None
+    pending: tuple[DirectiveNode, ...] = ()
+    """@skip/@include of enclosing fragments, pushed down onto the fields they hold."""
+    conds: frozenset[Cond] = frozenset()
+    top: bool = False
+    """True when ``target`` is the group's top level (its conditions decide Condition nodes)."""

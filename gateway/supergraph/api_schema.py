@@ -1,0 +1,118 @@
+"""The API schema: what clients see of a supergraph.
+
+Derived from the supergraph SDL by dropping Apollo's spec machinery (definitions and
+applications of link/join/tag/...) and every ``@inaccessible`` element. Working on the AST
+keeps it one cheap pass; graphql-core then builds the schema.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from graphql import (
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    DocumentNode,
+    GraphQLSchema,
+    NamedTypeNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+    parse,
+)
+
+from gateway.supergraph.links import Links
+
+
+def build_api_schema(sdl: str, links: Links) -> GraphQLSchema:
+    document = parse(sdl, no_location=True)
+    inaccessible = _inaccessible_types(document, links)
+    definitions: list[Any] = []
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode):
+            definition = _with(
+                definition,
+                directives=(),
+                operation_types=tuple(
+                    op
+                    for op in definition.operation_types
+                    if op.type.name.value not in inaccessible
+                ),
+            )
+        elif isinstance(definition, SchemaExtensionNode):
+            continue
+        elif isinstance(definition, DirectiveDefinitionNode):
+            if links.is_machinery_directive(definition.name.value):
+                continue
+        elif isinstance(definition, TypeDefinitionNode | TypeExtensionNode):
+            name = definition.name.value
+            if name in inaccessible or links.is_machinery(name):
+                continue
+            definition = _strip_type(definition, links, inaccessible)
+        definitions.append(definition)
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+
+
+def _inaccessible_types(document: DocumentNode, links: Links) -> set[str]:
+    return {
+        definition.name.value
+        for definition in document.definitions
+        if isinstance(definition, TypeDefinitionNode)
+        and _is_inaccessible(definition.directives, links)
+    }
+
+
+def _is_inaccessible(directives: tuple[DirectiveNode, ...] | None, links: Links) -> bool:
+    return any(d.name.value == links.inaccessible for d in directives or ())
+
+
+def _kept_directives(
+    directives: tuple[DirectiveNode, ...] | None, links: Links
+) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in directives or () if not links.is_machinery_directive(d.name.value))
+
+
+def _with(node: Any, **changes: Any) -> Any:
+    """A copy of an AST node with some attributes changed (nodes may be frozen)."""
+    copied = copy.copy(node)
+    for name, value in changes.items():
+        object.__setattr__(copied, name, value)
+    return copied
+
+
+def _strip_type(definition: Any, links: Links, inaccessible: set[str]) -> Any:
+    changes: dict[str, Any] = {"directives": _kept_directives(definition.directives, links)}
+    if getattr(definition, "interfaces", None):
+        changes["interfaces"] = tuple(
+            i for i in definition.interfaces if i.name.value not in inaccessible
+        )
+    if isinstance(definition, UnionTypeDefinitionNode) and definition.types:
+        changes["types"] = tuple(
+            t
+            for t in definition.types
+            if isinstance(t, NamedTypeNode) and t.name.value not in inaccessible
+        )
+    for attribute in ("fields", "values"):
+        members = getattr(definition, attribute, None)
+        if not members:
+            continue
+        kept = []
+        for member in members:
+            if _is_inaccessible(member.directives, links):
+                continue
+            member_changes: dict[str, Any] = {
+                "directives": _kept_directives(member.directives, links)
+            }
+            if getattr(member, "arguments", None):
+                member_changes["arguments"] = tuple(
+                    _with(a, directives=_kept_directives(a.directives, links))
+                    for a in member.arguments
+                    if not _is_inaccessible(a.directives, links)
+                )
+            kept.append(_with(member, **member_changes))
+        changes[attribute] = tuple(kept)
+    return _with(definition, **changes)

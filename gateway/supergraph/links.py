@@ -1,0 +1,104 @@
+"""The schema's ``@link`` imports: which names belong to which spec.
+
+Apollo's specs (link, join, inaccessible, tag, authenticated, ...) are machinery: the API
+schema drops their definitions and applications. Names follow ``as:`` and ``import:``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    ListValueNode,
+    ObjectValueNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    ValueNode,
+)
+
+_APOLLO_SPECS = "https://specs.apollo.dev/"
+
+
+@dataclass(slots=True)
+class Links:
+    join: str | None = None
+    """The prefix under which the join spec is linked (normally ``join``)."""
+    inaccessible: str = "inaccessible"
+    machinery_prefixes: set[str] = field(default_factory=lambda: {"link"})
+    machinery_names: set[str] = field(default_factory=set)
+    """Imported names (directives with ``@``) that belong to Apollo's specs."""
+
+    def join_name(self, name: str, sigil: str = "") -> str:
+        return f"{sigil}{self.join}__{name}"
+
+    def is_machinery(self, name: str) -> bool:
+        """True for a type that belongs to a linked Apollo spec (``join__Graph``, ...)."""
+        if name in self.machinery_names:
+            return True
+        prefix, separator, _ = name.partition("__")
+        return bool(separator) and prefix in self.machinery_prefixes
+
+    def is_machinery_directive(self, name: str) -> bool:
+        return (
+            name in self.machinery_prefixes
+            or self.is_machinery(name)
+            or ("@" + name in self.machinery_names)
+        )
+
+
+def read_links(document: DocumentNode) -> Links:
+    links = Links()
+    for definition in document.definitions:
+        if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            continue
+        for directive in definition.directives or ():
+            if directive.name.value == "link":
+                _read_link(directive, links)
+    return links
+
+
+def _read_link(directive: DirectiveNode, links: Links) -> None:
+    url = alias = None
+    imports: list[tuple[str, str]] = []
+    for argument in directive.arguments or ():
+        name = argument.name.value
+        if name == "url" and isinstance(argument.value, StringValueNode):
+            url = argument.value.value
+        elif name == "as" and isinstance(argument.value, StringValueNode):
+            alias = argument.value.value
+        elif name == "import":
+            imports = _imports(argument.value)
+    if url is None or not url.startswith(_APOLLO_SPECS):
+        return
+    spec = url[len(_APOLLO_SPECS) :].rstrip("/").split("/")[0]
+    prefix = alias or spec
+    links.machinery_prefixes.add(prefix)
+    if spec == "join":
+        links.join = prefix
+    elif spec == "inaccessible":
+        links.inaccessible = prefix
+    for original, local in imports:
+        links.machinery_names.add(local)
+        if original == "@inaccessible":
+            links.inaccessible = local.lstrip("@")
+
+
+def _imports(value: ValueNode) -> list[tuple[str, str]]:
+    imports: list[tuple[str, str]] = []
+    if not isinstance(value, ListValueNode):
+        return imports
+    for item in value.values:
+        if isinstance(item, StringValueNode):
+            imports.append((item.value, item.value))
+        elif isinstance(item, ObjectValueNode):
+            fields = {
+                f.name.value: f.value.value
+                for f in item.fields
+                if isinstance(f.value, StringValueNode)
+            }
+            if "name" in fields:
+                imports.append((fields["name"], fields.get("as", fields["name"])))
+    return imports
