@@ -1,0 +1,60 @@
+"""Per-request DataLoaders: each batch is at most one SQL statement (none on a cache hit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from domains.pricing.bootstrap import PricingDomain
+from domains.pricing.model import Offer, Promotion
+from domains.pricing.read_models import LIVE
+from domains.pricing.repository import PriceKey, SkuPrice, fetch_promotions
+
+
+class SkuPriceByKeyLoader(DataLoader[PriceKey, SkuPrice | None]):
+    """Base price facts per (sku, channel, currency), through the price read model."""
+
+    def __init__(self, domain: PricingDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, keys: Sequence[PriceKey]) -> list[SkuPrice | None]:
+        return await self.domain.read_models.sku_prices(keys)
+
+
+class LiveOffersByScopeLoader(DataLoader[str, list[Offer]]):
+    """The live promotions, loaded once per request however many prices need them."""
+
+    def __init__(self, domain: PricingDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[Offer]]:
+        offers = await self.domain.read_models.live_offers()
+        return [offers if key == LIVE else [] for key in keys]
+
+
+class PromotionByIdLoader(DataLoader[str, Promotion | None]):
+    def __init__(self, domain: PricingDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, ids: Sequence[str]) -> list[Promotion | None]:
+        async with self.domain.engine.connect() as conn:
+            found = await fetch_promotions(conn, ids)
+        return [found.get(i) for i in ids]
+
+
+@dataclass
+class PricingLoaders:
+    sku_price_by_key: SkuPriceByKeyLoader
+    live_offers: LiveOffersByScopeLoader
+    promotion_by_id: PromotionByIdLoader
+
+
+def make_loaders(domain: PricingDomain) -> PricingLoaders:
+    return PricingLoaders(
+        SkuPriceByKeyLoader(domain), LiveOffersByScopeLoader(domain), PromotionByIdLoader(domain)
+    )

@@ -1,0 +1,105 @@
+"""Cached read models: base prices per (sku, channel, currency) and the live promotions.
+
+Prices shown on product pages are computed per request from these two: the base price
+facts of the SKU and the current terms of live promotions, filtered by the ``at`` asked
+for. Caching the inputs, not the results, keeps the cache right across promotion windows
+opening and closing, and lets one invalidation of the promotion set reprice every SKU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.cache import ReadModel, Store
+from domains.common.events import Event
+from domains.pricing.model import CHANNELS, CURRENCIES, Offer
+from domains.pricing.repository import PriceKey, SkuPrice, fetch_live_offers, fetch_sku_prices
+from domains.pricing.serialization import terms_from_dict, terms_to_dict
+from domains.pricing.tables import ALL_CHANNELS
+
+PRICES = "pricing.price"
+OFFERS = "pricing.offers"
+LIVE = "live"
+PROMOTION_EVENTS = (
+    "PromotionCreated",
+    "PromotionVersionPublished",
+    "PromotionActivated",
+    "PromotionPaused",
+    "PromotionRolledBack",
+)
+PRICE_EVENTS = ("PriceChanged", "SkuPricingChanged")
+
+
+def price_key(sku: str, channel: str, currency: str) -> str:
+    return f"{channel}|{currency}|{sku}"
+
+
+def _split(key: str) -> PriceKey:
+    channel, currency, sku = key.split("|", 2)
+    return sku, channel, currency
+
+
+class PricingReadModels:
+    def __init__(self, store: Store, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.prices: ReadModel[str] = ReadModel(store, PRICES, self._load_prices, fresh_for=60.0)
+        self.offers: ReadModel[str] = ReadModel(store, OFFERS, self._load_offers, fresh_for=30.0)
+
+    async def sku_prices(self, keys: Sequence[PriceKey]) -> list[SkuPrice | None]:
+        values = await self.prices.get_many([price_key(*k) for k in keys])
+        return [
+            None
+            if value is None
+            else SkuPrice(
+                sku=key[0],
+                category=value["category"],
+                tax_rate=Decimal(value["taxRate"]),
+                amount=None if value["amount"] is None else Decimal(value["amount"]),
+            )
+            for key, value in zip(keys, values, strict=True)
+        ]
+
+    async def live_offers(self) -> list[Offer]:
+        values = await self.offers.get(LIVE) or []
+        return [Offer(v["promotionId"], terms_from_dict(v["terms"])) for v in values]
+
+    async def invalidate_for(self, events: Sequence[Event]) -> None:
+        """Drop what ``events`` made stale: one SKU's prices, or the live promotion set."""
+        keys = [
+            price_key(e.partition_key, channel, currency)
+            for e in events
+            if e.type in PRICE_EVENTS
+            for channel in (*CHANNELS, ALL_CHANNELS)
+            for currency in CURRENCIES
+        ]
+        if keys:
+            await self.prices.invalidate(list(dict.fromkeys(keys)))
+        if any(e.type in PROMOTION_EVENTS for e in events):
+            await self.offers.invalidate([LIVE])
+
+    async def on_event(self, event: Event) -> None:
+        """Another replica changed prices or promotions (our own commits did this already)."""
+        await self.invalidate_for([event])
+
+    async def _load_prices(self, keys: Sequence[str]) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            found = await fetch_sku_prices(conn, [_split(k) for k in keys])
+        return {
+            price_key(*key): {
+                "category": fact.category,
+                "taxRate": str(fact.tax_rate),
+                "amount": None if fact.amount is None else str(fact.amount),
+            }
+            for key, fact in found.items()
+        }
+
+    async def _load_offers(self, keys: Sequence[str]) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            offers = await fetch_live_offers(conn)
+        return {
+            LIVE: [{"promotionId": o.promotion_id, "terms": terms_to_dict(o.terms)} for o in offers]
+        }

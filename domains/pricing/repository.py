@@ -1,0 +1,278 @@
+"""Reading and writing pricing's tables. The ``fetch_*`` functions each run ONE statement
+and take a session or a connection, so loaders, read models and the repository share them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.common.events import utcnow
+from domains.pricing import tables
+from domains.pricing.model import (
+    Lifecycle,
+    Offer,
+    Promotion,
+    PromotionVersion,
+    as_utc,
+)
+from domains.pricing.serialization import terms_from_dict, terms_to_dict
+
+
+@dataclass(frozen=True, slots=True)
+class SkuPrice:
+    """What pricing knows about one SKU in one (channel, currency): ``amount`` is None
+    when the SKU is known but has no price in that currency."""
+
+    sku: str
+    category: str | None
+    tax_rate: Decimal
+    amount: Decimal | None
+
+
+PriceKey = tuple[str, str, str]  # (sku, channel, currency)
+
+
+async def fetch_sku_prices(db: Any, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
+    """Base prices for (sku, channel, currency) keys; a channel's own price beats the list's."""
+    if not keys:
+        return {}
+    sku_set = sorted({k[0] for k in keys})
+    join = tables.skus.outerjoin(
+        tables.base_prices,
+        and_(
+            tables.base_prices.c.sku == tables.skus.c.sku,
+            tables.base_prices.c.currency.in_(sorted({k[2] for k in keys})),
+        ),
+    )
+    rows = (
+        await db.execute(
+            select(
+                tables.skus.c.sku,
+                tables.skus.c.category,
+                tables.skus.c.tax_rate,
+                tables.base_prices.c.currency,
+                tables.base_prices.c.channel,
+                tables.base_prices.c.amount,
+            )
+            .select_from(join)
+            .where(tables.skus.c.sku.in_(sku_set))
+        )
+    ).all()
+    facts: dict[str, tuple[str | None, Decimal]] = {}
+    amounts: dict[tuple[str, str, str], Decimal] = {}
+    for row in rows:
+        facts[row.sku] = (row.category, Decimal(row.tax_rate))
+        if row.currency is not None:
+            amounts[(row.sku, row.channel, row.currency)] = Decimal(row.amount)
+    found: dict[PriceKey, SkuPrice] = {}
+    for sku, channel, currency in keys:
+        if sku not in facts:
+            continue
+        category, tax_rate = facts[sku]
+        amount = amounts.get((sku, channel, currency))
+        if amount is None:
+            amount = amounts.get((sku, tables.ALL_CHANNELS, currency))
+        found[(sku, channel, currency)] = SkuPrice(sku, category, tax_rate, amount)
+    return found
+
+
+async def fetch_live_offers(db: Any) -> list[Offer]:
+    """The current terms of every live promotion (in force, scheduled or ended by now)."""
+    p, v = tables.promotions, tables.promotion_versions
+    rows = (
+        await db.execute(
+            select(v.c.promotion_id, v.c.terms)
+            .select_from(
+                p.join(v, and_(v.c.promotion_id == p.c.id, v.c.number == p.c.current_version))
+            )
+            .where(p.c.lifecycle == str(Lifecycle.LIVE))
+            .order_by(v.c.promotion_id)
+        )
+    ).all()
+    return [Offer(row.promotion_id, terms_from_dict(row.terms)) for row in rows]
+
+
+async def fetch_promotions(
+    db: Any, ids: Sequence[str] | None, *, for_update: bool = False
+) -> dict[str, Promotion]:
+    """Whole promotions, every version included, in one statement (all of them for None)."""
+    if ids is not None and not ids:
+        return {}
+    p, v = tables.promotions, tables.promotion_versions
+    query = (
+        select(
+            p.c.id,
+            p.c.lifecycle,
+            p.c.current_version,
+            p.c.rolled_back,
+            v.c.number,
+            v.c.terms,
+            v.c.published_at,
+        )
+        .select_from(p.join(v, v.c.promotion_id == p.c.id))
+        .order_by(p.c.id, v.c.number)
+    )
+    if ids is not None:
+        query = query.where(p.c.id.in_(sorted(set(ids))))
+    if for_update:
+        query = query.with_for_update(of=p)
+    rows = (await db.execute(query)).all()
+    versions: dict[str, list[PromotionVersion]] = {}
+    heads: dict[str, Any] = {}
+    for row in rows:
+        heads[row.id] = row
+        versions.setdefault(row.id, []).append(
+            PromotionVersion(row.number, terms_from_dict(row.terms), as_utc(row.published_at))
+        )
+    return {
+        promotion_id: Promotion(
+            id=promotion_id,
+            lifecycle=Lifecycle(head.lifecycle),
+            versions=tuple(versions[promotion_id]),
+            current_version=head.current_version,
+            rolled_back=head.rolled_back,
+        )
+        for promotion_id, head in heads.items()
+    }
+
+
+class PricingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
+        return await fetch_sku_prices(self.session, keys)
+
+    async def live_offers(self) -> list[Offer]:
+        return await fetch_live_offers(self.session)
+
+    async def known_skus(self, skus: Iterable[str]) -> dict[str, tuple[str | None, Decimal]]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        rows = (
+            await self.session.execute(
+                select(tables.skus.c.sku, tables.skus.c.category, tables.skus.c.tax_rate).where(
+                    tables.skus.c.sku.in_(wanted)
+                )
+            )
+        ).all()
+        return {row.sku: (row.category, Decimal(row.tax_rate)) for row in rows}
+
+    async def save_skus(
+        self, rows: Sequence[tuple[str, str | None, Decimal]], existing: Iterable[str]
+    ) -> None:
+        known = set(existing)
+        now = utcnow()
+        new = [
+            {"sku": s, "category": c, "tax_rate": str(r), "updated_at": now}
+            for s, c, r in rows
+            if s not in known
+        ]
+        if new:
+            await self.session.execute(insert(tables.skus), new)
+        for sku, category, rate in (r for r in rows if r[0] in known):
+            await self.session.execute(
+                update(tables.skus)
+                .where(tables.skus.c.sku == sku)
+                .values(category=category, tax_rate=str(rate), updated_at=now)
+            )
+
+    async def list_prices(
+        self, currency: str, channel: str, skus: Iterable[str]
+    ) -> dict[str, Decimal]:
+        """The stored amounts of one price list (currency, channel) for ``skus``."""
+        bp = tables.base_prices
+        rows = (
+            await self.session.execute(
+                select(bp.c.sku, bp.c.amount).where(
+                    bp.c.currency == currency,
+                    bp.c.channel == channel,
+                    bp.c.sku.in_(sorted(set(skus))),
+                )
+            )
+        ).all()
+        return {row.sku: Decimal(row.amount) for row in rows}
+
+    async def save_prices(
+        self, currency: str, channel: str, changes: dict[str, Decimal], existing: Iterable[str]
+    ) -> None:
+        known = set(existing)
+        now = utcnow()
+        bp = tables.base_prices
+        new = [
+            {
+                "sku": s,
+                "currency": currency,
+                "channel": channel,
+                "amount": str(a),
+                "updated_at": now,
+            }
+            for s, a in changes.items()
+            if s not in known
+        ]
+        if new:
+            await self.session.execute(insert(bp), new)
+        for sku, amount in changes.items():
+            if sku in known:
+                await self.session.execute(
+                    update(bp)
+                    .where(bp.c.sku == sku, bp.c.currency == currency, bp.c.channel == channel)
+                    .values(amount=str(amount), updated_at=now)
+                )
+
+    async def get_promotion(self, promotion_id: str) -> Promotion | None:
+        found = await fetch_promotions(self.session, [promotion_id], for_update=True)
+        return found.get(promotion_id)
+
+    async def add_promotion(self, promotion: Promotion, at: datetime) -> None:
+        await self.session.execute(
+            insert(tables.promotions).values(
+                id=promotion.id,
+                lifecycle=str(promotion.lifecycle),
+                current_version=promotion.current_version,
+                rolled_back=promotion.rolled_back,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        await self._add_versions(promotion.id, promotion.versions)
+
+    async def save_promotion(self, before: Promotion, after: Promotion, at: datetime) -> None:
+        known = {v.number for v in before.versions}
+        await self._add_versions(after.id, [v for v in after.versions if v.number not in known])
+        await self.session.execute(
+            update(tables.promotions)
+            .where(tables.promotions.c.id == after.id)
+            .values(
+                lifecycle=str(after.lifecycle),
+                current_version=after.current_version,
+                rolled_back=after.rolled_back,
+                updated_at=at,
+            )
+        )
+
+    async def _add_versions(self, promotion_id: str, versions: Sequence[PromotionVersion]) -> None:
+        if not versions:
+            return
+        await self.session.execute(
+            insert(tables.promotion_versions),
+            [
+                {
+                    "promotion_id": promotion_id,
+                    "number": v.number,
+                    "name": v.terms.name,
+                    "starts_at": v.terms.window.starts_at,
+                    "ends_at": v.terms.window.ends_at,
+                    "terms": terms_to_dict(v.terms),
+                    "published_at": v.published_at,
+                }
+                for v in versions
+            ],
+        )

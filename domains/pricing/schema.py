@@ -1,0 +1,252 @@
+"""The pricing subgraph: prices and promotions on Product, Promotion, quotes, mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from adapters.graphql.subgraph import FederatedSchema
+from domains.common.errors import InvalidInput
+from domains.common.events import utcnow
+from domains.pricing import model, service
+from domains.pricing.errors import InvalidDiscount
+from domains.pricing.read_models import LIVE
+from domains.pricing.repository import fetch_promotions
+from domains.pricing.tables import ALL_CHANNELS
+from domains.pricing.types import (
+    DiscountKind,
+    Money,
+    Price,
+    PromotionStatus,
+    PromotionType,
+    Quote,
+    QuoteLine,
+    Stacking,
+    loaders,
+)
+
+MAX_ENTITY_ARGUMENT = 200
+
+
+@strawberry.federation.type(name="Product", keys=["sku"])
+class ProductType:
+    """Owned by the products subgraph; pricing adds what a SKU costs and which offers apply."""
+
+    sku: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: Info, **representation: Any) -> ProductType:
+        sku = representation.get("sku")
+        if not isinstance(sku, str):
+            raise InvalidInput("a Product representation needs a string sku")
+        return cls(sku=strawberry.ID(sku))
+
+    @strawberry.field(description="The unit price; null when the SKU has none in `currency`.")
+    async def price(
+        self,
+        info: Info,
+        channel: str,
+        currency: str,
+        segment: str | None = None,
+        at: datetime | None = None,
+    ) -> Price | None:
+        model.check_channel(channel)
+        model.check_currency(currency)
+        moment = model.as_utc(at or utcnow())
+        fact = await loaders(info).sku_price_by_key.load((str(self.sku), channel, currency))
+        if fact is None or fact.amount is None:
+            return None
+        offers = await loaders(info).live_offers.load(LIVE)
+        line = model.price_line(
+            sku=str(self.sku),
+            category=fact.category,
+            quantity=1,
+            unit_base=fact.amount,
+            tax_rate=fact.tax_rate,
+            currency=currency,
+            channel=channel,
+            segment=segment,
+            at=moment,
+            offers=offers,
+        )
+        return Price.of(line, channel, segment, moment)
+
+    @strawberry.field(description="Live promotions in force at `at` (now) that cover this SKU.")
+    async def promotions(
+        self, info: Info, channel: str | None = None, at: datetime | None = None
+    ) -> list[PromotionType]:
+        if channel is not None:
+            model.check_channel(channel)
+        moment = model.as_utc(at or utcnow())
+        fact = await loaders(info).sku_price_by_key.load((str(self.sku), ALL_CHANNELS, "EUR"))
+        if fact is None:
+            return []
+        offers = await loaders(info).live_offers.load(LIVE)
+        ids = [
+            o.promotion_id
+            for o in offers
+            if o.terms.window.contains(moment)
+            and o.terms.eligibility.covers_product(str(self.sku), fact.category)
+            and (
+                channel is None
+                or not o.terms.eligibility.channels
+                or channel in o.terms.eligibility.channels
+            )
+        ]
+        found = await loaders(info).promotion_by_id.load_many(ids)
+        return [PromotionType.of(p) for p in found if p is not None]
+
+
+@strawberry.input
+class QuoteLineInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class MoneyInput:
+    amount: str
+    currency: str
+
+
+@strawberry.input
+class DiscountRuleInput:
+    kind: DiscountKind  # type: ignore[valid-type]
+    percent: str | None = None
+    amounts: list[MoneyInput] | None = None
+    buy_quantity: int | None = None
+    get_quantity: int | None = None
+
+
+@strawberry.input
+class PromotionInput:
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    discount: DiscountRuleInput
+    skus: list[str] | None = None
+    categories: list[str] | None = None
+    channels: list[str] | None = None
+    segments: list[str] | None = None
+    priority: int = 0
+    stacking: Stacking = model.Stacking.EXCLUSIVE  # type: ignore[valid-type]
+    low_stock_threshold: int | None = None
+
+    def to_terms(self) -> model.PromotionTerms:
+        rule = self.discount
+        amounts: dict[str, str] = {}
+        for money in rule.amounts or []:
+            if money.currency in amounts:
+                raise InvalidDiscount("each currency may have one amount only")
+            amounts[money.currency] = money.amount
+        return service.build_terms(
+            name=self.name,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            kind=rule.kind,
+            percent=rule.percent,
+            amounts=amounts,
+            buy=rule.buy_quantity,
+            get=rule.get_quantity,
+            skus=self.skus or (),
+            categories=self.categories or (),
+            channels=self.channels or (),
+            segments=self.segments or (),
+            priority=self.priority,
+            stacking=self.stacking,
+            low_stock_threshold=self.low_stock_threshold,
+        )
+
+
+def _domain(info: Info) -> Any:
+    return info.context["domain"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def promotion(self, info: Info, id: strawberry.ID) -> PromotionType | None:
+        found = await loaders(info).promotion_by_id.load(str(id))
+        return None if found is None else PromotionType.of(found)
+
+    @strawberry.field(description="Every promotion, optionally only those with `status` at `at`.")
+    async def promotions(
+        self,
+        info: Info,
+        status: PromotionStatus | None = None,  # type: ignore[valid-type]
+        at: datetime | None = None,
+    ) -> list[PromotionType]:
+        moment = model.as_utc(at or utcnow())
+        async with _domain(info).engine.connect() as conn:
+            found = await fetch_promotions(conn, None)
+        return [
+            PromotionType.of(p)
+            for p in found.values()
+            if status is None or p.status(moment) == status
+        ]
+
+    @strawberry.field(description="Checkout pricing of lines, from the database, at `at` (now).")
+    async def quote(
+        self,
+        info: Info,
+        lines: list[QuoteLineInput],
+        channel: str,
+        currency: str,
+        segment: str | None = None,
+        at: datetime | None = None,
+    ) -> Quote:
+        result = await service.quote(
+            _domain(info).uow(),
+            [(line.sku, line.quantity) for line in lines],
+            channel=channel,
+            currency=currency,
+            segment=segment,
+            at=at,
+        )
+        c = result.currency
+        return Quote(
+            channel=result.channel,
+            currency=c,
+            segment=result.segment,
+            at=result.at,
+            lines=[QuoteLine.of(line) for line in result.lines],
+            subtotal=Money.of(result.subtotal, c),
+            discount=Money.of(result.discount, c),
+            total=Money.of(result.total, c),
+            total_excluding_tax=Money.of(result.net, c),
+            tax=Money.of(result.tax, c),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A new promotion in draft, with its first version.")
+    async def create_promotion(self, info: Info, input: PromotionInput) -> PromotionType:
+        promotion = await service.create_promotion(_domain(info).uow(), input.to_terms())
+        return PromotionType.of(promotion)
+
+    @strawberry.mutation(description="New terms as a new, immutable version that becomes current.")
+    async def publish_promotion_version(
+        self, info: Info, id: strawberry.ID, input: PromotionInput
+    ) -> PromotionType:
+        uow = _domain(info).uow()
+        promotion = await service.publish_promotion_version(uow, str(id), input.to_terms())
+        return PromotionType.of(promotion)
+
+    @strawberry.mutation
+    async def activate_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
+        return PromotionType.of(await service.activate_promotion(_domain(info).uow(), str(id)))
+
+    @strawberry.mutation
+    async def pause_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
+        return PromotionType.of(await service.pause_promotion(_domain(info).uow(), str(id)))
+
+    @strawberry.mutation(description="Back to the previous version's terms, everywhere.")
+    async def rollback_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
+        return PromotionType.of(await service.rollback_promotion(_domain(info).uow(), str(id)))
+
+
+schema = FederatedSchema(query=Query, mutation=Mutation, types=[ProductType, PromotionType, Money])

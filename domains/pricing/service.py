@@ -1,0 +1,249 @@
+"""Pricing's use cases: each takes plain values and a unit of work, commits once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domains.common.events import Event, utcnow
+from domains.pricing.errors import (
+    EmptyQuote,
+    InvalidAmount,
+    InvalidDiscount,
+    InvalidPromotion,
+    InvalidQuantity,
+    PriceNotFound,
+    PromotionNotFound,
+    UnknownSku,
+)
+from domains.pricing.model import (
+    DiscountKind,
+    DiscountRule,
+    Eligibility,
+    LinePrice,
+    Promotion,
+    PromotionTerms,
+    Stacking,
+    Window,
+    as_utc,
+    check_channel,
+    check_currency,
+    parse_amount,
+    price_line,
+)
+from domains.pricing.serialization import terms_to_dict
+from domains.pricing.uow import PricingUnitOfWork
+
+MAX_QUOTE_LINES = 500
+MAX_LINE_QUANTITY = 10_000
+
+
+def build_terms(
+    *,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    kind: DiscountKind | str,
+    percent: str | None = None,
+    amounts: dict[str, str] | None = None,
+    buy: int | None = None,
+    get: int | None = None,
+    skus: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    channels: Sequence[str] = (),
+    segments: Sequence[str] = (),
+    priority: int = 0,
+    stacking: Stacking | str = Stacking.EXCLUSIVE,
+    low_stock_threshold: int | None = None,
+) -> PromotionTerms:
+    """Promotion terms from client or loader values; bad values raise coded errors."""
+    try:
+        kind, stacking = DiscountKind(kind), Stacking(stacking)
+    except ValueError:
+        raise InvalidDiscount(f"unknown discount kind {kind!r} or stacking {stacking!r}") from None
+    try:
+        parsed_percent = None if percent is None else parse_amount(percent, field_name="percent")
+        parsed_amounts = tuple(
+            (check_currency(c), parse_amount(a)) for c, a in sorted((amounts or {}).items())
+        )
+    except InvalidAmount as error:
+        raise InvalidDiscount(error.message) from None
+    if any(len(value) > 200 for value in (*skus, *categories, *segments)):
+        raise InvalidPromotion("SKUs, categories and segments are at most 200 characters")
+    return PromotionTerms(
+        name=name,
+        eligibility=Eligibility(
+            skus=frozenset(skus),
+            categories=frozenset(categories),
+            channels=frozenset(channels),
+            segments=frozenset(segments),
+        ),
+        window=Window(starts_at, ends_at),
+        rule=DiscountRule(kind, parsed_percent, parsed_amounts, buy, get),
+        priority=priority,
+        stacking=stacking,
+        low_stock_threshold=low_stock_threshold,
+    )
+
+
+def _promotion_event(kind: str, promotion: Promotion, at: datetime) -> Event:
+    return Event(
+        type=kind,
+        partition_key=promotion.id,
+        payload={
+            "promotionId": promotion.id,
+            "version": promotion.current_version,
+            "status": str(promotion.status(at)),
+            "terms": terms_to_dict(promotion.terms),
+        },
+    )
+
+
+async def create_promotion(
+    uow: PricingUnitOfWork,
+    terms: PromotionTerms,
+    *,
+    promotion_id: str | None = None,
+    at: datetime | None = None,
+) -> Promotion:
+    """A new promotion in draft, its first version holding ``terms``."""
+    at = as_utc(at or utcnow())
+    promotion = Promotion.create(promotion_id or str(uuid.uuid4()), terms, at)
+    async with uow:
+        await uow.prices.add_promotion(promotion, at)
+        uow.record(_promotion_event("PromotionCreated", promotion, at))
+        await uow.commit()
+    return promotion
+
+
+async def _change(
+    uow: PricingUnitOfWork,
+    promotion_id: str,
+    event_type: str,
+    at: datetime | None,
+    change: str,
+    terms: PromotionTerms | None = None,
+) -> Promotion:
+    at = as_utc(at or utcnow())
+    async with uow:
+        before = await uow.prices.get_promotion(promotion_id)
+        if before is None:
+            raise PromotionNotFound(
+                f"there is no promotion {promotion_id!r}", promotionId=promotion_id
+            )
+        if change == "publish":
+            assert terms is not None
+            after = before.publish(terms, at)
+        else:
+            after = getattr(before, change)(at)
+        await uow.prices.save_promotion(before, after, at)
+        uow.record(_promotion_event(event_type, after, at))
+        await uow.commit()
+    return after
+
+
+async def publish_promotion_version(
+    uow: PricingUnitOfWork, promotion_id: str, terms: PromotionTerms, *, at: datetime | None = None
+) -> Promotion:
+    """New terms as a new version, which becomes current; the old versions stay as they were."""
+    return await _change(uow, promotion_id, "PromotionVersionPublished", at, "publish", terms)
+
+
+async def activate_promotion(
+    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+) -> Promotion:
+    """Live from its window's start (scheduled until then)."""
+    return await _change(uow, promotion_id, "PromotionActivated", at, "activate")
+
+
+async def pause_promotion(
+    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+) -> Promotion:
+    return await _change(uow, promotion_id, "PromotionPaused", at, "pause")
+
+
+async def rollback_promotion(
+    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+) -> Promotion:
+    """The previous version's terms apply again, wherever the promotion is priced."""
+    return await _change(uow, promotion_id, "PromotionRolledBack", at, "rollback")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    channel: str
+    currency: str
+    segment: str | None
+    at: datetime
+    lines: tuple[LinePrice, ...]
+    subtotal: Decimal  # at base prices, tax included
+    discount: Decimal
+    total: Decimal  # what the customer pays, tax included
+    net: Decimal
+    tax: Decimal
+
+
+async def quote(
+    uow: PricingUnitOfWork,
+    lines: Sequence[tuple[str, int]],
+    *,
+    channel: str,
+    currency: str,
+    segment: str | None = None,
+    at: datetime | None = None,
+) -> Quote:
+    """Price ``(sku, quantity)`` lines from the database, never from a cache: a checkout
+    must charge what is true now. Each line is priced on its own, in the given order."""
+    check_channel(channel)
+    check_currency(currency)
+    at = as_utc(at or utcnow())
+    if not lines:
+        raise EmptyQuote("a quote needs at least one line")
+    if len(lines) > MAX_QUOTE_LINES:
+        raise InvalidQuantity(f"a quote has at most {MAX_QUOTE_LINES} lines")
+    for index, (sku, quantity) in enumerate(lines):
+        if not (0 < quantity <= MAX_LINE_QUANTITY):
+            raise InvalidQuantity(
+                f"line {index}: quantity must be between 1 and {MAX_LINE_QUANTITY}",
+                sku=sku,
+                quantity=quantity,
+            )
+    async with uow:
+        facts = await uow.prices.sku_prices([(sku, channel, currency) for sku, _ in lines])
+        offers = await uow.prices.live_offers()
+    priced: list[LinePrice] = []
+    for sku, quantity in lines:
+        fact = facts.get((sku, channel, currency))
+        if fact is None:
+            raise UnknownSku(f"pricing does not know SKU {sku!r}", sku=sku)
+        if fact.amount is None:
+            raise PriceNotFound(f"SKU {sku!r} has no {currency} price", sku=sku)
+        priced.append(
+            price_line(
+                sku=sku,
+                category=fact.category,
+                quantity=quantity,
+                unit_base=fact.amount,
+                tax_rate=fact.tax_rate,
+                currency=currency,
+                channel=channel,
+                segment=segment,
+                at=at,
+                offers=offers,
+            )
+        )
+    return Quote(
+        channel=channel,
+        currency=currency,
+        segment=segment,
+        at=at,
+        lines=tuple(priced),
+        subtotal=sum((line.line_base for line in priced), Decimal(0)),
+        discount=sum((line.line_discount for line in priced), Decimal(0)),
+        total=sum((line.line_total for line in priced), Decimal(0)),
+        net=sum((line.line_net for line in priced), Decimal(0)),
+        tax=sum((line.line_tax for line in priced), Decimal(0)),
+    )

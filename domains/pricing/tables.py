@@ -1,0 +1,69 @@
+"""Pricing's tables. Amounts and rates are stored as decimal text: exact on both backends
+(SQLite has no exact decimal type), and compared only after parsing into ``Decimal``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+from adapters.db.outbox import outbox_table
+
+metadata = MetaData()
+
+# Pricing's own copy of what it needs from the item master: category for eligibility and
+# the tax rate. Fed by imports (later by product events), never read from products' tables.
+skus = Table(
+    "pricing_sku",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("category", String(200)),
+    Column("tax_rate", String(16), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# channel "*" is the price list's price on every channel; a named channel overrides it.
+base_prices = Table(
+    "pricing_base_price",
+    metadata,
+    Column("sku", String(64), ForeignKey("pricing_sku.sku"), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("amount", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+promotions = Table(
+    "pricing_promotion",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("lifecycle", String(16), nullable=False, index=True),
+    Column("current_version", Integer, nullable=False),
+    Column("rolled_back", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+promotion_versions = Table(
+    "pricing_promotion_version",
+    metadata,
+    Column("promotion_id", String(64), ForeignKey("pricing_promotion.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "pricing")
+
+ALL_CHANNELS = "*"

@@ -1,0 +1,244 @@
+"""Pricing's GraphQL output types: thin views over the model's values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from domains.common.errors import InvalidInput
+from domains.common.events import utcnow
+from domains.pricing import model
+from domains.pricing.errors import PromotionNotFound
+
+DiscountKind = strawberry.enum(model.DiscountKind, name="DiscountKind")
+Stacking = strawberry.enum(model.Stacking, name="Stacking")
+PromotionStatus = strawberry.enum(model.PromotionStatus, name="PromotionStatus")
+
+
+def loaders(info: Info) -> Any:
+    return info.context["loaders"]
+
+
+@strawberry.federation.type(
+    shareable=True, description="An amount of money; amount is a decimal string."
+)
+class Money:
+    amount: str
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str) -> Money:
+        return cls(amount=str(amount), currency=currency)
+
+
+@strawberry.type
+class Eligibility:
+    skus: list[str]
+    categories: list[str]
+    channels: list[str]
+    segments: list[str]
+
+
+@strawberry.type
+class DiscountRule:
+    kind: DiscountKind  # type: ignore[valid-type]
+    percent: str | None
+    amounts: list[Money]
+    buy_quantity: int | None
+    get_quantity: int | None
+
+
+@strawberry.type
+class PromotionVersion:
+    number: int
+    published_at: datetime
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    eligibility: Eligibility
+    discount: DiscountRule
+    priority: int
+    stacking: Stacking  # type: ignore[valid-type]
+    low_stock_threshold: int | None = strawberry.field(
+        description="Stock level below which the promotion pauses per SKU and region."
+    )
+
+    @classmethod
+    def of(cls, version: model.PromotionVersion) -> PromotionVersion:
+        terms, rule = version.terms, version.terms.rule
+        return cls(
+            number=version.number,
+            published_at=version.published_at,
+            name=terms.name,
+            starts_at=terms.window.starts_at,
+            ends_at=terms.window.ends_at,
+            eligibility=Eligibility(
+                skus=sorted(terms.eligibility.skus),
+                categories=sorted(terms.eligibility.categories),
+                channels=sorted(terms.eligibility.channels),
+                segments=sorted(terms.eligibility.segments),
+            ),
+            discount=DiscountRule(
+                kind=rule.kind,
+                percent=None if rule.percent is None else str(rule.percent),
+                amounts=[Money.of(a, c) for c, a in rule.amounts],
+                buy_quantity=rule.buy,
+                get_quantity=rule.get,
+            ),
+            priority=terms.priority,
+            stacking=terms.stacking,
+            low_stock_threshold=terms.low_stock_threshold,
+        )
+
+
+@strawberry.federation.type(name="Promotion", keys=["id"])
+class PromotionType:
+    id: strawberry.ID
+    _promotion: strawberry.Private[model.Promotion]
+
+    @classmethod
+    def of(cls, promotion: model.Promotion) -> PromotionType:
+        return cls(id=strawberry.ID(promotion.id), _promotion=promotion)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, **representation: Any) -> PromotionType:
+        promotion_id = representation.get("id")
+        if not isinstance(promotion_id, str):
+            raise InvalidInput("a Promotion representation needs a string id")
+        promotion = await loaders(info).promotion_by_id.load(promotion_id)
+        if promotion is None:
+            raise PromotionNotFound(
+                f"there is no promotion {promotion_id!r}", promotionId=promotion_id
+            )
+        return cls.of(promotion)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._promotion.terms.name
+
+    @strawberry.field(description="Derived from the lifecycle and the window at `at` (now).")
+    def status(self, at: datetime | None = None) -> PromotionStatus:  # type: ignore[valid-type]
+        return self._promotion.status(at or utcnow())
+
+    @strawberry.field
+    def current_version(self) -> int:
+        return self._promotion.current_version
+
+    @strawberry.field(description="The terms in force: those of the current version.")
+    def current(self) -> PromotionVersion:
+        return PromotionVersion.of(self._promotion.current)
+
+    @strawberry.field
+    def versions(self) -> list[PromotionVersion]:
+        return [PromotionVersion.of(v) for v in self._promotion.versions]
+
+
+@strawberry.type
+class AppliedPromotion:
+    promotion_id: strawberry.ID
+    name: str
+    kind: DiscountKind  # type: ignore[valid-type]
+    stacking: Stacking  # type: ignore[valid-type]
+    priority: int
+    discount: Money = strawberry.field(description="What this promotion took off the line.")
+
+    @classmethod
+    def of(cls, applied: model.AppliedDiscount, currency: str) -> AppliedPromotion:
+        return cls(
+            promotion_id=strawberry.ID(applied.promotion_id),
+            name=applied.name,
+            kind=applied.kind,
+            stacking=applied.stacking,
+            priority=applied.priority,
+            discount=Money.of(applied.amount, currency),
+        )
+
+    @strawberry.field
+    async def promotion(self, info: Info) -> PromotionType | None:
+        found = await loaders(info).promotion_by_id.load(str(self.promotion_id))
+        return None if found is None else PromotionType.of(found)
+
+
+@strawberry.type(description="One unit's price; base prices are stored tax-inclusive.")
+class Price:
+    channel: str
+    currency: str
+    segment: str | None
+    at: datetime
+    base: Money
+    base_excluding_tax: Money
+    promotional: Money = strawberry.field(description="Tax-inclusive, after promotions.")
+    promotional_excluding_tax: Money
+    tax: Money = strawberry.field(description="Tax contained in the promotional price.")
+    tax_rate: str
+    applied_promotions: list[AppliedPromotion] = strawberry.field(
+        description="Promotions that lower the unit price (buy-X-get-Y shows in quotes)."
+    )
+
+    @classmethod
+    def of(cls, line: model.LinePrice, channel: str, segment: str | None, at: datetime) -> Price:
+        currency = line.currency
+        base_net, _ = model.split_tax(line.unit_base, line.tax_rate)
+        return cls(
+            channel=channel,
+            currency=currency,
+            segment=segment,
+            at=at,
+            base=Money.of(line.unit_base, currency),
+            base_excluding_tax=Money.of(base_net, currency),
+            promotional=Money.of(line.line_total, currency),
+            promotional_excluding_tax=Money.of(line.line_net, currency),
+            tax=Money.of(line.line_tax, currency),
+            tax_rate=str(line.tax_rate),
+            applied_promotions=[AppliedPromotion.of(a, currency) for a in line.applied],
+        )
+
+
+@strawberry.type
+class QuoteLine:
+    sku: str
+    quantity: int
+    unit_base: Money
+    unit_promotional: Money = strawberry.field(description="After per-unit promotions.")
+    line_base: Money
+    line_discount: Money
+    line_total: Money = strawberry.field(description="Tax-inclusive: what the customer pays.")
+    line_excluding_tax: Money
+    tax: Money
+    tax_rate: str
+    applied_promotions: list[AppliedPromotion]
+
+    @classmethod
+    def of(cls, line: model.LinePrice) -> QuoteLine:
+        c = line.currency
+        return cls(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_base=Money.of(line.unit_base, c),
+            unit_promotional=Money.of(line.unit_promotional, c),
+            line_base=Money.of(line.line_base, c),
+            line_discount=Money.of(line.line_discount, c),
+            line_total=Money.of(line.line_total, c),
+            line_excluding_tax=Money.of(line.line_net, c),
+            tax=Money.of(line.line_tax, c),
+            tax_rate=str(line.tax_rate),
+            applied_promotions=[AppliedPromotion.of(a, c) for a in line.applied],
+        )
+
+
+@strawberry.type
+class Quote:
+    channel: str
+    currency: str
+    segment: str | None
+    at: datetime
+    lines: list[QuoteLine]
+    subtotal: Money = strawberry.field(description="At base prices, tax included.")
+    discount: Money
+    total: Money = strawberry.field(description="Tax-inclusive: what the customer pays.")
+    total_excluding_tax: Money
+    tax: Money

@@ -1,0 +1,34 @@
+"""Pricing's unit of work: the repository on one transaction, and read-model invalidation
+once that transaction is committed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from adapters.db.uow import SqlUnitOfWork
+from domains.common.events import Event
+from domains.pricing import tables
+from domains.pricing.repository import PricingRepository
+
+AfterCommit = Callable[[list[Event]], Awaitable[None]]
+
+
+class PricingUnitOfWork(SqlUnitOfWork):
+    def __init__(
+        self, sessions: Any, *, on_commit: Any = None, after_commit: AfterCommit | None = None
+    ) -> None:
+        super().__init__(sessions, tables.outbox, on_commit=on_commit)
+        self._after_commit = after_commit
+        self.prices: PricingRepository
+
+    def _start(self) -> None:
+        self.prices = PricingRepository(self.session)
+
+    async def commit(self) -> None:
+        # Invalidating only after the commit means no reader can cache the old state again
+        # from a transaction that has not finished.
+        committed = list(self._events)
+        await super().commit()
+        if self._after_commit is not None and committed:
+            await self._after_commit(committed)
