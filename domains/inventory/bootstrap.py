@@ -1,0 +1,80 @@
+"""Starting the inventory domain: database, outbox relay, availability cache, expiry sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db import migrations
+from adapters.db.engine import create_engine, session_factory
+from adapters.db.outbox import OutboxRelay
+from adapters.runtime import Runtime
+from domains.common.events import Event
+from domains.inventory import service, tables
+from domains.inventory.read_models import AvailabilityReadModel
+from domains.inventory.uow import InventoryUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class InventoryDomain:
+    """What the inventory subgraph, the demo loader, checkout and the ERP sync work with."""
+
+    def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
+        self.engine = engine
+        self.runtime = runtime
+        self._owns_engine = owns_engine
+        self._sessions = session_factory(engine)
+        self.relay = OutboxRelay(engine, tables.outbox, runtime.bus.publish)
+        self.availability = AvailabilityReadModel(runtime.cache, engine)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def uow(self) -> InventoryUnitOfWork:
+        return InventoryUnitOfWork(
+            self._sessions,
+            on_commit=lambda _events: self.relay.wake(),
+            after_commit=self._after_commit,
+        )
+
+    async def _after_commit(self, events: list[Event]) -> None:
+        await self.availability.invalidate_for(events)
+
+    def start_background(self, *, sweep_every: float = 5.0) -> None:
+        self._tasks = [
+            asyncio.create_task(self.relay.run(), name="inventory-outbox-relay"),
+            asyncio.create_task(self._sweep(sweep_every), name="inventory-expiry-sweep"),
+        ]
+
+    async def _sweep(self, every: float) -> None:
+        # Expired reservations already stop counting; the sweep makes that durable and
+        # announces the freed stock so caches and subscribers follow.
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.uow() as uow:
+                    await service.expire_reservations(uow)
+            except Exception:  # the sweep must outlive a bad pass
+                log.exception("reservation expiry sweep failed")
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._owns_engine:
+            await self.engine.dispose()
+
+
+async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> InventoryDomain:
+    """The running domain; ``engine`` lets tests hand in a private database."""
+    owns_engine = engine is None
+    engine = engine or create_engine(runtime.database_url("inventory"))
+    if runtime.migrate_on_start:
+        await migrations.upgrade(engine, "inventory", tables.metadata)
+    domain = InventoryDomain(engine, runtime, owns_engine=owns_engine)
+    domain.start_background()
+    return domain

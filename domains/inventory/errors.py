@@ -1,0 +1,63 @@
+"""Inventory's errors, each with the code a client or the ERP sync acts on."""
+
+from __future__ import annotations
+
+from domains.common.errors import DomainError
+
+
+class InventoryError(DomainError):
+    code = "INVENTORY_ERROR"
+
+
+class InvalidInventoryInput(InventoryError):
+    """The request itself is malformed (codes from the model's rule, e.g. INVALID_QUANTITY)."""
+
+    code = "BAD_USER_INPUT"
+
+
+class InsufficientStock(InventoryError):
+    code = "INSUFFICIENT_STOCK"
+
+    def __init__(self, sku: str, location_id: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"only {available} of {sku} available at {location_id}, {requested} requested",
+            sku=sku,
+            locationId=location_id,
+            requested=requested,
+            available=available,
+        )
+
+
+class UnknownLocation(InventoryError):
+    code = "UNKNOWN_LOCATION"
+
+    def __init__(self, location_id: str) -> None:
+        super().__init__(f"no location {location_id!r}", locationId=location_id)
+
+
+class UnknownSku(InventoryError):
+    code = "UNKNOWN_SKU"
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"no stock is kept for SKU {sku!r}", sku=sku)
+
+
+class ReservationNotFound(InventoryError):
+    code = "RESERVATION_NOT_FOUND"
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no reservation {reference!r}", reservation=reference)
+
+
+class IdempotencyKeyReused(InventoryError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different reservation",
+            idempotencyKey=key,
+        )
+
+
+class InvalidTransition(InventoryError):
+    code = "INVALID_TRANSITION"

@@ -1,0 +1,261 @@
+"""The inventory subgraph's queries and mutations: each mutation is one service call."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+from strawberry.types import Info
+
+from adapters.graphql.subgraph import FederatedSchema
+from domains.inventory import model, repository, service
+from domains.inventory.graphql_types import (
+    ChannelAllocationRule,
+    ChannelAvailability,
+    Location,
+    LocationAvailability,
+    LocationKind,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovementType,
+    domain_of,
+    loaders_of,
+    location_of,
+)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The location with this id; null when there is none.")
+    async def location(self, info: Info, id: strawberry.ID) -> Location | None:
+        return await location_of(info, id)
+
+    @strawberry.field(description="Locations, optionally by kind, region and channel served.")
+    async def locations(
+        self,
+        info: Info,
+        kind: LocationKind | None = None,  # type: ignore[valid-type]
+        region: str | None = None,
+        channel: str | None = None,
+    ) -> list[Location]:
+        async with domain_of(info).engine.connect() as conn:
+            found = await repository.load_locations(conn, kind=kind, region=region, channel=channel)
+        return [Location.from_model(location) for location in found]
+
+    @strawberry.field(description="The reservation with this id; null when there is none.")
+    async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
+        found = await loaders_of(info).reservation_by_id.load(id)
+        return None if found is None else Reservation.from_model(found, loaders_of(info).now)
+
+
+@strawberry.input
+class ReserveStockInput:
+    sku: strawberry.ID
+    location_id: strawberry.ID
+    quantity: int
+    idempotency_key: str = strawberry.field(
+        description="Repeating a call with the same key returns the same reservation."
+    )
+    order_reference: str | None = None
+    ttl_seconds: int = strawberry.field(
+        default=service.DEFAULT_TTL_SECONDS, description="How long the units are held."
+    )
+
+
+@strawberry.input(description="Exactly one of id and idempotencyKey.")
+class ReleaseReservationInput:
+    id: strawberry.ID | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class StockMovementInput:
+    type: StockMovementType  # type: ignore[valid-type]
+    sku: strawberry.ID
+    location_id: strawberry.ID
+    quantity: int = strawberry.field(
+        description="Units moved (an ADJUSTMENT's signed delta; a CYCLE_COUNT's count)."
+    )
+    source_document_id: str = strawberry.field(
+        description="The ERP or WMS document; with lineNumber, what makes a replay a no-op."
+    )
+    line_number: int = 1
+    to_location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Where a TRANSFER goes."
+    )
+
+
+@strawberry.enum
+class MovementOutcome(enum.Enum):
+    APPLIED = "APPLIED"
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+@strawberry.type
+class StockMovementResult:
+    source_document_id: str
+    line_number: int
+    type: StockMovementType  # type: ignore[valid-type]
+    sku: strawberry.ID
+    location_id: strawberry.ID
+    to_location_id: strawberry.ID | None
+    quantity: int
+    outcome: MovementOutcome
+    code: str | None = strawberry.field(description="Why a line was rejected.")
+    message: str | None
+
+    @classmethod
+    def from_model(
+        cls,
+        movement: model.Movement,
+        outcome: MovementOutcome,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> StockMovementResult:
+        return cls(
+            source_document_id=movement.source_document_id,
+            line_number=movement.line_number,
+            type=movement.type,
+            sku=strawberry.ID(movement.sku),
+            location_id=strawberry.ID(movement.location_id),
+            to_location_id=None
+            if movement.to_location_id is None
+            else strawberry.ID(movement.to_location_id),
+            quantity=movement.quantity,
+            outcome=outcome,
+            code=code,
+            message=message,
+        )
+
+
+@strawberry.type
+class ApplyStockMovementsPayload:
+    applied: list[StockMovementResult]
+    duplicates: list[StockMovementResult] = strawberry.field(
+        description="Lines applied before (or earlier in this batch); nothing changed."
+    )
+    rejected: list[StockMovementResult] = strawberry.field(
+        description="Invalid lines, with a code; not remembered, so a fix can be resent."
+    )
+    stock_levels: list[StockLevel] = strawberry.field(
+        description="The stock levels the applied lines changed, after the change."
+    )
+
+
+@strawberry.input
+class ChannelAllocationInput:
+    channel: str
+    share_percent: int = 100
+    cap: int | None = None
+
+
+@strawberry.input
+class SaveLocationInput:
+    id: strawberry.ID
+    name: str
+    kind: LocationKind  # type: ignore[valid-type]
+    region: str
+    channels: list[ChannelAllocationInput]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Hold units at a location until they expire.")
+    async def reserve_stock(self, info: Info, input: ReserveStockInput) -> Reservation:
+        async with domain_of(info).uow() as uow:
+            reservation = await service.reserve_stock(
+                uow,
+                sku=input.sku,
+                location_id=input.location_id,
+                quantity=input.quantity,
+                idempotency_key=input.idempotency_key,
+                order_reference=input.order_reference,
+                ttl_seconds=input.ttl_seconds,
+            )
+        return Reservation.from_model(reservation, loaders_of(info).now)
+
+    @strawberry.mutation(description="Give reserved units back; repeating it is harmless.")
+    async def release_reservation(self, info: Info, input: ReleaseReservationInput) -> Reservation:
+        async with domain_of(info).uow() as uow:
+            reservation = await service.release_reservation(
+                uow, id=input.id, idempotency_key=input.idempotency_key
+            )
+        return Reservation.from_model(reservation, loaders_of(info).now)
+
+    @strawberry.mutation(description="Turn a reservation into its order's commitment.")
+    async def consume_reservation(self, info: Info, id: strawberry.ID) -> Reservation:
+        async with domain_of(info).uow() as uow:
+            reservation = await service.consume_reservation(uow, id=id)
+        return Reservation.from_model(reservation, loaders_of(info).now)
+
+    @strawberry.mutation(description="Apply a batch of stock movements, each line once.")
+    async def apply_stock_movements(
+        self, info: Info, movements: list[StockMovementInput]
+    ) -> ApplyStockMovementsPayload:
+        batch = [
+            model.Movement(
+                type=m.type,
+                sku=m.sku,
+                location_id=m.location_id,
+                quantity=m.quantity,
+                source_document_id=m.source_document_id,
+                line_number=m.line_number,
+                to_location_id=m.to_location_id,
+            )
+            for m in movements
+        ]
+        async with domain_of(info).uow() as uow:
+            report = await service.apply_stock_movements(uow, batch)
+        return ApplyStockMovementsPayload(
+            applied=[
+                StockMovementResult.from_model(m, MovementOutcome.APPLIED) for m in report.applied
+            ],
+            duplicates=[
+                StockMovementResult.from_model(m, MovementOutcome.DUPLICATE)
+                for m in report.duplicates
+            ],
+            rejected=[
+                StockMovementResult.from_model(
+                    r.movement, MovementOutcome.REJECTED, r.code, r.message
+                )
+                for r in report.rejected
+            ],
+            stock_levels=[StockLevel.from_model(level) for level in report.levels],
+        )
+
+    @strawberry.mutation(description="Create or replace a location and its channel rules.")
+    async def save_location(self, info: Info, input: SaveLocationInput) -> Location:
+        async with domain_of(info).uow() as uow:
+            location = await service.save_location(
+                uow,
+                id=input.id,
+                name=input.name,
+                kind=input.kind,
+                region=input.region,
+                rules=[
+                    model.ChannelRule(c.channel, c.share_percent, c.cap) for c in input.channels
+                ],
+            )
+        return Location.from_model(location)
+
+    @strawberry.mutation(description="Whether in-transit units count toward a channel.")
+    async def set_channel_policy(self, info: Info, channel: str, counts_incoming: bool) -> bool:
+        async with domain_of(info).uow() as uow:
+            await service.set_channel_policy(uow, channel, counts_incoming=counts_incoming)
+        return counts_incoming
+
+
+schema = FederatedSchema(
+    query=Query,
+    mutation=Mutation,
+    types=[
+        Location,
+        Product,
+        Reservation,
+        ChannelAvailability,
+        LocationAvailability,
+        ChannelAllocationRule,
+    ],
+)

@@ -1,0 +1,108 @@
+"""Inventory's tables. ``reserved`` has no column: it is summed from live reservations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    false,
+)
+
+from adapters.db.outbox import outbox_table
+
+metadata = MetaData()
+
+locations = Table(
+    "inventory_location",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("region", String(64), nullable=False),
+    CheckConstraint("kind IN ('DC', 'WAREHOUSE', 'STORE')", name="ck_inventory_location_kind"),
+)
+
+# A row means "this location serves this channel", with the channel's allocation rule.
+location_channels = Table(
+    "inventory_location_channel",
+    metadata,
+    Column("location_id", String(64), ForeignKey(locations.c.id), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("share_percent", Integer, nullable=False, server_default="100"),
+    Column("cap", Integer),
+    CheckConstraint("share_percent BETWEEN 0 AND 100", name="ck_inventory_location_channel_share"),
+    CheckConstraint("cap IS NULL OR cap >= 0", name="ck_inventory_location_channel_cap"),
+)
+
+channel_policies = Table(
+    "inventory_channel_policy",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("counts_incoming", Boolean, nullable=False, server_default=false()),
+)
+
+stock = Table(
+    "inventory_stock",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location_id", String(64), ForeignKey(locations.c.id), primary_key=True),
+    Column("on_hand", Integer, nullable=False, server_default="0"),
+    Column("committed", Integer, nullable=False, server_default="0"),
+    Column("safety_stock", Integer, nullable=False, server_default="0"),
+    Column("quarantined", Integer, nullable=False, server_default="0"),
+    Column("incoming", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "on_hand >= 0 AND committed >= 0 AND safety_stock >= 0 "
+        "AND quarantined >= 0 AND incoming >= 0",
+        name="ck_inventory_stock_not_negative",
+    ),
+    Index("ix_inventory_stock_location", "location_id"),
+)
+
+reservations = Table(
+    "inventory_reservation",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # The unique key is what makes a concurrent repeat lose its insert, not double-book.
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("sku", String(64), nullable=False),
+    Column("location_id", String(64), ForeignKey(locations.c.id), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("order_reference", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("quantity > 0", name="ck_inventory_reservation_quantity"),
+    CheckConstraint(
+        "status IN ('ACTIVE', 'RELEASED', 'EXPIRED', 'CONSUMED')",
+        name="ck_inventory_reservation_status",
+    ),
+    Index("ix_inventory_reservation_stock", "sku", "location_id", "status"),
+    Index("ix_inventory_reservation_expiry", "status", "expires_at"),
+)
+
+# One row per applied movement line: replaying a source document finds its lines here.
+movements = Table(
+    "inventory_movement",
+    metadata,
+    Column("source_document_id", String(200), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("to_location_id", String(64)),
+    Column("quantity", Integer, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "inventory")

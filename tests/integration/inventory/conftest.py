@@ -1,0 +1,66 @@
+"""An inventory domain on the test's private database, with two locations to stock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.bus.inprocess import InProcessBus
+from adapters.cache import MemoryStore
+from adapters.db import migrations
+from adapters.runtime import Runtime
+from domains.inventory import service, tables
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import ChannelRule, LocationKind, StockLevel
+
+
+async def seed_locations(domain: InventoryDomain) -> None:
+    """DC serves web fully and app at half (at most 10); the store serves store and web."""
+    async with domain.uow() as uow:
+        await service.save_location(
+            uow,
+            id="DC",
+            name="Distribution centre",
+            kind=LocationKind.DC,
+            region="north",
+            rules=[ChannelRule("web"), ChannelRule("app", 50, cap=10)],
+        )
+    async with domain.uow() as uow:
+        await service.save_location(
+            uow,
+            id="ST",
+            name="Store",
+            kind=LocationKind.STORE,
+            region="south",
+            rules=[ChannelRule("store"), ChannelRule("web")],
+        )
+    async with domain.uow() as uow:
+        await service.set_channel_policy(uow, "web", counts_incoming=True)
+
+
+async def stock(
+    domain: InventoryDomain, sku: str, location_id: str = "DC", **quantities: int
+) -> None:
+    async with domain.uow() as uow:
+        await service.import_stock_levels(uow, [StockLevel(sku, location_id, **quantities)])
+
+
+def new_sku() -> str:
+    return f"SKU-{uuid.uuid4().hex[:10]}"
+
+
+async def open_domain(engine: AsyncEngine, runtime: Runtime | None = None) -> InventoryDomain:
+    await migrations.upgrade(engine, "inventory", tables.metadata)
+    runtime = runtime or Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=False)
+    return InventoryDomain(engine, runtime, owns_engine=False)
+
+
+@pytest.fixture
+async def domain(engine: AsyncEngine) -> AsyncIterator[InventoryDomain]:
+    domain = await open_domain(engine)
+    await seed_locations(domain)
+    yield domain
+    await domain.close()

@@ -1,0 +1,193 @@
+"""Reservations hold stock until released, consumed or expired, once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from domains.common.events import utcnow
+from domains.inventory import repository, service, tables
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.errors import (
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidInventoryInput,
+    InvalidTransition,
+    ReservationNotFound,
+    UnknownLocation,
+    UnknownSku,
+)
+from domains.inventory.model import ReservationStatus, StockLevel
+from tests.integration.inventory.conftest import new_sku, stock
+
+
+async def _level(domain: InventoryDomain, sku: str, location_id: str = "DC") -> StockLevel:
+    async with domain.engine.connect() as conn:
+        levels = await repository.load_levels(conn, [sku], utcnow())
+    return next(level for level in levels if level.location_id == location_id)
+
+
+async def _reserve(domain: InventoryDomain, sku: str, quantity: int, key: str, **options: object):
+    async with domain.uow() as uow:
+        return await service.reserve_stock(
+            uow, sku=sku, location_id="DC", quantity=quantity, idempotency_key=key, **options
+        )
+
+
+async def test_reservation_holds_units_out_of_available(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10, safety_stock=2)
+    reservation = await _reserve(domain, sku, 3, "k-1", order_reference="O-1")
+    level = await _level(domain, sku)
+    assert (level.reserved, level.available) == (3, 5)
+    assert reservation.status is ReservationStatus.ACTIVE
+    assert reservation.order_reference == "O-1"
+
+
+async def test_repeat_with_the_same_key_returns_the_same_reservation(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    first = await _reserve(domain, sku, 3, "k-same")
+    again = await _reserve(domain, sku, 3, "k-same")
+    assert again.id == first.id
+    assert (await _level(domain, sku)).reserved == 3
+
+
+async def test_the_same_key_for_a_different_request_is_a_conflict(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await _reserve(domain, sku, 3, "k-reused")
+    with pytest.raises(IdempotencyKeyReused):
+        await _reserve(domain, sku, 4, "k-reused")
+
+
+async def test_out_of_stock_reports_what_is_available(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=5, quarantined=1)
+    with pytest.raises(InsufficientStock) as caught:
+        await _reserve(domain, sku, 5, "k-oos")
+    assert caught.value.code == "INSUFFICIENT_STOCK"
+    assert caught.value.details["available"] == 4
+
+
+async def test_unknown_location_and_unknown_sku_have_their_own_codes(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=5)
+    with pytest.raises(UnknownLocation):
+        async with domain.uow() as uow:
+            await service.reserve_stock(
+                uow, sku=sku, location_id="NOWHERE", quantity=1, idempotency_key="k-loc"
+            )
+    with pytest.raises(UnknownSku):
+        await _reserve(domain, new_sku(), 1, "k-sku")
+    with pytest.raises(InsufficientStock):
+        async with domain.uow() as uow:
+            await service.reserve_stock(
+                uow, sku=sku, location_id="ST", quantity=1, idempotency_key="k-none-here"
+            )
+
+
+@pytest.mark.parametrize(("quantity", "ttl"), [(0, 60), (-3, 60), (1, 0), (1, -5)])
+async def test_bad_reservation_input_is_refused(
+    domain: InventoryDomain, quantity: int, ttl: int
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=5)
+    with pytest.raises(InvalidInventoryInput):
+        await _reserve(domain, sku, quantity, "k-bad", ttl_seconds=ttl)
+
+
+async def test_expired_reservations_stop_counting_before_and_after_the_sweep(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    past = utcnow() - timedelta(minutes=20)
+    expired = await _reserve(domain, sku, 4, "k-old", ttl_seconds=60, now=past)
+    live = await _reserve(domain, sku, 1, "k-new")
+    level = await _level(domain, sku)
+    assert (level.reserved, level.available) == (1, 9)
+    # The full 9 can be reserved although the expired one was never swept.
+    await _reserve(domain, sku, 9, "k-rest")
+    async with domain.uow() as uow:
+        swept = await service.expire_reservations(uow)
+    assert [r.id for r in swept] == [expired.id]
+    async with domain.engine.connect() as conn:
+        statuses = dict(
+            (
+                await conn.execute(select(tables.reservations.c.id, tables.reservations.c.status))
+            ).all()
+        )
+    assert statuses[expired.id] == "EXPIRED"
+    assert statuses[live.id] == "ACTIVE"
+    async with domain.uow() as uow:
+        assert await service.expire_reservations(uow) == []
+
+
+async def test_release_gives_units_back_and_is_idempotent(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    reservation = await _reserve(domain, sku, 6, "k-rel")
+    async with domain.uow() as uow:
+        released = await service.release_reservation(uow, idempotency_key="k-rel")
+    async with domain.uow() as uow:
+        again = await service.release_reservation(uow, id=reservation.id)
+    assert released.status is again.status is ReservationStatus.RELEASED
+    assert (await _level(domain, sku)).available == 10
+
+
+async def test_release_needs_exactly_one_known_reference(domain: InventoryDomain) -> None:
+    with pytest.raises(InvalidInventoryInput):
+        async with domain.uow() as uow:
+            await service.release_reservation(uow)
+    with pytest.raises(ReservationNotFound):
+        async with domain.uow() as uow:
+            await service.release_reservation(uow, id="no-such-reservation")
+
+
+async def test_consumed_reservation_becomes_committed_stock(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    reservation = await _reserve(domain, sku, 4, "k-con")
+    async with domain.uow() as uow:
+        consumed = await service.consume_reservation(uow, id=reservation.id)
+    assert consumed.status is ReservationStatus.CONSUMED
+    level = await _level(domain, sku)
+    assert (level.committed, level.reserved, level.available) == (4, 0, 6)
+    with pytest.raises(InvalidTransition):
+        async with domain.uow() as uow:
+            await service.release_reservation(uow, id=reservation.id)
+
+
+async def test_reservation_events_go_to_the_outbox_with_the_change(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await _reserve(domain, sku, 2, "k-ev")
+    async with domain.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(tables.outbox.c.type, tables.outbox.c.partition_key, tables.outbox.c.payload)
+                .where(tables.outbox.c.partition_key.like(f"{sku}@%"))
+                .order_by(tables.outbox.c.seq)
+            )
+        ).all()
+    latest = [(t, key, payload) for t, key, payload in rows][-4:]
+    assert [t for t, _, _ in latest] == [
+        "ReservationCreated",
+        "StockChanged",
+        "AvailabilityChanged",
+        "AvailabilityChanged",
+    ]
+    stock_changed = latest[1][2]
+    assert latest[1][1] == f"{sku}@DC"
+    assert stock_changed["reserved"] == 2
+    assert stock_changed["available"] == 8
+    assert {p["channel"]: p["available"] for _, _, p in latest[2:]} == {"app": 4, "web": 8}
