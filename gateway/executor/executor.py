@@ -41,7 +41,7 @@ _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 class CompiledOperation:
     operation_type: OperationType
     operation_name: str | None
-    plan: QueryPlan
+    query_plan: QueryPlan
     step: Step | None
     shaper: ResponseShaper
     variable_definitions: tuple[VariableDefinitionNode, ...]
@@ -78,7 +78,7 @@ class Executor:
         return CompiledOperation(
             operation_type=operation_type,
             operation_name=operation.name.value if operation.name else None,
-            plan=plan,
+            query_plan=plan,
             step=None
             if operation_type == "subscription"
             else compile_plan(plan, self._possible_types),

@@ -1,0 +1,149 @@
+"""``FederatedEngine``: the ``Engine`` that plans against a supergraph and runs the plans.
+
+It owns GraphQL concerns only: parse, validate, plan, compile, execute. Transport options
+for the subgraph fetches (URL overrides, in-process apps, timeouts) come in as plain data;
+the HTTP front door is elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Collection, Mapping
+from typing import Any
+
+from graphql import GraphQLError as CoreGraphQLError
+from graphql import GraphQLSyntaxError, parse, validate
+
+from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
+from gateway.executor import (
+    CompiledOperation,
+    Executor,
+    Fetcher,
+    HttpFetcher,
+    HttpOptions,
+    SubgraphOptions,
+    subgraph_headers,
+)
+from gateway.executor.headers import DEFAULT_FORWARDED
+from gateway.planner import OperationNotFound, PlanningError, build_plan, select_operation
+from gateway.planner.plan import QueryPlan
+from gateway.supergraph import Supergraph, load_supergraph
+
+_NOT_YET = "subscriptions are not supported yet"
+
+
+class FederatedEngine:
+    """Plans operations against one supergraph and executes them over its subgraphs.
+
+    ``subgraphs`` overrides, per subgraph name, the URL the supergraph gives, or serves
+    the subgraph in process from an ASGI app; ``default_timeout`` applies where a
+    subgraph sets none. ``forwarded_headers`` lists the client headers (lower case) passed
+    on to every subgraph; ``X-Correlation-ID`` always is, and is generated when missing.
+    ``fetcher`` replaces HTTP altogether (tests, custom transports).
+    """
+
+    def __init__(
+        self,
+        supergraph_sdl: str,
+        *,
+        subgraphs: Mapping[str, SubgraphOptions] | None = None,
+        default_timeout: float = 30.0,
+        forwarded_headers: Collection[str] = DEFAULT_FORWARDED,
+        fetcher: Fetcher | None = None,
+        max_connections: int = 512,
+        cache_size: int = 1024,
+    ) -> None:
+        self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
+        self._http: HttpFetcher | None = None
+        if fetcher is None:
+            urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
+            options = HttpOptions(
+                default_timeout=default_timeout,
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                subgraphs=dict(subgraphs or {}),
+            )
+            fetcher = self._http = HttpFetcher(urls, options)
+        self._executor = Executor(self.supergraph.api_schema, fetcher)
+        self._forwarded = frozenset(name.lower() for name in forwarded_headers)
+        self._cache_size = cache_size
+        self._prepared: OrderedDict[tuple[str, str | None], Prepared | RequestError] = (
+            OrderedDict()
+        )
+
+    @property
+    def ready(self) -> bool:
+        return True
+
+    def prepare(self, document: str, operation_name: str | None) -> Prepared:
+        key = (document, operation_name)
+        cached = self._prepared.get(key)
+        if cached is None:
+            cached = self._prepare(document, operation_name)
+            self._prepared[key] = cached
+            if len(self._prepared) > self._cache_size:
+                self._prepared.popitem(last=False)
+        else:
+            self._prepared.move_to_end(key)
+        if isinstance(cached, RequestError):
+            raise cached
+        return cached
+
+    async def execute(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> ExecutionResult:
+        operation = prepared.plan
+        if not isinstance(operation, CompiledOperation):
+            raise TypeError("prepared elsewhere than by this engine")
+        if operation.operation_type == "subscription":
+            raise RequestError([GraphQLError(_NOT_YET, "SUBSCRIPTIONS_NOT_SUPPORTED")])
+        return await self._executor.execute(
+            operation, variables, subgraph_headers(headers, self._forwarded)
+        )
+
+    def subscribe(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[ExecutionResult]:
+        raise RequestError([GraphQLError(_NOT_YET, "SUBSCRIPTIONS_NOT_SUPPORTED")])
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _prepare(self, source: str, operation_name: str | None) -> Prepared | RequestError:
+        try:
+            document = parse(source)
+        except GraphQLSyntaxError as error:
+            return RequestError([_core_error(error, "GRAPHQL_PARSE_FAILED")])
+        try:
+            operation = select_operation(document, operation_name)
+        except OperationNotFound as error:
+            return RequestError([GraphQLError(str(error), "OPERATION_RESOLUTION_FAILURE")])
+        errors = validate(self.supergraph.api_schema, document)
+        if errors:
+            return RequestError([_core_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+        if operation.operation.value == "subscription":
+            plan = QueryPlan(None)
+        else:
+            try:
+                plan = build_plan(self.supergraph, document, operation_name)
+            except PlanningError as error:
+                return RequestError(
+                    [GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500
+                )
+        compiled = self._executor.compile(document, operation, plan)
+        return Prepared(compiled.operation_type, compiled.operation_name, compiled)
+
+
+def _core_error(error: CoreGraphQLError, code: str) -> GraphQLError:
+    return GraphQLError(
+        error.message,
+        code,
+        locations=tuple((loc.line, loc.column) for loc in error.locations or ()),
+    )
