@@ -23,7 +23,6 @@ from graphql import (
     SelectionNode,
     VariableNode,
     get_named_type,
-    is_abstract_type,
     is_composite_type,
     is_list_type,
     is_non_null_type,
@@ -34,7 +33,7 @@ from gateway.planner.groups import Cond, Ctx, Group
 from gateway.planner.plan import ValueSetter
 from gateway.planner.selections import OutSet
 from gateway.planner.typing import SchemaView
-from gateway.supergraph.model import Key, Supergraph
+from gateway.supergraph.model import Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 
@@ -233,9 +232,32 @@ class Builder:
                 "__typename", _alias(field_node), (), _directives(field_node, ctx.pending)
             )
             return {ctx.group}
-        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
+        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided) and self._feasible(
+            ctx, field_node
+        ):
             return self._add_field(ctx, field_node)
         return self._jump(ctx, field_node)
+
+    def _feasible(self, ctx: Ctx, field_node: FieldNode) -> bool:
+        """False when the field returns a value type (no key to jump back in through)
+        whose selected fields the subgraph cannot all resolve: then the whole field must
+        come from a subgraph that can."""
+        if field_node.selection_set is None:
+            return True
+        named = get_named_type(self.view.field_type(ctx.type_name, field_node.name.value))
+        if self.view.is_abstract(named.name) or self.view.is_entity(named.name):
+            return True
+        provided = self._provided_below(ctx, field_node.name.value, field_node)
+        inner = Ctx(ctx.group, ctx.target, named.name, ctx.path, provided)
+        for child, _ in self._fields_of(tuple(field_node.selection_set.selections), named.name, ()):
+            name = child.name.value
+            if name == "__typename":
+                continue
+            if not self._local(ctx.group.service, named.name, name, provided):
+                return False
+            if not self._feasible(inner, child):
+                return False
+        return True
 
     def _add_field(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
         name = field_node.name.value
@@ -295,6 +317,8 @@ class Builder:
             return self._jump_through_interface_object(ctx, field_node)
         options = []
         for order, candidate in enumerate(meta.resolvers):
+            if candidate == source and meta.subgraphs[source].requires is None:
+                continue
             route = self.view.route(type_name, source, candidate)
             if route is None:
                 continue
@@ -317,7 +341,12 @@ class Builder:
         )
         if requires is not None:
             final.group.deps |= required_groups
-            _copy_selections(requires.selections, final.group.requires.fragment(type_name).children)
+            _copy_selections(
+                self.view,
+                type_name,
+                requires.selections,
+                final.group.requires.fragment(type_name).children,
+            )
         return self._add_field(_with_pending(final, ctx.pending), field_node)
 
     def _jump_through_interface_object(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
@@ -340,7 +369,7 @@ class Builder:
                 group.deps |= self._plan_set(_at_key(ctx), tuple(key.selection.selections))
                 shape = group.requires.fragment(type_name).children
                 shape.field("__typename")
-                _copy_selections(key.selection.selections, shape)
+                _copy_selections(self.view, type_name, key.selection.selections, shape)
                 rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
                 if rewrite not in group.input_rewrites:
                     group.input_rewrites.append(rewrite)
@@ -374,7 +403,7 @@ class Builder:
             group.deps.discard(group)
             shape = group.requires.fragment(type_name).children
             shape.field("__typename")
-            _copy_selections(key.selection.selections, shape)
+            _copy_selections(self.view, type_name, key.selection.selections, shape)
             out = group.selections.fragment(type_name)
             current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True)
         return current
@@ -432,7 +461,7 @@ class Builder:
             if inner is None:
                 continue
             type_condition, body = inner
-            if type_condition is None or self.view.applies(type_condition, type_name):
+            if type_condition is None or self._flattens(type_condition, type_name):
                 found.extend(self._fields_of(body, type_name, pending + _conditional(selection)))
         return found
 
@@ -452,11 +481,19 @@ class Builder:
                 continue
             type_condition, body = inner
             directives = pending + _conditional(selection)
-            if type_condition is None or self.view.applies(type_condition, abstract):
+            if type_condition is None or self._flattens(type_condition, abstract):
                 found.extend(self._narrowing(body, abstract, directives))
             elif self.view.overlaps(type_condition, abstract):
                 found.append((body, type_condition, directives))
         return found
+
+    def _flattens(self, type_condition: str, type_name: str) -> bool:
+        """A fragment merges into its parent when every field it may select exists there."""
+        if type_condition == type_name:
+            return True
+        if self.view.is_abstract(type_name):
+            return type_condition in self.view.interfaces_of(type_name)
+        return self.view.applies(type_condition, type_name)
 
     def _fragment_body(
         self, selection: SelectionNode
@@ -553,23 +590,29 @@ def _provided_field(
 
 
 def _copy_selections(
-    selections: tuple[SelectionNode, ...] | list[SelectionNode], target: OutSet
+    view: SchemaView,
+    type_name: str,
+    selections: tuple[SelectionNode, ...] | list[SelectionNode],
+    target: OutSet,
 ) -> None:
-    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped."""
+    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
+    abstract values carry ``__typename`` so the subgraph can read them."""
+    if view.is_abstract(type_name):
+        target.field("__typename")
     for selection in selections:
         if isinstance(selection, FieldNode):
-            out = target.field(
-                selection.name.value,
-                _alias(selection),
-                composite=selection.selection_set is not None,
-            )
+            composite = selection.selection_set is not None
+            out = target.field(selection.name.value, _alias(selection), composite=composite)
             if selection.selection_set is not None and out.children is not None:
-                _copy_selections(tuple(selection.selection_set.selections), out.children)
+                field_type = get_named_type(view.field_type(type_name, selection.name.value))
+                _copy_selections(
+                    view, field_type.name, tuple(selection.selection_set.selections), out.children
+                )
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition.name.value if selection.type_condition else None
             _copy_selections(
-                tuple(selection.selection_set.selections), target.fragment(condition).children
+                view,
+                condition or type_name,
+                tuple(selection.selection_set.selections),
+                target.fragment(condition).children,
             )
-
-
-__all__ = ["Builder", "Key", "is_abstract_type"]

@@ -22,7 +22,7 @@ _INDENT = "  "
 
 def print_plan(plan: QueryPlan) -> str:
     if plan.node is None:
-        return "QueryPlan {\n}"
+        return "QueryPlan {}"
     return "QueryPlan {\n" + "\n".join(_node(plan.node, 1)) + "\n}"
 
 

@@ -136,7 +136,7 @@ def _field_head(
 ) -> str:
     head = f"{alias}:{name}" if alias else name
     if arguments:
-        head += "(" + ",".join(print_ast(a) for a in arguments) + ")"
+        head += "(" + ",".join(f"{a.name.value}:{print_ast(a.value)}" for a in arguments) + ")"
     for directive in directives:
         head += " " + print_ast(directive)
     return head

@@ -52,6 +52,10 @@ class SchemaView:
     def is_abstract(self, type_name: str) -> bool:
         return is_abstract_type(self.schema.get_type(type_name))
 
+    def is_entity(self, type_name: str) -> bool:
+        meta = self.types.get(type_name)
+        return meta is not None and meta.is_entity()
+
     def in_subgraph(self, type_name: str, service: str) -> bool:
         meta = self.types.get(type_name)
         return meta is not None and service in meta.subgraphs

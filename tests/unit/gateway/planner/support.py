@@ -5,6 +5,8 @@ header, the join/link definitions, the join__Graph enum) around type definitions
 exactly as Apollo's composition prints them.
 """
 
+# ruff: noqa: E501 (supergraph SDL is kept as Apollo prints it, one directive per line)
+
 from __future__ import annotations
 
 from textwrap import dedent
@@ -92,3 +94,59 @@ def plan_text(supergraph: Supergraph, query: str, operation_name: str | None = N
 
 def expected(text: str) -> str:
     return dedent(text).strip("\n")
+
+
+SHOP = load(
+    ["accounts", "orders", "products"],
+    """
+    type Query
+      @join__type(graph: ACCOUNTS)
+      @join__type(graph: ORDERS)
+      @join__type(graph: PRODUCTS)
+    {
+      me: User @join__field(graph: ACCOUNTS)
+      product(id: ID!): Product @join__field(graph: PRODUCTS)
+      order(id: ID!): Order @join__field(graph: ORDERS)
+    }
+
+    type Mutation
+      @join__type(graph: ACCOUNTS)
+      @join__type(graph: ORDERS)
+      @join__type(graph: PRODUCTS)
+    {
+      login(name: String!): User @join__field(graph: ACCOUNTS)
+      placeOrder(productId: ID!, quantity: Int!): Order @join__field(graph: ORDERS)
+      cancelOrder(id: ID!): Order @join__field(graph: ORDERS)
+      renameProduct(id: ID!, name: String!): Product @join__field(graph: PRODUCTS)
+    }
+
+    type Subscription @join__type(graph: ORDERS) {
+      orderPlaced: Order
+    }
+
+    type User
+      @join__type(graph: ACCOUNTS, key: "id")
+      @join__type(graph: ORDERS, key: "id")
+    {
+      id: ID!
+      name: String @join__field(graph: ACCOUNTS)
+      orders: [Order] @join__field(graph: ORDERS)
+    }
+
+    type Order @join__type(graph: ORDERS, key: "id") {
+      id: ID!
+      quantity: Int
+      buyer: User
+      product: Product
+    }
+
+    type Product
+      @join__type(graph: ORDERS, key: "id", resolvable: false)
+      @join__type(graph: PRODUCTS, key: "id")
+    {
+      id: ID!
+      name: String @join__field(graph: PRODUCTS)
+      price: Int @join__field(graph: PRODUCTS)
+    }
+    """,
+)

@@ -1,0 +1,312 @@
+"""@requires: the required fields are fetched first, wherever they live, and sent in the
+representation (nested fields, arguments and fragments included)."""
+
+# ruff: noqa: E501 (supergraph SDL is kept as Apollo prints it, one directive per line)
+
+from __future__ import annotations
+
+from tests.unit.gateway.planner.support import expected, load, plan_text
+
+SUPERGRAPH = load(
+    ["catalog", "shipping"],
+    """
+    type Query
+      @join__type(graph: CATALOG)
+      @join__type(graph: SHIPPING)
+    {
+      products: [Product] @join__field(graph: CATALOG)
+      parcels: [Parcel] @join__field(graph: SHIPPING)
+    }
+
+    type Product
+      @join__type(graph: CATALOG, key: "upc")
+      @join__type(graph: SHIPPING, key: "upc")
+    {
+      upc: String!
+      name: String @join__field(graph: CATALOG)
+      weight: Int @join__field(graph: CATALOG) @join__field(graph: SHIPPING, external: true)
+      dimensions: Dimensions @join__field(graph: CATALOG) @join__field(graph: SHIPPING, external: true)
+      price(currency: String!): Float @join__field(graph: CATALOG) @join__field(graph: SHIPPING, external: true)
+      packaging: Packaging @join__field(graph: CATALOG) @join__field(graph: SHIPPING, external: true)
+      shippingEstimate: Int @join__field(graph: SHIPPING, requires: "weight dimensions { height width }")
+      insurance: Float @join__field(graph: SHIPPING, requires: "price(currency: \\"EUR\\")")
+      handling: String @join__field(graph: SHIPPING, requires: "packaging { ... on Box { size } ... on Bag { material } }")
+    }
+
+    type Dimensions
+      @join__type(graph: CATALOG)
+      @join__type(graph: SHIPPING)
+    {
+      height: Int
+      width: Int
+      depth: Int @join__field(graph: CATALOG)
+    }
+
+    union Packaging
+      @join__type(graph: CATALOG)
+      @join__type(graph: SHIPPING)
+      @join__unionMember(graph: CATALOG, member: "Box")
+      @join__unionMember(graph: SHIPPING, member: "Box")
+      @join__unionMember(graph: CATALOG, member: "Bag")
+      @join__unionMember(graph: SHIPPING, member: "Bag")
+    = Box | Bag
+
+    type Box
+      @join__type(graph: CATALOG)
+      @join__type(graph: SHIPPING)
+    {
+      size: Int
+    }
+
+    type Bag
+      @join__type(graph: CATALOG)
+      @join__type(graph: SHIPPING)
+    {
+      material: String
+    }
+
+    type Parcel @join__type(graph: SHIPPING) {
+      product: Product
+    }
+    """,
+)
+
+
+def test_required_nested_fields_are_fetched_before_and_sent_in_the_representation() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          products {
+            name
+            shippingEstimate
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                products {
+                  name
+                  weight
+                  dimensions {
+                    height
+                    width
+                  }
+                  __typename
+                  upc
+                }
+              }
+            },
+            Flatten(path: "products.@") {
+              Fetch(service: "shipping") {
+                {
+                  ... on Product {
+                    __typename
+                    upc
+                    weight
+                    dimensions {
+                      height
+                      width
+                    }
+                  }
+                } =>
+                {
+                  ... on Product {
+                    shippingEstimate
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_required_field_with_arguments_is_fetched_with_them() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          products {
+            insurance
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                products {
+                  price(currency: "EUR")
+                  __typename
+                  upc
+                }
+              }
+            },
+            Flatten(path: "products.@") {
+              Fetch(service: "shipping") {
+                {
+                  ... on Product {
+                    __typename
+                    upc
+                    price
+                  }
+                } =>
+                {
+                  ... on Product {
+                    insurance
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_required_fragments_on_a_union_carry_typename() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          products {
+            handling
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                products {
+                  packaging {
+                    __typename
+                    ... on Box {
+                      size
+                    }
+                    ... on Bag {
+                      material
+                    }
+                  }
+                  __typename
+                  upc
+                }
+              }
+            },
+            Flatten(path: "products.@") {
+              Fetch(service: "shipping") {
+                {
+                  ... on Product {
+                    __typename
+                    upc
+                    packaging {
+                      __typename
+                      ... on Box {
+                        size
+                      }
+                      ... on Bag {
+                        material
+                      }
+                    }
+                  }
+                } =>
+                {
+                  ... on Product {
+                    handling
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_requires_back_into_the_same_subgraph_takes_three_steps() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          parcels {
+            product {
+              shippingEstimate
+              insurance
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "shipping") {
+              {
+                parcels {
+                  product {
+                    __typename
+                    upc
+                  }
+                }
+              }
+            },
+            Flatten(path: "parcels.@.product") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Product {
+                    __typename
+                    upc
+                  }
+                } =>
+                {
+                  ... on Product {
+                    weight
+                    dimensions {
+                      height
+                      width
+                    }
+                    price(currency: "EUR")
+                  }
+                }
+              },
+            },
+            Flatten(path: "parcels.@.product") {
+              Fetch(service: "shipping") {
+                {
+                  ... on Product {
+                    __typename
+                    upc
+                    weight
+                    dimensions {
+                      height
+                      width
+                    }
+                    price
+                  }
+                } =>
+                {
+                  ... on Product {
+                    shippingEstimate
+                    insurance
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
