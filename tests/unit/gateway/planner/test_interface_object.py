@@ -1,0 +1,214 @@
+"""@interfaceObject: a subgraph that sees an interface as one object type adds fields to
+every implementation; only the interface's owner knows the concrete types."""
+
+from __future__ import annotations
+
+from graphql import parse
+
+from gateway.planner import build_plan
+from gateway.planner.plan import Fetch, Flatten, Sequence, ValueSetter
+from tests.unit.gateway.planner.support import expected, load, plan_text
+
+SUPERGRAPH = load(
+    ["catalog", "reviews"],
+    """
+    type Query
+      @join__type(graph: CATALOG)
+      @join__type(graph: REVIEWS)
+    {
+      media: [Media] @join__field(graph: CATALOG)
+      topRated: [Media] @join__field(graph: REVIEWS)
+    }
+
+    interface Media
+      @join__type(graph: CATALOG, key: "id")
+      @join__type(graph: REVIEWS, key: "id", isInterfaceObject: true)
+    {
+      id: ID!
+      title: String @join__field(graph: CATALOG)
+      reviews: [Review] @join__field(graph: REVIEWS)
+    }
+
+    type Book implements Media
+      @join__implements(graph: CATALOG, interface: "Media")
+      @join__type(graph: CATALOG, key: "id")
+    {
+      id: ID!
+      title: String
+      author: String
+      reviews: [Review] @join__field
+    }
+
+    type Movie implements Media
+      @join__implements(graph: CATALOG, interface: "Media")
+      @join__type(graph: CATALOG, key: "id")
+    {
+      id: ID!
+      title: String
+      director: String
+      reviews: [Review] @join__field
+    }
+
+    type Review @join__type(graph: REVIEWS) {
+      stars: Int
+    }
+    """,
+)
+
+
+def test_interface_object_fetch_rewrites_the_representation_typename() -> None:
+    plan = build_plan(SUPERGRAPH, parse("{ media { reviews { stars } } }"), None)
+    assert isinstance(plan.node, Sequence)
+    flatten = plan.node.nodes[1]
+    assert isinstance(flatten, Flatten)
+    assert isinstance(flatten.node, Fetch)
+    assert flatten.node.input_rewrites == (
+        ValueSetter(("... on Book", "__typename"), "Media"),
+        ValueSetter(("... on Movie", "__typename"), "Media"),
+    )
+
+
+def test_fields_added_by_an_interface_object_are_fetched_for_every_implementation() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          media {
+            title
+            reviews {
+              stars
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                media {
+                  __typename
+                  ... on Book {
+                    title
+                    __typename
+                    id
+                  }
+                  ... on Movie {
+                    title
+                    __typename
+                    id
+                  }
+                }
+              }
+            },
+            Flatten(path: "media.@") {
+              Fetch(service: "reviews") {
+                {
+                  ... on Book {
+                    __typename
+                    id
+                  }
+                  ... on Movie {
+                    __typename
+                    id
+                  }
+                } =>
+                {
+                  ... on Media {
+                    reviews {
+                      stars
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_concrete_type_behind_an_interface_object_comes_from_the_interface_owner() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          topRated {
+            __typename
+            title
+            ... on Book {
+              author
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "reviews") {
+              {
+                topRated {
+                  __typename
+                  id
+                }
+              }
+            },
+            Flatten(path: "topRated.@") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Media {
+                    __typename
+                    id
+                  }
+                } =>
+                {
+                  ... on Media {
+                    title
+                    __typename
+                    ... on Book {
+                      author
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_interface_object_fields_alone_need_no_owner() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          topRated {
+            id
+            reviews {
+              stars
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "reviews") {
+            {
+              topRated {
+                id
+                reviews {
+                  stars
+                }
+              }
+            }
+          },
+        }
+        """
+    )
