@@ -1,0 +1,6 @@
+"""Composition: subgraph SDLs in, a Federation v2 supergraph SDL (join v0.3) out."""
+
+from gateway.supergraph.compose.compose import SubgraphSource, compose
+from gateway.supergraph.compose.errors import CompositionError, CompositionIssue
+
+__all__ = ["CompositionError", "CompositionIssue", "SubgraphSource", "compose"]

@@ -1,0 +1,376 @@
+"""One subgraph's SDL, read into plain data with its federation directives resolved.
+
+Directive names follow the subgraph's ``@link`` to the federation spec: imported names
+(also renamed ones, ``{name: "@key", as: "@id"}``) and namespaced ones
+(``@federation__key``) both map to the canonical name. The federation machinery that
+``_service { sdl }`` may include (``_entities``, ``_Service``, ``_Any``, ...) is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    ConstDirectiveNode,
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    FieldDefinitionNode,
+    GraphQLSyntaxError,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InputValueDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListTypeNode,
+    ListValueNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ObjectValueNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    TypeNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    ValueNode,
+    parse,
+    print_ast,
+)
+
+from gateway.supergraph.compose.errors import CompositionIssue
+
+Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+
+FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
+FEDERATION_DIRECTIVES = (
+    "key",
+    "external",
+    "requires",
+    "provides",
+    "shareable",
+    "override",
+    "inaccessible",
+    "tag",
+    "interfaceObject",
+    "extends",
+    "composeDirective",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "context",
+    "fromContext",
+    "cost",
+    "listSize",
+)
+MACHINERY_TYPES = {"_Any", "_Entity", "_Service", "FieldSet", "link__Import", "link__Purpose"}
+MACHINERY_FIELDS = {"_entities", "_service"}
+BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
+ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+
+@dataclass(slots=True)
+class ArgumentDef:
+    name: str
+    type: str
+    default: str | None = None
+    description: str | None = None
+    inaccessible: bool = False
+    deprecated: str | None = None
+
+
+@dataclass(slots=True)
+class FieldDef:
+    name: str
+    type: str
+    arguments: dict[str, ArgumentDef] = field(default_factory=dict)
+    description: str | None = None
+    deprecated: str | None = None
+    external: bool = False
+    shareable: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override: str | None = None
+    inaccessible: bool = False
+    default: str | None = None
+    """For input fields: the printed default value."""
+
+
+@dataclass(slots=True)
+class Key:
+    fields: str
+    resolvable: bool = True
+
+
+@dataclass(slots=True)
+class TypeDef:
+    name: str
+    kind: Kind
+    description: str | None = None
+    extension: bool = False
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    shareable: bool = False
+    interface_object: bool = False
+    inaccessible: bool = False
+    interfaces: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, FieldDef] = field(default_factory=dict)
+    """Enum values (a value is a FieldDef without a type)."""
+
+
+@dataclass(slots=True)
+class Subgraph:
+    name: str
+    url: str
+    types: dict[str, TypeDef] = field(default_factory=dict)
+
+
+def read_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph, list[CompositionIssue]]:
+    try:
+        document = parse(sdl)
+    except GraphQLSyntaxError as error:
+        issue = CompositionIssue(
+            "INVALID_GRAPHQL", f"[{name}] The SDL does not parse: {error.message}", (name,)
+        )
+        return Subgraph(name, url), [issue]
+    reader = _Reader(name, document)
+    subgraph = Subgraph(name, url, reader.read())
+    return subgraph, reader.issues
+
+
+class _Reader:
+    def __init__(self, subgraph: str, document: DocumentNode) -> None:
+        self.subgraph = subgraph
+        self.document = document
+        self.issues: list[CompositionIssue] = []
+        self.directive_names: dict[str, str] = {}
+        self.root_names: dict[str, str] = {}
+        self.custom_directives: set[str] = set()
+
+    def read(self) -> dict[str, TypeDef]:
+        self._read_schema()
+        types: dict[str, TypeDef] = {}
+        for definition in self.document.definitions:
+            if isinstance(definition, DirectiveDefinitionNode):
+                continue
+            kind = _kind_of(definition)
+            if kind is None:
+                continue
+            name = self._type_name(definition.name.value)  # type: ignore[attr-defined]
+            if name in MACHINERY_TYPES or name.startswith(("federation__", "link__")):
+                continue
+            if name in BUILT_IN_SCALARS:
+                continue
+            existing = types.get(name)
+            if existing is None:
+                existing = types[name] = TypeDef(name, kind, extension=True)
+            if "Extension" not in type(definition).__name__:
+                existing.extension = False
+            self._merge_definition(existing, definition)
+        return {n: t for n, t in types.items() if t.kind != "object" or t.fields or t.keys}
+
+    def _read_schema(self) -> None:
+        for definition in self.document.definitions:
+            if not isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+                continue
+            for directive in definition.directives or ():
+                if directive.name.value == "link":
+                    self._read_link(directive)
+            for operation in definition.operation_types or ():
+                self.root_names[operation.type.name.value] = ROOTS[operation.operation.value]
+        if not any(FEDERATION_SPEC in url for url in self._link_urls()):
+            self.issues.append(
+                CompositionIssue(
+                    "UNSUPPORTED_FEDERATION_VERSION",
+                    f"[{self.subgraph}] The schema has no @link to the Federation v2 spec "
+                    f'("{FEDERATION_SPEC}v2.x"); Federation 1 subgraphs are not supported.',
+                    (self.subgraph,),
+                )
+            )
+
+    def _link_urls(self) -> list[str]:
+        urls = []
+        for definition in self.document.definitions:
+            if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+                for directive in definition.directives or ():
+                    url = _argument(directive, "url")
+                    if directive.name.value == "link" and isinstance(url, StringValueNode):
+                        urls.append(url.value)
+        return urls
+
+    def _read_link(self, directive: ConstDirectiveNode) -> None:
+        url = _argument(directive, "url")
+        if not isinstance(url, StringValueNode) or not url.value.startswith(FEDERATION_SPEC):
+            return
+        alias = _argument(directive, "as")
+        namespace = alias.value if isinstance(alias, StringValueNode) else "federation"
+        for canonical in FEDERATION_DIRECTIVES:
+            self.directive_names[f"{namespace}__{canonical}"] = canonical
+        imports = _argument(directive, "import")
+        for item in imports.values if isinstance(imports, ListValueNode) else ():
+            original, local = _import_names(item)
+            if original.startswith("@") and original[1:] in FEDERATION_DIRECTIVES:
+                self.directive_names[local.lstrip("@")] = original[1:]
+
+    def _type_name(self, name: str) -> str:
+        return self.root_names.get(name, name)
+
+    def _type(self, node: TypeNode) -> str:
+        if isinstance(node, NonNullTypeNode):
+            return self._type(node.type) + "!"
+        if isinstance(node, ListTypeNode):
+            return f"[{self._type(node.type)}]"
+        assert isinstance(node, NamedTypeNode)
+        return self._type_name(node.name.value)
+
+    def _directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
+        found = []
+        for directive in getattr(node, "directives", None) or ():
+            canonical = self.directive_names.get(directive.name.value)
+            if canonical is None and directive.name.value == "deprecated":
+                canonical = "deprecated"
+            if canonical is not None:
+                found.append((canonical, directive))
+        return found
+
+    def _merge_definition(self, type_def: TypeDef, node: object) -> None:
+        description = getattr(node, "description", None)
+        if description is not None and type_def.description is None:
+            type_def.description = description.value
+        type_shareable = False
+        for name, directive in self._directives(node):
+            if name == "key":
+                fields = _argument(directive, "fields")
+                resolvable = _argument(directive, "resolvable")
+                if isinstance(fields, StringValueNode):
+                    type_def.keys.append(
+                        Key(
+                            fields.value,
+                            not (isinstance(resolvable, BooleanValueNode) and not resolvable.value),
+                        )
+                    )
+            elif name == "shareable":
+                type_shareable = True
+                type_def.shareable = True
+            elif name == "interfaceObject":
+                type_def.interface_object = True
+            elif name == "inaccessible":
+                type_def.inaccessible = True
+            elif name == "extends":
+                type_def.extension = True
+        for interface in getattr(node, "interfaces", None) or ():
+            if interface.name.value not in type_def.interfaces:
+                type_def.interfaces.append(interface.name.value)
+        for member in getattr(node, "types", None) or ():
+            if member.name.value not in type_def.members:
+                type_def.members.append(member.name.value)
+        for value in getattr(node, "values", None) or ():
+            type_def.values[value.name.value] = self._enum_value(value)
+        for field_node in getattr(node, "fields", None) or ():
+            if field_node.name.value in MACHINERY_FIELDS:
+                continue
+            field_def = self._field(field_node)
+            field_def.shareable = field_def.shareable or type_shareable
+            type_def.fields[field_def.name] = field_def
+
+    def _enum_value(self, node: object) -> FieldDef:
+        value = FieldDef(node.name.value, "")  # type: ignore[attr-defined]
+        description = getattr(node, "description", None)
+        value.description = description.value if description is not None else None
+        for name, directive in self._directives(node):
+            if name == "inaccessible":
+                value.inaccessible = True
+            elif name == "deprecated":
+                value.deprecated = _deprecation(directive)
+        return value
+
+    def _field(self, node: FieldDefinitionNode | InputValueDefinitionNode) -> FieldDef:
+        field_def = FieldDef(node.name.value, self._type(node.type))
+        if node.description is not None:
+            field_def.description = node.description.value
+        if isinstance(node, InputValueDefinitionNode) and node.default_value is not None:
+            field_def.default = print_ast(node.default_value)
+        for argument in getattr(node, "arguments", None) or ():
+            field_def.arguments[argument.name.value] = self._argument(argument)
+        for name, directive in self._directives(node):
+            if name in ("requires", "provides"):
+                fields = _argument(directive, "fields")
+                value = fields.value if isinstance(fields, StringValueNode) else ""
+                setattr(field_def, name, value)
+            elif name == "override":
+                source = _argument(directive, "from")
+                field_def.override = source.value if isinstance(source, StringValueNode) else ""
+            elif name == "deprecated":
+                field_def.deprecated = _deprecation(directive)
+            elif name in ("external", "shareable", "inaccessible"):
+                setattr(field_def, name, True)
+        return field_def
+
+    def _argument(self, node: InputValueDefinitionNode) -> ArgumentDef:
+        argument = ArgumentDef(node.name.value, self._type(node.type))
+        if node.default_value is not None:
+            argument.default = print_ast(node.default_value)
+        if node.description is not None:
+            argument.description = node.description.value
+        for name, directive in self._directives(node):
+            if name == "inaccessible":
+                argument.inaccessible = True
+            elif name == "deprecated":
+                argument.deprecated = _deprecation(directive)
+        return argument
+
+
+def named_type(type_string: str) -> str:
+    return type_string.strip("[]!")
+
+
+def _kind_of(node: object) -> Kind | None:
+    kinds: dict[type, Kind] = {
+        ObjectTypeDefinitionNode: "object",
+        ObjectTypeExtensionNode: "object",
+        InterfaceTypeDefinitionNode: "interface",
+        InterfaceTypeExtensionNode: "interface",
+        UnionTypeDefinitionNode: "union",
+        UnionTypeExtensionNode: "union",
+        EnumTypeDefinitionNode: "enum",
+        EnumTypeExtensionNode: "enum",
+        InputObjectTypeDefinitionNode: "input",
+        InputObjectTypeExtensionNode: "input",
+        ScalarTypeDefinitionNode: "scalar",
+        ScalarTypeExtensionNode: "scalar",
+    }
+    return kinds.get(type(node))
+
+
+def _argument(directive: ConstDirectiveNode, name: str) -> ValueNode | None:
+    argument: ArgumentNode
+    for argument in directive.arguments or ():
+        if argument.name.value == name:
+            return argument.value
+    return None
+
+
+def _deprecation(directive: ConstDirectiveNode) -> str:
+    reason = _argument(directive, "reason")
+    return reason.value if isinstance(reason, StringValueNode) else "No longer supported"
+
+
+def _import_names(item: ValueNode) -> tuple[str, str]:
+    if isinstance(item, StringValueNode):
+        return item.value, item.value
+    if isinstance(item, ObjectValueNode):
+        values = {f.name.value: f.value for f in item.fields}
+        original, alias = values.get("name"), values.get("as")
+        if isinstance(original, StringValueNode):
+            local = alias.value if isinstance(alias, StringValueNode) else original.value
+            return original.value, local
+    return "", ""
