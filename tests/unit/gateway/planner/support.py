@@ -96,7 +96,7 @@ def expected(text: str) -> str:
     return dedent(text).strip("\n")
 
 
-SHOP = load(
+SHOP_SDL = supergraph_sdl(
     ["accounts", "orders", "products"],
     """
     type Query
@@ -150,3 +150,5 @@ SHOP = load(
     }
     """,
 )
+
+SHOP = load_supergraph(SHOP_SDL)
