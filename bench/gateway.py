@@ -65,8 +65,12 @@ GATEWAYS = {
     ),
     "hive": Gateway(
         name="hive",
-        label="Hive Gateway",
-        command=f"node {HIVE_DIR / 'server.mjs'} {{supergraph}} {{port}}",
+        label="Hive Gateway 2.15.1",
+        command=(
+            f"{HIVE_DIR / 'node_modules/.bin/hive-gateway'} supergraph {{supergraph}}"
+            f" --config-path {HIVE_DIR / 'gateway.config.mjs'}"
+            " --host 127.0.0.1 --port {port} --fork 1 --disable-websockets"
+        ),
         env={"NODE_ENV": "production"},
         npm_dir=HIVE_DIR,
     ),
@@ -146,10 +150,12 @@ def _measure(
     finally:
         started.stop()
     requests = wrk["requests"]
+    if not requests:
+        raise SystemExit(f"{gateway.name}: no request completed in {args.duration} s")
     return {
         "gateway": gateway.name,
         "rps": requests / (wrk["duration_us"] / 1e6),
-        "cpu_ms_per_request": 1000 * cpu_spent / requests if requests else None,
+        "cpu_ms_per_request": 1000 * cpu_spent / requests,
         "cpu_seconds": cpu_spent,
         "requests": requests,
         "errors": sum(value for key, value in wrk.items() if key.startswith("errors_")),

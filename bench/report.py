@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ def one_line(result: dict[str, Any]) -> str:
 
 
 def summarise(
-    rounds: list[dict[str, Any]], gateways: list[Named], setup: dict[str, Any]
+    rounds: list[dict[str, Any]], gateways: Sequence[Named], setup: dict[str, Any]
 ) -> dict[str, Any]:
     medians: dict[str, dict[str, Any]] = {}
     for gateway in gateways:

@@ -6,6 +6,9 @@ import strawberry
 
 from bench.subgraphs.data import bench_data
 
+# shippingEstimate: the reference subgraph ignores the required price and weight and always
+# answers null; the expected response depends on it.
+
 
 @strawberry.federation.type(keys=["upc"])
 class Product:
@@ -14,11 +17,9 @@ class Product:
     price: int | None = strawberry.federation.field(external=True, default=None)
     in_stock: bool | None = None
 
-    @strawberry.federation.field(requires=["price weight"])
-    def shipping_estimate(self) -> int | None:
-        # The reference subgraph ignores the required fields and always answers null;
-        # the expected response depends on it.
-        return None
+    shipping_estimate: int | None = strawberry.federation.field(
+        resolver=lambda: None, requires=["price weight"]
+    )
 
     @classmethod
     def resolve_reference(cls, upc: str, **_required: object) -> Product:

@@ -48,10 +48,9 @@ class Review:
     def product(self) -> Product | None:
         return Product(upc=self.product_upc)
 
-    @strawberry.federation.field(provides=["username"])
-    def author(self) -> User | None:
-        # Every review is by user 1; the subgraph knows the username it provides.
-        return User(id=strawberry.ID(AUTHOR_ID), username=AUTHOR_USERNAME)
+    author: User | None = strawberry.federation.field(
+        resolver=lambda: _author(), provides=["username"]
+    )
 
     @classmethod
     def from_row(cls, row: ReviewRow) -> Review:
@@ -61,6 +60,11 @@ class Review:
     def resolve_reference(cls, id: strawberry.ID) -> Review | None:
         row = bench_data().review(str(id))
         return cls.from_row(row) if row else None
+
+
+def _author() -> User:
+    """Every review is by user 1; the subgraph knows the username it provides."""
+    return User(id=strawberry.ID(AUTHOR_ID), username=AUTHOR_USERNAME)
 
 
 schema = strawberry.federation.Schema(types=[Product, User, Review], federation_version="2.3")
