@@ -59,12 +59,15 @@ class InventoryDomain:
             except Exception:  # the sweep must outlive a bad pass
                 log.exception("reservation expiry sweep failed")
 
-    async def close(self) -> None:
+    async def stop_background(self) -> None:
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+    async def close(self) -> None:
+        await self.stop_background()
         if self._owns_engine:
             await self.engine.dispose()
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
 from adapters.db import migrations
 from adapters.runtime import Runtime
 from domains.inventory import service, tables
+from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 
@@ -64,3 +69,32 @@ async def domain(engine: AsyncEngine) -> AsyncIterator[InventoryDomain]:
     await seed_locations(domain)
     yield domain
     await domain.close()
+
+
+@pytest.fixture
+async def served(engine: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, InventoryDomain]]:
+    """The subgraph over ASGI with its lifespan run, and the domain behind it."""
+    runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
+    async with serve(create_app(runtime, engine=engine)) as (client, domain):
+        yield client, domain
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[tuple[httpx.AsyncClient, InventoryDomain]]:
+    async with app.router.lifespan_context(app):
+        domain: InventoryDomain = app.state.domain
+        # No relay or sweep passes in the middle of a test's statement count.
+        await domain.stop_background()
+        await seed_locations(domain)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as client:
+            yield client, domain
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
