@@ -58,13 +58,18 @@ class HttpOptions:
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    client: httpx.AsyncClient
-    url: str
+    transport: httpx.AsyncBaseTransport
+    url: httpx.URL
     timeout: float
 
 
 class HttpFetcher:
-    """Fetches over pooled HTTP/1.1 keep-alive, or in process for subgraphs given as apps."""
+    """Fetches over pooled HTTP/1.1 keep-alive, or in process for subgraphs given as apps.
+
+    Requests go straight to httpx's transports: a gateway needs none of the client's
+    cookie jar (which would leak one client's cookies into another's requests), redirects
+    or auth flows, and skipping them saves a good share of the per-fetch CPU.
+    """
 
     def __init__(
         self,
@@ -80,31 +85,37 @@ class HttpFetcher:
             keepalive_expiry=options.keepalive_expiry,
         )
         # Timeouts are enforced around the whole fetch (below), because ASGITransport
-        # ignores httpx's own; httpx's are left off so there is one clock, not two.
-        self._network = httpx.AsyncClient(limits=limits, timeout=None, transport=transport)
-        self._clients = [self._network]
+        # ignores httpx's own; the pool's are left off so there is one clock, not two.
+        network = transport or httpx.AsyncHTTPTransport(limits=limits, http1=True, http2=False)
+        self._transports: list[httpx.AsyncBaseTransport] = [network]
         self._routes: dict[str, _Route] = {}
         for name in set(urls) | set(options.subgraphs):
             sub = options.subgraphs.get(name, SubgraphOptions())
             timeout = sub.timeout if sub.timeout is not None else options.default_timeout
             if sub.app is not None:
                 # an app that crashes answers 500, as it would over the network
-                transport_in_process = httpx.ASGITransport(app=sub.app, raise_app_exceptions=False)
-                client = httpx.AsyncClient(transport=transport_in_process)
-                self._clients.append(client)
+                route_transport: httpx.AsyncBaseTransport = httpx.ASGITransport(
+                    app=sub.app, raise_app_exceptions=False
+                )
+                self._transports.append(route_transport)
                 url = sub.url or f"http://{name}.in-process/graphql"
             else:
-                client = self._network
+                route_transport = network
                 url = sub.url or urls[name]
-            self._routes[name] = _Route(client, url, timeout)
+            self._routes[name] = _Route(route_transport, httpx.URL(url), timeout)
 
     async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         route = self._routes.get(service)
         if route is None:
             raise FetchFailed("SUBREQUEST_HTTP_ERROR", f"unknown subgraph '{service}'")
+        request = httpx.Request("POST", route.url, content=body, headers=headers)
         try:
             async with asyncio.timeout(route.timeout):
-                response = await route.client.post(route.url, content=body, headers=headers)
+                response = await route.transport.handle_async_request(request)
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
         except TimeoutError:
             raise FetchFailed(
                 "SUBREQUEST_TIMEOUT",
@@ -114,21 +125,20 @@ class HttpFetcher:
             raise FetchFailed(
                 "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': {error}"
             ) from None
-        return _decode(service, response)
+        return _decode(service, response.status_code, content)
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        for transport in self._transports:
+            await transport.aclose()
 
 
-def _decode(service: str, response: httpx.Response) -> dict[str, Any]:
-    if not 200 <= response.status_code < 300:
+def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:
+    if not 200 <= status < 300:
         raise FetchFailed(
-            "SUBREQUEST_HTTP_ERROR",
-            f"HTTP fetch failed from '{service}': {response.status_code}: {response.reason_phrase}",
+            "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': status {status}"
         )
     try:
-        decoded = orjson.loads(response.content)
+        decoded = orjson.loads(content)
     except orjson.JSONDecodeError:
         decoded = None
     if not isinstance(decoded, dict) or not ("data" in decoded or "errors" in decoded):
