@@ -21,6 +21,7 @@ _DOMAINS_DIR = Path(__file__).resolve().parents[2] / "domains"
 def _config(domain: str, metadata: MetaData, connection: Any) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_ALEMBIC_DIR))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(_DOMAINS_DIR / domain / "migrations"))
     config.attributes["connection"] = connection
     config.attributes["version_table"] = f"{domain}_alembic_version"

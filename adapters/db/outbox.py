@@ -150,8 +150,11 @@ class OutboxRelay:
                 await self.drain()
             except Exception:  # the relay must outlive a bad pass; the rows stay unpublished
                 log.exception("outbox relay pass failed for %s", self.table.name)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the wake-up fires, and the relay never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_interval)
+                async with asyncio.timeout(poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def _take_leadership(self, conn: AsyncConnection) -> bool:

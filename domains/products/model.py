@@ -76,10 +76,6 @@ class Product:
         publication = self.publication(channel)
         return publication is not None and publication.published
 
-    def same_master_data(self, other: Product) -> bool:
-        """True when the ERP has nothing new for this product (publications aside)."""
-        return replace(self, publications=()) == replace(other, publications=())
-
 
 # --- Validation of the ERP item master -------------------------------------------------
 
