@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -41,6 +42,53 @@ def explain(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(text)
+
+
+@app.command()
+def gateway(
+    supergraph: Annotated[Path, typer.Option(help="Supergraph SDL (retailgraph compose).")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4000,
+    subgraph_url: Annotated[
+        list[str] | None, typer.Option(help="NAME=URL: reach a subgraph at another URL.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a subgraph.")] = 30.0,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the federated graph over HTTP (GraphiQL on /graphql in a browser)."""
+    from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
+
+    try:
+        serve_gateway(
+            supergraph,
+            host=host,
+            port=port,
+            subgraph_urls=parse_subgraph_urls(subgraph_url or []),
+            timeout=timeout,
+            workers=workers,
+        )
+    except CommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def compose(
+    subgraph: Annotated[list[str], typer.Option(help="NAME=URL of a subgraph; repeat it.")],
+    output: Annotated[Path | None, typer.Option(help="Where to write the supergraph.")] = None,
+    check: Annotated[bool, typer.Option(help="Only check that --output is up to date.")] = False,
+) -> None:
+    """Compose the supergraph from each subgraph's _service { sdl }."""
+    from rich.console import Console
+
+    from gateway.commands import CommandError, run_compose
+
+    try:
+        status = run_compose(subgraph, output, check=check, console=Console(stderr=True))
+    except CommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(status)
 
 
 if __name__ == "__main__":

@@ -158,6 +158,12 @@ class GraphQLEndpoint:
 
     @staticmethod
     def _request_error(error: RequestError, media_type: str) -> Response:
+        if error.status >= 500:
+            # The engine's own failure (planning, say): answered like an internal error,
+            # with its code and message, as 200 and ``data: null`` rather than a 5xx.
+            log.warning("engine failure: %s", error)
+            body = {"errors": [e.to_dict() for e in error.errors], "data": None}
+            return graphql_response(body, status=200, media_type=media_type)
         status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
         return graphql_response(errors_body(error.errors), status=status, media_type=media_type)
 

@@ -252,3 +252,17 @@ async def test_not_ready_engine_answers_503(
     response = await post(client, {"query": "{ hello }"})
     assert response.status_code == 503
     assert code_of(response) == "NOT_READY"
+
+
+async def test_engine_side_request_errors_are_never_5xx(
+    client: httpx.AsyncClient, fake_engine: FakeEngine
+) -> None:
+    from gateway.engine import GraphQLError, RequestError
+
+    fake_engine.fail_with = RequestError(
+        [GraphQLError("cannot plan", "QUERY_PLANNING_FAILED")], status=500
+    )
+    response = await post(client, {"query": "{ hello }"}, accept=GRJ)
+    assert response.status_code == 200
+    assert response.json()["data"] is None
+    assert code_of(response) == "QUERY_PLANNING_FAILED"

@@ -1,0 +1,119 @@
+"""What ``retailgraph gateway`` and ``retailgraph compose`` do, apart from option parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.server import serve
+
+_ENVIRONMENT = "RETAILGRAPH_GATEWAY_CONFIG"
+
+
+class CommandError(Exception):
+    """A user error: printed as one line, exit status 1, no traceback."""
+
+
+def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for value in values:
+        name, separator, url = value.partition("=")
+        if not separator or not name.strip() or not url.strip():
+            raise CommandError(f"expected NAME=URL, got {value!r}")
+        urls[name.strip()] = url.strip()
+    return urls
+
+
+def build_gateway(
+    supergraph: Path, subgraph_urls: dict[str, str] | None = None, timeout: float = 30.0
+) -> Starlette:
+    from gateway.executor import SubgraphOptions
+    from gateway.federated import FederatedEngine
+    from gateway.supergraph import SupergraphError
+
+    try:
+        sdl = supergraph.read_text()
+    except OSError as error:
+        raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
+    try:
+        engine = FederatedEngine(
+            sdl,
+            subgraphs={n: SubgraphOptions(url=u) for n, u in (subgraph_urls or {}).items()},
+            default_timeout=timeout,
+        )
+    except SupergraphError as error:
+        raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
+    unknown = set(subgraph_urls or {}) - set(engine.supergraph.subgraphs)
+    if unknown:
+        raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
+    return create_app(engine)
+
+
+def app_from_environment() -> Starlette:
+    """The app for each uvicorn worker process (``--workers`` > 1)."""
+    config = json.loads(os.environ[_ENVIRONMENT])
+    return build_gateway(Path(config["supergraph"]), config["subgraphs"], config["timeout"])
+
+
+def serve_gateway(
+    supergraph: Path,
+    *,
+    host: str,
+    port: int,
+    subgraph_urls: dict[str, str],
+    timeout: float,
+    workers: int = 1,
+) -> None:
+    if workers <= 1:
+        serve(build_gateway(supergraph, subgraph_urls, timeout), host=host, port=port)
+        return
+    build_gateway(supergraph, subgraph_urls, timeout)  # fail here, once, on bad input
+    os.environ[_ENVIRONMENT] = json.dumps(
+        {"supergraph": str(supergraph.resolve()), "subgraphs": subgraph_urls, "timeout": timeout}
+    )
+    serve(
+        "gateway.commands:app_from_environment",
+        host=host,
+        port=port,
+        workers=workers,
+        factory=True,
+    )
+
+
+def run_compose(
+    subgraphs: Sequence[str], output: Path | None, *, check: bool = False, console: Console
+) -> int:
+    """Compose from live subgraphs; write ``output`` (or print), or with ``check`` compare."""
+    from gateway.supergraph.compose import CompositionError, compose_from_urls
+    from gateway.supergraph.compose.report import print_errors
+
+    endpoints = parse_subgraph_urls(subgraphs)
+    if not endpoints:
+        raise CommandError("give at least one --subgraph NAME=URL")
+    try:
+        supergraph = asyncio.run(compose_from_urls(endpoints))
+    except CompositionError as error:
+        print_errors(error, console)
+        return 1
+    if check:
+        if output is None:
+            raise CommandError("--check needs --output, the file to compare with")
+        current = output.read_text() if output.exists() else ""
+        if current != supergraph:
+            console.print(f"[red]{output} is out of date[/red]: run retailgraph compose again.")
+            return 1
+        console.print(f"[green]{output} is up to date.[/green]")
+        return 0
+    if output is None:
+        print(supergraph, end="")
+    else:
+        output.write_text(supergraph)
+        console.print(f"[green]Wrote {output}[/green] ({len(endpoints)} subgraphs).")
+    return 0
