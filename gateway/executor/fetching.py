@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 import orjson
 from starlette.types import ASGIApp
+
+from gateway.executor.http11 import Http11Pool, HttpFailure, Target
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -51,24 +53,31 @@ class SubgraphOptions:
 class HttpOptions:
     default_timeout: float = DEFAULT_TIMEOUT
     max_connections: int = 512
+    """Per subgraph origin."""
     max_keepalive_connections: int = 256
     keepalive_expiry: float = 30.0
+    """Only for ``client="httpx"``; the lean client keeps connections until closed."""
+    client: Literal["lean", "httpx"] = "lean"
+    """How network subgraphs are reached: ``lean`` (``http11``) or httpx's pool."""
     subgraphs: Mapping[str, SubgraphOptions] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    transport: httpx.AsyncBaseTransport
-    url: httpx.URL
     timeout: float
+    target: Target | None = None
+    """Set when the lean client serves this subgraph."""
+    transport: httpx.AsyncBaseTransport | None = None
+    url: httpx.URL | None = None
 
 
 class HttpFetcher:
-    """Fetches over pooled HTTP/1.1 keep-alive, or in process for subgraphs given as apps.
+    """Fetches over pooled keep-alive HTTP/1.1, or in process for subgraphs given as apps.
 
-    Requests go straight to httpx's transports: a gateway needs none of the client's
-    cookie jar (which would leak one client's cookies into another's requests), redirects
-    or auth flows, and skipping them saves a good share of the per-fetch CPU.
+    Network subgraphs go through ``http11.Http11Pool`` unless ``client="httpx"`` or a
+    ``transport`` is given. In-process apps go through ``httpx.ASGITransport``. httpx is
+    used at the transport level: a gateway needs none of the client's cookie jar (which
+    would leak one client's cookies into another's requests), redirects or auth flows.
     """
 
     def __init__(
@@ -79,57 +88,70 @@ class HttpFetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         options = options or HttpOptions()
-        limits = httpx.Limits(
-            max_connections=options.max_connections,
-            max_keepalive_connections=options.max_keepalive_connections,
-            keepalive_expiry=options.keepalive_expiry,
-        )
-        # Timeouts are enforced around the whole fetch (below), because ASGITransport
-        # ignores httpx's own; the pool's are left off so there is one clock, not two.
-        network = transport or httpx.AsyncHTTPTransport(limits=limits, http1=True, http2=False)
-        self._transports: list[httpx.AsyncBaseTransport] = [network]
+        self._pool = Http11Pool(options.max_connections, options.max_keepalive_connections)
+        self._transports: list[httpx.AsyncBaseTransport] = []
+        network: httpx.AsyncBaseTransport | None = transport
+        if network is None and options.client == "httpx":
+            limits = httpx.Limits(
+                max_connections=options.max_connections,
+                max_keepalive_connections=options.max_keepalive_connections,
+                keepalive_expiry=options.keepalive_expiry,
+            )
+            network = httpx.AsyncHTTPTransport(limits=limits, http1=True, http2=False)
+        if network is not None:
+            self._transports.append(network)
         self._routes: dict[str, _Route] = {}
         for name in set(urls) | set(options.subgraphs):
             sub = options.subgraphs.get(name, SubgraphOptions())
             timeout = sub.timeout if sub.timeout is not None else options.default_timeout
             if sub.app is not None:
                 # an app that crashes answers 500, as it would over the network
-                route_transport: httpx.AsyncBaseTransport = httpx.ASGITransport(
-                    app=sub.app, raise_app_exceptions=False
-                )
-                self._transports.append(route_transport)
+                in_process = httpx.ASGITransport(app=sub.app, raise_app_exceptions=False)
+                self._transports.append(in_process)
                 url = sub.url or f"http://{name}.in-process/graphql"
-            else:
-                route_transport = network
+                self._routes[name] = _Route(timeout, transport=in_process, url=httpx.URL(url))
+            elif network is not None:
                 url = sub.url or urls[name]
-            self._routes[name] = _Route(route_transport, httpx.URL(url), timeout)
+                self._routes[name] = _Route(timeout, transport=network, url=httpx.URL(url))
+            else:
+                self._routes[name] = _Route(timeout, target=Target.parse(sub.url or urls[name]))
 
     async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         route = self._routes.get(service)
         if route is None:
             raise FetchFailed("SUBREQUEST_HTTP_ERROR", f"unknown subgraph '{service}'")
-        request = httpx.Request("POST", route.url, content=body, headers=headers)
         try:
             async with asyncio.timeout(route.timeout):
-                response = await route.transport.handle_async_request(request)
-                try:
-                    content = await response.aread()
-                finally:
-                    await response.aclose()
+                if route.target is not None:
+                    status, content = await self._pool.post(route.target, body, headers)
+                else:
+                    status, content = await _httpx_post(route, body, headers)
         except TimeoutError:
             raise FetchFailed(
                 "SUBREQUEST_TIMEOUT",
                 f"Subgraph '{service}' did not answer within {route.timeout:g} s",
             ) from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, HttpFailure, OSError) as error:
             raise FetchFailed(
                 "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': {error}"
             ) from None
-        return _decode(service, response.status_code, content)
+        return _decode(service, status, content)
 
     async def aclose(self) -> None:
+        self._pool.close()
         for transport in self._transports:
             await transport.aclose()
+
+
+async def _httpx_post(route: _Route, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    assert route.transport is not None
+    assert route.url is not None
+    request = httpx.Request("POST", route.url, content=body, headers=headers)
+    response = await route.transport.handle_async_request(request)
+    try:
+        return response.status_code, await response.aread()
+    finally:
+        await response.aclose()
 
 
 def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:
