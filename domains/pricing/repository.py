@@ -98,9 +98,7 @@ async def fetch_live_offers(db: Any) -> list[Offer]:
     return [Offer(row.promotion_id, terms_from_dict(row.terms)) for row in rows]
 
 
-async def fetch_promotions(
-    db: Any, ids: Sequence[str] | None, *, for_update: bool = False
-) -> dict[str, Promotion]:
+async def fetch_promotions(db: Any, ids: Sequence[str] | None) -> dict[str, Promotion]:
     """Whole promotions, every version included, in one statement (all of them for None)."""
     if ids is not None and not ids:
         return {}
@@ -120,8 +118,6 @@ async def fetch_promotions(
     )
     if ids is not None:
         query = query.where(p.c.id.in_(sorted(set(ids))))
-    if for_update:
-        query = query.with_for_update(of=p)
     rows = (await db.execute(query)).all()
     versions: dict[str, list[PromotionVersion]] = {}
     heads: dict[str, Any] = {}
@@ -228,7 +224,18 @@ class PricingRepository:
                 )
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
-        found = await fetch_promotions(self.session, [promotion_id], for_update=True)
+        """The promotion, locked for this transaction's change.
+
+        The lock is its own statement: on PostgreSQL a statement that waited for a lock
+        does not see rows other transactions added meanwhile (their new versions), the
+        next statement does.
+        """
+        await self.session.execute(
+            select(tables.promotions.c.id)
+            .where(tables.promotions.c.id == promotion_id)
+            .with_for_update()
+        )
+        found = await fetch_promotions(self.session, [promotion_id])
         return found.get(promotion_id)
 
     async def add_promotion(self, promotion: Promotion, at: datetime) -> None:

@@ -1,0 +1,117 @@
+"""What the pricing integration tests share: a started domain, seed data, SQL counting."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from adapters.bus.inprocess import InProcessBus
+from adapters.cache import MemoryStore
+from adapters.runtime import Runtime
+from domains.pricing import imports, service
+from domains.pricing.bootstrap import PricingDomain, start
+from domains.pricing.model import DiscountKind, Stacking
+
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+SKUS = {
+    "TOP-1": ("apparel/tops", "0.19", "20.00"),
+    "TOP-2": ("apparel/tops", "0.19", "35.50"),
+    "MUG-1": ("home/kitchen", "0.07", "9.99"),
+    "TENT-1": ("outdoor", "0.19", "199.00"),
+}
+
+
+def runtime() -> Runtime:
+    return Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
+
+
+@contextlib.asynccontextmanager
+async def running_domain(engine: AsyncEngine) -> AsyncIterator[PricingDomain]:
+    domain = await start(runtime(), engine=engine)
+    try:
+        yield domain
+    finally:
+        await domain.close()
+
+
+async def seed_prices(domain: PricingDomain) -> None:
+    await imports.register_skus(
+        domain.uow(),
+        [imports.SkuFacts(sku, cat, Decimal(rate)) for sku, (cat, rate, _) in SKUS.items()],
+    )
+    for currency, factor in (("EUR", Decimal(1)), ("USD", Decimal("1.10"))):
+        rows = [
+            imports.PriceRow(sku, currency, (Decimal(price) * factor).quantize(Decimal("0.01")))
+            for sku, (_, _, price) in SKUS.items()
+        ]
+        await imports.import_price_list(domain.uow, currency, rows)
+
+
+def percent_terms(percent: str = "20", **options: Any) -> Any:
+    values: dict[str, Any] = {
+        "name": f"{percent}% off",
+        "starts_at": NOW - DAY,
+        "ends_at": NOW + 7 * DAY,
+        "kind": DiscountKind.PERCENT_OFF,
+        "percent": percent,
+        "categories": ["apparel"],
+        "stacking": Stacking.EXCLUSIVE,
+    }
+    values.update(options)
+    return service.build_terms(**values)
+
+
+async def live_promotion(domain: PricingDomain, terms: Any, promotion_id: str) -> None:
+    await service.create_promotion(domain.uow(), terms, promotion_id=promotion_id, at=NOW - DAY)
+    await service.activate_promotion(domain.uow(), promotion_id, at=NOW - DAY)
+
+
+class StatementCounter:
+    """Counts the SELECTs the request runs, leaving out the outbox relay's own polling."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith("SELECT") and "PRICING_OUTBOX" not in text:
+            self.statements.append(statement)
+
+    @contextlib.contextmanager
+    def on(self, engine: AsyncEngine) -> Iterator[StatementCounter]:
+        self.statements.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", self)
+        try:
+            yield self
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", self)
+
+
+@contextlib.asynccontextmanager
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://pricing") as http,
+    ):
+        yield http
+
+
+async def graphql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
