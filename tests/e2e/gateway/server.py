@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,15 +46,44 @@ def running_server(
     sock.listen(128)
     port = sock.getsockname()[1]
     fd = sock.fileno()
+    argv = [sys.executable, "-m", module, str(fd), *args]
+    with _running(argv, port, (fd,), startup_timeout, sock.close) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_command(*args: str, startup_timeout: float = 30.0) -> Iterator[RunningServer]:
+    """Run ``retailgraph *args --host 127.0.0.1 --port P`` on a free port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "retailgraph.cli", *args, "--host", "127.0.0.1"]
+    with _running([*argv, "--port", str(port)], port, (), startup_timeout) as server:
+        yield server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _running(
+    argv: list[str],
+    port: int,
+    pass_fds: tuple[int, ...],
+    startup_timeout: float,
+    after_start: Callable[[], None] | None = None,
+) -> Iterator[RunningServer]:
     process = subprocess.Popen(
-        [sys.executable, "-m", module, str(fd), *args],
+        argv,
         cwd=ROOT,
-        pass_fds=(fd,),
+        pass_fds=pass_fds,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    sock.close()
+    if after_start is not None:
+        after_start()
     server = RunningServer(f"http://127.0.0.1:{port}", process)
     try:
         _wait_until_healthy(server, startup_timeout)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.gateway.live import live_gateway
 from tests.e2e.gateway.server import running_server
 
 HERE = Path(__file__).parent
@@ -73,6 +74,17 @@ def failures(results: list[dict[str, Any]]) -> list[str]:
 def test_graphql_http_audit_passes_every_audit_over_the_fake_engine() -> None:
     audit_dir()  # skip or install before starting a server
     with running_server("tests.e2e.gateway.serve_fake") as server:
+        results = run_audit(f"{server.url}/graphql")
+        exit_code, output = server.terminate()
+    assert exit_code == 0, output
+    assert len(results) == EXPECTED_AUDITS
+    assert failures(results) == []
+
+
+@pytest.mark.slow
+def test_graphql_http_audit_passes_every_audit_through_the_real_gateway(tmp_path: Path) -> None:
+    audit_dir()
+    with live_gateway(tmp_path) as server:
         results = run_audit(f"{server.url}/graphql")
         exit_code, output = server.terminate()
     assert exit_code == 0, output

@@ -1,0 +1,81 @@
+"""The ``retailgraph compose`` and ``retailgraph gateway`` commands, over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from retailgraph.cli import app
+from tests.e2e.gateway.live import endpoints, live_gateway, subgraphs_app
+from tests.e2e.gateway.threaded import serving_in_thread
+
+runner = CliRunner()
+
+
+def subgraph_options(urls: dict[str, str]) -> list[str]:
+    return [option for name, url in urls.items() for option in ("--subgraph", f"{name}={url}")]
+
+
+def test_compose_writes_the_supergraph_and_check_detects_drift(tmp_path: Path) -> None:
+    output = tmp_path / "schema.graphql"
+    with serving_in_thread(subgraphs_app()) as base_url:
+        options = subgraph_options(endpoints(base_url))
+        written = runner.invoke(app, ["compose", *options, "--output", str(output)])
+        fresh = runner.invoke(app, ["compose", *options, "--output", str(output), "--check"])
+        output.write_text(output.read_text().replace("inStock", "inStockk"))
+        drifted = runner.invoke(app, ["compose", *options, "--output", str(output), "--check"])
+    assert written.exit_code == 0, written.output
+    assert '@join__graph(name: "stock"' in output.read_text()
+    assert fresh.exit_code == 0, fresh.output
+    assert drifted.exit_code == 1
+    assert "out of date" in drifted.output
+
+
+def test_compose_reports_errors_by_code_and_subgraph_and_exits_1(tmp_path: Path) -> None:
+    with serving_in_thread(subgraphs_app()) as base_url:
+        urls = endpoints(base_url)
+        clash = runner.invoke(
+            app, ["compose", *subgraph_options({**urls, "copy": urls["products"]})]
+        )
+        unreachable = runner.invoke(
+            app, ["compose", *subgraph_options({"gone": f"{base_url}/gone/graphql"})]
+        )
+    assert clash.exit_code == 1
+    assert "INVALID_FIELD_SHARING" in clash.output
+    assert "copy" in clash.output
+    assert unreachable.exit_code == 1
+    assert "SUBGRAPH_FETCH_FAILED" in unreachable.output
+    assert "Traceback" not in clash.output + unreachable.output
+
+
+def test_compose_rejects_malformed_subgraph_options() -> None:
+    result = runner.invoke(app, ["compose", "--subgraph", "no-equals-sign"])
+    assert result.exit_code == 1
+    assert "NAME=URL" in result.output
+
+
+def test_gateway_command_rejects_a_missing_supergraph(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gateway", "--supergraph", str(tmp_path / "none.graphql")])
+    assert result.exit_code == 1
+    assert "cannot read the supergraph" in result.output
+
+
+def test_gateway_command_serves_across_subgraphs_and_exits_zero_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    with live_gateway(tmp_path) as server:
+        response = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": "{ products(first: 1) { sku name inStock } }"},
+            headers={"accept": "application/graphql-response+json"},
+        )
+        ready = httpx.get(f"{server.url}/ready")
+        exit_code, output = server.terminate()
+    assert response.json() == {
+        "data": {"products": [{"sku": "SKU-0", "name": "Product SKU-0", "inStock": 0}]}
+    }
+    assert ready.status_code == 200
+    assert exit_code == 0, output
+    assert "Traceback" not in output
