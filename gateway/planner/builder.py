@@ -11,6 +11,8 @@ groups that fetch them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from graphql import (
     BooleanValueNode,
     DirectiveNode,
@@ -29,11 +31,11 @@ from graphql import (
 )
 
 from gateway.planner.errors import PlanningError
-from gateway.planner.groups import Cond, Ctx, Group
+from gateway.planner.groups import Cond, Ctx, Group, Step
 from gateway.planner.plan import ValueSetter
 from gateway.planner.selections import OutSet
 from gateway.planner.typing import SchemaView
-from gateway.supergraph.model import Supergraph
+from gateway.supergraph.model import Key, Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 
@@ -125,15 +127,8 @@ class Builder:
             return placed
         for type_name in runtime:
             out = ctx.target.fragment(type_name)
-            inner = Ctx(
-                ctx.group,
-                out.children,
-                type_name,
-                ctx.path,
-                ctx.provided,
-                ctx.pending,
-                ctx.conds,
-                ctx.top,
+            inner = replace(
+                ctx, target=out.children, type_name=type_name, up=(ctx, Step("fragment", type_name))
             )
             placed |= self._plan_set(inner, selections)
         return placed
@@ -149,15 +144,12 @@ class Builder:
         service = ctx.group.service
         if self.view.in_subgraph(type_condition, service):
             out = ctx.target.fragment(type_condition)
-            inner = Ctx(
-                ctx.group,
-                out.children,
-                type_condition,
-                ctx.path,
-                ctx.provided,
-                pending,
-                ctx.conds,
-                ctx.top,
+            inner = replace(
+                ctx,
+                target=out.children,
+                type_name=type_condition,
+                pending=pending,
+                up=(ctx, Step("fragment", type_condition)),
             )
             return self._plan_set(inner, fragment)
         placed: set[Group] = set()
@@ -165,15 +157,12 @@ class Builder:
         for type_name in runtime:
             if type_name in possible:
                 out = ctx.target.fragment(type_name)
-                inner = Ctx(
-                    ctx.group,
-                    out.children,
-                    type_name,
-                    ctx.path,
-                    ctx.provided,
-                    pending,
-                    ctx.conds,
-                    ctx.top,
+                inner = replace(
+                    ctx,
+                    target=out.children,
+                    type_name=type_name,
+                    pending=pending,
+                    up=(ctx, Step("fragment", type_name)),
                 )
                 placed |= self._plan_set(inner, fragment)
         return placed
@@ -232,8 +221,8 @@ class Builder:
                 "__typename", _alias(field_node), (), _directives(field_node, ctx.pending)
             )
             return {ctx.group}
-        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided) and self._feasible(
-            ctx, field_node
+        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided) and (
+            self._feasible(ctx, field_node) or self._is_query_root(ctx)
         ):
             return self._add_field(ctx, field_node)
         return self._jump(ctx, field_node)
@@ -275,7 +264,10 @@ class Builder:
         if composite and out.children is not None and field_node.selection_set is not None:
             path = ctx.path + (_alias(field_node) or name,) + ("@",) * _list_depth(field_type)
             provided = self._provided_below(ctx, name, field_node)
-            inner = Ctx(ctx.group, out.children, named.name, path, provided, (), conds, False)
+            step = Step("field", ctx.type_name, field_node, directives)
+            inner = Ctx(
+                ctx.group, out.children, named.name, path, provided, (), conds, False, (ctx, step)
+            )
             placed |= self._plan_set(inner, tuple(field_node.selection_set.selections))
         return placed
 
@@ -319,21 +311,22 @@ class Builder:
         for order, candidate in enumerate(meta.resolvers):
             if candidate == source and meta.subgraphs[source].requires is None:
                 continue
-            route = self.view.route(type_name, source, candidate)
+            route = self.view.route(type_name, source, candidate, self._provided_names(ctx))
             if route is None:
                 continue
             existing = (ctx.group.id, route[0], ctx.path) in self._children
             coverage = self._coverage(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
-            raise PlanningError(f"no key leads from {source} to {type_name}.{name}")
+            placed = self._reenter(ctx, field_node, list(meta.resolvers))
+            if placed is None:
+                placed = self._jump_with_planned_key(ctx, field_node, list(meta.resolvers))
+            return placed
         _, target, route = min(options, key=lambda option: option[0])
         requires = meta.subgraphs[target].requires
         required_groups: set[Group] = set()
         if requires is not None:
-            required_ctx = Ctx(
-                ctx.group, ctx.target, type_name, ctx.path, ctx.provided, (), ctx.conds, ctx.top
-            )
+            required_ctx = replace(ctx, pending=())
             required_groups = self._plan_set(required_ctx, tuple(requires.selections))
         directives = _directives(field_node, ctx.pending)
         final = self._hops(
@@ -375,10 +368,169 @@ class Builder:
                     group.input_rewrites.append(rewrite)
                 out = group.selections.fragment(interface)
                 inner = Ctx(
-                    group, out.children, interface, ctx.path, None, ctx.pending, ctx.conds, True
+                    group,
+                    out.children,
+                    interface,
+                    ctx.path,
+                    None,
+                    ctx.pending,
+                    ctx.conds,
+                    True,
+                    ctx.up,
                 )
                 return self._add_field(inner, field_node)
         raise PlanningError(f"no subgraph resolves {type_name}.{name}")
+
+    def _reenter(self, ctx: Ctx, field_node: FieldNode, candidates: list[str]) -> set[Group] | None:
+        """No key leads to the field's subgraph from here: climb to an entity (or the query
+        root) that does lead there, and walk the same fields down again in that subgraph."""
+        chain: list[Step] = []
+        level = ctx
+        while True:
+            entry = self._entry(level, chain, candidates, ctx.conds)
+            if entry is not None:
+                return self._descend(entry, chain, ctx, field_node)
+            if level.up is None:
+                break
+            level, step = level.up
+            chain.insert(0, step)
+        return None
+
+    def _jump_with_planned_key(
+        self, ctx: Ctx, field_node: FieldNode, candidates: list[str]
+    ) -> set[Group]:
+        """The current subgraph lacks the key fields: fetch them first, like @requires
+        fields, from whichever subgraphs can, then jump with them."""
+        type_name = ctx.type_name
+        for candidate in candidates:
+            for key in self.supergraph.types[type_name].keys_in(candidate):
+                if not key.resolvable or not self._key_reachable(type_name, key):
+                    continue
+                ctx.target.field("__typename")
+                placed = self._plan_set(_at_key(ctx), tuple(key.selection.selections))
+                group = self._child_group(ctx.group, candidate, ctx.path, placed)
+                group.deps |= placed | {ctx.group}
+                group.deps.discard(group)
+                shape = group.requires.fragment(type_name).children
+                shape.field("__typename")
+                _copy_selections(self.view, type_name, key.selection.selections, shape)
+                out = group.selections.fragment(type_name)
+                directives = _directives(field_node, ctx.pending)
+                conds = ctx.conds | _conditions(directives)
+                final = Ctx(
+                    group, out.children, type_name, ctx.path, None, ctx.pending, conds, True, ctx.up
+                )
+                return self._add_field(final, field_node)
+        raise PlanningError(
+            f"no subgraph can reach {type_name}.{field_node.name.value} from {ctx.group.service}"
+        )
+
+    def _key_reachable(self, type_name: str, key: Key) -> bool:
+        for selection in key.selection.selections:
+            if isinstance(selection, FieldNode):
+                meta = self.view.field_meta(type_name, selection.name.value)
+                if meta is None or not meta.resolvers:
+                    return False
+        return True
+
+    def _entry(
+        self, level: Ctx, chain: list[Step], candidates: list[str], conds: frozenset[Cond]
+    ) -> Ctx | None:
+        usable = [c for c in candidates if self._chain_local(c, chain)]
+        if self._is_query_root(level):
+            if not usable:
+                return None
+            group = next((g for g in self.roots if g.service in usable), None)
+            if group is None:
+                group = self._new_group(usable[0], (), entity=False, parent=None)
+                self.roots.append(group)
+            return Ctx(group, group.selections, level.type_name, (), None, (), frozenset(), True)
+        if not self.view.is_entity(level.type_name) or self.view.is_abstract(level.type_name):
+            return None
+        routes = []
+        for candidate in usable:
+            if candidate == level.group.service:
+                continue
+            route = self.view.route(level.type_name, level.group.service, candidate)
+            if route is not None:
+                routes.append(route)
+        if not routes:
+            return None
+        return self._hops(level, level.type_name, min(routes, key=len), conds)
+
+    def _chain_local(self, service: str, chain: list[Step]) -> bool:
+        for step in chain:
+            if step.kind == "fragment":
+                if not self.view.in_subgraph(step.type_name, service):
+                    return False
+            elif step.field_node is not None and not self._local(
+                service, step.type_name, step.field_node.name.value, None
+            ):
+                return False
+        return True
+
+    def _descend(
+        self, entry: Ctx, chain: list[Step], ctx: Ctx, field_node: FieldNode
+    ) -> set[Group]:
+        current = entry
+        for step in chain:
+            if step.kind == "fragment":
+                out = current.target.fragment(step.type_name)
+                current = replace(
+                    current, target=out.children, type_name=step.type_name, up=(current, step)
+                )
+                continue
+            assert step.field_node is not None
+            name = step.field_node.name.value
+            field_type = self.view.field_type(current.type_name, name)
+            named = get_named_type(field_type)
+            field_out = current.target.field(
+                name,
+                _alias(step.field_node),
+                tuple(step.field_node.arguments or ()),
+                step.directives,
+                composite=True,
+            )
+            assert field_out.children is not None
+            if current.top:
+                current.group.condition_sets.append(ctx.conds)
+            if self.view.is_abstract(named.name):
+                field_out.children.field("__typename")
+            path = current.path + (field_out.response_key,) + ("@",) * _list_depth(field_type)
+            current = Ctx(
+                current.group,
+                field_out.children,
+                named.name,
+                path,
+                None,
+                (),
+                ctx.conds,
+                False,
+                (current, step),
+            )
+        return self._add_field(replace(current, pending=ctx.pending), field_node)
+
+    def _provided_names(self, ctx: Ctx) -> frozenset[str]:
+        """Fields ``@provides`` makes local at this spot (they may fill a key)."""
+        if not ctx.provided:
+            return frozenset()
+        names: set[str] = set()
+        for selection in ctx.provided:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self.view.applies(condition.name.value, ctx.type_name):
+                    inner = replace(ctx, provided=tuple(selection.selection_set.selections))
+                    names |= self._provided_names(inner)
+        return frozenset(names)
+
+    def _is_query_root(self, ctx: Ctx) -> bool:
+        return (
+            not ctx.path
+            and self.operation.operation.value == "query"
+            and ctx.type_name == self.supergraph.root_types.get("query")
+        )
 
     def _hops(
         self,
@@ -394,7 +546,8 @@ class Builder:
             group = self._child_group(
                 current.group, service, ctx.path, avoid if last and avoid else set()
             )
-            key = self.view.pick_key(type_name, service, current.group.service, type_name)
+            extra = self._provided_names(current)
+            key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
             if key is None:
                 raise PlanningError(f"{service} has no key for {type_name}")
             current.target.field("__typename")
@@ -405,7 +558,7 @@ class Builder:
             shape.field("__typename")
             _copy_selections(self.view, type_name, key.selection.selections, shape)
             out = group.selections.fragment(type_name)
-            current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True)
+            current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True, ctx.up)
         return current
 
     def _child_group(
@@ -510,14 +663,12 @@ class Builder:
 
 
 def _with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
-    return Ctx(
-        ctx.group, ctx.target, ctx.type_name, ctx.path, ctx.provided, pending, ctx.conds, ctx.top
-    )
+    return replace(ctx, pending=pending)
 
 
 def _at_key(ctx: Ctx) -> Ctx:
     """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
-    return Ctx(ctx.group, ctx.target, ctx.type_name, ctx.path, ctx.provided, (), ctx.conds, False)
+    return replace(ctx, pending=(), top=False)
 
 
 def _alias(field_node: FieldNode) -> str | None:

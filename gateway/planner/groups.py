@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from graphql import DirectiveNode, SelectionNode
+from graphql import DirectiveNode, FieldNode, SelectionNode
 
 from gateway.planner.plan import Rewrite
 from gateway.planner.selections import OutSet
@@ -47,6 +48,17 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One step down from a parent position: a field, or a type condition."""
+
+    kind: Literal["field", "fragment"]
+    type_name: str
+    """The parent type for a field; the type condition for a fragment."""
+    field_node: FieldNode | None = None
+    directives: tuple[DirectiveNode, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Ctx:
     """Where the planner stands: in which group, at which spot of it, on which type."""
 
@@ -60,3 +72,5 @@ class Ctx:
     conds: frozenset[Cond] = frozenset()
     top: bool = False
     """True when ``target`` is the group's top level (its conditions decide Condition nodes)."""
+    up: tuple[Ctx, Step] | None = None
+    """The position one level up, to re-enter the graph higher when no key leads here."""

@@ -124,22 +124,34 @@ class SchemaView:
             return True
         return name in self.key_fields(type_name, service)
 
-    def pick_key(self, type_name: str, service: str, source: str, source_type: str) -> Key | None:
+    def pick_key(
+        self,
+        type_name: str,
+        service: str,
+        source: str,
+        source_type: str,
+        extra: frozenset[str] = frozenset(),
+    ) -> Key | None:
         """A resolvable key of ``type_name`` in ``service``, preferring one ``source`` can fill."""
         keys = [k for k in self.types[type_name].keys_in(service) if k.resolvable]
         for key in keys:
-            if self._fillable(key, source, source_type):
+            if self._fillable(key, source, source_type, extra):
                 return key
         return keys[0] if keys else None
 
-    def _fillable(self, key: Key, source: str, source_type: str) -> bool:
+    def _fillable(
+        self, key: Key, source: str, source_type: str, extra: frozenset[str] = frozenset()
+    ) -> bool:
+        """True when ``source`` can give every key field (``extra``: fields it provides)."""
         return all(
-            self.plain_local(source, source_type, s.name.value)
+            s.name.value in extra or self.plain_local(source, source_type, s.name.value)
             for s in key.selection.selections
             if isinstance(s, FieldNode)
         )
 
-    def _route(self, type_name: str, source: str, goal: str) -> list[str] | None:
+    def _route(
+        self, type_name: str, source: str, goal: str, extra: frozenset[str] = frozenset()
+    ) -> list[str] | None:
         """The subgraphs to hop through (``goal`` last) to reach ``goal`` for an entity."""
         meta = self.types.get(type_name)
         if meta is None:
@@ -154,7 +166,8 @@ class SchemaView:
                 if service in previous or service == source:
                     continue
                 keys = [k for k in meta.keys_in(service) if k.resolvable]
-                if not any(self._fillable(k, current, type_name) for k in keys):
+                provided = extra if current == source else frozenset()
+                if not any(self._fillable(k, current, type_name, provided) for k in keys):
                     continue
                 previous[service] = current
                 if service == goal:
