@@ -190,6 +190,14 @@ def validate_rule(rule: ChannelRule) -> None:
         raise RuleViolation("INVALID_ALLOCATION", "an allocation cap is zero or more")
 
 
+def validate_rules(rules: Sequence[ChannelRule]) -> None:
+    for rule in rules:
+        validate_rule(rule)
+    channels = [rule.channel for rule in rules]
+    if len(set(channels)) != len(channels):
+        raise RuleViolation("DUPLICATE_CHANNEL", "a location serves each channel once")
+
+
 # Reservations
 
 

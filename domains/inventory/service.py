@@ -41,6 +41,7 @@ from domains.inventory.model import (
     validate_movement,
     validate_reservation_request,
     validate_rule,
+    validate_rules,
     validate_snapshot,
 )
 from domains.inventory.uow import InventoryUnitOfWork
@@ -70,8 +71,7 @@ async def save_location(
     if not id or len(id) > 64 or not name or len(name) > 200 or not region or len(region) > 64:
         raise InvalidInventoryInput("a location needs an id, a name and a region")
     try:
-        for rule in rules:
-            validate_rule(rule)
+        validate_rules(rules)
     except RuleViolation as violation:
         raise _invalid(violation) from None
     location = Location(id, name, kind, region, tuple(rules))

@@ -26,6 +26,7 @@ from domains.inventory.model import (
     validate_movement,
     validate_reservation_request,
     validate_rule,
+    validate_rules,
 )
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -150,6 +151,12 @@ def test_channel_availability_of_an_unserved_channel_is_zero() -> None:
 def test_invalid_allocation_rules_are_refused(rule: ChannelRule) -> None:
     with pytest.raises(RuleViolation):
         validate_rule(rule)
+
+
+def test_a_location_serves_each_channel_once() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        validate_rules([ChannelRule("web"), ChannelRule("web", 50)])
+    assert caught.value.code == "DUPLICATE_CHANNEL"
 
 
 # Reservations
