@@ -75,8 +75,9 @@ class ShapeContext:
 
     def record(self, violation: NullViolation) -> None:
         path = materialize(violation.path)
-        if any(error.path == path for error in self.errors):
-            return  # the subgraph already explained this null
+        depth = len(path)
+        if any(error.path is not None and error.path[:depth] == path for error in self.errors):
+            return  # a subgraph error at or below this path already explains the null
         self.errors.append(GraphQLError(violation.message, NULL_VIOLATION, path=path))
 
 
