@@ -67,9 +67,7 @@ class FederatedEngine:
         self._executor = Executor(self.supergraph.api_schema, fetcher)
         self._forwarded = frozenset(name.lower() for name in forwarded_headers)
         self._cache_size = cache_size
-        self._prepared: OrderedDict[tuple[str, str | None], Prepared | RequestError] = (
-            OrderedDict()
-        )
+        self._prepared: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
 
     @property
     def ready(self) -> bool:
@@ -134,9 +132,7 @@ class FederatedEngine:
             try:
                 plan = build_plan(self.supergraph, document, operation_name)
             except PlanningError as error:
-                return RequestError(
-                    [GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500
-                )
+                return RequestError([GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500)
         compiled = self._executor.compile(document, operation, plan)
         return Prepared(compiled.operation_type, compiled.operation_name, compiled)
 
