@@ -39,11 +39,15 @@ class OrdersDomain:
         self._relay_task = asyncio.create_task(self.relay.run(), name="orders-outbox-relay")
 
     async def close(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
+        task, self._relay_task = self._relay_task, None
+        if task is not None:
+            # Python 3.11's wait_for can swallow a cancellation that lands just as the
+            # relay is woken (gh-86296); cancel again until the task has really ended.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
-            self._relay_task = None
+                await task
         if self._owns_engine:
             await self.engine.dispose()
 

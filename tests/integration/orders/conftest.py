@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache.store import MemoryStore
 from adapters.runtime import Runtime
 from domains.orders import service
+from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain, start
 from domains.orders.model import NewLine, Order
 
@@ -50,3 +53,50 @@ async def make_order(domain: OrdersDomain, **overrides: Any) -> Order:
     }
     created = await service.create_order(domain.uow(), **values)
     return created.order
+
+
+class Subgraph:
+    """The orders subgraph app, running, with a client and a statement counter."""
+
+    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+        self.statements: list[str] = []
+
+    @property
+    def domain(self) -> OrdersDomain:
+        domain: OrdersDomain = self.app.state.domain
+        return domain
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def count_statements(self) -> None:
+        def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            text = statement.lstrip().upper()
+            if text.startswith(("BEGIN", "PRAGMA")) or _is_outbox_relay(text):
+                return
+            self.statements.append(statement)
+
+        event.listen(self.domain.engine.sync_engine, "before_cursor_execute", before)
+
+
+def _is_outbox_relay(statement: str) -> bool:
+    # The relay polls in the background; its statements are not the request's.
+    return "ORDERS_OUTBOX" in statement or "PG_TRY_ADVISORY_XACT_LOCK" in statement
+
+
+@pytest.fixture
+async def subgraph(engine: AsyncEngine) -> AsyncIterator[Subgraph]:
+    app = create_app(runtime(), engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+            yield Subgraph(app, client)

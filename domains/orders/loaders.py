@@ -1,0 +1,60 @@
+"""Per-request DataLoaders: each batch of keys costs a fixed number of SQL statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from domains.orders import repository
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.model import Order
+
+
+class OrderByIdLoader(DataLoader[str, Order | None]):
+    """Orders by id: one statement for the orders and one for their lines, per batch."""
+
+    def __init__(self, domain: OrdersDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, ids: list[str]) -> list[Order | None]:
+        async with self.domain.engine.connect() as conn:
+            found = await repository.load_orders(conn, ids)
+        return [found.get(order_id) for order_id in ids]
+
+
+class RecentOrdersBySkuLoader(DataLoader[tuple[str, int], list[Order]]):
+    """The newest orders holding each SKU: one statement finds the ids for the whole
+    batch (ranked per SKU), then ``by_id`` loads the orders in its own batch."""
+
+    def __init__(self, domain: OrdersDomain, by_id: OrderByIdLoader) -> None:
+        super().__init__()
+        self.domain = domain
+        self.by_id = by_id
+
+    async def batch_load_fn(self, keys: list[tuple[str, int]]) -> list[list[Order]]:
+        skus = list(dict.fromkeys(sku for sku, _ in keys))
+        deepest = max(first for _, first in keys)
+        async with self.domain.engine.connect() as conn:
+            ids_by_sku = await repository.recent_order_ids_by_sku(conn, skus, deepest)
+        wanted = list(dict.fromkeys(i for ids in ids_by_sku.values() for i in ids))
+        loaded = dict(zip(wanted, await self.by_id.load_many(wanted), strict=True))
+        results: list[list[Order]] = []
+        for sku, first in keys:
+            orders = [loaded[i] for i in ids_by_sku.get(sku, [])[:first]]
+            results.append([order for order in orders if order is not None])
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLoaders:
+    order_by_id: OrderByIdLoader
+    recent_orders_by_sku: RecentOrdersBySkuLoader
+
+
+def make_loaders(domain: OrdersDomain) -> OrderLoaders:
+    by_id = OrderByIdLoader(domain)
+    return OrderLoaders(
+        order_by_id=by_id, recent_orders_by_sku=RecentOrdersBySkuLoader(domain, by_id)
+    )

@@ -1,0 +1,270 @@
+"""The orders subgraph: queries over the loaders, and one mutation per lifecycle step.
+
+Placing an order is checkout's mutation (it prices and reserves first); the steps here
+move an existing order along its lifecycle and fail with INVALID_TRANSITION when its
+status does not allow the step, or NOT_FOUND for an unknown order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from adapters.graphql.subgraph import FederatedSchema
+from domains.orders import model, repository, service
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.errors import InvalidOrderInput, OrderNotFound
+from domains.orders.tables import utc
+from domains.orders.types import (
+    LocationType,
+    OrderStatus,
+    OrderType,
+    ProductType,
+    ReturnDisposition,
+    loaders,
+)
+
+MAX_PAGE = 100
+MAX_TEXT = 500
+
+
+def _domain(info: Info) -> OrdersDomain:
+    domain: OrdersDomain = info.context["domain"]
+    return domain
+
+
+def _text(value: str | None, name: str, limit: int = MAX_TEXT) -> str:
+    value = value or ""
+    if len(value) > limit or "\x00" in value:
+        raise InvalidOrderInput(f"{name} must be at most {limit} characters of text")
+    return value
+
+
+def _moment(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return utc(value)
+    except (OverflowError, ValueError) as error:
+        raise InvalidOrderInput(f"{name} is out of range") from error
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: OrderType
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class OrderLineQuantityInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+def _quantities(lines: list[OrderLineQuantityInput]) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for line in lines:
+        line_id = _text(str(line.line_id), "lineId", 36)
+        if line_id in quantities:
+            raise InvalidOrderInput(f"Line {line_id} is named twice", line_id=line_id)
+        quantities[line_id] = line.quantity
+    return quantities
+
+
+def _order_id(value: strawberry.ID) -> str:
+    order_id = str(value)
+    if not 0 < len(order_id) <= 36 or "\x00" in order_id:
+        raise OrderNotFound(order_id[:100])
+    return order_id
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The order with this id; null when there is none.")
+    async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
+        found = await loaders(info).order_by_id.load(str(id))
+        return None if found is None else OrderType(order=found)
+
+    @strawberry.field(
+        description="Orders, newest first, a page at a time (first: 1-100). createdFrom is "
+        "inclusive, createdTo exclusive."
+    )
+    async def orders(
+        self,
+        info: Info,
+        channel: str | None = None,
+        status: OrderStatus | None = None,  # type: ignore[valid-type]
+        location_id: strawberry.ID | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OrderConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidOrderInput(f"first must be between 1 and {MAX_PAGE}")
+        if channel is not None and channel not in model.CHANNELS:
+            raise InvalidOrderInput(f"Unknown channel {channel[:50]!r}")
+        start, end = _moment(created_from, "createdFrom"), _moment(created_to, "createdTo")
+        if start is not None and end is not None and end <= start:
+            raise InvalidOrderInput("createdTo must be after createdFrom")
+        where = repository.OrderFilter(
+            channel=channel,
+            status=None if status is None else model.OrderStatus(status).value,
+            location_id=None if location_id is None else _text(str(location_id), "locationId"),
+            created_from=start,
+            created_to=end,
+        )
+        cursor = None if after is None else _text(after, "after", 200)
+        async with _domain(info).engine.connect() as conn:
+            page = await repository.list_orders(conn, where, first=first, after=cursor)
+        edges = [
+            OrderEdge(cursor=c, node=OrderType(order=o))
+            for o, c in zip(page.orders, page.cursors, strict=True)
+        ]
+        return OrderConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="PENDING -> CONFIRMED.")
+    async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
+        order = await service.confirm_order(_domain(info).uow(), _order_id(id))
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="CONFIRMED -> PAYMENT_AUTHORIZED.")
+    async def authorize_payment(
+        self, info: Info, id: strawberry.ID, reference: str = ""
+    ) -> OrderType:
+        order = await service.authorize_payment(
+            _domain(info).uow(), _order_id(id), reference=_text(reference, "reference")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="CONFIRMED -> FRAUD_HOLD.")
+    async def hold_order_for_fraud(self, info: Info, id: strawberry.ID, reason: str) -> OrderType:
+        order = await service.hold_for_fraud(
+            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="FRAUD_HOLD -> PAYMENT_AUTHORIZED.")
+    async def release_fraud_hold(
+        self, info: Info, id: strawberry.ID, reason: str = ""
+    ) -> OrderType:
+        order = await service.release_fraud_hold(
+            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="PAYMENT_AUTHORIZED -> RELEASED_TO_FULFILMENT.")
+    async def release_order_to_fulfilment(self, info: Info, id: strawberry.ID) -> OrderType:
+        order = await service.release_to_fulfilment(_domain(info).uow(), _order_id(id))
+        return OrderType(order=order)
+
+    @strawberry.mutation(
+        description="Shipped units -> PARTIALLY_SHIPPED or SHIPPED; a repeated reference "
+        "is a no-op."
+    )
+    async def confirm_shipment(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        lines: list[OrderLineQuantityInput],
+        reference: str = "",
+    ) -> OrderType:
+        order = await service.confirm_shipment(
+            _domain(info).uow(),
+            _order_id(id),
+            _quantities(lines),
+            reference=_text(reference, "reference", 200),
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="SHIPPED -> DELIVERED.")
+    async def confirm_delivery(self, info: Info, id: strawberry.ID) -> OrderType:
+        order = await service.confirm_delivery(_domain(info).uow(), _order_id(id))
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="Cancel every unit not yet shipped -> CANCELLED.")
+    async def cancel_order(self, info: Info, id: strawberry.ID, reason: str = "") -> OrderType:
+        order = await service.cancel_order(
+            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(
+        description="Cancel units of some lines before shipment -> PARTIALLY_CANCELLED, "
+        "or CANCELLED when no unit is left."
+    )
+    async def cancel_order_lines(
+        self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
+    ) -> OrderType:
+        order = await service.cancel_lines(
+            _domain(info).uow(), _order_id(id), _quantities(lines), reason=_text(reason, "reason")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="Delivered units coming back -> RETURN_REQUESTED.")
+    async def request_return(
+        self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
+    ) -> OrderType:
+        order = await service.request_return(
+            _domain(info).uow(), _order_id(id), _quantities(lines), reason=_text(reason, "reason")
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(
+        description="Returned units received -> RETURNED once all requested units are back."
+    )
+    async def confirm_return(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        lines: list[OrderLineQuantityInput],
+        disposition: ReturnDisposition,  # type: ignore[valid-type]
+        reference: str = "",
+    ) -> OrderType:
+        order = await service.confirm_return(
+            _domain(info).uow(),
+            _order_id(id),
+            _quantities(lines),
+            disposition=model.ReturnDisposition(disposition),
+            reference=_text(reference, "reference", 200),
+        )
+        return OrderType(order=order)
+
+    @strawberry.mutation(description="RETURNED -> REFUNDED, at the price paid.")
+    async def refund_order(self, info: Info, id: strawberry.ID, reference: str = "") -> OrderType:
+        order = await service.refund(
+            _domain(info).uow(), _order_id(id), reference=_text(reference, "reference")
+        )
+        return OrderType(order=order)
+
+
+schema = FederatedSchema(
+    query=Query, mutation=Mutation, types=[OrderType, ProductType, LocationType]
+)
