@@ -22,6 +22,7 @@ from graphql import (
     VariableNode,
     Visitor,
     execute_sync,
+    is_abstract_type,
     visit,
 )
 from graphql.execution.values import get_variable_values
@@ -54,10 +55,11 @@ class Executor:
         self.schema = api_schema
         self.fetcher = fetcher
         self._possible_types: PossibleTypes = {
-            name: frozenset(t.name for t in api_schema.get_possible_types(named))  # type: ignore[arg-type]
+            name: frozenset(t.name for t in api_schema.get_possible_types(named))
             for name, named in api_schema.type_map.items()
-            if hasattr(named, "resolve_type") and not name.startswith("__")
+            if is_abstract_type(named) and not name.startswith("__")
         }
+        self._abstract_types = frozenset(self._possible_types)
 
     def compile(
         self, document: DocumentNode, operation: OperationDefinitionNode, plan: QueryPlan
@@ -101,7 +103,7 @@ class Executor:
     ) -> ExecutionResult:
         """Raises ``RequestError`` for variables that don't coerce, and for nothing else."""
         coerced = self.coerce_variables(operation, variables)
-        run = PlanRun(self.fetcher, coerced, headers)
+        run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
         await run.run(operation.step)
         if operation.introspection is not None:
             introspected = execute_sync(

@@ -32,14 +32,16 @@ DOWNSTREAM_ERROR = "DOWNSTREAM_SERVICE_ERROR"
 class PlanRun:
     """One execution of one plan; holds the merged data and the errors so far."""
 
-    __slots__ = ("_fetcher", "_headers", "_variables", "data", "errors")
+    __slots__ = ("_abstract_types", "_fetcher", "_headers", "_variables", "data", "errors")
 
     def __init__(
         self,
         fetcher: Fetcher,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        abstract_types: frozenset[str] = frozenset(),
     ) -> None:
+        self._abstract_types = abstract_types
         self._fetcher = fetcher
         self._variables = variables
         self._headers = headers
@@ -123,8 +125,13 @@ class PlanRun:
         if isinstance(entities, list) and len(entities) == len(owners):
             if step.output_rewrite is not None:
                 step.output_rewrite(entities)
+            abstract = self._abstract_types
             for entity, targets in zip(entities, owners, strict=True):
                 if isinstance(entity, dict):
+                    if entity.get("__typename") in abstract:
+                        # an @interfaceObject subgraph answers with the interface's name;
+                        # the object keeps the concrete type it was sent as
+                        entity = {k: v for k, v in entity.items() if k != "__typename"}
                     for target in targets:
                         merge_into(target, entity)
         elif entities is not None or not response.get("errors"):

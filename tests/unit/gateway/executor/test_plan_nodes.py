@@ -97,3 +97,36 @@ async def test_root_fetch_carries_a_pre_encoded_query_and_its_operation_name() -
 
     assert subgraphs.requests[0].query == "query Me__accounts__0{me{id}}"
     assert subgraphs.requests[0].variables == {}
+
+
+async def test_an_interface_object_answer_keeps_the_objects_concrete_type() -> None:
+    plan = QueryPlan(
+        Sequence(
+            (
+                Fetch("accounts", "{me{__typename id}}"),
+                Flatten(
+                    ("me",),
+                    Fetch(
+                        "nodes",
+                        "query($representations:[_Any!]!){_entities(representations:"
+                        "$representations){...on Node{__typename name}}}",
+                        requires=(
+                            InlineFragmentSelection(
+                                "User", (FieldSelection("__typename"), FieldSelection("id"))
+                            ),
+                        ),
+                        input_rewrites=(ValueSetter(("... on User", "__typename"), "Node"),),
+                    ),
+                ),
+            )
+        )
+    )
+    subgraphs = FakeSubgraphs(
+        accounts=answer({"me": {"__typename": "User", "id": "1"}}),
+        nodes=entities(lambda rep: {"__typename": rep["__typename"], "name": "Ann"}),
+    )
+
+    result = await run("{ me { __typename ... on User { name } } }", plan, subgraphs)
+
+    assert subgraphs.to("nodes")[0].variables["representations"][0]["__typename"] == "Node"
+    assert result.data == {"me": {"__typename": "User", "name": "Ann"}}
