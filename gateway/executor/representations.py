@@ -164,6 +164,8 @@ def _value_builder(build: Callable[[JsonObject], JsonObject]) -> Callable[[Any],
     def value(item: Any) -> Any:
         if isinstance(item, list):
             return [None if element is None else value(element) for element in item]
+        if not isinstance(item, dict):
+            raise _Missing
         return build(item)
 
     return value

@@ -151,12 +151,12 @@ class PlanRun:
         try:
             return await self._fetcher.fetch(step.service, body, self._headers)
         except FetchFailed as failure:
-            self.errors.append(
-                GraphQLError(
-                    failure.message, failure.code, extensions={"serviceName": step.service}
-                )
-            )
-            return None
+            code, message = failure.code, failure.message
+        except Exception as error:  # a fetcher's defect must not fail the whole request
+            code = "SUBREQUEST_HTTP_ERROR"
+            message = f"Fetch from '{step.service}' failed: {type(error).__name__}: {error}"
+        self.errors.append(GraphQLError(message, code, extensions={"serviceName": step.service}))
+        return None
 
     def _subgraph_errors(
         self, service: str, errors: Any, entity_paths: _EntityPaths | None

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from gateway.planner.plan import QueryPlan
 from tests.unit.gateway.executor.fakes import FakeSubgraphs, answer, failing, run
 from tests.unit.gateway.executor.test_entities import users_then_names
@@ -80,3 +84,39 @@ async def test_wrong_number_of_entities_is_a_malformed_response() -> None:
 
     assert result.data == {"users": [{"id": str(i), "name": None} for i in range(3)]}
     assert [e.code for e in result.errors] == ["SUBREQUEST_MALFORMED_RESPONSE"]
+
+
+@pytest.mark.parametrize(
+    ("root", "accounts"),
+    [
+        ({"users": "oops"}, {"data": {"_entities": []}}),
+        ({"users": [1, "x", None, []]}, {"data": {"_entities": []}}),
+        ({"users": {"not": "a list"}}, {"data": {"_entities": []}}),
+        ({"users": [{"__typename": "User", "id": {"deep": ["x"]}}]}, {"data": None}),
+        ({"users": USERS}, {"data": {"_entities": ["x", 3, []]}}),
+        ({"users": USERS}, {"data": {"_entities": "nope"}, "errors": "not a list"}),
+        ({"users": USERS}, {"data": [], "errors": [{"path": "x"}, 7, {"extensions": 1}]}),
+        ({"users": USERS}, {"errors": [{"message": {"not": "text"}, "path": ["_entities", 99]}]}),
+    ],
+)
+async def test_malformed_subgraph_answers_never_raise(
+    root: dict[str, Any], accounts: dict[str, Any]
+) -> None:
+    subgraphs = FakeSubgraphs(reviews=answer(root), accounts=lambda query, variables: accounts)
+
+    result = await run("{ users { id name } }", users_then_names(), subgraphs)
+
+    assert result.data is not None
+    assert all(e.code for e in result.errors)
+
+
+async def test_a_fetcher_defect_becomes_an_error_not_an_exception() -> None:
+    def broken(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("bug")
+
+    subgraphs = FakeSubgraphs(reviews=answer({"users": USERS}), accounts=broken)
+
+    result = await run("{ users { id name } }", users_then_names(), subgraphs)
+
+    assert result.data == {"users": [{"id": str(i), "name": None} for i in range(3)]}
+    assert "KeyError" in result.errors[0].message
