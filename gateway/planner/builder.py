@@ -221,32 +221,9 @@ class Builder:
                 "__typename", _alias(field_node), (), _directives(field_node, ctx.pending)
             )
             return {ctx.group}
-        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided) and (
-            self._feasible(ctx, field_node) or self._is_query_root(ctx)
-        ):
+        if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
             return self._add_field(ctx, field_node)
         return self._jump(ctx, field_node)
-
-    def _feasible(self, ctx: Ctx, field_node: FieldNode) -> bool:
-        """False when the field returns a value type (no key to jump back in through)
-        whose selected fields the subgraph cannot all resolve: then the whole field must
-        come from a subgraph that can."""
-        if field_node.selection_set is None:
-            return True
-        named = get_named_type(self.view.field_type(ctx.type_name, field_node.name.value))
-        if self.view.is_abstract(named.name) or self.view.is_entity(named.name):
-            return True
-        provided = self._provided_below(ctx, field_node.name.value, field_node)
-        inner = Ctx(ctx.group, ctx.target, named.name, ctx.path, provided)
-        for child, _ in self._fields_of(tuple(field_node.selection_set.selections), named.name, ()):
-            name = child.name.value
-            if name == "__typename":
-                continue
-            if not self._local(ctx.group.service, named.name, name, provided):
-                return False
-            if not self._feasible(inner, child):
-                return False
-        return True
 
     def _add_field(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
         name = field_node.name.value
