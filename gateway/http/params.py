@@ -7,6 +7,7 @@ which ``application/json`` answers with 200).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,10 +53,7 @@ async def params_from_post(request: Request, limits: Limits) -> GraphQLParams:
     body = await _read_body(request, limits.max_body_bytes)
     if not body.strip():
         raise HttpError(400, "The request body is empty; send a JSON object with a query.")
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise HttpError(400, f"The request body is not valid JSON: {error}.") from None
+    payload = _json(body, "The request body")
     if isinstance(payload, list):
         raise HttpError(
             400, "Batched requests (a JSON array) are not supported.", "BATCHING_NOT_ENABLED"
@@ -69,13 +67,23 @@ def params_from_get(request: Request, limits: Limits) -> GraphQLParams:
     raw: dict[str, Any] = dict(request.query_params)
     for name in ("variables", "extensions"):
         if name in raw and raw[name] != "":
-            try:
-                raw[name] = orjson.loads(raw[name])
-            except orjson.JSONDecodeError:
-                raise HttpError(400, f"The {name!r} parameter must be a JSON object.") from None
+            raw[name] = _json(raw[name], f"The {name!r} parameter")
         elif name in raw:
             raw[name] = None
     return _params(raw, limits)
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        problem = error
+    try:
+        # orjson refuses integers beyond 64 bits, which are valid JSON; the stdlib takes
+        # them, and GraphQL then rejects them as values (a clearer error for the client).
+        return json.loads(text)
+    except ValueError:
+        raise HttpError(400, f"{what} is not valid JSON: {problem}.") from None
 
 
 def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:

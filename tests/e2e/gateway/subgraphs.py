@@ -29,8 +29,8 @@ class Product:
 class ProductsQuery:
     @strawberry.field
     def products(self, first: int = 2) -> list[Product]:
-        if first < 0:
-            raise ValueError("first must not be negative")
+        if not 0 <= first <= 100:
+            raise DomainError("first must be between 0 and 100", code="BAD_USER_INPUT")
         return [
             Product(sku=strawberry.ID(f"SKU-{i}"), name=f"Product SKU-{i}") for i in range(first)
         ]
@@ -55,7 +55,8 @@ class StockedProduct:
 
     @strawberry.field
     def in_stock(self) -> int:
-        return int(self.sku.rsplit("-", 1)[-1]) * 10
+        number = self.sku.rsplit("-", 1)[-1]
+        return int(number) * 10 if number.isdigit() and len(number) < 6 else 0
 
     @classmethod
     def resolve_reference(cls, sku: strawberry.ID) -> StockedProduct:

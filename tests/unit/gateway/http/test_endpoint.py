@@ -266,3 +266,16 @@ async def test_engine_side_request_errors_are_never_5xx(
     assert response.status_code == 200
     assert response.json()["data"] is None
     assert code_of(response) == "QUERY_PLANNING_FAILED"
+
+
+async def test_integers_beyond_64_bits_are_valid_json_but_bad_variables(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"query": "query ($n: String) { hello(name: $n) }", "variables": {"n": 1' + (
+        b"0" * 30 + b"}}"
+    )
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": JSON, "accept": GRJ}
+    )
+    assert response.status_code == 400
+    assert code_of(response) == "BAD_USER_INPUT"
