@@ -14,6 +14,9 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
     FragmentDefinitionNode,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -166,19 +169,50 @@ def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
 def _introspection_document(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> DocumentNode | None:
-    fields = [
-        s
-        for s in operation.selection_set.selections
-        if isinstance(s, FieldNode) and s.name.value in _INTROSPECTION_FIELDS
-    ]
-    if not fields:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    selections = _introspection_selections(operation.selection_set, fragments, set())
+    if not selections:
         return None
     cut = OperationDefinitionNode(
         operation=operation.operation,
         name=operation.name,
         variable_definitions=operation.variable_definitions,
         directives=operation.directives,
-        selection_set=SelectionSetNode(selections=tuple(fields)),
+        selection_set=SelectionSetNode(selections=selections),
     )
-    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
-    return DocumentNode(definitions=(cut, *fragments))
+    return DocumentNode(definitions=(cut, *fragments.values()))
+
+
+def _introspection_selections(
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visited: set[str],
+) -> tuple[SelectionNode, ...]:
+    """The root's ``__schema``/``__type`` fields, also those inside root fragments."""
+    kept: list[SelectionNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value in _INTROSPECTION_FIELDS:
+                kept.append(selection)
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            inner_set = selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is None or selection.name.value in visited:
+                continue
+            visited.add(selection.name.value)
+            inner_set = fragment.selection_set
+        else:
+            continue
+        inner = _introspection_selections(inner_set, fragments, visited)
+        if inner:
+            kept.append(
+                InlineFragmentNode(
+                    directives=selection.directives,
+                    selection_set=SelectionSetNode(selections=inner),
+                )
+            )
+    return tuple(kept)

@@ -129,3 +129,21 @@ def test_subscriptions_are_refused_clearly_for_now(engine: FederatedEngine) -> N
         engine.subscribe(engine.prepare("{ me { id } }", None), None, {})
 
     assert "subscriptions are not supported yet" in raised.value.errors[0].message
+
+
+async def test_introspection_and_subgraph_fields_mix_in_one_operation(
+    engine: FederatedEngine,
+) -> None:
+    prepared = engine.prepare(
+        "{ ...Meta topProducts(first: 1) { upc } } "
+        "fragment Meta on Query { __schema { queryType { name } } }",
+        None,
+    )
+
+    result = await engine.execute(prepared, None, {})
+
+    assert result.errors == []
+    assert result.data == {
+        "__schema": {"queryType": {"name": "Query"}},
+        "topProducts": [{"upc": "1"}],
+    }

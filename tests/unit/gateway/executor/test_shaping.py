@@ -149,3 +149,14 @@ async def test_introspection_alone_needs_no_subgraph() -> None:
 
     assert result.data == {"__typename": "Query", "__type": {"kind": "INTERFACE"}}
     assert subgraphs.requests == []
+
+
+async def test_introspection_inside_root_fragments_is_answered_too() -> None:
+    result = await run(
+        'query { ...Meta ... on Query { t: __type(name: "User") { name } } }'
+        " fragment Meta on Query { __schema { queryType { name } } }",
+        QueryPlan(None),
+        FakeSubgraphs(),
+    )
+
+    assert result.data == {"__schema": {"queryType": {"name": "Query"}}, "t": {"name": "User"}}
