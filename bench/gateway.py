@@ -143,6 +143,9 @@ def _measure(
             raise SystemExit(f"{gateway.name} exited:\n{started.log_tail()}")
         key_order = _check_response(gateway, url)
         _wrk(url, args.warmup, args)
+        # Requests wrk abandoned at the end of the warm-up are still being worked on; that
+        # CPU belongs to no measured request, so let the gateway finish them first.
+        processes.wait_until_idle(started.pid, timeout=60)
         cpu_before = processes.tree_cpu_seconds(started.pid)
         wrk = _wrk(url, args.duration, args)
         cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before

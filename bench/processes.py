@@ -116,3 +116,16 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.25
             return True
         time.sleep(interval)
     return False
+
+
+def wait_until_idle(root_pid: int, timeout: float, busy_share: float = 0.05) -> bool:
+    """Wait until the process tree uses under ``busy_share`` of a CPU over half a second."""
+    deadline = time.monotonic() + timeout
+    last = tree_cpu_seconds(root_pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = tree_cpu_seconds(root_pid)
+        if now - last < 0.5 * busy_share:
+            return True
+        last = now
+    return False
