@@ -185,8 +185,11 @@ class _Printer:
             all_sources = len(merged.sources)
             for merged_field in merged.fields.values():
                 lines.append(self._field(merged_field, all_sources, merged.kind == "input"))
-        separator = "\n\n" if any(line.lstrip().startswith('"') for line in lines) else "\n"
-        return separator.join(lines)
+        # As graphql-js prints: a blank line before each described member but the first.
+        return "\n".join(
+            "\n" + line if i and line.lstrip().startswith('"') else line
+            for i, line in enumerate(lines)
+        )
 
     def _field(self, merged: MergedField, all_sources: int, is_input: bool) -> str:
         head = f"  {merged.name}{self._arguments(merged)}: {merged.type}"

@@ -7,7 +7,11 @@
 - an ``@external`` field is resolved by some other subgraph (EXTERNAL_MISSING_ON_BASE);
 - a field that several subgraphs resolve is ``@shareable`` in each of them, key fields
   being shareable by nature (INVALID_FIELD_SHARING);
-- every type a subgraph mentions is defined in it (INVALID_GRAPHQL).
+- every type a subgraph mentions is defined in it (INVALID_GRAPHQL);
+- a field of an object that one subgraph returns but another resolves can be reached
+  through a resolvable ``@key`` whose fields the first subgraph has (SATISFIABILITY_ERROR).
+  This is a first-order stand-in for Apollo's full satisfiability analysis: it catches
+  an entity referenced where no subgraph can resolve it, not every unreachable path.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def check(subgraphs: list[Subgraph], supergraph: Supergraph) -> list[Composition
             issues.extend(_externals(merged))
         if merged.kind == "object":
             issues.extend(_sharing(merged))
+            issues.extend(_reachability(merged))
     return issues
 
 
@@ -203,6 +208,49 @@ def _in_key(type_def: TypeDef, field_name: str) -> bool:
         selection = parse_field_set(key.fields)
         if selection is not None and any(
             isinstance(n, FieldNode) and n.name.value == field_name for n in selection.selections
+        ):
+            return True
+    return False
+
+
+def _reachability(merged: MergedType) -> Iterator[CompositionIssue]:
+    if merged.name in ("Query", "Mutation", "Subscription"):
+        return
+    for subgraph, type_def in merged.sources.items():
+        if type_def.interface_object:
+            continue
+        unreachable: list[str] = []
+        resolved_by: set[str] = set()
+        for merged_field in merged.fields.values():
+            resolvers = [
+                s
+                for s, d in merged_field.sources.items()
+                if not d.external and s not in merged_field.used_overridden
+            ]
+            if not resolvers or subgraph in resolvers:
+                continue  # no resolver at all is EXTERNAL_MISSING_ON_BASE
+            if not any(_can_jump(type_def, merged.sources[r]) for r in resolvers):
+                unreachable.append(f'"{merged.name}.{merged_field.name}"')
+                resolved_by.update(resolvers)
+        if unreachable:
+            yield CompositionIssue(
+                "SATISFIABILITY_ERROR",
+                f'A "{merged.name}" that comes from subgraph "{subgraph}" cannot reach '
+                f"{', '.join(unreachable)}: only {quoted(resolved_by)} resolve them, and "
+                f'none has a resolvable @key whose fields "{subgraph}" can provide.',
+                tuple(sorted({subgraph, *resolved_by})),
+            )
+
+
+def _can_jump(source: TypeDef, target: TypeDef) -> bool:
+    """Can the planner go from ``source``'s object to ``target``'s by one of its keys?"""
+    for key in target.keys:
+        if not key.resolvable:
+            continue
+        selection = parse_field_set(key.fields)
+        if selection is not None and all(
+            isinstance(node, FieldNode) and node.name.value in source.fields
+            for node in selection.selections
         ):
             return True
     return False

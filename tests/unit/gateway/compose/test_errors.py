@@ -218,3 +218,43 @@ def test_duplicate_subgraph_names_are_rejected() -> None:
         subgraph("a", "type Query { a: Int }"), subgraph("a", "type Query { b: Int }")
     )
     assert issue.code == "INVALID_SUBGRAPH_NAME"
+
+
+def test_entity_referenced_where_no_subgraph_can_resolve_it_is_rejected() -> None:
+    issue = only_issue(
+        subgraph(
+            "reviews",
+            'type User @key(fields: "id", resolvable: false) { id: ID! } '
+            "type Query { author: User }",
+        ),
+        subgraph(
+            "accounts", 'type User @key(fields: "id", resolvable: false) { id: ID! name: String }'
+        ),
+    )
+    assert issue.code == "SATISFIABILITY_ERROR"
+    assert issue.subgraphs == ("accounts", "reviews")
+    assert '"User.name"' in issue.message
+
+
+def test_value_type_missing_a_field_in_one_subgraph_is_unsatisfiable() -> None:
+    issue = only_issue(
+        subgraph("a", "type Money @shareable { amount: Int } type Query { a: Money }"),
+        subgraph(
+            "b", "type Money @shareable { amount: Int currency: String } type Query { b: Money }"
+        ),
+    )
+    assert issue.code == "SATISFIABILITY_ERROR"
+    assert '"Money.currency"' in issue.message
+
+
+def test_stub_with_a_resolvable_key_elsewhere_is_satisfiable() -> None:
+    compose(
+        [
+            subgraph(
+                "reviews",
+                'type User @key(fields: "id", resolvable: false) { id: ID! } '
+                "type Query { author: User }",
+            ),
+            subgraph("accounts", 'type User @key(fields: "id") { id: ID! name: String }'),
+        ]
+    )
