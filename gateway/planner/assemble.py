@@ -164,4 +164,5 @@ def _fetch(group: Group, naming: _Naming) -> Fetch:
         variable_usages=tuple(variables),
         requires=group.requires.to_plan_selections() if group.entity else (),
         input_rewrites=tuple(group.input_rewrites),
+        output_rewrites=tuple(group.output_rewrites),
     )

@@ -30,10 +30,11 @@ from graphql import (
     is_non_null_type,
 )
 
+from gateway.planner.conflicts import alias_conflicts
 from gateway.planner.errors import PlanningError
 from gateway.planner.groups import Cond, Ctx, Group, Step
 from gateway.planner.plan import ValueSetter
-from gateway.planner.selections import OutSet
+from gateway.planner.selections import OutFragment, OutSet
 from gateway.planner.typing import SchemaView
 from gateway.supergraph.model import Key, Supergraph
 
@@ -74,6 +75,10 @@ class Builder:
             self._field(ctx, field_node)
         for group in self.groups:
             group.selections.prune()
+            parent_type = root_type if not group.entity else _first_condition(group.selections)
+            group.output_rewrites.extend(
+                alias_conflicts(self.view, group.service, parent_type, group.selections)
+            )
         return self.groups
 
     def _root_group(self, kind: str, root_type: str, field_node: FieldNode) -> Group:
@@ -637,6 +642,13 @@ class Builder:
                 raise PlanningError(f"unknown fragment {selection.name.value}")
             return definition.type_condition.name.value, tuple(definition.selection_set.selections)
         return None
+
+
+def _first_condition(selections: OutSet) -> str:
+    for item in selections.items.values():
+        if isinstance(item, OutFragment) and item.type_condition:
+            return item.type_condition
+    return ""
 
 
 def _with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:

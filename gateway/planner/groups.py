@@ -26,6 +26,7 @@ class Group:
     deps: set[Group] = field(default_factory=set)
     condition_sets: list[frozenset[Cond]] = field(default_factory=list)
     input_rewrites: list[Rewrite] = field(default_factory=list)
+    output_rewrites: list[Rewrite] = field(default_factory=list)
 
     def depends_on(self, other: Group) -> bool:
         """True if ``other`` must run before this group (directly or transitively)."""

@@ -93,7 +93,11 @@ class OutSet:
     def compact(self) -> str:
         """The selection set as a minified document fragment: ``{a b{c}}``."""
         parts = []
-        for head, item in self.items.items():
+        for item in self.items.values():
+            if isinstance(item, OutField):
+                head = _field_head(item.name, item.alias, item.arguments, item.directives)
+            else:
+                head = _fragment_head(item.type_condition, item.directives)
             if item.children is not None and item.children:
                 parts.append(head + item.children.compact())
             else:
