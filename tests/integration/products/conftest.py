@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -54,3 +55,13 @@ async def domain(engine: AsyncEngine) -> AsyncIterator[ProductsDomain]:
     running = await start(runtime, engine=engine)
     yield running
     await running.close()
+
+
+async def relayed(domain: ProductsDomain) -> None:
+    """Wait until the relay has published (and so delivered) every committed event.
+
+    Delivered events drop cached cards; tests that count cache hits wait for them first.
+    """
+    async with asyncio.timeout(10):
+        while await domain.relay.depth():  # noqa: ASYNC110 - the relay has no idle signal
+            await asyncio.sleep(0.01)

@@ -12,7 +12,7 @@ from domains.common.errors import DomainError
 from domains.common.events import Event
 from domains.products import repository, service
 from domains.products.bootstrap import ProductsDomain
-from tests.integration.products.conftest import make_items
+from tests.integration.products.conftest import make_items, relayed
 
 
 async def outbox_events(domain: ProductsDomain) -> list[tuple[str, str, dict[str, Any]]]:
@@ -203,6 +203,7 @@ async def test_a_product_event_from_another_replica_drops_the_cached_card(
     domain: ProductsDomain,
 ) -> None:
     await service.import_items(domain.uow(), make_items(styles=1, variants=1))
+    await relayed(domain)
     await domain.cards.get("ST-0001-01")
     store_key = domain.cards.key("ST-0001-01")
     assert (await domain.runtime.cache.get_many([store_key]))[0] is not None
