@@ -77,14 +77,15 @@ async def live_promotion(domain: PricingDomain, terms: Any, promotion_id: str) -
 
 
 class StatementCounter:
-    """Counts the SELECTs the request runs, leaving out the outbox relay's own polling."""
+    """Counts the SELECTs on pricing's tables, leaving out the outbox relay's own work
+    (its advisory lock and outbox polling run in the background at any moment)."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         text = statement.lstrip().upper()
-        if text.startswith("SELECT") and "PRICING_OUTBOX" not in text:
+        if text.startswith("SELECT") and "PRICING_" in text and "PRICING_OUTBOX" not in text:
             self.statements.append(statement)
 
     @contextlib.contextmanager
@@ -106,7 +107,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def graphql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
     response = await http.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

@@ -1,0 +1,262 @@
+"""The pricing subgraph over HTTP: federation SDL, batched entities, coded errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import graphql
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domains.pricing import imports
+from domains.pricing.app import create_app
+from tests.integration.pricing.support import (
+    StatementCounter,
+    client,
+    codes,
+    gql,
+    live_promotion,
+    percent_terms,
+    runtime,
+    seed_prices,
+)
+
+PRICES = """query ($r: [_Any!]!, $currency: String!) { _entities(representations: $r) {
+  ... on Product { sku price(channel: "web", currency: $currency) {
+    base { amount currency } promotional { amount } promotionalExcludingTax { amount }
+    tax { amount } taxRate appliedPromotions { promotionId discount { amount } } } } } }"""
+
+PROMOTIONS = """query ($r: [_Any!]!) { _entities(representations: $r) {
+  ... on Promotion { id name status currentVersion versions { number } } } }"""
+
+
+async def _seed_many(domain: Any, count: int) -> list[str]:
+    skus = [f"BULK-{n:03d}" for n in range(count)]
+    await imports.register_skus(
+        domain.uow(), [imports.SkuFacts(s, "apparel/tops", Decimal("0.19")) for s in skus]
+    )
+    for currency in ("EUR", "USD"):
+        rows = [imports.PriceRow(s, currency, f"{10 + n}.00") for n, s in enumerate(skus)]
+        await imports.import_price_list(domain.uow, currency, rows)
+    return skus
+
+
+async def test_service_sdl_is_federation_v2_with_entity_keys(engine: AsyncEngine) -> None:
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        sdl = (await gql(http, "{ _service { sdl } }"))["data"]["_service"]["sdl"]
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.' in sdl
+    document = graphql.parse(sdl)
+    keys = {
+        definition.name.value: [
+            graphql.print_ast(d) for d in definition.directives or () if d.name.value == "key"
+        ]
+        for definition in document.definitions
+        if isinstance(definition, graphql.ObjectTypeDefinitionNode)
+    }
+    assert keys["Product"] == ['@key(fields: "sku")']
+    assert keys["Promotion"] == ['@key(fields: "id")']
+
+
+async def test_product_entities_price_in_a_fixed_number_of_statements(engine: AsyncEngine) -> None:
+    """Cold cache: one statement for the base prices, one for the live promotions, for any
+    number of representations. Warm cache: none. A new currency: the base prices only."""
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        domain = app.state.domain
+        skus = await _seed_many(domain, 100)
+        await live_promotion(domain, percent_terms("10"), "tops-10")
+        representations = [{"__typename": "Product", "sku": s} for s in reversed(skus)]
+        counter = StatementCounter()
+        with counter.on(engine):
+            body = await gql(http, PRICES, r=representations, currency="EUR")
+        assert len(counter.statements) == 2, counter.statements
+        entities = body["data"]["_entities"]
+        assert [e["sku"] for e in entities] == list(reversed(skus))
+        first = entities[-1]["price"]
+        assert first["base"] == {"amount": "10.00", "currency": "EUR"}
+        assert first["promotional"] == {"amount": "9.00"}
+        assert first["promotionalExcludingTax"] == {"amount": "7.56"}
+        assert first["tax"] == {"amount": "1.44"}
+        assert first["appliedPromotions"] == [
+            {"promotionId": "tops-10", "discount": {"amount": "1.00"}}
+        ]
+        with counter.on(engine):
+            await gql(http, PRICES, r=representations, currency="EUR")
+        assert counter.statements == []
+        with counter.on(engine):
+            await gql(http, PRICES, r=representations, currency="USD")
+        assert len(counter.statements) == 1
+
+
+async def test_product_entities_unknown_to_pricing_have_no_price(engine: AsyncEngine) -> None:
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        await seed_prices(app.state.domain)
+        reps = [{"__typename": "Product", "sku": s} for s in ("TOP-1", "NOPE", "MUG-1")]
+        body = await gql(http, PRICES, r=reps, currency="EUR")
+    prices = [e["price"] for e in body["data"]["_entities"]]
+    assert prices[1] is None
+    assert prices[0]["base"]["amount"] == "20.00"
+    assert prices[2]["base"]["amount"] == "9.99"
+
+
+async def test_promotion_entities_resolve_in_one_statement_in_order(engine: AsyncEngine) -> None:
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        domain = app.state.domain
+        ids = [f"promo-{n}" for n in range(10)]
+        for promotion_id in ids:
+            await live_promotion(domain, percent_terms("15"), promotion_id)
+        asked = [*ids[5:], "missing-1", *ids[:5], "missing-2"]
+        counter = StatementCounter()
+        with counter.on(engine):
+            body = await gql(
+                http, PROMOTIONS, r=[{"__typename": "Promotion", "id": i} for i in asked]
+            )
+    assert len(counter.statements) == 1, counter.statements
+    entities = body["data"]["_entities"]
+    assert [e and e["id"] for e in entities] == [
+        *ids[5:],
+        None,
+        *ids[:5],
+        None,
+    ]
+    assert entities[0]["status"] == "ACTIVE"
+    assert sorted((e["path"][1], e["extensions"]["code"]) for e in body["errors"]) == [
+        (5, "PROMOTION_NOT_FOUND"),
+        (11, "PROMOTION_NOT_FOUND"),
+    ]
+
+
+CREATE = """mutation ($input: PromotionInput!) { createPromotion(input: $input) {
+  id status currentVersion } }"""
+
+
+def promotion_input(**overrides: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "name": "Tops 20",
+        "startsAt": (now - timedelta(days=1)).isoformat(),
+        "endsAt": (now + timedelta(days=1)).isoformat(),
+        "discount": {"kind": "PERCENT_OFF", "percent": "20"},
+        "categories": ["apparel/tops"],
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        (
+            {"startsAt": "2026-11-30T00:00:00+00:00", "endsAt": "2026-11-28T00:00:00+00:00"},
+            "INVALID_WINDOW",
+        ),
+        ({"discount": {"kind": "PERCENT_OFF", "percent": "150"}}, "INVALID_DISCOUNT"),
+        ({"discount": {"kind": "PERCENT_OFF", "percent": "lots"}}, "INVALID_DISCOUNT"),
+        ({"discount": {"kind": "BUY_X_GET_Y", "buyQuantity": 2}}, "INVALID_DISCOUNT"),
+        (
+            {"discount": {"kind": "AMOUNT_OFF", "amounts": [{"amount": "5", "currency": "XXX"}]}},
+            "UNSUPPORTED_CURRENCY",
+        ),
+        ({"channels": ["fax"]}, "UNKNOWN_CHANNEL"),
+        ({"name": ""}, "INVALID_PROMOTION"),
+        ({"lowStockThreshold": -1}, "INVALID_PROMOTION"),
+    ],
+)
+async def test_bad_promotion_input_gets_a_coded_error(
+    engine: AsyncEngine, overrides: dict[str, Any], code: str
+) -> None:
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        body = await gql(http, CREATE, input=promotion_input(**overrides))
+    assert body["data"] is None
+    assert codes(body) == [code]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('mutation { activatePromotion(id: "nope") { id } }', "PROMOTION_NOT_FOUND"),
+        ('mutation { rollbackPromotion(id: "nope") { id } }', "PROMOTION_NOT_FOUND"),
+        (
+            '{ quote(lines: [{sku: "TOP-1", quantity: -1}], channel: "web", currency: "EUR")'
+            " { total { amount } } }",
+            "INVALID_QUANTITY",
+        ),
+        (
+            '{ quote(lines: [{sku: "NOPE", quantity: 1}], channel: "web", currency: "EUR")'
+            " { total { amount } } }",
+            "UNKNOWN_SKU",
+        ),
+        (
+            '{ quote(lines: [{sku: "TOP-1", quantity: 1}], channel: "web", currency: "JPY")'
+            " { total { amount } } }",
+            "UNSUPPORTED_CURRENCY",
+        ),
+        (
+            '{ _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {'
+            ' ... on Product { price(channel: "moon", currency: "EUR") { taxRate } } } }',
+            "UNKNOWN_CHANNEL",
+        ),
+    ],
+)
+async def test_bad_requests_get_coded_errors_not_server_errors(
+    engine: AsyncEngine, query: str, code: str
+) -> None:
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        await seed_prices(app.state.domain)
+        body = await gql(http, query)
+    assert codes(body) == [code]
+
+
+async def test_promotion_versions_and_rollback_reprice_products(engine: AsyncEngine) -> None:
+    price = """{ _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {
+      ... on Product { price(channel: "app", currency: "EUR") { promotional { amount } }
+                       promotions(channel: "app") { id status } } } }"""
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        await seed_prices(app.state.domain)
+
+        async def promotional() -> str:
+            body = await gql(http, price)
+            return str(body["data"]["_entities"][0]["price"]["promotional"]["amount"])
+
+        created = (await gql(http, CREATE, input=promotion_input()))["data"]["createPromotion"]
+        pid = created["id"]
+        assert created["status"] == "DRAFT"
+        assert await promotional() == "20.00"
+        activate = f'mutation {{ activatePromotion(id: "{pid}") {{ status }} }}'
+        assert (await gql(http, activate))["data"]["activatePromotion"]["status"] == "ACTIVE"
+        assert await promotional() == "16.00"
+        twice = await gql(http, activate)
+        assert codes(twice) == ["INVALID_STATUS_TRANSITION"]
+        publish = """mutation ($id: ID!, $input: PromotionInput!) {
+          publishPromotionVersion(id: $id, input: $input) { currentVersion } }"""
+        new_terms = promotion_input(
+            discount={
+                "kind": "FIXED_PRICE",
+                "amounts": [
+                    {"amount": "12.00", "currency": "EUR"},
+                    {"amount": "13.00", "currency": "USD"},
+                ],
+            }
+        )
+        body = await gql(http, publish, id=pid, input=new_terms)
+        assert body["data"]["publishPromotionVersion"]["currentVersion"] == 2
+        assert await promotional() == "12.00"
+        rollback = f'mutation {{ rollbackPromotion(id: "{pid}") {{ status currentVersion }} }}'
+        body = await gql(http, rollback)
+        assert body["data"]["rollbackPromotion"] == {"status": "ROLLED_BACK", "currentVersion": 1}
+        assert await promotional() == "16.00"
+        listed = await gql(http, price)
+        assert listed["data"]["_entities"][0]["promotions"] == [
+            {"id": pid, "status": "ROLLED_BACK"}
+        ]
+        pause = f'mutation {{ pausePromotion(id: "{pid}") {{ status }} }}'
+        assert (await gql(http, pause))["data"]["pausePromotion"]["status"] == "PAUSED"
+        assert await promotional() == "20.00"
