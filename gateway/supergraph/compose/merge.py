@@ -32,7 +32,47 @@ class _Merger:
             merged = self._merge_type(name)
             if merged is not None:
                 supergraph.types[name] = merged
+        self._spread_interface_objects(supergraph)
         return supergraph
+
+    def _spread_interface_objects(self, supergraph: Supergraph) -> None:
+        """Fields an ``@interfaceObject`` adds to an interface reach its implementations.
+
+        Apollo prints them on each implementation with a bare ``@join__field``: no
+        subgraph resolves them on the object itself; the planner goes through the
+        interface object's subgraph by key.
+        """
+        for interface in supergraph.types.values():
+            objects = [s for s, t in interface.sources.items() if t.interface_object]
+            if not objects:
+                continue
+            if not any(
+                t.kind == "interface" and t.keys
+                for s, t in interface.sources.items()
+                if s not in objects
+            ):
+                self.issue(
+                    "INTERFACE_OBJECT_USAGE_ERROR",
+                    f'Type "{interface.name}" is an @interfaceObject in {quoted(objects)}, '
+                    "but no subgraph defines it as an interface with a @key.",
+                    objects,
+                )
+                continue
+            added = [f for f in interface.fields.values() if set(f.sources) <= set(objects)]
+            for implementation in supergraph.types.values():
+                if interface.name not in implementation.interfaces:
+                    continue
+                for merged_field in added:
+                    if merged_field.name not in implementation.fields:
+                        implementation.fields[merged_field.name] = MergedField(
+                            merged_field.name,
+                            merged_field.type,
+                            arguments=merged_field.arguments,
+                            description=merged_field.description,
+                            deprecated=merged_field.deprecated,
+                            inaccessible=merged_field.inaccessible,
+                            from_interface_object=True,
+                        )
 
     def _merge_type(self, name: str) -> MergedType | None:
         sources = {s.name: s.types[name] for s in self.subgraphs if name in s.types}

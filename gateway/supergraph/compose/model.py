@@ -20,6 +20,8 @@ class MergedField:
     default: str | None = None
     types_differ: bool = False
     used_overridden: set[str] = field(default_factory=set)
+    from_interface_object: bool = False
+    """Added to an implementation by an ``@interfaceObject``: printed ``@join__field``."""
 
 
 @dataclass(slots=True)

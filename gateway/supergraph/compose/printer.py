@@ -200,6 +200,8 @@ class _Printer:
         return _description(merged.description, "  ") + _with_directives(head, directives, "  ")
 
     def _join_fields(self, merged: MergedField, all_sources: int) -> list[str]:
+        if merged.from_interface_object:
+            return ["@join__field"]
         special = any(
             d.external or d.requires or d.provides or d.override is not None
             for d in merged.sources.values()

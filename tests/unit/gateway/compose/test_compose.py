@@ -224,3 +224,36 @@ def test_renamed_root_types_become_query_and_mutation() -> None:
     supergraph = compose([SubgraphSource("a", "http://a", sdl)])
     assert "  query: Query\n  mutation: Mutation\n" in supergraph
     assert "RootQuery" not in supergraph
+
+
+INTERFACE_OBJECT_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
+    'import: ["@key", "@interfaceObject"])\n'
+)
+
+
+def test_interface_object_fields_reach_the_implementations_with_a_bare_join_field() -> None:
+    supergraph = compose(
+        [
+            subgraph(
+                "a",
+                'interface Media @key(fields: "id") { id: ID! title: String! } '
+                'type Book implements Media @key(fields: "id") { id: ID! title: String! } '
+                "type Query { books: [Book] }",
+            ),
+            SubgraphSource(
+                "b",
+                "http://b",
+                INTERFACE_OBJECT_LINK
+                + 'type Media @key(fields: "id") @interfaceObject { id: ID! reviews: [String!]! }',
+            ),
+        ]
+    )
+    assert (
+        'interface Media @join__type(graph: A, key: "id") '
+        '@join__type(graph: B, key: "id", isInterfaceObject: true) { id: ID! '
+        "title: String! @join__field(graph: A) reviews: [String!]! @join__field(graph: B) }"
+    ) in flat(supergraph)
+    assert "title: String! reviews: [String!]! @join__field }" in flat(supergraph)
+    loaded = load_supergraph(supergraph)
+    assert loaded.types["Media"].subgraphs["b"].is_interface_object

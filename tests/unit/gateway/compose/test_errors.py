@@ -258,3 +258,20 @@ def test_stub_with_a_resolvable_key_elsewhere_is_satisfiable() -> None:
             subgraph("accounts", 'type User @key(fields: "id") { id: ID! name: String }'),
         ]
     )
+
+
+def test_interface_object_without_an_entity_interface_is_rejected() -> None:
+    link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
+        'import: ["@key", "@interfaceObject"])\n'
+    )
+    issue = only_issue(
+        SubgraphSource(
+            "b",
+            "http://b",
+            link + 'type Media @key(fields: "id") @interfaceObject { id: ID! } '
+            "type Query { m: Media }",
+        )
+    )
+    assert issue.code == "INTERFACE_OBJECT_USAGE_ERROR"
+    assert issue.subgraphs == ("b",)
