@@ -32,10 +32,13 @@ class FetchFailed(Exception):
 
 
 class Fetcher(Protocol):
-    async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    async def fetch(
+        self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
+    ) -> dict[str, Any]:
         """POST ``body`` (a GraphQL request as JSON) to ``service``; the decoded response.
 
-        Raises ``FetchFailed`` when the response is not a GraphQL response.
+        Raises ``FetchFailed`` when the response is not a GraphQL response. A ``mutation``
+        is never sent twice, not even over a fresh connection after a stale one failed.
         """
         ...
 
@@ -116,14 +119,18 @@ class HttpFetcher:
             else:
                 self._routes[name] = _Route(timeout, target=Target.parse(sub.url or urls[name]))
 
-    async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    async def fetch(
+        self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
+    ) -> dict[str, Any]:
         route = self._routes.get(service)
         if route is None:
             raise FetchFailed("SUBREQUEST_HTTP_ERROR", f"unknown subgraph '{service}'")
         try:
             async with asyncio.timeout(route.timeout):
                 if route.target is not None:
-                    status, content = await self._pool.post(route.target, body, headers)
+                    status, content = await self._pool.post(
+                        route.target, body, headers, retry=not mutation
+                    )
                 else:
                     status, content = await _httpx_post(route, body, headers)
         except TimeoutError:

@@ -120,9 +120,15 @@ class Http11Pool:
         self._ssl: ssl.SSLContext | None = None
 
     async def post(
-        self, target: Target, body: bytes, headers: Mapping[str, str]
+        self, target: Target, body: bytes, headers: Mapping[str, str], *, retry: bool = True
     ) -> tuple[int, bytes]:
-        """``(status, body)``; raises ``HttpFailure`` (or ``OSError`` on connect)."""
+        """``(status, body)``; raises ``HttpFailure`` (or ``OSError`` on connect).
+
+        ``retry`` allows sending again on a fresh connection when a reused one fails
+        before any byte of the answer: the usual race with a server closing an idle
+        connection. Without it (mutations) the failure is reported instead, because
+        the server may have run the request before the connection broke.
+        """
         data = b"".join(
             (
                 target.request_head,
@@ -143,7 +149,7 @@ class Http11Pool:
                 except HttpFailure:
                     # The server may have closed an idle connection just as we reused it;
                     # a request that got no byte back is safe to send again, once.
-                    if connection.received_any:
+                    if connection.received_any or not retry:
                         raise
             connection = await self._connect(origin)
             return await self._send(origin, connection, data)

@@ -149,7 +149,9 @@ class PlanRun:
 
     async def _fetch(self, step: FetchStep, body: bytes) -> dict[str, Any] | None:
         try:
-            return await self._fetcher.fetch(step.service, body, self._headers)
+            return await self._fetcher.fetch(
+                step.service, body, self._headers, mutation=step.mutation
+            )
         except FetchFailed as failure:
             code, message = failure.code, failure.message
         except Exception as error:  # a fetcher's defect must not fail the whole request

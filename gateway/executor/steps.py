@@ -39,6 +39,7 @@ class FetchStep:
     representer: Representer | None
     """Set for entity fetches (the fetch has ``requires``)."""
     output_rewrite: Callable[[Any], None] | None
+    mutation: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +109,5 @@ def _fetch(fetch: Fetch, possible_types: PossibleTypes) -> FetchStep:
         variable_usages=fetch.variable_usages,
         representer=representer,
         output_rewrite=compile_rewrites(fetch.output_rewrites, possible_types),
+        mutation=fetch.operation_kind == "mutation",
     )

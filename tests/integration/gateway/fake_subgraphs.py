@@ -71,7 +71,9 @@ class FakeSubgraphs:
         self.subgraphs = subgraphs
         self.log: list[str] = []
 
-    async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    async def fetch(
+        self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
+    ) -> dict[str, Any]:
         self.log.append(service)
         answer = await self.subgraphs[service].answer(orjson.loads(body))
         decoded: dict[str, Any] = orjson.loads(orjson.dumps(answer))

@@ -201,3 +201,43 @@ async def test_header_values_cannot_split_the_request(
     await fetcher.aclose()
 
     assert b"evil" not in server.requests[0]
+
+
+def drop_the_second_request() -> Responder:
+    calls = 0
+
+    async def respond(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            return False  # the connection breaks before any answer
+        return await json_ok(request, writer)
+
+    return respond
+
+
+async def test_a_query_is_sent_again_when_a_reused_connection_breaks(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    server = await serve(drop_the_second_request())
+    fetcher = fetcher_for(server)
+
+    await fetcher.fetch("accounts", BODY, {})
+    answer = await fetcher.fetch("accounts", BODY, {})
+    await fetcher.aclose()
+
+    assert answer == {"data": {"me": {"id": "1"}}}
+    assert len(server.requests) == 3
+
+
+async def test_a_mutation_is_never_sent_twice(serve: Callable[..., Awaitable[Server]]) -> None:
+    server = await serve(drop_the_second_request())
+    fetcher = fetcher_for(server)
+
+    await fetcher.fetch("accounts", BODY, {}, mutation=True)
+    with pytest.raises(FetchFailed) as failed:
+        await fetcher.fetch("accounts", BODY, {}, mutation=True)
+    await fetcher.aclose()
+
+    assert failed.value.code == "SUBREQUEST_HTTP_ERROR"
+    assert len(server.requests) == 2

@@ -41,6 +41,7 @@ class SubgraphRequest:
     query: str
     variables: dict[str, Any]
     headers: Mapping[str, str]
+    mutation: bool = False
 
 
 class FakeSubgraphs:
@@ -48,10 +49,14 @@ class FakeSubgraphs:
         self._handlers = handlers
         self.requests: list[SubgraphRequest] = []
 
-    async def fetch(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    async def fetch(
+        self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
+    ) -> dict[str, Any]:
         request = orjson.loads(body)
         self.requests.append(
-            SubgraphRequest(service, request["query"], request.get("variables") or {}, headers)
+            SubgraphRequest(
+                service, request["query"], request.get("variables") or {}, headers, mutation
+            )
         )
         response = self._handlers[service](request["query"], request.get("variables") or {})
         # a real subgraph's answer is fresh JSON: never share objects between requests

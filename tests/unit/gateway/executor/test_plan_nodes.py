@@ -130,3 +130,24 @@ async def test_an_interface_object_answer_keeps_the_objects_concrete_type() -> N
 
     assert subgraphs.to("nodes")[0].variables["representations"][0]["__typename"] == "Node"
     assert result.data == {"me": {"__typename": "User", "name": "Ann"}}
+
+
+async def test_mutation_fetches_run_in_order_and_are_marked_as_mutations() -> None:
+    plan = QueryPlan(
+        Sequence(
+            (
+                Fetch("accounts", "mutation{a:rename{id}}", operation_kind="mutation"),
+                Fetch("products", "mutation{b:restock{upc}}", operation_kind="mutation"),
+            )
+        )
+    )
+    subgraphs = FakeSubgraphs(
+        accounts=answer({"a": {"id": "1"}}), products=answer({"b": {"upc": "9"}})
+    )
+
+    await run("{ me { id } }", plan, subgraphs)
+
+    assert [(r.service, r.mutation) for r in subgraphs.requests] == [
+        ("accounts", True),
+        ("products", True),
+    ]
