@@ -90,14 +90,17 @@ class Builder:
             last = self.roots[-1] if self.roots else None
             if last is not None and last.service in candidates:
                 return last
-        else:
-            for group in self.roots:
-                if group.service in candidates:
-                    return group
+        existing = {g.service: g for g in self.roots} if kind != "mutation" else {}
         service = max(
             candidates,
-            key=lambda s: (self._coverage(s, root_type, field_node), -candidates.index(s)),
+            key=lambda s: (
+                self._coverage(s, root_type, field_node),
+                s in existing,
+                -candidates.index(s),
+            ),
         )
+        if service in existing:
+            return existing[service]
         group = self._new_group(service, (), entity=False, parent=None)
         self.roots.append(group)
         return group
@@ -338,13 +341,21 @@ class Builder:
                 key = self.view.pick_key(interface, candidate, ctx.group.service, type_name)
                 if key is None:
                     continue
-                group = self._child_group(ctx.group, candidate, ctx.path, set())
+                requires = meta.subgraphs[candidate].requires
+                required: set[Group] = set()
+                if requires is not None:
+                    required = self._plan_set(_at_key(ctx), tuple(requires.selections))
+                group = self._child_group(ctx.group, candidate, ctx.path, required)
                 group.deps.add(ctx.group)
                 ctx.target.field("__typename")
                 group.deps |= self._plan_set(_at_key(ctx), tuple(key.selection.selections))
+                group.deps |= required
+                group.deps.discard(group)
                 shape = group.requires.fragment(type_name).children
                 shape.field("__typename")
                 _copy_selections(self.view, type_name, key.selection.selections, shape)
+                if requires is not None:
+                    _copy_selections(self.view, type_name, requires.selections, shape)
                 rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
                 if rewrite not in group.input_rewrites:
                     group.input_rewrites.append(rewrite)
@@ -569,12 +580,24 @@ class Builder:
         if field_node.selection_set is None:
             return 0
         field_type = get_named_type(self.view.field_type(type_name, field_node.name.value))
+        return self._set_coverage(service, field_type.name, field_node.selection_set.selections)
+
+    def _set_coverage(
+        self, service: str, type_name: str, selections: tuple[SelectionNode, ...]
+    ) -> int:
         score = 0
-        for child, _ in self._fields_of(
-            tuple(field_node.selection_set.selections), field_type.name, ()
-        ):
-            if self._local(service, field_type.name, child.name.value, None):
-                score += 1 + self._coverage(service, field_type.name, child)
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name != "__typename" and self._local(service, type_name, name, None):
+                    score += 1 + self._coverage(service, type_name, selection)
+                continue
+            inner = self._fragment_body(selection)
+            if inner is None:
+                continue
+            condition = inner[0] or type_name
+            if self.view.in_subgraph(condition, service):
+                score += self._set_coverage(service, condition, inner[1])
         return score
 
     def _fields_of(
