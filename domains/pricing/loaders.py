@@ -1,4 +1,13 @@
-"""Per-request DataLoaders: each batch is at most one SQL statement (none on a cache hit)."""
+"""Per-request DataLoaders: each batch is at most one SQL statement (none on a cache hit).
+
+The fixed statement counts of ``_entities`` (asserted in tests/integration/pricing), for
+any number of representations:
+- Product ``price``: 2 on a cold cache (base prices of every (sku, channel, currency)
+  asked; the live promotions), 0 when both read models are warm.
+- Product ``price`` and ``promotions``: 3 on a cold cache (the same two, plus the whole
+  promotions that apply, by id).
+- Promotion: 1 (promotions with all their versions), never cached.
+"""
 
 from __future__ import annotations
 

@@ -91,6 +91,29 @@ async def test_product_entities_price_in_a_fixed_number_of_statements(engine: As
         assert len(counter.statements) == 1
 
 
+async def test_product_entities_with_prices_and_promotions_take_three_statements(
+    engine: AsyncEngine,
+) -> None:
+    query = """query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product {
+      price(channel: "store", currency: "EUR") { promotional { amount } }
+      promotions(channel: "store") { id currentVersion } } } }"""
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        skus = await _seed_many(app.state.domain, 100)
+        await live_promotion(app.state.domain, percent_terms("10"), "tops-10")
+        await live_promotion(
+            app.state.domain, percent_terms("30", skus=["BULK-007"], categories=[]), "one-30"
+        )
+        counter = StatementCounter()
+        with counter.on(engine):
+            body = await gql(http, query, r=[{"__typename": "Product", "sku": s} for s in skus])
+    assert len(counter.statements) == 3, counter.statements
+    entities = body["data"]["_entities"]
+    assert entities[7]["price"]["promotional"] == {"amount": "11.90"}
+    assert [p["id"] for p in entities[7]["promotions"]] == ["one-30", "tops-10"]
+    assert [p["id"] for p in entities[8]["promotions"]] == ["tops-10"]
+
+
 async def test_product_entities_unknown_to_pricing_have_no_price(engine: AsyncEngine) -> None:
     app = create_app(runtime(), engine=engine)
     async with client(app) as http:
