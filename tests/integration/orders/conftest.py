@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache.store import MemoryStore
 from adapters.runtime import Runtime
+from domains.common.events import utcnow
 from domains.orders import service
 from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain, start
-from domains.orders.model import NewLine, Order
+from domains.orders.model import Fulfilment, FulfilmentType, NewLine, Order, new_order
 
 
 def runtime() -> Runtime:
@@ -53,6 +54,29 @@ async def make_order(domain: OrdersDomain, **overrides: Any) -> Order:
     }
     created = await service.create_order(domain.uow(), **values)
     return created.order
+
+
+async def make_orders(domain: OrdersDomain, count: int) -> list[Order]:
+    """``count`` orders in one transaction: quicker than one use case call each."""
+    made = []
+    async with domain.uow() as uow:
+        for _ in range(count):
+            order = new_order(
+                order_id=str(uuid.uuid4()),
+                idempotency_key=f"key-{uuid.uuid4()}",
+                channel="web",
+                customer_reference="cust-bulk",
+                fulfilment=Fulfilment(FulfilmentType.SHIP_FROM_DC, "DC-NORTH"),
+                currency="EUR",
+                lines=two_lines(),
+                at=utcnow(),
+                correlation_id=None,
+                line_ids=[str(uuid.uuid4()) for _ in range(2)],
+            )
+            await uow.orders.add(order)
+            made.append(order)
+        await uow.commit()
+    return made
 
 
 class Subgraph:
