@@ -10,6 +10,7 @@ the status codes they have always had.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -57,8 +58,12 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
+@lru_cache(maxsize=256)
 def choose_response_type(accept: str | None) -> str | None:
-    """The media type to answer with, or None when nothing acceptable is on offer (406)."""
+    """The media type to answer with, or None when nothing acceptable is on offer (406).
+
+    Cached: clients send the same few Accept headers again and again.
+    """
     if accept is None or not accept.strip():
         return APPLICATION_JSON
     ranges = parse_accept(accept)
@@ -76,6 +81,7 @@ def choose_response_type(accept: str | None) -> str | None:
     return None if best is None else best[2]
 
 
+@lru_cache(maxsize=256)
 def prefers_html(accept: str | None) -> bool:
     """True when a browser asks for a page: text/html listed at least as high as JSON."""
     if not accept:
