@@ -38,6 +38,7 @@ from graphql import (
 from gateway.engine import GraphQLError
 
 NULL_VIOLATION = "NULL_IN_NON_NULL_FIELD"
+MALFORMED = "SUBREQUEST_MALFORMED_RESPONSE"
 
 PathCell: TypeAlias = "tuple[str | int, PathCell] | None"
 """A response path as a linked list from the leaf up; built only as deep as shaping goes."""
@@ -49,15 +50,20 @@ _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 # (response key, kind, non-null, value shaper, message or typename)
 FieldPlan: TypeAlias = tuple[str, int, bool, ValueShaper | None, str]
+_UNRESOLVED: list[FieldPlan] = []
+"""The fields of an object whose runtime type cannot be told (no or unknown __typename)."""
 
 
 class NullViolation(Exception):
-    __slots__ = ("message", "path")
+    """A value that cannot stand where it is: null in a non-null position, or malformed."""
 
-    def __init__(self, message: str, path: PathCell) -> None:
+    __slots__ = ("code", "message", "path")
+
+    def __init__(self, message: str, path: PathCell, code: str = NULL_VIOLATION) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        self.code = code
 
 
 class ShapeContext:
@@ -78,7 +84,7 @@ class ShapeContext:
         depth = len(path)
         if any(error.path is not None and error.path[:depth] == path for error in self.errors):
             return  # a subgraph error at or below this path already explains the null
-        self.errors.append(GraphQLError(violation.message, NULL_VIOLATION, path=path))
+        self.errors.append(GraphQLError(violation.message, violation.code, path=path))
 
 
 def materialize(cell: PathCell) -> tuple[str | int, ...]:
@@ -139,13 +145,19 @@ class ObjectShape:
 
     def shape(self, obj: Any, context: ShapeContext, path: PathCell) -> Any:
         if not isinstance(obj, dict):
-            return None
+            raise NullViolation(f"Expected an object of type {self._parent.name}", path, MALFORMED)
         typename = obj.get("__typename") or self._default_typename
         cache_key = typename if context.condition_key is None else (typename, context.condition_key)
         fields = self._by_type.get(cache_key)
         if fields is None:
             fields = self._compiler.fields(self._parent, self._selection_sets, typename, context)
             self._by_type[cache_key] = fields
+        if fields is _UNRESOLVED:
+            raise NullViolation(
+                f"Abstract type {self._parent.name} must resolve to an object type at runtime",
+                path,
+                MALFORMED,
+            )
         result: dict[str, Any] = {}
         for key, kind, non_null, shaper, extra in fields:
             if kind == _TYPENAME:
@@ -182,6 +194,8 @@ class _Compiler:
         context: ShapeContext,
     ) -> list[FieldPlan]:
         runtime = self._runtime_type(parent, typename)
+        if not is_object_type(runtime):
+            return _UNRESOLVED
         grouped: dict[str, list[FieldNode]] = {}
         for selection_set in selection_sets:
             self._collect(runtime, selection_set, context.variables, grouped, set())
@@ -194,7 +208,8 @@ class _Compiler:
             if name in _INTROSPECTION_FIELDS:
                 plans.append((key, _PASSTHROUGH, False, None, ""))
                 continue
-            field = runtime.fields.get(name)  # type: ignore[union-attr]
+            # a union (when a subgraph left out __typename) has no fields of its own
+            field = getattr(runtime, "fields", {}).get(name)
             if field is None:
                 continue
             message = f"Cannot return null for non-nullable field {runtime.name}.{name}."
@@ -282,7 +297,7 @@ class _Compiler:
 def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -> ValueShaper:
     def shape_list(value: Any, context: ShapeContext, path: PathCell) -> Any:
         if not isinstance(value, list):
-            return None
+            raise NullViolation("Expected a list", path, MALFORMED)
         result: list[Any] = []
         for index, item in enumerate(value):
             if item is None:

@@ -160,3 +160,28 @@ async def test_introspection_inside_root_fragments_is_answered_too() -> None:
     )
 
     assert result.data == {"__schema": {"queryType": {"name": "Query"}}, "t": {"name": "User"}}
+
+
+async def test_union_members_without_typename_are_null_with_an_error() -> None:
+    plan, subgraphs = single(
+        "search", {"search": [{"name": "no typename"}, {"__typename": "User"}]}
+    )
+
+    result = await run("{ search { __typename ... on User { name } } }", plan, subgraphs)
+
+    assert result.data == {"search": [None, {"__typename": "User", "name": None}]}
+    assert [(e.path, e.code) for e in result.errors] == [
+        (("search", 0), "SUBREQUEST_MALFORMED_RESPONSE")
+    ]
+
+
+async def test_values_of_the_wrong_shape_are_null_with_an_error() -> None:
+    plan, subgraphs = single("accounts", {"users": {"not": "a list"}, "me": "not an object"})
+
+    result = await run("{ users { id } me { id } }", plan, subgraphs)
+
+    assert result.data is None
+    assert [(e.path, e.code) for e in result.errors] == [
+        (("users",), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (("me",), "SUBREQUEST_MALFORMED_RESPONSE"),
+    ]
