@@ -9,14 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from domains.common.errors import DomainError
-from domains.common.events import utcnow
+from domains.common.events import Event, utcnow
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
-from domains.products.uow import ProductsUnitOfWork
+
+
+class ProductStore(Protocol):
+    """The products a unit of work sees (ProductRepository, or a fake in unit tests)."""
+
+    async def get_many(
+        self, skus: Sequence[str], *, for_update: bool = False
+    ) -> dict[str, Product]: ...
+    async def get(self, sku: str, *, for_update: bool = False) -> Product | None: ...
+    async def save_many(self, changed: Sequence[Product], at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction (ProductsUnitOfWork in production)."""
+
+    @property
+    def products(self) -> ProductStore: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def record(self, *events: Event) -> None: ...
+    async def commit(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +72,7 @@ class ImportReport:
 
 
 async def import_items(
-    uow: ProductsUnitOfWork,
+    uow: UnitOfWork,
     items: Sequence[Mapping[str, Any]],
     *,
     at: datetime | None = None,
@@ -100,7 +126,7 @@ async def import_items(
 
 
 async def import_item_master(
-    uow: ProductsUnitOfWork,
+    uow: UnitOfWork,
     items: Sequence[Mapping[str, Any]],
     *,
     batch_size: int = 500,
@@ -120,28 +146,26 @@ async def import_item_master(
 
 
 async def publish_product(
-    uow: ProductsUnitOfWork, sku: str, channel: str, *, at: datetime | None = None
+    uow: UnitOfWork, sku: str, channel: str, *, at: datetime | None = None
 ) -> Product:
     """Sell ``sku`` in ``channel``; publishing twice is a no-op."""
     return await _change(uow, sku, lambda product, now: model.publish(product, channel, now), at)
 
 
 async def unpublish_product(
-    uow: ProductsUnitOfWork, sku: str, channel: str, *, at: datetime | None = None
+    uow: UnitOfWork, sku: str, channel: str, *, at: datetime | None = None
 ) -> Product:
     """Stop selling ``sku`` in ``channel``; unpublishing twice is a no-op."""
     return await _change(uow, sku, lambda product, now: model.unpublish(product, channel, now), at)
 
 
-async def discontinue_product(
-    uow: ProductsUnitOfWork, sku: str, *, at: datetime | None = None
-) -> Product:
+async def discontinue_product(uow: UnitOfWork, sku: str, *, at: datetime | None = None) -> Product:
     """Stop selling ``sku`` everywhere, for good (until the ERP reactivates it)."""
     return await _change(uow, sku, model.discontinue, at)
 
 
 async def publish_many(
-    uow: ProductsUnitOfWork,
+    uow: UnitOfWork,
     placements: Sequence[tuple[str, str]],
     *,
     at: datetime | None = None,
@@ -171,7 +195,7 @@ async def publish_many(
 
 
 async def _change(
-    uow: ProductsUnitOfWork,
+    uow: UnitOfWork,
     sku: str,
     rule: Callable[[Product, datetime], Product],
     at: datetime | None,
