@@ -84,7 +84,8 @@ class FederatedEngine:
         else:
             self._prepared.move_to_end(key)
         if isinstance(cached, RequestError):
-            raise cached
+            # a fresh exception each time: re-raising one instance would grow its traceback
+            raise RequestError(cached.errors, status=cached.status)
         return cached
 
     async def execute(

@@ -147,3 +147,14 @@ async def test_introspection_and_subgraph_fields_mix_in_one_operation(
         "__schema": {"queryType": {"name": "Query"}},
         "topProducts": [{"upc": "1"}],
     }
+
+
+def test_a_bad_document_is_rejected_the_same_way_every_time(engine: FederatedEngine) -> None:
+    raised = []
+    for _ in range(2):
+        with pytest.raises(RequestError) as error:
+            engine.prepare("{ nope }", None)
+        raised.append(error.value)
+
+    assert raised[0] is not raised[1]
+    assert raised[0].errors == raised[1].errors
