@@ -123,23 +123,36 @@ async def import_stock_levels(
     if missing:
         raise UnknownLocation(sorted(missing)[0])
     await repo.ensure_stock_rows(uow.session, pairs, now)
-    await repo.lock_levels(uow.session, pairs, now)
-    await repo.save_levels(uow.session, levels, now)
-    await _record_stock_changes(uow, pairs, now)
+    locked = await repo.lock_levels(uow.session, pairs, now)
+    after = [
+        replace(level, reserved=locked[(level.sku, level.location_id)].reserved) for level in levels
+    ]
+    await repo.save_levels(uow.session, after, now)
+    await _record_stock_changes(uow, pairs, now, known=after)
     await uow.commit()
     return len(pairs)
 
 
 async def _record_stock_changes(
-    uow: InventoryUnitOfWork, pairs: Collection[Pair], now: datetime
+    uow: InventoryUnitOfWork,
+    pairs: Collection[Pair],
+    now: datetime,
+    *,
+    known: Sequence[StockLevel] | None = None,
 ) -> list[StockLevel]:
-    """StockChanged per (sku, location) and AvailabilityChanged per (sku, channel) touched."""
-    skus = {sku for sku, _ in pairs}
-    levels = [
-        level
-        for level in await repo.load_levels(uow.session, skus, now)
-        if (level.sku, level.location_id) in pairs
-    ]
+    """StockChanged per (sku, location) and AvailabilityChanged per (sku, channel) touched.
+
+    ``known`` are the levels after the change when the caller has them already.
+    """
+    if known is not None:
+        levels = list(known)
+    else:
+        skus = {sku for sku, _ in pairs}
+        levels = [
+            level
+            for level in await repo.load_levels(uow.session, skus, now)
+            if (level.sku, level.location_id) in pairs
+        ]
     served = await repo.channels_served(uow.session, {loc for _, loc in pairs})
     keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
     availability = await repo.load_availability(uow.session, keys, now)

@@ -7,15 +7,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from schemathesis.checks import not_a_server_error, positive_data_acceptance
 from schemathesis.python.asgi import shutdown_lifespans
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
+from adapters.db import migrations
 from adapters.db.engine import create_engine
 from adapters.runtime import Runtime
+from domains.inventory import tables
 from domains.inventory.app import create_app
 from tests.fuzzing import FUZZ_SETTINGS, graphql_schema, junk_representations, no_internal_errors
 from tests.integration.inventory.conftest import gql, open_domain, seed_locations, stock
@@ -26,6 +28,7 @@ ENTITY_KEYS = {"Product": ["sku"], "Location": ["id"], "Reservation": ["id"]}
 def _prepare(url: str) -> None:
     async def prepare() -> None:
         engine = create_engine(url)
+        await migrations.upgrade(engine, "inventory", tables.metadata)
         domain = await open_domain(engine)
         await seed_locations(domain)
         await stock(domain, "SKU-1", on_hand=50, incoming=10)
@@ -61,7 +64,7 @@ def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
 def _fuzz(operations: list[Any]) -> None:
     for operation in operations:
 
-        @FUZZ_SETTINGS
+        @settings(FUZZ_SETTINGS, max_examples=25)
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
             # Schemathesis counts every resolver error as a server (or a refused-client)
