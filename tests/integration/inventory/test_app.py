@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessBus
-from adapters.cache import RedisStore
+from adapters.cache import MemoryStore, RedisStore
 from adapters.runtime import Runtime
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
@@ -322,3 +322,47 @@ async def test_locations_filter_by_kind_region_and_channel(served: Served) -> No
     ]
     assert data["one"] == {"name": "Store", "region": "south"}
     assert data["none"] is None
+
+
+async def test_a_reservation_can_be_released_by_its_key_and_read_back(served: Served) -> None:
+    client, domain = served
+    sku = new_sku()
+    await stock(domain, sku, on_hand=3)
+    reservation_id = (await _reserve(client, sku, 2))["data"]["reserveStock"]["id"]
+    body = await gql(
+        client,
+        """mutation ($key: String!) { releaseReservation(input: {idempotencyKey: $key}) {
+            id status } }""",
+        {"key": sku},
+    )
+    assert body["data"]["releaseReservation"] == {"id": reservation_id, "status": "RELEASED"}
+    body = await gql(
+        client,
+        """query ($id: ID!) { reservation(id: $id) { sku quantity status location { id } } }""",
+        {"id": reservation_id},
+    )
+    assert body["data"]["reservation"] == {
+        "sku": sku,
+        "quantity": 2,
+        "status": "RELEASED",
+        "location": {"id": "DC"},
+    }
+    assert await _web_availability(client, sku) == 3
+
+
+async def test_committed_events_reach_the_bus_through_the_outbox(engine: AsyncEngine) -> None:
+    bus = InProcessBus()
+    seen: list[Any] = []
+
+    async def collect(event: Any) -> None:
+        seen.append(event)
+
+    bus.subscribe(collect, types=["StockChanged"])
+    runtime = Runtime(bus=bus, cache=MemoryStore(), migrate_on_start=True)
+    async with serve(create_app(runtime, engine=engine)) as (client, domain):
+        sku = new_sku()
+        await _receive(client, sku, 4, f"GRN-{sku}")
+        await domain.relay.drain()
+    (event,) = [e for e in seen if e.payload["sku"] == sku]
+    assert event.partition_key == f"{sku}@DC"
+    assert event.payload["onHand"] == 4
