@@ -61,6 +61,8 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.keep_alive = False
         self.received_any = False
+        self._framed = False
+        self._headers_done = False
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -76,9 +78,20 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._headers_done and not self._framed and self._waiter is not None:
+            # no content-length and not chunked: the body ran until the server closed
+            self.on_message_complete()
+            return
         self._fail(HttpFailure("connection closed before the response was complete"))
 
     # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+
     def on_body(self, body: bytes) -> None:
         self._chunks.append(body)
 
@@ -94,6 +107,8 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self.received_any = False
         self.keep_alive = False
+        self._framed = False
+        self._headers_done = False
         self._waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return await self._waiter

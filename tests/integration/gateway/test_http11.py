@@ -241,3 +241,21 @@ async def test_a_mutation_is_never_sent_twice(serve: Callable[..., Awaitable[Ser
 
     assert failed.value.code == "SUBREQUEST_HTTP_ERROR"
     assert len(server.requests) == 2
+
+
+async def test_an_answer_delimited_by_closing_the_connection_is_read_whole(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    async def until_close(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + OK)
+        await writer.drain()
+        return False
+
+    server = await serve(until_close)
+    fetcher = fetcher_for(server)
+
+    answers = [await fetcher.fetch("accounts", BODY, {}) for _ in range(2)]
+    await fetcher.aclose()
+
+    assert answers == [{"data": {"me": {"id": "1"}}}] * 2
+    assert server.connections == 2
