@@ -27,25 +27,41 @@ EXPECTED_AUDITS = 61
 
 def audit_dir() -> Path:
     """graphql-http installed in a cache dir, so the repo holds no node_modules."""
+    in_ci = os.environ.get("CI") == "true"
     if not (shutil.which("node") and shutil.which("npm")):
         message = "node and npm are needed for the graphql-http audit"
-        if os.environ.get("CI") == "true":
+        if in_ci:
             pytest.fail(message)
         pytest.skip(message)
     digest = hashlib.sha256(b"".join((HERE / name).read_bytes() for name in FILES)).hexdigest()
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     target = cache / "retailgraph" / f"graphql-http-audit-{digest[:16]}"
-    if not (target / "node_modules" / "graphql-http").exists():
-        target.mkdir(parents=True, exist_ok=True)
-        for name in FILES:
-            shutil.copy(HERE / name, target / name)
+    if (target / "node_modules" / "graphql-http").exists():
+        return target
+    # Install beside the target, then rename: parallel test runs never see half an install.
+    staging = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in FILES:
+        shutil.copy(HERE / name, staging / name)
+    try:
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=target,
+            cwd=staging,
             check=True,
             capture_output=True,
             timeout=300,
         )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        message = f"npm ci failed for the graphql-http audit: {error}"
+        if in_ci:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        staging.rename(target)
+    except OSError:  # another run installed it first
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
