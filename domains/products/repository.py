@@ -72,6 +72,8 @@ publications = Table(
 
 outbox = outbox_table(metadata, "products")
 
+_MAX_KEYS = 10_000
+
 
 def _product_query() -> Select[Any]:
     return select(
@@ -177,11 +179,17 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
 
 
 async def load_products(conn: AsyncConnection, skus: Sequence[str]) -> dict[str, Product]:
-    """The products among ``skus``, with one SQL statement."""
-    if not skus:
-        return {}
-    query = _product_query().where(products.c.sku.in_(list(skus)))
-    return _rows_to_products((await conn.execute(query)).all())
+    """The products among ``skus``, with one SQL statement (per 10,000 SKUs).
+
+    The drivers cap a statement at 32,767 parameters; no real batch comes near that,
+    but a client could send one.
+    """
+    found: dict[str, Product] = {}
+    for start in range(0, len(skus), _MAX_KEYS):
+        chunk = list(skus[start : start + _MAX_KEYS])
+        query = _product_query().where(products.c.sku.in_(chunk))
+        found.update(_rows_to_products((await conn.execute(query)).all()))
+    return found
 
 
 async def load_products_by_style(conn: AsyncConnection, styles: Sequence[str]) -> list[Product]:
