@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         for round_index in range(args.rounds):
             order = gateways if round_index % 2 == 0 else list(reversed(gateways))
             for gateway in order:
-                result = _measure(gateway, supergraph, run_dir, args)
+                result = _measure(gateway, supergraph, run_dir, args, subgraphs_port)
                 result["round"] = round_index + 1
                 rounds.append(result)
                 print(report.one_line(result), flush=True)
@@ -123,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(
-    gateway: Gateway, supergraph: Path, run_dir: Path, args: argparse.Namespace
+    gateway: Gateway,
+    supergraph: Path,
+    run_dir: Path,
+    args: argparse.Namespace,
+    subgraphs_port: int,
 ) -> dict[str, Any]:
     port = processes.free_port()
     url = f"http://127.0.0.1:{port}{gateway.path}"
@@ -147,8 +151,10 @@ def _measure(
         # CPU belongs to no measured request, so let the gateway finish them first.
         processes.wait_until_idle(started.pid, timeout=60)
         cpu_before = processes.tree_cpu_seconds(started.pid)
+        fetches_before = _subgraph_requests(subgraphs_port)
         wrk = _wrk(url, args.duration, args)
         cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before
+        fetches = _subgraph_requests(subgraphs_port) - fetches_before
         _check_response(gateway, url)
     finally:
         started.stop()
@@ -161,6 +167,7 @@ def _measure(
         "cpu_ms_per_request": 1000 * cpu_spent / requests,
         "cpu_seconds": cpu_spent,
         "requests": requests,
+        "subgraph_requests_per_request": fetches / requests,
         "errors": sum(value for key, value in wrk.items() if key.startswith("errors_")),
         "latency_p50_ms": wrk["latency_p50_us"] / 1000,
         "latency_p99_ms": wrk["latency_p99_us"] / 1000,
@@ -220,6 +227,10 @@ def _answers(url: str) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
+
+
+def _subgraph_requests(port: int) -> int:
+    return int(httpx.get(f"http://127.0.0.1:{port}/stats", timeout=10).json()["requests"])
 
 
 def _healthy(port: int) -> bool:

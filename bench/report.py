@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-METRICS = ("rps", "cpu_ms_per_request", "latency_p50_ms", "latency_p99_ms")
+METRICS = (
+    "rps",
+    "cpu_ms_per_request",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "subgraph_requests_per_request",
+)
 
 
 class Named(Protocol):
@@ -20,7 +26,9 @@ def one_line(result: dict[str, Any]) -> str:
     return (
         f"round {result.get('round', '?')} {result['gateway']:>8}: "
         f"{result['rps']:8.1f} req/s  {result['cpu_ms_per_request']:7.2f} CPU ms/req  "
-        f"p50 {result['latency_p50_ms']:7.1f} ms  errors {result['errors']}"
+        f"p50 {result['latency_p50_ms']:7.1f} ms  "
+        f"{result['subgraph_requests_per_request']:5.1f} subgraph req/req  "
+        f"errors {result['errors']}"
     )
 
 
@@ -53,21 +61,22 @@ def summarise(
 
 def markdown(summary: dict[str, Any]) -> str:
     lines = [
-        "| Gateway | RPS | CPU ms per request | Requests per CPU-second | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Gateway | RPS | CPU ms per request | Requests per CPU-second | p50 ms | p99 ms "
+        "| Subgraph requests per request |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for median in summary["medians"].values():
         lines.append(
             f"| {median['label']} | {median['rps']:.1f} | {median['cpu_ms_per_request']:.2f} "
             f"| {median['requests_per_cpu_second']:.1f} | {median['latency_p50_ms']:.1f} "
-            f"| {median['latency_p99_ms']:.1f} |"
+            f"| {median['latency_p99_ms']:.1f} | {median['subgraph_requests_per_request']:.1f} |"
         )
     ratios = summary.get("ratios_ours_over_apollo")
     if ratios:
         lines.append(
             f"| **ours / Apollo** | **{ratios['rps']:.2f}x** "
             f"| **{ratios['cpu_ms_per_request']:.2f}x** "
-            f"| **{ratios['requests_per_cpu_second']:.2f}x** | | |"
+            f"| **{ratios['requests_per_cpu_second']:.2f}x** | | | |"
         )
     setup = summary["setup"]
     lines.append("")

@@ -47,6 +47,10 @@ class SubgraphsApp:
         if path == "/health":
             await _respond(send, 200, b'{"status":"ok"}')
             return
+        if path == "/stats":
+            # How many subgraph requests a gateway made: the harness reports it per request.
+            await _respond(send, 200, orjson.dumps({"requests": self.requests_served}))
+            return
         schema = SCHEMAS.get(path)
         if schema is None:
             await _respond(send, 404, b'{"errors":[{"message":"Not found"}]}')
