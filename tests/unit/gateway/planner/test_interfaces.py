@@ -23,7 +23,7 @@ SUPERGRAPH = load(
       @join__type(graph: REVIEWS)
     {
       id: ID!
-      title: String @join__field(graph: CATALOG) @join__field(graph: MOVIES)
+      title: String @join__field(graph: MOVIES)
     }
 
     type Book implements Media

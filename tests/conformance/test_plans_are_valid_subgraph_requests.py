@@ -1,0 +1,185 @@
+"""Every fetch of a plan is a request its subgraph accepts.
+
+For each supergraph and operation, every ``Fetch.operation`` must validate against the
+schema of the subgraph it goes to (rebuilt from the supergraph's join metadata), declare
+exactly the client variables it uses, and entity fetches must go through ``_entities``
+with ``$representations``. Written from the Federation spec: no snapshot, just the rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import OperationDefinitionNode, parse, validate
+
+from gateway.planner import build_plan
+from gateway.planner.plan import (
+    Condition,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanNode,
+    Sequence,
+    SubscriptionNode,
+)
+from gateway.supergraph import Supergraph, load_supergraph
+from tests.conformance.subgraphs import subgraph_schema
+from tests.unit.gateway.planner import (
+    test_conflicts,
+    test_entities,
+    test_interface_object,
+    test_interfaces,
+    test_override,
+    test_provides,
+    test_requires,
+    test_shareable,
+    test_unions,
+    test_value_types,
+)
+from tests.unit.gateway.planner.support import SHOP
+
+CASES: list[tuple[str, Supergraph, str]] = [
+    (
+        "entity jump with variables",
+        test_entities.SUPERGRAPH,
+        "query($s: String!, $at: String) { product(sku: $s) { title quantity(at: $at) } }",
+    ),
+    ("compound nested key", test_entities.SUPERGRAPH, '{ product(sku: "a") { quantity } }'),
+    ("two-hop key", test_entities.SUPERGRAPH, "{ stockItems { product { favouritedBy } } }"),
+    ("requires nested", test_requires.SUPERGRAPH, "{ products { shippingEstimate } }"),
+    ("requires arguments", test_requires.SUPERGRAPH, "{ products { insurance } }"),
+    ("requires fragments", test_requires.SUPERGRAPH, "{ products { handling } }"),
+    (
+        "requires same subgraph",
+        test_requires.SUPERGRAPH,
+        "{ parcels { product { shippingEstimate insurance } } }",
+    ),
+    (
+        "provides",
+        test_provides.SUPERGRAPH,
+        "{ reviews { author { username address { city } } editor { username } } }",
+    ),
+    (
+        "provides partial value type",
+        test_provides.SUPERGRAPH,
+        "{ featured { author { email address { city street } } } }",
+    ),
+    (
+        "shareable",
+        test_shareable.SUPERGRAPH,
+        '{ product(id: "1") { name score price { amount } } deals { name } }',
+    ),
+    (
+        "override",
+        test_override.SUPERGRAPH,
+        "{ products { inStock reserved } warehouses { products { legacyCode name } } }",
+    ),
+    (
+        "interfaces",
+        test_interfaces.SUPERGRAPH,
+        "{ media { id title ... on Book { pages reviews { body } } ... on Movie { minutes } } }",
+    ),
+    (
+        "interface from partial subgraph",
+        test_interfaces.SUPERGRAPH,
+        "{ latestReview { about { title ... on Book { pages } } } }",
+    ),
+    (
+        "unions",
+        test_unions.SUPERGRAPH,
+        '{ search(term: "x") { ... on Book { title } ... on Movie { title } } }',
+    ),
+    (
+        "union members elsewhere",
+        test_unions.SUPERGRAPH,
+        "{ showing { ... on Movie { title inCatalog } ... on Series { seasons } } }",
+    ),
+    (
+        "interface object fields",
+        test_interface_object.SUPERGRAPH,
+        "{ media { title reviews { stars } } }",
+    ),
+    (
+        "interface object typename",
+        test_interface_object.SUPERGRAPH,
+        "{ topRated { __typename title ... on Book { author } } }",
+    ),
+    (
+        "value types",
+        test_value_types.SUPERGRAPH,
+        "{ store { name address } products { brand { name origin } category { slug label } } }",
+    ),
+    (
+        "conflicting types",
+        test_conflicts.SUPERGRAPH,
+        "{ accounts { ... on User { id name } ... on Admin { id name } } }",
+    ),
+    (
+        "fragments and aliases",
+        SHOP,
+        "query Q($id: ID!) { a: order(id: $id) { ...O } } fragment O on Order { quantity "
+        "buyer { n: name } product { ... on Product { name } } }",
+    ),
+    (
+        "skip and include",
+        SHOP,
+        "query Q($v: Boolean!, $id: ID!) { me @skip(if: $v) { name } order(id: $id) { "
+        "... @include(if: $v) { product { name } } buyer { name @include(if: $v) } } }",
+    ),
+    (
+        "mutations",
+        SHOP,
+        'mutation { placeOrder(productId: "p", quantity: 1) { buyer { name } } '
+        'renameProduct(id: "p", name: "n") { name } }',
+    ),
+    ("subscription", SHOP, "subscription { orderPlaced { quantity buyer { name } } }"),
+]
+
+
+def _fetches(node: PlanNode | None) -> list[Fetch]:
+    match node:
+        case None:
+            return []
+        case Fetch():
+            return [node]
+        case Flatten():
+            return _fetches(node.node)
+        case Sequence() | Parallel():
+            return [f for child in node.nodes for f in _fetches(child)]
+        case Condition():
+            return _fetches(node.if_clause) + _fetches(node.else_clause)
+        case SubscriptionNode():
+            return [node.primary, *_fetches(node.rest)]
+    raise TypeError(node)
+
+
+@pytest.mark.parametrize(("supergraph", "query"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_every_fetch_validates_against_its_subgraph(supergraph: Supergraph, query: str) -> None:
+    document = parse(query)
+    assert not validate(supergraph.api_schema, document)
+    fetches = _fetches(build_plan(supergraph, document, None).node)
+    assert fetches
+    for fetch in fetches:
+        operation = parse(fetch.operation)
+        errors = validate(subgraph_schema(supergraph, fetch.service_name), operation)
+        assert not errors, (fetch.service_name, fetch.operation, errors)
+        definition = operation.definitions[0]
+        assert isinstance(definition, OperationDefinitionNode)
+        declared = [d.variable.name.value for d in definition.variable_definitions or ()]
+        if fetch.requires:
+            assert declared[0] == "representations"
+            assert definition.selection_set.selections[0].name.value == "_entities"  # type: ignore[union-attr]
+            declared = declared[1:]
+        assert declared == list(fetch.variable_usages)
+
+
+def test_bench_query_fetches_validate_against_their_subgraphs() -> None:
+    bench = Path(__file__).resolve().parents[2] / ".." / "shared" / "bench-data"
+    if not (bench / "supergraph.graphql").exists():
+        pytest.skip("the shared bench data (../shared/bench-data) is not next to the repo")
+    supergraph = load_supergraph((bench / "supergraph.graphql").read_text())
+    document = parse((bench / "query.graphql").read_text())
+    for fetch in _fetches(build_plan(supergraph, document, None).node):
+        schema = subgraph_schema(supergraph, fetch.service_name)
+        assert not validate(schema, parse(fetch.operation)), fetch.operation
