@@ -47,14 +47,46 @@ class RecentOrdersBySkuLoader(DataLoader[tuple[str, int], list[Order]]):
         return results
 
 
+class RecentOrdersByLocationLoader(DataLoader[tuple[str, str | None, int], list[Order]]):
+    """The newest orders fulfilled at each location: one statement per status asked
+    for in the batch (usually one), then ``by_id`` loads the orders."""
+
+    def __init__(self, domain: OrdersDomain, by_id: OrderByIdLoader) -> None:
+        super().__init__()
+        self.domain = domain
+        self.by_id = by_id
+
+    async def batch_load_fn(self, keys: list[tuple[str, str | None, int]]) -> list[list[Order]]:
+        ids: dict[tuple[str, str | None], list[str]] = {}
+        async with self.domain.engine.connect() as conn:
+            for status in dict.fromkeys(status for _, status, _ in keys):
+                asked = [key for key in keys if key[1] == status]
+                locations = list(dict.fromkeys(location for location, _, _ in asked))
+                deepest = max(first for _, _, first in asked)
+                found = await repository.recent_order_ids_by_location(
+                    conn, locations, deepest, status
+                )
+                ids.update({(location, status): found[location] for location in locations})
+        wanted = list(dict.fromkeys(i for found_ids in ids.values() for i in found_ids))
+        loaded = dict(zip(wanted, await self.by_id.load_many(wanted), strict=True))
+        results: list[list[Order]] = []
+        for location, status, first in keys:
+            orders = [loaded[i] for i in ids[(location, status)][:first]]
+            results.append([order for order in orders if order is not None])
+        return results
+
+
 @dataclass(frozen=True, slots=True)
 class OrderLoaders:
     order_by_id: OrderByIdLoader
     recent_orders_by_sku: RecentOrdersBySkuLoader
+    recent_orders_by_location: RecentOrdersByLocationLoader
 
 
 def make_loaders(domain: OrdersDomain) -> OrderLoaders:
     by_id = OrderByIdLoader(domain)
     return OrderLoaders(
-        order_by_id=by_id, recent_orders_by_sku=RecentOrdersBySkuLoader(domain, by_id)
+        order_by_id=by_id,
+        recent_orders_by_sku=RecentOrdersBySkuLoader(domain, by_id),
+        recent_orders_by_location=RecentOrdersByLocationLoader(domain, by_id),
     )

@@ -18,6 +18,16 @@ from domains.common.events import Event
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 
 CHANNELS = ("web", "app", "store")
+# What the orders outbox carries, each with partition key = order id.
+EVENT_TYPES = (
+    "OrderCreated",
+    "OrderStatusChanged",
+    "OrderLinesShipped",
+    "OrderLinesCancelled",
+    "OrderReturnRequested",
+    "OrderReturnReceived",
+    "OrderRefunded",
+)
 CENT = Decimal("0.01")
 MAX_LINES = 200
 MAX_QUANTITY = 10_000

@@ -152,6 +152,37 @@ async def recent_order_ids_by_sku(
     return found
 
 
+async def recent_order_ids_by_location(
+    executor: Executor, location_ids: Sequence[str], first: int, status: str | None = None
+) -> dict[str, list[str]]:
+    """The ``first`` newest orders fulfilled at each location (optionally in one status),
+    in one statement for all locations."""
+    if not location_ids or first <= 0:
+        return {location_id: [] for location_id in location_ids}
+    candidates = select(
+        orders.c.location_id,
+        orders.c.id,
+        func.row_number()
+        .over(
+            partition_by=orders.c.location_id,
+            order_by=(orders.c.created_at.desc(), orders.c.seq.desc()),
+        )
+        .label("rank"),
+    ).where(orders.c.location_id.in_(set(location_ids)))
+    if status is not None:
+        candidates = candidates.where(orders.c.status == status)
+    ranked = candidates.subquery()
+    rows = await executor.execute(
+        select(ranked.c.location_id, ranked.c.id)
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.location_id, ranked.c.rank)
+    )
+    found: dict[str, list[str]] = {location_id: [] for location_id in location_ids}
+    for row in rows.all():
+        found[row.location_id].append(row.id)
+    return found
+
+
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

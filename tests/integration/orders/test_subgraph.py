@@ -31,7 +31,7 @@ async def test_service_sdl_is_federation_v2_with_keys(subgraph: Subgraph) -> Non
     assert '@link(url: "https://specs.apollo.dev/federation/v2.' in sdl
     assert 'type Order @key(fields: "id")' in sdl
     assert 'type Product @key(fields: "sku")' in sdl
-    assert 'type Location @key(fields: "id", resolvable: false)' in sdl
+    assert 'type Location @key(fields: "id")' in sdl
 
 
 async def test_entities_resolve_100_orders_in_two_statements_in_order(
@@ -72,6 +72,36 @@ async def test_products_recent_orders_are_newest_first_in_three_statements(
     assert [o["id"] for o in products[0]["recentOrders"]][:3] == newest
     assert products[2]["recentOrders"] == []
     assert len(subgraph.statements) == 3  # ranked ids for all SKUs, orders, lines
+
+
+async def test_locations_recent_orders_filter_by_status_in_three_statements(
+    subgraph: Subgraph,
+) -> None:
+    base = datetime(2026, 8, 1, tzinfo=UTC)
+    store = f"STORE-{uuid.uuid4().hex[:6]}"
+    pickups = [
+        await make_order(
+            subgraph.domain,
+            fulfilment_type="PICKUP_AT_STORE",
+            location_id=store,
+            at=base + timedelta(hours=n),
+        )
+        for n in range(3)
+    ]
+    await service.confirm_order(subgraph.domain.uow(), pickups[0].id)
+    subgraph.count_statements()
+    body = await subgraph.post(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Location { id "
+        "all: recentOrders(first: 2) { id } confirmed: recentOrders(status: CONFIRMED) { id } "
+        "} } }",
+        {"r": [{"__typename": "Location", "id": i} for i in (store, "NOWHERE")]},
+    )
+    here, nowhere = body["data"]["_entities"]
+    assert [o["id"] for o in here["all"]] == [pickups[2].id, pickups[1].id]
+    assert [o["id"] for o in here["confirmed"]] == [pickups[0].id]
+    assert nowhere == {"id": "NOWHERE", "all": [], "confirmed": []}
+    # Ranked ids per status asked for (two), then the orders and their lines.
+    assert len(subgraph.statements) == 4
 
 
 async def test_order_query_shows_lines_totals_fulfilment_and_history(subgraph: Subgraph) -> None:

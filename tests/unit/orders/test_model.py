@@ -9,6 +9,7 @@ import pytest
 
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 from domains.orders.model import (
+    EVENT_TYPES,
     RESUMING,
     TRANSITIONS,
     Fulfilment,
@@ -347,3 +348,10 @@ def test_events_carry_the_order_id_as_partition_key_and_the_step_correlation_id(
 def test_history_round_trips_through_its_stored_form() -> None:
     order = reach(S.SHIPPED)
     assert [HistoryEntry.from_dict(e.to_dict()) for e in order.history] == order.history
+
+
+def test_every_event_the_lifecycle_records_is_a_known_event_type() -> None:
+    order = reach(S.REFUNDED)
+    cancelled = reach(S.PARTIALLY_CANCELLED)
+    recorded = {e.type for e in order.events + cancelled.events} | {order_created(order).type}
+    assert recorded == set(EVENT_TYPES)
