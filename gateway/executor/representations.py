@@ -34,18 +34,18 @@ def objects_at(roots: list[JsonObject], path: tuple[str | int, ...]) -> list[Jso
     """Every object at ``path`` below ``roots``, stepping into lists at ``"@"``; no nulls."""
     current: list[Any] = roots
     for step in path:
-        found: list[Any] = []
         if step == "@":
+            found: list[Any] = []
             for value in current:
                 if isinstance(value, list):
-                    _extend_flat(found, value)
+                    found.extend(value)
+            current = found
         else:
-            for value in current:
-                if isinstance(value, dict):
-                    child = value.get(step)
-                    if child is not None:
-                        found.append(child)
-        current = found
+            current = [
+                child
+                for value in current
+                if isinstance(value, dict) and (child := value.get(step)) is not None
+            ]
     result: list[JsonObject] = []
     _extend_objects(result, current)
     return result
@@ -74,14 +74,6 @@ def paths_at(root: JsonObject, path: tuple[str | int, ...]) -> dict[int, list[st
                 nested.extend((item, [*at, index]) for index, item in enumerate(value))
         pending = nested
     return paths
-
-
-def _extend_flat(found: list[Any], values: list[Any]) -> None:
-    for value in values:
-        if isinstance(value, list):
-            _extend_flat(found, value)
-        elif value is not None:
-            found.append(value)
 
 
 def _extend_objects(found: list[JsonObject], values: list[Any]) -> None:
@@ -131,6 +123,8 @@ def _types_of(type_condition: str | None, possible_types: PossibleTypes) -> froz
 
 def _object_builder(selections: tuple[Selection, ...]) -> Callable[[JsonObject], JsonObject]:
     fields = _fields(selections)
+    if all(nested is None for _, nested in fields):
+        return _flat_builder(tuple(key for key, _ in fields))
 
     def build(obj: JsonObject) -> JsonObject:
         representation: JsonObject = {}
@@ -140,6 +134,18 @@ def _object_builder(selections: tuple[Selection, ...]) -> Callable[[JsonObject],
             value = obj[key]
             representation[key] = value if nested is None or value is None else nested(value)
         return representation
+
+    return build
+
+
+def _flat_builder(keys: tuple[str, ...]) -> Callable[[JsonObject], JsonObject]:
+    """The usual key, ``__typename`` and scalar fields: one dict comprehension."""
+
+    def build(obj: JsonObject) -> JsonObject:
+        try:
+            return {key: obj[key] for key in keys}
+        except KeyError:
+            raise _Missing from None
 
     return build
 
