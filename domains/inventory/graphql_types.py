@@ -40,7 +40,7 @@ def loaders_of(info: Info) -> InventoryLoaders:
 
 def _key(representation: dict[str, Any], field: str, typename: str) -> str:
     value = representation.get(field)
-    if not isinstance(value, str) or not value or len(value) > 200:
+    if not model.is_text(value, 200):
         raise InvalidInput(f"A {typename} representation needs a string {field}")
     return value
 
@@ -88,6 +88,8 @@ class Location:
 
 
 async def location_of(info: Info, location_id: str) -> Location | None:
+    if not model.is_text(location_id, 64):
+        return None
     found = await loaders_of(info).location_by_id.load(location_id)
     return None if found is None else Location.from_model(found)
 
@@ -177,6 +179,8 @@ class Product:
 
     @strawberry.field(description="Stock at one location; null when none is kept there.")
     async def stock(self, info: Info, location_id: strawberry.ID) -> StockLevel | None:
+        if not model.is_text(location_id, 64):
+            return None
         levels = await loaders_of(info).stock_levels_by_sku.load(self.sku)
         found = next((lvl for lvl in levels if lvl.location_id == location_id), None)
         return None if found is None else StockLevel.from_model(found)
@@ -191,7 +195,7 @@ class Product:
         "after allocation rules."
     )
     async def availability(self, info: Info, channel: str) -> ChannelAvailability | None:
-        if not channel or len(channel) > 32:
+        if not model.is_text(channel, 32):
             raise InvalidInput("a channel is 1 to 32 characters", code="INVALID_CHANNEL")
         found = await loaders_of(info).availability_by_sku_and_channel.load((self.sku, channel))
         return ChannelAvailability.from_model(found)

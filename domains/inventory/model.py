@@ -28,6 +28,11 @@ MAX_QUANTITY = 1_000_000_000
 MAX_BATCH = 1000
 
 
+def is_text(value: object, max_length: int) -> bool:
+    """A non-empty string that fits its column; NUL never does (PostgreSQL refuses it)."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value
+
+
 class LocationKind(StrEnum):
     DC = "DC"
     WAREHOUSE = "WAREHOUSE"
@@ -182,7 +187,7 @@ def channel_availability(
 
 
 def validate_rule(rule: ChannelRule) -> None:
-    if not rule.channel or len(rule.channel) > 32:
+    if not is_text(rule.channel, 32):
         raise RuleViolation("INVALID_CHANNEL", "a channel is 1 to 32 characters")
     if not 0 <= rule.share_percent <= 100:
         raise RuleViolation("INVALID_ALLOCATION", "an allocation share is 0 to 100 percent")
@@ -237,13 +242,25 @@ def reserved_quantity(reservations: Iterable[Reservation], now: datetime) -> int
     return sum(r.quantity for r in reservations if r.counts_at(now))
 
 
-def validate_reservation_request(quantity: int, ttl_seconds: int, idempotency_key: str) -> None:
+def validate_reservation_request(
+    quantity: int,
+    ttl_seconds: int,
+    idempotency_key: str,
+    order_reference: str | None = None,
+    *,
+    sku: str = "sku",
+    location_id: str = "location",
+) -> None:
+    if not is_text(sku, 64) or not is_text(location_id, 64):
+        raise RuleViolation("INVALID_REFERENCE", "a SKU and a location id are 1 to 64 characters")
     if not 0 < quantity <= MAX_QUANTITY:
         raise RuleViolation("INVALID_QUANTITY", "a reservation is for one unit or more")
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise RuleViolation("INVALID_TTL", f"a reservation lives 1 to {MAX_TTL_SECONDS} seconds")
-    if not idempotency_key or len(idempotency_key) > 200:
+    if not is_text(idempotency_key, 200):
         raise RuleViolation("INVALID_IDEMPOTENCY_KEY", "an idempotency key is 1 to 200 characters")
+    if order_reference is not None and not is_text(order_reference, 200):
+        raise RuleViolation("INVALID_ORDER_REFERENCE", "an order reference is 1 to 200 characters")
 
 
 def expiry(now: datetime, ttl_seconds: int) -> datetime:
@@ -303,9 +320,11 @@ class Movement:
 
 def validate_movement(movement: Movement) -> None:
     """Shape rules that need no stored state."""
-    if not movement.sku or len(movement.sku) > 64:
+    if not is_text(movement.sku, 64):
         raise RuleViolation("INVALID_SKU", "a SKU is 1 to 64 characters")
-    if not movement.source_document_id or len(movement.source_document_id) > 200:
+    if not all(is_text(location, 64) for location in movement.touched):
+        raise RuleViolation("UNKNOWN_LOCATION", "a location id is 1 to 64 characters")
+    if not is_text(movement.source_document_id, 200):
         raise RuleViolation(
             "INVALID_SOURCE_DOCUMENT", "a source document id is 1 to 200 characters"
         )
@@ -374,6 +393,10 @@ def apply_movement(movement: Movement, levels: Mapping[str, StockLevel]) -> dict
     if kind is MovementType.TRANSFER and movement.to_location_id is not None:
         target = levels[movement.to_location_id]
         result[movement.to_location_id] = replace(target, incoming=target.incoming + quantity)
+    if any(max(lvl.on_hand, lvl.incoming) > MAX_QUANTITY for lvl in result.values()):
+        raise RuleViolation(
+            "QUANTITY_TOO_LARGE", f"stock above {MAX_QUANTITY} units is not a real quantity"
+        )
     return result
 
 

@@ -39,12 +39,16 @@ class Query:
         region: str | None = None,
         channel: str | None = None,
     ) -> list[Location]:
+        if any(v is not None and not model.is_text(v, 64) for v in (region, channel)):
+            return []
         async with domain_of(info).engine.connect() as conn:
             found = await repository.load_locations(conn, kind=kind, region=region, channel=channel)
         return [Location.from_model(location) for location in found]
 
     @strawberry.field(description="The reservation with this id; null when there is none.")
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
+        if not model.is_text(id, 64):
+            return None
         found = await loaders_of(info).reservation_by_id.load(id)
         return None if found is None else Reservation.from_model(found, loaders_of(info).now)
 

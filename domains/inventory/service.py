@@ -37,6 +37,7 @@ from domains.inventory.model import (
     apply_movement,
     consume,
     expiry,
+    is_text,
     release,
     validate_movement,
     validate_reservation_request,
@@ -68,7 +69,7 @@ async def save_location(
     rules: Sequence[ChannelRule],
 ) -> Location:
     """Create or replace a location with the channels it serves and their allocation rules."""
-    if not id or len(id) > 64 or not name or len(name) > 200 or not region or len(region) > 64:
+    if not (is_text(id, 64) and is_text(name, 200) and is_text(region, 64)):
         raise InvalidInventoryInput("a location needs an id, a name and a region")
     try:
         validate_rules(rules)
@@ -197,7 +198,14 @@ async def reserve_stock(
     unique key settles repeats that raced on different rows.
     """
     try:
-        validate_reservation_request(quantity, ttl_seconds, idempotency_key)
+        validate_reservation_request(
+            quantity,
+            ttl_seconds,
+            idempotency_key,
+            order_reference,
+            sku=sku,
+            location_id=location_id,
+        )
     except RuleViolation as violation:
         raise _invalid(violation) from None
     now = now or utcnow()
@@ -289,6 +297,8 @@ async def _locked_reservation(
 ) -> Reservation:
     if (id is None) == (idempotency_key is None):
         raise InvalidInventoryInput("name the reservation by exactly one of id or idempotencyKey")
+    if not is_text(id or idempotency_key, 200):
+        raise ReservationNotFound(repr(id or idempotency_key))
     found = await repo.load_reservations(
         uow.session,
         ids=[id] if id is not None else None,

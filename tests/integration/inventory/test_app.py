@@ -223,6 +223,18 @@ BAD_INPUT = [
         idempotencyKey: "k"}) { id } }""",
         "GRAPHQL_VALIDATION_FAILED",
     ),
+    (
+        """mutation { reserveStock(input: {sku: "S\\u0000", locationId: "DC", quantity: 1,
+        idempotencyKey: "k"}) { id } }""",
+        "INVALID_REFERENCE",
+    ),
+    (
+        """mutation { reserveStock(input: {sku: "S", locationId: "DC", quantity: 1,
+        idempotencyKey: "k\\u0000", orderReference: "o"}) { id } }""",
+        "INVALID_IDEMPOTENCY_KEY",
+    ),
+    ('mutation { releaseReservation(input: {id: "\\u0000"}) { id } }', "RESERVATION_NOT_FOUND"),
+    ('mutation { setChannelPolicy(channel: "w\\u0000", countsIncoming: true) }', "INVALID_CHANNEL"),
     ("mutation { releaseReservation(input: {}) { id } }", "BAD_USER_INPUT"),
     ('mutation { releaseReservation(input: {id: "nope"}) { id } }', "RESERVATION_NOT_FOUND"),
     ('mutation { consumeReservation(id: "nope") { id } }', "RESERVATION_NOT_FOUND"),
@@ -247,6 +259,24 @@ async def test_bad_input_gets_a_coded_error_and_no_server_error(served: Served) 
     for query, code in BAD_INPUT:
         body = await gql(client, query)
         assert [e["extensions"]["code"] for e in body["errors"]] == [code], query
+
+
+async def test_text_no_column_can_hold_reads_as_nothing_found(served: Served) -> None:
+    client, _ = served
+    body = await gql(
+        client,
+        """{ location(id: "D\\u0000") { id } reservation(id: "\\u0000") { id }
+             locations(region: "\\u0000") { id }
+             _entities(representations: [{__typename: "Product", sku: "S"}]) {
+               ... on Product { stock(locationId: "\\u0000") { onHand } } } }""",
+    )
+    assert "errors" not in body
+    assert body["data"] == {
+        "location": None,
+        "reservation": None,
+        "locations": [],
+        "_entities": [{"stock": None}],
+    }
 
 
 async def test_out_of_stock_says_how_many_are_available(served: Served) -> None:

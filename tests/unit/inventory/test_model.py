@@ -218,6 +218,7 @@ def test_a_repeat_is_the_same_request_only_with_the_same_parameters() -> None:
         (1, 0, "k", "INVALID_TTL"),
         (1, 10**9, "k", "INVALID_TTL"),
         (1, 60, "", "INVALID_IDEMPOTENCY_KEY"),
+        (1, 60, "k" * 201, "INVALID_IDEMPOTENCY_KEY"),
     ],
 )
 def test_invalid_reservation_requests_are_refused_with_a_code(
@@ -226,6 +227,12 @@ def test_invalid_reservation_requests_are_refused_with_a_code(
     with pytest.raises(RuleViolation) as caught:
         validate_reservation_request(quantity, ttl, key)
     assert caught.value.code == code
+
+
+def test_an_order_reference_fits_its_column() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        validate_reservation_request(1, 60, "k", "O" * 201)
+    assert caught.value.code == "INVALID_ORDER_REFERENCE"
 
 
 # Movements
@@ -295,6 +302,12 @@ def test_invalid_movements_are_refused_with_a_code(movement: Movement, code: str
     with pytest.raises(RuleViolation) as caught:
         validate_movement(movement)
     assert caught.value.code == code
+
+
+def test_stock_beyond_any_real_quantity_is_rejected_rather_than_overflowing() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        _apply(_move(MovementType.RECEIPT, 10**9), DC=_level(on_hand=10**9))
+    assert caught.value.code == "QUANTITY_TOO_LARGE"
 
 
 def test_a_line_sent_twice_in_one_batch_is_a_duplicate() -> None:
