@@ -133,6 +133,9 @@ class Builder:
             ):
                 placed |= self._plan_fragment(ctx, fragment, type_condition, pending, runtime)
             return placed
+        if not runtime:
+            names = ", ".join(f.name.value for f, _ in direct)
+            raise PlanningError(f"{service} cannot resolve {names} on {abstract}")
         for type_name in runtime:
             out = ctx.target.fragment(type_name)
             inner = replace(
@@ -188,6 +191,7 @@ class Builder:
         the concrete type, so ``__typename`` and type conditions go through them."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
+        ctx.target.field("__typename")
         direct = list(self._fields_of(selections, interface, ctx.pending))
         narrowing = list(self._narrowing(selections, interface, ctx.pending))
         for field_node, pending in direct:
@@ -551,6 +555,10 @@ class Builder:
             shape.field("__typename")
             _copy_selections(self.view, type_name, key.selection.selections, shape)
             out = group.selections.fragment(type_name)
+            if self.view.is_abstract(type_name) and not self.view.is_interface_object(
+                type_name, service
+            ):
+                out.children.field("__typename")
             current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True, ctx.up)
         return current
 

@@ -167,8 +167,8 @@ def test_concrete_type_behind_an_interface_object_comes_from_the_interface_owner
                 } =>
                 {
                   ... on Media {
-                    title
                     __typename
+                    title
                     ... on Book {
                       author
                     }
@@ -202,6 +202,7 @@ def test_interface_object_fields_alone_need_no_owner() -> None:
           Fetch(service: "reviews") {
             {
               topRated {
+                __typename
                 id
                 reviews {
                   stars
