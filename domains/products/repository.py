@@ -131,9 +131,13 @@ class ProductRepository:
         """The products among ``skus``; ``for_update`` locks their rows until commit."""
         if not skus:
             return {}
-        query = _product_query().where(products.c.sku.in_(list(skus)))
         if for_update:
-            query = query.with_for_update(of=products)
+            # Lock first, then read in a new statement: under READ COMMITTED a locking
+            # join re-reads only the locked rows after a wait, not the joined
+            # publications, which would then be stale.
+            lock = select(products.c.sku).where(products.c.sku.in_(list(skus)))
+            await self.session.execute(lock.order_by(products.c.sku).with_for_update())
+        query = _product_query().where(products.c.sku.in_(list(skus)))
         return _rows_to_products((await self.session.execute(query)).all())
 
     async def get(self, sku: str, *, for_update: bool = False) -> Product | None:

@@ -210,3 +210,15 @@ async def test_a_product_event_from_another_replica_drops_the_cached_card(
     event = Event(type="ProductPublished", partition_key="ST-0001-01", payload={})
     await domain.runtime.bus.publish([event])
     assert (await domain.runtime.cache.get_many([store_key]))[0] is None
+
+
+async def test_concurrent_publications_of_one_product_record_one_event(
+    domain: ProductsDomain,
+) -> None:
+    await service.import_items(domain.uow(), make_items(styles=1, variants=1))
+    results = await asyncio.gather(
+        *(service.publish_product(domain.uow(), "ST-0001-01", "web") for _ in range(20))
+    )
+    assert all(product.is_published_in("web") for product in results)
+    kinds = [kind for kind, _, _ in await outbox_events(domain)]
+    assert kinds.count("ProductPublished") == 1
