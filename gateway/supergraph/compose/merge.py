@@ -21,6 +21,9 @@ class _Merger:
         self.subgraphs = subgraphs
         self.issues: list[CompositionIssue] = []
         self.input_types, self.output_types = _usages(subgraphs)
+        self.names = {s.name for s in subgraphs}
+        self.by_name = {s.name: s for s in subgraphs}
+        self.supertypes = _supertypes(subgraphs)
 
     def issue(self, code: str, message: str, subgraphs: list[str] | set[str]) -> None:
         self.issues.append(CompositionIssue(code, message, tuple(sorted(subgraphs))))
@@ -121,7 +124,7 @@ class _Merger:
         coordinate = f"{type_name}.{merged.name}"
         definitions = list(merged.sources.values())
         types = [d.type for d in definitions]
-        merged_type = merge_types(types, input_position=input_position)
+        merged_type = merge_types(types, input_position=input_position, supertypes=self.supertypes)
         if merged_type is None:
             described = "; ".join(f'"{d.type}" in "{s}"' for s, d in merged.sources.items())
             self.issue(
@@ -215,11 +218,22 @@ class _Merger:
                     f"which overrides it in turn.",
                     [subgraph, source],
                 )
+            elif source not in self.names:
+                # Apollo ignores an override from a subgraph it does not know (a hint).
+                merged.sources[subgraph].override = None
             elif source in merged.sources and not merged.sources[source].external:
-                if _used_by_directives(merged_type, source, merged.name):
+                if self._still_used(merged_type, source, merged.name):
                     merged.used_overridden.add(source)
                 else:
                     del merged.sources[source]
+
+    def _still_used(self, merged_type: MergedType, subgraph: str, field_name: str) -> bool:
+        """Does the overridden subgraph still need the field: in a @key, or for an interface?"""
+        type_def = merged_type.sources[subgraph]
+        if any(field_name in re.findall(r"\w+", key.fields) for key in type_def.keys):
+            return True
+        types = self.by_name[subgraph].types
+        return any(field_name in types[i].fields for i in type_def.interfaces if i in types)
 
     def _merge_input_fields(self, merged: MergedType) -> None:
         sources = merged.sources
@@ -258,7 +272,11 @@ class _Merger:
                 entry.inaccessible = entry.inaccessible or value.inaccessible
         in_input = merged.name in self.input_types
         in_output = merged.name in self.output_types
-        partial = {n: v for n, v in merged.values.items() if len(v.subgraphs) < len(merged.sources)}
+        partial = {
+            n: v
+            for n, v in merged.values.items()
+            if len(v.subgraphs) < len(merged.sources) and not v.inaccessible
+        }
         if not partial or not in_input:
             return  # output-only (or unused) enums take the union of the values
         if in_output:
@@ -283,10 +301,16 @@ class _Merger:
             )
 
 
-def _used_by_directives(merged_type: MergedType, subgraph: str, field_name: str) -> bool:
-    """True if the field is part of a @key of its type in that subgraph."""
-    type_def = merged_type.sources[subgraph]
-    return any(field_name in re.findall(r"\w+", key.fields) for key in type_def.keys)
+def _supertypes(subgraphs: list[Subgraph]) -> dict[str, set[str]]:
+    """Type name -> the unions and interfaces it belongs to, in any subgraph."""
+    supertypes: dict[str, set[str]] = defaultdict(set)
+    for subgraph in subgraphs:
+        for type_def in subgraph.types.values():
+            for interface in type_def.interfaces:
+                supertypes[type_def.name].add(interface)
+            for member in type_def.members:
+                supertypes[member].add(type_def.name)
+    return supertypes
 
 
 def _usages(subgraphs: list[Subgraph]) -> tuple[set[str], set[str]]:

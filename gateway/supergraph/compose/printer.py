@@ -146,18 +146,19 @@ class _Printer:
         directives = []
         for subgraph, type_def in merged.sources.items():
             graph = self.graphs[subgraph]
-            options = ""
-            if type_def.extension:
-                options += ", extension: true"
-            if type_def.interface_object:
-                options += ", isInterfaceObject: true"
+            extension = ", extension: true" if type_def.extension else ""
+            interface_object = ", isInterfaceObject: true" if type_def.interface_object else ""
             if not type_def.keys or merged.kind not in ("object", "interface"):
-                directives.append(f"@join__type(graph: {graph}{options})")
+                directives.append(f"@join__type(graph: {graph}{extension}{interface_object})")
             for key in type_def.keys if merged.kind in ("object", "interface") else ():
-                resolvable = "" if key.resolvable else ", resolvable: false"
+                resolvable = (
+                    f", resolvable: {str(key.resolvable).lower()}"
+                    if key.resolvable_written or not key.resolvable
+                    else ""
+                )
                 directives.append(
                     f"@join__type(graph: {graph}, key: {json.dumps(key.fields)}"
-                    f"{options}{resolvable})"
+                    f"{extension}{resolvable}{interface_object})"
                 )
         for interface, subgraphs in merged.interfaces.items():
             directives.extend(

@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, SelectionSetNode, parse
 
 from gateway.supergraph.compose.errors import CompositionIssue, quoted
-from gateway.supergraph.compose.model import MergedType, Supergraph
+from gateway.supergraph.compose.model import MergedField, MergedType, Supergraph
 from gateway.supergraph.compose.subgraph import BUILT_IN_SCALARS, Subgraph, TypeDef, named_type
 
 
@@ -31,12 +32,13 @@ def check(subgraphs: list[Subgraph], supergraph: Supergraph) -> list[Composition
         issues.extend(_unknown_types(subgraph))
         for type_def in subgraph.types.values():
             issues.extend(_field_sets(subgraph, type_def))
+    key_fields = {s.name: _key_fields(s) for s in subgraphs}
     for merged in supergraph.types.values():
         if merged.kind in ("object", "interface"):
             issues.extend(_externals(merged))
         if merged.kind == "object":
-            issues.extend(_sharing(merged))
-            issues.extend(_reachability(merged))
+            issues.extend(_sharing(merged, key_fields))
+    issues.extend(_satisfiability(supergraph))
     return issues
 
 
@@ -89,21 +91,20 @@ def _field_sets(subgraph: Subgraph, type_def: TypeDef) -> Iterator[CompositionIs
                     (subgraph.name,),
                 )
             elif selection is not None:
-                for name in _not_external(type_def, selection):
+                for name in _not_external(subgraph, type_def.name, selection):
                     yield CompositionIssue(
                         "REQUIRES_FIELDS_MISSING_EXTERNAL",
                         f"{where} On field {coordinate}, for @requires(fields: "
-                        f'"{field_def.requires}"): field "{type_def.name}.{name}" should '
-                        "be @external.",
+                        f'"{field_def.requires}"): field "{name}" should be @external.',
                         (subgraph.name,),
                     )
         if field_def.provides is not None:
             target = subgraph.types.get(named_type(field_def.type))
-            if target is None or target.kind not in ("object", "interface"):
+            if target is None or target.kind not in ("object", "interface", "union"):
                 yield CompositionIssue(
                     "PROVIDES_ON_NON_OBJECT_FIELD",
                     f"{where} Field {coordinate} has @provides but does not return an "
-                    "object or interface type.",
+                    "object, interface or union type.",
                     (subgraph.name,),
                 )
                 continue
@@ -117,12 +118,11 @@ def _field_sets(subgraph: Subgraph, type_def: TypeDef) -> Iterator[CompositionIs
                     (subgraph.name,),
                 )
             elif selection is not None:
-                for name in _not_external(target, selection):
+                for name in _not_external(subgraph, target.name, selection):
                     yield CompositionIssue(
                         "PROVIDES_FIELDS_MISSING_EXTERNAL",
                         f"{where} On field {coordinate}, for @provides(fields: "
-                        f'"{field_def.provides}"): field "{target.name}.{name}" should be '
-                        "@external.",
+                        f'"{field_def.provides}"): field "{name}" should be @external.',
                         (subgraph.name,),
                     )
 
@@ -155,13 +155,26 @@ def _missing_fields(
     return None
 
 
-def _not_external(type_def: TypeDef, selection: SelectionSetNode) -> list[str]:
+def _not_external(subgraph: Subgraph, type_name: str, selection: SelectionSetNode) -> list[str]:
+    """The selected leaf fields that are not ``@external`` (a parent with a selection may be
+    local: only what it leads to must come from elsewhere)."""
     names = []
+    type_def = subgraph.types.get(type_name)
     for node in selection.selections:
-        if isinstance(node, FieldNode) and node.name.value != "__typename":
-            field_def = type_def.fields.get(node.name.value)
-            if field_def is not None and not field_def.external:
-                names.append(node.name.value)
+        if isinstance(node, InlineFragmentNode):
+            condition = node.type_condition.name.value if node.type_condition else type_name
+            names.extend(_not_external(subgraph, condition, node.selection_set))
+        elif isinstance(node, FieldNode) and node.name.value != "__typename":
+            field_def = type_def.fields.get(node.name.value) if type_def else None
+            if field_def is None:
+                continue
+            if node.selection_set is not None and not field_def.external:
+                names.extend(
+                    _not_external(subgraph, named_type(field_def.type), node.selection_set)
+                )
+            elif not field_def.external and type_def is not None and type_def.kind == "object":
+                # Interface fields cannot be @external; their implementations are.
+                names.append(f"{type_name}.{node.name.value}")
     return names
 
 
@@ -178,7 +191,9 @@ def _externals(merged: MergedType) -> Iterator[CompositionIssue]:
             )
 
 
-def _sharing(merged: MergedType) -> Iterator[CompositionIssue]:
+def _sharing(
+    merged: MergedType, key_fields: dict[str, set[tuple[str, str]]]
+) -> Iterator[CompositionIssue]:
     for merged_field in merged.fields.values():
         resolving = [
             s
@@ -191,7 +206,7 @@ def _sharing(merged: MergedType) -> Iterator[CompositionIssue]:
             s
             for s in resolving
             if not merged_field.sources[s].shareable
-            and not _in_key(merged.sources[s], merged_field.name)
+            and (merged.name, merged_field.name) not in key_fields[s]
         ]
         if not_shareable:
             yield CompositionIssue(
@@ -203,53 +218,114 @@ def _sharing(merged: MergedType) -> Iterator[CompositionIssue]:
             )
 
 
-def _in_key(type_def: TypeDef, field_name: str) -> bool:
-    for key in type_def.keys:
-        selection = parse_field_set(key.fields)
-        if selection is not None and any(
-            isinstance(n, FieldNode) and n.name.value == field_name for n in selection.selections
-        ):
-            return True
+def _key_fields(subgraph: Subgraph) -> set[tuple[str, str]]:
+    """(type, field) for every field a @key selects in this subgraph, at any depth:
+    key fields are shareable without saying so."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(type_name: str, selection: SelectionSetNode | None) -> None:
+        type_def = subgraph.types.get(type_name)
+        for node in selection.selections if selection is not None else ():
+            if isinstance(node, InlineFragmentNode):
+                condition = node.type_condition.name.value if node.type_condition else type_name
+                walk(condition, node.selection_set)
+            elif isinstance(node, FieldNode) and type_def is not None:
+                found.add((type_name, node.name.value))
+                field_def = type_def.fields.get(node.name.value)
+                if field_def is not None and node.selection_set is not None:
+                    walk(named_type(field_def.type), node.selection_set)
+
+    for type_def in subgraph.types.values():
+        for key in type_def.keys:
+            walk(type_def.name, parse_field_set(key.fields))
+    return found
+
+
+def _satisfiability(supergraph: Supergraph) -> Iterator[CompositionIssue]:
+    """Every field of an object is reachable wherever a field returns that object.
+
+    For a field F returning object T and each field f of T: some subgraph resolving F
+    resolves f too, provides it, or reaches a subgraph that does through resolvable
+    @keys (hopping on as the fields gathered so far allow).
+    """
+    for parent in supergraph.types.values():
+        if parent.kind != "object":
+            continue
+        for field in parent.fields.values():
+            target = supergraph.types.get(named_type(field.type))
+            if target is None or target.kind != "object":
+                continue
+            entries = _resolvers(field)
+            if not entries:
+                continue
+            unreachable = [
+                f"{target.name}.{name}"
+                for name, child in target.fields.items()
+                if not child.from_interface_object
+                and _resolvers(child)
+                and not any(
+                    _reaches(target, entry, name, field.sources[entry].provides)
+                    for entry in entries
+                )
+            ]
+            if unreachable:
+                owners = sorted(
+                    {s for n in unreachable for s in _resolvers(target.fields[n.split(".")[1]])}
+                )
+                yield CompositionIssue(
+                    "SATISFIABILITY_ERROR",
+                    f'From "{parent.name}.{field.name}" (resolved by {quoted(entries)}), '
+                    f"{', '.join(chr(34) + u + chr(34) for u in unreachable)} cannot be "
+                    f"reached: only {quoted(owners)} resolve them, and no resolvable @key "
+                    "leads there.",
+                    tuple(sorted({*entries, *owners})),
+                )
+
+
+def _resolvers(field: MergedField) -> list[str]:
+    return [
+        s for s, d in field.sources.items() if not d.external and s not in field.used_overridden
+    ]
+
+
+def _reaches(target: MergedType, entry: str, name: str, provides: str | None) -> bool:
+    resolvers = set(_resolvers(target.fields[name]))
+    if entry in resolvers:
+        return True
+    if provides is not None and name in re.findall(r"\w+", provides.split("{")[0]):
+        return True
+    if entry not in target.sources:
+        return False
+    visited = {entry}
+    available = _local_fields(target.sources[entry])
+    progress = True
+    while progress:
+        progress = False
+        for subgraph, type_def in target.sources.items():
+            if subgraph in visited or not _can_jump(available, type_def):
+                continue
+            if subgraph in resolvers:
+                return True
+            visited.add(subgraph)
+            available |= _local_fields(type_def)
+            progress = True
     return False
 
 
-def _reachability(merged: MergedType) -> Iterator[CompositionIssue]:
-    if merged.name in ("Query", "Mutation", "Subscription"):
-        return
-    for subgraph, type_def in merged.sources.items():
-        if type_def.interface_object:
-            continue
-        unreachable: list[str] = []
-        resolved_by: set[str] = set()
-        for merged_field in merged.fields.values():
-            resolvers = [
-                s
-                for s, d in merged_field.sources.items()
-                if not d.external and s not in merged_field.used_overridden
-            ]
-            if not resolvers or subgraph in resolvers:
-                continue  # no resolver at all is EXTERNAL_MISSING_ON_BASE
-            if not any(_can_jump(type_def, merged.sources[r]) for r in resolvers):
-                unreachable.append(f'"{merged.name}.{merged_field.name}"')
-                resolved_by.update(resolvers)
-        if unreachable:
-            yield CompositionIssue(
-                "SATISFIABILITY_ERROR",
-                f'A "{merged.name}" that comes from subgraph "{subgraph}" cannot reach '
-                f"{', '.join(unreachable)}: only {quoted(resolved_by)} resolve them, and "
-                f'none has a resolvable @key whose fields "{subgraph}" can provide.',
-                tuple(sorted({subgraph, *resolved_by})),
-            )
+def _local_fields(type_def: TypeDef) -> set[str]:
+    return {n for n, d in type_def.fields.items() if not d.external} | {
+        n for key in type_def.keys for n in re.findall(r"\w+", key.fields.split("{")[0])
+    }
 
 
-def _can_jump(source: TypeDef, target: TypeDef) -> bool:
-    """Can the planner go from ``source``'s object to ``target``'s by one of its keys?"""
+def _can_jump(available: set[str], target: TypeDef) -> bool:
+    """Can the planner enter ``target``'s subgraph by one of its keys, given these fields?"""
     for key in target.keys:
         if not key.resolvable:
             continue
         selection = parse_field_set(key.fields)
         if selection is not None and all(
-            isinstance(node, FieldNode) and node.name.value in source.fields
+            isinstance(node, FieldNode) and node.name.value in available
             for node in selection.selections
         ):
             return True

@@ -8,6 +8,7 @@ Directive names follow the subgraph's ``@link`` to the federation spec: imported
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -108,6 +109,8 @@ class FieldDef:
 class Key:
     fields: str
     resolvable: bool = True
+    resolvable_written: bool = False
+    """``resolvable:`` was given explicitly (Apollo's output then repeats it)."""
 
 
 @dataclass(slots=True)
@@ -176,6 +179,8 @@ class _Reader:
             if "Extension" not in type(definition).__name__:
                 existing.extension = False
             self._merge_definition(existing, definition)
+        for type_def in types.values():
+            _drop_fake_externals(type_def)
         return {n: t for n, t in types.items() if t.kind != "object" or t.fields or t.keys}
 
     def _read_schema(self) -> None:
@@ -247,20 +252,25 @@ class _Reader:
         if description is not None and type_def.description is None:
             type_def.description = description.value
         type_shareable = False
+        type_external = False
         for name, directive in self._directives(node):
             if name == "key":
                 fields = _argument(directive, "fields")
                 resolvable = _argument(directive, "resolvable")
                 if isinstance(fields, StringValueNode):
+                    written = isinstance(resolvable, BooleanValueNode)
                     type_def.keys.append(
                         Key(
                             fields.value,
                             not (isinstance(resolvable, BooleanValueNode) and not resolvable.value),
+                            written,
                         )
                     )
             elif name == "shareable":
                 type_shareable = True
                 type_def.shareable = True
+            elif name == "external":
+                type_external = True
             elif name == "interfaceObject":
                 type_def.interface_object = True
             elif name == "inaccessible":
@@ -280,6 +290,7 @@ class _Reader:
                 continue
             field_def = self._field(field_node)
             field_def.shareable = field_def.shareable or type_shareable
+            field_def.external = field_def.external or type_external
             type_def.fields[field_def.name] = field_def
 
     def _enum_value(self, node: object) -> FieldDef:
@@ -327,6 +338,20 @@ class _Reader:
             elif name == "deprecated":
                 argument.deprecated = _deprecation(directive)
         return argument
+
+
+def _drop_fake_externals(type_def: TypeDef) -> None:
+    """``@external`` on a key field of a type extension means nothing in Federation 2.
+
+    Apollo calls these "fake externals": the subgraph resolves the key field itself.
+    """
+    if not type_def.extension:
+        return
+    for key in type_def.keys:
+        for name in re.findall(r"[_A-Za-z]\w*", key.fields.split("{")[0]):
+            field_def = type_def.fields.get(name)
+            if field_def is not None:
+                field_def.external = False
 
 
 def named_type(type_string: str) -> str:

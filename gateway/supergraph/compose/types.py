@@ -8,6 +8,7 @@ Anything else (different named types or list depths) is a mismatch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -31,25 +32,45 @@ def parse_type(text: str) -> TypeRef:
     return TypeRef(text, None, non_null)
 
 
-def merge_types(types: list[str], *, input_position: bool) -> str | None:
-    """The supergraph's type for a position, or None if the subgraphs disagree."""
+def merge_types(
+    types: list[str],
+    *,
+    input_position: bool,
+    supertypes: Mapping[str, set[str]] | None = None,
+) -> str | None:
+    """The supergraph's type for a position, or None if the subgraphs disagree.
+
+    In output positions a subgraph may return a member or implementation of the type
+    another subgraph returns (``supertypes``: type -> its unions and interfaces); the
+    supergraph then has the abstract type, as Apollo's composition does.
+    """
     refs = [parse_type(t) for t in types]
     merged = refs[0]
     for ref in refs[1:]:
-        combined = _combine(merged, ref, input_position)
+        combined = _combine(merged, ref, input_position, supertypes or {})
         if combined is None:
             return None
         merged = combined
     return str(merged)
 
 
-def _combine(a: TypeRef, b: TypeRef, input_position: bool) -> TypeRef | None:
-    if (a.of is None) != (b.of is None) or a.name != b.name:
+def _combine(
+    a: TypeRef, b: TypeRef, input_position: bool, supertypes: Mapping[str, set[str]]
+) -> TypeRef | None:
+    if (a.of is None) != (b.of is None):
         return None
+    name = a.name
+    if a.name != b.name:
+        if input_position or a.name is None or b.name is None:
+            return None
+        if b.name in supertypes.get(a.name, set()):
+            name = b.name
+        elif a.name not in supertypes.get(b.name, set()):
+            return None
     non_null = (a.non_null or b.non_null) if input_position else (a.non_null and b.non_null)
     if a.of is None or b.of is None:
-        return TypeRef(a.name, None, non_null)
-    inner = _combine(a.of, b.of, input_position)
+        return TypeRef(name, None, non_null)
+    inner = _combine(a.of, b.of, input_position, supertypes)
     return None if inner is None else TypeRef(None, inner, non_null)
 
 
