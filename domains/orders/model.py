@@ -479,7 +479,13 @@ class Order:
         self.status = to
 
     def _record(self, event_type: str, payload: dict[str, Any], at: datetime) -> None:
-        body = {"orderId": self.id, "number": self.number, **payload}
+        # The location lets inventory release or restock without asking orders.
+        body = {
+            "orderId": self.id,
+            "number": self.number,
+            "locationId": self.fulfilment.location_id,
+            **payload,
+        }
         self.events.append(
             Event(
                 type=event_type,

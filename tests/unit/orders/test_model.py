@@ -343,6 +343,7 @@ def test_events_carry_the_order_id_as_partition_key_and_the_step_correlation_id(
     ]
     assert order.history[-1].correlation_id == "corr-2"
     assert order.events[0].payload["from"] == "PENDING"
+    assert order.events[0].payload["locationId"] == "DC-NORTH"
 
 
 def test_history_round_trips_through_its_stored_form() -> None:
