@@ -11,6 +11,9 @@ from typing import Any
 
 
 def merge_into(target: dict[str, Any], source: dict[str, Any]) -> None:
+    if source.keys().isdisjoint(target):
+        target.update(source)  # the usual case: a fetch brings fields the object lacks
+        return
     for key, value in source.items():
         existing = target.get(key)
         if existing is None or existing is value:
