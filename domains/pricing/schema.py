@@ -11,7 +11,7 @@ from strawberry.types import Info
 from adapters.graphql.subgraph import FederatedSchema
 from domains.common.errors import InvalidInput
 from domains.common.events import utcnow
-from domains.pricing import model, service
+from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
 from domains.pricing.read_models import LIVE
 from domains.pricing.repository import fetch_promotions
@@ -20,15 +20,17 @@ from domains.pricing.types import (
     DiscountKind,
     Money,
     Price,
+    PriceImportReport,
     PromotionStatus,
     PromotionType,
     Quote,
     QuoteLine,
+    RejectedPriceRow,
     Stacking,
     loaders,
 )
 
-MAX_ENTITY_ARGUMENT = 200
+MAX_IMPORT_ROWS = 10_000
 
 
 @strawberry.federation.type(name="Product", keys=["sku"])
@@ -104,6 +106,13 @@ class ProductType:
 class QuoteLineInput:
     sku: str
     quantity: int
+
+
+@strawberry.input
+class PriceRowInput:
+    sku: str
+    currency: str
+    amount: str
 
 
 @strawberry.input
@@ -243,6 +252,32 @@ class Mutation:
     @strawberry.mutation
     async def pause_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
         return PromotionType.of(await service.pause_promotion(_domain(info).uow(), str(id)))
+
+    @strawberry.mutation(
+        description="Import base prices of one currency, for every channel or one channel's "
+        "override. Rows are checked one by one; the report lists the rejected ones."
+    )
+    async def import_price_list(
+        self, info: Info, currency: str, rows: list[PriceRowInput], channel: str | None = None
+    ) -> PriceImportReport:
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per call")
+        report = await imports.import_price_list(
+            _domain(info).uow,
+            currency,
+            [imports.PriceRow(r.sku, r.currency, r.amount) for r in rows],
+            channel=channel,
+        )
+        return PriceImportReport(
+            received=report.received,
+            accepted=report.accepted,
+            changed=report.changed,
+            unchanged=report.unchanged,
+            rejected=[
+                RejectedPriceRow(index=r.index, sku=r.sku, code=r.code, reason=r.reason)
+                for r in report.rejected
+            ],
+        )
 
     @strawberry.mutation(description="Back to the previous version's terms, everywhere.")
     async def rollback_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:

@@ -242,3 +242,20 @@ class Quote:
     total: Money = strawberry.field(description="Tax-inclusive: what the customer pays.")
     total_excluding_tax: Money
     tax: Money
+
+
+@strawberry.type
+class RejectedPriceRow:
+    index: int
+    sku: str
+    code: str
+    reason: str
+
+
+@strawberry.type(description="What a price list import did; bad rows never stop it.")
+class PriceImportReport:
+    received: int
+    accepted: int
+    changed: int
+    unchanged: int
+    rejected: list[RejectedPriceRow]

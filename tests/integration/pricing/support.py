@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -116,3 +117,18 @@ async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+async def settle(domain: PricingDomain) -> None:
+    """Wait until every recorded event has been relayed and handled.
+
+    Relayed events invalidate the read models a second time when they arrive; a test that
+    counts statements must not let a late one empty a warm cache. ``depth`` reaches zero
+    only after the relay's publish (and so every handler) has returned.
+    """
+    await domain.relay.drain()
+    for _ in range(1000):
+        if not await domain.relay.depth():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox did not drain")

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.pricing import service, tables
+from adapters.cache import MemoryStore
+from domains.pricing import imports, service, tables
+from domains.pricing.bootstrap import start
 from domains.pricing.errors import (
     InvalidStatusTransition,
     NoPreviousVersion,
@@ -24,7 +26,9 @@ from tests.integration.pricing.support import (
     live_promotion,
     percent_terms,
     running_domain,
+    runtime,
     seed_prices,
+    settle,
 )
 
 
@@ -131,8 +135,6 @@ async def test_promotion_changes_reprice_through_the_read_model(engine: AsyncEng
 
 
 async def test_price_changes_refresh_the_cached_base_price(engine: AsyncEngine) -> None:
-    from domains.pricing import imports
-
     async with running_domain(engine) as domain:
         await seed_prices(domain)
         key = ("TOP-1", "app", "EUR")
@@ -198,3 +200,25 @@ async def test_quote_rejects_bad_lines_with_a_code(
         with pytest.raises(PricingError) as error:
             await service.quote(domain.uow(), lines, channel="web", currency="EUR", at=NOW)
         assert error.value.code == code
+
+
+async def test_other_replicas_drop_their_cache_when_the_events_arrive(
+    engine: AsyncEngine,
+) -> None:
+    shared = runtime()
+    writer = await start(shared, engine=engine)
+    reader = await start(
+        type(shared)(bus=shared.bus, cache=MemoryStore(), migrate_on_start=False),
+        engine=engine,
+    )
+    try:
+        await seed_prices(writer)
+        assert await reader.read_models.live_offers() == []
+        await live_promotion(writer, percent_terms("20"), "seen-elsewhere")
+        await settle(writer)
+        assert [o.promotion_id for o in await reader.read_models.live_offers()] == [
+            "seen-elsewhere"
+        ]
+    finally:
+        await reader.close()
+        await writer.close()

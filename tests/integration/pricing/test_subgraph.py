@@ -21,6 +21,7 @@ from tests.integration.pricing.support import (
     percent_terms,
     runtime,
     seed_prices,
+    settle,
 )
 
 PRICES = """query ($r: [_Any!]!, $currency: String!) { _entities(representations: $r) {
@@ -68,6 +69,7 @@ async def test_product_entities_price_in_a_fixed_number_of_statements(engine: As
         domain = app.state.domain
         skus = await _seed_many(domain, 100)
         await live_promotion(domain, percent_terms("10"), "tops-10")
+        await settle(domain)
         representations = [{"__typename": "Product", "sku": s} for s in reversed(skus)]
         counter = StatementCounter()
         with counter.on(engine):
@@ -104,6 +106,7 @@ async def test_product_entities_with_prices_and_promotions_take_three_statements
         await live_promotion(
             app.state.domain, percent_terms("30", skus=["BULK-007"], categories=[]), "one-30"
         )
+        await settle(app.state.domain)
         counter = StatementCounter()
         with counter.on(engine):
             body = await gql(http, query, r=[{"__typename": "Product", "sku": s} for s in skus])
@@ -283,3 +286,37 @@ async def test_promotion_versions_and_rollback_reprice_products(engine: AsyncEng
         pause = f'mutation {{ pausePromotion(id: "{pid}") {{ status }} }}'
         assert (await gql(http, pause))["data"]["pausePromotion"]["status"] == "PAUSED"
         assert await promotional() == "20.00"
+
+
+async def test_price_list_import_reports_rejects_and_reprices(engine: AsyncEngine) -> None:
+    mutation = """mutation ($rows: [PriceRowInput!]!) {
+      importPriceList(currency: "EUR", rows: $rows) {
+        received accepted changed unchanged rejected { index sku code } } }"""
+    price = """{ _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {
+      ... on Product { price(channel: "web", currency: "EUR") { base { amount } } } } }"""
+    app = create_app(runtime(), engine=engine)
+    async with client(app) as http:
+        await seed_prices(app.state.domain)
+        before = await gql(http, price)
+        rows = [
+            {"sku": "TOP-1", "currency": "EUR", "amount": "24.90"},
+            {"sku": "GHOST", "currency": "EUR", "amount": "1.00"},
+            {"sku": "TOP-2", "currency": "EUR", "amount": "-3.00"},
+            {"sku": "MUG-1", "currency": "USD", "amount": "9.99"},
+            {"sku": "TENT-1", "currency": "EUR", "amount": "199.00"},
+        ]
+        body = await gql(http, mutation, rows=rows)
+        after = await gql(http, price)
+    assert body["data"]["importPriceList"] == {
+        "received": 5,
+        "accepted": 2,
+        "changed": 1,
+        "unchanged": 1,
+        "rejected": [
+            {"index": 1, "sku": "GHOST", "code": "UNKNOWN_SKU"},
+            {"index": 2, "sku": "TOP-2", "code": "NEGATIVE_PRICE"},
+            {"index": 3, "sku": "MUG-1", "code": "CURRENCY_MISMATCH"},
+        ],
+    }
+    assert before["data"]["_entities"][0]["price"]["base"]["amount"] == "20.00"
+    assert after["data"]["_entities"][0]["price"]["base"]["amount"] == "24.90"
