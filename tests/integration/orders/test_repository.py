@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 
 from domains.orders import repository
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.errors import InvalidOrderInput
+from domains.orders.errors import DuplicateOrder, InvalidOrderInput
 from domains.orders.model import NewLine
 from tests.integration.orders.conftest import make_order
 
@@ -68,3 +69,14 @@ async def test_a_cursor_we_did_not_give_out_is_bad_input(domain: OrdersDomain, c
     async with domain.engine.connect() as conn:
         with pytest.raises(InvalidOrderInput):
             await repository.list_orders(conn, repository.OrderFilter(), first=1, after=cursor)
+
+
+async def test_a_second_order_with_the_same_key_is_refused_and_the_transaction_goes_on(
+    domain: OrdersDomain,
+) -> None:
+    first = await make_order(domain)
+    clash = replace(first, id=str(uuid.uuid4()), lines=[], sequence=None)
+    async with domain.uow() as uow:
+        with pytest.raises(DuplicateOrder):
+            await uow.orders.add(clash)
+        assert (await uow.orders.get(first.id)) is not None

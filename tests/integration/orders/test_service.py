@@ -68,7 +68,7 @@ async def test_create_order_repeat_with_the_same_key_returns_the_same_order(
 
 async def test_create_order_concurrent_repeats_make_one_order(domain: OrdersDomain) -> None:
     key = f"key-{uuid.uuid4()}"
-    orders = await asyncio.gather(*(make_order(domain, idempotency_key=key) for _ in range(10)))
+    orders = await asyncio.gather(*(make_order(domain, idempotency_key=key) for _ in range(20)))
     assert len({order.id for order in orders}) == 1
     assert len(await outbox_events(domain, orders[0].id)) == 1
 
