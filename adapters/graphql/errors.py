@@ -28,16 +28,18 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted["message"] = "Internal server error"
         extensions = {"code": INTERNAL}
     elif "code" not in extensions:
-        # Errors graphql-core makes itself: syntax, validation and variable coercion.
-        extensions["code"] = (
-            "GRAPHQL_PARSE_FAILED"
-            if error.message.startswith("Syntax Error")
-            else "GRAPHQL_VALIDATION_FAILED"
-            if error.path is None
-            else "BAD_USER_INPUT"
-        )
+        extensions["code"] = _core_error_code(error)
     formatted["extensions"] = extensions
     return formatted
+
+
+def _core_error_code(error: GraphQLError) -> str:
+    """Codes for the errors graphql-core makes itself, as Apollo names them."""
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$") or error.path is not None:
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def _is_json_scalar(value: Any) -> bool:
