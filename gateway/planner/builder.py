@@ -153,7 +153,7 @@ class Builder:
         runtime: list[str],
     ) -> set[Group]:
         service = ctx.group.service
-        if self.view.in_subgraph(type_condition, service):
+        if self._fragment_kept(type_condition, service, runtime):
             out = ctx.target.fragment(type_condition)
             inner = replace(
                 ctx,
@@ -178,6 +178,17 @@ class Builder:
                 placed |= self._plan_set(inner, fragment)
         return placed
 
+    def _fragment_kept(self, type_condition: str, service: str, runtime: list[str]) -> bool:
+        """A type condition can go to the subgraph as written when the subgraph knows the
+        type and agrees on which of the parent's objects match it."""
+        if not self.view.in_subgraph(type_condition, service):
+            return False
+        if not self.view.is_abstract(type_condition):
+            return True
+        possible = self.view.possible_types(type_condition)
+        matching = {name for name in runtime if name in possible}
+        return matching <= set(self.view.runtime_types(type_condition, service))
+
     def _resolvable_everywhere(self, ctx: Ctx, name: str, runtime: list[str]) -> bool:
         if name == "__typename":
             return True
@@ -191,7 +202,6 @@ class Builder:
         the concrete type, so ``__typename`` and type conditions go through them."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
-        ctx.target.field("__typename")
         direct = list(self._fields_of(selections, interface, ctx.pending))
         narrowing = list(self._narrowing(selections, interface, ctx.pending))
         for field_node, pending in direct:

@@ -9,7 +9,7 @@ here: alias the later field in the subgraph operation and rename it back in the 
 
 from __future__ import annotations
 
-from graphql import get_named_type
+from graphql import get_named_type, is_composite_type
 
 from gateway.planner.plan import KeyRenamer
 from gateway.planner.selections import OutField, OutFragment, OutSet
@@ -67,9 +67,14 @@ def _fields_at_level(
 
 
 def _subgraph_type(view: SchemaView, service: str, parent: str, name: str) -> str:
+    """The field's response shape in the subgraph: list and non-null wrappers and leaf
+    types count; which composite type it is does not (GraphQL's SameResponseShape)."""
     if name == "__typename":
         return "String!"
+    field_type = view.field_type(parent, name)
     info = view.field_in(parent, name, service)
-    if info is not None and info.type:
-        return info.type
-    return str(view.field_type(parent, name))
+    declared = info.type if info is not None and info.type else str(field_type)
+    named = get_named_type(field_type)
+    if is_composite_type(named):
+        return declared.replace(named.name, "{}")
+    return declared

@@ -202,7 +202,6 @@ def test_interface_object_fields_alone_need_no_owner() -> None:
           Fetch(service: "reviews") {
             {
               topRated {
-                __typename
                 id
                 reviews {
                   stars
