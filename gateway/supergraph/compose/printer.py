@@ -146,7 +146,8 @@ class _Printer:
         directives = []
         for subgraph, type_def in merged.sources.items():
             graph = self.graphs[subgraph]
-            extension = ", extension: true" if type_def.extension else ""
+            # Apollo marks extensions only on entities (types with a key there).
+            extension = ", extension: true" if type_def.extension and type_def.keys else ""
             interface_object = ", isInterfaceObject: true" if type_def.interface_object else ""
             if not type_def.keys or merged.kind not in ("object", "interface"):
                 directives.append(f"@join__type(graph: {graph}{extension}{interface_object})")

@@ -72,6 +72,7 @@ FEDERATION_DIRECTIVES = (
     "cost",
     "listSize",
 )
+FEDERATION_1_DIRECTIVES = ("key", "external", "requires", "provides", "extends", "inaccessible")
 MACHINERY_TYPES = {"_Any", "_Entity", "_Service", "FieldSet", "link__Import", "link__Purpose"}
 MACHINERY_FIELDS = {"_entities", "_service"}
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
@@ -156,6 +157,8 @@ class _Reader:
         self.document = document
         self.issues: list[CompositionIssue] = []
         self.directive_names: dict[str, str] = {}
+        self.federation_1 = False
+        self.extended: set[str] = set()
         self.root_names: dict[str, str] = {}
         self.custom_directives: set[str] = set()
 
@@ -174,13 +177,22 @@ class _Reader:
             if name in BUILT_IN_SCALARS:
                 continue
             existing = types.get(name)
+            # Apollo's Federation 1 upgrade turns `extend type` into a definition; only
+            # @extends still marks an extension there.
+            syntactic = "Extension" in type(definition).__name__
+            if syntactic:
+                self.extended.add(name)
+            is_extension = syntactic and not self.federation_1
             if existing is None:
-                existing = types[name] = TypeDef(name, kind, extension=True)
-            if "Extension" not in type(definition).__name__:
+                existing = types[name] = TypeDef(name, kind, extension=is_extension)
+            elif not is_extension:
                 existing.extension = False
             self._merge_definition(existing, definition)
         for type_def in types.values():
-            _drop_fake_externals(type_def)
+            _drop_fake_externals(type_def, type_def.extension or type_def.name in self.extended)
+            if self.federation_1 and type_def.kind == "object":
+                for field_def in type_def.fields.values():
+                    field_def.shareable = True
         return {n: t for n, t in types.items() if t.kind != "object" or t.fields or t.keys}
 
     def _read_schema(self) -> None:
@@ -193,14 +205,10 @@ class _Reader:
             for operation in definition.operation_types or ():
                 self.root_names[operation.type.name.value] = ROOTS[operation.operation.value]
         if not any(FEDERATION_SPEC in url for url in self._link_urls()):
-            self.issues.append(
-                CompositionIssue(
-                    "UNSUPPORTED_FEDERATION_VERSION",
-                    f"[{self.subgraph}] The schema has no @link to the Federation v2 spec "
-                    f'("{FEDERATION_SPEC}v2.x"); Federation 1 subgraphs are not supported.',
-                    (self.subgraph,),
-                )
-            )
+            # Federation 1: the directives go by their plain names, and (as Apollo's
+            # upgrade does) every field may be resolved by several subgraphs.
+            self.federation_1 = True
+            self.directive_names = {name: name for name in FEDERATION_1_DIRECTIVES}
 
     def _link_urls(self) -> list[str]:
         urls = []
@@ -340,12 +348,12 @@ class _Reader:
         return argument
 
 
-def _drop_fake_externals(type_def: TypeDef) -> None:
+def _drop_fake_externals(type_def: TypeDef, extended: bool) -> None:
     """``@external`` on a key field of a type extension means nothing in Federation 2.
 
     Apollo calls these "fake externals": the subgraph resolves the key field itself.
     """
-    if not type_def.extension:
+    if not extended:
         return
     for key in type_def.keys:
         for name in re.findall(r"[_A-Za-z]\w*", key.fields.split("{")[0]):

@@ -257,3 +257,23 @@ def test_interface_object_fields_reach_the_implementations_with_a_bare_join_fiel
     assert "title: String! reviews: [String!]! @join__field }" in flat(supergraph)
     loaded = load_supergraph(supergraph)
     assert loaded.types["Media"].subgraphs["b"].is_interface_object
+
+
+def test_federation_1_subgraphs_are_upgraded_like_apollo_does() -> None:
+    supergraph = compose(
+        [
+            SubgraphSource(
+                "a",
+                "http://a",
+                'type Query { me: User } extend type User @key(fields: "id") '
+                "{ id: ID! @external nick: String }",
+            ),
+            SubgraphSource(
+                "b",
+                "http://b",
+                'type Query { who: User } type User @key(fields: "id") { id: ID! nick: String }',
+            ),
+        ]
+    )
+    assert '@join__type(graph: A, key: "id") @join__type(graph: B, key: "id")' in flat(supergraph)
+    assert "id: ID! nick: String }" in flat(supergraph)

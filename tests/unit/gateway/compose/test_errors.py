@@ -189,15 +189,10 @@ def test_undefined_type_is_reported_for_its_subgraph() -> None:
     assert '"User"' in issue.message
 
 
-def test_unparsable_sdl_and_missing_federation_link_are_reported() -> None:
-    codes = {
-        issue.code: issue.subgraphs
-        for issue in issues_of(
-            SubgraphSource("broken", "http://b", "type Query {"),
-            SubgraphSource("old", "http://o", "type Query { a: Int }"),
-        )
-    }
-    assert codes == {"INVALID_GRAPHQL": ("broken",), "UNSUPPORTED_FEDERATION_VERSION": ("old",)}
+def test_unparsable_sdl_is_reported_for_its_subgraph() -> None:
+    issue = only_issue(SubgraphSource("broken", "http://b", "type Query {"))
+    assert issue.code == "INVALID_GRAPHQL"
+    assert issue.subgraphs == ("broken",)
 
 
 def test_every_issue_is_reported_at_once() -> None:
