@@ -105,3 +105,35 @@ async def test_bench_query_response_is_the_same_from_the_cached_plan(
     ]
 
     assert [first_difference(body, expected_response()) for body in bodies] == [None] * 3
+
+
+def test_bench_supergraph_points_every_subgraph_at_the_harness() -> None:
+    sdl = supergraph_for("http://127.0.0.1:9")
+
+    for name in SUBGRAPHS:
+        assert f'url: "http://127.0.0.1:9/{name}"' in sdl
+    assert "4200" not in sdl
+
+
+def test_bench_response_check_tells_json_types_and_list_order_apart() -> None:
+    assert first_difference({"a": [1, 2]}, {"a": [1, 2]}) is None
+    assert first_difference({"a": True}, {"a": 1}) == "$.a: expected int 1, got True"
+    assert first_difference({"a": [2, 1]}, {"a": [1, 2]}) == "$.a[0]: expected 1, got 2"
+    assert first_difference({"b": 1, "a": 2}, {"a": 2, "b": 1}) is None
+    assert first_difference({"b": 1, "a": 2}, {"a": 2, "b": 1}, ordered_keys=True) is not None
+
+
+async def test_bench_subgraphs_serve_federation_2_3_sdl_and_memoise_answers() -> None:
+    app = create_subgraphs_app()
+    service_query = {"query": "{ _service { sdl } }"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://subgraphs"
+    ) as client:
+        for name in SUBGRAPHS:
+            sdl = (await client.post(f"/{name}", json=service_query)).json()["data"]["_service"]
+            assert '@link(url: "https://specs.apollo.dev/federation/v2.3"' in sdl["sdl"]
+        again = await client.post("/reviews", json=service_query)
+
+    assert again.status_code == 200
+    assert len(app.responses) == len(SUBGRAPHS)
+    assert app.requests_served == len(SUBGRAPHS) + 1
