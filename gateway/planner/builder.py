@@ -264,8 +264,11 @@ class Builder:
             path = ctx.path + (_alias(field_node) or name,) + ("@",) * _list_depth(field_type)
             provided = self._provided_below(ctx, name, field_node)
             step = Step("field", ctx.type_name, field_node, directives)
+            inner_type = self.view.subgraph_type_name(ctx.type_name, name, ctx.group.service)
+            if inner_type != named.name and self.view.is_abstract(named.name):
+                out.children.field("__typename")
             inner = Ctx(
-                ctx.group, out.children, named.name, path, provided, (), conds, False, (ctx, step)
+                ctx.group, out.children, inner_type, path, provided, (), conds, False, (ctx, step)
             )
             placed |= self._plan_set(inner, tuple(field_node.selection_set.selections))
         return placed

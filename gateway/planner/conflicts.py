@@ -46,7 +46,7 @@ def _visit(
             field.alias = alias
             renames.append(KeyRenamer((*field_path, alias), key))
         if field.children is not None and field.name != "__typename":
-            named = get_named_type(view.field_type(parent, field.name)).name
+            named = view.subgraph_type_name(parent, field.name, service)
             inner_path = (*field_path, field.response_key)
             _visit(view, service, named, field.children, inner_path, renames, counter)
 

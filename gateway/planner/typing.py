@@ -12,6 +12,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     TypeNameMetaFieldDef,
+    get_named_type,
     is_abstract_type,
 )
 
@@ -48,6 +49,16 @@ class SchemaView:
         if field is None:
             raise PlanningError(f"{type_name} has no field {name}")
         return field.type
+
+    def subgraph_type_name(self, type_name: str, name: str, service: str) -> str:
+        """The field's named type as ``service`` declares it: a subgraph may return a
+        member (``Book``) where the supergraph has the union (``Media``)."""
+        supergraph_type = get_named_type(self.field_type(type_name, name)).name
+        info = self.field_in(type_name, name, service)
+        if info is None or not info.type:
+            return supergraph_type
+        declared = info.type.replace("[", "").replace("]", "").replace("!", "").strip()
+        return declared if declared in self.types else supergraph_type
 
     def is_abstract(self, type_name: str) -> bool:
         return is_abstract_type(self.schema.get_type(type_name))
