@@ -61,3 +61,7 @@ class InvalidAmount(PricingError):
 
 class EmptyQuote(PricingError):
     code = "EMPTY_QUOTE"
+
+
+class InvalidDateTime(PricingError):
+    code = "INVALID_DATETIME"

@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from domains.pricing.errors import (
     InvalidAmount,
+    InvalidDateTime,
     InvalidDiscount,
     InvalidPromotion,
     InvalidStatusTransition,
@@ -80,7 +81,12 @@ def check_channel(channel: str) -> str:
 
 def as_utc(moment: datetime) -> datetime:
     """Naive datetimes from clients and SQLite are taken to be UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise InvalidDateTime(f"{moment.isoformat()} is out of range") from None
 
 
 def split_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:

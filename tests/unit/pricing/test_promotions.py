@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from domains.pricing.errors import (
+    InvalidDateTime,
     InvalidDiscount,
     InvalidPromotion,
     InvalidStatusTransition,
@@ -190,3 +191,9 @@ def test_publishing_after_a_rollback_numbers_past_every_version() -> None:
     assert republished.current_version == 3
     assert not republished.rolled_back
     assert republished.activate(DURING).status(DURING) is PromotionStatus.ACTIVE
+
+
+def test_window_out_of_the_calendar_in_utc_is_rejected() -> None:
+    east = timezone(timedelta(hours=5))
+    with pytest.raises(InvalidDateTime):
+        Window(datetime(1, 1, 1, tzinfo=east), END)
