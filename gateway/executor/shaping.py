@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
+import orjson
 from graphql import (
     BooleanValueNode,
     FieldNode,
@@ -29,6 +30,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_abstract_type,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -39,6 +41,7 @@ from gateway.engine import GraphQLError
 
 NULL_VIOLATION = "NULL_IN_NON_NULL_FIELD"
 MALFORMED = "SUBREQUEST_MALFORMED_RESPONSE"
+BAD_ENUM = "INVALID_ENUM_VALUE"
 
 PathCell: TypeAlias = "tuple[str | int, PathCell] | None"
 """A response path as a linked list from the leaf up; built only as deep as shaping goes."""
@@ -51,7 +54,9 @@ _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 # (response key, kind, non-null, value shaper, message or typename)
 FieldPlan: TypeAlias = tuple[str, int, bool, ValueShaper | None, str]
 _UNRESOLVED: list[FieldPlan] = []
-"""The fields of an object whose runtime type cannot be told (no or unknown __typename)."""
+"""An object whose runtime type cannot be told (no or an abstract ``__typename``) while
+the selection asks for its ``__typename``. When it does not, the abstract type's own
+fields are enough: an @interfaceObject subgraph answers that way for interface fields."""
 
 
 class NullViolation(Exception):
@@ -194,11 +199,13 @@ class _Compiler:
         context: ShapeContext,
     ) -> list[FieldPlan]:
         runtime = self._runtime_type(parent, typename)
-        if not is_object_type(runtime):
-            return _UNRESOLVED
         grouped: dict[str, list[FieldNode]] = {}
         for selection_set in selection_sets:
             self._collect(runtime, selection_set, context.variables, grouped, set())
+        if not is_object_type(runtime) and any(
+            nodes[0].name.value == "__typename" for nodes in grouped.values()
+        ):
+            return _UNRESOLVED
         plans: list[FieldPlan] = []
         for key, nodes in grouped.items():
             name = nodes[0].name.value
@@ -289,9 +296,23 @@ class _Compiler:
                 return None  # a list of nullable leaves is already in shape
             return _list_shaper(inner, item_non_null, message)
         named: GraphQLNamedType = get_named_type(nullable)
+        if is_enum_type(named):
+            return _enum_shaper(named.name, frozenset(named.values))
         if is_leaf_type(named):
             return None
         return ObjectShape(self, named, child_sets).shape  # type: ignore[arg-type]
+
+
+def _enum_shaper(name: str, values: frozenset[str]) -> ValueShaper:
+    """Only the API schema's values: a subgraph may know values the API hides."""
+
+    def shape_enum(value: Any, context: ShapeContext, path: PathCell) -> Any:
+        if isinstance(value, str) and value in values:
+            return value
+        shown = orjson.dumps(value).decode() if isinstance(value, str) else repr(value)
+        raise NullViolation(f'Enum "{name}" cannot represent value: {shown}', path, BAD_ENUM)
+
+    return shape_enum
 
 
 def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -> ValueShaper:

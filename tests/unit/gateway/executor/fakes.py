@@ -28,7 +28,15 @@ API_SCHEMA = build_schema(
       search: [SearchResult]
       node(id: ID!): Node
     }
-    type User implements Node { id: ID! name: String username: String! reviews: [Review] }
+    enum Role { ADMIN MEMBER }
+    type User implements Node {
+      id: ID!
+      name: String
+      username: String!
+      reviews: [Review]
+      role: Role
+      roles: [Role!]
+    }
     type Review implements Node { id: ID! body: String product: Product author: User }
     type Product implements Node { id: ID! upc: String! name: String inStock: Boolean }
     """

@@ -162,17 +162,18 @@ async def test_introspection_inside_root_fragments_is_answered_too() -> None:
     assert result.data == {"__schema": {"queryType": {"name": "Query"}}, "t": {"name": "User"}}
 
 
-async def test_union_members_without_typename_are_null_with_an_error() -> None:
-    plan, subgraphs = single(
-        "search", {"search": [{"name": "no typename"}, {"__typename": "User"}]}
-    )
+async def test_abstract_objects_without_typename_fail_only_when_typename_is_asked() -> None:
+    answer_ = {"search": [{"name": "no typename"}, {"__typename": "User"}]}
 
-    result = await run("{ search { __typename ... on User { name } } }", plan, subgraphs)
+    asked = await run("{ search { __typename ... on User { name } } }", *single("search", answer_))
+    not_asked = await run("{ node(id: 1) { id } }", *single("nodes", {"node": {"id": "1"}}))
 
-    assert result.data == {"search": [None, {"__typename": "User", "name": None}]}
-    assert [(e.path, e.code) for e in result.errors] == [
+    assert asked.data == {"search": [None, {"__typename": "User", "name": None}]}
+    assert [(e.path, e.code) for e in asked.errors] == [
         (("search", 0), "SUBREQUEST_MALFORMED_RESPONSE")
     ]
+    assert not_asked.data == {"node": {"id": "1"}}
+    assert not_asked.errors == []
 
 
 async def test_values_of_the_wrong_shape_are_null_with_an_error() -> None:
@@ -184,4 +185,28 @@ async def test_values_of_the_wrong_shape_are_null_with_an_error() -> None:
     assert [(e.path, e.code) for e in result.errors] == [
         (("users",), "SUBREQUEST_MALFORMED_RESPONSE"),
         (("me",), "SUBREQUEST_MALFORMED_RESPONSE"),
+    ]
+
+
+async def test_enum_values_the_api_schema_does_not_have_become_null_with_an_error() -> None:
+    users = [
+        {"id": "1", "role": "ADMIN", "roles": ["ADMIN", "MEMBER"]},
+        {"id": "2", "role": "GHOST", "roles": ["MEMBER", "GHOST"]},
+    ]
+
+    result = await run("{ users { id role roles } }", *single("accounts", {"users": users}))
+
+    assert result.data == {
+        "users": [
+            {"id": "1", "role": "ADMIN", "roles": ["ADMIN", "MEMBER"]},
+            {"id": "2", "role": None, "roles": None},
+        ]
+    }
+    assert [(e.path, e.code, e.message) for e in result.errors] == [
+        (("users", 1, "role"), "INVALID_ENUM_VALUE", 'Enum "Role" cannot represent value: "GHOST"'),
+        (
+            ("users", 1, "roles", 1),
+            "INVALID_ENUM_VALUE",
+            'Enum "Role" cannot represent value: "GHOST"',
+        ),
     ]
