@@ -40,7 +40,7 @@ def loaders_of(info: Info) -> InventoryLoaders:
 
 def _key(representation: dict[str, Any], field: str, typename: str) -> str:
     value = representation.get(field)
-    if not model.is_text(value, 200):
+    if not isinstance(value, str) or not model.is_text(value, 200):
         raise InvalidInput(f"A {typename} representation needs a string {field}")
     return value
 

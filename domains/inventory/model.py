@@ -400,17 +400,6 @@ def apply_movement(movement: Movement, levels: Mapping[str, StockLevel]) -> dict
     return result
 
 
-def duplicate_lines(movements: Sequence[Movement]) -> set[tuple[str, int]]:
-    """Lines sent twice within one batch (the second copy is a replay of the first)."""
-    seen: set[tuple[str, int]] = set()
-    repeated: set[tuple[str, int]] = set()
-    for movement in movements:
-        if movement.line_key in seen:
-            repeated.add(movement.line_key)
-        seen.add(movement.line_key)
-    return repeated
-
-
 def validate_snapshot(level: StockLevel) -> None:
     values = (
         level.on_hand,

@@ -352,63 +352,37 @@ async def load_reservations(
     db: Db,
     *,
     ids: Collection[str] | None = None,
-    idempotency_key: str | None = None,
+    idempotency_keys: Collection[str] | None = None,
     for_update: bool = False,
 ) -> list[Reservation]:
     query = select(t.reservations)
     if ids is not None:
         query = query.where(t.reservations.c.id.in_(list(ids)))
-    if idempotency_key is not None:
-        query = query.where(t.reservations.c.idempotency_key == idempotency_key)
+    if idempotency_keys is not None:
+        query = query.where(t.reservations.c.idempotency_key.in_(list(idempotency_keys)))
     if for_update:
         query = query.with_for_update()
     return [_reservation(row) for row in (await db.execute(query)).all()]
 
 
-async def find_reservations(
-    db: Db,
-    *,
-    sku: str | None,
-    location_id: str | None,
-    order_reference: str | None,
-    status: ReservationStatus | None,
-    now: datetime,
-    limit: int,
-) -> list[Reservation]:
-    r = t.reservations
-    query = select(r).order_by(r.c.created_at.desc(), r.c.id).limit(limit)
-    if sku is not None:
-        query = query.where(r.c.sku == sku)
-    if location_id is not None:
-        query = query.where(r.c.location_id == location_id)
-    if order_reference is not None:
-        query = query.where(r.c.order_reference == order_reference)
-    if status is ReservationStatus.ACTIVE:
-        query = query.where(r.c.status == status.value, r.c.expires_at > now)
-    elif status is ReservationStatus.EXPIRED:
-        query = query.where(
-            (r.c.status == status.value)
-            | ((r.c.status == ReservationStatus.ACTIVE.value) & (r.c.expires_at <= now))
-        )
-    elif status is not None:
-        query = query.where(r.c.status == status.value)
-    return [_reservation(row) for row in (await db.execute(query)).all()]
-
-
-async def insert_reservation(db: Db, reservation: Reservation, now: datetime) -> None:
+async def insert_reservations(db: Db, reservations: Sequence[Reservation], now: datetime) -> None:
     await db.execute(
-        insert(t.reservations).values(
-            id=reservation.id,
-            idempotency_key=reservation.idempotency_key,
-            sku=reservation.sku,
-            location_id=reservation.location_id,
-            quantity=reservation.quantity,
-            status=reservation.status.value,
-            expires_at=reservation.expires_at,
-            order_reference=reservation.order_reference,
-            created_at=now,
-            updated_at=now,
-        )
+        insert(t.reservations),
+        [
+            {
+                "id": r.id,
+                "idempotency_key": r.idempotency_key,
+                "sku": r.sku,
+                "location_id": r.location_id,
+                "quantity": r.quantity,
+                "status": r.status.value,
+                "expires_at": r.expires_at,
+                "order_reference": r.order_reference,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in reservations
+        ],
     )
 
 

@@ -67,6 +67,24 @@ class ReserveStockInput:
     )
 
 
+@strawberry.input
+class ReservationLineInput:
+    sku: strawberry.ID
+    location_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input(description="An order's lines, reserved all together or not at all.")
+class ReserveStockLinesInput:
+    idempotency_key: str = strawberry.field(
+        description="Line n is reserved under '<idempotencyKey>:<n>' (from 1); a repeat "
+        "returns the same reservations."
+    )
+    lines: list[ReservationLineInput]
+    order_reference: str | None = None
+    ttl_seconds: int = service.DEFAULT_TTL_SECONDS
+
+
 @strawberry.input(description="Exactly one of id and idempotencyKey.")
 class ReleaseReservationInput:
     id: strawberry.ID | None = None
@@ -179,6 +197,25 @@ class Mutation:
                 ttl_seconds=input.ttl_seconds,
             )
         return Reservation.from_model(reservation, loaders_of(info).now)
+
+    @strawberry.mutation(description="Hold units for every line of an order, or for none.")
+    async def reserve_stock_lines(
+        self, info: Info, input: ReserveStockLinesInput
+    ) -> list[Reservation]:
+        requests = [
+            service.ReservationRequest(
+                sku=line.sku,
+                location_id=line.location_id,
+                quantity=line.quantity,
+                idempotency_key=f"{input.idempotency_key}:{number}",
+                order_reference=input.order_reference,
+                ttl_seconds=input.ttl_seconds,
+            )
+            for number, line in enumerate(input.lines, start=1)
+        ]
+        async with domain_of(info).uow() as uow:
+            reservations = await service.reserve_stock_lines(uow, requests)
+        return [Reservation.from_model(r, loaders_of(info).now) for r in reservations]
 
     @strawberry.mutation(description="Give reserved units back; repeating it is harmless.")
     async def release_reservation(self, info: Info, input: ReleaseReservationInput) -> Reservation:

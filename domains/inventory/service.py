@@ -7,14 +7,15 @@ inbound sync) use these functions and nothing else of the domain's storage.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from domains.common.events import Event, utcnow
 from domains.inventory import repository as repo
+from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
     IdempotencyKeyReused,
     InsufficientStock,
@@ -25,29 +26,43 @@ from domains.inventory.errors import (
     UnknownSku,
 )
 from domains.inventory.model import (
-    MAX_BATCH,
     ChannelRule,
     Location,
     LocationKind,
-    Movement,
     Reservation,
     ReservationStatus,
     RuleViolation,
     StockLevel,
-    apply_movement,
     consume,
     expiry,
     is_text,
     release,
-    validate_movement,
     validate_reservation_request,
     validate_rule,
     validate_rules,
     validate_snapshot,
 )
+from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
 from domains.inventory.uow import InventoryUnitOfWork
 
+__all__ = [
+    "DEFAULT_TTL_SECONDS",
+    "MovementReport",
+    "Rejection",
+    "ReservationRequest",
+    "apply_stock_movements",
+    "consume_reservation",
+    "expire_reservations",
+    "import_stock_levels",
+    "release_reservation",
+    "reserve_stock",
+    "reserve_stock_lines",
+    "save_location",
+    "set_channel_policy",
+]
+
 DEFAULT_TTL_SECONDS = 15 * 60
+MAX_LINES = 200
 
 Pair = tuple[str, str]
 
@@ -129,54 +144,22 @@ async def import_stock_levels(
         replace(level, reserved=locked[(level.sku, level.location_id)].reserved) for level in levels
     ]
     await repo.save_levels(uow.session, after, now)
-    await _record_stock_changes(uow, pairs, now, known=after)
+    await record_stock_changes(uow, pairs, now, known=after)
     await uow.commit()
     return len(pairs)
 
 
-async def _record_stock_changes(
-    uow: InventoryUnitOfWork,
-    pairs: Collection[Pair],
-    now: datetime,
-    *,
-    known: Sequence[StockLevel] | None = None,
-) -> list[StockLevel]:
-    """StockChanged per (sku, location) and AvailabilityChanged per (sku, channel) touched.
-
-    ``known`` are the levels after the change when the caller has them already.
-    """
-    if known is not None:
-        levels = list(known)
-    else:
-        skus = {sku for sku, _ in pairs}
-        levels = [
-            level
-            for level in await repo.load_levels(uow.session, skus, now)
-            if (level.sku, level.location_id) in pairs
-        ]
-    served = await repo.channels_served(uow.session, {loc for _, loc in pairs})
-    keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
-    availability = await repo.load_availability(uow.session, keys, now)
-    for level in levels:
-        uow.record(
-            Event(
-                type="StockChanged",
-                partition_key=f"{level.sku}@{level.location_id}",
-                payload={"sku": level.sku, "locationId": level.location_id, **level.quantities()},
-            )
-        )
-    for (sku, channel), atp in sorted(availability.items()):
-        uow.record(
-            Event(
-                type="AvailabilityChanged",
-                partition_key=f"{sku}@{channel}",
-                payload={"sku": sku, "channel": channel, "available": atp.available},
-            )
-        )
-    return levels
-
-
 # Reservations
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRequest:
+    sku: str
+    location_id: str
+    quantity: int
+    idempotency_key: str
+    order_reference: str | None = None
+    ttl_seconds: int = DEFAULT_TTL_SECONDS
 
 
 async def reserve_stock(
@@ -190,71 +173,128 @@ async def reserve_stock(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: datetime | None = None,
 ) -> Reservation:
-    """Hold ``quantity`` units of ``sku`` at ``location_id`` until they expire.
-
-    A repeat with the same idempotency key returns the first reservation and changes
-    nothing. The stock row is locked before the key is checked again and the units are
-    counted, so concurrent calls queue on it and can never sell the last unit twice; the
-    unique key settles repeats that raced on different rows.
-    """
-    try:
-        validate_reservation_request(
-            quantity,
-            ttl_seconds,
-            idempotency_key,
-            order_reference,
-            sku=sku,
-            location_id=location_id,
-        )
-    except RuleViolation as violation:
-        raise _invalid(violation) from None
-    now = now or utcnow()
-    request = (sku, location_id, quantity, order_reference)
-    if existing := await _by_key(uow, idempotency_key):
-        return _replayed(existing, request)
-    pair = (sku, location_id)
-    level = (await repo.lock_levels(uow.session, {pair}, now)).get(pair)
-    if existing := await _by_key(uow, idempotency_key):
-        return _replayed(existing, request)
-    if level is None:
-        if not await repo.existing_location_ids(uow.session, [location_id]):
-            raise UnknownLocation(location_id)
-        if not await repo.sku_is_stocked(uow.session, sku):
-            raise UnknownSku(sku)
-        raise InsufficientStock(sku, location_id, quantity, 0)
-    if quantity > level.available:
-        raise InsufficientStock(sku, location_id, quantity, level.available)
-    reservation = Reservation(
-        id=str(uuid.uuid4()),
-        idempotency_key=idempotency_key,
-        sku=sku,
-        location_id=location_id,
-        quantity=quantity,
-        expires_at=expiry(now, ttl_seconds),
-        order_reference=order_reference,
+    """Hold ``quantity`` units of ``sku`` at ``location_id`` until they expire."""
+    request = ReservationRequest(
+        sku, location_id, quantity, idempotency_key, order_reference, ttl_seconds
     )
-    try:
-        await repo.insert_reservation(uow.session, reservation, now)
-        uow.record(_reservation_event("ReservationCreated", reservation))
-        await _record_stock_changes(uow, {pair}, now)
-        await uow.commit()
-    except IntegrityError:
-        await uow.rollback()
-        if existing := await _by_key(uow, idempotency_key):
-            return _replayed(existing, request)
-        raise
+    (reservation,) = await reserve_stock_lines(uow, [request], now=now)
     return reservation
 
 
-async def _by_key(uow: InventoryUnitOfWork, key: str) -> Reservation | None:
-    found = await repo.load_reservations(uow.session, idempotency_key=key)
-    return found[0] if found else None
+async def reserve_stock_lines(
+    uow: InventoryUnitOfWork, requests: Sequence[ReservationRequest], *, now: datetime | None = None
+) -> list[Reservation]:
+    """Reserve every line or none (an order's lines), in request order.
+
+    A repeat with the same idempotency keys returns the first reservations and changes
+    nothing. The stock rows are locked (in key order, so two orders cannot deadlock) before
+    the keys are checked again and the units counted: concurrent calls queue on the rows
+    and can never sell the last unit twice. The unique key settles repeats that raced.
+    """
+    _validate_requests(requests)
+    now = now or utcnow()
+    keys = [request.idempotency_key for request in requests]
+    existing = await _existing(uow, keys)
+    if len(existing) == len(requests):
+        return _replayed(requests, existing)
+    locked = await repo.lock_levels(uow.session, {_pair(r) for r in requests}, now)
+    existing = await _existing(uow, keys)
+    if len(existing) == len(requests):
+        return _replayed(requests, existing)
+    # Lines repeated from an earlier partial call must still match what they asked for.
+    _replayed([r for r in requests if r.idempotency_key in existing], existing)
+    wanted = [r for r in requests if r.idempotency_key not in existing]
+    await _check_available(uow, wanted, locked)
+    created = {
+        r.idempotency_key: Reservation(
+            id=str(uuid.uuid4()),
+            idempotency_key=r.idempotency_key,
+            sku=r.sku,
+            location_id=r.location_id,
+            quantity=r.quantity,
+            expires_at=expiry(now, r.ttl_seconds),
+            order_reference=r.order_reference,
+        )
+        for r in wanted
+    }
+    try:
+        await repo.insert_reservations(uow.session, list(created.values()), now)
+        for reservation in created.values():
+            uow.record(_reservation_event("ReservationCreated", reservation))
+        await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
+        await uow.commit()
+    except IntegrityError:
+        await uow.rollback()
+        existing = await _existing(uow, keys)
+        if len(existing) == len(requests):
+            return _replayed(requests, existing)
+        raise
+    return [existing.get(key) or created[key] for key in keys]
 
 
-def _replayed(existing: Reservation, request: tuple[str, str, int, str | None]) -> Reservation:
-    if not existing.same_request(*request):
-        raise IdempotencyKeyReused(existing.idempotency_key)
-    return existing
+def _pair(request: ReservationRequest) -> Pair:
+    return (request.sku, request.location_id)
+
+
+def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
+    if not 0 < len(requests) <= MAX_LINES:
+        raise InvalidInventoryInput(
+            f"reserve 1 to {MAX_LINES} lines at a time", code="INVALID_LINES"
+        )
+    keys = [request.idempotency_key for request in requests]
+    if len(set(keys)) != len(keys):
+        raise InvalidInventoryInput(
+            "each line needs its own idempotency key", code="DUPLICATE_IDEMPOTENCY_KEY"
+        )
+    try:
+        for r in requests:
+            validate_reservation_request(
+                r.quantity,
+                r.ttl_seconds,
+                r.idempotency_key,
+                r.order_reference,
+                sku=r.sku,
+                location_id=r.location_id,
+            )
+    except RuleViolation as violation:
+        raise _invalid(violation) from None
+
+
+async def _check_available(
+    uow: InventoryUnitOfWork,
+    requests: Sequence[ReservationRequest],
+    locked: dict[Pair, StockLevel],
+) -> None:
+    demand: dict[Pair, int] = {}
+    for request in requests:
+        demand[_pair(request)] = demand.get(_pair(request), 0) + request.quantity
+    for (sku, location_id), quantity in demand.items():
+        level = locked.get((sku, location_id))
+        if level is None:
+            if not await repo.existing_location_ids(uow.session, [location_id]):
+                raise UnknownLocation(location_id)
+            if not await repo.sku_is_stocked(uow.session, sku):
+                raise UnknownSku(sku)
+            raise InsufficientStock(sku, location_id, quantity, 0)
+        if quantity > level.available:
+            raise InsufficientStock(sku, location_id, quantity, level.available)
+
+
+async def _existing(uow: InventoryUnitOfWork, keys: Sequence[str]) -> dict[str, Reservation]:
+    found = await repo.load_reservations(uow.session, idempotency_keys=keys)
+    return {reservation.idempotency_key: reservation for reservation in found}
+
+
+def _replayed(
+    requests: Sequence[ReservationRequest], existing: dict[str, Reservation]
+) -> list[Reservation]:
+    replayed = []
+    for r in requests:
+        reservation = existing[r.idempotency_key]
+        if not reservation.same_request(r.sku, r.location_id, r.quantity, r.order_reference):
+            raise IdempotencyKeyReused(r.idempotency_key)
+        replayed.append(reservation)
+    return replayed
 
 
 async def release_reservation(
@@ -302,7 +342,7 @@ async def _locked_reservation(
     found = await repo.load_reservations(
         uow.session,
         ids=[id] if id is not None else None,
-        idempotency_key=idempotency_key,
+        idempotency_keys=[idempotency_key] if idempotency_key is not None else None,
         for_update=True,
     )
     if not found:
@@ -317,7 +357,7 @@ async def _store_transition(
         return after
     await repo.set_reservation_status(uow.session, [after.id], after.status, now)
     uow.record(_reservation_event(f"Reservation{after.status.value.title()}", after))
-    await _record_stock_changes(uow, {(after.sku, after.location_id)}, now)
+    await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
     await uow.commit()
     return after
 
@@ -340,7 +380,7 @@ async def expire_reservations(
     expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
     for reservation in expired:
         uow.record(_reservation_event("ReservationExpired", reservation))
-    await _record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
+    await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
     await uow.commit()
     return expired
 
@@ -359,98 +399,3 @@ def _reservation_event(type: str, reservation: Reservation) -> Event:
             "orderReference": reservation.order_reference,
         },
     )
-
-
-# Stock movements
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    movement: Movement
-    code: str
-    message: str
-
-
-@dataclass(slots=True)
-class MovementReport:
-    applied: list[Movement] = field(default_factory=list)
-    duplicates: list[Movement] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-    levels: list[StockLevel] = field(default_factory=list)
-
-
-async def apply_stock_movements(
-    uow: InventoryUnitOfWork, movements: Sequence[Movement], *, now: datetime | None = None
-) -> MovementReport:
-    """Apply a batch of stock deltas in order, once per (source document, line).
-
-    Lines already applied (earlier or earlier in this batch) are reported as duplicates
-    and change nothing. Invalid lines are rejected with a code and are not remembered, so
-    a corrected line can be sent again; the valid ones still apply.
-    """
-    if len(movements) > MAX_BATCH:
-        raise InvalidInventoryInput(
-            f"at most {MAX_BATCH} movements per batch", code="BATCH_TOO_LARGE"
-        )
-    now = now or utcnow()
-    for attempt in (1, 2):
-        try:
-            return await _apply(uow, movements, now)
-        except IntegrityError:
-            # A concurrent replay of the same lines committed first; the retry sees them.
-            await uow.rollback()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-async def _apply(
-    uow: InventoryUnitOfWork, movements: Sequence[Movement], now: datetime
-) -> MovementReport:
-    report = MovementReport()
-    candidates: list[Movement] = []
-    for movement in movements:
-        try:
-            validate_movement(movement)
-            candidates.append(movement)
-        except RuleViolation as violation:
-            report.rejected.append(Rejection(movement, violation.code, violation.message))
-    known = await repo.existing_location_ids(
-        uow.session, (loc for m in candidates for loc in m.touched)
-    )
-    located = []
-    for movement in candidates:
-        unknown = [loc for loc in movement.touched if loc not in known]
-        if unknown:
-            report.rejected.append(
-                Rejection(movement, UnknownLocation.code, f"no location {unknown[0]!r}")
-            )
-        else:
-            located.append(movement)
-    pairs = {(m.sku, loc) for m in located for loc in m.touched}
-    await repo.ensure_stock_rows(uow.session, pairs, now)
-    locked = await repo.lock_levels(uow.session, pairs, now)
-    seen = await repo.applied_lines(uow.session, {m.line_key for m in located})
-    applied: list[Movement] = []
-    for movement in located:
-        if movement.line_key in seen:
-            report.duplicates.append(movement)
-            continue
-        seen.add(movement.line_key)
-        current = {loc: locked[(movement.sku, loc)] for loc in movement.touched}
-        try:
-            changed = apply_movement(movement, current)
-        except RuleViolation as violation:
-            report.rejected.append(Rejection(movement, violation.code, violation.message))
-            continue
-        for loc, level in changed.items():
-            locked[(movement.sku, loc)] = level
-        applied.append(movement)
-    report.applied = applied
-    touched = {(m.sku, loc) for m in applied for loc in m.touched}
-    if applied:
-        await repo.save_levels(uow.session, [locked[pair] for pair in sorted(touched)], now)
-        await repo.record_movements(uow.session, applied, now)
-        report.levels = await _record_stock_changes(uow, touched, now)
-    await uow.commit()
-    return report

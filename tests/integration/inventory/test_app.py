@@ -396,3 +396,33 @@ async def test_committed_events_reach_the_bus_through_the_outbox(engine: AsyncEn
     (event,) = [e for e in seen if e.payload["sku"] == sku]
     assert event.partition_key == f"{sku}@DC"
     assert event.payload["onHand"] == 4
+
+
+async def test_an_orders_lines_are_reserved_under_one_key_over_graphql(served: Served) -> None:
+    client, domain = served
+    sku = new_sku()
+    await stock(domain, sku, on_hand=4)
+    await stock(domain, sku, "ST", on_hand=1)
+    mutation = """mutation ($input: ReserveStockLinesInput!) {
+        reserveStockLines(input: $input) { id idempotencyKey locationId quantity } }"""
+    order = {
+        "idempotencyKey": f"order-{sku}",
+        "orderReference": "O-77",
+        "lines": [
+            {"sku": sku, "locationId": "DC", "quantity": 3},
+            {"sku": sku, "locationId": "ST", "quantity": 1},
+        ],
+    }
+    first = (await gql(client, mutation, {"input": order}))["data"]["reserveStockLines"]
+    assert [(r["idempotencyKey"], r["locationId"]) for r in first] == [
+        (f"order-{sku}:1", "DC"),
+        (f"order-{sku}:2", "ST"),
+    ]
+    again = (await gql(client, mutation, {"input": order}))["data"]["reserveStockLines"]
+    assert again == first
+    short = {**order, "idempotencyKey": f"other-{sku}"}
+    (error,) = (await gql(client, mutation, {"input": short}))["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["available"]) == (
+        "INSUFFICIENT_STOCK",
+        1,
+    )

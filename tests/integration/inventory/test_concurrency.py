@@ -15,6 +15,7 @@ from domains.inventory import repository, service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import InsufficientStock
 from domains.inventory.model import Reservation
+from domains.inventory.service import ReservationRequest
 from tests.conftest import EngineFactory
 from tests.integration.inventory.conftest import new_sku, open_domain, seed_locations, stock
 from tests.services import require_postgres
@@ -115,3 +116,31 @@ async def test_concurrent_replays_of_one_movement_batch_apply_it_once(
     async with replicas[0].engine.connect() as conn:
         (level,) = await repository.load_levels(conn, [sku], utcnow())
     assert level.on_hand == 15
+
+
+async def test_concurrent_two_line_orders_in_either_order_never_oversell_or_deadlock(
+    replicas: list[InventoryDomain],
+) -> None:
+    shirt, socks = new_sku(), new_sku()
+    await stock(replicas[0], shirt, on_hand=15)
+    await stock(replicas[0], socks, on_hand=30)
+
+    async def order(number: int) -> str:
+        lines = [
+            ReservationRequest(shirt, "DC", 1, f"{shirt}-{number}:a"),
+            ReservationRequest(socks, "DC", 1, f"{shirt}-{number}:b"),
+        ]
+        try:
+            async with replicas[number % REPLICAS].uow() as uow:
+                await service.reserve_stock_lines(uow, lines[:: 1 if number % 2 else -1])
+        except InsufficientStock as error:
+            return error.code
+        return "reserved"
+
+    outcomes = Counter(await asyncio.gather(*(order(n) for n in range(40))))
+    assert outcomes == {"reserved": 15, "INSUFFICIENT_STOCK": 25}
+    async with replicas[0].engine.connect() as conn:
+        levels = {
+            lvl.sku: lvl for lvl in await repository.load_levels(conn, [shirt, socks], utcnow())
+        }
+    assert (levels[shirt].available, levels[socks].reserved) == (0, 15)

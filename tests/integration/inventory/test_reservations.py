@@ -20,6 +20,7 @@ from domains.inventory.errors import (
     UnknownSku,
 )
 from domains.inventory.model import ReservationStatus, StockLevel
+from domains.inventory.service import ReservationRequest
 from tests.integration.inventory.conftest import new_sku, stock
 
 
@@ -189,3 +190,49 @@ async def test_reservation_events_go_to_the_outbox_with_the_change(
     assert stock_changed["reserved"] == 2
     assert stock_changed["available"] == 8
     assert {p["channel"]: p["available"] for _, _, p in latest[2:]} == {"app": 4, "web": 8}
+
+
+def _line(sku: str, quantity: int, key: str, location_id: str = "DC") -> ReservationRequest:
+    return ReservationRequest(sku, location_id, quantity, key, order_reference="O-9")
+
+
+async def test_an_orders_lines_are_reserved_together(domain: InventoryDomain) -> None:
+    shirt, socks = new_sku(), new_sku()
+    await stock(domain, shirt, on_hand=5)
+    await stock(domain, socks, on_hand=5, location_id="ST")
+    lines = [_line(shirt, 2, "o:1"), _line(socks, 1, "o:2", "ST"), _line(shirt, 3, "o:3")]
+    async with domain.uow() as uow:
+        reserved = await service.reserve_stock_lines(uow, lines)
+    assert [(r.sku, r.quantity) for r in reserved] == [(shirt, 2), (socks, 1), (shirt, 3)]
+    async with domain.uow() as uow:
+        again = await service.reserve_stock_lines(uow, lines)
+    assert [r.id for r in again] == [r.id for r in reserved]
+    assert (await _level(domain, shirt)).available == 0
+
+
+async def test_one_short_line_reserves_nothing_of_the_order(domain: InventoryDomain) -> None:
+    shirt, socks = new_sku(), new_sku()
+    await stock(domain, shirt, on_hand=5)
+    await stock(domain, socks, on_hand=1)
+    lines = [_line(shirt, 2, "p:1"), _line(socks, 1, "p:2"), _line(socks, 1, "p:3")]
+    with pytest.raises(InsufficientStock) as caught:
+        async with domain.uow() as uow:
+            await service.reserve_stock_lines(uow, lines)
+    assert caught.value.details == {
+        "sku": socks,
+        "locationId": "DC",
+        "requested": 2,
+        "available": 1,
+    }
+    assert (await _level(domain, shirt)).reserved == 0
+
+
+async def test_lines_must_each_have_their_own_key_and_be_a_sane_number(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=5)
+    for lines in ([], [_line(sku, 1, "same"), _line(sku, 1, "same")]):
+        with pytest.raises(InvalidInventoryInput):
+            async with domain.uow() as uow:
+                await service.reserve_stock_lines(uow, lines)

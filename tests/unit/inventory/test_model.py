@@ -19,7 +19,6 @@ from domains.inventory.model import (
     allocate,
     channel_availability,
     consume,
-    duplicate_lines,
     release,
     reserved_quantity,
     sellable,
@@ -308,9 +307,3 @@ def test_stock_beyond_any_real_quantity_is_rejected_rather_than_overflowing() ->
     with pytest.raises(RuleViolation) as caught:
         _apply(_move(MovementType.RECEIPT, 10**9), DC=_level(on_hand=10**9))
     assert caught.value.code == "QUANTITY_TOO_LARGE"
-
-
-def test_a_line_sent_twice_in_one_batch_is_a_duplicate() -> None:
-    first = _move(MovementType.RECEIPT, 1)
-    other = _move(MovementType.RECEIPT, 1, line_number=2)
-    assert duplicate_lines([first, other, first]) == {("DOC-1", 1)}

@@ -1,0 +1,55 @@
+"""The events every stock change records: what the levels are now, and what each channel sees."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from domains.common.events import Event
+from domains.inventory import repository as repo
+from domains.inventory.model import StockLevel
+from domains.inventory.uow import InventoryUnitOfWork
+
+Pair = tuple[str, str]
+
+
+async def record_stock_changes(
+    uow: InventoryUnitOfWork,
+    pairs: Collection[Pair],
+    now: datetime,
+    *,
+    known: Sequence[StockLevel] | None = None,
+) -> list[StockLevel]:
+    """StockChanged per (sku, location) and AvailabilityChanged per (sku, channel) touched.
+
+    ``known`` are the levels after the change when the caller has them already.
+    """
+    if known is not None:
+        levels = list(known)
+    else:
+        skus = {sku for sku, _ in pairs}
+        levels = [
+            level
+            for level in await repo.load_levels(uow.session, skus, now)
+            if (level.sku, level.location_id) in pairs
+        ]
+    served = await repo.channels_served(uow.session, {loc for _, loc in pairs})
+    keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
+    availability = await repo.load_availability(uow.session, keys, now)
+    for level in levels:
+        uow.record(
+            Event(
+                type="StockChanged",
+                partition_key=f"{level.sku}@{level.location_id}",
+                payload={"sku": level.sku, "locationId": level.location_id, **level.quantities()},
+            )
+        )
+    for (sku, channel), atp in sorted(availability.items()):
+        uow.record(
+            Event(
+                type="AvailabilityChanged",
+                partition_key=f"{sku}@{channel}",
+                payload={"sku": sku, "channel": channel, "available": atp.available},
+            )
+        )
+    return levels

@@ -1,0 +1,115 @@
+"""The stock movement use case: ERP and WMS deltas, applied once per source document line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from domains.common.events import utcnow
+from domains.inventory import repository as repo
+from domains.inventory.changes import record_stock_changes
+from domains.inventory.errors import InvalidInventoryInput, UnknownLocation
+from domains.inventory.model import (
+    MAX_BATCH,
+    Movement,
+    RuleViolation,
+    StockLevel,
+    apply_movement,
+    validate_movement,
+)
+from domains.inventory.uow import InventoryUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    movement: Movement
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class MovementReport:
+    applied: list[Movement] = field(default_factory=list)
+    duplicates: list[Movement] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    levels: list[StockLevel] = field(default_factory=list)
+
+
+async def apply_stock_movements(
+    uow: InventoryUnitOfWork, movements: Sequence[Movement], *, now: datetime | None = None
+) -> MovementReport:
+    """Apply a batch of stock deltas in order, once per (source document, line).
+
+    Lines already applied (earlier or earlier in this batch) are reported as duplicates
+    and change nothing. Invalid lines are rejected with a code and are not remembered, so
+    a corrected line can be sent again; the valid ones still apply.
+    """
+    if len(movements) > MAX_BATCH:
+        raise InvalidInventoryInput(
+            f"at most {MAX_BATCH} movements per batch", code="BATCH_TOO_LARGE"
+        )
+    now = now or utcnow()
+    for attempt in (1, 2):
+        try:
+            return await _apply(uow, movements, now)
+        except IntegrityError:
+            # A concurrent replay of the same lines committed first; the retry sees them.
+            await uow.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _apply(
+    uow: InventoryUnitOfWork, movements: Sequence[Movement], now: datetime
+) -> MovementReport:
+    report = MovementReport()
+    candidates: list[Movement] = []
+    for movement in movements:
+        try:
+            validate_movement(movement)
+            candidates.append(movement)
+        except RuleViolation as violation:
+            report.rejected.append(Rejection(movement, violation.code, violation.message))
+    known = await repo.existing_location_ids(
+        uow.session, (loc for m in candidates for loc in m.touched)
+    )
+    located = []
+    for movement in candidates:
+        unknown = [loc for loc in movement.touched if loc not in known]
+        if unknown:
+            report.rejected.append(
+                Rejection(movement, UnknownLocation.code, f"no location {unknown[0]!r}")
+            )
+        else:
+            located.append(movement)
+    pairs = {(m.sku, loc) for m in located for loc in m.touched}
+    await repo.ensure_stock_rows(uow.session, pairs, now)
+    locked = await repo.lock_levels(uow.session, pairs, now)
+    seen = await repo.applied_lines(uow.session, {m.line_key for m in located})
+    applied: list[Movement] = []
+    for movement in located:
+        if movement.line_key in seen:
+            report.duplicates.append(movement)
+            continue
+        seen.add(movement.line_key)
+        current = {loc: locked[(movement.sku, loc)] for loc in movement.touched}
+        try:
+            changed = apply_movement(movement, current)
+        except RuleViolation as violation:
+            report.rejected.append(Rejection(movement, violation.code, violation.message))
+            continue
+        for loc, level in changed.items():
+            locked[(movement.sku, loc)] = level
+        applied.append(movement)
+    report.applied = applied
+    touched = {(m.sku, loc) for m in applied for loc in m.touched}
+    if applied:
+        await repo.save_levels(uow.session, [locked[pair] for pair in sorted(touched)], now)
+        await repo.record_movements(uow.session, applied, now)
+        report.levels = await record_stock_changes(uow, touched, now)
+    await uow.commit()
+    return report
