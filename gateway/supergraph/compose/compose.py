@@ -9,9 +9,10 @@ from graphql import GraphQLError, build_schema
 
 from gateway.supergraph.compose.errors import CompositionError, CompositionIssue
 from gateway.supergraph.compose.merge import merge
+from gateway.supergraph.compose.model import Subgraph, TypeDef
 from gateway.supergraph.compose.printer import print_supergraph
 from gateway.supergraph.compose.rules import check
-from gateway.supergraph.compose.subgraph import Subgraph, TypeDef, read_subgraph
+from gateway.supergraph.compose.subgraph import read_subgraph
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,18 @@ import re
 from collections import defaultdict
 
 from gateway.supergraph.compose.errors import CompositionIssue, quoted
-from gateway.supergraph.compose.model import MergedField, MergedType, MergedValue, Supergraph
-from gateway.supergraph.compose.subgraph import ArgumentDef, FieldDef, Kind, Subgraph, named_type
-from gateway.supergraph.compose.types import is_required, merge_types
+from gateway.supergraph.compose.model import (
+    ArgumentDef,
+    FieldDef,
+    Kind,
+    MergedField,
+    MergedType,
+    MergedValue,
+    Subgraph,
+    Supergraph,
+)
+from gateway.supergraph.compose.subgraph import named_type
+from gateway.supergraph.compose.type_refs import is_required, merge_types
 
 
 def merge(subgraphs: list[Subgraph]) -> tuple[Supergraph, list[CompositionIssue]]:

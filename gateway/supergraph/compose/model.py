@@ -1,10 +1,70 @@
-"""The merged supergraph, as plain data, before it is printed."""
+"""Composition's data: each subgraph as read, and the merged supergraph before printing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from gateway.supergraph.compose.subgraph import ArgumentDef, FieldDef, Kind, TypeDef
+Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+
+
+@dataclass(slots=True)
+class ArgumentDef:
+    name: str
+    type: str
+    default: str | None = None
+    description: str | None = None
+    inaccessible: bool = False
+    deprecated: str | None = None
+
+
+@dataclass(slots=True)
+class FieldDef:
+    name: str
+    type: str
+    arguments: dict[str, ArgumentDef] = field(default_factory=dict)
+    description: str | None = None
+    deprecated: str | None = None
+    external: bool = False
+    shareable: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override: str | None = None
+    inaccessible: bool = False
+    default: str | None = None
+    """For input fields: the printed default value."""
+
+
+@dataclass(slots=True)
+class Key:
+    fields: str
+    resolvable: bool = True
+    resolvable_written: bool = False
+    """``resolvable:`` was given explicitly (Apollo's output then repeats it)."""
+
+
+@dataclass(slots=True)
+class TypeDef:
+    name: str
+    kind: Kind
+    description: str | None = None
+    extension: bool = False
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    shareable: bool = False
+    interface_object: bool = False
+    inaccessible: bool = False
+    interfaces: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, FieldDef] = field(default_factory=dict)
+    """Enum values (a value is a FieldDef without a type)."""
+
+
+@dataclass(slots=True)
+class Subgraph:
+    name: str
+    url: str
+    types: dict[str, TypeDef] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -9,8 +9,6 @@ Directive names follow the subgraph's ``@link`` to the federation spec: imported
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
 
 from graphql import (
     ArgumentNode,
@@ -38,6 +36,7 @@ from graphql import (
     ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
+    SelectionSetNode,
     StringValueNode,
     TypeNode,
     UnionTypeDefinitionNode,
@@ -48,8 +47,7 @@ from graphql import (
 )
 
 from gateway.supergraph.compose.errors import CompositionIssue
-
-Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
+from gateway.supergraph.compose.model import ArgumentDef, FieldDef, Key, Kind, Subgraph, TypeDef
 
 FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
 FEDERATION_DIRECTIVES = (
@@ -77,65 +75,6 @@ MACHINERY_TYPES = {"_Any", "_Entity", "_Service", "FieldSet", "link__Import", "l
 MACHINERY_FIELDS = {"_entities", "_service"}
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
-
-
-@dataclass(slots=True)
-class ArgumentDef:
-    name: str
-    type: str
-    default: str | None = None
-    description: str | None = None
-    inaccessible: bool = False
-    deprecated: str | None = None
-
-
-@dataclass(slots=True)
-class FieldDef:
-    name: str
-    type: str
-    arguments: dict[str, ArgumentDef] = field(default_factory=dict)
-    description: str | None = None
-    deprecated: str | None = None
-    external: bool = False
-    shareable: bool = False
-    requires: str | None = None
-    provides: str | None = None
-    override: str | None = None
-    inaccessible: bool = False
-    default: str | None = None
-    """For input fields: the printed default value."""
-
-
-@dataclass(slots=True)
-class Key:
-    fields: str
-    resolvable: bool = True
-    resolvable_written: bool = False
-    """``resolvable:`` was given explicitly (Apollo's output then repeats it)."""
-
-
-@dataclass(slots=True)
-class TypeDef:
-    name: str
-    kind: Kind
-    description: str | None = None
-    extension: bool = False
-    fields: dict[str, FieldDef] = field(default_factory=dict)
-    keys: list[Key] = field(default_factory=list)
-    shareable: bool = False
-    interface_object: bool = False
-    inaccessible: bool = False
-    interfaces: list[str] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-    values: dict[str, FieldDef] = field(default_factory=dict)
-    """Enum values (a value is a FieldDef without a type)."""
-
-
-@dataclass(slots=True)
-class Subgraph:
-    name: str
-    url: str
-    types: dict[str, TypeDef] = field(default_factory=dict)
 
 
 def read_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph, list[CompositionIssue]]:
@@ -360,6 +299,14 @@ def _drop_fake_externals(type_def: TypeDef, extended: bool) -> None:
             field_def = type_def.fields.get(name)
             if field_def is not None:
                 field_def.external = False
+
+
+def parse_field_set(fields: str) -> SelectionSetNode | None:
+    try:
+        operation = parse("{" + fields + "}").definitions[0]
+    except GraphQLSyntaxError:
+        return None
+    return operation.selection_set  # type: ignore[attr-defined, no-any-return]
 
 
 def named_type(type_string: str) -> str:
