@@ -17,6 +17,12 @@ from typing import Any
 from domains.common.events import Event
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 
+# Re-exported: the statuses and their table are part of the model's public face.
+from domains.orders.transitions import RESUMING as RESUMING
+from domains.orders.transitions import TRANSITIONS as TRANSITIONS
+from domains.orders.transitions import OrderStatus as OrderStatus
+from domains.orders.transitions import can_transition as can_transition
+
 CHANNELS = ("web", "app", "store")
 # What the orders outbox carries, each with partition key = order id.
 EVENT_TYPES = (
@@ -29,60 +35,8 @@ EVENT_TYPES = (
     "OrderRefunded",
 )
 CENT = Decimal("0.01")
-MAX_LINES = 200
-MAX_QUANTITY = 10_000
-
-
-class OrderStatus(StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    PAYMENT_AUTHORIZED = "PAYMENT_AUTHORIZED"
-    FRAUD_HOLD = "FRAUD_HOLD"
-    RELEASED_TO_FULFILMENT = "RELEASED_TO_FULFILMENT"
-    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    PARTIALLY_CANCELLED = "PARTIALLY_CANCELLED"
-    CANCELLED = "CANCELLED"
-    RETURN_REQUESTED = "RETURN_REQUESTED"
-    RETURNED = "RETURNED"
-    REFUNDED = "REFUNDED"
-
 
 S = OrderStatus
-
-# Where each status may go next. A status listed in its own row is a step that keeps
-# the status (a further shipment, a further return request).
-TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING: frozenset({S.CONFIRMED, S.PARTIALLY_CANCELLED, S.CANCELLED}),
-    S.CONFIRMED: frozenset(
-        {S.PAYMENT_AUTHORIZED, S.FRAUD_HOLD, S.PARTIALLY_CANCELLED, S.CANCELLED}
-    ),
-    # A hold ends one of two ways: released (payment authorized) or cancelled.
-    S.FRAUD_HOLD: frozenset({S.PAYMENT_AUTHORIZED, S.CANCELLED}),
-    S.PAYMENT_AUTHORIZED: frozenset({S.RELEASED_TO_FULFILMENT, S.PARTIALLY_CANCELLED, S.CANCELLED}),
-    S.RELEASED_TO_FULFILMENT: frozenset(
-        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.PARTIALLY_CANCELLED, S.CANCELLED}
-    ),
-    S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED}),
-    S.SHIPPED: frozenset({S.DELIVERED}),
-    S.DELIVERED: frozenset({S.RETURN_REQUESTED}),
-    S.RETURN_REQUESTED: frozenset({S.RETURN_REQUESTED, S.RETURNED}),
-    S.RETURNED: frozenset({S.REFUNDED}),
-    # What is left after a refund may still be returned.
-    S.REFUNDED: frozenset({S.RETURN_REQUESTED}),
-    S.CANCELLED: frozenset(),
-    # Resumes: its row is the row of the stage it interrupted (see Order.stage).
-    S.PARTIALLY_CANCELLED: frozenset(),
-}
-
-# Statuses that interrupt a stage instead of ending it: a partially cancelled order
-# continues from where it was (payment, fulfilment) with fewer units.
-RESUMING = frozenset({S.PARTIALLY_CANCELLED})
-
-
-def can_transition(stage: OrderStatus, to: OrderStatus) -> bool:
-    return to in TRANSITIONS[stage]
 
 
 class FulfilmentType(StrEnum):
@@ -516,137 +470,3 @@ class Order:
 
 def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]:
     return [{"lineId": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in lines]
-
-
-def new_order(
-    *,
-    order_id: str,
-    idempotency_key: str,
-    channel: str,
-    customer_reference: str,
-    fulfilment: Fulfilment,
-    currency: str,
-    lines: list[NewLine],
-    at: datetime,
-    correlation_id: str | None,
-    line_ids: list[str],
-) -> Order:
-    """A PENDING order from checkout's priced lines, after checking them."""
-    _check_header(idempotency_key, channel, customer_reference, fulfilment, currency)
-    if not lines:
-        raise InvalidOrderInput("An order needs at least one line")
-    if len(lines) > MAX_LINES:
-        raise InvalidOrderInput(f"An order has at most {MAX_LINES} lines")
-    built: list[OrderLine] = []
-    for position, (line, line_id) in enumerate(zip(lines, line_ids, strict=True), start=1):
-        _check_line(line, position)
-        promotional = (
-            line.unit_price if line.promotional_unit_price is None else line.promotional_unit_price
-        )
-        built.append(
-            OrderLine(
-                id=line_id,
-                position=position,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=money(line.unit_price),
-                promotional_unit_price=money(promotional),
-                tax_rate=line.tax_rate,
-            )
-        )
-    return Order(
-        id=order_id,
-        idempotency_key=idempotency_key,
-        channel=channel,
-        customer_reference=customer_reference,
-        fulfilment=fulfilment,
-        currency=currency,
-        lines=built,
-        status=S.PENDING,
-        history=[HistoryEntry(None, S.PENDING, at, "created", correlation_id)],
-        correlation_id=correlation_id,
-        created_at=at,
-        updated_at=at,
-        step_correlation_id=correlation_id,
-    )
-
-
-def order_created(order: Order) -> Event:
-    """OrderCreated, recorded once the order has its number; the payload is what the
-    ERP needs to post the sale."""
-    totals = order.totals
-    return Event(
-        type="OrderCreated",
-        partition_key=order.id,
-        occurred_at=order.created_at,
-        correlation_id=order.correlation_id,
-        payload={
-            "orderId": order.id,
-            "number": order.number,
-            "idempotencyKey": order.idempotency_key,
-            "channel": order.channel,
-            "customerReference": order.customer_reference,
-            "fulfilment": {
-                "type": order.fulfilment.type.value,
-                "locationId": order.fulfilment.location_id,
-            },
-            "currency": order.currency,
-            "lines": [
-                {
-                    "lineId": line.id,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unitPrice": str(line.unit_price),
-                    "promotionalUnitPrice": str(line.promotional_unit_price),
-                    "taxRate": str(line.tax_rate),
-                }
-                for line in order.lines
-            ],
-            "totals": {
-                "subtotal": str(totals.subtotal),
-                "discount": str(totals.discount),
-                "tax": str(totals.tax),
-                "total": str(totals.total),
-            },
-        },
-    )
-
-
-def _check_header(
-    idempotency_key: str,
-    channel: str,
-    customer_reference: str,
-    fulfilment: Fulfilment,
-    currency: str,
-) -> None:
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidOrderInput("An idempotency key of 1 to 200 characters is required")
-    if channel not in CHANNELS:
-        raise InvalidOrderInput(
-            f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}", channel=channel
-        )
-    if len(customer_reference) > 200:
-        raise InvalidOrderInput("A customer reference has at most 200 characters")
-    if not fulfilment.location_id or len(fulfilment.location_id) > 100:
-        raise InvalidOrderInput("The fulfilment needs a location id of 1 to 100 characters")
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise InvalidOrderInput(f"A currency is a 3-letter ISO code, not {currency!r}")
-
-
-def _check_line(line: NewLine, position: int) -> None:
-    where = f"line {position}"
-    if not line.sku or len(line.sku) > 64:
-        raise InvalidOrderInput(f"{where}: a SKU of 1 to 64 characters is required")
-    if not isinstance(line.quantity, int) or not 0 < line.quantity <= MAX_QUANTITY:
-        raise InvalidOrderInput(
-            f"{where}: the quantity must be between 1 and {MAX_QUANTITY}, not {line.quantity}"
-        )
-    prices = [line.unit_price, line.tax_rate]
-    if line.promotional_unit_price is not None:
-        prices.append(line.promotional_unit_price)
-    if any(not price.is_finite() or price < 0 for price in prices):
-        raise InvalidOrderInput(f"{where}: prices and tax rates must be zero or more")
-    if line.tax_rate >= 1:
-        raise InvalidOrderInput(f"{where}: a tax rate is a fraction below 1, not {line.tax_rate}")
-    if line.promotional_unit_price is not None and line.promotional_unit_price > line.unit_price:
-        raise InvalidOrderInput(f"{where}: the promotional price exceeds the unit price")

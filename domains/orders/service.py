@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domains.common import correlation
 from domains.common.events import utcnow
+from domains.orders.creation import new_order, order_created
 from domains.orders.errors import DuplicateOrder, InvalidOrderInput, OrderNotFound
 from domains.orders.model import (
     Fulfilment,
@@ -20,8 +21,6 @@ from domains.orders.model import (
     NewLine,
     Order,
     ReturnDisposition,
-    new_order,
-    order_created,
 )
 from domains.orders.uow import OrdersUnitOfWork
 

@@ -19,7 +19,8 @@ from domains.common.events import utcnow
 from domains.orders import service
 from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain, start
-from domains.orders.model import Fulfilment, FulfilmentType, NewLine, Order, new_order
+from domains.orders.creation import new_order
+from domains.orders.model import Fulfilment, FulfilmentType, NewLine, Order
 
 
 def runtime() -> Runtime:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from domains.orders.creation import new_order, order_created
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 from domains.orders.model import (
     EVENT_TYPES,
@@ -20,10 +21,8 @@ from domains.orders.model import (
     Order,
     OrderStatus,
     ReturnDisposition,
-    can_transition,
-    new_order,
-    order_created,
 )
+from domains.orders.transitions import can_transition
 
 S = OrderStatus
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
