@@ -145,7 +145,9 @@ class GraphQLEndpoint:
         body = result.to_dict()
         if plan is not None:
             body["extensions"] = {**(body.get("extensions") or {}), "apolloQueryPlan": plan}
-        return graphql_response(body, status=200, media_type=media_type)
+        # A GET answer may be cached, and its media type depends on the Accept header.
+        headers = {"Vary": "Accept"} if request.method == "GET" else None
+        return graphql_response(body, status=200, media_type=media_type, headers=headers)
 
     @staticmethod
     def _http_error(error: HttpError, media_type: str) -> Response:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
+from gateway.supergraph.compose import compose_from_urls
 from retailgraph.cli import app
 from tests.e2e.gateway.live import endpoints, live_gateway, subgraphs_app
 from tests.e2e.gateway.threaded import serving_in_thread
@@ -79,3 +83,17 @@ def test_gateway_command_serves_across_subgraphs_and_exits_zero_on_sigterm(
     assert ready.status_code == 200
     assert exit_code == 0, output
     assert "Traceback" not in output
+
+
+def test_worker_processes_build_the_gateway_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.commands import app_from_environment
+
+    supergraph = tmp_path / "supergraph.graphql"
+    with serving_in_thread(subgraphs_app()) as base_url:
+        supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
+    config = {"supergraph": str(supergraph), "subgraphs": {"stock": "http://s"}, "timeout": 2.0}
+    monkeypatch.setenv("RETAILGRAPH_GATEWAY_CONFIG", json.dumps(config))
+    app = app_from_environment()
+    assert app.state.engine.ready

@@ -192,6 +192,7 @@ async def test_get_runs_queries_with_json_encoded_variables(client: httpx.AsyncC
     response = await client.get("/graphql", params=params, headers={"accept": GRJ})
     assert response.status_code == 200
     assert response.json() == {"data": {"hello": "Hello, Bo!"}}
+    assert response.headers["vary"] == "Accept"
 
 
 async def test_get_with_unparsable_variables_is_400(client: httpx.AsyncClient) -> None:
