@@ -7,6 +7,7 @@ the HTTP front door is elsewhere.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ from gateway.planner.plan import QueryPlan
 from gateway.supergraph import Supergraph, load_supergraph
 
 _NOT_YET = "subscriptions are not supported yet"
+_log = logging.getLogger(__name__)
 
 
 class FederatedEngine:
@@ -134,6 +136,12 @@ class FederatedEngine:
                 plan = build_plan(self.supergraph, document, operation_name)
             except PlanningError as error:
                 return RequestError([GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500)
+            except Exception:  # a planner defect: the operator needs the trace, the client a code
+                _log.exception("planning failed for operation %r", operation_name)
+                return RequestError(
+                    [GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")],
+                    status=500,
+                )
         compiled = self._executor.compile(document, operation, plan)
         return Prepared(compiled.operation_type, compiled.operation_name, compiled)
 

@@ -158,3 +158,19 @@ def test_a_bad_document_is_rejected_the_same_way_every_time(engine: FederatedEng
 
     assert raised[0] is not raised[1]
     assert raised[0].errors == raised[1].errors
+
+
+def test_a_planner_defect_is_a_server_error_response_not_a_crash(
+    engine: FederatedEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_planner(*args: Any) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("gateway.federated.build_plan", broken_planner)
+
+    with pytest.raises(RequestError) as raised:
+        engine.prepare("{ me { id } }", None)
+
+    assert raised.value.status == 500
+    assert raised.value.errors[0].code == "QUERY_PLANNING_FAILED"
+    assert "RecursionError" in caplog.text
