@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from gateway.engine import Engine
 from gateway.http.correlation import CorrelationIdMiddleware
@@ -36,11 +36,13 @@ def create_app(
     graphiql: bool = True,
     expose_query_plan: bool = True,
     lifespan: Lifespan | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
-    there). On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
+    there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
+    On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
     """
     endpoint = GraphQLEndpoint(
         engine,
@@ -71,6 +73,7 @@ def create_app(
     ]
     if path != "/":
         routes.append(Route("/", root, methods=["GET"]))
+    routes.extend(extra_routes)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(CorrelationIdMiddleware)],

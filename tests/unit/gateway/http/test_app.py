@@ -121,3 +121,18 @@ async def test_shutdown_closes_the_engine_before_the_outer_lifespan_ends() -> No
         events.append("serving")
     assert engine.closed
     assert events == ["outer started", "serving", "outer stopped, engine closed=True"]
+
+
+async def test_extra_routes_are_served_beside_the_endpoint() -> None:
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def hello(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("hi")
+
+    app = create_app(FakeEngine(), extra_routes=[Route("/subgraphs/x", hello)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://g") as c:
+        response = await c.get("/subgraphs/x")
+    assert response.text == "hi"
+    assert response.headers["x-correlation-id"]
