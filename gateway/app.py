@@ -66,7 +66,7 @@ def create_app(
             finally:
                 await _close(engine)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(path, endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(engine), methods=["GET"]),
