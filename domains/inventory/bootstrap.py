@@ -40,7 +40,12 @@ class InventoryDomain:
         )
 
     async def _after_commit(self, events: list[Event]) -> None:
-        await self.availability.invalidate_for(events)
+        try:
+            await self.availability.invalidate_for(events)
+        except Exception:
+            # The change is committed; failing the request now would invite a retry of
+            # something that worked. The entry still expires on its own (fresh_for).
+            log.exception("could not invalidate cached availability")
 
     def start_background(self, *, sweep_every: float = 5.0) -> None:
         self._tasks = [

@@ -144,7 +144,13 @@ class LocationAvailability:
         return await location_of(info, self.location_id)
 
 
-@strawberry.type(description="Available-to-promise of a SKU in a channel.")
+@strawberry.type(
+    description="Available-to-promise of a SKU in a channel: per location that serves the "
+    "channel, its sellable units (plus in-transit units when the channel's policy counts "
+    "them) times the location's share for the channel, rounded down and capped; summed. "
+    "Shares limit what a channel sees, they do not split the stock: reservations are "
+    "checked against each location's sellable units."
+)
 class ChannelAvailability:
     sku: strawberry.ID
     channel: str

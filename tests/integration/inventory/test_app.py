@@ -426,3 +426,24 @@ async def test_an_orders_lines_are_reserved_under_one_key_over_graphql(served: S
         "INSUFFICIENT_STOCK",
         1,
     )
+
+
+class _CacheThatCannotDelete(MemoryStore):
+    async def delete(self, keys: Any) -> None:
+        raise ConnectionError("cache unreachable")
+
+
+async def test_a_cache_outage_after_commit_does_not_fail_the_committed_change(
+    engine: AsyncEngine,
+) -> None:
+    runtime = Runtime(bus=InProcessBus(), cache=_CacheThatCannotDelete(), migrate_on_start=True)
+    async with serve(create_app(runtime, engine=engine)) as (client, _):
+        sku = new_sku()
+        await _receive(client, sku, 2, f"GRN-{sku}")
+        body = await gql(
+            client,
+            """query ($r: [_Any!]!) { _entities(representations: $r) {
+                ... on Product { stock(locationId: "DC") { onHand } } } }""",
+            {"r": [{"__typename": "Product", "sku": sku}]},
+        )
+    assert body["data"]["_entities"][0]["stock"] == {"onHand": 2}
