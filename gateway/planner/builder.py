@@ -56,6 +56,7 @@ class Builder:
         self.groups: list[Group] = []
         self.roots: list[Group] = []
         self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
+        self._owner_hops: set[tuple[int, tuple[str, ...]]] = set()
 
     # -- root -------------------------------------------------------------------------
 
@@ -199,16 +200,19 @@ class Builder:
 
     def _plan_interface_object(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         """The subgraph sees the interface as an object: only the interface's owners know
-        the concrete type, so ``__typename`` and type conditions go through them."""
+        the concrete type, so its ``__typename`` (which the executor needs to shape an
+        abstract value) and type conditions go through them."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
         direct = list(self._fields_of(selections, interface, ctx.pending))
         narrowing = list(self._narrowing(selections, interface, ctx.pending))
+        hop = (ctx.group.id, ctx.path)
+        first = hop not in self._owner_hops
+        self._owner_hops.add(hop)
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(_with_pending(ctx, pending), field_node)
-        needs_owner = narrowing or any(f.name.value == "__typename" for f, _ in direct)
-        if not needs_owner:
+        if not first or not self._owners(interface):
             return placed
         owner_ctx = self._hop_to_owner(ctx)
         placed.add(owner_ctx.group)
@@ -221,13 +225,17 @@ class Builder:
             placed |= self._plan_fragment(owner_ctx, fragment, type_condition, pending, runtime)
         return placed
 
-    def _hop_to_owner(self, ctx: Ctx) -> Ctx:
-        interface = ctx.type_name
-        owners = [
+    def _owners(self, interface: str) -> list[str]:
+        """Subgraphs that know the interface's implementations and resolve it by key."""
+        return [
             s
             for s, info in self.supergraph.types[interface].subgraphs.items()
             if not info.is_interface_object and any(k.resolvable for k in info.keys)
         ]
+
+    def _hop_to_owner(self, ctx: Ctx) -> Ctx:
+        interface = ctx.type_name
+        owners = self._owners(interface)
         if not owners:
             raise PlanningError(f"no subgraph can tell the concrete type of {interface}")
         return self._hops(ctx, interface, [owners[0]], ctx.conds)

@@ -182,7 +182,7 @@ def test_concrete_type_behind_an_interface_object_comes_from_the_interface_owner
     )
 
 
-def test_interface_object_fields_alone_need_no_owner() -> None:
+def test_interface_object_results_get_their_concrete_type_from_the_owner() -> None:
     plan = plan_text(
         SUPERGRAPH,
         """
@@ -199,15 +199,33 @@ def test_interface_object_fields_alone_need_no_owner() -> None:
     assert plan == expected(
         """
         QueryPlan {
-          Fetch(service: "reviews") {
-            {
-              topRated {
-                id
-                reviews {
-                  stars
+          Sequence {
+            Fetch(service: "reviews") {
+              {
+                topRated {
+                  id
+                  reviews {
+                    stars
+                  }
+                  __typename
                 }
               }
-            }
+            },
+            Flatten(path: "topRated.@") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Media {
+                    __typename
+                    id
+                  }
+                } =>
+                {
+                  ... on Media {
+                    __typename
+                  }
+                }
+              },
+            },
           },
         }
         """
