@@ -389,7 +389,10 @@ class Order:
         return True
 
     def refund(self, *, at: datetime, reference: str = "") -> Decimal:
-        """Refund every returned, unrefunded unit at the price the customer paid."""
+        """Refund every returned, unrefunded unit at the price the customer paid; a
+        ``reference`` applied before is a no-op that refunds nothing (a replay)."""
+        if reference and reference in self.applied_references:
+            return Decimal("0.00")
         self._require(S.REFUNDED)
         due = [
             (line, line.quantity_returned - line.quantity_refunded)
@@ -399,6 +402,7 @@ class Order:
         amount = sum((line.paid_for(quantity) for line, quantity in due), Decimal("0.00"))
         for line, quantity in due:
             line.quantity_refunded += quantity
+        self._remember(reference)
         self._record(
             "OrderRefunded",
             {

@@ -109,7 +109,7 @@ async def test_lifecycle_to_refund_keeps_history_and_events(domain: OrdersDomain
         (S.RETURNED, S.REFUNDED),
     ]
     assert stored.history[1].correlation_id == "c1"
-    assert stored.applied_references == ["SHP-1", "SHP-2"]
+    assert stored.applied_references == ["SHP-1", "SHP-2", "RF-1"]
     types = [event_type for event_type, _ in await outbox_events(domain, order.id)]
     assert types.count("OrderStatusChanged") == 10
     assert types.count("OrderLinesShipped") == 2

@@ -355,3 +355,15 @@ def test_every_event_the_lifecycle_records_is_a_known_event_type() -> None:
     cancelled = reach(S.PARTIALLY_CANCELLED)
     recorded = {e.type for e in order.events + cancelled.events} | {order_created(order).type}
     assert recorded == set(EVENT_TYPES)
+
+
+def test_refund_replay_with_same_reference_refunds_nothing_more() -> None:
+    order = reach(S.RETURNED)
+    assert order.refund(at=AT, reference="RF-1") == Decimal("8.00")
+    events = len(order.events)
+    assert order.refund(at=AT, reference="RF-1") == Decimal("0.00")
+    assert (order.status, order.totals.refunded, len(order.events)) == (
+        S.REFUNDED,
+        Decimal("8.00"),
+        events,
+    )
