@@ -10,6 +10,10 @@ What the executor can rely on in plans built by ``gateway.planner.build_plan``:
 - Every subgraph selection set on an abstract type (interface, union) selects
   ``__typename``, and every object an entity fetch starts from has ``__typename`` and its
   key fields, so fragments and representations can be picked by ``__typename``.
+  Values returned by an ``@interfaceObject`` subgraph carry the interface's name as
+  ``__typename``; the plan then fetches the concrete ``__typename`` from the interface's
+  owner in a later entity fetch (when no subgraph owns the interface with a resolvable
+  key, the interface's name is all there is).
 - An entity fetch's ``requires`` is a list of ``... on T`` fragments; build a
   representation only for objects at the ``Flatten`` path whose ``__typename`` is one of
   those ``T`` (skip the others, and skip nulls); the representation holds exactly the
@@ -18,6 +22,9 @@ What the executor can rely on in plans built by ``gateway.planner.build_plan``:
 - Entity results merge into their objects field by field, later fetches winning (an
   ``@interfaceObject`` fetch returns the interface's name as ``__typename`` before the
   interface's owner returns the concrete one).
+- ``output_rewrites`` hold ``KeyRenamer``s for fields the planner aliased because their
+  types conflict in the subgraph (path from the fetch's data, or from each entity, with
+  ``... on T`` steps); apply them, deepest first as listed, before merging.
 - Subgraph operations may select more than the client asked for (keys, ``@requires``
   inputs, ``__typename``); the response is shaped from the client's operation.
 - Root ``__typename``, ``__schema`` and ``__type`` are never fetched: the executor answers
