@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,8 @@ from domains.inventory.errors import (
 )
 from domains.inventory.model import ReservationStatus, StockLevel
 from domains.inventory.service import ReservationRequest
-from tests.integration.inventory.conftest import new_sku, stock
+from tests.conftest import EngineFactory
+from tests.integration.inventory.conftest import new_sku, open_domain, seed_locations, stock
 
 
 async def _level(domain: InventoryDomain, sku: str, location_id: str = "DC") -> StockLevel:
@@ -236,3 +238,24 @@ async def test_lines_must_each_have_their_own_key_and_be_a_sane_number(
         with pytest.raises(InvalidInventoryInput):
             async with domain.uow() as uow:
                 await service.reserve_stock_lines(uow, lines)
+
+
+async def test_concurrent_reservations_on_two_engines_never_oversell(
+    make_engine: EngineFactory,
+) -> None:
+    first = await open_domain(await make_engine())
+    second = await open_domain(await make_engine())
+    await seed_locations(first)
+    sku = new_sku()
+    await stock(first, sku, on_hand=5)
+
+    async def attempt(number: int) -> bool:
+        try:
+            await _reserve((first, second)[number % 2], sku, 1, f"{sku}-{number}")
+        except InsufficientStock:
+            return False
+        return True
+
+    results = await asyncio.gather(*(attempt(n) for n in range(20)))
+    assert results.count(True) == 5
+    assert (await _level(first, sku)).available == 0
