@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from gateway.supergraph.compose.errors import CompositionIssue, quoted
 from gateway.supergraph.compose.model import (
@@ -83,6 +84,7 @@ class _Merger:
                             description=merged_field.description,
                             deprecated=merged_field.deprecated,
                             inaccessible=merged_field.inaccessible,
+                            tags=merged_field.tags,
                             from_interface_object=True,
                         )
 
@@ -104,6 +106,7 @@ class _Merger:
         merged = MergedType(name, next(iter(kinds)), sources)
         merged.description = next((t.description for t in sources.values() if t.description), None)
         merged.inaccessible = any(t.inaccessible for t in sources.values())
+        merged.tags = _tags(t.tags for t in sources.values())
         if merged.kind in ("object", "interface"):
             self._merge_fields(merged)
             for subgraph, type_def in sources.items():
@@ -147,6 +150,7 @@ class _Merger:
         merged.description = next((d.description for d in definitions if d.description), None)
         merged.deprecated = next((d.deprecated for d in definitions if d.deprecated), None)
         merged.inaccessible = any(d.inaccessible for d in definitions)
+        merged.tags = _tags(d.tags for d in definitions)
         defaults = {d.default for d in definitions}
         if len(defaults) > 1:
             self.issue(
@@ -201,6 +205,7 @@ class _Merger:
                 next((a.description for a in arguments if a.description), None),
                 any(a.inaccessible for a in arguments),
                 next((a.deprecated for a in arguments if a.deprecated), None),
+                _tags(a.tags for a in arguments),
             )
 
     def _apply_override(self, merged_type: MergedType, merged: MergedField) -> None:
@@ -279,6 +284,7 @@ class _Merger:
                 entry.description = entry.description or value.description
                 entry.deprecated = entry.deprecated or value.deprecated
                 entry.inaccessible = entry.inaccessible or value.inaccessible
+                entry.tags = _tags([entry.tags, value.tags])
         in_input = merged.name in self.input_types
         in_output = merged.name in self.output_types
         partial = {
@@ -308,6 +314,11 @@ class _Merger:
                 f"{quoted(set(merged.sources))}.",
                 set(merged.sources),
             )
+
+
+def _tags(lists: Iterable[list[str]]) -> list[str]:
+    """Every subgraph's tags, each once, in first-seen order (as Apollo merges @tag)."""
+    return list(dict.fromkeys(tag for tags in lists for tag in tags))
 
 
 def _supertypes(subgraphs: list[Subgraph]) -> dict[str, set[str]]:

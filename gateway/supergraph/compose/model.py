@@ -16,6 +16,7 @@ class ArgumentDef:
     description: str | None = None
     inaccessible: bool = False
     deprecated: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -33,6 +34,7 @@ class FieldDef:
     inaccessible: bool = False
     default: str | None = None
     """For input fields: the printed default value."""
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class TypeDef:
     members: list[str] = field(default_factory=list)
     values: dict[str, FieldDef] = field(default_factory=dict)
     """Enum values (a value is a FieldDef without a type)."""
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -82,6 +85,7 @@ class MergedField:
     used_overridden: set[str] = field(default_factory=set)
     from_interface_object: bool = False
     """Added to an implementation by an ``@interfaceObject``: printed ``@join__field``."""
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -91,6 +95,7 @@ class MergedValue:
     description: str | None = None
     deprecated: str | None = None
     inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -106,6 +111,7 @@ class MergedType:
     members: dict[str, list[str]] = field(default_factory=dict)
     """Union member name -> subgraphs where it is a member."""
     values: dict[str, MergedValue] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -123,6 +129,16 @@ class Supergraph:
                 return True
             if any(v.inaccessible for v in merged.values.values()):
                 return True
+        return False
+
+    @property
+    def uses_tags(self) -> bool:
+        for merged in self.types.values():
+            if merged.tags or any(v.tags for v in merged.values.values()):
+                return True
+            for merged_field in merged.fields.values():
+                if merged_field.tags or any(a.tags for a in merged_field.arguments.values()):
+                    return True
         return False
 
 

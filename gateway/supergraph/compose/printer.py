@@ -56,6 +56,11 @@ _INACCESSIBLE = (
     "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
     "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
 )
+_TAG = (
+    "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | "
+    "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | "
+    "INPUT_FIELD_DEFINITION | SCHEMA"
+)
 _SPEC_TYPES = {
     "join__FieldSet": "scalar join__FieldSet",
     "link__Import": "scalar link__Import",
@@ -100,6 +105,9 @@ def print_supergraph(supergraph: Supergraph) -> str:
     if supergraph.uses_inaccessible:
         links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
         directives["inaccessible"] = _INACCESSIBLE
+    if supergraph.uses_tags:
+        links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+        directives["tag"] = _TAG
     schema = "schema\n" + "".join(f"  {link}\n" for link in links)
     schema = schema.rstrip("\n") + " {\n"
     schema += "".join(f"  {root.lower()}: {root}\n" for root in roots) + "}"
@@ -171,8 +179,7 @@ class _Printer:
                 f'@join__unionMember(graph: {self.graphs[s]}, member: "{member}")'
                 for s in subgraphs
             )
-        if merged.inaccessible:
-            directives.append("@inaccessible")
+        directives += _common(None, merged.inaccessible, merged.tags)
         return directives
 
     def _body(self, merged: MergedType) -> str:
@@ -180,7 +187,7 @@ class _Printer:
         if merged.kind == "enum":
             for value in merged.values.values():
                 directives = [f"@join__enumValue(graph: {self.graphs[s]})" for s in value.subgraphs]
-                directives += _common(value.deprecated, value.inaccessible)
+                directives += _common(value.deprecated, value.inaccessible, value.tags)
                 text = _with_directives(f"  {value.name}", directives, "  ")
                 lines.append(_description(value.description, "  ") + text)
         else:
@@ -198,7 +205,7 @@ class _Printer:
         if merged.default is not None:
             head += f" = {merged.default}"
         directives = [] if is_input else self._join_fields(merged, all_sources)
-        directives += _common(merged.deprecated, merged.inaccessible)
+        directives += _common(merged.deprecated, merged.inaccessible, merged.tags)
         return _description(merged.description, "  ") + _with_directives(head, directives, "  ")
 
     def _join_fields(self, merged: MergedField, all_sources: int) -> list[str]:
@@ -242,7 +249,9 @@ class _Printer:
             text = f"{argument.name}: {argument.type}"
             if argument.default is not None:
                 text += f" = {argument.default}"
-            text += "".join(f" {d}" for d in _common(argument.deprecated, argument.inaccessible))
+            text += "".join(
+                f" {d}" for d in _common(argument.deprecated, argument.inaccessible, argument.tags)
+            )
             printed.append((argument.description, text))
         if any(description for description, _ in printed):
             inner = "\n".join(
@@ -252,7 +261,7 @@ class _Printer:
         return "(" + ", ".join(text for _, text in printed) + ")"
 
 
-def _common(deprecated: str | None, inaccessible: bool) -> list[str]:
+def _common(deprecated: str | None, inaccessible: bool, tags: list[str]) -> list[str]:
     directives = []
     if deprecated is not None:
         directives.append(
@@ -262,6 +271,7 @@ def _common(deprecated: str | None, inaccessible: bool) -> list[str]:
         )
     if inaccessible:
         directives.append("@inaccessible")
+    directives.extend(f"@tag(name: {json.dumps(tag)})" for tag in tags)
     return directives
 
 

@@ -70,7 +70,15 @@ FEDERATION_DIRECTIVES = (
     "cost",
     "listSize",
 )
-FEDERATION_1_DIRECTIVES = ("key", "external", "requires", "provides", "extends", "inaccessible")
+FEDERATION_1_DIRECTIVES = (
+    "key",
+    "external",
+    "requires",
+    "provides",
+    "extends",
+    "inaccessible",
+    "tag",
+)
 MACHINERY_TYPES = {"_Any", "_Entity", "_Service", "FieldSet", "link__Import", "link__Purpose"}
 MACHINERY_FIELDS = {"_entities", "_service"}
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
@@ -222,6 +230,8 @@ class _Reader:
                 type_def.interface_object = True
             elif name == "inaccessible":
                 type_def.inaccessible = True
+            elif name == "tag":
+                _add_tag(type_def.tags, directive)
             elif name == "extends":
                 type_def.extension = True
         for interface in getattr(node, "interfaces", None) or ():
@@ -247,6 +257,8 @@ class _Reader:
         for name, directive in self._directives(node):
             if name == "inaccessible":
                 value.inaccessible = True
+            elif name == "tag":
+                _add_tag(value.tags, directive)
             elif name == "deprecated":
                 value.deprecated = _deprecation(directive)
         return value
@@ -271,6 +283,8 @@ class _Reader:
                 field_def.deprecated = _deprecation(directive)
             elif name in ("external", "shareable", "inaccessible"):
                 setattr(field_def, name, True)
+            elif name == "tag":
+                _add_tag(field_def.tags, directive)
         return field_def
 
     def _argument(self, node: InputValueDefinitionNode) -> ArgumentDef:
@@ -282,9 +296,17 @@ class _Reader:
         for name, directive in self._directives(node):
             if name == "inaccessible":
                 argument.inaccessible = True
+            elif name == "tag":
+                _add_tag(argument.tags, directive)
             elif name == "deprecated":
                 argument.deprecated = _deprecation(directive)
         return argument
+
+
+def _add_tag(tags: list[str], directive: ConstDirectiveNode) -> None:
+    name = _argument(directive, "name")
+    if isinstance(name, StringValueNode) and name.value not in tags:
+        tags.append(name.value)
 
 
 def _drop_fake_externals(type_def: TypeDef, extended: bool) -> None:

@@ -277,3 +277,31 @@ def test_federation_1_subgraphs_are_upgraded_like_apollo_does() -> None:
     )
     assert '@join__type(graph: A, key: "id") @join__type(graph: B, key: "id")' in flat(supergraph)
     assert "id: ID! nick: String }" in flat(supergraph)
+
+
+def test_tags_from_every_subgraph_are_kept_with_the_tag_spec_linked() -> None:
+    tag_link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
+        'import: ["@key", "@tag", "@shareable"])\n'
+    )
+    supergraph = compose(
+        [
+            SubgraphSource(
+                "a",
+                "http://a",
+                tag_link + 'type P @key(fields: "id") @tag(name: "public") '
+                '{ id: ID! price(cur: String @tag(name: "money")): Int @tag(name: "money") } '
+                "type Query { p: P }",
+            ),
+            SubgraphSource(
+                "b",
+                "http://b",
+                tag_link + 'type P @key(fields: "id") @tag(name: "internal") { id: ID! }',
+            ),
+        ]
+    )
+    assert '@link(url: "https://specs.apollo.dev/tag/v0.3")' in supergraph
+    assert "directive @tag(name: String!) repeatable on" in supergraph
+    assert '@tag(name: "public") @tag(name: "internal")' in flat(supergraph)
+    assert 'price(cur: String @tag(name: "money")): Int' in supergraph
+    assert "P" in load_supergraph(supergraph).api_schema.type_map
