@@ -67,7 +67,7 @@ def create_app(
                 await _close(engine)
 
     routes: list[BaseRoute] = [
-        Route(path, endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route(path, endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(engine), methods=["GET"]),
     ]

@@ -213,8 +213,11 @@ async def test_mutation_over_post_runs(client: httpx.AsyncClient) -> None:
     assert response.json() == {"data": {"bump": 1}}
 
 
-async def test_other_methods_are_405_allowing_get_and_post(client: httpx.AsyncClient) -> None:
-    response = await client.put("/graphql", json={"query": "{ hello }"})
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+async def test_other_methods_are_405_allowing_get_and_post(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/graphql")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
 
