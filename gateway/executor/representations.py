@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gateway.executor.merging import merge_into
 from gateway.planner.plan import (
     FieldSelection,
     InlineFragmentSelection,
@@ -92,11 +93,11 @@ def compile_representer(
     branches: list[tuple[frozenset[str] | None, Callable[[JsonObject], JsonObject]]] = []
     plain_fields = [s for s in requires if isinstance(s, FieldSelection)]
     if plain_fields:
-        branches.append((None, _object_builder(tuple(plain_fields))))
+        branches.append((None, _object_builder(tuple(plain_fields), possible_types)))
     for selection in requires:
         if isinstance(selection, InlineFragmentSelection):
             types = _types_of(selection.type_condition, possible_types)
-            branches.append((types, _object_builder(selection.selections)))
+            branches.append((types, _object_builder(selection.selections, possible_types)))
     rewrite = compile_rewrites(input_rewrites, possible_types)
 
     def represent(obj: JsonObject) -> JsonObject | None:
@@ -121,9 +122,26 @@ def _types_of(type_condition: str | None, possible_types: PossibleTypes) -> froz
     return possible_types.get(type_condition, frozenset()) | {type_condition}
 
 
-def _object_builder(selections: tuple[Selection, ...]) -> Callable[[JsonObject], JsonObject]:
-    fields = _fields(selections)
-    if all(nested is None for _, nested in fields):
+Builder = Callable[[JsonObject], JsonObject]
+FieldBuilders = list[tuple[str, Callable[[Any], Any] | None]]
+
+
+def _object_builder(selections: tuple[Selection, ...], possible_types: PossibleTypes) -> Builder:
+    """Copies the required fields out of an object; fragments apply by its ``__typename``."""
+    fields: FieldBuilders = []
+    fragments: list[tuple[frozenset[str] | None, Builder]] = []
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            nested = (
+                _value_builder(_object_builder(selection.selections, possible_types))
+                if selection.selections
+                else None
+            )
+            fields.append((selection.alias or selection.name, nested))
+        else:
+            types = _types_of(selection.type_condition, possible_types)
+            fragments.append((types, _object_builder(selection.selections, possible_types)))
+    if not fragments and all(nested is None for _, nested in fields):
         return _flat_builder(tuple(key for key, _ in fields))
 
     def build(obj: JsonObject) -> JsonObject:
@@ -133,12 +151,17 @@ def _object_builder(selections: tuple[Selection, ...]) -> Callable[[JsonObject],
                 raise _Missing
             value = obj[key]
             representation[key] = value if nested is None or value is None else nested(value)
+        if fragments:
+            typename = obj.get("__typename")
+            for types, fragment in fragments:
+                if types is None or typename in types:
+                    merge_into(representation, fragment(obj))
         return representation
 
     return build
 
 
-def _flat_builder(keys: tuple[str, ...]) -> Callable[[JsonObject], JsonObject]:
+def _flat_builder(keys: tuple[str, ...]) -> Builder:
     """The usual key, ``__typename`` and scalar fields: one dict comprehension."""
 
     def build(obj: JsonObject) -> JsonObject:
@@ -148,22 +171,6 @@ def _flat_builder(keys: tuple[str, ...]) -> Callable[[JsonObject], JsonObject]:
             raise _Missing from None
 
     return build
-
-
-def _fields(selections: tuple[Selection, ...]) -> list[tuple[str, Callable[[Any], Any] | None]]:
-    """Inline fragments inside a key are flattened: the planner already chose the type."""
-    fields: list[tuple[str, Callable[[Any], Any] | None]] = []
-    for selection in selections:
-        if isinstance(selection, FieldSelection):
-            nested = (
-                _value_builder(_object_builder(selection.selections))
-                if selection.selections
-                else None
-            )
-            fields.append((selection.alias or selection.name, nested))
-        else:
-            fields.extend(_fields(selection.selections))
-    return fields
 
 
 def _value_builder(build: Callable[[JsonObject], JsonObject]) -> Callable[[Any], Any]:

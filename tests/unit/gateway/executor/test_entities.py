@@ -180,3 +180,48 @@ async def test_entity_fetch_without_objects_sends_nothing() -> None:
 
     assert subgraphs.to("accounts") == []
     assert result.data == {"users": []}
+
+
+async def test_requires_with_nested_fragments_take_only_the_fields_of_each_objects_type() -> None:
+    requires = (
+        InlineFragmentSelection(
+            "User",
+            (
+                FieldSelection("__typename"),
+                FieldSelection("id"),
+                FieldSelection(
+                    "favourite",
+                    (
+                        FieldSelection("__typename"),
+                        InlineFragmentSelection("Product", (FieldSelection("upc"),)),
+                        InlineFragmentSelection("User", (FieldSelection("name"),)),
+                    ),
+                ),
+            ),
+        ),
+    )
+    users = [
+        {"__typename": "User", "id": "1", "favourite": {"__typename": "Product", "upc": "9"}},
+        {"__typename": "User", "id": "2", "favourite": {"__typename": "User", "name": "Bo"}},
+        {"__typename": "User", "id": "3", "favourite": None},
+    ]
+    plan = QueryPlan(
+        Sequence(
+            (
+                Fetch("reviews", "{users{__typename id favourite{...}}}"),
+                Flatten(("users", "@"), Fetch("accounts", ENTITIES_USER_NAME, requires=requires)),
+            )
+        )
+    )
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": users}), accounts=entities(lambda rep: {"name": rep["id"]})
+    )
+
+    result = await run("{ users { name } }", plan, subgraphs)
+
+    assert subgraphs.to("accounts")[0].variables["representations"] == [
+        {"__typename": "User", "id": "1", "favourite": {"__typename": "Product", "upc": "9"}},
+        {"__typename": "User", "id": "2", "favourite": {"__typename": "User", "name": "Bo"}},
+        {"__typename": "User", "id": "3", "favourite": None},
+    ]
+    assert result.data == {"users": [{"name": "1"}, {"name": "2"}, {"name": "3"}]}
