@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from graphql import (
+    ArgumentNode,
     BooleanValueNode,
     DirectiveNode,
     FieldNode,
@@ -21,6 +22,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLSchema,
     InlineFragmentNode,
+    NameNode,
     OperationDefinitionNode,
     SelectionNode,
     VariableNode,
@@ -28,13 +30,14 @@ from graphql import (
     is_composite_type,
     is_list_type,
     is_non_null_type,
+    print_ast,
 )
 
 from gateway.planner.conflicts import alias_conflicts
 from gateway.planner.errors import PlanningError
 from gateway.planner.groups import Cond, Ctx, Group, Step
-from gateway.planner.plan import ValueSetter
-from gateway.planner.selections import OutFragment, OutSet
+from gateway.planner.plan import KeyRenamer, ValueSetter
+from gateway.planner.selections import OutField, OutFragment, OutSet
 from gateway.planner.typing import SchemaView
 from gateway.supergraph.model import Key, Supergraph
 
@@ -57,6 +60,7 @@ class Builder:
         self.roots: list[Group] = []
         self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
         self._owner_hops: set[tuple[int, tuple[str, ...]]] = set()
+        self._aliases = 0
 
     # -- root -------------------------------------------------------------------------
 
@@ -335,22 +339,65 @@ class Builder:
         _, target, route = min(options, key=lambda option: option[0])
         requires = meta.subgraphs[target].requires
         required_groups: set[Group] = set()
+        required: tuple[SelectionNode, ...] = ()
+        sources: dict[str, str] = {}
         if requires is not None:
-            required_ctx = replace(ctx, pending=())
-            required_groups = self._plan_set(required_ctx, tuple(requires.selections))
+            required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
+            required_groups = self._plan_set(replace(ctx, pending=()), required)
         directives = _directives(field_node, ctx.pending)
-        final = self._hops(
-            ctx, type_name, route, ctx.conds | _conditions(directives), required_groups
-        )
+        conds = ctx.conds | _conditions(directives)
+        final = self._hops(ctx, type_name, route, conds, required_groups, sources)
         if requires is not None:
             final.group.deps |= required_groups
-            _copy_selections(
-                self.view,
-                type_name,
-                requires.selections,
-                final.group.requires.fragment(type_name).children,
-            )
+            shape = final.group.requires.fragment(type_name).children
+            _copy_selections(self.view, type_name, required, shape)
+            for name, source in sources.items():
+                final.group.representation_keys[name] = source
+                rename = KeyRenamer((f"... on {type_name}", source), name)
+                if source != name and rename not in final.group.input_rewrites:
+                    final.group.input_rewrites.append(rename)
         return self._add_field(_with_pending(final, ctx.pending), field_node)
+
+    def _alias_conflicting(
+        self, target: OutSet, selections: tuple[SelectionNode, ...]
+    ) -> tuple[tuple[SelectionNode, ...], dict[str, str]]:
+        """Required fields whose arguments differ from a field already selected under the
+        same name are aliased; the representation renames them back (``sources`` maps a
+        representation key to the response key it is read from)."""
+        result: list[SelectionNode] = []
+        sources: dict[str, str] = {}
+        for selection in selections:
+            if not isinstance(selection, FieldNode) or not selection.arguments:
+                if isinstance(selection, FieldNode):
+                    sources[selection.name.value] = selection.name.value
+                result.append(selection)
+                continue
+            name = selection.name.value
+            wanted = _arguments_key(selection.arguments)
+            alias: str | None = None
+            clash = False
+            for item in target.items.values():
+                if not isinstance(item, OutField) or item.name != name:
+                    continue
+                same = _arguments_key(item.arguments) == wanted
+                if item.alias is None and not same:
+                    clash = True
+                elif item.alias is not None and item.alias.startswith(f"{name}__alias_") and same:
+                    alias = item.alias
+            if alias is None and clash:
+                alias = f"{name}__alias_{self._aliases}"
+                self._aliases += 1
+            if alias is not None:
+                selection = FieldNode(
+                    alias=NameNode(value=alias),
+                    name=selection.name,
+                    arguments=selection.arguments,
+                    directives=selection.directives,
+                    selection_set=selection.selection_set,
+                )
+            sources[name] = alias or name
+            result.append(selection)
+        return tuple(result), sources
 
     def _jump_through_interface_object(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
         """A field that an @interfaceObject adds to every implementation of an interface."""
@@ -557,12 +604,17 @@ class Builder:
         route: list[str],
         conds: frozenset[Cond],
         avoid: set[Group] | None = None,
+        sources: dict[str, str] | None = None,
     ) -> Ctx:
         current = ctx
         for index, service in enumerate(route):
             last = index == len(route) - 1
             group = self._child_group(
-                current.group, service, ctx.path, avoid if last and avoid else set()
+                current.group,
+                service,
+                ctx.path,
+                avoid if last and avoid else set(),
+                sources if last else None,
             )
             extra = self._provided_names(current)
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
@@ -584,11 +636,23 @@ class Builder:
         return current
 
     def _child_group(
-        self, parent: Group, service: str, path: tuple[str, ...], avoid: set[Group]
+        self,
+        parent: Group,
+        service: str,
+        path: tuple[str, ...],
+        avoid: set[Group],
+        sources: dict[str, str] | None = None,
     ) -> Group:
+        """The entity fetch to ``service`` at ``path`` after ``parent``, shared by every
+        field that jumps there, unless sharing would create a cycle (``avoid``) or two
+        representations that read the same key from different fields (``sources``)."""
         index = (parent.id, service, path)
         existing = self._children.get(index)
-        if existing is not None and not any(g is existing or g.depends_on(existing) for g in avoid):
+        if (
+            existing is not None
+            and not any(g is existing or g.depends_on(existing) for g in avoid)
+            and not _clashes(existing.representation_keys, sources or {})
+        ):
             return existing
         group = self._new_group(service, path, entity=True, parent=parent)
         self._children[index] = group
@@ -694,6 +758,14 @@ class Builder:
                 raise PlanningError(f"unknown fragment {selection.name.value}")
             return definition.type_condition.name.value, tuple(definition.selection_set.selections)
         return None
+
+
+def _arguments_key(arguments: tuple[ArgumentNode, ...] | None) -> str:
+    return ",".join(print_ast(argument) for argument in arguments or ())
+
+
+def _clashes(existing: dict[str, str], wanted: dict[str, str]) -> bool:
+    return any(name in existing and existing[name] != source for name, source in wanted.items())
 
 
 def _first_condition(selections: OutSet) -> str:

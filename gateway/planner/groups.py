@@ -27,6 +27,8 @@ class Group:
     condition_sets: list[frozenset[Cond]] = field(default_factory=list)
     input_rewrites: list[Rewrite] = field(default_factory=list)
     output_rewrites: list[Rewrite] = field(default_factory=list)
+    representation_keys: dict[str, str] = field(default_factory=dict)
+    """Top-level @requires keys of the representation -> response key they are read from."""
 
     def depends_on(self, other: Group) -> bool:
         """True if ``other`` must run before this group (directly or transitively)."""

@@ -5,6 +5,10 @@ representation (nested fields, arguments and fragments included)."""
 
 from __future__ import annotations
 
+from graphql import parse
+
+from gateway.planner import build_plan
+from gateway.planner.plan import Fetch, Flatten, KeyRenamer, Parallel, Sequence
 from tests.unit.gateway.planner.support import expected, load, plan_text
 
 SUPERGRAPH = load(
@@ -30,6 +34,7 @@ SUPERGRAPH = load(
       packaging: Packaging @join__field(graph: CATALOG) @join__field(graph: SHIPPING, external: true)
       shippingEstimate: Int @join__field(graph: SHIPPING, requires: "weight dimensions { height width }")
       insurance: Float @join__field(graph: SHIPPING, requires: "price(currency: \\"EUR\\")")
+      insuranceUsd: Float @join__field(graph: SHIPPING, requires: "price(currency: \\"USD\\")")
       handling: String @join__field(graph: SHIPPING, requires: "packaging { ... on Box { size } ... on Bag { material } }")
     }
 
@@ -309,4 +314,83 @@ def test_requires_back_into_the_same_subgraph_takes_three_steps() -> None:
           },
         }
         """
+    )
+
+
+def test_required_fields_with_conflicting_arguments_are_aliased_into_separate_fetches() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          products {
+            insurance
+            insuranceUsd
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                products {
+                  price(currency: "EUR")
+                  __typename
+                  upc
+                  price__alias_0: price(currency: "USD")
+                }
+              }
+            },
+            Parallel {
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product {
+                      __typename
+                      upc
+                      price
+                    }
+                  } =>
+                  {
+                    ... on Product {
+                      insurance
+                    }
+                  }
+                },
+              },
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product {
+                      __typename
+                      upc
+                      price__alias_0: price
+                    }
+                  } =>
+                  {
+                    ... on Product {
+                      insuranceUsd
+                    }
+                  }
+                },
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_aliased_required_field_is_renamed_back_in_the_representation() -> None:
+    plan = build_plan(SUPERGRAPH, parse("{ products { insurance insuranceUsd } }"), None)
+    assert isinstance(plan.node, Sequence)
+    parallel = plan.node.nodes[1]
+    assert isinstance(parallel, Parallel)
+    second = parallel.nodes[1]
+    assert isinstance(second, Flatten)
+    assert isinstance(second.node, Fetch)
+    assert second.node.input_rewrites == (
+        KeyRenamer(("... on Product", "price__alias_0"), "price"),
     )
