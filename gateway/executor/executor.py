@@ -104,7 +104,10 @@ class Executor:
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> ExecutionResult:
-        """Raises ``RequestError`` for variables that don't coerce, and for nothing else."""
+        """``headers`` go with every subgraph fetch (see ``subgraph_headers``).
+
+        Raises ``RequestError`` for variables that don't coerce, and for nothing else.
+        """
         coerced = self.coerce_variables(operation, variables)
         run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
         await run.run(operation.step)
