@@ -51,6 +51,11 @@ CASES: list[tuple[str, Supergraph, str]] = [
     ("requires arguments", test_requires.SUPERGRAPH, "{ products { insurance } }"),
     ("requires fragments", test_requires.SUPERGRAPH, "{ products { handling } }"),
     (
+        "requires with conflicting arguments",
+        test_requires.SUPERGRAPH,
+        "{ products { insurance insuranceUsd } }",
+    ),
+    (
         "requires same subgraph",
         test_requires.SUPERGRAPH,
         "{ parcels { product { shippingEstimate insurance } } }",
