@@ -628,9 +628,12 @@ class Builder:
             shape.field("__typename")
             _copy_selections(self.view, type_name, key.selection.selections, shape)
             out = group.selections.fragment(type_name)
-            if self.view.is_abstract(type_name) and not self.view.is_interface_object(
-                type_name, service
-            ):
+            if self.view.is_interface_object(type_name, service):
+                # the subgraph knows the interface only: send its name, not the concrete type
+                rewrite = ValueSetter((f"... on {type_name}", "__typename"), type_name)
+                if rewrite not in group.input_rewrites:
+                    group.input_rewrites.append(rewrite)
+            elif self.view.is_abstract(type_name):
                 out.children.field("__typename")
             current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True, ctx.up)
         return current

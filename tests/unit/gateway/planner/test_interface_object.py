@@ -25,8 +25,9 @@ SUPERGRAPH = load(
       @join__type(graph: REVIEWS, key: "id", isInterfaceObject: true)
     {
       id: ID!
-      title: String @join__field(graph: CATALOG)
+      title: String @join__field(graph: CATALOG) @join__field(graph: REVIEWS, external: true)
       reviews: [Review] @join__field(graph: REVIEWS)
+      summary: String @join__field(graph: REVIEWS, requires: "title")
     }
 
     type Book implements Media
@@ -37,6 +38,7 @@ SUPERGRAPH = load(
       title: String
       author: String
       reviews: [Review] @join__field
+      summary: String @join__field
     }
 
     type Movie implements Media
@@ -47,6 +49,7 @@ SUPERGRAPH = load(
       title: String
       director: String
       reviews: [Review] @join__field
+      summary: String @join__field
     }
 
     type Review @join__type(graph: REVIEWS) {
@@ -230,3 +233,13 @@ def test_interface_object_results_get_their_concrete_type_from_the_owner() -> No
         }
         """
     )
+
+
+def test_entity_fetch_into_an_interface_object_sends_the_interface_name() -> None:
+    plan = build_plan(SUPERGRAPH, parse("{ topRated { summary } }"), None)
+    assert isinstance(plan.node, Sequence)
+    last = plan.node.nodes[-1]
+    assert isinstance(last, Flatten)
+    assert isinstance(last.node, Fetch)
+    assert last.node.service_name == "reviews"
+    assert last.node.input_rewrites == (ValueSetter(("... on Media", "__typename"), "Media"),)
