@@ -162,14 +162,20 @@ async def _httpx_post(route: _Route, body: bytes, headers: Mapping[str, str]) ->
 
 
 def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:
-    if not 200 <= status < 300:
-        raise FetchFailed(
-            "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': status {status}"
-        )
     try:
         decoded = orjson.loads(content)
     except orjson.JSONDecodeError:
         decoded = None
+    if not 200 <= status < 300:
+        # GraphQL over HTTP answers request errors with 4xx and a body that says why:
+        # the subgraph's own errors tell the client more than the status does
+        if isinstance(decoded, dict):
+            errors = decoded.get("errors")
+            if isinstance(errors, list) and errors:
+                return decoded
+        raise FetchFailed(
+            "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': status {status}"
+        )
     if not isinstance(decoded, dict) or not ("data" in decoded or "errors" in decoded):
         raise FetchFailed(
             "SUBREQUEST_MALFORMED_RESPONSE",

@@ -8,6 +8,7 @@ the client's response is ``shaping``'s job, so nothing here knows the client's s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ import orjson
 
 from gateway.engine import GraphQLError
 from gateway.executor.fetching import Fetcher, FetchFailed
+from gateway.executor.headers import CORRELATION_HEADER
 from gateway.executor.merging import merge_into
 from gateway.executor.representations import JsonObject, objects_at, paths_at
 from gateway.executor.steps import (
@@ -27,6 +29,7 @@ from gateway.executor.steps import (
 )
 
 DOWNSTREAM_ERROR = "DOWNSTREAM_SERVICE_ERROR"
+_log = logging.getLogger(__name__)
 
 
 class PlanRun:
@@ -157,6 +160,13 @@ class PlanRun:
         except Exception as error:  # a fetcher's defect must not fail the whole request
             code = "SUBREQUEST_HTTP_ERROR"
             message = f"Fetch from '{step.service}' failed: {type(error).__name__}: {error}"
+        _log.warning(
+            "subgraph fetch failed: %s %s (%s), correlation id %s",
+            step.service,
+            code,
+            message,
+            self._headers.get(CORRELATION_HEADER),
+        )
         self.errors.append(GraphQLError(message, code, extensions={"serviceName": step.service}))
         return None
 

@@ -120,3 +120,19 @@ async def test_a_fetcher_defect_becomes_an_error_not_an_exception() -> None:
 
     assert result.data == {"users": [{"id": str(i), "name": None} for i in range(3)]}
     assert "KeyError" in result.errors[0].message
+
+
+async def test_a_failed_fetch_is_logged_with_the_correlation_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": USERS}),
+        accounts=failing("SUBREQUEST_TIMEOUT", "too slow"),
+    )
+
+    await run(
+        "{ users { name } }", users_then_names(), subgraphs, headers={"X-Correlation-ID": "c-9"}
+    )
+
+    assert "accounts SUBREQUEST_TIMEOUT" in caplog.text
+    assert "c-9" in caplog.text

@@ -134,3 +134,13 @@ def test_subgraph_headers_generate_a_correlation_id_when_missing() -> None:
 
     assert first
     assert first != second
+
+
+async def test_a_4xx_graphql_answer_passes_the_subgraphs_errors_on() -> None:
+    body = {"errors": [{"message": "Unknown field", "extensions": {"code": "BAD"}}]}
+    fetcher = fetcher_with(lambda request: httpx.Response(400, json=body))
+
+    response = await fetcher.fetch("accounts", BODY, HEADERS)
+    await fetcher.aclose()
+
+    assert response == body
