@@ -189,7 +189,7 @@ class Builder:
         if not self.view.in_subgraph(type_condition, service):
             return False
         if not self.view.is_abstract(type_condition):
-            return True
+            return type_condition in runtime
         possible = self.view.possible_types(type_condition)
         matching = {name for name in runtime if name in possible}
         return matching <= set(self.view.runtime_types(type_condition, service))

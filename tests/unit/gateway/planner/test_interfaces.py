@@ -269,3 +269,50 @@ def test_interface_returned_by_a_subgraph_knowing_only_some_implementations() ->
         }
         """
     )
+
+
+def test_type_condition_on_a_type_the_subgraph_does_not_implement_there_is_left_out() -> None:
+    supergraph = load(
+        ["kitchen", "shop"],
+        """
+        type Query @join__type(graph: KITCHEN) @join__type(graph: SHOP) {
+          nodes: [Node] @join__field(graph: KITCHEN)
+        }
+
+        interface Node @join__type(graph: KITCHEN) @join__type(graph: SHOP) {
+          id: ID!
+        }
+
+        type Toaster implements Node
+          @join__implements(graph: KITCHEN, interface: "Node")
+          @join__type(graph: KITCHEN, key: "id")
+        {
+          id: ID!
+        }
+
+        type Oven implements Node
+          @join__implements(graph: SHOP, interface: "Node")
+          @join__type(graph: KITCHEN, key: "id")
+          @join__type(graph: SHOP, key: "id")
+        {
+          id: ID!
+        }
+        """,
+    )
+    plan = plan_text(supergraph, "{ nodes { ... on Toaster { id } ... on Oven { id } } }")
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "kitchen") {
+            {
+              nodes {
+                __typename
+                ... on Toaster {
+                  id
+                }
+              }
+            }
+          },
+        }
+        """
+    )
