@@ -66,7 +66,9 @@ class FederatedEngine:
                 subgraphs=dict(subgraphs or {}),
             )
             fetcher = self._http = HttpFetcher(urls, options)
-        self._executor = Executor(self.supergraph.api_schema, fetcher)
+        self._executor = Executor(
+            self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
+        )
         self._forwarded = frozenset(name.lower() for name in forwarded_headers)
         self._cache_size = cache_size
         self._prepared: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
@@ -144,6 +146,15 @@ class FederatedEngine:
                 )
         compiled = self._executor.compile(document, operation, plan)
         return Prepared(compiled.operation_type, compiled.operation_name, compiled)
+
+
+def _interface_objects(supergraph: Supergraph) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for name, meta in supergraph.types.items():
+        for service, info in meta.subgraphs.items():
+            if info.is_interface_object:
+                found.setdefault(service, set()).add(name)
+    return {service: frozenset(names) for service, names in found.items()}
 
 
 def _core_error(error: CoreGraphQLError, code: str) -> GraphQLError:

@@ -35,7 +35,7 @@ from gateway.executor.fetching import Fetcher
 from gateway.executor.representations import PossibleTypes
 from gateway.executor.runner import PlanRun
 from gateway.executor.shaping import ResponseShaper
-from gateway.executor.steps import Step, compile_plan
+from gateway.executor.steps import InterfaceObjects, Step, compile_plan
 from gateway.planner.plan import QueryPlan
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -54,9 +54,15 @@ class CompiledOperation:
 
 
 class Executor:
-    def __init__(self, api_schema: GraphQLSchema, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        api_schema: GraphQLSchema,
+        fetcher: Fetcher,
+        interface_objects: InterfaceObjects | None = None,
+    ) -> None:
         self.schema = api_schema
         self.fetcher = fetcher
+        self._interface_objects: InterfaceObjects = interface_objects or {}
         self._possible_types: PossibleTypes = {
             name: frozenset(t.name for t in api_schema.get_possible_types(named))
             for name, named in api_schema.type_map.items()
@@ -86,7 +92,7 @@ class Executor:
             query_plan=plan,
             step=None
             if operation_type == "subscription"
-            else compile_plan(plan, self._possible_types),
+            else compile_plan(plan, self._possible_types, self._interface_objects),
             shaper=ResponseShaper(
                 self.schema,
                 root_type,

@@ -6,7 +6,7 @@ operation string nor interprets a ``requires`` selection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -22,11 +22,14 @@ from gateway.planner.plan import (
     Condition,
     Fetch,
     Flatten,
+    InlineFragmentSelection,
     Parallel,
     PlanNode,
     QueryPlan,
+    Rewrite,
     Sequence,
     SubscriptionNode,
+    ValueSetter,
 )
 
 
@@ -68,46 +71,74 @@ class ConditionStep:
 Step: TypeAlias = FetchStep | FlattenStep | SequenceStep | ParallelStep | ConditionStep
 
 
-def compile_plan(plan: QueryPlan, possible_types: PossibleTypes) -> Step | None:
-    return None if plan.node is None else _compile(plan.node, possible_types)
+InterfaceObjects = Mapping[str, frozenset[str]]
+"""Subgraph name -> the interfaces it knows only as @interfaceObject types."""
 
 
-def _compile(node: PlanNode, possible_types: PossibleTypes) -> Step:
-    match node:
-        case Fetch():
-            return _fetch(node, possible_types)
-        case Flatten():
-            return FlattenStep(tuple(node.path), _compile(node.node, possible_types))
-        case Sequence():
-            return SequenceStep(tuple(_compile(n, possible_types) for n in node.nodes))
-        case Parallel():
-            return ParallelStep(tuple(_compile(n, possible_types) for n in node.nodes))
-        case Condition():
-            return ConditionStep(
-                node.condition,
-                None if node.if_clause is None else _compile(node.if_clause, possible_types),
-                None if node.else_clause is None else _compile(node.else_clause, possible_types),
-            )
-        case SubscriptionNode():
-            raise NotImplementedError("subscriptions are not supported yet")
-    raise TypeError(f"not a plan node: {node!r}")
+def compile_plan(
+    plan: QueryPlan, possible_types: PossibleTypes, interface_objects: InterfaceObjects
+) -> Step | None:
+    if plan.node is None:
+        return None
+    return _PlanCompiler(possible_types, interface_objects).compile(plan.node)
 
 
-def _fetch(fetch: Fetch, possible_types: PossibleTypes) -> FetchStep:
-    prefix = b'{"query":' + orjson.dumps(fetch.operation)
-    if fetch.operation_name:
-        prefix += b',"operationName":' + orjson.dumps(fetch.operation_name)
-    prefix += b',"variables":'
-    representer = (
-        compile_representer(fetch.requires, fetch.input_rewrites, possible_types)
-        if fetch.requires
-        else None
-    )
-    return FetchStep(
-        service=fetch.service_name,
-        body_prefix=prefix,
-        variable_usages=fetch.variable_usages,
-        representer=representer,
-        output_rewrite=compile_rewrites(fetch.output_rewrites, possible_types),
-        mutation=fetch.operation_kind == "mutation",
-    )
+class _PlanCompiler:
+    def __init__(self, possible_types: PossibleTypes, interface_objects: InterfaceObjects):
+        self._possible_types = possible_types
+        self._interface_objects = interface_objects
+
+    def compile(self, node: PlanNode) -> Step:
+        match node:
+            case Fetch():
+                return self._fetch(node)
+            case Flatten():
+                return FlattenStep(tuple(node.path), self.compile(node.node))
+            case Sequence():
+                return SequenceStep(tuple(self.compile(n) for n in node.nodes))
+            case Parallel():
+                return ParallelStep(tuple(self.compile(n) for n in node.nodes))
+            case Condition():
+                return ConditionStep(
+                    node.condition,
+                    None if node.if_clause is None else self.compile(node.if_clause),
+                    None if node.else_clause is None else self.compile(node.else_clause),
+                )
+            case SubscriptionNode():
+                raise NotImplementedError("subscriptions are not supported yet")
+        raise TypeError(f"not a plan node: {node!r}")
+
+    def _fetch(self, fetch: Fetch) -> FetchStep:
+        prefix = b'{"query":' + orjson.dumps(fetch.operation)
+        if fetch.operation_name:
+            prefix += b',"operationName":' + orjson.dumps(fetch.operation_name)
+        prefix += b',"variables":'
+        representer = (
+            compile_representer(fetch.requires, self._input_rewrites(fetch), self._possible_types)
+            if fetch.requires
+            else None
+        )
+        return FetchStep(
+            service=fetch.service_name,
+            body_prefix=prefix,
+            variable_usages=fetch.variable_usages,
+            representer=representer,
+            output_rewrite=compile_rewrites(fetch.output_rewrites, self._possible_types),
+            mutation=fetch.operation_kind == "mutation",
+        )
+
+    def _input_rewrites(self, fetch: Fetch) -> tuple[Rewrite, ...]:
+        """The plan's rewrites, plus one per interface the target knows as an
+        @interfaceObject: such a subgraph must be sent the interface's name as
+        ``__typename``, never the concrete type it cannot know. Apollo's planner adds
+        these rewrites itself; adding them here as well is harmless and keeps plans that
+        omit them working."""
+        known = self._interface_objects.get(fetch.service_name)
+        if not known:
+            return fetch.input_rewrites
+        extra = tuple(
+            ValueSetter((f"... on {s.type_condition}", "__typename"), s.type_condition)
+            for s in fetch.requires
+            if isinstance(s, InlineFragmentSelection) and s.type_condition in known
+        )
+        return fetch.input_rewrites + extra

@@ -102,10 +102,11 @@ async def run(
     subgraphs: FakeSubgraphs,
     variables: dict[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    interface_objects: Mapping[str, frozenset[str]] | None = None,
 ) -> ExecutionResult:
     document = parse(query)
     operation = get_operation_ast(document)
     assert operation is not None
-    executor = Executor(API_SCHEMA, subgraphs)
+    executor = Executor(API_SCHEMA, subgraphs, interface_objects)
     compiled = executor.compile(document, operation, plan)
     return await executor.execute(compiled, variables, subgraph_headers(headers or {}))

@@ -151,3 +151,42 @@ async def test_mutation_fetches_run_in_order_and_are_marked_as_mutations() -> No
         ("accounts", True),
         ("products", True),
     ]
+
+
+async def test_an_interface_object_subgraph_is_sent_the_interfaces_name() -> None:
+    plan = QueryPlan(
+        Sequence(
+            (
+                Fetch("accounts", "{me{__typename id}}"),
+                Flatten(
+                    ("me",),
+                    Fetch(
+                        "nodes",
+                        "query($representations:[_Any!]!){_entities(representations:"
+                        "$representations){...on Node{name}}}",
+                        requires=(
+                            InlineFragmentSelection(
+                                "Node", (FieldSelection("__typename"), FieldSelection("id"))
+                            ),
+                        ),
+                    ),
+                ),
+            )
+        )
+    )
+    subgraphs = FakeSubgraphs(
+        accounts=answer({"me": {"__typename": "User", "id": "1"}}),
+        nodes=entities(lambda rep: {"__typename": rep["__typename"], "name": "Ann"}),
+    )
+
+    result = await run(
+        "{ me { __typename name } }",
+        plan,
+        subgraphs,
+        interface_objects={"nodes": frozenset({"Node"})},
+    )
+
+    assert subgraphs.to("nodes")[0].variables["representations"] == [
+        {"__typename": "Node", "id": "1"}
+    ]
+    assert result.data == {"me": {"__typename": "User", "name": "Ann"}}
