@@ -305,12 +305,7 @@ class Builder:
     ) -> bool:
         if _provided_field(self.view, provided, type_name, name) is not None:
             return True
-        meta = self.view.field_meta(type_name, name)
-        if meta is None:
-            return False
-        if service in meta.resolvers and meta.subgraphs[service].requires is None:
-            return True
-        return name in self.view.key_fields(type_name, service)
+        return self.view.plain_local(service, type_name, name)
 
     # -- entity jumps -----------------------------------------------------------------
 

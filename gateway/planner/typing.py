@@ -126,12 +126,15 @@ class SchemaView:
         )
 
     def plain_local(self, service: str, type_name: str, name: str) -> bool:
+        """True when ``service`` returns the field itself (no @requires, not external);
+        a key field it declares counts even when overridden away (``usedOverridden``)."""
         meta = self.field_meta(type_name, name)
-        if (
-            meta is not None
-            and service in meta.resolvers
-            and meta.subgraphs[service].requires is None
-        ):
+        if meta is None:
+            return False
+        info = meta.subgraphs.get(service)
+        if info is None or info.external:
+            return False
+        if service in meta.resolvers and info.requires is None:
             return True
         return name in self.key_fields(type_name, service)
 
