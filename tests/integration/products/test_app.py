@@ -231,7 +231,7 @@ async def test_products_pages_walk_the_filtered_catalogue_with_stable_cursors(
         ({"first": 5, "filter": {"channel": "fax"}}, "UNKNOWN_CHANNEL"),
         ({"first": 5, "filter": {"category": "Not/A Path"}}, "INVALID_FILTER"),
         ({"first": 5, "filter": {"search": "x" * 101}}, "INVALID_FILTER"),
-        ({"first": "five"}, "GRAPHQL_VALIDATION_FAILED"),  # the shared formatter's code
+        ({"first": "five"}, "BAD_USER_INPUT"),  # a variable that does not coerce, as Apollo
     ],
 )
 async def test_bad_listing_arguments_get_a_coded_error_not_a_500(
