@@ -7,6 +7,7 @@ from pathlib import Path
 
 from graphql import build_schema
 
+from bench.subgraphs.data import bench_data_dir
 from gateway.supergraph import load_supergraph
 from gateway.supergraph.compose import SubgraphSource, compose
 from tests.unit.gateway.compose.subgraphs import BENCHMARK, LINK, subgraph
@@ -20,7 +21,7 @@ def flat(text: str) -> str:
 
 
 def test_benchmark_subgraphs_compose_to_apollos_supergraph_text() -> None:
-    expected = (HERE / "benchmark_supergraph.graphql").read_text()
+    expected = (bench_data_dir() / "supergraph.graphql").read_text()
     assert compose(BENCHMARK) == expected
 
 
