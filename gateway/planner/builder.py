@@ -466,6 +466,11 @@ class Builder:
             for key in self.supergraph.types[type_name].keys_in(candidate):
                 if not key.resolvable or not self._key_reachable(type_name, key):
                     continue
+                if any(
+                    isinstance(s, FieldNode) and s.name.value == field_node.name.value
+                    for s in key.selection.selections
+                ):
+                    continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
                 placed = self._plan_set(_at_key(ctx), tuple(key.selection.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, placed)
@@ -498,7 +503,9 @@ class Builder:
     ) -> Ctx | None:
         usable = [c for c in candidates if self._chain_local(c, chain)]
         if self._is_query_root(level):
-            if not usable:
+            # another subgraph's answer to the same root field is only the same object
+            # when no type condition is involved (a shared value, not an abstract one)
+            if not usable or any(step.kind == "fragment" for step in chain):
                 return None
             group = next((g for g in self.roots if g.service in usable), None)
             if group is None:
@@ -511,7 +518,9 @@ class Builder:
         for candidate in usable:
             if candidate == level.group.service:
                 continue
-            route = self.view.route(level.type_name, level.group.service, candidate)
+            route = self.view.route(
+                level.type_name, level.group.service, candidate, self._provided_names(level)
+            )
             if route is not None:
                 routes.append(route)
         if not routes:
@@ -630,7 +639,10 @@ class Builder:
                     group.input_rewrites.append(rewrite)
             elif self.view.is_abstract(type_name):
                 out.children.field("__typename")
-            current = Ctx(group, out.children, type_name, ctx.path, None, (), conds, True, ctx.up)
+            # the subgraph receives the key in the representation, so it can give it back
+            # even where it marks the key fields @external
+            known = tuple(key.selection.selections)
+            current = Ctx(group, out.children, type_name, ctx.path, known, (), conds, True, ctx.up)
         return current
 
     def _child_group(
