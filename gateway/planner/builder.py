@@ -124,7 +124,7 @@ class Builder:
     def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         service = ctx.group.service
         abstract = ctx.type_name
-        runtime = self.view.runtime_types(abstract, service)
+        runtime = self._shared_runtime_types(ctx, self.view.runtime_types(abstract, service))
         if self.view.is_interface_object(abstract, service):
             return self._plan_interface_object(ctx, selections)
         ctx.target.field("__typename")
@@ -182,6 +182,42 @@ class Builder:
                 )
                 placed |= self._plan_set(inner, fragment)
         return placed
+
+    def _shared_runtime_types(self, ctx: Ctx, runtime: list[str]) -> list[str]:
+        """A @shareable field may be answered by any subgraph that resolves it, so only the
+        types every one of them can return are planned (Apollo's partial-union rule)."""
+        if ctx.up is None or ctx.up[1].kind != "field" or ctx.up[1].field_node is None:
+            return runtime
+        parent, step = ctx.up
+        assert step.field_node is not None
+        meta = self.view.field_meta(step.type_name, step.field_node.name.value)
+        if meta is None or len(meta.resolvers) < 2:
+            return runtime
+        service = ctx.group.service
+        others = [
+            s for s in meta.resolvers if s != service and self._could_answer(parent, [step], s)
+        ]
+        abstract = ctx.type_name
+        return [
+            name
+            for name in runtime
+            if all(name in self.view.runtime_types(abstract, s) for s in others)
+        ]
+
+    def _could_answer(self, level: Ctx, chain: list[Step], service: str) -> bool:
+        """True when the planner could have asked ``service`` for the same value: it can
+        enter at the nearest entity (or the query root) above and walk the same fields."""
+        chain = list(chain)
+        while True:
+            if self._is_query_root(level):
+                return self._chain_local(service, chain)
+            if self.view.is_entity(level.type_name) and not self.view.is_abstract(level.type_name):
+                keys = self.supergraph.types[level.type_name].keys_in(service)
+                return any(k.resolvable for k in keys) and self._chain_local(service, chain)
+            if level.up is None:
+                return False
+            level, step = level.up
+            chain.insert(0, step)
 
     def _fragment_kept(self, type_condition: str, service: str, runtime: list[str]) -> bool:
         """A type condition can go to the subgraph as written when the subgraph knows the

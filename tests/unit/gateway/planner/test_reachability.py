@@ -15,7 +15,7 @@ SUPERGRAPH = load(
     """
     type Query @join__type(graph: A) @join__type(graph: B) @join__type(graph: D) {
       product(id: ID!): Product @join__field(graph: D)
-      node(id: ID!): Node
+      node(id: ID!): Node @join__field(graph: A) @join__field(graph: B)
     }
 
     type Product
