@@ -198,3 +198,83 @@ def test_union_member_fields_from_another_subgraph_follow_the_union() -> None:
         }
         """
     )
+
+
+PARTIAL = load(
+    ["a", "b"],
+    """
+    type Query @join__type(graph: A) @join__type(graph: B) {
+      shelf: Shelf @join__field(graph: A)
+      report: Report @join__field(graph: A)
+    }
+
+    type Shelf @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+      id: ID!
+      items: [Item!]!
+    }
+
+    type Report @join__type(graph: A) @join__type(graph: B) {
+      items: [Item!]!
+    }
+
+    union Item
+      @join__type(graph: A)
+      @join__type(graph: B)
+      @join__unionMember(graph: A, member: "Common")
+      @join__unionMember(graph: B, member: "Common")
+      @join__unionMember(graph: A, member: "OnlyA")
+    = Common | OnlyA
+
+    type Common @join__type(graph: A) @join__type(graph: B) {
+      label: String
+    }
+
+    type OnlyA @join__type(graph: A) {
+      a: String
+    }
+    """,
+)
+
+
+def test_shared_union_field_another_subgraph_could_answer_plans_common_members_only() -> None:
+    plan = plan_text(PARTIAL, "{ shelf { items { ... on Common { label } ... on OnlyA { a } } } }")
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "a") {
+            {
+              shelf {
+                items {
+                  __typename
+                  ... on Common {
+                    label
+                  }
+                }
+              }
+            }
+          },
+        }
+        """
+    )
+
+
+def test_shared_union_field_only_one_subgraph_can_reach_keeps_all_its_members() -> None:
+    plan = plan_text(PARTIAL, "{ report { items { ... on OnlyA { a } } } }")
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "a") {
+            {
+              report {
+                items {
+                  __typename
+                  ... on OnlyA {
+                    a
+                  }
+                }
+              }
+            }
+          },
+        }
+        """
+    )
