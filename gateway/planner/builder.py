@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from graphql import (
-    ArgumentNode,
-    BooleanValueNode,
     DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -25,19 +23,30 @@ from graphql import (
     NameNode,
     OperationDefinitionNode,
     SelectionNode,
-    VariableNode,
     get_named_type,
     is_composite_type,
-    is_list_type,
-    is_non_null_type,
-    print_ast,
 )
 
 from gateway.planner.conflicts import alias_conflicts
 from gateway.planner.errors import PlanningError
+from gateway.planner.fields import (
+    alias_of,
+    arguments_key,
+    at_key,
+    clashes,
+    conditional,
+    conditions_of,
+    copy_selections,
+    directives_for,
+    excluded,
+    first_condition,
+    list_depth,
+    provided_field,
+    with_pending,
+)
 from gateway.planner.groups import Cond, Ctx, Group, Step
 from gateway.planner.plan import KeyRenamer, ValueSetter
-from gateway.planner.selections import OutField, OutFragment, OutSet
+from gateway.planner.selections import OutField, OutSet
 from gateway.planner.typing import SchemaView
 from gateway.supergraph.model import Key, Supergraph
 
@@ -80,7 +89,7 @@ class Builder:
             self._field(ctx, field_node)
         for group in self.groups:
             group.selections.prune()
-            parent_type = root_type if not group.entity else _first_condition(group.selections)
+            parent_type = root_type if not group.entity else first_condition(group.selections)
             group.output_rewrites.extend(
                 alias_conflicts(self.view, group.service, parent_type, group.selections)
             )
@@ -118,7 +127,7 @@ class Builder:
             return self._plan_abstract(ctx, selections)
         placed: set[Group] = set()
         for field_node, pending in self._fields_of(selections, ctx.type_name, ctx.pending):
-            placed |= self._field(_with_pending(ctx, pending), field_node)
+            placed |= self._field(with_pending(ctx, pending), field_node)
         return placed
 
     def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
@@ -132,7 +141,7 @@ class Builder:
         direct = list(self._fields_of(selections, abstract, ctx.pending))
         if all(self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct):
             for field_node, pending in direct:
-                placed |= self._field(_with_pending(ctx, pending), field_node)
+                placed |= self._field(with_pending(ctx, pending), field_node)
             for fragment, type_condition, pending in self._narrowing(
                 selections, abstract, ctx.pending
             ):
@@ -251,7 +260,7 @@ class Builder:
         self._owner_hops.add(hop)
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
-                placed |= self._field(_with_pending(ctx, pending), field_node)
+                placed |= self._field(with_pending(ctx, pending), field_node)
         if not first or not self._owners(interface):
             return placed
         owner_ctx = self._hop_to_owner(ctx)
@@ -259,7 +268,7 @@ class Builder:
         owner_ctx.target.field("__typename")
         for field_node, pending in direct:
             if field_node.name.value == "__typename":
-                placed |= self._field(_with_pending(owner_ctx, pending), field_node)
+                placed |= self._field(with_pending(owner_ctx, pending), field_node)
         runtime = self.view.runtime_types(interface, owner_ctx.group.service)
         for fragment, type_condition, pending in narrowing:
             placed |= self._plan_fragment(owner_ctx, fragment, type_condition, pending, runtime)
@@ -288,7 +297,7 @@ class Builder:
             if self.view.is_interface_object(ctx.type_name, ctx.group.service):
                 return self._plan_interface_object(ctx, (field_node,))
             ctx.target.field(
-                "__typename", _alias(field_node), (), _directives(field_node, ctx.pending)
+                "__typename", alias_of(field_node), (), directives_for(field_node, ctx.pending)
             )
             return {ctx.group}
         if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
@@ -300,16 +309,16 @@ class Builder:
         field_type = self.view.field_type(ctx.type_name, name)
         named = get_named_type(field_type)
         composite = is_composite_type(named)
-        directives = _directives(field_node, ctx.pending)
-        conds = ctx.conds | _conditions(directives)
+        directives = directives_for(field_node, ctx.pending)
+        conds = ctx.conds | conditions_of(directives)
         out = ctx.target.field(
-            name, _alias(field_node), tuple(field_node.arguments or ()), directives, composite
+            name, alias_of(field_node), tuple(field_node.arguments or ()), directives, composite
         )
         if ctx.top:
             ctx.group.condition_sets.append(conds)
         placed = {ctx.group}
         if composite and out.children is not None and field_node.selection_set is not None:
-            path = ctx.path + (_alias(field_node) or name,) + ("@",) * _list_depth(field_type)
+            path = ctx.path + (alias_of(field_node) or name,) + ("@",) * list_depth(field_type)
             provided = self._provided_below(ctx, name, field_node)
             step = Step("field", ctx.type_name, field_node, directives)
             inner_type = self.view.subgraph_type_name(ctx.type_name, name, ctx.group.service)
@@ -324,7 +333,7 @@ class Builder:
     def _provided_below(
         self, ctx: Ctx, name: str, field_node: FieldNode
     ) -> tuple[SelectionNode, ...] | None:
-        provided = _provided_field(self.view, ctx.provided, ctx.type_name, name)
+        provided = provided_field(self.view, ctx.provided, ctx.type_name, name)
         if provided is not None:
             return tuple(provided.selection_set.selections) if provided.selection_set else ()
         info = self.view.field_in(ctx.type_name, name, ctx.group.service)
@@ -339,7 +348,7 @@ class Builder:
         name: str,
         provided: tuple[SelectionNode, ...] | None,
     ) -> bool:
-        if _provided_field(self.view, provided, type_name, name) is not None:
+        if provided_field(self.view, provided, type_name, name) is not None:
             return True
         return self.view.plain_local(service, type_name, name)
 
@@ -375,19 +384,19 @@ class Builder:
         if requires is not None:
             required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
             required_groups = self._plan_set(replace(ctx, pending=()), required)
-        directives = _directives(field_node, ctx.pending)
-        conds = ctx.conds | _conditions(directives)
+        directives = directives_for(field_node, ctx.pending)
+        conds = ctx.conds | conditions_of(directives)
         final = self._hops(ctx, type_name, route, conds, required_groups, sources)
         if requires is not None:
             final.group.deps |= required_groups
             shape = final.group.requires.fragment(type_name).children
-            _copy_selections(self.view, type_name, required, shape)
+            copy_selections(self.view, type_name, required, shape)
             for name, source in sources.items():
                 final.group.representation_keys[name] = source
                 rename = KeyRenamer((f"... on {type_name}", source), name)
                 if source != name and rename not in final.group.input_rewrites:
                     final.group.input_rewrites.append(rename)
-        return self._add_field(_with_pending(final, ctx.pending), field_node)
+        return self._add_field(with_pending(final, ctx.pending), field_node)
 
     def _alias_conflicting(
         self, target: OutSet, selections: tuple[SelectionNode, ...]
@@ -404,13 +413,13 @@ class Builder:
                 result.append(selection)
                 continue
             name = selection.name.value
-            wanted = _arguments_key(selection.arguments)
+            wanted = arguments_key(selection.arguments)
             alias: str | None = None
             clash = False
             for item in target.items.values():
                 if not isinstance(item, OutField) or item.name != name:
                     continue
-                same = _arguments_key(item.arguments) == wanted
+                same = arguments_key(item.arguments) == wanted
                 if item.alias is None and not same:
                     clash = True
                 elif item.alias is not None and item.alias.startswith(f"{name}__alias_") and same:
@@ -447,18 +456,18 @@ class Builder:
                 requires = meta.subgraphs[candidate].requires
                 required: set[Group] = set()
                 if requires is not None:
-                    required = self._plan_set(_at_key(ctx), tuple(requires.selections))
+                    required = self._plan_set(at_key(ctx), tuple(requires.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, required)
                 group.deps.add(ctx.group)
                 ctx.target.field("__typename")
-                group.deps |= self._plan_set(_at_key(ctx), tuple(key.selection.selections))
+                group.deps |= self._plan_set(at_key(ctx), tuple(key.selection.selections))
                 group.deps |= required
                 group.deps.discard(group)
                 shape = group.requires.fragment(type_name).children
                 shape.field("__typename")
-                _copy_selections(self.view, type_name, key.selection.selections, shape)
+                copy_selections(self.view, type_name, key.selection.selections, shape)
                 if requires is not None:
-                    _copy_selections(self.view, type_name, requires.selections, shape)
+                    copy_selections(self.view, type_name, requires.selections, shape)
                 rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
                 if rewrite not in group.input_rewrites:
                     group.input_rewrites.append(rewrite)
@@ -508,16 +517,16 @@ class Builder:
                 ):
                     continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
-                placed = self._plan_set(_at_key(ctx), tuple(key.selection.selections))
+                placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, placed)
                 group.deps |= placed | {ctx.group}
                 group.deps.discard(group)
                 shape = group.requires.fragment(type_name).children
                 shape.field("__typename")
-                _copy_selections(self.view, type_name, key.selection.selections, shape)
+                copy_selections(self.view, type_name, key.selection.selections, shape)
                 out = group.selections.fragment(type_name)
-                directives = _directives(field_node, ctx.pending)
-                conds = ctx.conds | _conditions(directives)
+                directives = directives_for(field_node, ctx.pending)
+                conds = ctx.conds | conditions_of(directives)
                 final = Ctx(
                     group, out.children, type_name, ctx.path, None, ctx.pending, conds, True, ctx.up
                 )
@@ -591,7 +600,7 @@ class Builder:
             named = get_named_type(field_type)
             field_out = current.target.field(
                 name,
-                _alias(step.field_node),
+                alias_of(step.field_node),
                 tuple(step.field_node.arguments or ()),
                 step.directives,
                 composite=True,
@@ -601,7 +610,7 @@ class Builder:
                 current.group.condition_sets.append(ctx.conds)
             if self.view.is_abstract(named.name):
                 field_out.children.field("__typename")
-            path = current.path + (field_out.response_key,) + ("@",) * _list_depth(field_type)
+            path = current.path + (field_out.response_key,) + ("@",) * list_depth(field_type)
             current = Ctx(
                 current.group,
                 field_out.children,
@@ -662,11 +671,11 @@ class Builder:
                 raise PlanningError(f"{service} has no key for {type_name}")
             current.target.field("__typename")
             group.deps.add(current.group)
-            group.deps |= self._plan_set(_at_key(current), tuple(key.selection.selections))
+            group.deps |= self._plan_set(at_key(current), tuple(key.selection.selections))
             group.deps.discard(group)
             shape = group.requires.fragment(type_name).children
             shape.field("__typename")
-            _copy_selections(self.view, type_name, key.selection.selections, shape)
+            copy_selections(self.view, type_name, key.selection.selections, shape)
             out = group.selections.fragment(type_name)
             if self.view.is_interface_object(type_name, service):
                 # the subgraph knows the interface only: send its name, not the concrete type
@@ -697,7 +706,7 @@ class Builder:
         if (
             existing is not None
             and not any(g is existing or g.depends_on(existing) for g in avoid)
-            and not _clashes(existing.representation_keys, sources or {})
+            and not clashes(existing.representation_keys, sources or {})
         ):
             return existing
         group = self._new_group(service, path, entity=True, parent=parent)
@@ -749,7 +758,7 @@ class Builder:
         @skip/@include of the fragments it sat in."""
         found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]] = []
         for selection in selections:
-            if _excluded(selection):
+            if excluded(selection):
                 continue
             if isinstance(selection, FieldNode):
                 found.append((selection, pending))
@@ -759,7 +768,7 @@ class Builder:
                 continue
             type_condition, body = inner
             if type_condition is None or self._flattens(type_condition, type_name):
-                found.extend(self._fields_of(body, type_name, pending + _conditional(selection)))
+                found.extend(self._fields_of(body, type_name, pending + conditional(selection)))
         return found
 
     def _narrowing(
@@ -771,13 +780,13 @@ class Builder:
         """Fragments on an abstract type whose condition is narrower than the type."""
         found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]] = []
         for selection in selections:
-            if isinstance(selection, FieldNode) or _excluded(selection):
+            if isinstance(selection, FieldNode) or excluded(selection):
                 continue
             inner = self._fragment_body(selection)
             if inner is None:
                 continue
             type_condition, body = inner
-            directives = pending + _conditional(selection)
+            directives = pending + conditional(selection)
             if type_condition is None or self._flattens(type_condition, abstract):
                 found.extend(self._narrowing(body, abstract, directives))
             elif self.view.overlaps(type_condition, abstract):
@@ -804,125 +813,3 @@ class Builder:
                 raise PlanningError(f"unknown fragment {selection.name.value}")
             return definition.type_condition.name.value, tuple(definition.selection_set.selections)
         return None
-
-
-def _arguments_key(arguments: tuple[ArgumentNode, ...] | None) -> str:
-    return ",".join(print_ast(argument) for argument in arguments or ())
-
-
-def _clashes(existing: dict[str, str], wanted: dict[str, str]) -> bool:
-    return any(name in existing and existing[name] != source for name, source in wanted.items())
-
-
-def _first_condition(selections: OutSet) -> str:
-    for item in selections.items.values():
-        if isinstance(item, OutFragment) and item.type_condition:
-            return item.type_condition
-    return ""
-
-
-def _with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
-    return replace(ctx, pending=pending)
-
-
-def _at_key(ctx: Ctx) -> Ctx:
-    """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
-    return replace(ctx, pending=(), top=False)
-
-
-def _alias(field_node: FieldNode) -> str | None:
-    return field_node.alias.value if field_node.alias else None
-
-
-def _conditional(selection: SelectionNode) -> tuple[DirectiveNode, ...]:
-    return tuple(d for d in selection.directives or () if d.name.value in ("skip", "include"))
-
-
-def _directives(
-    field_node: FieldNode, pending: tuple[DirectiveNode, ...]
-) -> tuple[DirectiveNode, ...]:
-    own = _conditional(field_node)
-    return own + tuple(d for d in pending if d not in own)
-
-
-def _conditions(directives: tuple[DirectiveNode, ...]) -> frozenset[Cond]:
-    found: set[Cond] = set()
-    for directive in directives:
-        for argument in directive.arguments or ():
-            if argument.name.value == "if" and isinstance(argument.value, VariableNode):
-                found.add((argument.value.name.value, directive.name.value == "include"))
-    return frozenset(found)
-
-
-def _excluded(selection: SelectionNode) -> bool:
-    """A literal ``@skip(if: true)`` or ``@include(if: false)``: never selected."""
-    for directive in selection.directives or ():
-        for argument in directive.arguments or ():
-            if argument.name.value == "if" and isinstance(argument.value, BooleanValueNode):
-                if directive.name.value == "skip" and argument.value.value:
-                    return True
-                if directive.name.value == "include" and not argument.value.value:
-                    return True
-    return False
-
-
-def _list_depth(field_type: object) -> int:
-    depth = 0
-    current = field_type
-    while True:
-        if is_non_null_type(current):
-            current = current.of_type
-        elif is_list_type(current):
-            depth += 1
-            current = current.of_type
-        else:
-            return depth
-
-
-def _provided_field(
-    view: SchemaView, provided: tuple[SelectionNode, ...] | None, type_name: str, name: str
-) -> FieldNode | None:
-    if provided is None:
-        return None
-    for selection in provided:
-        if isinstance(selection, FieldNode):
-            if selection.name.value == name:
-                return selection
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            if condition is None or view.applies(condition, type_name):
-                found = _provided_field(
-                    view, tuple(selection.selection_set.selections), type_name, name
-                )
-                if found is not None:
-                    return found
-    return None
-
-
-def _copy_selections(
-    view: SchemaView,
-    type_name: str,
-    selections: tuple[SelectionNode, ...] | list[SelectionNode],
-    target: OutSet,
-) -> None:
-    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
-    abstract values carry ``__typename`` so the subgraph can read them."""
-    if view.is_abstract(type_name):
-        target.field("__typename")
-    for selection in selections:
-        if isinstance(selection, FieldNode):
-            composite = selection.selection_set is not None
-            out = target.field(selection.name.value, _alias(selection), composite=composite)
-            if selection.selection_set is not None and out.children is not None:
-                field_type = get_named_type(view.field_type(type_name, selection.name.value))
-                _copy_selections(
-                    view, field_type.name, tuple(selection.selection_set.selections), out.children
-                )
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            _copy_selections(
-                view,
-                condition or type_name,
-                tuple(selection.selection_set.selections),
-                target.fragment(condition).children,
-            )

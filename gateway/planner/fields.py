@@ -1,0 +1,147 @@
+"""Small facts about client selections the plan builder asks all the time: their
+@skip/@include conditions, aliases, list depth, what a @provides covers, and copying a
+field set (a key, a @requires) into a representation shape."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveNode,
+    FieldNode,
+    InlineFragmentNode,
+    SelectionNode,
+    VariableNode,
+    get_named_type,
+    is_list_type,
+    is_non_null_type,
+    print_ast,
+)
+
+from gateway.planner.groups import Cond, Ctx
+from gateway.planner.selections import OutFragment, OutSet
+from gateway.planner.typing import SchemaView
+
+
+def arguments_key(arguments: tuple[ArgumentNode, ...] | None) -> str:
+    return ",".join(print_ast(argument) for argument in arguments or ())
+
+
+def clashes(existing: dict[str, str], wanted: dict[str, str]) -> bool:
+    return any(name in existing and existing[name] != source for name, source in wanted.items())
+
+
+def first_condition(selections: OutSet) -> str:
+    for item in selections.items.values():
+        if isinstance(item, OutFragment) and item.type_condition:
+            return item.type_condition
+    return ""
+
+
+def with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
+    return replace(ctx, pending=pending)
+
+
+def at_key(ctx: Ctx) -> Ctx:
+    """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
+    return replace(ctx, pending=(), top=False)
+
+
+def alias_of(field_node: FieldNode) -> str | None:
+    return field_node.alias.value if field_node.alias else None
+
+
+def conditional(selection: SelectionNode) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in selection.directives or () if d.name.value in ("skip", "include"))
+
+
+def directives_for(
+    field_node: FieldNode, pending: tuple[DirectiveNode, ...]
+) -> tuple[DirectiveNode, ...]:
+    own = conditional(field_node)
+    return own + tuple(d for d in pending if d not in own)
+
+
+def conditions_of(directives: tuple[DirectiveNode, ...]) -> frozenset[Cond]:
+    found: set[Cond] = set()
+    for directive in directives:
+        for argument in directive.arguments or ():
+            if argument.name.value == "if" and isinstance(argument.value, VariableNode):
+                found.add((argument.value.name.value, directive.name.value == "include"))
+    return frozenset(found)
+
+
+def excluded(selection: SelectionNode) -> bool:
+    """A literal ``@skip(if: true)`` or ``@include(if: false)``: never selected."""
+    for directive in selection.directives or ():
+        for argument in directive.arguments or ():
+            if argument.name.value == "if" and isinstance(argument.value, BooleanValueNode):
+                if directive.name.value == "skip" and argument.value.value:
+                    return True
+                if directive.name.value == "include" and not argument.value.value:
+                    return True
+    return False
+
+
+def list_depth(field_type: object) -> int:
+    depth = 0
+    current = field_type
+    while True:
+        if is_non_null_type(current):
+            current = current.of_type
+        elif is_list_type(current):
+            depth += 1
+            current = current.of_type
+        else:
+            return depth
+
+
+def provided_field(
+    view: SchemaView, provided: tuple[SelectionNode, ...] | None, type_name: str, name: str
+) -> FieldNode | None:
+    if provided is None:
+        return None
+    for selection in provided:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return selection
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            if condition is None or view.applies(condition, type_name):
+                found = provided_field(
+                    view, tuple(selection.selection_set.selections), type_name, name
+                )
+                if found is not None:
+                    return found
+    return None
+
+
+def copy_selections(
+    view: SchemaView,
+    type_name: str,
+    selections: tuple[SelectionNode, ...] | list[SelectionNode],
+    target: OutSet,
+) -> None:
+    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
+    abstract values carry ``__typename`` so the subgraph can read them."""
+    if view.is_abstract(type_name):
+        target.field("__typename")
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            composite = selection.selection_set is not None
+            out = target.field(selection.name.value, alias_of(selection), composite=composite)
+            if selection.selection_set is not None and out.children is not None:
+                field_type = get_named_type(view.field_type(type_name, selection.name.value))
+                copy_selections(
+                    view, field_type.name, tuple(selection.selection_set.selections), out.children
+                )
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            copy_selections(
+                view,
+                condition or type_name,
+                tuple(selection.selection_set.selections),
+                target.fragment(condition).children,
+            )
