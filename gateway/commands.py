@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -88,17 +88,31 @@ def serve_gateway(
 
 
 def run_compose(
-    subgraphs: Sequence[str], output: Path | None, *, check: bool = False, console: Console
+    subgraphs: Sequence[str],
+    output: Path | None,
+    *,
+    check: bool = False,
+    console: Console,
+    compose_default: Callable[[], Awaitable[str]] | None = None,
 ) -> int:
-    """Compose from live subgraphs; write ``output`` (or print), or with ``check`` compare."""
+    """Compose from live subgraphs; write ``output`` (or print), or with ``check`` compare.
+
+    Without ``--subgraph`` options, ``compose_default`` composes (the product's own
+    subgraphs, for ``retailgraph compose``).
+    """
     from gateway.supergraph.compose import CompositionError, compose_from_urls
     from gateway.supergraph.compose.report import print_errors
 
     endpoints = parse_subgraph_urls(subgraphs)
-    if not endpoints:
+
+    async def compose_live() -> str:
+        return await compose_from_urls(endpoints)
+
+    compose_now = compose_live if endpoints else compose_default
+    if compose_now is None:
         raise CommandError("give at least one --subgraph NAME=URL")
     try:
-        supergraph = asyncio.run(compose_from_urls(endpoints))
+        supergraph = asyncio.run(compose_now())
     except CompositionError as error:
         print_errors(error, console)
         return 1
@@ -115,5 +129,5 @@ def run_compose(
         print(supergraph, end="")
     else:
         output.write_text(supergraph)
-        console.print(f"[green]Wrote {output}[/green] ({len(endpoints)} subgraphs).")
+        console.print(f"[green]Wrote {output}[/green].")
     return 0

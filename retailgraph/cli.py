@@ -74,21 +74,55 @@ def gateway(
 
 @app.command()
 def compose(
-    subgraph: Annotated[list[str], typer.Option(help="NAME=URL of a subgraph; repeat it.")],
+    subgraph: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=URL of a subgraph; repeat it. Default: our four domains."),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Where to write the supergraph.")] = None,
     check: Annotated[bool, typer.Option(help="Only check that --output is up to date.")] = False,
 ) -> None:
-    """Compose the supergraph from each subgraph's _service { sdl }."""
+    """Compose the supergraph from each subgraph's _service { sdl }.
+
+    With no --subgraph, composes RetailGraph's own four subgraphs into schema.graphql.
+    """
     from rich.console import Console
 
     from gateway.commands import CommandError, run_compose
+    from retailgraph.supergraph import SCHEMA_PATH, compose_domains
 
+    if not subgraph and output is None:
+        output = SCHEMA_PATH
     try:
-        status = run_compose(subgraph, output, check=check, console=Console(stderr=True))
+        status = run_compose(
+            subgraph or [],
+            output,
+            check=check,
+            console=Console(stderr=True),
+            compose_default=compose_domains,
+        )
     except CommandError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(status)
+
+
+@app.command()
+def subgraph(
+    name: Annotated[str, typer.Argument(help="products, pricing, inventory or orders.")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: 4001-4004).")] = None,
+) -> None:
+    """Serve one domain subgraph as its own service (DATABASE_URL, REDIS_URL apply)."""
+    import uvicorn
+
+    from retailgraph.domains import DOMAINS, domain_app_module
+    from retailgraph.supergraph import DEFAULT_PORTS
+
+    if name not in DOMAINS:
+        typer.echo(f"error: no subgraph {name!r}; one of {', '.join(DOMAINS)}", err=True)
+        raise typer.Exit(1)
+    app_ = domain_app_module(name).create_app()
+    uvicorn.run(app_, host=host, port=port or DEFAULT_PORTS[name], access_log=False)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """The embedded default: the whole system in one process.
 
 The four subgraphs run in-process on SQLite with an in-process bus and cache, the demo
-retailer is loaded on first start, and the gateway calls the subgraphs through in-process
-ASGI transports. Each subgraph is also served on ``/subgraphs/<name>/graphql`` so it can
-be inspected on its own.
+retailer is loaded on first start, and the gateway (GraphiQL on ``/graphql``) calls the
+subgraphs through in-process ASGI transports. Each subgraph is also served on
+``/subgraphs/<name>/graphql`` so it can be inspected on its own.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.runtime import Runtime
+from gateway.app import create_app as create_gateway_app
+from gateway.executor import SubgraphOptions
+from gateway.federated import FederatedEngine
+from gateway.server import serve as serve_app
 from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.supergraph import SCHEMA_PATH
 
 log = logging.getLogger("retailgraph")
 
@@ -43,12 +47,17 @@ async def load_demo(domains: dict[str, Any]) -> None:
     catalog = demo_catalog()
     for name in DOMAINS:
         loader = importlib.import_module(f"retailgraph.demo.{name}")
+        log.info("loading the demo %s", name)
         await loader.load(domains[name], catalog)
 
 
 def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlette:
     runtime = runtime or Runtime()
     apps = subgraph_apps(runtime)
+    engine = FederatedEngine(
+        SCHEMA_PATH.read_text(),
+        subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,10 +67,14 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
             app.state.domains = domains
             yield
 
-    routes = [Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return create_gateway_app(
+        engine,
+        lifespan=lifespan,
+        extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
+    )
 
 
 def serve(*, host: str, port: int, demo: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(demo=demo), host=host, port=port, access_log=False)
+    log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
+    serve_app(create_app(demo=demo), host=host, port=port)
