@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +20,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult, Info
 
 from adapters.graphql.errors import format_error
+from adapters.runtime import Runtime
 from domains.common import correlation
 from domains.common.errors import InvalidInput
 
@@ -111,3 +113,44 @@ def subgraph_app(
         ],
         lifespan=lifespan,
     )
+
+
+class RunningDomain(Protocol):
+    """What a domain's ``start`` returns, as far as its app is concerned."""
+
+    async def close(self) -> None: ...
+
+
+DomainT = TypeVar("DomainT", bound=RunningDomain)
+
+
+def domain_subgraph_app(
+    schema: strawberry.Schema,
+    start: Callable[..., Awaitable[DomainT]],
+    make_loaders: Callable[[DomainT], Any],
+    runtime: Runtime | None = None,
+    engine: AsyncEngine | None = None,
+) -> Starlette:
+    """A domain's subgraph: the domain runs for the app's lifespan (``app.state.domain``),
+    and every request gets ``{"domain": ..., "loaders": make_loaders(domain)}``.
+
+    ``start(runtime, engine=engine)`` is the domain's bootstrap; ``engine`` (tests)
+    replaces the database the runtime names.
+    """
+    running_on = runtime or Runtime()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        domain = await start(running_on, engine=engine)
+        app.state.domain = domain
+        try:
+            yield
+        finally:
+            await domain.close()
+
+    async def context() -> dict[str, Any]:
+        domain: DomainT = app.state.domain
+        return {"domain": domain, "loaders": make_loaders(domain)}
+
+    app = subgraph_app(schema, context, lifespan=lifespan)
+    return app

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from adapters.graphql.subgraph import subgraph_app
+from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
 from domains.inventory.bootstrap import InventoryDomain, start
-from domains.inventory.loaders import make_loaders
+from domains.inventory.loaders import InventoryLoaders, make_loaders
 from domains.inventory.schema import schema
 
 __all__ = ["create_app", "schema"]
@@ -20,20 +16,8 @@ __all__ = ["create_app", "schema"]
 
 def create_app(runtime: Runtime | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
-    runtime = runtime or Runtime()
+    return domain_subgraph_app(schema, start, _loaders, runtime, engine)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        domain = await start(runtime, engine=engine)
-        app.state.domain = domain
-        try:
-            yield
-        finally:
-            await domain.close()
 
-    async def context() -> dict[str, Any]:
-        domain: InventoryDomain = app.state.domain
-        return {"domain": domain, "loaders": make_loaders(domain.engine, domain.availability)}
-
-    app = subgraph_app(schema, context, lifespan=lifespan)
-    return app
+def _loaders(domain: InventoryDomain) -> InventoryLoaders:
+    return make_loaders(domain.engine, domain.availability)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from adapters.graphql.subgraph import subgraph_app
+from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
-from domains.products.bootstrap import ProductsDomain, start
+from domains.products.bootstrap import start
 from domains.products.loaders import make_loaders
 from domains.products.schema import schema
 
@@ -20,20 +16,4 @@ __all__ = ["create_app", "schema"]
 
 def create_app(runtime: Runtime | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
-    runtime = runtime or Runtime()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        domain = await start(runtime, engine=engine)
-        app.state.domain = domain
-        try:
-            yield
-        finally:
-            await domain.close()
-
-    async def context() -> dict[str, Any]:
-        domain: ProductsDomain = app.state.domain
-        return {"domain": domain, "loaders": make_loaders(domain)}
-
-    app = subgraph_app(schema, context, lifespan=lifespan)
-    return app
+    return domain_subgraph_app(schema, start, make_loaders, runtime, engine)
