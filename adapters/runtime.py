@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import Bus, InProcessBus
 from adapters.cache.store import Store, store_from_env
-from adapters.db.engine import database_url
+from adapters.db import migrations
+from adapters.db.engine import create_engine, database_url, session_factory
+from adapters.db.outbox import OutboxRelay
+from domains.common.events import Event
 
 
 @dataclass
@@ -23,3 +30,39 @@ class Runtime:
 
     def database_url(self, domain: str) -> str:
         return self.database_urls.get(domain) or database_url(domain)
+
+
+async def open_database(
+    runtime: Runtime, domain: str, metadata: MetaData, engine: AsyncEngine | None = None
+) -> tuple[AsyncEngine, bool]:
+    """The domain's engine, migrated when the runtime asks, and whether the caller owns it.
+
+    ``engine`` lets tests hand in a private database, which stays theirs to dispose of.
+    """
+    owns_engine = engine is None
+    engine = engine or create_engine(runtime.database_url(domain))
+    if runtime.migrate_on_start:
+        await migrations.upgrade(engine, domain, metadata)
+    return engine, owns_engine
+
+
+class DomainBase:
+    """What every running domain has: its engine and sessions, and an outbox relay that
+    publishes to the runtime's bus (woken by ``wake_relay`` after each commit)."""
+
+    def __init__(
+        self, engine: AsyncEngine, runtime: Runtime, outbox: Table, *, owns_engine: bool
+    ) -> None:
+        self.engine = engine
+        self.runtime = runtime
+        self._owns_engine = owns_engine
+        self._sessions = session_factory(engine)
+        self.relay = OutboxRelay(engine, outbox, runtime.bus.publish)
+
+    def wake_relay(self, _events: Sequence[Event]) -> None:
+        self.relay.wake()
+
+    async def close(self) -> None:
+        await self.relay.stop()
+        if self._owns_engine:
+            await self.engine.dispose()

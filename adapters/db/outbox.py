@@ -105,6 +105,21 @@ class OutboxRelay:
         self.publish = publish
         self.batch_size = batch_size
         self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Relay in the background until ``stop()``; starting a started relay does nothing."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=f"{self.table.name}-relay")
+
+    async def stop(self) -> None:
+        """Cancel the background relay and wait until it has ended; safe to call twice."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def wake(self) -> None:
         """Ask for a relay pass now rather than at the next poll (called after commits)."""

@@ -8,10 +8,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.db import migrations
-from adapters.db.engine import create_engine, session_factory
-from adapters.db.outbox import OutboxRelay
-from adapters.runtime import Runtime
+from adapters.runtime import DomainBase, Runtime, open_database
 from domains.common.events import Event
 from domains.inventory import service, tables
 from domains.inventory.read_models import AvailabilityReadModel
@@ -20,22 +17,18 @@ from domains.inventory.uow import InventoryUnitOfWork
 log = logging.getLogger(__name__)
 
 
-class InventoryDomain:
+class InventoryDomain(DomainBase):
     """What the inventory subgraph, the demo loader, checkout and the ERP sync work with."""
 
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
-        self.engine = engine
-        self.runtime = runtime
-        self._owns_engine = owns_engine
-        self._sessions = session_factory(engine)
-        self.relay = OutboxRelay(engine, tables.outbox, runtime.bus.publish)
+        super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
         self.availability = AvailabilityReadModel(runtime.cache, engine)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._sweep_task: asyncio.Task[None] | None = None
 
     def uow(self) -> InventoryUnitOfWork:
         return InventoryUnitOfWork(
             self._sessions,
-            on_commit=lambda _events: self.relay.wake(),
+            on_commit=self.wake_relay,
             after_commit=self._after_commit,
         )
 
@@ -48,10 +41,10 @@ class InventoryDomain:
             log.exception("could not invalidate cached availability")
 
     def start_background(self, *, sweep_every: float = 5.0) -> None:
-        self._tasks = [
-            asyncio.create_task(self.relay.run(), name="inventory-outbox-relay"),
-            asyncio.create_task(self._sweep(sweep_every), name="inventory-expiry-sweep"),
-        ]
+        self.relay.start()
+        self._sweep_task = asyncio.create_task(
+            self._sweep(sweep_every), name="inventory-expiry-sweep"
+        )
 
     async def _sweep(self, every: float) -> None:
         # Expired reservations already stop counting; the sweep makes that durable and
@@ -65,24 +58,21 @@ class InventoryDomain:
                 log.exception("reservation expiry sweep failed")
 
     async def stop_background(self) -> None:
-        for task in self._tasks:
+        await self.relay.stop()
+        task, self._sweep_task = self._sweep_task, None
+        if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks = []
 
     async def close(self) -> None:
         await self.stop_background()
-        if self._owns_engine:
-            await self.engine.dispose()
+        await super().close()
 
 
 async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> InventoryDomain:
     """The running domain; ``engine`` lets tests hand in a private database."""
-    owns_engine = engine is None
-    engine = engine or create_engine(runtime.database_url("inventory"))
-    if runtime.migrate_on_start:
-        await migrations.upgrade(engine, "inventory", tables.metadata)
+    engine, owns_engine = await open_database(runtime, "inventory", tables.metadata, engine)
     domain = InventoryDomain(engine, runtime, owns_engine=owns_engine)
     domain.start_background()
     return domain

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -79,3 +81,45 @@ async def test_a_failed_publish_leaves_events_for_the_next_pass(engine: AsyncEng
     with pytest.raises(ConnectionError):
         await failing.relay_once()
     assert await failing.depth() == 1
+
+
+async def test_a_started_relay_publishes_in_the_background_until_stopped(
+    engine: AsyncEngine,
+) -> None:
+    await _setup(engine)
+    delivered = asyncio.Event()
+    published: list[str] = []
+
+    async def publish(events: list[Event]) -> None:
+        published.extend(e.type for e in events)
+        delivered.set()
+
+    relay = OutboxRelay(engine, demo_outbox, publish)
+    relay.start()
+    relay.start()  # a second start keeps the one background task
+    async with SqlUnitOfWork(session_factory(engine), demo_outbox) as uow:
+        uow.record(Event(type="Tick", partition_key="p", payload={}))
+        await uow.commit()
+    relay.wake()
+    async with asyncio.timeout(10):
+        await delivered.wait()
+    await relay.stop()
+    await relay.stop()  # stopping a stopped relay is a no-op
+    assert published == ["Tick"]
+
+
+async def test_stopping_a_relay_just_woken_ends_it(engine: AsyncEngine) -> None:
+    # A cancellation landing as the wake-up fires must still end the task (the old
+    # wait_for-based loop could swallow it and relay forever).
+    await _setup(engine)
+
+    async def publish(events: list[Event]) -> None:
+        return None
+
+    relay = OutboxRelay(engine, demo_outbox, publish)
+    for _ in range(20):
+        relay.start()
+        await asyncio.sleep(0)
+        relay.wake()
+        async with asyncio.timeout(10):
+            await relay.stop()
