@@ -6,10 +6,15 @@ in the body, so ``no_internal_errors`` flags those too.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error, positive_data_acceptance
+from schemathesis.python.asgi import shutdown_lifespans
 
 FUZZ_SETTINGS = settings(
     max_examples=40, suppress_health_check=list(HealthCheck), deadline=None, database=None
@@ -21,6 +26,11 @@ def graphql_schema(app: Any, path: str = "/graphql") -> Any:
 
 
 def no_internal_errors(ctx: Any, response: Any, case: Any) -> None:
+    assert_no_internal_errors(response)
+
+
+def assert_no_internal_errors(response: Any) -> None:
+    """No 5xx, and every GraphQL error carries a client-facing code (httpx or requests)."""
     assert response.status_code < 500, f"server error {response.status_code}: {response.text}"
     body = response.json()
     errors = body.get("errors") or [] if isinstance(body, dict) else []
@@ -30,6 +40,46 @@ def no_internal_errors(ctx: Any, response: Any, case: Any) -> None:
         if (e.get("extensions") or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")
     ]
     assert not internal, f"errors without a client-facing code: {internal}"
+
+
+def fuzz_operations(app: Any, *, examples: int = 25) -> list[str]:
+    """Fuzz every operation of ``app``'s schema; return the labels of those fuzzed.
+
+    Schemathesis' ``@schema.parametrize()`` breaks on this pytest version, so each
+    operation's case strategy runs under hypothesis here. The app (and its lifespan) runs
+    on schemathesis' own loop: build it on a SQLite file under ``tmp_path``.
+    """
+    operations = [result.ok() for result in graphql_schema(app).get_all_operations()]
+    try:
+        for operation in operations:
+            _fuzz(operation, examples)
+    finally:
+        # Schemathesis keeps a started lifespan until the process ends; end it with the
+        # test, so the domain's background tasks stop polling a deleted database.
+        shutdown_lifespans()
+    return [operation.label for operation in operations]
+
+
+def _fuzz(operation: Any, examples: int) -> None:
+    @settings(FUZZ_SETTINGS, max_examples=examples)
+    @given(case=operation.as_strategy())
+    def fuzz(case: Any) -> None:
+        # Schemathesis counts every resolver error as a server (or a refused-client)
+        # failure; a coded domain error is the right answer to junk input, so
+        # no_internal_errors judges responses instead.
+        case.call_and_validate(
+            additional_checks=[no_internal_errors],
+            excluded_checks=[not_a_server_error, positive_data_acceptance],
+        )
+
+    fuzz()
+
+
+def run_apart(prepare: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``prepare()`` (seeding a fuzzed app's database) on its own thread and loop:
+    the test session's loop must stay untouched."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, prepare()).result()
 
 
 _JUNK: list[Any] = [
