@@ -1,16 +1,19 @@
-"""The real PostgreSQL and Redis the tests run against.
+"""The real PostgreSQL and Redis the tests run against, and the shared benchmark data.
 
-Locally, a test that needs a missing service is skipped with the reason. With ``CI=true``
-it fails instead: CI must never pass by not testing.
+Locally, a test that needs a missing service (or the data) is skipped with the reason.
+With ``CI=true`` it fails instead: CI must never pass by not testing.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from bench.subgraphs.data import bench_data_dir
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -32,9 +35,12 @@ def _reachable(url: str, default_port: int) -> bool:
 def require(name: str, url: str, default_port: int) -> None:
     if _reachable(url, default_port):
         return
-    message = f"{name} is not reachable at {url}"
+    _missing(f"{name} is not reachable at {url}", "start it as the machine page says")
+
+
+def _missing(message: str, remedy: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI needs it (start it as the machine page says)")
+        pytest.fail(f"{message}; CI needs it ({remedy})")
     pytest.skip(message)
 
 
@@ -46,3 +52,14 @@ def require_postgres() -> str:
 def require_redis() -> str:
     require("Redis", REDIS_URL, 6379)
     return REDIS_URL
+
+
+def require_bench_data() -> Path:
+    """The benchmark workload (``../shared/bench-data``, or ``BENCH_DATA_DIR``)."""
+    directory = bench_data_dir()
+    if not (directory / "supergraph.graphql").is_file():
+        _missing(
+            f"the benchmark data is not at {directory}",
+            "put it there or point BENCH_DATA_DIR at it",
+        )
+    return directory

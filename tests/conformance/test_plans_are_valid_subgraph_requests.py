@@ -8,8 +8,6 @@ with ``$representations``. Written from the Federation spec: no snapshot, just t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from graphql import OperationDefinitionNode, parse, validate
 
@@ -25,6 +23,7 @@ from gateway.planner.plan import (
 )
 from gateway.supergraph import Supergraph, load_supergraph
 from tests.conformance.subgraphs import subgraph_schema
+from tests.services import require_bench_data
 from tests.unit.gateway.planner import (
     test_conflicts,
     test_entities,
@@ -180,9 +179,7 @@ def test_every_fetch_validates_against_its_subgraph(supergraph: Supergraph, quer
 
 
 def test_bench_query_fetches_validate_against_their_subgraphs() -> None:
-    bench = Path(__file__).resolve().parents[2] / ".." / "shared" / "bench-data"
-    if not (bench / "supergraph.graphql").exists():
-        pytest.skip("the shared bench data (../shared/bench-data) is not next to the repo")
+    bench = require_bench_data()
     supergraph = load_supergraph((bench / "supergraph.graphql").read_text())
     document = parse((bench / "query.graphql").read_text())
     for fetch in _fetches(build_plan(supergraph, document, None).node):

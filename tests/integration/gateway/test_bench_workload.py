@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.subgraphs.app import create_app
+from bench.subgraphs.data import bench_data_dir
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
+from tests.services import require_bench_data
 
-BENCH_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "bench-data"
+BENCH_DATA = bench_data_dir()
 SUBGRAPHS = ("accounts", "products", "inventory", "reviews")
 
-pytestmark = pytest.mark.skipif(
-    not BENCH_DATA.is_dir(), reason="the benchmark data is not next to the repository"
-)
+
+@pytest.fixture(autouse=True)
+def _bench_data_is_there() -> None:
+    require_bench_data()
 
 
 class CountingApp:

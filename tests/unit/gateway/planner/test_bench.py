@@ -7,19 +7,18 @@ from pathlib import Path
 import pytest
 
 from gateway.supergraph import load_supergraph
+from tests.services import require_bench_data
 from tests.unit.gateway.planner.support import plan_text
 
-BENCH_DATA = Path(__file__).resolve().parents[4] / ".." / "shared" / "bench-data"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "bench.txt"
 
 
 @pytest.fixture(scope="module")
 def bench_files() -> tuple[str, str]:
-    if not (BENCH_DATA / "supergraph.graphql").exists():
-        pytest.skip("the shared bench data (../shared/bench-data) is not next to the repo")
+    bench_data = require_bench_data()
     return (
-        (BENCH_DATA / "supergraph.graphql").read_text(),
-        (BENCH_DATA / "query.graphql").read_text(),
+        (bench_data / "supergraph.graphql").read_text(),
+        (bench_data / "query.graphql").read_text(),
     )
 
 
