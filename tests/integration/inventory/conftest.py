@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
 from adapters.runtime import Runtime
 from domains.inventory import service, tables
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
+from tests.support import local_runtime, serving
 
 
 async def seed_locations(domain: InventoryDomain) -> None:
@@ -61,7 +60,7 @@ async def open_domain(engine: AsyncEngine, runtime: Runtime | None = None) -> In
     # test_migrations proves the two build the same tables.
     async with engine.begin() as conn:
         await conn.run_sync(tables.metadata.create_all, checkfirst=True)
-    runtime = runtime or Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=False)
+    runtime = runtime or local_runtime(migrate_on_start=False)
     return InventoryDomain(engine, runtime, owns_engine=False)
 
 
@@ -76,8 +75,7 @@ async def domain(engine: AsyncEngine) -> AsyncIterator[InventoryDomain]:
 @pytest.fixture
 async def served(engine: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, InventoryDomain]]:
     """The subgraph over ASGI with its lifespan run, and the domain behind it."""
-    runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
-    async with serve(create_app(runtime, engine=engine)) as (client, domain):
+    async with serve(create_app(local_runtime(), engine=engine)) as (client, domain):
         yield client, domain
 
 
@@ -85,15 +83,13 @@ async def served(engine: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, 
 async def serve(
     app: Starlette, *, seed: bool = True
 ) -> AsyncIterator[tuple[httpx.AsyncClient, InventoryDomain]]:
-    async with app.router.lifespan_context(app):
+    async with serving(app, "http://inventory") as client:
         domain: InventoryDomain = app.state.domain
         # No relay or sweep passes in the middle of a test's statement count.
         await domain.stop_background()
         if seed:
             await seed_locations(domain)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as client:
-            yield client, domain
+        yield client, domain
 
 
 async def gql(

@@ -7,11 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
 from adapters.db import migrations
 from adapters.db.engine import create_engine
-from adapters.runtime import Runtime
 from domains.inventory import tables
 from domains.inventory.app import create_app
 from tests.fuzzing import (
@@ -21,6 +18,7 @@ from tests.fuzzing import (
     run_apart,
 )
 from tests.integration.inventory.conftest import gql, open_domain, seed_locations, stock
+from tests.support import local_runtime
 
 ENTITY_KEYS = {"Product": ["sku"], "Location": ["id"], "Reservation": ["id"]}
 
@@ -37,13 +35,7 @@ async def _prepare(url: str) -> None:
 def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}"
     run_apart(lambda: _prepare(url))
-    runtime = Runtime(
-        bus=InProcessBus(),
-        cache=MemoryStore(),
-        database_urls={"inventory": url},
-        migrate_on_start=True,
-    )
-    fuzzed = fuzz_operations(create_app(runtime), examples=25)
+    fuzzed = fuzz_operations(create_app(local_runtime(inventory=url)), examples=25)
     assert len(fuzzed) >= 9
 
 

@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache.store import MemoryStore
 from adapters.runtime import Runtime
 from domains.common.events import utcnow
 from domains.orders import service
@@ -21,10 +19,11 @@ from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain, start
 from domains.orders.creation import new_order
 from domains.orders.model import Fulfilment, FulfilmentType, NewLine, Order
+from tests.support import local_runtime, serving
 
 
 def runtime() -> Runtime:
-    return Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
+    return local_runtime()
 
 
 @pytest.fixture
@@ -121,7 +120,5 @@ def _is_outbox_relay(statement: str) -> bool:
 @pytest.fixture
 async def subgraph(engine: AsyncEngine) -> AsyncIterator[Subgraph]:
     app = create_app(runtime(), engine=engine)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
-            yield Subgraph(app, client)
+    async with serving(app, "http://orders") as client:
+        yield Subgraph(app, client)

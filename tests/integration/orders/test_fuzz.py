@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache.store import MemoryStore
-from adapters.runtime import Runtime
 from domains.orders.app import create_app
 from tests.fuzzing import assert_no_internal_errors, fuzz_operations, junk_representations
 from tests.integration.orders.conftest import Subgraph, make_order
+from tests.support import local_runtime
 
 
 def test_fuzzed_operations_never_get_a_server_error(tmp_path: Path) -> None:
-    runtime = Runtime(
-        bus=InProcessBus(),
-        cache=MemoryStore(),
-        database_urls={"orders": f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}"},
-        migrate_on_start=True,
-    )
+    runtime = local_runtime(orders=f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}")
     fuzzed = fuzz_operations(create_app(runtime), examples=12)
     assert set(fuzzed) >= {
         "Query.order",

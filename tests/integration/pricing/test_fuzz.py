@@ -6,10 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
 from adapters.db.engine import create_engine
-from adapters.runtime import Runtime
 from domains.pricing.app import create_app
 from tests.fuzzing import (
     assert_no_internal_errors,
@@ -25,6 +22,7 @@ from tests.integration.pricing.support import (
     runtime,
     seed_prices,
 )
+from tests.support import local_runtime
 
 ENTITY_KEYS = {"Product": ["sku"], "Promotion": ["id"]}
 
@@ -40,9 +38,8 @@ async def _prepare(url: str) -> None:
 def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'pricing.db'}"
     run_apart(lambda: _prepare(url))
-    fuzz_runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), database_urls={"pricing": url})
     # Nine operations share the 30-second budget of one fuzz test on a busy two-core machine.
-    fuzzed = fuzz_operations(create_app(fuzz_runtime), examples=25)
+    fuzzed = fuzz_operations(create_app(local_runtime(pricing=url)), examples=25)
     assert len(fuzzed) >= 8
 
 

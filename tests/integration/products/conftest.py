@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
-from adapters.runtime import Runtime
 from domains.products.bootstrap import ProductsDomain, start
+from tests.support import local_runtime
 
 COLOURS = ("black", "white", "navy", "red")
 
@@ -51,8 +49,7 @@ def unique_prefix() -> str:
 
 @pytest.fixture
 async def domain(engine: AsyncEngine) -> AsyncIterator[ProductsDomain]:
-    runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
-    running = await start(runtime, engine=engine)
+    running = await start(local_runtime(), engine=engine)
     yield running
     await running.close()
 

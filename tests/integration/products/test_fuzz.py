@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
-from adapters.runtime import Runtime
 from domains.products import service
 from domains.products.app import create_app
 from domains.products.bootstrap import start
@@ -19,23 +14,15 @@ from tests.fuzzing import (
     run_apart,
 )
 from tests.integration.products.conftest import make_items
+from tests.support import local_runtime, serving
 
 ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
     ... on Product { sku name publishedIn(channel: "web") variants { sku }
                      publications { channel published since } } } }"""
 
 
-def _runtime(url: str) -> Runtime:
-    return Runtime(
-        bus=InProcessBus(),
-        cache=MemoryStore(),
-        database_urls={"products": url},
-        migrate_on_start=True,
-    )
-
-
 async def _seed(url: str) -> None:
-    domain = await start(_runtime(url))
+    domain = await start(local_runtime(products=url))
     await service.import_items(domain.uow(), make_items(styles=3, variants=2))
     await service.publish_many(domain.uow(), [("ST-0001-01", "web"), ("ST-0002-01", "app")])
     await service.discontinue_product(domain.uow(), "ST-0003-01")
@@ -45,7 +32,7 @@ async def _seed(url: str) -> None:
 def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"
     run_apart(lambda: _seed(url))
-    fuzzed = fuzz_operations(create_app(_runtime(url)), examples=25)
+    fuzzed = fuzz_operations(create_app(local_runtime(products=url)), examples=25)
     assert set(fuzzed) >= {
         "Query.product",
         "Query.products",
@@ -57,18 +44,16 @@ def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
 
 async def test_junk_entity_representations_get_client_errors_only(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"
-    app = create_app(_runtime(url))
-    async with app.router.lifespan_context(app):
+    app = create_app(local_runtime(products=url))
+    async with serving(app, "http://products") as client:
         await service.import_items(app.state.domain.uow(), make_items(styles=2, variants=2))
-        transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://products") as client:
-            for batch in junk_representations({"Product": ["sku"]}, rounds=80):
-                response = await client.post(
-                    "/graphql", json={"query": ENTITIES, "variables": {"r": batch}}
-                )
-                assert_no_internal_errors(response)
-            known = [{"__typename": "Product", "sku": "ST-0001-01"}]
+        for batch in junk_representations({"Product": ["sku"]}, rounds=80):
             response = await client.post(
-                "/graphql", json={"query": ENTITIES, "variables": {"r": known}}
+                "/graphql", json={"query": ENTITIES, "variables": {"r": batch}}
             )
-            assert response.json()["data"]["_entities"][0]["sku"] == "ST-0001-01"
+            assert_no_internal_errors(response)
+        known = [{"__typename": "Product", "sku": "ST-0001-01"}]
+        response = await client.post(
+            "/graphql", json={"query": ENTITIES, "variables": {"r": known}}
+        )
+        assert response.json()["data"]["_entities"][0]["sku"] == "ST-0001-01"
