@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis.asyncio as redis
 
@@ -57,7 +57,8 @@ class RedisStore:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        return list(await self.client.mget(keys))
+        # The client is built without decode_responses, so values come back as bytes.
+        return cast(list[bytes | None], await self.client.mget(keys))
 
     async def set_many(self, items: dict[str, bytes], ttl: float) -> None:
         if not items:
