@@ -60,7 +60,7 @@ class FederatedSchema(strawberry.federation.Schema):
 ContextFactory = Callable[[], Awaitable[dict[str, Any]]]
 
 
-class SubgraphGraphQL(GraphQL):  # type: ignore[type-arg]
+class SubgraphGraphQL(GraphQL):
     """Strawberry's ASGI view with our error format and per-request context."""
 
     def __init__(self, schema: strawberry.Schema, context: ContextFactory, **options: Any):
