@@ -1,0 +1,1 @@
+"""The ERP port and its implementations (an in-process simulator and Tryton)."""

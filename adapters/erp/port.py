@@ -1,0 +1,180 @@
+"""What RetailGraph needs from an ERP, independent of which ERP it is.
+
+Our order number travels as the document reference so that every post can first look for
+an existing document: posting is "find by reference, else create", which makes retries safe
+as long as posts for one order are serialised by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+
+class ErpError(Exception):
+    """Base of everything an ERP adapter raises; `retryable` tells workers what to do."""
+
+    retryable = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ErpUnavailable(ErpError):
+    """The ERP could not be reached or failed transiently; retry with backoff."""
+
+
+class ErpRateLimited(ErpUnavailable):
+    """The ERP asked us to slow down; retry no sooner than `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ErpRejected(ErpError):
+    """The ERP refused the document for good (unknown SKU, validation error, ...)."""
+
+    retryable = False
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class SalesOrder:
+    reference: str
+    customer_ref: str
+    currency: str
+    lines: tuple[OrderLine, ...]
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Cancels a posted sale; `skus` empty means the whole order."""
+
+    reference: str
+    skus: tuple[str, ...] = ()
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ErpSale:
+    document_id: str
+    reference: str
+    state: str
+    lines: tuple[OrderLine, ...]
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    location: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class StockMove:
+    move_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: Decimal
+    state: str
+    changed_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class MovesPage:
+    """Moves changed since a watermark and the next watermark (the ERP's clock, not ours)."""
+
+    moves: tuple[StockMove, ...]
+    watermark: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class PriceListEntry:
+    price_list: str
+    sku: str
+    unit_price: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    list_price: Decimal
+    salable: bool = True
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class ErpPort(Protocol):
+    async def post_sales_order(self, order: SalesOrder) -> str:
+        """Creates (or finishes) the sale for `order.reference`; returns its document id."""
+        ...
+
+    async def find_sale(self, reference: str) -> ErpSale | None: ...
+
+    async def post_cancellation(self, cancellation: Cancellation) -> str: ...
+
+    async def post_return(self, order: SalesOrder) -> str:
+        """Posts a return as a sale with negative quantities.
+
+        `order.reference` is the return's own reference (e.g. "<order>/R1"), so it is found
+        again on retry without being mistaken for the original sale.
+        """
+        ...
+
+    async def stock_levels(
+        self, skus: list[str] | None = None, locations: list[str] | None = None
+    ) -> list[StockLevel]: ...
+
+    async def stock_moves_since(
+        self, watermark: datetime.datetime | None, overlap: datetime.timedelta = ...
+    ) -> MovesPage: ...
+
+    async def price_lists(self) -> list[PriceListEntry]: ...
+
+    async def items(self) -> list[Item]: ...
+
+    async def close(self) -> None: ...
+
+
+DEFAULT_OVERLAP = datetime.timedelta(seconds=5)
+
+
+def as_return(order: SalesOrder) -> SalesOrder:
+    """The sale that represents the return `order`: same lines, negative quantities."""
+    return SalesOrder(
+        reference=order.reference,
+        customer_ref=order.customer_ref,
+        currency=order.currency,
+        lines=tuple(
+            OrderLine(line.sku, -abs(line.quantity), line.unit_price) for line in order.lines
+        ),
+        correlation_id=order.correlation_id,
+    )
+
+
+def dedupe_moves(moves: list[StockMove], seen: set[str]) -> list[StockMove]:
+    """Drops moves already handed out (the overlap window re-reads some on purpose).
+
+    The key is the move id plus its change time, so a move that changes again (draft to
+    done) is handed out again.
+    """
+    fresh = []
+    for move in moves:
+        key = f"{move.move_id}@{move.changed_at.isoformat()}"
+        if key not in seen:
+            seen.add(key)
+            fresh.append(move)
+    return fresh

@@ -1,0 +1,220 @@
+"""An ERP that lives in the process: the embedded default and the stage for fault tests.
+
+Faults are drawn from a seeded random generator so a failing test replays exactly. An
+outage or an injected error happens before any state changes, like a request that never
+reached the ERP; `fail_after_create` models the nastier case of a post that did reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from adapters.erp.port import (
+    DEFAULT_OVERLAP,
+    Cancellation,
+    ErpRateLimited,
+    ErpRejected,
+    ErpSale,
+    ErpUnavailable,
+    Item,
+    MovesPage,
+    OrderLine,
+    PriceListEntry,
+    SalesOrder,
+    StockLevel,
+    StockMove,
+    as_return,
+)
+
+CUSTOMER_LOCATION = "CUSTOMER"
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency: float = 0.0
+    error_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: float = 1.0
+    fail_after_create_rate: float = 0.0
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class SimulatedErp:
+    def __init__(
+        self,
+        *,
+        faults: Faults | None = None,
+        seed: int = 0,
+        items: list[Item] | None = None,
+        stock: dict[tuple[str, str], Decimal] | None = None,
+        warehouse: str = "DC-NORTH",
+        clock: Callable[[], datetime.datetime] = _utcnow,
+    ) -> None:
+        self.faults = faults or Faults()
+        self._random = random.Random(seed)
+        self._clock = clock
+        self._warehouse = warehouse
+        self._items = {item.sku: item for item in items or []}
+        self._stock: dict[tuple[str, str], Decimal] = dict(stock or {})
+        self._sales: dict[str, ErpSale] = {}
+        self._sale_ids = itertools.count(1)
+        self._moves: dict[str, StockMove] = {}
+        self._move_ids = itertools.count(1)
+        self.outage = False
+        self.calls: list[str] = []
+
+    # fault injection -------------------------------------------------------------------
+
+    async def _enter(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.faults.latency:
+            await asyncio.sleep(self.faults.latency)
+        if self.outage:
+            raise ErpUnavailable(f"ERP is down ({operation})")
+        if self._random.random() < self.faults.rate_limit_rate:
+            raise ErpRateLimited("Too many requests", retry_after=self.faults.retry_after)
+        if self._random.random() < self.faults.error_rate:
+            raise ErpUnavailable(f"Injected ERP failure ({operation})")
+
+    # documents -------------------------------------------------------------------------
+
+    async def post_sales_order(self, order: SalesOrder) -> str:
+        await self._enter("post_sales_order")
+        return self._post(order)
+
+    async def post_return(self, order: SalesOrder) -> str:
+        await self._enter("post_return")
+        return self._post(as_return(order))
+
+    def _post(self, order: SalesOrder) -> str:
+        existing = self._sales.get(order.reference)
+        if existing is not None:
+            return existing.document_id
+        for line in order.lines:
+            if self._items and line.sku not in self._items:
+                raise ErpRejected(f"Unknown product {line.sku!r}")
+            if line.quantity == 0:
+                raise ErpRejected(f"Line for {line.sku!r} has no quantity")
+        sale = ErpSale(
+            document_id=str(next(self._sale_ids)),
+            reference=order.reference,
+            state="confirmed",
+            lines=order.lines,
+        )
+        self._sales[order.reference] = sale
+        for line in order.lines:
+            self._record_move(line.sku, line.quantity)
+        if self._random.random() < self.faults.fail_after_create_rate:
+            raise ErpUnavailable("Connection lost after the sale was created")
+        return sale.document_id
+
+    async def find_sale(self, reference: str) -> ErpSale | None:
+        await self._enter("find_sale")
+        return self._sales.get(reference)
+
+    async def post_cancellation(self, cancellation: Cancellation) -> str:
+        await self._enter("post_cancellation")
+        sale = self._sales.get(cancellation.reference)
+        if sale is None:
+            raise ErpRejected(f"No sale with reference {cancellation.reference!r}")
+        if sale.state == "cancelled":
+            return sale.document_id
+        wanted = set(cancellation.skus)
+        unknown = wanted - {line.sku for line in sale.lines}
+        if unknown:
+            raise ErpRejected(f"Sale {sale.reference!r} has no lines for {sorted(unknown)}")
+        cancelled = [line for line in sale.lines if not wanted or line.sku in wanted]
+        kept = tuple(line for line in sale.lines if line not in cancelled)
+        for line in cancelled:
+            self._record_move(line.sku, -line.quantity)
+        self._sales[sale.reference] = replace(
+            sale, lines=kept, state="cancelled" if not kept else sale.state
+        )
+        return sale.document_id
+
+    def _record_move(self, sku: str, sold: Decimal) -> None:
+        """Selling moves goods from the warehouse to the customer; negative means back."""
+        source, target = self._warehouse, CUSTOMER_LOCATION
+        quantity = sold
+        if sold < 0:
+            source, target, quantity = target, source, -sold
+        key = (sku, self._warehouse)
+        self._stock[key] = self._stock.get(key, Decimal(0)) - sold
+        move_id = str(next(self._move_ids))
+        self._moves[move_id] = StockMove(
+            move_id=move_id,
+            sku=sku,
+            from_location=source,
+            to_location=target,
+            quantity=quantity,
+            state="done",
+            changed_at=self._clock(),
+        )
+
+    # reads -----------------------------------------------------------------------------
+
+    async def stock_levels(
+        self, skus: list[str] | None = None, locations: list[str] | None = None
+    ) -> list[StockLevel]:
+        await self._enter("stock_levels")
+        return [
+            StockLevel(sku, location, quantity)
+            for (sku, location), quantity in sorted(self._stock.items())
+            if (skus is None or sku in skus) and (locations is None or location in locations)
+        ]
+
+    async def stock_moves_since(
+        self,
+        watermark: datetime.datetime | None,
+        overlap: datetime.timedelta = DEFAULT_OVERLAP,
+    ) -> MovesPage:
+        await self._enter("stock_moves_since")
+        since = None if watermark is None else watermark - overlap
+        moves = sorted(
+            (m for m in self._moves.values() if since is None or m.changed_at >= since),
+            key=lambda m: (m.changed_at, int(m.move_id)),
+        )
+        latest = max((m.changed_at for m in moves), default=watermark)
+        return MovesPage(moves=tuple(moves), watermark=latest)
+
+    async def price_lists(self) -> list[PriceListEntry]:
+        await self._enter("price_lists")
+        return [
+            PriceListEntry("default", item.sku, item.list_price, "EUR")
+            for item in self._items.values()
+        ]
+
+    async def items(self) -> list[Item]:
+        await self._enter("items")
+        return list(self._items.values())
+
+    async def close(self) -> None:
+        return None
+
+    # test conveniences -----------------------------------------------------------------
+
+    def sales_by_reference(self, reference: str) -> list[ErpSale]:
+        sale = self._sales.get(reference)
+        return [] if sale is None else [sale]
+
+    def adjust_stock(self, sku: str, location: str, delta: Decimal) -> None:
+        """Simulates a change made inside the ERP (a receipt, a count correction)."""
+        key = (sku, location)
+        self._stock[key] = self._stock.get(key, Decimal(0)) + delta
+        move_id = str(next(self._move_ids))
+        source, target = ("SUPPLIER", location) if delta >= 0 else (location, "LOST")
+        self._moves[move_id] = StockMove(
+            move_id, sku, source, target, abs(delta), "done", self._clock()
+        )
+
+
+__all__ = ["Faults", "OrderLine", "SimulatedErp"]
