@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus.inprocess import Bus, InProcessBus
+from adapters.bus import Bus, bus_from_env
 from adapters.cache.store import Store, store_from_env
 from adapters.db import migrations
 from adapters.db.engine import create_engine, database_url, session_factory
@@ -19,7 +19,8 @@ from domains.common.events import Event
 
 @dataclass
 class Runtime:
-    bus: Bus = field(default_factory=InProcessBus)
+    # Redis Streams when REDIS_URL is set (production), else the in-process bus.
+    bus: Bus = field(default_factory=bus_from_env)
     cache: Store = field(default_factory=store_from_env)
     database_urls: dict[str, str] = field(default_factory=dict)
     # Embedded and test runs create tables on start-up; production runs
@@ -30,6 +31,12 @@ class Runtime:
 
     def database_url(self, domain: str) -> str:
         return self.database_urls.get(domain) or database_url(domain)
+
+    async def close(self) -> None:
+        """Stop the bus's consumers (the Redis Streams bus hands its shards back)."""
+        close = getattr(self.bus, "close", None)
+        if close is not None:
+            await close()
 
 
 async def open_database(

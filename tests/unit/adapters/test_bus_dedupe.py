@@ -1,0 +1,98 @@
+"""Idempotent consumers: an event id takes effect once, however often it is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.bus import EventInFlight, Idempotent, InProcessBus, bus_from_env, idempotent
+from adapters.bus.redis_streams import RedisStreamsBus, shard_of
+from adapters.cache import MemoryStore
+from domains.common.events import Event
+
+
+def order_placed() -> Event:
+    return Event(type="OrderPlaced", partition_key="ORDER-1", payload={})
+
+
+async def test_idempotent_handler_acts_once_per_event_id() -> None:
+    effects: list[str] = []
+
+    async def confirm(event: Event) -> None:
+        effects.append(event.id)
+
+    handler = Idempotent(confirm, MemoryStore(), name="confirm")
+    event, other = order_placed(), order_placed()
+    for delivery in (event, event, other, event):
+        await handler(delivery)
+    assert effects == [event.id, other.id]
+
+
+async def test_idempotent_handler_acts_again_after_a_failed_attempt() -> None:
+    attempts: list[str] = []
+
+    async def confirm(event: Event) -> None:
+        attempts.append(event.id)
+        if len(attempts) == 1:
+            raise RuntimeError("database away")
+
+    handler = Idempotent(confirm, MemoryStore(), name="confirm")
+    event = order_placed()
+    with pytest.raises(RuntimeError):
+        await handler(event)
+    await handler(event)
+    await handler(event)
+    assert attempts == [event.id, event.id]
+
+
+async def test_idempotent_handler_refuses_a_concurrent_second_delivery() -> None:
+    release = asyncio.Event()
+    effects: list[str] = []
+
+    async def confirm(event: Event) -> None:
+        await release.wait()
+        effects.append(event.id)
+
+    handler = Idempotent(confirm, MemoryStore(), name="confirm")
+    event = order_placed()
+    first = asyncio.create_task(handler(event))
+    await asyncio.sleep(0)
+    with pytest.raises(EventInFlight):
+        await handler(event)
+    release.set()
+    await first
+    assert effects == [event.id]
+
+
+async def test_idempotent_consumers_with_different_names_each_act_once() -> None:
+    store = MemoryStore()
+    effects: list[str] = []
+
+    async def project(event: Event) -> None:
+        effects.append("project")
+
+    async def notify(event: Event) -> None:
+        effects.append("notify")
+
+    bus = InProcessBus()
+    bus.subscribe(idempotent(project, store))
+    bus.subscribe(idempotent(notify, store))
+    event = order_placed()
+    await bus.publish([event, event])
+    assert effects == ["project", "notify"]
+
+
+def test_shard_of_a_partition_key_is_stable_and_in_range() -> None:
+    # CRC32 is fixed by its spec: every replica and Python version picks the same shard.
+    assert shard_of("SKU-1@DC-NORTH", 8) == 0
+    assert {shard_of(f"SKU-{n}", 8) for n in range(200)} == set(range(8))
+
+
+def test_bus_from_env_is_redis_streams_only_with_a_redis_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert isinstance(bus_from_env(), InProcessBus)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    assert isinstance(bus_from_env(), RedisStreamsBus)
