@@ -1,0 +1,65 @@
+"""A real Tryton server for the ERP adapter tests, started once per test session.
+
+The seeded database template is built on first use (about 30-70 s, the slow part, reported
+in the test output) and cached under ~/.cache/retailgraph keyed on the trytond version;
+every session then starts trytond from a copy in a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.erp.tryton import TrytonErp
+from tests.integration.erp.tryton_server import (
+    TrytonServer,
+    build_template,
+    running_server,
+    template_path,
+)
+
+
+@pytest.fixture(scope="session")
+def tryton_template(request: pytest.FixtureRequest) -> Path:
+    """The seeded template database; SLOW the first time on a machine (it is built here)."""
+    target = template_path()
+    if not target.exists():
+        seconds = build_template(target)
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"built Tryton template {target} in {seconds:.1f}s")
+    return target
+
+
+@pytest.fixture(scope="session")
+def tryton_server(
+    tryton_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrytonServer]:
+    started = time.monotonic()
+    try:
+        context = running_server(tryton_template, tmp_path_factory.mktemp("tryton"))
+        server = context.__enter__()
+    except (OSError, RuntimeError) as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"Tryton could not start: {error}")
+    os.environ["RETAILGRAPH_TRYTON_START_SECONDS"] = f"{time.monotonic() - started:.1f}"
+    try:
+        yield server
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+async def tryton(tryton_server: TrytonServer) -> AsyncIterator[TrytonErp]:
+    erp = TrytonErp(
+        tryton_server.url, tryton_server.database, tryton_server.login, tryton_server.password
+    )
+    try:
+        yield erp
+    finally:
+        await erp.close()

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from adapters.erp.port import ErpRejected, OrderLine, SalesOrder, dedupe_moves
+from adapters.erp.tryton import TrytonErp
+from tests.integration.erp.seed_tryton import SKUS, STOCK_PER_SKU
+
+pytestmark = pytest.mark.tryton
+
+CUSTOMER = "RetailGraph Web Shop"
+
+
+def order(*lines: tuple[str, int], reference: str | None = None) -> SalesOrder:
+    return SalesOrder(
+        reference=reference or f"RG-{uuid.uuid4().hex[:12]}",
+        customer_ref=CUSTOMER,
+        currency="EUR",
+        lines=tuple(OrderLine(sku, Decimal(q), Decimal("19.99")) for sku, q in lines),
+        correlation_id=uuid.uuid4().hex,
+    )
+
+
+async def test_sales_order_is_confirmed_in_tryton_and_found_by_reference(
+    tryton: TrytonErp,
+) -> None:
+    posted = order((SKUS[0], 2), (SKUS[1], 1))
+    document_id = await tryton.post_sales_order(posted)
+    sale = await tryton.find_sale(posted.reference)
+    assert sale is not None
+    assert sale.document_id == document_id
+    assert sale.state in ("confirmed", "processing")
+    assert sorted((line.sku, line.quantity) for line in sale.lines) == [
+        (SKUS[0], Decimal(2)),
+        (SKUS[1], Decimal(1)),
+    ]
+    assert await tryton.find_sale(f"RG-missing-{uuid.uuid4().hex}") is None
+
+
+async def test_sales_order_posted_twice_is_one_tryton_sale(tryton: TrytonErp) -> None:
+    posted = order((SKUS[0], 1))
+    first = await tryton.post_sales_order(posted)
+    second = await tryton.post_sales_order(posted)
+    assert first == second
+    sales = await tryton.call(
+        "sale.sale.search_read", [("reference", "=", posted.reference)], 0, None, None, ["id"]
+    )
+    assert len(sales) == 1
+
+
+async def test_draft_left_by_a_crash_is_resumed_not_duplicated(tryton: TrytonErp) -> None:
+    posted = order((SKUS[1], 1))
+    draft_id = await tryton._create_sale(posted)
+    document_id = await tryton.post_sales_order(posted)
+    assert document_id == str(draft_id)
+    sale = await tryton.find_sale(posted.reference)
+    assert sale is not None
+    assert sale.state in ("confirmed", "processing")
+
+
+async def test_return_is_a_tryton_sale_with_negative_quantities(tryton: TrytonErp) -> None:
+    sold = order((SKUS[2], 3))
+    await tryton.post_sales_order(sold)
+    returned = order((SKUS[2], 3), reference=f"{sold.reference}/R1")
+    await tryton.post_return(returned)
+    sale = await tryton.find_sale(returned.reference)
+    assert sale is not None
+    assert [line.quantity for line in sale.lines] == [Decimal(-3)]
+
+
+async def test_unknown_sku_is_rejected_with_the_reason(tryton: TrytonErp) -> None:
+    with pytest.raises(ErpRejected, match="NOT-A-SKU"):
+        await tryton.post_sales_order(order(("NOT-A-SKU", 1)))
+
+
+async def test_stock_levels_per_sku_and_warehouse(tryton: TrytonErp) -> None:
+    levels = await tryton.stock_levels(skus=list(SKUS))
+    assert {level.sku for level in levels} == set(SKUS)
+    assert {level.location for level in levels} == {"WH"}
+    for level in levels:
+        # Sales only reserve; the stock stays until a shipment is done.
+        assert level.quantity == Decimal(STOCK_PER_SKU)
+
+
+async def test_stock_moves_since_watermark_include_new_sales_once(tryton: TrytonErp) -> None:
+    first = await tryton.stock_moves_since(None)
+    assert first.watermark is not None
+    seen: set[str] = set()
+    dedupe_moves(list(first.moves), seen)
+
+    posted = order((SKUS[0], 4))
+    await tryton.post_sales_order(posted)
+    page = await tryton.stock_moves_since(first.watermark, overlap=datetime.timedelta(seconds=5))
+    fresh = dedupe_moves(list(page.moves), seen)
+    # The sale plans its shipment: storage to output (picking) and output to the customer.
+    assert sorted((m.sku, m.quantity, m.from_location, m.to_location) for m in fresh) == [
+        (SKUS[0], Decimal(4), "OUT", "CUS"),
+        (SKUS[0], Decimal(4), "STO", "OUT"),
+    ]
+    assert page.watermark is not None
+    assert page.watermark >= first.watermark
+
+    again = await tryton.stock_moves_since(page.watermark)
+    assert len(again.moves) >= 2, "the overlap window re-reads the latest moves"
+    assert dedupe_moves(list(again.moves), seen) == []
+
+
+async def test_item_master_and_price_lists_come_from_tryton(tryton: TrytonErp) -> None:
+    items = {item.sku: item for item in await tryton.items()}
+    assert set(SKUS) <= items.keys()
+    assert items[SKUS[0]].list_price == Decimal("19.99")
+    prices = await tryton.price_lists()
+    assert {(p.price_list, p.sku, p.currency) for p in prices} >= {
+        ("list", sku, "EUR") for sku in SKUS
+    }

@@ -1,0 +1,155 @@
+"""A real trytond server for the ERP adapter tests.
+
+Building the seeded database takes about a minute, so it is built once per trytond version
+into a template under ~/.cache/retailgraph and every test session starts from a copy.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+MODULES = ("sale", "sale_price_list", "sale_promotion", "stock", "product")
+ADMIN_LOGIN = "admin"
+ADMIN_PASSWORD = "retailgraph-admin"
+SEED_SCRIPT = Path(__file__).with_name("seed_tryton.py")
+
+
+@dataclass(frozen=True)
+class TrytonServer:
+    url: str
+    database: str
+    login: str
+    password: str
+
+
+def trytond_version() -> str:
+    return importlib.metadata.version("trytond")
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "retailgraph"
+
+
+def template_path() -> Path:
+    return cache_dir() / f"tryton-{trytond_version()}.sqlite"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _write_config(directory: Path, port: int) -> Path:
+    config = directory / "trytond.conf"
+    config.write_text(
+        "[database]\nuri = sqlite://\n"
+        f"path = {directory}\n"
+        "[web]\n"
+        f"listen = 127.0.0.1:{port}\n"
+        "[session]\nmax_attempt = 1000\n"
+    )
+    return config
+
+
+def build_template(target: Path) -> float:
+    """Initialises and seeds a database, then moves it atomically to `target`; returns seconds."""
+    started = time.monotonic()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tryton-build-") as tmp:
+        directory = Path(tmp)
+        config = _write_config(directory, 0)
+        database = "template"
+        (directory / f"{database}.sqlite").touch()
+        passfile = directory / "password"
+        passfile.write_text(ADMIN_PASSWORD + "\n")
+        env = {**os.environ, "TRYTONPASSFILE": str(passfile)}
+        subprocess.run(
+            [_bin("trytond-admin"), "-c", str(config), "-d", database, "--all",
+             "--activate-dependencies", "--email", "admin@example.com", "-u", *MODULES],
+            check=True, env=env, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(SEED_SCRIPT), str(config), database],
+            check=True, env=env, capture_output=True,
+        )  # fmt: skip
+        staged = target.with_suffix(f".{os.getpid()}.tmp")
+        copy_database(directory / f"{database}.sqlite", staged)
+        staged.replace(target)
+    return time.monotonic() - started
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copies through SQLite's backup API: a plain file copy would miss pages still in the WAL."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def ensure_template() -> Path:
+    target = template_path()
+    if not target.exists():
+        build_template(target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trytond exited with {process.returncode}")
+        try:
+            httpx.post(
+                url + "rpc/", json={"method": "common.server.version", "params": []}, timeout=1
+            )
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("trytond did not start in time")
+
+
+@contextmanager
+def running_server(template: Path, directory: Path) -> Iterator[TrytonServer]:
+    database = "retailgraph"
+    copy_database(template, directory / f"{database}.sqlite")
+    port = free_port()
+    config = _write_config(directory, port)
+    log = (directory / "trytond.log").open("wb")
+    process = subprocess.Popen(
+        [_bin("trytond"), "-c", str(config), "-d", database], stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, process, timeout=30)
+        yield TrytonServer(url=url, database=database, login=ADMIN_LOGIN, password=ADMIN_PASSWORD)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+if __name__ == "__main__":
+    print(f"built {template_path()} in {build_template(template_path()):.1f}s")
