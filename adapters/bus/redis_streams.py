@@ -21,7 +21,7 @@ import socket
 import uuid
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis.asyncio as redis
@@ -31,6 +31,11 @@ from adapters.bus.inprocess import Handler
 from domains.common.events import Event
 
 log = logging.getLogger(__name__)
+
+# Read replies, as the client (built without decode_responses) gives them. An entry
+# re-read from the pending list after trimming has no fields.
+Fields = dict[bytes, bytes]
+Entries = list[tuple[bytes, Fields | None]]
 
 # Holds this consumer's fair share of the shard leases: heartbeat in the group's member
 # set, drop leases above ceil(shards / live members), then take free ones up to it.
@@ -223,12 +228,17 @@ class _Consumer:
 
     async def _leave(self) -> None: ...
 
-    def _wants(self, fields: dict[bytes, bytes]) -> bool:
+    def _wants(self, fields: Fields) -> bool:
         return self.types is None or fields[b"type"].decode() in self.types
 
 
-def _event(fields: dict[bytes, bytes]) -> Event:
+def _event(fields: Fields) -> Event:
     return Event.from_dict(orjson.loads(fields[b"event"]))
+
+
+def _by_stream(response: Any) -> list[tuple[str, Entries]]:
+    """An XREAD/XREADGROUP reply as (stream name, entries) pairs."""
+    return [(stream.decode(), entries) for stream, entries in response or []]
 
 
 class _GroupConsumer(_Consumer):
@@ -282,8 +292,8 @@ class _GroupConsumer(_Consumer):
             count=bus.batch_size,
             block=int(bus.block * 1000),
         )
-        for stream, entries in response or []:
-            await self._handle(stream.decode(), entries)
+        for stream, entries in _by_stream(response):
+            await self._handle(stream, entries)
 
     async def _settle_pending(self, shard: int) -> bool:
         """Retry this consumer's pending entries, then claim a dead one's; True when the
@@ -292,7 +302,7 @@ class _GroupConsumer(_Consumer):
         own = await bus.client.xreadgroup(
             self.group, bus.consumer_name, {stream: "0"}, count=bus.batch_size
         )
-        entries = own[0][1] if own else []
+        entries = _by_stream(own)[0][1] if own else []
         if not entries:
             claimed = await bus.client.xautoclaim(
                 stream,
@@ -301,34 +311,39 @@ class _GroupConsumer(_Consumer):
                 min_idle_time=int(bus.lease * 1000),
                 count=bus.batch_size,
             )
-            entries = claimed[1]
+            entries = cast(Entries, claimed[1])
         if not entries:
             return True
         return await self._handle(stream, entries) and len(entries) < bus.batch_size
 
-    async def _handle(self, stream: str, entries: list[Any]) -> bool:
-        """Handle entries in order; stop at the first failure. True when all succeeded."""
-        done: list[bytes] = []
+    async def _handle(self, stream: str, entries: Entries) -> bool:
+        """Handle entries in order; stop at the first failure. True when all succeeded.
+
+        Each handled entry is acked at once (with the skipped ones before it): a replica
+        that hangs mid-batch leaves only what it had not finished for another to redo.
+        """
+        skipped: list[bytes] = []
         try:
             for entry_id, fields in entries:
                 if not fields or not self._wants(fields):  # trimmed, or not for us
-                    done.append(entry_id)
+                    skipped.append(entry_id)
                     continue
                 try:
                     await self.handler(_event(fields))
                 except Exception as error:
                     log.exception("handler %r failed on %s %s", self.handler, stream, entry_id)
                     if await self._dead_letter_if_spent(stream, entry_id, fields, error):
-                        done.append(entry_id)
+                        skipped.append(entry_id)
                     return False
-                done.append(entry_id)
+                await self.bus.client.xack(stream, self.group, *skipped, entry_id)
+                skipped = []
             return True
         finally:
-            if done:
-                await self.bus.client.xack(stream, self.group, *done)
+            if skipped:
+                await self.bus.client.xack(stream, self.group, *skipped)
 
     async def _dead_letter_if_spent(
-        self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], error: Exception
+        self, stream: str, entry_id: bytes, fields: Fields, error: Exception
     ) -> bool:
         """Move the entry to the dead-letter stream once its handler has failed
         ``max_deliveries`` times here, or it has been delivered twice that often in all
@@ -340,22 +355,20 @@ class _GroupConsumer(_Consumer):
         pending = await self.bus.client.xpending_range(
             stream, self.group, min=entry_id, max=entry_id, count=1
         )
-        deliveries = pending[0]["times_delivered"] if pending else 0
+        deliveries = int(pending[0]["times_delivered"]) if pending else 0
         limit = self.bus.max_deliveries
         if failures < limit and deliveries < 2 * limit:
             return False
         del self._failures[key]
-        await self.bus.client.xadd(
-            self.bus.dead_letter_stream(self.group),
-            {
-                **fields,
-                b"stream": stream,
-                b"entry": entry_id,
-                b"failures": str(failures),
-                b"deliveries": str(deliveries),
-                b"error": repr(error),
-            },
-        )
+        dead: dict[Any, Any] = {
+            **fields,
+            b"stream": stream,
+            b"entry": entry_id,
+            b"failures": str(failures),
+            b"deliveries": str(deliveries),
+            b"error": repr(error),
+        }
+        await self.bus.client.xadd(self.bus.dead_letter_stream(self.group), dead)
         return True
 
     async def _leave(self) -> None:
@@ -372,7 +385,7 @@ class _FanoutConsumer(_Consumer):
 
     def __init__(self, bus: RedisStreamsBus, handler: Handler, types: frozenset[str] | None):
         super().__init__(bus, handler, types)
-        self._last: dict[str, bytes | str] = {}
+        self._last: dict[Any, Any] = {}  # stream name -> last id seen
 
     async def _prepare(self) -> None:
         # The concrete last id of each shard, not "$": "$" between two reads would drop
@@ -386,10 +399,10 @@ class _FanoutConsumer(_Consumer):
         response = await self.bus.client.xread(
             self._last, count=self.bus.batch_size, block=int(self.bus.block * 1000)
         )
-        for stream, entries in response or []:
+        for stream, entries in _by_stream(response):
             for entry_id, fields in entries:
-                self._last[stream.decode()] = entry_id
-                if not self._wants(fields):
+                self._last[stream] = entry_id
+                if not fields or not self._wants(fields):
                     continue
                 try:
                     await self.handler(_event(fields))

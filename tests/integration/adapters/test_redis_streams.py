@@ -149,6 +149,40 @@ async def test_pending_entries_of_a_dead_consumer_are_reclaimed_by_another(
     assert pending["pending"] == 0
 
 
+async def test_a_hung_replica_loses_its_shards_and_another_finishes_its_batch_in_order(
+    replica: Replica,
+) -> None:
+    unblock = asyncio.Event()
+    hung_on: list[str] = []
+    handled: list[tuple[str, int]] = []
+
+    def handler_of(name: str) -> Callable[[Event], asyncio.Future[None]]:
+        async def project(event: Event) -> None:
+            if event.payload["n"] == 2 and not hung_on:
+                hung_on.append(name)  # this replica stops dead mid-batch
+                await unblock.wait()
+            handled.append((name, event.payload["n"]))
+
+        return project  # type: ignore[return-value]
+
+    bus_a, bus_b = replica(), replica()
+    bus_a.subscribe(handler_of("a"), group="pickups")
+    bus_b.subscribe(handler_of("b"), group="pickups")
+    await bus_a.start()
+    await bus_b.start()
+    await eventually(lambda: all(bus.consumers[0].held for bus in (bus_a, bus_b)))  # type: ignore[attr-defined]
+    await bus_a.publish(
+        [Event(type="OrderPlaced", partition_key="ORDER-7", payload={"n": n}) for n in range(5)]
+    )
+
+    await eventually(lambda: len(handled) >= 5)
+    survivor = "b" if hung_on == ["a"] else "a"
+    assert [n for _, n in handled] == [0, 1, 2, 3, 4]
+    assert handled[2:] == [(survivor, 2), (survivor, 3), (survivor, 4)]
+    unblock.set()  # the hung replica wakes up late: its deliveries are the duplicates
+    # that idempotent consumers absorb
+
+
 async def test_failing_handler_is_retried_then_dead_lettered_and_its_key_moves_on(
     replica: Replica, redis_client: redis.Redis
 ) -> None:
