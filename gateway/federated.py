@@ -25,6 +25,7 @@ from gateway.executor import (
     SubgraphOptions,
     subgraph_headers,
 )
+from gateway.executor.fetching import NetworkClientName
 from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.planner import OperationNotFound, PlanningError, build_plan, select_operation
 from gateway.planner.plan import QueryPlan
@@ -41,7 +42,8 @@ class FederatedEngine:
     the subgraph in process from an ASGI app; ``default_timeout`` applies where a
     subgraph sets none. ``forwarded_headers`` lists the client headers (lower case) passed
     on to every subgraph; ``X-Correlation-ID`` always is, and is generated when missing.
-    ``fetcher`` replaces HTTP altogether (tests, custom transports).
+    ``fetcher`` replaces HTTP altogether (tests, custom transports). ``subgraph_client``
+    picks the network client (``HttpOptions.client``).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class FederatedEngine:
         fetcher: Fetcher | None = None,
         max_connections: int = 512,
         cache_size: int = 1024,
+        subgraph_client: NetworkClientName = "lean",
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self._http: HttpFetcher | None = None
@@ -63,6 +66,7 @@ class FederatedEngine:
                 default_timeout=default_timeout,
                 max_connections=max_connections,
                 max_keepalive_connections=max_connections,
+                client=subgraph_client,
                 subgraphs=dict(subgraphs or {}),
             )
             fetcher = self._http = HttpFetcher(urls, options)

@@ -19,6 +19,8 @@ def subgraph_headers(
     headers = {"content-type": "application/json", "accept": "application/json"}
     correlation_id = None
     for name, value in client_headers.items():
+        if "\r" in value or "\n" in value:
+            continue  # never let a forwarded value split the subgraph request
         lower = name.lower()
         if lower == CORRELATION_HEADER:
             correlation_id = value

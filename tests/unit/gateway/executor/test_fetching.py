@@ -128,6 +128,15 @@ def test_subgraph_headers_forward_the_correlation_id_and_allowed_headers_only() 
     assert "cookie" not in headers
 
 
+def test_subgraph_headers_drop_values_that_would_split_the_request() -> None:
+    headers = subgraph_headers(
+        {"Authorization": "Bearer t\r\nhost: evil", "X-Correlation-ID": "c\nx: y"}
+    )
+
+    assert "authorization" not in headers
+    assert "\n" not in headers["x-correlation-id"]
+
+
 def test_subgraph_headers_generate_a_correlation_id_when_missing() -> None:
     first = subgraph_headers({})["x-correlation-id"]
     second = subgraph_headers({})["x-correlation-id"]
