@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
@@ -83,7 +84,10 @@ def _row_to_event(row: Any) -> Event:
         type=row.type,
         version=row.version,
         partition_key=row.partition_key,
-        occurred_at=row.occurred_at,
+        # SQLite gives back naive datetimes; they were stored as UTC.
+        occurred_at=row.occurred_at
+        if row.occurred_at.tzinfo
+        else row.occurred_at.replace(tzinfo=UTC),
         correlation_id=row.correlation_id,
         causation_id=row.causation_id,
         payload=row.payload,

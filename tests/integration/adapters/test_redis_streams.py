@@ -10,10 +10,15 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio as redis
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Idempotent, RedisStreamsBus
 from adapters.bus.redis_streams import shard_of
 from adapters.cache import RedisStore
+from adapters.db.engine import session_factory
+from adapters.db.outbox import OutboxRelay, outbox_table
+from adapters.db.uow import SqlUnitOfWork
 from domains.common.events import Event
 
 Replica = Callable[..., RedisStreamsBus]
@@ -255,3 +260,38 @@ async def test_fanout_delivers_every_event_to_every_replica_in_order(replica: Re
 
     await eventually(lambda: all(len(seen) >= 30 for seen in received.values()))
     assert received == {name: list(range(30)) for name in received}
+
+
+async def test_outbox_events_reach_another_replica_with_their_envelope_intact(
+    replica: Replica, engine: AsyncEngine
+) -> None:
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "demo")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    recorded = [
+        Event(
+            type="StockChanged",
+            partition_key=f"SKU-{n % 3}@STORE-BERLIN",
+            payload={"sku": f"SKU-{n % 3}", "onHand": n},
+            correlation_id="corr-7",
+            causation_id=f"cmd-{n}",
+        )
+        for n in range(9)
+    ]
+    async with SqlUnitOfWork(session_factory(engine), outbox) as uow:
+        for event in recorded:
+            uow.record(event)
+        await uow.commit()
+    received: list[Event] = []
+
+    async def collect(event: Event) -> None:
+        received.append(event)
+
+    consumer = replica()
+    consumer.subscribe(collect, types=["StockChanged"], group="stock-projection")
+    await consumer.start()
+    assert await OutboxRelay(engine, outbox, replica().publish).drain() == len(recorded)
+
+    await eventually(lambda: len(received) >= len(recorded))
+    assert sorted(received, key=lambda e: e.payload["onHand"]) == recorded
