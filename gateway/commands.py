@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from starlette.applications import Starlette
@@ -100,7 +101,7 @@ def run_compose(
     *,
     check: bool = False,
     console: Console,
-    compose_default: Callable[[], Awaitable[str]] | None = None,
+    compose_default: Callable[[], Coroutine[Any, Any, str]] | None = None,
 ) -> int:
     """Compose from live subgraphs; write ``output`` (or print), or with ``check`` compare.
 
