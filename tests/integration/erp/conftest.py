@@ -22,16 +22,21 @@ from tests.integration.erp.tryton_server import (
     template_path,
 )
 
+_timings: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _timings:
+        terminalreporter.write_line(line)
+
 
 @pytest.fixture(scope="session")
-def tryton_template(request: pytest.FixtureRequest) -> Path:
+def tryton_template() -> Path:
     """The seeded template database; SLOW the first time on a machine (it is built here)."""
     target = template_path()
     if not target.exists():
         seconds = build_template(target)
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"built Tryton template {target} in {seconds:.1f}s")
+        _timings.append(f"Tryton: built the template {target} in {seconds:.1f}s (once)")
     return target
 
 
@@ -47,7 +52,9 @@ def tryton_server(
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"Tryton could not start: {error}")
-    os.environ["RETAILGRAPH_TRYTON_START_SECONDS"] = f"{time.monotonic() - started:.1f}"
+    _timings.append(
+        f"Tryton: server started from the template in {time.monotonic() - started:.1f}s"
+    )
     try:
         yield server
     finally:

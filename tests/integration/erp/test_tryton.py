@@ -62,6 +62,23 @@ async def test_draft_left_by_a_crash_is_resumed_not_duplicated(tryton: TrytonErp
     assert sale.state in ("confirmed", "processing")
 
 
+async def test_quotation_left_by_a_crash_is_confirmed_on_retry(tryton: TrytonErp) -> None:
+    posted = order((SKUS[2], 1))
+    quoted_id = await tryton._create_sale(posted)
+    await tryton.call("sale.sale.quote", [quoted_id])
+    assert await tryton.post_sales_order(posted) == str(quoted_id)
+    sale = await tryton.find_sale(posted.reference)
+    assert sale is not None
+    assert sale.state in ("confirmed", "processing")
+
+
+async def test_sale_carries_the_correlation_id(tryton: TrytonErp) -> None:
+    posted = order((SKUS[0], 1))
+    document_id = await tryton.post_sales_order(posted)
+    (sale,) = await tryton.call("sale.sale.read", [int(document_id)], ["comment"])
+    assert posted.correlation_id in sale["comment"]
+
+
 async def test_return_is_a_tryton_sale_with_negative_quantities(tryton: TrytonErp) -> None:
     sold = order((SKUS[2], 3))
     await tryton.post_sales_order(sold)

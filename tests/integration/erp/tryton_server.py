@@ -64,6 +64,14 @@ def _write_config(directory: Path, port: int) -> Path:
     return config
 
 
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+        )
+
+
 def build_template(target: Path) -> float:
     """Initialises and seeds a database, then moves it atomically to `target`; returns seconds."""
     started = time.monotonic()
@@ -76,15 +84,12 @@ def build_template(target: Path) -> float:
         passfile = directory / "password"
         passfile.write_text(ADMIN_PASSWORD + "\n")
         env = {**os.environ, "TRYTONPASSFILE": str(passfile)}
-        subprocess.run(
+        _run(
             [_bin("trytond-admin"), "-c", str(config), "-d", database, "--all",
              "--activate-dependencies", "--email", "admin@example.com", "-u", *MODULES],
-            check=True, env=env, capture_output=True,
+            env,
         )  # fmt: skip
-        subprocess.run(
-            [sys.executable, str(SEED_SCRIPT), str(config), database],
-            check=True, env=env, capture_output=True,
-        )  # fmt: skip
+        _run([sys.executable, str(SEED_SCRIPT), str(config), database], env)
         staged = target.with_suffix(f".{os.getpid()}.tmp")
         copy_database(directory / f"{database}.sqlite", staged)
         staged.replace(target)
