@@ -126,6 +126,26 @@ async def test_group_replicas_share_the_events_with_none_lost_or_doubled(
     assert handled["b"]
 
 
+async def test_a_replica_that_closes_hands_its_shards_back_at_once(
+    replica: Replica, redis_client: redis.Redis
+) -> None:
+    async def ignore(event: Event) -> None:
+        pass
+
+    leaving, staying = replica(), replica()
+    for bus in (leaving, staying):
+        bus.subscribe(ignore, group="handover")
+        await bus.start()
+    await eventually(lambda: all(bus.consumers[0].held for bus in (leaving, staying)))  # type: ignore[attr-defined]
+
+    await leaving.close()
+    leases = [f"{leaving.prefix}:lease:handover:{shard}" for shard in range(SHARDS)]
+    holders = set(await redis_client.mget(leases))
+    assert leaving.consumer_name.encode() not in holders
+    members = await redis_client.zrange(f"{leaving.prefix}:members:handover", 0, -1)
+    assert members == [staying.consumer_name.encode()]
+
+
 async def test_pending_entries_of_a_dead_consumer_are_reclaimed_by_another(
     replica: Replica, redis_client: redis.Redis
 ) -> None:
