@@ -282,21 +282,86 @@ class TrytonErp:
         return int(sale_id)
 
     async def post_cancellation(self, cancellation: Cancellation) -> str:
-        sales = await self._sales(cancellation.reference)
+        sales = [s for s in await self._sales(cancellation.reference) if s["state"] != "cancelled"]
         if not sales:
             raise ErpRejected(f"No Tryton sale with reference {cancellation.reference!r}")
         sale = sales[0]
-        if sale["state"] == "cancelled":
+        if sale["state"] in ("draft", "quotation"):
+            if cancellation.skus:
+                raise ErpRejected(
+                    f"Tryton sale {sale['id']} is not confirmed yet; post it before "
+                    "cancelling some of its lines"
+                )
+            await self.call("sale.sale.cancel", [sale["id"]])
             return str(sale["id"])
-        if cancellation.skus or sale["state"] not in ("draft", "quotation"):
-            # A confirmed sale is cancelled through its shipments in Tryton (cancel the
-            # moves, then handle the shipment exception); that flow is not built yet.
-            raise ErpRejected(
-                f"Tryton sale {sale['id']} is {sale['state']}; only whole draft or quoted "
-                "sales can be cancelled here"
-            )
-        await self.call("sale.sale.cancel", [sale["id"]])
+        await self._cancel_shipped_lines(sale["id"], set(cancellation.skus))
         return str(sale["id"])
+
+    async def _cancel_shipped_lines(self, sale_id: int, skus: set[str]) -> None:
+        """Cancels lines of a confirmed sale the way a Tryton user would.
+
+        The sale's outgoing shipments are cancelled, then the sale's shipment-exception
+        wizard ignores the moves of the cancelled lines and recreates the others. Each
+        step checks what is already done, so a retry after a crash carries on.
+        """
+        lines = await self.call(
+            "sale.line.search_read", [("sale", "=", sale_id), ("type", "=", "line")],
+            0, None, None, ["id", "product.code", "moves", "moves_ignored"],
+        )  # fmt: skip
+        known = {(line.get("product.") or {}).get("code") for line in lines}
+        if skus - known:
+            raise ErpRejected(f"Tryton sale {sale_id} has no lines for {sorted(skus - known)}")
+        targets = [line for line in lines if not skus or line["product."]["code"] in skus]
+        pending = [m for line in targets for m in line["moves"] if m not in line["moves_ignored"]]
+        if not pending:
+            return
+        moves = await self.call(
+            "stock.move.read", [m for line in lines for m in line["moves"]],
+            ["id", "state", "shipment"],
+        )  # fmt: skip
+        by_id = {move["id"]: move for move in moves}
+        if any(by_id[m]["state"] == "done" for m in pending):
+            raise ErpRejected(f"Tryton sale {sale_id} has already shipped those lines")
+        shipments = sorted(
+            {
+                int(str(by_id[m]["shipment"]).split(",")[1])
+                for m in pending
+                if by_id[m]["state"] != "cancelled" and by_id[m]["shipment"]
+            }
+        )
+        if shipments:
+            await self.call("stock.shipment.out.cancel", shipments)
+            moves = await self.call("stock.move.read", list(by_id), ["id", "state"])
+            by_id = {move["id"]: move for move in moves}
+        cancelled = {m for m, move in by_id.items() if move["state"] == "cancelled"}
+        handled = {m for line in lines for m in line["moves_ignored"]}
+        ignore = sorted(cancelled & set(pending))
+        recreate = sorted(cancelled - set(ignore) - handled)
+        await self._handle_shipment_exception(sale_id, ignore, recreate)
+
+    async def _handle_shipment_exception(
+        self, sale_id: int, ignore: list[int], recreate: list[int]
+    ) -> None:
+        wizard = "wizard.sale.handle.shipment.exception"
+        active = {"active_model": "sale.sale", "active_id": sale_id, "active_ids": [sale_id]}
+        session_id, _start, _end = await self._wizard(f"{wizard}.create", [], active)
+        try:
+            answer = {
+                "ask": {
+                    "ignore_moves": ignore,
+                    "recreate_moves": recreate,
+                    "domain_moves": ignore + recreate,
+                }
+            }
+            await self._wizard(f"{wizard}.execute", [session_id, answer, "handle"], active)
+        finally:
+            await self._wizard(f"{wizard}.delete", [session_id], active)
+
+    async def _wizard(self, method: str, args: list[Any], context: dict[str, Any]) -> Any:
+        if self._authorization is None:
+            await self._authenticate()
+        assert self._context is not None
+        return await self._post(method, [*args, {**self._context, **context}], self._authorization)
 
     # reads -----------------------------------------------------------------------------
 

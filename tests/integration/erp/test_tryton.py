@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.erp.port import ErpRejected, OrderLine, SalesOrder, dedupe_moves
+from adapters.erp.port import Cancellation, ErpRejected, OrderLine, SalesOrder, dedupe_moves
 from adapters.erp.tryton import TrytonErp
 from tests.integration.erp.seed_tryton import SKUS, STOCK_PER_SKU
 
@@ -87,6 +87,43 @@ async def test_return_is_a_tryton_sale_with_negative_quantities(tryton: TrytonEr
     sale = await tryton.find_sale(returned.reference)
     assert sale is not None
     assert [line.quantity for line in sale.lines] == [Decimal(-3)]
+
+
+async def _line_states(tryton: TrytonErp, reference: str) -> dict[str, set[str]]:
+    """Per SKU, the states of the sale's moves that Tryton still expects to happen."""
+    sale = await tryton.find_sale(reference)
+    assert sale is not None
+    lines = await tryton.call(
+        "sale.line.search_read", [("sale", "=", int(sale.document_id))], 0, None, None,
+        ["product.code", "moves", "moves_ignored"],
+    )  # fmt: skip
+    states: dict[str, set[str]] = {}
+    for line in lines:
+        live = [m for m in line["moves"] if m not in line["moves_ignored"]]
+        moves = await tryton.call("stock.move.read", live, ["state"]) if live else []
+        states[line["product."]["code"]] = {move["state"] for move in moves} - {"cancelled"}
+    return states
+
+
+async def test_cancelling_some_lines_of_a_confirmed_sale_keeps_the_others(
+    tryton: TrytonErp,
+) -> None:
+    posted = order((SKUS[0], 1), (SKUS[1], 2))
+    await tryton.post_sales_order(posted)
+    cancellation = Cancellation(posted.reference, skus=(SKUS[1],))
+    await tryton.post_cancellation(cancellation)
+    await tryton.post_cancellation(cancellation)  # a retry changes nothing
+    states = await _line_states(tryton, posted.reference)
+    assert states[SKUS[1]] == set()
+    assert states[SKUS[0]], "the kept line still has a move to ship"
+    assert states[SKUS[0]] <= {"draft", "assigned"}
+
+
+async def test_cancelling_a_whole_confirmed_sale_stops_all_its_moves(tryton: TrytonErp) -> None:
+    posted = order((SKUS[0], 1), (SKUS[2], 1))
+    await tryton.post_sales_order(posted)
+    await tryton.post_cancellation(Cancellation(posted.reference))
+    assert await _line_states(tryton, posted.reference) == {SKUS[0]: set(), SKUS[2]: set()}
 
 
 async def test_unknown_sku_is_rejected_with_the_reason(tryton: TrytonErp) -> None:
