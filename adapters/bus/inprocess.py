@@ -15,7 +15,20 @@ Handler = Callable[[Event], Awaitable[None]]
 
 class Bus(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
-    def subscribe(self, handler: Handler, *, types: Sequence[str] | None = None) -> None: ...
+    def subscribe(
+        self,
+        handler: Handler,
+        *,
+        types: Sequence[str] | None = None,
+        group: str | None = None,
+        fanout: bool = False,
+    ) -> None:
+        """Call ``handler`` for the events of ``types`` (all when None).
+
+        By default the same handler on several replicas shares the work (its ``group``
+        defaults to its qualified name); ``fanout`` gives every replica every event.
+        """
+        ...
 
 
 class InProcessBus:
@@ -28,7 +41,15 @@ class InProcessBus:
     def __init__(self) -> None:
         self._handlers: list[tuple[frozenset[str] | None, Handler]] = []
 
-    def subscribe(self, handler: Handler, *, types: Sequence[str] | None = None) -> None:
+    def subscribe(
+        self,
+        handler: Handler,
+        *,
+        types: Sequence[str] | None = None,
+        group: str | None = None,
+        fanout: bool = False,
+    ) -> None:
+        # One process is one replica: sharing and fan-out both mean "call it".
         self._handlers.append((frozenset(types) if types is not None else None, handler))
 
     async def publish(self, events: Sequence[Event]) -> None:

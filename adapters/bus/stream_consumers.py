@@ -137,6 +137,8 @@ class GroupConsumer(Consumer):
         self._balance = bus.client.register_script(_BALANCE)
         self._leave_script = bus.client.register_script(_LEAVE)
         self._failures: dict[tuple[str, bytes], int] = {}
+        self._renewed_at = 0.0
+        self._shard_by_stream = {bus.stream(shard): shard for shard in range(bus.shards)}
         self._keys = [f"{bus.prefix}:members:{group}"] + [
             f"{bus.prefix}:lease:{group}:{shard}" for shard in range(bus.shards)
         ]
@@ -153,11 +155,23 @@ class GroupConsumer(Consumer):
                 if "BUSYGROUP" not in str(error):
                     raise
 
+    async def _renew(self) -> None:
+        """Heartbeat, and hold this consumer's fair share of the shards (``self.held``)."""
+        lease_ms = int(self.bus.lease * 1000)
+        held = await self._balance(keys=self._keys, args=[self.bus.consumer_name, lease_ms])
+        self.held = [int(shard) for shard in held]
+        self._renewed_at = asyncio.get_running_loop().time()
+
+    async def _still_holds(self, stream: str) -> bool:
+        """Renew the leases if a third of the lease has passed (a long batch); False once
+        the shard has gone to another consumer, which then owns what is left of it."""
+        if asyncio.get_running_loop().time() - self._renewed_at > self.bus.lease / 3:
+            await self._renew()
+        return self._shard_by_stream[stream] in self.held
+
     async def _round(self) -> None:
         bus = self.bus
-        lease_ms = int(bus.lease * 1000)
-        held = await self._balance(keys=self._keys, args=[bus.consumer_name, lease_ms])
-        self.held = [int(shard) for shard in held]
+        await self._renew()
         if not self.held:
             await asyncio.sleep(bus.block)
             return
@@ -208,6 +222,8 @@ class GroupConsumer(Consumer):
                 if not fields or not self._wants(fields):  # trimmed, or not for us
                     skipped.append(entry_id)
                     continue
+                if not await self._still_holds(stream):
+                    return False
                 try:
                     await self.handler(_event(fields))
                 except Exception as error:

@@ -126,6 +126,29 @@ async def test_group_replicas_share_the_events_with_none_lost_or_doubled(
     assert handled["b"]
 
 
+async def test_a_batch_longer_than_the_lease_keeps_its_shard_and_its_order(
+    replica: Replica,
+) -> None:
+    handled: list[int] = []
+
+    async def slow_projection(event: Event) -> None:
+        await asyncio.sleep(0.06)  # ten of these outlast the 0.3 s lease
+        handled.append(event.payload["n"])
+
+    replicas = [replica(), replica()]
+    for bus in replicas:
+        bus.subscribe(slow_projection, group="slow")
+        await bus.start()
+    await eventually(lambda: all(bus.consumers[0].held for bus in replicas))  # type: ignore[attr-defined]
+    await replicas[0].publish(
+        [Event(type="OrderPlaced", partition_key="ORDER-3", payload={"n": n}) for n in range(10)]
+    )
+
+    await eventually(lambda: len(handled) >= 10)
+    await asyncio.sleep(0.4)  # a lapsed lease would have a second replica redo some by now
+    assert handled == list(range(10))
+
+
 async def test_a_replica_that_closes_hands_its_shards_back_at_once(
     replica: Replica, redis_client: redis.Redis
 ) -> None:
