@@ -61,11 +61,14 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running_subgraphs(apps) as domains:
-            if demo:
-                await load_demo(domains)
-            app.state.domains = domains
-            yield
+        try:
+            async with running_subgraphs(apps) as domains:
+                if demo:
+                    await load_demo(domains)
+                app.state.domains = domains
+                yield
+        finally:
+            await runtime.close()
 
     return create_gateway_app(
         engine,

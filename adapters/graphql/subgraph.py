@@ -147,6 +147,10 @@ def domain_subgraph_app(
             yield
         finally:
             await domain.close()
+            if runtime is None:
+                # The app made this runtime, so the app stops its bus consumers; a
+                # runtime handed in (the embedded mode's) is closed by its owner.
+                await running_on.close()
 
     async def context() -> dict[str, Any]:
         domain: DomainT = app.state.domain
