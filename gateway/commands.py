@@ -36,7 +36,6 @@ def build_gateway(
     supergraph: Path, subgraph_urls: dict[str, str] | None = None, timeout: float = 30.0
 ) -> Starlette:
     from gateway.executor import SubgraphOptions
-    from gateway.executor.fetching import NETWORK_CLIENTS
     from gateway.federated import FederatedEngine
     from gateway.supergraph import SupergraphError
 
@@ -44,17 +43,11 @@ def build_gateway(
         sdl = supergraph.read_text()
     except OSError as error:
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
-    # which client reaches network subgraphs (to compare them in benchmarks)
-    client_name = os.environ.get("RETAILGRAPH_SUBGRAPH_CLIENT", "lean")
-    client = NETWORK_CLIENTS.get(client_name)
-    if client is None:
-        raise CommandError(f"RETAILGRAPH_SUBGRAPH_CLIENT: no client named {client_name!r}")
     try:
         engine = FederatedEngine(
             sdl,
             subgraphs={n: SubgraphOptions(url=u) for n, u in (subgraph_urls or {}).items()},
             default_timeout=timeout,
-            subgraph_client=client,
         )
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None

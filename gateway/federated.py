@@ -25,7 +25,6 @@ from gateway.executor import (
     SubgraphOptions,
     subgraph_headers,
 )
-from gateway.executor.fetching import NetworkClientName
 from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.planner import OperationNotFound, PlanningError, build_plan, select_operation
 from gateway.planner.plan import QueryPlan
@@ -42,8 +41,7 @@ class FederatedEngine:
     the subgraph in process from an ASGI app; ``default_timeout`` applies where a
     subgraph sets none. ``forwarded_headers`` lists the client headers (lower case) passed
     on to every subgraph; ``X-Correlation-ID`` always is, and is generated when missing.
-    ``fetcher`` replaces HTTP altogether (tests, custom transports). ``subgraph_client``
-    picks the network client (``HttpOptions.client``).
+    ``fetcher`` replaces HTTP altogether (tests, custom transports).
     """
 
     def __init__(
@@ -56,7 +54,6 @@ class FederatedEngine:
         fetcher: Fetcher | None = None,
         max_connections: int = 512,
         cache_size: int = 1024,
-        subgraph_client: NetworkClientName = "lean",
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self._http: HttpFetcher | None = None
@@ -65,8 +62,6 @@ class FederatedEngine:
             options = HttpOptions(
                 default_timeout=default_timeout,
                 max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                client=subgraph_client,
                 subgraphs=dict(subgraphs or {}),
             )
             fetcher = self._http = HttpFetcher(urls, options)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-import httpx
 import orjson
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from gateway.executor import FetchFailed, HttpFetcher, HttpOptions, SubgraphOptions
@@ -14,36 +16,51 @@ from gateway.executor.headers import subgraph_headers
 BODY = b'{"query":"{me{id}}","variables":{}}'
 HEADERS = {"content-type": "application/json"}
 
+Handler = Callable[[Request], Awaitable[Response]]
 
-def fetcher_with(handler: Any, options: HttpOptions | None = None) -> HttpFetcher:
+
+def fetcher_with(handler: Handler, options: HttpOptions | None = None) -> HttpFetcher:
+    """A fetcher whose ``accounts`` subgraph is ``handler``, called in process."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+    options = options or HttpOptions()
+    sub = options.subgraphs.get("accounts", SubgraphOptions())
+    in_process = SubgraphOptions(url="http://accounts.test/graphql", app=app, timeout=sub.timeout)
     return HttpFetcher(
-        {"accounts": "http://accounts.test/graphql"},
-        options,
-        transport=httpx.MockTransport(handler),
+        {"accounts": "http://unreachable.invalid/graphql"},
+        replace(options, subgraphs={"accounts": in_process}),
     )
 
 
-async def test_fetch_posts_the_body_to_the_subgraph_url_and_decodes_the_answer() -> None:
-    seen: list[httpx.Request] = []
+def answering(response: Response) -> Handler:
+    async def handler(request: Request) -> Response:
+        return response
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"data": {"me": {"id": "1"}}})
+    return handler
+
+
+async def test_fetch_posts_the_body_to_the_subgraph_url_and_decodes_the_answer() -> None:
+    seen: list[tuple[str, bytes, str]] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append((str(request.url), await request.body(), request.headers["x-correlation-id"]))
+        return JSONResponse({"data": {"me": {"id": "1"}}})
 
     fetcher = fetcher_with(handler)
     response = await fetcher.fetch("accounts", BODY, {**HEADERS, "x-correlation-id": "c-1"})
     await fetcher.aclose()
 
     assert response == {"data": {"me": {"id": "1"}}}
-    assert str(seen[0].url) == "http://accounts.test/graphql"
-    assert seen[0].content == BODY
-    assert seen[0].headers["x-correlation-id"] == "c-1"
+    assert seen == [("http://accounts.test/graphql", BODY, "c-1")]
 
 
 async def test_slow_subgraph_times_out_with_its_own_timeout() -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request) -> Response:
         await asyncio.sleep(5)
-        return httpx.Response(200, json={"data": {}})
+        return JSONResponse({"data": {}})
 
     options = HttpOptions(default_timeout=10, subgraphs={"accounts": SubgraphOptions(timeout=0.05)})
     fetcher = fetcher_with(handler, options)
@@ -58,14 +75,14 @@ async def test_slow_subgraph_times_out_with_its_own_timeout() -> None:
 @pytest.mark.parametrize(
     ("response", "code"),
     [
-        (httpx.Response(500, text="oops"), "SUBREQUEST_HTTP_ERROR"),
-        (httpx.Response(200, text="<html>not json</html>"), "SUBREQUEST_MALFORMED_RESPONSE"),
-        (httpx.Response(200, json=[1, 2]), "SUBREQUEST_MALFORMED_RESPONSE"),
-        (httpx.Response(200, json={"hello": 1}), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (Response("oops", status_code=500), "SUBREQUEST_HTTP_ERROR"),
+        (Response("<html>not json</html>"), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (JSONResponse([1, 2]), "SUBREQUEST_MALFORMED_RESPONSE"),
+        (JSONResponse({"hello": 1}), "SUBREQUEST_MALFORMED_RESPONSE"),
     ],
 )
-async def test_unusable_answers_fail_with_a_clear_code(response: httpx.Response, code: str) -> None:
-    fetcher = fetcher_with(lambda request: response)
+async def test_unusable_answers_fail_with_a_clear_code(response: Response, code: str) -> None:
+    fetcher = fetcher_with(answering(response))
     with pytest.raises(FetchFailed) as failed:
         await fetcher.fetch("accounts", BODY, HEADERS)
     await fetcher.aclose()
@@ -73,13 +90,10 @@ async def test_unusable_answers_fail_with_a_clear_code(response: httpx.Response,
     assert failed.value.code == code
 
 
-async def test_unreachable_subgraph_is_an_http_error() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    fetcher = fetcher_with(handler)
+async def test_unknown_subgraph_is_an_http_error() -> None:
+    fetcher = fetcher_with(answering(JSONResponse({"data": {}})))
     with pytest.raises(FetchFailed) as failed:
-        await fetcher.fetch("accounts", BODY, HEADERS)
+        await fetcher.fetch("inventory", BODY, HEADERS)
     await fetcher.aclose()
 
     assert failed.value.code == "SUBREQUEST_HTTP_ERROR"
@@ -147,7 +161,7 @@ def test_subgraph_headers_generate_a_correlation_id_when_missing() -> None:
 
 async def test_a_4xx_graphql_answer_passes_the_subgraphs_errors_on() -> None:
     body = {"errors": [{"message": "Unknown field", "extensions": {"code": "BAD"}}]}
-    fetcher = fetcher_with(lambda request: httpx.Response(400, json=body))
+    fetcher = fetcher_with(answering(JSONResponse(body, status_code=400)))
 
     response = await fetcher.fetch("accounts", BODY, HEADERS)
     await fetcher.aclose()
