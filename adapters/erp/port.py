@@ -55,6 +55,9 @@ class SalesOrder:
     currency: str
     lines: tuple[OrderLine, ...]
     correlation_id: str | None = None
+    # Our location id of the DC that ships or the store of a pick-up; None lets the
+    # adapter use its default warehouse.
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class ErpSale:
     reference: str
     state: str
     lines: tuple[OrderLine, ...]
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ def as_return(order: SalesOrder) -> SalesOrder:
             OrderLine(line.sku, -abs(line.quantity), line.unit_price) for line in order.lines
         ),
         correlation_id=order.correlation_id,
+        location=order.location,
     )
 
 

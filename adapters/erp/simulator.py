@@ -109,10 +109,11 @@ class SimulatedErp:
             reference=order.reference,
             state="confirmed",
             lines=order.lines,
+            location=order.location or self._warehouse,
         )
         self._sales[order.reference] = sale
         for line in order.lines:
-            self._record_move(line.sku, line.quantity)
+            self._record_move(line.sku, line.quantity, order.location or self._warehouse)
         if self._random.random() < self.faults.fail_after_create_rate:
             raise ErpUnavailable("Connection lost after the sale was created")
         return sale.document_id
@@ -135,19 +136,19 @@ class SimulatedErp:
         cancelled = [line for line in sale.lines if not wanted or line.sku in wanted]
         kept = tuple(line for line in sale.lines if line not in cancelled)
         for line in cancelled:
-            self._record_move(line.sku, -line.quantity)
+            self._record_move(line.sku, -line.quantity, sale.location or self._warehouse)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state
         )
         return sale.document_id
 
-    def _record_move(self, sku: str, sold: Decimal) -> None:
-        """Selling moves goods from the warehouse to the customer; negative means back."""
-        source, target = self._warehouse, CUSTOMER_LOCATION
+    def _record_move(self, sku: str, sold: Decimal, location: str) -> None:
+        """Selling moves goods from the location to the customer; negative means back."""
+        source, target = location, CUSTOMER_LOCATION
         quantity = sold
         if sold < 0:
             source, target, quantity = target, source, -sold
-        key = (sku, self._warehouse)
+        key = (sku, location)
         self._stock[key] = self._stock.get(key, Decimal(0)) - sold
         move_id = str(next(self._move_ids))
         self._moves[move_id] = StockMove(

@@ -95,10 +95,12 @@ class TrytonErp:
         password: str,
         *,
         timeout: float = 10.0,
+        default_warehouse: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._endpoint = url.rstrip("/") + f"/{database}/rpc/"
         self._login = login
+        self._default_warehouse = default_warehouse
         self._password = password
         self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
         self._ids = itertools.count(1)
@@ -198,7 +200,7 @@ class TrytonErp:
                 "sale.sale.search_read",
                 [("reference", "=", reference)],
                 0, None, [("id", "ASC")],
-                ["id", "reference", "state", "lines"],
+                ["id", "reference", "state", "lines", "warehouse.code"],
             )
         )  # fmt: skip
 
@@ -214,6 +216,7 @@ class TrytonErp:
             document_id=str(sale["id"]),
             reference=reference,
             state=sale["state"],
+            location=(sale.get("warehouse.") or {}).get("code"),
             lines=tuple(
                 OrderLine(
                     line["product."]["code"] if line.get("product.") else "",
@@ -255,6 +258,16 @@ class TrytonErp:
             f"currency {order.currency}",
         )
         address = party["addresses"][0] if party["addresses"] else None
+        warehouse_code = order.location or self._default_warehouse
+        warehouse = None
+        if warehouse_code is not None:
+            found = await self._one(
+                "stock.location",
+                [("code", "=", warehouse_code), ("type", "=", "warehouse")],
+                ["id"],
+                f"warehouse {warehouse_code!r}",
+            )
+            warehouse = found["id"]
         comment = f"correlation-id: {order.correlation_id}" if order.correlation_id else None
         values = {
             "reference": order.reference,
@@ -278,6 +291,8 @@ class TrytonErp:
                 ]),
             ],
         }  # fmt: skip
+        if warehouse is not None:  # otherwise Tryton's default (its only warehouse) applies
+            values["warehouse"] = warehouse
         (sale_id,) = await self.call("sale.sale.create", [values])
         return int(sale_id)
 

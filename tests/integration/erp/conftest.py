@@ -64,7 +64,11 @@ def tryton_server(
 @pytest.fixture
 async def tryton(tryton_server: TrytonServer) -> AsyncIterator[TrytonErp]:
     erp = TrytonErp(
-        tryton_server.url, tryton_server.database, tryton_server.login, tryton_server.password
+        tryton_server.url,
+        tryton_server.database,
+        tryton_server.login,
+        tryton_server.password,
+        default_warehouse="WH",
     )
     try:
         yield erp

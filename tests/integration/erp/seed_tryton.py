@@ -15,7 +15,7 @@ STOCK_PER_SKU = 100
 
 
 def seed(config_path: str, database: str) -> None:
-    from trytond.config import config
+    from trytond import config
 
     config.update_etc(config_path)
     from trytond.pool import Pool
@@ -81,7 +81,93 @@ def seed(config_path: str, database: str) -> None:
                 ]
             )
             move_model.do(moves)
+            _seed_demo_catalog(pool, company.id, eur.id, unit.id, supplier.id)
         transaction.commit()
+
+
+def _seed_demo_catalog(pool, company: int, currency: int, unit: int, supplier: int) -> None:  # type: ignore[no-untyped-def]
+    """The demo retailer's locations (as warehouses, coded by our location ids), item master
+    and on-hand stock, so orders placed through the graph can reach Tryton unchanged."""
+    from retailgraph.demo.catalog import demo_catalog
+
+    catalog = demo_catalog()
+    location_model = pool.get("stock.location")
+    template_model = pool.get("product.template")
+    move_model = pool.get("stock.move")
+    storages = {}
+    for location in catalog.locations:
+        inbound, outbound, storage = location_model.create(
+            [
+                {
+                    "name": f"{location.id} {role}",
+                    "code": f"{location.id}-{role}",
+                    "type": "storage",
+                }
+                for role in ("IN", "OUT", "STO")
+            ]
+        )
+        (warehouse,) = location_model.create(
+            [
+                {
+                    "name": location.name,
+                    "code": location.id,
+                    "type": "warehouse",
+                    "input_location": inbound.id,
+                    "output_location": outbound.id,
+                    "storage_location": storage.id,
+                }
+            ]
+        )
+        location_model.write([inbound, outbound, storage], {"parent": warehouse.id})
+        storages[location.id] = storage.id
+    templates = _in_batches(
+        template_model.create,
+        [
+            {
+                "name": item.name,
+                "code": item.sku,
+                "type": "goods",
+                "default_uom": unit,
+                "salable": True,
+                "sale_uom": unit,
+                "list_price": item.base_prices["EUR"],
+                "products": [("create", [{}])],
+            }
+            for item in catalog.items
+        ],
+    )
+    products = {template.code: template.products[0].id for template in templates}
+    moves = _in_batches(
+        move_model.create,
+        [
+            {
+                "product": products[row.sku],
+                "from_location": supplier,
+                "to_location": storages[row.location_id],
+                "quantity": row.on_hand,
+                "unit": unit,
+                "unit_price": Decimal("1.00"),
+                "currency": currency,
+                "company": company,
+                "effective_date": datetime.date.today(),
+            }
+            for row in catalog.stock
+            if row.on_hand > 0
+        ],
+    )
+    for start in range(0, len(moves), BATCH):
+        move_model.do(moves[start : start + BATCH])
+
+
+BATCH = 50
+
+
+def _in_batches(create, rows):  # type: ignore[no-untyped-def]
+    """Big single calls build SQL expressions deep enough to exhaust Python's recursion."""
+    created = []
+    for start in range(0, len(rows), BATCH):
+        created.extend(create(rows[start : start + BATCH]))
+    return created
 
 
 if __name__ == "__main__":

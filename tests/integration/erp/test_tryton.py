@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from adapters.erp.port import Cancellation, ErpRejected, OrderLine, SalesOrder, dedupe_moves
 from adapters.erp.tryton import TrytonErp
+from retailgraph.demo.catalog import demo_catalog
 from tests.integration.erp.seed_tryton import SKUS, STOCK_PER_SKU
 
 pytestmark = pytest.mark.tryton
@@ -39,6 +41,16 @@ async def test_sales_order_is_confirmed_in_tryton_and_found_by_reference(
         (SKUS[1], Decimal(1)),
     ]
     assert await tryton.find_sale(f"RG-missing-{uuid.uuid4().hex}") is None
+
+
+async def test_sales_order_ships_from_the_chosen_demo_location(tryton: TrytonErp) -> None:
+    item = demo_catalog().items[0]
+    posted = replace(order((item.sku, 1)), location="DC-SOUTH")
+    await tryton.post_sales_order(posted)
+    sale = await tryton.find_sale(posted.reference)
+    assert sale is not None
+    assert sale.location == "DC-SOUTH"
+    assert [line.sku for line in sale.lines] == [item.sku]
 
 
 async def test_sales_order_posted_twice_is_one_tryton_sale(tryton: TrytonErp) -> None:
@@ -132,12 +144,24 @@ async def test_unknown_sku_is_rejected_with_the_reason(tryton: TrytonErp) -> Non
 
 
 async def test_stock_levels_per_sku_and_warehouse(tryton: TrytonErp) -> None:
-    levels = await tryton.stock_levels(skus=list(SKUS))
-    assert {level.sku for level in levels} == set(SKUS)
+    levels = await tryton.stock_levels(skus=list(SKUS), locations=["WH"])
+    assert sorted(level.sku for level in levels) == sorted(SKUS)
     assert {level.location for level in levels} == {"WH"}
     for level in levels:
-        # Sales only reserve; the stock stays until a shipment is done.
+        # Sales only plan moves; the stock stays until a shipment is done.
         assert level.quantity == Decimal(STOCK_PER_SKU)
+
+
+async def test_stock_levels_match_the_demo_catalog_locations(tryton: TrytonErp) -> None:
+    catalog = demo_catalog()
+    rows = [row for row in catalog.stock if row.sku in {i.sku for i in catalog.items[:3]}]
+    levels = await tryton.stock_levels(
+        skus=sorted({row.sku for row in rows}), locations=[loc.id for loc in catalog.locations]
+    )
+    found = {(level.sku, level.location): level.quantity for level in levels if level.quantity}
+    assert found == {
+        (row.sku, row.location_id): Decimal(row.on_hand) for row in rows if row.on_hand
+    }
 
 
 async def test_stock_moves_since_watermark_include_new_sales_once(tryton: TrytonErp) -> None:
@@ -166,6 +190,7 @@ async def test_stock_moves_since_watermark_include_new_sales_once(tryton: Tryton
 async def test_item_master_and_price_lists_come_from_tryton(tryton: TrytonErp) -> None:
     items = {item.sku: item for item in await tryton.items()}
     assert set(SKUS) <= items.keys()
+    assert {item.sku for item in demo_catalog().items} <= items.keys()
     assert items[SKUS[0]].list_price == Decimal("19.99")
     prices = await tryton.price_lists()
     assert {(p.price_list, p.sku, p.currency) for p in prices} >= {

@@ -6,6 +6,7 @@ into a template under ~/.cache/retailgraph and every test session starts from a 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import socket
@@ -25,6 +26,7 @@ MODULES = ("sale", "sale_price_list", "sale_promotion", "stock", "product")
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "retailgraph-admin"
 SEED_SCRIPT = Path(__file__).with_name("seed_tryton.py")
+DEMO_CATALOG = Path(__file__).parents[3] / "retailgraph" / "demo" / "catalog.py"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ def cache_dir() -> Path:
 
 
 def template_path() -> Path:
-    return cache_dir() / f"tryton-{trytond_version()}.sqlite"
+    """Keyed on the trytond version and on what the seed puts in, so a change rebuilds it."""
+    recipe = hashlib.sha256(
+        SEED_SCRIPT.read_bytes() + DEMO_CATALOG.read_bytes() + " ".join(MODULES).encode()
+    ).hexdigest()
+    return cache_dir() / f"tryton-{trytond_version()}-{recipe[:10]}.sqlite"
 
 
 def _bin(name: str) -> str:

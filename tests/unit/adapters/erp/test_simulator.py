@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,16 @@ async def test_sales_order_posted_twice_creates_one_sale() -> None:
     assert len(erp.sales_by_reference("ORD-1")) == 1
     levels = await erp.stock_levels(skus=["SKU-1"])
     assert levels[0].quantity == Decimal(8)
+
+
+async def test_sales_order_takes_stock_from_its_location() -> None:
+    erp = make_erp()
+    await erp.post_sales_order(replace(order("ORD-1"), location="STORE-BERLIN"))
+    sale = await erp.find_sale("ORD-1")
+    assert sale is not None
+    assert sale.location == "STORE-BERLIN"
+    levels = {(lv.sku, lv.location): lv.quantity for lv in await erp.stock_levels(skus=["SKU-1"])}
+    assert levels == {("SKU-1", "DC-NORTH"): Decimal(10), ("SKU-1", "STORE-BERLIN"): Decimal(-2)}
 
 
 async def test_sales_order_with_unknown_sku_is_rejected_for_good() -> None:
