@@ -17,9 +17,8 @@ import pytest
 from adapters.erp.tryton import TrytonErp
 from tests.integration.erp.tryton_server import (
     TrytonServer,
-    build_template,
+    ensure_template,
     running_server,
-    template_path,
 )
 
 _timings: list[str] = []
@@ -33,9 +32,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def tryton_template() -> Path:
     """The seeded template database; SLOW the first time on a machine (it is built here)."""
-    target = template_path()
-    if not target.exists():
-        seconds = build_template(target)
+    target, seconds = ensure_template()
+    if seconds is not None:
         _timings.append(f"Tryton: built the template {target} in {seconds:.1f}s (once)")
     return target
 

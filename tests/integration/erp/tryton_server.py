@@ -6,6 +6,7 @@ into a template under ~/.cache/retailgraph and every test session starts from a 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -110,11 +111,23 @@ def copy_database(source: Path, target: Path) -> None:
     dst.close()
 
 
-def ensure_template() -> Path:
+def ensure_template() -> tuple[Path, float | None]:
+    """The template, built first if missing; also the build time when this call built it.
+
+    A lock file makes parallel sessions (pytest-xdist workers) wait for one build.
+    """
     target = template_path()
-    if not target.exists():
-        build_template(target)
-    return target
+    if target.exists():
+        return target, None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (target.parent / f"{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if target.exists():
+                return target, None
+            return target, build_template(target)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def free_port() -> int:
@@ -163,4 +176,5 @@ def running_server(template: Path, directory: Path) -> Iterator[TrytonServer]:
 
 
 if __name__ == "__main__":
-    print(f"built {template_path()} in {build_template(template_path()):.1f}s")
+    path, seconds = ensure_template()
+    print(f"{path}: " + ("already built" if seconds is None else f"built in {seconds:.1f}s"))
