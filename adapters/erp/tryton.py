@@ -204,11 +204,21 @@ class TrytonErp:
             )
         )  # fmt: skip
 
+    async def _sale(self, reference: str) -> dict[str, Any] | None:
+        """The sale for our reference: the oldest live one, else the oldest cancelled one.
+
+        A cancelled sale still counts, so replaying a post after a cancellation does not
+        sell the order a second time.
+        """
+        sales = await self._sales(reference)
+        live = [sale for sale in sales if sale["state"] != "cancelled"]
+        candidates = live or sales
+        return candidates[0] if candidates else None
+
     async def find_sale(self, reference: str) -> ErpSale | None:
-        sales = [s for s in await self._sales(reference) if s["state"] != "cancelled"]
-        if not sales:
+        sale = await self._sale(reference)
+        if sale is None:
             return None
-        sale = sales[0]
         lines = await self.call(
             "sale.line.read", sale["lines"], ["product.code", "quantity", "unit_price"]
         )
@@ -228,9 +238,9 @@ class TrytonErp:
         )
 
     async def post_sales_order(self, order: SalesOrder) -> str:
-        existing = [s for s in await self._sales(order.reference) if s["state"] != "cancelled"]
-        if existing:
-            sale_id, state = existing[0]["id"], existing[0]["state"]
+        existing = await self._sale(order.reference)
+        if existing is not None:
+            sale_id, state = existing["id"], existing["state"]
         else:
             sale_id, state = await self._create_sale(order), "draft"
         if state == "draft":
@@ -297,10 +307,11 @@ class TrytonErp:
         return int(sale_id)
 
     async def post_cancellation(self, cancellation: Cancellation) -> str:
-        sales = [s for s in await self._sales(cancellation.reference) if s["state"] != "cancelled"]
-        if not sales:
+        sale = await self._sale(cancellation.reference)
+        if sale is None:
             raise ErpRejected(f"No Tryton sale with reference {cancellation.reference!r}")
-        sale = sales[0]
+        if sale["state"] == "cancelled":
+            return str(sale["id"])
         if sale["state"] in ("draft", "quotation"):
             if cancellation.skus:
                 raise ErpRejected(

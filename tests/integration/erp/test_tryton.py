@@ -91,6 +91,17 @@ async def test_sale_carries_the_correlation_id(tryton: TrytonErp) -> None:
     assert posted.correlation_id in sale["comment"]
 
 
+async def test_cancelled_draft_is_not_sold_again_by_a_replayed_post(tryton: TrytonErp) -> None:
+    posted = order((SKUS[1], 1))
+    draft_id = await tryton._create_sale(posted)
+    await tryton.post_cancellation(Cancellation(posted.reference))
+    await tryton.post_cancellation(Cancellation(posted.reference))
+    assert await tryton.post_sales_order(posted) == str(draft_id)
+    sale = await tryton.find_sale(posted.reference)
+    assert sale is not None
+    assert sale.state == "cancelled"
+
+
 async def test_return_is_a_tryton_sale_with_negative_quantities(tryton: TrytonErp) -> None:
     sold = order((SKUS[2], 3))
     await tryton.post_sales_order(sold)
