@@ -4,13 +4,22 @@ import datetime
 import uuid
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from adapters.erp.port import Cancellation, ErpRejected, OrderLine, SalesOrder, dedupe_moves
+from adapters.erp.port import (
+    Cancellation,
+    ErpRejected,
+    ErpUnavailable,
+    OrderLine,
+    SalesOrder,
+    dedupe_moves,
+)
 from adapters.erp.tryton import TrytonErp
 from retailgraph.demo.catalog import demo_catalog
 from tests.integration.erp.seed_tryton import SKUS, STOCK_PER_SKU
+from tests.integration.erp.tryton_server import running_server
 
 pytestmark = pytest.mark.tryton
 
@@ -207,3 +216,26 @@ async def test_item_master_and_price_lists_come_from_tryton(tryton: TrytonErp) -
     assert {(p.price_list, p.sku, p.currency) for p in prices} >= {
         ("list", sku, "EUR") for sku in SKUS
     }
+
+
+@pytest.mark.slow
+async def test_outage_is_retryable_and_posting_resumes_after_restart(
+    tryton_template: Path, tmp_path: Path
+) -> None:
+    with running_server(tryton_template, tmp_path) as server:
+        erp = TrytonErp(
+            server.url, server.database, server.login, server.password, default_warehouse="WH"
+        )
+        try:
+            posted = order((SKUS[0], 1))
+            await erp.find_sale(posted.reference)  # logged in before the outage
+            server.process.stop()
+            with pytest.raises(ErpUnavailable):
+                await erp.post_sales_order(posted)
+            server.process.start()
+            document_id = await erp.post_sales_order(posted)
+            sale = await erp.find_sale(posted.reference)
+        finally:
+            await erp.close()
+    assert sale is not None
+    assert sale.document_id == document_id

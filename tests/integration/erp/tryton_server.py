@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -36,6 +36,7 @@ class TrytonServer:
     database: str
     login: str
     password: str
+    process: TrytonProcess = field(compare=False, repr=False)
 
 
 def trytond_version() -> str:
@@ -151,28 +152,54 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -
     raise RuntimeError("trytond did not start in time")
 
 
+class TrytonProcess:
+    """One trytond on a fixed port and database; stop() and start() simulate an outage."""
+
+    def __init__(self, directory: Path, database: str) -> None:
+        self.directory = directory
+        self.database = database
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._config = _write_config(directory, self.port)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with (self.directory / "trytond.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [_bin("trytond"), "-c", str(self._config), "-d", self.database],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_until_up(self.url, self._process, timeout=30)
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
 @contextmanager
 def running_server(template: Path, directory: Path) -> Iterator[TrytonServer]:
     database = "retailgraph"
     copy_database(template, directory / f"{database}.sqlite")
-    port = free_port()
-    config = _write_config(directory, port)
-    log = (directory / "trytond.log").open("wb")
-    process = subprocess.Popen(
-        [_bin("trytond"), "-c", str(config), "-d", database], stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}/"
+    process = TrytonProcess(directory, database)
     try:
-        _wait_until_up(url, process, timeout=30)
-        yield TrytonServer(url=url, database=database, login=ADMIN_LOGIN, password=ADMIN_PASSWORD)
+        process.start()
+        yield TrytonServer(
+            url=process.url,
+            database=database,
+            login=ADMIN_LOGIN,
+            password=ADMIN_PASSWORD,
+            process=process,
+        )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        process.stop()
 
 
 if __name__ == "__main__":
