@@ -6,17 +6,14 @@ Tryton facts this module is built around:
   leave a draft or a quotation behind: posting looks the sale up by reference first and
   carries on from whatever state it finds;
 - `sale.reference` holds our order number but is not unique, so the caller must serialise
-  posts per order (the outbox worker does);
+  posts per order (the outbox worker must);
 - a return is a sale with negative quantities;
 - timestamps are the server's naive UTC, which is what stock-move watermarks use.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
-import itertools
-import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -26,11 +23,8 @@ import httpx
 from adapters.erp.port import (
     DEFAULT_OVERLAP,
     Cancellation,
-    ErpError,
-    ErpRateLimited,
     ErpRejected,
     ErpSale,
-    ErpUnavailable,
     Item,
     MovesPage,
     OrderLine,
@@ -40,50 +34,7 @@ from adapters.erp.port import (
     StockMove,
     as_return,
 )
-
-# Tryton marshals these types as {"__class__": ..., ...} objects.
-_DECODERS: dict[str, Any] = {
-    "Decimal": lambda d: Decimal(d["decimal"]),
-    "datetime": lambda d: datetime.datetime(
-        d["year"], d["month"], d["day"], d["hour"], d["minute"], d["second"],
-        d["microsecond"], tzinfo=datetime.UTC,
-    ),
-    "date": lambda d: datetime.date(d["year"], d["month"], d["day"]),
-}  # fmt: skip
-_PERMANENT_ERRORS = {"UserError", "UserWarning", "AccessError", "LoginException"}
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"__class__": "Decimal", "decimal": str(value)}
-    if isinstance(value, datetime.datetime):
-        value = value.astimezone(datetime.UTC)
-        return {
-            "__class__": "datetime", "year": value.year, "month": value.month,
-            "day": value.day, "hour": value.hour, "minute": value.minute,
-            "second": value.second, "microsecond": value.microsecond,
-        }  # fmt: skip
-    if isinstance(value, datetime.date):
-        return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
-    raise TypeError(f"Cannot send {type(value).__name__} to Tryton")
-
-
-def _decode(obj: dict[str, Any]) -> Any:
-    decoder = _DECODERS.get(obj.get("__class__", ""))
-    return decoder(obj) if decoder else obj
-
-
-def _error_from(error: Any) -> ErpError:
-    """Maps Tryton's error payload to our hierarchy: user errors are permanent."""
-    if isinstance(error, list) and error and isinstance(error[0], str):
-        kind, args = error[0], error[1] if len(error) > 1 else []
-        if kind in _PERMANENT_ERRORS:
-            message = args[0] if isinstance(args, list) and args else str(args)
-            return ErpRejected(str(message))
-        if kind == "ConcurrencyException":
-            return ErpUnavailable(f"Tryton reported a concurrent change: {args}")
-        return ErpUnavailable(f"Tryton server error: {kind}")
-    return ErpUnavailable(f"Tryton server error: {error!r}")
+from adapters.erp.tryton_rpc import TrytonRpc
 
 
 class TrytonErp:
@@ -98,77 +49,15 @@ class TrytonErp:
         default_warehouse: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._endpoint = url.rstrip("/") + f"/{database}/rpc/"
-        self._login = login
+        self._rpc = TrytonRpc(url, database, login, password, timeout=timeout, transport=transport)
         self._default_warehouse = default_warehouse
-        self._password = password
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
-        self._ids = itertools.count(1)
-        self._authorization: str | None = None
-        self._context: dict[str, Any] | None = None
-
-    # transport -------------------------------------------------------------------------
-
-    async def _post(self, method: str, params: list[Any], authorization: str | None) -> Any:
-        body = json.dumps(
-            {"id": next(self._ids), "method": method, "params": params}, default=_encode
-        )
-        headers = {"Content-Type": "application/json"}
-        if authorization:
-            headers["Authorization"] = authorization
-        try:
-            response = await self._client.post(self._endpoint, content=body, headers=headers)
-        except httpx.TransportError as error:
-            raise ErpUnavailable(f"Tryton unreachable: {error!r}") from error
-        if response.status_code == 429:
-            retry_after = float(response.headers.get("Retry-After", "1") or 1)
-            raise ErpRateLimited("Tryton rate limit", retry_after=retry_after)
-        if response.status_code in (401, 403):
-            raise _SessionExpired(response.text)
-        if response.status_code == 423:
-            raise ErpUnavailable("Tryton record locked")
-        if response.status_code >= 400:
-            raise ErpUnavailable(f"Tryton HTTP {response.status_code}: {response.text[:200]}")
-        payload = json.loads(response.content, object_hook=_decode)
-        if payload.get("error") is not None:
-            raise _error_from(payload["error"])
-        return payload.get("result")
-
-    async def _authenticate(self) -> None:
-        try:
-            result = await self._post(
-                "common.db.login", [self._login, {"password": self._password}, "en"], None
-            )
-        except _SessionExpired as error:
-            raise ErpRejected("Tryton refused the login") from error
-        user_id, session = result[0], result[1]
-        token = base64.b64encode(f"{self._login}:{user_id}:{session}".encode()).decode()
-        self._authorization = f"Session {token}"
-        preferences = await self._post(
-            "model.res.user.get_preferences", [True, {}], self._authorization
-        )
-        self._context = {"company": preferences.get("company"), "language": "en"}
 
     async def call(self, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
-        """Calls `model.<method>` with the company context; logs in again once if needed."""
-        for attempt in (1, 2):
-            if self._authorization is None:
-                await self._authenticate()
-            assert self._context is not None
-            try:
-                return await self._post(
-                    f"model.{method}",
-                    [*args, {**self._context, **(context or {})}],
-                    self._authorization,
-                )
-            except _SessionExpired:
-                self._authorization = None
-                if attempt == 2:
-                    raise ErpUnavailable("Tryton session could not be renewed") from None
-        raise AssertionError("unreachable")
+        """Calls `model.<method>` on Tryton (for tests and tools that need a raw look)."""
+        return await self._rpc.call(method, *args, context=context)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._rpc.close()
 
     # lookups ---------------------------------------------------------------------------
 
@@ -285,7 +174,7 @@ class TrytonErp:
             "invoice_address": address,
             "shipment_address": address,
             "currency": currency["id"],
-            "company": self._context["company"] if self._context else None,
+            "company": self._rpc.company,
             "invoice_method": "manual",
             "comment": comment,
             "lines": [
@@ -370,7 +259,7 @@ class TrytonErp:
     ) -> None:
         wizard = "wizard.sale.handle.shipment.exception"
         active = {"active_model": "sale.sale", "active_id": sale_id, "active_ids": [sale_id]}
-        session_id, _start, _end = await self._wizard(f"{wizard}.create", [], active)
+        session_id, _start, _end = await self._rpc.wizard(f"{wizard}.create", [], active)
         try:
             answer = {
                 "ask": {
@@ -379,17 +268,9 @@ class TrytonErp:
                     "domain_moves": ignore + recreate,
                 }
             }
-            await self._wizard(f"{wizard}.execute", [session_id, answer, "handle"], active)
+            await self._rpc.wizard(f"{wizard}.execute", [session_id, answer, "handle"], active)
         finally:
-            await self._wizard(f"{wizard}.delete", [session_id], active)
-
-    async def _wizard(self, method: str, args: list[Any], context: dict[str, Any]) -> Any:
-        if self._authorization is None:
-            await self._authenticate()
-        assert self._context is not None
-        return await self._post(method, [*args, {**self._context, **context}], self._authorization)
-
-    # reads -----------------------------------------------------------------------------
+            await self._rpc.wizard(f"{wizard}.delete", [session_id], active)
 
     async def _locations(self, codes: list[str] | None) -> list[dict[str, Any]]:
         domain: list[Any] = [("type", "=", "warehouse")]
@@ -483,10 +364,6 @@ class TrytonErp:
                                currency)
             )  # fmt: skip
         return entries
-
-
-class _SessionExpired(Exception):
-    pass
 
 
 def _location_name(location: dict[str, Any] | None) -> str:

@@ -1,0 +1,160 @@
+"""Tryton's JSON-RPC protocol: session login, its value encoding and its errors.
+
+Every model call carries the user's company in its context; an expired session is renewed
+once; Tryton's answers map onto the port's errors (user errors are permanent, everything
+else is worth a retry).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import itertools
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from adapters.erp.port import ErpError, ErpRateLimited, ErpRejected, ErpUnavailable
+
+# Tryton marshals these types as {"__class__": ..., ...} objects.
+_DECODERS: dict[str, Any] = {
+    "Decimal": lambda d: Decimal(d["decimal"]),
+    "datetime": lambda d: datetime.datetime(
+        d["year"], d["month"], d["day"], d["hour"], d["minute"], d["second"],
+        d["microsecond"], tzinfo=datetime.UTC,
+    ),
+    "date": lambda d: datetime.date(d["year"], d["month"], d["day"]),
+}  # fmt: skip
+_PERMANENT_ERRORS = {"UserError", "UserWarning", "AccessError", "LoginException"}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"__class__": "Decimal", "decimal": str(value)}
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(datetime.UTC)
+        return {
+            "__class__": "datetime", "year": value.year, "month": value.month,
+            "day": value.day, "hour": value.hour, "minute": value.minute,
+            "second": value.second, "microsecond": value.microsecond,
+        }  # fmt: skip
+    if isinstance(value, datetime.date):
+        return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
+    raise TypeError(f"Cannot send {type(value).__name__} to Tryton")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    decoder = _DECODERS.get(obj.get("__class__", ""))
+    return decoder(obj) if decoder else obj
+
+
+def _error_from(error: Any) -> ErpError:
+    """Maps Tryton's error payload to our hierarchy: user errors are permanent."""
+    if isinstance(error, list) and error and isinstance(error[0], str):
+        kind, args = error[0], error[1] if len(error) > 1 else []
+        if kind in _PERMANENT_ERRORS:
+            message = args[0] if isinstance(args, list) and args else str(args)
+            return ErpRejected(str(message))
+        if kind == "ConcurrencyException":
+            return ErpUnavailable(f"Tryton reported a concurrent change: {args}")
+        return ErpUnavailable(f"Tryton server error: {kind}")
+    return ErpUnavailable(f"Tryton server error: {error!r}")
+
+
+class _SessionExpired(Exception):
+    pass
+
+
+class TrytonRpc:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        login: str,
+        password: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._endpoint = url.rstrip("/") + f"/{database}/rpc/"
+        self._login = login
+        self._password = password
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._ids = itertools.count(1)
+        self._authorization: str | None = None
+        self._context: dict[str, Any] | None = None
+
+    async def _post(self, method: str, params: list[Any], authorization: str | None) -> Any:
+        body = json.dumps(
+            {"id": next(self._ids), "method": method, "params": params}, default=_encode
+        )
+        headers = {"Content-Type": "application/json"}
+        if authorization:
+            headers["Authorization"] = authorization
+        try:
+            response = await self._client.post(self._endpoint, content=body, headers=headers)
+        except httpx.TransportError as error:
+            raise ErpUnavailable(f"Tryton unreachable: {error!r}") from error
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", "1") or 1)
+            raise ErpRateLimited("Tryton rate limit", retry_after=retry_after)
+        if response.status_code in (401, 403):
+            raise _SessionExpired(response.text)
+        if response.status_code == 423:
+            raise ErpUnavailable("Tryton record locked")
+        if response.status_code >= 400:
+            raise ErpUnavailable(f"Tryton HTTP {response.status_code}: {response.text[:200]}")
+        payload = json.loads(response.content, object_hook=_decode)
+        if payload.get("error") is not None:
+            raise _error_from(payload["error"])
+        return payload.get("result")
+
+    async def _authenticate(self) -> None:
+        try:
+            result = await self._post(
+                "common.db.login", [self._login, {"password": self._password}, "en"], None
+            )
+        except _SessionExpired as error:
+            raise ErpRejected("Tryton refused the login") from error
+        user_id, session = result[0], result[1]
+        token = base64.b64encode(f"{self._login}:{user_id}:{session}".encode()).decode()
+        self._authorization = f"Session {token}"
+        preferences = await self._post(
+            "model.res.user.get_preferences", [True, {}], self._authorization
+        )
+        self._context = {"company": preferences.get("company"), "language": "en"}
+
+    async def call(self, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        """Calls `model.<method>` with the company context; logs in again once if needed."""
+        for attempt in (1, 2):
+            if self._authorization is None:
+                await self._authenticate()
+            assert self._context is not None
+            try:
+                return await self._post(
+                    f"model.{method}",
+                    [*args, {**self._context, **(context or {})}],
+                    self._authorization,
+                )
+            except _SessionExpired:
+                self._authorization = None
+                if attempt == 2:
+                    raise ErpUnavailable("Tryton session could not be renewed") from None
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def wizard(self, method: str, args: list[Any], context: dict[str, Any]) -> Any:
+        if self._authorization is None:
+            await self._authenticate()
+        assert self._context is not None
+        return await self._post(method, [*args, {**self._context, **context}], self._authorization)
+
+    # reads -----------------------------------------------------------------------------
+
+    @property
+    def company(self) -> int | None:
+        return None if self._context is None else self._context.get("company")
