@@ -29,6 +29,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Builds a missing template before any test runs, outside every test's timeout."""
+    if any(item.get_closest_marker("tryton") for item in session.items):
+        target, seconds = ensure_template()
+        if seconds is not None:
+            _timings.append(f"Tryton: built the template {target} in {seconds:.1f}s (once)")
+
+
 @pytest.fixture(scope="session")
 def tryton_template() -> Path:
     """The seeded template database; SLOW the first time on a machine (it is built here)."""
