@@ -23,6 +23,20 @@ def run(
 
 
 @app.command()
+def demo() -> None:
+    """Load the demo retailer into the configured databases (a no-op once loaded).
+
+    With DATABASE_URL set this seeds PostgreSQL; otherwise the embedded SQLite files.
+    """
+    import asyncio
+
+    from adapters.runtime import Runtime
+    from retailgraph.embedded import load_demo_with_progress
+
+    asyncio.run(load_demo_with_progress(Runtime()))
+
+
+@app.command()
 def explain(
     supergraph: str = typer.Option(..., help="Supergraph SDL file."),
     query: str = typer.Argument(..., help="A query file, or the query itself."),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -41,7 +41,10 @@ async def running_subgraphs(apps: dict[str, Starlette]) -> AsyncIterator[dict[st
         yield {name: app.state.domain for name, app in apps.items()}
 
 
-async def load_demo(domains: dict[str, Any]) -> None:
+async def load_demo(
+    domains: dict[str, Any], on_loaded: Callable[[str], None] | None = None
+) -> None:
+    """Load the demo retailer, domain by domain; each loader is a no-op once loaded."""
     from retailgraph.demo.catalog import demo_catalog
 
     catalog = demo_catalog()
@@ -49,6 +52,26 @@ async def load_demo(domains: dict[str, Any]) -> None:
         loader = importlib.import_module(f"retailgraph.demo.{name}")
         log.info("loading the demo %s", name)
         await loader.load(domains[name], catalog)
+        if on_loaded is not None:
+            on_loaded(name)
+
+
+async def load_demo_with_progress(runtime: Runtime) -> None:
+    """``retailgraph demo``: the demo retailer into the configured databases, with progress."""
+    from rich.progress import Progress
+
+    apps = subgraph_apps(runtime)
+    with Progress() as progress:
+        task = progress.add_task("Loading the demo retailer", total=len(DOMAINS))
+
+        def loaded(name: str) -> None:
+            progress.update(task, advance=1, description=f"Loaded {name}")
+
+        try:
+            async with running_subgraphs(apps) as domains:
+                await load_demo(domains, loaded)
+        finally:
+            await runtime.close()
 
 
 def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlette:
