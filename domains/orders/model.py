@@ -7,7 +7,7 @@ carries its tax rate, and the tax contained in a line is split out per line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -275,13 +275,7 @@ class Order:
             return False
         lines = self._validated(quantities)
         self._require(S.PARTIALLY_SHIPPED)
-        for line, quantity in lines:
-            if quantity > line.unshipped_quantity:
-                raise InvalidOrderInput(
-                    f"Line {line.id} has {line.unshipped_quantity} units left to ship, "
-                    f"not {quantity}",
-                    line_id=line.id,
-                )
+        _check_within(lines, lambda line: line.unshipped_quantity, "has {n} units left to ship")
         for line, quantity in lines:
             line.quantity_shipped += quantity
         done = all(line.unshipped_quantity == 0 for line in self.lines)
@@ -314,13 +308,7 @@ class Order:
         """Cancel units before they ship; cancelling the last open unit cancels the order."""
         lines = self._validated(quantities)
         self._require(S.PARTIALLY_CANCELLED)
-        for line, quantity in lines:
-            if quantity > line.active_quantity:
-                raise InvalidOrderInput(
-                    f"Line {line.id} has {line.active_quantity} units left to cancel, "
-                    f"not {quantity}",
-                    line_id=line.id,
-                )
+        _check_within(lines, lambda line: line.active_quantity, "has {n} units left to cancel")
         for line, quantity in lines:
             line.quantity_cancelled += quantity
         whole = all(line.active_quantity == 0 for line in self.lines)
@@ -335,13 +323,9 @@ class Order:
     def request_return(self, quantities: Mapping[str, int], *, at: datetime, reason: str) -> None:
         lines = self._validated(quantities)
         self._require(S.RETURN_REQUESTED)
-        for line, quantity in lines:
-            if quantity > line.returnable_quantity:
-                raise InvalidOrderInput(
-                    f"Line {line.id} has {line.returnable_quantity} units that can be "
-                    f"returned, not {quantity}",
-                    line_id=line.id,
-                )
+        _check_within(
+            lines, lambda line: line.returnable_quantity, "has {n} units that can be returned"
+        )
         for line, quantity in lines:
             line.quantity_return_requested += quantity
         self._record(
@@ -362,13 +346,11 @@ class Order:
             return False
         lines = self._validated(quantities)
         self._require(S.RETURNED)
-        for line, quantity in lines:
-            awaited = line.quantity_return_requested - line.quantity_returned
-            if quantity > awaited:
-                raise InvalidOrderInput(
-                    f"Line {line.id} awaits {awaited} returned units, not {quantity}",
-                    line_id=line.id,
-                )
+        _check_within(
+            lines,
+            lambda line: line.quantity_return_requested - line.quantity_returned,
+            "awaits {n} returned units",
+        )
         for line, quantity in lines:
             line.quantity_returned += quantity
         self._remember(reference)
@@ -470,6 +452,18 @@ class Order:
                 )
             lines.append((self.line(line_id), quantity))
         return lines
+
+
+def _check_within(
+    lines: list[tuple[OrderLine, int]], at_most: Callable[[OrderLine], int], bound: str
+) -> None:
+    """Refuse a quantity above what the line allows; ``bound`` phrases it ("has {n} ...")."""
+    for line, quantity in lines:
+        allowed = at_most(line)
+        if quantity > allowed:
+            raise InvalidOrderInput(
+                f"Line {line.id} {bound.format(n=allowed)}, not {quantity}", line_id=line.id
+            )
 
 
 def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]:
