@@ -12,14 +12,11 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.applications import Starlette
 
-from adapters.bus.inprocess import InProcessBus
-from adapters.cache import MemoryStore
-from adapters.runtime import Runtime
 from domains.pricing import imports, service
 from domains.pricing.bootstrap import PricingDomain, start
 from domains.pricing.model import DiscountKind, Stacking
+from tests.support import local_runtime
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -32,13 +29,9 @@ SKUS = {
 }
 
 
-def runtime() -> Runtime:
-    return Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
-
-
 @contextlib.asynccontextmanager
 async def running_domain(engine: AsyncEngine) -> AsyncIterator[PricingDomain]:
-    domain = await start(runtime(), engine=engine)
+    domain = await start(local_runtime(), engine=engine)
     try:
         yield domain
     finally:
@@ -97,15 +90,6 @@ class StatementCounter:
             yield self
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", self)
-
-
-@contextlib.asynccontextmanager
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://pricing") as http,
-    ):
-        yield http
 
 
 async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from domains.pricing import tables
 from domains.pricing.app import create_app
 from retailgraph.demo import pricing as demo
 from retailgraph.demo.catalog import demo_catalog
-from tests.integration.pricing.support import client, gql, runtime
+from tests.integration.pricing.support import gql
+from tests.support import local_runtime, serving
 
 # A Wednesday: the scheduled promotion belongs to Saturday 25th and Sunday 26th.
 REFERENCE = datetime(2026, 11, 18, 10, tzinfo=UTC)
@@ -30,9 +31,9 @@ def test_next_weekend_runs_from_saturday_to_the_end_of_sunday() -> None:
 async def test_demo_loads_once_and_the_subgraph_answers_a_shopper(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pricing.db'}")
     catalog = demo_catalog()
-    app = create_app(runtime(), engine=engine)
+    app = create_app(local_runtime(), engine=engine)
     try:
-        async with client(app) as http:
+        async with serving(app, "http://pricing") as http:
             await demo.load(app.state.domain, catalog, now=REFERENCE)
             async with engine.connect() as conn:
                 events = (

@@ -15,14 +15,12 @@ from tests.fuzzing import (
     run_apart,
 )
 from tests.integration.pricing.support import (
-    client,
     live_promotion,
     percent_terms,
     running_domain,
-    runtime,
     seed_prices,
 )
-from tests.support import local_runtime
+from tests.support import local_runtime, serving
 
 ENTITY_KEYS = {"Product": ["sku"], "Promotion": ["id"]}
 
@@ -44,12 +42,12 @@ def test_fuzzed_operations_get_no_server_errors(tmp_path: Path) -> None:
 
 
 async def test_junk_entity_representations_get_client_errors_only(engine: AsyncEngine) -> None:
-    app = create_app(runtime(), engine=engine)
+    app = create_app(local_runtime(), engine=engine)
     query = """query ($r: [_Any!]!) { _entities(representations: $r) {
         ... on Product { sku price(channel: "web", currency: "EUR") { promotional { amount } }
                          promotions { id } }
         ... on Promotion { id name status versions { number } } } }"""
-    async with client(app) as http:
+    async with serving(app, "http://pricing") as http:
         await seed_prices(app.state.domain)
         await live_promotion(app.state.domain, percent_terms("20"), "k-1")
         for batch in junk_representations(ENTITY_KEYS, rounds=60):

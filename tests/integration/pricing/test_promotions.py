@@ -26,10 +26,10 @@ from tests.integration.pricing.support import (
     live_promotion,
     percent_terms,
     running_domain,
-    runtime,
     seed_prices,
     settle,
 )
+from tests.support import local_runtime
 
 
 async def test_promotion_lifecycle_records_one_event_each_keyed_by_promotion(
@@ -205,7 +205,7 @@ async def test_quote_rejects_bad_lines_with_a_code(
 async def test_other_replicas_drop_their_cache_when_the_events_arrive(
     engine: AsyncEngine,
 ) -> None:
-    shared = runtime()
+    shared = local_runtime()
     writer = await start(shared, engine=engine)
     reader = await start(
         type(shared)(bus=shared.bus, cache=MemoryStore(), migrate_on_start=False),

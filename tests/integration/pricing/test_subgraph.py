@@ -14,15 +14,14 @@ from domains.pricing import imports
 from domains.pricing.app import create_app
 from tests.integration.pricing.support import (
     StatementCounter,
-    client,
     codes,
     gql,
     live_promotion,
     percent_terms,
-    runtime,
     seed_prices,
     settle,
 )
+from tests.support import local_runtime, serving
 
 PRICES = """query ($r: [_Any!]!, $currency: String!) { _entities(representations: $r) {
   ... on Product { sku price(channel: "web", currency: $currency) {
@@ -45,8 +44,8 @@ async def _seed_many(domain: Any, count: int) -> list[str]:
 
 
 async def test_service_sdl_is_federation_v2_with_entity_keys(engine: AsyncEngine) -> None:
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         sdl = (await gql(http, "{ _service { sdl } }"))["data"]["_service"]["sdl"]
     assert '@link(url: "https://specs.apollo.dev/federation/v2.' in sdl
     document = graphql.parse(sdl)
@@ -64,8 +63,8 @@ async def test_service_sdl_is_federation_v2_with_entity_keys(engine: AsyncEngine
 async def test_product_entities_price_in_a_fixed_number_of_statements(engine: AsyncEngine) -> None:
     """Cold cache: one statement for the base prices, one for the live promotions, for any
     number of representations. Warm cache: none. A new currency: the base prices only."""
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         domain = app.state.domain
         skus = await _seed_many(domain, 100)
         await live_promotion(domain, percent_terms("10"), "tops-10")
@@ -99,8 +98,8 @@ async def test_product_entities_with_prices_and_promotions_take_three_statements
     query = """query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product {
       price(channel: "store", currency: "EUR") { promotional { amount } }
       promotions(channel: "store") { id currentVersion } } } }"""
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         skus = await _seed_many(app.state.domain, 100)
         await live_promotion(app.state.domain, percent_terms("10"), "tops-10")
         await live_promotion(
@@ -118,8 +117,8 @@ async def test_product_entities_with_prices_and_promotions_take_three_statements
 
 
 async def test_product_entities_unknown_to_pricing_have_no_price(engine: AsyncEngine) -> None:
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         await seed_prices(app.state.domain)
         reps = [{"__typename": "Product", "sku": s} for s in ("TOP-1", "NOPE", "MUG-1")]
         body = await gql(http, PRICES, r=reps, currency="EUR")
@@ -130,8 +129,8 @@ async def test_product_entities_unknown_to_pricing_have_no_price(engine: AsyncEn
 
 
 async def test_promotion_entities_resolve_in_one_statement_in_order(engine: AsyncEngine) -> None:
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         domain = app.state.domain
         ids = [f"promo-{n}" for n in range(10)]
         for promotion_id in ids:
@@ -196,8 +195,8 @@ def promotion_input(**overrides: Any) -> dict[str, Any]:
 async def test_bad_promotion_input_gets_a_coded_error(
     engine: AsyncEngine, overrides: dict[str, Any], code: str
 ) -> None:
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         body = await gql(http, CREATE, input=promotion_input(**overrides))
     assert body["data"] is None
     assert codes(body) == [code]
@@ -233,8 +232,8 @@ async def test_bad_promotion_input_gets_a_coded_error(
 async def test_bad_requests_get_coded_errors_not_server_errors(
     engine: AsyncEngine, query: str, code: str
 ) -> None:
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         await seed_prices(app.state.domain)
         body = await gql(http, query)
     assert codes(body) == [code]
@@ -244,8 +243,8 @@ async def test_promotion_versions_and_rollback_reprice_products(engine: AsyncEng
     price = """{ _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {
       ... on Product { price(channel: "app", currency: "EUR") { promotional { amount } }
                        promotions(channel: "app") { id status } } } }"""
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         await seed_prices(app.state.domain)
 
         async def promotional() -> str:
@@ -294,8 +293,8 @@ async def test_price_list_import_reports_rejects_and_reprices(engine: AsyncEngin
         received accepted changed unchanged rejected { index sku code } } }"""
     price = """{ _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {
       ... on Product { price(channel: "web", currency: "EUR") { base { amount } } } } }"""
-    app = create_app(runtime(), engine=engine)
-    async with client(app) as http:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
         await seed_prices(app.state.domain)
         before = await gql(http, price)
         rows = [
