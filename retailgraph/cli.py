@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
+from retailgraph.erp_commands import register as register_erp_commands
+
 app = typer.Typer(no_args_is_help=True, help="RetailGraph: one GraphQL graph for retail.")
+register_erp_commands(app)
 
 
 @app.command()

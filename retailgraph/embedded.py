@@ -2,7 +2,8 @@
 
 The four subgraphs run in-process on SQLite with an in-process bus and cache, the demo
 retailer is loaded on first start, and the gateway (GraphiQL on ``/graphql``) calls the
-subgraphs through in-process ASGI transports. Each subgraph is also served on
+subgraphs through in-process ASGI transports. An ERP sync worker posts orders to the
+ERP simulator in the same process. Each subgraph is also served on
 ``/subgraphs/<name>/graphql`` so it can be inspected on its own.
 """
 
@@ -23,6 +24,7 @@ from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.server import serve as serve_app
 from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.erp_sync import embedded_worker
 from retailgraph.supergraph import SCHEMA_PATH
 
 log = logging.getLogger("retailgraph")
@@ -89,7 +91,10 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
                 if demo:
                     await load_demo(domains)
                 app.state.domains = domains
-                yield
+                # Orders reach the ERP simulator as they would reach a real ERP.
+                async with embedded_worker(domains["orders"].engine) as erp:
+                    app.state.erp = erp
+                    yield
         finally:
             await runtime.close()
 

@@ -8,6 +8,7 @@ from aiodataloader import DataLoader
 
 from domains.orders import repository
 from domains.orders.bootstrap import OrdersDomain
+from domains.orders.erp_sync_graphql import ErpSyncByOrderLoader
 from domains.orders.model import Order
 
 
@@ -81,6 +82,7 @@ class OrderLoaders:
     order_by_id: OrderByIdLoader
     recent_orders_by_sku: RecentOrdersBySkuLoader
     recent_orders_by_location: RecentOrdersByLocationLoader
+    erp_sync_by_order: ErpSyncByOrderLoader
 
 
 def make_loaders(domain: OrdersDomain) -> OrderLoaders:
@@ -89,4 +91,5 @@ def make_loaders(domain: OrdersDomain) -> OrderLoaders:
         order_by_id=by_id,
         recent_orders_by_sku=RecentOrdersBySkuLoader(domain, by_id),
         recent_orders_by_location=RecentOrdersByLocationLoader(domain, by_id),
+        erp_sync_by_order=ErpSyncByOrderLoader(domain),
     )

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
+from domains.orders.erp_sync_graphql import ErpSyncMutation
 from domains.orders.errors import InvalidOrderInput, OrderNotFound
 from domains.orders.tables import utc
 from domains.orders.types import (
@@ -149,7 +150,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ErpSyncMutation):
     @strawberry.mutation(description="PENDING -> CONFIRMED.")
     async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
         order = await service.confirm_order(_domain(info).uow(), _order_id(id))

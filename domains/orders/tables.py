@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -91,6 +92,31 @@ lines = Table(
 )
 
 outbox = outbox_table(metadata, "orders")
+
+# ERP documents owed for order changes, written with them (see erp_posting_rules);
+# ``seq`` orders the postings of one order, which the ERP must receive in that order.
+erp_postings = Table(
+    "orders_erp_postings",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("order_id", String(36), ForeignKey("orders_orders.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("reference", String(100), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("erp_document_id", String(100)),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("correlation_id", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_orders_erp_postings_due", "status", "next_attempt_at"),
+)
 
 LINE_QUANTITIES = (
     "quantity_cancelled",

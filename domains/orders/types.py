@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from domains.common.errors import InvalidInput
 from domains.orders import model
+from domains.orders.erp_sync_graphql import ErpSync, erp_sync_of
 from domains.orders.errors import OrderNotFound
 
 OrderStatus = strawberry.enum(model.OrderStatus, name="OrderStatus")
@@ -241,6 +242,10 @@ class OrderType:
     @strawberry.field(description="The checkout's key; a repeat with it returns this order.")
     def idempotency_key(self) -> str:
         return self.order.idempotency_key
+
+    @strawberry.field(description="Whether the ERP has the order's documents; null if none.")
+    async def erp_sync(self, info: Info) -> ErpSync | None:
+        return await erp_sync_of(info, self.order.id)
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> OrderType:

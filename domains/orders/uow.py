@@ -1,8 +1,10 @@
-"""The orders unit of work: one transaction, the order repository and the outbox."""
+"""The orders unit of work: one transaction, the order repository, the outbox and the
+ERP postings its events call for."""
 
 from __future__ import annotations
 
 from adapters.db.uow import SqlUnitOfWork
+from domains.orders import erp_queue
 from domains.orders.repository import OrderRepository
 
 
@@ -11,3 +13,9 @@ class OrdersUnitOfWork(SqlUnitOfWork):
 
     def _start(self) -> None:
         self.orders = OrderRepository(self.session)
+
+    async def commit(self) -> None:
+        # In the same transaction as the order change: a committed order always owes
+        # its ERP document, and a rolled-back one never does.
+        await erp_queue.enqueue(self.session, self._events)
+        await super().commit()

@@ -129,6 +129,23 @@ def test_run_command_serves_graphiql_and_each_subgraph(
     assert "type Location" in sdl
 
 
+def test_run_command_posts_the_demo_orders_to_the_erp_simulator(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    query = "{ orders(first: 50) { edges { node { erpSync { status erpDocumentId } } } } }"
+    deadline = time.monotonic() + 60
+    while True:
+        edges = _query(base_url, query)["orders"]["edges"]
+        syncs = [edge["node"]["erpSync"] for edge in edges]
+        if all(sync["status"] == "POSTED" for sync in syncs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert syncs
+    assert {sync["status"] for sync in syncs} == {"POSTED"}
+    assert all(sync["erpDocumentId"] for sync in syncs)
+
+
 def test_run_command_exits_cleanly_on_sigterm(
     server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:

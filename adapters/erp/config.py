@@ -1,0 +1,45 @@
+"""Which ERP a process talks to: the simulator by default, Tryton when configured.
+
+``RETAILGRAPH_ERP=tryton`` selects Tryton over JSON-RPC, reached with ``TRYTON_URL``,
+``TRYTON_DATABASE``, ``TRYTON_USER`` and ``TRYTON_PASSWORD`` (``TRYTON_WAREHOUSE`` names
+the warehouse for documents without a location).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from adapters.erp.port import ErpPort
+from adapters.erp.simulator import Faults, SimulatedErp
+
+
+class ErpConfigError(Exception):
+    pass
+
+
+def erp_from_env(
+    env: Mapping[str, str] | None = None, *, simulator_latency: float = 0.0
+) -> ErpPort:
+    env = os.environ if env is None else env
+    kind = env.get("RETAILGRAPH_ERP", "simulator").strip().lower()
+    if kind == "simulator":
+        return SimulatedErp(faults=Faults(latency=simulator_latency))
+    if kind == "tryton":
+        from adapters.erp.tryton import TrytonErp
+
+        missing = [
+            name
+            for name in ("TRYTON_URL", "TRYTON_DATABASE", "TRYTON_USER", "TRYTON_PASSWORD")
+            if not env.get(name)
+        ]
+        if missing:
+            raise ErpConfigError(f"RETAILGRAPH_ERP=tryton needs {', '.join(missing)}")
+        return TrytonErp(
+            env["TRYTON_URL"],
+            env["TRYTON_DATABASE"],
+            env["TRYTON_USER"],
+            env["TRYTON_PASSWORD"],
+            default_warehouse=env.get("TRYTON_WAREHOUSE") or None,
+        )
+    raise ErpConfigError(f"RETAILGRAPH_ERP must be simulator or tryton, not {kind!r}")

@@ -1,0 +1,201 @@
+"""The ERP sync worker: claims due postings and sends each one to the ERP once.
+
+Several workers (tasks or processes) can share one queue: erp_queue's claim hands each
+posting to one lease holder, and at most one posting per order at a time. Each post goes
+through the adapter's "find by reference, else create (or finish)", so a retry after a
+crash, a timeout or a lost lease completes the document instead of duplicating it.
+Calls pass a token bucket (the ERP's pace) and a circuit breaker (the ERP's health).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.erp.breaker import BreakerState, CircuitBreaker
+from adapters.erp.port import (
+    Cancellation,
+    ErpError,
+    ErpPort,
+    ErpRateLimited,
+    ErpUnavailable,
+    OrderLine,
+    SalesOrder,
+)
+from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter
+from domains.common.events import utcnow
+from domains.orders import erp_queue
+from domains.orders.erp_posting_rules import PostingKind, RetryPolicy, after_failure
+from domains.orders.erp_queue import Posting
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    concurrency: int = 4
+    poll_interval: float = 0.5
+    # A lease outlives the longest post (post_timeout) by a wide margin, so a live
+    # worker never loses its lease to another mid-post.
+    lease: float = 60.0
+    post_timeout: float = 20.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker_threshold: int = 5
+    breaker_reset: float = 5.0
+    rate: float = 20.0
+    burst: int = 20
+    # The ERP customer account every document is posted to (a channel account, for
+    # example); None posts each order under its own customer reference.
+    customer: str | None = None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ErpSyncWorker:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        erp: ErpPort,
+        *,
+        settings: WorkerSettings | None = None,
+        limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self.engine = engine
+        self.erp = erp
+        self.settings = settings or WorkerSettings()
+        self.limiter = limiter or LocalRateLimiter(
+            rate=self.settings.rate, capacity=self.settings.burst
+        )
+        self.breaker = breaker or CircuitBreaker(
+            failure_threshold=self.settings.breaker_threshold,
+            reset_timeout=self.settings.breaker_reset,
+        )
+        self.owner = owner or worker_id()
+        self._clock = clock
+        self._draw = draw
+        self.posted = 0
+
+    async def run_once(self) -> int:
+        """Claims one batch and posts it; returns how many postings were tried."""
+        allowed = self.breaker.permits(self.settings.concurrency)
+        if allowed == 0:
+            return 0
+        claimed = await erp_queue.claim(
+            self.engine,
+            self.owner,
+            limit=allowed,
+            lease=timedelta(seconds=self.settings.lease),
+            now=self._clock(),
+        )
+        if not claimed and self.breaker.state is BreakerState.HALF_OPEN:
+            self.breaker.abandon_probe()
+        await asyncio.gather(*(self.process(posting) for posting in claimed))
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Posts until ``stop`` is set; the batch in flight finishes first."""
+        log.info("ERP sync worker %s started", self.owner)
+        while not stop.is_set():
+            try:
+                tried = await self.run_once()
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("ERP sync worker %s: claiming failed", self.owner)
+                tried = 0
+            if tried == 0:
+                pause = max(self.settings.poll_interval, min(self.breaker.retry_in(), 5.0))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+        log.info("ERP sync worker %s stopped after %d posts", self.owner, self.posted)
+
+    async def process(self, posting: Posting) -> None:
+        """Posts one posting this worker has claimed and records the outcome."""
+        try:
+            await self.limiter.acquire()
+            async with asyncio.timeout(self.settings.post_timeout):
+                document_id = await self._post(posting)
+        except ErpError as error:
+            await self._failed(posting, error)
+        except TimeoutError:
+            await self._failed(posting, ErpUnavailable("The ERP did not answer in time"))
+        except Exception as error:  # a bug or a malformed payload: keep it, visibly
+            log.exception("ERP sync: posting %s failed unexpectedly", posting.reference)
+            await self._failed(posting, ErpUnavailable(f"{type(error).__name__}: {error}"))
+        else:
+            self.breaker.record_success()
+            if await erp_queue.mark_posted(
+                self.engine, posting, self.owner, document_id, self._clock()
+            ):
+                self.posted += 1
+            else:
+                log.warning("ERP sync: lost the lease on %s before recording it", posting.reference)
+
+    async def _failed(self, posting: Posting, error: ErpError) -> None:
+        # A refusal is a healthy ERP answering; a rate limit is the ERP pacing us. Only
+        # failures to get an answer count towards opening the breaker.
+        if error.retryable and not isinstance(error, ErpRateLimited):
+            self.breaker.record_failure()
+        else:
+            self.breaker.record_success()
+        outcome = after_failure(
+            self.settings.retry,
+            attempts=posting.attempts,
+            error=error.message[:2000],
+            retryable=error.retryable,
+            now=self._clock(),
+            retry_after=error.retry_after if isinstance(error, ErpRateLimited) else None,
+            draw=self._draw,
+        )
+        log.info(
+            "ERP sync: %s attempt %d failed (%s): %s",
+            posting.reference,
+            posting.attempts,
+            outcome.status.value,
+            error.message,
+        )
+        await erp_queue.mark_failed(self.engine, posting, self.owner, outcome)
+
+    async def _post(self, posting: Posting) -> str:
+        payload = posting.payload
+        if posting.kind is PostingKind.CANCELLATION:
+            return await self.erp.post_cancellation(
+                Cancellation(
+                    reference=payload["reference"],
+                    skus=tuple(payload["skus"]),
+                    correlation_id=posting.correlation_id,
+                )
+            )
+        document = self._sales_order(payload, posting.correlation_id)
+        if posting.kind is PostingKind.RETURN:
+            return await self.erp.post_return(document)
+        return await self.erp.post_sales_order(document)
+
+    def _sales_order(self, payload: dict[str, Any], correlation_id: str | None) -> SalesOrder:
+        return SalesOrder(
+            reference=payload["reference"],
+            customer_ref=self.settings.customer or payload["customerReference"],
+            currency=payload["currency"],
+            lines=tuple(
+                OrderLine(line["sku"], Decimal(str(line["quantity"])), Decimal(line["unitPrice"]))
+                for line in payload["lines"]
+            ),
+            correlation_id=correlation_id,
+            location=payload.get("location"),
+        )

@@ -1,0 +1,80 @@
+"""Running ERP sync workers: as their own process, or beside the embedded system."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.erp.port import ErpPort
+from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from adapters.erp.simulator import SimulatedErp
+from domains.orders.erp_worker import ErpSyncWorker, WorkerSettings
+
+BUCKET_KEY = "retailgraph:erp:bucket"
+
+
+def shared_limiter(settings: WorkerSettings, redis_url: str | None) -> RateLimiter:
+    """One bucket in Redis for every worker process when there is Redis, else per process."""
+    if not redis_url:
+        return LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(redis_url)
+    return RedisRateLimiter(
+        client,
+        key=os.environ.get("RETAILGRAPH_ERP_BUCKET_KEY", BUCKET_KEY),
+        rate=settings.rate,
+        capacity=settings.burst,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    engine: AsyncEngine,
+    erp: ErpPort,
+    settings: WorkerSettings,
+    *,
+    count: int = 1,
+    limiter: RateLimiter | None = None,
+) -> AsyncIterator[list[ErpSyncWorker]]:
+    """``count`` workers posting until the block ends (their batches in flight finish)."""
+    limiter = limiter or LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
+    workers = [ErpSyncWorker(engine, erp, settings=settings, limiter=limiter) for _ in range(count)]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    try:
+        yield workers
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def embedded_worker(engine: AsyncEngine) -> AsyncIterator[SimulatedErp]:
+    """The embedded default: one worker in-process, posting to the simulator."""
+    erp = SimulatedErp()
+    # The simulator needs no protecting: a generous rate keeps the demo's orders quick.
+    settings = WorkerSettings(poll_interval=0.5, rate=200.0, burst=200)
+    async with running_workers(engine, erp, settings):
+        yield erp
+
+
+async def serve_workers(
+    engine: AsyncEngine, erp: ErpPort, settings: WorkerSettings, *, count: int
+) -> None:
+    """``retailgraph worker erp``: post until SIGTERM or SIGINT."""
+    limiter = shared_limiter(settings, os.environ.get("REDIS_URL"))
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    try:
+        async with running_workers(engine, erp, settings, count=count, limiter=limiter):
+            await stopped.wait()
+    finally:
+        await erp.close()

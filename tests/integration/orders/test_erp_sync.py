@@ -1,0 +1,202 @@
+"""Orders reach the ERP (the simulator) exactly once, through the posting queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from adapters.erp.breaker import BreakerState
+from adapters.erp.port import Item
+from adapters.erp.simulator import Faults, SimulatedErp
+from domains.common.events import utcnow
+from domains.orders import erp_queue, service
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.erp_posting_rules import PostingKind, PostingStatus
+from domains.orders.model import NewLine
+from tests.conftest import EngineFactory
+from tests.integration.orders.conftest import Subgraph, make_order, two_lines
+from tests.integration.orders.erp_support import drain, fast_worker, postings
+
+KNOWN = [Item("ST-0001-01", "Tee", 10), Item("ST-0002-01", "Cap", 5)]
+ERP_SYNC = "erpSync { status kind reference attempts lastError erpDocumentId postedAt }"
+
+
+async def test_created_order_owes_the_erp_its_sale_from_the_same_transaction(
+    domain: OrdersDomain,
+) -> None:
+    order = await make_order(domain)
+    [sale] = await postings(domain.engine, order.id)
+    assert sale.kind is PostingKind.SALE
+    assert sale.reference == order.number
+    assert sale.status is PostingStatus.PENDING
+    assert sale.correlation_id == "corr-create"
+    again = await service.create_order(domain.uow(), **_same_key(order.idempotency_key))
+    assert not again.created  # an idempotent repeat owes the ERP nothing more
+    assert len(await postings(domain.engine, order.id)) == 1
+
+
+def _same_key(key: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "channel": "web",
+        "fulfilment_type": "SHIP_FROM_DC",
+        "location_id": "DC-NORTH",
+        "customer_reference": "cust-1",
+        "currency": "EUR",
+        "lines": two_lines(),
+    }
+
+
+async def test_worker_posts_the_sale_once_and_erp_sync_shows_it(subgraph: Subgraph) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    order = await make_order(subgraph.domain)
+    query = f'{{ order(id: "{order.id}") {{ {ERP_SYNC} }} }}'
+    before = (await subgraph.post(query))["data"]["order"]["erpSync"]
+    assert before["status"] == "PENDING"
+    assert before["attempts"] == 0
+    await drain(subgraph.domain.engine, fast_worker(subgraph.domain.engine, erp))
+    after = (await subgraph.post(query))["data"]["order"]["erpSync"]
+    [sale] = erp.sales_by_reference(order.number)
+    assert after["status"] == "POSTED"
+    assert after["erpDocumentId"] == sale.document_id
+    assert after["attempts"] == 1
+    assert after["postedAt"] is not None
+    assert [(line.sku, line.unit_price) for line in sale.lines] == [
+        ("ST-0001-01", 8),
+        ("ST-0002-01", 5),
+    ]
+
+
+async def test_erp_sync_of_many_orders_costs_one_statement(subgraph: Subgraph) -> None:
+    for _ in range(5):
+        await make_order(subgraph.domain)
+    subgraph.count_statements()
+    body = await subgraph.post("{ orders(first: 5) { edges { node { erpSync { status } } } } }")
+    assert [e["node"]["erpSync"]["status"] for e in body["data"]["orders"]["edges"]] == [
+        "PENDING"
+    ] * 5
+    assert sum("ORDERS_ERP_POSTINGS" in s.upper() for s in subgraph.statements) == 1
+
+
+async def test_cancellation_reaches_the_erp_after_its_sale(domain: OrdersDomain) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    order = await make_order(domain)
+    await service.cancel_order(domain.uow(), order.id, reason="changed mind")
+    sale, cancellation = await postings(domain.engine, order.id)
+    assert cancellation.kind is PostingKind.CANCELLATION
+    # Two workers cannot split the order: only its first unposted document is claimable.
+    claimed = await erp_queue.claim(domain.engine, "a", limit=10, lease=timedelta(seconds=30))
+    assert [p.reference for p in claimed] == [sale.reference]
+    assert await erp_queue.claim(domain.engine, "b", limit=10, lease=timedelta(seconds=30)) == []
+    await fast_worker(domain.engine, erp, owner="a").process(claimed[0])
+    await drain(domain.engine, fast_worker(domain.engine, erp, owner="b"))
+    assert [c for c in erp.calls if c.startswith("post_")] == [
+        "post_sales_order",
+        "post_cancellation",
+    ]
+    [cancelled] = erp.sales_by_reference(order.number)
+    assert cancelled.state == "cancelled"
+
+
+async def test_post_cut_off_after_the_erp_created_the_sale_completes_once(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN, faults=Faults(fail_after_create_rate=1.0))
+    order = await make_order(domain)
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+    [posting] = await postings(domain.engine, order.id)
+    assert posting.status is PostingStatus.POSTED
+    assert posting.attempts == 2  # the first answer was lost, the retry found the sale
+    assert len(erp.sales_by_reference(order.number)) == 1
+
+
+async def test_worker_that_dies_mid_post_is_taken_over_after_its_lease(
+    domain: OrdersDomain,
+) -> None:
+    await make_order(domain)
+    lease = timedelta(seconds=30)
+    [dead] = await erp_queue.claim(domain.engine, "dead-worker", limit=1, lease=lease)
+    taken = await erp_queue.claim(
+        domain.engine, "heir", limit=1, lease=lease, now=utcnow() + lease * 2
+    )
+    assert [p.reference for p in taken] == [dead.reference]
+    assert taken[0].attempts == 2
+    assert not await erp_queue.mark_posted(domain.engine, dead, "dead-worker", "x", utcnow())
+    assert await erp_queue.mark_posted(domain.engine, taken[0], "heir", "1", utcnow())
+
+
+async def test_rejected_order_is_dead_lettered_at_once_and_blocks_no_other(
+    subgraph: Subgraph,
+) -> None:
+    engine = subgraph.domain.engine
+    erp = SimulatedErp(items=KNOWN[:1])  # the ERP does not know ST-0002-01
+    poison = await make_order(subgraph.domain)
+    healthy = await make_order(subgraph.domain, lines=[_line("ST-0001-01")])
+    await drain(engine, fast_worker(engine, erp))
+    [dead] = await postings(engine, poison.id)
+    assert dead.status is PostingStatus.DEAD_LETTERED
+    assert dead.attempts == 1
+    assert "ST-0002-01" in (dead.last_error or "")
+    assert len(erp.sales_by_reference(healthy.number)) == 1
+    backlog = await erp_queue.backlog(engine)
+    assert (backlog.pending, backlog.dead_lettered) == (0, 1)
+
+    mutation = 'mutation { replayErpSync(orderId: "%s") { replayed erpSync { status } } }'
+    first = (await subgraph.post(mutation % poison.id))["data"]["replayErpSync"]
+    again = (await subgraph.post(mutation % poison.id))["data"]["replayErpSync"]
+    assert first == {"replayed": 1, "erpSync": {"status": "PENDING"}}
+    assert again == {"replayed": 0, "erpSync": {"status": "PENDING"}}
+    unknown = await subgraph.post(mutation % "no-such-order")
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def _line(sku: str) -> NewLine:
+    return NewLine(sku, 1, Decimal("10.00"), None, Decimal("0.19"))
+
+
+async def test_rate_limited_post_waits_at_least_the_erps_retry_after(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN, faults=Faults(rate_limit_rate=1.0, retry_after=30))
+    order = await make_order(domain)
+    worker = fast_worker(domain.engine, erp)
+    started = utcnow()
+    assert await worker.run_once() == 1
+    [posting] = await postings(domain.engine, order.id)
+    assert posting.status is PostingStatus.PENDING
+    assert posting.next_attempt_at >= started + timedelta(seconds=30)
+    assert worker.breaker.state is BreakerState.CLOSED
+
+
+async def test_outage_opens_the_breaker_and_the_backlog_drains_once_the_erp_is_back(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    orders = [await make_order(domain) for _ in range(10)]
+    worker = fast_worker(domain.engine, erp)
+    erp.outage = True
+    assert await worker.run_once() == 4
+    assert worker.breaker.state is BreakerState.OPEN
+    assert await worker.run_once() == 0  # the open breaker claims nothing
+    attempts = [p.attempts for o in orders for p in await postings(domain.engine, o.id)]
+    assert sorted(attempts) == [0] * 6 + [1] * 4
+    erp.outage = False
+    await drain(domain.engine, worker)
+    for order in orders:
+        assert len(erp.sales_by_reference(order.number)) == 1
+    assert (await erp_queue.backlog(domain.engine)).dead_lettered == 0
+
+
+async def test_workers_racing_over_one_backlog_post_each_order_once(
+    domain: OrdersDomain, make_engine: EngineFactory
+) -> None:
+    erp = SimulatedErp(items=KNOWN, faults=Faults(latency=0.002))
+    orders = [await make_order(domain) for _ in range(30)]
+    engines = [await make_engine() for _ in range(3)]  # as three worker processes would
+    workers = [fast_worker(engine, erp) for engine in engines]
+    await drain(domain.engine, *workers)
+    assert erp.calls.count("post_sales_order") == 30
+    assert sum(worker.posted for worker in workers) == 30
+    for order in orders:
+        assert len(erp.sales_by_reference(order.number)) == 1
