@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.engine import Engine
 from gateway.http.correlation import CorrelationIdMiddleware
@@ -21,6 +21,9 @@ from gateway.http.graphiql import graphiql_page
 from gateway.http.health import health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.params import Limits
+from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.subscriptions.sse import GraphQLEventStream, wants_event_stream
+from gateway.subscriptions.websocket import GraphQLWebSocket
 
 log = logging.getLogger("gateway")
 
@@ -37,19 +40,33 @@ def create_app(
     expose_query_plan: bool = True,
     lifespan: Lifespan | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    authenticator: Authenticator = accept_all,
+    connection_init_timeout: float = 10.0,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
+
+    Subscriptions (and any operation) are served on ``path`` too: over WebSocket with
+    graphql-transport-ws, and over SSE to requests that accept ``text/event-stream``.
+    ``authenticator`` admits subscribers (at ``connection_init``, or by SSE headers);
+    ``connection_init_timeout`` is how long a socket may wait before ``connection_init``.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
     On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
     """
+    limits = Limits(max_body_bytes=max_body_bytes, max_document_bytes=max_document_bytes)
     endpoint = GraphQLEndpoint(
-        engine,
-        limits=Limits(max_body_bytes=max_body_bytes, max_document_bytes=max_document_bytes),
-        graphiql=graphiql,
-        expose_query_plan=expose_query_plan,
+        engine, limits=limits, graphiql=graphiql, expose_query_plan=expose_query_plan
     )
+    event_stream = GraphQLEventStream(engine, limits, authenticator)
+    websocket = GraphQLWebSocket(
+        engine, authenticator=authenticator, init_timeout=connection_init_timeout
+    )
+
+    async def graphql(request: Request) -> Response:
+        if wants_event_stream(request.headers.get("accept")):
+            return await event_stream.handle(request)
+        return await endpoint.handle(request)
 
     async def root(request: Request) -> Response:
         if graphiql and prefers_html(request.headers.get("accept")):
@@ -67,7 +84,8 @@ def create_app(
                 await _close(engine)
 
     routes: list[BaseRoute] = [
-        Route(path, endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route(path, graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        WebSocketRoute(path, websocket),
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(engine), methods=["GET"]),
     ]

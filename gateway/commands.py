@@ -37,6 +37,7 @@ def build_gateway(
 ) -> Starlette:
     from gateway.executor import SubgraphOptions
     from gateway.federated import FederatedEngine
+    from gateway.subscriptions.auth import authenticator_from_environment
     from gateway.supergraph import SupergraphError
 
     try:
@@ -54,7 +55,7 @@ def build_gateway(
     unknown = set(subgraph_urls or {}) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return create_app(engine)
+    return create_app(engine, authenticator=authenticator_from_environment())
 
 
 def app_from_environment() -> Starlette:

@@ -27,10 +27,11 @@ from gateway.executor import (
 )
 from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.planner import OperationNotFound, PlanningError, build_plan, select_operation
-from gateway.planner.plan import QueryPlan
+from gateway.subscriptions.streams import SubscriptionStreams
+from gateway.subscriptions.upstream import Upstream
 from gateway.supergraph import Supergraph, load_supergraph
 
-_NOT_YET = "subscriptions are not supported yet"
+_SUBSCRIBE = "A subscription runs through subscribe(), over WebSocket or SSE"
 _log = logging.getLogger(__name__)
 
 
@@ -41,7 +42,8 @@ class FederatedEngine:
     the subgraph in process from an ASGI app; ``default_timeout`` applies where a
     subgraph sets none. ``forwarded_headers`` lists the client headers (lower case) passed
     on to every subgraph; ``X-Correlation-ID`` always is, and is generated when missing.
-    ``fetcher`` replaces HTTP altogether (tests, custom transports).
+    ``fetcher`` replaces HTTP altogether (tests, custom transports). Subscriptions open
+    on the owning subgraph over graphql-transport-ws, at the same URL or in-process app.
     """
 
     def __init__(
@@ -57,8 +59,8 @@ class FederatedEngine:
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self._http: HttpFetcher | None = None
+        urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
         if fetcher is None:
-            urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
             options = HttpOptions(
                 default_timeout=default_timeout,
                 max_connections=max_connections,
@@ -69,6 +71,9 @@ class FederatedEngine:
             self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
         )
         self._forwarded = frozenset(name.lower() for name in forwarded_headers)
+        self.subscriptions = SubscriptionStreams(
+            self._executor, Upstream(urls, subgraphs, connect_timeout=default_timeout)
+        )
         self._cache_size = cache_size
         self._prepared: OrderedDict[tuple[str, str | None], Prepared | RequestError] = OrderedDict()
 
@@ -101,7 +106,7 @@ class FederatedEngine:
         if not isinstance(operation, CompiledOperation):
             raise TypeError("prepared elsewhere than by this engine")
         if operation.operation_type == "subscription":
-            raise RequestError([GraphQLError(_NOT_YET, "SUBSCRIPTIONS_NOT_SUPPORTED")])
+            raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
         return await self._executor.execute(
             operation, variables, subgraph_headers(headers, self._forwarded)
         )
@@ -112,9 +117,30 @@ class FederatedEngine:
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
-        raise RequestError([GraphQLError(_NOT_YET, "SUBSCRIPTIONS_NOT_SUPPORTED")])
+        """Results as events arrive; a query or mutation gives its one result.
+
+        Raises ``RequestError`` at once (before any result) when the variables do not
+        coerce. Closing the iterator releases the subgraph subscription behind it.
+        """
+        operation = prepared.plan
+        if not isinstance(operation, CompiledOperation):
+            raise TypeError("prepared elsewhere than by this engine")
+        coerced = self._executor.coerce_variables(operation, variables)
+        if operation.operation_type != "subscription":
+            return self._single(prepared, variables, headers)
+        forwarded = subgraph_headers(headers, self._forwarded)
+        return self.subscriptions.stream(operation, coerced, forwarded)
+
+    async def _single(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[ExecutionResult]:
+        yield await self.execute(prepared, variables, headers)
 
     async def aclose(self) -> None:
+        await self.subscriptions.aclose()
         if self._http is not None:
             await self._http.aclose()
 
@@ -130,19 +156,16 @@ class FederatedEngine:
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             return RequestError([_core_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
-        if operation.operation.value == "subscription":
-            plan = QueryPlan(None)
-        else:
-            try:
-                plan = build_plan(self.supergraph, document, operation_name)
-            except PlanningError as error:
-                return RequestError([GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500)
-            except Exception:  # a planner defect: the operator needs the trace, the client a code
-                _log.exception("planning failed for operation %r", operation_name)
-                return RequestError(
-                    [GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")],
-                    status=500,
-                )
+        try:
+            plan = build_plan(self.supergraph, document, operation_name)
+        except PlanningError as error:
+            return RequestError([GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500)
+        except Exception:  # a planner defect: the operator needs the trace, the client a code
+            _log.exception("planning failed for operation %r", operation_name)
+            return RequestError(
+                [GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")],
+                status=500,
+            )
         compiled = self._executor.compile(document, operation, plan)
         return Prepared(compiled.operation_type, compiled.operation_name, compiled)
 

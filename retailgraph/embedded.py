@@ -23,6 +23,7 @@ from gateway.app import create_app as create_gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.server import serve as serve_app
+from gateway.subscriptions.auth import authenticator_from_environment
 from retailgraph.domains import DOMAINS, domain_app_module
 from retailgraph.erp_sync import embedded_worker
 from retailgraph.supergraph import SCHEMA_PATH
@@ -102,6 +103,7 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
         engine,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
+        authenticator=authenticator_from_environment(),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -36,7 +37,7 @@ from gateway.executor.representations import PossibleTypes
 from gateway.executor.runner import PlanRun
 from gateway.executor.shaping import ResponseShaper
 from gateway.executor.steps import InterfaceObjects, Step, compile_plan
-from gateway.planner.plan import QueryPlan
+from gateway.planner.plan import Fetch, QueryPlan, SubscriptionNode
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -51,6 +52,8 @@ class CompiledOperation:
     variable_definitions: tuple[VariableDefinitionNode, ...]
     introspection: DocumentNode | None
     """The operation cut down to its root ``__schema``/``__type`` fields, if it has any."""
+    subscription: Fetch | None = None
+    """A subscription's primary fetch; ``step`` is then the plan run on each event."""
 
 
 class Executor:
@@ -86,13 +89,15 @@ class Executor:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        primary: Fetch | None = None
+        runnable = plan
+        if isinstance(plan.node, SubscriptionNode):
+            primary, runnable = plan.node.primary, QueryPlan(plan.node.rest)
         return CompiledOperation(
             operation_type=operation_type,
             operation_name=operation.name.value if operation.name else None,
             query_plan=plan,
-            step=None
-            if operation_type == "subscription"
-            else compile_plan(plan, self._possible_types, self._interface_objects),
+            step=compile_plan(runnable, self._possible_types, self._interface_objects),
             shaper=ResponseShaper(
                 self.schema,
                 root_type,
@@ -102,6 +107,7 @@ class Executor:
             ),
             variable_definitions=tuple(operation.variable_definitions or ()),
             introspection=_introspection_document(document, operation),
+            subscription=primary,
         )
 
     async def execute(
@@ -133,6 +139,29 @@ class Executor:
                 )
         data = operation.shaper.shape(run.data, run.errors, coerced)
         return ExecutionResult(data, run.errors)
+
+    async def execute_event(
+        self,
+        operation: CompiledOperation,
+        event: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> ExecutionResult:
+        """One subscription event: ``event`` is the primary fetch's result (``data`` and
+        ``errors`` as its subgraph sent them); the rest of the plan fills in the fields other
+        subgraphs own. ``variables`` are already coerced. ``event`` is left untouched, so
+        one event can feed several operations."""
+        primary = operation.subscription
+        service = primary.service_name if primary is not None else ""
+        run = PlanRun(self.fetcher, variables, headers, self._abstract_types)
+        data = event.get("data")
+        if isinstance(data, dict):
+            run.data = orjson.loads(orjson.dumps(data))  # the runner merges in place
+        run.subgraph_errors(service, event.get("errors"))
+        if run.data:
+            await run.run(operation.step)
+        shaped = operation.shaper.shape(run.data, run.errors, variables) if run.data else None
+        return ExecutionResult(shaped, run.errors)
 
     def coerce_variables(
         self, operation: CompiledOperation, variables: Mapping[str, Any] | None

@@ -90,7 +90,7 @@ class PlanRun:
                 step.output_rewrite(data)
             for target in objects:
                 merge_into(target, data)
-        self._subgraph_errors(step.service, response.get("errors"), None)
+        self.subgraph_errors(step.service, response.get("errors"))
 
     async def _entity_fetch(
         self, step: FetchStep, objects: list[JsonObject], path: tuple[str | int, ...]
@@ -148,7 +148,7 @@ class PlanRun:
             )
         errors = response.get("errors")
         if errors:
-            self._subgraph_errors(step.service, errors, _EntityPaths(self.data, path, owners))
+            self.subgraph_errors(step.service, errors, _EntityPaths(self.data, path, owners))
 
     async def _fetch(self, step: FetchStep, body: bytes) -> dict[str, Any] | None:
         try:
@@ -170,9 +170,10 @@ class PlanRun:
         self.errors.append(GraphQLError(message, code, extensions={"serviceName": step.service}))
         return None
 
-    def _subgraph_errors(
-        self, service: str, errors: Any, entity_paths: _EntityPaths | None
+    def subgraph_errors(
+        self, service: str, errors: Any, entity_paths: _EntityPaths | None = None
     ) -> None:
+        """Records ``service``'s GraphQL ``errors`` (as it sent them) against this run."""
         if not isinstance(errors, list):
             return
         for error in errors:

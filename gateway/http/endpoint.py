@@ -120,8 +120,8 @@ class GraphQLEndpoint:
             return self._http_error(
                 HttpError(
                     400,
-                    "Subscriptions are served over WebSocket (graphql-transport-ws), "
-                    "not over a plain HTTP request.",
+                    "Subscriptions are served over WebSocket (graphql-transport-ws) and "
+                    "over SSE (Accept: text/event-stream), not as a single HTTP response.",
                     "SUBSCRIPTION_NOT_SUPPORTED",
                 ),
                 media_type,

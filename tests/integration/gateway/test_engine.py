@@ -124,11 +124,21 @@ async def test_introspection_is_answered_by_the_gateway(engine: FederatedEngine)
     assert not any(n.startswith("_") for n in names)
 
 
-def test_subscriptions_are_refused_clearly_for_now(engine: FederatedEngine) -> None:
-    with pytest.raises(RequestError) as raised:
-        engine.subscribe(engine.prepare("{ me { id } }", None), None, {})
+async def test_subscribe_to_a_query_gives_its_one_result(engine: FederatedEngine) -> None:
+    results = engine.subscribe(engine.prepare("{ me { id } }", None), None, {})
 
-    assert "subscriptions are not supported yet" in raised.value.errors[0].message
+    assert [result.data async for result in results] == [{"me": {"id": "1"}}]
+
+
+def test_subscribe_with_bad_variables_is_a_request_error_at_once(
+    engine: FederatedEngine,
+) -> None:
+    prepared = engine.prepare("query ($id: ID!) { user(id: $id) { name } }", None)
+
+    with pytest.raises(RequestError) as raised:
+        engine.subscribe(prepared, {"id": {"not": "an id"}}, {})
+
+    assert raised.value.errors[0].code == "BAD_USER_INPUT"
 
 
 async def test_introspection_and_subgraph_fields_mix_in_one_operation(

@@ -1,0 +1,140 @@
+"""Sharing one stream among every subscriber that asks for the same thing.
+
+The first subscriber of a key starts the producer; later ones join it and get the items
+produced from then on; the last one leaving stops it (which closes whatever the producer
+holds, such as an upstream WebSocket). Each subscriber has its own bounded inbox, so a
+slow client never holds the others back: when its inbox overflows it alone is dropped,
+with ``SubscriberTooSlow``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber fell more than its inbox's limit behind the stream."""
+
+
+class _End:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class _Inbox(Generic[T]):
+    __slots__ = ("_items", "_limit", "_waiter")
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque[T | _End] = deque()
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: T | _End) -> None:
+        if len(self._items) >= self._limit and not isinstance(item, _End):
+            self._items.clear()
+            item = _End(SubscriberTooSlow(f"more than {self._limit} events behind"))
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> T | _End:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
+class _Shared(Generic[K, T]):
+    __slots__ = ("ended", "inboxes", "key", "task")
+
+    def __init__(self, key: K) -> None:
+        self.key = key
+        self.inboxes: set[_Inbox[T]] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.ended = False
+
+
+class Fanout(Generic[K, T]):
+    """Keyed shared streams; ``subscribe(key, produce)`` is one subscriber's view."""
+
+    def __init__(self, inbox_limit: int = 1000) -> None:
+        self._inbox_limit = inbox_limit
+        self._shared: dict[K, _Shared[K, T]] = {}
+
+    def __len__(self) -> int:
+        """How many producers are running (for tests and metrics)."""
+        return len(self._shared)
+
+    def subscribers(self, key: K) -> int:
+        shared = self._shared.get(key)
+        return 0 if shared is None else len(shared.inboxes)
+
+    async def subscribe(self, key: K, produce: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = _Shared(key)
+            shared.task = asyncio.create_task(self._produce(shared, produce))
+        inbox: _Inbox[T] = _Inbox(self._inbox_limit)
+        shared.inboxes.add(inbox)
+        try:
+            while True:
+                item = await inbox.get()
+                if isinstance(item, _End):
+                    if item.error is not None:
+                        raise item.error
+                    return
+                yield item
+        finally:
+            shared.inboxes.discard(inbox)
+            if not shared.inboxes:
+                await self._stop(shared)
+
+    async def _produce(
+        self, shared: _Shared[K, T], produce: Callable[[], AsyncIterator[T]]
+    ) -> None:
+        end = _End()
+        try:
+            stream = produce()
+            async with contextlib.aclosing(stream):  # type: ignore[type-var]
+                async for item in stream:
+                    for inbox in shared.inboxes:
+                        inbox.put(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            end = _End(error)
+        finally:
+            shared.ended = True
+            if self._shared.get(shared.key) is shared:
+                del self._shared[shared.key]
+        for inbox in shared.inboxes:
+            inbox.put(end)
+
+    async def _stop(self, shared: _Shared[K, T]) -> None:
+        if self._shared.get(shared.key) is shared:
+            del self._shared[shared.key]
+        task = shared.task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def aclose(self) -> None:
+        for shared in list(self._shared.values()):
+            await self._stop(shared)

@@ -1,0 +1,138 @@
+"""The graphql-transport-ws protocol, server side: reading client messages, close codes.
+
+Pure: no I/O. A message that breaks the protocol raises ``ProtocolViolation`` with the
+close code the protocol prescribes; the connection closes the socket with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+SUBPROTOCOL = "graphql-transport-ws"
+
+BAD_REQUEST = 4400
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+SUBPROTOCOL_NOT_ACCEPTABLE = 4406
+INIT_TIMEOUT = 4408
+DUPLICATE_SUBSCRIBER = 4409
+TOO_MANY_INITIALISATIONS = 4429
+
+
+class ProtocolViolation(Exception):
+    """Close the socket with ``code`` and ``reason``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInit:
+    payload: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    payload: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    id: str
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    id: str
+
+
+ClientMessage = ConnectionInit | Ping | Pong | Subscribe | Complete
+
+
+def parse_message(frame: str | bytes) -> ClientMessage:
+    """One client frame as a message; raises ``ProtocolViolation`` (4400) when invalid."""
+    try:
+        message = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        raise _invalid("the message is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise _invalid("the message is not a JSON object")
+    kind = message.get("type")
+    if kind == "connection_init":
+        return ConnectionInit(_optional_object(message, "payload"))
+    if kind == "ping":
+        return Ping(_optional_object(message, "payload"))
+    if kind == "pong":
+        _optional_object(message, "payload")
+        return Pong()
+    if kind == "subscribe":
+        return _subscribe(message)
+    if kind == "complete":
+        return Complete(_id(message))
+    if isinstance(kind, str):
+        raise _invalid(f'unexpected message of type "{kind}"')
+    raise _invalid('the message has no "type"')
+
+
+def next_frame(operation_id: str, payload: dict[str, Any]) -> str:
+    return orjson.dumps({"id": operation_id, "type": "next", "payload": payload}).decode()
+
+
+def error_frame(operation_id: str, errors: list[dict[str, Any]]) -> str:
+    return orjson.dumps({"id": operation_id, "type": "error", "payload": errors}).decode()
+
+
+def complete_frame(operation_id: str) -> str:
+    return orjson.dumps({"id": operation_id, "type": "complete"}).decode()
+
+
+def _subscribe(message: dict[str, Any]) -> Subscribe:
+    operation_id = _id(message)
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        raise _invalid('"subscribe" needs a payload object')
+    query = payload.get("query")
+    if not isinstance(query, str):
+        raise _invalid('"subscribe" needs a "query" string in its payload')
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        raise _invalid('"operationName" must be a string or null')
+    return Subscribe(
+        operation_id,
+        query,
+        name,
+        _optional_object(payload, "variables"),
+        _optional_object(payload, "extensions"),
+    )
+
+
+def _id(message: dict[str, Any]) -> str:
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or not operation_id:
+        raise _invalid(f'"{message.get("type")}" needs a non-empty string "id"')
+    return operation_id
+
+
+def _optional_object(message: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = message.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise _invalid(f'"{name}" must be an object or null')
+    return value
+
+
+def _invalid(reason: str) -> ProtocolViolation:
+    return ProtocolViolation(BAD_REQUEST, reason)

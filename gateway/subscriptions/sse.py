@@ -1,0 +1,112 @@
+"""GraphQL over Server-Sent Events, graphql-sse's "distinct connections" mode.
+
+A GET or POST to the GraphQL endpoint with ``Accept: text/event-stream`` gets one event
+stream for its one operation: a ``next`` event per result, then ``complete``. Problems
+with the request itself (bad JSON, a missing query) are GraphQL-over-HTTP 4xx answers;
+GraphQL request errors (parse, validation, variables) arrive as a ``next`` event, as the
+protocol asks, so an ``EventSource`` can read them. Closing the connection ends the
+operation and releases its subgraph subscription.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from gateway.engine import Engine, ExecutionResult, GraphQLError, RequestError
+from gateway.http.media import APPLICATION_JSON, parse_accept
+from gateway.http.params import HttpError, Limits, params_from_get, params_from_post
+from gateway.http.responses import errors_body, graphql_response
+from gateway.subscriptions.auth import Authenticator, accept_all
+
+EVENT_STREAM = "text/event-stream"
+_COMPLETE = b"event: complete\ndata: \n\n"
+_log = logging.getLogger("gateway.subscriptions")
+
+
+def wants_event_stream(accept: str | None) -> bool:
+    """True when the client lists ``text/event-stream`` itself (not through a wildcard)."""
+    if not accept or "event-stream" not in accept:
+        return False
+    return any(r.matches_exactly(EVENT_STREAM) and r.quality > 0 for r in parse_accept(accept))
+
+
+class GraphQLEventStream:
+    def __init__(
+        self, engine: Engine, limits: Limits, authenticator: Authenticator = accept_all
+    ) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.authenticator = authenticator
+
+    async def handle(self, request: Request) -> Response:
+        if not await self.authenticator(None, request.headers):
+            error = HttpError(403, "Forbidden: a valid API key is required.", "FORBIDDEN")
+            return _http_error(error)
+        try:
+            if request.method == "GET":
+                params = params_from_get(request, self.limits)
+            elif request.method == "POST":
+                params = await params_from_post(request, self.limits)
+            else:
+                raise HttpError(405, "Use GET or POST for an event stream.", "METHOD_NOT_ALLOWED")
+        except HttpError as error:
+            return _http_error(error)
+        try:
+            prepared = self.engine.prepare(params.query, params.operation_name)
+            if prepared.operation_type == "mutation" and request.method == "GET":
+                return _http_error(
+                    HttpError(
+                        405,
+                        "A mutation cannot be sent with GET; use POST.",
+                        "METHOD_NOT_ALLOWED",
+                        {"Allow": "POST"},
+                    )
+                )
+            results = self.engine.subscribe(prepared, params.variables, request.headers)
+        except RequestError as error:
+            return _stream(_refused(error))
+        return _stream(_events(results))
+
+
+def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type=EVENT_STREAM,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _refused(error: RequestError) -> AsyncIterator[bytes]:
+    yield _next(errors_body(error.errors))
+    yield _COMPLETE
+
+
+async def _events(results: AsyncIterator[ExecutionResult]) -> AsyncIterator[bytes]:
+    try:
+        async with contextlib.aclosing(results):  # type: ignore[type-var]
+            async for result in results:
+                yield _next(result.to_dict())
+    except Exception:
+        _log.exception("an event stream failed")
+        internal = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
+        yield _next({"errors": [internal.to_dict()], "data": None})
+    yield _COMPLETE
+
+
+def _next(body: object) -> bytes:
+    return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def _http_error(error: HttpError) -> Response:
+    return graphql_response(
+        errors_body([error.error]),
+        status=error.status,
+        media_type=APPLICATION_JSON,
+        headers=error.headers,
+    )

@@ -1,0 +1,192 @@
+"""The graphql-transport-ws endpoint: one ``_Connection`` per client socket.
+
+Every operation of a connection runs in its own task, so a slow subscription never holds
+up the connection's pings or its other operations. When the socket goes (the client
+leaves or breaks the protocol) every task is cancelled, which closes the streams behind
+them and so releases the subgraph subscriptions no one else shares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from gateway.engine import Engine, GraphQLError, RequestError
+from gateway.subscriptions import protocol
+from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.subscriptions.protocol import (
+    Complete,
+    ConnectionInit,
+    Ping,
+    ProtocolViolation,
+    Subscribe,
+)
+
+_log = logging.getLogger("gateway.subscriptions")
+_INTERNAL = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
+
+
+class GraphQLWebSocket:
+    """The ASGI endpoint; ``init_timeout`` is how long a client has to send connection_init."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        authenticator: Authenticator = accept_all,
+        init_timeout: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.authenticator = authenticator
+        self.init_timeout = init_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        if protocol.SUBPROTOCOL not in scope.get("subprotocols", ()):
+            await websocket.accept()
+            await websocket.close(protocol.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+            return
+        await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
+        await _Connection(self, websocket).serve()
+
+
+class _Connection:
+    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket) -> None:
+        self._endpoint = endpoint
+        self._websocket = websocket
+        self._headers: dict[str, str] = dict(websocket.headers)
+        self._initialised = False
+        self._acknowledged = False
+        self._operations: dict[str, asyncio.Task[None]] = {}
+        self._send_lock = asyncio.Lock()
+        self._closed = False
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._endpoint.init_timeout
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(None if self._acknowledged else deadline):
+                        message = await self._websocket.receive()
+                except TimeoutError:
+                    await self._close(protocol.INIT_TIMEOUT, "Connection initialisation timeout")
+                    return
+                if message["type"] == "websocket.disconnect":
+                    self._closed = True
+                    return
+                frame = message.get("text")
+                if frame is None:
+                    frame = message.get("bytes") or b""
+                try:
+                    await self._handle(protocol.parse_message(frame))
+                except ProtocolViolation as violation:
+                    await self._close(violation.code, violation.reason)
+                    return
+        finally:
+            await self._cancel_all()
+
+    async def _handle(self, message: protocol.ClientMessage) -> None:
+        match message:
+            case ConnectionInit():
+                await self._initialise(message)
+            case Ping():
+                pong: dict[str, Any] = {"type": "pong"}
+                if message.payload is not None:
+                    pong["payload"] = message.payload
+                await self._send(orjson.dumps(pong).decode())
+            case Subscribe():
+                if not self._acknowledged:
+                    raise ProtocolViolation(protocol.UNAUTHORIZED, "Unauthorized")
+                if message.id in self._operations:
+                    raise ProtocolViolation(
+                        protocol.DUPLICATE_SUBSCRIBER, f"Subscriber for {message.id} already exists"
+                    )
+                task = asyncio.create_task(self._run(message))
+                self._operations[message.id] = task
+            case Complete():
+                running = self._operations.pop(message.id, None)
+                if running is not None:
+                    running.cancel()
+
+    async def _initialise(self, message: ConnectionInit) -> None:
+        if self._initialised:
+            raise ProtocolViolation(
+                protocol.TOO_MANY_INITIALISATIONS, "Too many initialisation requests"
+            )
+        self._initialised = True
+        payload = message.payload or {}
+        try:
+            allowed = await self._endpoint.authenticator(payload, self._headers)
+        except Exception:
+            _log.exception("the authenticator failed")
+            allowed = False
+        if not allowed:
+            raise ProtocolViolation(protocol.FORBIDDEN, "Forbidden")
+        authorization = payload.get("authorization") or payload.get("Authorization")
+        if isinstance(authorization, str):
+            self._headers["authorization"] = authorization
+        self._acknowledged = True
+        await self._send('{"type":"connection_ack"}')
+
+    async def _run(self, message: Subscribe) -> None:
+        operation_id = message.id
+        try:
+            stream = self._results(message)
+            async with contextlib.aclosing(stream):
+                async for frame in stream:
+                    await self._send(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("operation %s failed", operation_id)
+            await self._send(protocol.error_frame(operation_id, [_INTERNAL.to_dict()]))
+        finally:
+            if self._operations.get(operation_id) is asyncio.current_task():
+                del self._operations[operation_id]
+
+    async def _results(self, message: Subscribe) -> AsyncGenerator[str, None]:
+        """The frames of one operation: ``next``s then ``complete``, or one ``error``."""
+        engine = self._endpoint.engine
+        try:
+            prepared = engine.prepare(message.query, message.operation_name)
+            results = engine.subscribe(prepared, message.variables, self._headers)
+        except RequestError as error:
+            yield protocol.error_frame(message.id, [e.to_dict() for e in error.errors])
+            return
+        async with contextlib.aclosing(results):  # type: ignore[type-var]
+            async for result in results:
+                yield protocol.next_frame(message.id, result.to_dict())
+        yield protocol.complete_frame(message.id)
+
+    async def _send(self, frame: str) -> None:
+        if self._closed:
+            return
+        async with self._send_lock:
+            try:
+                await self._websocket.send_text(frame)
+            except (OSError, RuntimeError):
+                self._closed = True  # the client went away; its receive loop ends soon
+
+    async def _close(self, code: int, reason: str) -> None:
+        await self._cancel_all()
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(OSError, RuntimeError):
+                await self._websocket.close(code, reason)
+
+    async def _cancel_all(self) -> None:
+        tasks = list(self._operations.values())
+        self._operations.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.app import create_app
+from gateway.executor import SubgraphOptions
+from gateway.federated import FederatedEngine
+from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.supergraph.compose import compose_from_apps
+from tests.e2e.gateway.subscriptions.served import served
+from tests.e2e.gateway.subscriptions.subgraphs import StockFeed, subgraph_apps
+
+
+@dataclass
+class LiveGateway:
+    address: str
+    feed: StockFeed
+    engine: FederatedEngine
+
+
+@contextlib.asynccontextmanager
+async def live_gateway(
+    *, authenticator: Authenticator = accept_all, init_timeout: float = 10.0
+) -> AsyncIterator[LiveGateway]:
+    """The gateway served by uvicorn, over the two subgraphs called in process."""
+    feed = StockFeed()
+    apps = subgraph_apps(feed)
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        supergraph = await compose_from_apps(apps)
+        engine = FederatedEngine(
+            supergraph, subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()}
+        )
+        app = create_app(engine, authenticator=authenticator, connection_init_timeout=init_timeout)
+        async with served(app) as address:
+            yield LiveGateway(address, feed, engine)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[LiveGateway]:
+    async with live_gateway() as live:
+        yield live
