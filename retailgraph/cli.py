@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 from retailgraph.erp_commands import register as register_erp_commands
+from retailgraph.erp_commands import worker_app
+from retailgraph.sync.commands import register as register_sync_commands
 
 app = typer.Typer(no_args_is_help=True, help="RetailGraph: one GraphQL graph for retail.")
 register_erp_commands(app)
+register_sync_commands(app, worker_app)
 
 
 @app.command()

@@ -85,6 +85,13 @@ class StockLevel:
     quantity: Decimal
 
 
+# What kind of place a move's end is, in the ERP's words (Tryton's location types).
+SUPPLIER = "supplier"
+CUSTOMER = "customer"
+LOST_FOUND = "lost_found"
+STORAGE = "storage"
+
+
 @dataclass(frozen=True)
 class StockMove:
     move_id: str
@@ -94,6 +101,16 @@ class StockMove:
     quantity: Decimal
     state: str
     changed_at: datetime.datetime
+    # The warehouse each end lies in (its code, which is our location id), or None for
+    # places outside every warehouse: suppliers, customers, lost and found, transit.
+    from_warehouse: str | None = None
+    to_warehouse: str | None = None
+    from_kind: str = STORAGE
+    to_kind: str = STORAGE
+    # The ERP document that moved the goods (e.g. a customer shipment), and the reference
+    # of the sale it fulfils (our order number), when there is one.
+    shipment: str | None = None
+    order_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,8 +195,13 @@ def dedupe_moves(moves: list[StockMove], seen: set[str]) -> list[StockMove]:
     """
     fresh = []
     for move in moves:
-        key = f"{move.move_id}@{move.changed_at.isoformat()}"
+        key = move_key(move)
         if key not in seen:
             seen.add(key)
             fresh.append(move)
     return fresh
+
+
+def move_key(move: StockMove) -> str:
+    """What identifies one version of a move: its id and when it last changed."""
+    return f"{move.move_id}@{move.changed_at.astimezone(datetime.UTC).isoformat()}"

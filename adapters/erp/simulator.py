@@ -16,7 +16,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from adapters.erp.port import (
+    CUSTOMER,
     DEFAULT_OVERLAP,
+    LOST_FOUND,
+    STORAGE,
+    SUPPLIER,
     Cancellation,
     ErpRateLimited,
     ErpRejected,
@@ -33,6 +37,10 @@ from adapters.erp.port import (
 )
 
 CUSTOMER_LOCATION = "CUSTOMER"
+SUPPLIER_LOCATION = "SUPPLIER"
+LOST_LOCATION = "LOST"
+# Every other location the simulator meets is a warehouse coded by our location id.
+_OUTSIDE = {CUSTOMER_LOCATION: CUSTOMER, SUPPLIER_LOCATION: SUPPLIER, LOST_LOCATION: LOST_FOUND}
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,9 @@ class SimulatedErp:
             location=order.location or self._warehouse,
         )
         self._sales[order.reference] = sale
+        # The simulator ships a sale as it is posted: one shipment per sale.
         for line in order.lines:
-            self._record_move(line.sku, line.quantity, order.location or self._warehouse)
+            self._record_move(line.sku, line.quantity, order.location or self._warehouse, sale=sale)
         if self._random.random() < self.faults.fail_after_create_rate:
             raise ErpUnavailable("Connection lost after the sale was created")
         return sale.document_id
@@ -142,7 +151,9 @@ class SimulatedErp:
         )
         return sale.document_id
 
-    def _record_move(self, sku: str, sold: Decimal, location: str) -> None:
+    def _record_move(
+        self, sku: str, sold: Decimal, location: str, *, sale: ErpSale | None = None
+    ) -> None:
         """Selling moves goods from the location to the customer; negative means back."""
         source, target = location, CUSTOMER_LOCATION
         quantity = sold
@@ -150,8 +161,23 @@ class SimulatedErp:
             source, target, quantity = target, source, -sold
         key = (sku, location)
         self._stock[key] = self._stock.get(key, Decimal(0)) - sold
+        if sale is None:
+            self._add_move(sku, source, target, quantity)
+        else:
+            shipment = f"sim-shipment-{sale.document_id}"
+            self._add_move(sku, source, target, quantity, shipment, sale.reference)
+
+    def _add_move(
+        self,
+        sku: str,
+        source: str,
+        target: str,
+        quantity: Decimal,
+        shipment: str | None = None,
+        order_reference: str | None = None,
+    ) -> StockMove:
         move_id = str(next(self._move_ids))
-        self._moves[move_id] = StockMove(
+        move = StockMove(
             move_id=move_id,
             sku=sku,
             from_location=source,
@@ -159,7 +185,15 @@ class SimulatedErp:
             quantity=quantity,
             state="done",
             changed_at=self._clock(),
+            from_warehouse=None if source in _OUTSIDE else source,
+            to_warehouse=None if target in _OUTSIDE else target,
+            from_kind=_OUTSIDE.get(source, STORAGE),
+            to_kind=_OUTSIDE.get(target, STORAGE),
+            shipment=shipment,
+            order_reference=order_reference,
         )
+        self._moves[move_id] = move
+        return move
 
     # reads -----------------------------------------------------------------------------
 
@@ -207,15 +241,18 @@ class SimulatedErp:
         sale = self._sales.get(reference)
         return [] if sale is None else [sale]
 
-    def adjust_stock(self, sku: str, location: str, delta: Decimal) -> None:
+    def adjust_stock(self, sku: str, location: str, delta: Decimal) -> StockMove:
         """Simulates a change made inside the ERP (a receipt, a count correction)."""
         key = (sku, location)
         self._stock[key] = self._stock.get(key, Decimal(0)) + delta
-        move_id = str(next(self._move_ids))
-        source, target = ("SUPPLIER", location) if delta >= 0 else (location, "LOST")
-        self._moves[move_id] = StockMove(
-            move_id, sku, source, target, abs(delta), "done", self._clock()
-        )
+        source, target = (SUPPLIER_LOCATION, location) if delta >= 0 else (location, LOST_LOCATION)
+        return self._add_move(sku, source, target, abs(delta))
+
+    def transfer_stock(self, sku: str, source: str, target: str, quantity: Decimal) -> StockMove:
+        """Simulates a transfer done in the ERP between two of its warehouses."""
+        for location, delta in ((source, -quantity), (target, quantity)):
+            self._stock[(sku, location)] = self._stock.get((sku, location), Decimal(0)) + delta
+        return self._add_move(sku, source, target, quantity)
 
 
 __all__ = ["Faults", "OrderLine", "SimulatedErp"]

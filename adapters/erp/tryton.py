@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +52,7 @@ class TrytonErp:
     ) -> None:
         self._rpc = TrytonRpc(url, database, login, password, timeout=timeout, transport=transport)
         self._default_warehouse = default_warehouse
+        self._place_cache: dict[int, _Place] = {}
 
     async def call(self, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
         """Calls `model.<method>` on Tryton (for tests and tools that need a raw look)."""
@@ -309,24 +311,61 @@ class TrytonErp:
             domain = ["OR", ("write_date", ">=", since), ("create_date", ">=", since)]
         rows = await self.call(
             "stock.move.search_read", domain, 0, None, [("id", "ASC")],
-            ["id", "product.code", "from_location.code", "from_location.name",
-             "to_location.code", "to_location.name", "quantity", "state",
-             "create_date", "write_date"],
+            ["id", "product.code", "from_location", "to_location", "quantity", "state",
+             "shipment", "origin", "create_date", "write_date"],
         )  # fmt: skip
+        places = await self._places(
+            {row["from_location"] for row in rows} | {row["to_location"] for row in rows}
+        )
+        references = await self._sale_references(rows)
         moves = tuple(
             StockMove(
                 move_id=str(row["id"]),
                 sku=(row.get("product.") or {}).get("code") or "",
-                from_location=_location_name(row.get("from_location.")),
-                to_location=_location_name(row.get("to_location.")),
+                from_location=places[row["from_location"]].code,
+                to_location=places[row["to_location"]].code,
                 quantity=Decimal(str(row["quantity"])),
                 state=row["state"],
                 changed_at=row["write_date"] or row["create_date"],
+                from_warehouse=places[row["from_location"]].warehouse,
+                to_warehouse=places[row["to_location"]].warehouse,
+                from_kind=places[row["from_location"]].kind,
+                to_kind=places[row["to_location"]].kind,
+                shipment=row["shipment"] or None,
+                order_reference=references.get(row["origin"] or ""),
             )
             for row in rows
         )
         latest = max((move.changed_at for move in moves), default=watermark)
         return MovesPage(moves=moves, watermark=latest)
+
+    async def _places(self, ids: set[int]) -> dict[int, _Place]:
+        """Each location's code, type and warehouse; read once, again when one is new."""
+        if not ids <= self._place_cache.keys():
+            rows = await self.call(
+                "stock.location.search_read", [("active", "in", [True, False])], 0, None,
+                None, ["id", "code", "name", "type", "parent"],
+            )  # fmt: skip
+            by_id = {row["id"]: row for row in rows}
+            self._place_cache = {row["id"]: _place(row, by_id) for row in rows}
+        return self._place_cache
+
+    async def _sale_references(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """The sale reference (our order number) of each move that ships a sale line."""
+        line_ids = sorted(
+            {
+                int(origin.split(",")[1])
+                for row in rows
+                if (origin := row["origin"] or "").startswith("sale.line,")
+            }
+        )
+        if not line_ids:
+            return {}
+        lines = await self.call("sale.line.read", line_ids, ["sale.reference"])
+        return {
+            f"sale.line,{line['id']}": (line.get("sale.") or {}).get("reference") or ""
+            for line in lines
+        }
 
     async def items(self) -> list[Item]:
         rows = await self.call(
@@ -366,7 +405,22 @@ class TrytonErp:
         return entries
 
 
-def _location_name(location: dict[str, Any] | None) -> str:
-    if not location:
-        return ""
-    return str(location.get("code") or location.get("name") or location.get("id"))
+@dataclass(frozen=True)
+class _Place:
+    code: str
+    kind: str
+    warehouse: str | None
+
+
+def _place(row: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> _Place:
+    """A location with the code of the warehouse above it (Tryton's `warehouse` is not
+    readable over RPC, so the parent chain is walked here)."""
+    warehouse = None
+    current: dict[str, Any] | None = row
+    while current is not None:
+        if current["type"] == "warehouse":
+            warehouse = current["code"]
+            break
+        current = by_id.get(current["parent"]) if current["parent"] else None
+    code = str(row.get("code") or row.get("name") or row["id"])
+    return _Place(code=code, kind=str(row["type"]), warehouse=warehouse)

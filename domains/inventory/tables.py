@@ -105,4 +105,25 @@ movements = Table(
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
 
+# Where each inbound feed (e.g. the ERP's stock moves) has read up to, on the feed's clock,
+# so a restarted poller carries on from there.
+feeds = Table(
+    "inventory_feed",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("watermark", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The feed entries handed out inside the overlap window, so re-reading them is a no-op;
+# entries older than the window are dropped as the watermark moves on.
+feed_entries = Table(
+    "inventory_feed_entry",
+    metadata,
+    Column("feed", String(64), ForeignKey(feeds.c.name), primary_key=True),
+    Column("entry_key", String(200), primary_key=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_inventory_feed_entry_changed", "feed", "changed_at"),
+)
+
 outbox = outbox_table(metadata, "inventory")

@@ -69,6 +69,14 @@ async def _with_lines(executor: Executor, rows: Sequence[Any]) -> dict[str, Orde
     return {row.id: order_from_rows(row, by_order[row.id]) for row in rows}
 
 
+def sequence_of(number: str) -> int | None:
+    """The sequence inside an order number, or None when it is not one of ours."""
+    prefix, _, digits = number.partition("-")
+    if prefix != "RG" or not digits.isdigit() or len(digits) > 18:
+        return None
+    return int(digits)
+
+
 def encode_cursor(order: Order) -> str:
     raw = f"{utc(order.created_at).isoformat()}|{order.sequence}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
@@ -211,6 +219,15 @@ class OrderRepository:
         rows = (
             await self.session.execute(select(orders).where(orders.c.idempotency_key == key))
         ).all()
+        found = await _with_lines(self.session, rows)
+        return next(iter(found.values()), None)
+
+    async def get_by_number(self, number: str) -> Order | None:
+        """The order whose number (``RG-0000042``, as the ERP stores it) is ``number``."""
+        sequence = sequence_of(number)
+        if sequence is None:
+            return None
+        rows = (await self.session.execute(select(orders).where(orders.c.seq == sequence))).all()
         found = await _with_lines(self.session, rows)
         return next(iter(found.values()), None)
 

@@ -87,6 +87,12 @@ async def get_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
     return order
 
 
+async def get_order_by_number(uow: OrdersUnitOfWork, number: str) -> Order | None:
+    """The order the ERP knows by ``number`` (its documents' reference), if it is ours."""
+    async with uow:
+        return await uow.orders.get_by_number(number)
+
+
 async def get_order_by_idempotency_key(uow: OrdersUnitOfWork, key: str) -> Order | None:
     async with uow:
         return await uow.orders.get_by_idempotency_key(key)

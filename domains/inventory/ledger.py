@@ -1,0 +1,67 @@
+"""What the ERP sync reads of inventory: the locations it knows and the stock held there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from domains.common.events import utcnow
+from domains.inventory import repository as repo
+from domains.inventory import tables as t
+from domains.inventory.model import ReservationStatus, StockLevel
+from domains.inventory.uow import InventoryUnitOfWork
+
+
+async def known_locations(uow: InventoryUnitOfWork, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` that are inventory locations."""
+    found = await repo.existing_location_ids(uow.session, ids)
+    await uow.rollback()
+    return found
+
+
+async def all_location_ids(uow: InventoryUnitOfWork) -> list[str]:
+    ids = (await uow.session.execute(select(t.locations.c.id).order_by(t.locations.c.id))).scalars()
+    result = list(ids)
+    await uow.rollback()
+    return result
+
+
+async def stock_at(
+    uow: InventoryUnitOfWork, location_ids: Iterable[str], *, now: datetime | None = None
+) -> list[StockLevel]:
+    """Every stock row at ``location_ids`` with its live reservations summed in."""
+    now = now or utcnow()
+    wanted = sorted(set(location_ids))
+    r = t.reservations
+    reserved_rows = await uow.session.execute(
+        select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
+        .where(
+            r.c.location_id.in_(wanted),
+            r.c.status == ReservationStatus.ACTIVE.value,
+            r.c.expires_at > now,
+        )
+        .group_by(r.c.sku, r.c.location_id)
+    )
+    reserved = {(sku, loc): int(total) for sku, loc, total in reserved_rows.all()}
+    rows = await uow.session.execute(
+        select(t.stock)
+        .where(t.stock.c.location_id.in_(wanted))
+        .order_by(t.stock.c.sku, t.stock.c.location_id)
+    )
+    levels = [
+        StockLevel(
+            sku=row.sku,
+            location_id=row.location_id,
+            on_hand=row.on_hand,
+            committed=row.committed,
+            reserved=reserved.get((row.sku, row.location_id), 0),
+            safety_stock=row.safety_stock,
+            quarantined=row.quarantined,
+            incoming=row.incoming,
+        )
+        for row in rows.all()
+    ]
+    await uow.rollback()
+    return levels

@@ -1,0 +1,71 @@
+"""How an ERP stock move becomes inventory movements.
+
+Only what crosses the boundary of one of our locations changes our stock: a pick from a
+DC's storage to its output zone stays inside the DC's warehouse and changes nothing; the
+move from the output zone to the customer is the shipment. Our location ids are the
+ERP's warehouse codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from adapters.erp.port import CUSTOMER, LOST_FOUND, StockMove
+from domains.inventory.model import Movement, MovementType
+
+DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    move: StockMove
+    reason: str
+
+
+def source_document(move: StockMove) -> str:
+    """The idempotency key of a move's movements: the ERP move id."""
+    return f"erp-move:{move.move_id}"
+
+
+def movements_for(move: StockMove, ours: Collection[str]) -> list[Movement] | Skipped:
+    """The movements ``move`` stands for, or why it changes none of our stock."""
+    if move.state != DONE:
+        return Skipped(move, f"the move is {move.state}, not done")
+    quantity = _whole(move.quantity)
+    if quantity is None or not move.sku:
+        return Skipped(move, "the move has no SKU or a fractional quantity")
+    source = move.from_warehouse if move.from_warehouse in ours else None
+    target = move.to_warehouse if move.to_warehouse in ours else None
+    if source == target:
+        return Skipped(move, "the move stays inside one location or outside all of ours")
+    document = source_document(move)
+
+    def movement(kind: MovementType, location: str, qty: int, line: int = 0) -> Movement:
+        to = target if kind is MovementType.TRANSFER else None
+        return Movement(kind, move.sku, location, qty, document, line, to_location_id=to)
+
+    if source is not None and target is not None:
+        # In transit from the source, then landed at the target.
+        return [
+            movement(MovementType.TRANSFER, source, quantity),
+            movement(MovementType.RECEIPT, target, quantity, line=1),
+        ]
+    if target is not None:
+        if move.from_kind == CUSTOMER:
+            return [movement(MovementType.RETURN, target, quantity)]
+        if move.from_kind == LOST_FOUND:
+            return [movement(MovementType.ADJUSTMENT, target, quantity)]
+        return [movement(MovementType.RECEIPT, target, quantity)]
+    assert source is not None
+    if move.to_kind == CUSTOMER:
+        # A shipment: it fulfils what the order holds (committed) before on hand drops.
+        return [movement(MovementType.PICK, source, quantity)]
+    return [movement(MovementType.ADJUSTMENT, source, -quantity)]
+
+
+def _whole(quantity: Decimal) -> int | None:
+    if quantity <= 0 or quantity != quantity.to_integral_value():
+        return None
+    return int(quantity)

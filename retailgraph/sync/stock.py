@@ -1,0 +1,151 @@
+"""Stock moves from the ERP by micro-batch polling (``retailgraph worker stock``).
+
+Each poll reads the moves changed since the stored watermark minus an overlap window
+(the ERP's clock, never ours), drops the ones already handed out (move id + change time,
+remembered durably with the watermark), turns the done ones into inventory movements
+keyed by the ERP move id, and hands customer shipments of our orders to the orders
+domain. The watermark moves only after both have been applied, and both are idempotent,
+so a poller that dies anywhere in between re-reads and changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from adapters.erp.port import DEFAULT_OVERLAP, ErpPort, StockMove, dedupe_moves, move_key
+from domains.inventory import feeds, ledger
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import MAX_BATCH, Movement
+from domains.inventory.service import Rejection, apply_stock_movements
+from domains.orders.bootstrap import OrdersDomain
+from retailgraph.sync.moves import Skipped, movements_for
+from retailgraph.sync.shipments import ShipmentOutcome, confirm_shipments
+
+log = logging.getLogger(__name__)
+
+FEED = "erp-stock-moves"
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+@dataclass
+class PollReport:
+    read: int = 0
+    fresh: int = 0
+    applied: list[Movement] = field(default_factory=list)
+    duplicates: list[Movement] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    shipments: list[ShipmentOutcome] = field(default_factory=list)
+    watermark: datetime.datetime | None = None
+    # The first poll of a feed only takes the ERP's current position: the stock it
+    # starts from came in as a snapshot (demo load, reconciliation), not as moves.
+    baseline: bool = False
+
+
+class StockPoller:
+    def __init__(
+        self,
+        erp: ErpPort,
+        inventory: InventoryDomain,
+        orders: OrdersDomain | None = None,
+        *,
+        overlap: datetime.timedelta = DEFAULT_OVERLAP,
+        feed: str = FEED,
+    ) -> None:
+        self.erp = erp
+        self.inventory = inventory
+        self.orders = orders
+        self.overlap = overlap
+        self.feed = feed
+
+    async def position(self) -> feeds.FeedPosition:
+        async with self.inventory.uow() as uow:
+            return await feeds.feed_position(uow, self.feed)
+
+    async def poll_once(self) -> PollReport:
+        position = await self.position()
+        if position.watermark is None:
+            return await self._baseline()
+        page = await self.erp.stock_moves_since(position.watermark, self.overlap)
+        report = PollReport(read=len(page.moves), watermark=page.watermark)
+        fresh = dedupe_moves(list(page.moves), set(position.seen))
+        report.fresh = len(fresh)
+        await self._apply(fresh, report)
+        if self.orders is not None:
+            report.shipments = await confirm_shipments(self.orders, fresh)
+        forget = None if page.watermark is None else page.watermark - self.overlap
+        async with self.inventory.uow() as uow:
+            await feeds.advance_feed(
+                uow,
+                self.feed,
+                watermark=page.watermark,
+                entries={move_key(move): move.changed_at for move in fresh},
+                forget_before=forget,
+            )
+        return report
+
+    async def _baseline(self) -> PollReport:
+        page = await self.erp.stock_moves_since(None, self.overlap)
+        report = PollReport(read=len(page.moves), watermark=page.watermark, baseline=True)
+        window = None if page.watermark is None else page.watermark - self.overlap
+        recent = [m for m in page.moves if window is None or m.changed_at >= window]
+        async with self.inventory.uow() as uow:
+            await feeds.advance_feed(
+                uow,
+                self.feed,
+                # An ERP without moves yet starts from the first one it will have.
+                watermark=page.watermark or EPOCH,
+                entries={move_key(move): move.changed_at for move in recent},
+                forget_before=window,
+            )
+        return report
+
+    async def _apply(self, moves: Sequence[StockMove], report: PollReport) -> None:
+        async with self.inventory.uow() as uow:
+            ours = await ledger.known_locations(
+                uow, {w for m in moves for w in (m.from_warehouse, m.to_warehouse) if w}
+            )
+        movements: list[Movement] = []
+        for move in moves:
+            mapped = movements_for(move, ours)
+            if isinstance(mapped, Skipped):
+                report.skipped.append(mapped)
+            else:
+                movements.extend(mapped)
+        for start in range(0, len(movements), MAX_BATCH):
+            async with self.inventory.uow() as uow:
+                applied = await apply_stock_movements(uow, movements[start : start + MAX_BATCH])
+            report.applied.extend(applied.applied)
+            report.duplicates.extend(applied.duplicates)
+            report.rejected.extend(applied.rejected)
+        for rejection in report.rejected:
+            log.warning(
+                "ERP move %s not applied (%s): %s",
+                rejection.movement.source_document_id,
+                rejection.code,
+                rejection.message,
+            )
+
+    async def run(self, *, every: float = 5.0, stop: asyncio.Event | None = None) -> None:
+        """Poll until ``stop`` is set; a failed poll is logged and retried next time."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                report = await self.poll_once()
+                if report.fresh or report.baseline:
+                    log.info(
+                        "stock poll: %d moves read, %d new, %d movements applied, %d shipments",
+                        report.read,
+                        report.fresh,
+                        len(report.applied),
+                        len(report.shipments),
+                    )
+            except Exception:
+                log.exception("stock poll failed; retrying in %.1fs", every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)

@@ -1,0 +1,44 @@
+"""``retailgraph worker stock``: the stock move poller, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import signal
+from typing import Annotated, Any
+
+import typer
+
+
+def stock_worker(
+    every: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
+    overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
+) -> None:
+    """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
+    from adapters.runtime import Runtime
+    from retailgraph.sync.erp import sync_erp_from_env
+    from retailgraph.sync.running import running_domains
+    from retailgraph.sync.stock import StockPoller
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        erp: Any = sync_erp_from_env()
+        try:
+            async with running_domains(Runtime(), "inventory", "orders") as domains:
+                poller = StockPoller(
+                    erp,
+                    domains["inventory"],
+                    domains["orders"],
+                    overlap=datetime.timedelta(seconds=overlap),
+                )
+                await poller.run(every=every, stop=stop)
+        finally:
+            await erp.close()
+
+    asyncio.run(main())

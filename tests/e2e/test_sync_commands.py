@@ -1,0 +1,68 @@
+"""`retailgraph sync ...` and `retailgraph reconcile inventory` end to end, on the ERP
+simulator that holds the demo retailer (the default when no ERP is configured)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retailgraph.cli import app
+from retailgraph.demo.catalog import demo_catalog
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'retailgraph.db'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("RETAILGRAPH_ERP", raising=False)
+    return CliRunner()
+
+
+def test_sync_products_imports_the_item_master_and_a_rerun_changes_nothing(
+    runner: CliRunner,
+) -> None:
+    items = len(demo_catalog().items)
+    first = runner.invoke(app, ["sync", "products"])
+    assert first.exit_code == 0, first.output
+    assert f"Items: {items} read, {items} created, 0 updated" in first.output
+    again = runner.invoke(app, ["sync", "products"])
+    assert again.exit_code == 0, again.output
+    assert f"0 created, 0 updated, {items} unchanged, 0 rejected" in again.output
+
+
+def test_sync_prices_reports_rejected_rows_and_still_succeeds(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["sync", "prices"])
+    assert result.exit_code == 0, result.output
+    # Pricing has not registered any SKU yet: every row is an unknown SKU, not a crash.
+    assert "UNKNOWN_SKU" in result.output
+    assert "0 changed, 0 unchanged" in result.output
+
+
+def test_sync_stock_starts_from_the_erps_position(runner: CliRunner) -> None:
+    first = runner.invoke(app, ["sync", "stock"])
+    assert first.exit_code == 0, first.output
+    assert "First poll" in first.output
+    again = runner.invoke(app, ["sync", "stock"])
+    assert again.exit_code == 0, again.output
+    assert "0 moves read, 0 new" in again.output
+
+
+def test_reconcile_inventory_prints_json(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["reconcile", "inventory", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["divergentPairs"] == 0
+    assert report["divergences"] == []
+
+
+def test_a_tryton_erp_without_its_address_is_a_clear_failure(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETAILGRAPH_ERP", "tryton")
+    monkeypatch.delenv("TRYTON_URL", raising=False)
+    result = runner.invoke(app, ["sync", "stock"])
+    assert result.exit_code == 1
+    assert "TRYTON_URL" in result.output

@@ -1,0 +1,3 @@
+from tests.integration.sync.fixtures import inventory, orders
+
+__all__ = ["inventory", "orders"]

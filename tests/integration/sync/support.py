@@ -1,0 +1,74 @@
+"""Inventory and orders on one private database, stocked like the demo retailer's first
+few SKUs, for the inbound sync tests (simulator and Tryton alike)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from domains.inventory import ledger, service
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import LocationKind, StockLevel
+from domains.orders import service as orders
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.model import NewLine, Order
+from retailgraph.demo.catalog import demo_catalog
+from retailgraph.demo.inventory import channel_rules
+
+
+async def seed_locations(domain: InventoryDomain) -> None:
+    for location in demo_catalog().locations:
+        async with domain.uow() as uow:
+            await service.save_location(
+                uow,
+                id=location.id,
+                name=location.name,
+                kind=LocationKind(location.kind),
+                region=location.region,
+                rules=channel_rules(location),
+            )
+
+
+async def set_on_hand(domain: InventoryDomain, levels: dict[tuple[str, str], int]) -> None:
+    async with domain.uow() as uow:
+        await service.import_stock_levels(
+            uow, [StockLevel(sku, loc, on_hand=qty) for (sku, loc), qty in levels.items()]
+        )
+
+
+async def on_hand(domain: InventoryDomain, sku: str) -> dict[str, int]:
+    """``sku``'s on hand per location, leaving out locations that never stocked it."""
+    async with domain.uow() as uow:
+        locations = await ledger.all_location_ids(uow)
+    async with domain.uow() as uow:
+        levels = await ledger.stock_at(uow, locations)
+    return {level.location_id: level.on_hand for level in levels if level.sku == sku}
+
+
+async def levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:
+    async with domain.uow() as uow:
+        locations = await ledger.all_location_ids(uow)
+    async with domain.uow() as uow:
+        found = await ledger.stock_at(uow, locations)
+    return {level.location_id: level for level in found if level.sku == sku}
+
+
+async def released_order(
+    domain: OrdersDomain, lines: Sequence[tuple[str, int]], location: str = "DC-NORTH"
+) -> Order:
+    """An order that is paid and released to fulfilment, ready to ship."""
+    created = await orders.create_order(
+        domain.uow(),
+        idempotency_key=f"inbound-{uuid.uuid4()}",
+        channel="web",
+        fulfilment_type="SHIP_FROM_DC",
+        location_id=location,
+        customer_reference="RetailGraph Web Shop",
+        currency="EUR",
+        lines=[NewLine(sku, qty, Decimal("19.99"), None, Decimal("0.19")) for sku, qty in lines],
+    )
+    order = created.order
+    for step in (orders.confirm_order, orders.authorize_payment, orders.release_to_fulfilment):
+        order = await step(domain.uow(), order.id)
+    return order
