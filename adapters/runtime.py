@@ -10,6 +10,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Bus, bus_from_env
+from adapters.bus.hub import SubscriptionHub
 from adapters.cache.store import Store, store_from_env
 from adapters.db import migrations
 from adapters.db.engine import create_engine, database_url, session_factory
@@ -29,11 +30,19 @@ class Runtime:
         default_factory=lambda: os.environ.get("RETAILGRAPH_MIGRATE_ON_START", "1") == "1"
     )
 
+    # The process's one reader of the bus for GraphQL subscriptions, made with the runtime.
+    hub: SubscriptionHub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hub = SubscriptionHub(self.bus)
+
     def database_url(self, domain: str) -> str:
         return self.database_urls.get(domain) or database_url(domain)
 
     async def close(self) -> None:
-        """Stop the bus's consumers (the Redis Streams bus hands its shards back)."""
+        """End the subscriptions, then stop the bus's consumers (the Redis Streams bus
+        hands its shards back)."""
+        await self.hub.close()
         close = getattr(self.bus, "close", None)
         if close is not None:
             await close()

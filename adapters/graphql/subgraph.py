@@ -154,7 +154,12 @@ def domain_subgraph_app(
 
     async def context() -> dict[str, Any]:
         domain: DomainT = app.state.domain
-        return {"domain": domain, "loaders": make_loaders(domain)}
+        return {
+            "domain": domain,
+            "loaders": make_loaders(domain),
+            "make_loaders": lambda: make_loaders(domain),
+            "hub": running_on.hub,
+        }
 
     app = subgraph_app(schema, context, lifespan=lifespan)
     return app

@@ -20,6 +20,14 @@ class DomainError(Exception):
             self.code = code
         self.details = details
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """``code`` and the scalar details: graphql-core copies these onto the GraphQL
+        error, which is all the WebSocket transport formats."""
+        scalars = (str, int, float, bool)
+        details = {k: v for k, v in self.details.items() if v is None or isinstance(v, scalars)}
+        return {"code": self.code, **details}
+
 
 class NotFound(DomainError):
     code = "NOT_FOUND"

@@ -23,6 +23,7 @@ from domains.inventory.graphql_types import (
     loaders_of,
     location_of,
 )
+from domains.inventory.subscriptions import Subscription
 
 
 @strawberry.type
@@ -291,6 +292,7 @@ class Mutation:
 schema = FederatedSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[
         Location,
         Product,

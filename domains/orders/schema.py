@@ -17,6 +17,7 @@ from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.erp_sync_graphql import ErpSyncMutation
 from domains.orders.errors import InvalidOrderInput, OrderNotFound
+from domains.orders.subscriptions import Subscription
 from domains.orders.tables import utc
 from domains.orders.types import (
     LocationType,
@@ -267,5 +268,8 @@ class Mutation(ErpSyncMutation):
 
 
 schema = FederatedSchema(
-    query=Query, mutation=Mutation, types=[OrderType, ProductType, LocationType]
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[OrderType, ProductType, LocationType],
 )

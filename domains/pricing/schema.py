@@ -15,6 +15,7 @@ from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
 from domains.pricing.read_models import LIVE
 from domains.pricing.repository import fetch_promotions
+from domains.pricing.subscriptions import Subscription
 from domains.pricing.tables import ALL_CHANNELS
 from domains.pricing.types import (
     DiscountKind,
@@ -284,4 +285,9 @@ class Mutation:
         return PromotionType.of(await service.rollback_promotion(_domain(info).uow(), str(id)))
 
 
-schema = FederatedSchema(query=Query, mutation=Mutation, types=[ProductType, PromotionType, Money])
+schema = FederatedSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[ProductType, PromotionType, Money],
+)

@@ -1,0 +1,113 @@
+"""Inventory's subscriptions over a real graphql-transport-ws socket, on the in-process bus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domains.inventory.app import create_app
+from domains.inventory.bootstrap import InventoryDomain
+from tests.integration.inventory.conftest import new_sku, seed_locations, stock
+from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
+from tests.support import local_runtime
+
+STOCK = """subscription ($loc: ID!, $skus: [ID!], $after: String) {
+  stockChanged(locationId: $loc, skus: $skus, after: $after) {
+    cursor sku locationId product { sku }
+    stockLevel { onHand reserved available }
+  }
+}"""
+
+AVAILABILITY = """subscription ($sku: ID!, $channel: String!) {
+  availabilityChanged(sku: $sku, channel: $channel) { cursor sku channel available product { sku } }
+}"""
+
+
+@pytest.fixture
+async def live(engine: AsyncEngine) -> AsyncIterator[tuple[str, InventoryDomain]]:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving_over_tcp(app) as base_url:
+        domain: InventoryDomain = app.state.domain
+        await seed_locations(domain)
+        yield base_url, domain
+
+
+async def test_stock_changed_sends_the_named_quantities_of_the_skus_asked_for(
+    live: tuple[str, InventoryDomain],
+) -> None:
+    base_url, domain = live
+    sku, other = new_sku(), new_sku()
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", STOCK, {"loc": "DC", "skus": [sku]})
+        await subscribers_reach(domain.runtime.hub, 1)
+        await stock(domain, other, "DC", on_hand=3)
+        await stock(domain, sku, "ST", on_hand=4)
+        await stock(domain, sku, "DC", on_hand=7, safety_stock=2)
+        change = (await client.next_data("1"))["stockChanged"]
+        assert change["sku"] == sku
+        assert change["locationId"] == "DC"
+        assert change["product"] == {"sku": sku}
+        assert change["stockLevel"] == {"onHand": 7, "reserved": 0, "available": 5}
+        assert change["cursor"]
+
+
+async def test_availability_changed_follows_one_sku_in_one_channel(
+    live: tuple[str, InventoryDomain],
+) -> None:
+    base_url, domain = live
+    sku = new_sku()
+    async with ws_client(base_url) as client:
+        await client.subscribe("a", AVAILABILITY, {"sku": sku, "channel": "store"})
+        await subscribers_reach(domain.runtime.hub, 1)
+        await stock(domain, sku, "DC", on_hand=9)  # the DC does not serve the store channel
+        await stock(domain, sku, "ST", on_hand=6)
+        change = (await client.next_data("a"))["availabilityChanged"]
+        assert change == {
+            "cursor": change["cursor"],
+            "sku": sku,
+            "channel": "store",
+            "available": 6,
+            "product": {"sku": sku},
+        }
+
+
+async def test_stock_changed_resumes_after_a_cursor_with_no_gap_and_no_duplicate(
+    live: tuple[str, InventoryDomain],
+) -> None:
+    base_url, domain = live
+    sku = new_sku()
+    variables = {"loc": "DC", "skus": [sku]}
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", STOCK, variables)
+        await subscribers_reach(domain.runtime.hub, 1)
+        await stock(domain, sku, "DC", on_hand=1)
+        seen = (await client.next_data("1"))["stockChanged"]
+    await subscribers_reach(domain.runtime.hub, 0)  # the disconnect unsubscribed it
+    await stock(domain, sku, "DC", on_hand=2)  # missed while away
+    await stock(domain, sku, "ST", on_hand=9)  # another location: not wanted
+    await stock(domain, sku, "DC", on_hand=3)  # missed while away
+    async with ws_client(base_url) as client:
+        await client.subscribe("2", STOCK, {**variables, "after": seen["cursor"]})
+        await subscribers_reach(domain.runtime.hub, 1)
+        await stock(domain, sku, "DC", on_hand=4)
+        await stock(domain, sku, "DC", on_hand=5)
+        got = [(await client.next_data("2"))["stockChanged"] for _ in range(4)]
+    assert [g["stockLevel"]["onHand"] for g in got] == [2, 3, 4, 5]
+
+
+async def test_stock_changed_with_a_cursor_it_never_gave_is_an_error_frame(
+    live: tuple[str, InventoryDomain],
+) -> None:
+    base_url, domain = live
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", STOCK, {"loc": "DC", "after": "nonsense"})
+        message = await client.next_message("1")
+        await client.subscribe("2", STOCK, {"loc": "x" * 65})
+        too_long = await client.next_message("2")
+    assert message["type"] == "error"
+    assert [e["extensions"]["code"] for e in message["payload"]] == ["INVALID_CURSOR"]
+    assert too_long["type"] == "error"
+    assert [e["extensions"]["code"] for e in too_long["payload"]] == ["BAD_USER_INPUT"]
+    assert domain.runtime.hub.subscriber_count == 0
