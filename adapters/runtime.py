@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from adapters.bus import Bus, bus_from_env
 from adapters.bus.hub import SubscriptionHub
@@ -16,6 +17,17 @@ from adapters.db import migrations
 from adapters.db.engine import create_engine, database_url, session_factory
 from adapters.db.outbox import OutboxRelay
 from domains.common.events import Event
+
+SUBGRAPH_URL_SUFFIX = "_SUBGRAPH_URL"
+
+
+def subgraph_urls() -> dict[str, str | ASGIApp]:
+    """Peer subgraph URLs from the environment: ``PRICING_SUBGRAPH_URL`` names pricing."""
+    return {
+        name[: -len(SUBGRAPH_URL_SUFFIX)].lower(): url
+        for name, url in os.environ.items()
+        if name.endswith(SUBGRAPH_URL_SUFFIX) and url
+    }
 
 
 @dataclass
@@ -29,6 +41,9 @@ class Runtime:
     migrate_on_start: bool = field(
         default_factory=lambda: os.environ.get("RETAILGRAPH_MIGRATE_ON_START", "1") == "1"
     )
+    # The other subgraphs a domain calls (checkout calls pricing and inventory), by name:
+    # an ASGI app in this process (embedded, tests) or a URL (``<NAME>_SUBGRAPH_URL``).
+    subgraphs: dict[str, str | ASGIApp] = field(default_factory=subgraph_urls)
 
     # The process's one reader of the bus for GraphQL subscriptions, made with the runtime.
     hub: SubscriptionHub = field(init=False)

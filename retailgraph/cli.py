@@ -132,15 +132,23 @@ def subgraph(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: 4001-4004).")] = None,
 ) -> None:
-    """Serve one domain subgraph as its own service (DATABASE_URL, REDIS_URL apply)."""
+    """Serve one domain subgraph as its own service (DATABASE_URL, REDIS_URL apply).
+
+    Orders calls pricing and inventory at checkout: PRICING_SUBGRAPH_URL and
+    INVENTORY_SUBGRAPH_URL, by default on their default ports.
+    """
+    import os
+
     import uvicorn
 
     from retailgraph.domains import DOMAINS, domain_app_module
-    from retailgraph.supergraph import DEFAULT_PORTS
+    from retailgraph.supergraph import DEFAULT_PORTS, default_url
 
     if name not in DOMAINS:
         typer.echo(f"error: no subgraph {name!r}; one of {', '.join(DOMAINS)}", err=True)
         raise typer.Exit(1)
+    for peer in DOMAINS:
+        os.environ.setdefault(f"{peer.upper()}_SUBGRAPH_URL", default_url(peer))
     app_ = domain_app_module(name).create_app()
     uvicorn.run(app_, host=host, port=port or DEFAULT_PORTS[name], access_log=False)
 

@@ -32,7 +32,11 @@ log = logging.getLogger("retailgraph")
 
 
 def subgraph_apps(runtime: Runtime) -> dict[str, Starlette]:
-    return {name: domain_app_module(name).create_app(runtime) for name in DOMAINS}
+    """The four apps; each reaches the others in process (checkout calls pricing and
+    inventory this way)."""
+    apps = {name: domain_app_module(name).create_app(runtime) for name in DOMAINS}
+    runtime.subgraphs.update(apps)
+    return apps
 
 
 @contextlib.asynccontextmanager

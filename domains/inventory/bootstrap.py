@@ -8,9 +8,11 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.bus import idempotent
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.common.events import Event
 from domains.inventory import service, tables
+from domains.inventory.order_stock import ORDER_EVENTS, OrderStockHandler
 from domains.inventory.read_models import AvailabilityReadModel
 from domains.inventory.uow import InventoryUnitOfWork
 
@@ -74,5 +76,8 @@ async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> Inven
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "inventory", tables.metadata, engine)
     domain = InventoryDomain(engine, runtime, owns_engine=owns_engine)
+    # Orders' events commit and release the stock their orders hold, once per event id.
+    handler = OrderStockHandler(domain.uow)
+    runtime.bus.subscribe(idempotent(handler, runtime.cache, name=handler.name), types=ORDER_EVENTS)
     domain.start_background()
     return domain

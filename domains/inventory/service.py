@@ -220,7 +220,7 @@ async def reserve_stock_lines(
     try:
         await repo.insert_reservations(uow.session, list(created.values()), now)
         for reservation in created.values():
-            uow.record(_reservation_event("ReservationCreated", reservation))
+            uow.record(reservation_event("ReservationCreated", reservation))
         await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
         await uow.commit()
     except IntegrityError:
@@ -356,7 +356,7 @@ async def _store_transition(
     if after.status is before.status:
         return after
     await repo.set_reservation_status(uow.session, [after.id], after.status, now)
-    uow.record(_reservation_event(f"Reservation{after.status.value.title()}", after))
+    uow.record(reservation_event(f"Reservation{after.status.value.title()}", after))
     await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
     await uow.commit()
     return after
@@ -379,13 +379,13 @@ async def expire_reservations(
     )
     expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
     for reservation in expired:
-        uow.record(_reservation_event("ReservationExpired", reservation))
+        uow.record(reservation_event("ReservationExpired", reservation))
     await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
     await uow.commit()
     return expired
 
 
-def _reservation_event(type: str, reservation: Reservation) -> Event:
+def reservation_event(type: str, reservation: Reservation) -> Event:
     return Event(
         type=type,
         partition_key=f"{reservation.sku}@{reservation.location_id}",

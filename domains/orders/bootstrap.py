@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.graphql.checkout import SubgraphCheckout
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.orders import tables
 from domains.orders.uow import OrdersUnitOfWork
@@ -18,9 +19,15 @@ class OrdersDomain(DomainBase):
 
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
+        # Checkout's ports: pricing and inventory as the runtime reaches them.
+        self.checkout = SubgraphCheckout(runtime.subgraphs)
 
     def uow(self) -> OrdersUnitOfWork:
         return OrdersUnitOfWork(self._sessions, tables.outbox, on_commit=self.wake_relay)
+
+    async def close(self) -> None:
+        await self.checkout.aclose()
+        await super().close()
 
 
 async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> OrdersDomain:

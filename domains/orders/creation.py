@@ -14,6 +14,7 @@ from domains.orders.model import (
     Order,
     OrderLine,
     money,
+    unit_amount,
 )
 from domains.orders.transitions import OrderStatus
 
@@ -53,7 +54,7 @@ def new_order(
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=money(line.unit_price),
-                promotional_unit_price=money(promotional),
+                promotional_unit_price=unit_amount(promotional),
                 tax_rate=line.tax_rate,
             )
         )

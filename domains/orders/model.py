@@ -35,6 +35,7 @@ EVENT_TYPES = (
     "OrderRefunded",
 )
 CENT = Decimal("0.01")
+UNIT_PLACES = Decimal("1e-10")
 
 S = OrderStatus
 
@@ -60,6 +61,16 @@ class ReturnDisposition(StrEnum):
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def unit_amount(value: Decimal) -> Decimal:
+    """A unit price: in cents, or finer when a line total spread over its units needs it
+    (a buy-2-get-1 line of 4 units at 9.99 costs 29.97, 7.4925 a unit), so that
+    ``money(unit * quantity)`` gives the line total back."""
+    cents = money(value)
+    if cents == value:
+        return cents
+    return value.quantize(UNIT_PLACES, rounding=ROUND_HALF_UP).normalize()
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,9 +431,11 @@ class Order:
 
     def _record(self, event_type: str, payload: dict[str, Any], at: datetime) -> None:
         # The location lets inventory release or restock without asking orders.
+        # The key names the order's reservations (line n: "<key>:<n>", see checkout).
         body = {
             "orderId": self.id,
             "number": self.number,
+            "idempotencyKey": self.idempotency_key,
             "locationId": self.fulfilment.location_id,
             **payload,
         }
@@ -467,4 +480,7 @@ def _check_within(
 
 
 def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]:
-    return [{"lineId": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in lines]
+    return [
+        {"lineId": line.id, "position": line.position, "sku": line.sku, "quantity": quantity}
+        for line, quantity in lines
+    ]

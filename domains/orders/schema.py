@@ -1,8 +1,9 @@
 """The orders subgraph: queries over the loaders, and one mutation per lifecycle step.
 
-Placing an order is checkout's mutation (it prices and reserves first); the steps here
-move an existing order along its lifecycle and fail with INVALID_TRANSITION when its
-status does not allow the step, or NOT_FOUND for an unknown order.
+``placeOrder`` is checkout (domains/orders/checkout.py): it prices and reserves first.
+The other steps move an existing order along its lifecycle and fail with
+INVALID_TRANSITION when its status does not allow the step, or NOT_FOUND for an unknown
+order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from strawberry.types import Info
 from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
+from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
 from domains.orders.erp_sync_graphql import ErpSyncMutation
 from domains.orders.errors import InvalidOrderInput, OrderNotFound
 from domains.orders.subscriptions import Subscription
@@ -152,6 +154,13 @@ class Query:
 
 @strawberry.type
 class Mutation(ErpSyncMutation):
+    @strawberry.mutation(
+        description="Checkout: price the lines (pricing), reserve their stock (inventory) "
+        "and create the order, once per idempotency key."
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
+        return await place_order(info, input)
+
     @strawberry.mutation(description="PENDING -> CONFIRMED.")
     async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
         order = await service.confirm_order(_domain(info).uow(), _order_id(id))

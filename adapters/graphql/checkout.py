@@ -1,0 +1,143 @@
+"""Checkout's ports (domains/orders/checkout.py) over GraphQL: pricing's ``quote`` and
+inventory's ``reserveStockLines``/``releaseReservation``, in process or over HTTP.
+
+Their errors keep the code the peer gave (INSUFFICIENT_STOCK, UNKNOWN_SKU,
+PRICE_NOT_FOUND, ...); a peer that cannot be asked is SERVICE_UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from adapters.graphql.client import GraphQLClient, RemoteError, RemoteUnavailable
+from domains.orders.checkout import (
+    CheckoutRefused,
+    CheckoutUnavailable,
+    QuotedLine,
+    RequestedLine,
+    Reserved,
+    StockLine,
+)
+
+QUOTE = """
+query CheckoutQuote($lines: [QuoteLineInput!]!, $channel: String!, $currency: String!) {
+  quote(lines: $lines, channel: $channel, currency: $currency) {
+    lines { sku quantity unitBase { amount } lineTotal { amount } taxRate }
+  }
+}
+"""
+
+RESERVE = """
+mutation CheckoutReserve($input: ReserveStockLinesInput!) {
+  reserveStockLines(input: $input) { idempotencyKey status }
+}
+"""
+
+RELEASE = """
+mutation CheckoutRelease($key: String!) {
+  releaseReservation(input: { idempotencyKey: $key }) { status }
+}
+"""
+
+# Codes that mean the peer broke, not that the checkout was wrong.
+_BROKEN = {"INTERNAL_SERVER_ERROR", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+
+
+class _Peer:
+    def __init__(self, name: str, peer: str | ASGIApp | None) -> None:
+        self.name = name
+        self._client = None if peer is None else GraphQLClient(peer)
+
+    async def call(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        if self._client is None:
+            raise CheckoutUnavailable(f"checkout cannot reach {self.name}: it is not configured")
+        try:
+            return await self._client.execute(query, variables)
+        except RemoteUnavailable as error:
+            raise CheckoutUnavailable(f"{self.name} is unavailable ({error})") from None
+        except RemoteError as error:
+            if error.code in _BROKEN:
+                raise CheckoutUnavailable(f"{self.name} failed: {error.message}") from None
+            details = {k: v for k, v in error.extensions.items() if k != "code"}
+            raise CheckoutRefused(error.message, code=error.code, **details) from None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class SubgraphPricing(_Peer):
+    def __init__(self, peer: str | ASGIApp | None) -> None:
+        super().__init__("pricing", peer)
+
+    async def quote(
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+    ) -> list[QuotedLine]:
+        data = await self.call(
+            QUOTE,
+            {
+                "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
+                "channel": channel,
+                "currency": currency,
+            },
+        )
+        try:
+            return [
+                QuotedLine(
+                    sku=line["sku"],
+                    quantity=int(line["quantity"]),
+                    unit_price=Decimal(line["unitBase"]["amount"]),
+                    line_total=Decimal(line["lineTotal"]["amount"]),
+                    tax_rate=Decimal(line["taxRate"]),
+                )
+                for line in data["quote"]["lines"]
+            ]
+        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+            raise CheckoutUnavailable(f"pricing gave an unreadable quote: {error}") from None
+
+
+class SubgraphStock(_Peer):
+    def __init__(self, peer: str | ASGIApp | None) -> None:
+        super().__init__("inventory", peer)
+
+    async def reserve(
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+    ) -> list[Reserved]:
+        data = await self.call(
+            RESERVE,
+            {
+                "input": {
+                    "idempotencyKey": key,
+                    "orderReference": order_reference,
+                    "lines": [
+                        {"sku": line.sku, "locationId": line.location_id, "quantity": line.quantity}
+                        for line in lines
+                    ],
+                }
+            },
+        )
+        return [Reserved(r["idempotencyKey"], r["status"]) for r in data["reserveStockLines"]]
+
+    async def release(self, key: str, count: int) -> None:
+        for number in range(1, count + 1):
+            try:
+                await self.call(RELEASE, {"key": f"{key}:{number}"})
+            except CheckoutRefused as refused:
+                if refused.code != "RESERVATION_NOT_FOUND":
+                    raise
+
+
+class SubgraphCheckout:
+    """Both ports, reaching the peers the runtime names (``Runtime.subgraphs``)."""
+
+    def __init__(self, peers: Mapping[str, str | ASGIApp]) -> None:
+        self.pricing = SubgraphPricing(peers.get("pricing"))
+        self.stock = SubgraphStock(peers.get("inventory"))
+
+    async def aclose(self) -> None:
+        await self.pricing.aclose()
+        await self.stock.aclose()

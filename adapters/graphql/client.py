@@ -1,0 +1,83 @@
+"""A small GraphQL-over-HTTP client for one subgraph calling another (checkout asks
+pricing and inventory). The peer is a URL, or an ASGI app served in the same process
+(the embedded mode and tests). The request's correlation id goes along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+from starlette.types import ASGIApp
+
+from domains.common import correlation
+
+IN_PROCESS_URL = "http://in-process/graphql"
+
+
+class RemoteError(Exception):
+    """The peer answered with a GraphQL error; ``code`` is its ``extensions.code``."""
+
+    def __init__(self, code: str, message: str, extensions: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extensions = dict(extensions)
+
+
+class RemoteUnavailable(Exception):
+    """The peer could not be reached or gave no GraphQL response."""
+
+
+class GraphQLClient:
+    """POSTs operations to one peer subgraph over pooled keep-alive connections."""
+
+    def __init__(self, peer: str | ASGIApp, *, timeout: float = 10.0) -> None:
+        transport: httpx.AsyncBaseTransport
+        if isinstance(peer, str):
+            self.url = peer
+            transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            )
+        else:
+            self.url = IN_PROCESS_URL
+            # An app that crashes answers 500, as it would over the network.
+            transport = httpx.ASGITransport(app=peer, raise_app_exceptions=False)
+        self._client = httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
+
+    async def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``data`` of a response without errors; otherwise raises ``RemoteError`` (the
+        first error) or ``RemoteUnavailable``."""
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        correlation_id = correlation.current()
+        if correlation_id:
+            headers[correlation.HEADER] = correlation_id
+        body = orjson.dumps({"query": query, "variables": dict(variables)})
+        try:
+            response = await self._client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise RemoteUnavailable(f"{self.url}: {error!r}") from None
+        try:
+            decoded = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            decoded = None
+        if not isinstance(decoded, dict):
+            raise RemoteUnavailable(f"{self.url} answered {response.status_code} without GraphQL")
+        errors = decoded.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            extensions = first.get("extensions") or {}
+            raise RemoteError(
+                str(extensions.get("code") or "INTERNAL_SERVER_ERROR"),
+                str(first.get("message") or "error"),
+                extensions,
+            )
+        data = decoded.get("data")
+        if not isinstance(data, dict):
+            raise RemoteUnavailable(f"{self.url} answered {response.status_code} without data")
+        return data
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,160 @@
+"""Stock that orders hold, fed by orders' events (docs/adr/0007-order-stock-and-on-hand.md).
+
+- OrderCreated: the order's reservations (line n under ``<idempotencyKey>:<n>``) become
+  its commitment: CONSUMED, and their units move from ``reserved`` to ``committed``, so
+  they no longer expire.
+- OrderLinesCancelled: the cancelled units stop being committed (or, for a line whose
+  reservation was never consumed, the reservation is released).
+- A shipment changes no quantity here: the ERP's outbound stock move (a PICK) takes the
+  units off hand and out of ``committed`` together, once.
+
+Deliveries are at least once; ``OrderStockHandler`` is wrapped in ``Idempotent`` (the
+event id) and each effect is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from domains.common import correlation
+from domains.common.events import Event, utcnow
+from domains.inventory import repository as repo
+from domains.inventory.changes import record_stock_changes
+from domains.inventory.model import Reservation, ReservationStatus, StockLevel
+from domains.inventory.service import reservation_event
+from domains.inventory.uow import InventoryUnitOfWork
+
+log = logging.getLogger(__name__)
+
+ORDER_EVENTS = ("OrderCreated", "OrderLinesCancelled")
+ACTIVE = ReservationStatus.ACTIVE
+CONSUMED = ReservationStatus.CONSUMED
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledLine:
+    reservation_key: str
+    sku: str
+    quantity: int
+
+
+def reservation_keys(order_key: str, count: int) -> list[str]:
+    return [f"{order_key}:{number}" for number in range(1, count + 1)]
+
+
+async def commit_order_stock(
+    uow: InventoryUnitOfWork, keys: Sequence[str], *, now: datetime | None = None
+) -> list[Reservation]:
+    """Consume the live reservations among ``keys`` into ``committed``; the rest (none,
+    lapsed, consumed already) are left as they are."""
+    now = now or utcnow()
+    found = await repo.load_reservations(uow.session, idempotency_keys=list(keys))
+    lapsed = [r.idempotency_key for r in found if r.status_at(now) not in (ACTIVE, CONSUMED)]
+    if lapsed:
+        log.warning("order reservations lapsed before the order committed them: %s", lapsed)
+    if not any(r.status_at(now) is ACTIVE for r in found):
+        return []
+    locked = await repo.lock_levels(uow.session, {(r.sku, r.location_id) for r in found}, now)
+    # Read again under the stock locks: a concurrent release or sweep has finished by now.
+    live = [
+        r
+        for r in await repo.load_reservations(uow.session, idempotency_keys=list(keys))
+        if r.status_at(now) is ACTIVE
+    ]
+    changed: dict[Pair, StockLevel] = {}
+    for r in live:
+        pair = (r.sku, r.location_id)
+        level = changed.get(pair) or locked[pair]
+        changed[pair] = replace(level, committed=level.committed + r.quantity)
+    consumed = [replace(r, status=CONSUMED) for r in live]
+    return await _store(uow, changed, consumed, now)
+
+
+async def release_order_stock(
+    uow: InventoryUnitOfWork,
+    location_id: str,
+    lines: Sequence[CancelledLine],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Give back what cancelled lines held: committed units, or a whole live reservation."""
+    now = now or utcnow()
+    keys = [line.reservation_key for line in lines]
+    held = {
+        r.idempotency_key: r
+        for r in await repo.load_reservations(uow.session, idempotency_keys=keys)
+    }
+    pairs = {(line.sku, location_id) for line in lines if line.reservation_key in held}
+    if not pairs:
+        return
+    locked = await repo.lock_levels(uow.session, pairs, now)
+    changed: dict[Pair, StockLevel] = {}
+    released: list[Reservation] = []
+    for line in lines:
+        reservation = held.get(line.reservation_key)
+        if reservation is None:
+            continue
+        status = reservation.status_at(now)
+        pair = (reservation.sku, reservation.location_id)
+        if status is CONSUMED and pair in locked:
+            level = changed.get(pair) or locked[pair]
+            give_back = min(line.quantity, level.committed)
+            changed[pair] = replace(level, committed=level.committed - give_back)
+        elif status is ACTIVE and line.quantity >= reservation.quantity:
+            released.append(replace(reservation, status=ReservationStatus.RELEASED))
+    await _store(uow, changed, released, now)
+
+
+async def _store(
+    uow: InventoryUnitOfWork,
+    levels: dict[Pair, StockLevel],
+    reservations: Sequence[Reservation],
+    now: datetime,
+) -> list[Reservation]:
+    if not levels and not reservations:
+        return []
+    await repo.save_levels(uow.session, levels.values(), now)
+    for status in {r.status for r in reservations}:
+        ids = [r.id for r in reservations if r.status is status]
+        await repo.set_reservation_status(uow.session, ids, status, now)
+    for reservation in reservations:
+        uow.record(reservation_event(f"Reservation{reservation.status.value.title()}", reservation))
+    touched = set(levels) | {(r.sku, r.location_id) for r in reservations}
+    await record_stock_changes(uow, touched, now)
+    await uow.commit()
+    return list(reservations)
+
+
+class OrderStockHandler:
+    """Applies orders' events to the stock; one transaction per event."""
+
+    name = "inventory.order-stock"
+
+    def __init__(self, uow: Any) -> None:
+        self._uow = uow
+
+    async def __call__(self, event: Event) -> None:
+        # What this changes carries the correlation id of the request behind the order.
+        correlation.bind(event.correlation_id)
+        payload = event.payload
+        order_key = payload.get("idempotencyKey")
+        if not isinstance(order_key, str):
+            return  # an order from before checkout named its reservations
+        if event.type == "OrderCreated":
+            keys = reservation_keys(order_key, len(payload["lines"]))
+            async with self._uow() as uow:
+                await commit_order_stock(uow, keys)
+        elif event.type == "OrderLinesCancelled":
+            lines = [
+                CancelledLine(f"{order_key}:{line['position']}", line["sku"], int(line["quantity"]))
+                for line in payload["lines"]
+                if "position" in line
+            ]
+            async with self._uow() as uow:
+                await release_order_stock(uow, payload["locationId"], lines)

@@ -1,0 +1,211 @@
+"""Placing an order: price the lines, reserve their stock, then create the order.
+
+Orders never import pricing or inventory. It asks them through the two ports below,
+which adapters implement (adapters/graphql/checkout.py: GraphQL to their subgraphs, in
+process or over HTTP). The order is the last step: a failure before it leaves no order,
+and a failure in it gives the reserved stock back.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from domains.common import correlation
+from domains.common.events import utcnow
+from domains.orders.creation import new_order
+from domains.orders.errors import InvalidOrderInput, OrdersError
+from domains.orders.model import Fulfilment, FulfilmentType, NewLine
+from domains.orders.service import CreatedOrder, create_order
+from domains.orders.uow import OrdersUnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Order ids derive from the idempotency key, so every repeat of a checkout names the same
+# order in its reservations (inventory checks a repeat asks for the same thing).
+ORDER_IDS = uuid.UUID("9f1c2a52-4d0e-4a63-9b7e-5b3f0c1d2e47")
+
+
+class CheckoutRefused(OrdersError):
+    """Pricing or inventory refused the checkout; ``code`` is theirs (INSUFFICIENT_STOCK,
+    UNKNOWN_SKU, PRICE_NOT_FOUND, ...), so a client reads one set of codes."""
+
+    code = "CHECKOUT_REFUSED"
+
+
+class CheckoutUnavailable(OrdersError):
+    """Pricing or inventory could not be asked (down, timed out, not configured)."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedLine:
+    """One line as pricing prices it now: tax-inclusive amounts, promotions applied."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    tax_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    sku: str
+    location_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """A reservation as inventory reports it; ``status`` is ACTIVE for a held one."""
+
+    key: str
+    status: str
+
+
+class PricingPort(Protocol):
+    async def quote(
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+    ) -> list[QuotedLine]:
+        """Each line priced, in the given order; raises CheckoutRefused or
+        CheckoutUnavailable."""
+        ...
+
+
+class StockPort(Protocol):
+    async def reserve(
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+    ) -> list[Reserved]:
+        """Hold every line or none; line n under ``<key>:<n>``. A repeat returns the first
+        reservations."""
+        ...
+
+    async def release(self, key: str, count: int) -> None:
+        """Give back the reservations ``<key>:1`` to ``<key>:<count>``; missing ones are fine."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    idempotency_key: str
+    channel: str
+    currency: str
+    fulfilment_type: FulfilmentType | str
+    location_id: str
+    customer_reference: str
+    lines: tuple[RequestedLine, ...]
+
+
+def order_id_for(idempotency_key: str) -> str:
+    return str(uuid.uuid5(ORDER_IDS, idempotency_key))
+
+
+async def place_order(
+    uow: Callable[[], OrdersUnitOfWork],
+    pricing: PricingPort,
+    stock: StockPort,
+    request: OrderRequest,
+) -> CreatedOrder:
+    """Price, reserve, create: the order of a checkout, once per idempotency key.
+
+    A repeat of a placed order returns it and asks nobody anything. Concurrent repeats
+    may all reach inventory, which hands each the same reservations, and the unique key
+    on orders keeps one order; the losers return the winner and release nothing.
+    """
+    async with uow() as unit:
+        existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
+    if existing is not None:
+        return CreatedOrder(existing, created=False)
+    fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
+    _check(request, fulfilment)
+    quoted = await pricing.quote(request.lines, channel=request.channel, currency=request.currency)
+    order_id = order_id_for(request.idempotency_key)
+    key = request.idempotency_key
+    stock_lines = [StockLine(q.sku, request.location_id, q.quantity) for q in quoted]
+    reserved = await stock.reserve(key, stock_lines, order_reference=order_id)
+    lapsed = [r.key for r in reserved if r.status not in ("ACTIVE", "CONSUMED")]
+    if lapsed:
+        raise CheckoutRefused(
+            "An earlier attempt with this idempotency key gave its stock back; "
+            "place the order again with a new key",
+            code="IDEMPOTENCY_KEY_SPENT",
+            reservation=lapsed[0],
+        )
+    try:
+        return await create_order(
+            uow(),
+            idempotency_key=key,
+            channel=request.channel,
+            fulfilment_type=fulfilment.type,
+            location_id=fulfilment.location_id,
+            customer_reference=request.customer_reference,
+            currency=request.currency,
+            lines=[_priced(line) for line in quoted],
+            order_id=order_id,
+            correlation_id=correlation.current(),
+        )
+    except Exception:
+        await _give_back(uow, stock, key, len(stock_lines))
+        raise
+
+
+def _check(request: OrderRequest, fulfilment: Fulfilment) -> None:
+    """The order's own rules, before anyone is asked for prices or stock."""
+    new_order(
+        order_id=order_id_for(request.idempotency_key),
+        idempotency_key=request.idempotency_key,
+        channel=request.channel,
+        customer_reference=request.customer_reference,
+        fulfilment=fulfilment,
+        currency=request.currency,
+        lines=[NewLine(line.sku, line.quantity, Decimal(0)) for line in request.lines],
+        at=utcnow(),
+        correlation_id=None,
+        line_ids=["" for _ in request.lines],
+    )
+
+
+def _fulfilment_type(value: FulfilmentType | str) -> FulfilmentType:
+    try:
+        return FulfilmentType(value)
+    except ValueError:
+        choices = ", ".join(t.value for t in FulfilmentType)
+        raise InvalidOrderInput(f"Unknown fulfilment; use one of {choices}") from None
+
+
+def _priced(line: QuotedLine) -> NewLine:
+    # The promotional unit price is the line total spread over its units: a
+    # buy-X-get-Y line costs what pricing says, and a refund returns what was paid.
+    return NewLine(
+        sku=line.sku,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        promotional_unit_price=line.line_total / line.quantity,
+        tax_rate=line.tax_rate,
+    )
+
+
+async def _give_back(
+    uow: Callable[[], OrdersUnitOfWork], stock: StockPort, key: str, count: int
+) -> None:
+    """Release the reservations unless an order holds them (a concurrent repeat won)."""
+    try:
+        async with uow() as unit:
+            if await unit.orders.get_by_idempotency_key(key) is not None:
+                return
+        await stock.release(key, count)
+    except Exception:
+        # They expire on their own; the original failure is what the client must see.
+        log.exception("could not release the reservations of checkout %s", key)
