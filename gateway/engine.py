@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import orjson
+
 OperationType = Literal["query", "mutation", "subscription"]
 
 
@@ -58,6 +60,7 @@ class ExecutionResult:
     data: dict[str, Any] | None
     errors: list[GraphQLError] = field(default_factory=list)
     extensions: dict[str, Any] | None = None
+    _json: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -67,6 +70,12 @@ class ExecutionResult:
         if self.extensions:
             result["extensions"] = self.extensions
         return result
+
+    def to_json(self) -> bytes:
+        """``to_dict()`` as JSON, encoded once: one subscription event goes to many clients."""
+        if self._json is None:
+            self._json = orjson.dumps(self.to_dict(), option=orjson.OPT_NON_STR_KEYS)
+        return self._json
 
 
 class Engine(Protocol):

@@ -39,6 +39,11 @@ class CorrelationIdMiddleware:
         headers.append((HEADER, correlation_id))
         scope = {**scope, "headers": headers}
 
+        if scope["type"] == "websocket":
+            # nothing to add to a socket's frames: pass them on without another hop
+            await self.app(scope, receive, send)
+            return
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {

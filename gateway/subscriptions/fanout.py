@@ -81,9 +81,10 @@ class Fanout(Generic[K, T]):
         """How many producers are running (for tests and metrics)."""
         return len(self._shared)
 
-    def subscribers(self, key: K) -> int:
-        shared = self._shared.get(key)
-        return 0 if shared is None else len(shared.inboxes)
+    @property
+    def subscribers(self) -> int:
+        """How many subscribers all the producers have together."""
+        return sum(len(shared.inboxes) for shared in self._shared.values())
 
     async def subscribe(self, key: K, produce: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
         shared = self._shared.get(key)

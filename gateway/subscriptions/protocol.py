@@ -88,8 +88,13 @@ def parse_message(frame: str | bytes) -> ClientMessage:
     raise _invalid('the message has no "type"')
 
 
-def next_frame(operation_id: str, payload: dict[str, Any]) -> str:
-    return orjson.dumps({"id": operation_id, "type": "next", "payload": payload}).decode()
+def next_prefix(operation_id: str) -> bytes:
+    """A ``next`` message up to its payload: the payload's JSON and ``}`` complete it."""
+    return b'{"id":' + orjson.dumps(operation_id) + b',"type":"next","payload":'
+
+
+def next_frame(prefix: bytes, payload_json: bytes) -> str:
+    return (prefix + payload_json + b"}").decode()
 
 
 def error_frame(operation_id: str, errors: list[dict[str, Any]]) -> str:

@@ -91,7 +91,7 @@ async def _events(results: AsyncIterator[ExecutionResult]) -> AsyncIterator[byte
     try:
         async with contextlib.aclosing(results):  # type: ignore[type-var]
             async for result in results:
-                yield _next(result.to_dict())
+                yield b"event: next\ndata: " + result.to_json() + b"\n\n"
     except Exception:
         _log.exception("an event stream failed")
         internal = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")

@@ -56,6 +56,11 @@ class SubscriptionStreams:
         """How many subgraph subscriptions are open."""
         return len(self._events)
 
+    @property
+    def subscribers(self) -> int:
+        """How many client subscriptions are running."""
+        return self._results.subscribers
+
     async def stream(
         self,
         operation: CompiledOperation,

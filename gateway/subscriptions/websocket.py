@@ -65,7 +65,6 @@ class _Connection:
         self._initialised = False
         self._acknowledged = False
         self._operations: dict[str, asyncio.Task[None]] = {}
-        self._send_lock = asyncio.Lock()
         self._closed = False
 
     async def serve(self) -> None:
@@ -161,19 +160,21 @@ class _Connection:
         except RequestError as error:
             yield protocol.error_frame(message.id, [e.to_dict() for e in error.errors])
             return
+        prefix = protocol.next_prefix(message.id)
         async with contextlib.aclosing(results):  # type: ignore[type-var]
             async for result in results:
-                yield protocol.next_frame(message.id, result.to_dict())
+                yield protocol.next_frame(prefix, result.to_json())
         yield protocol.complete_frame(message.id)
 
     async def _send(self, frame: str) -> None:
+        # No lock: each ASGI send is one whole message, so the operations' frames
+        # never interleave within a message.
         if self._closed:
             return
-        async with self._send_lock:
-            try:
-                await self._websocket.send_text(frame)
-            except (OSError, RuntimeError):
-                self._closed = True  # the client went away; its receive loop ends soon
+        try:
+            await self._websocket.send_text(frame)
+        except (OSError, RuntimeError):
+            self._closed = True  # the client went away; its receive loop ends soon
 
     async def _close(self, code: int, reason: str) -> None:
         await self._cancel_all()

@@ -62,7 +62,8 @@ async def test_identical_subscriptions_share_one_upstream_subscription(
         await send(first, subscribe("1", STOCK_WITH_NAMES, at="DC-1"))
         await send(second, subscribe("2", STOCK_WITH_NAMES, at="DC-1"))
         await send(elsewhere, subscribe("3", STOCK_WITH_NAMES, at="DC-2"))
-        await eventually(lambda: gateway.engine.subscriptions.upstream_subscriptions == 2)
+        await eventually(lambda: gateway.engine.subscriptions.subscribers == 3)
+        await eventually(lambda: gateway.feed.active == 2)
 
         gateway.feed.publish(StockEvent("A-1", "DC-1", 5))
         gateway.feed.publish(StockEvent("A-1", "DC-2", 6))
@@ -81,7 +82,9 @@ async def test_the_upstream_stays_open_until_the_last_sharing_client_leaves(
         await send(staying, subscribe("1", STOCK_WITH_NAMES, at="DC-1"))
         async with socket_to(gateway.address) as leaving:
             await send(leaving, subscribe("2", STOCK_WITH_NAMES, at="DC-1"))
-            await eventually(lambda: gateway.engine.subscriptions.upstream_subscriptions == 1)
+            await eventually(lambda: gateway.engine.subscriptions.subscribers == 2)
+            await eventually(lambda: gateway.feed.active == 1)
+            assert gateway.engine.subscriptions.upstream_subscriptions == 1
         gateway.feed.publish(StockEvent("A-1", "DC-1", 3))
 
         assert (await receive(staying))["payload"] == {"data": stock_data("A-1", 3)}

@@ -193,6 +193,7 @@ async def test_a_misbehaving_client_is_closed_while_the_others_keep_receiving(
     async with socket_to(gateway.address) as polite, socket_to(gateway.address) as rude:
         await send(polite, subscribe("p", STOCK, at="DC-1"))
         await send(rude, subscribe("r", STOCK, at="DC-1"))
+        await eventually(lambda: gateway.engine.subscriptions.subscribers == 2)
         await eventually(lambda: gateway.feed.active == 1)
         gateway.feed.publish(StockEvent("A-1", "DC-1", 1))
         assert (await receive(polite))["id"] == "p"
