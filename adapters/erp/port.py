@@ -90,6 +90,8 @@ SUPPLIER = "supplier"
 CUSTOMER = "customer"
 LOST_FOUND = "lost_found"
 STORAGE = "storage"
+# Goods between two warehouses (Tryton's transit location of an internal shipment).
+TRANSIT = "transit"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class StockMove:
     # of the sale it fulfils (our order number), when there is one.
     shipment: str | None = None
     order_reference: str | None = None
+    # For a move into transit: the warehouse the goods are on their way to.
+    destination: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import httpx
 
 from adapters.erp.port import (
     DEFAULT_OVERLAP,
+    STORAGE,
+    TRANSIT,
     Cancellation,
     ErpRejected,
     ErpSale,
@@ -318,6 +320,7 @@ class TrytonErp:
             {row["from_location"] for row in rows} | {row["to_location"] for row in rows}
         )
         references = await self._sale_references(rows)
+        destinations = await self._destinations(rows)
         moves = tuple(
             StockMove(
                 move_id=str(row["id"]),
@@ -333,6 +336,7 @@ class TrytonErp:
                 to_kind=places[row["to_location"]].kind,
                 shipment=row["shipment"] or None,
                 order_reference=references.get(row["origin"] or ""),
+                destination=destinations.get(row["shipment"] or ""),
             )
             for row in rows
         )
@@ -349,6 +353,26 @@ class TrytonErp:
             by_id = {row["id"]: row for row in rows}
             self._place_cache = {row["id"]: _place(row, by_id) for row in rows}
         return self._place_cache
+
+    async def _destinations(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Where each internal shipment in ``rows`` goes: its target's warehouse code."""
+        model = "stock.shipment.internal"
+        ids = sorted(
+            {
+                int(ref.split(",")[1])
+                for row in rows
+                if (ref := row["shipment"] or "").startswith(f"{model},")
+            }
+        )
+        if not ids:
+            return {}
+        shipments = await self.call(f"{model}.read", ids, ["to_location"])
+        places = await self._places({shipment["to_location"] for shipment in shipments})
+        return {
+            f"{model},{shipment['id']}": warehouse
+            for shipment in shipments
+            if (warehouse := places[shipment["to_location"]].warehouse)
+        }
 
     async def _sale_references(self, rows: list[dict[str, Any]]) -> dict[str, str]:
         """The sale reference (our order number) of each move that ships a sale line."""
@@ -423,4 +447,7 @@ def _place(row: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> _Place:
             break
         current = by_id.get(current["parent"]) if current["parent"] else None
     code = str(row.get("code") or row.get("name") or row["id"])
-    return _Place(code=code, kind=str(row["type"]), warehouse=warehouse)
+    kind = str(row["type"])
+    if kind == STORAGE and warehouse is None:
+        kind = TRANSIT  # storage outside every warehouse holds goods between two
+    return _Place(code=code, kind=kind, warehouse=warehouse)

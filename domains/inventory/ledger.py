@@ -29,13 +29,18 @@ async def all_location_ids(uow: InventoryUnitOfWork) -> list[str]:
 
 
 async def stock_at(
-    uow: InventoryUnitOfWork, location_ids: Iterable[str], *, now: datetime | None = None
+    uow: InventoryUnitOfWork,
+    location_ids: Iterable[str],
+    *,
+    skus: Iterable[str] | None = None,
+    now: datetime | None = None,
 ) -> list[StockLevel]:
-    """Every stock row at ``location_ids`` with its live reservations summed in."""
+    """Every stock row at ``location_ids`` (of ``skus``, when given) with its live
+    reservations summed in."""
     now = now or utcnow()
     wanted = sorted(set(location_ids))
     r = t.reservations
-    reserved_rows = await uow.session.execute(
+    reserved_query = (
         select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
         .where(
             r.c.location_id.in_(wanted),
@@ -44,12 +49,18 @@ async def stock_at(
         )
         .group_by(r.c.sku, r.c.location_id)
     )
-    reserved = {(sku, loc): int(total) for sku, loc, total in reserved_rows.all()}
-    rows = await uow.session.execute(
+    stock_query = (
         select(t.stock)
         .where(t.stock.c.location_id.in_(wanted))
         .order_by(t.stock.c.sku, t.stock.c.location_id)
     )
+    if skus is not None:
+        only = sorted(set(skus))
+        reserved_query = reserved_query.where(r.c.sku.in_(only))
+        stock_query = stock_query.where(t.stock.c.sku.in_(only))
+    reserved_rows = await uow.session.execute(reserved_query)
+    reserved = {(sku, loc): int(total) for sku, loc, total in reserved_rows.all()}
+    rows = await uow.session.execute(stock_query)
     levels = [
         StockLevel(
             sku=row.sku,

@@ -202,6 +202,10 @@ def reconcile_inventory(
     repair: Annotated[
         bool, typer.Option(help="Adjust our stock to the ERP's for unexplained divergences.")
     ] = False,
+    sku: Annotated[list[str] | None, typer.Option(help="Only this SKU; repeat it.")] = None,
+    location: Annotated[
+        list[str] | None, typer.Option(help="Only this location; repeat it.")
+    ] = None,
 ) -> None:
     """Compare the ERP's quantities with our on hand per SKU and location."""
     from retailgraph.sync.reconcile import reconcile_inventory as run_reconcile
@@ -209,7 +213,9 @@ def reconcile_inventory(
     from retailgraph.sync.report import table
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:
-        return await run_reconcile(erp, domains["inventory"], repair=repair)
+        return await run_reconcile(
+            erp, domains["inventory"], repair=repair, skus=sku or None, locations=location or None
+        )
 
     report = _run(work, "inventory")
     if as_json:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from adapters.erp.port import CUSTOMER, LOST_FOUND, StockMove
+from adapters.erp.port import CUSTOMER, LOST_FOUND, TRANSIT, StockMove
 from domains.inventory.model import Movement, MovementType
 
 DONE = "done"
@@ -41,11 +41,15 @@ def movements_for(move: StockMove, ours: Collection[str]) -> list[Movement] | Sk
     if source == target:
         return Skipped(move, "the move stays inside one location or outside all of ours")
     document = source_document(move)
+    heading = move.destination if move.destination in ours else None
 
     def movement(kind: MovementType, location: str, qty: int, line: int = 0) -> Movement:
-        to = target if kind is MovementType.TRANSFER else None
+        to = (target or heading) if kind is MovementType.TRANSFER else None
         return Movement(kind, move.sku, location, qty, document, line, to_location_id=to)
 
+    if source is not None and move.to_kind == TRANSIT and heading not in (None, source):
+        # Leaves for another of our locations, where it is incoming until it lands.
+        return [movement(MovementType.TRANSFER, source, quantity)]
     if source is not None and target is not None:
         # In transit from the source, then landed at the target.
         return [

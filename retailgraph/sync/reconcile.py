@@ -92,18 +92,28 @@ class ReconcileReport:
 
 
 async def reconcile_inventory(
-    erp: ErpPort, inventory: InventoryDomain, *, repair: bool = False
+    erp: ErpPort,
+    inventory: InventoryDomain,
+    *,
+    repair: bool = False,
+    skus: Sequence[str] | None = None,
+    locations: Sequence[str] | None = None,
 ) -> ReconcileReport:
+    """Compare every SKU at every location of ours, or only ``skus`` / ``locations``."""
     async with inventory.uow() as uow:
-        locations = await ledger.all_location_ids(uow)
+        known = await ledger.all_location_ids(uow)
+    places = [loc for loc in known if locations is None or loc in locations]
+    wanted = None if skus is None else list(skus)
     async with inventory.uow() as uow:
-        ours = {(lv.sku, lv.location_id): lv for lv in await ledger.stock_at(uow, locations)}
+        ours = {
+            (lv.sku, lv.location_id): lv for lv in await ledger.stock_at(uow, places, skus=wanted)
+        }
     theirs = {
         (level.sku, level.location): level.quantity
-        for level in await erp.stock_levels(locations=locations)
-        if level.location in locations
+        for level in await erp.stock_levels(skus=wanted, locations=places)
+        if level.location in places and (wanted is None or level.sku in wanted)
     }
-    pending = await _pending(erp, inventory, set(locations))
+    pending = await _pending(erp, inventory, set(known))
     report = ReconcileReport()
     for pair in sorted(ours.keys() | theirs.keys()):
         report.compared += 1

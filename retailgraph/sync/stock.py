@@ -73,7 +73,10 @@ class StockPoller:
             return await self._baseline()
         page = await self.erp.stock_moves_since(position.watermark, self.overlap)
         report = PollReport(read=len(page.moves), watermark=page.watermark)
-        fresh = dedupe_moves(list(page.moves), set(position.seen))
+        # In the order they happened: a transfer leaves before it lands.
+        fresh = sorted(
+            dedupe_moves(list(page.moves), set(position.seen)), key=lambda m: m.changed_at
+        )
         report.fresh = len(fresh)
         await self._apply(fresh, report)
         if self.orders is not None:

@@ -1,0 +1,121 @@
+"""`retailgraph sync ...` and `retailgraph reconcile inventory` end to end against Tryton."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.db.engine import create_engine
+from adapters.erp.tryton import TrytonErp
+from domains.inventory import bootstrap as inventory_bootstrap
+from retailgraph.cli import app
+from retailgraph.demo.catalog import demo_catalog
+from tests.integration.erp.tryton_ops import receive
+from tests.integration.erp.tryton_server import TrytonServer
+from tests.integration.sync.support import seed_locations, set_on_hand
+from tests.support import local_runtime
+
+pytestmark = pytest.mark.tryton
+
+T = TypeVar("T")
+SKU = demo_catalog().items[140].sku
+
+
+@pytest.fixture
+def runner(
+    tryton_server: TrytonServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'retailgraph.db'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("RETAILGRAPH_ERP", "tryton")
+    monkeypatch.setenv("TRYTON_URL", tryton_server.url)
+    monkeypatch.setenv("TRYTON_DATABASE", tryton_server.database)
+    monkeypatch.setenv("TRYTON_USER", tryton_server.login)
+    monkeypatch.setenv("TRYTON_PASSWORD", tryton_server.password)
+    return CliRunner()
+
+
+def on_tryton(server: TrytonServer, work: Callable[[TrytonErp], Awaitable[T]]) -> T:
+    async def main() -> T:
+        erp = TrytonErp(server.url, server.database, server.login, server.password)
+        try:
+            return await work(erp)
+        finally:
+            await erp.close()
+
+    return asyncio.run(main())
+
+
+def set_our_stock(tmp_path: Path, levels: dict[tuple[str, str], int]) -> None:
+    async def main() -> None:
+        engine = create_engine(f"sqlite:///{tmp_path / 'retailgraph.db'}")
+        domain = await inventory_bootstrap.start(local_runtime(), engine=engine)
+        try:
+            await seed_locations(domain)
+            await set_on_hand(domain, levels)
+        finally:
+            await domain.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_stock_sync_and_reconcile_commands_against_tryton(
+    runner: CliRunner, tryton_server: TrytonServer, tmp_path: Path
+) -> None:
+    async def levels(erp: TrytonErp) -> dict[tuple[str, str], int]:
+        found = await erp.stock_levels(
+            skus=[SKU], locations=[loc.id for loc in demo_catalog().locations]
+        )
+        return {(level.sku, level.location): int(level.quantity) for level in found}
+
+    tryton_levels = on_tryton(tryton_server, levels)
+    set_our_stock(tmp_path, tryton_levels)
+    assert "First poll" in runner.invoke(app, ["sync", "stock"]).output
+
+    on_tryton(tryton_server, lambda erp: receive(erp, SKU, "DC-NORTH", 4))
+    polled = runner.invoke(app, ["sync", "stock"])
+    assert polled.exit_code == 0, polled.output
+    assert "1 movements applied" in polled.output
+    clean = runner.invoke(app, ["reconcile", "inventory", "--json", "--sku", SKU])
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.output)["divergentPairs"] == 0
+
+    set_our_stock(tmp_path, {(SKU, "DC-SOUTH"): tryton_levels[(SKU, "DC-SOUTH")] + 3})
+    found = runner.invoke(app, ["reconcile", "inventory", "--sku", SKU])
+    assert found.exit_code == 0, found.output
+    assert "unexplained" in found.output
+    assert "1 diverge by 3 units" in found.output
+    repaired = runner.invoke(app, ["reconcile", "inventory", "--sku", SKU, "--repair"])
+    assert f"Repaired {SKU} at DC-SOUTH: adjusted by -3" in repaired.output
+    after = json.loads(
+        runner.invoke(app, ["reconcile", "inventory", "--json", "--sku", SKU]).output
+    )
+    assert after["divergences"] == []
+
+
+def test_import_commands_against_tryton_report_rejects_and_succeed(runner: CliRunner) -> None:
+    products = runner.invoke(app, ["sync", "products"])
+    assert products.exit_code == 0, products.output
+    assert "INVALID_PRODUCT" in products.output  # Tryton items we have never seen: no brand
+    assert "Items:" in products.output
+
+    prices = runner.invoke(app, ["sync", "prices", "--currency", "USD"])
+    assert prices.exit_code == 0, prices.output
+    assert "CURRENCY_MISMATCH" in prices.output  # Tryton's prices are in EUR
+    assert "0 changed, 0 unchanged" in prices.output
+
+
+def test_an_unreachable_tryton_fails_the_command(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRYTON_URL", "http://127.0.0.1:9/")
+    result = runner.invoke(app, ["sync", "stock"])
+    assert result.exit_code == 1
+    assert "error: Tryton unreachable" in result.output

@@ -1,0 +1,253 @@
+"""Inbound sync against a real Tryton: stock moves, shipments, imports, reconciliation.
+
+Each test works on demo SKUs no other test touches, and starts its poller at Tryton's
+current position, so the moves other tests made on the shared server are history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.erp.port import OrderLine, SalesOrder
+from adapters.erp.tryton import TrytonErp
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import StockLevel
+from domains.inventory.service import import_stock_levels
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.model import OrderStatus
+from domains.orders.service import get_order
+from domains.pricing import bootstrap as pricing_bootstrap
+from domains.pricing import imports as price_imports
+from domains.pricing.bootstrap import PricingDomain
+from domains.products import bootstrap as products_bootstrap
+from domains.products import repository as product_store
+from domains.products import service as product_service
+from domains.products.bootstrap import ProductsDomain
+from retailgraph.demo.catalog import demo_catalog
+from retailgraph.demo.products import item_record
+from retailgraph.sync.catalog import sync_prices, sync_products
+from retailgraph.sync.reconcile import UNEXPLAINED, reconcile_inventory
+from retailgraph.sync.shipments import CONFIRMED
+from retailgraph.sync.stock import StockPoller
+from tests.integration.erp.tryton_ops import (
+    fixed_price,
+    receive,
+    rename_and_reprice,
+    ship,
+    transfer,
+)
+from tests.integration.sync.fixtures import inventory, orders
+from tests.integration.sync.support import levels, on_hand, released_order, set_on_hand
+from tests.support import local_runtime
+
+pytestmark = pytest.mark.tryton
+
+__all__ = ["inventory", "orders"]
+
+LOCATIONS = [location.id for location in demo_catalog().locations]
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite only: the feed's storage runs on both backends in tests/integration/sync."""
+    return "sqlite"
+
+
+def sku(number: int) -> str:
+    """A demo SKU of this module's own (the early ones belong to the adapter tests)."""
+    return demo_catalog().items[100 + number].sku
+
+
+async def mirror(erp: TrytonErp, domain: InventoryDomain, *skus: str) -> dict[tuple[str, str], int]:
+    """Our stock of ``skus`` set to Tryton's: what the initial load does."""
+    found = {
+        (level.sku, level.location): int(level.quantity)
+        for level in await erp.stock_levels(skus=list(skus), locations=LOCATIONS)
+    }
+    await set_on_hand(domain, found)
+    return found
+
+
+async def test_receipt_and_transfer_done_in_tryton_reach_our_stock_after_one_poll(
+    tryton: TrytonErp, inventory: InventoryDomain
+) -> None:
+    item = sku(1)
+    before = await mirror(tryton, inventory, item)
+    poller = StockPoller(tryton, inventory)
+    assert (await poller.poll_once()).baseline
+    await receive(tryton, item, "DC-NORTH", 7)
+    await transfer(tryton, item, "DC-NORTH", "STORE-BERLIN", 2)
+
+    report = await poller.poll_once()
+    assert sorted((m.type.value, m.location_id, m.quantity) for m in report.applied) == [
+        ("RECEIPT", "DC-NORTH", 7),
+        ("RECEIPT", "STORE-BERLIN", 2),
+        ("TRANSFER", "DC-NORTH", 2),
+    ]
+    stock = await on_hand(inventory, item)
+    assert stock["DC-NORTH"] == before[(item, "DC-NORTH")] + 5
+    assert stock["STORE-BERLIN"] == before.get((item, "STORE-BERLIN"), 0) + 2
+    assert (await levels(inventory, item))["STORE-BERLIN"].incoming == 0
+
+    again = await poller.poll_once()
+    assert again.applied == []
+    assert again.duplicates == []
+    assert await on_hand(inventory, item) == stock
+    assert {(k, v) for k, v in stock.items()} == {
+        (level.location, int(level.quantity))
+        for level in await tryton.stock_levels(skus=[item], locations=list(stock))
+    }
+
+
+async def test_a_restarted_poller_misses_nothing_and_repeats_nothing(
+    tryton: TrytonErp, inventory: InventoryDomain
+) -> None:
+    item = sku(2)
+    before = await mirror(tryton, inventory, item)
+    await StockPoller(tryton, inventory).poll_once()
+    await receive(tryton, item, "DC-SOUTH", 3)
+    assert len((await StockPoller(tryton, inventory).poll_once()).applied) == 1
+    # The poller is down while the warehouse keeps working.
+    await receive(tryton, item, "DC-SOUTH", 4)
+    await receive(tryton, item, "DC-SOUTH", 5)
+    restarted = await StockPoller(tryton, inventory).poll_once()
+    assert [m.quantity for m in restarted.applied] == [4, 5]
+    assert (await on_hand(inventory, item))["DC-SOUTH"] == before[(item, "DC-SOUTH")] + 12
+
+
+async def test_partial_then_full_shipment_in_tryton_ships_the_order_once(
+    tryton: TrytonErp, inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    item = sku(3)
+    before = await mirror(tryton, inventory, item)
+    poller = StockPoller(tryton, inventory, orders)
+    await poller.poll_once()
+    order = await released_order(orders, [(item, 5)])
+    # What checkout leaves behind (ADR 0007): the order's 5 units committed at DC-NORTH.
+    async with inventory.uow() as uow:
+        await import_stock_levels(
+            uow, [StockLevel(item, "DC-NORTH", on_hand=before[(item, "DC-NORTH")], committed=5)]
+        )
+    sellable = (await levels(inventory, item))["DC-NORTH"].available
+    await tryton.post_sales_order(
+        SalesOrder(
+            reference=order.number,
+            customer_ref="RetailGraph Web Shop",
+            currency="EUR",
+            lines=(OrderLine(item, Decimal(5), Decimal("19.99")),),
+            location="DC-NORTH",
+        )
+    )
+
+    await ship(tryton, order.number, {item: 2})
+    first = await poller.poll_once()
+    assert [(s.outcome, s.status, dict(s.quantities)) for s in first.shipments] == [
+        (CONFIRMED, "PARTIALLY_SHIPPED", {item: 2})
+    ]
+    partly = (await levels(inventory, item))["DC-NORTH"]
+    assert (partly.on_hand, partly.committed) == (before[(item, "DC-NORTH")] - 2, 3)
+    assert partly.available == sellable, "a shipped unit leaves on hand and committed once"
+    assert (await poller.poll_once()).shipments == []
+
+    await ship(tryton, order.number)
+    second = await poller.poll_once()
+    assert [(s.outcome, s.status) for s in second.shipments] == [(CONFIRMED, "SHIPPED")]
+    shipped = await get_order(orders.uow(), order.id)
+    assert shipped.status is OrderStatus.SHIPPED
+    assert [h.to_status for h in shipped.history].count(OrderStatus.PARTIALLY_SHIPPED) == 1
+    assert [h.to_status for h in shipped.history].count(OrderStatus.SHIPPED) == 1
+    assert shipped.lines[0].quantity_shipped == 5
+    done = (await levels(inventory, item))["DC-NORTH"]
+    assert (done.on_hand, done.committed) == (before[(item, "DC-NORTH")] - 5, 0)
+    assert done.available == sellable
+
+
+async def test_reconcile_reports_a_divergence_and_repair_fixes_it_once(
+    tryton: TrytonErp, inventory: InventoryDomain
+) -> None:
+    item = sku(4)
+    mirrored = await mirror(tryton, inventory, item)
+    await StockPoller(tryton, inventory).poll_once()
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []
+
+    erp_quantity = mirrored[(item, "DC-SOUTH")]
+    await set_on_hand(inventory, {(item, "DC-SOUTH"): erp_quantity + 6})
+    report = await reconcile_inventory(tryton, inventory, skus=[item])
+    assert [(d.location_id, d.erp, d.ours, d.difference, d.cause) for d in report.divergences] == [
+        ("DC-SOUTH", erp_quantity, erp_quantity + 6, -6, UNEXPLAINED)
+    ]
+
+    repaired = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
+    assert [(m.location_id, m.quantity) for m in repaired.repaired] == [("DC-SOUTH", -6)]
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []
+    again = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
+    assert again.repaired == []
+    assert (await on_hand(inventory, item))["DC-SOUTH"] == erp_quantity
+
+
+async def test_a_receipt_not_yet_polled_is_a_pending_movement(
+    tryton: TrytonErp, inventory: InventoryDomain
+) -> None:
+    item = sku(5)
+    await mirror(tryton, inventory, item)
+    await StockPoller(tryton, inventory).poll_once()
+    await receive(tryton, item, "DC-NORTH", 9)
+    report = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
+    assert [(d.location_id, d.difference, d.cause) for d in report.divergences] == [
+        ("DC-NORTH", 9, "pending-movement")
+    ]
+    assert report.repaired == [], "the poller settles it, not the repair"
+    await StockPoller(tryton, inventory).poll_once()
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []
+
+
+@pytest.fixture
+async def catalog(engine: AsyncEngine) -> AsyncIterator[tuple[ProductsDomain, PricingDomain]]:
+    """Products and pricing that know two demo SKUs, with their demo names and prices."""
+    products = await products_bootstrap.start(local_runtime(), engine=engine)
+    pricing = await pricing_bootstrap.start(local_runtime(), engine=engine)
+    items = [demo_catalog().items[120 + n] for n in (0, 1)]
+    await product_service.import_items(products.uow(), [item_record(i) for i in items])
+    await price_imports.register_skus(
+        pricing.uow(), [price_imports.SkuFacts(i.sku, i.category, i.tax_rate) for i in items]
+    )
+    await price_imports.import_price_list(
+        pricing.uow,
+        "EUR",
+        [price_imports.PriceRow(i.sku, "EUR", i.base_prices["EUR"]) for i in items],
+    )
+    yield products, pricing
+    await pricing.close()
+    await products.close()
+
+
+async def test_item_master_and_prices_import_from_tryton_with_rejects(
+    tryton: TrytonErp, catalog: tuple[ProductsDomain, PricingDomain]
+) -> None:
+    products, pricing = catalog
+    renamed, negative = (demo_catalog().items[120 + n].sku for n in (0, 1))
+    await rename_and_reprice(tryton, renamed, "Renamed in Tryton", Decimal("42.50"))
+    await fixed_price(tryton, "web", negative, "-5")
+
+    items = await sync_products(tryton, products)
+    assert (items.updated, items.unchanged) == (1, 1)
+    assert {r.sku for r in items.rejected} >= {"RG-TEE-001", demo_catalog().items[0].sku}
+    assert {r.code for r in items.rejected} == {"INVALID_PRODUCT"}  # no brand, no category
+    async with products.engine.connect() as conn:
+        stored = await product_store.load_products(conn, [renamed])
+    assert stored[renamed].name == "Renamed in Tryton"
+    assert stored[renamed].brand == demo_catalog().items[120].brand, "kept from ours"
+
+    prices = await sync_prices(tryton, pricing)
+    assert (prices.changed, prices.unchanged) == (1, 1)
+    codes = {(name, row.sku): row.code for name, row in prices.rejected}
+    assert codes[("web", negative)] == "NEGATIVE_PRICE"
+    assert codes[("list", "RG-TEE-001")] == "UNKNOWN_SKU"
+    async with pricing.uow() as uow:
+        assert await uow.prices.list_prices("EUR", "*", [renamed]) == {renamed: Decimal("42.50")}
+    again = await sync_prices(tryton, pricing)
+    assert again.changed == 0
