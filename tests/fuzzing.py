@@ -7,7 +7,7 @@ in the body, so ``no_internal_errors`` flags those too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,14 +42,19 @@ def assert_no_internal_errors(response: Any) -> None:
     assert not internal, f"errors without a client-facing code: {internal}"
 
 
-def fuzz_operations(app: Any, *, examples: int = 25) -> list[str]:
-    """Fuzz every operation of ``app``'s schema; return the labels of those fuzzed.
+def fuzz_operations(
+    app: Any, *, examples: int = 25, only: Collection[str] | None = None
+) -> list[str]:
+    """Fuzz every operation of ``app``'s schema (or those labelled in ``only``, such as
+    ``Mutation.placeOrder``); return the labels of those fuzzed.
 
     Schemathesis' ``@schema.parametrize()`` breaks on this pytest version, so each
     operation's case strategy runs under hypothesis here. The app (and its lifespan) runs
     on schemathesis' own loop: build it on a SQLite file under ``tmp_path``.
     """
     operations = [result.ok() for result in graphql_schema(app).get_all_operations()]
+    if only is not None:
+        operations = [operation for operation in operations if operation.label in only]
     try:
         for operation in operations:
             _fuzz(operation, examples)

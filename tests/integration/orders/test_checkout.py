@@ -1,0 +1,136 @@
+"""Checkout's use case against its ports (fakes for pricing and inventory), on a real
+orders database: what it asks for, and what it gives back when the order fails."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from domains.orders import checkout
+from domains.orders.bootstrap import OrdersDomain
+from domains.orders.checkout import (
+    CheckoutRefused,
+    OrderRequest,
+    QuotedLine,
+    RequestedLine,
+    Reserved,
+    StockLine,
+)
+from domains.orders.errors import InvalidOrderInput
+
+
+@dataclass
+class FakePricing:
+    tax_rate: Decimal = Decimal("0.19")
+    asked: list[list[RequestedLine]] = field(default_factory=list)
+
+    async def quote(
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+    ) -> list[QuotedLine]:
+        self.asked.append(list(lines))
+        return [
+            QuotedLine(
+                line.sku,
+                line.quantity,
+                Decimal("10.00"),
+                Decimal("10.00") * line.quantity,
+                self.tax_rate,
+            )
+            for line in lines
+        ]
+
+
+@dataclass
+class FakeStock:
+    status: str = "ACTIVE"
+    reserved: list[tuple[str, list[StockLine], str]] = field(default_factory=list)
+    released: list[tuple[str, int]] = field(default_factory=list)
+
+    async def reserve(
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+    ) -> list[Reserved]:
+        self.reserved.append((key, list(lines), order_reference))
+        return [Reserved(f"{key}:{n}", self.status) for n in range(1, len(lines) + 1)]
+
+    async def release(self, key: str, count: int) -> None:
+        self.released.append((key, count))
+
+
+def request(key: str, *lines: tuple[str, int]) -> OrderRequest:
+    return OrderRequest(
+        idempotency_key=key,
+        channel="web",
+        currency="EUR",
+        fulfilment_type="PICKUP_AT_STORE",
+        location_id="STORE-1",
+        customer_reference="c-1",
+        lines=tuple(RequestedLine(sku, quantity) for sku, quantity in lines),
+    )
+
+
+async def test_checkout_reserves_at_the_fulfilment_location_for_the_keys_order(
+    domain: OrdersDomain,
+) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+    key = f"k-{uuid.uuid4()}"
+
+    placed = await checkout.place_order(
+        domain.uow, pricing, stock, request(key, ("A", 2), ("B", 1))
+    )
+
+    assert placed.created
+    assert stock.reserved == [
+        (key, [StockLine("A", "STORE-1", 2), StockLine("B", "STORE-1", 1)], placed.order.id)
+    ]
+    assert placed.order.id == checkout.order_id_for(key)
+    assert placed.order.totals.total == Decimal("30.00")
+    assert stock.released == []
+
+
+async def test_a_placed_key_asks_neither_pricing_nor_inventory_again(domain: OrdersDomain) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+    key = f"k-{uuid.uuid4()}"
+    first = await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1)))
+
+    again = await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1)))
+
+    assert (again.order.id, again.created) == (first.order.id, False)
+    assert len(pricing.asked) == len(stock.reserved) == 1
+
+
+async def test_an_order_that_fails_after_reserving_gives_the_stock_back(
+    domain: OrdersDomain,
+) -> None:
+    # A tax rate the order refuses: found only once the lines are priced and reserved.
+    pricing, stock = FakePricing(tax_rate=Decimal("1.5")), FakeStock()
+    key = f"k-{uuid.uuid4()}"
+
+    with pytest.raises(InvalidOrderInput):
+        await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1), ("B", 2)))
+
+    assert stock.released == [(key, 2)]
+
+
+async def test_a_request_the_order_refuses_reserves_nothing(domain: OrdersDomain) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+
+    with pytest.raises(InvalidOrderInput):
+        await checkout.place_order(domain.uow, pricing, stock, request("k", ("A", 0)))
+
+    assert pricing.asked == []
+    assert stock.reserved == []
+
+
+async def test_a_key_whose_stock_was_given_back_is_spent(domain: OrdersDomain) -> None:
+    pricing, stock = FakePricing(), FakeStock(status="RELEASED")
+
+    with pytest.raises(CheckoutRefused) as refused:
+        await checkout.place_order(domain.uow, pricing, stock, request("spent", ("A", 1)))
+
+    assert refused.value.code == "IDEMPOTENCY_KEY_SPENT"
+    async with domain.uow() as uow:
+        assert await uow.orders.get_by_idempotency_key("spent") is None
