@@ -24,7 +24,7 @@ from domains.inventory.model import MAX_BATCH, Movement
 from domains.inventory.service import Rejection, apply_stock_movements
 from domains.orders.bootstrap import OrdersDomain
 from retailgraph.sync.moves import Skipped, movements_for
-from retailgraph.sync.shipments import ShipmentOutcome, confirm_shipments
+from retailgraph.sync.shipments import REFUSED, ShipmentOutcome, confirm_shipments
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,14 @@ class StockPoller:
         await self._apply(fresh, report)
         if self.orders is not None:
             report.shipments = await confirm_shipments(self.orders, fresh)
+            for refused in (s for s in report.shipments if s.outcome == REFUSED):
+                log.warning(
+                    "ERP shipment %s of order %s not confirmed (%s): %s",
+                    refused.shipment,
+                    refused.order_number,
+                    refused.status,
+                    refused.error,
+                )
         forget = None if page.watermark is None else page.watermark - self.overlap
         async with self.inventory.uow() as uow:
             await feeds.advance_feed(

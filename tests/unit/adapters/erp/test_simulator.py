@@ -203,3 +203,18 @@ async def test_item_master_and_price_lists_are_readable() -> None:
     assert [item.sku for item in await erp.items()] == ["SKU-1", "SKU-2"]
     prices = {entry.sku: entry.unit_price for entry in await erp.price_lists()}
     assert prices == {"SKU-1": Decimal("19.99"), "SKU-2": Decimal("9.99")}
+
+
+async def test_stock_moves_name_their_warehouses_and_the_sale_they_ship() -> None:
+    erp = make_erp()
+    await erp.post_sales_order(order("ORD-1"))
+    erp.adjust_stock("SKU-2", "DC-NORTH", Decimal(4))
+    erp.transfer_stock("SKU-2", "DC-NORTH", "STORE-BERLIN", Decimal(1))
+    shipped, received, transferred = (await erp.stock_moves_since(None)).moves
+    assert (shipped.from_warehouse, shipped.to_kind) == ("DC-NORTH", "customer")
+    assert shipped.order_reference == "ORD-1"
+    assert shipped.shipment is not None
+    assert (received.from_kind, received.to_warehouse) == ("supplier", "DC-NORTH")
+    assert (transferred.from_warehouse, transferred.to_warehouse) == ("DC-NORTH", "STORE-BERLIN")
+    levels = {lv.location: lv.quantity for lv in await erp.stock_levels(skus=["SKU-2"])}
+    assert levels == {"DC-NORTH": Decimal(8), "STORE-BERLIN": Decimal(1)}
