@@ -67,6 +67,9 @@ def worker_erp(
     customer: Annotated[
         str | None, _opt("ERP customer for every document (default: the order's).", "CUSTOMER")
     ] = None,
+    reference_prefix: Annotated[
+        str, _opt("Put before every ERP reference (installations sharing an ERP).", "PREFIX")
+    ] = "",
     simulator_latency: Annotated[
         float, _opt("Simulated ERP latency in seconds.", "SIMULATOR_LATENCY")
     ] = 0.0,
@@ -98,6 +101,7 @@ def worker_erp(
         rate=rate,
         burst=burst,
         customer=customer,
+        reference_prefix=reference_prefix,
     )
     try:
         erp = erp_from_env(simulator_latency=simulator_latency)

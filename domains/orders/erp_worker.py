@@ -59,6 +59,9 @@ class WorkerSettings:
     # The ERP customer account every document is posted to (a channel account, for
     # example); None posts each order under its own customer reference.
     customer: str | None = None
+    # Put before every ERP reference, for RetailGraph installations (or test runs) that
+    # share one ERP company and would otherwise both post an "RG-0000001".
+    reference_prefix: str = ""
 
 
 def worker_id() -> str:
@@ -177,7 +180,7 @@ class ErpSyncWorker:
         if posting.kind is PostingKind.CANCELLATION:
             return await self.erp.post_cancellation(
                 Cancellation(
-                    reference=payload["reference"],
+                    reference=self.settings.reference_prefix + payload["reference"],
                     skus=tuple(payload["skus"]),
                     correlation_id=posting.correlation_id,
                 )
@@ -189,7 +192,7 @@ class ErpSyncWorker:
 
     def _sales_order(self, payload: dict[str, Any], correlation_id: str | None) -> SalesOrder:
         return SalesOrder(
-            reference=payload["reference"],
+            reference=self.settings.reference_prefix + payload["reference"],
             customer_ref=self.settings.customer or payload["customerReference"],
             currency=payload["currency"],
             lines=tuple(

@@ -1,0 +1,252 @@
+"""Orders reach a real Tryton exactly once through the posting queue and its workers.
+
+Orders are created with the orders service (as checkout does) and posted by ERP sync
+workers; Tryton's sales are then counted by our reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.erp.tryton import TrytonErp
+from domains.common.events import utcnow
+from domains.orders import erp_queue, service
+from domains.orders.bootstrap import OrdersDomain, start
+from domains.orders.erp_posting_rules import PostingStatus, RetryPolicy
+from domains.orders.erp_worker import WorkerSettings
+from domains.orders.model import NewLine, Order
+from retailgraph.demo.catalog import demo_catalog
+from retailgraph.erp_sync import running_workers
+from tests.conftest import EngineFactory
+from tests.integration.erp.tryton_server import TrytonServer, running_server
+from tests.integration.orders.erp_support import FAST, drain, fast_worker, postings
+from tests.support import local_runtime
+
+pytestmark = pytest.mark.tryton
+
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+CUSTOMER = "RetailGraph Web Shop"
+SKUS = [item.sku for item in demo_catalog().items[:3]]
+
+
+@pytest.fixture
+def settings() -> WorkerSettings:
+    # Test databases all number their orders from RG-0000001 while sharing one Tryton, so
+    # each test posts under its own prefix.
+    return replace(
+        FAST,
+        customer=CUSTOMER,
+        reference_prefix=f"T{uuid.uuid4().hex[:8]}-",
+        breaker_reset=0.2,
+        retry=RetryPolicy(base_delay=0.05, max_delay=1.0, max_attempts=10),
+    )
+
+
+@pytest.fixture
+async def domain(engine: AsyncEngine) -> AsyncIterator[OrdersDomain]:
+    started = await start(local_runtime(), engine=engine)
+    yield started
+    await started.close()
+
+
+def tryton_client(server: TrytonServer) -> TrytonErp:
+    return TrytonErp(server.url, server.database, server.login, server.password)
+
+
+async def place(domain: OrdersDomain, *skus: str) -> Order:
+    created = await service.create_order(
+        domain.uow(),
+        idempotency_key=f"erp-{uuid.uuid4()}",
+        channel="web",
+        fulfilment_type="SHIP_FROM_DC",
+        location_id="DC-NORTH",
+        customer_reference="cust-42",
+        currency="EUR",
+        lines=[NewLine(sku, 1, Decimal("19.99"), None, Decimal("0.19")) for sku in skus],
+        correlation_id=uuid.uuid4().hex,
+    )
+    return created.order
+
+
+async def tryton_sales(erp: TrytonErp, prefix: str, numbers: list[str]) -> Counter[str]:
+    """How many live Tryton sales carry each of our order numbers."""
+    rows = await erp.call(
+        "sale.sale.search_read",
+        [("reference", "in", [prefix + n for n in numbers]),
+         ("state", "in", ["confirmed", "processing"])],
+        0, None, None, ["reference"],
+    )  # fmt: skip
+    return Counter(row["reference"].removeprefix(prefix) for row in rows)
+
+
+async def wait_for_backlog(engine: AsyncEngine, within: float) -> erp_queue.Backlog:
+    """Polls until nothing is pending or in progress (the workers run on their own)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        backlog = await erp_queue.backlog(engine)
+        if backlog.pending + backlog.in_progress == 0 or loop.time() > deadline:
+            return backlog
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@POSTGRES_ONLY
+async def test_erp_outage_every_order_reaches_tryton_once_after_it_is_back(
+    domain: OrdersDomain, settings: WorkerSettings, tryton_template: Path, tmp_path: Path
+) -> None:
+    with running_server(tryton_template, tmp_path) as server:
+        erp = tryton_client(server)
+        try:
+            # Two workers, one post each at a time: Tryton on SQLite serialises its writes,
+            # so more in flight only adds lock waits.
+            paced = replace(settings, concurrency=1)
+            async with running_workers(domain.engine, erp, paced, count=2):
+                server.process.stop()
+                # Checkout never waits on the ERP: every order is taken while it is down.
+                orders = [await place(domain, SKUS[n % 3]) for n in range(100)]
+                during = await erp_queue.backlog(domain.engine)
+                server.process.start()
+                after = await wait_for_backlog(domain.engine, within=240)
+            sales = await tryton_sales(
+                erp, settings.reference_prefix, [order.number for order in orders]
+            )
+        finally:
+            await erp.close()
+    assert during.pending + during.in_progress == 100
+    assert (after.pending, after.in_progress, after.dead_lettered) == (0, 0, 0)
+    assert sales == Counter({order.number: 1 for order in orders})
+
+
+async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_replay(
+    domain: OrdersDomain, settings: WorkerSettings, tryton_server: TrytonServer
+) -> None:
+    erp = tryton_client(tryton_server)
+    new_sku = f"RG-NEW-{uuid.uuid4().hex[:8]}"
+    try:
+        poison = await place(domain, new_sku)
+        healthy = await place(domain, SKUS[0])
+        await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
+        [dead] = await postings(domain.engine, poison.id)
+        assert dead.status is PostingStatus.DEAD_LETTERED
+        assert dead.attempts == 1
+        assert new_sku in (dead.last_error or "")
+        assert await tryton_sales(erp, settings.reference_prefix, [healthy.number]) == Counter(
+            {healthy.number: 1}
+        )
+
+        await create_product(erp, new_sku)  # the fix, made in the ERP
+        assert await erp_queue.replay(domain.engine, order_id=poison.id) == 1
+        await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
+        assert await erp_queue.replay(domain.engine, order_id=poison.id) == 0
+        [posted] = await postings(domain.engine, poison.id)
+        sales = await tryton_sales(erp, settings.reference_prefix, [poison.number])
+    finally:
+        await erp.close()
+    assert posted.status is PostingStatus.POSTED
+    assert sales == Counter({poison.number: 1})
+
+
+async def create_product(erp: TrytonErp, sku: str) -> None:
+    [unit] = await erp.call("product.uom.search", [("name", "=", "Unit")], 0, 1, None)
+    await erp.call(
+        "product.template.create",
+        [{
+            "name": f"Product {sku}", "code": sku, "type": "goods", "default_uom": unit,
+            "salable": True, "sale_uom": unit, "list_price": Decimal("19.99"),
+            "products": [("create", [{}])],
+        }],
+    )  # fmt: skip
+
+
+async def test_worker_killed_between_create_and_confirm_is_completed_once_on_restart(
+    domain: OrdersDomain, settings: WorkerSettings, tryton_server: TrytonServer
+) -> None:
+    order = await place(domain, SKUS[1])
+    doomed_erp, heir_erp = tryton_client(tryton_server), tryton_client(tryton_server)
+    created = asyncio.Event()
+    real_call = doomed_erp.call
+
+    async def call_then_die_after_create(method: str, *args: Any, **kwargs: Any) -> Any:
+        result = await real_call(method, *args, **kwargs)
+        if method == "sale.sale.create":
+            created.set()
+            await asyncio.Event().wait()  # the process dies here, before quote and confirm
+        return result
+
+    doomed_erp.call = call_then_die_after_create  # type: ignore[method-assign]
+    try:
+        doomed = asyncio.create_task(
+            fast_worker(domain.engine, doomed_erp, settings=settings).run_once()
+        )
+        await created.wait()
+        doomed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        [stuck] = await postings(domain.engine, order.id)
+        draft = await heir_erp.find_sale(settings.reference_prefix + order.number)
+        assert stuck.status is PostingStatus.IN_PROGRESS
+        assert draft is not None
+        assert draft.state == "draft"
+
+        # A restarted worker takes the posting over once the dead one's lease runs out.
+        later = utcnow() + timedelta(seconds=settings.lease * 2)
+        heir = fast_worker(domain.engine, heir_erp, settings=settings, clock=lambda: later)
+        await drain(domain.engine, heir)
+        [posted] = await postings(domain.engine, order.id)
+        sales = await tryton_sales(heir_erp, settings.reference_prefix, [order.number])
+        all_sales = await heir_erp.call(
+            "sale.sale.search_read",
+            [("reference", "=", settings.reference_prefix + order.number)],
+            0,
+            None,
+            None,
+            ["id"],
+        )
+    finally:
+        await doomed_erp.close()
+        await heir_erp.close()
+    assert posted.status is PostingStatus.POSTED
+    assert posted.attempts == 2
+    assert posted.erp_document_id == draft.document_id
+    assert sales == Counter({order.number: 1})
+    assert len(all_sales) == 1
+
+
+@POSTGRES_ONLY
+async def test_workers_racing_over_one_backlog_post_each_order_to_tryton_once(
+    domain: OrdersDomain,
+    settings: WorkerSettings,
+    make_engine: EngineFactory,
+    tryton_server: TrytonServer,
+) -> None:
+    orders = [await place(domain, SKUS[n % 3]) for n in range(20)]
+    clients = [tryton_client(tryton_server) for _ in range(3)]
+    try:
+        # Three workers, each with its own database pool and ERP session, as processes.
+        workers = [
+            fast_worker(await make_engine(), client, settings=settings) for client in clients
+        ]
+        await drain(domain.engine, *workers)
+        sales = await tryton_sales(
+            clients[0], settings.reference_prefix, [order.number for order in orders]
+        )
+    finally:
+        for client in clients:
+            await client.close()
+    assert sales == Counter({order.number: 1 for order in orders})
+    assert sum(worker.posted for worker in workers) == 20
