@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.erp.breaker import BreakerState
+from adapters.erp.breaker import BreakerState, CircuitBreaker
 from adapters.erp.port import Item
 from adapters.erp.simulator import Faults, SimulatedErp
 from domains.common.events import utcnow
@@ -174,15 +174,19 @@ async def test_outage_opens_the_breaker_and_the_backlog_drains_once_the_erp_is_b
 ) -> None:
     erp = SimulatedErp(items=KNOWN)
     orders = [await make_order(domain) for _ in range(10)]
-    worker = fast_worker(domain.engine, erp)
+    clock = [0.0]
+    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=60, clock=lambda: clock[0])
+    worker = fast_worker(domain.engine, erp, breaker=breaker)
     erp.outage = True
     assert await worker.run_once() == 4
-    assert worker.breaker.state is BreakerState.OPEN
+    assert breaker.state is BreakerState.OPEN
     assert await worker.run_once() == 0  # the open breaker claims nothing
     attempts = [p.attempts for o in orders for p in await postings(domain.engine, o.id)]
     assert sorted(attempts) == [0] * 6 + [1] * 4
     erp.outage = False
+    clock[0] += 60  # the breaker lets a probe through, which succeeds and closes it
     await drain(domain.engine, worker)
+    assert breaker.state is BreakerState.CLOSED
     for order in orders:
         assert len(erp.sales_by_reference(order.number)) == 1
     assert (await erp_queue.backlog(domain.engine)).dead_lettered == 0
