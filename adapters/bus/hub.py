@@ -53,6 +53,7 @@ class Subscription:
         self.wants = wants
         self.floor = floor  # skip live events at or before it (a cursor ahead of this feed)
         self.cursor: str | None = None  # of the last delivery handed out
+        self.replayed: frozenset[str] = frozenset()  # ids replayed: a late live copy is a repeat
         self._backlog: list[Delivery] = []
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(queue_size)
         self._failure: DomainError | None = None
@@ -184,6 +185,7 @@ class SubscriptionHub:
         try:
             if floor is not None:
                 subscription._backlog = await self._replay(feed, subscription, floor, head)
+                subscription.replayed = frozenset(d.event.id for d in subscription._backlog)
             yield subscription
         finally:
             subscription.close()
@@ -219,6 +221,8 @@ class SubscriptionHub:
         cursor: str | None = None
         for subscription in list(subscribers):
             try:
+                if event.id in subscription.replayed:
+                    continue
                 if subscription.floor is not None:
                     if point <= subscription.floor[shard]:
                         continue

@@ -20,7 +20,8 @@ async def record_stock_changes(
     *,
     known: Sequence[StockLevel] | None = None,
 ) -> list[StockLevel]:
-    """StockChanged per (sku, location) and AvailabilityChanged per (sku, channel) touched.
+    """StockChanged per (sku, location), AvailabilityChanged per (sku, channel) and
+    RegionalAvailabilityChanged per (sku, region) touched.
 
     ``known`` are the levels after the change when the caller has them already.
     """
@@ -52,4 +53,30 @@ async def record_stock_changes(
                 payload={"sku": sku, "channel": channel, "available": atp.available},
             )
         )
+    await _record_regional_availability(uow, pairs, now)
     return levels
+
+
+async def _record_regional_availability(
+    uow: InventoryUnitOfWork, pairs: Collection[Pair], now: datetime
+) -> None:
+    """The sellable units of each touched SKU summed over the locations of each touched
+    region: what pricing pauses low-stock promotions on. Keyed by sku and region, so a
+    region's changes are consumed in order."""
+    skus = {sku for sku, _ in pairs}
+    levels = await repo.load_levels(uow.session, skus, now)
+    regions = await repo.regions_of(uow.session, {level.location_id for level in levels})
+    touched = {(sku, regions[loc]) for sku, loc in pairs if loc in regions}
+    totals = dict.fromkeys(touched, 0)
+    for level in levels:
+        key = (level.sku, regions.get(level.location_id, ""))
+        if key in totals:
+            totals[key] += level.available
+    for (sku, region), available in sorted(totals.items()):
+        uow.record(
+            Event(
+                type="RegionalAvailabilityChanged",
+                partition_key=f"{sku}@{region}",
+                payload={"sku": sku, "region": region, "available": available},
+            )
+        )

@@ -86,6 +86,17 @@ async def load_locations(
     ]
 
 
+async def regions_of(db: Db, location_ids: Iterable[str]) -> dict[str, str]:
+    """Location id -> region, in one statement."""
+    ids = sorted(set(location_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(t.locations.c.id, t.locations.c.region).where(t.locations.c.id.in_(ids))
+    )
+    return {row.id: row.region for row in rows}
+
+
 async def save_location(db: Db, location: Location) -> None:
     """Insert or replace a location and its channel rules (three statements)."""
     values = {

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.bus import Idempotent
 from adapters.runtime import DomainBase, Runtime, open_database
+from domains.common.events import Event
 from domains.pricing import tables
+from domains.pricing.low_stock import REGIONAL_AVAILABILITY, apply_regional_availability
 from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
 
@@ -24,11 +27,23 @@ class PricingDomain(DomainBase):
             after_commit=self.read_models.invalidate_for,
         )
 
+    async def on_regional_availability(self, event: Event) -> None:
+        payload = event.payload
+        await apply_regional_availability(
+            self.uow(),
+            sku=payload["sku"],
+            region=payload["region"],
+            available=int(payload["available"]),
+        )
+
 
 async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> PricingDomain:
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "pricing", tables.metadata, engine)
     domain = PricingDomain(engine, runtime, owns_engine=owns_engine)
     runtime.bus.subscribe(domain.read_models.on_event, types=[*PRICE_EVENTS, *PROMOTION_EVENTS])
+    # Deduplicated on the event id across replicas: a redelivered event changes nothing.
+    low_stock = Idempotent(domain.on_regional_availability, runtime.cache, name="pricing.low-stock")
+    runtime.bus.subscribe(low_stock, types=[REGIONAL_AVAILABILITY])
     domain.relay.start()
     return domain

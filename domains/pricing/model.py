@@ -247,6 +247,7 @@ class PromotionTerms:
     priority: int = 0
     stacking: Stacking = Stacking.EXCLUSIVE
     low_stock_threshold: int | None = None
+    auto_resume: bool = False  # lift a low-stock pause once stock is back at the threshold
 
     def __post_init__(self) -> None:
         if not self.name.strip() or len(self.name) > 200:
@@ -255,6 +256,22 @@ class PromotionTerms:
             raise InvalidPromotion("priority must be between -1000 and 1000")
         if self.low_stock_threshold is not None and not (0 <= self.low_stock_threshold <= 10**9):
             raise InvalidPromotion("the low-stock threshold must be zero or more")
+
+
+class StockAction(StrEnum):
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+
+
+def low_stock_action(terms: PromotionTerms, available: int, paused: bool) -> StockAction | None:
+    """What a region's available units of a SKU do to the promotion there: pause it below
+    the threshold; lift the pause at or above it (or with no threshold any more) when the
+    promotion resumes on its own; otherwise nothing."""
+    threshold = terms.low_stock_threshold
+    if not paused:
+        return StockAction.PAUSE if threshold is not None and available < threshold else None
+    recovered = threshold is None or available >= threshold
+    return StockAction.RESUME if recovered and terms.auto_resume else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.common.events import utcnow
@@ -222,6 +222,33 @@ class PricingRepository:
                     .where(bp.c.sku == sku, bp.c.currency == currency, bp.c.channel == channel)
                     .values(amount=str(amount), updated_at=now)
                 )
+
+    async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
+        """(promotion id, sku) of the promotions paused for low stock in ``region``."""
+        sp = tables.stock_pauses
+        rows = await self.session.execute(
+            select(sp.c.promotion_id, sp.c.sku).where(
+                sp.c.region == region, sp.c.sku.in_(sorted(set(skus)))
+            )
+        )
+        return {(row.promotion_id, row.sku) for row in rows}
+
+    async def pause_for_stock(
+        self, promotion_id: str, sku: str, region: str, available: int, at: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(tables.stock_pauses).values(
+                promotion_id=promotion_id, sku=sku, region=region, available=available, paused_at=at
+            )
+        )
+
+    async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None:
+        sp = tables.stock_pauses
+        await self.session.execute(
+            delete(sp).where(
+                sp.c.promotion_id == promotion_id, sp.c.sku == sku, sp.c.region == region
+            )
+        )
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
         """The promotion, locked for this transaction's change.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -143,7 +143,14 @@ class PromotionInput:
     segments: list[str] | None = None
     priority: int = 0
     stacking: Stacking = model.Stacking.EXCLUSIVE  # type: ignore[valid-type]
-    low_stock_threshold: int | None = None
+    low_stock_threshold: int | None = strawberry.field(
+        default=None,
+        description="Below this many available units of a SKU in a region, the promotion "
+        "pauses for that SKU and region.",
+    )
+    auto_resume: bool = strawberry.field(
+        default=False, description="Lift a low-stock pause once stock is back at the threshold."
+    )
 
     def to_terms(self) -> model.PromotionTerms:
         rule = self.discount
@@ -168,6 +175,7 @@ class PromotionInput:
             priority=self.priority,
             stacking=self.stacking,
             low_stock_threshold=self.low_stock_threshold,
+            auto_resume=self.auto_resume,
         )
 
 
@@ -207,6 +215,13 @@ class Query:
         currency: str,
         segment: str | None = None,
         at: datetime | None = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Where the order is fulfilled: promotions paused there for a "
+                "SKU's low stock do not apply to it."
+            ),
+        ] = None,
     ) -> Quote:
         result = await service.quote(
             _domain(info).uow(),
@@ -214,6 +229,7 @@ class Query:
             channel=channel,
             currency=currency,
             segment=segment,
+            region=region,
             at=at,
         )
         c = result.currency

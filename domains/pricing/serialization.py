@@ -35,6 +35,7 @@ def terms_to_dict(terms: PromotionTerms) -> dict[str, Any]:
         "priority": terms.priority,
         "stacking": str(terms.stacking),
         "lowStockThreshold": terms.low_stock_threshold,
+        "autoResume": terms.auto_resume,
     }
 
 
@@ -60,4 +61,5 @@ def terms_from_dict(data: dict[str, Any]) -> PromotionTerms:
         priority=data["priority"],
         stacking=Stacking(data["stacking"]),
         low_stock_threshold=data["lowStockThreshold"],
+        auto_resume=data.get("autoResume", False),  # versions stored before it existed
     )

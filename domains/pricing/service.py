@@ -58,6 +58,7 @@ def build_terms(
     priority: int = 0,
     stacking: Stacking | str = Stacking.EXCLUSIVE,
     low_stock_threshold: int | None = None,
+    auto_resume: bool = False,
 ) -> PromotionTerms:
     """Promotion terms from client or loader values; bad values raise coded errors."""
     try:
@@ -86,6 +87,7 @@ def build_terms(
         priority=priority,
         stacking=stacking,
         low_stock_threshold=low_stock_threshold,
+        auto_resume=auto_resume,
     )
 
 
@@ -193,10 +195,12 @@ async def quote(
     channel: str,
     currency: str,
     segment: str | None = None,
+    region: str | None = None,
     at: datetime | None = None,
 ) -> Quote:
     """Price ``(sku, quantity)`` lines from the database, never from a cache: a checkout
-    must charge what is true now. Each line is priced on its own, in the given order."""
+    must charge what is true now. Each line is priced on its own, in the given order.
+    In a ``region``, promotions paused there for a SKU's low stock do not apply to it."""
     check_channel(channel)
     check_currency(currency)
     at = as_utc(at or utcnow())
@@ -214,6 +218,9 @@ async def quote(
     async with uow:
         facts = await uow.prices.sku_prices([(sku, channel, currency) for sku, _ in lines])
         offers = await uow.prices.live_offers()
+        paused = (
+            await uow.prices.stock_paused({sku for sku, _ in lines}, region) if region else set()
+        )
     priced: list[LinePrice] = []
     for sku, quantity in lines:
         fact = facts.get((sku, channel, currency))
@@ -232,7 +239,7 @@ async def quote(
                 channel=channel,
                 segment=segment,
                 at=at,
-                offers=offers,
+                offers=[o for o in offers if (o.promotion_id, sku) not in paused],
             )
         )
     return Quote(

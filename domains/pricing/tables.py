@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -62,6 +63,19 @@ promotion_versions = Table(
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("terms", JSON, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# A promotion paused for one SKU in one region because stock there ran low; the row goes
+# when the pause lifts. The region comes from inventory's events, never its tables.
+stock_pauses = Table(
+    "pricing_promotion_stock_pause",
+    metadata,
+    Column("promotion_id", String(64), ForeignKey("pricing_promotion.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("available", Integer, nullable=False),
+    Column("paused_at", DateTime(timezone=True), nullable=False),
+    Index("ix_pricing_promotion_stock_pause_sku_region", "sku", "region"),
 )
 
 outbox = outbox_table(metadata, "pricing")

@@ -66,6 +66,9 @@ class PromotionVersion:
     low_stock_threshold: int | None = strawberry.field(
         description="Stock level below which the promotion pauses per SKU and region."
     )
+    auto_resume: bool = strawberry.field(
+        description="Whether a low-stock pause lifts once stock is back at the threshold."
+    )
 
     @classmethod
     def of(cls, version: model.PromotionVersion) -> PromotionVersion:
@@ -92,6 +95,7 @@ class PromotionVersion:
             priority=terms.priority,
             stacking=terms.stacking,
             low_stock_threshold=terms.low_stock_threshold,
+            auto_resume=terms.auto_resume,
         )
 
 

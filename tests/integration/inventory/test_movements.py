@@ -130,7 +130,9 @@ async def test_movements_record_stock_and_availability_events(domain: InventoryD
         ("StockChanged", f"{sku}@ST"),
         ("AvailabilityChanged", f"{sku}@store"),
         ("AvailabilityChanged", f"{sku}@web"),
+        ("RegionalAvailabilityChanged", f"{sku}@south"),
     ]
     assert rows[0].payload["onHand"] == 9
     assert rows[0].payload["available"] == 9
     assert rows[1].payload == {"sku": sku, "channel": "store", "available": 9}
+    assert rows[3].payload == {"sku": sku, "region": "south", "available": 9}

@@ -180,18 +180,20 @@ async def test_reservation_events_go_to_the_outbox_with_the_change(
                 .order_by(tables.outbox.c.seq)
             )
         ).all()
-    latest = [(t, key, payload) for t, key, payload in rows][-4:]
+    latest = [(t, key, payload) for t, key, payload in rows][-5:]
     assert [t for t, _, _ in latest] == [
         "ReservationCreated",
         "StockChanged",
         "AvailabilityChanged",
         "AvailabilityChanged",
+        "RegionalAvailabilityChanged",
     ]
     stock_changed = latest[1][2]
     assert latest[1][1] == f"{sku}@DC"
     assert stock_changed["reserved"] == 2
     assert stock_changed["available"] == 8
-    assert {p["channel"]: p["available"] for _, _, p in latest[2:]} == {"app": 4, "web": 8}
+    assert {p["channel"]: p["available"] for _, _, p in latest[2:4]} == {"app": 4, "web": 8}
+    assert latest[4][1:] == (f"{sku}@north", {"sku": sku, "region": "north", "available": 8})
 
 
 def _line(sku: str, quantity: int, key: str, location_id: str = "DC") -> ReservationRequest:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
 from tests.integration.inventory.conftest import new_sku, seed_locations, stock
+from tests.integration.subscriptions.conftest import RuntimeFactory
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
-from tests.support import local_runtime
 
 STOCK = """subscription ($loc: ID!, $skus: [ID!], $after: String) {
   stockChanged(locationId: $loc, skus: $skus, after: $after) {
@@ -26,8 +26,10 @@ AVAILABILITY = """subscription ($sku: ID!, $channel: String!) {
 
 
 @pytest.fixture
-async def live(engine: AsyncEngine) -> AsyncIterator[tuple[str, InventoryDomain]]:
-    app = create_app(local_runtime(), engine=engine)
+async def live(
+    engine: AsyncEngine, make_runtime: RuntimeFactory
+) -> AsyncIterator[tuple[str, InventoryDomain]]:
+    app = create_app(make_runtime(), engine=engine)
     async with serving_over_tcp(app) as base_url:
         domain: InventoryDomain = app.state.domain
         await seed_locations(domain)

@@ -11,8 +11,8 @@ from domains.orders import service
 from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain
 from tests.integration.orders.conftest import make_order
+from tests.integration.subscriptions.conftest import RuntimeFactory
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
-from tests.support import local_runtime
 
 STATUS = """subscription ($id: ID!) {
   orderStatusChanged(orderId: $id) { kind orderId status previousStatus order { id status } }
@@ -26,8 +26,10 @@ AT_LOCATION = """subscription ($loc: ID!, $statuses: [OrderStatus!]) {
 
 
 @pytest.fixture
-async def live(engine: AsyncEngine) -> AsyncIterator[tuple[str, OrdersDomain]]:
-    app = create_app(local_runtime(), engine=engine)
+async def live(
+    engine: AsyncEngine, make_runtime: RuntimeFactory
+) -> AsyncIterator[tuple[str, OrdersDomain]]:
+    app = create_app(make_runtime(), engine=engine)
     async with serving_over_tcp(app) as base_url:
         yield base_url, app.state.domain
 

@@ -11,8 +11,8 @@ from domains.pricing import service
 from domains.pricing.app import create_app
 from domains.pricing.bootstrap import PricingDomain
 from tests.integration.pricing.support import NOW, live_promotion, percent_terms
+from tests.integration.subscriptions.conftest import RuntimeFactory
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
-from tests.support import local_runtime
 
 PROMOTIONS = """subscription ($channel: String) {
   promotionStatusChanged(channel: $channel) {
@@ -22,8 +22,10 @@ PROMOTIONS = """subscription ($channel: String) {
 
 
 @pytest.fixture
-async def live(engine: AsyncEngine) -> AsyncIterator[tuple[str, PricingDomain]]:
-    app = create_app(local_runtime(), engine=engine)
+async def live(
+    engine: AsyncEngine, make_runtime: RuntimeFactory
+) -> AsyncIterator[tuple[str, PricingDomain]]:
+    app = create_app(make_runtime(), engine=engine)
     async with serving_over_tcp(app) as base_url:
         yield base_url, app.state.domain
 

@@ -1,0 +1,86 @@
+"""Low stock pauses a promotion for a SKU in a region, and stock coming back may lift it.
+
+Inventory announces each SKU's available units per region (``RegionalAvailabilityChanged``,
+ordered per SKU and region); pricing keeps its own record of the pauses and never reads
+inventory's tables. Each pause and lift is announced as ``PromotionStatusChanged``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domains.common.events import Event, utcnow
+from domains.pricing.model import (
+    Offer,
+    PromotionStatus,
+    StockAction,
+    as_utc,
+    low_stock_action,
+)
+from domains.pricing.uow import PricingUnitOfWork
+
+REGIONAL_AVAILABILITY = "RegionalAvailabilityChanged"
+STATUS_CHANGED = "PromotionStatusChanged"
+
+
+@dataclass(frozen=True, slots=True)
+class StockPauseChange:
+    promotion_id: str
+    sku: str
+    region: str
+    action: StockAction
+
+
+async def apply_regional_availability(
+    uow: PricingUnitOfWork, *, sku: str, region: str, available: int, at: datetime | None = None
+) -> list[StockPauseChange]:
+    """Pause or lift the live promotions on ``sku`` in ``region`` for its ``available``
+    units there. Repeating it changes nothing: a pause already in place stays as it is."""
+    at = as_utc(at or utcnow())
+    changes: list[StockPauseChange] = []
+    async with uow:
+        facts = await uow.prices.known_skus([sku])
+        category = facts[sku][0] if sku in facts else None
+        paused = {pid for pid, _ in await uow.prices.stock_paused([sku], region)}
+        for offer in await uow.prices.live_offers():
+            is_paused = offer.promotion_id in paused
+            if not is_paused and not offer.terms.eligibility.covers_product(sku, category):
+                continue
+            action = low_stock_action(offer.terms, available, is_paused)
+            if action is None:
+                continue
+            if action is StockAction.PAUSE:
+                await uow.prices.pause_for_stock(offer.promotion_id, sku, region, available, at)
+            else:
+                await uow.prices.lift_stock_pause(offer.promotion_id, sku, region)
+            uow.record(_status_changed(offer, sku, region, available, action, at))
+            changes.append(StockPauseChange(offer.promotion_id, sku, region, action))
+        await uow.commit()
+    return changes
+
+
+def _status_changed(
+    offer: Offer, sku: str, region: str, available: int, action: StockAction, at: datetime
+) -> Event:
+    window = offer.terms.window
+    if action is StockAction.PAUSE:
+        status = PromotionStatus.PAUSED
+    elif window.contains(at):
+        status = PromotionStatus.ACTIVE
+    else:
+        status = PromotionStatus.SCHEDULED if at < window.starts_at else PromotionStatus.ENDED
+    return Event(
+        type=STATUS_CHANGED,
+        partition_key=offer.promotion_id,
+        payload={
+            "promotionId": offer.promotion_id,
+            "sku": sku,
+            "region": region,
+            "status": str(status),
+            "reason": "LOW_STOCK" if action is StockAction.PAUSE else "STOCK_RECOVERED",
+            "available": available,
+            "threshold": offer.terms.low_stock_threshold,
+            "channels": sorted(offer.terms.eligibility.channels),
+        },
+    )
