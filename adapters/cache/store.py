@@ -51,30 +51,34 @@ class MemoryStore:
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis) -> None:
+    """``prefix`` keeps installations (or tests) that share one Redis apart."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = "") -> None:
         self.client = client
+        self.prefix = prefix
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
         # The client is built without decode_responses, so values come back as bytes.
-        return cast(list[bytes | None], await self.client.mget(keys))
+        found = await self.client.mget([self.prefix + key for key in keys])
+        return cast(list[bytes | None], found)
 
     async def set_many(self, items: dict[str, bytes], ttl: float) -> None:
         if not items:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for key, value in items.items():
-                pipe.set(key, value, px=int(ttl * 1000))
+                pipe.set(self.prefix + key, value, px=int(ttl * 1000))
             await pipe.execute()
 
     async def delete(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
+        keys = [self.prefix + key for key in keys]
         if keys:
             await self.client.delete(*keys)
 
     async def add(self, key: str, value: bytes, ttl: float) -> bool:
-        return bool(await self.client.set(key, value, px=int(ttl * 1000), nx=True))
+        return bool(await self.client.set(self.prefix + key, value, px=int(ttl * 1000), nx=True))
 
 
 def store_from_env() -> Store:

@@ -25,15 +25,12 @@ async def record_stock_changes(
 
     ``known`` are the levels after the change when the caller has them already.
     """
+    # Every location's level of the touched SKUs: the regional sums need them all.
+    everywhere = await repo.load_levels(uow.session, {sku for sku, _ in pairs}, now)
     if known is not None:
         levels = list(known)
     else:
-        skus = {sku for sku, _ in pairs}
-        levels = [
-            level
-            for level in await repo.load_levels(uow.session, skus, now)
-            if (level.sku, level.location_id) in pairs
-        ]
+        levels = [level for level in everywhere if (level.sku, level.location_id) in pairs]
     served = await repo.channels_served(uow.session, {loc for _, loc in pairs})
     keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
     availability = await repo.load_availability(uow.session, keys, now)
@@ -53,18 +50,16 @@ async def record_stock_changes(
                 payload={"sku": sku, "channel": channel, "available": atp.available},
             )
         )
-    await _record_regional_availability(uow, pairs, now)
+    await _record_regional_availability(uow, pairs, everywhere)
     return levels
 
 
 async def _record_regional_availability(
-    uow: InventoryUnitOfWork, pairs: Collection[Pair], now: datetime
+    uow: InventoryUnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel]
 ) -> None:
     """The sellable units of each touched SKU summed over the locations of each touched
     region: what pricing pauses low-stock promotions on. Keyed by sku and region, so a
     region's changes are consumed in order."""
-    skus = {sku for sku, _ in pairs}
-    levels = await repo.load_levels(uow.session, skus, now)
     regions = await repo.regions_of(uow.session, {level.location_id for level in levels})
     touched = {(sku, regions[loc]) for sku, loc in pairs if loc in regions}
     totals = dict.fromkeys(touched, 0)

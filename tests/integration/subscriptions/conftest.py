@@ -32,7 +32,11 @@ async def make_runtime(request: pytest.FixtureRequest) -> AsyncIterator[RuntimeF
             client = redis.Redis.from_url(require_redis())
             clients.append(client)
             bus = RedisStreamsBus(client, prefix=prefix, shards=4, block=0.05, lease=0.3)
-            runtime = Runtime(bus=bus, cache=RedisStore(client), migrate_on_start=migrate_on_start)
+            runtime = Runtime(
+                bus=bus,
+                cache=RedisStore(client, prefix=f"{prefix}:"),
+                migrate_on_start=migrate_on_start,
+            )
         runtimes.append(runtime)
         return runtime
 

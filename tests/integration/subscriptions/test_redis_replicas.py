@@ -64,7 +64,8 @@ class Replica:
 async def replica(make_engine: EngineFactory, prefix: str) -> AsyncIterator[Replica]:
     client = redis.Redis.from_url(require_redis())
     bus = RedisStreamsBus(client, prefix=prefix, shards=4, block=0.05, lease=0.3)
-    runtime = Runtime(bus=bus, cache=RedisStore(client), migrate_on_start=False)
+    cache = RedisStore(client, prefix=f"{prefix}:")
+    runtime = Runtime(bus=bus, cache=cache, migrate_on_start=False)
     app = create_app(runtime, engine=await make_engine())
     try:
         async with serving_over_tcp(app) as base_url:
