@@ -36,14 +36,13 @@ def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> 
 
     from adapters.erp.config import ErpConfigError
     from adapters.erp.port import ErpError
-    from adapters.runtime import Runtime
     from retailgraph.sync.erp import sync_erp_from_env
-    from retailgraph.sync.running import running_domains
+    from retailgraph.sync.running import running_domains, sync_runtime
 
     async def main() -> T:
         erp = sync_erp_from_env()
         try:
-            async with running_domains(Runtime(), *domains) as started:
+            async with running_domains(sync_runtime(), *domains) as started:
                 return await work(erp, started)
         finally:
             await erp.close()

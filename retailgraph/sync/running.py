@@ -5,12 +5,49 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from adapters.bus import Bus, Handler, bus_from_env
 from adapters.runtime import Runtime
+from domains.common.events import Event
 
 log = logging.getLogger(__name__)
+
+
+class PublishOnlyBus:
+    """A bus the sync commands and workers publish to and consume nothing from.
+
+    Consuming domain events is the subgraph services' job: a one-shot command must not
+    join their consumer groups, and a handler called from inside another domain's relay
+    transaction would wait on it when two domains share one SQLite file.
+    """
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        await self._bus.publish(events)
+
+    def subscribe(
+        self,
+        handler: Handler,
+        *,
+        types: Sequence[str] | None = None,
+        group: str | None = None,
+        fanout: bool = False,
+    ) -> None:
+        return None
+
+    async def close(self) -> None:
+        close = getattr(self._bus, "close", None)
+        if close is not None:
+            await close()
+
+
+def sync_runtime() -> Runtime:
+    """The configured databases and bus, publishing only."""
+    return Runtime(bus=PublishOnlyBus(bus_from_env()))
 
 
 @contextlib.asynccontextmanager

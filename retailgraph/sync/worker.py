@@ -16,9 +16,8 @@ def stock_worker(
     overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
 ) -> None:
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
-    from adapters.runtime import Runtime
     from retailgraph.sync.erp import sync_erp_from_env
-    from retailgraph.sync.running import running_domains
+    from retailgraph.sync.running import running_domains, sync_runtime
     from retailgraph.sync.stock import StockPoller
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -30,7 +29,7 @@ def stock_worker(
             loop.add_signal_handler(signum, stop.set)
         erp: Any = sync_erp_from_env()
         try:
-            async with running_domains(Runtime(), "inventory", "orders") as domains:
+            async with running_domains(sync_runtime(), "inventory", "orders") as domains:
                 poller = StockPoller(
                     erp,
                     domains["inventory"],
