@@ -52,7 +52,7 @@ class Subscription:
         self.types = types
         self.wants = wants
         self.floor = floor  # skip live events at or before it (a cursor ahead of this feed)
-        self.cursor: str | None = None  # of the last delivery handed out
+        self.cursor: str | None = None  # of the last delivery handed out (or the start)
         self.replayed: frozenset[str] = frozenset()  # ids replayed: a late live copy is a repeat
         self._backlog: list[Delivery] = []
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(queue_size)
@@ -180,6 +180,8 @@ class SubscriptionHub:
         floor = None if after is None else feed.parse(after)
         subscription = Subscription(self, frozenset(types), wants, self.queue_size, floor)
         head = tuple(self._head)  # registering and taking the head with no await between
+        # Until its first delivery, a subscriber's place is where it started.
+        subscription.cursor = feed.format(merge(head, floor))
         for event_type in subscription.types:
             self._by_type.setdefault(event_type, set()).add(subscription)
         try:

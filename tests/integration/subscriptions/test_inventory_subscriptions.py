@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domains.inventory import service
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import StockLevel
 from tests.integration.inventory.conftest import new_sku, seed_locations, stock
 from tests.integration.subscriptions.conftest import RuntimeFactory
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
+from tests.support import local_runtime
 
 STOCK = """subscription ($loc: ID!, $skus: [ID!], $after: String) {
   stockChanged(locationId: $loc, skus: $skus, after: $after) {
@@ -113,3 +116,36 @@ async def test_stock_changed_with_a_cursor_it_never_gave_is_an_error_frame(
     assert too_long["type"] == "error"
     assert [e["extensions"]["code"] for e in too_long["payload"]] == ["BAD_USER_INPUT"]
     assert domain.runtime.hub.subscriber_count == 0
+
+
+async def test_a_subscriber_that_falls_behind_is_dropped_with_a_cursor_to_resume_from(
+    engine: AsyncEngine,
+) -> None:
+    runtime = local_runtime()
+    runtime.hub.queue_size = 2
+    app = create_app(runtime, engine=engine)
+    skus = sorted(new_sku() for _ in range(5))
+    async with serving_over_tcp(app) as base_url:
+        domain: InventoryDomain = app.state.domain
+        await seed_locations(domain)
+        async with ws_client(base_url) as client:
+            await client.subscribe("1", STOCK, {"loc": "DC", "skus": skus})
+            await subscribers_reach(runtime.hub, 1)
+            # One commit, relayed as one batch: five events before the socket sends one.
+            async with domain.uow() as uow:
+                await service.import_stock_levels(
+                    uow, [StockLevel(sku, "DC", on_hand=n) for n, sku in enumerate(skus, 1)]
+                )
+            dropped = await client.next_message("1")
+            assert (await client.next_message("1"))["type"] == "complete"
+            (error,) = dropped["payload"]["errors"]
+            assert error["extensions"]["code"] == "SUBSCRIBER_TOO_SLOW"
+            assert runtime.hub.subscriber_count == 0
+            # Nothing is lost: resuming from the cursor in the error replays all five.
+            after = error["extensions"]["cursor"]
+            await client.subscribe("2", STOCK, {"loc": "DC", "skus": skus, "after": after})
+            got = [(await client.next_data("2"))["stockChanged"] for _ in range(5)]
+    assert [(g["sku"], g["stockLevel"]["onHand"]) for g in got] == [
+        (sku, n) for n, sku in enumerate(skus, 1)
+    ]
+    await runtime.close()
