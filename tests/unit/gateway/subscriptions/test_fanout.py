@@ -138,3 +138,20 @@ async def test_different_keys_get_their_own_producers() -> None:
     assert len(fanout) == 2
     await fanout.aclose()
     assert sources["a"].running == sources["b"].running == 0
+
+
+async def test_a_subscriber_that_falls_behind_can_be_told_why_in_a_last_item() -> None:
+    fanout: Fanout[str, int] = Fanout(inbox_limit=1, last_words=lambda reason: -1)
+    source = Source()
+    slow = fanout.subscribe("k", source.produce)
+    first = asyncio.ensure_future(anext(slow))
+    await settle()
+    source.queue.put_nowait(0)
+    assert await first == 0
+
+    for item in (1, 2):
+        source.queue.put_nowait(item)
+        await settle()
+
+    assert [item async for item in slow] == [-1]
+    assert source.running == 0
