@@ -65,7 +65,7 @@ class Replicas:
     engines: list[FederatedEngine]
     inventories: list[Starlette]
     skus: list[str]
-    """Three products of this test alone; the last one marks the end of a sequence."""
+    """Three products of this test alone."""
 
     def hub_subscribers(self, replica: int) -> int:
         count: int = self.inventories[replica].state.domain.runtime.hub.subscriber_count
@@ -143,16 +143,26 @@ def _item(sku: str) -> dict[str, Any]:
     }
 
 
-async def events_until(websocket: Any, last_sku: str) -> list[tuple[str, int, str]]:
-    """``(sku, onHand, name)`` of every event up to and including one for ``last_sku``."""
-    seen: list[tuple[str, int, str]] = []
-    while not seen or seen[-1][0] != last_sku:
+async def events_until(websocket: Any, last: dict[str, int]) -> dict[str, list[tuple[int, str]]]:
+    """``(onHand, name)`` per SKU, read until each SKU of ``last`` reached its on-hand
+    quantity there. Order holds per SKU and location (the partition), not across them."""
+    seen: dict[str, list[tuple[int, str]]] = {}
+
+    def reached(sku: str, on_hand: int) -> bool:
+        return bool(seen.get(sku)) and seen[sku][-1][0] == on_hand
+
+    while not all(reached(sku, on_hand) for sku, on_hand in last.items()):
         message = await receive(websocket)
         assert message["type"] == "next", message
         assert "errors" not in message["payload"], message
         change = message["payload"]["data"]["stockChanged"]
-        seen.append((change["sku"], change["stockLevel"]["onHand"], change["product"]["name"]))
+        on_hand, name = change["stockLevel"]["onHand"], change["product"]["name"]
+        seen.setdefault(change["sku"], []).append((on_hand, name))
     return seen
+
+
+def named(sku: str, *quantities: int) -> list[tuple[int, str]]:
+    return [(quantity, f"Name of {sku}") for quantity in quantities]
 
 
 async def test_a_stock_movement_reaches_every_gateway_replica_once_and_in_order(
@@ -171,21 +181,20 @@ async def test_a_stock_movement_reaches_every_gateway_replica_once_and_in_order(
         await eventually(lambda: replicas.hub_subscribers(0) == 1)  # shared by both on A
         await eventually(lambda: replicas.hub_subscribers(1) == 1)
 
-        for line, (sku, quantity) in enumerate(
-            [(first, 5), (second, 1), (first, 2), (second, 4), (first, 1), (end, 1)], start=1
-        ):
+        movements = [(first, 5), (second, 1), (first, 2), (second, 4), (first, 1), (end, 1)]
+        # then one more unit of each: it comes after everything else of its SKU, so a
+        # duplicate of an earlier event would show before it
+        movements += [(first, 1), (second, 1), (end, 1)]
+        for line, (sku, quantity) in enumerate(movements, start=1):
             await replicas.receive_stock(0, sku, quantity, line)
 
-        expected = [
-            (first, 5, f"Name of {first}"),
-            (second, 1, f"Name of {second}"),
-            (first, 7, f"Name of {first}"),
-            (second, 5, f"Name of {second}"),
-            (first, 8, f"Name of {first}"),
-            (end, 1, f"Name of {end}"),
-        ]
+        expected = {
+            first: named(first, 5, 7, 8, 9),
+            second: named(second, 1, 5, 6),
+            end: named(end, 1, 2),
+        }
         for websocket in (on_a, also_on_a, on_b):
-            assert await events_until(websocket, end) == expected
+            assert await events_until(websocket, {first: 9, second: 6, end: 2}) == expected
 
 
 async def test_a_subscriber_that_reconnects_after_its_cursor_gets_no_duplicates(
@@ -208,10 +217,10 @@ async def test_a_subscriber_that_reconnects_after_its_cursor_gets_no_duplicates(
         await eventually(lambda: replicas.hub_subscribers(1) == 1)
         await replicas.receive_stock(1, end, 1, 1)
 
-        assert await events_until(websocket, end) == [
-            (first, 3, f"Name of {first}"),
-            (end, 1, f"Name of {end}"),
-        ]
+        assert await events_until(websocket, {first: 3, end: 1}) == {
+            first: named(first, 3),
+            end: named(end, 1),
+        }
 
 
 async def test_a_malformed_message_closes_its_socket_and_the_others_keep_receiving(
@@ -235,6 +244,6 @@ async def test_a_malformed_message_closes_its_socket_and_the_others_keep_receivi
         assert (await closed_with(rude))[0] == 4400
         await replicas.receive_stock(1, first, 2, 1)
         await replicas.receive_stock(1, end, 1, 1)
-        expected = [(first, 2, f"Name of {first}"), (end, 1, f"Name of {end}")]
-        assert await events_until(polite, end) == expected
-        assert await events_until(elsewhere, end) == expected
+        expected = {first: named(first, 2), end: named(end, 1)}
+        assert await events_until(polite, {first: 2, end: 1}) == expected
+        assert await events_until(elsewhere, {first: 2, end: 1}) == expected
