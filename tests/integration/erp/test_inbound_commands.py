@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -119,3 +125,39 @@ def test_an_unreachable_tryton_fails_the_command(
     result = runner.invoke(app, ["sync", "stock"])
     assert result.exit_code == 1
     assert "error: Tryton unreachable" in result.output
+
+
+def our_on_hand(tmp_path: Path, sku: str, location: str) -> int | None:
+    with sqlite3.connect(tmp_path / "retailgraph.db") as db:
+        row = db.execute(
+            "SELECT on_hand FROM inventory_stock WHERE sku = ? AND location_id = ?",
+            (sku, location),
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def test_stock_worker_applies_tryton_moves_until_sigterm(
+    runner: CliRunner, tryton_server: TrytonServer, tmp_path: Path
+) -> None:
+    item = demo_catalog().items[141].sku
+    set_our_stock(tmp_path, {(item, "DC-NORTH"): 0})
+    assert "First poll" in runner.invoke(app, ["sync", "stock"]).output
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "retailgraph.cli", "worker", "stock", "--every", "0.2"],
+        env=dict(os.environ),  # the runner fixture set the databases and Tryton
+        cwd=Path(__file__).parents[3],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        on_tryton(tryton_server, lambda erp: receive(erp, item, "DC-NORTH", 6))
+        deadline = time.monotonic() + 60
+        while our_on_hand(tmp_path, item, "DC-NORTH") != 6 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert our_on_hand(tmp_path, item, "DC-NORTH") == 6
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, output
+    assert "stock poll" in output
