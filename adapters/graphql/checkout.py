@@ -56,7 +56,8 @@ class _Peer:
         if self._client is None:
             raise CheckoutUnavailable(f"checkout cannot reach {self.name}: it is not configured")
         try:
-            return await self._client.execute(query, variables)
+            # Every call checkout makes is a query or keyed by the checkout's key.
+            return await self._client.execute(query, variables, idempotent=True)
         except RemoteUnavailable as error:
             raise CheckoutUnavailable(f"{self.name} is unavailable ({error})") from None
         except RemoteError as error:

@@ -47,16 +47,28 @@ class GraphQLClient:
             transport = httpx.ASGITransport(app=peer, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
 
-    async def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    async def execute(
+        self, query: str, variables: Mapping[str, Any], *, idempotent: bool = False
+    ) -> dict[str, Any]:
         """The ``data`` of a response without errors; otherwise raises ``RemoteError`` (the
-        first error) or ``RemoteUnavailable``."""
+        first error) or ``RemoteUnavailable``.
+
+        An ``idempotent`` operation (a query, or a mutation keyed so that a repeat changes
+        nothing) is sent once more when the connection broke before an answer: the peer
+        may have closed an idle keep-alive connection just as it was reused.
+        """
         headers = {"content-type": "application/json", "accept": "application/json"}
         correlation_id = correlation.current()
         if correlation_id:
             headers[correlation.HEADER] = correlation_id
         body = orjson.dumps({"query": query, "variables": dict(variables)})
         try:
-            response = await self._client.post(self.url, content=body, headers=headers)
+            try:
+                response = await self._client.post(self.url, content=body, headers=headers)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                if not idempotent:
+                    raise
+                response = await self._client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise RemoteUnavailable(f"{self.url}: {error!r}") from None
         try:

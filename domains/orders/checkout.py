@@ -19,7 +19,7 @@ from domains.common import correlation
 from domains.common.events import utcnow
 from domains.orders.creation import new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
-from domains.orders.model import Fulfilment, FulfilmentType, NewLine
+from domains.orders.model import Fulfilment, FulfilmentType, NewLine, spread
 from domains.orders.service import CreatedOrder, create_order
 from domains.orders.uow import OrdersUnitOfWork
 
@@ -192,7 +192,7 @@ def _priced(line: QuotedLine) -> NewLine:
         sku=line.sku,
         quantity=line.quantity,
         unit_price=line.unit_price,
-        promotional_unit_price=line.line_total / line.quantity,
+        promotional_unit_price=spread(line.line_total, line.quantity),
         tax_rate=line.tax_rate,
     )
 

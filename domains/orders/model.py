@@ -63,9 +63,20 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def spread(total: Decimal, quantity: int) -> Decimal:
+    """The unit price that makes ``quantity`` units cost ``total``, with as few decimals
+    as that takes (an ERP keeps unit prices to 4 places, enough below 100 units)."""
+    exact = total / quantity
+    for places in range(2, 11):
+        unit = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if money(unit * quantity) == money(total):
+            return unit.normalize() if places > 2 else unit
+    return exact.quantize(UNIT_PLACES, rounding=ROUND_HALF_UP)
+
+
 def unit_amount(value: Decimal) -> Decimal:
     """A unit price: in cents, or finer when a line total spread over its units needs it
-    (a buy-2-get-1 line of 4 units at 9.99 costs 29.97, 7.4925 a unit), so that
+    (a buy-2-get-1 line of 4 units at 9.99 costs 29.97, 7.493 a unit), so that
     ``money(unit * quantity)`` gives the line total back."""
     cents = money(value)
     if cents == value:

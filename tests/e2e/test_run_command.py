@@ -152,3 +152,34 @@ def test_run_command_exits_cleanly_on_sigterm(
     _, process = server
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+
+
+PLACE_ORDER = """
+mutation PlaceOrder($key: String!) {
+  placeOrder(input: {
+    idempotencyKey: $key
+    channel: "web"
+    fulfilment: { type: SHIP_FROM_DC, locationId: "DC-NORTH" }
+    lines: [{ sku: "ST-0002-01", quantity: 2 }]
+    customerReference: "readme"
+  }) {
+    created
+    order { number status totals { total { amount currency } } }
+  }
+}
+"""
+
+
+def test_run_command_places_the_readmes_order_once(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    key = f"readme-{time.time_ns()}"
+
+    first = _query(base_url, PLACE_ORDER, key=key)["placeOrder"]
+    again = _query(base_url, PLACE_ORDER, key=key)["placeOrder"]
+
+    assert (first["created"], again["created"]) == (True, False)
+    assert first["order"]["number"] == again["order"]["number"]
+    assert first["order"]["status"] == "PENDING"
+    assert Decimal(first["order"]["totals"]["total"]["amount"]) > 0

@@ -21,6 +21,8 @@ from domains.orders.model import (
     Order,
     OrderStatus,
     ReturnDisposition,
+    money,
+    spread,
 )
 from domains.orders.transitions import can_transition
 
@@ -367,3 +369,22 @@ def test_refund_replay_with_same_reference_refunds_nothing_more() -> None:
         Decimal("8.00"),
         events,
     )
+
+
+@pytest.mark.parametrize(
+    ("total", "quantity", "unit"),
+    [
+        ("29.97", 4, "7.493"),  # buy 2 get 1 on 4 units at 9.99
+        ("20.00", 3, "6.667"),
+        ("19.98", 3, "6.66"),
+        ("49.99", 1, "49.99"),
+        ("1000.00", 333, "3.003"),
+    ],
+)
+def test_a_line_total_spread_over_its_units_gives_the_total_back(
+    total: str, quantity: int, unit: str
+) -> None:
+    spread_unit = spread(Decimal(total), quantity)
+
+    assert str(spread_unit) == unit
+    assert money(spread_unit * quantity) == Decimal(total)
