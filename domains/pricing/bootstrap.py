@@ -9,6 +9,7 @@ from adapters.runtime import DomainBase, Runtime, open_database
 from domains.common.events import Event
 from domains.pricing import tables
 from domains.pricing.low_stock import REGIONAL_AVAILABILITY, apply_regional_availability
+from domains.pricing.model import stock_can_matter
 from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
 
@@ -29,11 +30,14 @@ class PricingDomain(DomainBase):
 
     async def on_regional_availability(self, event: Event) -> None:
         payload = event.payload
+        available = int(payload["available"])
+        # Most stock changes cannot touch any promotion: the cached live promotions say
+        # so without a transaction (the demo load alone sends thousands of these).
+        offers = await self.read_models.live_offers()
+        if not any(stock_can_matter(offer.terms, available) for offer in offers):
+            return
         await apply_regional_availability(
-            self.uow(),
-            sku=payload["sku"],
-            region=payload["region"],
-            available=int(payload["available"]),
+            self.uow(), sku=payload["sku"], region=payload["region"], available=available
         )
 
 

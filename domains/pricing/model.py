@@ -263,6 +263,13 @@ class StockAction(StrEnum):
     RESUME = "RESUME"
 
 
+def stock_can_matter(terms: PromotionTerms, available: int) -> bool:
+    """Whether ``available`` units could pause or lift this promotion anywhere, before
+    knowing whether it is paused there: below its threshold, or it resumes on its own."""
+    threshold = terms.low_stock_threshold
+    return terms.auto_resume or (threshold is not None and available < threshold)
+
+
 def low_stock_action(terms: PromotionTerms, available: int, paused: bool) -> StockAction | None:
     """What a region's available units of a SKU do to the promotion there: pause it below
     the threshold; lift the pause at or above it (or with no threshold any more) when the

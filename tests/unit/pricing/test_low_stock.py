@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domains.pricing.model import StockAction, low_stock_action
+from domains.pricing.model import StockAction, low_stock_action, stock_can_matter
 from domains.pricing.service import build_terms
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -45,3 +45,10 @@ def test_low_stock_action_pauses_below_the_threshold_and_resumes_only_when_confi
     action: StockAction | None,
 ) -> None:
     assert low_stock_action(terms(threshold, auto_resume), available, paused) is action
+
+
+def test_stock_can_matter_only_below_a_threshold_or_for_a_promotion_that_resumes() -> None:
+    assert stock_can_matter(terms(5), 4)
+    assert not stock_can_matter(terms(5), 5)
+    assert not stock_can_matter(terms(None), 0)
+    assert stock_can_matter(terms(5, auto_resume=True), 50)  # it may be paused somewhere
