@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from retailgraph.demo.catalog import demo_catalog
 
@@ -144,6 +148,69 @@ def test_run_command_posts_the_demo_orders_to_the_erp_simulator(
     assert syncs
     assert {sync["status"] for sync in syncs} == {"POSTED"}
     assert all(sync["erpDocumentId"] for sync in syncs)
+
+
+STOCK_AT_STORE = """
+subscription ($sku: ID!) {
+  stockChanged(locationId: "STORE-BERLIN", skus: [$sku]) {
+    sku stockLevel { onHand } product { name }
+  }
+}
+"""
+RECEIVE = """
+mutation ($movement: StockMovementInput!) {
+  applyStockMovements(movements: [$movement]) { stockLevels { onHand } }
+}
+"""
+
+
+async def test_run_command_streams_stock_changes_with_names_from_products(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    item = demo_catalog().items[0]
+    websocket_url = base_url.replace("http://", "ws://") + "/graphql"
+
+    def receive_one(line: int) -> int:
+        movement = {
+            "type": "RECEIPT",
+            "sku": item.sku,
+            "locationId": "STORE-BERLIN",
+            "quantity": 1,
+            "sourceDocumentId": f"ASN-RUN-{os.getpid()}",
+            "lineNumber": line,
+        }
+        levels = _query(base_url, RECEIVE, movement=movement)["applyStockMovements"]
+        return int(levels["stockLevels"][0]["onHand"])
+
+    async with connect(websocket_url, subprotocols=["graphql-transport-ws"]) as websocket:  # type: ignore[list-item]
+        await websocket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await websocket.recv()) == {"type": "connection_ack"}
+        payload = {"query": STOCK_AT_STORE, "variables": {"sku": item.sku}}
+        await websocket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        # the subscription reaches inventory a moment after the subscribe frame: receive
+        # stock until a change comes through
+        first_event = None
+        for line in range(1, 20):
+            on_hand = receive_one(line)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    first_event = json.loads(await websocket.recv())
+                    break
+        assert first_event is not None, "no stock change came through"
+        on_hand = receive_one(100)
+        async with asyncio.timeout(30):
+            while True:
+                message = json.loads(await websocket.recv())
+                change = message["payload"]["data"]["stockChanged"]
+                if change["stockLevel"]["onHand"] == on_hand:
+                    break
+
+    assert change == {
+        "sku": item.sku,
+        "stockLevel": {"onHand": on_hand},
+        "product": {"name": item.name},
+    }
 
 
 def test_run_command_exits_cleanly_on_sigterm(

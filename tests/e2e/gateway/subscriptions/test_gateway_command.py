@@ -1,0 +1,61 @@
+"""``retailgraph gateway`` serves subscriptions from network subgraphs, behind API keys."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from gateway.supergraph.compose import compose_from_urls
+from tests.e2e.gateway.server import running_command
+from tests.e2e.gateway.subscriptions.served import closed_with, receive, send, socket_to
+from tests.e2e.gateway.subscriptions.subgraphs import StockFeed, subgraph_apps
+from tests.e2e.gateway.threaded import serving_in_thread
+
+COUNTDOWN = {"query": "subscription { countdown(start: 2) }"}
+
+
+def test_the_gateway_command_serves_subscriptions_to_holders_of_an_api_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apps = subgraph_apps(StockFeed())
+    subgraphs = Starlette(routes=[Mount(f"/{name}", app) for name, app in apps.items()])
+    monkeypatch.setenv("RETAILGRAPH_API_KEYS", "key-1,key-2")
+    with serving_in_thread(subgraphs) as base_url:
+        urls = {name: f"{base_url}/{name}/graphql" for name in apps}
+        supergraph = tmp_path / "supergraph.graphql"
+        supergraph.write_text(asyncio.run(compose_from_urls(urls)))
+        with running_command("gateway", "--supergraph", str(supergraph)) as server:
+            address = server.url.removeprefix("http://")
+            refused, frames = asyncio.run(_over_websocket(address))
+            streamed = httpx.post(
+                f"{server.url}/graphql",
+                json=COUNTDOWN,
+                headers={"accept": "text/event-stream", "authorization": "Bearer key-1"},
+            )
+
+    assert refused == (4403, "Forbidden")
+    assert frames == [
+        {"id": "1", "type": "next", "payload": {"data": {"countdown": 2}}},
+        {"id": "1", "type": "next", "payload": {"data": {"countdown": 1}}},
+        {"id": "1", "type": "complete"},
+    ]
+    assert streamed.text == (
+        'event: next\ndata: {"data":{"countdown":2}}\n\n'
+        'event: next\ndata: {"data":{"countdown":1}}\n\n'
+        "event: complete\ndata: \n\n"
+    )
+
+
+async def _over_websocket(address: str) -> tuple[tuple[int | None, str | None], list[object]]:
+    async with socket_to(address, init=False) as websocket:
+        await send(websocket, {"type": "connection_init", "payload": {"apiKey": "nope"}})
+        refused = await closed_with(websocket)
+    async with socket_to(address, payload={"apiKey": "key-2"}) as websocket:
+        await send(websocket, {"id": "1", "type": "subscribe", "payload": COUNTDOWN})
+        frames = [await receive(websocket) for _ in range(3)]
+    return refused, frames
