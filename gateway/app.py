@@ -42,13 +42,16 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     authenticator: Authenticator = accept_all,
     connection_init_timeout: float = 10.0,
+    sse_keep_alive: float = 15.0,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
     Subscriptions (and any operation) are served on ``path`` too: over WebSocket with
     graphql-transport-ws, and over SSE to requests that accept ``text/event-stream``.
     ``authenticator`` admits subscribers (at ``connection_init``, or by SSE headers);
-    ``connection_init_timeout`` is how long a socket may wait before ``connection_init``.
+    ``connection_init_timeout`` is how long a socket may wait before ``connection_init``;
+    ``sse_keep_alive`` is how many quiet seconds pass before an SSE comment keeps a
+    stream open through proxies.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -58,7 +61,7 @@ def create_app(
     endpoint = GraphQLEndpoint(
         engine, limits=limits, graphiql=graphiql, expose_query_plan=expose_query_plan
     )
-    event_stream = GraphQLEventStream(engine, limits, authenticator)
+    event_stream = GraphQLEventStream(engine, limits, authenticator, sse_keep_alive)
     websocket = GraphQLWebSocket(
         engine, authenticator=authenticator, init_timeout=connection_init_timeout
     )

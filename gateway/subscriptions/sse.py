@@ -10,6 +10,7 @@ operation and releases its subgraph subscription.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from gateway.subscriptions.auth import Authenticator, accept_all
 
 EVENT_STREAM = "text/event-stream"
 _COMPLETE = b"event: complete\ndata: \n\n"
+_KEEP_ALIVE = b": keep-alive\n\n"
 _log = logging.getLogger("gateway.subscriptions")
 
 
@@ -37,12 +39,20 @@ def wants_event_stream(accept: str | None) -> bool:
 
 
 class GraphQLEventStream:
+    """``keep_alive``: seconds of quiet after which a comment line is sent, so proxies and
+    load balancers with idle timeouts keep a quiet subscription open."""
+
     def __init__(
-        self, engine: Engine, limits: Limits, authenticator: Authenticator = accept_all
+        self,
+        engine: Engine,
+        limits: Limits,
+        authenticator: Authenticator = accept_all,
+        keep_alive: float = 15.0,
     ) -> None:
         self.engine = engine
         self.limits = limits
         self.authenticator = authenticator
+        self.keep_alive = keep_alive
 
     async def handle(self, request: Request) -> Response:
         if not await self.authenticator(None, request.headers):
@@ -71,7 +81,7 @@ class GraphQLEventStream:
             results = self.engine.subscribe(prepared, params.variables, request.headers)
         except RequestError as error:
             return _stream(_refused(error))
-        return _stream(_events(results))
+        return _stream(_events(results, self.keep_alive))
 
 
 def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
@@ -87,16 +97,49 @@ async def _refused(error: RequestError) -> AsyncIterator[bytes]:
     yield _COMPLETE
 
 
-async def _events(results: AsyncIterator[ExecutionResult]) -> AsyncIterator[bytes]:
+async def _events(
+    results: AsyncIterator[ExecutionResult], keep_alive: float
+) -> AsyncIterator[bytes]:
     try:
         async with contextlib.aclosing(results):  # type: ignore[type-var]
-            async for result in results:
-                yield b"event: next\ndata: " + result.to_json() + b"\n\n"
+            async for frame in _with_keep_alive(results, keep_alive):
+                yield frame
     except Exception:
         _log.exception("an event stream failed")
         internal = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
         yield _next({"errors": [internal.to_dict()], "data": None})
     yield _COMPLETE
+
+
+async def _with_keep_alive(
+    results: AsyncIterator[ExecutionResult], keep_alive: float
+) -> AsyncIterator[bytes]:
+    """Each result as an event, and ``: keep-alive`` after ``keep_alive`` quiet seconds.
+
+    The wait for the next result is never cancelled by the timer (cancelling it would end
+    the subscription); only the client leaving cancels it.
+    """
+    waiting: asyncio.Future[ExecutionResult] | None = None
+    try:
+        while True:
+            if waiting is None:
+                waiting = asyncio.ensure_future(anext(results))
+            done, _ = await asyncio.wait({waiting}, timeout=keep_alive)
+            if not done:
+                yield _KEEP_ALIVE
+                continue
+            try:
+                result = waiting.result()
+            except StopAsyncIteration:
+                return
+            finally:
+                waiting = None
+            yield b"event: next\ndata: " + result.to_json() + b"\n\n"
+    finally:
+        if waiting is not None:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await waiting
 
 
 def _next(body: object) -> bytes:

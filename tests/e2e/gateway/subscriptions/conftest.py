@@ -24,7 +24,10 @@ class LiveGateway:
 
 @contextlib.asynccontextmanager
 async def live_gateway(
-    *, authenticator: Authenticator = accept_all, init_timeout: float = 10.0
+    *,
+    authenticator: Authenticator = accept_all,
+    init_timeout: float = 10.0,
+    sse_keep_alive: float = 15.0,
 ) -> AsyncIterator[LiveGateway]:
     """The gateway served by uvicorn, over the two subgraphs called in process."""
     feed = StockFeed()
@@ -36,7 +39,12 @@ async def live_gateway(
         engine = FederatedEngine(
             supergraph, subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()}
         )
-        app = create_app(engine, authenticator=authenticator, connection_init_timeout=init_timeout)
+        app = create_app(
+            engine,
+            authenticator=authenticator,
+            connection_init_timeout=init_timeout,
+            sse_keep_alive=sse_keep_alive,
+        )
         async with served(app) as address:
             yield LiveGateway(address, feed, engine)
 

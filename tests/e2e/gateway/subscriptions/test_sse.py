@@ -117,3 +117,28 @@ async def test_an_event_stream_without_a_valid_api_key_is_forbidden() -> None:
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert admitted.text.startswith('event: next\ndata: {"data":{"countdown":1}}')
+
+
+async def test_a_quiet_stream_gets_keep_alive_comments_and_still_gets_events() -> None:
+    async with (
+        live_gateway(sse_keep_alive=0.05) as gateway,
+        httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=WAIT) as client,
+        client.stream(
+            "POST",
+            "/graphql",
+            json={"query": STOCK, "variables": {"at": "DC-1"}},
+            headers=EVENT_STREAM,
+        ) as response,
+    ):
+        lines = response.aiter_lines()
+        async with asyncio.timeout(WAIT):
+            assert await anext(lines) == ": keep-alive"
+            await eventually(lambda: gateway.feed.active == 1)
+            gateway.feed.publish(StockEvent("A-1", "DC-1", 1))
+            while (line := await anext(lines)) != "event: next":
+                assert line in ("", ": keep-alive")
+            assert orjson.loads((await anext(lines)).removeprefix("data: ")) == {
+                "data": {"stockChanged": {"sku": "A-1", "product": {"name": "Name of A-1"}}}
+            }
+
+    await eventually(lambda: gateway.feed.active == 0)
