@@ -179,5 +179,9 @@ class OutboxRelay:
     async def _take_leadership(self, conn: AsyncConnection) -> bool:
         if conn.dialect.name != "postgresql":
             return True
-        lock_id = text("SELECT pg_try_advisory_xact_lock(hashtext(:name))")
+        # Advisory locks are database-wide: the schema keeps two outboxes of the same
+        # name (tests' private schemas, say) from waiting on each other.
+        lock_id = text(
+            "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.' || :name))"
+        )
         return bool((await conn.execute(lock_id, {"name": self.table.name})).scalar_one())

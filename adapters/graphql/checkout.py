@@ -7,6 +7,7 @@ PRICE_NOT_FOUND, ...); a peer that cannot be asked is SERVICE_UNAVAILABLE.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,11 +25,17 @@ from domains.orders.checkout import (
 )
 
 QUOTE = """
-query CheckoutQuote($lines: [QuoteLineInput!]!, $channel: String!, $currency: String!) {
-  quote(lines: $lines, channel: $channel, currency: $currency) {
+query CheckoutQuote(
+  $lines: [QuoteLineInput!]!, $channel: String!, $currency: String!, $region: String
+) {
+  quote(lines: $lines, channel: $channel, currency: $currency, region: $region) {
     lines { sku quantity unitBase { amount } lineTotal { amount } taxRate }
   }
 }
+"""
+
+REGION = """
+query CheckoutRegion($id: ID!) { location(id: $id) { region } }
 """
 
 RESERVE = """
@@ -42,6 +49,9 @@ mutation CheckoutRelease($key: String!) {
   releaseReservation(input: { idempotencyKey: $key }) { status }
 }
 """
+
+REGION_TTL = 60.0
+MAX_REGIONS = 10_000
 
 # Codes that mean the peer broke, not that the checkout was wrong.
 _BROKEN = {"INTERNAL_SERVER_ERROR", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
@@ -76,7 +86,7 @@ class SubgraphPricing(_Peer):
         super().__init__("pricing", peer)
 
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
     ) -> list[QuotedLine]:
         data = await self.call(
             QUOTE,
@@ -84,6 +94,7 @@ class SubgraphPricing(_Peer):
                 "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
                 "channel": channel,
                 "currency": currency,
+                "region": region,
             },
         )
         try:
@@ -104,6 +115,21 @@ class SubgraphPricing(_Peer):
 class SubgraphStock(_Peer):
     def __init__(self, peer: str | ASGIApp | None) -> None:
         super().__init__("inventory", peer)
+        # Locations change rarely; their regions are asked for once a minute at most.
+        self._regions: dict[str, tuple[float, str | None]] = {}
+
+    async def region(self, location_id: str) -> str | None:
+        now = time.monotonic()
+        known = self._regions.get(location_id)
+        if known is not None and now - known[0] < REGION_TTL:
+            return known[1]
+        data = await self.call(REGION, {"id": location_id})
+        location = data.get("location")
+        region = location.get("region") if isinstance(location, dict) else None
+        if len(self._regions) >= MAX_REGIONS:
+            self._regions.clear()
+        self._regions[location_id] = (now, region)
+        return region
 
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str

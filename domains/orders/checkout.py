@@ -77,14 +77,19 @@ class Reserved:
 
 class PricingPort(Protocol):
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
     ) -> list[QuotedLine]:
-        """Each line priced, in the given order; raises CheckoutRefused or
+        """Each line priced, in the given order, for an order fulfilled in ``region`` (a
+        promotion paused there for low stock does not apply); raises CheckoutRefused or
         CheckoutUnavailable."""
         ...
 
 
 class StockPort(Protocol):
+    async def region(self, location_id: str) -> str | None:
+        """The region of a location; None when there is no such location."""
+        ...
+
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str
     ) -> list[Reserved]:
@@ -130,7 +135,16 @@ async def place_order(
         return CreatedOrder(existing, created=False)
     fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
     _check(request, fulfilment)
-    quoted = await pricing.quote(request.lines, channel=request.channel, currency=request.currency)
+    region = await stock.region(request.location_id)
+    if region is None:
+        raise CheckoutRefused(
+            f"No location {request.location_id!r}",
+            code="UNKNOWN_LOCATION",
+            locationId=request.location_id,
+        )
+    quoted = await pricing.quote(
+        request.lines, channel=request.channel, currency=request.currency, region=region
+    )
     order_id = order_id_for(request.idempotency_key)
     key = request.idempotency_key
     stock_lines = [StockLine(q.sku, request.location_id, q.quantity) for q in quoted]

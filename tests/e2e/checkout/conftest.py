@@ -100,14 +100,17 @@ class Shop:
             return (await conn.execute(text(sql), params)).scalar_one()
 
     async def settle(self) -> None:
-        """Until orders' events have reached inventory (the in-process bus calls the
-        consumers inside the relay's publish)."""
-        for _ in range(500):
-            await self.domains["orders"].relay.drain()
-            if not await self.domains["orders"].relay.depth():
+        """Until orders' events have reached inventory, and inventory's pricing (the
+        in-process bus calls the consumers inside the relay's publish)."""
+        relays = [self.domains[name].relay for name in ("orders", "inventory")]
+        for _ in range(2000):
+            for relay in relays:
+                await relay.drain()
+            if not any([await relay.depth() for relay in relays]):
                 return
             await asyncio.sleep(0.01)
-        raise AssertionError("the orders outbox did not drain")
+        depths = [await relay.depth() for relay in relays]
+        raise AssertionError(f"the outboxes did not drain: {depths}")
 
 
 def codes(body: dict[str, Any]) -> list[str]:

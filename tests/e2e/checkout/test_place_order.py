@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from domains.common.events import utcnow
+from domains.pricing import service as pricing
 from tests.e2e.checkout.conftest import Shop, codes
 
 
@@ -163,3 +167,32 @@ async def test_the_correlation_id_reaches_the_order_and_its_events(shop: Shop) -
         "SELECT correlation_id FROM inventory_outbox WHERE type = 'ReservationConsumed'",
     ):
         assert await shop.scalar(sql.split()[3].split("_")[0], sql) == correlation_id, sql
+
+
+async def test_a_promotion_paused_for_low_stock_in_the_region_no_longer_lowers_the_price(
+    shop: Shop,
+) -> None:
+    now = utcnow()
+    terms = pricing.build_terms(
+        name="Tees 10% off while stock lasts",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=1),
+        kind="PERCENT_OFF",
+        percent="10",
+        skus=["TEE-1"],
+        low_stock_threshold=5,
+    )
+    promotions = shop.domains["pricing"]
+    await pricing.create_promotion(promotions.uow(), terms, promotion_id="tees-10")
+    await pricing.activate_promotion(promotions.uow(), "tees-10")
+
+    before = await shop.place(f"k-{uuid.uuid4()}", [("TEE-1", 1)])
+    await shop.place(f"k-{uuid.uuid4()}", [("TEE-1", 25)])  # 4 units left in the region
+    await shop.settle()
+    after = await shop.place(f"k-{uuid.uuid4()}", [("TEE-1", 1)])
+
+    def line_total(body: dict[str, Any]) -> str:
+        return str(body["data"]["placeOrder"]["order"]["lines"][0]["lineTotal"]["amount"])
+
+    assert line_total(before) == "18.00"
+    assert line_total(after) == "20.00"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pytest
@@ -27,11 +27,13 @@ from domains.orders.errors import InvalidOrderInput
 class FakePricing:
     tax_rate: Decimal = Decimal("0.19")
     asked: list[list[RequestedLine]] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
 
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str
+        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
     ) -> list[QuotedLine]:
         self.asked.append(list(lines))
+        self.regions.append(region)
         return [
             QuotedLine(
                 line.sku,
@@ -49,6 +51,9 @@ class FakeStock:
     status: str = "ACTIVE"
     reserved: list[tuple[str, list[StockLine], str]] = field(default_factory=list)
     released: list[tuple[str, int]] = field(default_factory=list)
+
+    async def region(self, location_id: str) -> str | None:
+        return {"STORE-1": "north"}.get(location_id)
 
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str
@@ -88,6 +93,7 @@ async def test_checkout_reserves_at_the_fulfilment_location_for_the_keys_order(
     ]
     assert placed.order.id == checkout.order_id_for(key)
     assert placed.order.totals.total == Decimal("30.00")
+    assert pricing.regions == ["north"]  # low-stock pauses there apply to the quote
     assert stock.released == []
 
 
@@ -121,6 +127,18 @@ async def test_a_request_the_order_refuses_reserves_nothing(domain: OrdersDomain
     with pytest.raises(InvalidOrderInput):
         await checkout.place_order(domain.uow, pricing, stock, request("k", ("A", 0)))
 
+    assert pricing.asked == []
+    assert stock.reserved == []
+
+
+async def test_an_unknown_location_is_refused_before_pricing(domain: OrdersDomain) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+    nowhere = replace(request("k-nowhere", ("A", 1)), location_id="NOWHERE")
+
+    with pytest.raises(CheckoutRefused) as refused:
+        await checkout.place_order(domain.uow, pricing, stock, nowhere)
+
+    assert refused.value.code == "UNKNOWN_LOCATION"
     assert pricing.asked == []
     assert stock.reserved == []
 
