@@ -18,6 +18,7 @@ from adapters.graphql.client import GraphQLClient, RemoteError, RemoteUnavailabl
 from domains.orders.checkout import (
     CheckoutRefused,
     CheckoutUnavailable,
+    Place,
     QuotedLine,
     RequestedLine,
     Reserved,
@@ -34,8 +35,8 @@ query CheckoutQuote(
 }
 """
 
-REGION = """
-query CheckoutRegion($id: ID!) { location(id: $id) { region } }
+LOCATION = """
+query CheckoutLocation($id: ID!) { location(id: $id) { region kind } }
 """
 
 RESERVE = """
@@ -50,8 +51,8 @@ mutation CheckoutRelease($key: String!) {
 }
 """
 
-REGION_TTL = 60.0
-MAX_REGIONS = 10_000
+LOCATION_TTL = 60.0
+MAX_LOCATIONS = 10_000
 
 # Codes that mean the peer broke, not that the checkout was wrong.
 _BROKEN = {"INTERNAL_SERVER_ERROR", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
@@ -115,21 +116,20 @@ class SubgraphPricing(_Peer):
 class SubgraphStock(_Peer):
     def __init__(self, peer: str | ASGIApp | None) -> None:
         super().__init__("inventory", peer)
-        # Locations change rarely; their regions are asked for once a minute at most.
-        self._regions: dict[str, tuple[float, str | None]] = {}
+        # Locations change rarely; each is asked for once a minute at most.
+        self._places: dict[str, tuple[float, Place | None]] = {}
 
-    async def region(self, location_id: str) -> str | None:
+    async def location(self, location_id: str) -> Place | None:
         now = time.monotonic()
-        known = self._regions.get(location_id)
-        if known is not None and now - known[0] < REGION_TTL:
+        known = self._places.get(location_id)
+        if known is not None and now - known[0] < LOCATION_TTL:
             return known[1]
-        data = await self.call(REGION, {"id": location_id})
-        location = data.get("location")
-        region = location.get("region") if isinstance(location, dict) else None
-        if len(self._regions) >= MAX_REGIONS:
-            self._regions.clear()
-        self._regions[location_id] = (now, region)
-        return region
+        found = (await self.call(LOCATION, {"id": location_id})).get("location")
+        place = Place(found["region"], found["kind"]) if isinstance(found, dict) else None
+        if len(self._places) >= MAX_LOCATIONS:
+            self._places.clear()
+        self._places[location_id] = (now, place)
+        return place
 
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str

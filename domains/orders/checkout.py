@@ -75,6 +75,14 @@ class Reserved:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A location as checkout needs it: its region (for pricing) and kind (DC, STORE...)."""
+
+    region: str
+    kind: str
+
+
 class PricingPort(Protocol):
     async def quote(
         self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
@@ -86,8 +94,8 @@ class PricingPort(Protocol):
 
 
 class StockPort(Protocol):
-    async def region(self, location_id: str) -> str | None:
-        """The region of a location; None when there is no such location."""
+    async def location(self, location_id: str) -> Place | None:
+        """Where a location is and what it is; None when there is no such location."""
         ...
 
     async def reserve(
@@ -135,15 +143,20 @@ async def place_order(
         return CreatedOrder(existing, created=False)
     fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
     _check(request, fulfilment)
-    region = await stock.region(request.location_id)
-    if region is None:
+    place = await stock.location(request.location_id)
+    if place is None:
         raise CheckoutRefused(
             f"No location {request.location_id!r}",
             code="UNKNOWN_LOCATION",
             locationId=request.location_id,
         )
+    if fulfilment.type is FulfilmentType.PICKUP_AT_STORE and place.kind != "STORE":
+        raise InvalidOrderInput(
+            f"A pickup is at a store; {request.location_id!r} is a {place.kind}",
+            locationId=request.location_id,
+        )
     quoted = await pricing.quote(
-        request.lines, channel=request.channel, currency=request.currency, region=region
+        request.lines, channel=request.channel, currency=request.currency, region=place.region
     )
     order_id = order_id_for(request.idempotency_key)
     key = request.idempotency_key

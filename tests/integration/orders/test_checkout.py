@@ -15,6 +15,7 @@ from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout import (
     CheckoutRefused,
     OrderRequest,
+    Place,
     QuotedLine,
     RequestedLine,
     Reserved,
@@ -52,8 +53,8 @@ class FakeStock:
     reserved: list[tuple[str, list[StockLine], str]] = field(default_factory=list)
     released: list[tuple[str, int]] = field(default_factory=list)
 
-    async def region(self, location_id: str) -> str | None:
-        return {"STORE-1": "north"}.get(location_id)
+    async def location(self, location_id: str) -> Place | None:
+        return {"STORE-1": Place("north", "STORE"), "DC-1": Place("north", "DC")}.get(location_id)
 
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str
@@ -140,6 +141,16 @@ async def test_an_unknown_location_is_refused_before_pricing(domain: OrdersDomai
 
     assert refused.value.code == "UNKNOWN_LOCATION"
     assert pricing.asked == []
+    assert stock.reserved == []
+
+
+async def test_a_pickup_is_at_a_store(domain: OrdersDomain) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+    at_a_dc = replace(request("k-dc", ("A", 1)), location_id="DC-1")
+
+    with pytest.raises(InvalidOrderInput, match="store"):
+        await checkout.place_order(domain.uow, pricing, stock, at_a_dc)
+
     assert stock.reserved == []
 
 
