@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,13 +19,16 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.db.engine import create_engine
+from adapters.erp.port import OrderLine, SalesOrder
 from adapters.erp.tryton import TrytonErp
 from domains.inventory import bootstrap as inventory_bootstrap
+from domains.orders import bootstrap as orders_bootstrap
+from domains.orders.model import Order
 from retailgraph.cli import app
 from retailgraph.demo.catalog import demo_catalog
-from tests.integration.erp.tryton_ops import receive
+from tests.integration.erp.tryton_ops import receive, ship
 from tests.integration.erp.tryton_server import TrytonServer
-from tests.integration.sync.support import seed_locations, set_on_hand
+from tests.integration.sync.support import released_order, seed_locations, set_on_hand
 from tests.support import local_runtime
 
 pytestmark = pytest.mark.tryton
@@ -161,3 +165,37 @@ def test_stock_worker_applies_tryton_moves_until_sigterm(
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert "stock poll" in output
+
+
+def test_sync_stock_confirms_a_tryton_shipment_of_our_order(
+    runner: CliRunner, tryton_server: TrytonServer, tmp_path: Path
+) -> None:
+    item = demo_catalog().items[142].sku
+    set_our_stock(tmp_path, {(item, "DC-NORTH"): 50})
+
+    async def released() -> Order:
+        engine = create_engine(f"sqlite:///{tmp_path / 'retailgraph.db'}")
+        domain = await orders_bootstrap.start(local_runtime(), engine=engine)
+        try:
+            return await released_order(domain, [(item, 2)])
+        finally:
+            await domain.close()
+            await engine.dispose()
+
+    order = asyncio.run(released())
+    assert "First poll" in runner.invoke(app, ["sync", "stock"]).output
+
+    async def post_and_ship(erp: TrytonErp) -> None:
+        lines = (OrderLine(item, Decimal(2), Decimal("19.99")),)
+        await erp.post_sales_order(
+            SalesOrder(order.number, "RetailGraph Web Shop", "EUR", lines, location="DC-NORTH")
+        )
+        await ship(erp, order.number)
+
+    on_tryton(tryton_server, post_and_ship)
+    result = runner.invoke(app, ["sync", "stock"])
+    assert result.exit_code == 0, result.output
+    assert "Shipments" in result.output
+    assert order.number in result.output
+    assert "SHIPPED" in result.output
+    assert our_on_hand(tmp_path, item, "DC-NORTH") == 48
