@@ -198,11 +198,18 @@ class RedisStreamsFeed:
         return found
 
     async def _check_retained(self, stream: str, after: Point) -> None:
-        """Trimming (MAXLEN) drops the oldest entries; a cursor before them cannot resume."""
-        info: dict[Any, Any] = await self.bus.client.xinfo_stream(stream)
-        deleted = info.get("max-deleted-entry-id") or info.get(b"max-deleted-entry-id")
-        if deleted is not None and _point(deleted) > after:
-            raise CursorExpired("the events after this cursor have been trimmed from the bus")
+        """Trimming (MAXLEN) drops the oldest entries. The entry a cursor stopped at is
+        still there unless everything up to it was trimmed (then what followed it may
+        have gone too); a cursor from an empty shard needs nothing ever trimmed."""
+        client = self.bus.client
+        if after != (0, 0):
+            if await client.xrange(stream, min=_entry_id(after), max=_entry_id(after), count=1):
+                return
+        else:
+            info: dict[Any, Any] = await client.xinfo_stream(stream)
+            if int(info["entries-added"]) == int(info["length"]):
+                return
+        raise CursorExpired("the events after this cursor have been trimmed from the bus")
 
     def parse(self, cursor: str) -> Position:
         parts = cursor.split(",")

@@ -132,3 +132,16 @@ async def test_hub_refuses_a_cursor_older_than_its_replay_buffer() -> None:
         async with hub.subscribe(["StockChanged"], of_sku("A"), after=cursor):
             pass
     await hub.close()
+
+
+async def test_hub_skips_what_a_cursor_from_a_replica_further_ahead_has_seen() -> None:
+    bus = InProcessBus()
+    hub = SubscriptionHub(bus)
+    feed = await hub.start()
+    ((sequence, _),) = feed.head()
+    ahead = feed.format(((sequence + 2, 0),))  # that replica had read two more events
+    async with hub.subscribe(["StockChanged"], of_sku("A"), after=ahead) as subscription:
+        await bus.publish([stock("A", 1), stock("A", 2), stock("A", 3)])
+        (first,) = await take(subscription, 1)
+    assert first.event.payload["onHand"] == 3
+    await hub.close()
