@@ -129,7 +129,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def measure(gateway: Started, base: str, subscribers: int, movements: int) -> dict[str, Any]:
+async def measure(
+    gateway: Started, base: str, subscribers: int, movements: int, deflate: bool
+) -> dict[str, Any]:
     clients = Clients()
     run = uuid.uuid4().hex[:8]
     connector = aiohttp.TCPConnector(limit=0)
@@ -145,7 +147,7 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
             size = min(250, subscribers - start_at)
             sockets += await asyncio.gather(
                 *(
-                    Subscriber.open(host, int(port), SUBSCRIPTION, variables, on_text)
+                    Subscriber.open(host, int(port), SUBSCRIPTION, variables, on_text, deflate)
                     for _ in range(size)
                 )
             )
@@ -178,6 +180,7 @@ async def measure(gateway: Started, base: str, subscribers: int, movements: int)
             socket.close()
     return {
         "subscribers": subscribers,
+        "deflate_offered": deflate,
         "movements": movements,
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
@@ -198,6 +201,9 @@ def main() -> None:
     parser.add_argument("--movements", type=int, default=20)
     parser.add_argument("--gateway-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
+    parser.add_argument(
+        "--deflate", action="store_true", help="Clients offer permessage-deflate, as browsers do."
+    )
     options = parser.parse_args()
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setaffinity(0, {options.client_cpu})
@@ -219,7 +225,8 @@ def main() -> None:
             if not gateway.alive():
                 raise RuntimeError(gateway.log_tail())
             for subscribers in options.subscribers:
-                result = asyncio.run(measure(gateway, base, subscribers, options.movements))
+                run = measure(gateway, base, subscribers, options.movements, options.deflate)
+                result = asyncio.run(run)
                 print(orjson.dumps(result).decode(), flush=True)
         finally:
             gateway.stop()

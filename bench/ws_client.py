@@ -13,16 +13,19 @@ import asyncio
 import base64
 import os
 import time
+import zlib
 from collections.abc import Callable
 
 import orjson
 
 OnText = Callable[[bytes, float], None]
+_DEFLATE = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
 
 
 class _Protocol(asyncio.Protocol):
     def __init__(self, on_text: OnText) -> None:
         self.on_text = on_text
+        self.inflate: zlib._Decompress | None = None  # when the server took permessage-deflate
         self.buffer = bytearray()
         self.upgraded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.first_text: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
@@ -48,6 +51,8 @@ class _Protocol(asyncio.Protocol):
             if b" 101 " not in buffer[: buffer.find(b"\r\n")]:
                 self.upgraded.set_exception(ConnectionError(bytes(buffer[:200]).decode()))
                 return
+            if b"permessage-deflate" in buffer[:end].lower():
+                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
             del buffer[: end + 4]
             self.upgraded.set_result(None)
         while len(buffer) >= 2:
@@ -62,9 +67,11 @@ class _Protocol(asyncio.Protocol):
                 length, offset = int.from_bytes(buffer[2:10], "big"), 10
             if len(buffer) < offset + length:
                 return
-            opcode = buffer[0] & 0x0F
+            opcode, compressed = buffer[0] & 0x0F, buffer[0] & 0x40
             payload = bytes(buffer[offset : offset + length])
             del buffer[: offset + length]
+            if compressed and self.inflate is not None:
+                payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
             if opcode == 1:
                 if not self.first_text.done():
                     self.first_text.set_result(payload)
@@ -101,7 +108,9 @@ class Subscriber:
         query: str,
         variables: dict[str, object],
         on_text: OnText,
+        deflate: bool = False,
     ) -> Subscriber:
+        """``deflate`` offers permessage-deflate, as browsers do."""
         loop = asyncio.get_running_loop()
         _, protocol = await loop.create_connection(lambda: _Protocol(on_text), host, port)
         key = base64.b64encode(os.urandom(16))
@@ -109,7 +118,9 @@ class Subscriber:
         protocol.transport.write(
             b"GET /graphql HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() + b"\r\n"
             b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\n"
-            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n"
+            + (_DEFLATE if deflate else b"")
+            + b"\r\n"
         )
         await protocol.upgraded
         protocol.send(b'{"type":"connection_init"}')
