@@ -213,14 +213,6 @@ async def test_run_command_streams_stock_changes_with_names_from_products(
     }
 
 
-def test_run_command_exits_cleanly_on_sigterm(
-    server: tuple[str, subprocess.Popen[bytes]],
-) -> None:
-    _, process = server
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
-
-
 PLACE_ORDER = """
 mutation PlaceOrder($key: String!) {
   placeOrder(input: {
@@ -250,3 +242,11 @@ def test_run_command_places_the_readmes_order_once(
     assert first["order"]["number"] == again["order"]["number"]
     assert first["order"]["status"] == "PENDING"
     assert Decimal(first["order"]["totals"]["total"]["amount"]) > 0
+
+
+def test_run_command_exits_cleanly_on_sigterm(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    _, process = server
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
