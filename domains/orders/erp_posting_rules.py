@@ -63,6 +63,8 @@ class Outcome:
     status: PostingStatus
     next_attempt_at: datetime | None
     last_error: str
+    # False when the attempt is not held against the posting (see ``after_failure``).
+    charged: bool = True
 
 
 def after_failure(
@@ -73,19 +75,26 @@ def after_failure(
     retryable: bool,
     now: datetime,
     retry_after: float | None = None,
+    probe: bool = False,
     draw: Callable[[], float] = random.random,
 ) -> Outcome:
     """What a failed attempt leads to. ``attempts`` counts this one.
 
     A refusal for good (not retryable) is dead-lettered at once: retrying it only delays
     the operator who must fix it. The ERP's own ``retry_after`` is a floor on the wait.
+    A ``probe`` (the one call a half-open breaker lets through during an outage) that
+    fails transiently is not held against its posting: otherwise a long outage would
+    dead-letter the oldest orders one probe at a time, though nothing is wrong with them.
     """
-    if not retryable or attempts >= policy.max_attempts:
+    if not retryable:
         return Outcome(PostingStatus.DEAD_LETTERED, None, error)
-    wait = policy.delay(attempts, draw)
+    charged = not probe
+    if charged and attempts >= policy.max_attempts:
+        return Outcome(PostingStatus.DEAD_LETTERED, None, error)
+    wait = policy.delay(attempts if charged else max(attempts - 1, 1), draw)
     if retry_after is not None:
         wait = max(wait, retry_after)
-    return Outcome(PostingStatus.PENDING, now + timedelta(seconds=wait), error)
+    return Outcome(PostingStatus.PENDING, now + timedelta(seconds=wait), error, charged)
 
 
 def erp_sync_status(statuses: Iterable[PostingStatus]) -> PostingStatus | None:

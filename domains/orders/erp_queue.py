@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -136,6 +136,33 @@ async def claim(
     posting closer to its dead-letter limit instead of retrying it for ever.
     """
     now = now or utcnow()
+    # Leases that ran out first (their worker died or stalled mid-post; there are at most
+    # a few), then due pending postings, oldest first. Kept as two statements so that each
+    # walks the (status, next_attempt_at) index and stops at ``limit``, however long the
+    # backlog.
+    stale = erp_postings.c.status == PostingStatus.IN_PROGRESS.value
+    expired = and_(stale, erp_postings.c.lease_expires_at < now)
+    claimed = await _claim(engine, owner, expired, limit=limit, lease=lease, now=now)
+    if len(claimed) < limit:
+        due = and_(
+            erp_postings.c.status == PostingStatus.PENDING.value,
+            erp_postings.c.next_attempt_at <= now,
+        )
+        claimed += await _claim(
+            engine, owner, due, limit=limit - len(claimed), lease=lease, now=now
+        )
+    return claimed
+
+
+async def _claim(
+    engine: AsyncEngine,
+    owner: str,
+    condition: Any,
+    *,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+) -> list[Posting]:
     earlier = aliased(erp_postings)
     blocked_by_earlier = exists().where(
         earlier.c.order_id == erp_postings.c.order_id,
@@ -143,44 +170,31 @@ async def claim(
         earlier.c.status != PostingStatus.POSTED.value,
     )
     due = (
-        select(erp_postings)
-        .where(
-            or_(
-                and_(
-                    erp_postings.c.status == PostingStatus.PENDING.value,
-                    erp_postings.c.next_attempt_at <= now,
-                ),
-                # A lease that ran out: its worker died or stalled mid-post.
-                and_(
-                    erp_postings.c.status == PostingStatus.IN_PROGRESS.value,
-                    erp_postings.c.lease_expires_at < now,
-                ),
-            ),
-            ~blocked_by_earlier,
-        )
-        .order_by(erp_postings.c.next_attempt_at, erp_postings.c.seq)
+        select(erp_postings.c.seq)
+        .where(condition, ~blocked_by_earlier)
+        # The index's order alone, so the scan stops at ``limit`` (a tie-break on seq
+        # would sort the whole backlog); an order's own documents are kept in order by
+        # ``blocked_by_earlier``, not by this.
+        .order_by(erp_postings.c.next_attempt_at)
         .limit(limit)
     )
     if not is_sqlite(engine):
         due = due.with_for_update(skip_locked=True, of=erp_postings)
-    async with engine.begin() as conn:
-        rows = (await conn.execute(due)).all()
-        if not rows:
-            return []
-        await conn.execute(
-            update(erp_postings)
-            .where(erp_postings.c.seq.in_([row.seq for row in rows]))
-            .values(
-                status=PostingStatus.IN_PROGRESS.value,
-                attempts=erp_postings.c.attempts + 1,
-                lease_owner=owner,
-                lease_expires_at=now + lease,
-            )
+    # One statement: the rows are locked, leased and handed back together.
+    claim_due = (
+        update(erp_postings)
+        .where(erp_postings.c.seq.in_(due.scalar_subquery()))
+        .values(
+            status=PostingStatus.IN_PROGRESS.value,
+            attempts=erp_postings.c.attempts + 1,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
         )
-    return [
-        replace(_posting(row), status=PostingStatus.IN_PROGRESS, attempts=row.attempts + 1)
-        for row in rows
-    ]
+        .returning(*erp_postings.c)
+    )
+    async with engine.begin() as conn:
+        rows = (await conn.execute(claim_due)).all()
+    return sorted((_posting(row) for row in rows), key=lambda p: (p.next_attempt_at, p.seq))
 
 
 async def mark_posted(
@@ -202,6 +216,8 @@ async def mark_failed(engine: AsyncEngine, posting: Posting, owner: str, outcome
     values: dict[str, Any] = {"status": outcome.status.value, "last_error": outcome.last_error}
     if outcome.next_attempt_at is not None:
         values["next_attempt_at"] = outcome.next_attempt_at
+    if not outcome.charged:
+        values["attempts"] = erp_postings.c.attempts - 1
     return await _finish(engine, posting, owner, **values)
 
 

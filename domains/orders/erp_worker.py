@@ -96,51 +96,81 @@ class ErpSyncWorker:
         self._draw = draw
         self.posted = 0
 
+    async def _claim(self, slots: int) -> tuple[list[Posting], bool]:
+        """Up to ``slots`` postings, as many as the breaker allows; and whether they are
+        the half-open breaker's probe."""
+        probing = self.breaker.state is BreakerState.HALF_OPEN
+        allowed = self.breaker.permits(slots)
+        if allowed == 0:
+            return [], False
+        try:
+            claimed = await erp_queue.claim(
+                self.engine,
+                self.owner,
+                limit=allowed,
+                lease=timedelta(seconds=self.settings.lease),
+                now=self._clock(),
+            )
+        except BaseException:
+            if probing:
+                self.breaker.abandon_probe()
+            raise
+        if not claimed and probing:
+            self.breaker.abandon_probe()
+        return claimed, probing
+
     async def run_once(self) -> int:
         """Claims one batch and posts it; returns how many postings were tried."""
-        allowed = self.breaker.permits(self.settings.concurrency)
-        if allowed == 0:
-            return 0
-        claimed = await erp_queue.claim(
-            self.engine,
-            self.owner,
-            limit=allowed,
-            lease=timedelta(seconds=self.settings.lease),
-            now=self._clock(),
-        )
-        if not claimed and self.breaker.state is BreakerState.HALF_OPEN:
-            self.breaker.abandon_probe()
-        await asyncio.gather(*(self.process(posting) for posting in claimed))
+        claimed, probing = await self._claim(self.settings.concurrency)
+        await asyncio.gather(*(self.process(posting, probe=probing) for posting in claimed))
         return len(claimed)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Posts until ``stop`` is set; the batch in flight finishes first."""
+        """Posts until ``stop`` is set, keeping up to ``concurrency`` posts in flight (a
+        slot is refilled as soon as it frees); the posts in flight finish first."""
         log.info("ERP sync worker %s started", self.owner)
+        in_flight: set[asyncio.Task[None]] = set()
         while not stop.is_set():
-            try:
-                tried = await self.run_once()
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("ERP sync worker %s: claiming failed", self.owner)
-                tried = 0
-            if tried == 0:
-                pause = max(self.settings.poll_interval, min(self.breaker.retry_in(), 5.0))
+            free = self.settings.concurrency - len(in_flight)
+            claimed: list[Posting] = []
+            if free > 0:
+                try:
+                    claimed, probing = await self._claim(free)
+                except Exception:  # a database hiccup must not end the worker
+                    log.exception("ERP sync worker %s: claiming failed", self.owner)
+                for posting in claimed:
+                    in_flight.add(asyncio.create_task(self.process(posting, probe=probing)))
+                if claimed and len(claimed) == free:
+                    continue  # every slot is busy: wait for one below
+            pause = max(self.settings.poll_interval, min(self.breaker.retry_in(), 5.0))
+            if in_flight:
+                done, in_flight = await asyncio.wait(
+                    in_flight, timeout=pause, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    if task.exception() is not None:  # recording an outcome failed
+                        log.error("ERP sync worker %s", self.owner, exc_info=task.exception())
+            elif not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
+        await asyncio.gather(*in_flight, return_exceptions=True)
         log.info("ERP sync worker %s stopped after %d posts", self.owner, self.posted)
 
-    async def process(self, posting: Posting) -> None:
-        """Posts one posting this worker has claimed and records the outcome."""
+    async def process(self, posting: Posting, *, probe: bool = False) -> None:
+        """Posts one posting this worker has claimed and records the outcome; ``probe``
+        says it is the call a half-open breaker let through."""
         try:
             await self.limiter.acquire()
             async with asyncio.timeout(self.settings.post_timeout):
                 document_id = await self._post(posting)
         except ErpError as error:
-            await self._failed(posting, error)
+            await self._failed(posting, error, probe)
         except TimeoutError:
-            await self._failed(posting, ErpUnavailable("The ERP did not answer in time"))
+            await self._failed(posting, ErpUnavailable("The ERP did not answer in time"), probe)
         except Exception as error:  # a bug or a malformed payload: keep it, visibly
             log.exception("ERP sync: posting %s failed unexpectedly", posting.reference)
-            await self._failed(posting, ErpUnavailable(f"{type(error).__name__}: {error}"))
+            failure = ErpUnavailable(f"{type(error).__name__}: {error}")
+            await self._failed(posting, failure, probe=False)
         else:
             self.breaker.record_success()
             if await erp_queue.mark_posted(
@@ -150,7 +180,7 @@ class ErpSyncWorker:
             else:
                 log.warning("ERP sync: lost the lease on %s before recording it", posting.reference)
 
-    async def _failed(self, posting: Posting, error: ErpError) -> None:
+    async def _failed(self, posting: Posting, error: ErpError, probe: bool) -> None:
         # A refusal is a healthy ERP answering; a rate limit is the ERP pacing us. Only
         # failures to get an answer count towards opening the breaker.
         if error.retryable and not isinstance(error, ErpRateLimited):
@@ -164,6 +194,7 @@ class ErpSyncWorker:
             retryable=error.retryable,
             now=self._clock(),
             retry_after=error.retry_after if isinstance(error, ErpRateLimited) else None,
+            probe=probe,
             draw=self._draw,
         )
         log.info(

@@ -1,7 +1,8 @@
 """Orders reach a real Tryton exactly once through the posting queue and its workers.
 
-Orders are created with the orders service (as checkout does) and posted by ERP sync
-workers; Tryton's sales are then counted by our reference.
+The outage test places its orders with placeOrder through the gateway; the others create
+them with the orders service. ERP sync workers post them and Tryton's sales are then
+counted by our reference.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.erp.tryton import TrytonErp
 from domains.common.events import utcnow
+from domains.inventory import service as inventory
+from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 from domains.orders import erp_queue, service
 from domains.orders.bootstrap import OrdersDomain, start
 from domains.orders.erp_posting_rules import PostingStatus, RetryPolicy
@@ -29,6 +32,8 @@ from domains.orders.model import NewLine, Order
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.erp_sync import running_workers
 from tests.conftest import EngineFactory
+from tests.e2e.checkout import conftest as checkout
+from tests.e2e.checkout.conftest import CATALOGUE, Shop, codes
 from tests.integration.erp.tryton_server import TrytonServer, running_server
 from tests.integration.orders.erp_support import FAST, drain, fast_worker, postings
 from tests.support import local_runtime
@@ -40,6 +45,8 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 )
 CUSTOMER = "RetailGraph Web Shop"
 SKUS = [item.sku for item in demo_catalog().items[:3]]
+TRYTON_DC = "DC-NORTH"  # a demo location, seeded in Tryton as a warehouse
+shop = checkout.shop  # the whole system behind the gateway, as checkout's tests run it
 
 
 @pytest.fixture
@@ -103,33 +110,54 @@ async def wait_for_backlog(engine: AsyncEngine, within: float) -> erp_queue.Back
         await asyncio.sleep(0.1)
 
 
+async def stock_at_dc_north(shop: Shop) -> None:
+    """Checkout's test catalogue, stocked at a DC that Tryton knows as a warehouse."""
+    async with shop.domains["inventory"].uow() as uow:
+        await inventory.save_location(
+            uow, id=TRYTON_DC, name=TRYTON_DC, kind=LocationKind.DC, region="north",
+            rules=[ChannelRule("web")],
+        )  # fmt: skip
+    async with shop.domains["inventory"].uow() as uow:
+        await inventory.import_stock_levels(
+            uow, [StockLevel(sku, TRYTON_DC, on_hand=100) for sku in CATALOGUE]
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @POSTGRES_ONLY
-async def test_erp_outage_every_order_reaches_tryton_once_after_it_is_back(
-    domain: OrdersDomain, settings: WorkerSettings, tryton_template: Path, tmp_path: Path
+async def test_erp_outage_every_order_placed_reaches_tryton_once_after_it_is_back(
+    shop: Shop, settings: WorkerSettings, tryton_template: Path, tmp_path: Path
 ) -> None:
+    await stock_at_dc_north(shop)
+    engine = shop.domains["orders"].engine
     with running_server(tryton_template, tmp_path) as server:
         erp = tryton_client(server)
         try:
+            for sku in CATALOGUE:
+                await create_product(erp, sku)
             # Two workers, one post each at a time: Tryton on SQLite serialises its writes,
             # so more in flight only adds lock waits.
             paced = replace(settings, concurrency=1)
-            async with running_workers(domain.engine, erp, paced, count=2):
+            async with running_workers(engine, erp, paced, count=2):
                 server.process.stop()
-                # Checkout never waits on the ERP: every order is taken while it is down.
-                orders = [await place(domain, SKUS[n % 3]) for n in range(100)]
-                during = await erp_queue.backlog(domain.engine)
+                # Checkout never waits on the ERP: every order is placed while it is down.
+                placed = [
+                    await shop.place(f"outage-{n}-{uuid.uuid4()}", [(list(CATALOGUE)[n % 3], 1)],
+                                     location=TRYTON_DC)
+                    for n in range(100)
+                ]  # fmt: skip
+                during = await erp_queue.backlog(engine)
                 server.process.start()
-                after = await wait_for_backlog(domain.engine, within=240)
-            sales = await tryton_sales(
-                erp, settings.reference_prefix, [order.number for order in orders]
-            )
+                after = await wait_for_backlog(engine, within=240)
+            numbers = [body["data"]["placeOrder"]["order"]["number"] for body in placed]
+            sales = await tryton_sales(erp, settings.reference_prefix, numbers)
         finally:
             await erp.close()
+    assert [codes(body) for body in placed] == [[]] * 100
     assert during.pending + during.in_progress == 100
     assert (after.pending, after.in_progress, after.dead_lettered) == (0, 0, 0)
-    assert sales == Counter({order.number: 1 for order in orders})
+    assert sales == Counter(dict.fromkeys(numbers, 1))
 
 
 async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_replay(

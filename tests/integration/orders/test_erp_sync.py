@@ -16,7 +16,7 @@ from domains.orders.erp_posting_rules import PostingKind, PostingStatus
 from domains.orders.model import NewLine
 from tests.conftest import EngineFactory
 from tests.integration.orders.conftest import Subgraph, make_order, two_lines
-from tests.integration.orders.erp_support import drain, fast_worker, postings
+from tests.integration.orders.erp_support import FAST, drain, fast_worker, postings
 
 KNOWN = [Item("ST-0001-01", "Tee", 10), Item("ST-0002-01", "Cap", 5)]
 ERP_SYNC = "erpSync { status kind reference attempts lastError erpDocumentId postedAt }"
@@ -190,6 +190,35 @@ async def test_outage_opens_the_breaker_and_the_backlog_drains_once_the_erp_is_b
     for order in orders:
         assert len(erp.sales_by_reference(order.number)) == 1
     assert (await erp_queue.backlog(domain.engine)).dead_lettered == 0
+
+
+async def test_long_outage_probes_do_not_dead_letter_the_orders_they_try(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    order = await make_order(domain)
+    clock = [0.0]
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=60, clock=lambda: clock[0])
+    started = utcnow()
+    worker = fast_worker(
+        domain.engine,
+        erp,
+        breaker=breaker,
+        clock=lambda: started + timedelta(seconds=clock[0]),  # the queue's time moves too
+    )
+    erp.outage = True
+    assert await worker.run_once() == 1  # fails and opens the breaker
+    for _ in range(3 * FAST.retry.max_attempts):
+        clock[0] += 60
+        assert await worker.run_once() == 1  # the half-open breaker's probe fails
+        assert breaker.state is BreakerState.OPEN
+    [posting] = await postings(domain.engine, order.id)
+    assert posting.status is PostingStatus.PENDING
+    assert posting.attempts == 1
+    erp.outage = False
+    clock[0] += 60
+    await drain(domain.engine, worker)
+    assert len(erp.sales_by_reference(order.number)) == 1
 
 
 async def test_workers_racing_over_one_backlog_post_each_order_once(

@@ -128,3 +128,17 @@ def test_whole_order_cancellation_names_no_skus() -> None:
         headers={},
     )
     assert posting.payload["skus"] == []
+
+
+def test_failed_probe_during_an_outage_is_not_held_against_the_posting() -> None:
+    outcome = after_failure(
+        POLICY, attempts=5, error="down", retryable=True, now=NOW, probe=True, draw=lambda: 0.5
+    )
+    assert outcome.status is PostingStatus.PENDING
+    assert not outcome.charged
+    assert outcome.next_attempt_at == NOW + timedelta(seconds=POLICY.ceiling(4) / 2)
+
+
+def test_probe_refused_for_good_is_still_dead_lettered() -> None:
+    outcome = after_failure(POLICY, attempts=1, error="no", retryable=False, now=NOW, probe=True)
+    assert outcome.status is PostingStatus.DEAD_LETTERED
