@@ -19,7 +19,12 @@ from aiodataloader import DataLoader
 from domains.pricing.bootstrap import PricingDomain
 from domains.pricing.model import Offer, Promotion
 from domains.pricing.read_models import LIVE
-from domains.pricing.repository import PriceKey, SkuPrice, fetch_promotions
+from domains.pricing.repository import (
+    PriceKey,
+    SkuPrice,
+    fetch_promotions,
+    fetch_stock_pauses,
+)
 
 
 class SkuPriceByKeyLoader(DataLoader[PriceKey, SkuPrice | None]):
@@ -56,14 +61,31 @@ class PromotionByIdLoader(DataLoader[str, Promotion | None]):
         return [found.get(i) for i in ids]
 
 
+class StockPausesBySkuAndRegionLoader(DataLoader[tuple[str, str], frozenset[str]]):
+    """The promotions paused for low stock per (sku, region): one statement per batch."""
+
+    def __init__(self, domain: PricingDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, str]]) -> list[frozenset[str]]:
+        async with self.domain.engine.connect() as conn:
+            found = await fetch_stock_pauses(conn, keys)
+        return [found[key] for key in keys]
+
+
 @dataclass
 class PricingLoaders:
     sku_price_by_key: SkuPriceByKeyLoader
     live_offers: LiveOffersByScopeLoader
     promotion_by_id: PromotionByIdLoader
+    stock_pauses_by_sku_and_region: StockPausesBySkuAndRegionLoader
 
 
 def make_loaders(domain: PricingDomain) -> PricingLoaders:
     return PricingLoaders(
-        SkuPriceByKeyLoader(domain), LiveOffersByScopeLoader(domain), PromotionByIdLoader(domain)
+        SkuPriceByKeyLoader(domain),
+        LiveOffersByScopeLoader(domain),
+        PromotionByIdLoader(domain),
+        StockPausesBySkuAndRegionLoader(domain),
     )

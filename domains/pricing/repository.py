@@ -138,6 +138,25 @@ async def fetch_promotions(db: Any, ids: Sequence[str] | None) -> dict[str, Prom
     }
 
 
+async def fetch_stock_pauses(
+    db: Any, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """The promotions paused for low stock per (sku, region), in one statement."""
+    if not keys:
+        return {}
+    sp = tables.stock_pauses
+    rows = await db.execute(
+        select(sp.c.promotion_id, sp.c.sku, sp.c.region).where(
+            sp.c.sku.in_(sorted({sku for sku, _ in keys})),
+            sp.c.region.in_(sorted({region for _, region in keys})),
+        )
+    )
+    paused: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        paused.setdefault((row.sku, row.region), set()).add(row.promotion_id)
+    return {key: frozenset(paused.get(key, ())) for key in keys}
+
+
 class PricingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -225,13 +244,8 @@ class PricingRepository:
 
     async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
         """(promotion id, sku) of the promotions paused for low stock in ``region``."""
-        sp = tables.stock_pauses
-        rows = await self.session.execute(
-            select(sp.c.promotion_id, sp.c.sku).where(
-                sp.c.region == region, sp.c.sku.in_(sorted(set(skus)))
-            )
-        )
-        return {(row.promotion_id, row.sku) for row in rows}
+        found = await fetch_stock_pauses(self.session, [(sku, region) for sku in set(skus)])
+        return {(pid, sku) for (sku, _), ids in found.items() for pid in ids}
 
     async def pause_for_stock(
         self, promotion_id: str, sku: str, region: str, available: int, at: datetime

@@ -34,6 +34,21 @@ from domains.pricing.types import (
 MAX_IMPORT_ROWS = 10_000
 
 
+_REGION = strawberry.argument(
+    description="Where the customer is served: promotions paused there for the SKU's low "
+    "stock are left out."
+)
+
+
+async def _offers_in(info: Info, sku: str, region: str | None) -> list[model.Offer]:
+    """The live promotions, less those paused for ``sku``'s low stock in ``region``."""
+    offers: list[model.Offer] = await loaders(info).live_offers.load(LIVE)
+    if region is None:
+        return offers
+    paused = await loaders(info).stock_pauses_by_sku_and_region.load((sku, region))
+    return [offer for offer in offers if offer.promotion_id not in paused]
+
+
 @strawberry.federation.type(name="Product", keys=["sku"])
 class ProductType:
     """Owned by the products subgraph; pricing adds what a SKU costs and which offers apply."""
@@ -55,6 +70,7 @@ class ProductType:
         currency: str,
         segment: str | None = None,
         at: datetime | None = None,
+        region: Annotated[str | None, _REGION] = None,
     ) -> Price | None:
         model.check_channel(channel)
         model.check_currency(currency)
@@ -62,7 +78,7 @@ class ProductType:
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), channel, currency))
         if fact is None or fact.amount is None:
             return None
-        offers = await loaders(info).live_offers.load(LIVE)
+        offers = await _offers_in(info, str(self.sku), region)
         line = model.price_line(
             sku=str(self.sku),
             category=fact.category,
@@ -79,7 +95,11 @@ class ProductType:
 
     @strawberry.field(description="Live promotions in force at `at` (now) that cover this SKU.")
     async def promotions(
-        self, info: Info, channel: str | None = None, at: datetime | None = None
+        self,
+        info: Info,
+        channel: str | None = None,
+        at: datetime | None = None,
+        region: Annotated[str | None, _REGION] = None,
     ) -> list[PromotionType]:
         if channel is not None:
             model.check_channel(channel)
@@ -87,7 +107,7 @@ class ProductType:
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), ALL_CHANNELS, "EUR"))
         if fact is None:
             return []
-        offers = await loaders(info).live_offers.load(LIVE)
+        offers = await _offers_in(info, str(self.sku), region)
         ids = [
             o.promotion_id
             for o in offers
@@ -215,13 +235,7 @@ class Query:
         currency: str,
         segment: str | None = None,
         at: datetime | None = None,
-        region: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Where the order is fulfilled: promotions paused there for a "
-                "SKU's low stock do not apply to it."
-            ),
-        ] = None,
+        region: Annotated[str | None, _REGION] = None,
     ) -> Quote:
         result = await service.quote(
             _domain(info).uow(),

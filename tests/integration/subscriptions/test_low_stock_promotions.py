@@ -43,6 +43,15 @@ QUOTE = """query ($region: String) {
   }
 }"""
 
+PRODUCT = """query ($region: String) {
+  _entities(representations: [{__typename: "Product", sku: "TOP-1"}]) {
+    ... on Product {
+      price(channel: "store", currency: "EUR", region: $region) { promotional { amount } }
+      promotions(channel: "store", region: $region) { id }
+    }
+  }
+}"""
+
 MOVE = """mutation ($type: StockMovementType!, $quantity: Int!, $doc: String!) {
   applyStockMovements(movements: [{type: $type, sku: "TOP-1", locationId: "DC",
                                    quantity: $quantity, sourceDocumentId: $doc}]) {
@@ -73,6 +82,15 @@ class Shop:
         )
         body: dict[str, Any] = response.json()
         return Decimal(body["data"]["quote"]["discount"]["amount"])
+
+    async def product_page(self, region: str) -> tuple[str, list[str]]:
+        """TOP-1's store price and promotions as a product page in ``region`` shows them."""
+        response = await self.pricing_http.post(
+            "/graphql", json={"query": PRODUCT, "variables": {"region": region}}
+        )
+        (product,) = response.json()["data"]["_entities"]
+        promotions = [p["id"] for p in product["promotions"]]
+        return product["price"]["promotional"]["amount"], promotions
 
 
 @pytest.fixture
@@ -161,11 +179,14 @@ async def test_low_stock_pauses_the_promotion_in_that_region_and_recovery_lifts_
         }
         assert await shop.store_discount("north") == 0
         assert await shop.store_discount("south") == Decimal("4.00")
+        assert await shop.product_page("north") == ("20.00", [])
+        assert await shop.product_page("south") == ("16.00", ["STORE-20"])
 
         await shop.move("RECEIPT", 5, "GRN-1")  # north: 8 units
         resumed = await next_update(client)
         assert (resumed["change"], resumed["status"]) == ("RESUMED_AFTER_LOW_STOCK", "ACTIVE")
         assert await shop.store_discount("north") == Decimal("4.00")
+        assert await shop.product_page("north") == ("16.00", ["STORE-20"])
 
         # The stale "3 units" event comes again (a redelivery): it must not pause anew.
         await shop.runtime.bus.publish([await regional_event(shop, 3)])
