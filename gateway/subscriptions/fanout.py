@@ -149,5 +149,8 @@ class Fanout(Generic[K, T]):
                 await task
 
     async def aclose(self) -> None:
+        """Stop every producer; their subscribers' streams end."""
         for shared in list(self._shared.values()):
             await self._stop(shared)
+            for inbox in shared.inboxes:
+                inbox.put(_End())

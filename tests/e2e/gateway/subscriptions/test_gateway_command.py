@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from gateway.supergraph.compose import compose_from_urls
-from tests.e2e.gateway.server import running_command
+from tests.e2e.gateway.server import RunningServer, running_command
 from tests.e2e.gateway.subscriptions.served import closed_with, receive, send, socket_to
 from tests.e2e.gateway.subscriptions.subgraphs import StockFeed, subgraph_apps
 from tests.e2e.gateway.threaded import serving_in_thread
@@ -59,3 +59,33 @@ async def _over_websocket(address: str) -> tuple[tuple[int | None, str | None], 
         await send(websocket, {"id": "1", "type": "subscribe", "payload": COUNTDOWN})
         frames = [await receive(websocket) for _ in range(3)]
     return refused, frames
+
+
+def test_the_gateway_command_exits_cleanly_on_sigterm_with_subscribers_connected(
+    tmp_path: Path,
+) -> None:
+    apps = subgraph_apps(StockFeed())
+    subgraphs = Starlette(routes=[Mount(f"/{name}", app) for name, app in apps.items()])
+    with serving_in_thread(subgraphs) as base_url:
+        urls = {name: f"{base_url}/{name}/graphql" for name in apps}
+        supergraph = tmp_path / "supergraph.graphql"
+        supergraph.write_text(asyncio.run(compose_from_urls(urls)))
+        with running_command("gateway", "--supergraph", str(supergraph)) as server:
+            closed, (status, output) = asyncio.run(_terminated_while_subscribed(server))
+
+    assert status == 0, output
+    assert closed[0] is not None
+    assert "Traceback" not in output
+
+
+async def _terminated_while_subscribed(
+    server: RunningServer,
+) -> tuple[tuple[int | None, str | None], tuple[int, str]]:
+    stock = 'subscription { stockChanged(locationId: "DC-1") { sku } }'
+    async with socket_to(server.url.removeprefix("http://")) as websocket:
+        await send(websocket, {"id": "1", "type": "subscribe", "payload": {"query": stock}})
+        await send(websocket, {"type": "ping"})
+        assert await receive(websocket) == {"type": "pong"}
+        stopped = asyncio.create_task(asyncio.to_thread(server.terminate))
+        closed = await closed_with(websocket)
+        return closed, await stopped

@@ -155,3 +155,17 @@ async def test_a_subscriber_that_falls_behind_can_be_told_why_in_a_last_item() -
 
     assert [item async for item in slow] == [-1]
     assert source.running == 0
+
+
+async def test_closing_the_fanout_ends_every_subscriber() -> None:
+    fanout: Fanout[str, int] = Fanout()
+    source = Source()
+    stream = fanout.subscribe("k", source.produce)
+    pending = asyncio.ensure_future(anext(stream))
+    await settle()
+
+    await fanout.aclose()
+
+    with pytest.raises(StopAsyncIteration):
+        await pending
+    assert source.running == 0
