@@ -158,10 +158,13 @@ class _TailConsumer(FanoutConsumer):
 class RedisStreamsFeed:
     """Tails every shard of the Redis Streams bus; replays with XRANGE from a cursor."""
 
-    def __init__(self, bus: RedisStreamsBus, *, page: int = 500) -> None:
+    def __init__(self, bus: RedisStreamsBus, *, page: int = 500, max_replay: int = 50_000) -> None:
         self.bus = bus
         self.shards = bus.shards
         self.page = page
+        # A client this far behind re-reads the state: replaying more would hold that
+        # many events in memory for one subscriber.
+        self.max_replay = max_replay
         self._consumer: _TailConsumer | None = None
 
     async def start(self, deliver: Deliver) -> None:
@@ -192,6 +195,8 @@ class RedisStreamsFeed:
                     if fields:
                         event = Event.from_dict(orjson.loads(fields[b"event"]))
                         found.append((event, shard, _point(entry_id)))
+                if len(found) > self.max_replay:
+                    raise CursorExpired("too many events since this cursor to replay them")
                 if len(entries) < self.page:
                     break
                 start = f"({entries[-1][0].decode()}"

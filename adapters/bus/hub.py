@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
@@ -54,7 +54,7 @@ class Subscription:
         self.floor = floor  # skip live events at or before it (a cursor ahead of this feed)
         self.cursor: str | None = None  # of the last delivery handed out (or the start)
         self.replayed: frozenset[str] = frozenset()  # ids replayed: a late live copy is a repeat
-        self._backlog: list[Delivery] = []
+        self._backlog: deque[Delivery] = deque()
         self.queue_size = queue_size
         # Unbounded as a structure, bounded by ``offer``; None ends the iteration. One
         # queue and no helper tasks: waking 5,000 subscribers per event must stay cheap.
@@ -87,7 +87,7 @@ class Subscription:
         if self._too_slow:
             raise self._fell_behind()
         if self._backlog:
-            delivery = self._backlog.pop(0)
+            delivery = self._backlog.popleft()
         else:
             item = await self._queue.get()
             if item is None or self._too_slow:
@@ -185,10 +185,10 @@ class SubscriptionHub:
 
     async def _replay(
         self, feed: Feed, subscription: Subscription, after: Position, head: Position
-    ) -> list[Delivery]:
+    ) -> deque[Delivery]:
         position = list(after)
         seen: set[str] = set()
-        backlog: list[Delivery] = []
+        backlog: deque[Delivery] = deque()
         for event, shard, point in await feed.replay(after, head):
             position[shard] = point
             if event.id in seen:
