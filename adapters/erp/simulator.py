@@ -221,6 +221,10 @@ class SimulatedErp:
         latest = max((m.changed_at for m in moves), default=watermark)
         return MovesPage(moves=tuple(moves), watermark=latest)
 
+    async def shipment_moves(self, shipment: str) -> list[StockMove]:
+        await self._enter("shipment_moves")
+        return [move for move in self._moves.values() if move.shipment == shipment]
+
     async def price_lists(self) -> list[PriceListEntry]:
         await self._enter("price_lists")
         return [

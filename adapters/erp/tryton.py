@@ -311,6 +311,14 @@ class TrytonErp:
         if watermark is not None:
             since = watermark - overlap
             domain = ["OR", ("write_date", ">=", since), ("create_date", ">=", since)]
+        moves = await self._moves(domain)
+        latest = max((move.changed_at for move in moves), default=watermark)
+        return MovesPage(moves=moves, watermark=latest)
+
+    async def shipment_moves(self, shipment: str) -> list[StockMove]:
+        return list(await self._moves([("shipment", "=", shipment)]))
+
+    async def _moves(self, domain: list[Any]) -> tuple[StockMove, ...]:
         rows = await self.call(
             "stock.move.search_read", domain, 0, None, [("id", "ASC")],
             ["id", "product.code", "from_location", "to_location", "quantity", "state",
@@ -340,8 +348,7 @@ class TrytonErp:
             )
             for row in rows
         )
-        latest = max((move.changed_at for move in moves), default=watermark)
-        return MovesPage(moves=moves, watermark=latest)
+        return moves
 
     async def _places(self, ids: set[int]) -> dict[int, _Place]:
         """Each location's code, type and warehouse; read once, again when one is new."""

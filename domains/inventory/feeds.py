@@ -9,7 +9,7 @@ after a restart. Older entries are forgotten once the watermark has moved past t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,6 +102,19 @@ async def advance_feed(
     seen = frozenset(keys.scalars())
     await uow.commit()
     return FeedPosition(name, stored, seen)
+
+
+async def forget_entries(uow: InventoryUnitOfWork, name: str, keys: Iterable[str]) -> None:
+    """Drop entries of ``name`` that have been dealt with (e.g. parked work that is done)."""
+    _check_name(name)
+    wanted = sorted(set(keys))
+    if wanted:
+        await uow.session.execute(
+            delete(t.feed_entries).where(
+                t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(wanted)
+            )
+        )
+        await uow.commit()
 
 
 def _check_name(name: str) -> None:

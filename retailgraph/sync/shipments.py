@@ -22,6 +22,9 @@ CONFIRMED = "confirmed"
 REPLAYED = "replayed"
 NOT_OURS = "not-ours"
 REFUSED = "refused"
+# Refused for now: the order is not released to fulfilment yet (INVALID_TRANSITION).
+# The poller parks the shipment and tries it again on each poll.
+PARKED = "parked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,10 @@ class ShipmentOutcome:
     outcome: str
     status: str | None = None
     error: str | None = None
+
+    @property
+    def parking_key(self) -> str:
+        return f"{self.order_number}|{self.shipment}"
 
 
 def shipment_reference(shipment: str) -> str:
@@ -58,11 +65,11 @@ async def confirm_shipments(
 ) -> list[ShipmentOutcome]:
     outcomes = []
     for (number, shipment), skus in sorted(shipped_quantities(moves).items()):
-        outcomes.append(await _confirm(domain, number, shipment, skus))
+        outcomes.append(await confirm_shipment(domain, number, shipment, skus))
     return outcomes
 
 
-async def _confirm(
+async def confirm_shipment(
     domain: OrdersDomain, number: str, shipment: str, skus: Mapping[str, int]
 ) -> ShipmentOutcome:
     order = await orders.get_order_by_number(domain.uow(), number)
@@ -75,7 +82,8 @@ async def _confirm(
         lines = _line_quantities(order, skus)
         shipped = await orders.confirm_shipment(domain.uow(), order.id, lines, reference=reference)
     except OrdersError as error:
-        return ShipmentOutcome(shipment, number, skus, REFUSED, order.status.value, error.message)
+        outcome = PARKED if error.code == "INVALID_TRANSITION" else REFUSED
+        return ShipmentOutcome(shipment, number, skus, outcome, order.status.value, error.message)
     return ShipmentOutcome(shipment, number, skus, CONFIRMED, shipped.status.value)
 
 

@@ -24,11 +24,20 @@ from domains.inventory.model import MAX_BATCH, Movement
 from domains.inventory.service import Rejection, apply_stock_movements
 from domains.orders.bootstrap import OrdersDomain
 from retailgraph.sync.moves import Skipped, movements_for
-from retailgraph.sync.shipments import REFUSED, ShipmentOutcome, confirm_shipments
+from retailgraph.sync.shipments import (
+    PARKED,
+    REFUSED,
+    ShipmentOutcome,
+    confirm_shipment,
+    confirm_shipments,
+    shipped_quantities,
+)
 
 log = logging.getLogger(__name__)
 
 FEED = "erp-stock-moves"
+# Customer shipments whose order could not take them yet, keyed "<order>|<shipment>".
+PARKED_SHIPMENTS = "erp-parked-shipments"
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -80,15 +89,7 @@ class StockPoller:
         report.fresh = len(fresh)
         await self._apply(fresh, report)
         if self.orders is not None:
-            report.shipments = await confirm_shipments(self.orders, fresh)
-            for refused in (s for s in report.shipments if s.outcome == REFUSED):
-                log.warning(
-                    "ERP shipment %s of order %s not confirmed (%s): %s",
-                    refused.shipment,
-                    refused.order_number,
-                    refused.status,
-                    refused.error,
-                )
+            report.shipments = await self._shipments(self.orders, fresh)
         forget = None if page.watermark is None else page.watermark - self.overlap
         async with self.inventory.uow() as uow:
             await feeds.advance_feed(
@@ -99,6 +100,57 @@ class StockPoller:
                 forget_before=forget,
             )
         return report
+
+    async def _shipments(
+        self, orders: OrdersDomain, fresh: Sequence[StockMove]
+    ) -> list[ShipmentOutcome]:
+        """Parked shipments whose order has moved on, then the new ones; a shipment whose
+        order cannot take it yet is parked (durably) rather than lost."""
+        outcomes = await self._retry_parked(orders)
+        new = await confirm_shipments(orders, fresh)
+        parked = {o.parking_key: o for o in new if o.outcome == PARKED}
+        if parked:
+            now = datetime.datetime.now(datetime.UTC)
+            async with self.inventory.uow() as uow:
+                await feeds.advance_feed(
+                    uow, PARKED_SHIPMENTS, watermark=None, entries=dict.fromkeys(parked, now)
+                )
+        for outcome in new:
+            if outcome.outcome in (PARKED, REFUSED):
+                log.warning(
+                    "ERP shipment %s of order %s %s (order %s): %s",
+                    outcome.shipment,
+                    outcome.order_number,
+                    "parked until the order can ship"
+                    if outcome.outcome == PARKED
+                    else "not confirmed",
+                    outcome.status,
+                    outcome.error,
+                )
+        return outcomes + new
+
+    async def _retry_parked(self, orders: OrdersDomain) -> list[ShipmentOutcome]:
+        async with self.inventory.uow() as uow:
+            parked = await feeds.feed_position(uow, PARKED_SHIPMENTS)
+        outcomes: list[ShipmentOutcome] = []
+        settled: list[str] = []
+        for key in sorted(parked.seen):
+            number, _, shipment = key.partition("|")
+            moves = await self.erp.shipment_moves(shipment)
+            quantities = shipped_quantities(moves).get((number, shipment))
+            outcome = (
+                None
+                if not quantities
+                else await confirm_shipment(orders, number, shipment, quantities)
+            )
+            if outcome is None or outcome.outcome != PARKED:
+                settled.append(key)
+            if outcome is not None and outcome.outcome != PARKED:
+                outcomes.append(outcome)
+        if settled:
+            async with self.inventory.uow() as uow:
+                await feeds.forget_entries(uow, PARKED_SHIPMENTS, settled)
+        return outcomes
 
     async def _baseline(self) -> PollReport:
         page = await self.erp.stock_moves_since(None, self.overlap)

@@ -19,7 +19,7 @@ from domains.inventory.model import StockLevel
 from domains.inventory.service import import_stock_levels
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import OrderStatus
-from domains.orders.service import get_order
+from domains.orders.service import get_order, release_to_fulfilment
 from domains.pricing import bootstrap as pricing_bootstrap
 from domains.pricing import imports as price_imports
 from domains.pricing.bootstrap import PricingDomain
@@ -31,7 +31,7 @@ from retailgraph.demo.catalog import demo_catalog
 from retailgraph.demo.products import item_record
 from retailgraph.sync.catalog import sync_prices, sync_products
 from retailgraph.sync.reconcile import UNEXPLAINED, reconcile_inventory
-from retailgraph.sync.shipments import CONFIRMED
+from retailgraph.sync.shipments import CONFIRMED, PARKED
 from retailgraph.sync.stock import StockPoller
 from tests.integration.erp.tryton_ops import (
     fixed_price,
@@ -251,3 +251,24 @@ async def test_item_master_and_prices_import_from_tryton_with_rejects(
         assert await uow.prices.list_prices("EUR", "*", [renamed]) == {renamed: Decimal("42.50")}
     again = await sync_prices(tryton, pricing)
     assert again.changed == 0
+
+
+async def test_a_tryton_shipment_ahead_of_our_release_is_parked_then_confirmed(
+    tryton: TrytonErp, inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    item = sku(6)
+    await mirror(tryton, inventory, item)
+    poller = StockPoller(tryton, inventory, orders)
+    await poller.poll_once()
+    order = await released_order(orders, [(item, 1)], release=False)
+    lines = (OrderLine(item, Decimal(1), Decimal("19.99")),)
+    await tryton.post_sales_order(
+        SalesOrder(order.number, "RetailGraph Web Shop", "EUR", lines, location="DC-NORTH")
+    )
+    await ship(tryton, order.number)
+    assert [s.outcome for s in (await poller.poll_once()).shipments] == [PARKED]
+
+    await release_to_fulfilment(orders.uow(), order.id)
+    confirmed = await poller.poll_once()
+    assert [(s.outcome, s.status) for s in confirmed.shipments] == [(CONFIRMED, "SHIPPED")]
+    assert (await poller.poll_once()).shipments == []

@@ -86,7 +86,9 @@ async def ship(erp: TrytonErp, reference: str, quantities: dict[str, int] | None
     assert sale is not None, reference
     (found,) = await erp.call("sale.sale.read", [int(sale.document_id)], ["shipments"])
     shipments = await erp.call("stock.shipment.out.read", found["shipments"], ["id", "state"])
-    (shipment,) = [s["id"] for s in shipments if s["state"] not in ("done", "cancelled")]
+    open_ = [s["id"] for s in shipments if s["state"] not in ("done", "cancelled")]
+    assert len(open_) == 1, (reference, sale, found, shipments)
+    (shipment,) = open_
     await erp.call("stock.shipment.out.wait", [shipment])
     if quantities is not None:
         (read,) = await erp.call("stock.shipment.out.read", [shipment], ["inventory_moves"])

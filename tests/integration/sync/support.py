@@ -3,14 +3,18 @@ few SKUs, for the inbound sync tests (simulator and Tryton alike)."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
+
+from sqlalchemy import update
 
 from domains.inventory import ledger, service
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import LocationKind, StockLevel
 from domains.orders import service as orders
+from domains.orders import tables as order_tables
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import NewLine, Order
 from retailgraph.demo.catalog import demo_catalog
@@ -55,9 +59,13 @@ async def levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:
 
 
 async def released_order(
-    domain: OrdersDomain, lines: Sequence[tuple[str, int]], location: str = "DC-NORTH"
+    domain: OrdersDomain,
+    lines: Sequence[tuple[str, int]],
+    location: str = "DC-NORTH",
+    *,
+    release: bool = True,
 ) -> Order:
-    """An order that is paid and released to fulfilment, ready to ship."""
+    """An order that is paid and released to fulfilment, ready to ship (or only paid)."""
     created = await orders.create_order(
         domain.uow(),
         idempotency_key=f"inbound-{uuid.uuid4()}",
@@ -69,6 +77,19 @@ async def released_order(
         lines=[NewLine(sku, qty, Decimal("19.99"), None, Decimal("0.19")) for sku, qty in lines],
     )
     order = created.order
-    for step in (orders.confirm_order, orders.authorize_payment, orders.release_to_fulfilment):
+    steps = [orders.confirm_order, orders.authorize_payment]
+    for step in [*steps, orders.release_to_fulfilment] if release else steps:
         order = await step(domain.uow(), order.id)
-    return order
+    return await _renumbered(domain, order)
+
+
+async def _renumbered(domain: OrdersDomain, order: Order) -> Order:
+    """The order under a random number: every test's database starts counting at 1, and
+    the Tryton server the tests share must never see one number for two orders."""
+    async with domain.engine.begin() as conn:
+        await conn.execute(
+            update(order_tables.orders)
+            .where(order_tables.orders.c.id == order.id)
+            .values(seq=secrets.randbelow(9_000_000) + 1_000_000)
+        )
+    return await orders.get_order(domain.uow(), order.id)

@@ -9,8 +9,8 @@ from adapters.erp.port import OrderLine, SalesOrder
 from adapters.erp.simulator import SimulatedErp
 from domains.inventory.bootstrap import InventoryDomain
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.service import get_order
-from retailgraph.sync.shipments import CONFIRMED
+from domains.orders.service import get_order, release_to_fulfilment
+from retailgraph.sync.shipments import CONFIRMED, PARKED
 from retailgraph.sync.stock import StockPoller
 from tests.integration.sync.support import levels, on_hand, released_order, set_on_hand
 
@@ -111,3 +111,27 @@ async def test_a_posted_sale_ships_the_order_and_picks_its_units(
     assert (await get_order(orders.uow(), order.id)).status.value == "SHIPPED"
     assert await on_hand(inventory, SKU) == {"DC-NORTH": 7}
     assert (await poller.poll_once()).shipments == []
+
+
+async def test_a_shipment_before_the_order_is_released_waits_and_then_ships_it(
+    inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    await set_on_hand(inventory, {(SKU, "DC-NORTH"): 10})
+    erp = SimulatedErp()
+    poller = StockPoller(erp, inventory, orders)
+    await poller.poll_once()
+    order = await released_order(orders, [(SKU, 2)], release=False)
+    await erp.post_sales_order(
+        SalesOrder(order.number, "web", "EUR", (OrderLine(SKU, Decimal(2), Decimal(1)),))
+    )
+    early = await poller.poll_once()
+    assert [s.outcome for s in early.shipments] == [PARKED]
+    assert await on_hand(inventory, SKU) == {"DC-NORTH": 8}, "the goods left all the same"
+    assert (await poller.poll_once()).shipments == [], "still waiting, nothing to report"
+
+    await release_to_fulfilment(orders.uow(), order.id)
+    later = await poller.poll_once()
+    assert [(s.outcome, s.status) for s in later.shipments] == [(CONFIRMED, "SHIPPED")]
+    assert (await get_order(orders.uow(), order.id)).status.value == "SHIPPED"
+    assert (await poller.poll_once()).shipments == []
+    assert await on_hand(inventory, SKU) == {"DC-NORTH": 8}
