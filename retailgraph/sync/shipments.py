@@ -15,7 +15,7 @@ from adapters.erp.port import CUSTOMER, StockMove
 from domains.orders import service as orders
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.errors import OrdersError
-from domains.orders.model import Order
+from domains.orders.model import Order, OrderStatus
 from retailgraph.sync.moves import DONE
 
 CONFIRMED = "confirmed"
@@ -25,6 +25,14 @@ REFUSED = "refused"
 # Refused for now: the order is not released to fulfilment yet (INVALID_TRANSITION).
 # The poller parks the shipment and tries it again on each poll.
 PARKED = "parked"
+_BEFORE_RELEASE = frozenset(
+    {
+        OrderStatus.PENDING,
+        OrderStatus.CONFIRMED,
+        OrderStatus.FRAUD_HOLD,
+        OrderStatus.PAYMENT_AUTHORIZED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +90,8 @@ async def confirm_shipment(
         lines = _line_quantities(order, skus)
         shipped = await orders.confirm_shipment(domain.uow(), order.id, lines, reference=reference)
     except OrdersError as error:
-        outcome = PARKED if error.code == "INVALID_TRANSITION" else REFUSED
+        waiting = error.code == "INVALID_TRANSITION" and order.stage in _BEFORE_RELEASE
+        outcome = PARKED if waiting else REFUSED
         return ShipmentOutcome(shipment, number, skus, outcome, order.status.value, error.message)
     return ShipmentOutcome(shipment, number, skus, CONFIRMED, shipped.status.value)
 

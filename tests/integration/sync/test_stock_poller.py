@@ -9,8 +9,8 @@ from adapters.erp.port import OrderLine, SalesOrder
 from adapters.erp.simulator import SimulatedErp
 from domains.inventory.bootstrap import InventoryDomain
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.service import get_order, release_to_fulfilment
-from retailgraph.sync.shipments import CONFIRMED, PARKED
+from domains.orders.service import cancel_order, get_order, release_to_fulfilment
+from retailgraph.sync.shipments import CONFIRMED, PARKED, REFUSED
 from retailgraph.sync.stock import StockPoller
 from tests.integration.sync.support import levels, on_hand, released_order, set_on_hand
 
@@ -135,3 +135,18 @@ async def test_a_shipment_before_the_order_is_released_waits_and_then_ships_it(
     assert (await get_order(orders.uow(), order.id)).status.value == "SHIPPED"
     assert (await poller.poll_once()).shipments == []
     assert await on_hand(inventory, SKU) == {"DC-NORTH": 8}
+
+
+async def test_a_shipment_for_a_cancelled_order_is_refused_not_parked(
+    inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    erp = SimulatedErp()
+    poller = StockPoller(erp, inventory, orders)
+    await poller.poll_once()
+    order = await released_order(orders, [(SKU, 1)], release=False)
+    await cancel_order(orders.uow(), order.id, reason="customer changed their mind")
+    await erp.post_sales_order(
+        SalesOrder(order.number, "web", "EUR", (OrderLine(SKU, Decimal(1), Decimal(1)),))
+    )
+    assert [s.outcome for s in (await poller.poll_once()).shipments] == [REFUSED]
+    assert (await poller.poll_once()).shipments == []
