@@ -36,7 +36,7 @@ query CheckoutQuote(
 """
 
 LOCATION = """
-query CheckoutLocation($id: ID!) { location(id: $id) { region kind } }
+query CheckoutLocation($id: ID!) { location(id: $id) { region kind channels } }
 """
 
 RESERVE = """
@@ -125,7 +125,11 @@ class SubgraphStock(_Peer):
         if known is not None and now - known[0] < LOCATION_TTL:
             return known[1]
         found = (await self.call(LOCATION, {"id": location_id})).get("location")
-        place = Place(found["region"], found["kind"]) if isinstance(found, dict) else None
+        place = (
+            Place(found["region"], found["kind"], tuple(found["channels"]))
+            if isinstance(found, dict)
+            else None
+        )
         if len(self._places) >= MAX_LOCATIONS:
             self._places.clear()
         self._places[location_id] = (now, place)

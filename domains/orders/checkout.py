@@ -77,10 +77,12 @@ class Reserved:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A location as checkout needs it: its region (for pricing) and kind (DC, STORE...)."""
+    """A location as checkout needs it: its region (for pricing), its kind (DC, STORE...)
+    and the channels it sells to."""
 
     region: str
     kind: str
+    channels: tuple[str, ...] = ()
 
 
 class PricingPort(Protocol):
@@ -154,6 +156,13 @@ async def place_order(
         raise InvalidOrderInput(
             f"A pickup is at a store; {request.location_id!r} is a {place.kind}",
             locationId=request.location_id,
+        )
+    if request.channel not in place.channels:
+        raise CheckoutRefused(
+            f"{request.location_id!r} does not sell to the {request.channel} channel",
+            code="CHANNEL_NOT_SERVED",
+            locationId=request.location_id,
+            channel=request.channel,
         )
     quoted = await pricing.quote(
         request.lines, channel=request.channel, currency=request.currency, region=place.region

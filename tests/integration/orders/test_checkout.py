@@ -54,7 +54,11 @@ class FakeStock:
     released: list[tuple[str, int]] = field(default_factory=list)
 
     async def location(self, location_id: str) -> Place | None:
-        return {"STORE-1": Place("north", "STORE"), "DC-1": Place("north", "DC")}.get(location_id)
+        return {
+            "STORE-1": Place("north", "STORE", ("store", "web")),
+            "DC-1": Place("north", "DC", ("web",)),
+            "STORE-2": Place("north", "STORE", ("store",)),
+        }.get(location_id)
 
     async def reserve(
         self, key: str, lines: Sequence[StockLine], *, order_reference: str
@@ -151,6 +155,19 @@ async def test_a_pickup_is_at_a_store(domain: OrdersDomain) -> None:
     with pytest.raises(InvalidOrderInput, match="store"):
         await checkout.place_order(domain.uow, pricing, stock, at_a_dc)
 
+    assert stock.reserved == []
+
+
+async def test_a_location_that_does_not_sell_to_the_channel_is_refused(
+    domain: OrdersDomain,
+) -> None:
+    pricing, stock = FakePricing(), FakeStock()
+    store_only = replace(request("k-store-only", ("A", 1)), location_id="STORE-2")
+
+    with pytest.raises(CheckoutRefused) as refused:
+        await checkout.place_order(domain.uow, pricing, stock, store_only)
+
+    assert refused.value.code == "CHANNEL_NOT_SERVED"
     assert stock.reserved == []
 
 
