@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.graphql.checkout import SubgraphCheckout
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout import (
     CheckoutRefused,
+    CheckoutUnavailable,
     OrderRequest,
     Place,
     QuotedLine,
@@ -180,3 +182,26 @@ async def test_a_key_whose_stock_was_given_back_is_spent(domain: OrdersDomain) -
     assert refused.value.code == "IDEMPOTENCY_KEY_SPENT"
     async with domain.uow() as uow:
         assert await uow.orders.get_by_idempotency_key("spent") is None
+
+
+@pytest.mark.parametrize(
+    "peers",
+    [
+        {"pricing": "http://127.0.0.1:9/graphql", "inventory": "http://127.0.0.1:9/graphql"},
+        {},  # not configured at all
+    ],
+)
+async def test_an_unreachable_inventory_is_service_unavailable_and_places_nothing(
+    domain: OrdersDomain, peers: dict[str, str]
+) -> None:
+    ports = SubgraphCheckout(peers)
+    try:
+        with pytest.raises(CheckoutUnavailable):
+            await checkout.place_order(
+                domain.uow, ports.pricing, ports.stock, request("k-down", ("A", 1))
+            )
+    finally:
+        await ports.aclose()
+
+    async with domain.uow() as uow:
+        assert await uow.orders.get_by_idempotency_key("k-down") is None
