@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.types import Info
 
+from adapters.bus.feeds import InvalidCursor
 from adapters.bus.hub import Delivery, Predicate, SubscriptionHub
 
 MAX_CURSOR_LENGTH = 1_000
@@ -26,7 +27,9 @@ async def deliveries(
     hub = hub_of(info)
     feed = await hub.start()
     if after is not None:
-        feed.parse(after[:MAX_CURSOR_LENGTH])  # raises InvalidCursor / CursorExpired now
+        if len(after) > MAX_CURSOR_LENGTH:
+            raise InvalidCursor("this is not a cursor this server gave out")
+        feed.parse(after)  # raises InvalidCursor / CursorExpired now
     return _stream(info.context, hub, types, wants, after)
 
 

@@ -111,10 +111,13 @@ async def test_stock_changed_with_a_cursor_it_never_gave_is_an_error_frame(
         message = await client.next_message("1")
         await client.subscribe("2", STOCK, {"loc": "x" * 65})
         too_long = await client.next_message("2")
+        await client.subscribe("3", STOCK, {"loc": "DC", "after": "0-0," * 1000})
+        huge_cursor = await client.next_message("3")
     assert message["type"] == "error"
     assert [e["extensions"]["code"] for e in message["payload"]] == ["INVALID_CURSOR"]
     assert too_long["type"] == "error"
     assert [e["extensions"]["code"] for e in too_long["payload"]] == ["BAD_USER_INPUT"]
+    assert [e["extensions"]["code"] for e in huge_cursor["payload"]] == ["INVALID_CURSOR"]
     assert domain.runtime.hub.subscriber_count == 0
 
 
