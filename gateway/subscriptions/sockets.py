@@ -18,6 +18,8 @@ import aiohttp
 from starlette.types import ASGIApp, Message
 
 SUBPROTOCOL = "graphql-transport-ws"
+_CLOSE_WAIT = 2.0
+"""Seconds to wait for a subgraph to answer our close: releasing must not hang on it."""
 _log = logging.getLogger(__name__)
 
 
@@ -56,7 +58,7 @@ class NetworkSocket:
                     url,
                     protocols=(SUBPROTOCOL,),
                     headers=dict(headers),
-                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=seconds),
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=_CLOSE_WAIT),
                     autoping=True,
                     max_msg_size=0,
                 )
@@ -155,7 +157,7 @@ class InProcessSocket:
             self._closed = SocketClosed(1000, "closed by the gateway")
         await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
         try:
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(_CLOSE_WAIT):
                 await asyncio.shield(self._task)
         except TimeoutError:
             self._task.cancel()

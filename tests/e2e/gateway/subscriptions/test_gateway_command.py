@@ -86,6 +86,7 @@ async def _terminated_while_subscribed(
         await send(websocket, {"id": "1", "type": "subscribe", "payload": {"query": stock}})
         await send(websocket, {"type": "ping"})
         assert await receive(websocket) == {"type": "pong"}
-        stopped = asyncio.create_task(asyncio.to_thread(server.terminate))
+        # a bound for a busy machine: uvicorn's own graceful shutdown allows 10 s
+        stopped = asyncio.create_task(asyncio.to_thread(server.terminate, 30.0))
         closed = await closed_with(websocket)
         return closed, await stopped
