@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -16,6 +17,9 @@ from domains.common.events import Event
 from domains.pricing import model
 from domains.pricing.read_models import PROMOTION_EVENTS
 from domains.pricing.types import PromotionStatus, PromotionType, loaders
+
+if TYPE_CHECKING:
+    from domains.pricing.schema import ProductType
 
 STOCK_STATUS_CHANGED = "PromotionStatusChanged"
 
@@ -74,6 +78,15 @@ class PromotionStatusUpdate:
     )
     sku: strawberry.ID | None
     region: str | None
+
+    @strawberry.field(description="The product, when the change is for one SKU.")
+    def product(
+        self,
+    ) -> Annotated[ProductType, strawberry.lazy("domains.pricing.schema")] | None:
+        # schema.py builds the schema from this module: its Product type is imported late.
+        from domains.pricing.schema import ProductType
+
+        return None if self.sku is None else ProductType(sku=self.sku)
 
     @strawberry.field(description="The promotion as it is now.")
     async def promotion(self, info: Info) -> PromotionType | None:
