@@ -124,7 +124,7 @@ async def stock_at_dc_north(shop: Shop) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)  # a ceiling for a loaded machine, not a figure
 @POSTGRES_ONLY
 async def test_erp_outage_every_order_placed_reaches_tryton_once_after_it_is_back(
     shop: Shop, settings: WorkerSettings, tryton_template: Path, tmp_path: Path
@@ -148,16 +148,33 @@ async def test_erp_outage_every_order_placed_reaches_tryton_once_after_it_is_bac
                     for n in range(100)
                 ]  # fmt: skip
                 during = await erp_queue.backlog(engine)
+                queued = await erp_sync(shop, placed[-1])
                 server.process.start()
-                after = await wait_for_backlog(engine, within=240)
+                after = await wait_for_backlog(engine, within=480)
             numbers = [body["data"]["placeOrder"]["order"]["number"] for body in placed]
             sales = await tryton_sales(erp, settings.reference_prefix, numbers)
+            posted = await erp_sync(shop, placed[-1])
         finally:
             await erp.close()
     assert [codes(body) for body in placed] == [[]] * 100
     assert during.pending + during.in_progress == 100
     assert (after.pending, after.in_progress, after.dead_lettered) == (0, 0, 0)
     assert sales == Counter(dict.fromkeys(numbers, 1))
+    # What a client sees through the gateway: queued while the ERP is down, then posted.
+    assert queued["status"] == "PENDING"
+    assert queued["erpDocumentId"] is None
+    assert posted["status"] == "POSTED"
+    assert posted["erpDocumentId"]
+
+
+async def erp_sync(shop: Shop, placed: dict[str, Any]) -> dict[str, Any]:
+    order_id = placed["data"]["placeOrder"]["order"]["id"]
+    body = await shop.post(
+        "query($id: ID!) { order(id: $id) { erpSync { status attempts erpDocumentId } } }",
+        {"id": order_id},
+    )
+    sync: dict[str, Any] = body["data"]["order"]["erpSync"]
+    return sync
 
 
 async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_replay(
@@ -176,6 +193,13 @@ async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_rep
         assert await tryton_sales(erp, settings.reference_prefix, [healthy.number]) == Counter(
             {healthy.number: 1}
         )
+        [sale] = await erp.call(
+            "sale.sale.search_read",
+            [("reference", "=", settings.reference_prefix + healthy.number)],
+            0, None, None, ["comment"],
+        )  # fmt: skip
+        assert healthy.correlation_id  # the correlation id travels to the ERP document
+        assert healthy.correlation_id in sale["comment"]
 
         await create_product(erp, new_sku)  # the fix, made in the ERP
         assert await erp_queue.replay(domain.engine, order_id=poison.id) == 1
