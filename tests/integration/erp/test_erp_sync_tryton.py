@@ -58,7 +58,7 @@ def settings() -> WorkerSettings:
         customer=CUSTOMER,
         reference_prefix=f"T{uuid.uuid4().hex[:8]}-",
         breaker_reset=0.2,
-        retry=RetryPolicy(base_delay=0.05, max_delay=1.0, max_attempts=10),
+        retry=RetryPolicy(base_delay=0.1, max_delay=2.0, max_attempts=15),
     )
 
 
@@ -289,16 +289,18 @@ async def test_workers_racing_over_one_backlog_post_each_order_to_tryton_once(
     orders = [await place(domain, SKUS[n % 3]) for n in range(20)]
     clients = [tryton_client(tryton_server) for _ in range(3)]
     try:
-        # Three workers, each with its own database pool and ERP session, as processes.
-        workers = [
-            fast_worker(await make_engine(), client, settings=settings) for client in clients
-        ]
+        # Three workers, each with its own database pool and ERP session, as processes;
+        # two posts in flight each (Tryton on SQLite serialises its writes).
+        racing = replace(settings, concurrency=2)
+        workers = [fast_worker(await make_engine(), client, settings=racing) for client in clients]
         await drain(domain.engine, *workers)
+        dead = await erp_queue.dead_letters(domain.engine)
         sales = await tryton_sales(
             clients[0], settings.reference_prefix, [order.number for order in orders]
         )
     finally:
         for client in clients:
             await client.close()
+    assert [(p.reference, p.last_error) for p in dead] == []
     assert sales == Counter({order.number: 1 for order in orders})
     assert sum(worker.posted for worker in workers) == 20
