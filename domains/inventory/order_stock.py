@@ -9,7 +9,8 @@
   units off hand and out of ``committed`` together, once.
 
 Deliveries are at least once; ``OrderStockHandler`` is wrapped in ``Idempotent`` (the
-event id) and each effect is one transaction.
+event id), and each effect commits in one transaction with the event id it handled
+(``inventory_handled_event``), so a redelivery never takes effect twice.
 """
 
 from __future__ import annotations
@@ -146,15 +147,21 @@ class OrderStockHandler:
         order_key = payload.get("idempotencyKey")
         if not isinstance(order_key, str):
             return  # an order from before checkout named its reservations
-        if event.type == "OrderCreated":
-            keys = reservation_keys(order_key, len(payload["lines"]))
-            async with self._uow() as uow:
+        async with self._uow() as uow:
+            # Remembered in the effect's own transaction: exactly once, even if the dedupe
+            # mark around this handler is lost (a crash between commit and mark).
+            if await repo.event_handled(uow.session, self.name, event.id):
+                return
+            await repo.mark_event_handled(uow.session, self.name, event.id, utcnow())
+            if event.type == "OrderCreated":
+                keys = reservation_keys(order_key, len(payload["lines"]))
                 await commit_order_stock(uow, keys)
-        elif event.type == "OrderLinesCancelled":
-            lines = [
-                CancelledLine(f"{order_key}:{line['position']}", line["sku"], int(line["quantity"]))
-                for line in payload["lines"]
-                if "position" in line
-            ]
-            async with self._uow() as uow:
+            elif event.type == "OrderLinesCancelled":
+                lines = [
+                    CancelledLine(
+                        f"{order_key}:{line['position']}", line["sku"], int(line["quantity"])
+                    )
+                    for line in payload["lines"]
+                    if "position" in line
+                ]
                 await release_order_stock(uow, payload["locationId"], lines)

@@ -451,3 +451,19 @@ async def record_movements(db: Db, applied: Sequence[Movement], now: datetime) -
             for m in applied
         ],
     )
+
+
+# Events from other domains
+
+
+async def event_handled(db: Db, consumer: str, event_id: str) -> bool:
+    h = t.handled_events
+    query = select(h.c.event_id).where(h.c.consumer == consumer, h.c.event_id == event_id)
+    return (await db.execute(query)).first() is not None
+
+
+async def mark_event_handled(db: Db, consumer: str, event_id: str, now: datetime) -> None:
+    """Inside the effect's transaction; a concurrent delivery's commit fails on the key."""
+    await db.execute(
+        insert(t.handled_events).values(consumer=consumer, event_id=event_id, handled_at=now)
+    )

@@ -126,4 +126,14 @@ feed_entries = Table(
     Index("ix_inventory_feed_entry_changed", "feed", "changed_at"),
 )
 
+# Events from other domains whose effect is committed, per consumer: written in the same
+# transaction as the effect, so a redelivered event never takes effect twice.
+handled_events = Table(
+    "inventory_handled_event",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("handled_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata, "inventory")

@@ -1,0 +1,52 @@
+"""Orders' events on inventory's stock: each takes effect once, however often it arrives."""
+
+from __future__ import annotations
+
+from domains.common.events import Event, utcnow
+from domains.inventory import repository, service
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.model import StockLevel
+from domains.inventory.order_stock import OrderStockHandler
+from tests.integration.inventory.conftest import new_sku, stock
+
+
+def order_event(type: str, sku: str, quantity: int, **payload: object) -> Event:
+    return Event(
+        type=type,
+        partition_key="order-1",
+        payload={
+            "orderId": "order-1",
+            "idempotencyKey": "checkout-1",
+            "locationId": "DC",
+            "lines": [{"lineId": "l1", "position": 1, "sku": sku, "quantity": quantity}],
+            **payload,
+        },
+    )
+
+
+async def level(domain: InventoryDomain, sku: str) -> StockLevel:
+    async with domain.engine.connect() as conn:
+        (found,) = await repository.load_levels(conn, [sku], utcnow())
+    return found
+
+
+async def test_a_redelivered_order_event_takes_effect_once(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    async with domain.uow() as uow:
+        await service.reserve_stock_lines(
+            uow, [service.ReservationRequest(sku, "DC", 4, "checkout-1:1", "order-1")]
+        )
+    handler = OrderStockHandler(domain.uow)
+    created = order_event("OrderCreated", sku, 4)
+    cancelled = order_event("OrderLinesCancelled", sku, 3)
+
+    for _ in range(2):  # a delivery whose dedupe mark was lost comes again
+        await handler(created)
+    committed = await level(domain, sku)
+    for _ in range(2):
+        await handler(cancelled)
+    released = await level(domain, sku)
+
+    assert (committed.committed, committed.reserved, committed.available) == (4, 0, 6)
+    assert (released.committed, released.available) == (1, 9)
