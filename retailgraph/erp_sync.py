@@ -78,3 +78,5 @@ async def serve_workers(
             await stopped.wait()
     finally:
         await erp.close()
+        if isinstance(limiter, RedisRateLimiter):
+            await limiter.close()

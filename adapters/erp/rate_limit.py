@@ -107,3 +107,7 @@ class RedisRateLimiter:
         wait = await self.reserve()
         if wait > 0:
             await self._sleep(wait)
+
+    async def close(self) -> None:
+        """Closes the Redis client (for a limiter that owns it, as a worker process's does)."""
+        await self._client.aclose()
