@@ -99,6 +99,32 @@ async def test_cancellation_reaches_the_erp_after_its_sale(domain: OrdersDomain)
     assert cancelled.state == "cancelled"
 
 
+async def test_returned_units_reach_the_erp_once_as_a_negative_sale_at_the_price_paid(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    order = await make_order(domain)
+    uow = domain.uow
+    line_a, line_b = (line.id for line in order.lines)
+    await service.confirm_order(uow(), order.id)
+    await service.authorize_payment(uow(), order.id)
+    await service.release_to_fulfilment(uow(), order.id)
+    await service.confirm_shipment(uow(), order.id, {line_a: 2, line_b: 1}, reference="SHP-1")
+    await service.confirm_delivery(uow(), order.id)
+    await service.request_return(uow(), order.id, {line_a: 1}, reason="too small")
+    await service.confirm_return(uow(), order.id, {line_a: 1}, disposition="RESTOCK")
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+    sale, returned = await postings(domain.engine, order.id)
+    assert sale.status is PostingStatus.POSTED
+    assert (returned.kind, returned.reference) == (PostingKind.RETURN, f"{order.number}/R1")
+    assert returned.status is PostingStatus.POSTED
+    [credit] = erp.sales_by_reference(f"{order.number}/R1")
+    assert [(line.sku, line.quantity, line.unit_price) for line in credit.lines] == [
+        ("ST-0001-01", -1, Decimal("8.00"))
+    ]
+    assert erp.calls.count("post_return") == 1
+
+
 async def test_post_cut_off_after_the_erp_created_the_sale_completes_once(
     domain: OrdersDomain,
 ) -> None:
