@@ -13,9 +13,18 @@ from collections.abc import Mapping
 from adapters.erp.port import ErpPort
 from adapters.erp.simulator import Faults, SimulatedErp
 
+REFERENCE_PREFIX_VARIABLE = "RETAILGRAPH_ERP_PREFIX"
+
 
 class ErpConfigError(Exception):
     pass
+
+
+def reference_prefix_from_env(env: Mapping[str, str] | None = None) -> str:
+    """What goes before our order numbers in ERP references (installations sharing one
+    ERP): the worker posts with it and the stock poller matches shipments by it."""
+    env = os.environ if env is None else env
+    return env.get(REFERENCE_PREFIX_VARIABLE, "")
 
 
 def erp_from_env(

@@ -57,11 +57,18 @@ def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> 
 @sync_app.command("stock")
 def sync_stock() -> None:
     """Poll the ERP's stock moves once and apply the new ones (see `worker stock`)."""
+    from adapters.erp.config import reference_prefix_from_env
     from retailgraph.sync.report import table
     from retailgraph.sync.stock import StockPoller
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:
-        return await StockPoller(erp, domains["inventory"], domains["orders"]).poll_once()
+        poller = StockPoller(
+            erp,
+            domains["inventory"],
+            domains["orders"],
+            reference_prefix=reference_prefix_from_env(),
+        )
+        return await poller.poll_once()
 
     report = _run(work, "inventory", "orders")
     console = Console()

@@ -53,26 +53,34 @@ def shipment_reference(shipment: str) -> str:
     return f"erp:{shipment}"
 
 
-def shipped_quantities(moves: Sequence[StockMove]) -> dict[tuple[str, str], dict[str, int]]:
-    """Per (order number, shipment), the units per SKU its done customer moves carried."""
+def shipped_quantities(
+    moves: Sequence[StockMove], reference_prefix: str = ""
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Per (order number, shipment), the units per SKU its done customer moves carried.
+
+    ``reference_prefix`` is what the ERP worker puts before our order numbers (several
+    installations sharing one ERP): sales without it belong to another installation.
+    """
     found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for move in moves:
         if (
             move.state == DONE
             and move.to_kind == CUSTOMER
             and move.order_reference
+            and move.order_reference.startswith(reference_prefix)
             and move.shipment
             and move.quantity > 0
         ):
-            found[(move.order_reference, move.shipment)][move.sku] += int(move.quantity)
+            number = move.order_reference.removeprefix(reference_prefix)
+            found[(number, move.shipment)][move.sku] += int(move.quantity)
     return {key: dict(skus) for key, skus in found.items()}
 
 
 async def confirm_shipments(
-    domain: OrdersDomain, moves: Sequence[StockMove]
+    domain: OrdersDomain, moves: Sequence[StockMove], reference_prefix: str = ""
 ) -> list[ShipmentOutcome]:
     outcomes = []
-    for (number, shipment), skus in sorted(shipped_quantities(moves).items()):
+    for (number, shipment), skus in sorted(shipped_quantities(moves, reference_prefix).items()):
         outcomes.append(await confirm_shipment(domain, number, shipment, skus))
     return outcomes
 

@@ -65,8 +65,10 @@ class StockPoller:
         *,
         overlap: datetime.timedelta = DEFAULT_OVERLAP,
         feed: str = FEED,
+        reference_prefix: str = "",
     ) -> None:
         self.erp = erp
+        self.reference_prefix = reference_prefix
         self.inventory = inventory
         self.orders = orders
         self.overlap = overlap
@@ -107,7 +109,7 @@ class StockPoller:
         """Parked shipments whose order has moved on, then the new ones; a shipment whose
         order cannot take it yet is parked (durably) rather than lost."""
         outcomes = await self._retry_parked(orders)
-        new = await confirm_shipments(orders, fresh)
+        new = await confirm_shipments(orders, fresh, self.reference_prefix)
         parked = {o.parking_key: o for o in new if o.outcome == PARKED}
         if parked:
             now = datetime.datetime.now(datetime.UTC)
@@ -137,7 +139,7 @@ class StockPoller:
         for key in sorted(parked.seen):
             number, _, shipment = key.partition("|")
             moves = await self.erp.shipment_moves(shipment)
-            quantities = shipped_quantities(moves).get((number, shipment))
+            quantities = shipped_quantities(moves, self.reference_prefix).get((number, shipment))
             outcome = (
                 None
                 if not quantities

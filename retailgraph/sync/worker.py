@@ -16,6 +16,7 @@ def stock_worker(
     overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
 ) -> None:
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
+    from adapters.erp.config import reference_prefix_from_env
     from retailgraph.sync.erp import sync_erp_from_env
     from retailgraph.sync.running import running_domains, sync_runtime
     from retailgraph.sync.stock import StockPoller
@@ -35,6 +36,7 @@ def stock_worker(
                     domains["inventory"],
                     domains["orders"],
                     overlap=datetime.timedelta(seconds=overlap),
+                    reference_prefix=reference_prefix_from_env(),
                 )
                 await poller.run(every=every, stop=stop)
         finally:

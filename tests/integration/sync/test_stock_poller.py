@@ -150,3 +150,22 @@ async def test_a_shipment_for_a_cancelled_order_is_refused_not_parked(
     )
     assert [s.outcome for s in (await poller.poll_once()).shipments] == [REFUSED]
     assert (await poller.poll_once()).shipments == []
+
+
+async def test_a_sale_posted_under_the_installations_prefix_ships_the_order_and_others_do_not(
+    inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    await set_on_hand(inventory, {(SKU, "DC-NORTH"): 10})
+    erp = SimulatedErp()
+    poller = StockPoller(erp, inventory, orders, reference_prefix="SHOP1-")
+    await poller.poll_once()
+    ours = await released_order(orders, [(SKU, 2)])
+    lines = (OrderLine(SKU, Decimal(2), Decimal(1)),)
+    # Another installation sharing the ERP posted a sale with the same bare number.
+    await erp.post_sales_order(SalesOrder(ours.number, "web", "EUR", lines, None, "DC-NORTH"))
+    await erp.post_sales_order(
+        SalesOrder(f"SHOP1-{ours.number}", "web", "EUR", lines, None, "DC-NORTH")
+    )
+    report = await poller.poll_once()
+    assert [(s.outcome, s.order_number) for s in report.shipments] == [(CONFIRMED, ours.number)]
+    assert (await get_order(orders.uow(), ours.id)).status.value == "SHIPPED"
