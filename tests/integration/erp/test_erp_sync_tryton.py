@@ -304,3 +304,39 @@ async def test_workers_racing_over_one_backlog_post_each_order_to_tryton_once(
     assert [(p.reference, p.last_error) for p in dead] == []
     assert sales == Counter({order.number: 1 for order in orders})
     assert sum(worker.posted for worker in workers) == 20
+
+
+@POSTGRES_ONLY
+async def test_one_key_sent_twenty_times_concurrently_is_one_order_and_one_tryton_sale(
+    shop: Shop, settings: WorkerSettings, tryton_server: TrytonServer
+) -> None:
+    await stock_at_dc_north(shop)
+    erp = tryton_client(tryton_server)
+    key = f"twenty-{uuid.uuid4()}"
+    try:
+        for sku in CATALOGUE:
+            await ensure_product(erp, sku)
+        bodies = await asyncio.gather(
+            *(shop.place(key, [("TEE-1", 2), ("MUG-1", 1)], location=TRYTON_DC) for _ in range(20))
+        )
+        engine = shop.domains["orders"].engine
+        async with running_workers(engine, erp, settings, count=2):
+            after = await wait_for_backlog(engine, within=60)
+        number = bodies[0]["data"]["placeOrder"]["order"]["number"]
+        sales = await tryton_sales(erp, settings.reference_prefix, [number])
+    finally:
+        await erp.close()
+    assert [codes(body) for body in bodies] == [[]] * 20
+    assert {body["data"]["placeOrder"]["order"]["number"] for body in bodies} == {number}
+    assert await shop.scalar("orders", "SELECT count(*) FROM orders_orders") == 1
+    reservations = "SELECT count(*) FROM inventory_reservation WHERE idempotency_key LIKE :k"
+    assert await shop.scalar("inventory", reservations, k=f"{key}:%") == 2
+    assert await shop.scalar("orders", "SELECT count(*) FROM orders_erp_postings") == 1
+    assert (after.pending, after.in_progress, after.dead_lettered) == (0, 0, 0)
+    assert sales == Counter({number: 1})
+
+
+async def ensure_product(erp: TrytonErp, sku: str) -> None:
+    """The product in the shared Tryton, made once whichever test asks first."""
+    if not await erp.call("product.product.search", [("code", "=", sku)], 0, 1, None):
+        await create_product(erp, sku)
