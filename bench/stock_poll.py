@@ -27,10 +27,9 @@ from adapters.cache import MemoryStore
 from adapters.db.engine import create_engine
 from adapters.erp.simulator import SimulatedErp
 from adapters.runtime import Runtime
-from domains.inventory import bootstrap, ledger, service
-from domains.inventory.model import LocationKind
+from domains.inventory import bootstrap, ledger
 from retailgraph.demo.catalog import demo_catalog
-from retailgraph.demo.inventory import channel_rules
+from retailgraph.demo.inventory import save_locations
 from retailgraph.sync.stock import StockPoller
 
 POSTGRES = "postgresql://127.0.0.1:5432/test"
@@ -49,16 +48,7 @@ async def run(backend: str, moves: int) -> str:
         domain = await bootstrap.start(runtime, engine=engine)
         try:
             await domain.stop_background()
-            for location in demo_catalog().locations:
-                async with domain.uow() as uow:
-                    await service.save_location(
-                        uow,
-                        id=location.id,
-                        name=location.name,
-                        kind=LocationKind(location.kind),
-                        region=location.region,
-                        rules=channel_rules(location),
-                    )
+            await save_locations(domain, demo_catalog().locations)
             erp = SimulatedErp()
             poller = StockPoller(erp, domain, overlap=datetime.timedelta(minutes=10))
             await poller.poll_once()

@@ -5,6 +5,8 @@ Everything goes through the inventory service layer, as the ERP sync would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from domains.inventory import service, tables
@@ -33,13 +35,9 @@ def channel_rules(location: DemoLocation) -> list[ChannelRule]:
     ]
 
 
-async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
-    """Locations, stock and reservations; a no-op once the stock is there."""
-    async with domain.engine.connect() as conn:
-        rows = (await conn.execute(select(func.count()).select_from(tables.stock))).scalar_one()
-    if rows >= len(catalog.stock):
-        return
-    for location in catalog.locations:
+async def save_locations(domain: InventoryDomain, locations: Sequence[DemoLocation]) -> None:
+    """The demo locations with their channel rules, one transaction each."""
+    for location in locations:
         async with domain.uow() as uow:
             await service.save_location(
                 uow,
@@ -49,6 +47,15 @@ async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
                 region=location.region,
                 rules=channel_rules(location),
             )
+
+
+async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
+    """Locations, stock and reservations; a no-op once the stock is there."""
+    async with domain.engine.connect() as conn:
+        rows = (await conn.execute(select(func.count()).select_from(tables.stock))).scalar_one()
+    if rows >= len(catalog.stock):
+        return
+    await save_locations(domain, catalog.locations)
     for channel, counts_incoming in COUNTS_INCOMING.items():
         async with domain.uow() as uow:
             await service.set_channel_policy(uow, channel, counts_incoming=counts_incoming)

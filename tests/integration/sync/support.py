@@ -12,26 +12,17 @@ from sqlalchemy import update
 
 from domains.inventory import ledger, service
 from domains.inventory.bootstrap import InventoryDomain
-from domains.inventory.model import LocationKind, StockLevel
+from domains.inventory.model import StockLevel
 from domains.orders import service as orders
 from domains.orders import tables as order_tables
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import NewLine, Order
 from retailgraph.demo.catalog import demo_catalog
-from retailgraph.demo.inventory import channel_rules
+from retailgraph.demo.inventory import save_locations
 
 
 async def seed_locations(domain: InventoryDomain) -> None:
-    for location in demo_catalog().locations:
-        async with domain.uow() as uow:
-            await service.save_location(
-                uow,
-                id=location.id,
-                name=location.name,
-                kind=LocationKind(location.kind),
-                region=location.region,
-                rules=channel_rules(location),
-            )
+    await save_locations(domain, demo_catalog().locations)
 
 
 async def set_on_hand(domain: InventoryDomain, levels: dict[tuple[str, str], int]) -> None:
@@ -41,21 +32,15 @@ async def set_on_hand(domain: InventoryDomain, levels: dict[tuple[str, str], int
         )
 
 
-async def on_hand(domain: InventoryDomain, sku: str) -> dict[str, int]:
-    """``sku``'s on hand per location, leaving out locations that never stocked it."""
-    async with domain.uow() as uow:
-        locations = await ledger.all_location_ids(uow)
-    async with domain.uow() as uow:
-        levels = await ledger.stock_at(uow, locations)
-    return {level.location_id: level.on_hand for level in levels if level.sku == sku}
-
-
 async def levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:
+    """``sku``'s stock per location, leaving out locations that never stocked it."""
     async with domain.uow() as uow:
-        locations = await ledger.all_location_ids(uow)
-    async with domain.uow() as uow:
-        found = await ledger.stock_at(uow, locations)
+        found = await ledger.stock_at(uow, await ledger.all_location_ids(uow))
     return {level.location_id: level for level in found if level.sku == sku}
+
+
+async def on_hand(domain: InventoryDomain, sku: str) -> dict[str, int]:
+    return {location: level.on_hand for location, level in (await levels(domain, sku)).items()}
 
 
 async def released_order(
