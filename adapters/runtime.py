@@ -16,6 +16,7 @@ from adapters.cache.store import Store, store_from_env
 from adapters.db import migrations
 from adapters.db.engine import create_engine, database_url, session_factory
 from adapters.db.outbox import OutboxRelay
+from domains.common.clock import Clock, SystemClock
 from domains.common.events import Event
 
 SUBGRAPH_URL_SUFFIX = "_SUBGRAPH_URL"
@@ -44,6 +45,8 @@ class Runtime:
     # The other subgraphs a domain calls (checkout calls pricing and inventory), by name:
     # an ASGI app in this process (embedded, tests) or a URL (``<NAME>_SUBGRAPH_URL``).
     subgraphs: dict[str, str | ASGIApp] = field(default_factory=subgraph_urls)
+    # Every domain and worker of the process takes "now" from here (tests fix or move it).
+    clock: Clock = field(default_factory=SystemClock)
 
     # The process's one reader of the bus for GraphQL subscriptions, made with the runtime.
     hub: SubscriptionHub = field(init=False)
@@ -86,9 +89,10 @@ class DomainBase:
     ) -> None:
         self.engine = engine
         self.runtime = runtime
+        self.clock = runtime.clock
         self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
-        self.relay = OutboxRelay(engine, outbox, runtime.bus.publish)
+        self.relay = OutboxRelay(engine, outbox, runtime.bus.publish, clock=runtime.clock)
 
     def wake_relay(self, _events: Sequence[Event]) -> None:
         self.relay.wake()

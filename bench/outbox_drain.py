@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.db import migrations
 from adapters.db.engine import create_engine, normalise_url, session_factory
-from domains.common.events import utcnow
+from domains.common.clock import SystemClock
 from domains.orders import tables
 from domains.orders.creation import new_order, order_created
 from domains.orders.erp_posting_rules import PostingStatus
@@ -37,6 +37,7 @@ from domains.orders.uow import OrdersUnitOfWork
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_URL = "postgresql://127.0.0.1:5432/test"
+CLOCK = SystemClock()
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ async def make_backlog(url: str, count: int) -> None:
         sessions = session_factory(engine)
         lines = [NewLine("BENCH-1", 1, Decimal("10.00"), None, Decimal("0.19"))]
         for start in range(0, count, 250):
-            uow = OrdersUnitOfWork(sessions, tables.outbox)
+            uow = OrdersUnitOfWork(sessions, tables.outbox, clock=CLOCK)
             async with uow:
                 for _ in range(min(250, count - start)):
                     order = new_order(
@@ -72,7 +73,7 @@ async def make_backlog(url: str, count: int) -> None:
                         fulfilment=Fulfilment(FulfilmentType.SHIP_FROM_DC, "DC-NORTH"),
                         currency="EUR",
                         lines=lines,
-                        at=utcnow(),
+                        at=CLOCK.now(),
                         correlation_id=None,
                         line_ids=[str(uuid.uuid4())],
                     )
@@ -91,7 +92,7 @@ async def reset(url: str) -> None:
                 update(tables.erp_postings).values(
                     status=PostingStatus.PENDING.value,
                     attempts=0,
-                    next_attempt_at=utcnow(),
+                    next_attempt_at=CLOCK.now(),
                     erp_document_id=None,
                     posted_at=None,
                     lease_owner=None,

@@ -14,15 +14,18 @@ import asyncio
 import statistics
 import time
 import tracemalloc
+from datetime import UTC, datetime
 
 from adapters.bus.hub import SubscriptionHub
 from adapters.bus.inprocess import InProcessBus
 from domains.common.events import Event
 
+EVENT_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
 
 def _stock_event(number: int) -> Event:
     payload = {"sku": f"SKU-{number % 20}", "locationId": "STORE-1", "onHand": number}
-    return Event("StockChanged", f"SKU-{number % 20}@STORE-1", payload)
+    return Event("StockChanged", f"SKU-{number % 20}@STORE-1", payload, occurred_at=EVENT_TIME)
 
 
 async def _subscriber(

@@ -97,7 +97,7 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
                     await load_demo(domains)
                 app.state.domains = domains
                 # Orders reach the ERP simulator as they would reach a real ERP.
-                async with embedded_worker(domains["orders"].engine) as erp:
+                async with embedded_worker(domains["orders"].engine, runtime.clock) as erp:
                     app.state.erp = erp
                     yield
         finally:

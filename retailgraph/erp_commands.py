@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domains.common.clock import Clock
 
 worker_app = typer.Typer(no_args_is_help=True, help="Background workers.")
 erp_app = typer.Typer(no_args_is_help=True, help="The ERP posting queue: status and replay.")
@@ -26,7 +28,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(erp_app, name="erp")
 
 
-def _with_orders_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+def _with_orders_engine(work: Callable[[AsyncEngine, Clock], Awaitable[T]]) -> T:
+    """Run ``work`` with the orders database and the process's clock."""
+
     async def main() -> T:
         from adapters.runtime import Runtime, open_database
         from domains.orders import tables
@@ -34,7 +38,7 @@ def _with_orders_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         runtime = Runtime()
         engine, _ = await open_database(runtime, "orders", tables.metadata)
         try:
-            return await work(engine)
+            return await work(engine, runtime.clock)
         finally:
             await engine.dispose()
             await runtime.close()
@@ -109,7 +113,9 @@ def worker_erp(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    _with_orders_engine(lambda engine: serve_workers(engine, erp, settings, count=workers))
+    _with_orders_engine(
+        lambda engine, clock: serve_workers(engine, erp, settings, count=workers, clock=clock)
+    )
 
 
 @erp_app.command("status")
@@ -119,11 +125,13 @@ def erp_status(
     """The ERP posting backlog, its oldest age, and the dead letters."""
     from domains.orders import erp_queue
 
-    async def read(engine: AsyncEngine) -> tuple[erp_queue.Backlog, list[erp_queue.Posting]]:
-        return await erp_queue.backlog(engine), await erp_queue.dead_letters(engine)
+    async def read(
+        engine: AsyncEngine, clock: Clock
+    ) -> tuple[erp_queue.Backlog, list[erp_queue.Posting], datetime]:
+        return await erp_queue.backlog(engine), await erp_queue.dead_letters(engine), clock.now()
 
-    backlog, dead = _with_orders_engine(read)
-    age = backlog.oldest_age(datetime.now(UTC))
+    backlog, dead, now = _with_orders_engine(read)
+    age = backlog.oldest_age(now)
     age_seconds = None if age is None else round(age.total_seconds(), 1)
     if as_json:
         report = {
@@ -163,5 +171,7 @@ def erp_replay(
     if (order is None) == (not all_dead_lettered):
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
-    count = _with_orders_engine(lambda engine: erp_queue.replay(engine, order_id=order))
+    count = _with_orders_engine(
+        lambda engine, clock: erp_queue.replay(engine, order_id=order, now=clock.now())
+    )
     typer.echo(f"replayed {count} posting(s)")

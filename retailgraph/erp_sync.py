@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.erp.port import ErpPort
 from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from adapters.erp.simulator import SimulatedErp
+from domains.common.clock import Clock
 from domains.orders.erp_worker import ErpSyncWorker, WorkerSettings
 
 BUCKET_KEY = "retailgraph:erp:bucket"
@@ -39,12 +40,16 @@ async def running_workers(
     erp: ErpPort,
     settings: WorkerSettings,
     *,
+    clock: Clock,
     count: int = 1,
     limiter: RateLimiter | None = None,
 ) -> AsyncIterator[list[ErpSyncWorker]]:
     """``count`` workers posting until the block ends (their batches in flight finish)."""
     limiter = limiter or LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
-    workers = [ErpSyncWorker(engine, erp, settings=settings, limiter=limiter) for _ in range(count)]
+    workers = [
+        ErpSyncWorker(engine, erp, settings=settings, limiter=limiter, clock=clock)
+        for _ in range(count)
+    ]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
     try:
@@ -55,17 +60,17 @@ async def running_workers(
 
 
 @contextlib.asynccontextmanager
-async def embedded_worker(engine: AsyncEngine) -> AsyncIterator[SimulatedErp]:
+async def embedded_worker(engine: AsyncEngine, clock: Clock) -> AsyncIterator[SimulatedErp]:
     """The embedded default: one worker in-process, posting to the simulator."""
-    erp = SimulatedErp()
+    erp = SimulatedErp(clock=clock)
     # The simulator needs no protecting: a generous rate keeps the demo's orders quick.
     settings = WorkerSettings(poll_interval=0.5, rate=200.0, burst=200)
-    async with running_workers(engine, erp, settings):
+    async with running_workers(engine, erp, settings, clock=clock):
         yield erp
 
 
 async def serve_workers(
-    engine: AsyncEngine, erp: ErpPort, settings: WorkerSettings, *, count: int
+    engine: AsyncEngine, erp: ErpPort, settings: WorkerSettings, *, count: int, clock: Clock
 ) -> None:
     """``retailgraph worker erp``: post until SIGTERM or SIGINT."""
     limiter = shared_limiter(settings, os.environ.get("REDIS_URL"))
@@ -74,7 +79,9 @@ async def serve_workers(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
     try:
-        async with running_workers(engine, erp, settings, count=count, limiter=limiter):
+        async with running_workers(
+            engine, erp, settings, clock=clock, count=count, limiter=limiter
+        ):
             await stopped.wait()
     finally:
         await erp.close()

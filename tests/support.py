@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from starlette.applications import Starlette
@@ -11,11 +13,32 @@ from starlette.applications import Starlette
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
 from adapters.runtime import Runtime
+from domains.common.clock import Clock, SettableClock
+
+# Where the domains' clock starts in tests: a fixed day, never today's date, so dates
+# written in tests (promotion windows, expiries) hold on any day the suite runs.
+TEST_NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+# When the events a test builds by hand happened.
+EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
-def local_runtime(*, migrate_on_start: bool = True, **database_urls: str) -> Runtime:
+_SUITE_STARTED = time.monotonic()
+
+
+def suite_clock() -> SettableClock:
+    """A clock from ``TEST_NOW`` on (at the test process's start), running at the machine's
+    pace; every such clock shows the same time, as the processes of one system would."""
+    return SettableClock(
+        TEST_NOW + timedelta(seconds=time.monotonic() - _SUITE_STARTED), running=True
+    )
+
+
+def local_runtime(
+    *, migrate_on_start: bool = True, clock: Clock | None = None, **database_urls: str
+) -> Runtime:
     """A runtime of this test alone: an in-process bus and a memory cache.
 
+    ``clock`` is the domains' time: ``suite_clock()`` unless the test brings its own.
     ``database_urls`` (per domain) are for apps that open their own database; tests that
     hand an engine to ``start``/``create_app`` leave them out.
     """
@@ -24,6 +47,7 @@ def local_runtime(*, migrate_on_start: bool = True, **database_urls: str) -> Run
         cache=MemoryStore(),
         database_urls=database_urls,
         migrate_on_start=migrate_on_start,
+        clock=clock or suite_clock(),
     )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 import orjson
 
 from adapters.cache.store import Store
+from domains.common.clock import Clock
 
 K = TypeVar("K", bound=Hashable)
 
@@ -37,12 +37,14 @@ class ReadModel(Generic[K]):
         name: str,
         load_many: LoadMany[K],
         *,
+        clock: Clock,
         fresh_for: float = 30.0,
         serve_stale_for: float = 30.0,
     ) -> None:
         self.store = store
         self.name = name
         self.load_many = load_many
+        self.clock = clock
         self.fresh_for = fresh_for
         self.serve_stale_for = serve_stale_for
         self._in_flight: dict[K, asyncio.Future[Any]] = {}
@@ -53,7 +55,7 @@ class ReadModel(Generic[K]):
     async def get_many(self, keys: Sequence[K]) -> list[Any]:
         """The values for ``keys``, in order; ``None`` where there is none."""
         raw = await self.store.get_many([self.key(k) for k in keys])
-        now = time.time()
+        now = self.clock.now().timestamp()
         found: dict[K, Any] = {}
         missing: list[K] = []
         stale: list[K] = []
@@ -110,7 +112,7 @@ class ReadModel(Generic[K]):
         return results
 
     async def _store(self, keys: Sequence[K], loaded: dict[K, Any]) -> None:
-        now = time.time()
+        now = self.clock.now().timestamp()
         jitter = random.uniform(0.0, 0.1 * self.fresh_for)
         fresh_until = now + self.fresh_for + jitter
         items = {self.key(k): orjson.dumps([fresh_until, loaded.get(k)]) for k in keys}

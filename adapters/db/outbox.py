@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from domains.common.events import Event, utcnow
+from domains.common.clock import Clock
+from domains.common.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +103,18 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, engine: AsyncEngine, table: Table, publish: Publish, *, batch_size: int = 500
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        publish: Publish,
+        *,
+        clock: Clock,
+        batch_size: int = 500,
     ) -> None:
         self.engine = engine
         self.table = table
         self.publish = publish
+        self.clock = clock
         self.batch_size = batch_size
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -148,7 +156,7 @@ class OutboxRelay:
             await conn.execute(
                 update(self.table)
                 .where(self.table.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=utcnow())
+                .values(published_at=self.clock.now())
             )
             return len(rows)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db import outbox
 from domains.common import correlation
+from domains.common.clock import Clock
 from domains.common.events import Event
 
 
@@ -26,8 +27,10 @@ class SqlUnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         outbox_table: Table,
         *,
+        clock: Clock,
         on_commit: Callable[[list[Event]], Any] | None = None,
     ) -> None:
+        self.clock = clock
         self._sessions = sessions
         self._outbox_table = outbox_table
         self._on_commit = on_commit

@@ -11,7 +11,6 @@ import asyncio
 import datetime
 import itertools
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -35,6 +34,7 @@ from adapters.erp.port import (
     StockMove,
     as_return,
 )
+from domains.common.clock import Clock, SystemClock
 
 CUSTOMER_LOCATION = "CUSTOMER"
 SUPPLIER_LOCATION = "SUPPLIER"
@@ -52,10 +52,6 @@ class Faults:
     fail_after_create_rate: float = 0.0
 
 
-def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
 class SimulatedErp:
     def __init__(
         self,
@@ -65,11 +61,12 @@ class SimulatedErp:
         items: list[Item] | None = None,
         stock: dict[tuple[str, str], Decimal] | None = None,
         warehouse: str = "DC-NORTH",
-        clock: Callable[[], datetime.datetime] = _utcnow,
+        clock: Clock | None = None,
     ) -> None:
         self.faults = faults or Faults()
         self._random = random.Random(seed)
-        self._clock = clock
+        # The ERP's own clock: stock moves carry the ERP's change times.
+        self._clock = clock or SystemClock()
         self._warehouse = warehouse
         self._items = {item.sku: item for item in items or []}
         self._stock: dict[tuple[str, str], Decimal] = dict(stock or {})
@@ -184,7 +181,7 @@ class SimulatedErp:
             to_location=target,
             quantity=quantity,
             state="done",
-            changed_at=self._clock(),
+            changed_at=self._clock.now(),
             from_warehouse=None if source in _OUTSIDE else source,
             to_warehouse=None if target in _OUTSIDE else target,
             from_kind=_OUTSIDE.get(source, STORAGE),

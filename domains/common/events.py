@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +19,10 @@ class Event:
     type: str
     partition_key: str
     payload: dict[str, Any]
+    # From the clock of the use case that recorded it, never the machine's own.
+    occurred_at: datetime
     version: int = 1
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    occurred_at: datetime = field(default_factory=utcnow)
     correlation_id: str | None = None
     causation_id: str | None = None
 

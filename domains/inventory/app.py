@@ -20,4 +20,4 @@ def create_app(runtime: Runtime | None = None, *, engine: AsyncEngine | None = N
 
 
 def _loaders(domain: InventoryDomain) -> InventoryLoaders:
-    return make_loaders(domain.engine, domain.availability)
+    return make_loaders(domain.engine, domain.availability, domain.clock.now())

@@ -24,12 +24,13 @@ class InventoryDomain(DomainBase):
 
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
-        self.availability = AvailabilityReadModel(runtime.cache, engine)
+        self.availability = AvailabilityReadModel(runtime.cache, engine, clock=runtime.clock)
         self._sweep_task: asyncio.Task[None] | None = None
 
     def uow(self) -> InventoryUnitOfWork:
         return InventoryUnitOfWork(
             self._sessions,
+            clock=self.clock,
             on_commit=self.wake_relay,
             after_commit=self._after_commit,
         )

@@ -40,6 +40,7 @@ async def record_stock_changes(
                 type="StockChanged",
                 partition_key=f"{level.sku}@{level.location_id}",
                 payload={"sku": level.sku, "locationId": level.location_id, **level.quantities()},
+                occurred_at=now,
             )
         )
     for (sku, channel), atp in sorted(availability.items()):
@@ -48,14 +49,15 @@ async def record_stock_changes(
                 type="AvailabilityChanged",
                 partition_key=f"{sku}@{channel}",
                 payload={"sku": sku, "channel": channel, "available": atp.available},
+                occurred_at=now,
             )
         )
-    await _record_regional_availability(uow, pairs, everywhere)
+    await _record_regional_availability(uow, pairs, everywhere, now)
     return levels
 
 
 async def _record_regional_availability(
-    uow: InventoryUnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel]
+    uow: InventoryUnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel], now: datetime
 ) -> None:
     """The sellable units of each touched SKU summed over the locations of each touched
     region: what pricing pauses low-stock promotions on. Keyed by sku and region, so a
@@ -73,5 +75,6 @@ async def _record_regional_availability(
                 type="RegionalAvailabilityChanged",
                 partition_key=f"{sku}@{region}",
                 payload={"sku": sku, "region": region, "available": available},
+                occurred_at=now,
             )
         )

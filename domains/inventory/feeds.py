@@ -16,7 +16,6 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domains.common.events import utcnow
 from domains.inventory import tables as t
 from domains.inventory.errors import InvalidInventoryInput
 from domains.inventory.model import is_text
@@ -62,7 +61,7 @@ async def advance_feed(
     _check_name(name)
     if any(not is_text(key, 200) for key in entries):
         raise InvalidInventoryInput("a feed entry key is 1 to 200 characters")
-    now = utcnow()
+    now = uow.clock.now()
     session = uow.session
     connection = await session.connection()
     upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from domains.common.events import utcnow
 from domains.inventory import repository as repo
 from domains.inventory import tables as t
 from domains.inventory.model import ReservationStatus, StockLevel
@@ -37,7 +36,7 @@ async def stock_at(
 ) -> list[StockLevel]:
     """Every stock row at ``location_ids`` (of ``skus``, when given) with its live
     reservations summed in."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     wanted = sorted(set(location_ids))
     r = t.reservations
     reserved_query = (

@@ -10,7 +10,6 @@ from datetime import datetime
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.common.events import utcnow
 from domains.inventory import repository
 from domains.inventory.model import ChannelAvailability, Location, Reservation, StockLevel
 from domains.inventory.read_models import AvailabilityReadModel
@@ -71,9 +70,10 @@ class InventoryLoaders:
     reservation_by_id: ReservationByIdLoader
 
 
-def make_loaders(engine: AsyncEngine, read_model: AvailabilityReadModel) -> InventoryLoaders:
+def make_loaders(
+    engine: AsyncEngine, read_model: AvailabilityReadModel, now: datetime
+) -> InventoryLoaders:
     """Fresh loaders for one request; ``now`` is the request's moment for expiry checks."""
-    now = utcnow()
     return InventoryLoaders(
         now=now,
         stock_levels_by_sku=StockLevelsBySkuLoader(engine, now),

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from domains.common.events import utcnow
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import InvalidInventoryInput, UnknownLocation
@@ -51,7 +50,7 @@ async def apply_stock_movements(
         raise InvalidInventoryInput(
             f"at most {MAX_BATCH} movements per batch", code="BATCH_TOO_LARGE"
         )
-    now = now or utcnow()
+    now = now or uow.clock.now()
     for attempt in (1, 2):
         try:
             return await _apply(uow, movements, now)

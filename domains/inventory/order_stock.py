@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from domains.common import correlation
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
@@ -54,7 +54,7 @@ async def commit_order_stock(
 ) -> list[Reservation]:
     """Consume the live reservations among ``keys`` into ``committed``; the rest (none,
     lapsed, consumed already) are left as they are."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     found = await repo.load_reservations(uow.session, idempotency_keys=list(keys))
     lapsed = [r.idempotency_key for r in found if r.status_at(now) not in (ACTIVE, CONSUMED)]
     if lapsed:
@@ -85,7 +85,7 @@ async def release_order_stock(
     now: datetime | None = None,
 ) -> None:
     """Give back what cancelled lines held: committed units, or a whole live reservation."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     keys = [line.reservation_key for line in lines]
     held = {
         r.idempotency_key: r
@@ -125,7 +125,9 @@ async def _store(
         ids = [r.id for r in reservations if r.status is status]
         await repo.set_reservation_status(uow.session, ids, status, now)
     for reservation in reservations:
-        uow.record(reservation_event(f"Reservation{reservation.status.value.title()}", reservation))
+        uow.record(
+            reservation_event(f"Reservation{reservation.status.value.title()}", reservation, now)
+        )
     touched = set(levels) | {(r.sku, r.location_id) for r in reservations}
     await record_stock_changes(uow, touched, now)
     await uow.commit()
@@ -152,7 +154,7 @@ class OrderStockHandler:
             # mark around this handler is lost (a crash between commit and mark).
             if await repo.event_handled(uow.session, self.name, event.id):
                 return
-            await repo.mark_event_handled(uow.session, self.name, event.id, utcnow())
+            await repo.mark_event_handled(uow.session, self.name, event.id, uow.clock.now())
             if event.type == "OrderCreated":
                 keys = reservation_keys(order_key, len(payload["lines"]))
                 await commit_order_stock(uow, keys)

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel, Store
-from domains.common.events import Event, utcnow
+from domains.common.clock import Clock
+from domains.common.events import Event
 from domains.inventory import repository
 from domains.inventory.model import ChannelAvailability, LocationAllocation
 
@@ -50,17 +51,24 @@ class AvailabilityReadModel:
         store: Store,
         engine: AsyncEngine,
         *,
+        clock: Clock,
         fresh_for: float = 10.0,
         serve_stale_for: float = 20.0,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.cache: ReadModel[Key] = ReadModel(
-            store, AVAILABILITY, self._load, fresh_for=fresh_for, serve_stale_for=serve_stale_for
+            store,
+            AVAILABILITY,
+            self._load,
+            clock=clock,
+            fresh_for=fresh_for,
+            serve_stale_for=serve_stale_for,
         )
 
     async def _load(self, keys: Sequence[Key]) -> dict[Key, Any]:
         async with self.engine.connect() as conn:
-            found = await repository.load_availability(conn, keys, utcnow())
+            found = await repository.load_availability(conn, keys, self.clock.now())
         return {key: to_json(value) for key, value in found.items()}
 
     async def get_many(self, keys: Sequence[Key]) -> list[ChannelAvailability]:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
@@ -110,6 +110,7 @@ async def set_channel_policy(
             type="ChannelPolicyChanged",
             partition_key=channel,
             payload={"channel": channel, "countsIncoming": counts_incoming},
+            occurred_at=uow.clock.now(),
         )
     )
     await uow.commit()
@@ -126,7 +127,7 @@ async def import_stock_levels(
     Meant for the initial load and for reconciliation repairs; day-to-day changes arrive as
     movements. ``reserved`` is ignored: it comes from the live reservations.
     """
-    now = now or utcnow()
+    now = now or uow.clock.now()
     try:
         for level in levels:
             validate_snapshot(level)
@@ -192,7 +193,7 @@ async def reserve_stock_lines(
     and can never sell the last unit twice. The unique key settles repeats that raced.
     """
     _validate_requests(requests)
-    now = now or utcnow()
+    now = now or uow.clock.now()
     keys = [request.idempotency_key for request in requests]
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
@@ -220,7 +221,7 @@ async def reserve_stock_lines(
     try:
         await repo.insert_reservations(uow.session, list(created.values()), now)
         for reservation in created.values():
-            uow.record(reservation_event("ReservationCreated", reservation))
+            uow.record(reservation_event("ReservationCreated", reservation, now))
         await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
         await uow.commit()
     except IntegrityError:
@@ -305,7 +306,7 @@ async def release_reservation(
     now: datetime | None = None,
 ) -> Reservation:
     """Give the units back. Releasing twice, or after expiry, returns it unchanged."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     current = await _locked_reservation(uow, id, idempotency_key)
     try:
         released = release(current, now)
@@ -318,7 +319,7 @@ async def consume_reservation(
     uow: InventoryUnitOfWork, *, id: str, now: datetime | None = None
 ) -> Reservation:
     """Turn a reservation into a commitment of the order that placed it (e.g. at shipping)."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     current = await _locked_reservation(uow, id, None)
     try:
         consumed = consume(current, now)
@@ -356,7 +357,7 @@ async def _store_transition(
     if after.status is before.status:
         return after
     await repo.set_reservation_status(uow.session, [after.id], after.status, now)
-    uow.record(reservation_event(f"Reservation{after.status.value.title()}", after))
+    uow.record(reservation_event(f"Reservation{after.status.value.title()}", after, now))
     await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
     await uow.commit()
     return after
@@ -370,7 +371,7 @@ async def expire_reservations(
     Counting already ignores them (see the model); this sweep makes the status durable and
     sends the events that refresh caches and subscribers.
     """
-    now = now or utcnow()
+    now = now or uow.clock.now()
     due = await repo.due_reservations(uow.session, now, limit)
     if not due:
         return []
@@ -379,16 +380,17 @@ async def expire_reservations(
     )
     expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
     for reservation in expired:
-        uow.record(reservation_event("ReservationExpired", reservation))
+        uow.record(reservation_event("ReservationExpired", reservation, now))
     await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
     await uow.commit()
     return expired
 
 
-def reservation_event(type: str, reservation: Reservation) -> Event:
+def reservation_event(type: str, reservation: Reservation, at: datetime) -> Event:
     return Event(
         type=type,
         partition_key=f"{reservation.sku}@{reservation.location_id}",
+        occurred_at=at,
         payload={
             "id": reservation.id,
             "sku": reservation.sku,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.uow import SqlUnitOfWork
+from domains.common.clock import Clock
 from domains.common.events import Event
 from domains.inventory import tables
 
@@ -23,10 +24,11 @@ class InventoryUnitOfWork(SqlUnitOfWork):
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        clock: Clock,
         on_commit: Callable[[list[Event]], Any] | None = None,
         after_commit: AfterCommit | None = None,
     ) -> None:
-        super().__init__(sessions, tables.outbox, on_commit=on_commit)
+        super().__init__(sessions, tables.outbox, clock=clock, on_commit=on_commit)
         self._after_commit = after_commit
 
     async def commit(self) -> None:

@@ -23,7 +23,9 @@ class OrdersDomain(DomainBase):
         self.checkout = SubgraphCheckout(runtime.subgraphs)
 
     def uow(self) -> OrdersUnitOfWork:
-        return OrdersUnitOfWork(self._sessions, tables.outbox, on_commit=self.wake_relay)
+        return OrdersUnitOfWork(
+            self._sessions, tables.outbox, clock=self.clock, on_commit=self.wake_relay
+        )
 
     async def close(self) -> None:
         await self.checkout.aclose()

@@ -12,11 +12,11 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from domains.common import correlation
-from domains.common.events import utcnow
 from domains.orders.creation import new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
 from domains.orders.model import Fulfilment, FulfilmentType, NewLine, spread
@@ -144,7 +144,7 @@ async def place_order(
     if existing is not None:
         return CreatedOrder(existing, created=False)
     fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
-    _check(request, fulfilment)
+    _check(request, fulfilment, unit.clock.now())
     place = await stock.location(request.location_id)
     if place is None:
         raise CheckoutRefused(
@@ -197,7 +197,7 @@ async def place_order(
         raise
 
 
-def _check(request: OrderRequest, fulfilment: Fulfilment) -> None:
+def _check(request: OrderRequest, fulfilment: Fulfilment, now: datetime) -> None:
     """The order's own rules, before anyone is asked for prices or stock."""
     new_order(
         order_id=order_id_for(request.idempotency_key),
@@ -207,7 +207,7 @@ def _check(request: OrderRequest, fulfilment: Fulfilment) -> None:
         fulfilment=fulfilment,
         currency=request.currency,
         lines=[NewLine(line.sku, line.quantity, Decimal(0)) for line in request.lines],
-        at=utcnow(),
+        at=now,
         correlation_id=None,
         line_ids=["" for _ in request.lines],
     )

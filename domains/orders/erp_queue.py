@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from adapters.db.engine import is_sqlite
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.orders.erp_posting_rules import (
     Outcome,
     PostingKind,
@@ -73,7 +73,7 @@ def _posting(row: Any) -> Posting:
 # -- writing, inside the order's transaction ------------------------------------------
 
 
-async def enqueue(session: AsyncSession, events: Sequence[Event]) -> None:
+async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime) -> None:
     """Adds the postings that ``events`` call for to the caller's transaction."""
     relevant = [event for event in events if event.type in ERP_EVENTS]
     if not relevant:
@@ -103,7 +103,6 @@ async def enqueue(session: AsyncSession, events: Sequence[Event]) -> None:
             row.id: {"currency": row.currency, "customerReference": row.customer_reference}
             for row in found.all()
         }
-    now = utcnow()
     postings = postings_for(relevant, earlier=earlier, paid_prices=paid, headers=headers)
     await session.execute(
         insert(erp_postings),
@@ -128,14 +127,13 @@ async def enqueue(session: AsyncSession, events: Sequence[Event]) -> None:
 
 
 async def claim(
-    engine: AsyncEngine, owner: str, *, limit: int, lease: timedelta, now: datetime | None = None
+    engine: AsyncEngine, owner: str, *, limit: int, lease: timedelta, now: datetime
 ) -> list[Posting]:
     """Takes up to ``limit`` due postings, at most one per order, under ``owner``'s lease.
 
     A claim counts as an attempt, so a worker that dies mid-post still brings the
     posting closer to its dead-letter limit instead of retrying it for ever.
     """
-    now = now or utcnow()
     # Leases that ran out first (their worker died or stalled mid-post; there are at most
     # a few), then due pending postings, oldest first. Kept as two statements so that each
     # walks the (status, next_attempt_at) index and stops at ``limit``, however long the
@@ -238,9 +236,7 @@ async def _finish(engine: AsyncEngine, posting: Posting, owner: str, **values: A
 # -- operators ------------------------------------------------------------------------------
 
 
-async def replay(
-    engine: AsyncEngine, *, order_id: str | None = None, now: datetime | None = None
-) -> int:
+async def replay(engine: AsyncEngine, *, now: datetime, order_id: str | None = None) -> int:
     """Dead-lettered postings (of one order, or all) back to PENDING with fresh attempts.
 
     Safe to repeat: a posting that is not dead-lettered is left alone, and the worker
@@ -256,7 +252,7 @@ async def replay(
             .values(
                 status=PostingStatus.PENDING.value,
                 attempts=0,
-                next_attempt_at=now or utcnow(),
+                next_attempt_at=now,
             )
         )
     return int(result.rowcount)

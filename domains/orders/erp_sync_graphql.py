@@ -103,7 +103,9 @@ class ErpSyncMutation:
             raise OrderNotFound(order_id_text[:100])
         if await info.context["loaders"].order_by_id.load(order_id_text) is None:
             raise OrderNotFound(order_id_text)
-        replayed = await erp_queue.replay(domain.engine, order_id=order_id_text)
+        replayed = await erp_queue.replay(
+            domain.engine, order_id=order_id_text, now=domain.clock.now()
+        )
         async with domain.engine.connect() as conn:
             postings = await erp_queue.postings_by_order(conn, [order_id_text])
         return ReplayErpSyncResult(

@@ -18,7 +18,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ from adapters.erp.port import (
     SalesOrder,
 )
 from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter
-from domains.common.events import utcnow
+from domains.common.clock import Clock
 from domains.orders import erp_queue
 from domains.orders.erp_posting_rules import PostingKind, RetryPolicy, after_failure
 from domains.orders.erp_queue import Posting
@@ -78,7 +78,7 @@ class ErpSyncWorker:
         limiter: RateLimiter | None = None,
         breaker: CircuitBreaker | None = None,
         owner: str | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         draw: Callable[[], float] = random.random,
     ) -> None:
         self.engine = engine
@@ -109,7 +109,7 @@ class ErpSyncWorker:
                 self.owner,
                 limit=allowed,
                 lease=timedelta(seconds=self.settings.lease),
-                now=self._clock(),
+                now=self._clock.now(),
             )
         except BaseException:
             if probing:
@@ -174,7 +174,7 @@ class ErpSyncWorker:
         else:
             self.breaker.record_success()
             if await erp_queue.mark_posted(
-                self.engine, posting, self.owner, document_id, self._clock()
+                self.engine, posting, self.owner, document_id, self._clock.now()
             ):
                 self.posted += 1
             else:
@@ -192,7 +192,7 @@ class ErpSyncWorker:
             attempts=posting.attempts,
             error=error.message[:2000],
             retryable=error.retryable,
-            now=self._clock(),
+            now=self._clock.now(),
             retry_after=error.retry_after if isinstance(error, ErpRateLimited) else None,
             probe=probe,
             draw=self._draw,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domains.common import correlation
-from domains.common.events import utcnow
 from domains.orders.creation import new_order, order_created
 from domains.orders.errors import DuplicateOrder, InvalidOrderInput, OrderNotFound
 from domains.orders.model import (
@@ -61,7 +60,7 @@ async def create_order(
             fulfilment=Fulfilment(_fulfilment_type(fulfilment_type), location_id),
             currency=currency,
             lines=list(lines),
-            at=at or utcnow(),
+            at=at or uow.clock.now(),
             correlation_id=correlation_id,
             line_ids=[str(uuid.uuid4()) for _ in lines],
         )
@@ -317,7 +316,7 @@ async def _apply(
         if order is None:
             raise OrderNotFound(order_id)
         order.step_correlation_id = correlation_id or correlation.current()
-        change(order, at or utcnow())
+        change(order, at or uow.clock.now())
         if order.events:
             await uow.orders.save(order)
             uow.record(*order.events)

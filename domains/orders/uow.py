@@ -17,5 +17,5 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     async def commit(self) -> None:
         # In the same transaction as the order change: a committed order always owes
         # its ERP document, and a rolled-back one never does.
-        await erp_queue.enqueue(self.session, self._events)
+        await erp_queue.enqueue(self.session, self._events, self.clock.now())
         await super().commit()

@@ -19,11 +19,12 @@ class PricingDomain(DomainBase):
 
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
-        self.read_models = PricingReadModels(runtime.cache, engine)
+        self.read_models = PricingReadModels(runtime.cache, engine, clock=runtime.clock)
 
     def uow(self) -> PricingUnitOfWork:
         return PricingUnitOfWork(
             self._sessions,
+            clock=self.clock,
             on_commit=self.wake_relay,
             after_commit=self.read_models.invalidate_for,
         )

@@ -68,13 +68,16 @@ async def register_skus(uow: PricingUnitOfWork, facts: Sequence[SkuFacts]) -> in
     async with uow:
         known = await uow.prices.known_skus(latest)
         changed = [f for f in latest.values() if known.get(f.sku) != (f.category, f.tax_rate)]
-        await uow.prices.save_skus([(f.sku, f.category, f.tax_rate) for f in changed], known)
+        await uow.prices.save_skus(
+            [(f.sku, f.category, f.tax_rate) for f in changed], known, uow.clock.now()
+        )
         for fact in changed:
             if fact.sku in known:
                 uow.record(
                     Event(
                         type="SkuPricingChanged",
                         partition_key=fact.sku,
+                        occurred_at=uow.clock.now(),
                         payload={
                             "sku": fact.sku,
                             "category": fact.category,
@@ -132,13 +135,14 @@ async def _import_batch(
                 del valid[sku]
         current = await uow.prices.list_prices(currency, channel, valid)
         changes = {sku: amount for sku, (_, amount) in valid.items() if current.get(sku) != amount}
-        await uow.prices.save_prices(currency, channel, changes, current)
+        await uow.prices.save_prices(currency, channel, changes, current, uow.clock.now())
         for sku, amount in changes.items():
             old = current.get(sku)
             uow.record(
                 Event(
                     type="PriceChanged",
                     partition_key=sku,
+                    occurred_at=uow.clock.now(),
                     payload={
                         "sku": sku,
                         "currency": currency,

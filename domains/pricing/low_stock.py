@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.pricing.model import (
     Offer,
     PromotionStatus,
@@ -37,7 +37,7 @@ async def apply_regional_availability(
 ) -> list[StockPauseChange]:
     """Pause or lift the live promotions on ``sku`` in ``region`` for its ``available``
     units there. Repeating it changes nothing: a pause already in place stays as it is."""
-    at = as_utc(at or utcnow())
+    at = as_utc(at or uow.clock.now())
     changes: list[StockPauseChange] = []
     async with uow:
         facts = await uow.prices.known_skus([sku])
@@ -73,6 +73,7 @@ def _status_changed(
     return Event(
         type=STATUS_CHANGED,
         partition_key=offer.promotion_id,
+        occurred_at=at,
         payload={
             "promotionId": offer.promotion_id,
             "sku": sku,

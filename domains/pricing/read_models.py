@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel, Store
+from domains.common.clock import Clock
 from domains.common.events import Event
 from domains.pricing.model import CHANNELS, CURRENCIES, Offer
 from domains.pricing.repository import PriceKey, SkuPrice, fetch_live_offers, fetch_sku_prices
@@ -44,10 +45,14 @@ def _split(key: str) -> PriceKey:
 
 
 class PricingReadModels:
-    def __init__(self, store: Store, engine: AsyncEngine) -> None:
+    def __init__(self, store: Store, engine: AsyncEngine, *, clock: Clock) -> None:
         self.engine = engine
-        self.prices: ReadModel[str] = ReadModel(store, PRICES, self._load_prices, fresh_for=60.0)
-        self.offers: ReadModel[str] = ReadModel(store, OFFERS, self._load_offers, fresh_for=30.0)
+        self.prices: ReadModel[str] = ReadModel(
+            store, PRICES, self._load_prices, clock=clock, fresh_for=60.0
+        )
+        self.offers: ReadModel[str] = ReadModel(
+            store, OFFERS, self._load_offers, clock=clock, fresh_for=30.0
+        )
 
     async def sku_prices(self, keys: Sequence[PriceKey]) -> list[SkuPrice | None]:
         values = await self.prices.get_many([price_key(*k) for k in keys])

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.common.events import utcnow
 from domains.pricing import tables
 from domains.pricing.model import (
     Lifecycle,
@@ -181,10 +180,12 @@ class PricingRepository:
         return {row.sku: (row.category, Decimal(row.tax_rate)) for row in rows}
 
     async def save_skus(
-        self, rows: Sequence[tuple[str, str | None, Decimal]], existing: Iterable[str]
+        self,
+        rows: Sequence[tuple[str, str | None, Decimal]],
+        existing: Iterable[str],
+        now: datetime,
     ) -> None:
         known = set(existing)
-        now = utcnow()
         new = [
             {"sku": s, "category": c, "tax_rate": str(r), "updated_at": now}
             for s, c, r in rows
@@ -216,10 +217,14 @@ class PricingRepository:
         return {row.sku: Decimal(row.amount) for row in rows}
 
     async def save_prices(
-        self, currency: str, channel: str, changes: dict[str, Decimal], existing: Iterable[str]
+        self,
+        currency: str,
+        channel: str,
+        changes: dict[str, Decimal],
+        existing: Iterable[str],
+        now: datetime,
     ) -> None:
         known = set(existing)
-        now = utcnow()
         bp = tables.base_prices
         new = [
             {

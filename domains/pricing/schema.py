@@ -10,7 +10,6 @@ from strawberry.types import Info
 
 from adapters.graphql.subgraph import FederatedSchema
 from domains.common.errors import InvalidInput
-from domains.common.events import utcnow
 from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
 from domains.pricing.read_models import LIVE
@@ -74,7 +73,7 @@ class ProductType:
     ) -> Price | None:
         model.check_channel(channel)
         model.check_currency(currency)
-        moment = model.as_utc(at or utcnow())
+        moment = model.as_utc(at or _domain(info).clock.now())
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), channel, currency))
         if fact is None or fact.amount is None:
             return None
@@ -103,7 +102,7 @@ class ProductType:
     ) -> list[PromotionType]:
         if channel is not None:
             model.check_channel(channel)
-        moment = model.as_utc(at or utcnow())
+        moment = model.as_utc(at or _domain(info).clock.now())
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), ALL_CHANNELS, "EUR"))
         if fact is None:
             return []
@@ -217,7 +216,7 @@ class Query:
         status: PromotionStatus | None = None,  # type: ignore[valid-type]
         at: datetime | None = None,
     ) -> list[PromotionType]:
-        moment = model.as_utc(at or utcnow())
+        moment = model.as_utc(at or _domain(info).clock.now())
         async with _domain(info).engine.connect() as conn:
             found = await fetch_promotions(conn, None)
         return [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.pricing.errors import (
     EmptyQuote,
     InvalidAmount,
@@ -95,6 +95,7 @@ def _promotion_event(kind: str, promotion: Promotion, at: datetime) -> Event:
     return Event(
         type=kind,
         partition_key=promotion.id,
+        occurred_at=at,
         payload={
             "promotionId": promotion.id,
             "version": promotion.current_version,
@@ -112,7 +113,7 @@ async def create_promotion(
     at: datetime | None = None,
 ) -> Promotion:
     """A new promotion in draft, its first version holding ``terms``."""
-    at = as_utc(at or utcnow())
+    at = as_utc(at or uow.clock.now())
     promotion = Promotion.create(promotion_id or str(uuid.uuid4()), terms, at)
     async with uow:
         await uow.prices.add_promotion(promotion, at)
@@ -129,7 +130,7 @@ async def _change(
     change: str,
     terms: PromotionTerms | None = None,
 ) -> Promotion:
-    at = as_utc(at or utcnow())
+    at = as_utc(at or uow.clock.now())
     async with uow:
         before = await uow.prices.get_promotion(promotion_id)
         if before is None:
@@ -203,7 +204,7 @@ async def quote(
     In a ``region``, promotions paused there for a SKU's low stock do not apply to it."""
     check_channel(channel)
     check_currency(currency)
-    at = as_utc(at or utcnow())
+    at = as_utc(at or uow.clock.now())
     if not lines:
         raise EmptyQuote("a quote needs at least one line")
     if len(lines) > MAX_QUOTE_LINES:

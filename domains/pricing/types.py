@@ -10,7 +10,6 @@ import strawberry
 from strawberry.types import Info
 
 from domains.common.errors import InvalidInput
-from domains.common.events import utcnow
 from domains.pricing import model
 from domains.pricing.errors import PromotionNotFound
 
@@ -125,8 +124,8 @@ class PromotionType:
         return self._promotion.terms.name
 
     @strawberry.field(description="Derived from the lifecycle and the window at `at` (now).")
-    def status(self, at: datetime | None = None) -> PromotionStatus:  # type: ignore[valid-type]
-        return self._promotion.status(at or utcnow())
+    def status(self, info: Info, at: datetime | None = None) -> PromotionStatus:  # type: ignore[valid-type]
+        return self._promotion.status(at or info.context["domain"].clock.now())
 
     @strawberry.field
     def current_version(self) -> int:

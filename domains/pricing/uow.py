@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.db.uow import SqlUnitOfWork
+from domains.common.clock import Clock
 from domains.common.events import Event
 from domains.pricing import tables
 from domains.pricing.repository import PricingRepository
@@ -16,9 +17,14 @@ AfterCommit = Callable[[list[Event]], Awaitable[None]]
 
 class PricingUnitOfWork(SqlUnitOfWork):
     def __init__(
-        self, sessions: Any, *, on_commit: Any = None, after_commit: AfterCommit | None = None
+        self,
+        sessions: Any,
+        *,
+        clock: Clock,
+        on_commit: Any = None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
-        super().__init__(sessions, tables.outbox, on_commit=on_commit)
+        super().__init__(sessions, tables.outbox, clock=clock, on_commit=on_commit)
         self._after_commit = after_commit
         self.prices: PricingRepository
 

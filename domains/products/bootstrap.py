@@ -22,10 +22,14 @@ class ProductsDomain(DomainBase):
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, repository.outbox, owns_engine=owns_engine)
         # Product cards: what product(sku) and _entities serve, keyed by SKU.
-        self.cards: ReadModel[str] = ReadModel(runtime.cache, CARDS, self._load_cards)
+        self.cards: ReadModel[str] = ReadModel(
+            runtime.cache, CARDS, self._load_cards, clock=runtime.clock
+        )
 
     def uow(self) -> ProductsUnitOfWork:
-        return ProductsUnitOfWork(self._sessions, cards=self.cards, on_commit=self.wake_relay)
+        return ProductsUnitOfWork(
+            self._sessions, clock=self.clock, cards=self.cards, on_commit=self.wake_relay
+        )
 
     async def _load_cards(self, skus: Sequence[str]) -> dict[str, Any]:
         async with self.engine.connect() as conn:

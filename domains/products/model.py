@@ -253,24 +253,32 @@ PRODUCT_DISCONTINUED = "ProductDiscontinued"
 EVENT_TYPES = (PRODUCT_UPSERTED, PRODUCT_PUBLISHED, PRODUCT_UNPUBLISHED, PRODUCT_DISCONTINUED)
 
 
-def upserted(product: Product, *, created: bool) -> Event:
+def _event(type: str, product: Product, payload: dict[str, Any], at: datetime) -> Event:
+    return Event(type=type, partition_key=product.sku, payload=payload, occurred_at=at)
+
+
+def upserted(product: Product, at: datetime, *, created: bool) -> Event:
     payload = {**to_card(product), "created": created}
-    return Event(type=PRODUCT_UPSERTED, partition_key=product.sku, payload=payload)
+    return _event(PRODUCT_UPSERTED, product, payload, at)
 
 
 def published(product: Product, channel: str, at: datetime) -> Event:
     payload = {"sku": product.sku, "channel": channel, "since": at.isoformat()}
-    return Event(type=PRODUCT_PUBLISHED, partition_key=product.sku, payload=payload)
+    return _event(PRODUCT_PUBLISHED, product, payload, at)
 
 
 def unpublished(product: Product, channel: str, at: datetime) -> Event:
     payload = {"sku": product.sku, "channel": channel, "since": at.isoformat()}
-    return Event(type=PRODUCT_UNPUBLISHED, partition_key=product.sku, payload=payload)
+    return Event(
+        type=PRODUCT_UNPUBLISHED, partition_key=product.sku, payload=payload, occurred_at=at
+    )
 
 
 def discontinued(product: Product, at: datetime) -> Event:
     payload = {"sku": product.sku, "at": at.isoformat()}
-    return Event(type=PRODUCT_DISCONTINUED, partition_key=product.sku, payload=payload)
+    return Event(
+        type=PRODUCT_DISCONTINUED, partition_key=product.sku, payload=payload, occurred_at=at
+    )
 
 
 def publication_events(before: Product, after: Product, at: datetime) -> list[Event]:

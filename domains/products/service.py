@@ -12,8 +12,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from domains.common.clock import Clock
 from domains.common.errors import DomainError
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
@@ -34,6 +35,8 @@ class UnitOfWork(Protocol):
 
     @property
     def products(self) -> ProductStore: ...
+    @property
+    def clock(self) -> Clock: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,
@@ -83,7 +86,7 @@ async def import_items(
     Bad records are rejected with a reason and the rest still go in. A record identical
     to what is stored changes nothing and records no event, so replays are free.
     """
-    at = at or utcnow()
+    at = at or uow.clock.now()
     report = ImportReport()
     parsed: dict[str, Product] = {}
     for index, raw in enumerate(items, start=first_index):
@@ -112,7 +115,7 @@ async def import_items(
                 report.unchanged += 1
                 continue
             changed.append(after)
-            uow.record(model.upserted(after, created=before is None))
+            uow.record(model.upserted(after, at, created=before is None))
             if before is None:
                 report.created += 1
             else:
@@ -174,7 +177,7 @@ async def publish_many(
 
     All or nothing: an unknown SKU or channel, or a discontinued product, fails the lot.
     """
-    at = at or utcnow()
+    at = at or uow.clock.now()
     for _, channel in placements:
         model.check_channel(channel)
     skus = list(dict.fromkeys(sku for sku, _ in placements))
@@ -200,7 +203,7 @@ async def _change(
     rule: Callable[[Product, datetime], Product],
     at: datetime | None,
 ) -> Product:
-    at = at or utcnow()
+    at = at or uow.clock.now()
     async with uow:
         before = await uow.products.get(sku, for_update=True)
         if before is None:

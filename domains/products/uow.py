@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.cache import ReadModel
 from adapters.db.uow import SqlUnitOfWork
+from domains.common.clock import Clock
 from domains.common.events import Event
 from domains.products.repository import ProductRepository, outbox
 
@@ -26,10 +27,11 @@ class ProductsUnitOfWork(SqlUnitOfWork):
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        clock: Clock,
         cards: ReadModel[str] | None = None,
         on_commit: Callable[[list[Event]], Any] | None = None,
     ) -> None:
-        super().__init__(sessions, outbox, on_commit=on_commit)
+        super().__init__(sessions, outbox, clock=clock, on_commit=on_commit)
         self._cards = cards
 
     def _start(self) -> None:

@@ -1,7 +1,7 @@
 """Loads the demo retailer's prices and promotions into the pricing domain, through its
 service layer: SKU facts, EUR and USD price lists, and promotions past, active and scheduled.
 
-Promotions are placed relative to ``now`` (the real clock unless a reference is passed in),
+Promotions are placed relative to the domain's clock,
 so the demo always shows one ended, two active and one scheduled for the next weekend.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domains.common.events import utcnow
 from domains.pricing import imports, service
 from domains.pricing.bootstrap import PricingDomain
 from domains.pricing.model import DiscountKind, Stacking, as_utc
@@ -30,12 +29,12 @@ def next_weekend(now: datetime) -> tuple[datetime, datetime]:
     return saturday, saturday + timedelta(days=2)
 
 
-async def load(domain: PricingDomain, catalog: DemoCatalog, *, now: datetime | None = None) -> None:
+async def load(domain: PricingDomain, catalog: DemoCatalog) -> None:
     """Load prices and promotions; a no-op once the demo promotions are there."""
     async with domain.engine.connect() as conn:
         if len(await fetch_promotions(conn, list(PROMOTION_IDS))) == len(PROMOTION_IDS):
             return
-    now = as_utc(now or utcnow())
+    now = as_utc(domain.clock.now())
     await imports.register_skus(
         domain.uow(),
         [imports.SkuFacts(item.sku, item.category, item.tax_rate) for item in catalog.items],

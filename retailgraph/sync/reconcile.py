@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from adapters.erp.port import ErpPort, dedupe_moves
-from domains.common.events import utcnow
 from domains.inventory import ledger
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import MAX_BATCH, Movement, MovementType
@@ -165,7 +164,7 @@ def _on_hand_change(movement: Movement) -> int:
 async def _repair(inventory: InventoryDomain, report: ReconcileReport) -> None:
     """Adjust our on hand to the ERP's for the unexplained divergences, once per day and
     divergence (the key names both, so rerunning the repair applies nothing twice)."""
-    day = utcnow().date().isoformat()
+    day = inventory.clock.now().date().isoformat()
     adjustments: list[tuple[Divergence, Movement]] = []
     for divergence in report.divergences:
         if divergence.cause != UNEXPLAINED:

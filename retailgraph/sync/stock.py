@@ -112,7 +112,7 @@ class StockPoller:
         new = await confirm_shipments(orders, fresh, self.reference_prefix)
         parked = {o.parking_key: o for o in new if o.outcome == PARKED}
         if parked:
-            now = datetime.datetime.now(datetime.UTC)
+            now = self.inventory.clock.now()
             async with self.inventory.uow() as uow:
                 await feeds.advance_feed(
                     uow, PARKED_SHIPMENTS, watermark=None, entries=dict.fromkeys(parked, now)

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import text
 
 from adapters.db.engine import create_engine
-from domains.common.events import utcnow
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 from domains.pricing import imports
@@ -138,7 +137,7 @@ async def seed(domains: dict[str, Any]) -> None:
     )
     rows = [imports.PriceRow(sku, "EUR", price) for sku, (_, price, _) in CATALOGUE.items()]
     await imports.import_price_list(pricing_domain.uow, "EUR", rows)
-    now = utcnow()
+    now = pricing_domain.clock.now()
     terms = pricing.build_terms(
         name="Mugs: buy 2, get 1 free",
         starts_at=now - timedelta(days=1),

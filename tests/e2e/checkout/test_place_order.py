@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from domains.common.events import utcnow
 from domains.pricing import service as pricing
 from tests.e2e.checkout.conftest import Shop, codes
 
@@ -177,7 +176,7 @@ async def test_the_correlation_id_reaches_the_order_and_its_events(shop: Shop) -
 async def test_a_promotion_paused_for_low_stock_in_the_region_no_longer_lowers_the_price(
     shop: Shop,
 ) -> None:
-    now = utcnow()
+    now = shop.domains["pricing"].clock.now()
     terms = pricing.build_terms(
         name="Tees 10% off while stock lasts",
         starts_at=now - timedelta(days=1),

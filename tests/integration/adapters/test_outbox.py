@@ -13,6 +13,7 @@ from adapters.db.outbox import OutboxRelay, outbox_table
 from adapters.db.uow import SqlUnitOfWork
 from domains.common import correlation
 from domains.common.events import Event
+from tests.support import EVENT_TIME, suite_clock
 
 metadata = MetaData()
 notes = Table("demo_note", metadata, Column("id", String(36), primary_key=True))
@@ -27,13 +28,27 @@ async def _setup(engine: AsyncEngine) -> None:
 async def test_outbox_events_commit_and_roll_back_with_the_state(engine: AsyncEngine) -> None:
     await _setup(engine)
     sessions = session_factory(engine)
-    async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+    async with SqlUnitOfWork(sessions, demo_outbox, clock=suite_clock()) as uow:
         await uow.session.execute(insert(notes).values(id="kept"))
-        uow.record(Event(type="NoteAdded", partition_key="kept", payload={"id": "kept"}))
+        uow.record(
+            Event(
+                type="NoteAdded",
+                partition_key="kept",
+                payload={"id": "kept"},
+                occurred_at=EVENT_TIME,
+            )
+        )
         await uow.commit()
-    async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+    async with SqlUnitOfWork(sessions, demo_outbox, clock=suite_clock()) as uow:
         await uow.session.execute(insert(notes).values(id="dropped"))
-        uow.record(Event(type="NoteAdded", partition_key="dropped", payload={"id": "dropped"}))
+        uow.record(
+            Event(
+                type="NoteAdded",
+                partition_key="dropped",
+                payload={"id": "dropped"},
+                occurred_at=EVENT_TIME,
+            )
+        )
         # leaving without commit rolls back the row and its event together
 
     async with engine.connect() as conn:
@@ -46,10 +61,15 @@ async def test_relay_publishes_in_recording_order_exactly_once(engine: AsyncEngi
     sessions = session_factory(engine)
     correlation.bind("corr-1")
     for batch in range(3):
-        async with SqlUnitOfWork(sessions, demo_outbox) as uow:
+        async with SqlUnitOfWork(sessions, demo_outbox, clock=suite_clock()) as uow:
             uow.record(
                 *(
-                    Event(type="Tick", partition_key="p", payload={"n": batch * 10 + i})
+                    Event(
+                        type="Tick",
+                        partition_key="p",
+                        payload={"n": batch * 10 + i},
+                        occurred_at=EVENT_TIME,
+                    )
                     for i in range(4)
                 )
             )
@@ -59,7 +79,7 @@ async def test_relay_publishes_in_recording_order_exactly_once(engine: AsyncEngi
     async def publish(events: list[Event]) -> None:
         published.extend(events)
 
-    relay = OutboxRelay(engine, demo_outbox, publish, batch_size=5)
+    relay = OutboxRelay(engine, demo_outbox, publish, batch_size=5, clock=suite_clock())
     assert await relay.depth() == 12
     assert await relay.drain() == 12
     assert await relay.drain() == 0
@@ -70,14 +90,14 @@ async def test_relay_publishes_in_recording_order_exactly_once(engine: AsyncEngi
 
 async def test_a_failed_publish_leaves_events_for_the_next_pass(engine: AsyncEngine) -> None:
     await _setup(engine)
-    async with SqlUnitOfWork(session_factory(engine), demo_outbox) as uow:
-        uow.record(Event(type="Tick", partition_key="p", payload={}))
+    async with SqlUnitOfWork(session_factory(engine), demo_outbox, clock=suite_clock()) as uow:
+        uow.record(Event(type="Tick", partition_key="p", payload={}, occurred_at=EVENT_TIME))
         await uow.commit()
 
     async def broken(events: list[Event]) -> None:
         raise ConnectionError("bus down")
 
-    failing = OutboxRelay(engine, demo_outbox, broken)
+    failing = OutboxRelay(engine, demo_outbox, broken, clock=suite_clock())
     with pytest.raises(ConnectionError):
         await failing.relay_once()
     assert await failing.depth() == 1
@@ -94,11 +114,11 @@ async def test_a_started_relay_publishes_in_the_background_until_stopped(
         published.extend(e.type for e in events)
         delivered.set()
 
-    relay = OutboxRelay(engine, demo_outbox, publish)
+    relay = OutboxRelay(engine, demo_outbox, publish, clock=suite_clock())
     relay.start()
     relay.start()  # a second start keeps the one background task
-    async with SqlUnitOfWork(session_factory(engine), demo_outbox) as uow:
-        uow.record(Event(type="Tick", partition_key="p", payload={}))
+    async with SqlUnitOfWork(session_factory(engine), demo_outbox, clock=suite_clock()) as uow:
+        uow.record(Event(type="Tick", partition_key="p", payload={}, occurred_at=EVENT_TIME))
         await uow.commit()
     relay.wake()
     async with asyncio.timeout(10):
@@ -116,7 +136,7 @@ async def test_stopping_a_relay_just_woken_ends_it(engine: AsyncEngine) -> None:
     async def publish(events: list[Event]) -> None:
         return None
 
-    relay = OutboxRelay(engine, demo_outbox, publish)
+    relay = OutboxRelay(engine, demo_outbox, publish, clock=suite_clock())
     for _ in range(20):
         relay.start()
         await asyncio.sleep(0)

@@ -24,7 +24,7 @@ from tests.conftest import EngineFactory
 from tests.integration.inventory.conftest import new_sku, seed_locations
 from tests.integration.pricing.support import live_promotion, percent_terms, seed_prices
 from tests.services import require_redis
-from tests.support import serving
+from tests.support import serving, suite_clock
 
 pytestmark = pytest.mark.redis
 
@@ -68,6 +68,7 @@ async def replicas(
             bus=RedisStreamsBus(c, prefix=prefix, shards=4, block=0.05, lease=0.3),
             cache=RedisStore(c, prefix=f"{prefix}:"),  # other tests' caches apart
             migrate_on_start=False,
+            clock=suite_clock(),
         )
         for c in clients
     ]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import redis.asyncio as redis
 
 from adapters.cache import ReadModel, RedisStore
+from tests.support import suite_clock
 
 
 async def test_read_models_on_two_replicas_share_one_redis(redis_client: redis.Redis) -> None:
@@ -20,8 +21,8 @@ async def test_read_models_on_two_replicas_share_one_redis(redis_client: redis.R
         await asyncio.sleep(0.01)
         return {k: k.upper() for k in keys}
 
-    replica_a = ReadModel(RedisStore(redis_client), name, load)
-    replica_b = ReadModel(RedisStore(redis_client), name, load)
+    replica_a = ReadModel(RedisStore(redis_client), name, load, clock=suite_clock())
+    replica_b = ReadModel(RedisStore(redis_client), name, load, clock=suite_clock())
     assert await replica_a.get_many(["x", "y"]) == ["X", "Y"]
     assert await replica_b.get_many(["y", "x"]) == ["Y", "X"]
     assert sorted(loads) == ["x", "y"]

@@ -20,6 +20,7 @@ from adapters.db.engine import session_factory
 from adapters.db.outbox import OutboxRelay, outbox_table
 from adapters.db.uow import SqlUnitOfWork
 from domains.common.events import Event
+from tests.support import EVENT_TIME, suite_clock
 
 Replica = Callable[..., RedisStreamsBus]
 SHARDS = 4
@@ -61,7 +62,12 @@ async def eventually(condition: Callable[[], bool]) -> None:
 def stock_events(keys: int, per_key: int) -> list[Event]:
     """Events interleaved across keys, each carrying its position within its key."""
     return [
-        Event(type="StockChanged", partition_key=f"SKU-{k}@DC-NORTH", payload={"seq": n})
+        Event(
+            type="StockChanged",
+            partition_key=f"SKU-{k}@DC-NORTH",
+            payload={"seq": n},
+            occurred_at=EVENT_TIME,
+        )
         for n in range(per_key)
         for k in range(keys)
     ]
@@ -141,7 +147,15 @@ async def test_a_batch_longer_than_the_lease_keeps_its_shard_and_its_order(
         await bus.start()
     await eventually(lambda: all(bus.consumers[0].held for bus in replicas))  # type: ignore[attr-defined]
     await replicas[0].publish(
-        [Event(type="OrderPlaced", partition_key="ORDER-3", payload={"n": n}) for n in range(10)]
+        [
+            Event(
+                type="OrderPlaced",
+                partition_key="ORDER-3",
+                payload={"n": n},
+                occurred_at=EVENT_TIME,
+            )
+            for n in range(10)
+        ]
     )
 
     await eventually(lambda: len(handled) >= 10)
@@ -174,7 +188,8 @@ async def test_pending_entries_of_a_dead_consumer_are_reclaimed_by_another(
 ) -> None:
     bus = replica()
     events = [
-        Event(type="OrderPlaced", partition_key="ORDER-1", payload={"n": n}) for n in range(6)
+        Event(type="OrderPlaced", partition_key="ORDER-1", payload={"n": n}, occurred_at=EVENT_TIME)
+        for n in range(6)
     ]
     await bus.publish(events)
     stream = bus.stream(shard_of("ORDER-1", SHARDS))
@@ -220,7 +235,15 @@ async def test_a_hung_replica_loses_its_shards_and_another_finishes_its_batch_in
     await bus_b.start()
     await eventually(lambda: all(bus.consumers[0].held for bus in (bus_a, bus_b)))  # type: ignore[attr-defined]
     await bus_a.publish(
-        [Event(type="OrderPlaced", partition_key="ORDER-7", payload={"n": n}) for n in range(5)]
+        [
+            Event(
+                type="OrderPlaced",
+                partition_key="ORDER-7",
+                payload={"n": n},
+                occurred_at=EVENT_TIME,
+            )
+            for n in range(5)
+        ]
     )
 
     await eventually(lambda: len(handled) >= 5)
@@ -249,7 +272,13 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_its_key_moves_o
     await bus.start()
     names = ["flaky", "poison", "after"]
     events = [
-        Event(type="StockChanged", partition_key="SKU-1@X", payload={"name": n}) for n in names
+        Event(
+            type="StockChanged",
+            partition_key="SKU-1@X",
+            payload={"name": n},
+            occurred_at=EVENT_TIME,
+        )
+        for n in names
     ]
     await bus.publish(events)
 
@@ -298,7 +327,12 @@ async def test_fanout_delivers_every_event_to_every_replica_in_order(replica: Re
         bus.subscribe(push, types=["StockChanged"], fanout=True)
         await bus.start()
     events = stock_events(keys=1, per_key=30)
-    events.insert(5, Event(type="PriceChanged", partition_key="SKU-0@DC-NORTH", payload={}))
+    events.insert(
+        5,
+        Event(
+            type="PriceChanged", partition_key="SKU-0@DC-NORTH", payload={}, occurred_at=EVENT_TIME
+        ),
+    )
     await replica().publish(events)
 
     await eventually(lambda: all(len(seen) >= 30 for seen in received.values()))
@@ -319,10 +353,11 @@ async def test_outbox_events_reach_another_replica_with_their_envelope_intact(
             payload={"sku": f"SKU-{n % 3}", "onHand": n},
             correlation_id="corr-7",
             causation_id=f"cmd-{n}",
+            occurred_at=EVENT_TIME,
         )
         for n in range(9)
     ]
-    async with SqlUnitOfWork(session_factory(engine), outbox) as uow:
+    async with SqlUnitOfWork(session_factory(engine), outbox, clock=suite_clock()) as uow:
         for event in recorded:
             uow.record(event)
         await uow.commit()
@@ -334,7 +369,9 @@ async def test_outbox_events_reach_another_replica_with_their_envelope_intact(
     consumer = replica()
     consumer.subscribe(collect, types=["StockChanged"], group="stock-projection")
     await consumer.start()
-    assert await OutboxRelay(engine, outbox, replica().publish).drain() == len(recorded)
+    assert await OutboxRelay(engine, outbox, replica().publish, clock=suite_clock()).drain() == len(
+        recorded
+    )
 
     await eventually(lambda: len(received) >= len(recorded))
     assert sorted(received, key=lambda e: e.payload["onHand"]) == recorded

@@ -13,12 +13,15 @@ from adapters.bus import RedisStreamsBus
 from adapters.bus.feeds import CursorExpired
 from adapters.bus.hub import SubscriptionHub
 from domains.common.events import Event
+from tests.support import EVENT_TIME
 
 pytestmark = pytest.mark.redis
 
 
 def stock(on_hand: int) -> Event:
-    return Event("StockChanged", "SKU-1@DC", {"sku": "SKU-1", "onHand": on_hand})
+    return Event(
+        "StockChanged", "SKU-1@DC", {"sku": "SKU-1", "onHand": on_hand}, occurred_at=EVENT_TIME
+    )
 
 
 async def test_a_cursor_from_before_the_streams_were_trimmed_has_expired(

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.erp.tryton import TrytonErp
-from domains.common.events import utcnow
+from domains.common.clock import SettableClock
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 from domains.orders import erp_queue, service
@@ -139,7 +139,9 @@ async def test_erp_outage_every_order_placed_reaches_tryton_once_after_it_is_bac
             # Two workers, one post each at a time: Tryton on SQLite serialises its writes,
             # so more in flight only adds lock waits.
             paced = replace(settings, concurrency=1)
-            async with running_workers(engine, erp, paced, count=2):
+            async with running_workers(
+                engine, erp, paced, count=2, clock=shop.domains["orders"].clock
+            ):
                 server.process.stop()
                 # Checkout never waits on the ERP: every order is placed while it is down.
                 placed = [
@@ -202,9 +204,10 @@ async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_rep
         assert healthy.correlation_id in sale["comment"]
 
         await create_product(erp, new_sku)  # the fix, made in the ERP
-        assert await erp_queue.replay(domain.engine, order_id=poison.id) == 1
+        now = domain.clock.now()
+        assert await erp_queue.replay(domain.engine, order_id=poison.id, now=now) == 1
         await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
-        assert await erp_queue.replay(domain.engine, order_id=poison.id) == 0
+        assert await erp_queue.replay(domain.engine, order_id=poison.id, now=now) == 0
         [posted] = await postings(domain.engine, poison.id)
         sales = await tryton_sales(erp, settings.reference_prefix, [poison.number])
     finally:
@@ -256,8 +259,8 @@ async def test_worker_killed_between_create_and_confirm_is_completed_once_on_res
         assert draft.state == "draft"
 
         # A restarted worker takes the posting over once the dead one's lease runs out.
-        later = utcnow() + timedelta(seconds=settings.lease * 2)
-        heir = fast_worker(domain.engine, heir_erp, settings=settings, clock=lambda: later)
+        later = SettableClock(domain.clock.now() + timedelta(seconds=settings.lease * 2))
+        heir = fast_worker(domain.engine, heir_erp, settings=settings, clock=later)
         await drain(domain.engine, heir)
         [posted] = await postings(domain.engine, order.id)
         sales = await tryton_sales(heir_erp, settings.reference_prefix, [order.number])
@@ -320,7 +323,9 @@ async def test_one_key_sent_twenty_times_concurrently_is_one_order_and_one_tryto
             *(shop.place(key, [("TEE-1", 2), ("MUG-1", 1)], location=TRYTON_DC) for _ in range(20))
         )
         engine = shop.domains["orders"].engine
-        async with running_workers(engine, erp, settings, count=2):
+        async with running_workers(
+            engine, erp, settings, count=2, clock=shop.domains["orders"].clock
+        ):
             after = await wait_for_backlog(engine, within=60)
         number = bodies[0]["data"]["placeOrder"]["order"]["number"]
         sales = await tryton_sales(erp, settings.reference_prefix, [number])

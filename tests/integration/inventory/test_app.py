@@ -19,6 +19,7 @@ from adapters.runtime import Runtime
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
 from tests.integration.inventory.conftest import gql, new_sku, serve, stock
+from tests.support import suite_clock
 
 Served = tuple[httpx.AsyncClient, InventoryDomain]
 
@@ -192,7 +193,12 @@ async def test_a_query_right_after_a_change_sees_the_new_availability(served: Se
 async def test_read_after_write_holds_with_the_cache_in_redis(
     engine: AsyncEngine, redis_client: Redis
 ) -> None:
-    runtime = Runtime(bus=InProcessBus(), cache=RedisStore(redis_client), migrate_on_start=True)
+    runtime = Runtime(
+        bus=InProcessBus(),
+        cache=RedisStore(redis_client),
+        migrate_on_start=True,
+        clock=suite_clock(),
+    )
     async with serve(create_app(runtime, engine=engine)) as (client, domain):
         await _read_after_write(client, domain)
 
@@ -388,7 +394,7 @@ async def test_committed_events_reach_the_bus_through_the_outbox(engine: AsyncEn
         seen.append(event)
 
     bus.subscribe(collect, types=["StockChanged"])
-    runtime = Runtime(bus=bus, cache=MemoryStore(), migrate_on_start=True)
+    runtime = Runtime(bus=bus, cache=MemoryStore(), migrate_on_start=True, clock=suite_clock())
     async with serve(create_app(runtime, engine=engine)) as (client, domain):
         sku = new_sku()
         await _receive(client, sku, 4, f"GRN-{sku}")
@@ -436,7 +442,12 @@ class _CacheThatCannotDelete(MemoryStore):
 async def test_a_cache_outage_after_commit_does_not_fail_the_committed_change(
     engine: AsyncEngine,
 ) -> None:
-    runtime = Runtime(bus=InProcessBus(), cache=_CacheThatCannotDelete(), migrate_on_start=True)
+    runtime = Runtime(
+        bus=InProcessBus(),
+        cache=_CacheThatCannotDelete(),
+        migrate_on_start=True,
+        clock=suite_clock(),
+    )
     async with serve(create_app(runtime, engine=engine)) as (client, _):
         sku = new_sku()
         await _receive(client, sku, 2, f"GRN-{sku}")

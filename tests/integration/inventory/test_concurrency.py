@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select, text
 
 from adapters.db.engine import create_engine
-from domains.common.events import utcnow
 from domains.inventory import repository, service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import InsufficientStock
@@ -80,7 +79,7 @@ async def test_100_concurrent_reservations_of_30_units_make_exactly_30(
     assert outcomes == {"reserved": 30, "INSUFFICIENT_STOCK": 70}
     assert await _reservation_count(replicas[0], sku) == 30
     async with replicas[0].engine.connect() as conn:
-        (level,) = await repository.load_levels(conn, [sku], utcnow())
+        (level,) = await repository.load_levels(conn, [sku], replicas[0].clock.now())
     assert (level.reserved, level.available) == (30, 0)
 
 
@@ -114,7 +113,7 @@ async def test_concurrent_replays_of_one_movement_batch_apply_it_once(
     applied = await asyncio.gather(*(apply(replicas[i % REPLICAS]) for i in range(8)))
     assert sum(applied) == 5
     async with replicas[0].engine.connect() as conn:
-        (level,) = await repository.load_levels(conn, [sku], utcnow())
+        (level,) = await repository.load_levels(conn, [sku], replicas[0].clock.now())
     assert level.on_hand == 15
 
 
@@ -141,6 +140,7 @@ async def test_concurrent_two_line_orders_in_either_order_never_oversell_or_dead
     assert outcomes == {"reserved": 15, "INSUFFICIENT_STOCK": 25}
     async with replicas[0].engine.connect() as conn:
         levels = {
-            lvl.sku: lvl for lvl in await repository.load_levels(conn, [shirt, socks], utcnow())
+            lvl.sku: lvl
+            for lvl in await repository.load_levels(conn, [shirt, socks], replicas[0].clock.now())
         }
     assert (levels[shirt].available, levels[socks].reserved) == (0, 15)

@@ -14,6 +14,7 @@ from domains.inventory.app import create_app
 from retailgraph.demo import inventory as demo
 from retailgraph.demo.catalog import demo_catalog
 from tests.integration.inventory.conftest import gql, serve
+from tests.support import suite_clock
 
 
 @pytest.fixture
@@ -31,7 +32,9 @@ async def test_demo_stock_loads_once_and_answers_a_product_page_query(
     engine: AsyncEngine,
 ) -> None:
     catalog = demo_catalog()
-    runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
+    runtime = Runtime(
+        bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True, clock=suite_clock()
+    )
     async with serve(create_app(runtime, engine=engine), seed=False) as (client, domain):
         await demo.load(domain, catalog)
         assert await _count(engine, tables.stock) == len(catalog.stock)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from domains.common.events import utcnow
 from domains.inventory import repository, service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import Movement, MovementType, StockLevel
@@ -33,7 +32,10 @@ async def _apply(domain: InventoryDomain, *movements: Movement) -> MovementRepor
 
 async def _levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:
     async with domain.engine.connect() as conn:
-        return {lvl.location_id: lvl for lvl in await repository.load_levels(conn, [sku], utcnow())}
+        return {
+            lvl.location_id: lvl
+            for lvl in await repository.load_levels(conn, [sku], domain.clock.now())
+        }
 
 
 async def test_a_batch_applies_every_kind_of_movement_in_order(domain: InventoryDomain) -> None:

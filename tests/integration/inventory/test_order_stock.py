@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from domains.common.events import Event, utcnow
+from domains.common.events import Event
 from domains.inventory import repository, service
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import StockLevel
 from domains.inventory.order_stock import OrderStockHandler
 from tests.integration.inventory.conftest import new_sku, stock
+from tests.support import EVENT_TIME
 
 
 def order_event(type: str, sku: str, quantity: int, **payload: object) -> Event:
@@ -21,12 +22,13 @@ def order_event(type: str, sku: str, quantity: int, **payload: object) -> Event:
             "lines": [{"lineId": "l1", "position": 1, "sku": sku, "quantity": quantity}],
             **payload,
         },
+        occurred_at=EVENT_TIME,
     )
 
 
 async def level(domain: InventoryDomain, sku: str) -> StockLevel:
     async with domain.engine.connect() as conn:
-        (found,) = await repository.load_levels(conn, [sku], utcnow())
+        (found,) = await repository.load_levels(conn, [sku], domain.clock.now())
     return found
 
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from domains.common.events import utcnow
 from domains.inventory import repository, service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import (
@@ -28,7 +27,7 @@ from tests.integration.inventory.conftest import new_sku, open_domain, seed_loca
 
 async def _level(domain: InventoryDomain, sku: str, location_id: str = "DC") -> StockLevel:
     async with domain.engine.connect() as conn:
-        levels = await repository.load_levels(conn, [sku], utcnow())
+        levels = await repository.load_levels(conn, [sku], domain.clock.now())
     return next(level for level in levels if level.location_id == location_id)
 
 
@@ -109,7 +108,7 @@ async def test_expired_reservations_stop_counting_before_and_after_the_sweep(
 ) -> None:
     sku = new_sku()
     await stock(domain, sku, on_hand=10)
-    past = utcnow() - timedelta(minutes=20)
+    past = domain.clock.now() - timedelta(minutes=20)
     expired = await _reserve(domain, sku, 4, "k-old", ttl_seconds=60, now=past)
     live = await _reserve(domain, sku, 1, "k-new")
     level = await _level(domain, sku)

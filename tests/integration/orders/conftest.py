@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.runtime import Runtime
-from domains.common.events import utcnow
 from domains.orders import service
 from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain, start
@@ -69,7 +68,7 @@ async def make_orders(domain: OrdersDomain, count: int) -> list[Order]:
                 fulfilment=Fulfilment(FulfilmentType.SHIP_FROM_DC, "DC-NORTH"),
                 currency="EUR",
                 lines=two_lines(),
-                at=utcnow(),
+                at=uow.clock.now(),
                 correlation_id=None,
                 line_ids=[str(uuid.uuid4()) for _ in range(2)],
             )

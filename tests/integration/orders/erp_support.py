@@ -13,6 +13,7 @@ from adapters.erp.rate_limit import LocalRateLimiter
 from domains.orders import erp_queue
 from domains.orders.erp_posting_rules import RetryPolicy
 from domains.orders.erp_worker import ErpSyncWorker, WorkerSettings
+from tests.support import suite_clock
 
 FAST = WorkerSettings(
     concurrency=4,
@@ -29,6 +30,7 @@ FAST = WorkerSettings(
 
 def fast_worker(engine: AsyncEngine, erp: ErpPort, **overrides: Any) -> ErpSyncWorker:
     settings = overrides.pop("settings", FAST)
+    overrides.setdefault("clock", suite_clock())
     return ErpSyncWorker(
         engine,
         erp,

@@ -9,7 +9,7 @@ from typing import Any
 from adapters.erp.breaker import BreakerState, CircuitBreaker
 from adapters.erp.port import Item
 from adapters.erp.simulator import Faults, SimulatedErp
-from domains.common.events import utcnow
+from domains.common.clock import SettableClock
 from domains.orders import erp_queue, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.erp_posting_rules import PostingKind, PostingStatus
@@ -86,9 +86,15 @@ async def test_cancellation_reaches_the_erp_after_its_sale(domain: OrdersDomain)
     sale, cancellation = await postings(domain.engine, order.id)
     assert cancellation.kind is PostingKind.CANCELLATION
     # Two workers cannot split the order: only its first unposted document is claimable.
-    claimed = await erp_queue.claim(domain.engine, "a", limit=10, lease=timedelta(seconds=30))
+    lease = timedelta(seconds=30)
+    claimed = await erp_queue.claim(
+        domain.engine, "a", limit=10, lease=lease, now=domain.clock.now()
+    )
     assert [p.reference for p in claimed] == [sale.reference]
-    assert await erp_queue.claim(domain.engine, "b", limit=10, lease=timedelta(seconds=30)) == []
+    assert (
+        await erp_queue.claim(domain.engine, "b", limit=10, lease=lease, now=domain.clock.now())
+        == []
+    )
     await fast_worker(domain.engine, erp, owner="a").process(claimed[0])
     await drain(domain.engine, fast_worker(domain.engine, erp, owner="b"))
     assert [c for c in erp.calls if c.startswith("post_")] == [
@@ -142,14 +148,13 @@ async def test_worker_that_dies_mid_post_is_taken_over_after_its_lease(
 ) -> None:
     await make_order(domain)
     lease = timedelta(seconds=30)
-    [dead] = await erp_queue.claim(domain.engine, "dead-worker", limit=1, lease=lease)
-    taken = await erp_queue.claim(
-        domain.engine, "heir", limit=1, lease=lease, now=utcnow() + lease * 2
-    )
+    now = domain.clock.now()
+    [dead] = await erp_queue.claim(domain.engine, "dead-worker", limit=1, lease=lease, now=now)
+    taken = await erp_queue.claim(domain.engine, "heir", limit=1, lease=lease, now=now + lease * 2)
     assert [p.reference for p in taken] == [dead.reference]
     assert taken[0].attempts == 2
-    assert not await erp_queue.mark_posted(domain.engine, dead, "dead-worker", "x", utcnow())
-    assert await erp_queue.mark_posted(domain.engine, taken[0], "heir", "1", utcnow())
+    assert not await erp_queue.mark_posted(domain.engine, dead, "dead-worker", "x", now)
+    assert await erp_queue.mark_posted(domain.engine, taken[0], "heir", "1", now)
 
 
 async def test_rejected_order_is_dead_lettered_at_once_and_blocks_no_other(
@@ -187,7 +192,7 @@ async def test_rate_limited_post_waits_at_least_the_erps_retry_after(
     erp = SimulatedErp(items=KNOWN, faults=Faults(rate_limit_rate=1.0, retry_after=30))
     order = await make_order(domain)
     worker = fast_worker(domain.engine, erp)
-    started = utcnow()
+    started = domain.clock.now()
     assert await worker.run_once() == 1
     [posting] = await postings(domain.engine, order.id)
     assert posting.status is PostingStatus.PENDING
@@ -225,17 +230,13 @@ async def test_long_outage_probes_do_not_dead_letter_the_orders_they_try(
     order = await make_order(domain)
     clock = [0.0]
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout=60, clock=lambda: clock[0])
-    started = utcnow()
-    worker = fast_worker(
-        domain.engine,
-        erp,
-        breaker=breaker,
-        clock=lambda: started + timedelta(seconds=clock[0]),  # the queue's time moves too
-    )
+    queue_clock = SettableClock(domain.clock.now())  # the queue's time moves too
+    worker = fast_worker(domain.engine, erp, breaker=breaker, clock=queue_clock)
     erp.outage = True
     assert await worker.run_once() == 1  # fails and opens the breaker
     for _ in range(3 * FAST.retry.max_attempts):
         clock[0] += 60
+        queue_clock.advance(timedelta(seconds=60))
         assert await worker.run_once() == 1  # the half-open breaker's probe fails
         assert breaker.state is BreakerState.OPEN
     [posting] = await postings(domain.engine, order.id)
@@ -243,6 +244,7 @@ async def test_long_outage_probes_do_not_dead_letter_the_orders_they_try(
     assert posting.attempts == 1
     erp.outage = False
     clock[0] += 60
+    queue_clock.advance(timedelta(seconds=60))
     await drain(domain.engine, worker)
     assert len(erp.sales_by_reference(order.number)) == 1
 

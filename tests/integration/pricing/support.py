@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domains.pricing import imports, service
 from domains.pricing.bootstrap import PricingDomain, start
 from domains.pricing.model import DiscountKind, Stacking
-from tests.support import local_runtime
+from tests.support import TEST_NOW, local_runtime
 
-NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+# The tests' clock starts here: promotions are dated around it, whatever today is.
+NOW = TEST_NOW
 DAY = timedelta(days=1)
 
 SKUS = {

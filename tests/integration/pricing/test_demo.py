@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from adapters.db.engine import create_engine
+from domains.common.clock import SettableClock
 from domains.pricing import tables
 from domains.pricing.app import create_app
 from retailgraph.demo import pricing as demo
@@ -31,15 +32,15 @@ def test_next_weekend_runs_from_saturday_to_the_end_of_sunday() -> None:
 async def test_demo_loads_once_and_the_subgraph_answers_a_shopper(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pricing.db'}")
     catalog = demo_catalog()
-    app = create_app(local_runtime(), engine=engine)
+    app = create_app(local_runtime(clock=SettableClock(REFERENCE)), engine=engine)
     try:
         async with serving(app, "http://pricing") as http:
-            await demo.load(app.state.domain, catalog, now=REFERENCE)
+            await demo.load(app.state.domain, catalog)
             async with engine.connect() as conn:
                 events = (
                     await conn.execute(select(func.count()).select_from(tables.outbox))
                 ).scalar()
-            await demo.load(app.state.domain, catalog, now=REFERENCE)
+            await demo.load(app.state.domain, catalog)
             async with engine.connect() as conn:
                 again = (
                     await conn.execute(select(func.count()).select_from(tables.outbox))

@@ -208,7 +208,9 @@ async def test_other_replicas_drop_their_cache_when_the_events_arrive(
     shared = local_runtime()
     writer = await start(shared, engine=engine)
     reader = await start(
-        type(shared)(bus=shared.bus, cache=MemoryStore(), migrate_on_start=False),
+        type(shared)(
+            bus=shared.bus, cache=MemoryStore(), migrate_on_start=False, clock=shared.clock
+        ),
         engine=engine,
     )
     try:

@@ -13,13 +13,19 @@ from adapters.cache import RedisStore
 from adapters.runtime import Runtime
 from domains.pricing import imports
 from domains.pricing.bootstrap import start
+from tests.support import suite_clock
 
 
 async def test_prices_cached_in_redis_follow_price_imports(
     engine: AsyncEngine, redis_client: redis.Redis
 ) -> None:
     sku = f"RDS-{uuid.uuid4().hex[:12]}"
-    runtime = Runtime(bus=InProcessBus(), cache=RedisStore(redis_client), migrate_on_start=True)
+    runtime = Runtime(
+        bus=InProcessBus(),
+        cache=RedisStore(redis_client),
+        migrate_on_start=True,
+        clock=suite_clock(),
+    )
     domain = await start(runtime, engine=engine)
     try:
         await imports.register_skus(

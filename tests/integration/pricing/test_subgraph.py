@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domains.pricing import imports
 from domains.pricing.app import create_app
 from tests.integration.pricing.support import (
+    NOW,
     StatementCounter,
     codes,
     gql,
@@ -161,7 +162,7 @@ CREATE = """mutation ($input: PromotionInput!) { createPromotion(input: $input) 
 
 
 def promotion_input(**overrides: Any) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = NOW
     values: dict[str, Any] = {
         "name": "Tops 20",
         "startsAt": (now - timedelta(days=1)).isoformat(),

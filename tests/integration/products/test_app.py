@@ -23,6 +23,7 @@ from domains.products import service
 from domains.products.app import create_app
 from domains.products.bootstrap import ProductsDomain
 from tests.integration.products.conftest import make_items, relayed, unique_prefix
+from tests.support import suite_clock
 
 ENTITIES = """
 query ($representations: [_Any!]!) {
@@ -42,7 +43,7 @@ query ($first: Int!, $after: String, $filter: ProductFilter) {
 
 @asynccontextmanager
 async def serve(engine: AsyncEngine, cache: Store) -> AsyncIterator[httpx.AsyncClient]:
-    runtime = Runtime(bus=InProcessBus(), cache=cache, migrate_on_start=True)
+    runtime = Runtime(bus=InProcessBus(), cache=cache, migrate_on_start=True, clock=suite_clock())
     app: Starlette = create_app(runtime, engine=engine)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app)

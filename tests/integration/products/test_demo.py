@@ -15,6 +15,7 @@ from domains.products.app import create_app
 from domains.products.model import check_filter
 from retailgraph.demo import products as demo
 from retailgraph.demo.catalog import demo_catalog
+from tests.support import suite_clock
 
 QUERY = """
 {
@@ -36,6 +37,7 @@ async def test_demo_catalogue_loads_once_and_the_subgraph_answers(tmp_path: Path
         cache=MemoryStore(),
         database_urls={"products": f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"},
         migrate_on_start=True,
+        clock=suite_clock(),
     )
     app = create_app(runtime)
     async with app.router.lifespan_context(app):

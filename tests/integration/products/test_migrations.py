@@ -32,7 +32,7 @@ async def test_upgrading_twice_keeps_the_data(engine: AsyncEngine) -> None:
         "attributes": [],
         "variant_attributes": [],
         "status": "active",
-        "updated_at": datetime.now(UTC),
+        "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
     async with engine.begin() as conn:
         await conn.execute(insert(products).values(row))

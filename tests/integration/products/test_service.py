@@ -13,6 +13,7 @@ from domains.common.events import Event
 from domains.products import repository, service
 from domains.products.bootstrap import ProductsDomain
 from tests.integration.products.conftest import make_items, relayed
+from tests.support import EVENT_TIME
 
 
 async def outbox_events(domain: ProductsDomain) -> list[tuple[str, str, dict[str, Any]]]:
@@ -207,7 +208,9 @@ async def test_a_product_event_from_another_replica_drops_the_cached_card(
     await domain.cards.get("ST-0001-01")
     store_key = domain.cards.key("ST-0001-01")
     assert (await domain.runtime.cache.get_many([store_key]))[0] is not None
-    event = Event(type="ProductPublished", partition_key="ST-0001-01", payload={})
+    event = Event(
+        type="ProductPublished", partition_key="ST-0001-01", payload={}, occurred_at=EVENT_TIME
+    )
     await domain.runtime.bus.publish([event])
     assert (await domain.runtime.cache.get_many([store_key]))[0] is None
 

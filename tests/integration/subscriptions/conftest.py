@@ -12,6 +12,7 @@ from adapters.bus import InProcessBus, RedisStreamsBus
 from adapters.cache import MemoryStore, RedisStore
 from adapters.runtime import Runtime
 from tests.services import require_redis
+from tests.support import suite_clock
 
 RuntimeFactory = Callable[..., Runtime]
 
@@ -27,7 +28,12 @@ async def make_runtime(request: pytest.FixtureRequest) -> AsyncIterator[RuntimeF
 
     def make(*, migrate_on_start: bool = True) -> Runtime:
         if request.param == "inprocess":
-            runtime = Runtime(bus=shared_bus, cache=shared_cache, migrate_on_start=migrate_on_start)
+            runtime = Runtime(
+                bus=shared_bus,
+                cache=shared_cache,
+                migrate_on_start=migrate_on_start,
+                clock=suite_clock(),
+            )
         else:
             client = redis.Redis.from_url(require_redis())
             clients.append(client)
@@ -36,6 +42,7 @@ async def make_runtime(request: pytest.FixtureRequest) -> AsyncIterator[RuntimeF
                 bus=bus,
                 cache=RedisStore(client, prefix=f"{prefix}:"),
                 migrate_on_start=migrate_on_start,
+                clock=suite_clock(),
             )
         runtimes.append(runtime)
         return runtime

@@ -29,7 +29,7 @@ from tests.integration.inventory.conftest import seed_locations, stock
 from tests.integration.pricing.support import live_promotion, percent_terms, seed_prices, settle
 from tests.integration.subscriptions.conftest import RuntimeFactory
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
-from tests.support import serving
+from tests.support import EVENT_TIME, serving
 
 PROMOTIONS = """subscription {
   promotionStatusChanged(channel: "store") { change promotionId status sku region }
@@ -159,7 +159,7 @@ async def regional_event(shop: Shop, available: int) -> Event:
             )
         ).all()
     row = next(r for r in rows if r.payload["available"] == available)
-    return Event(row.type, row.partition_key, row.payload, id=row.id)
+    return Event(row.type, row.partition_key, row.payload, id=row.id, occurred_at=EVENT_TIME)
 
 
 async def test_low_stock_pauses_the_promotion_in_that_region_and_recovery_lifts_it(

@@ -23,6 +23,7 @@ from tests.conftest import EngineFactory
 from tests.integration.inventory.conftest import new_sku, seed_locations
 from tests.live_subscriptions import serving_over_tcp, subscribers_reach, ws_client
 from tests.services import require_redis
+from tests.support import suite_clock
 
 pytestmark = pytest.mark.redis
 
@@ -65,7 +66,7 @@ async def replica(make_engine: EngineFactory, prefix: str) -> AsyncIterator[Repl
     client = redis.Redis.from_url(require_redis())
     bus = RedisStreamsBus(client, prefix=prefix, shards=4, block=0.05, lease=0.3)
     cache = RedisStore(client, prefix=f"{prefix}:")
-    runtime = Runtime(bus=bus, cache=cache, migrate_on_start=False)
+    runtime = Runtime(bus=bus, cache=cache, migrate_on_start=False, clock=suite_clock())
     app = create_app(runtime, engine=await make_engine())
     try:
         async with serving_over_tcp(app) as base_url:

@@ -7,10 +7,11 @@ import pytest
 from adapters.bus import InProcessBus, bus_from_env
 from adapters.bus.redis_streams import RedisStreamsBus, shard_of
 from domains.common.events import Event
+from tests.support import EVENT_TIME
 
 
 def order_placed() -> Event:
-    return Event(type="OrderPlaced", partition_key="ORDER-1", payload={})
+    return Event(type="OrderPlaced", partition_key="ORDER-1", payload={}, occurred_at=EVENT_TIME)
 
 
 def test_shard_of_a_partition_key_is_stable_and_in_range() -> None:

@@ -9,10 +9,11 @@ import pytest
 from adapters.bus import EventInFlight, Idempotent, InProcessBus, idempotent
 from adapters.cache import MemoryStore
 from domains.common.events import Event
+from tests.support import EVENT_TIME
 
 
 def order_placed() -> Event:
-    return Event(type="OrderPlaced", partition_key="ORDER-1", payload={})
+    return Event(type="OrderPlaced", partition_key="ORDER-1", payload={}, occurred_at=EVENT_TIME)
 
 
 async def test_idempotent_handler_acts_once_per_event_id() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 
 from adapters.cache import MemoryStore, ReadModel
+from domains.common.clock import SettableClock
+from tests.support import TEST_NOW
 
 
 class CountingSource:
@@ -24,7 +27,7 @@ class CountingSource:
 
 async def test_read_model_loads_a_miss_once_and_then_serves_from_cache() -> None:
     source = CountingSource({"a": 1, "b": 2})
-    model = ReadModel(MemoryStore(), "demo", source.load)
+    model = ReadModel(MemoryStore(), "demo", source.load, clock=SettableClock(TEST_NOW))
     assert await model.get_many(["a", "b", "zz"]) == [1, 2, None]
     assert await model.get_many(["b", "a", "zz"]) == [2, 1, None]
     assert source.calls == [["a", "b", "zz"]]
@@ -32,7 +35,7 @@ async def test_read_model_loads_a_miss_once_and_then_serves_from_cache() -> None
 
 async def test_read_model_concurrent_misses_share_one_load() -> None:
     source = CountingSource({"hot": 7}, delay=0.05)
-    model = ReadModel(MemoryStore(), "demo", source.load)
+    model = ReadModel(MemoryStore(), "demo", source.load, clock=SettableClock(TEST_NOW))
     results = await asyncio.gather(*(model.get("hot") for _ in range(200)))
     assert results == [7] * 200
     assert source.calls == [["hot"]]
@@ -40,9 +43,13 @@ async def test_read_model_concurrent_misses_share_one_load() -> None:
 
 async def test_read_model_stale_entry_is_refreshed_by_one_reader_only() -> None:
     source = CountingSource({"k": 1}, delay=0.02)
-    model = ReadModel(MemoryStore(), "demo", source.load, fresh_for=0.0, serve_stale_for=60)
+    clock = SettableClock(TEST_NOW)
+    model = ReadModel(
+        MemoryStore(), "demo", source.load, clock=clock, fresh_for=1.0, serve_stale_for=60
+    )
     assert await model.get("k") == 1
     source.values["k"] = 2
+    clock.advance(timedelta(seconds=2))  # past fresh_for and its jitter, within stale
     results = await asyncio.gather(*(model.get("k") for _ in range(50)))
     assert len(source.calls) == 2
     assert set(results) <= {1, 2}
@@ -51,7 +58,7 @@ async def test_read_model_stale_entry_is_refreshed_by_one_reader_only() -> None:
 
 async def test_read_model_invalidation_shows_the_new_value() -> None:
     source = CountingSource({"k": 1})
-    model = ReadModel(MemoryStore(), "demo", source.load)
+    model = ReadModel(MemoryStore(), "demo", source.load, clock=SettableClock(TEST_NOW))
     assert await model.get("k") == 1
     source.values["k"] = 5
     await model.invalidate(["k"])
@@ -63,7 +70,7 @@ async def test_read_model_load_failure_reaches_every_waiter() -> None:
         await asyncio.sleep(0.01)
         raise ConnectionError("db down")
 
-    model = ReadModel(MemoryStore(), "demo", broken)
+    model = ReadModel(MemoryStore(), "demo", broken, clock=SettableClock(TEST_NOW))
     results = await asyncio.gather(*(model.get("k") for _ in range(5)), return_exceptions=True)
     assert all(isinstance(r, ConnectionError) for r in results)
     with pytest.raises(ConnectionError):

@@ -9,10 +9,13 @@ from adapters.bus.feeds import CursorExpired, InvalidCursor
 from adapters.bus.hub import Delivery, SubscriberTooSlow, SubscriptionHub
 from adapters.bus.inprocess import InProcessBus
 from domains.common.events import Event
+from tests.support import EVENT_TIME
 
 
 def stock(sku: str, on_hand: int) -> Event:
-    return Event("StockChanged", f"{sku}@DC", {"sku": sku, "onHand": on_hand})
+    return Event(
+        "StockChanged", f"{sku}@DC", {"sku": sku, "onHand": on_hand}, occurred_at=EVENT_TIME
+    )
 
 
 def of_sku(sku: str):  # type: ignore[no-untyped-def]
@@ -36,7 +39,7 @@ async def test_hub_gives_each_subscriber_the_events_its_filter_wants_in_order() 
         hub.subscribe(["StockChanged"], of_sku("B")) as b,
     ):
         await bus.publish([stock("A", 1), stock("B", 1), stock("A", 2)])
-        await bus.publish([Event("OrderCreated", "o", {"sku": "A"})])
+        await bus.publish([Event("OrderCreated", "o", {"sku": "A"}, occurred_at=EVENT_TIME)])
         got_a = await take(a, 2)
         got_b = await take(b, 1)
     assert [d.event.payload["onHand"] for d in got_a] == [1, 2]

@@ -13,6 +13,7 @@ from domains.orders.erp_posting_rules import (
     erp_sync_status,
     postings_for,
 )
+from tests.support import EVENT_TIME
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 POLICY = RetryPolicy(base_delay=1.0, max_delay=60.0, max_attempts=5)
@@ -75,6 +76,7 @@ def _event(kind: str, **payload: object) -> Event:
         partition_key="o1",
         payload={"orderId": "o1", "number": "RG-0000001", "locationId": "DC-NORTH", **payload},
         correlation_id="corr",
+        occurred_at=EVENT_TIME,
     )
 
 

@@ -9,10 +9,12 @@ from typing import Any, Self
 
 import pytest
 
+from domains.common.clock import SettableClock
 from domains.common.events import Event
 from domains.products import service
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
+from tests.support import TEST_NOW
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -37,6 +39,7 @@ class FakeUnitOfWork:
     """Stages writes and events, and keeps them only on commit, like the real one."""
 
     def __init__(self) -> None:
+        self.clock = SettableClock(TEST_NOW)
         self.committed = FakeProducts()
         self.events: list[Event] = []
         self.commits = 0

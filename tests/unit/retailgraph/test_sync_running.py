@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.bus.inprocess import InProcessBus
 from domains.common.events import Event
 from retailgraph.sync.running import PublishOnlyBus
+from tests.support import EVENT_TIME
 
 
 async def test_publish_only_bus_passes_events_on_and_subscribes_nobody() -> None:
@@ -20,5 +21,7 @@ async def test_publish_only_bus_passes_events_on_and_subscribes_nobody() -> None
     bus.subscribe(elsewhere)
     publisher = PublishOnlyBus(bus)
     publisher.subscribe(in_the_command)
-    await publisher.publish([Event(type="StockChanged", partition_key="SKU@DC", payload={})])
+    await publisher.publish(
+        [Event(type="StockChanged", partition_key="SKU@DC", payload={}, occurred_at=EVENT_TIME)]
+    )
     assert seen == ["StockChanged"]

@@ -41,6 +41,7 @@ from tests.e2e.gateway.subscriptions.served import (
 )
 from tests.integration.inventory.conftest import seed_locations
 from tests.services import require_redis
+from tests.support import suite_clock
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -103,14 +104,16 @@ async def replicas(make_engine: EngineFactory) -> AsyncIterator[Replicas]:
         inventory_urls: list[str] = []
         for index, client in enumerate(clients):
             bus = RedisStreamsBus(client, prefix=prefix, consumer_name=f"inventory-{index}")
-            runtime = Runtime(bus=bus, cache=MemoryStore())
+            runtime = Runtime(bus=bus, cache=MemoryStore(), clock=suite_clock())
             app = inventory_app(runtime, engine=database)
             address = await stack.enter_async_context(served(app))
             stack.push_async_callback(runtime.close)
             inventories.append(app)
             inventory_urls.append(f"http://{address}/graphql")
         await seed_locations(inventories[0].state.domain)
-        products = products_app(Runtime(cache=MemoryStore()), engine=await make_engine())
+        products = products_app(
+            Runtime(cache=MemoryStore(), clock=suite_clock()), engine=await make_engine()
+        )
         products_address = await stack.enter_async_context(served(products))
         await products_service.import_items(products.state.domain.uow(), [_item(s) for s in skus])
         gateways, engines = [], []

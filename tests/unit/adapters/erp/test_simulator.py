@@ -17,19 +17,17 @@ from adapters.erp.port import (
     dedupe_moves,
 )
 from adapters.erp.simulator import Faults, SimulatedErp
+from domains.common.clock import SettableClock
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
-class FakeClock:
+class FakeClock(SettableClock):
     def __init__(self) -> None:
-        self.now = START
+        super().__init__(START)
 
-    def __call__(self) -> datetime.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += datetime.timedelta(seconds=seconds)
+    def advance(self, seconds: float) -> datetime.datetime:  # type: ignore[override]
+        return super().advance(datetime.timedelta(seconds=seconds))
 
 
 def make_erp(**kwargs: object) -> SimulatedErp:
