@@ -63,7 +63,7 @@ def create_app(
     )
     event_stream = GraphQLEventStream(engine, limits, authenticator, sse_keep_alive)
     websocket = GraphQLWebSocket(
-        engine, authenticator=authenticator, init_timeout=connection_init_timeout
+        engine, authenticator=authenticator, init_timeout=connection_init_timeout, limits=limits
     )
 
     async def graphql(request: Request) -> Response:

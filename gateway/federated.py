@@ -26,12 +26,25 @@ from gateway.executor import (
     subgraph_headers,
 )
 from gateway.executor.headers import DEFAULT_FORWARDED
-from gateway.planner import OperationNotFound, PlanningError, build_plan, select_operation
+from gateway.limits import OperationLimits, check_operations, check_shape, measure
+from gateway.planner import (
+    DEFAULT_PLANNING_BUDGET,
+    OperationNotFound,
+    PlanningBudgetExceeded,
+    PlanningError,
+    build_plan,
+    select_operation,
+)
 from gateway.subscriptions.streams import SubscriptionStreams
 from gateway.subscriptions.upstream import Upstream
 from gateway.supergraph import Supergraph, load_supergraph
 
 _SUBSCRIBE = "A subscription runs through subscribe(), over WebSocket or SSE"
+# graphql-core's messages when it stops parsing a document too long or too deep.
+_TOO_MANY_TOKENS = "tokens. Parsing aborted"
+_NESTED_TOO_DEEPLY = "nested too deeply"
+# Nesting deep enough to exhaust the parser's recursion is far past any depth limit.
+_TOO_DEEP = GraphQLError("The document nests too deeply to be parsed.", "MAX_DEPTH_LIMIT")
 _log = logging.getLogger(__name__)
 
 
@@ -56,8 +69,12 @@ class FederatedEngine:
         fetcher: Fetcher | None = None,
         max_connections: int = 512,
         cache_size: int = 1024,
+        limits: OperationLimits | None = None,
+        planning_budget: int = DEFAULT_PLANNING_BUDGET,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
+        self.limits = limits or OperationLimits()
+        self.planning_budget = planning_budget
         self._http: HttpFetcher | None = None
         urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
         if fetcher is None:
@@ -146,18 +163,30 @@ class FederatedEngine:
 
     def _prepare(self, source: str, operation_name: str | None) -> Prepared | RequestError:
         try:
-            document = parse(source)
+            document = parse(source, max_tokens=self.limits.max_tokens)
         except GraphQLSyntaxError as error:
-            return RequestError([_core_error(error, "GRAPHQL_PARSE_FAILED")])
+            return RequestError([_core_error(error, _parse_failure_code(error.message))])
+        except RecursionError:
+            return RequestError([_TOO_DEEP])
+        refused = check_operations(document, self.limits)
+        if refused:
+            return RequestError(refused)
         try:
             operation = select_operation(document, operation_name)
         except OperationNotFound as error:
             return RequestError([GraphQLError(str(error), "OPERATION_RESOLUTION_FAILURE")])
+        refused = check_shape(measure(document, operation), self.limits)
+        if refused:
+            return RequestError(refused)
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             return RequestError([_core_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
         try:
-            plan = build_plan(self.supergraph, document, operation_name)
+            plan = build_plan(
+                self.supergraph, document, operation_name, budget=self.planning_budget
+            )
+        except PlanningBudgetExceeded as error:
+            return RequestError([GraphQLError(str(error), "PLANNING_BUDGET_EXCEEDED")])
         except PlanningError as error:
             return RequestError([GraphQLError(str(error), "QUERY_PLANNING_FAILED")], status=500)
         except Exception:  # a planner defect: the operator needs the trace, the client a code
@@ -177,6 +206,14 @@ def _interface_objects(supergraph: Supergraph) -> dict[str, frozenset[str]]:
             if info.is_interface_object:
                 found.setdefault(service, set()).add(name)
     return {service: frozenset(names) for service, names in found.items()}
+
+
+def _parse_failure_code(message: str) -> str:
+    if _TOO_MANY_TOKENS in message:
+        return "MAX_TOKENS_LIMIT"
+    if _NESTED_TOO_DEEPLY in message:
+        return "MAX_DEPTH_LIMIT"
+    return "GRAPHQL_PARSE_FAILED"
 
 
 def _core_error(error: CoreGraphQLError, code: str) -> GraphQLError:

@@ -16,10 +16,13 @@ from typing import Any
 
 import uvicorn
 
+from gateway.http.params import Limits
+from gateway.http.read_timeout import ReadTimeoutHttpProtocol
+
 
 def uvicorn_options() -> dict[str, Any]:
     return {
-        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "http": ReadTimeoutHttpProtocol,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "access_log": False,
         "log_level": "info",
@@ -30,6 +33,8 @@ def uvicorn_options() -> dict[str, Any]:
         # per subscriber instead of 35 and 120 ms of CPU per event instead of 91
         # (bench/subscriptions.py --deflate, 2,500 subscribers).
         "ws_per_message_deflate": False,
+        # The server refuses bigger WebSocket frames (1009) before they are buffered whole.
+        "ws_max_size": Limits().max_body_bytes,
     }
 
 

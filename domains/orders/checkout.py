@@ -19,8 +19,14 @@ from typing import Protocol
 from domains.common import correlation
 from domains.orders.creation import new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
-from domains.orders.model import Fulfilment, FulfilmentType, NewLine, spread
-from domains.orders.service import CreatedOrder, create_order
+from domains.orders.model import (
+    Fulfilment,
+    FulfilmentType,
+    NewLine,
+    request_fingerprint,
+    spread,
+)
+from domains.orders.service import CreatedOrder, create_order, repeat_of
 from domains.orders.uow import OrdersUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -139,11 +145,11 @@ async def place_order(
     may all reach inventory, which hands each the same reservations, and the unique key
     on orders keeps one order; the losers return the winner and release nothing.
     """
+    fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
     async with uow() as unit:
         existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
     if existing is not None:
-        return CreatedOrder(existing, created=False)
-    fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
+        return repeat_of(existing, _fingerprint(request, fulfilment))
     _check(request, fulfilment, unit.clock.now())
     place = await stock.location(request.location_id)
     if place is None:
@@ -195,6 +201,16 @@ async def place_order(
     except Exception:
         await _give_back(uow, stock, key, len(stock_lines))
         raise
+
+
+def _fingerprint(request: OrderRequest, fulfilment: Fulfilment) -> str:
+    return request_fingerprint(
+        channel=request.channel,
+        currency=request.currency,
+        fulfilment=fulfilment,
+        customer_reference=request.customer_reference,
+        lines=[(line.sku, line.quantity) for line in request.lines],
+    )
 
 
 def _check(request: OrderRequest, fulfilment: Fulfilment, now: datetime) -> None:

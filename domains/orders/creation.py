@@ -14,6 +14,7 @@ from domains.orders.model import (
     Order,
     OrderLine,
     money,
+    request_fingerprint,
     unit_amount,
 )
 from domains.orders.transitions import OrderStatus
@@ -72,6 +73,13 @@ def new_order(
         created_at=at,
         updated_at=at,
         step_correlation_id=correlation_id,
+        request_fingerprint=request_fingerprint(
+            channel=channel,
+            currency=currency,
+            fulfilment=fulfilment,
+            customer_reference=customer_reference,
+            lines=[(line.sku, line.quantity) for line in built],
+        ),
     )
 
 

@@ -46,3 +46,16 @@ class DuplicateOrder(OrdersError):
             f"An order with idempotency key {idempotency_key!r} exists",
             idempotency_key=idempotency_key,
         )
+
+
+class IdempotencyKeyReused(OrdersError):
+    """The idempotency key already placed an order that asked for something else."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            "This idempotency key already placed an order with a different request; "
+            "send the same request to get that order, or use a new key",
+            idempotency_key=idempotency_key,
+        )

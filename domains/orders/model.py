@@ -7,7 +7,9 @@ carries its tax rate, and the tax contained in a line is split out per line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -219,11 +221,18 @@ class Order:
     created_at: datetime
     updated_at: datetime
     sequence: int | None = None
+    # What the checkout asked for (``request_fingerprint``): a repeat of its idempotency key
+    # must ask for the same. None on orders from before fingerprints were kept.
+    request_fingerprint: str | None = None
     # Documents (shipment ids, return ids) already applied, so replays are no-ops.
     applied_references: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
     # The correlation id of the request applying the current step (history and events).
     step_correlation_id: str | None = field(default=None, compare=False, repr=False)
+
+    def answers(self, fingerprint: str) -> bool:
+        """Whether a request with ``fingerprint`` is a repeat of the one that made this order."""
+        return self.request_fingerprint is None or self.request_fingerprint == fingerprint
 
     @property
     def number(self) -> str:
@@ -495,3 +504,28 @@ def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]
         {"lineId": line.id, "position": line.position, "sku": line.sku, "quantity": quantity}
         for line, quantity in lines
     ]
+
+
+def request_fingerprint(
+    *,
+    channel: str,
+    currency: str,
+    fulfilment: Fulfilment,
+    customer_reference: str,
+    lines: Sequence[tuple[str, int]],
+) -> str:
+    """What a checkout asked for, as a digest: the same idempotency key sent again with a
+    different request is refused rather than answered with the first order. Prices are
+    left out: they are pricing's answer, not the client's question."""
+    canonical = json.dumps(
+        [
+            channel,
+            currency,
+            fulfilment.type.value,
+            fulfilment.location_id,
+            customer_reference,
+            [[sku, quantity] for sku, quantity in lines],
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

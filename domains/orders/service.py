@@ -13,13 +13,19 @@ from datetime import datetime
 
 from domains.common import correlation
 from domains.orders.creation import new_order, order_created
-from domains.orders.errors import DuplicateOrder, InvalidOrderInput, OrderNotFound
+from domains.orders.errors import (
+    DuplicateOrder,
+    IdempotencyKeyReused,
+    InvalidOrderInput,
+    OrderNotFound,
+)
 from domains.orders.model import (
     Fulfilment,
     FulfilmentType,
     NewLine,
     Order,
     ReturnDisposition,
+    request_fingerprint,
 )
 from domains.orders.uow import OrdersUnitOfWork
 
@@ -29,6 +35,13 @@ class CreatedOrder:
     order: Order
     # False when the idempotency key named an existing order, which is returned as is.
     created: bool
+
+
+def repeat_of(existing: Order, fingerprint: str) -> CreatedOrder:
+    """The order an idempotency key placed, if this request is a repeat of that one."""
+    if not existing.answers(fingerprint):
+        raise IdempotencyKeyReused(existing.idempotency_key)
+    return CreatedOrder(existing, created=False)
 
 
 async def create_order(
@@ -48,16 +61,24 @@ async def create_order(
     """Create a PENDING order from lines priced already; a repeated key returns the
     existing order and records nothing."""
     correlation_id = correlation_id or correlation.current()
+    fulfilment = Fulfilment(_fulfilment_type(fulfilment_type), location_id)
+    fingerprint = request_fingerprint(
+        channel=channel,
+        currency=currency,
+        fulfilment=fulfilment,
+        customer_reference=customer_reference,
+        lines=[(line.sku, line.quantity) for line in lines],
+    )
     async with uow:
         existing = await uow.orders.get_by_idempotency_key(idempotency_key)
         if existing is not None:
-            return CreatedOrder(existing, created=False)
+            return repeat_of(existing, fingerprint)
         order = new_order(
             order_id=order_id or str(uuid.uuid4()),
             idempotency_key=idempotency_key,
             channel=channel,
             customer_reference=customer_reference,
-            fulfilment=Fulfilment(_fulfilment_type(fulfilment_type), location_id),
+            fulfilment=fulfilment,
             currency=currency,
             lines=list(lines),
             at=at or uow.clock.now(),
@@ -72,7 +93,7 @@ async def create_order(
             winner = await uow.orders.get_by_idempotency_key(idempotency_key)
             if winner is None:  # pragma: no cover - the unique index says it exists
                 raise
-            return CreatedOrder(winner, created=False)
+            return repeat_of(winner, fingerprint)
         uow.record(order_created(order))
         await uow.commit()
         return CreatedOrder(order, created=True)

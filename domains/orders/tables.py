@@ -63,6 +63,7 @@ orders = Table(
     Column("currency", String(3), nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("correlation_id", String(100)),
+    Column("request_fingerprint", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # History and applied references are only ever read with their order: keeping
@@ -143,6 +144,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "status": order.status.value,
         "correlation_id": order.correlation_id,
+        "request_fingerprint": order.request_fingerprint,
         "created_at": utc(order.created_at),
         "updated_at": utc(order.updated_at),
         "history": [entry.to_dict() for entry in order.history],
@@ -192,5 +194,6 @@ def order_from_rows(row: Any, line_rows: list[Any]) -> Order:
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
         sequence=row.seq,
+        request_fingerprint=row.request_fingerprint,
         applied_references=list(row.applied_references),
     )

@@ -7,13 +7,12 @@ which ``application/json`` answers with 200).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from gateway.engine import GraphQLError
 
@@ -44,8 +43,19 @@ class GraphQLParams:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """What one request or socket may send: an HTTP body or WebSocket message, a GraphQL
+    document, and the operations one WebSocket connection may run at once."""
+
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 100_000
+    max_socket_operations: int = 100
+
+
+def document_too_large(limits: Limits) -> GraphQLError:
+    return GraphQLError(
+        f"The GraphQL document is larger than the limit of {limits.max_document_bytes} bytes.",
+        "DOCUMENT_TOO_LARGE",
+    )
 
 
 async def params_from_post(request: Request, limits: Limits) -> GraphQLParams:
@@ -74,16 +84,19 @@ def params_from_get(request: Request, limits: Limits) -> GraphQLParams:
 
 
 def _json(text: str | bytes, what: str) -> Any:
+    # orjson refuses what would hurt later: invalid UTF-8, lone surrogates, and nesting
+    # deeper than 1,024 levels (which would exhaust the stack of any recursive reader).
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        problem = error
+        raise HttpError(400, f"{what} is not valid JSON: {error}.") from None
+
+
+def _document_bytes(query: str) -> int:
     try:
-        # orjson refuses integers beyond 64 bits, which are valid JSON; the stdlib takes
-        # them, and GraphQL then rejects them as values (a clearer error for the client).
-        return json.loads(text)
-    except ValueError:
-        raise HttpError(400, f"{what} is not valid JSON: {problem}.") from None
+        return len(query.encode())
+    except UnicodeEncodeError:
+        raise HttpError(400, "The 'query' parameter is not valid Unicode text.") from None
 
 
 def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
@@ -99,14 +112,13 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
         raise HttpError(400, "The 'query' parameter is missing; send a GraphQL document.")
     if not isinstance(query, str):
         raise HttpError(400, "The 'query' parameter must be a string.")
-    if len(query.encode()) > limits.max_document_bytes:
-        raise HttpError(
-            413,
-            f"The GraphQL document is larger than the limit of {limits.max_document_bytes} bytes.",
-            "DOCUMENT_TOO_LARGE",
-        )
+    if _document_bytes(query) > limits.max_document_bytes:
+        too_large = document_too_large(limits)
+        raise HttpError(413, too_large.message, too_large.code)
     operation_name = payload.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
+    if operation_name is not None and (
+        not isinstance(operation_name, str) or not _is_unicode(operation_name)
+    ):
         raise HttpError(400, "The 'operationName' parameter must be a string or null.")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -117,6 +129,14 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
         variables=variables,
         extensions=extensions or {},
     )
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_content_type(header: str | None) -> None:
@@ -146,11 +166,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client left (or was dropped for sending too slowly): no one reads the answer.
+        raise HttpError(400, "The request body did not arrive.", "REQUEST_INCOMPLETE") from None
     return b"".join(chunks)
 
 

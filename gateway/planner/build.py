@@ -10,16 +10,27 @@ from gateway.planner.errors import OperationNotFound
 from gateway.planner.plan import QueryPlan
 from gateway.supergraph.model import Supergraph
 
+# Planning steps (a field placed, a selection weighed for a subgraph) one operation may
+# take. The benchmark query takes about 300; the limits' default of 2,000 fields needs
+# about 40,000 at most.
+DEFAULT_PLANNING_BUDGET = 200_000
+
 
 def build_plan(
-    supergraph: Supergraph, document: DocumentNode, operation_name: str | None
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None,
+    *,
+    budget: int = DEFAULT_PLANNING_BUDGET,
 ) -> QueryPlan:
-    """Plans one operation of a document already validated against the API schema."""
+    """Plans one operation of a document already validated against the API schema.
+
+    Raises ``PlanningBudgetExceeded`` after ``budget`` steps, whatever the operation."""
     operation = select_operation(document, operation_name)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    builder = Builder(supergraph, operation, fragments)
+    builder = Builder(supergraph, operation, fragments, budget=budget)
     groups = builder.build()
     return assemble(groups, builder.roots, operation)
 

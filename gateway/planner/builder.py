@@ -28,7 +28,7 @@ from graphql import (
 )
 
 from gateway.planner.conflicts import alias_conflicts
-from gateway.planner.errors import PlanningError
+from gateway.planner.errors import PlanningBudgetExceeded, PlanningError
 from gateway.planner.fields import (
     alias_of,
     arguments_key,
@@ -59,8 +59,11 @@ class Builder:
         supergraph: Supergraph,
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
+        *,
+        budget: int,
     ) -> None:
         self.supergraph = supergraph
+        self._budget = budget
         self.view = SchemaView(supergraph)
         self.schema: GraphQLSchema = supergraph.schema
         self.operation = operation
@@ -291,7 +294,13 @@ class Builder:
 
     # -- fields -----------------------------------------------------------------------
 
+    def _spend(self) -> None:
+        self._budget -= 1
+        if self._budget < 0:
+            raise PlanningBudgetExceeded("the operation needs too many planning steps")
+
     def _field(self, ctx: Ctx, field_node: FieldNode) -> set[Group]:
+        self._spend()
         name = field_node.name.value
         if name == "__typename":
             if self.view.is_interface_object(ctx.type_name, ctx.group.service):
@@ -731,21 +740,34 @@ class Builder:
         return self._set_coverage(service, field_type.name, field_node.selection_set.selections)
 
     def _set_coverage(
-        self, service: str, type_name: str, selections: tuple[SelectionNode, ...]
+        self,
+        service: str,
+        type_name: str,
+        selections: tuple[SelectionNode, ...],
+        seen: set[tuple[str, str]] | None = None,
     ) -> int:
+        # A fragment spread twice in one selection set counts once: without ``seen``, a
+        # chain of fragments that each spread the next twice costs 2^n visits.
+        seen = set() if seen is None else seen
         score = 0
         for selection in selections:
+            self._spend()
             if isinstance(selection, FieldNode):
                 name = selection.name.value
                 if name != "__typename" and self._local(service, type_name, name, None):
                     score += 1 + self._coverage(service, type_name, selection)
                 continue
+            if isinstance(selection, FragmentSpreadNode):
+                visit = (type_name, selection.name.value)
+                if visit in seen:
+                    continue
+                seen.add(visit)
             inner = self._fragment_body(selection)
             if inner is None:
                 continue
             condition = inner[0] or type_name
             if self.view.in_subgraph(condition, service):
-                score += self._set_coverage(service, condition, inner[1])
+                score += self._set_coverage(service, condition, inner[1], seen)
         return score
 
     def _fields_of(
@@ -757,9 +779,26 @@ class Builder:
         """The fields that apply to ``type_name``, fragments flattened, each with the
         @skip/@include of the fragments it sat in."""
         found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]] = []
+        self._collect_fields(selections, type_name, pending, found, set())
+        return found
+
+    def _collect_fields(
+        self,
+        selections: tuple[SelectionNode, ...] | list[SelectionNode],
+        type_name: str,
+        pending: tuple[DirectiveNode, ...],
+        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]],
+        seen: set[tuple[int, ...]],
+    ) -> None:
         for selection in selections:
             if excluded(selection):
                 continue
+            # The same node under the same conditions selects the same fields again: once
+            # is enough, which keeps repeated fragment spreads linear instead of 2^depth.
+            visit = (id(selection), *map(id, pending))
+            if visit in seen:
+                continue
+            seen.add(visit)
             if isinstance(selection, FieldNode):
                 found.append((selection, pending))
                 continue
@@ -768,8 +807,7 @@ class Builder:
                 continue
             type_condition, body = inner
             if type_condition is None or self._flattens(type_condition, type_name):
-                found.extend(self._fields_of(body, type_name, pending + conditional(selection)))
-        return found
+                self._collect_fields(body, type_name, pending + conditional(selection), found, seen)
 
     def _narrowing(
         self,
@@ -779,19 +817,33 @@ class Builder:
     ) -> list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]]:
         """Fragments on an abstract type whose condition is narrower than the type."""
         found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]] = []
+        self._collect_narrowing(selections, abstract, pending, found, set())
+        return found
+
+    def _collect_narrowing(
+        self,
+        selections: tuple[SelectionNode, ...],
+        abstract: str,
+        pending: tuple[DirectiveNode, ...],
+        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]],
+        seen: set[tuple[int, ...]],
+    ) -> None:
         for selection in selections:
             if isinstance(selection, FieldNode) or excluded(selection):
                 continue
+            visit = (id(selection), *map(id, pending))
+            if visit in seen:
+                continue
+            seen.add(visit)
             inner = self._fragment_body(selection)
             if inner is None:
                 continue
             type_condition, body = inner
             directives = pending + conditional(selection)
             if type_condition is None or self._flattens(type_condition, abstract):
-                found.extend(self._narrowing(body, abstract, directives))
+                self._collect_narrowing(body, abstract, directives, found, seen)
             elif self.view.overlaps(type_condition, abstract):
                 found.append((body, type_condition, directives))
-        return found
 
     def _flattens(self, type_condition: str, type_name: str) -> bool:
         """A fragment merges into its parent when every field it may select exists there."""

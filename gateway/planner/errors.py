@@ -8,5 +8,9 @@ class PlanningError(Exception):
     an operation that was not validated against the API schema)."""
 
 
+class PlanningBudgetExceeded(PlanningError):
+    """Planning took more steps than the budget allows: the operation is too complex."""
+
+
 class OperationNotFound(PlanningError):
     """No operation of that name, or several operations and no name given."""

@@ -20,6 +20,18 @@ SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 INIT_TIMEOUT = 4408
 DUPLICATE_SUBSCRIBER = 4409
 TOO_MANY_INITIALISATIONS = 4429
+# RFC 6455: a message too big to process.
+MESSAGE_TOO_BIG = 1009
+# RFC 6455 caps a close frame's reason at 123 bytes of UTF-8.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(reason: str) -> str:
+    """``reason`` cut to what a close frame can carry, never mid-character."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
 class ProtocolViolation(Exception):
@@ -67,7 +79,7 @@ def parse_message(frame: str | bytes) -> ClientMessage:
     """One client frame as a message; raises ``ProtocolViolation`` (4400) when invalid."""
     try:
         message = orjson.loads(frame)
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
         raise _invalid("the message is not valid JSON") from None
     if not isinstance(message, dict):
         raise _invalid("the message is not a JSON object")

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from gateway.engine import Engine, GraphQLError, RequestError
+from gateway.http.params import Limits, document_too_large
 from gateway.subscriptions import protocol
 from gateway.subscriptions.auth import Authenticator, accept_all
 from gateway.subscriptions.protocol import (
@@ -41,10 +42,12 @@ class GraphQLWebSocket:
         *,
         authenticator: Authenticator = accept_all,
         init_timeout: float = 10.0,
+        limits: Limits | None = None,
     ) -> None:
         self.engine = engine
         self.authenticator = authenticator
         self.init_timeout = init_timeout
+        self.limits = limits or Limits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -66,6 +69,11 @@ class _Connection:
         self._acknowledged = False
         self._operations: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        self._too_many = GraphQLError(
+            f"This connection already runs {endpoint.limits.max_socket_operations} operations, "
+            "its limit; complete one first.",
+            "TOO_MANY_OPERATIONS",
+        )
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -84,6 +92,10 @@ class _Connection:
                 frame = message.get("text")
                 if frame is None:
                     frame = message.get("bytes") or b""
+                if len(frame) > self._endpoint.limits.max_body_bytes:
+                    # A text frame's length in characters is at most its size in bytes.
+                    await self._close(protocol.MESSAGE_TOO_BIG, "Message too big")
+                    return
                 try:
                     await self._handle(protocol.parse_message(frame))
                 except ProtocolViolation as violation:
@@ -108,6 +120,9 @@ class _Connection:
                     raise ProtocolViolation(
                         protocol.DUPLICATE_SUBSCRIBER, f"Subscriber for {message.id} already exists"
                     )
+                if len(self._operations) >= self._endpoint.limits.max_socket_operations:
+                    await self._send(protocol.error_frame(message.id, [self._too_many.to_dict()]))
+                    return
                 task = asyncio.create_task(self._run(message))
                 self._operations[message.id] = task
             case Complete():
@@ -139,8 +154,11 @@ class _Connection:
         """One operation: ``next``s then ``complete``, or one ``error``."""
         operation_id = message.id
         engine = self._endpoint.engine
+        limits = self._endpoint.limits
         try:
             try:
+                if len(message.query.encode(errors="replace")) > limits.max_document_bytes:
+                    raise RequestError([document_too_large(limits)])
                 prepared = engine.prepare(message.query, message.operation_name)
                 results = engine.subscribe(prepared, message.variables, self._headers)
             except RequestError as error:
@@ -177,7 +195,7 @@ class _Connection:
         if not self._closed:
             self._closed = True
             with contextlib.suppress(OSError, RuntimeError):
-                await self._websocket.close(code, reason)
+                await self._websocket.close(code, protocol.close_reason(reason))
 
     async def _cancel_all(self) -> None:
         tasks = list(self._operations.values())

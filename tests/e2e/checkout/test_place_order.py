@@ -80,6 +80,21 @@ async def test_a_repeated_key_returns_the_same_order_and_reserves_once(shop: Sho
     assert await shop.scalar("inventory", "SELECT count(*) FROM inventory_reservation") == 2
 
 
+async def test_a_key_reused_with_another_basket_is_refused_and_changes_nothing(
+    shop: Shop,
+) -> None:
+    key = f"k-{uuid.uuid4()}"
+    await shop.place(key, [("TEE-1", 2), ("MUG-1", 1)])
+    reused = await shop.place(key, [("TEE-1", 3), ("MUG-1", 1)])
+
+    assert reused["data"] is None
+    assert [e["extensions"]["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+    assert await shop.scalar("orders", "SELECT count(*) FROM orders_orders") == 1
+    assert await shop.scalar("inventory", "SELECT count(*) FROM inventory_reservation") == 2
+    held = await shop.stock("TEE-1")
+    assert held["reserved"] + held["committed"] == 2
+
+
 @pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def test_twenty_concurrent_repeats_make_one_order_and_one_reservation_per_line(
     shop: Shop,

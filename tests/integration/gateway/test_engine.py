@@ -173,7 +173,7 @@ def test_a_bad_document_is_rejected_the_same_way_every_time(engine: FederatedEng
 def test_a_planner_defect_is_a_server_error_response_not_a_crash(
     engine: FederatedEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken_planner(*args: Any) -> Any:
+    def broken_planner(*args: Any, **options: Any) -> Any:
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("gateway.federated.build_plan", broken_planner)

@@ -11,9 +11,14 @@ from sqlalchemy import select
 from adapters.db import migrations
 from domains.orders import service, tables
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.errors import InvalidOrderInput, InvalidTransition, OrderNotFound
+from domains.orders.errors import (
+    IdempotencyKeyReused,
+    InvalidOrderInput,
+    InvalidTransition,
+    OrderNotFound,
+)
 from domains.orders.model import LineStatus, OrderStatus
-from tests.integration.orders.conftest import make_order
+from tests.integration.orders.conftest import make_order, two_lines
 
 S = OrderStatus
 
@@ -51,18 +56,26 @@ async def test_create_order_repeat_with_the_same_key_returns_the_same_order(
 ) -> None:
     key = f"key-{uuid.uuid4()}"
     first = await make_order(domain, idempotency_key=key)
-    again = await service.create_order(
-        domain.uow(),
-        idempotency_key=key,
-        channel="app",
-        fulfilment_type="SHIP_FROM_DC",
-        location_id="DC-SOUTH",
-        customer_reference="someone else",
-        currency="EUR",
-        lines=[],
-    )
-    assert not again.created
-    assert again.order.id == first.id
+    again = await make_order(domain, idempotency_key=key)
+    assert again.id == first.id
+    assert len(await outbox_events(domain, first.id)) == 1
+
+
+async def test_an_idempotency_key_reused_for_another_request_is_refused(
+    domain: OrdersDomain,
+) -> None:
+    key = f"key-{uuid.uuid4()}"
+    first = await make_order(domain, idempotency_key=key)
+    different = [
+        {"customer_reference": "someone else"},
+        {"location_id": "DC-SOUTH"},
+        {"channel": "app"},
+        {"lines": two_lines()[:1]},
+    ]
+    for change in different:
+        with pytest.raises(IdempotencyKeyReused) as refused:
+            await make_order(domain, idempotency_key=key, **change)
+        assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
     assert len(await outbox_events(domain, first.id)) == 1
 
 
