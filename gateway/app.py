@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from gateway.engine import Engine
 from gateway.http.correlation import CorrelationIdMiddleware
 from gateway.http.endpoint import GraphQLEndpoint
-from gateway.http.graphiql import graphiql_page
+from gateway.http.graphiql import graphiql_assets, graphiql_page
 from gateway.http.health import health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.params import Limits
@@ -94,6 +94,8 @@ def create_app(
     ]
     if path != "/":
         routes.append(Route("/", root, methods=["GET"]))
+    if graphiql:
+        routes.append(graphiql_assets())
     routes.extend(extra_routes)
     app = Starlette(
         routes=routes,

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,20 @@ def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
     return urls
 
 
-def build_gateway(
-    supergraph: Path, subgraph_urls: dict[str, str] | None = None, timeout: float = 30.0
-) -> Starlette:
+@dataclass(frozen=True, slots=True)
+class GatewayOptions:
+    """What ``retailgraph gateway`` serves besides the graph. Off by default for a public
+    endpoint: GraphiQL, query plans on request (``Apollo-Expose-Query-Plan``) and
+    introspection; ``retailgraph run`` turns them on for a newcomer."""
+
+    subgraph_urls: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    graphiql: bool = False
+    expose_query_plans: bool = False
+    introspection: bool = False
+
+
+def build_gateway(supergraph: Path, options: GatewayOptions | None = None) -> Starlette:
     from gateway.executor import SubgraphOptions
     from gateway.federated import FederatedEngine
     from gateway.subscriptions.auth import authenticator_from_environment
@@ -44,42 +56,43 @@ def build_gateway(
         sdl = supergraph.read_text()
     except OSError as error:
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
+    options = options or GatewayOptions()
     try:
         engine = FederatedEngine(
             sdl,
-            subgraphs={n: SubgraphOptions(url=u) for n, u in (subgraph_urls or {}).items()},
-            default_timeout=timeout,
+            subgraphs={n: SubgraphOptions(url=u) for n, u in options.subgraph_urls.items()},
+            default_timeout=options.timeout,
+            introspection=options.introspection,
         )
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
-    unknown = set(subgraph_urls or {}) - set(engine.supergraph.subgraphs)
+    unknown = set(options.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return create_app(engine, authenticator=authenticator_from_environment())
+    return create_app(
+        engine,
+        graphiql=options.graphiql,
+        expose_query_plan=options.expose_query_plans,
+        authenticator=authenticator_from_environment(),
+    )
 
 
 def app_from_environment() -> Starlette:
     """The app for each uvicorn worker process (``--workers`` > 1)."""
     tune_garbage_collector()
     config = json.loads(os.environ[_ENVIRONMENT])
-    return build_gateway(Path(config["supergraph"]), config["subgraphs"], config["timeout"])
+    return build_gateway(Path(config["supergraph"]), GatewayOptions(**config["options"]))
 
 
 def serve_gateway(
-    supergraph: Path,
-    *,
-    host: str,
-    port: int,
-    subgraph_urls: dict[str, str],
-    timeout: float,
-    workers: int = 1,
+    supergraph: Path, options: GatewayOptions, *, host: str, port: int, workers: int = 1
 ) -> None:
     if workers <= 1:
-        serve(build_gateway(supergraph, subgraph_urls, timeout), host=host, port=port)
+        serve(build_gateway(supergraph, options), host=host, port=port)
         return
-    build_gateway(supergraph, subgraph_urls, timeout)  # fail here, once, on bad input
+    build_gateway(supergraph, options)  # fail here, once, on bad input
     os.environ[_ENVIRONMENT] = json.dumps(
-        {"supergraph": str(supergraph.resolve()), "subgraphs": subgraph_urls, "timeout": timeout}
+        {"supergraph": str(supergraph.resolve()), "options": asdict(options)}
     )
     serve(
         "gateway.commands:app_from_environment",

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any
 
 from graphql import GraphQLError as CoreGraphQLError
-from graphql import GraphQLSyntaxError, parse, validate
+from graphql import GraphQLSyntaxError, NoSchemaIntrospectionCustomRule, parse, validate
 
 from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
 from gateway.executor import (
@@ -71,10 +71,12 @@ class FederatedEngine:
         cache_size: int = 1024,
         limits: OperationLimits | None = None,
         planning_budget: int = DEFAULT_PLANNING_BUDGET,
+        introspection: bool = True,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
         self.planning_budget = planning_budget
+        self.introspection = introspection
         self._http: HttpFetcher | None = None
         urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
         if fetcher is None:
@@ -181,6 +183,13 @@ class FederatedEngine:
         errors = validate(self.supergraph.api_schema, document)
         if errors:
             return RequestError([_core_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+        if not self.introspection:
+            introspecting = validate(
+                self.supergraph.api_schema, document, [NoSchemaIntrospectionCustomRule]
+            )
+            if introspecting:
+                # One refusal is enough: the rule reports every introspection field.
+                return RequestError([_core_error(introspecting[0], "INTROSPECTION_DISABLED")])
         try:
             plan = build_plan(
                 self.supergraph, document, operation_name, budget=self.planning_budget

@@ -64,6 +64,11 @@ def explain(
     typer.echo(text)
 
 
+_GRAPHIQL = "RETAILGRAPH_GRAPHIQL"
+_QUERY_PLANS = "RETAILGRAPH_EXPOSE_QUERY_PLANS"
+_INTROSPECTION = "RETAILGRAPH_INTROSPECTION"
+
+
 @app.command()
 def gateway(
     supergraph: Annotated[Path, typer.Option(help="Supergraph SDL (retailgraph compose).")],
@@ -74,19 +79,29 @@ def gateway(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a subgraph.")] = 30.0,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    graphiql: Annotated[
+        bool, typer.Option(help="Serve GraphiQL on /graphql to browsers.", envvar=_GRAPHIQL)
+    ] = False,
+    expose_query_plans: Annotated[
+        bool,
+        typer.Option(help="Honour the Apollo-Expose-Query-Plan header.", envvar=_QUERY_PLANS),
+    ] = False,
+    introspection: Annotated[
+        bool, typer.Option(help="Answer __schema and __type queries.", envvar=_INTROSPECTION)
+    ] = False,
 ) -> None:
-    """Serve the federated graph over HTTP (GraphiQL on /graphql in a browser)."""
-    from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
+    """Serve the federated graph over HTTP, WebSocket and SSE on /graphql."""
+    from gateway.commands import CommandError, GatewayOptions, parse_subgraph_urls, serve_gateway
 
     try:
-        serve_gateway(
-            supergraph,
-            host=host,
-            port=port,
+        options = GatewayOptions(
             subgraph_urls=parse_subgraph_urls(subgraph_url or []),
             timeout=timeout,
-            workers=workers,
+            graphiql=graphiql,
+            expose_query_plans=expose_query_plans,
+            introspection=introspection,
         )
+        serve_gateway(supergraph, options, host=host, port=port, workers=workers)
     except CommandError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

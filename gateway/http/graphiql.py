@@ -1,11 +1,30 @@
-"""GraphiQL, for people who open the endpoint in a browser."""
+"""GraphiQL, for people who open the endpoint in a browser.
+
+The page and its assets (``graphiql_assets/``, from the npm registry by
+``scripts/vendor-graphiql.sh``) are served by the gateway itself: the page works on a
+machine with no internet, and its Content-Security-Policy lets it load nothing from
+anywhere else.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 from starlette.responses import HTMLResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+ASSETS_PATH = "/graphiql-assets"
+ASSETS_DIRECTORY = Path(__file__).parent / "graphiql_assets"
+# Inline styles and the inline bootstrap script are the page's own; everything else,
+# scripts, styles, fonts and the requests GraphiQL makes, comes from this origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -14,17 +33,15 @@ _PAGE = """<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title}</title>
   <style>body {{ margin: 0; }} #graphiql {{ height: 100vh; }}</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3.9.0/graphiql.min.css">
-  <link rel="stylesheet" href="https://unpkg.com/@graphiql/plugin-explorer@3.2.6/dist/style.css">
+  <link rel="stylesheet" href="{assets}/graphiql.min.css">
+  <link rel="stylesheet" href="{assets}/plugin-explorer.css">
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL&hellip;</div>
-  <script crossorigin src="https://unpkg.com/react@18.3.1/umd/react.production.min.js"></script>
-  <script crossorigin
-    src="https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3.9.0/graphiql.min.js"></script>
-  <script crossorigin
-    src="https://unpkg.com/@graphiql/plugin-explorer@3.2.6/dist/index.umd.js"></script>
+  <script src="{assets}/react.production.min.js"></script>
+  <script src="{assets}/react-dom.production.min.js"></script>
+  <script src="{assets}/graphiql.min.js"></script>
+  <script src="{assets}/plugin-explorer.umd.js"></script>
   <script>
     const fetcher = GraphiQL.createFetcher({{
       url: new URL({endpoint}, window.location.href).toString(),
@@ -52,7 +69,14 @@ def graphiql_page(endpoint: str, title: str = "RetailGraph") -> HTMLResponse:
     return HTMLResponse(
         _PAGE.format(
             title=html.escape(title),
+            assets=ASSETS_PATH,
             endpoint=json.dumps(endpoint),
             default_query=json.dumps(_DEFAULT_QUERY),
-        )
+        ),
+        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
     )
+
+
+def graphiql_assets() -> Mount:
+    """The route that serves the page's scripts and styles."""
+    return Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIRECTORY), name="graphiql")

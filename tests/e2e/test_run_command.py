@@ -133,6 +133,78 @@ def test_run_command_serves_graphiql_and_each_subgraph(
     assert "type Location" in sdl
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a headless browser on a machine with no outside network.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("Debian's chromium is not installed; CI needs it (scripts/test.sh)")
+    pytest.skip("Debian's chromium is not installed")
+
+
+def _readme_query() -> str:
+    """The README's first query (the product page across the four domains)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    return readme.split("```graphql\n", 1)[1].split("```", 1)[0]
+
+
+async def test_graphiql_renders_offline_and_runs_the_readmes_query_in_chromium(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    _require_chromium()
+    from playwright.async_api import async_playwright
+
+    base_url, _ = server
+    readme_query = _readme_query()
+    sku = readme_query.split('product(sku: "', 1)[1].split('"', 1)[0]
+    name = next(item.name for item in demo_catalog().items if item.sku == sku)
+    requested: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
+        )
+        try:
+            page = await browser.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            await page.goto(f"{base_url}/graphql")
+            editor = page.locator(".graphiql-query-editor .CodeMirror")
+            await editor.wait_for(timeout=30_000)
+            await page.evaluate(
+                "(query) => document.querySelector("
+                "'.graphiql-query-editor .CodeMirror').CodeMirror.setValue(query)",
+                readme_query,
+            )
+            async with page.expect_response(
+                lambda response: (
+                    response.request.method == "POST" and response.url.endswith("/graphql")
+                )
+            ) as answered:
+                await page.locator(".graphiql-execute-button").click()
+            body = await (await answered.value).json()
+            # The answer is on screen, with the product's name from products.
+            await page.locator(".result-window").get_by_text(name).first.wait_for()
+        finally:
+            await browser.close()
+    assert "errors" not in body
+    assert body["data"]["product"]["name"] == name
+    assert body["data"]["product"]["recentOrders"]
+    assert requested
+    assert all(url.startswith(base_url) for url in requested), requested
+
+
 def test_run_command_posts_the_demo_orders_to_the_erp_simulator(
     server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:

@@ -26,9 +26,9 @@ def endpoints(base_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def live_gateway(directory: Path) -> Iterator[RunningServer]:
+def live_gateway(directory: Path, *options: str) -> Iterator[RunningServer]:
     with serving_in_thread(subgraphs_app()) as base_url:
         supergraph = directory / "supergraph.graphql"
         supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
-        with running_command("gateway", "--supergraph", str(supergraph)) as server:
+        with running_command("gateway", "--supergraph", str(supergraph), *options) as server:
             yield server

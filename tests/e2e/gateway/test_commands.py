@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,6 +86,36 @@ def test_gateway_command_serves_across_subgraphs_and_exits_zero_on_sigterm(
     assert "Traceback" not in output
 
 
+def _exposures(url: str) -> tuple[httpx.Response, dict[str, Any], dict[str, Any]]:
+    page = httpx.get(f"{url}/graphql", headers={"accept": "text/html"})
+    planned = httpx.post(
+        f"{url}/graphql",
+        json={"query": "{ products { sku } }"},
+        headers={"apollo-expose-query-plan": "true"},
+    ).json()
+    schema = httpx.post(f"{url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    return page, planned, schema.json()
+
+
+def test_gateway_command_serves_no_graphiql_plans_or_introspection_unless_asked(
+    tmp_path: Path,
+) -> None:
+    with live_gateway(tmp_path) as server:
+        page, planned, schema = _exposures(server.url)
+        server.terminate()
+    assert "graphiql" not in page.text.lower()
+    assert "apolloQueryPlan" not in (planned.get("extensions") or {})
+    assert planned["data"] == {"products": [{"sku": "SKU-0"}, {"sku": "SKU-1"}]}
+    assert [e["extensions"]["code"] for e in schema["errors"]] == ["INTROSPECTION_DISABLED"]
+
+    with live_gateway(tmp_path, "--graphiql", "--expose-query-plans", "--introspection") as server:
+        page, planned, schema = _exposures(server.url)
+        server.terminate()
+    assert "graphiql" in page.text.lower()
+    assert "Fetch" in planned["extensions"]["apolloQueryPlan"]["text"]
+    assert schema["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+
+
 def test_worker_processes_build_the_gateway_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,7 +124,8 @@ def test_worker_processes_build_the_gateway_from_the_environment(
     supergraph = tmp_path / "supergraph.graphql"
     with serving_in_thread(subgraphs_app()) as base_url:
         supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
-    config = {"supergraph": str(supergraph), "subgraphs": {"stock": "http://s"}, "timeout": 2.0}
+    options = {"subgraph_urls": {"stock": "http://s"}, "timeout": 2.0, "introspection": True}
+    config = {"supergraph": str(supergraph), "options": options}
     monkeypatch.setenv("RETAILGRAPH_GATEWAY_CONFIG", json.dumps(config))
     app = app_from_environment()
     assert app.state.engine.ready
