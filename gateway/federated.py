@@ -15,6 +15,7 @@ from typing import Any
 from graphql import GraphQLError as CoreGraphQLError
 from graphql import GraphQLSyntaxError, NoSchemaIntrospectionCustomRule, parse, validate
 
+from gateway.cost import CostEstimator, CostLimits
 from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
 from gateway.executor import (
     CompiledOperation,
@@ -40,6 +41,8 @@ from gateway.subscriptions.upstream import Upstream
 from gateway.supergraph import Supergraph, load_supergraph
 
 _SUBSCRIBE = "A subscription runs through subscribe(), over WebSocket or SSE"
+# A request with this header set to ``true`` gets its estimated cost in ``extensions``.
+COST_HEADER = "retailgraph-expose-cost"
 # graphql-core's messages when it stops parsing a document too long or too deep.
 _TOO_MANY_TOKENS = "tokens. Parsing aborted"
 _NESTED_TOO_DEEPLY = "nested too deeply"
@@ -72,11 +75,15 @@ class FederatedEngine:
         limits: OperationLimits | None = None,
         planning_budget: int = DEFAULT_PLANNING_BUDGET,
         introspection: bool = True,
+        cost: CostLimits | None = None,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
         self.planning_budget = planning_budget
         self.introspection = introspection
+        self.cost = CostEstimator(
+            self.supergraph.api_schema, self.supergraph.costs, cost or CostLimits()
+        )
         self._http: HttpFetcher | None = None
         urls = {name: sub.url for name, sub in self.supergraph.subgraphs.items()}
         if fetcher is None:
@@ -126,9 +133,25 @@ class FederatedEngine:
             raise TypeError("prepared elsewhere than by this engine")
         if operation.operation_type == "subscription":
             raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
-        return await self._executor.execute(
+        cost = self._checked_cost(operation, variables)
+        result = await self._executor.execute(
             operation, variables, subgraph_headers(headers, self._forwarded)
         )
+        if cost is not None and headers.get(COST_HEADER, "").lower() == "true":
+            result.extensions = {**(result.extensions or {}), "cost": self.cost.report(cost)}
+        return result
+
+    def _checked_cost(
+        self, operation: CompiledOperation, variables: Mapping[str, Any] | None
+    ) -> int | None:
+        """The operation's estimated cost; raises ``RequestError`` when it is too high."""
+        if self.cost.limits.mode == "off" or operation.definition is None:
+            return None
+        cost = self.cost.estimate(operation.definition, operation.fragments, variables)
+        refusal = self.cost.refusal(cost)
+        if refusal is not None:
+            raise RequestError([refusal])
+        return cost
 
     def subscribe(
         self,
@@ -145,6 +168,7 @@ class FederatedEngine:
         if not isinstance(operation, CompiledOperation):
             raise TypeError("prepared elsewhere than by this engine")
         coerced = self._executor.coerce_variables(operation, variables)
+        self._checked_cost(operation, variables)
         if operation.operation_type != "subscription":
             return self._single(prepared, variables, headers)
         forwarded = subgraph_headers(headers, self._forwarded)

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from domains.common.errors import InvalidInput
 from domains.inventory import model
 from domains.inventory.bootstrap import InventoryDomain
@@ -191,7 +192,10 @@ class Product:
         found = next((lvl for lvl in levels if lvl.location_id == location_id), None)
         return None if found is None else StockLevel.from_model(found)
 
-    @strawberry.field(description="Stock at every location that keeps this SKU.")
+    @strawberry.field(
+        description="Stock at every location that keeps this SKU.",
+        directives=[list_size(assumed_size=50)],
+    )
     async def stock_levels(self, info: Info) -> list[StockLevel]:
         levels = await loaders_of(info).stock_levels_by_sku.load(self.sku)
         return [StockLevel.from_model(level) for level in levels]

@@ -7,6 +7,7 @@ import enum
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.inventory import model, repository, service
 from domains.inventory.graphql_types import (
@@ -32,7 +33,10 @@ class Query:
     async def location(self, info: Info, id: strawberry.ID) -> Location | None:
         return await location_of(info, id)
 
-    @strawberry.field(description="Locations, optionally by kind, region and channel served.")
+    @strawberry.field(
+        description="Locations, optionally by kind, region and channel served.",
+        directives=[list_size(assumed_size=50)],
+    )
     async def locations(
         self,
         info: Info,

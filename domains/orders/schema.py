@@ -13,6 +13,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
@@ -107,7 +108,8 @@ class Query:
 
     @strawberry.field(
         description="Orders, newest first, a page at a time (first: 1-100). createdFrom is "
-        "inclusive, createdTo exclusive."
+        "inclusive, createdTo exclusive.",
+        directives=[list_size(slicing_arguments=["first"], sized_fields=["edges"])],
     )
     async def orders(
         self,

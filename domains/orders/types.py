@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from domains.common.errors import InvalidInput
 from domains.orders import model
 from domains.orders.erp_sync_graphql import ErpSync, erp_sync_of
@@ -57,7 +58,8 @@ class LocationType:
     @strawberry.field(
         description="The newest orders fulfilled here (shipped from this DC, or picked up "
         "at this store), optionally in one status (first: 0-50). Page with "
-        "Query.orders(locationId:) for more."
+        "Query.orders(locationId:) for more.",
+        directives=[list_size(slicing_arguments=["first"])],
     )
     async def recent_orders(
         self,
@@ -189,7 +191,8 @@ class OrderType:
             location=LocationType(id=location_id),
         )
 
-    @strawberry.field
+    # An order has at most 200 lines; a basket, a few.
+    @strawberry.field(directives=[list_size(assumed_size=20)])
     def lines(self) -> list[OrderLine]:
         return [OrderLine.of(line, self.order.currency) for line in self.order.lines]
 
@@ -264,7 +267,10 @@ class ProductType:
 
     sku: strawberry.ID
 
-    @strawberry.field(description="The newest orders with this SKU on a line (first: 0-50).")
+    @strawberry.field(
+        description="The newest orders with this SKU on a line (first: 0-50).",
+        directives=[list_size(slicing_arguments=["first"])],
+    )
     async def recent_orders(self, info: Info, first: int = 5) -> list[OrderType]:
         if not 0 <= first <= MAX_RECENT_ORDERS:
             raise InvalidInput(f"first must be between 0 and {MAX_RECENT_ORDERS}")

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.common.errors import InvalidInput
 from domains.products import model, repository, service
@@ -101,7 +102,10 @@ class ProductType:
     def published_in(self, channel: str) -> bool:
         return self.product.is_published_in(model.check_channel(channel))
 
-    @strawberry.field(description="The other SKUs of the same style.")
+    @strawberry.field(
+        description="The other SKUs of the same style.",
+        directives=[list_size(assumed_size=20)],
+    )
     async def variants(self, info: Info) -> list[ProductType]:
         siblings = await _loaders(info).variants_by_style.load(self.product.style)
         return [ProductType.from_model(p) for p in siblings if p.sku != self.product.sku]
@@ -164,7 +168,10 @@ class Query:
         found = await _loaders(info).product_by_sku.load(str(sku))
         return None if found is None else ProductType.from_model(found)
 
-    @strawberry.field(description="Products in SKU order, a page at a time (first: 1-200).")
+    @strawberry.field(
+        description="Products in SKU order, a page at a time (first: 1-200).",
+        directives=[list_size(slicing_arguments=["first"], sized_fields=["edges"])],
+    )
     async def products(
         self,
         info: Info,

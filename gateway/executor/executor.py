@@ -8,7 +8,7 @@ fetches, merges and shapes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -54,6 +54,9 @@ class CompiledOperation:
     """The operation cut down to its root ``__schema``/``__type`` fields, if it has any."""
     subscription: Fetch | None = None
     """A subscription's primary fetch; ``step`` is then the plan run on each event."""
+    definition: OperationDefinitionNode | None = None
+    fragments: Mapping[str, FragmentDefinitionNode] = field(default_factory=dict)
+    """The operation as written, for what is measured per request (its cost)."""
 
 
 class Executor:
@@ -108,6 +111,8 @@ class Executor:
             variable_definitions=tuple(operation.variable_definitions or ()),
             introspection=_introspection_document(document, operation),
             subscription=primary,
+            definition=operation,
+            fragments=fragments,
         )
 
     async def execute(

@@ -30,6 +30,19 @@ class Links:
     machinery_prefixes: set[str] = field(default_factory=lambda: {"link"})
     machinery_names: set[str] = field(default_factory=set)
     """Imported names (directives with ``@``) that belong to Apollo's specs."""
+    cost: str | None = None
+    """The prefix under which the cost spec is linked, if it is."""
+    cost_imports: dict[str, str] = field(default_factory=dict)
+    """Cost directives imported under a name of their own: ``cost`` -> ``cost``."""
+
+    def cost_name(self, directive: str) -> str | None:
+        """The name the cost spec's ``directive`` goes by in this schema, if linked."""
+        if self.cost is None:
+            return None
+        if directive in self.cost_imports:
+            return self.cost_imports[directive]
+        # A spec's directive named like the spec goes by the prefix alone.
+        return self.cost if directive == "cost" else f"{self.cost}__{directive}"
 
     def join_name(self, name: str, sigil: str = "") -> str:
         return f"{sigil}{self.join}__{name}"
@@ -80,10 +93,14 @@ def _read_link(directive: DirectiveNode, links: Links) -> None:
         links.join = prefix
     elif spec == "inaccessible":
         links.inaccessible = prefix
+    elif spec == "cost":
+        links.cost = prefix
     for original, local in imports:
         links.machinery_names.add(local)
         if original == "@inaccessible":
             links.inaccessible = local.lstrip("@")
+        if spec == "cost" and original.startswith("@"):
+            links.cost_imports[original[1:]] = local.lstrip("@")
 
 
 def _imports(value: ValueNode) -> list[tuple[str, str]]:

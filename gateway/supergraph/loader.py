@@ -34,6 +34,7 @@ from graphql import (
 )
 
 from gateway.supergraph.api_schema import build_api_schema
+from gateway.supergraph.costs import read_cost_directives
 from gateway.supergraph.links import Links, read_links
 from gateway.supergraph.model import (
     FieldInSubgraph,
@@ -89,7 +90,8 @@ def load_supergraph(sdl: str) -> Supergraph:
         if root is not None
     }
     api_schema = build_api_schema(sdl, links)
-    return Supergraph(api_schema, schema, subgraphs, types, root_types)
+    costs = read_cost_directives(document, links)
+    return Supergraph(api_schema, schema, subgraphs, types, root_types, costs)
 
 
 def parse_field_set(fields: str) -> SelectionSetNode:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from gateway.supergraph.costs import CostDirectives
+
 TypeKind = Literal["object", "interface", "union", "enum", "input", "scalar"]
 
 
@@ -88,6 +90,8 @@ class Supergraph:
     types: dict[str, TypeMeta]
     root_types: dict[str, str]
     """Operation kind ("query", "mutation", "subscription") -> root type name."""
+    costs: CostDirectives = field(default_factory=CostDirectives)
+    """``@cost`` and ``@listSize``, for demand control."""
 
     def subgraph_by_graph(self, graph: str) -> Subgraph:
         for subgraph in self.subgraphs.values():

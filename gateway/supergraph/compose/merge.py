@@ -86,6 +86,8 @@ class _Merger:
                             inaccessible=merged_field.inaccessible,
                             tags=merged_field.tags,
                             from_interface_object=True,
+                            cost=merged_field.cost,
+                            list_size=merged_field.list_size,
                         )
 
     def _merge_type(self, name: str) -> MergedType | None:
@@ -107,6 +109,7 @@ class _Merger:
         merged.description = next((t.description for t in sources.values() if t.description), None)
         merged.inaccessible = any(t.inaccessible for t in sources.values())
         merged.tags = _tags(t.tags for t in sources.values())
+        merged.cost = _highest(t.cost for t in sources.values())
         if merged.kind in ("object", "interface"):
             self._merge_fields(merged)
             for subgraph, type_def in sources.items():
@@ -151,6 +154,8 @@ class _Merger:
         merged.deprecated = next((d.deprecated for d in definitions if d.deprecated), None)
         merged.inaccessible = any(d.inaccessible for d in definitions)
         merged.tags = _tags(d.tags for d in definitions)
+        merged.cost = _highest(d.cost for d in definitions)
+        merged.list_size = next((d.list_size for d in definitions if d.list_size), None)
         defaults = {d.default for d in definitions}
         if len(defaults) > 1:
             self.issue(
@@ -206,6 +211,7 @@ class _Merger:
                 any(a.inaccessible for a in arguments),
                 next((a.deprecated for a in arguments if a.deprecated), None),
                 _tags(a.tags for a in arguments),
+                _highest(a.cost for a in arguments),
             )
 
     def _apply_override(self, merged_type: MergedType, merged: MergedField) -> None:
@@ -345,3 +351,10 @@ def _usages(subgraphs: list[Subgraph]) -> tuple[set[str], set[str]]:
                 outputs.add(named_type(field_def.type))
                 inputs.update(named_type(a.type) for a in field_def.arguments.values())
     return inputs, outputs
+
+
+def _highest(weights: Iterable[int | None]) -> int | None:
+    """Subgraphs that disagree on a cost: the supergraph keeps the highest (as Apollo's
+    composition merges ``@cost``)."""
+    given = [weight for weight in weights if weight is not None]
+    return max(given) if given else None

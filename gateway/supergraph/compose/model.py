@@ -17,6 +17,7 @@ class ArgumentDef:
     inaccessible: bool = False
     deprecated: str | None = None
     tags: list[str] = field(default_factory=list)
+    cost: int | None = None
 
 
 @dataclass(slots=True)
@@ -35,6 +36,9 @@ class FieldDef:
     default: str | None = None
     """For input fields: the printed default value."""
     tags: list[str] = field(default_factory=list)
+    cost: int | None = None
+    list_size: str | None = None
+    """The arguments of its ``@listSize``, printed (``assumedSize: 20``)."""
 
 
 @dataclass(slots=True)
@@ -61,6 +65,7 @@ class TypeDef:
     values: dict[str, FieldDef] = field(default_factory=dict)
     """Enum values (a value is a FieldDef without a type)."""
     tags: list[str] = field(default_factory=list)
+    cost: int | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +91,8 @@ class MergedField:
     from_interface_object: bool = False
     """Added to an implementation by an ``@interfaceObject``: printed ``@join__field``."""
     tags: list[str] = field(default_factory=list)
+    cost: int | None = None
+    list_size: str | None = None
 
 
 @dataclass(slots=True)
@@ -112,6 +119,7 @@ class MergedType:
     """Union member name -> subgraphs where it is a member."""
     values: dict[str, MergedValue] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    cost: int | None = None
 
 
 @dataclass(slots=True)
@@ -138,6 +146,19 @@ class Supergraph:
                 return True
             for merged_field in merged.fields.values():
                 if merged_field.tags or any(a.tags for a in merged_field.arguments.values()):
+                    return True
+        return False
+
+    @property
+    def uses_cost(self) -> bool:
+        """Whether any subgraph says what its fields cost (``@cost``, ``@listSize``)."""
+        for merged in self.types.values():
+            if merged.cost is not None:
+                return True
+            for merged_field in merged.fields.values():
+                if merged_field.cost is not None or merged_field.list_size is not None:
+                    return True
+                if any(a.cost is not None for a in merged_field.arguments.values()):
                     return True
         return False
 

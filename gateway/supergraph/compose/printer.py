@@ -61,6 +61,16 @@ _TAG = (
     "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | "
     "INPUT_FIELD_DEFINITION | SCHEMA"
 )
+_COST = (
+    "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | "
+    "INPUT_FIELD_DEFINITION | OBJECT | SCALAR"
+)
+_LIST_SIZE = """directive @listSize(
+  assumedSize: Int
+  slicingArguments: [String!]
+  sizedFields: [String!]
+  requireOneSlicingArgument: Boolean = true
+) on FIELD_DEFINITION"""
 _SPEC_TYPES = {
     "join__FieldSet": "scalar join__FieldSet",
     "link__Import": "scalar link__Import",
@@ -108,6 +118,12 @@ def print_supergraph(supergraph: Supergraph) -> str:
     if supergraph.uses_tags:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
         directives["tag"] = _TAG
+    if supergraph.uses_cost:
+        links.append(
+            '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@cost", "@listSize"])'
+        )
+        directives["cost"] = _COST
+        directives["listSize"] = _LIST_SIZE
     schema = "schema\n" + "".join(f"  {link}\n" for link in links)
     schema = schema.rstrip("\n") + " {\n"
     schema += "".join(f"  {root.lower()}: {root}\n" for root in roots) + "}"
@@ -179,7 +195,7 @@ class _Printer:
                 f'@join__unionMember(graph: {self.graphs[s]}, member: "{member}")'
                 for s in subgraphs
             )
-        directives += _common(None, merged.inaccessible, merged.tags)
+        directives += _common(None, merged.inaccessible, merged.tags, merged.cost)
         return directives
 
     def _body(self, merged: MergedType) -> str:
@@ -205,7 +221,9 @@ class _Printer:
         if merged.default is not None:
             head += f" = {merged.default}"
         directives = [] if is_input else self._join_fields(merged, all_sources)
-        directives += _common(merged.deprecated, merged.inaccessible, merged.tags)
+        directives += _common(merged.deprecated, merged.inaccessible, merged.tags, merged.cost)
+        if merged.list_size is not None:
+            directives.append(f"@listSize({merged.list_size})")
         return _description(merged.description, "  ") + _with_directives(head, directives, "  ")
 
     def _join_fields(self, merged: MergedField, all_sources: int) -> list[str]:
@@ -250,7 +268,10 @@ class _Printer:
             if argument.default is not None:
                 text += f" = {argument.default}"
             text += "".join(
-                f" {d}" for d in _common(argument.deprecated, argument.inaccessible, argument.tags)
+                f" {d}"
+                for d in _common(
+                    argument.deprecated, argument.inaccessible, argument.tags, argument.cost
+                )
             )
             printed.append((argument.description, text))
         if any(description for description, _ in printed):
@@ -261,7 +282,9 @@ class _Printer:
         return "(" + ", ".join(text for _, text in printed) + ")"
 
 
-def _common(deprecated: str | None, inaccessible: bool, tags: list[str]) -> list[str]:
+def _common(
+    deprecated: str | None, inaccessible: bool, tags: list[str], cost: int | None = None
+) -> list[str]:
     directives = []
     if deprecated is not None:
         directives.append(
@@ -272,6 +295,8 @@ def _common(deprecated: str | None, inaccessible: bool, tags: list[str]) -> list
     if inaccessible:
         directives.append("@inaccessible")
     directives.extend(f"@tag(name: {json.dumps(tag)})" for tag in tags)
+    if cost is not None:
+        directives.append(f"@cost(weight: {cost})")
     return directives
 
 

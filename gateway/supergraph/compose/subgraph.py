@@ -25,6 +25,7 @@ from graphql import (
     InputValueDefinitionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
+    IntValueNode,
     ListTypeNode,
     ListValueNode,
     NamedTypeNode,
@@ -232,6 +233,8 @@ class _Reader:
                 type_def.inaccessible = True
             elif name == "tag":
                 _add_tag(type_def.tags, directive)
+            elif name == "cost":
+                type_def.cost = _weight(directive)
             elif name == "extends":
                 type_def.extension = True
         for interface in getattr(node, "interfaces", None) or ():
@@ -285,6 +288,10 @@ class _Reader:
                 setattr(field_def, name, True)
             elif name == "tag":
                 _add_tag(field_def.tags, directive)
+            elif name == "cost":
+                field_def.cost = _weight(directive)
+            elif name == "listSize":
+                field_def.list_size = _list_size_arguments(directive)
         return field_def
 
     def _argument(self, node: InputValueDefinitionNode) -> ArgumentDef:
@@ -300,7 +307,27 @@ class _Reader:
                 _add_tag(argument.tags, directive)
             elif name == "deprecated":
                 argument.deprecated = _deprecation(directive)
+            elif name == "cost":
+                argument.cost = _weight(directive)
         return argument
+
+
+def _weight(directive: ConstDirectiveNode) -> int | None:
+    weight = _argument(directive, "weight")
+    return int(weight.value) if isinstance(weight, IntValueNode) else None
+
+
+def _list_size_arguments(directive: ConstDirectiveNode) -> str:
+    """The directive's arguments as the supergraph prints them, the default left out."""
+    printed = []
+    for argument in directive.arguments or ():
+        value = print_ast(argument.value)
+        if value == "null" or (
+            argument.name.value == "requireOneSlicingArgument" and value == "true"
+        ):
+            continue
+        printed.append(f"{argument.name.value}: {value}")
+    return ", ".join(printed)
 
 
 def _add_tag(tags: list[str], directive: ConstDirectiveNode) -> None:

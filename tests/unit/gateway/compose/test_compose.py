@@ -306,3 +306,40 @@ def test_tags_from_every_subgraph_are_kept_with_the_tag_spec_linked() -> None:
     assert '@tag(name: "public") @tag(name: "internal")' in flat(supergraph)
     assert 'price(cur: String @tag(name: "money")): Int' in supergraph
     assert "P" in load_supergraph(supergraph).api_schema.type_map
+
+
+def test_cost_and_list_size_reach_the_supergraph_with_the_highest_weight() -> None:
+    link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", '
+        'import: ["@key", "@shareable", "@cost", "@listSize"])\n'
+    )
+    catalog = SubgraphSource(
+        "catalog",
+        "http://catalog",
+        link
+        + """
+        type Query {
+          items(first: Int = 10 @cost(weight: 2)): [Item!]! @listSize(slicingArguments: ["first"])
+        }
+        type Item @key(fields: "id") @cost(weight: 3) {
+          id: ID!
+          rating: Int @shareable @cost(weight: 4)
+        }
+        """,
+    )
+    reviews = SubgraphSource(
+        "reviews",
+        "http://reviews",
+        link + 'type Item @key(fields: "id") { id: ID! rating: Int @shareable @cost(weight: 9) }',
+    )
+    supergraph = compose([catalog, reviews])
+    assert '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@cost", "@listSize"])' in (
+        supergraph
+    )
+    assert "first: Int = 10 @cost(weight: 2)" in supergraph
+    assert '@listSize(slicingArguments: ["first"])' in supergraph
+    costs = load_supergraph(supergraph).costs
+    assert costs.type_weights == {"Item": 3}
+    assert costs.field_weights == {("Item", "rating"): 9}
+    assert costs.argument_weights == {("Query", "items", "first"): 2}
+    assert costs.list_sizes[("Query", "items")].slicing_arguments == ("first",)
