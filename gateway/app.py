@@ -34,8 +34,7 @@ def create_app(
     engine: Engine,
     *,
     path: str = "/graphql",
-    max_body_bytes: int = 1_000_000,
-    max_document_bytes: int = 100_000,
+    limits: Limits | None = None,
     graphiql: bool = True,
     expose_query_plan: bool = True,
     lifespan: Lifespan | None = None,
@@ -57,7 +56,7 @@ def create_app(
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
     On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
     """
-    limits = Limits(max_body_bytes=max_body_bytes, max_document_bytes=max_document_bytes)
+    limits = limits or Limits()
     endpoint = GraphQLEndpoint(
         engine, limits=limits, graphiql=graphiql, expose_query_plan=expose_query_plan
     )

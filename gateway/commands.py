@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.server import serve, tune_garbage_collector
+from gateway.settings import GatewaySettings
 
 _ENVIRONMENT = "RETAILGRAPH_GATEWAY_CONFIG"
 
@@ -33,46 +33,36 @@ def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
     return urls
 
 
-@dataclass(frozen=True, slots=True)
-class GatewayOptions:
-    """What ``retailgraph gateway`` serves besides the graph. Off by default for a public
-    endpoint: GraphiQL, query plans on request (``Apollo-Expose-Query-Plan``) and
-    introspection; ``retailgraph run`` turns them on for a newcomer."""
-
-    subgraph_urls: dict[str, str] = field(default_factory=dict)
-    timeout: float = 30.0
-    graphiql: bool = False
-    expose_query_plans: bool = False
-    introspection: bool = False
-
-
-def build_gateway(supergraph: Path, options: GatewayOptions | None = None) -> Starlette:
+def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> Starlette:
     from gateway.executor import SubgraphOptions
     from gateway.federated import FederatedEngine
     from gateway.subscriptions.auth import authenticator_from_environment
     from gateway.supergraph import SupergraphError
 
+    settings = settings or GatewaySettings()
     try:
         sdl = supergraph.read_text()
     except OSError as error:
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
-    options = options or GatewayOptions()
     try:
         engine = FederatedEngine(
             sdl,
-            subgraphs={n: SubgraphOptions(url=u) for n, u in options.subgraph_urls.items()},
-            default_timeout=options.timeout,
-            introspection=options.introspection,
+            subgraphs={n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()},
+            default_timeout=settings.subgraph_timeout,
+            introspection=settings.introspection,
+            limits=settings.limits.operation_limits(),
+            cost=settings.cost.cost_limits(),
         )
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
-    unknown = set(options.subgraph_urls) - set(engine.supergraph.subgraphs)
+    unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
     return create_app(
         engine,
-        graphiql=options.graphiql,
-        expose_query_plan=options.expose_query_plans,
+        limits=settings.limits.transport_limits(),
+        graphiql=settings.graphiql,
+        expose_query_plan=settings.expose_query_plans,
         authenticator=authenticator_from_environment(),
     )
 
@@ -81,18 +71,19 @@ def app_from_environment() -> Starlette:
     """The app for each uvicorn worker process (``--workers`` > 1)."""
     tune_garbage_collector()
     config = json.loads(os.environ[_ENVIRONMENT])
-    return build_gateway(Path(config["supergraph"]), GatewayOptions(**config["options"]))
+    settings = GatewaySettings.model_validate(config["settings"])
+    return build_gateway(Path(config["supergraph"]), settings)
 
 
 def serve_gateway(
-    supergraph: Path, options: GatewayOptions, *, host: str, port: int, workers: int = 1
+    supergraph: Path, settings: GatewaySettings, *, host: str, port: int, workers: int = 1
 ) -> None:
     if workers <= 1:
-        serve(build_gateway(supergraph, options), host=host, port=port)
+        serve(build_gateway(supergraph, settings), host=host, port=port)
         return
-    build_gateway(supergraph, options)  # fail here, once, on bad input
+    build_gateway(supergraph, settings)  # fail here, once, on bad input
     os.environ[_ENVIRONMENT] = json.dumps(
-        {"supergraph": str(supergraph.resolve()), "options": asdict(options)}
+        {"supergraph": str(supergraph.resolve()), "settings": settings.model_dump()}
     )
     serve(
         "gateway.commands:app_from_environment",

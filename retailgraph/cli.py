@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,11 +21,25 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(4000, help="Port to listen on."),
     demo: bool = typer.Option(True, help="Load the demo retailer on first start."),
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
+    ] = None,
 ) -> None:
-    """Start the whole system in one process on the embedded default."""
-    from retailgraph.embedded import serve
+    """Start the whole system in one process on the embedded default.
 
-    serve(host=host, port=port, demo=demo)
+    GraphiQL, query plans and introspection are on; the limits and demand control come
+    from the settings (docs/configuration.md).
+    """
+    from retailgraph.embedded import NEWCOMER, serve
+    from retailgraph.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(config, gateway=NEWCOMER)
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    serve(host=host, port=port, demo=demo, settings=settings.gateway)
 
 
 @app.command()
@@ -64,45 +78,54 @@ def explain(
     typer.echo(text)
 
 
-_GRAPHIQL = "RETAILGRAPH_GRAPHIQL"
-_QUERY_PLANS = "RETAILGRAPH_EXPOSE_QUERY_PLANS"
-_INTROSPECTION = "RETAILGRAPH_INTROSPECTION"
-
-
 @app.command()
 def gateway(
     supergraph: Annotated[Path, typer.Option(help="Supergraph SDL (retailgraph compose).")],
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4000,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
+    ] = None,
     subgraph_url: Annotated[
         list[str] | None, typer.Option(help="NAME=URL: reach a subgraph at another URL.")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for a subgraph.")] = 30.0,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait for a subgraph (default 30).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     graphiql: Annotated[
-        bool, typer.Option(help="Serve GraphiQL on /graphql to browsers.", envvar=_GRAPHIQL)
-    ] = False,
+        bool | None, typer.Option(help="Serve GraphiQL on /graphql to browsers (default off).")
+    ] = None,
     expose_query_plans: Annotated[
-        bool,
-        typer.Option(help="Honour the Apollo-Expose-Query-Plan header.", envvar=_QUERY_PLANS),
-    ] = False,
+        bool | None,
+        typer.Option(help="Honour the Apollo-Expose-Query-Plan header (default off)."),
+    ] = None,
     introspection: Annotated[
-        bool, typer.Option(help="Answer __schema and __type queries.", envvar=_INTROSPECTION)
-    ] = False,
+        bool | None, typer.Option(help="Answer __schema and __type queries (default off).")
+    ] = None,
 ) -> None:
-    """Serve the federated graph over HTTP, WebSocket and SSE on /graphql."""
-    from gateway.commands import CommandError, GatewayOptions, parse_subgraph_urls, serve_gateway
+    """Serve the federated graph over HTTP, WebSocket and SSE on /graphql.
 
+    Limits, demand control and the rest come from the settings (docs/configuration.md);
+    these options override them.
+    """
+    from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
+    from retailgraph.settings import SettingsError, load_settings
+
+    chosen = {
+        "graphiql": graphiql,
+        "expose_query_plans": expose_query_plans,
+        "introspection": introspection,
+        "subgraph_timeout": timeout,
+    }
+    overrides: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
     try:
-        options = GatewayOptions(
-            subgraph_urls=parse_subgraph_urls(subgraph_url or []),
-            timeout=timeout,
-            graphiql=graphiql,
-            expose_query_plans=expose_query_plans,
-            introspection=introspection,
-        )
-        serve_gateway(supergraph, options, host=host, port=port, workers=workers)
-    except CommandError as error:
+        if subgraph_url:
+            overrides["subgraph_urls"] = parse_subgraph_urls(subgraph_url)
+        settings = load_settings(config, gateway=overrides)
+        serve_gateway(supergraph, settings.gateway, host=host, port=port, workers=workers)
+    except (CommandError, SettingsError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 

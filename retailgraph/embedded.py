@@ -23,6 +23,7 @@ from gateway.app import create_app as create_gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.server import serve as serve_app
+from gateway.settings import GatewaySettings
 from gateway.subscriptions.auth import authenticator_from_environment
 from retailgraph.domains import DOMAINS, domain_app_module
 from retailgraph.erp_sync import embedded_worker
@@ -81,12 +82,25 @@ async def load_demo_with_progress(runtime: Runtime) -> None:
             await runtime.close()
 
 
-def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlette:
+# A newcomer exploring the embedded system gets GraphiQL, query plans and introspection.
+NEWCOMER: dict[str, Any] = {"graphiql": True, "expose_query_plans": True, "introspection": True}
+
+
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    demo: bool = True,
+    settings: GatewaySettings | None = None,
+) -> Starlette:
     runtime = runtime or Runtime()
+    settings = settings or GatewaySettings.model_validate(NEWCOMER)
     apps = subgraph_apps(runtime)
     engine = FederatedEngine(
         SCHEMA_PATH.read_text(),
         subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
+        introspection=settings.introspection,
+        limits=settings.limits.operation_limits(),
+        cost=settings.cost.cost_limits(),
     )
 
     @contextlib.asynccontextmanager
@@ -105,13 +119,16 @@ def create_app(runtime: Runtime | None = None, *, demo: bool = True) -> Starlett
 
     return create_gateway_app(
         engine,
+        limits=settings.limits.transport_limits(),
+        graphiql=settings.graphiql,
+        expose_query_plan=settings.expose_query_plans,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
         authenticator=authenticator_from_environment(),
     )
 
 
-def serve(*, host: str, port: int, demo: bool) -> None:
+def serve(*, host: str, port: int, demo: bool, settings: GatewaySettings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
-    serve_app(create_app(demo=demo), host=host, port=port)
+    serve_app(create_app(demo=demo, settings=settings), host=host, port=port)

@@ -116,6 +116,32 @@ def test_gateway_command_serves_no_graphiql_plans_or_introspection_unless_asked(
     assert schema["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
+def test_gateway_limits_come_from_the_settings_file_and_the_environment_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text("[gateway.limits]\nmax_depth = 1\nmax_aliases = 0\n")
+    monkeypatch.setenv("RETAILGRAPH_GATEWAY__LIMITS__MAX_DEPTH", "2")
+    query = "{ products { sku } }"
+    with live_gateway(tmp_path, "--config", str(settings)) as server:
+        depth_two = httpx.post(f"{server.url}/graphql", json={"query": query}).json()
+        aliased = httpx.post(f"{server.url}/graphql", json={"query": "{ p: products { sku } }"})
+        server.terminate()
+    assert depth_two["data"] == {"products": [{"sku": "SKU-0"}, {"sku": "SKU-1"}]}
+    assert [e["extensions"]["code"] for e in aliased.json()["errors"]] == ["MAX_ALIASES_LIMIT"]
+
+
+def test_gateway_command_refuses_invalid_settings_in_one_line(tmp_path: Path) -> None:
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text('[gateway.limits]\nmax_depth = "deep"\n')
+    result = runner.invoke(
+        app, ["gateway", "--supergraph", str(tmp_path / "s.graphql"), "--config", str(settings)]
+    )
+    assert result.exit_code == 1
+    assert "invalid settings" in result.output
+    assert "max_depth" in result.output
+
+
 def test_worker_processes_build_the_gateway_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,8 +150,8 @@ def test_worker_processes_build_the_gateway_from_the_environment(
     supergraph = tmp_path / "supergraph.graphql"
     with serving_in_thread(subgraphs_app()) as base_url:
         supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
-    options = {"subgraph_urls": {"stock": "http://s"}, "timeout": 2.0, "introspection": True}
-    config = {"supergraph": str(supergraph), "options": options}
+    settings = {"subgraph_urls": {"stock": "http://s"}, "subgraph_timeout": 2.0}
+    config = {"supergraph": str(supergraph), "settings": settings}
     monkeypatch.setenv("RETAILGRAPH_GATEWAY_CONFIG", json.dumps(config))
     app = app_from_environment()
     assert app.state.engine.ready

@@ -7,6 +7,7 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.http.params import Limits
 from tests.unit.gateway.http.fake_engine import FakeEngine
 
 
@@ -17,7 +18,7 @@ def fake_engine() -> FakeEngine:
 
 @pytest.fixture
 def gateway(fake_engine: FakeEngine) -> Starlette:
-    return create_app(fake_engine, max_body_bytes=20_000, max_document_bytes=5_000)
+    return create_app(fake_engine, limits=Limits(max_body_bytes=20_000, max_document_bytes=5_000))
 
 
 @pytest.fixture

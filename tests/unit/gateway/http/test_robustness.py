@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
+from gateway.http.params import Limits
 from tests.unit.gateway.http.fake_engine import FakeEngine
 
 JSON_VALUES = st.recursive(
@@ -34,7 +35,7 @@ ACCEPTS = st.sampled_from(
 SETTINGS = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
-APP = create_app(FakeEngine(), max_body_bytes=4_000, max_document_bytes=1_000)
+APP = create_app(FakeEngine(), limits=Limits(max_body_bytes=4_000, max_document_bytes=1_000))
 
 
 def send(method: str, **options: Any) -> httpx.Response:

@@ -1,0 +1,103 @@
+"""What an operator can set about the gateway, with the defaults for a public endpoint.
+
+Plain data (pydantic models, so a settings file and environment variables are checked and
+coerced); ``retailgraph.settings`` reads them from the file and the environment, and
+``build`` turns them into the engine's and the app's options.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gateway.cost import CostLimits, CostMode
+from gateway.http.params import Limits
+from gateway.limits import OperationLimits
+
+# The defaults live with the code that applies them.
+_TRANSPORT = Limits()
+_OPERATION = OperationLimits()
+_COST = CostLimits()
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitSettings(_Section):
+    """Bounds on what one request may send and ask for; ``"off"`` switches one of the
+    operation limits off."""
+
+    max_body_bytes: int = Field(default=_TRANSPORT.max_body_bytes, gt=0)
+    max_document_bytes: int = Field(default=_TRANSPORT.max_document_bytes, gt=0)
+    max_tokens: int | None = Field(default=_OPERATION.max_tokens, gt=0)
+    max_operations: int | None = Field(default=_OPERATION.max_operations, gt=0)
+    max_depth: int | None = Field(default=_OPERATION.max_depth, gt=0)
+    max_aliases: int | None = Field(default=_OPERATION.max_aliases, ge=0)
+    max_root_fields: int | None = Field(default=_OPERATION.max_root_fields, gt=0)
+    max_fields: int | None = Field(default=_OPERATION.max_fields, gt=0)
+    max_directives: int | None = Field(default=_OPERATION.max_directives, ge=0)
+    max_socket_operations: int = Field(default=_TRANSPORT.max_socket_operations, gt=0)
+
+    @field_validator(
+        "max_tokens",
+        "max_operations",
+        "max_depth",
+        "max_aliases",
+        "max_root_fields",
+        "max_fields",
+        "max_directives",
+        mode="before",
+    )
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        return None if value is False or value == "off" else value
+
+    def operation_limits(self) -> OperationLimits:
+        return OperationLimits(
+            max_tokens=self.max_tokens,
+            max_operations=self.max_operations,
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_root_fields=self.max_root_fields,
+            max_fields=self.max_fields,
+            max_directives=self.max_directives,
+        )
+
+    def transport_limits(self) -> Limits:
+        return Limits(
+            max_body_bytes=self.max_body_bytes,
+            max_document_bytes=self.max_document_bytes,
+            max_socket_operations=self.max_socket_operations,
+        )
+
+
+class CostSettings(_Section):
+    """Demand control from ``@cost`` and ``@listSize``."""
+
+    mode: CostMode = _COST.mode
+    max_cost: int = Field(default=_COST.max_cost, gt=0)
+    default_list_size: int = Field(default=_COST.default_list_size, ge=0)
+
+    def cost_limits(self) -> CostLimits:
+        return CostLimits(
+            mode=self.mode, max_cost=self.max_cost, default_list_size=self.default_list_size
+        )
+
+
+class GatewaySettings(_Section):
+    """The gateway's own section of the settings (``[gateway]`` in the file)."""
+
+    # Serve GraphiQL to browsers on the GraphQL path.
+    graphiql: bool = False
+    # Honour ``Apollo-Expose-Query-Plan`` (the plan is a map of the subgraphs behind).
+    expose_query_plans: bool = False
+    # Answer ``__schema`` and ``__type``.
+    introspection: bool = False
+    # Seconds to wait for a subgraph's answer.
+    subgraph_timeout: float = Field(default=30.0, gt=0)
+    # Subgraph name -> URL, where the supergraph's URL is not the one to use.
+    subgraph_urls: dict[str, str] = Field(default_factory=dict)
+    limits: LimitSettings = LimitSettings()
+    cost: CostSettings = CostSettings()
