@@ -56,6 +56,29 @@ GATEWAYS = {
             "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
         ),
     ),
+    # Ours with every operation limit and demand control switched off: what they cost.
+    "ours-unbounded": Gateway(
+        name="ours-unbounded",
+        label="RetailGraph gateway, limits and demand control off",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={
+            "RETAILGRAPH_GATEWAY__COST__MODE": "off",
+            **{
+                f"RETAILGRAPH_GATEWAY__LIMITS__{limit}": "off"
+                for limit in (
+                    "MAX_TOKENS",
+                    "MAX_OPERATIONS",
+                    "MAX_DEPTH",
+                    "MAX_ALIASES",
+                    "MAX_ROOT_FIELDS",
+                    "MAX_FIELDS",
+                    "MAX_DIRECTIVES",
+                )
+            },
+        },
+    ),
     "apollo": Gateway(
         name="apollo",
         label="Apollo Gateway 2.14.4 (Apollo Server 5.5.1)",

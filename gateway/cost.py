@@ -63,12 +63,23 @@ class CostEstimator:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any] | None,
     ) -> int:
+        return self.estimate_once(operation, fragments, variables)[0]
+
+    def estimate_once(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any] | None,
+    ) -> tuple[int, bool]:
+        """The estimate, and whether it read a variable (if not, it holds for every
+        request of the operation and can be kept with its plan)."""
         root = self.schema.get_root_type(operation.operation)
         if root is None:
-            return 0
+            return 0, False
         walk = _Walk(self, fragments, variables or {})
         mutation = operation.operation.value == "mutation"
-        return walk.selection_set(root.name, operation.selection_set, root_weight=mutation)
+        cost = walk.selection_set(root.name, operation.selection_set, root_weight=mutation)
+        return cost, walk.read_variables
 
     def refusal(self, cost: int) -> GraphQLError | None:
         if self.limits.mode != "enforce" or cost <= self.limits.max_cost:
@@ -98,6 +109,7 @@ class _Walk:
         # (fragment, parent type) -> cost; the variables are fixed for one request.
         self.fragment_costs: dict[tuple[str, str], int] = {}
         self.open: set[str] = set()
+        self.read_variables = False
 
     def selection_set(
         self,
@@ -197,6 +209,7 @@ class _Walk:
             if isinstance(value, IntValueNode):
                 given = int(value.value)
             elif isinstance(value, VariableNode):
+                self.read_variables = True
                 given = self.variables.get(value.name.value)
         if given is None:
             argument_definition = definition.args.get(name)

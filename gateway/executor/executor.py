@@ -57,6 +57,8 @@ class CompiledOperation:
     definition: OperationDefinitionNode | None = None
     fragments: Mapping[str, FragmentDefinitionNode] = field(default_factory=dict)
     """The operation as written, for what is measured per request (its cost)."""
+    static_cost: int | None = None
+    """Its estimated cost, when no variable changes it (else measured per request)."""
 
 
 class Executor:

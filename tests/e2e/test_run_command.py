@@ -205,6 +205,38 @@ async def test_graphiql_renders_offline_and_runs_the_readmes_query_in_chromium(
     assert all(url.startswith(base_url) for url in requested), requested
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ orders(first: 100) { edges { node { lines { product { "
+        "recentOrders(first: 50) { number lines { sku } } } } } } } }",
+        '{ product(sku: "ST-0002-01") { ' + "variants { sku " * 8 + "}" * 8 + " } }",
+    ],
+    ids=["orders-times-recent-orders", "variants-of-variants"],
+)
+def test_run_command_refuses_a_query_whose_lists_multiply_before_asking_anyone(
+    server: tuple[str, subprocess.Popen[bytes]], query: str
+) -> None:
+    base_url, _ = server
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": query},
+        headers={"RetailGraph-Expose-Cost": "true"},
+        timeout=30,
+    )
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+    assert error["extensions"]["cost"]["estimated"] > error["extensions"]["cost"]["max"]
+
+    page = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": _readme_query()},
+        headers={"RetailGraph-Expose-Cost": "true"},
+        timeout=30,
+    ).json()
+    assert page["extensions"]["cost"]["estimated"] < page["extensions"]["cost"]["max"]
+
+
 def test_run_command_posts_the_demo_orders_to_the_erp_simulator(
     server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:

@@ -4,23 +4,20 @@ with a 4xx or a coded GraphQL error, quickly, and never holds up anyone else."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.app import create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.http.read_timeout import ReadTimeoutHttpProtocol
 from gateway.limits import OperationLimits
-from gateway.server import uvicorn_options
 from gateway.supergraph.compose import compose_from_apps
 from tests.e2e.gateway.subgraphs import subgraph_apps
+from tests.e2e.gateway.subscriptions.served import served
 
 GUARD = 10.0
 """A bound on waiting for an answer that should come at once (a guard, not a figure)."""
@@ -28,30 +25,6 @@ GUARD = 10.0
 
 class QuickReadTimeout(ReadTimeoutHttpProtocol):
     request_timeout = 0.5
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """``app`` under uvicorn with the gateway's own server options, on a free port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    options = {**uvicorn_options(), "http": QuickReadTimeout, "log_level": "warning"}
-    options.pop("loop", None)
-    server = uvicorn.Server(uvicorn.Config(app, **options))
-    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(GUARD):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest.fixture
@@ -63,8 +36,8 @@ async def address() -> AsyncIterator[str]:
         subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
         limits=OperationLimits(),
     )
-    async with serving(create_app(engine)) as served:
-        yield served
+    async with served(create_app(engine), http=QuickReadTimeout) as address:
+        yield address
 
 
 @pytest.fixture

@@ -20,12 +20,15 @@ WAIT = 10.0
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """``app`` on a free port, lifespan and all; yields ``host:port``."""
+async def served(app: Any, **options: Any) -> AsyncIterator[str]:
+    """``app`` on a free port, lifespan and all; yields ``host:port``. ``options`` go to
+    uvicorn's config (the gateway's own HTTP protocol, say)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app, **{"log_level": "warning", "lifespan": "on", "ws": "websockets-sansio", **options}
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
