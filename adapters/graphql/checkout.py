@@ -15,6 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from adapters.graphql.client import GraphQLClient, RemoteError, RemoteUnavailable
+from domains.common.keys import reservation_key
 from domains.orders.checkout import (
     CheckoutRefused,
     CheckoutUnavailable,
@@ -156,7 +157,7 @@ class SubgraphStock(_Peer):
     async def release(self, key: str, count: int) -> None:
         for number in range(1, count + 1):
             try:
-                await self.call(RELEASE, {"key": f"{key}:{number}"})
+                await self.call(RELEASE, {"key": reservation_key(key, number)})
             except CheckoutRefused as refused:
                 if refused.code != "RESERVATION_NOT_FOUND":
                     raise

@@ -49,6 +49,11 @@ class SettableClock:
         return self._at
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A moment in UTC; a naive one (as SQLite hands timestamps back) is taken to be UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("a clock's moment must carry a timezone")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domains.common.keys import MAX_RESERVATION_KEY
+
 MAX_TTL_SECONDS = 7 * 24 * 3600
 MAX_QUANTITY = 1_000_000_000
 MAX_BATCH = 1000
@@ -257,8 +259,11 @@ def validate_reservation_request(
         raise RuleViolation("INVALID_QUANTITY", "a reservation is for one unit or more")
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise RuleViolation("INVALID_TTL", f"a reservation lives 1 to {MAX_TTL_SECONDS} seconds")
-    if not is_text(idempotency_key, 200):
-        raise RuleViolation("INVALID_IDEMPOTENCY_KEY", "an idempotency key is 1 to 200 characters")
+    if not is_text(idempotency_key, MAX_RESERVATION_KEY):
+        raise RuleViolation(
+            "INVALID_IDEMPOTENCY_KEY",
+            f"an idempotency key is 1 to {MAX_RESERVATION_KEY} characters",
+        )
     if order_reference is not None and not is_text(order_reference, 200):
         raise RuleViolation("INVALID_ORDER_REFERENCE", "an order reference is 1 to 200 characters")
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from domains.common import correlation
 from domains.common.events import Event
+from domains.common.keys import reservation_key, reservation_keys
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
@@ -43,10 +44,6 @@ class CancelledLine:
     reservation_key: str
     sku: str
     quantity: int
-
-
-def reservation_keys(order_key: str, count: int) -> list[str]:
-    return [f"{order_key}:{number}" for number in range(1, count + 1)]
 
 
 async def commit_order_stock(
@@ -161,7 +158,9 @@ class OrderStockHandler:
             elif event.type == "OrderLinesCancelled":
                 lines = [
                     CancelledLine(
-                        f"{order_key}:{line['position']}", line["sku"], int(line["quantity"])
+                        reservation_key(order_key, int(line["position"])),
+                        line["sku"],
+                        int(line["quantity"]),
                     )
                     for line in payload["lines"]
                     if "position" in line

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from domains.common.clock import as_utc
 from domains.inventory import tables as t
 from domains.inventory.model import (
     ChannelAvailability,
@@ -30,11 +31,6 @@ from domains.inventory.model import (
 
 Db = AsyncSession | AsyncConnection
 Pair = tuple[str, str]
-
-
-def as_utc(value: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; everything we store is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _in_pairs(columns: Any, pairs: Collection[tuple[Any, Any]]) -> Any:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
+from domains.common.keys import reservation_key
 from domains.inventory import model, repository, service
 from domains.inventory.graphql_types import (
     ChannelAllocationRule,
@@ -212,7 +213,7 @@ class Mutation:
                 sku=line.sku,
                 location_id=line.location_id,
                 quantity=line.quantity,
-                idempotency_key=f"{input.idempotency_key}:{number}",
+                idempotency_key=reservation_key(input.idempotency_key, number),
                 order_reference=input.order_reference,
                 ttl_seconds=input.ttl_seconds,
             )

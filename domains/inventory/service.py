@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from domains.common.events import Event
+from domains.common.keys import MAX_ORDER_LINES, MAX_RESERVATION_KEY
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 DEFAULT_TTL_SECONDS = 15 * 60
-MAX_LINES = 200
+MAX_LINES = MAX_ORDER_LINES
 
 Pair = tuple[str, str]
 
@@ -338,7 +339,7 @@ async def _locked_reservation(
 ) -> Reservation:
     if (id is None) == (idempotency_key is None):
         raise InvalidInventoryInput("name the reservation by exactly one of id or idempotencyKey")
-    if not is_text(id or idempotency_key, 200):
+    if not is_text(id or idempotency_key, MAX_RESERVATION_KEY):
         raise ReservationNotFound(repr(id or idempotency_key))
     found = await repo.load_reservations(
         uow.session,

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from adapters.db.outbox import outbox_table
+from domains.common.keys import MAX_RESERVATION_KEY
 
 metadata = MetaData()
 
@@ -73,7 +74,7 @@ reservations = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     # The unique key is what makes a concurrent repeat lose its insert, not double-book.
-    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("idempotency_key", String(MAX_RESERVATION_KEY), nullable=False, unique=True),
     Column("sku", String(64), nullable=False),
     Column("location_id", String(64), ForeignKey(locations.c.id), nullable=False),
     Column("quantity", Integer, nullable=False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domains.common.events import Event
+from domains.common.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 from domains.orders.errors import InvalidOrderInput
 from domains.orders.model import (
     CHANNELS,
@@ -19,7 +20,7 @@ from domains.orders.model import (
 )
 from domains.orders.transitions import OrderStatus
 
-MAX_LINES = 200
+MAX_LINES = MAX_ORDER_LINES
 MAX_QUANTITY = 10_000
 
 
@@ -131,8 +132,10 @@ def _check_header(
     fulfilment: Fulfilment,
     currency: str,
 ) -> None:
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidOrderInput("An idempotency key of 1 to 200 characters is required")
+    if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidOrderInput(
+            f"An idempotency key of 1 to {MAX_IDEMPOTENCY_KEY} characters is required"
+        )
     if channel not in CHANNELS:
         raise InvalidOrderInput(
             f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}", channel=channel

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from adapters.db.engine import is_sqlite
+from domains.common.clock import as_utc
 from domains.common.events import Event
 from domains.orders.erp_posting_rules import (
     Outcome,
@@ -29,7 +30,7 @@ from domains.orders.erp_posting_rules import (
     PostingStatus,
     postings_for,
 )
-from domains.orders.tables import erp_postings, lines, orders, utc
+from domains.orders.tables import erp_postings, lines, orders
 
 ERP_EVENTS = ("OrderCreated", "OrderLinesCancelled", "OrderReturnReceived")
 _OPEN = (PostingStatus.PENDING.value, PostingStatus.IN_PROGRESS.value)
@@ -62,11 +63,11 @@ def _posting(row: Any) -> Posting:
         status=PostingStatus(row.status),
         attempts=row.attempts,
         last_error=row.last_error,
-        next_attempt_at=utc(row.next_attempt_at),
+        next_attempt_at=as_utc(row.next_attempt_at),
         erp_document_id=row.erp_document_id,
-        posted_at=None if row.posted_at is None else utc(row.posted_at),
+        posted_at=None if row.posted_at is None else as_utc(row.posted_at),
         correlation_id=row.correlation_id,
-        created_at=utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -281,7 +282,7 @@ async def backlog(engine: AsyncEngine) -> Backlog:
             )
         ).all()
     counts = {row[0]: row[1] for row in rows}
-    oldest = [utc(row[2]) for row in rows if row[0] in _OPEN and row[2] is not None]
+    oldest = [as_utc(row[2]) for row in rows if row[0] in _OPEN and row[2] is not None]
     return Backlog(
         pending=counts.get(PostingStatus.PENDING.value, 0),
         in_progress=counts.get(PostingStatus.IN_PROGRESS.value, 0),

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from domains.common.channels import CHANNELS as CHANNELS
 from domains.common.events import Event
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 
@@ -25,7 +26,6 @@ from domains.orders.transitions import TRANSITIONS as TRANSITIONS
 from domains.orders.transitions import OrderStatus as OrderStatus
 from domains.orders.transitions import can_transition as can_transition
 
-CHANNELS = ("web", "app", "store")
 # What the orders outbox carries, each with partition key = order id.
 EVENT_TYPES = (
     "OrderCreated",

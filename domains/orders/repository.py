@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.common.clock import as_utc
 from domains.orders.errors import DuplicateOrder, InvalidOrderInput
 from domains.orders.model import Order
 from domains.orders.tables import (
@@ -23,7 +24,6 @@ from domains.orders.tables import (
     order_from_rows,
     order_values,
     orders,
-    utc,
 )
 
 
@@ -78,14 +78,14 @@ def sequence_of(number: str) -> int | None:
 
 
 def encode_cursor(order: Order) -> str:
-    raw = f"{utc(order.created_at).isoformat()}|{order.sequence}"
+    raw = f"{as_utc(order.created_at).isoformat()}|{order.sequence}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         created, seq = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return utc(datetime.fromisoformat(created)), int(seq)
+        return as_utc(datetime.fromisoformat(created)), int(seq)
     except (ValueError, binascii.Error, UnicodeError) as error:
         raise InvalidOrderInput(f"{cursor!r} is not a cursor this server gave out") from error
 
@@ -102,9 +102,9 @@ async def list_orders(
     if where.location_id is not None:
         query = query.where(orders.c.location_id == where.location_id)
     if where.created_from is not None:
-        query = query.where(orders.c.created_at >= utc(where.created_from))
+        query = query.where(orders.c.created_at >= as_utc(where.created_from))
     if where.created_to is not None:
-        query = query.where(orders.c.created_at < utc(where.created_to))
+        query = query.where(orders.c.created_at < as_utc(where.created_to))
     if after is not None:
         created, seq = decode_cursor(after)
         query = query.where(

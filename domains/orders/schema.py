@@ -15,13 +15,13 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
+from domains.common.clock import as_utc
 from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
 from domains.orders.erp_sync_graphql import ErpSyncMutation
 from domains.orders.errors import InvalidOrderInput, OrderNotFound
 from domains.orders.subscriptions import Subscription
-from domains.orders.tables import utc
 from domains.orders.types import (
     LocationType,
     OrderStatus,
@@ -51,7 +51,7 @@ def _moment(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return utc(value)
+        return as_utc(value)
     except (OverflowError, ValueError) as error:
         raise InvalidOrderInput(f"{name} is out of range") from error
 

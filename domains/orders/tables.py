@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from adapters.db.outbox import outbox_table
+from domains.common.clock import as_utc
 from domains.orders.model import (
     Fulfilment,
     FulfilmentType,
@@ -128,11 +128,6 @@ LINE_QUANTITIES = (
 )
 
 
-def utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def order_values(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
@@ -145,8 +140,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "correlation_id": order.correlation_id,
         "request_fingerprint": order.request_fingerprint,
-        "created_at": utc(order.created_at),
-        "updated_at": utc(order.updated_at),
+        "created_at": as_utc(order.created_at),
+        "updated_at": as_utc(order.updated_at),
         "history": [entry.to_dict() for entry in order.history],
         "applied_references": list(order.applied_references),
     }
@@ -191,8 +186,8 @@ def order_from_rows(row: Any, line_rows: list[Any]) -> Order:
         status=OrderStatus(row.status),
         history=[HistoryEntry.from_dict(entry) for entry in row.history],
         correlation_id=row.correlation_id,
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         sequence=row.seq,
         request_fingerprint=row.request_fingerprint,
         applied_references=list(row.applied_references),

@@ -24,10 +24,12 @@ Decisions, in one place:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from domains.common.channels import CHANNELS as CHANNELS
+from domains.common.clock import as_utc as common_as_utc
 from domains.pricing.errors import (
     InvalidAmount,
     InvalidDateTime,
@@ -40,7 +42,6 @@ from domains.pricing.errors import (
     UnsupportedCurrency,
 )
 
-CHANNELS = ("web", "app", "store")
 CURRENCIES = ("EUR", "USD")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
@@ -81,10 +82,8 @@ def check_channel(channel: str) -> str:
 
 def as_utc(moment: datetime) -> datetime:
     """Naive datetimes from clients and SQLite are taken to be UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC)
+        return common_as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
         raise InvalidDateTime(f"{moment.isoformat()} is out of range") from None
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domains.common.channels import CHANNELS as CHANNELS
 from domains.common.events import Event
 from domains.products.errors import (
     InvalidCursor,
@@ -26,7 +27,6 @@ from domains.products.errors import (
     UnknownChannel,
 )
 
-CHANNELS = ("web", "app", "store")
 ACTIVE = "active"
 DISCONTINUED = "discontinued"
 STATUSES = (ACTIVE, DISCONTINUED)

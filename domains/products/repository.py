@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from adapters.db.outbox import outbox_table
+from domains.common.clock import as_utc
 from domains.products.model import (
     Attribute,
     Product,
@@ -81,11 +82,6 @@ def _product_query() -> Select[Any]:
     ).select_from(products.outerjoin(publications, publications.c.sku == products.c.sku))
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything this domain stores is UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _rows_to_products(rows: Iterable[Any]) -> dict[str, Product]:
     found: dict[str, Product] = {}
     channels: dict[str, list[Publication]] = {}
@@ -105,7 +101,7 @@ def _rows_to_products(rows: Iterable[Any]) -> dict[str, Product]:
             )
             channels[row.sku] = []
         if row.channel is not None:
-            channels[row.sku].append(Publication(row.channel, row.published, _utc(row.since)))
+            channels[row.sku].append(Publication(row.channel, row.published, as_utc(row.since)))
     return {
         sku: replace(product, publications=ordered_publications(channels[sku]))
         for sku, product in found.items()

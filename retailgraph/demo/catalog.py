@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
-CHANNELS = ("web", "app", "store")
+from domains.common.channels import CHANNELS
+
 CURRENCIES = ("EUR", "USD")
 USD_PER_EUR = Decimal("1.08")
 

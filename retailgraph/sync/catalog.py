@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.erp.port import ErpPort, Item, PriceListEntry
+from domains.common.channels import CHANNELS
 from domains.pricing import imports as price_imports
 from domains.pricing.bootstrap import PricingDomain
 from domains.products import repository as product_store
@@ -27,7 +28,6 @@ MASTER_FIELDS = ("description", "brand", "category", "unit_of_measure", "style")
 # ERP price lists that are the base list of every channel; a list named after a channel
 # overrides that channel's price.
 BASE_LISTS = ("list", "default", "base")
-CHANNELS = ("web", "app", "store")
 
 
 def item_record(item: Item, existing: Product | None) -> dict[str, Any]:

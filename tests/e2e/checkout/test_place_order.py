@@ -80,6 +80,20 @@ async def test_a_repeated_key_returns_the_same_order_and_reserves_once(shop: Sho
     assert await shop.scalar("inventory", "SELECT count(*) FROM inventory_reservation") == 2
 
 
+async def test_an_idempotency_key_of_the_longest_allowed_length_places_its_order(
+    shop: Shop,
+) -> None:
+    for length in (199, 200):
+        key = f"{length}-" + "k" * (length - len(f"{length}-"))
+        placed = await shop.place(key, [("TEE-1", 1), ("MUG-1", 1)])
+        assert placed.get("errors") is None, placed
+        assert placed["data"]["placeOrder"]["created"] is True
+        again = await shop.place(key, [("TEE-1", 1), ("MUG-1", 1)])
+        assert again["data"]["placeOrder"]["created"] is False
+    too_long = await shop.place("k" * 201, [("TEE-1", 1)])
+    assert [e["extensions"]["code"] for e in too_long["errors"]] == ["BAD_USER_INPUT"]
+
+
 async def test_a_key_reused_with_another_basket_is_refused_and_changes_nothing(
     shop: Shop,
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domains.common.keys import MAX_RESERVATION_KEY
 from domains.inventory.model import (
     ChannelRule,
     Location,
@@ -217,7 +218,8 @@ def test_a_repeat_is_the_same_request_only_with_the_same_parameters() -> None:
         (1, 0, "k", "INVALID_TTL"),
         (1, 10**9, "k", "INVALID_TTL"),
         (1, 60, "", "INVALID_IDEMPOTENCY_KEY"),
-        (1, 60, "k" * 201, "INVALID_IDEMPOTENCY_KEY"),
+        # A reservation key is a checkout's key (up to 200 characters) and ":<line>".
+        (1, 60, "k" * (MAX_RESERVATION_KEY + 1), "INVALID_IDEMPOTENCY_KEY"),
     ],
 )
 def test_invalid_reservation_requests_are_refused_with_a_code(
