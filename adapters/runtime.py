@@ -61,9 +61,7 @@ class Runtime:
         """End the subscriptions, then stop the bus's consumers (the Redis Streams bus
         hands its shards back)."""
         await self.hub.close()
-        close = getattr(self.bus, "close", None)
-        if close is not None:
-            await close()
+        await self.bus.close()
 
 
 async def open_database(

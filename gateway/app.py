@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -106,12 +105,7 @@ def create_app(
 
 
 async def _close(engine: Engine) -> None:
-    close = getattr(engine, "aclose", None)
-    if close is None:
-        return
     try:
-        outcome = close()
-        if inspect.isawaitable(outcome):
-            await outcome
+        await engine.aclose()
     except Exception:
         log.exception("closing the engine failed")

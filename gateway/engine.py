@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from gateway.planner.plan import QueryPlan
+
 OperationType = Literal["query", "mutation", "subscription"]
 
 
@@ -104,4 +106,12 @@ class Engine(Protocol):
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
         """Run a subscription: one result per event."""
+        ...
+
+    def query_plan(self, prepared: Prepared) -> QueryPlan | None:
+        """The plan to show a client who asks for it (``Apollo-Expose-Query-Plan``)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the engine holds (connection pools, upstream subscriptions)."""
         ...

@@ -37,6 +37,7 @@ from gateway.planner import (
     build_plan,
     select_operation,
 )
+from gateway.planner.plan import QueryPlan
 from gateway.subscriptions.streams import SubscriptionStreams
 from gateway.subscriptions.upstream import Upstream
 from gateway.supergraph import Supergraph, load_supergraph
@@ -184,6 +185,10 @@ class FederatedEngine:
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
         yield await self.execute(prepared, variables, headers)
+
+    def query_plan(self, prepared: Prepared) -> QueryPlan | None:
+        operation = prepared.plan
+        return operation.query_plan if isinstance(operation, CompiledOperation) else None
 
     async def aclose(self) -> None:
         await self.subscriptions.aclose()

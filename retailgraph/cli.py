@@ -42,6 +42,35 @@ def run(
     serve(host=host, port=port, demo=demo, settings=settings.gateway)
 
 
+db_app = typer.Typer(help="The domains' databases.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every domain's migrations to its database, as a release step.
+
+    Each domain's database is <DOMAIN>_DATABASE_URL, else DATABASE_URL, else its SQLite
+    file in the embedded data folder. Running it again changes nothing.
+    """
+    import asyncio
+
+    from adapters.db import migrations
+    from adapters.db.engine import create_engine, database_url
+    from retailgraph.domains import DOMAINS, domain_tables
+
+    async def upgrade() -> None:
+        for name in DOMAINS:
+            engine = create_engine(database_url(name))
+            try:
+                await migrations.upgrade(engine, name, domain_tables(name))
+            finally:
+                await engine.dispose()
+            typer.echo(f"{name}: up to date")
+
+    asyncio.run(upgrade())
+
+
 @app.command()
 def demo() -> None:
     """Load the demo retailer into the configured databases (a no-op once loaded).

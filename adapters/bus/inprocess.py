@@ -30,6 +30,10 @@ class Bus(Protocol):
         """
         ...
 
+    async def close(self) -> None:
+        """Stop consuming (a bus with consumers of its own hands their work back)."""
+        ...
+
 
 class InProcessBus:
     """Delivers each event to every matching handler, in publication order.
@@ -60,3 +64,6 @@ class InProcessBus:
                         await handler(event)
                     except Exception:
                         log.exception("handler %r failed on event %s", handler, event.id)
+
+    async def close(self) -> None:
+        """Nothing to stop: handlers run inside ``publish``."""

@@ -132,7 +132,8 @@ class GraphQLEndpoint:
         self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
     ) -> Response:
         mode = exposure_mode(request.headers.get(EXPOSE_PLAN_HEADER))
-        plan = plan_extension(prepared.plan) if mode and self.expose_query_plan else None
+        query_plan = self.engine.query_plan(prepared) if mode and self.expose_query_plan else None
+        plan = plan_extension(query_plan) if query_plan is not None else None
         if plan is not None and mode == "dry-run":
             body: dict[str, Any] = {"data": None, "extensions": {"apolloQueryPlan": plan}}
             return graphql_response(body, status=200, media_type=media_type)

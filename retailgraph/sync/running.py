@@ -40,9 +40,7 @@ class PublishOnlyBus:
         return None
 
     async def close(self) -> None:
-        close = getattr(self._bus, "close", None)
-        if close is not None:
-            await close()
+        await self._bus.close()
 
 
 def sync_runtime() -> Runtime:

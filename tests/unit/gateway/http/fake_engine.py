@@ -111,6 +111,10 @@ class FakeEngine:
     ) -> AsyncIterator[ExecutionResult]:
         raise NotImplementedError("the fake engine has no subscriptions")
 
+    def query_plan(self, prepared: Prepared) -> QueryPlan | None:
+        plan: _Plan = prepared.plan
+        return plan.query_plan
+
     async def aclose(self) -> None:
         self.closed = True
 
