@@ -187,9 +187,12 @@ async def test_graphiql_renders_offline_and_runs_the_readmes_query_in_chromium(
                 "'.graphiql-query-editor .CodeMirror').CodeMirror.setValue(query)",
                 readme_query,
             )
+            # GraphiQL also posts its own introspection query: wait for the README's.
             async with page.expect_response(
                 lambda response: (
-                    response.request.method == "POST" and response.url.endswith("/graphql")
+                    response.request.method == "POST"
+                    and response.url.endswith("/graphql")
+                    and "ProductPage" in (response.request.post_data or "")
                 )
             ) as answered:
                 await page.locator(".graphiql-execute-button").click()
