@@ -14,6 +14,4 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache
 .venv/bin/mypy gateway domains adapters retailgraph
-# One test process per core, each test file whole in one of them (module fixtures such as
-# the running embedded system are shared within a file): 4.5 minutes on 2 cores, 8.7 alone.
-exec .venv/bin/pytest --numprocesses auto --dist loadfile "$@"
+exec .venv/bin/pytest "$@"
