@@ -10,20 +10,32 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-DATA_DIR = Path(os.environ.get("RETAILGRAPH_DATA_DIR", "var"))
+
+def data_dir() -> Path:
+    """Where the embedded mode keeps its SQLite files, whatever the current directory:
+    ``RETAILGRAPH_DATA_DIR``, else the user's data folder (``$XDG_DATA_HOME/retailgraph``,
+    ``~/.local/share/retailgraph`` by default). Every command of one user finds the same
+    data, so ``retailgraph erp status`` run from another folder sees the system ``run`` made.
+    """
+    configured = os.environ.get("RETAILGRAPH_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base).expanduser().resolve() / "retailgraph"
 
 
 def database_url(domain: str) -> str:
     """Where ``domain`` keeps its tables.
 
     ``<DOMAIN>_DATABASE_URL`` wins, then the shared ``DATABASE_URL``; without either, each
-    domain gets its own SQLite file under ``RETAILGRAPH_DATA_DIR`` (``var/`` by default).
+    domain gets its own SQLite file in ``data_dir()``.
     """
     url = os.environ.get(f"{domain.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
         return normalise_url(url)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite+aiosqlite:///{DATA_DIR / domain}.db"
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{folder / domain}.db"
 
 
 def normalise_url(url: str) -> str:

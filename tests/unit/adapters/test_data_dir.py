@@ -1,0 +1,31 @@
+"""The embedded mode's data folder does not depend on the current directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.db.engine import data_dir, database_url
+
+
+def test_the_embedded_databases_are_in_the_users_data_folder_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("RETAILGRAPH_DATA_DIR", "DATABASE_URL", "ORDERS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    urls = []
+    for directory in (tmp_path / "one", tmp_path / "two"):
+        directory.mkdir()
+        monkeypatch.chdir(directory)
+        urls.append(database_url("orders"))
+    assert urls == [f"sqlite+aiosqlite:///{tmp_path / 'data' / 'retailgraph' / 'orders.db'}"] * 2
+
+
+def test_a_relative_data_folder_setting_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RETAILGRAPH_DATA_DIR", "state")
+    assert data_dir() == tmp_path / "state"
