@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,16 @@ from tests.services import require_postgres, require_redis
 EngineFactory = Callable[[], Awaitable[AsyncEngine]]
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The embedded mode's SQLite files go to a folder of this test run, never to the
+    user's data folder (commands started by tests inherit it)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RETAILGRAPH_DATA_DIR", str(tmp_path_factory.mktemp("retailgraph-data")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(params=BACKENDS)
