@@ -53,7 +53,7 @@ def create_app(
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
-    On shutdown the engine's ``aclose()``, when it has one, closes its HTTP pools.
+    On shutdown the engine's ``aclose()`` closes its HTTP pools.
     """
     limits = limits or Limits()
     endpoint = GraphQLEndpoint(

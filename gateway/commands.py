@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from rich.console import Console
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.executor import SubgraphOptions
+from gateway.federated import FederatedEngine
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
 
@@ -33,10 +35,35 @@ def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
     return urls
 
 
-def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> Starlette:
-    from gateway.executor import SubgraphOptions
-    from gateway.federated import FederatedEngine
+def federated_engine(
+    sdl: str, settings: GatewaySettings, subgraphs: Mapping[str, SubgraphOptions]
+) -> FederatedEngine:
+    """The engine as ``settings`` say (limits, demand control, introspection, timeouts)."""
+    return FederatedEngine(
+        sdl,
+        subgraphs=subgraphs,
+        default_timeout=settings.subgraph_timeout,
+        introspection=settings.introspection,
+        limits=settings.limits.operation_limits(),
+        cost=settings.cost.cost_limits(),
+    )
+
+
+def gateway_app(engine: FederatedEngine, settings: GatewaySettings, **options: Any) -> Starlette:
+    """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are."""
     from gateway.subscriptions.auth import authenticator_from_environment
+
+    return create_app(
+        engine,
+        limits=settings.limits.transport_limits(),
+        graphiql=settings.graphiql,
+        expose_query_plan=settings.expose_query_plans,
+        authenticator=authenticator_from_environment(),
+        **options,
+    )
+
+
+def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> Starlette:
     from gateway.supergraph import SupergraphError
 
     settings = settings or GatewaySettings()
@@ -45,26 +72,14 @@ def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> 
     except OSError as error:
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
     try:
-        engine = FederatedEngine(
-            sdl,
-            subgraphs={n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()},
-            default_timeout=settings.subgraph_timeout,
-            introspection=settings.introspection,
-            limits=settings.limits.operation_limits(),
-            cost=settings.cost.cost_limits(),
-        )
+        subgraphs = {n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()}
+        engine = federated_engine(sdl, settings, subgraphs)
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return create_app(
-        engine,
-        limits=settings.limits.transport_limits(),
-        graphiql=settings.graphiql,
-        expose_query_plan=settings.expose_query_plans,
-        authenticator=authenticator_from_environment(),
-    )
+    return gateway_app(engine, settings)
 
 
 def app_from_environment() -> Starlette:
@@ -78,8 +93,9 @@ def app_from_environment() -> Starlette:
 def serve_gateway(
     supergraph: Path, settings: GatewaySettings, *, host: str, port: int, workers: int = 1
 ) -> None:
+    largest = settings.limits.max_body_bytes
     if workers <= 1:
-        serve(build_gateway(supergraph, settings), host=host, port=port)
+        serve(build_gateway(supergraph, settings), host=host, port=port, max_message_bytes=largest)
         return
     build_gateway(supergraph, settings)  # fail here, once, on bad input
     os.environ[_ENVIRONMENT] = json.dumps(
@@ -91,6 +107,7 @@ def serve_gateway(
         port=port,
         workers=workers,
         factory=True,
+        max_message_bytes=largest,
     )
 
 

@@ -172,9 +172,9 @@ class FederatedEngine:
         if not isinstance(operation, CompiledOperation):
             raise TypeError("prepared elsewhere than by this engine")
         coerced = self._executor.coerce_variables(operation, variables)
-        self._checked_cost(operation, variables)
         if operation.operation_type != "subscription":
-            return self._single(prepared, variables, headers)
+            return self._single(prepared, variables, headers)  # execute checks its cost
+        self._checked_cost(operation, variables)
         forwarded = subgraph_headers(headers, self._forwarded)
         return self.subscriptions.stream(operation, coerced, forwarded)
 

@@ -46,25 +46,21 @@ class OperationLimits:
 
 @dataclass(slots=True)
 class OperationShape:
-    """What the limits look at, for one operation with its fragments expanded."""
+    """What the limits look at, for a selection set with its fragments expanded."""
 
     depth: int = 0
     aliases: int = 0
+    # Fields directly in the selection set (through its fragments): the root fields, at
+    # the operation's root.
     root_fields: int = 0
     fields: int = 0
     directives: int = 0
 
-
-@dataclass(slots=True)
-class _Counts:
-    depth: int = 0
-    aliases: int = 0
-    fields: int = 0
-    directives: int = 0
-
-    def add(self, other: _Counts, *, deeper: int = 0) -> None:
-        self.depth = max(self.depth, other.depth + deeper)
+    def add(self, other: OperationShape, *, nested: bool) -> None:
+        """Take in ``other``: a field's selection set when ``nested``, else a fragment's."""
+        self.depth = max(self.depth, other.depth + (1 if nested else 0))
         self.aliases += other.aliases
+        self.root_fields += 0 if nested else other.root_fields
         self.fields += other.fields
         self.directives = max(self.directives, other.directives)
 
@@ -72,71 +68,49 @@ class _Counts:
 @dataclass(slots=True)
 class _Measure:
     fragments: dict[str, FragmentDefinitionNode]
-    done: dict[str, _Counts] = field(default_factory=dict)
+    done: dict[str, OperationShape] = field(default_factory=dict)
     # Fragments being measured: a cycle (invalid, found by validation later) counts once.
     open: set[str] = field(default_factory=set)
 
-    def selection_set(self, selection_set: SelectionSetNode | None) -> _Counts:
-        counts = _Counts()
+    def selection_set(self, selection_set: SelectionSetNode | None) -> OperationShape:
+        shape = OperationShape()
         if selection_set is None:
-            return counts
+            return shape
         for selection in selection_set.selections:
-            counts.directives = max(counts.directives, len(selection.directives or ()))
+            shape.directives = max(shape.directives, len(selection.directives or ()))
             if isinstance(selection, FieldNode):
-                counts.fields += 1
-                counts.aliases += 1 if selection.alias is not None else 0
-                counts.depth = max(counts.depth, 1)
-                counts.add(self.selection_set(selection.selection_set), deeper=1)
+                shape.fields += 1
+                shape.root_fields += 1
+                shape.aliases += 1 if selection.alias is not None else 0
+                shape.depth = max(shape.depth, 1)
+                shape.add(self.selection_set(selection.selection_set), nested=True)
             elif isinstance(selection, InlineFragmentNode):
-                counts.add(self.selection_set(selection.selection_set))
+                shape.add(self.selection_set(selection.selection_set), nested=False)
             elif isinstance(selection, FragmentSpreadNode):
-                counts.add(self.fragment(selection.name.value))
-        return counts
+                shape.add(self.fragment(selection.name.value), nested=False)
+        return shape
 
-    def fragment(self, name: str) -> _Counts:
+    def fragment(self, name: str) -> OperationShape:
         known = self.done.get(name)
         if known is not None:
             return known
         definition = self.fragments.get(name)
         if definition is None or name in self.open:
-            return _Counts()
+            return OperationShape()
         self.open.add(name)
-        counts = self.selection_set(definition.selection_set)
+        shape = self.selection_set(definition.selection_set)
         self.open.discard(name)
-        self.done[name] = counts
-        return counts
+        self.done[name] = shape
+        return shape
 
 
 def measure(document: DocumentNode, operation: OperationDefinitionNode) -> OperationShape:
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    measuring = _Measure(fragments)
-    counts = measuring.selection_set(operation.selection_set)
-    return OperationShape(
-        depth=counts.depth,
-        aliases=counts.aliases,
-        root_fields=_root_fields(measuring, operation.selection_set),
-        fields=counts.fields,
-        directives=max(counts.directives, len(operation.directives or ())),
-    )
-
-
-def _root_fields(measuring: _Measure, selection_set: SelectionSetNode) -> int:
-    """Fields directly at the root, through fragments (which may themselves nest)."""
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += 1
-        elif isinstance(selection, InlineFragmentNode):
-            total += _root_fields(measuring, selection.selection_set)
-        elif isinstance(selection, FragmentSpreadNode):
-            definition = measuring.fragments.get(selection.name.value)
-            if definition is not None and selection.name.value not in measuring.open:
-                measuring.open.add(selection.name.value)
-                total += _root_fields(measuring, definition.selection_set)
-                measuring.open.discard(selection.name.value)
-    return total
+    shape = _Measure(fragments).selection_set(operation.selection_set)
+    shape.directives = max(shape.directives, len(operation.directives or ()))
+    return shape
 
 
 def check_operations(document: DocumentNode, limits: OperationLimits) -> list[GraphQLError]:

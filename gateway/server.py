@@ -33,8 +33,6 @@ def uvicorn_options() -> dict[str, Any]:
         # per subscriber instead of 35 and 120 ms of CPU per event instead of 91
         # (bench/subscriptions.py --deflate, 2,500 subscribers).
         "ws_per_message_deflate": False,
-        # The server refuses bigger WebSocket frames (1009) before they are buffered whole.
-        "ws_max_size": Limits().max_body_bytes,
     }
 
 
@@ -60,9 +58,13 @@ def serve(
     fd: int | None = None,
     factory: bool = False,
     log_level: str = "info",
+    max_message_bytes: int = Limits().max_body_bytes,
 ) -> None:
-    """Run until SIGTERM or SIGINT. ``workers > 1`` needs ``app`` as an import string."""
-    options = {**uvicorn_options(), "log_level": log_level}
+    """Run until SIGTERM or SIGINT. ``workers > 1`` needs ``app`` as an import string.
+
+    ``max_message_bytes``: the server refuses bigger WebSocket frames (1009) before they
+    are buffered whole."""
+    options = {**uvicorn_options(), "log_level": log_level, "ws_max_size": max_message_bytes}
     tune_garbage_collector()
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if fd is not None:

@@ -19,12 +19,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.runtime import Runtime
-from gateway.app import create_app as create_gateway_app
+from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
-from gateway.federated import FederatedEngine
 from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
-from gateway.subscriptions.auth import authenticator_from_environment
 from retailgraph.domains import DOMAINS, domain_app_module
 from retailgraph.erp_sync import embedded_worker
 from retailgraph.supergraph import SCHEMA_PATH
@@ -95,12 +93,10 @@ def create_app(
     runtime = runtime or Runtime()
     settings = settings or GatewaySettings.model_validate(NEWCOMER)
     apps = subgraph_apps(runtime)
-    engine = FederatedEngine(
+    engine = federated_engine(
         SCHEMA_PATH.read_text(),
-        subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
-        introspection=settings.introspection,
-        limits=settings.limits.operation_limits(),
-        cost=settings.cost.cost_limits(),
+        settings,
+        {name: SubgraphOptions(app=app) for name, app in apps.items()},
     )
 
     @contextlib.asynccontextmanager
@@ -117,18 +113,20 @@ def create_app(
         finally:
             await runtime.close()
 
-    return create_gateway_app(
+    return gateway_app(
         engine,
-        limits=settings.limits.transport_limits(),
-        graphiql=settings.graphiql,
-        expose_query_plan=settings.expose_query_plans,
+        settings,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
-        authenticator=authenticator_from_environment(),
     )
 
 
 def serve(*, host: str, port: int, demo: bool, settings: GatewaySettings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
-    serve_app(create_app(demo=demo, settings=settings), host=host, port=port)
+    serve_app(
+        create_app(demo=demo, settings=settings),
+        host=host,
+        port=port,
+        max_message_bytes=settings.limits.max_body_bytes,
+    )

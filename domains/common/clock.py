@@ -58,6 +58,3 @@ def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("a clock's moment must carry a timezone")
     return at.astimezone(UTC)
-
-
-SYSTEM_CLOCK = SystemClock()

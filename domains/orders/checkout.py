@@ -209,7 +209,7 @@ def _fingerprint(request: OrderRequest, fulfilment: Fulfilment) -> str:
         currency=request.currency,
         fulfilment=fulfilment,
         customer_reference=request.customer_reference,
-        lines=[(line.sku, line.quantity) for line in request.lines],
+        lines=request.lines,
     )
 
 

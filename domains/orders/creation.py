@@ -79,7 +79,7 @@ def new_order(
             currency=currency,
             fulfilment=fulfilment,
             customer_reference=customer_reference,
-            lines=[(line.sku, line.quantity) for line in built],
+            lines=built,
         ),
     )
 

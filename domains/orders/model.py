@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from domains.common.channels import CHANNELS as CHANNELS
 from domains.common.events import Event
@@ -506,13 +506,22 @@ def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]
     ]
 
 
+class AskedLine(Protocol):
+    """A line as the client asked for it (a request's, a new order's or a stored one)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+
+
 def request_fingerprint(
     *,
     channel: str,
     currency: str,
     fulfilment: Fulfilment,
     customer_reference: str,
-    lines: Sequence[tuple[str, int]],
+    lines: Sequence[AskedLine],
 ) -> str:
     """What a checkout asked for, as a digest: the same idempotency key sent again with a
     different request is refused rather than answered with the first order. Prices are
@@ -524,7 +533,7 @@ def request_fingerprint(
             fulfilment.type.value,
             fulfilment.location_id,
             customer_reference,
-            [[sku, quantity] for sku, quantity in lines],
+            [[line.sku, line.quantity] for line in lines],
         ],
         separators=(",", ":"),
     )

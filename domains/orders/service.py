@@ -67,7 +67,7 @@ async def create_order(
         currency=currency,
         fulfilment=fulfilment,
         customer_reference=customer_reference,
-        lines=[(line.sku, line.quantity) for line in lines],
+        lines=lines,
     )
     async with uow:
         existing = await uow.orders.get_by_idempotency_key(idempotency_key)

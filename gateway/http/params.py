@@ -92,11 +92,12 @@ def _json(text: str | bytes, what: str) -> Any:
         raise HttpError(400, f"{what} is not valid JSON: {error}.") from None
 
 
-def _document_bytes(query: str) -> int:
+def _utf8(text: str, what: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (JSON can escape one) is the client's mistake."""
     try:
-        return len(query.encode())
+        return text.encode()
     except UnicodeEncodeError:
-        raise HttpError(400, "The 'query' parameter is not valid Unicode text.") from None
+        raise HttpError(400, f"{what} is not valid Unicode text.") from None
 
 
 def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
@@ -112,14 +113,14 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
         raise HttpError(400, "The 'query' parameter is missing; send a GraphQL document.")
     if not isinstance(query, str):
         raise HttpError(400, "The 'query' parameter must be a string.")
-    if _document_bytes(query) > limits.max_document_bytes:
+    if len(_utf8(query, "The 'query' parameter")) > limits.max_document_bytes:
         too_large = document_too_large(limits)
         raise HttpError(413, too_large.message, too_large.code)
     operation_name = payload.get("operationName")
-    if operation_name is not None and (
-        not isinstance(operation_name, str) or not _is_unicode(operation_name)
-    ):
+    if operation_name is not None and not isinstance(operation_name, str):
         raise HttpError(400, "The 'operationName' parameter must be a string or null.")
+    if operation_name is not None:
+        _utf8(operation_name, "The 'operationName' parameter")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise HttpError(400, "The 'variables' parameter must be an object or null.")
@@ -129,14 +130,6 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
         variables=variables,
         extensions=extensions or {},
     )
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_content_type(header: str | None) -> None:

@@ -75,6 +75,16 @@ async def test_a_fragment_bomb_is_refused_and_health_keeps_answering(
     assert all(refusal == (200, ["MAX_FIELDS_LIMIT"]) for refusal in refusals), refusals
 
 
+async def test_a_fragment_bomb_at_the_root_is_refused(client: httpx.AsyncClient) -> None:
+    parts = ["query { ...F0 }"]
+    parts += [f"fragment F{n} on Query {{ __typename ...F{n + 1} ...F{n + 1} }}" for n in range(30)]
+    parts.append("fragment F30 on Query { __typename }")
+    assert await codes(client, {"query": "\n".join(parts)}) == (
+        200,
+        ["MAX_ROOT_FIELDS_LIMIT", "MAX_FIELDS_LIMIT"],
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [
