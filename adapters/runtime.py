@@ -16,8 +16,8 @@ from adapters.cache.store import Store, store_from_env
 from adapters.db import migrations
 from adapters.db.engine import create_engine, database_url, session_factory
 from adapters.db.outbox import OutboxRelay
-from domains.common.clock import Clock, SystemClock
-from domains.common.events import Event
+from kernel.clock import Clock, SystemClock
+from kernel.events import Event
 
 SUBGRAPH_URL_SUFFIX = "_SUBGRAPH_URL"
 

@@ -28,12 +28,12 @@ from sqlalchemy.engine import make_url
 
 from adapters.db import migrations
 from adapters.db.engine import create_engine, normalise_url, session_factory
-from domains.common.clock import SystemClock
 from domains.orders import tables
 from domains.orders.creation import new_order, order_created
-from domains.orders.erp_posting_rules import PostingStatus
+from domains.orders.erp_postings import PostingStatus
 from domains.orders.model import Fulfilment, FulfilmentType, NewLine
 from domains.orders.uow import OrdersUnitOfWork
+from kernel.clock import SystemClock
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_URL = "postgresql://127.0.0.1:5432/test"

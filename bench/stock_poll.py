@@ -25,12 +25,12 @@ from sqlalchemy import text
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
 from adapters.db.engine import create_engine
-from adapters.erp.simulator import SimulatedErp
 from adapters.runtime import Runtime
 from domains.inventory import bootstrap, ledger
+from erp.simulator import SimulatedErp
+from erp.sync.stock import StockPoller
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.demo.inventory import save_locations
-from retailgraph.sync.stock import StockPoller
 
 POSTGRES = "postgresql://127.0.0.1:5432/test"
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from adapters.bus.hub import SubscriptionHub
 from adapters.bus.inprocess import InProcessBus
-from domains.common.events import Event
+from kernel.events import Event
 
 EVENT_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -19,12 +19,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.runtime import Runtime
+from erp.posting.running import embedded_worker
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
 from retailgraph.domains import DOMAINS, domain_app_module
-from retailgraph.erp_sync import embedded_worker
 from retailgraph.supergraph import SCHEMA_PATH
 
 log = logging.getLogger("retailgraph")

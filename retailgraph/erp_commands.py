@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.common.clock import Clock
+from kernel.clock import Clock
 
 worker_app = typer.Typer(no_args_is_help=True, help="Background workers.")
 erp_app = typer.Typer(no_args_is_help=True, help="The ERP posting queue: status and replay.")
@@ -86,10 +86,10 @@ def worker_erp(
     """
     import logging
 
-    from adapters.erp.config import ErpConfigError, erp_from_env
-    from domains.orders.erp_posting_rules import RetryPolicy
-    from domains.orders.erp_worker import WorkerSettings
-    from retailgraph.erp_sync import serve_workers
+    from erp.posting.retry import RetryPolicy
+    from erp.posting.running import serve_workers
+    from erp.posting.worker import WorkerSettings
+    from erp.select import ErpConfigError, erp_from_env
 
     if lease <= post_timeout:
         typer.echo("error: --lease must be longer than --post-timeout", err=True)
@@ -123,12 +123,13 @@ def erp_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The ERP posting backlog, its oldest age, and the dead letters."""
-    from domains.orders import erp_queue
+    from domains.orders import erp_postings
+    from erp.posting import queue
 
     async def read(
         engine: AsyncEngine, clock: Clock
-    ) -> tuple[erp_queue.Backlog, list[erp_queue.Posting], datetime]:
-        return await erp_queue.backlog(engine), await erp_queue.dead_letters(engine), clock.now()
+    ) -> tuple[queue.Backlog, list[erp_postings.Posting], datetime]:
+        return await queue.backlog(engine), await queue.dead_letters(engine), clock.now()
 
     backlog, dead, now = _with_orders_engine(read)
     age = backlog.oldest_age(now)
@@ -166,12 +167,12 @@ def erp_replay(
     ] = False,
 ) -> None:
     """Send dead-lettered postings back to the queue (safe to repeat)."""
-    from domains.orders import erp_queue
+    from domains.orders import erp_postings
 
     if (order is None) == (not all_dead_lettered):
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
     count = _with_orders_engine(
-        lambda engine, clock: erp_queue.replay(engine, order_id=order, now=clock.now())
+        lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now())
     )
     typer.echo(f"replayed {count} posting(s)")

@@ -13,5 +13,5 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache
-.venv/bin/mypy gateway domains adapters retailgraph
+.venv/bin/mypy gateway erp domains adapters kernel retailgraph
 exec .venv/bin/pytest "$@"

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
 from adapters.runtime import Runtime
-from domains.common.clock import Clock, SettableClock
+from kernel.clock import Clock, SettableClock
 
 # Where the domains' clock starts in tests: a fixed day, never today's date, so dates
 # written in tests (promotion windows, expiries) hold on any day the suite runs.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.bus.inprocess import Handler
 from adapters.bus.redis_streams import handler_name
 from adapters.cache.store import Store
-from domains.common.events import Event
+from kernel.events import Event
 
 _RUNNING = b"running"
 _DONE = b"done"

@@ -23,8 +23,8 @@ import orjson
 from adapters.bus.inprocess import InProcessBus
 from adapters.bus.redis_streams import RedisStreamsBus
 from adapters.bus.stream_consumers import FanoutConsumer, _by_stream
-from domains.common.errors import DomainError, InvalidInput
-from domains.common.events import Event
+from kernel.errors import DomainError, InvalidInput
+from kernel.events import Event
 
 
 class InvalidCursor(InvalidInput):

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
 from adapters.bus.feeds import Feed, Point, Position, feed_for, merge
-from domains.common.errors import DomainError
-from domains.common.events import Event
+from kernel.errors import DomainError
+from kernel.events import Event
 
 log = logging.getLogger(__name__)
 

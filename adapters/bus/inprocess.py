@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from domains.common.events import Event
+from kernel.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import redis.asyncio as redis
 
 from adapters.bus.inprocess import Handler
 from adapters.bus.stream_consumers import Consumer, FanoutConsumer, GroupConsumer
-from domains.common.events import Event
+from kernel.events import Event
 
 
 def handler_name(handler: Handler) -> str:

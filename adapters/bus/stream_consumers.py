@@ -12,7 +12,7 @@ import orjson
 from redis.exceptions import ResponseError
 
 from adapters.bus.inprocess import Handler
-from domains.common.events import Event
+from kernel.events import Event
 
 if TYPE_CHECKING:
     from adapters.bus.redis_streams import RedisStreamsBus

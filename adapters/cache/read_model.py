@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from adapters.cache.store import Store
-from domains.common.clock import Clock
+from kernel.clock import Clock
 
 K = TypeVar("K", bound=Hashable)
 

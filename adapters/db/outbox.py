@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from domains.common.clock import Clock
-from domains.common.events import Event
+from kernel.clock import Clock
+from kernel.events import Event
 
 log = logging.getLogger(__name__)
 

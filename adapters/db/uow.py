@@ -10,9 +10,9 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db import outbox
-from domains.common import correlation
-from domains.common.clock import Clock
-from domains.common.events import Event
+from kernel import correlation
+from kernel.clock import Clock
+from kernel.events import Event
 
 
 class SqlUnitOfWork:

@@ -15,7 +15,6 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from adapters.graphql.client import GraphQLClient, RemoteError, RemoteUnavailable
-from domains.common.keys import reservation_key
 from domains.orders.checkout import (
     CheckoutRefused,
     CheckoutUnavailable,
@@ -25,6 +24,7 @@ from domains.orders.checkout import (
     Reserved,
     StockLine,
 )
+from kernel.keys import reservation_key
 
 QUOTE = """
 query CheckoutQuote(

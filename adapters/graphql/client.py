@@ -12,7 +12,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp
 
-from domains.common import correlation
+from kernel import correlation
 
 IN_PROCESS_URL = "http://in-process/graphql"
 

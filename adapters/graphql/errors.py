@@ -7,7 +7,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from domains.common.errors import DomainError
+from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
 

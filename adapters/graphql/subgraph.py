@@ -22,8 +22,8 @@ from strawberry.types import ExecutionResult, Info
 
 from adapters.graphql.errors import format_error
 from adapters.runtime import Runtime
-from domains.common import correlation
-from domains.common.errors import InvalidInput
+from kernel import correlation
+from kernel.errors import InvalidInput
 
 # Distinct operation texts whose parse and validation a subgraph process keeps.
 DOCUMENT_CACHE = 512

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import idempotent
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.common.events import Event
 from domains.inventory import service, tables
 from domains.inventory.order_stock import ORDER_EVENTS, OrderStockHandler
 from domains.inventory.read_models import AvailabilityReadModel
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.events import Event
 
 log = logging.getLogger(__name__)
 

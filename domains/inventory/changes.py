@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from domains.common.events import Event
 from domains.inventory import repository as repo
 from domains.inventory.model import StockLevel
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.events import Event
 
 Pair = tuple[str, str]
 

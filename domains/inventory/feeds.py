@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domains.common.clock import as_utc
 from domains.inventory import tables as t
 from domains.inventory.errors import InvalidInventoryInput
 from domains.inventory.model import is_text
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.clock import as_utc
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
-from domains.common.errors import InvalidInput
 from domains.inventory import model
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import ReservationNotFound, UnknownLocation
 from domains.inventory.loaders import InventoryLoaders
+from kernel.errors import InvalidInput
 
 LocationKind = strawberry.enum(model.LocationKind, name="LocationKind")
 ReservationStatus = strawberry.enum(model.ReservationStatus, name="ReservationStatus")

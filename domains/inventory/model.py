@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domains.common.keys import MAX_RESERVATION_KEY
+from kernel.keys import MAX_RESERVATION_KEY
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
 MAX_QUANTITY = 1_000_000_000

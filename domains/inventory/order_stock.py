@@ -21,14 +21,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from domains.common import correlation
-from domains.common.events import Event
-from domains.common.keys import reservation_key, reservation_keys
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
 from domains.inventory.service import reservation_event
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel import correlation
+from kernel.events import Event
+from kernel.keys import reservation_key, reservation_keys
 
 log = logging.getLogger(__name__)
 

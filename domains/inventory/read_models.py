@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel, Store
-from domains.common.clock import Clock
-from domains.common.events import Event
 from domains.inventory import repository
 from domains.inventory.model import ChannelAvailability, LocationAllocation
+from kernel.clock import Clock
+from kernel.events import Event
 
 AVAILABILITY = "inventory.availability"
 

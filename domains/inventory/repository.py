@@ -15,7 +15,6 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from domains.common.clock import as_utc
 from domains.inventory import tables as t
 from domains.inventory.model import (
     ChannelAvailability,
@@ -28,6 +27,7 @@ from domains.inventory.model import (
     StockLevel,
     allocate,
 )
+from kernel.clock import as_utc
 
 Db = AsyncSession | AsyncConnection
 Pair = tuple[str, str]

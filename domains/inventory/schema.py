@@ -9,7 +9,6 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
-from domains.common.keys import reservation_key
 from domains.inventory import model, repository, service
 from domains.inventory.graphql_types import (
     ChannelAllocationRule,
@@ -26,6 +25,7 @@ from domains.inventory.graphql_types import (
     location_of,
 )
 from domains.inventory.subscriptions import Subscription
+from kernel.keys import reservation_key
 
 
 @strawberry.type

@@ -13,8 +13,6 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from domains.common.events import Event
-from domains.common.keys import MAX_ORDER_LINES, MAX_RESERVATION_KEY
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
@@ -45,6 +43,8 @@ from domains.inventory.model import (
 )
 from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.events import Event
+from kernel.keys import MAX_ORDER_LINES, MAX_RESERVATION_KEY
 
 __all__ = [
     "DEFAULT_TTL_SECONDS",

@@ -14,10 +14,10 @@ from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
 from adapters.graphql.subscriptions import deliveries
-from domains.common.errors import InvalidInput
-from domains.common.events import Event
 from domains.inventory import model
 from domains.inventory.graphql_types import Location, Product, StockLevel, location_of
+from kernel.errors import InvalidInput
+from kernel.events import Event
 
 MAX_SKUS = 1_000
 _CURSOR = "Pass it as `after` to resume right after this event."

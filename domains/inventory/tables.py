@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from adapters.db.outbox import outbox_table
-from domains.common.keys import MAX_RESERVATION_KEY
+from kernel.keys import MAX_RESERVATION_KEY
 
 metadata = MetaData()
 

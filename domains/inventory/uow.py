@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.uow import SqlUnitOfWork
-from domains.common.clock import Clock
-from domains.common.events import Event
 from domains.inventory import tables
+from kernel.clock import Clock
+from kernel.events import Event
 
 AfterCommit = Callable[[list[Event]], Awaitable[None]]
 

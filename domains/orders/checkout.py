@@ -16,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domains.common import correlation
 from domains.orders.creation import new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
 from domains.orders.model import (
@@ -28,6 +27,7 @@ from domains.orders.model import (
 )
 from domains.orders.service import CreatedOrder, create_order, repeat_of
 from domains.orders.uow import OrdersUnitOfWork
+from kernel import correlation
 
 log = logging.getLogger(__name__)
 

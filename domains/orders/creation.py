@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domains.common.events import Event
-from domains.common.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 from domains.orders.errors import InvalidOrderInput
 from domains.orders.model import (
     CHANNELS,
@@ -19,6 +17,8 @@ from domains.orders.model import (
     unit_amount,
 )
 from domains.orders.transitions import OrderStatus
+from kernel.events import Event
+from kernel.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 
 MAX_LINES = MAX_ORDER_LINES
 MAX_QUANTITY = 10_000

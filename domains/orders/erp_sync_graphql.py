@@ -13,10 +13,9 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
-from domains.orders import erp_queue
+from domains.orders import erp_postings
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.erp_posting_rules import PostingKind, PostingStatus, erp_sync_status
-from domains.orders.erp_queue import Posting
+from domains.orders.erp_postings import Posting, PostingKind, PostingStatus, erp_sync_status
 from domains.orders.errors import OrderNotFound
 
 ErpSyncStatus = strawberry.enum(
@@ -74,7 +73,7 @@ class ErpSyncByOrderLoader(DataLoader[str, ErpSync | None]):
 
     async def batch_load_fn(self, order_ids: list[str]) -> list[ErpSync | None]:
         async with self.domain.engine.connect() as conn:
-            found = await erp_queue.postings_by_order(conn, order_ids)
+            found = await erp_postings.postings_by_order(conn, order_ids)
         return [ErpSync.of(found.get(order_id, [])) for order_id in order_ids]
 
 
@@ -103,11 +102,11 @@ class ErpSyncMutation:
             raise OrderNotFound(order_id_text[:100])
         if await info.context["loaders"].order_by_id.load(order_id_text) is None:
             raise OrderNotFound(order_id_text)
-        replayed = await erp_queue.replay(
+        replayed = await erp_postings.replay(
             domain.engine, order_id=order_id_text, now=domain.clock.now()
         )
         async with domain.engine.connect() as conn:
-            postings = await erp_queue.postings_by_order(conn, [order_id_text])
+            postings = await erp_postings.postings_by_order(conn, [order_id_text])
         return ReplayErpSyncResult(
             replayed=replayed, erp_sync=ErpSync.of(postings.get(order_id_text, []))
         )

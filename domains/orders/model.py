@@ -1,4 +1,4 @@
-"""The order and its lifecycle rules (pure: standard library and domains.common only).
+"""The order and its lifecycle rules (pure: standard library and kernel only).
 
 Money is ``Decimal`` with two places, rounded half-up per line. Prices are
 tax-inclusive, as pricing quotes them and as European shoppers see them; each line
@@ -16,8 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from domains.common.channels import CHANNELS as CHANNELS
-from domains.common.events import Event
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 
 # Re-exported: the statuses and their table are part of the model's public face.
@@ -25,6 +23,8 @@ from domains.orders.transitions import RESUMING as RESUMING
 from domains.orders.transitions import TRANSITIONS as TRANSITIONS
 from domains.orders.transitions import OrderStatus as OrderStatus
 from domains.orders.transitions import can_transition as can_transition
+from kernel.channels import CHANNELS as CHANNELS
+from kernel.events import Event
 
 # What the orders outbox carries, each with partition key = order id.
 EVENT_TYPES = (

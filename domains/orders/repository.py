@@ -14,7 +14,6 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.common.clock import as_utc
 from domains.orders.errors import DuplicateOrder, InvalidOrderInput
 from domains.orders.model import Order
 from domains.orders.tables import (
@@ -25,6 +24,7 @@ from domains.orders.tables import (
     order_values,
     orders,
 )
+from kernel.clock import as_utc
 
 
 class Executor(Protocol):

@@ -15,7 +15,6 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
-from domains.common.clock import as_utc
 from domains.orders import model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
@@ -30,6 +29,7 @@ from domains.orders.types import (
     ReturnDisposition,
     loaders,
 )
+from kernel.clock import as_utc
 
 MAX_PAGE = 100
 MAX_TEXT = 500

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domains.common import correlation
 from domains.orders.creation import new_order, order_created
 from domains.orders.errors import (
     DuplicateOrder,
@@ -28,6 +27,7 @@ from domains.orders.model import (
     request_fingerprint,
 )
 from domains.orders.uow import OrdersUnitOfWork
+from kernel import correlation
 
 
 @dataclass(frozen=True, slots=True)

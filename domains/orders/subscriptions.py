@@ -12,10 +12,10 @@ from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
 from adapters.graphql.subscriptions import deliveries
-from domains.common.errors import InvalidInput
-from domains.common.events import Event
 from domains.orders import model
 from domains.orders.types import OrderStatus, OrderType, loaders
+from kernel.errors import InvalidInput
+from kernel.events import Event
 
 CREATED = "OrderCreated"
 STATUS_CHANGED = "OrderStatusChanged"

@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from adapters.db.outbox import outbox_table
-from domains.common.clock import as_utc
 from domains.orders.model import (
     Fulfilment,
     FulfilmentType,
@@ -30,6 +29,7 @@ from domains.orders.model import (
     OrderLine,
     OrderStatus,
 )
+from kernel.clock import as_utc
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -94,7 +94,7 @@ lines = Table(
 
 outbox = outbox_table(metadata, "orders")
 
-# ERP documents owed for order changes, written with them (see erp_posting_rules);
+# ERP documents owed for order changes, written with them (see erp_postings);
 # ``seq`` orders the postings of one order, which the ERP must receive in that order.
 erp_postings = Table(
     "orders_erp_postings",

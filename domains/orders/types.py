@@ -14,10 +14,10 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
-from domains.common.errors import InvalidInput
 from domains.orders import model
 from domains.orders.erp_sync_graphql import ErpSync, erp_sync_of
 from domains.orders.errors import OrderNotFound
+from kernel.errors import InvalidInput
 
 OrderStatus = strawberry.enum(model.OrderStatus, name="OrderStatus")
 FulfilmentType = strawberry.enum(model.FulfilmentType, name="FulfilmentType")

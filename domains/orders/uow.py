@@ -4,7 +4,7 @@ ERP postings its events call for."""
 from __future__ import annotations
 
 from adapters.db.uow import SqlUnitOfWork
-from domains.orders import erp_queue
+from domains.orders import erp_postings
 from domains.orders.repository import OrderRepository
 
 
@@ -17,5 +17,5 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     async def commit(self) -> None:
         # In the same transaction as the order change: a committed order always owes
         # its ERP document, and a rolled-back one never does.
-        await erp_queue.enqueue(self.session, self._events, self.clock.now())
+        await erp_postings.enqueue(self.session, self._events, self.clock.now())
         await super().commit()

@@ -6,12 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Idempotent
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.common.events import Event
 from domains.pricing import tables
 from domains.pricing.low_stock import REGIONAL_AVAILABILITY, apply_regional_availability
 from domains.pricing.model import stock_can_matter
 from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.events import Event
 
 
 class PricingDomain(DomainBase):

@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from domains.common.events import Event
 from domains.pricing.errors import InvalidAmount, PricingError
 from domains.pricing.model import check_channel, check_currency, parse_amount
 from domains.pricing.tables import ALL_CHANNELS
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.events import Event
 
 UnitOfWorkFactory = Callable[[], PricingUnitOfWork]
 Progress = Callable[[int, int], None]  # (rows done, rows in all)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domains.common.events import Event
 from domains.pricing.model import (
     Offer,
     PromotionStatus,
@@ -19,6 +18,7 @@ from domains.pricing.model import (
     low_stock_action,
 )
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.events import Event
 
 REGIONAL_AVAILABILITY = "RegionalAvailabilityChanged"
 STATUS_CHANGED = "PromotionStatusChanged"

@@ -28,8 +28,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
-from domains.common.channels import CHANNELS as CHANNELS
-from domains.common.clock import as_utc as common_as_utc
 from domains.pricing.errors import (
     InvalidAmount,
     InvalidDateTime,
@@ -41,6 +39,8 @@ from domains.pricing.errors import (
     UnknownChannel,
     UnsupportedCurrency,
 )
+from kernel.channels import CHANNELS as CHANNELS
+from kernel.clock import as_utc as common_as_utc
 
 CURRENCIES = ("EUR", "USD")
 CENT = Decimal("0.01")

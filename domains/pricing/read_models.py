@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel, Store
-from domains.common.clock import Clock
-from domains.common.events import Event
 from domains.pricing.model import CHANNELS, CURRENCIES, Offer
 from domains.pricing.repository import PriceKey, SkuPrice, fetch_live_offers, fetch_sku_prices
 from domains.pricing.serialization import terms_from_dict, terms_to_dict
 from domains.pricing.tables import ALL_CHANNELS
+from kernel.clock import Clock
+from kernel.events import Event
 
 PRICES = "pricing.price"
 OFFERS = "pricing.offers"

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.subgraph import FederatedSchema
-from domains.common.errors import InvalidInput
 from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
 from domains.pricing.read_models import LIVE
@@ -29,6 +28,7 @@ from domains.pricing.types import (
     Stacking,
     loaders,
 )
+from kernel.errors import InvalidInput
 
 MAX_IMPORT_ROWS = 10_000
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domains.common.events import Event
 from domains.pricing.errors import (
     EmptyQuote,
     InvalidAmount,
@@ -36,6 +35,7 @@ from domains.pricing.model import (
 )
 from domains.pricing.serialization import terms_to_dict
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.events import Event
 
 MAX_QUOTE_LINES = 500
 MAX_LINE_QUANTITY = 10_000

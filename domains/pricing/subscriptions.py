@@ -13,10 +13,10 @@ from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
 from adapters.graphql.subscriptions import deliveries
-from domains.common.events import Event
 from domains.pricing import model
 from domains.pricing.read_models import PROMOTION_EVENTS
 from domains.pricing.types import PromotionStatus, PromotionType, loaders
+from kernel.events import Event
 
 if TYPE_CHECKING:
     from domains.pricing.schema import ProductType

@@ -9,9 +9,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from domains.common.errors import InvalidInput
 from domains.pricing import model
 from domains.pricing.errors import PromotionNotFound
+from kernel.errors import InvalidInput
 
 DiscountKind = strawberry.enum(model.DiscountKind, name="DiscountKind")
 Stacking = strawberry.enum(model.Stacking, name="Stacking")

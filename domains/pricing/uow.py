@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.db.uow import SqlUnitOfWork
-from domains.common.clock import Clock
-from domains.common.events import Event
 from domains.pricing import tables
 from domains.pricing.repository import PricingRepository
+from kernel.clock import Clock
+from kernel.events import Event
 
 AfterCommit = Callable[[list[Event]], Awaitable[None]]
 

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.common.events import Event
 from domains.products import model, repository
 from domains.products.uow import ProductsUnitOfWork
+from kernel.events import Event
 
 CARDS = "products.card"
 

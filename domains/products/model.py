@@ -1,4 +1,4 @@
-"""The products domain rules (pure: standard library and domains.common only).
+"""The products domain rules (pure: standard library and kernel only).
 
 A product is one SKU from the ERP item master. SKUs of one style (the model code) are
 each other's variants. The ERP owns the master data; this domain owns where each product
@@ -16,8 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domains.common.channels import CHANNELS as CHANNELS
-from domains.common.events import Event
 from domains.products.errors import (
     InvalidCursor,
     InvalidFilter,
@@ -26,6 +24,8 @@ from domains.products.errors import (
     ProductDiscontinued,
     UnknownChannel,
 )
+from kernel.channels import CHANNELS as CHANNELS
+from kernel.events import Event
 
 ACTIVE = "active"
 DISCONTINUED = "discontinued"

@@ -32,7 +32,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from adapters.db.outbox import outbox_table
-from domains.common.clock import as_utc
 from domains.products.model import (
     Attribute,
     Product,
@@ -40,6 +39,7 @@ from domains.products.model import (
     Publication,
     ordered_publications,
 )
+from kernel.clock import as_utc
 
 metadata = MetaData()
 

@@ -11,11 +11,11 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
-from domains.common.errors import InvalidInput
 from domains.products import model, repository, service
 from domains.products.bootstrap import ProductsDomain
 from domains.products.errors import ProductNotFound
 from domains.products.loaders import ProductLoaders
+from kernel.errors import InvalidInput
 
 
 def _domain(info: Info) -> ProductsDomain:

@@ -12,12 +12,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from domains.common.clock import Clock
-from domains.common.errors import DomainError
-from domains.common.events import Event
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
+from kernel.clock import Clock
+from kernel.errors import DomainError
+from kernel.events import Event
 
 
 class ProductStore(Protocol):

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.cache import ReadModel
 from adapters.db.uow import SqlUnitOfWork
-from domains.common.clock import Clock
-from domains.common.events import Event
 from domains.products.repository import ProductRepository, outbox
+from kernel.clock import Clock
+from kernel.events import Event
 
 
 class ProductsUnitOfWork(SqlUnitOfWork):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
-from domains.common.channels import CHANNELS
+from kernel.channels import CHANNELS
 
 CURRENCIES = ("EUR", "USD")
 USD_PER_EUR = Decimal("1.08")

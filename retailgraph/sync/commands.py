@@ -34,8 +34,8 @@ def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> 
     """Run ``work(erp, domains)``; a failure to reach the ERP or a database exits 1."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from adapters.erp.config import ErpConfigError
-    from adapters.erp.port import ErpError
+    from erp.port import ErpError
+    from erp.select import ErpConfigError
     from retailgraph.sync.erp import sync_erp_from_env
     from retailgraph.sync.running import running_domains, sync_runtime
 
@@ -57,9 +57,9 @@ def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> 
 @sync_app.command("stock")
 def sync_stock() -> None:
     """Poll the ERP's stock moves once and apply the new ones (see `worker stock`)."""
-    from adapters.erp.config import reference_prefix_from_env
+    from erp.select import reference_prefix_from_env
+    from erp.sync.stock import StockPoller
     from retailgraph.sync.report import table
-    from retailgraph.sync.stock import StockPoller
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:
         poller = StockPoller(
@@ -135,7 +135,7 @@ def sync_products(
     batch_size: Annotated[int, typer.Option(help="Items per transaction.")] = 500,
 ) -> None:
     """Import the ERP's item master into products, with progress and per-item rejects."""
-    from retailgraph.sync.catalog import sync_products as run_sync
+    from erp.sync.catalog import sync_products as run_sync
     from retailgraph.sync.report import print_rejects
 
     with _progress() as progress:
@@ -169,7 +169,7 @@ def sync_prices(
     batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
 ) -> None:
     """Import the ERP's price lists into pricing, with progress and per-row rejects."""
-    from retailgraph.sync.catalog import sync_prices as run_sync
+    from erp.sync.catalog import sync_prices as run_sync
     from retailgraph.sync.report import print_rejects
 
     with _progress() as progress:
@@ -214,8 +214,8 @@ def reconcile_inventory(
     ] = None,
 ) -> None:
     """Compare the ERP's quantities with our on hand per SKU and location."""
-    from retailgraph.sync.reconcile import reconcile_inventory as run_reconcile
-    from retailgraph.sync.reconcile import summary_rows
+    from erp.sync.reconcile import reconcile_inventory as run_reconcile
+    from erp.sync.reconcile import summary_rows
     from retailgraph.sync.report import table
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:

@@ -1,4 +1,4 @@
-"""The ERP the sync commands read: Tryton when configured (adapters.erp.config), else a
+"""The ERP the sync commands read: Tryton when configured (erp.select), else a
 simulator holding the demo retailer's item master, prices and stock, so the commands
 show something real on the embedded default."""
 
@@ -8,9 +8,9 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 
-from adapters.erp.config import erp_from_env
-from adapters.erp.port import ErpPort, Item
-from adapters.erp.simulator import SimulatedErp
+from erp.port import ErpPort, Item
+from erp.select import erp_from_env
+from erp.simulator import SimulatedErp
 from retailgraph.demo.catalog import DemoCatalog, demo_catalog
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.bus import Bus, Handler, bus_from_env
 from adapters.runtime import Runtime
-from domains.common.events import Event
+from kernel.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ def stock_worker(
     overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
 ) -> None:
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
-    from adapters.erp.config import reference_prefix_from_env
+    from erp.select import reference_prefix_from_env
+    from erp.sync.stock import StockPoller
     from retailgraph.sync.erp import sync_erp_from_env
     from retailgraph.sync.running import running_domains, sync_runtime
-    from retailgraph.sync.stock import StockPoller
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 

@@ -16,12 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.db.engine import create_engine
-from adapters.erp.port import Item
-from adapters.erp.simulator import SimulatedErp
-from domains.orders import erp_queue, service
+from domains.orders import service
 from domains.orders.bootstrap import start
-from domains.orders.erp_posting_rules import PostingStatus
+from domains.orders.erp_postings import PostingStatus
 from domains.orders.model import NewLine
+from erp.port import Item
+from erp.posting import queue
+from erp.simulator import SimulatedErp
 from retailgraph.cli import app
 from tests.integration.orders.erp_support import drain, fast_worker, postings
 from tests.support import local_runtime
@@ -131,9 +132,9 @@ def test_erp_worker_process_posts_the_backlog_and_stops_on_sigterm(tmp_path: Pat
     assert (asyncio.run(_backlog(url))).pending == 0
 
 
-async def _backlog(url: str) -> erp_queue.Backlog:
+async def _backlog(url: str) -> queue.Backlog:
     engine = create_engine(url)
     try:
-        return await erp_queue.backlog(engine)
+        return await queue.backlog(engine)
     finally:
         await engine.dispose()

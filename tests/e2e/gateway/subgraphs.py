@@ -12,7 +12,7 @@ import strawberry
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.graphql.subgraph import FederatedSchema, subgraph_app
-from domains.common.errors import DomainError
+from kernel.errors import DomainError
 
 
 @strawberry.federation.type(keys=["sku"])

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis.asyncio as redis
 
-from adapters.erp.rate_limit import RedisRateLimiter
+from erp.rate_limit import RedisRateLimiter
 
 pytestmark = pytest.mark.redis
 

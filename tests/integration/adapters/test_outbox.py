@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.engine import session_factory
 from adapters.db.outbox import OutboxRelay, outbox_table
 from adapters.db.uow import SqlUnitOfWork
-from domains.common import correlation
-from domains.common.events import Event
+from kernel import correlation
+from kernel.events import Event
 from tests.support import EVENT_TIME, suite_clock
 
 metadata = MetaData()

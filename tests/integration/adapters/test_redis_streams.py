@@ -19,7 +19,7 @@ from adapters.cache import RedisStore
 from adapters.db.engine import session_factory
 from adapters.db.outbox import OutboxRelay, outbox_table
 from adapters.db.uow import SqlUnitOfWork
-from domains.common.events import Event
+from kernel.events import Event
 from tests.support import EVENT_TIME, suite_clock
 
 Replica = Callable[..., RedisStreamsBus]

@@ -12,7 +12,7 @@ import redis.asyncio as redis
 from adapters.bus import RedisStreamsBus
 from adapters.bus.feeds import CursorExpired
 from adapters.bus.hub import SubscriptionHub
-from domains.common.events import Event
+from kernel.events import Event
 from tests.support import EVENT_TIME
 
 pytestmark = pytest.mark.redis

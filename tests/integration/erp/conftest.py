@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.erp.tryton import TrytonErp
+from erp.tryton.erp import TrytonErp
 from tests.integration.erp.tryton_server import (
     TrytonServer,
     ensure_template,

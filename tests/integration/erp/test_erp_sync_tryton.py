@@ -20,17 +20,19 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.erp.tryton import TrytonErp
-from domains.common.clock import SettableClock
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
-from domains.orders import erp_queue, service
+from domains.orders import erp_postings, service
 from domains.orders.bootstrap import OrdersDomain, start
-from domains.orders.erp_posting_rules import PostingStatus, RetryPolicy
-from domains.orders.erp_worker import WorkerSettings
+from domains.orders.erp_postings import PostingStatus
 from domains.orders.model import NewLine, Order
+from erp.posting import queue
+from erp.posting.retry import RetryPolicy
+from erp.posting.running import running_workers
+from erp.posting.worker import WorkerSettings
+from erp.tryton.erp import TrytonErp
+from kernel.clock import SettableClock
 from retailgraph.demo.catalog import demo_catalog
-from retailgraph.erp_sync import running_workers
 from tests.conftest import EngineFactory
 from tests.e2e.checkout import conftest as checkout
 from tests.e2e.checkout.conftest import CATALOGUE, Shop, codes
@@ -99,12 +101,12 @@ async def tryton_sales(erp: TrytonErp, prefix: str, numbers: list[str]) -> Count
     return Counter(row["reference"].removeprefix(prefix) for row in rows)
 
 
-async def wait_for_backlog(engine: AsyncEngine, within: float) -> erp_queue.Backlog:
+async def wait_for_backlog(engine: AsyncEngine, within: float) -> queue.Backlog:
     """Polls until nothing is pending or in progress (the workers run on their own)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        backlog = await erp_queue.backlog(engine)
+        backlog = await queue.backlog(engine)
         if backlog.pending + backlog.in_progress == 0 or loop.time() > deadline:
             return backlog
         await asyncio.sleep(0.1)
@@ -149,7 +151,7 @@ async def test_erp_outage_every_order_placed_reaches_tryton_once_after_it_is_bac
                                      location=TRYTON_DC)
                     for n in range(100)
                 ]  # fmt: skip
-                during = await erp_queue.backlog(engine)
+                during = await queue.backlog(engine)
                 queued = await erp_sync(shop, placed[-1])
                 server.process.start()
                 after = await wait_for_backlog(engine, within=480)
@@ -205,9 +207,9 @@ async def test_poison_order_is_dead_lettered_then_posts_once_after_a_fix_and_rep
 
         await create_product(erp, new_sku)  # the fix, made in the ERP
         now = domain.clock.now()
-        assert await erp_queue.replay(domain.engine, order_id=poison.id, now=now) == 1
+        assert await erp_postings.replay(domain.engine, order_id=poison.id, now=now) == 1
         await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
-        assert await erp_queue.replay(domain.engine, order_id=poison.id, now=now) == 0
+        assert await erp_postings.replay(domain.engine, order_id=poison.id, now=now) == 0
         [posted] = await postings(domain.engine, poison.id)
         sales = await tryton_sales(erp, settings.reference_prefix, [poison.number])
     finally:
@@ -297,7 +299,7 @@ async def test_workers_racing_over_one_backlog_post_each_order_to_tryton_once(
         racing = replace(settings, concurrency=2)
         workers = [fast_worker(await make_engine(), client, settings=racing) for client in clients]
         await drain(domain.engine, *workers)
-        dead = await erp_queue.dead_letters(domain.engine)
+        dead = await queue.dead_letters(domain.engine)
         sales = await tryton_sales(
             clients[0], settings.reference_prefix, [order.number for order in orders]
         )

@@ -19,11 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.db.engine import create_engine
-from adapters.erp.port import OrderLine, SalesOrder
-from adapters.erp.tryton import TrytonErp
 from domains.inventory import bootstrap as inventory_bootstrap
 from domains.orders import bootstrap as orders_bootstrap
 from domains.orders.model import Order
+from erp.port import OrderLine, SalesOrder
+from erp.tryton.erp import TrytonErp
 from retailgraph.cli import app
 from retailgraph.demo.catalog import demo_catalog
 from tests.integration.erp.tryton_ops import receive, ship

@@ -12,8 +12,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.erp.port import OrderLine, SalesOrder
-from adapters.erp.tryton import TrytonErp
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import StockLevel
 from domains.inventory.service import import_stock_levels
@@ -27,12 +25,14 @@ from domains.products import bootstrap as products_bootstrap
 from domains.products import repository as product_store
 from domains.products import service as product_service
 from domains.products.bootstrap import ProductsDomain
+from erp.port import OrderLine, SalesOrder
+from erp.sync.catalog import sync_prices, sync_products
+from erp.sync.reconcile import UNEXPLAINED, reconcile_inventory
+from erp.sync.shipments import CONFIRMED, PARKED
+from erp.sync.stock import StockPoller
+from erp.tryton.erp import TrytonErp
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.demo.products import item_record
-from retailgraph.sync.catalog import sync_prices, sync_products
-from retailgraph.sync.reconcile import UNEXPLAINED, reconcile_inventory
-from retailgraph.sync.shipments import CONFIRMED, PARKED
-from retailgraph.sync.stock import StockPoller
 from tests.integration.erp.tryton_ops import (
     fixed_price,
     receive,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.erp.port import (
+from erp.port import (
     Cancellation,
     ErpRejected,
     ErpUnavailable,
@@ -16,7 +16,7 @@ from adapters.erp.port import (
     SalesOrder,
     dedupe_moves,
 )
-from adapters.erp.tryton import TrytonErp
+from erp.tryton.erp import TrytonErp
 from retailgraph.demo.catalog import demo_catalog
 from tests.integration.erp.seed_tryton import SKUS, STOCK_PER_SKU
 from tests.integration.erp.tryton_server import running_server

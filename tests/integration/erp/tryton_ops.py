@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from adapters.erp.tryton import TrytonErp
+from erp.tryton.erp import TrytonErp
 
 
 async def _location_ids(erp: TrytonErp) -> dict[str, int]:

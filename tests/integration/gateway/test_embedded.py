@@ -7,10 +7,10 @@ from typing import Any
 import strawberry
 
 from adapters.graphql.subgraph import FederatedSchema, subgraph_app
-from domains.common import correlation
-from domains.common.errors import InvalidInput
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
+from kernel import correlation
+from kernel.errors import InvalidInput
 from tests.unit.gateway.planner.support import supergraph_sdl
 
 SUPERGRAPH = supergraph_sdl(

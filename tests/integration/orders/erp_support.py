@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.erp.port import ErpPort
-from adapters.erp.rate_limit import LocalRateLimiter
-from domains.orders import erp_queue
-from domains.orders.erp_posting_rules import RetryPolicy
-from domains.orders.erp_worker import ErpSyncWorker, WorkerSettings
+from domains.orders import erp_postings
+from erp.port import ErpPort
+from erp.posting import queue
+from erp.posting.retry import RetryPolicy
+from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.rate_limit import LocalRateLimiter
 from tests.support import suite_clock
 
 FAST = WorkerSettings(
@@ -44,7 +45,7 @@ async def drain(engine: AsyncEngine, *workers: ErpSyncWorker, within: float = 90
     """Runs the workers side by side until nothing is pending or in progress."""
     deadline = time.monotonic() + within
     while True:
-        backlog = await erp_queue.backlog(engine)
+        backlog = await queue.backlog(engine)
         if backlog.pending + backlog.in_progress == 0:
             return
         if time.monotonic() > deadline:
@@ -54,7 +55,7 @@ async def drain(engine: AsyncEngine, *workers: ErpSyncWorker, within: float = 90
             await asyncio.sleep(0.01)  # backoff or an open breaker: let time pass
 
 
-async def postings(engine: AsyncEngine, order_id: str) -> list[erp_queue.Posting]:
+async def postings(engine: AsyncEngine, order_id: str) -> list[erp_postings.Posting]:
     async with engine.connect() as conn:
-        found = await erp_queue.postings_by_order(conn, [order_id])
+        found = await erp_postings.postings_by_order(conn, [order_id])
     return found.get(order_id, [])

@@ -6,14 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.erp.breaker import BreakerState, CircuitBreaker
-from adapters.erp.port import Item
-from adapters.erp.simulator import Faults, SimulatedErp
-from domains.common.clock import SettableClock
-from domains.orders import erp_queue, service
+from domains.orders import service
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.erp_posting_rules import PostingKind, PostingStatus
+from domains.orders.erp_postings import PostingKind, PostingStatus
 from domains.orders.model import NewLine
+from erp.breaker import BreakerState, CircuitBreaker
+from erp.port import Item
+from erp.posting import queue
+from erp.simulator import Faults, SimulatedErp
+from kernel.clock import SettableClock
 from tests.conftest import EngineFactory
 from tests.integration.orders.conftest import Subgraph, make_order, two_lines
 from tests.integration.orders.erp_support import FAST, drain, fast_worker, postings
@@ -87,13 +88,10 @@ async def test_cancellation_reaches_the_erp_after_its_sale(domain: OrdersDomain)
     assert cancellation.kind is PostingKind.CANCELLATION
     # Two workers cannot split the order: only its first unposted document is claimable.
     lease = timedelta(seconds=30)
-    claimed = await erp_queue.claim(
-        domain.engine, "a", limit=10, lease=lease, now=domain.clock.now()
-    )
+    claimed = await queue.claim(domain.engine, "a", limit=10, lease=lease, now=domain.clock.now())
     assert [p.reference for p in claimed] == [sale.reference]
     assert (
-        await erp_queue.claim(domain.engine, "b", limit=10, lease=lease, now=domain.clock.now())
-        == []
+        await queue.claim(domain.engine, "b", limit=10, lease=lease, now=domain.clock.now()) == []
     )
     await fast_worker(domain.engine, erp, owner="a").process(claimed[0])
     await drain(domain.engine, fast_worker(domain.engine, erp, owner="b"))
@@ -149,12 +147,12 @@ async def test_worker_that_dies_mid_post_is_taken_over_after_its_lease(
     await make_order(domain)
     lease = timedelta(seconds=30)
     now = domain.clock.now()
-    [dead] = await erp_queue.claim(domain.engine, "dead-worker", limit=1, lease=lease, now=now)
-    taken = await erp_queue.claim(domain.engine, "heir", limit=1, lease=lease, now=now + lease * 2)
+    [dead] = await queue.claim(domain.engine, "dead-worker", limit=1, lease=lease, now=now)
+    taken = await queue.claim(domain.engine, "heir", limit=1, lease=lease, now=now + lease * 2)
     assert [p.reference for p in taken] == [dead.reference]
     assert taken[0].attempts == 2
-    assert not await erp_queue.mark_posted(domain.engine, dead, "dead-worker", "x", now)
-    assert await erp_queue.mark_posted(domain.engine, taken[0], "heir", "1", now)
+    assert not await queue.mark_posted(domain.engine, dead, "dead-worker", "x", now)
+    assert await queue.mark_posted(domain.engine, taken[0], "heir", "1", now)
 
 
 async def test_rejected_order_is_dead_lettered_at_once_and_blocks_no_other(
@@ -170,7 +168,7 @@ async def test_rejected_order_is_dead_lettered_at_once_and_blocks_no_other(
     assert dead.attempts == 1
     assert "ST-0002-01" in (dead.last_error or "")
     assert len(erp.sales_by_reference(healthy.number)) == 1
-    backlog = await erp_queue.backlog(engine)
+    backlog = await queue.backlog(engine)
     assert (backlog.pending, backlog.dead_lettered) == (0, 1)
 
     mutation = 'mutation { replayErpSync(orderId: "%s") { replayed erpSync { status } } }'
@@ -220,7 +218,7 @@ async def test_outage_opens_the_breaker_and_the_backlog_drains_once_the_erp_is_b
     assert breaker.state is BreakerState.CLOSED
     for order in orders:
         assert len(erp.sales_by_reference(order.number)) == 1
-    assert (await erp_queue.backlog(domain.engine)).dead_lettered == 0
+    assert (await queue.backlog(domain.engine)).dead_lettered == 0
 
 
 async def test_long_outage_probes_do_not_dead_letter_the_orders_they_try(

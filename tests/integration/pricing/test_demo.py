@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from adapters.db.engine import create_engine
-from domains.common.clock import SettableClock
 from domains.pricing import tables
 from domains.pricing.app import create_app
+from kernel.clock import SettableClock
 from retailgraph.demo import pricing as demo
 from retailgraph.demo.catalog import demo_catalog
 from tests.integration.pricing.support import gql

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domains.common.errors import DomainError
-from domains.common.events import Event
 from domains.products import repository, service
 from domains.products.bootstrap import ProductsDomain
+from kernel.errors import DomainError
+from kernel.events import Event
 from tests.integration.products.conftest import make_items, relayed
 from tests.support import EVENT_TIME
 

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.engine import create_engine
 from adapters.runtime import Runtime
-from domains.common.events import Event
 from domains.inventory import tables as inventory_tables
 from domains.inventory.app import create_app as inventory_app
 from domains.inventory.bootstrap import InventoryDomain
 from domains.pricing import tables as pricing_tables
 from domains.pricing.app import create_app as pricing_app
 from domains.pricing.bootstrap import PricingDomain
+from kernel.events import Event
 from tests.conftest import EngineFactory
 from tests.integration.inventory.conftest import seed_locations, stock
 from tests.integration.pricing.support import live_promotion, percent_terms, seed_prices, settle

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adapters.erp.simulator import SimulatedErp
 from domains.inventory import service
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import StockLevel
-from retailgraph.sync.reconcile import (
+from erp.simulator import SimulatedErp
+from erp.sync.reconcile import (
     PENDING_MOVEMENT,
     UNEXPLAINED,
     UNPOSTED_ORDER,
     reconcile_inventory,
 )
-from retailgraph.sync.stock import StockPoller
+from erp.sync.stock import StockPoller
 from tests.integration.sync.support import on_hand, set_on_hand
 
 PENDING, HELD, LOST = "ST-0001-01", "ST-0001-02", "ST-0001-03"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from adapters.erp.port import OrderLine, SalesOrder
-from adapters.erp.simulator import SimulatedErp
 from domains.inventory.bootstrap import InventoryDomain
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.service import cancel_order, get_order, release_to_fulfilment
-from retailgraph.sync.shipments import CONFIRMED, PARKED, REFUSED
-from retailgraph.sync.stock import StockPoller
+from erp.port import OrderLine, SalesOrder
+from erp.simulator import SimulatedErp
+from erp.sync.shipments import CONFIRMED, PARKED, REFUSED
+from erp.sync.stock import StockPoller
 from tests.integration.sync.support import levels, on_hand, released_order, set_on_hand
 
 SKU = "ST-0001-01"

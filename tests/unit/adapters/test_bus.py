@@ -6,7 +6,7 @@ import pytest
 
 from adapters.bus import InProcessBus, bus_from_env
 from adapters.bus.redis_streams import RedisStreamsBus, shard_of
-from domains.common.events import Event
+from kernel.events import Event
 from tests.support import EVENT_TIME
 
 

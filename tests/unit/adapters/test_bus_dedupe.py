@@ -8,7 +8,7 @@ import pytest
 
 from adapters.bus import EventInFlight, Idempotent, InProcessBus, idempotent
 from adapters.cache import MemoryStore
-from domains.common.events import Event
+from kernel.events import Event
 from tests.support import EVENT_TIME
 
 

@@ -8,7 +8,7 @@ import httpx
 import strawberry
 
 from adapters.graphql.subgraph import FederatedSchema, subgraph_app
-from domains.common.errors import NotFound
+from kernel.errors import NotFound
 
 
 @strawberry.federation.type(keys=["sku"])

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.cache import MemoryStore, ReadModel
-from domains.common.clock import SettableClock
+from kernel.clock import SettableClock
 from tests.support import TEST_NOW
 
 

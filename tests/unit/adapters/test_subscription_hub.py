@@ -8,7 +8,7 @@ import pytest
 from adapters.bus.feeds import CursorExpired, InvalidCursor
 from adapters.bus.hub import Delivery, SubscriberTooSlow, SubscriptionHub
 from adapters.bus.inprocess import InProcessBus
-from domains.common.events import Event
+from kernel.events import Event
 from tests.support import EVENT_TIME
 
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domains.common.keys import MAX_RESERVATION_KEY
 from domains.inventory.model import (
     ChannelRule,
     Location,
@@ -28,6 +27,7 @@ from domains.inventory.model import (
     validate_rule,
     validate_rules,
 )
+from kernel.keys import MAX_RESERVATION_KEY
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -9,11 +9,11 @@ from typing import Any, Self
 
 import pytest
 
-from domains.common.clock import SettableClock
-from domains.common.events import Event
 from domains.products import service
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
+from kernel.clock import SettableClock
+from kernel.events import Event
 from tests.support import TEST_NOW
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

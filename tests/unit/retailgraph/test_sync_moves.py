@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from adapters.erp.port import CUSTOMER, LOST_FOUND, STORAGE, SUPPLIER, TRANSIT, StockMove
 from domains.inventory.model import Movement
-from retailgraph.sync.moves import Skipped, movements_for
+from erp.port import CUSTOMER, LOST_FOUND, STORAGE, SUPPLIER, TRANSIT, StockMove
+from erp.sync.moves import Skipped, movements_for
 
 OURS = {"DC-NORTH", "STORE-BERLIN"}
 AT = datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC)

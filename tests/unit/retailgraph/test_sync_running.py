@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.bus.inprocess import InProcessBus
-from domains.common.events import Event
+from kernel.events import Event
 from retailgraph.sync.running import PublishOnlyBus
 from tests.support import EVENT_TIME
 

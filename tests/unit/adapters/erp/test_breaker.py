@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.erp.breaker import BreakerState, CircuitBreaker
+from erp.breaker import BreakerState, CircuitBreaker
 
 
 class Clock:

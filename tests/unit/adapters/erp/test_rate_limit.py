@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.erp.rate_limit import LocalRateLimiter, TokenBucket
+from erp.rate_limit import LocalRateLimiter, TokenBucket
 
 
 class Clock:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.erp.port import (
+from erp.port import (
     Cancellation,
     ErpRateLimited,
     ErpRejected,
@@ -16,8 +16,8 @@ from adapters.erp.port import (
     SalesOrder,
     dedupe_moves,
 )
-from adapters.erp.simulator import Faults, SimulatedErp
-from domains.common.clock import SettableClock
+from erp.simulator import Faults, SimulatedErp
+from kernel.clock import SettableClock
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.erp.port import ErpRateLimited, ErpRejected, ErpUnavailable
-from adapters.erp.tryton import TrytonErp
+from erp.port import ErpRateLimited, ErpRejected, ErpUnavailable
+from erp.tryton.erp import TrytonErp
 
 Handler = Callable[[dict[str, Any]], httpx.Response]
 

@@ -1,4 +1,4 @@
-"""The ERP posting queue in SQL: enqueued with the order change, claimed under a lease.
+"""The ERP posting queue's worker side in SQL: postings claimed under a lease.
 
 Claiming is what lets several worker processes share one queue without posting twice:
 on PostgreSQL the due rows are locked with ``FOR UPDATE SKIP LOCKED`` and marked
@@ -11,120 +11,21 @@ a worker that lost it (it stalled past the expiry) cannot overwrite a newer outc
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
 from adapters.db.engine import is_sqlite
-from domains.common.clock import as_utc
-from domains.common.events import Event
-from domains.orders.erp_posting_rules import (
-    Outcome,
-    PostingKind,
-    PostingStatus,
-    postings_for,
-)
-from domains.orders.tables import erp_postings, lines, orders
+from domains.orders.erp_postings import Posting, PostingStatus, posting_from_row
+from domains.orders.tables import erp_postings
+from erp.posting.retry import Outcome
+from kernel.clock import as_utc
 
-ERP_EVENTS = ("OrderCreated", "OrderLinesCancelled", "OrderReturnReceived")
 _OPEN = (PostingStatus.PENDING.value, PostingStatus.IN_PROGRESS.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    seq: int
-    order_id: str
-    kind: PostingKind
-    reference: str
-    payload: dict[str, Any]
-    status: PostingStatus
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime
-    erp_document_id: str | None
-    posted_at: datetime | None
-    correlation_id: str | None
-    created_at: datetime
-
-
-def _posting(row: Any) -> Posting:
-    return Posting(
-        seq=row.seq,
-        order_id=row.order_id,
-        kind=PostingKind(row.kind),
-        reference=row.reference,
-        payload=row.payload,
-        status=PostingStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        next_attempt_at=as_utc(row.next_attempt_at),
-        erp_document_id=row.erp_document_id,
-        posted_at=None if row.posted_at is None else as_utc(row.posted_at),
-        correlation_id=row.correlation_id,
-        created_at=as_utc(row.created_at),
-    )
-
-
-# -- writing, inside the order's transaction ------------------------------------------
-
-
-async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime) -> None:
-    """Adds the postings that ``events`` call for to the caller's transaction."""
-    relevant = [event for event in events if event.type in ERP_EVENTS]
-    if not relevant:
-        return
-    order_ids = list({event.payload["orderId"] for event in relevant})
-    counted = await session.execute(
-        select(erp_postings.c.order_id, erp_postings.c.kind, func.count())
-        .where(erp_postings.c.order_id.in_(order_ids))
-        .group_by(erp_postings.c.order_id, erp_postings.c.kind)
-    )
-    earlier = {(row[0], PostingKind(row[1])): row[2] for row in counted.all()}
-    paid: dict[str, str] = {}
-    headers: dict[str, dict[str, str]] = {}
-    if any(event.type == "OrderReturnReceived" for event in relevant):
-        prices = await session.execute(
-            select(lines.c.id, lines.c.promotional_unit_price).where(
-                lines.c.order_id.in_(order_ids)
-            )
-        )
-        paid = {row.id: str(row.promotional_unit_price) for row in prices.all()}
-        found = await session.execute(
-            select(orders.c.id, orders.c.currency, orders.c.customer_reference).where(
-                orders.c.id.in_(order_ids)
-            )
-        )
-        headers = {
-            row.id: {"currency": row.currency, "customerReference": row.customer_reference}
-            for row in found.all()
-        }
-    postings = postings_for(relevant, earlier=earlier, paid_prices=paid, headers=headers)
-    await session.execute(
-        insert(erp_postings),
-        [
-            {
-                "order_id": posting.order_id,
-                "kind": posting.kind.value,
-                "reference": posting.reference,
-                "payload": posting.payload,
-                "status": PostingStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "correlation_id": posting.correlation_id,
-                "created_at": now,
-            }
-            for posting in postings
-        ],
-    )
-
-
-# -- the worker's side ------------------------------------------------------------------
 
 
 async def claim(
@@ -193,7 +94,7 @@ async def _claim(
     )
     async with engine.begin() as conn:
         rows = (await conn.execute(claim_due)).all()
-    return sorted((_posting(row) for row in rows), key=lambda p: (p.next_attempt_at, p.seq))
+    return sorted((posting_from_row(row) for row in rows), key=lambda p: (p.next_attempt_at, p.seq))
 
 
 async def mark_posted(
@@ -235,28 +136,6 @@ async def _finish(engine: AsyncEngine, posting: Posting, owner: str, **values: A
 
 
 # -- operators ------------------------------------------------------------------------------
-
-
-async def replay(engine: AsyncEngine, *, now: datetime, order_id: str | None = None) -> int:
-    """Dead-lettered postings (of one order, or all) back to PENDING with fresh attempts.
-
-    Safe to repeat: a posting that is not dead-lettered is left alone, and the worker
-    finds an ERP document by its reference before creating one.
-    """
-    where = [erp_postings.c.status == PostingStatus.DEAD_LETTERED.value]
-    if order_id is not None:
-        where.append(erp_postings.c.order_id == order_id)
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            update(erp_postings)
-            .where(*where)
-            .values(
-                status=PostingStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
-    return int(result.rowcount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,22 +180,4 @@ async def dead_letters(engine: AsyncEngine, limit: int = 50) -> list[Posting]:
                 .limit(limit)
             )
         ).all()
-    return [_posting(row) for row in rows]
-
-
-async def postings_by_order(
-    conn: AsyncConnection, order_ids: Iterable[str]
-) -> dict[str, list[Posting]]:
-    """Every posting of each order, oldest first, in one statement."""
-    found: dict[str, list[Posting]] = defaultdict(list)
-    ids = list(order_ids)
-    if not ids:
-        return found
-    rows = await conn.execute(
-        select(erp_postings)
-        .where(erp_postings.c.order_id.in_(ids))
-        .order_by(erp_postings.c.order_id, erp_postings.c.seq)
-    )
-    for row in rows.all():
-        found[row.order_id].append(_posting(row))
-    return found
+    return [posting_from_row(row) for row in rows]

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from adapters.erp.port import ErpPort, dedupe_moves
 from domains.inventory import ledger
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import MAX_BATCH, Movement, MovementType
 from domains.inventory.service import apply_stock_movements
-from retailgraph.sync.moves import Skipped, movements_for
-from retailgraph.sync.stock import FEED, StockPoller
+from erp.port import ErpPort, dedupe_moves
+from erp.sync.moves import Skipped, movements_for
+from erp.sync.stock import FEED, StockPoller
 
 PENDING_MOVEMENT = "pending-movement"
 UNPOSTED_ORDER = "unposted-order"

@@ -12,8 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from adapters.erp.port import CUSTOMER, LOST_FOUND, TRANSIT, StockMove
 from domains.inventory.model import Movement, MovementType
+from erp.port import CUSTOMER, LOST_FOUND, TRANSIT, StockMove
 
 DONE = "done"
 

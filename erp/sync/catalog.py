@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.erp.port import ErpPort, Item, PriceListEntry
-from domains.common.channels import CHANNELS
 from domains.pricing import imports as price_imports
 from domains.pricing.bootstrap import PricingDomain
 from domains.products import repository as product_store
 from domains.products import service as products
 from domains.products.bootstrap import ProductsDomain
 from domains.products.model import ACTIVE, DISCONTINUED, Product
+from erp.port import ErpPort, Item, PriceListEntry
+from kernel.channels import CHANNELS
 
 Progress = Callable[[int, int], None]  # (rows done so far, rows in all)
 

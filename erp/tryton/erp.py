@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from adapters.erp.port import (
+from erp.port import (
     DEFAULT_OVERLAP,
     STORAGE,
     TRANSIT,
@@ -37,7 +37,7 @@ from adapters.erp.port import (
     StockMove,
     as_return,
 )
-from adapters.erp.tryton_rpc import TrytonRpc
+from erp.tryton.rpc import TrytonRpc
 
 
 class TrytonErp:

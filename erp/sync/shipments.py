@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from adapters.erp.port import CUSTOMER, StockMove
 from domains.orders import service as orders
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.errors import OrdersError
 from domains.orders.model import Order, OrderStatus
-from retailgraph.sync.moves import DONE
+from erp.port import CUSTOMER, StockMove
+from erp.sync.moves import DONE
 
 CONFIRMED = "confirmed"
 REPLAYED = "replayed"

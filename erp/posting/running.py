@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.erp.port import ErpPort
-from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-from adapters.erp.simulator import SimulatedErp
-from domains.common.clock import Clock
-from domains.orders.erp_worker import ErpSyncWorker, WorkerSettings
+from erp.port import ErpPort
+from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from erp.simulator import SimulatedErp
+from kernel.clock import Clock
 
 BUCKET_KEY = "retailgraph:erp:bucket"
 

@@ -1,6 +1,6 @@
 """The ERP sync worker: claims due postings and sends each one to the ERP once.
 
-Several workers (tasks or processes) can share one queue: erp_queue's claim hands each
+Several workers (tasks or processes) can share one queue: erp.posting.queue's claim hands each
 posting to one lease holder, and at most one posting per order at a time. Each post goes
 through the adapter's "find by reference, else create (or finish)", so a retry after a
 crash, a timeout or a lost lease completes the document instead of duplicating it.
@@ -24,8 +24,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.erp.breaker import BreakerState, CircuitBreaker
-from adapters.erp.port import (
+from domains.orders.erp_postings import Posting, PostingKind
+from erp.breaker import BreakerState, CircuitBreaker
+from erp.port import (
     Cancellation,
     ErpError,
     ErpPort,
@@ -34,11 +35,10 @@ from adapters.erp.port import (
     OrderLine,
     SalesOrder,
 )
-from adapters.erp.rate_limit import LocalRateLimiter, RateLimiter
-from domains.common.clock import Clock
-from domains.orders import erp_queue
-from domains.orders.erp_posting_rules import PostingKind, RetryPolicy, after_failure
-from domains.orders.erp_queue import Posting
+from erp.posting import queue
+from erp.posting.retry import RetryPolicy, after_failure
+from erp.rate_limit import LocalRateLimiter, RateLimiter
+from kernel.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class ErpSyncWorker:
         if allowed == 0:
             return [], False
         try:
-            claimed = await erp_queue.claim(
+            claimed = await queue.claim(
                 self.engine,
                 self.owner,
                 limit=allowed,
@@ -173,7 +173,7 @@ class ErpSyncWorker:
             await self._failed(posting, failure, probe=False)
         else:
             self.breaker.record_success()
-            if await erp_queue.mark_posted(
+            if await queue.mark_posted(
                 self.engine, posting, self.owner, document_id, self._clock.now()
             ):
                 self.posted += 1
@@ -204,7 +204,7 @@ class ErpSyncWorker:
             outcome.status.value,
             error.message,
         )
-        await erp_queue.mark_failed(self.engine, posting, self.owner, outcome)
+        await queue.mark_failed(self.engine, posting, self.owner, outcome)
 
     async def _post(self, posting: Posting) -> str:
         payload = posting.payload

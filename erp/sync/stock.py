@@ -17,14 +17,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adapters.erp.port import DEFAULT_OVERLAP, ErpPort, StockMove, dedupe_moves, move_key
 from domains.inventory import feeds, ledger
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import MAX_BATCH, Movement
 from domains.inventory.service import Rejection, apply_stock_movements
 from domains.orders.bootstrap import OrdersDomain
-from retailgraph.sync.moves import Skipped, movements_for
-from retailgraph.sync.shipments import (
+from erp.port import DEFAULT_OVERLAP, ErpPort, StockMove, dedupe_moves, move_key
+from erp.sync.moves import Skipped, movements_for
+from erp.sync.shipments import (
     PARKED,
     REFUSED,
     ShipmentOutcome,

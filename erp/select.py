@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from adapters.erp.port import ErpPort
-from adapters.erp.simulator import Faults, SimulatedErp
+from erp.port import ErpPort
+from erp.simulator import Faults, SimulatedErp
 
 REFERENCE_PREFIX_VARIABLE = "RETAILGRAPH_ERP_PREFIX"
 
@@ -35,7 +35,7 @@ def erp_from_env(
     if kind == "simulator":
         return SimulatedErp(faults=Faults(latency=simulator_latency))
     if kind == "tryton":
-        from adapters.erp.tryton import TrytonErp
+        from erp.tryton.erp import TrytonErp
 
         missing = [
             name

@@ -4,15 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domains.common.events import Event
-from domains.orders.erp_posting_rules import (
-    PostingKind,
-    PostingStatus,
-    RetryPolicy,
-    after_failure,
-    erp_sync_status,
-    postings_for,
-)
+from domains.orders.erp_postings import PostingKind, PostingStatus, erp_sync_status, postings_for
+from erp.posting.retry import RetryPolicy, after_failure
+from kernel.events import Event
 from tests.support import EVENT_TIME
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from adapters.erp.port import ErpError, ErpRateLimited, ErpRejected, ErpUnavailable
+from erp.port import ErpError, ErpRateLimited, ErpRejected, ErpUnavailable
 
 # Tryton marshals these types as {"__class__": ..., ...} objects.
 _DECODERS: dict[str, Any] = {

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from adapters.erp.port import (
+from erp.port import (
     CUSTOMER,
     DEFAULT_OVERLAP,
     LOST_FOUND,
@@ -34,7 +34,7 @@ from adapters.erp.port import (
     StockMove,
     as_return,
 )
-from domains.common.clock import Clock, SystemClock
+from kernel.clock import Clock, SystemClock
 
 CUSTOMER_LOCATION = "CUSTOMER"
 SUPPLIER_LOCATION = "SUPPLIER"

@@ -1,1 +1,0 @@
-"""The ERP port and its implementations (an in-process simulator and Tryton)."""

@@ -1,0 +1,293 @@
+"""What an order change owes the ERP, written in the order's own transaction.
+
+A posting is one document the ERP must receive exactly once: the sale when an order is
+created, a cancellation, or a return (a sale with negative quantities under its own
+reference). Its payload is fixed when the order changes, so a retry posts what the
+customer bought, whatever happened to the order since. The ERP package's worker claims
+and posts them (``erp.posting``); orders reads their status for ``Order.erpSync`` and
+puts dead letters back in the queue when an operator replays them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from domains.orders.tables import erp_postings, lines, orders
+from kernel.clock import as_utc
+from kernel.events import Event
+
+ERP_EVENTS = ("OrderCreated", "OrderLinesCancelled", "OrderReturnReceived")
+
+
+class PostingKind(StrEnum):
+    SALE = "sale"
+    CANCELLATION = "cancellation"
+    RETURN = "return"
+
+
+class PostingStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    POSTED = "posted"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPosting:
+    order_id: str
+    kind: PostingKind
+    reference: str
+    payload: dict[str, Any]
+    correlation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    seq: int
+    order_id: str
+    kind: PostingKind
+    reference: str
+    payload: dict[str, Any]
+    status: PostingStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    erp_document_id: str | None
+    posted_at: datetime | None
+    correlation_id: str | None
+    created_at: datetime
+
+
+def posting_from_row(row: Any) -> Posting:
+    return Posting(
+        seq=row.seq,
+        order_id=row.order_id,
+        kind=PostingKind(row.kind),
+        reference=row.reference,
+        payload=row.payload,
+        status=PostingStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        next_attempt_at=as_utc(row.next_attempt_at),
+        erp_document_id=row.erp_document_id,
+        posted_at=None if row.posted_at is None else as_utc(row.posted_at),
+        correlation_id=row.correlation_id,
+        created_at=as_utc(row.created_at),
+    )
+
+
+def erp_sync_status(statuses: Iterable[PostingStatus]) -> PostingStatus | None:
+    """One status for an order's postings: the worst one still open, else POSTED."""
+    seen = set(statuses)
+    if not seen:
+        return None
+    for status in (
+        PostingStatus.DEAD_LETTERED,
+        PostingStatus.IN_PROGRESS,
+        PostingStatus.PENDING,
+    ):
+        if status in seen:
+            return status
+    return PostingStatus.POSTED
+
+
+# -- from order events to postings ------------------------------------------------------
+
+
+def postings_for(
+    events: Iterable[Any],
+    *,
+    earlier: Mapping[tuple[str, PostingKind], int],
+    paid_prices: Mapping[str, str],
+    headers: Mapping[str, Mapping[str, str]],
+) -> list[NewPosting]:
+    """The postings that ``events`` (domain events of orders) call for, in order.
+
+    ``earlier`` counts each order's earlier postings per kind: cancellations and returns
+    are numbered "<number>/C<n>" and "<number>/R<n>", so each document has its own
+    reference. ``paid_prices`` is the unit price paid per line id, which a return credits;
+    ``headers`` gives a returned order's currency and customer reference.
+    """
+    counts = dict(earlier)
+
+    def numbered(order_id: str, number: str, kind: PostingKind) -> str:
+        counts[(order_id, kind)] = counts.get((order_id, kind), 0) + 1
+        return f"{number}/{kind.value[0].upper()}{counts[(order_id, kind)]}"
+
+    postings: list[NewPosting] = []
+    for event in events:
+        payload = event.payload
+        order_id = payload["orderId"]
+        number = payload["number"]
+        if event.type == "OrderCreated":
+            postings.append(
+                NewPosting(
+                    order_id,
+                    PostingKind.SALE,
+                    number,
+                    _sale(number, payload, payload["fulfilment"]["locationId"]),
+                    event.correlation_id,
+                )
+            )
+        elif event.type == "OrderLinesCancelled":
+            skus = [] if payload.get("wholeOrder") else _skus(payload["lines"])
+            postings.append(
+                NewPosting(
+                    order_id,
+                    PostingKind.CANCELLATION,
+                    numbered(order_id, number, PostingKind.CANCELLATION),
+                    {"reference": number, "skus": skus},
+                    event.correlation_id,
+                )
+            )
+        elif event.type == "OrderReturnReceived":
+            reference = numbered(order_id, number, PostingKind.RETURN)
+            lines = [
+                {
+                    "sku": line["sku"],
+                    "quantity": line["quantity"],
+                    "unitPrice": paid_prices[line["lineId"]],
+                }
+                for line in payload["lines"]
+            ]
+            postings.append(
+                NewPosting(
+                    order_id,
+                    PostingKind.RETURN,
+                    reference,
+                    {
+                        "reference": reference,
+                        **headers[order_id],
+                        "location": payload["locationId"],
+                        "lines": lines,
+                    },
+                    event.correlation_id,
+                )
+            )
+    return postings
+
+
+def _sale(reference: str, payload: Mapping[str, Any], location: str) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "customerReference": payload["customerReference"],
+        "currency": payload["currency"],
+        "location": location,
+        "lines": [
+            {
+                "sku": line["sku"],
+                "quantity": line["quantity"],
+                # The ERP books what the customer pays, promotions applied.
+                "unitPrice": line["promotionalUnitPrice"],
+            }
+            for line in payload["lines"]
+        ],
+    }
+
+
+def _skus(lines: Iterable[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(str(line["sku"]) for line in lines))
+
+
+# -- writing, inside the order's transaction ------------------------------------------
+
+
+async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime) -> None:
+    """Adds the postings that ``events`` call for to the caller's transaction."""
+    relevant = [event for event in events if event.type in ERP_EVENTS]
+    if not relevant:
+        return
+    order_ids = list({event.payload["orderId"] for event in relevant})
+    counted = await session.execute(
+        select(erp_postings.c.order_id, erp_postings.c.kind, func.count())
+        .where(erp_postings.c.order_id.in_(order_ids))
+        .group_by(erp_postings.c.order_id, erp_postings.c.kind)
+    )
+    earlier = {(row[0], PostingKind(row[1])): row[2] for row in counted.all()}
+    paid: dict[str, str] = {}
+    headers: dict[str, dict[str, str]] = {}
+    if any(event.type == "OrderReturnReceived" for event in relevant):
+        prices = await session.execute(
+            select(lines.c.id, lines.c.promotional_unit_price).where(
+                lines.c.order_id.in_(order_ids)
+            )
+        )
+        paid = {row.id: str(row.promotional_unit_price) for row in prices.all()}
+        found = await session.execute(
+            select(orders.c.id, orders.c.currency, orders.c.customer_reference).where(
+                orders.c.id.in_(order_ids)
+            )
+        )
+        headers = {
+            row.id: {"currency": row.currency, "customerReference": row.customer_reference}
+            for row in found.all()
+        }
+    postings = postings_for(relevant, earlier=earlier, paid_prices=paid, headers=headers)
+    await session.execute(
+        insert(erp_postings),
+        [
+            {
+                "order_id": posting.order_id,
+                "kind": posting.kind.value,
+                "reference": posting.reference,
+                "payload": posting.payload,
+                "status": PostingStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "correlation_id": posting.correlation_id,
+                "created_at": now,
+            }
+            for posting in postings
+        ],
+    )
+
+
+# -- operators ------------------------------------------------------------------------------
+
+
+async def replay(engine: AsyncEngine, *, now: datetime, order_id: str | None = None) -> int:
+    """Dead-lettered postings (of one order, or all) back to PENDING with fresh attempts.
+
+    Safe to repeat: a posting that is not dead-lettered is left alone, and the worker
+    finds an ERP document by its reference before creating one.
+    """
+    where = [erp_postings.c.status == PostingStatus.DEAD_LETTERED.value]
+    if order_id is not None:
+        where.append(erp_postings.c.order_id == order_id)
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(erp_postings)
+            .where(*where)
+            .values(
+                status=PostingStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+    return int(result.rowcount)
+
+
+async def postings_by_order(
+    conn: AsyncConnection, order_ids: Iterable[str]
+) -> dict[str, list[Posting]]:
+    """Every posting of each order, oldest first, in one statement."""
+    found: dict[str, list[Posting]] = defaultdict(list)
+    ids = list(order_ids)
+    if not ids:
+        return found
+    rows = await conn.execute(
+        select(erp_postings)
+        .where(erp_postings.c.order_id.in_(ids))
+        .order_by(erp_postings.c.order_id, erp_postings.c.seq)
+    )
+    for row in rows.all():
+        found[row.order_id].append(posting_from_row(row))
+    return found

@@ -1,0 +1,2 @@
+"""The ERP integration: the port, its Tryton and simulator adapters, outbound posting
+and inbound sync."""

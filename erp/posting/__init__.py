@@ -1,0 +1,1 @@
+"""Outbound: the documents owed for order changes, posted exactly once."""

@@ -1,0 +1,1 @@
+"""Inbound: stock moves, shipments, item master and price imports, reconciliation."""

@@ -1,0 +1,1 @@
+"""Tryton over JSON-RPC."""
