@@ -1,8 +1,9 @@
-"""What the process gives every domain app: where its data lives, the bus and the cache."""
+"""What a process gives every domain it runs: where the data lives, the bus, the cache,
+the clock and the peer subgraphs. The wiring (``retailgraph.wiring``) builds it from the
+settings; tests build their own."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -10,57 +11,54 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from adapters.bus import Bus, bus_from_env
+from adapters.bus import Bus, Consumer, InProcessBus
 from adapters.bus.hub import SubscriptionHub
-from adapters.cache.store import Store, store_from_env
+from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
-from adapters.db.engine import create_engine, database_url, session_factory
+from adapters.db.engine import DatabaseLocations, create_engine, session_factory
 from adapters.db.outbox import OutboxRelay
 from kernel.clock import Clock, SystemClock
 from kernel.events import Event
 
-SUBGRAPH_URL_SUFFIX = "_SUBGRAPH_URL"
-
-
-def subgraph_urls() -> dict[str, str | ASGIApp]:
-    """Peer subgraph URLs from the environment: ``PRICING_SUBGRAPH_URL`` names pricing."""
-    return {
-        name[: -len(SUBGRAPH_URL_SUFFIX)].lower(): url
-        for name, url in os.environ.items()
-        if name.endswith(SUBGRAPH_URL_SUFFIX) and url
-    }
-
 
 @dataclass
 class Runtime:
-    # Redis Streams when REDIS_URL is set (production), else the in-process bus.
-    bus: Bus = field(default_factory=bus_from_env)
-    cache: Store = field(default_factory=store_from_env)
-    database_urls: dict[str, str] = field(default_factory=dict)
-    # Embedded and test runs create tables on start-up; production runs
-    # ``retailgraph db upgrade`` as a release step instead.
-    migrate_on_start: bool = field(
-        default_factory=lambda: os.environ.get("RETAILGRAPH_MIGRATE_ON_START", "1") == "1"
-    )
+    databases: DatabaseLocations = field(default_factory=DatabaseLocations)
+    bus: Bus = field(default_factory=InProcessBus)
+    cache: Store = field(default_factory=MemoryStore)
+    # Create and upgrade each domain's tables when it starts (the embedded mode, tests);
+    # production runs ``retailgraph db upgrade`` as a release step instead.
+    migrate_on_start: bool = False
     # The other subgraphs a domain calls (checkout calls pricing and inventory), by name:
-    # an ASGI app in this process (embedded, tests) or a URL (``<NAME>_SUBGRAPH_URL``).
-    subgraphs: dict[str, str | ASGIApp] = field(default_factory=subgraph_urls)
+    # an ASGI app in this process (embedded, tests) or a URL.
+    subgraphs: dict[str, str | ASGIApp] = field(default_factory=dict)
     # Every domain and worker of the process takes "now" from here (tests fix or move it).
     clock: Clock = field(default_factory=SystemClock)
+    _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
 
-    # The process's one reader of the bus for GraphQL subscriptions, made with the runtime.
-    hub: SubscriptionHub = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.hub = SubscriptionHub(self.bus)
+    @property
+    def hub(self) -> SubscriptionHub:
+        """The process's one reader of the bus for GraphQL subscriptions, made when a
+        subgraph first serves one (one-shot commands never do)."""
+        if self._hub is None:
+            self._hub = SubscriptionHub(self.bus)
+        return self._hub
 
     def database_url(self, domain: str) -> str:
-        return self.database_urls.get(domain) or database_url(domain)
+        return self.databases.url(domain)
+
+    def consume(self, consumers: Sequence[Consumer]) -> None:
+        """Subscribe a serving domain's reactions to events (``Domain.consumers()``)."""
+        for consumer in consumers:
+            self.bus.subscribe(
+                consumer.subscribed(self.cache), types=consumer.types, group=consumer.once_as
+            )
 
     async def close(self) -> None:
         """End the subscriptions, then stop the bus's consumers (the Redis Streams bus
         hands its shards back)."""
-        await self.hub.close()
+        if self._hub is not None:
+            await self._hub.close()
         await self.bus.close()
 
 
@@ -91,6 +89,10 @@ class DomainBase:
         self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
         self.relay = OutboxRelay(engine, outbox, runtime.bus.publish, clock=runtime.clock)
+
+    def consumers(self) -> list[Consumer]:
+        """The domain's reactions to events, which a process serving it subscribes."""
+        return []
 
     def wake_relay(self, _events: Sequence[Event]) -> None:
         self.relay.wake()

@@ -34,13 +34,13 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
-from adapters.db.engine import create_engine, normalise_url
+from adapters.db.engine import DatabaseLocations, create_engine, normalise_url
 from adapters.runtime import Runtime
 from bench.processes import Started, free_port, start, tree_cpu_seconds, wait_until
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 from domains.pricing import imports
-from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.domains import DOMAINS
 from retailgraph.embedded import running_subgraphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +71,8 @@ async def drop_database(name: str) -> None:
 
 async def seed(url: str, skus: list[str]) -> None:
     """Prices (pricing) and stock at one DC (inventory), through the service layer."""
-    runtime = Runtime(database_urls=dict.fromkeys(DOMAINS, url), subgraphs={})
-    apps = {name: domain_app_module(name).create_app(runtime) for name in DOMAINS}
+    runtime = Runtime(databases=DatabaseLocations(shared=url), migrate_on_start=True)
+    apps = {name: DOMAINS[name].create_app(runtime) for name in DOMAINS}
     async with running_subgraphs(apps) as domains:
         pricing, stock = domains["pricing"], domains["inventory"]
         facts = [imports.SkuFacts(sku, "bench", Decimal("0.19")) for sku in skus]

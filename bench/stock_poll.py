@@ -44,7 +44,7 @@ async def run(backend: str, moves: int) -> str:
             async with admin.begin() as conn:
                 await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine = create_engine(url, schema=schema if backend == "postgresql" else None)
-        runtime = Runtime(bus=InProcessBus(), cache=MemoryStore())
+        runtime = Runtime(bus=InProcessBus(), cache=MemoryStore(), migrate_on_start=True)
         domain = await bootstrap.start(runtime, engine=engine)
         try:
             await domain.stop_background()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
-
-_ENVIRONMENT = "RETAILGRAPH_GATEWAY_CONFIG"
 
 
 class CommandError(Exception):
@@ -51,14 +48,14 @@ def federated_engine(
 
 def gateway_app(engine: FederatedEngine, settings: GatewaySettings, **options: Any) -> Starlette:
     """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are."""
-    from gateway.subscriptions.auth import authenticator_from_environment
+    from gateway.subscriptions.auth import authenticator_for
 
     return create_app(
         engine,
         limits=settings.limits.transport_limits(),
         graphiql=settings.graphiql,
         expose_query_plan=settings.expose_query_plans,
-        authenticator=authenticator_from_environment(),
+        authenticator=authenticator_for(settings.api_keys),
         **options,
     )
 
@@ -82,12 +79,17 @@ def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> 
     return gateway_app(engine, settings)
 
 
-def app_from_environment() -> Starlette:
-    """The app for each uvicorn worker process (``--workers`` > 1)."""
-    tune_garbage_collector()
-    config = json.loads(os.environ[_ENVIRONMENT])
-    settings = GatewaySettings.model_validate(config["settings"])
-    return build_gateway(Path(config["supergraph"]), settings)
+@dataclass(frozen=True)
+class GatewayFactory:
+    """Builds the app in each worker process (``--workers`` > 1): it travels to the
+    workers as it is, pickled, so they need no environment or file to know the settings."""
+
+    supergraph: Path
+    settings: GatewaySettings
+
+    def __call__(self) -> Starlette:
+        tune_garbage_collector()
+        return build_gateway(self.supergraph, self.settings)
 
 
 def serve_gateway(
@@ -98,11 +100,8 @@ def serve_gateway(
         serve(build_gateway(supergraph, settings), host=host, port=port, max_message_bytes=largest)
         return
     build_gateway(supergraph, settings)  # fail here, once, on bad input
-    os.environ[_ENVIRONMENT] = json.dumps(
-        {"supergraph": str(supergraph.resolve()), "settings": settings.model_dump()}
-    )
     serve(
-        "gateway.commands:app_from_environment",
+        GatewayFactory(supergraph.resolve(), settings),
         host=host,
         port=port,
         workers=workers,

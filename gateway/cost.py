@@ -21,6 +21,8 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLArgument,
     GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -161,7 +163,12 @@ class _Walk:
     ) -> int:
         name = node.name.value
         parent_type = self.schema.get_type(parent)
-        definition = getattr(parent_type, "fields", {}).get(name)
+        fields = (
+            parent_type.fields
+            if isinstance(parent_type, GraphQLObjectType | GraphQLInterfaceType)
+            else {}
+        )
+        definition = fields.get(name)
         if definition is None:  # __typename, or a field of a type the walk cannot see
             return 0
         named = get_named_type(definition.type)
@@ -221,9 +228,9 @@ class _Walk:
 
 def _default(argument: GraphQLArgument) -> Any:
     # graphql-core 3.3 keeps an SDL default as its literal until it is coerced.
-    literal = getattr(getattr(argument, "default", None), "literal", None)
-    if isinstance(literal, IntValueNode):
-        return int(literal.value)
+    default = argument.default
+    if default is not None and isinstance(default.literal, IntValueNode):
+        return int(default.literal.value)
     return argument.default_value
 
 

@@ -54,7 +54,7 @@ class Prepared:
 
     operation_type: OperationType
     operation_name: str | None
-    plan: Any
+    plan: object
 
 
 @dataclass(slots=True)

@@ -9,12 +9,12 @@ a SIGTERM we asked for is a clean stop, so that handler lets the process exit wi
 from __future__ import annotations
 
 import gc
-import importlib.util
 import signal
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from gateway.http.params import Limits
 from gateway.http.read_timeout import ReadTimeoutHttpProtocol
@@ -23,7 +23,7 @@ from gateway.http.read_timeout import ReadTimeoutHttpProtocol
 def uvicorn_options() -> dict[str, Any]:
     return {
         "http": ReadTimeoutHttpProtocol,
-        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "loop": "uvloop" if _has_uvloop() else "asyncio",
         "access_log": False,
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
@@ -34,6 +34,14 @@ def uvicorn_options() -> dict[str, Any]:
         # (bench/subscriptions.py --deflate, 2,500 subscribers).
         "ws_per_message_deflate": False,
     }
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def tune_garbage_collector() -> None:
@@ -60,8 +68,10 @@ def serve(
     log_level: str = "info",
     max_message_bytes: int = Limits().max_body_bytes,
 ) -> None:
-    """Run until SIGTERM or SIGINT. ``workers > 1`` needs ``app`` as an import string.
+    """Run until SIGTERM or SIGINT.
 
+    ``workers > 1`` runs that many processes on one socket; ``app`` is then a picklable
+    factory (``factory=True``) or an import string, since each process builds its own.
     ``max_message_bytes``: the server refuses bigger WebSocket frames (1009) before they
     are buffered whole."""
     options = {**uvicorn_options(), "log_level": log_level, "ws_max_size": max_message_bytes}
@@ -69,8 +79,15 @@ def serve(
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if fd is not None:
         uvicorn.run(app, fd=fd, factory=factory, **options)
+    elif workers > 1:
+        # uvicorn.run insists on an import string here; its supervisor does not: it hands
+        # the config, app factory included, to each worker process.
+        config = uvicorn.Config(
+            app, host=host, port=port, workers=workers, factory=factory, **options
+        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
-        uvicorn.run(app, host=host, port=port, workers=workers, factory=factory, **options)
+        uvicorn.run(app, host=host, port=port, factory=factory, **options)
 
 
 def _stopped_on_request(signum: int, frame: FrameType | None) -> None:

@@ -99,5 +99,7 @@ class GatewaySettings(_Section):
     subgraph_timeout: float = Field(default=30.0, gt=0)
     # Subgraph name -> URL, where the supergraph's URL is not the one to use.
     subgraph_urls: dict[str, str] = Field(default_factory=dict)
+    # Keys that admit a client to subscriptions (WebSocket and SSE); none admits everyone.
+    api_keys: tuple[str, ...] = ()
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()

@@ -9,11 +9,26 @@ import typer
 
 from retailgraph.erp_commands import register as register_erp_commands
 from retailgraph.erp_commands import worker_app
+from retailgraph.settings import Settings, SettingsError, load_settings
 from retailgraph.sync.commands import register as register_sync_commands
 
 app = typer.Typer(no_args_is_help=True, help="RetailGraph: one GraphQL graph for retail.")
 register_erp_commands(app)
 register_sync_commands(app, worker_app)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
+]
+
+
+def settings_or_exit(config: Path | None = None, **overrides: Any) -> Settings:
+    """The settings, or the reason they are invalid as one line and exit status 1."""
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -21,10 +36,7 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(4000, help="Port to listen on."),
     demo: bool = typer.Option(True, help="Load the demo retailer on first start."),
-    config: Annotated[
-        Path | None,
-        typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Start the whole system in one process on the embedded default.
 
@@ -32,14 +44,8 @@ def run(
     from the settings (docs/configuration.md).
     """
     from retailgraph.embedded import NEWCOMER, serve
-    from retailgraph.settings import SettingsError, load_settings
 
-    try:
-        settings = load_settings(config, gateway=NEWCOMER)
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    serve(host=host, port=port, demo=demo, settings=settings.gateway)
+    serve(host=host, port=port, demo=demo, settings=settings_or_exit(config, gateway=NEWCOMER))
 
 
 db_app = typer.Typer(help="The domains' databases.", no_args_is_help=True)
@@ -47,7 +53,7 @@ app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(config: ConfigOption = None) -> None:
     """Apply every domain's migrations to its database, as a release step.
 
     Each domain's database is <DOMAIN>_DATABASE_URL, else DATABASE_URL, else its SQLite
@@ -55,34 +61,29 @@ def db_upgrade() -> None:
     """
     import asyncio
 
-    from adapters.db import migrations
-    from adapters.db.engine import create_engine, database_url
-    from retailgraph.domains import DOMAINS, domain_tables
+    from retailgraph.wiring import upgrade_databases
 
     async def upgrade() -> None:
-        for name in DOMAINS:
-            engine = create_engine(database_url(name))
-            try:
-                await migrations.upgrade(engine, name, domain_tables(name))
-            finally:
-                await engine.dispose()
+        async for name in upgrade_databases(settings_or_exit(config)):
             typer.echo(f"{name}: up to date")
 
     asyncio.run(upgrade())
 
 
 @app.command()
-def demo() -> None:
+def demo(config: ConfigOption = None) -> None:
     """Load the demo retailer into the configured databases (a no-op once loaded).
 
     With DATABASE_URL set this seeds PostgreSQL; otherwise the embedded SQLite files.
+    Like ``run``, it creates the tables it loads into.
     """
     import asyncio
 
-    from adapters.runtime import Runtime
     from retailgraph.embedded import load_demo_with_progress
+    from retailgraph.wiring import runtime
 
-    asyncio.run(load_demo_with_progress(Runtime()))
+    settings = settings_or_exit(config)
+    asyncio.run(load_demo_with_progress(runtime(settings, migrate_by_default=True)))
 
 
 @app.command()
@@ -112,10 +113,7 @@ def gateway(
     supergraph: Annotated[Path, typer.Option(help="Supergraph SDL (retailgraph compose).")],
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4000,
-    config: Annotated[
-        Path | None,
-        typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
-    ] = None,
+    config: ConfigOption = None,
     subgraph_url: Annotated[
         list[str] | None, typer.Option(help="NAME=URL: reach a subgraph at another URL.")
     ] = None,
@@ -140,7 +138,6 @@ def gateway(
     these options override them.
     """
     from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
-    from retailgraph.settings import SettingsError, load_settings
 
     chosen = {
         "graphiql": graphiql,
@@ -198,26 +195,24 @@ def subgraph(
     name: Annotated[str, typer.Argument(help="products, pricing, inventory or orders.")],
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: 4001-4004).")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve one domain subgraph as its own service (DATABASE_URL, REDIS_URL apply).
 
     Orders calls pricing and inventory at checkout: PRICING_SUBGRAPH_URL and
-    INVENTORY_SUBGRAPH_URL, by default on their default ports.
+    INVENTORY_SUBGRAPH_URL, by default on their default ports. Its tables must exist
+    (``retailgraph db upgrade``) unless ``[database] migrate_on_start`` is set.
     """
-    import os
-
     import uvicorn
 
-    from retailgraph.domains import DOMAINS, domain_app_module
-    from retailgraph.supergraph import DEFAULT_PORTS, default_url
+    from retailgraph.domains import DOMAINS
+    from retailgraph.wiring import subgraph_app
 
     if name not in DOMAINS:
         typer.echo(f"error: no subgraph {name!r}; one of {', '.join(DOMAINS)}", err=True)
         raise typer.Exit(1)
-    for peer in DOMAINS:
-        os.environ.setdefault(f"{peer.upper()}_SUBGRAPH_URL", default_url(peer))
-    app_ = domain_app_module(name).create_app()
-    uvicorn.run(app_, host=host, port=port or DEFAULT_PORTS[name], access_log=False)
+    served = subgraph_app(settings_or_exit(config), name)
+    uvicorn.run(served, host=host, port=port or DOMAINS[name].port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ ERP simulator in the same process. Each subgraph is also served on
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,8 +23,11 @@ from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
-from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.demo import LOADERS
+from retailgraph.domains import DOMAINS
+from retailgraph.settings import Settings
 from retailgraph.supergraph import SCHEMA_PATH
+from retailgraph.wiring import runtime as process_runtime
 
 log = logging.getLogger("retailgraph")
 
@@ -33,7 +35,7 @@ log = logging.getLogger("retailgraph")
 def subgraph_apps(runtime: Runtime) -> dict[str, Starlette]:
     """The four apps; each reaches the others in process (checkout calls pricing and
     inventory this way)."""
-    apps = {name: domain_app_module(name).create_app(runtime) for name in DOMAINS}
+    apps = {name: parts.create_app(runtime) for name, parts in DOMAINS.items()}
     runtime.subgraphs.update(apps)
     return apps
 
@@ -55,9 +57,8 @@ async def load_demo(
 
     catalog = demo_catalog()
     for name in DOMAINS:
-        loader = importlib.import_module(f"retailgraph.demo.{name}")
         log.info("loading the demo %s", name)
-        await loader.load(domains[name], catalog)
+        await LOADERS[name](domains[name], catalog)
         if on_loaded is not None:
             on_loaded(name)
 
@@ -85,12 +86,9 @@ NEWCOMER: dict[str, Any] = {"graphiql": True, "expose_query_plans": True, "intro
 
 
 def create_app(
-    runtime: Runtime | None = None,
-    *,
-    demo: bool = True,
-    settings: GatewaySettings | None = None,
+    runtime: Runtime, *, demo: bool = True, settings: GatewaySettings | None = None
 ) -> Starlette:
-    runtime = runtime or Runtime()
+    """The whole system on ``runtime``; the app closes the runtime when it stops."""
     settings = settings or GatewaySettings.model_validate(NEWCOMER)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
@@ -121,12 +119,13 @@ def create_app(
     )
 
 
-def serve(*, host: str, port: int, demo: bool, settings: GatewaySettings) -> None:
+def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
+    runtime = process_runtime(settings, migrate_by_default=True)
     serve_app(
-        create_app(demo=demo, settings=settings),
+        create_app(runtime, demo=demo, settings=settings.gateway),
         host=host,
         port=port,
-        max_message_bytes=settings.limits.max_body_bytes,
+        max_message_bytes=settings.gateway.limits.max_body_bytes,
     )

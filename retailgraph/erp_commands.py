@@ -1,7 +1,7 @@
 """``retailgraph worker erp`` and ``retailgraph erp status|replay``: the ERP posting queue.
 
-Every option also reads an environment variable (shown in --help), so a deployment can
-configure workers without flags.
+The worker's options override the ``[erp.worker]`` settings (``docs/configuration.md``),
+so a deployment can configure workers without flags.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.clock import Clock
+from kernel.clock import Clock, SystemClock
+from retailgraph.settings import Settings, SettingsError, load_settings
 
 worker_app = typer.Typer(no_args_is_help=True, help="Background workers.")
 erp_app = typer.Typer(no_args_is_help=True, help="The ERP posting queue: status and replay.")
@@ -28,99 +30,137 @@ def register(app: typer.Typer) -> None:
     app.add_typer(erp_app, name="erp")
 
 
-def _with_orders_engine(work: Callable[[AsyncEngine, Clock], Awaitable[T]]) -> T:
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _with_orders_engine(
+    settings: Settings, work: Callable[[AsyncEngine, Clock], Awaitable[T]]
+) -> T:
     """Run ``work`` with the orders database and the process's clock."""
+    from sqlalchemy.exc import DBAPIError
+
+    from retailgraph.wiring import orders_database
 
     async def main() -> T:
-        from adapters.runtime import Runtime, open_database
-        from domains.orders import tables
+        async with orders_database(settings) as engine:
+            return await work(engine, SystemClock())
 
-        runtime = Runtime()
-        engine, _ = await open_database(runtime, "orders", tables.metadata)
-        try:
-            return await work(engine, runtime.clock)
-        finally:
-            await engine.dispose()
-            await runtime.close()
+    try:
+        return asyncio.run(main())
+    except DBAPIError as error:
+        typer.echo(
+            f"error: the orders database cannot be used ({type(error.orig).__name__}); "
+            "have its tables been made with `retailgraph db upgrade`?",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
-    return asyncio.run(main())
 
-
-def _opt(help_: str, env: str) -> Any:
-    return typer.Option(help=help_, envvar=f"RETAILGRAPH_ERP_{env}")
+def _opt(help_: str) -> Any:
+    return typer.Option(help=help_, show_default=False)
 
 
 @worker_app.command("erp")
 def worker_erp(
-    workers: Annotated[int, _opt("Worker tasks in this process.", "WORKERS")] = 1,
-    concurrency: Annotated[int, _opt("Posts in flight per worker.", "CONCURRENCY")] = 4,
-    rate: Annotated[float, _opt("ERP calls per second (token bucket).", "RATE")] = 20.0,
-    burst: Annotated[int, _opt("Token bucket capacity.", "BURST")] = 20,
-    max_attempts: Annotated[int, _opt("Attempts before dead-lettering.", "MAX_ATTEMPTS")] = 10,
-    base_delay: Annotated[float, _opt("First retry ceiling, seconds.", "BASE_DELAY")] = 1.0,
-    max_delay: Annotated[float, _opt("Retry ceiling cap, seconds.", "MAX_DELAY")] = 300.0,
+    workers: Annotated[int | None, _opt("Worker tasks in this process [1].")] = None,
+    concurrency: Annotated[int | None, _opt("Posts in flight per worker [4].")] = None,
+    rate: Annotated[float | None, _opt("ERP calls per second (token bucket) [20].")] = None,
+    burst: Annotated[int | None, _opt("Token bucket capacity [20].")] = None,
+    max_attempts: Annotated[int | None, _opt("Attempts before dead-lettering [10].")] = None,
+    base_delay: Annotated[float | None, _opt("First retry ceiling, seconds [1].")] = None,
+    max_delay: Annotated[float | None, _opt("Retry ceiling cap, seconds [300].")] = None,
     breaker_threshold: Annotated[
-        int, _opt("Consecutive failures that open the breaker.", "BREAKER_THRESHOLD")
-    ] = 5,
+        int | None, _opt("Consecutive failures that open the breaker [5].")
+    ] = None,
     breaker_reset: Annotated[
-        float, _opt("Seconds the breaker stays open before a probe.", "BREAKER_RESET")
-    ] = 5.0,
-    lease: Annotated[float, _opt("Seconds a claim is held.", "LEASE")] = 60.0,
-    post_timeout: Annotated[float, _opt("Seconds one post may take.", "POST_TIMEOUT")] = 20.0,
-    poll_interval: Annotated[float, _opt("Seconds between idle polls.", "POLL_INTERVAL")] = 0.5,
+        float | None, _opt("Seconds the breaker stays open before a probe [5].")
+    ] = None,
+    lease: Annotated[float | None, _opt("Seconds a claim is held [60].")] = None,
+    post_timeout: Annotated[float | None, _opt("Seconds one post may take [20].")] = None,
+    poll_interval: Annotated[float | None, _opt("Seconds between idle polls [0.5].")] = None,
     customer: Annotated[
-        str | None, _opt("ERP customer for every document (default: the order's).", "CUSTOMER")
+        str | None, _opt("ERP customer for every document (default: the order's).")
     ] = None,
     reference_prefix: Annotated[
-        str, _opt("Put before every ERP reference (installations sharing an ERP).", "PREFIX")
-    ] = "",
+        str | None, _opt("Put before every ERP reference (installations sharing an ERP).")
+    ] = None,
     simulator_latency: Annotated[
-        float, _opt("Simulated ERP latency in seconds.", "SIMULATOR_LATENCY")
-    ] = 0.0,
+        float | None, _opt("Simulated ERP latency in seconds [0].")
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Post orders, cancellations and returns to the ERP until SIGTERM.
 
-    The ERP is the simulator unless RETAILGRAPH_ERP=tryton (with TRYTON_URL,
-    TRYTON_DATABASE, TRYTON_USER, TRYTON_PASSWORD). Run several processes against one
-    PostgreSQL to scale out; with REDIS_URL set they share one rate-limit bucket.
+    The ERP is the simulator unless ``[erp] kind = "tryton"`` (RETAILGRAPH_ERP__KIND, with
+    TRYTON_URL, TRYTON_DATABASE, TRYTON_USER, TRYTON_PASSWORD). Run several processes
+    against one PostgreSQL to scale out; with REDIS_URL set they share one rate-limit
+    bucket. Options override the ``[erp.worker]`` settings.
     """
     import logging
 
-    from erp.posting.retry import RetryPolicy
     from erp.posting.running import serve_workers
-    from erp.posting.worker import WorkerSettings
-    from erp.select import ErpConfigError, erp_from_env
+    from erp.select import ErpConfigError
+    from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings
 
-    if lease <= post_timeout:
+    given = {
+        "workers": workers,
+        "concurrency": concurrency,
+        "rate": rate,
+        "burst": burst,
+        "max_attempts": max_attempts,
+        "base_delay": base_delay,
+        "max_delay": max_delay,
+        "breaker_threshold": breaker_threshold,
+        "breaker_reset": breaker_reset,
+        "lease": lease,
+        "post_timeout": post_timeout,
+        "poll_interval": poll_interval,
+        "customer": customer,
+    }
+    erp_overrides = {"reference_prefix": reference_prefix, "simulator_latency": simulator_latency}
+    chosen: dict[str, Any] = {k: v for k, v in erp_overrides.items() if v is not None}
+    chosen["worker"] = {name: value for name, value in given.items() if value is not None}
+    settings = _settings(config, erp=chosen)
+    worker = posting_worker_settings(settings)
+    if worker.lease <= worker.post_timeout:
         typer.echo("error: --lease must be longer than --post-timeout", err=True)
         raise typer.Exit(1)
-    settings = WorkerSettings(
-        concurrency=concurrency,
-        poll_interval=poll_interval,
-        lease=lease,
-        post_timeout=post_timeout,
-        retry=RetryPolicy(base_delay=base_delay, max_delay=max_delay, max_attempts=max_attempts),
-        breaker_threshold=breaker_threshold,
-        breaker_reset=breaker_reset,
-        rate=rate,
-        burst=burst,
-        customer=customer,
-        reference_prefix=reference_prefix,
-    )
+    clock = SystemClock()
     try:
-        erp = erp_from_env(simulator_latency=simulator_latency)
+        posting_to = erp(settings, clock=clock)
     except ErpConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    limiter = erp_rate_limiter(settings, worker)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     _with_orders_engine(
-        lambda engine, clock: serve_workers(engine, erp, settings, count=workers, clock=clock)
+        settings,
+        lambda engine, _: serve_workers(
+            engine,
+            posting_to,
+            worker,
+            count=settings.erp.worker.workers,
+            clock=clock,
+            limiter=limiter,
+        ),
     )
 
 
 @erp_app.command("status")
 def erp_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
 ) -> None:
     """The ERP posting backlog, its oldest age, and the dead letters."""
     from domains.orders import erp_postings
@@ -131,7 +171,7 @@ def erp_status(
     ) -> tuple[queue.Backlog, list[erp_postings.Posting], datetime]:
         return await queue.backlog(engine), await queue.dead_letters(engine), clock.now()
 
-    backlog, dead, now = _with_orders_engine(read)
+    backlog, dead, now = _with_orders_engine(_settings(config), read)
     age = backlog.oldest_age(now)
     age_seconds = None if age is None else round(age.total_seconds(), 1)
     if as_json:
@@ -165,6 +205,7 @@ def erp_replay(
     all_dead_lettered: Annotated[
         bool, typer.Option("--all-dead-lettered", help="Replay every dead letter.")
     ] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Send dead-lettered postings back to the queue (safe to repeat)."""
     from domains.orders import erp_postings
@@ -173,6 +214,7 @@ def erp_replay(
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
     count = _with_orders_engine(
-        lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now())
+        _settings(config),
+        lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now()),
     )
     typer.echo(f"replayed {count} posting(s)")

@@ -1,19 +1,23 @@
 """RetailGraph's settings: one TOML file, environment variables over it, defaults under.
 
-The file is ``--config PATH``, else ``RETAILGRAPH_CONFIG``, else ``retailgraph.toml`` in
-the working directory when there is one. Every setting can be overridden by an
-environment variable named by its path: ``[gateway.limits] max_depth`` is
-``RETAILGRAPH_GATEWAY__LIMITS__MAX_DEPTH``. Command-line options override both.
+This module is the only code that reads the environment. The file is ``--config PATH``,
+else ``RETAILGRAPH_CONFIG``, else ``retailgraph.toml`` in the working directory when there
+is one. Every setting can be overridden by an environment variable named by its path:
+``[gateway.limits] max_depth`` is ``RETAILGRAPH_GATEWAY__LIMITS__MAX_DEPTH``. The usual
+deployment variables are read too (``CONVENTIONAL``): ``DATABASE_URL``, ``REDIS_URL``,
+``TRYTON_URL`` and the rest. Command-line options override all of them.
 ``docs/configuration.md`` lists every setting with its default.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from erp.settings import ErpSettings
 from gateway.settings import GatewaySettings
 
 CONFIG_VARIABLE = "RETAILGRAPH_CONFIG"
@@ -31,16 +36,109 @@ class SettingsError(Exception):
     """The settings file or an environment variable holds something invalid."""
 
 
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def user_data_dir() -> Path:
+    """The user's data folder for RetailGraph: ``$XDG_DATA_HOME/retailgraph``, by default
+    ``~/.local/share/retailgraph``, whatever the current directory."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base).expanduser() / "retailgraph"
+
+
+class DatabaseSettings(_Section):
+    """Where each domain keeps its tables: its own URL, else the shared one, else its
+    SQLite file in ``data_dir`` (the embedded default)."""
+
+    url: str | None = None
+    # Domain name -> URL, for domains that keep their tables apart.
+    domains: dict[str, str] = Field(default_factory=dict)
+    data_dir: Path = Field(default_factory=user_data_dir)
+    # Create and upgrade the tables when a process starts. Unset: ``retailgraph run`` and
+    # ``retailgraph demo`` do, other processes expect ``retailgraph db upgrade`` to have
+    # been run as a release step.
+    migrate_on_start: bool | None = None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, folder: Path) -> Path:
+        # Fixed when the settings are read, so every later step finds the same folder.
+        return folder.expanduser().resolve()
+
+
+class RedisSettings(_Section):
+    """Redis, when there is one: the event bus (Redis Streams), the cache and the ERP
+    rate-limit bucket live there. Without it, each process keeps them in memory."""
+
+    url: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILGRAPH_",
         env_nested_delimiter="__",
-        # Other RETAILGRAPH_* variables (the ERP's, say) are read where they are used.
+        # RETAILGRAPH_CONFIG and RETAILGRAPH_DATA_DIR are read by name, below.
         extra="ignore",
         frozen=True,
     )
 
-    gateway: GatewaySettings = GatewaySettings()
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    erp: ErpSettings = Field(default_factory=ErpSettings)
+    # Subgraph name -> URL of the peers a domain subgraph calls (orders' checkout calls
+    # pricing and inventory); ``retailgraph subgraph`` defaults them to their own ports.
+    peers: dict[str, str] = Field(default_factory=dict)
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# The deployment variables read besides RETAILGRAPH_<PATH>, and the setting each one sets.
+CONVENTIONAL: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
+    "DATABASE_URL": (("database", "url"), str),
+    "RETAILGRAPH_DATA_DIR": (("database", "data_dir"), str),
+    "REDIS_URL": (("redis", "url"), str),
+    "TRYTON_URL": (("erp", "tryton", "url"), str),
+    "TRYTON_DATABASE": (("erp", "tryton", "database"), str),
+    "TRYTON_USER": (("erp", "tryton", "user"), str),
+    "TRYTON_PASSWORD": (("erp", "tryton", "password"), str),
+    "TRYTON_WAREHOUSE": (("erp", "tryton", "warehouse"), str),
+    "RETAILGRAPH_API_KEYS": (("gateway", "api_keys"), _comma_list),
+}
+# ``<NAME>_DATABASE_URL`` and ``<NAME>_SUBGRAPH_URL``, for each domain or peer NAME.
+CONVENTIONAL_SUFFIXES = {"_DATABASE_URL": ("database", "domains"), "_SUBGRAPH_URL": ("peers",)}
+
+
+class _ConventionalVariables(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, value in self._environ.items():
+            if not value:
+                continue
+            if name in CONVENTIONAL:
+                path, parse = CONVENTIONAL[name]
+                _put(found, path, parse(value))
+                continue
+            for suffix, path in CONVENTIONAL_SUFFIXES.items():
+                if name.endswith(suffix) and len(name) > len(suffix) and name != "DATABASE_URL":
+                    _put(found, (*path, name[: -len(suffix)].lower()), value)
+        return found
+
+
+def _put(into: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        into = into.setdefault(part, {})
+    into[path[-1]] = value
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -49,7 +147,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     if path is not None and not path.is_file():
         raise SettingsError(f"no settings file at {path}")
 
-    class FromFile(Settings):
+    class FromSources(Settings):
         @classmethod
         def settings_customise_sources(
             cls,
@@ -59,15 +157,32 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            sources: list[PydanticBaseSettingsSource] = [
+                init_settings,
+                env_settings,
+                _ConventionalVariables(settings_cls, os.environ),
+            ]
             if path is not None:
                 sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
             return tuple(sources)
 
     try:
-        return Settings.model_validate(FromFile(**overrides).model_dump())
-    except (ValidationError, ValueError) as error:
+        return Settings.model_validate(FromSources(**overrides).model_dump())
+    except ValidationError as error:
+        raise SettingsError(f"invalid settings: {_described(error)}") from None
+    except ValueError as error:
         raise SettingsError(f"invalid settings: {error}") from None
+
+
+def _described(error: ValidationError) -> str:
+    """Each problem as ``path: what is wrong (got value)``, secrets left out."""
+    problems = []
+    for problem in error.errors(include_url=False):
+        path = ".".join(str(part) for part in problem["loc"])
+        given = problem.get("input")
+        shown = "" if isinstance(given, dict | list) or "password" in path else f" (got {given!r})"
+        problems.append(f"{path}: {problem['msg']}{shown}")
+    return "; ".join(problems)
 
 
 def _configured_path() -> Path | None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
+from adapters.db.engine import DatabaseLocations
 from adapters.runtime import Runtime
 from kernel.clock import Clock, SettableClock
 
@@ -23,6 +26,8 @@ EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 _SUITE_STARTED = time.monotonic()
+# The embedded SQLite files of apps that open their own database: the test run's folder.
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="retailgraph-tests-"))
 
 
 def suite_clock() -> SettableClock:
@@ -43,9 +48,9 @@ def local_runtime(
     hand an engine to ``start``/``create_app`` leave them out.
     """
     return Runtime(
+        databases=DatabaseLocations(data_dir=_DATA_DIR, per_domain=database_urls),
         bus=InProcessBus(),
         cache=MemoryStore(),
-        database_urls=database_urls,
         migrate_on_start=migrate_on_start,
         clock=clock or suite_clock(),
     )

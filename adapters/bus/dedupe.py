@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from types import FunctionType, MethodType
+
 from adapters.bus.inprocess import Handler
-from adapters.bus.redis_streams import handler_name
 from adapters.cache.store import Store
 from kernel.events import Event
 
@@ -68,3 +69,12 @@ def idempotent(
     """``handler`` deduplicated on the event id; ``name`` defaults to its qualified name,
     which the same handler on every replica shares."""
     return Idempotent(handler, store, name=name or handler_name(handler), lease=lease)
+
+
+def handler_name(handler: Handler) -> str:
+    """A name the same handler has on every replica: a deduplicated handler's own name,
+    else the qualified name of the function, the method or the callable's class."""
+    if isinstance(handler, Idempotent):
+        return handler.name
+    named = handler if isinstance(handler, FunctionType | MethodType) else type(handler)
+    return f"{named.__module__}.{named.__qualname__}"

@@ -24,15 +24,10 @@ from collections.abc import Sequence
 import orjson
 import redis.asyncio as redis
 
+from adapters.bus.dedupe import handler_name
 from adapters.bus.inprocess import Handler
 from adapters.bus.stream_consumers import Consumer, FanoutConsumer, GroupConsumer
 from kernel.events import Event
-
-
-def handler_name(handler: Handler) -> str:
-    """A name the same handler has on every replica: its ``name`` or its qualified name."""
-    name = getattr(handler, "name", None)
-    return name if isinstance(name, str) else f"{handler.__module__}.{handler.__qualname__}"
 
 
 def shard_of(partition_key: str, shards: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol, cast
@@ -79,11 +78,3 @@ class RedisStore:
 
     async def add(self, key: str, value: bytes, ttl: float) -> bool:
         return bool(await self.client.set(self.prefix + key, value, px=int(ttl * 1000), nx=True))
-
-
-def store_from_env() -> Store:
-    """Redis when ``REDIS_URL`` is set, otherwise an in-process store."""
-    url = os.environ.get("REDIS_URL")
-    if url:
-        return RedisStore(redis.Redis.from_url(url))
-    return MemoryStore()

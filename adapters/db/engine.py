@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,31 +12,24 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
-def data_dir() -> Path:
-    """Where the embedded mode keeps its SQLite files, whatever the current directory:
-    ``RETAILGRAPH_DATA_DIR``, else the user's data folder (``$XDG_DATA_HOME/retailgraph``,
-    ``~/.local/share/retailgraph`` by default). Every command of one user finds the same
-    data, so ``retailgraph erp status`` run from another folder sees the system ``run`` made.
-    """
-    configured = os.environ.get("RETAILGRAPH_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser().resolve()
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base).expanduser().resolve() / "retailgraph"
+@dataclass(frozen=True, slots=True)
+class DatabaseLocations:
+    """Where each domain keeps its tables: its own URL, else the shared one, else its own
+    SQLite file in ``data_dir`` (the embedded default)."""
 
+    data_dir: Path | None = None
+    shared: str | None = None
+    per_domain: Mapping[str, str] = field(default_factory=dict)
 
-def database_url(domain: str) -> str:
-    """Where ``domain`` keeps its tables.
-
-    ``<DOMAIN>_DATABASE_URL`` wins, then the shared ``DATABASE_URL``; without either, each
-    domain gets its own SQLite file in ``data_dir()``.
-    """
-    url = os.environ.get(f"{domain.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        return normalise_url(url)
-    folder = data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite+aiosqlite:///{folder / domain}.db"
+    def url(self, domain: str) -> str:
+        url = self.per_domain.get(domain) or self.shared
+        if url:
+            return normalise_url(url)
+        if self.data_dir is None:
+            raise LookupError(f"no database is configured for {domain}")
+        folder = self.data_dir.expanduser().resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{folder / domain}.db"
 
 
 def normalise_url(url: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLUnionType
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult, Info
 
+from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
 from adapters.runtime import Runtime
 from kernel import correlation
@@ -53,7 +55,7 @@ class FederatedSchema(strawberry.federation.Schema):
     def entities_resolver(
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
-        entity_types = self._entity_type_names()
+        entity_types = self._entity_type_names
         for index, representation in enumerate(representations):
             typename = (
                 representation.get("__typename") if isinstance(representation, Mapping) else None
@@ -65,14 +67,12 @@ class FederatedSchema(strawberry.federation.Schema):
                 )
         return super().entities_resolver(info, representations)
 
+    @functools.cached_property
     def _entity_type_names(self) -> frozenset[str]:
-        names = getattr(self, "_entity_names", None)
-        if names is None:
-            entity_union = self._schema.type_map.get("_Entity")
-            members = getattr(entity_union, "types", ())
-            names = frozenset(member.name for member in members)
-            self._entity_names = names
-        return names
+        entity_union = self._schema.type_map.get("_Entity")
+        if not isinstance(entity_union, GraphQLUnionType):
+            return frozenset()
+        return frozenset(member.name for member in entity_union.types)
 
 
 ContextFactory = Callable[[], Awaitable[dict[str, Any]]]
@@ -136,6 +136,8 @@ def subgraph_app(
 class RunningDomain(Protocol):
     """What a domain's ``start`` returns, as far as its app is concerned."""
 
+    def consumers(self) -> list[Consumer]: ...
+
     async def close(self) -> None: ...
 
 
@@ -146,28 +148,32 @@ def domain_subgraph_app(
     schema: strawberry.Schema,
     start: Callable[..., Awaitable[DomainT]],
     make_loaders: Callable[[DomainT], Any],
-    runtime: Runtime | None = None,
+    runtime: Runtime,
     engine: AsyncEngine | None = None,
+    *,
+    owns_runtime: bool = False,
 ) -> Starlette:
     """A domain's subgraph: the domain runs for the app's lifespan (``app.state.domain``),
-    and every request gets ``{"domain": ..., "loaders": make_loaders(domain)}``.
+    its reactions to events subscribed, and every request gets
+    ``{"domain": ..., "loaders": make_loaders(domain)}``.
 
     ``start(runtime, engine=engine)`` is the domain's bootstrap; ``engine`` (tests)
-    replaces the database the runtime names.
+    replaces the database the runtime names. ``owns_runtime``: the app is the process
+    (``retailgraph subgraph``), so it closes the runtime when it stops; a shared runtime
+    (the embedded mode's) is closed by its owner.
     """
-    running_on = runtime or Runtime()
+    running_on = runtime
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         domain = await start(running_on, engine=engine)
+        running_on.consume(domain.consumers())
         app.state.domain = domain
         try:
             yield
         finally:
             await domain.close()
-            if runtime is None:
-                # The app made this runtime, so the app stops its bus consumers; a
-                # runtime handed in (the embedded mode's) is closed by its owner.
+            if owns_runtime:
                 await running_on.close()
 
     async def context() -> dict[str, Any]:

@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus import idempotent
+from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.inventory import service, tables
 from domains.inventory.order_stock import ORDER_EVENTS, OrderStockHandler
@@ -42,6 +42,11 @@ class InventoryDomain(DomainBase):
             # The change is committed; failing the request now would invite a retry of
             # something that worked. The entry still expires on its own (fresh_for).
             log.exception("could not invalidate cached availability")
+
+    def consumers(self) -> list[Consumer]:
+        # Orders' events commit and release the stock their orders hold, once per event id.
+        handler = OrderStockHandler(self.uow)
+        return [Consumer(handler, ORDER_EVENTS, once_as=handler.name)]
 
     def start_background(self, *, sweep_every: float = 5.0) -> None:
         self.relay.start()
@@ -77,8 +82,5 @@ async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> Inven
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "inventory", tables.metadata, engine)
     domain = InventoryDomain(engine, runtime, owns_engine=owns_engine)
-    # Orders' events commit and release the stock their orders hold, once per event id.
-    handler = OrderStockHandler(domain.uow)
-    runtime.bus.subscribe(idempotent(handler, runtime.cache, name=handler.name), types=ORDER_EVENTS)
     domain.start_background()
     return domain

@@ -14,6 +14,10 @@ from domains.orders.schema import schema
 __all__ = ["create_app", "schema"]
 
 
-def create_app(runtime: Runtime | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    runtime: Runtime, *, engine: AsyncEngine | None = None, owns_runtime: bool = False
+) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
-    return domain_subgraph_app(schema, start, make_loaders, runtime, engine)
+    return domain_subgraph_app(
+        schema, start, make_loaders, runtime, engine, owns_runtime=owns_runtime
+    )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.graphql.checkout import SubgraphCheckout
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.orders import tables
+from domains.orders.peers import SubgraphCheckout
 from domains.orders.uow import OrdersUnitOfWork
 
 

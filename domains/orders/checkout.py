@@ -1,7 +1,7 @@
 """Placing an order: price the lines, reserve their stock, then create the order.
 
 Orders never import pricing or inventory. It asks them through the two ports below,
-which adapters implement (adapters/graphql/checkout.py: GraphQL to their subgraphs, in
+which adapters implement (domains/orders/peers.py: GraphQL to their subgraphs, in
 process or over HTTP). The order is the last step: a failure before it leaves no order,
 and a failure in it gives the reserved stock back.
 """

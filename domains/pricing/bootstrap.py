@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.bus import Idempotent
+from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.pricing import tables
 from domains.pricing.low_stock import REGIONAL_AVAILABILITY, apply_regional_availability
@@ -29,6 +29,15 @@ class PricingDomain(DomainBase):
             after_commit=self.read_models.invalidate_for,
         )
 
+    def consumers(self) -> list[Consumer]:
+        return [
+            Consumer(self.read_models.on_event, [*PRICE_EVENTS, *PROMOTION_EVENTS]),
+            # A redelivered stock change pauses or resumes nothing twice.
+            Consumer(
+                self.on_regional_availability, [REGIONAL_AVAILABILITY], once_as="pricing.low-stock"
+            ),
+        ]
+
     async def on_regional_availability(self, event: Event) -> None:
         payload = event.payload
         available = int(payload["available"])
@@ -46,9 +55,5 @@ async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> Prici
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "pricing", tables.metadata, engine)
     domain = PricingDomain(engine, runtime, owns_engine=owns_engine)
-    runtime.bus.subscribe(domain.read_models.on_event, types=[*PRICE_EVENTS, *PROMOTION_EVENTS])
-    # Deduplicated on the event id across replicas: a redelivered event changes nothing.
-    low_stock = Idempotent(domain.on_regional_availability, runtime.cache, name="pricing.low-stock")
-    runtime.bus.subscribe(low_stock, types=[REGIONAL_AVAILABILITY])
     domain.relay.start()
     return domain

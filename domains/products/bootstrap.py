@@ -1,4 +1,4 @@
-"""Starting the products domain: its database, outbox relay, read model and consumers."""
+"""Starting the products domain: its database, outbox relay, read model and event consumers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.bus import Consumer
 from adapters.cache import ReadModel
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.products import model, repository
@@ -36,6 +37,9 @@ class ProductsDomain(DomainBase):
             found = await repository.load_products(conn, skus)
         return {sku: model.to_card(product) for sku, product in found.items()}
 
+    def consumers(self) -> list[Consumer]:
+        return [Consumer(self.on_event, model.EVENT_TYPES)]
+
     async def on_event(self, event: Event) -> None:
         """Another replica changed a product: drop our cached card of it."""
         await self.cards.invalidate([event.partition_key])
@@ -45,6 +49,5 @@ async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> Produ
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "products", repository.metadata, engine)
     domain = ProductsDomain(engine, runtime, owns_engine=owns_engine)
-    runtime.bus.subscribe(domain.on_event, types=model.EVENT_TYPES)
     domain.relay.start()
     return domain

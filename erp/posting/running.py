@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 from collections.abc import AsyncIterator
 
@@ -16,22 +15,16 @@ from erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from erp.simulator import SimulatedErp
 from kernel.clock import Clock
 
-BUCKET_KEY = "retailgraph:erp:bucket"
 
-
-def shared_limiter(settings: WorkerSettings, redis_url: str | None) -> RateLimiter:
-    """One bucket in Redis for every worker process when there is Redis, else per process."""
+def shared_limiter(settings: WorkerSettings, redis_url: str | None, key: str) -> RateLimiter:
+    """One bucket in Redis (at ``key``) for every worker process when there is Redis, else
+    one per process."""
     if not redis_url:
         return LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
     import redis.asyncio as redis
 
     client = redis.Redis.from_url(redis_url)
-    return RedisRateLimiter(
-        client,
-        key=os.environ.get("RETAILGRAPH_ERP_BUCKET_KEY", BUCKET_KEY),
-        rate=settings.rate,
-        capacity=settings.burst,
-    )
+    return RedisRateLimiter(client, key=key, rate=settings.rate, capacity=settings.burst)
 
 
 @contextlib.asynccontextmanager
@@ -70,10 +63,15 @@ async def embedded_worker(engine: AsyncEngine, clock: Clock) -> AsyncIterator[Si
 
 
 async def serve_workers(
-    engine: AsyncEngine, erp: ErpPort, settings: WorkerSettings, *, count: int, clock: Clock
+    engine: AsyncEngine,
+    erp: ErpPort,
+    settings: WorkerSettings,
+    *,
+    count: int,
+    clock: Clock,
+    limiter: RateLimiter,
 ) -> None:
     """``retailgraph worker erp``: post until SIGTERM or SIGINT."""
-    limiter = shared_limiter(settings, os.environ.get("REDIS_URL"))
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

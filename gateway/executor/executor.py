@@ -191,9 +191,7 @@ class Executor:
                     for error in result
                 ]
             )
-        # graphql-core 3.3 wraps the values with their sources; 3.2 returns them bare
-        coerced: Any = getattr(result, "coerced", result)
-        return dict(coerced)
+        return dict(result.coerced)
 
 
 def _condition_variables(document: DocumentNode) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLCompositeType,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -57,6 +58,9 @@ _UNRESOLVED: list[FieldPlan] = []
 """An object whose runtime type cannot be told (no or an abstract ``__typename``) while
 the selection asks for its ``__typename``. When it does not, the abstract type's own
 fields are enough: an @interfaceObject subgraph answers that way for interface fields."""
+
+# The types that have fields of their own.
+HasFields = (GraphQLObjectType, GraphQLInterfaceType)
 
 
 class NullViolation(Exception):
@@ -216,7 +220,8 @@ class _Compiler:
                 plans.append((key, _PASSTHROUGH, False, None, ""))
                 continue
             # a union (when a subgraph left out __typename) has no fields of its own
-            field = getattr(runtime, "fields", {}).get(name)
+            fields = runtime.fields if isinstance(runtime, HasFields) else {}
+            field = fields.get(name)
             if field is None:
                 continue
             message = f"Cannot return null for non-nullable field {runtime.name}.{name}."

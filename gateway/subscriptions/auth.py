@@ -10,11 +10,8 @@ or ``X-API-Key`` header.
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
-
-API_KEYS_ENVIRONMENT = "RETAILGRAPH_API_KEYS"
 
 
 class Authenticator(Protocol):
@@ -40,11 +37,10 @@ class ApiKeys:
         return any([hmac.compare_digest(candidate, key) for key in self._keys])
 
 
-def authenticator_from_environment(environ: Mapping[str, str] | None = None) -> Authenticator:
-    """``RETAILGRAPH_API_KEYS`` (comma-separated) when set, else ``accept_all``."""
-    raw = (environ if environ is not None else os.environ).get(API_KEYS_ENVIRONMENT, "")
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
-    return ApiKeys(keys) if keys else accept_all
+def authenticator_for(keys: Iterable[str]) -> Authenticator:
+    """``ApiKeys`` for the configured keys (blank ones ignored), else ``accept_all``."""
+    configured = [key.strip() for key in keys if key.strip()]
+    return ApiKeys(configured) if configured else accept_all
 
 
 def _offered_key(payload: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:

@@ -14,18 +14,26 @@ from graphql import (
     DirectiveDefinitionNode,
     DirectiveNode,
     DocumentNode,
+    FieldDefinitionNode,
     GraphQLSchema,
-    NamedTypeNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
-    UnionTypeDefinitionNode,
     build_ast_schema,
     parse,
 )
 
 from gateway.supergraph.links import Links
+from gateway.supergraph.nodes import (
+    MemberNode,
+    TypeDeclaration,
+    arguments_of,
+    fields_of,
+    interfaces_of,
+    members_of,
+    values_of,
+)
 
 
 def build_api_schema(sdl: str, links: Links) -> GraphQLSchema:
@@ -84,35 +92,40 @@ def _with(node: Any, **changes: Any) -> Any:
     return copied
 
 
-def _strip_type(definition: Any, links: Links, inaccessible: set[str]) -> Any:
+def _strip_type(
+    definition: TypeDeclaration, links: Links, inaccessible: set[str]
+) -> TypeDeclaration:
     changes: dict[str, Any] = {"directives": _kept_directives(definition.directives, links)}
-    if getattr(definition, "interfaces", None):
-        changes["interfaces"] = tuple(
-            i for i in definition.interfaces if i.name.value not in inaccessible
+    interfaces = interfaces_of(definition)
+    if interfaces:
+        changes["interfaces"] = tuple(i for i in interfaces if i.name.value not in inaccessible)
+    members = members_of(definition)
+    if members:
+        changes["types"] = tuple(t for t in members if t.name.value not in inaccessible)
+    fields = fields_of(definition)
+    if fields:
+        changes["fields"] = tuple(
+            _with(field, **_stripped_member(field, links))
+            for field in fields
+            if not _is_inaccessible(field.directives, links)
         )
-    if isinstance(definition, UnionTypeDefinitionNode) and definition.types:
-        changes["types"] = tuple(
-            t
-            for t in definition.types
-            if isinstance(t, NamedTypeNode) and t.name.value not in inaccessible
+    values = values_of(definition)
+    if values:
+        changes["values"] = tuple(
+            _with(value, **_stripped_member(value, links))
+            for value in values
+            if not _is_inaccessible(value.directives, links)
         )
-    for attribute in ("fields", "values"):
-        members = getattr(definition, attribute, None)
-        if not members:
-            continue
-        kept = []
-        for member in members:
-            if _is_inaccessible(member.directives, links):
-                continue
-            member_changes: dict[str, Any] = {
-                "directives": _kept_directives(member.directives, links)
-            }
-            if getattr(member, "arguments", None):
-                member_changes["arguments"] = tuple(
-                    _with(a, directives=_kept_directives(a.directives, links))
-                    for a in member.arguments
-                    if not _is_inaccessible(a.directives, links)
-                )
-            kept.append(_with(member, **member_changes))
-        changes[attribute] = tuple(kept)
-    return _with(definition, **changes)
+    stripped: TypeDeclaration = _with(definition, **changes)
+    return stripped
+
+
+def _stripped_member(member: MemberNode, links: Links) -> dict[str, Any]:
+    changes: dict[str, Any] = {"directives": _kept_directives(member.directives, links)}
+    if isinstance(member, FieldDefinitionNode) and member.arguments:
+        changes["arguments"] = tuple(
+            _with(a, directives=_kept_directives(a.directives, links))
+            for a in arguments_of(member)
+            if not _is_inaccessible(a.directives, links)
+        )
+    return changes

@@ -11,6 +11,7 @@ from graphql import (
     ConstDirectiveNode,
     DocumentNode,
     FieldDefinitionNode,
+    InputValueDefinitionNode,
     IntValueNode,
     ListValueNode,
     StringValueNode,
@@ -19,6 +20,7 @@ from graphql import (
 )
 
 from gateway.supergraph.links import Links
+from gateway.supergraph.nodes import arguments_of, fields_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +58,14 @@ def read_cost_directives(document: DocumentNode, links: Links) -> CostDirectives
         weight = _weight(definition.directives, cost)
         if weight is not None:
             found.type_weights[type_name] = weight
-        for field_node in getattr(definition, "fields", None) or ():
+        for field_node in fields_of(definition):
             weight = _weight(field_node.directives, cost)
             if weight is not None:
                 found.field_weights[(type_name, field_node.name.value)] = weight
             sized = _list_size(field_node, list_size)
             if sized is not None:
                 found.list_sizes[(type_name, field_node.name.value)] = sized
-            for argument in getattr(field_node, "arguments", None) or ():
+            for argument in arguments_of(field_node):
                 weight = _weight(argument.directives, cost)
                 if weight is not None:
                     key = (type_name, field_node.name.value, argument.name.value)
@@ -81,7 +83,9 @@ def _weight(directives: tuple[ConstDirectiveNode, ...] | None, name: str | None)
     return None
 
 
-def _list_size(node: FieldDefinitionNode, name: str | None) -> ListSize | None:
+def _list_size(
+    node: FieldDefinitionNode | InputValueDefinitionNode, name: str | None
+) -> ListSize | None:
     for directive in node.directives or ():
         if directive.name.value != name:
             continue

@@ -1,6 +1,6 @@
 """``retailgraph sync stock|products|prices`` and ``retailgraph reconcile inventory``.
 
-They talk to the ERP the environment names (see retailgraph.erp: the demo simulator by
+They talk to the configured ERP (``retailgraph.wiring.sync_erp``: the demo simulator by
 default) and to the configured databases. Rejected rows are reported, not fatal: the
 exit code is non-zero only when the ERP or a database could not be used at all.
 """
@@ -14,6 +14,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+
+from kernel.clock import SystemClock
+from retailgraph.settings import Settings, SettingsError, load_settings
 
 sync_app = typer.Typer(no_args_is_help=True, help="Import from the ERP.")
 reconcile_app = typer.Typer(no_args_is_help=True, help="Compare the ERP with our ledgers.")
@@ -30,19 +33,28 @@ def register(app: typer.Typer, worker_app: typer.Typer) -> None:
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> T:
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _run(
+    settings: Settings, work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str
+) -> T:
     """Run ``work(erp, domains)``; a failure to reach the ERP or a database exits 1."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from erp.port import ErpError
     from erp.select import ErpConfigError
-    from retailgraph.sync.erp import sync_erp_from_env
-    from retailgraph.sync.running import running_domains, sync_runtime
+    from retailgraph.wiring import running_domains, sync_erp
 
     async def main() -> T:
-        erp = sync_erp_from_env()
+        erp = sync_erp(settings, clock=SystemClock())
         try:
-            async with running_domains(sync_runtime(), *domains) as started:
+            async with running_domains(settings, *domains) as started:
                 return await work(erp, started)
         finally:
             await erp.close()
@@ -57,20 +69,21 @@ def _run(work: Callable[[Any, dict[str, Any]], Awaitable[T]], *domains: str) -> 
 @sync_app.command("stock")
 def sync_stock() -> None:
     """Poll the ERP's stock moves once and apply the new ones (see `worker stock`)."""
-    from erp.select import reference_prefix_from_env
     from erp.sync.stock import StockPoller
     from retailgraph.sync.report import table
+
+    settings = settings_or_exit()
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:
         poller = StockPoller(
             erp,
             domains["inventory"],
             domains["orders"],
-            reference_prefix=reference_prefix_from_env(),
+            reference_prefix=settings.erp.reference_prefix,
         )
         return await poller.poll_once()
 
-    report = _run(work, "inventory", "orders")
+    report = _run(settings, work, "inventory", "orders")
     console = Console()
     if report.baseline:
         where = report.watermark or "its first move (it has none yet)"
@@ -149,7 +162,7 @@ def sync_products(
                 erp, domains["products"], batch_size=batch_size, on_progress=advance
             )
 
-        report = _run(work, "products")
+        report = _run(settings_or_exit(), work, "products")
     console = Console()
     print_rejects(
         console,
@@ -187,7 +200,7 @@ def sync_prices(
                 on_progress=advance,
             )
 
-        report = _run(work, "pricing")
+        report = _run(settings_or_exit(), work, "pricing")
     console = Console()
     print_rejects(
         console,
@@ -223,7 +236,7 @@ def reconcile_inventory(
             erp, domains["inventory"], repair=repair, skus=sku or None, locations=location or None
         )
 
-    report = _run(work, "inventory")
+    report = _run(settings_or_exit(), work, "inventory")
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
         return

@@ -16,10 +16,12 @@ def stock_worker(
     overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
 ) -> None:
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
-    from erp.select import reference_prefix_from_env
     from erp.sync.stock import StockPoller
-    from retailgraph.sync.erp import sync_erp_from_env
-    from retailgraph.sync.running import running_domains, sync_runtime
+    from kernel.clock import SystemClock
+    from retailgraph.sync.commands import settings_or_exit
+    from retailgraph.wiring import running_domains, sync_erp
+
+    settings = settings_or_exit()
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -28,15 +30,15 @@ def stock_worker(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        erp: Any = sync_erp_from_env()
+        erp: Any = sync_erp(settings, clock=SystemClock())
         try:
-            async with running_domains(sync_runtime(), "inventory", "orders") as domains:
+            async with running_domains(settings, "inventory", "orders") as domains:
                 poller = StockPoller(
                     erp,
                     domains["inventory"],
                     domains["orders"],
                     overlap=datetime.timedelta(seconds=overlap),
-                    reference_prefix=reference_prefix_from_env(),
+                    reference_prefix=settings.erp.reference_prefix,
                 )
                 await poller.run(every=every, stop=stop)
         finally:

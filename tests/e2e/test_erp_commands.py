@@ -96,17 +96,21 @@ def test_erp_status_lists_dead_letters_and_replay_requeues_them(
 
 
 def test_erp_worker_refuses_an_unknown_erp(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RETAILGRAPH_ERP", "sap")
+    monkeypatch.setenv("RETAILGRAPH_ERP__KIND", "sap")
     result = CliRunner().invoke(app, ["worker", "erp"])
     assert result.exit_code == 1
-    assert "RETAILGRAPH_ERP must be simulator or tryton" in result.output
+    assert "erp.kind: Input should be 'simulator' or 'tryton' (got 'sap')" in result.output
 
 
 def test_erp_worker_process_posts_the_backlog_and_stops_on_sigterm(tmp_path: Path) -> None:
     url = _url(tmp_path)
     [order_id] = asyncio.run(_orders(url, ["ANY-1"]))
-    env = {**os.environ, "ORDERS_DATABASE_URL": url, "RETAILGRAPH_ERP_POLL_INTERVAL": "0.05"}
-    for name in ("DATABASE_URL", "REDIS_URL", "RETAILGRAPH_ERP"):
+    env = {
+        **os.environ,
+        "ORDERS_DATABASE_URL": url,
+        "RETAILGRAPH_ERP__WORKER__POLL_INTERVAL": "0.05",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "RETAILGRAPH_ERP__KIND"):
         env.pop(name, None)
     log = tmp_path / "worker.log"
     with log.open("wb") as output:

@@ -17,8 +17,11 @@ from retailgraph.demo.catalog import demo_catalog
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'retailgraph.db'}")
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("RETAILGRAPH_ERP", raising=False)
-    return CliRunner()
+    monkeypatch.delenv("RETAILGRAPH_ERP__KIND", raising=False)
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    return runner
 
 
 def test_sync_products_imports_the_item_master_and_a_rerun_changes_nothing(
@@ -61,7 +64,7 @@ def test_reconcile_inventory_prints_json(runner: CliRunner) -> None:
 def test_a_tryton_erp_without_its_address_is_a_clear_failure(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RETAILGRAPH_ERP", "tryton")
+    monkeypatch.setenv("RETAILGRAPH_ERP__KIND", "tryton")
     monkeypatch.delenv("TRYTON_URL", raising=False)
     result = runner.invoke(app, ["sync", "stock"])
     assert result.exit_code == 1

@@ -14,10 +14,10 @@ from graphql import (
     ArgumentNode,
     BooleanValueNode,
     ConstDirectiveNode,
-    DirectiveDefinitionNode,
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    EnumValueDefinitionNode,
     FieldDefinitionNode,
     GraphQLSyntaxError,
     InputObjectTypeDefinitionNode,
@@ -39,6 +39,8 @@ from graphql import (
     SchemaExtensionNode,
     SelectionSetNode,
     StringValueNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     TypeNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
@@ -49,6 +51,17 @@ from graphql import (
 
 from gateway.supergraph.compose.errors import CompositionIssue
 from gateway.supergraph.compose.model import ArgumentDef, FieldDef, Key, Kind, Subgraph, TypeDef
+from gateway.supergraph.nodes import (
+    MemberNode,
+    TypeDeclaration,
+    arguments_of,
+    description_of,
+    directives_of,
+    fields_of,
+    interfaces_of,
+    members_of,
+    values_of,
+)
 
 FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
 FEDERATION_DIRECTIVES = (
@@ -114,12 +127,12 @@ class _Reader:
         self._read_schema()
         types: dict[str, TypeDef] = {}
         for definition in self.document.definitions:
-            if isinstance(definition, DirectiveDefinitionNode):
+            if not isinstance(definition, TypeDefinitionNode | TypeExtensionNode):
                 continue
             kind = _kind_of(definition)
             if kind is None:
                 continue
-            name = self._type_name(definition.name.value)  # type: ignore[attr-defined]
+            name = self._type_name(definition.name.value)
             if name in MACHINERY_TYPES or name.startswith(("federation__", "link__")):
                 continue
             if name in BUILT_IN_SCALARS:
@@ -193,9 +206,11 @@ class _Reader:
         assert isinstance(node, NamedTypeNode)
         return self._type_name(node.name.value)
 
-    def _directives(self, node: object) -> list[tuple[str, ConstDirectiveNode]]:
+    def _directives(
+        self, node: TypeDeclaration | MemberNode
+    ) -> list[tuple[str, ConstDirectiveNode]]:
         found = []
-        for directive in getattr(node, "directives", None) or ():
+        for directive in directives_of(node):
             canonical = self.directive_names.get(directive.name.value)
             if canonical is None and directive.name.value == "deprecated":
                 canonical = "deprecated"
@@ -203,8 +218,8 @@ class _Reader:
                 found.append((canonical, directive))
         return found
 
-    def _merge_definition(self, type_def: TypeDef, node: object) -> None:
-        description = getattr(node, "description", None)
+    def _merge_definition(self, type_def: TypeDef, node: TypeDeclaration) -> None:
+        description = description_of(node)
         if description is not None and type_def.description is None:
             type_def.description = description.value
         type_shareable = False
@@ -237,15 +252,15 @@ class _Reader:
                 type_def.cost = _weight(directive)
             elif name == "extends":
                 type_def.extension = True
-        for interface in getattr(node, "interfaces", None) or ():
+        for interface in interfaces_of(node):
             if interface.name.value not in type_def.interfaces:
                 type_def.interfaces.append(interface.name.value)
-        for member in getattr(node, "types", None) or ():
+        for member in members_of(node):
             if member.name.value not in type_def.members:
                 type_def.members.append(member.name.value)
-        for value in getattr(node, "values", None) or ():
+        for value in values_of(node):
             type_def.values[value.name.value] = self._enum_value(value)
-        for field_node in getattr(node, "fields", None) or ():
+        for field_node in fields_of(node):
             if field_node.name.value in MACHINERY_FIELDS:
                 continue
             field_def = self._field(field_node)
@@ -253,9 +268,9 @@ class _Reader:
             field_def.external = field_def.external or type_external
             type_def.fields[field_def.name] = field_def
 
-    def _enum_value(self, node: object) -> FieldDef:
-        value = FieldDef(node.name.value, "")  # type: ignore[attr-defined]
-        description = getattr(node, "description", None)
+    def _enum_value(self, node: EnumValueDefinitionNode) -> FieldDef:
+        value = FieldDef(node.name.value, "")
+        description = node.description
         value.description = description.value if description is not None else None
         for name, directive in self._directives(node):
             if name == "inaccessible":
@@ -272,7 +287,7 @@ class _Reader:
             field_def.description = node.description.value
         if isinstance(node, InputValueDefinitionNode) and node.default_value is not None:
             field_def.default = print_ast(node.default_value)
-        for argument in getattr(node, "arguments", None) or ():
+        for argument in arguments_of(node):
             field_def.arguments[argument.name.value] = self._argument(argument)
         for name, directive in self._directives(node):
             if name in ("requires", "provides"):

@@ -28,7 +28,7 @@ from domains.products import service as products
 from gateway.app import create_app as create_gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
-from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.domains import DOMAINS
 from retailgraph.embedded import running_subgraphs
 from retailgraph.supergraph import SCHEMA_PATH
 from tests.conftest import EngineFactory
@@ -177,9 +177,7 @@ async def shop(backend: str, make_engine: EngineFactory, tmp_path: Path) -> Asyn
         shared = await make_engine()
         engines = dict.fromkeys(DOMAINS, shared)
     runtime = local_runtime()
-    apps = {
-        name: domain_app_module(name).create_app(runtime, engine=engines[name]) for name in DOMAINS
-    }
+    apps = {name: DOMAINS[name].create_app(runtime, engine=engines[name]) for name in DOMAINS}
     runtime.subgraphs.update(apps)
     federated = FederatedEngine(
         SCHEMA_PATH.read_text(),

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from retailgraph.domains import domain_app_module
+from retailgraph.domains import DOMAINS
 from retailgraph.embedded import running_subgraphs
 from tests.e2e.checkout.conftest import seed
 from tests.fuzzing import fuzz_operations, run_apart
@@ -23,14 +23,14 @@ def test_fuzzed_place_order_inputs_never_get_a_server_error(tmp_path: Path) -> N
 
     async def prepare() -> None:
         runtime = local_runtime(**urls)
-        apps = {name: domain_app_module(name).create_app(runtime) for name in PEERS}
+        apps = {name: DOMAINS[name].create_app(runtime) for name in PEERS}
         async with running_subgraphs(apps) as domains:
             await seed(domains)
         await runtime.close()
 
     run_apart(prepare)
     runtime = local_runtime(**urls)
-    apps = {name: domain_app_module(name).create_app(runtime) for name in (*PEERS, "orders")}
+    apps = {name: DOMAINS[name].create_app(runtime) for name in (*PEERS, "orders")}
     runtime.subgraphs.update(apps)
 
     @contextlib.asynccontextmanager

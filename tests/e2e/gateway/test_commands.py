@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from typer.testing import CliRunner
 from gateway.supergraph.compose import compose_from_urls
 from retailgraph.cli import app
 from tests.e2e.gateway.live import endpoints, live_gateway, subgraphs_app
+from tests.e2e.gateway.server import running_command
 from tests.e2e.gateway.threaded import serving_in_thread
 
 runner = CliRunner()
@@ -142,16 +142,21 @@ def test_gateway_command_refuses_invalid_settings_in_one_line(tmp_path: Path) ->
     assert "max_depth" in result.output
 
 
-def test_worker_processes_build_the_gateway_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from gateway.commands import app_from_environment
-
+def test_two_worker_processes_serve_the_gateway_with_the_settings_given(tmp_path: Path) -> None:
     supergraph = tmp_path / "supergraph.graphql"
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text("[gateway.limits]\nmax_aliases = 0\n")
     with serving_in_thread(subgraphs_app()) as base_url:
         supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
-    settings = {"subgraph_urls": {"stock": "http://s"}, "subgraph_timeout": 2.0}
-    config = {"supergraph": str(supergraph), "settings": settings}
-    monkeypatch.setenv("RETAILGRAPH_GATEWAY_CONFIG", json.dumps(config))
-    app = app_from_environment()
-    assert app.state.engine.ready
+        with running_command(
+            "gateway", "--supergraph", str(supergraph), "--workers", "2", "--config", str(settings)
+        ) as gateway:
+            plain = httpx.post(f"{gateway.url}/graphql", json={"query": "{ products { sku } }"})
+            aliased = httpx.post(
+                f"{gateway.url}/graphql", json={"query": "{ p: products { sku } }"}
+            )
+            status, output = gateway.terminate()
+    assert plain.json()["data"]["products"][0] == {"sku": "SKU-0"}
+    # The settings file reached the workers: its limit is applied there.
+    assert [e["extensions"]["code"] for e in aliased.json()["errors"]] == ["MAX_ALIASES_LIMIT"]
+    assert status == 0, output

@@ -18,7 +18,7 @@ from domains.products import service as products_service
 from gateway.app import create_app as gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
-from retailgraph.domains import DOMAINS, domain_app_module
+from retailgraph.domains import DOMAINS
 from retailgraph.supergraph import SCHEMA_PATH
 from tests.e2e.gateway.subscriptions.served import served
 from tests.integration.inventory.conftest import seed_locations, stock
@@ -69,9 +69,7 @@ async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
     stores while a region keeps at least 5 units."""
     runtime = local_runtime()
     engines = {name: create_engine(f"sqlite+aiosqlite:///{tmp_path / name}.db") for name in DOMAINS}
-    apps = {
-        name: domain_app_module(name).create_app(runtime, engine=engines[name]) for name in DOMAINS
-    }
+    apps = {name: DOMAINS[name].create_app(runtime, engine=engines[name]) for name in DOMAINS}
     runtime.subgraphs.update(apps)  # checkout reaches pricing and inventory in process
     async with contextlib.AsyncExitStack() as stack:
         for app in apps.values():

@@ -43,12 +43,15 @@ def runner(
 ) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'retailgraph.db'}")
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("RETAILGRAPH_ERP", "tryton")
+    monkeypatch.setenv("RETAILGRAPH_ERP__KIND", "tryton")
     monkeypatch.setenv("TRYTON_URL", tryton_server.url)
     monkeypatch.setenv("TRYTON_DATABASE", tryton_server.database)
     monkeypatch.setenv("TRYTON_USER", tryton_server.login)
     monkeypatch.setenv("TRYTON_PASSWORD", tryton_server.password)
-    return CliRunner()
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    return runner
 
 
 def on_tryton(server: TrytonServer, work: Callable[[TrytonErp], Awaitable[T]]) -> T:

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.graphql.checkout import SubgraphCheckout
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout import (
@@ -24,6 +23,7 @@ from domains.orders.checkout import (
     StockLine,
 )
 from domains.orders.errors import InvalidOrderInput
+from domains.orders.peers import SubgraphCheckout
 
 
 @dataclass

@@ -32,7 +32,9 @@ SKUS = {
 
 @contextlib.asynccontextmanager
 async def running_domain(engine: AsyncEngine) -> AsyncIterator[PricingDomain]:
-    domain = await start(local_runtime(), engine=engine)
+    runtime = local_runtime()
+    domain = await start(runtime, engine=engine)
+    runtime.consume(domain.consumers())  # as the subgraph serving it does
     try:
         yield domain
     finally:

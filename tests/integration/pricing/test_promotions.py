@@ -207,12 +207,13 @@ async def test_other_replicas_drop_their_cache_when_the_events_arrive(
 ) -> None:
     shared = local_runtime()
     writer = await start(shared, engine=engine)
-    reader = await start(
-        type(shared)(
-            bus=shared.bus, cache=MemoryStore(), migrate_on_start=False, clock=shared.clock
-        ),
-        engine=engine,
+    elsewhere = type(shared)(
+        bus=shared.bus, cache=MemoryStore(), migrate_on_start=False, clock=shared.clock
     )
+    reader = await start(elsewhere, engine=engine)
+    # Both replicas serve pricing, so both consume its events.
+    shared.consume(writer.consumers())
+    elsewhere.consume(reader.consumers())
     try:
         await seed_prices(writer)
         assert await reader.read_models.live_offers() == []

@@ -49,7 +49,9 @@ def unique_prefix() -> str:
 
 @pytest.fixture
 async def domain(engine: AsyncEngine) -> AsyncIterator[ProductsDomain]:
-    running = await start(local_runtime(), engine=engine)
+    runtime = local_runtime()
+    running = await start(runtime, engine=engine)
+    runtime.consume(running.consumers())  # as the subgraph serving it does
     yield running
     await running.close()
 

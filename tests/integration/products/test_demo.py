@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
+from adapters.db.engine import DatabaseLocations
 from adapters.runtime import Runtime
 from domains.products import repository
 from domains.products.app import create_app
@@ -35,7 +36,9 @@ async def test_demo_catalogue_loads_once_and_the_subgraph_answers(tmp_path: Path
     runtime = Runtime(
         bus=InProcessBus(),
         cache=MemoryStore(),
-        database_urls={"products": f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"},
+        databases=DatabaseLocations(
+            per_domain={"products": f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"}
+        ),
         migrate_on_start=True,
         clock=suite_clock(),
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.bus import InProcessBus, bus_from_env
+from adapters.bus import InProcessBus
 from adapters.bus.redis_streams import RedisStreamsBus, shard_of
+from adapters.cache import MemoryStore, RedisStore
 from kernel.events import Event
+from retailgraph.settings import load_settings
+from retailgraph.wiring import bus_and_cache
 from tests.support import EVENT_TIME
 
 
@@ -20,13 +23,17 @@ def test_shard_of_a_partition_key_is_stable_and_in_range() -> None:
     assert {shard_of(f"SKU-{n}", 8) for n in range(200)} == set(range(8))
 
 
-def test_bus_from_env_is_redis_streams_only_with_a_redis_url(
+def test_a_process_uses_redis_for_its_bus_and_cache_only_with_a_redis_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    assert isinstance(bus_from_env(), InProcessBus)
+    bus, cache = bus_and_cache(load_settings())
+    assert isinstance(bus, InProcessBus)
+    assert isinstance(cache, MemoryStore)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    assert isinstance(bus_from_env(), RedisStreamsBus)
+    bus, cache = bus_and_cache(load_settings())
+    assert isinstance(bus, RedisStreamsBus)
+    assert isinstance(cache, RedisStore)
 
 
 async def test_in_process_bus_takes_the_streams_bus_subscription_options() -> None:

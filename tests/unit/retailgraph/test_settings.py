@@ -4,34 +4,64 @@ configuration guide lists every setting with its real default."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from erp.settings import ErpSettings, PostingWorkerSettings, TrytonSettings
 from gateway.settings import CostSettings, GatewaySettings, LimitSettings
-from retailgraph.settings import SettingsError, load_settings
+from retailgraph.settings import (
+    DatabaseSettings,
+    RedisSettings,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 GUIDE = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text()
 
 
-def _documented_default(name: str) -> str:
-    for line in GUIDE.splitlines():
+SECTIONS: dict[str, type[BaseModel]] = {
+    "The sections": Settings,
+    "`[database]`": DatabaseSettings,
+    "`[redis]`": RedisSettings,
+    "`[erp]`": ErpSettings,
+    "`[erp.tryton]`": TrytonSettings,
+    "`[erp.worker]`": PostingWorkerSettings,
+    "`[gateway]`": GatewaySettings,
+    "`[gateway.limits]`": LimitSettings,
+    "`[gateway.cost]`": CostSettings,
+}
+
+
+def _documented_default(heading: str, name: str) -> str:
+    """The default the guide gives ``name`` in the table under ``heading``."""
+    under = re.split(r"^#+ ", GUIDE, flags=re.MULTILINE)
+    [section] = [part for part in under if part.startswith(heading + "\n")]
+    for line in section.splitlines():
         if line.startswith(f"| `{name}` |"):
             return line.split("|")[2].strip().strip("`")
-    raise AssertionError(f"docs/configuration.md has no row for {name}")
+    raise AssertionError(f"docs/configuration.md has no row for {name} under {heading}")
 
 
-@pytest.mark.parametrize("section", [GatewaySettings, LimitSettings, CostSettings])
-def test_the_guide_lists_every_setting_with_its_default(section: type[BaseModel]) -> None:
-    defaults = section()
+@pytest.mark.parametrize(("heading", "section"), SECTIONS.items())
+def test_the_guide_lists_every_setting_with_its_default(
+    heading: str, section: type[BaseModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    defaults = section.model_construct() if section is Settings else section()
     for name, info in section.model_fields.items():
-        if info.annotation in (LimitSettings, CostSettings):
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
             continue  # a section of its own
-        documented = _documented_default(name)
+        documented = _documented_default(heading, name)
         value = getattr(defaults, name)
-        if isinstance(value, dict):
+        if value is None or value in ({}, ()):
             assert documented == "none", name
+        elif isinstance(value, Path):
+            assert value == Path.home() / ".local" / "share" / "retailgraph"
+            assert documented == "~/.local/share/retailgraph", name
         else:
             assert documented == json.dumps(value), name
 
@@ -81,3 +111,34 @@ def test_invalid_settings_are_refused(tmp_path: Path, content: str) -> None:
 def test_a_missing_settings_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError):
         load_settings(tmp_path / "none.toml")
+
+
+def test_the_usual_deployment_variables_set_their_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/retail")
+    monkeypatch.setenv("ORDERS_DATABASE_URL", "postgresql://db/orders")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("TRYTON_PASSWORD", "s3cret")
+    monkeypatch.setenv("PRICING_SUBGRAPH_URL", "http://pricing:4002/graphql")
+    monkeypatch.setenv("RETAILGRAPH_API_KEYS", "key-1, key-2")
+    settings = load_settings()
+    assert settings.database.url == "postgresql://db/retail"
+    assert settings.database.domains == {"orders": "postgresql://db/orders"}
+    assert settings.redis.url == "redis://cache:6379/0"
+    assert settings.erp.tryton.password is not None
+    assert settings.erp.tryton.password.get_secret_value() == "s3cret"
+    assert settings.peers == {"pricing": "http://pricing:4002/graphql"}
+    assert settings.gateway.api_keys == ("key-1", "key-2")
+
+
+def test_a_retailgraph_variable_wins_over_the_usual_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://usual:6379/0")
+    monkeypatch.setenv("RETAILGRAPH_REDIS__URL", "redis://ours:6379/0")
+    assert load_settings().redis.url == "redis://ours:6379/0"
+
+
+def test_an_invalid_setting_is_named_and_a_secret_is_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RETAILGRAPH_ERP__KIND", "sap")
+    with pytest.raises(SettingsError, match=r"erp.kind: Input should be 'simulator' or 'tryton'"):
+        load_settings()

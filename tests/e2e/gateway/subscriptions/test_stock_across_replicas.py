@@ -104,7 +104,9 @@ async def replicas(make_engine: EngineFactory) -> AsyncIterator[Replicas]:
         inventory_urls: list[str] = []
         for index, client in enumerate(clients):
             bus = RedisStreamsBus(client, prefix=prefix, consumer_name=f"inventory-{index}")
-            runtime = Runtime(bus=bus, cache=MemoryStore(), clock=suite_clock())
+            runtime = Runtime(
+                bus=bus, cache=MemoryStore(), migrate_on_start=True, clock=suite_clock()
+            )
             app = inventory_app(runtime, engine=database)
             address = await stack.enter_async_context(served(app))
             stack.push_async_callback(runtime.close)
@@ -112,7 +114,8 @@ async def replicas(make_engine: EngineFactory) -> AsyncIterator[Replicas]:
             inventory_urls.append(f"http://{address}/graphql")
         await seed_locations(inventories[0].state.domain)
         products = products_app(
-            Runtime(cache=MemoryStore(), clock=suite_clock()), engine=await make_engine()
+            Runtime(cache=MemoryStore(), migrate_on_start=True, clock=suite_clock()),
+            engine=await make_engine(),
         )
         products_address = await stack.enter_async_context(served(products))
         await products_service.import_items(products.state.domain.uow(), [_item(s) for s in skus])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.subscriptions.auth import ApiKeys, accept_all, authenticator_from_environment
+from gateway.subscriptions.auth import ApiKeys, accept_all, authenticator_for
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ async def test_a_missing_or_unknown_key_is_refused(
     assert not await ApiKeys(["k1", "k2"])(payload, headers)
 
 
-def test_the_environment_configures_api_keys_or_admits_everyone() -> None:
-    assert authenticator_from_environment({}) is accept_all
-    assert authenticator_from_environment({"RETAILGRAPH_API_KEYS": " , "}) is accept_all
-    assert isinstance(authenticator_from_environment({"RETAILGRAPH_API_KEYS": "a,b"}), ApiKeys)
+def test_configured_api_keys_admit_their_holders_and_no_keys_admit_everyone() -> None:
+    assert authenticator_for([]) is accept_all
+    assert authenticator_for([" ", ""]) is accept_all
+    assert isinstance(authenticator_for(["a", "b"]), ApiKeys)

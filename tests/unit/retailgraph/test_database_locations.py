@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.db.engine import data_dir, database_url
+from retailgraph.settings import load_settings
+from retailgraph.wiring import databases
 
 
 def test_the_embedded_databases_are_in_the_users_data_folder_from_any_directory(
@@ -19,7 +20,7 @@ def test_the_embedded_databases_are_in_the_users_data_folder_from_any_directory(
     for directory in (tmp_path / "one", tmp_path / "two"):
         directory.mkdir()
         monkeypatch.chdir(directory)
-        urls.append(database_url("orders"))
+        urls.append(databases(load_settings()).url("orders"))
     assert urls == [f"sqlite+aiosqlite:///{tmp_path / 'data' / 'retailgraph' / 'orders.db'}"] * 2
 
 
@@ -28,4 +29,14 @@ def test_a_relative_data_folder_setting_is_made_absolute(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RETAILGRAPH_DATA_DIR", "state")
-    assert data_dir() == tmp_path / "state"
+    assert load_settings().database.data_dir == tmp_path / "state"
+
+
+def test_a_domain_database_url_wins_over_the_shared_one_and_the_data_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://127.0.0.1/shared")
+    monkeypatch.setenv("ORDERS_DATABASE_URL", "postgresql://127.0.0.1/orders")
+    located = databases(load_settings())
+    assert located.url("orders") == "postgresql+asyncpg://127.0.0.1/orders"
+    assert located.url("pricing") == "postgresql+asyncpg://127.0.0.1/shared"
