@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from kernel.payloads import EventPayload, MalformedPayload
+
+PayloadT = TypeVar("PayloadT", bound=EventPayload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,36 @@ class Event:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     correlation_id: str | None = None
     causation_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        payload: EventPayload,
+        *,
+        partition_key: str,
+        occurred_at: datetime,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Event:
+        """The event announcing ``payload``: its type and version come from its contract."""
+        return cls(
+            type=payload.TYPE,
+            version=payload.VERSION,
+            partition_key=partition_key,
+            payload=payload.to_payload(),
+            occurred_at=occurred_at,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+
+    def payload_as(self, contract: builtins.type[PayloadT]) -> PayloadT:
+        """The payload read as ``contract``, which must be this event's type; raises
+        ``MalformedPayload`` when it is another type or the payload breaks the contract."""
+        if self.type != contract.TYPE:
+            raise MalformedPayload(
+                contract.TYPE, "event", f"is a {self.type} event, not a {contract.TYPE}"
+            )
+        return contract.from_payload(self.payload)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ from datetime import datetime
 from domains.inventory import repository as repo
 from domains.inventory.model import StockLevel
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.event_types import AvailabilityChanged, RegionalAvailabilityChanged, StockChanged
 from kernel.events import Event
 
 Pair = tuple[str, str]
@@ -35,20 +36,25 @@ async def record_stock_changes(
     keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
     availability = await repo.load_availability(uow.session, keys, now)
     for level in levels:
+        changed = StockChanged(
+            sku=level.sku,
+            location_id=level.location_id,
+            on_hand=level.on_hand,
+            committed=level.committed,
+            reserved=level.reserved,
+            safety_stock=level.safety_stock,
+            quarantined=level.quarantined,
+            incoming=level.incoming,
+            available=level.available,
+        )
         uow.record(
-            Event(
-                type="StockChanged",
-                partition_key=f"{level.sku}@{level.location_id}",
-                payload={"sku": level.sku, "locationId": level.location_id, **level.quantities()},
-                occurred_at=now,
-            )
+            Event.of(changed, partition_key=f"{level.sku}@{level.location_id}", occurred_at=now)
         )
     for (sku, channel), atp in sorted(availability.items()):
         uow.record(
-            Event(
-                type="AvailabilityChanged",
+            Event.of(
+                AvailabilityChanged(sku=sku, channel=channel, available=atp.available),
                 partition_key=f"{sku}@{channel}",
-                payload={"sku": sku, "channel": channel, "available": atp.available},
                 occurred_at=now,
             )
         )
@@ -71,10 +77,9 @@ async def _record_regional_availability(
             totals[key] += level.available
     for (sku, region), available in sorted(totals.items()):
         uow.record(
-            Event(
-                type="RegionalAvailabilityChanged",
+            Event.of(
+                RegionalAvailabilityChanged(sku=sku, region=region, available=available),
                 partition_key=f"{sku}@{region}",
-                payload={"sku": sku, "region": region, "available": available},
                 occurred_at=now,
             )
         )

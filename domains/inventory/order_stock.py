@@ -24,15 +24,16 @@ from typing import Any
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
-from domains.inventory.service import reservation_event
+from domains.inventory.service import RESERVATION_EVENTS, reservation_event
 from domains.inventory.uow import InventoryUnitOfWork
 from kernel import correlation
+from kernel.event_types import OrderCreated, OrderLinesCancelled
 from kernel.events import Event
 from kernel.keys import reservation_key, reservation_keys
 
 log = logging.getLogger(__name__)
 
-ORDER_EVENTS = ("OrderCreated", "OrderLinesCancelled")
+ORDER_EVENTS = (OrderCreated.TYPE, OrderLinesCancelled.TYPE)
 ACTIVE = ReservationStatus.ACTIVE
 CONSUMED = ReservationStatus.CONSUMED
 
@@ -122,9 +123,7 @@ async def _store(
         ids = [r.id for r in reservations if r.status is status]
         await repo.set_reservation_status(uow.session, ids, status, now)
     for reservation in reservations:
-        uow.record(
-            reservation_event(f"Reservation{reservation.status.value.title()}", reservation, now)
-        )
+        uow.record(reservation_event(RESERVATION_EVENTS[reservation.status], reservation, now))
     touched = set(levels) | {(r.sku, r.location_id) for r in reservations}
     await record_stock_changes(uow, touched, now)
     await uow.commit()
@@ -142,9 +141,15 @@ class OrderStockHandler:
     async def __call__(self, event: Event) -> None:
         # What this changes carries the correlation id of the request behind the order.
         correlation.bind(event.correlation_id)
-        payload = event.payload
-        order_key = payload.get("idempotencyKey")
-        if not isinstance(order_key, str):
+        if event.type not in ORDER_EVENTS:
+            return
+        change = (
+            event.payload_as(OrderCreated)
+            if event.type == OrderCreated.TYPE
+            else event.payload_as(OrderLinesCancelled)
+        )
+        order_key = change.idempotency_key
+        if order_key is None:
             return  # an order from before checkout named its reservations
         async with self._uow() as uow:
             # Remembered in the effect's own transaction: exactly once, even if the dedupe
@@ -152,17 +157,15 @@ class OrderStockHandler:
             if await repo.event_handled(uow.session, self.name, event.id):
                 return
             await repo.mark_event_handled(uow.session, self.name, event.id, uow.clock.now())
-            if event.type == "OrderCreated":
-                keys = reservation_keys(order_key, len(payload["lines"]))
+            if isinstance(change, OrderCreated):
+                keys = reservation_keys(order_key, len(change.lines))
                 await commit_order_stock(uow, keys)
-            elif event.type == "OrderLinesCancelled":
+            else:
                 lines = [
                     CancelledLine(
-                        reservation_key(order_key, int(line["position"])),
-                        line["sku"],
-                        int(line["quantity"]),
+                        reservation_key(order_key, line.position), line.sku, line.quantity
                     )
-                    for line in payload["lines"]
-                    if "position" in line
+                    for line in change.lines
+                    if line.position is not None
                 ]
-                await release_order_stock(uow, payload["locationId"], lines)
+                await release_order_stock(uow, change.location_id, lines)

@@ -17,6 +17,7 @@ from adapters.cache import ReadModel, Store
 from domains.inventory import repository
 from domains.inventory.model import ChannelAvailability, LocationAllocation
 from kernel.clock import Clock
+from kernel.event_types import AvailabilityChanged
 from kernel.events import Event
 
 AVAILABILITY = "inventory.availability"
@@ -79,10 +80,11 @@ class AvailabilityReadModel:
         ]
 
     async def invalidate_for(self, events: Iterable[Event]) -> None:
-        keys = {
-            (event.payload["sku"], event.payload["channel"])
+        changes = [
+            event.payload_as(AvailabilityChanged)
             for event in events
-            if event.type == "AvailabilityChanged"
-        }
+            if event.type == AvailabilityChanged.TYPE
+        ]
+        keys = {(changed.sku, changed.channel) for changed in changes}
         if keys:
             await self.cache.invalidate(sorted(keys))

@@ -43,6 +43,14 @@ from domains.inventory.model import (
 )
 from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
 from domains.inventory.uow import InventoryUnitOfWork
+from kernel.event_types import (
+    ChannelPolicyChanged,
+    ReservationChange,
+    ReservationConsumed,
+    ReservationCreated,
+    ReservationExpired,
+    ReservationReleased,
+)
 from kernel.events import Event
 from kernel.keys import MAX_ORDER_LINES, MAX_RESERVATION_KEY
 
@@ -107,10 +115,9 @@ async def set_channel_policy(
         raise _invalid(violation) from None
     await repo.save_channel_policy(uow.session, channel, counts_incoming=counts_incoming)
     uow.record(
-        Event(
-            type="ChannelPolicyChanged",
+        Event.of(
+            ChannelPolicyChanged(channel=channel, counts_incoming=counts_incoming),
             partition_key=channel,
-            payload={"channel": channel, "countsIncoming": counts_incoming},
             occurred_at=uow.clock.now(),
         )
     )
@@ -222,7 +229,7 @@ async def reserve_stock_lines(
     try:
         await repo.insert_reservations(uow.session, list(created.values()), now)
         for reservation in created.values():
-            uow.record(reservation_event("ReservationCreated", reservation, now))
+            uow.record(reservation_event(ReservationCreated, reservation, now))
         await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
         await uow.commit()
     except IntegrityError:
@@ -358,7 +365,7 @@ async def _store_transition(
     if after.status is before.status:
         return after
     await repo.set_reservation_status(uow.session, [after.id], after.status, now)
-    uow.record(reservation_event(f"Reservation{after.status.value.title()}", after, now))
+    uow.record(reservation_event(RESERVATION_EVENTS[after.status], after, now))
     await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
     await uow.commit()
     return after
@@ -381,24 +388,33 @@ async def expire_reservations(
     )
     expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
     for reservation in expired:
-        uow.record(reservation_event("ReservationExpired", reservation, now))
+        uow.record(reservation_event(ReservationExpired, reservation, now))
     await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
     await uow.commit()
     return expired
 
 
-def reservation_event(type: str, reservation: Reservation, at: datetime) -> Event:
-    return Event(
-        type=type,
-        partition_key=f"{reservation.sku}@{reservation.location_id}",
-        occurred_at=at,
-        payload={
-            "id": reservation.id,
-            "sku": reservation.sku,
-            "locationId": reservation.location_id,
-            "quantity": reservation.quantity,
-            "status": reservation.status.value,
-            "expiresAt": reservation.expires_at.isoformat(),
-            "orderReference": reservation.order_reference,
-        },
+# The event announcing that a reservation now stands in a status.
+RESERVATION_EVENTS: dict[ReservationStatus, type[ReservationChange]] = {
+    ReservationStatus.ACTIVE: ReservationCreated,
+    ReservationStatus.RELEASED: ReservationReleased,
+    ReservationStatus.EXPIRED: ReservationExpired,
+    ReservationStatus.CONSUMED: ReservationConsumed,
+}
+
+
+def reservation_event(
+    contract: type[ReservationChange], reservation: Reservation, at: datetime
+) -> Event:
+    change = contract(
+        id=reservation.id,
+        sku=reservation.sku,
+        location_id=reservation.location_id,
+        quantity=reservation.quantity,
+        status=reservation.status.value,
+        expires_at=reservation.expires_at,
+        order_reference=reservation.order_reference,
+    )
+    return Event.of(
+        change, partition_key=f"{reservation.sku}@{reservation.location_id}", occurred_at=at
     )

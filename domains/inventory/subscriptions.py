@@ -17,6 +17,7 @@ from adapters.graphql.subscriptions import deliveries
 from domains.inventory import model
 from domains.inventory.graphql_types import Location, Product, StockLevel, location_of
 from kernel.errors import InvalidInput
+from kernel.event_types import AvailabilityChanged, StockChanged
 from kernel.events import Event
 
 MAX_SKUS = 1_000
@@ -38,16 +39,16 @@ class StockChange:
 
     @classmethod
     def of(cls, delivery: Delivery) -> StockChange:
-        payload = delivery.event.payload
+        changed = delivery.event.payload_as(StockChanged)
         level = model.StockLevel(
-            sku=payload["sku"],
-            location_id=payload["locationId"],
-            on_hand=payload["onHand"],
-            committed=payload["committed"],
-            reserved=payload["reserved"],
-            safety_stock=payload["safetyStock"],
-            quarantined=payload["quarantined"],
-            incoming=payload["incoming"],
+            sku=changed.sku,
+            location_id=changed.location_id,
+            on_hand=changed.on_hand,
+            committed=changed.committed,
+            reserved=changed.reserved,
+            safety_stock=changed.safety_stock,
+            quarantined=changed.quarantined,
+            incoming=changed.incoming,
         )
         return cls(
             cursor=delivery.cursor,
@@ -70,14 +71,14 @@ class AvailabilityChange:
 
     @classmethod
     def of(cls, delivery: Delivery) -> AvailabilityChange:
-        payload = delivery.event.payload
+        changed = delivery.event.payload_as(AvailabilityChanged)
         return cls(
             cursor=delivery.cursor,
             occurred_at=delivery.event.occurred_at,
-            sku=strawberry.ID(payload["sku"]),
-            channel=payload["channel"],
-            available=payload["available"],
-            product=Product(sku=strawberry.ID(payload["sku"])),
+            sku=strawberry.ID(changed.sku),
+            channel=changed.channel,
+            available=changed.available,
+            product=Product(sku=strawberry.ID(changed.sku)),
         )
 
 
@@ -106,12 +107,10 @@ class Subscription:
         wanted = None if skus is None else frozenset(skus)
 
         def wants(event: Event) -> bool:
-            payload = event.payload
-            return payload.get("locationId") == location and (
-                wanted is None or payload.get("sku") in wanted
-            )
+            changed = event.payload_as(StockChanged)
+            return changed.location_id == location and (wanted is None or changed.sku in wanted)
 
-        stream = await deliveries(info, ["StockChanged"], wants, after=after)
+        stream = await deliveries(info, [StockChanged.TYPE], wants, after=after)
         return (StockChange.of(delivery) async for delivery in stream)
 
     @strawberry.subscription(
@@ -123,7 +122,8 @@ class Subscription:
         key = (_text(sku, "sku", 64), _text(channel, "channel", 32))
 
         def wants(event: Event) -> bool:
-            return (event.payload.get("sku"), event.payload.get("channel")) == key
+            changed = event.payload_as(AvailabilityChanged)
+            return (changed.sku, changed.channel) == key
 
-        stream = await deliveries(info, ["AvailabilityChanged"], wants, after=after)
+        stream = await deliveries(info, [AvailabilityChanged.TYPE], wants, after=after)
         return (AvailabilityChange.of(delivery) async for delivery in stream)

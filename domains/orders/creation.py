@@ -17,6 +17,7 @@ from domains.orders.model import (
     unit_amount,
 )
 from domains.orders.transitions import OrderStatus
+from kernel.event_types import OrderCreated, OrderedLine, OrderFulfilment, OrderTotals
 from kernel.events import Event
 from kernel.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 
@@ -88,40 +89,36 @@ def order_created(order: Order) -> Event:
     """OrderCreated, recorded once the order has its number; the payload is what the
     ERP needs to post the sale."""
     totals = order.totals
-    return Event(
-        type="OrderCreated",
+    created = OrderCreated(
+        order_id=order.id,
+        number=order.number,
+        idempotency_key=order.idempotency_key,
+        channel=order.channel,
+        customer_reference=order.customer_reference,
+        fulfilment=OrderFulfilment(
+            type=order.fulfilment.type.value, location_id=order.fulfilment.location_id
+        ),
+        currency=order.currency,
+        lines=tuple(
+            OrderedLine(
+                line_id=line.id,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                promotional_unit_price=line.promotional_unit_price,
+                tax_rate=line.tax_rate,
+            )
+            for line in order.lines
+        ),
+        totals=OrderTotals(
+            subtotal=totals.subtotal, discount=totals.discount, tax=totals.tax, total=totals.total
+        ),
+    )
+    return Event.of(
+        created,
         partition_key=order.id,
         occurred_at=order.created_at,
         correlation_id=order.correlation_id,
-        payload={
-            "orderId": order.id,
-            "number": order.number,
-            "idempotencyKey": order.idempotency_key,
-            "channel": order.channel,
-            "customerReference": order.customer_reference,
-            "fulfilment": {
-                "type": order.fulfilment.type.value,
-                "locationId": order.fulfilment.location_id,
-            },
-            "currency": order.currency,
-            "lines": [
-                {
-                    "lineId": line.id,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unitPrice": str(line.unit_price),
-                    "promotionalUnitPrice": str(line.promotional_unit_price),
-                    "taxRate": str(line.tax_rate),
-                }
-                for line in order.lines
-            ],
-            "totals": {
-                "subtotal": str(totals.subtotal),
-                "discount": str(totals.discount),
-                "tax": str(totals.tax),
-                "total": str(totals.total),
-            },
-        },
     )
 
 

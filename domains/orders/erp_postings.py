@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domains.orders.tables import erp_postings, lines, orders
 from kernel.clock import as_utc
+from kernel.event_types import LineQuantity, OrderCreated, OrderLinesCancelled, OrderReturnReceived
 from kernel.events import Event
 
-ERP_EVENTS = ("OrderCreated", "OrderLinesCancelled", "OrderReturnReceived")
+ERP_EVENTS = (OrderCreated.TYPE, OrderLinesCancelled.TYPE, OrderReturnReceived.TYPE)
 
 
 class PostingKind(StrEnum):
@@ -103,7 +104,7 @@ def erp_sync_status(statuses: Iterable[PostingStatus]) -> PostingStatus | None:
 
 
 def postings_for(
-    events: Iterable[Any],
+    events: Iterable[Event],
     *,
     earlier: Mapping[tuple[str, PostingKind], int],
     paid_prices: Mapping[str, str],
@@ -124,21 +125,21 @@ def postings_for(
 
     postings: list[NewPosting] = []
     for event in events:
-        payload = event.payload
-        order_id = payload["orderId"]
-        number = payload["number"]
-        if event.type == "OrderCreated":
+        if event.type == OrderCreated.TYPE:
+            created = event.payload_as(OrderCreated)
             postings.append(
                 NewPosting(
-                    order_id,
+                    created.order_id,
                     PostingKind.SALE,
-                    number,
-                    _sale(number, payload, payload["fulfilment"]["locationId"]),
+                    created.number,
+                    _sale(created),
                     event.correlation_id,
                 )
             )
-        elif event.type == "OrderLinesCancelled":
-            skus = [] if payload.get("wholeOrder") else _skus(payload["lines"])
+        elif event.type == OrderLinesCancelled.TYPE:
+            cancelled = event.payload_as(OrderLinesCancelled)
+            order_id, number = cancelled.order_id, cancelled.number
+            skus = [] if cancelled.whole_order else _skus(cancelled.lines)
             postings.append(
                 NewPosting(
                     order_id,
@@ -148,15 +149,17 @@ def postings_for(
                     event.correlation_id,
                 )
             )
-        elif event.type == "OrderReturnReceived":
-            reference = numbered(order_id, number, PostingKind.RETURN)
+        elif event.type == OrderReturnReceived.TYPE:
+            received = event.payload_as(OrderReturnReceived)
+            order_id = received.order_id
+            reference = numbered(order_id, received.number, PostingKind.RETURN)
             lines = [
                 {
-                    "sku": line["sku"],
-                    "quantity": line["quantity"],
-                    "unitPrice": paid_prices[line["lineId"]],
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unitPrice": paid_prices[line.line_id],
                 }
-                for line in payload["lines"]
+                for line in received.lines
             ]
             postings.append(
                 NewPosting(
@@ -166,7 +169,7 @@ def postings_for(
                     {
                         "reference": reference,
                         **headers[order_id],
-                        "location": payload["locationId"],
+                        "location": received.location_id,
                         "lines": lines,
                     },
                     event.correlation_id,
@@ -175,26 +178,34 @@ def postings_for(
     return postings
 
 
-def _sale(reference: str, payload: Mapping[str, Any], location: str) -> dict[str, Any]:
+def _sale(created: OrderCreated) -> dict[str, Any]:
     return {
-        "reference": reference,
-        "customerReference": payload["customerReference"],
-        "currency": payload["currency"],
-        "location": location,
+        "reference": created.number,
+        "customerReference": created.customer_reference,
+        "currency": created.currency,
+        "location": created.fulfilment.location_id,
         "lines": [
             {
-                "sku": line["sku"],
-                "quantity": line["quantity"],
+                "sku": line.sku,
+                "quantity": line.quantity,
                 # The ERP books what the customer pays, promotions applied.
-                "unitPrice": line["promotionalUnitPrice"],
+                "unitPrice": str(line.promotional_unit_price),
             }
-            for line in payload["lines"]
+            for line in created.lines
         ],
     }
 
 
-def _skus(lines: Iterable[Mapping[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(str(line["sku"]) for line in lines))
+def _order_id(event: Event) -> str:
+    if event.type == OrderCreated.TYPE:
+        return event.payload_as(OrderCreated).order_id
+    if event.type == OrderLinesCancelled.TYPE:
+        return event.payload_as(OrderLinesCancelled).order_id
+    return event.payload_as(OrderReturnReceived).order_id
+
+
+def _skus(lines: Iterable[LineQuantity]) -> list[str]:
+    return list(dict.fromkeys(line.sku for line in lines))
 
 
 # -- writing, inside the order's transaction ------------------------------------------
@@ -205,7 +216,7 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
     relevant = [event for event in events if event.type in ERP_EVENTS]
     if not relevant:
         return
-    order_ids = list({event.payload["orderId"] for event in relevant})
+    order_ids = list({_order_id(event) for event in relevant})
     counted = await session.execute(
         select(erp_postings.c.order_id, erp_postings.c.kind, func.count())
         .where(erp_postings.c.order_id.in_(order_ids))
@@ -214,7 +225,7 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
     earlier = {(row[0], PostingKind(row[1])): row[2] for row in counted.all()}
     paid: dict[str, str] = {}
     headers: dict[str, dict[str, str]] = {}
-    if any(event.type == "OrderReturnReceived" for event in relevant):
+    if any(event.type == OrderReturnReceived.TYPE for event in relevant):
         prices = await session.execute(
             select(lines.c.id, lines.c.promotional_unit_price).where(
                 lines.c.order_id.in_(order_ids)

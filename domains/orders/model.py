@@ -24,17 +24,29 @@ from domains.orders.transitions import TRANSITIONS as TRANSITIONS
 from domains.orders.transitions import OrderStatus as OrderStatus
 from domains.orders.transitions import can_transition as can_transition
 from kernel.channels import CHANNELS as CHANNELS
+from kernel.event_types import (
+    LineQuantity,
+    OrderChange,
+    OrderChangeHeader,
+    OrderCreated,
+    OrderLinesCancelled,
+    OrderLinesShipped,
+    OrderRefunded,
+    OrderReturnReceived,
+    OrderReturnRequested,
+    OrderStatusChanged,
+)
 from kernel.events import Event
 
 # What the orders outbox carries, each with partition key = order id.
 EVENT_TYPES = (
-    "OrderCreated",
-    "OrderStatusChanged",
-    "OrderLinesShipped",
-    "OrderLinesCancelled",
-    "OrderReturnRequested",
-    "OrderReturnReceived",
-    "OrderRefunded",
+    OrderCreated.TYPE,
+    OrderStatusChanged.TYPE,
+    OrderLinesShipped.TYPE,
+    OrderLinesCancelled.TYPE,
+    OrderReturnRequested.TYPE,
+    OrderReturnReceived.TYPE,
+    OrderRefunded.TYPE,
 )
 CENT = Decimal("0.01")
 UNIT_PLACES = Decimal("1e-10")
@@ -312,8 +324,9 @@ class Order:
         done = all(line.unshipped_quantity == 0 for line in self.lines)
         self._remember(reference)
         self._record(
-            "OrderLinesShipped",
-            {"reference": reference, "lines": _line_quantities(lines)},
+            OrderLinesShipped(
+                **self._change_header(), reference=reference, lines=_line_quantities(lines)
+            ),
             at,
         )
         target = S.SHIPPED if done else S.PARTIALLY_SHIPPED
@@ -329,8 +342,12 @@ class Order:
         for line, quantity in released:
             line.quantity_cancelled += quantity
         self._record(
-            "OrderLinesCancelled",
-            {"reason": reason, "lines": _line_quantities(released), "wholeOrder": True},
+            OrderLinesCancelled(
+                **self._change_header(),
+                reason=reason,
+                lines=_line_quantities(released),
+                whole_order=True,
+            ),
             at,
         )
         self._transition(S.CANCELLED, at=at, reason=reason or "cancelled")
@@ -344,8 +361,12 @@ class Order:
             line.quantity_cancelled += quantity
         whole = all(line.active_quantity == 0 for line in self.lines)
         self._record(
-            "OrderLinesCancelled",
-            {"reason": reason, "lines": _line_quantities(lines), "wholeOrder": whole},
+            OrderLinesCancelled(
+                **self._change_header(),
+                reason=reason,
+                lines=_line_quantities(lines),
+                whole_order=whole,
+            ),
             at,
         )
         target = S.CANCELLED if whole else S.PARTIALLY_CANCELLED
@@ -360,7 +381,10 @@ class Order:
         for line, quantity in lines:
             line.quantity_return_requested += quantity
         self._record(
-            "OrderReturnRequested", {"reason": reason, "lines": _line_quantities(lines)}, at
+            OrderReturnRequested(
+                **self._change_header(), reason=reason, lines=_line_quantities(lines)
+            ),
+            at,
         )
         self._transition(S.RETURN_REQUESTED, at=at, reason=reason or "return requested")
 
@@ -386,12 +410,12 @@ class Order:
             line.quantity_returned += quantity
         self._remember(reference)
         self._record(
-            "OrderReturnReceived",
-            {
-                "reference": reference,
-                "disposition": disposition.value,
-                "lines": _line_quantities(lines),
-            },
+            OrderReturnReceived(
+                **self._change_header(),
+                reference=reference,
+                disposition=disposition.value,
+                lines=_line_quantities(lines),
+            ),
             at,
         )
         awaiting = any(
@@ -417,13 +441,13 @@ class Order:
             line.quantity_refunded += quantity
         self._remember(reference)
         self._record(
-            "OrderRefunded",
-            {
-                "reference": reference,
-                "amount": str(amount),
-                "currency": self.currency,
-                "lines": _line_quantities(due),
-            },
+            OrderRefunded(
+                **self._change_header(),
+                reference=reference,
+                amount=amount,
+                currency=self.currency,
+                lines=_line_quantities(due),
+            ),
             at,
         )
         self._transition(S.REFUNDED, at=at, reason=f"refunded {amount} {self.currency}")
@@ -443,27 +467,31 @@ class Order:
         entry = HistoryEntry(self.status, to, at, reason, self.step_correlation_id)
         self.history.append(entry)
         self._record(
-            "OrderStatusChanged",
-            {"from": self.status.value, "to": to.value, "reason": reason},
+            OrderStatusChanged(
+                **self._change_header(),
+                from_status=self.status.value,
+                to_status=to.value,
+                reason=reason,
+            ),
             at,
         )
         self.status = to
 
-    def _record(self, event_type: str, payload: dict[str, Any], at: datetime) -> None:
+    def _change_header(self) -> OrderChangeHeader:
         # The location lets inventory release or restock without asking orders.
         # The key names the order's reservations (line n: "<key>:<n>", see checkout).
-        body = {
-            "orderId": self.id,
-            "number": self.number,
-            "idempotencyKey": self.idempotency_key,
-            "locationId": self.fulfilment.location_id,
-            **payload,
-        }
+        return OrderChangeHeader(
+            order_id=self.id,
+            number=self.number,
+            idempotency_key=self.idempotency_key,
+            location_id=self.fulfilment.location_id,
+        )
+
+    def _record(self, change: OrderChange, at: datetime) -> None:
         self.events.append(
-            Event(
-                type=event_type,
+            Event.of(
+                change,
                 partition_key=self.id,
-                payload=body,
                 occurred_at=at,
                 correlation_id=self.step_correlation_id,
             )
@@ -499,11 +527,11 @@ def _check_within(
             )
 
 
-def _line_quantities(lines: list[tuple[OrderLine, int]]) -> list[dict[str, Any]]:
-    return [
-        {"lineId": line.id, "position": line.position, "sku": line.sku, "quantity": quantity}
+def _line_quantities(lines: list[tuple[OrderLine, int]]) -> tuple[LineQuantity, ...]:
+    return tuple(
+        LineQuantity(line_id=line.id, position=line.position, sku=line.sku, quantity=quantity)
         for line, quantity in lines
-    ]
+    )
 
 
 class AskedLine(Protocol):

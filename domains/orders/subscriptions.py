@@ -15,10 +15,11 @@ from adapters.graphql.subscriptions import deliveries
 from domains.orders import model
 from domains.orders.types import OrderStatus, OrderType, loaders
 from kernel.errors import InvalidInput
+from kernel.event_types import OrderCreated, OrderStatusChanged
 from kernel.events import Event
 
-CREATED = "OrderCreated"
-STATUS_CHANGED = "OrderStatusChanged"
+CREATED = OrderCreated.TYPE
+STATUS_CHANGED = OrderStatusChanged.TYPE
 
 
 @strawberry.enum
@@ -28,13 +29,15 @@ class OrderUpdateKind(enum.Enum):
 
 
 def _status_after(event: Event) -> str:
-    return str(event.payload["to"]) if event.type == STATUS_CHANGED else model.OrderStatus.PENDING
+    if event.type == STATUS_CHANGED:
+        return event.payload_as(OrderStatusChanged).to_status
+    return model.OrderStatus.PENDING
 
 
-def _location_of(event: Event) -> object:
+def _location_of(event: Event) -> str:
     if event.type == CREATED:
-        return (event.payload.get("fulfilment") or {}).get("locationId")
-    return event.payload.get("locationId")
+        return event.payload_as(OrderCreated).fulfilment.location_id
+    return event.payload_as(OrderStatusChanged).location_id
 
 
 @strawberry.type(description="An order was created, or its status changed.")
@@ -59,17 +62,29 @@ class OrderUpdate:
 
     @classmethod
     def of(cls, delivery: Delivery) -> OrderUpdate:
-        event, payload = delivery.event, delivery.event.payload
-        changed = event.type == STATUS_CHANGED
+        event = delivery.event
+        if event.type == STATUS_CHANGED:
+            changed = event.payload_as(OrderStatusChanged)
+            return cls(
+                cursor=delivery.cursor,
+                occurred_at=event.occurred_at,
+                kind=OrderUpdateKind.STATUS_CHANGED,
+                order_id=strawberry.ID(changed.order_id),
+                number=changed.number,
+                status=model.OrderStatus(changed.to_status),
+                previous_status=model.OrderStatus(changed.from_status),
+                reason=changed.reason,
+            )
+        created = event.payload_as(OrderCreated)
         return cls(
             cursor=delivery.cursor,
             occurred_at=event.occurred_at,
-            kind=OrderUpdateKind.STATUS_CHANGED if changed else OrderUpdateKind.CREATED,
-            order_id=strawberry.ID(payload["orderId"]),
-            number=payload.get("number") or "",
-            status=model.OrderStatus(_status_after(event)),
-            previous_status=model.OrderStatus(payload["from"]) if changed else None,
-            reason=payload.get("reason") if changed else "created",
+            kind=OrderUpdateKind.CREATED,
+            order_id=strawberry.ID(created.order_id),
+            number=created.number,
+            status=model.OrderStatus.PENDING,
+            previous_status=None,
+            reason="created",
         )
 
 
@@ -88,7 +103,7 @@ class Subscription:
         wanted = _id(order_id, "orderId")
 
         def wants(event: Event) -> bool:
-            return event.payload.get("orderId") == wanted
+            return event.payload_as(OrderStatusChanged).order_id == wanted
 
         stream = await deliveries(info, [STATUS_CHANGED], wants, after=after)
         return (OrderUpdate.of(delivery) async for delivery in stream)

@@ -11,6 +11,7 @@ from domains.pricing.low_stock import REGIONAL_AVAILABILITY, apply_regional_avai
 from domains.pricing.model import stock_can_matter
 from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.event_types import RegionalAvailabilityChanged
 from kernel.events import Event
 
 
@@ -39,15 +40,15 @@ class PricingDomain(DomainBase):
         ]
 
     async def on_regional_availability(self, event: Event) -> None:
-        payload = event.payload
-        available = int(payload["available"])
+        regional = event.payload_as(RegionalAvailabilityChanged)
+        available = regional.available
         # Most stock changes cannot touch any promotion: the cached live promotions say
         # so without a transaction (the demo load alone sends thousands of these).
         offers = await self.read_models.live_offers()
         if not any(stock_can_matter(offer.terms, available) for offer in offers):
             return
         await apply_regional_availability(
-            self.uow(), sku=payload["sku"], region=payload["region"], available=available
+            self.uow(), sku=regional.sku, region=regional.region, available=available
         )
 
 

@@ -15,6 +15,7 @@ from domains.pricing.errors import InvalidAmount, PricingError
 from domains.pricing.model import check_channel, check_currency, parse_amount
 from domains.pricing.tables import ALL_CHANNELS
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.event_types import PriceChanged, SkuPricingChanged
 from kernel.events import Event
 
 UnitOfWorkFactory = Callable[[], PricingUnitOfWork]
@@ -73,18 +74,10 @@ async def register_skus(uow: PricingUnitOfWork, facts: Sequence[SkuFacts]) -> in
         )
         for fact in changed:
             if fact.sku in known:
-                uow.record(
-                    Event(
-                        type="SkuPricingChanged",
-                        partition_key=fact.sku,
-                        occurred_at=uow.clock.now(),
-                        payload={
-                            "sku": fact.sku,
-                            "category": fact.category,
-                            "taxRate": str(fact.tax_rate),
-                        },
-                    )
+                repriced = SkuPricingChanged(
+                    sku=fact.sku, category=fact.category, tax_rate=fact.tax_rate
                 )
+                uow.record(Event.of(repriced, partition_key=fact.sku, occurred_at=uow.clock.now()))
         await uow.commit()
     return len(changed)
 
@@ -138,20 +131,10 @@ async def _import_batch(
         await uow.prices.save_prices(currency, channel, changes, current, uow.clock.now())
         for sku, amount in changes.items():
             old = current.get(sku)
-            uow.record(
-                Event(
-                    type="PriceChanged",
-                    partition_key=sku,
-                    occurred_at=uow.clock.now(),
-                    payload={
-                        "sku": sku,
-                        "currency": currency,
-                        "channel": channel,
-                        "oldAmount": None if old is None else str(old),
-                        "newAmount": str(amount),
-                    },
-                )
+            price_changed = PriceChanged(
+                sku=sku, currency=currency, channel=channel, old_amount=old, new_amount=amount
             )
+            uow.record(Event.of(price_changed, partition_key=sku, occurred_at=uow.clock.now()))
         await uow.commit()
     report.changed += len(changes)
     report.unchanged += len(valid) - len(changes)

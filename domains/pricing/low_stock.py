@@ -18,10 +18,11 @@ from domains.pricing.model import (
     low_stock_action,
 )
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.event_types import PromotionStatusChanged, RegionalAvailabilityChanged
 from kernel.events import Event
 
-REGIONAL_AVAILABILITY = "RegionalAvailabilityChanged"
-STATUS_CHANGED = "PromotionStatusChanged"
+REGIONAL_AVAILABILITY = RegionalAvailabilityChanged.TYPE
+STATUS_CHANGED = PromotionStatusChanged.TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +71,14 @@ def _status_changed(
         status = PromotionStatus.ACTIVE
     else:
         status = PromotionStatus.SCHEDULED if at < window.starts_at else PromotionStatus.ENDED
-    return Event(
-        type=STATUS_CHANGED,
-        partition_key=offer.promotion_id,
-        occurred_at=at,
-        payload={
-            "promotionId": offer.promotion_id,
-            "sku": sku,
-            "region": region,
-            "status": str(status),
-            "reason": "LOW_STOCK" if action is StockAction.PAUSE else "STOCK_RECOVERED",
-            "available": available,
-            "threshold": offer.terms.low_stock_threshold,
-            "channels": sorted(offer.terms.eligibility.channels),
-        },
+    changed = PromotionStatusChanged(
+        promotion_id=offer.promotion_id,
+        sku=sku,
+        region=region,
+        status=str(status),
+        reason="LOW_STOCK" if action is StockAction.PAUSE else "STOCK_RECOVERED",
+        available=available,
+        threshold=offer.terms.low_stock_threshold,
+        channels=tuple(sorted(offer.terms.eligibility.channels)),
     )
+    return Event.of(changed, partition_key=offer.promotion_id, occurred_at=at)

@@ -20,19 +20,28 @@ from domains.pricing.repository import PriceKey, SkuPrice, fetch_live_offers, fe
 from domains.pricing.serialization import terms_from_dict, terms_to_dict
 from domains.pricing.tables import ALL_CHANNELS
 from kernel.clock import Clock
+from kernel.event_types import (
+    PriceChanged,
+    PromotionActivated,
+    PromotionCreated,
+    PromotionPaused,
+    PromotionRolledBack,
+    PromotionVersionPublished,
+    SkuPricingChanged,
+)
 from kernel.events import Event
 
 PRICES = "pricing.price"
 OFFERS = "pricing.offers"
 LIVE = "live"
 PROMOTION_EVENTS = (
-    "PromotionCreated",
-    "PromotionVersionPublished",
-    "PromotionActivated",
-    "PromotionPaused",
-    "PromotionRolledBack",
+    PromotionCreated.TYPE,
+    PromotionVersionPublished.TYPE,
+    PromotionActivated.TYPE,
+    PromotionPaused.TYPE,
+    PromotionRolledBack.TYPE,
 )
-PRICE_EVENTS = ("PriceChanged", "SkuPricingChanged")
+PRICE_EVENTS = (PriceChanged.TYPE, SkuPricingChanged.TYPE)
 
 
 def price_key(sku: str, channel: str, currency: str) -> str:

@@ -1,4 +1,4 @@
-"""The stored (JSON) form of promotion terms."""
+"""The stored (JSON) form of promotion terms, which promotion events carry too."""
 
 from __future__ import annotations
 
@@ -14,29 +14,35 @@ from domains.pricing.model import (
     Stacking,
     Window,
 )
+from kernel.event_types import PromotionTermsSnapshot
+
+
+def terms_snapshot(terms: PromotionTerms) -> PromotionTermsSnapshot:
+    """A version's terms as promotion events carry them."""
+    rule = terms.rule
+    return PromotionTermsSnapshot(
+        name=terms.name,
+        skus=tuple(sorted(terms.eligibility.skus)),
+        categories=tuple(sorted(terms.eligibility.categories)),
+        channels=tuple(sorted(terms.eligibility.channels)),
+        segments=tuple(sorted(terms.eligibility.segments)),
+        starts_at=terms.window.starts_at,
+        ends_at=terms.window.ends_at,
+        kind=str(rule.kind),
+        percent=rule.percent,
+        amounts=rule.amounts,
+        buy=rule.buy,
+        get=rule.get,
+        priority=terms.priority,
+        stacking=str(terms.stacking),
+        low_stock_threshold=terms.low_stock_threshold,
+        auto_resume=terms.auto_resume,
+    )
 
 
 def terms_to_dict(terms: PromotionTerms) -> dict[str, Any]:
-    """The stored (JSON) form of a version's terms."""
-    rule = terms.rule
-    return {
-        "name": terms.name,
-        "skus": sorted(terms.eligibility.skus),
-        "categories": sorted(terms.eligibility.categories),
-        "channels": sorted(terms.eligibility.channels),
-        "segments": sorted(terms.eligibility.segments),
-        "startsAt": terms.window.starts_at.isoformat(),
-        "endsAt": terms.window.ends_at.isoformat(),
-        "kind": str(rule.kind),
-        "percent": None if rule.percent is None else str(rule.percent),
-        "amounts": {currency: str(amount) for currency, amount in rule.amounts},
-        "buy": rule.buy,
-        "get": rule.get,
-        "priority": terms.priority,
-        "stacking": str(terms.stacking),
-        "lowStockThreshold": terms.low_stock_threshold,
-        "autoResume": terms.auto_resume,
-    }
+    """The stored (JSON) form of a version's terms: the shape promotion events carry."""
+    return terms_snapshot(terms).to_payload()
 
 
 def terms_from_dict(data: dict[str, Any]) -> PromotionTerms:

@@ -33,8 +33,16 @@ from domains.pricing.model import (
     parse_amount,
     price_line,
 )
-from domains.pricing.serialization import terms_to_dict
+from domains.pricing.serialization import terms_snapshot
 from domains.pricing.uow import PricingUnitOfWork
+from kernel.event_types import (
+    PromotionActivated,
+    PromotionChange,
+    PromotionCreated,
+    PromotionPaused,
+    PromotionRolledBack,
+    PromotionVersionPublished,
+)
 from kernel.events import Event
 
 MAX_QUOTE_LINES = 500
@@ -91,18 +99,14 @@ def build_terms(
     )
 
 
-def _promotion_event(kind: str, promotion: Promotion, at: datetime) -> Event:
-    return Event(
-        type=kind,
-        partition_key=promotion.id,
-        occurred_at=at,
-        payload={
-            "promotionId": promotion.id,
-            "version": promotion.current_version,
-            "status": str(promotion.status(at)),
-            "terms": terms_to_dict(promotion.terms),
-        },
+def _promotion_event(contract: type[PromotionChange], promotion: Promotion, at: datetime) -> Event:
+    change = contract(
+        promotion_id=promotion.id,
+        promotion_version=promotion.current_version,
+        status=str(promotion.status(at)),
+        terms=terms_snapshot(promotion.terms),
     )
+    return Event.of(change, partition_key=promotion.id, occurred_at=at)
 
 
 async def create_promotion(
@@ -117,7 +121,7 @@ async def create_promotion(
     promotion = Promotion.create(promotion_id or str(uuid.uuid4()), terms, at)
     async with uow:
         await uow.prices.add_promotion(promotion, at)
-        uow.record(_promotion_event("PromotionCreated", promotion, at))
+        uow.record(_promotion_event(PromotionCreated, promotion, at))
         await uow.commit()
     return promotion
 
@@ -125,7 +129,7 @@ async def create_promotion(
 async def _change(
     uow: PricingUnitOfWork,
     promotion_id: str,
-    event_type: str,
+    event_type: type[PromotionChange],
     at: datetime | None,
     change: str,
     terms: PromotionTerms | None = None,
@@ -152,27 +156,27 @@ async def publish_promotion_version(
     uow: PricingUnitOfWork, promotion_id: str, terms: PromotionTerms, *, at: datetime | None = None
 ) -> Promotion:
     """New terms as a new version, which becomes current; the old versions stay as they were."""
-    return await _change(uow, promotion_id, "PromotionVersionPublished", at, "publish", terms)
+    return await _change(uow, promotion_id, PromotionVersionPublished, at, "publish", terms)
 
 
 async def activate_promotion(
     uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     """Live from its window's start (scheduled until then)."""
-    return await _change(uow, promotion_id, "PromotionActivated", at, "activate")
+    return await _change(uow, promotion_id, PromotionActivated, at, "activate")
 
 
 async def pause_promotion(
     uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
-    return await _change(uow, promotion_id, "PromotionPaused", at, "pause")
+    return await _change(uow, promotion_id, PromotionPaused, at, "pause")
 
 
 async def rollback_promotion(
     uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     """The previous version's terms apply again, wherever the promotion is priced."""
-    return await _change(uow, promotion_id, "PromotionRolledBack", at, "rollback")
+    return await _change(uow, promotion_id, PromotionRolledBack, at, "rollback")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,21 @@ from adapters.graphql.subscriptions import deliveries
 from domains.pricing import model
 from domains.pricing.read_models import PROMOTION_EVENTS
 from domains.pricing.types import PromotionStatus, PromotionType, loaders
+from kernel.event_types import (
+    PromotionActivated,
+    PromotionCreated,
+    PromotionPaused,
+    PromotionRolledBack,
+    PromotionStatusChanged,
+    PromotionVersionPublished,
+)
+from kernel.event_types import PromotionChange as WholePromotionChange
 from kernel.events import Event
 
 if TYPE_CHECKING:
     from domains.pricing.schema import ProductType
 
-STOCK_STATUS_CHANGED = "PromotionStatusChanged"
+STOCK_STATUS_CHANGED = PromotionStatusChanged.TYPE
 
 
 @strawberry.enum
@@ -35,29 +44,39 @@ class PromotionChange(enum.Enum):
     RESUMED_AFTER_LOW_STOCK = "RESUMED_AFTER_LOW_STOCK"
 
 
-_CHANGES = {
-    "PromotionCreated": PromotionChange.CREATED,
-    "PromotionVersionPublished": PromotionChange.VERSION_PUBLISHED,
-    "PromotionActivated": PromotionChange.ACTIVATED,
-    "PromotionPaused": PromotionChange.PAUSED,
-    "PromotionRolledBack": PromotionChange.ROLLED_BACK,
+# Each whole-promotion event: its contract and the change it shows as.
+_CHANGES: dict[str, tuple[type[WholePromotionChange], PromotionChange]] = {
+    PromotionCreated.TYPE: (PromotionCreated, PromotionChange.CREATED),
+    PromotionVersionPublished.TYPE: (
+        PromotionVersionPublished,
+        PromotionChange.VERSION_PUBLISHED,
+    ),
+    PromotionActivated.TYPE: (PromotionActivated, PromotionChange.ACTIVATED),
+    PromotionPaused.TYPE: (PromotionPaused, PromotionChange.PAUSED),
+    PromotionRolledBack.TYPE: (PromotionRolledBack, PromotionChange.ROLLED_BACK),
 }
 
 
-def _change(event: Event) -> PromotionChange:
+def _read(event: Event) -> PromotionStatusChanged | WholePromotionChange:
+    """The payload of a promotion event: for one SKU in one region, or for the whole."""
     if event.type == STOCK_STATUS_CHANGED:
-        paused = event.payload["status"] == model.PromotionStatus.PAUSED
+        return event.payload_as(PromotionStatusChanged)
+    return event.payload_as(_CHANGES[event.type][0])
+
+
+def _change(event: Event, read: PromotionStatusChanged | WholePromotionChange) -> PromotionChange:
+    if isinstance(read, PromotionStatusChanged):
+        paused = read.status == model.PromotionStatus.PAUSED
         return (
             PromotionChange.PAUSED_FOR_LOW_STOCK
             if paused
             else PromotionChange.RESUMED_AFTER_LOW_STOCK
         )
-    return _CHANGES[event.type]
+    return _CHANGES[event.type][1]
 
 
-def _channels(event: Event) -> list[str]:
-    payload = event.payload
-    channels = payload["terms"]["channels"] if "terms" in payload else payload["channels"]
+def _channels(read: PromotionStatusChanged | WholePromotionChange) -> list[str]:
+    channels = read.channels if isinstance(read, PromotionStatusChanged) else read.terms.channels
     return list(channels)
 
 
@@ -95,16 +114,16 @@ class PromotionStatusUpdate:
 
     @classmethod
     def of(cls, delivery: Delivery) -> PromotionStatusUpdate:
-        event, payload = delivery.event, delivery.event.payload
-        sku = payload.get("sku") if event.type == STOCK_STATUS_CHANGED else None
+        event = delivery.event
+        read = _read(event)
         return cls(
             cursor=delivery.cursor,
             occurred_at=event.occurred_at,
-            change=_change(event),
-            promotion_id=strawberry.ID(payload["promotionId"]),
-            status=model.PromotionStatus(payload["status"]),
-            sku=None if sku is None else strawberry.ID(sku),
-            region=payload.get("region") if event.type == STOCK_STATUS_CHANGED else None,
+            change=_change(event, read),
+            promotion_id=strawberry.ID(read.promotion_id),
+            status=model.PromotionStatus(read.status),
+            sku=strawberry.ID(read.sku) if isinstance(read, PromotionStatusChanged) else None,
+            region=read.region if isinstance(read, PromotionStatusChanged) else None,
         )
 
 
@@ -121,7 +140,7 @@ class Subscription:
             model.check_channel(channel)
 
         def wants(event: Event) -> bool:
-            channels = _channels(event)
+            channels = _channels(_read(event))
             return channel is None or not channels or channel in channels
 
         types = [*PROMOTION_EVENTS, STOCK_STATUS_CHANGED]

@@ -25,7 +25,15 @@ from domains.products.errors import (
     UnknownChannel,
 )
 from kernel.channels import CHANNELS as CHANNELS
+from kernel.event_types import (
+    ChannelPublication,
+    ProductPublished,
+    ProductUnpublished,
+    ProductUpserted,
+)
+from kernel.event_types import ProductDiscontinued as Discontinued
 from kernel.events import Event
+from kernel.payloads import EventPayload
 
 ACTIVE = "active"
 DISCONTINUED = "discontinued"
@@ -246,39 +254,49 @@ def ordered_publications(publications: Iterable[Publication]) -> tuple[Publicati
 
 # --- Events ----------------------------------------------------------------------------
 
-PRODUCT_UPSERTED = "ProductUpserted"
-PRODUCT_PUBLISHED = "ProductPublished"
-PRODUCT_UNPUBLISHED = "ProductUnpublished"
-PRODUCT_DISCONTINUED = "ProductDiscontinued"
+PRODUCT_UPSERTED = ProductUpserted.TYPE
+PRODUCT_PUBLISHED = ProductPublished.TYPE
+PRODUCT_UNPUBLISHED = ProductUnpublished.TYPE
+PRODUCT_DISCONTINUED = Discontinued.TYPE
 EVENT_TYPES = (PRODUCT_UPSERTED, PRODUCT_PUBLISHED, PRODUCT_UNPUBLISHED, PRODUCT_DISCONTINUED)
 
 
-def _event(type: str, product: Product, payload: dict[str, Any], at: datetime) -> Event:
-    return Event(type=type, partition_key=product.sku, payload=payload, occurred_at=at)
+def _event(product: Product, payload: EventPayload, at: datetime) -> Event:
+    return Event.of(payload, partition_key=product.sku, occurred_at=at)
 
 
 def upserted(product: Product, at: datetime, *, created: bool) -> Event:
-    payload = {**to_card(product), "created": created}
-    return _event(PRODUCT_UPSERTED, product, payload, at)
+    """The product as its card shows it, and whether it is new."""
+    payload = ProductUpserted(
+        sku=product.sku,
+        name=product.name,
+        description=product.description,
+        brand=product.brand,
+        category=product.category,
+        unit_of_measure=product.unit_of_measure,
+        style=product.style,
+        attributes=tuple((a.name, a.value) for a in product.attributes),
+        variant_attributes=tuple((a.name, a.value) for a in product.variant_attributes),
+        status=product.status,
+        publications=tuple(
+            ChannelPublication(channel=p.channel, published=p.published, since=p.since)
+            for p in product.publications
+        ),
+        created=created,
+    )
+    return _event(product, payload, at)
 
 
 def published(product: Product, channel: str, at: datetime) -> Event:
-    payload = {"sku": product.sku, "channel": channel, "since": at.isoformat()}
-    return _event(PRODUCT_PUBLISHED, product, payload, at)
+    return _event(product, ProductPublished(sku=product.sku, channel=channel, since=at), at)
 
 
 def unpublished(product: Product, channel: str, at: datetime) -> Event:
-    payload = {"sku": product.sku, "channel": channel, "since": at.isoformat()}
-    return Event(
-        type=PRODUCT_UNPUBLISHED, partition_key=product.sku, payload=payload, occurred_at=at
-    )
+    return _event(product, ProductUnpublished(sku=product.sku, channel=channel, since=at), at)
 
 
 def discontinued(product: Product, at: datetime) -> Event:
-    payload = {"sku": product.sku, "at": at.isoformat()}
-    return Event(
-        type=PRODUCT_DISCONTINUED, partition_key=product.sku, payload=payload, occurred_at=at
-    )
+    return _event(product, Discontinued(sku=product.sku, at=at), at)
 
 
 def publication_events(before: Product, after: Product, at: datetime) -> list[Event]:

@@ -17,13 +17,42 @@ def order_event(type: str, sku: str, quantity: int, **payload: object) -> Event:
         partition_key="order-1",
         payload={
             "orderId": "order-1",
+            "number": "RG-0000001",
             "idempotencyKey": "checkout-1",
             "locationId": "DC",
             "lines": [{"lineId": "l1", "position": 1, "sku": sku, "quantity": quantity}],
+            **ORDER_EVENT_FIELDS[type](sku, quantity),
             **payload,
         },
         occurred_at=EVENT_TIME,
     )
+
+
+def _created_fields(sku: str, quantity: int) -> dict[str, object]:
+    return {
+        "channel": "web",
+        "customerReference": "",
+        "fulfilment": {"type": "SHIP_FROM_DC", "locationId": "DC"},
+        "currency": "EUR",
+        "lines": [
+            {
+                "lineId": "l1",
+                "sku": sku,
+                "quantity": quantity,
+                "unitPrice": "1.00",
+                "promotionalUnitPrice": "1.00",
+                "taxRate": "0",
+            }
+        ],
+        "totals": {"subtotal": "4.00", "discount": "0.00", "tax": "0.00", "total": "4.00"},
+    }
+
+
+# What each order event carries besides the order, its key, location and lines.
+ORDER_EVENT_FIELDS = {
+    "OrderCreated": _created_fields,
+    "OrderLinesCancelled": lambda sku, quantity: {"reason": "", "wholeOrder": False},
+}
 
 
 async def level(domain: InventoryDomain, sku: str) -> StockLevel:

@@ -76,10 +76,22 @@ def _event(kind: str, **payload: object) -> Event:
 
 CREATED = _event(
     "OrderCreated",
+    idempotencyKey="checkout-1",
+    channel="web",
     customerReference="cust",
     currency="EUR",
     fulfilment={"type": "SHIP_FROM_DC", "locationId": "DC-NORTH"},
-    lines=[{"lineId": "l1", "sku": "A", "quantity": 2, "promotionalUnitPrice": "8.00"}],
+    lines=[
+        {
+            "lineId": "l1",
+            "sku": "A",
+            "quantity": 2,
+            "unitPrice": "10.00",
+            "promotionalUnitPrice": "8.00",
+            "taxRate": "0.2",
+        }
+    ],
+    totals={"subtotal": "20.00", "discount": "4.00", "tax": "2.67", "total": "16.00"},
 )
 
 
@@ -95,10 +107,10 @@ def test_order_created_becomes_a_sale_at_the_price_paid() -> None:
 def test_cancellations_and_returns_get_their_own_numbered_references() -> None:
     lines = [{"lineId": "l1", "sku": "A", "quantity": 1}]
     events = [
-        _event("OrderLinesCancelled", lines=lines, wholeOrder=False),
-        _event("OrderReturnReceived", lines=lines),
+        _event("OrderLinesCancelled", reason="", lines=lines, wholeOrder=False),
+        _event("OrderReturnReceived", reference="", disposition="RESTOCK", lines=lines),
         _event("OrderStatusChanged"),
-        _event("OrderReturnReceived", lines=lines),
+        _event("OrderReturnReceived", reference="", disposition="RESTOCK", lines=lines),
     ]
     postings = postings_for(
         events,
@@ -118,7 +130,7 @@ def test_cancellations_and_returns_get_their_own_numbered_references() -> None:
 def test_whole_order_cancellation_names_no_skus() -> None:
     lines = [{"lineId": "l1", "sku": "A", "quantity": 2}]
     (posting,) = postings_for(
-        [_event("OrderLinesCancelled", lines=lines, wholeOrder=True)],
+        [_event("OrderLinesCancelled", reason="", lines=lines, wholeOrder=True)],
         earlier={},
         paid_prices={},
         headers={},
