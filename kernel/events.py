@@ -15,7 +15,7 @@ PayloadT = TypeVar("PayloadT", bound=EventPayload)
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One fact that happened, in the shape DESIGN.md fixes for the bus.
+    """One fact that happened, in the one envelope every bus, outbox and feed carries.
 
     ``partition_key`` orders events: consumers see events with the same key in the
     order they were recorded (sku+location for stock, order id for orders).

@@ -4,7 +4,7 @@ Each subscriber names the event types it wants and a filter on them, and gets it
 bounded queue, so a slow one never holds up the feed or the others: when its queue is
 full it is dropped with ``SubscriberTooSlow``, which carries the cursor of the last
 event it was given. Every event comes with a cursor; subscribing ``after`` one replays
-exactly what came after it (docs/adr/0007-subscription-hub-and-cursors.md).
+exactly what came after it (docs/adr/0010-subscription-hub-and-cursors.md).
 """
 
 from __future__ import annotations

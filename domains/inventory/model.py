@@ -174,15 +174,18 @@ def channel_availability(
     sku: str,
     channel: str,
     levels: Iterable[StockLevel],
-    locations: Mapping[str, Location],
+    rules: Mapping[str, Sequence[ChannelRule]],
     *,
     counts_incoming: bool,
 ) -> ChannelAvailability:
-    """Available-to-promise of ``sku`` for ``channel`` over the locations that serve it."""
+    """Available-to-promise of ``sku`` for ``channel`` over the locations that serve it.
+
+    ``rules`` are each location's channel rules, by location id; a location without a
+    rule for ``channel`` does not serve it.
+    """
     breakdown = []
     for level in sorted(levels, key=lambda lvl: lvl.location_id):
-        location = locations.get(level.location_id)
-        rule = location.rule_for(channel) if location is not None else None
+        rule = next((r for r in rules.get(level.location_id, ()) if r.channel == channel), None)
         if level.sku == sku and rule is not None:
             breakdown.append(allocate(level, rule, counts_incoming=counts_incoming))
     return ChannelAvailability(sku, channel, counts_incoming, tuple(breakdown))

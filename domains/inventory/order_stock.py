@@ -1,4 +1,4 @@
-"""Stock that orders hold, fed by orders' events (docs/adr/0007-order-stock-and-on-hand.md).
+"""Stock that orders hold, fed by orders' events (docs/adr/0007-checkout-and-order-stock.md).
 
 - OrderCreated: the order's reservations (line n under ``<idempotencyKey>:<n>``) become
   its commitment: CONSUMED, and their units move from ``reserved`` to ``committed``, so

@@ -25,7 +25,7 @@ from domains.inventory.model import (
     Reservation,
     ReservationStatus,
     StockLevel,
-    allocate,
+    channel_availability,
 )
 from kernel.clock import as_utc
 
@@ -314,16 +314,14 @@ async def load_availability(
         found[(row.sku, row.channel)].append(row)
     result: dict[Pair, ChannelAvailability] = {}
     for sku, channel in keys:
-        counts_incoming = policies.get(channel, False)
-        allocations = tuple(
-            allocate(
-                _level(row, row.reserved),
-                ChannelRule(channel, row.share_percent, row.cap),
-                counts_incoming=counts_incoming,
-            )
-            for row in found.get((sku, channel), [])
+        rows = found.get((sku, channel), [])
+        result[(sku, channel)] = channel_availability(
+            sku,
+            channel,
+            [_level(row, row.reserved) for row in rows],
+            {row.location_id: (ChannelRule(channel, row.share_percent, row.cap),) for row in rows},
+            counts_incoming=policies.get(channel, False),
         )
-        result[(sku, channel)] = ChannelAvailability(sku, channel, counts_incoming, allocations)
     return result
 
 

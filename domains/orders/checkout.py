@@ -12,11 +12,10 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domains.orders.creation import new_order
+from domains.orders.creation import check_new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
 from domains.orders.model import (
     Fulfilment,
@@ -150,7 +149,7 @@ async def place_order(
         existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
     if existing is not None:
         return repeat_of(existing, _fingerprint(request, fulfilment))
-    _check(request, fulfilment, unit.clock.now())
+    _check(request, fulfilment)
     place = await stock.location(request.location_id)
     if place is None:
         raise CheckoutRefused(
@@ -213,19 +212,15 @@ def _fingerprint(request: OrderRequest, fulfilment: Fulfilment) -> str:
     )
 
 
-def _check(request: OrderRequest, fulfilment: Fulfilment, now: datetime) -> None:
+def _check(request: OrderRequest, fulfilment: Fulfilment) -> None:
     """The order's own rules, before anyone is asked for prices or stock."""
-    new_order(
-        order_id=order_id_for(request.idempotency_key),
+    check_new_order(
         idempotency_key=request.idempotency_key,
         channel=request.channel,
         customer_reference=request.customer_reference,
         fulfilment=fulfilment,
         currency=request.currency,
         lines=[NewLine(line.sku, line.quantity, Decimal(0)) for line in request.lines],
-        at=now,
-        correlation_id=None,
-        line_ids=["" for _ in request.lines],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from domains.orders.errors import InvalidOrderInput
@@ -39,14 +40,16 @@ def new_order(
     line_ids: list[str],
 ) -> Order:
     """A PENDING order from checkout's priced lines, after checking them."""
-    _check_header(idempotency_key, channel, customer_reference, fulfilment, currency)
-    if not lines:
-        raise InvalidOrderInput("An order needs at least one line")
-    if len(lines) > MAX_LINES:
-        raise InvalidOrderInput(f"An order has at most {MAX_LINES} lines")
+    check_new_order(
+        idempotency_key=idempotency_key,
+        channel=channel,
+        customer_reference=customer_reference,
+        fulfilment=fulfilment,
+        currency=currency,
+        lines=lines,
+    )
     built: list[OrderLine] = []
     for position, (line, line_id) in enumerate(zip(lines, line_ids, strict=True), start=1):
-        _check_line(line, position)
         promotional = (
             line.unit_price if line.promotional_unit_price is None else line.promotional_unit_price
         )
@@ -83,6 +86,26 @@ def new_order(
             lines=built,
         ),
     )
+
+
+def check_new_order(
+    *,
+    idempotency_key: str,
+    channel: str,
+    customer_reference: str,
+    fulfilment: Fulfilment,
+    currency: str,
+    lines: Sequence[NewLine],
+) -> None:
+    """The rules a new order's header and lines must keep; checkout checks them before it
+    asks pricing and inventory anything."""
+    _check_header(idempotency_key, channel, customer_reference, fulfilment, currency)
+    if not lines:
+        raise InvalidOrderInput("An order needs at least one line")
+    if len(lines) > MAX_LINES:
+        raise InvalidOrderInput(f"An order has at most {MAX_LINES} lines")
+    for position, line in enumerate(lines, start=1):
+        _check_line(line, position)
 
 
 def order_created(order: Order) -> Event:

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
-from domains.orders import model, repository, service
+from domains.orders import commands, model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
 from domains.orders.erp_sync_graphql import ErpSyncMutation
@@ -33,6 +33,8 @@ from kernel.clock import as_utc
 
 MAX_PAGE = 100
 MAX_TEXT = 500
+# Shipment and return references, as the ERP and carriers give them.
+MAX_REFERENCE = 200
 
 
 def _domain(info: Info) -> OrdersDomain:
@@ -97,6 +99,11 @@ def _order_id(value: strawberry.ID) -> str:
     if not 0 < len(order_id) <= 36 or "\x00" in order_id:
         raise OrderNotFound(order_id[:100])
     return order_id
+
+
+async def _step(info: Info, id: strawberry.ID, command: commands.OrderCommand) -> OrderType:
+    order = await service.change_order(_domain(info).uow(), _order_id(id), command)
+    return OrderType(order=order)
 
 
 @strawberry.type
@@ -165,38 +172,27 @@ class Mutation(ErpSyncMutation):
 
     @strawberry.mutation(description="PENDING -> CONFIRMED.")
     async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
-        order = await service.confirm_order(_domain(info).uow(), _order_id(id))
-        return OrderType(order=order)
+        return await _step(info, id, commands.Confirm())
 
     @strawberry.mutation(description="CONFIRMED -> PAYMENT_AUTHORIZED.")
     async def authorize_payment(
         self, info: Info, id: strawberry.ID, reference: str = ""
     ) -> OrderType:
-        order = await service.authorize_payment(
-            _domain(info).uow(), _order_id(id), reference=_text(reference, "reference")
-        )
-        return OrderType(order=order)
+        return await _step(info, id, commands.AuthorizePayment(_text(reference, "reference")))
 
     @strawberry.mutation(description="CONFIRMED -> FRAUD_HOLD.")
     async def hold_order_for_fraud(self, info: Info, id: strawberry.ID, reason: str) -> OrderType:
-        order = await service.hold_for_fraud(
-            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
-        )
-        return OrderType(order=order)
+        return await _step(info, id, commands.HoldForFraud(_text(reason, "reason")))
 
     @strawberry.mutation(description="FRAUD_HOLD -> PAYMENT_AUTHORIZED.")
     async def release_fraud_hold(
         self, info: Info, id: strawberry.ID, reason: str = ""
     ) -> OrderType:
-        order = await service.release_fraud_hold(
-            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
-        )
-        return OrderType(order=order)
+        return await _step(info, id, commands.ReleaseFraudHold(_text(reason, "reason")))
 
     @strawberry.mutation(description="PAYMENT_AUTHORIZED -> RELEASED_TO_FULFILMENT.")
     async def release_order_to_fulfilment(self, info: Info, id: strawberry.ID) -> OrderType:
-        order = await service.release_to_fulfilment(_domain(info).uow(), _order_id(id))
-        return OrderType(order=order)
+        return await _step(info, id, commands.ReleaseToFulfilment())
 
     @strawberry.mutation(
         description="Shipped units -> PARTIALLY_SHIPPED or SHIPPED; a repeated reference "
@@ -209,25 +205,18 @@ class Mutation(ErpSyncMutation):
         lines: list[OrderLineQuantityInput],
         reference: str = "",
     ) -> OrderType:
-        order = await service.confirm_shipment(
-            _domain(info).uow(),
-            _order_id(id),
-            _quantities(lines),
-            reference=_text(reference, "reference", 200),
+        shipped = commands.ConfirmShipment(
+            _quantities(lines), _text(reference, "reference", MAX_REFERENCE)
         )
-        return OrderType(order=order)
+        return await _step(info, id, shipped)
 
     @strawberry.mutation(description="SHIPPED -> DELIVERED.")
     async def confirm_delivery(self, info: Info, id: strawberry.ID) -> OrderType:
-        order = await service.confirm_delivery(_domain(info).uow(), _order_id(id))
-        return OrderType(order=order)
+        return await _step(info, id, commands.ConfirmDelivery())
 
     @strawberry.mutation(description="Cancel every unit not yet shipped -> CANCELLED.")
     async def cancel_order(self, info: Info, id: strawberry.ID, reason: str = "") -> OrderType:
-        order = await service.cancel_order(
-            _domain(info).uow(), _order_id(id), reason=_text(reason, "reason")
-        )
-        return OrderType(order=order)
+        return await _step(info, id, commands.Cancel(_text(reason, "reason")))
 
     @strawberry.mutation(
         description="Cancel units of some lines before shipment -> PARTIALLY_CANCELLED, "
@@ -236,19 +225,15 @@ class Mutation(ErpSyncMutation):
     async def cancel_order_lines(
         self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
     ) -> OrderType:
-        order = await service.cancel_lines(
-            _domain(info).uow(), _order_id(id), _quantities(lines), reason=_text(reason, "reason")
-        )
-        return OrderType(order=order)
+        cancelled = commands.CancelLines(_quantities(lines), _text(reason, "reason"))
+        return await _step(info, id, cancelled)
 
     @strawberry.mutation(description="Delivered units coming back -> RETURN_REQUESTED.")
     async def request_return(
         self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
     ) -> OrderType:
-        order = await service.request_return(
-            _domain(info).uow(), _order_id(id), _quantities(lines), reason=_text(reason, "reason")
-        )
-        return OrderType(order=order)
+        requested = commands.RequestReturn(_quantities(lines), _text(reason, "reason"))
+        return await _step(info, id, requested)
 
     @strawberry.mutation(
         description="Returned units received -> RETURNED once all requested units are back."
@@ -261,21 +246,16 @@ class Mutation(ErpSyncMutation):
         disposition: ReturnDisposition,  # type: ignore[valid-type]
         reference: str = "",
     ) -> OrderType:
-        order = await service.confirm_return(
-            _domain(info).uow(),
-            _order_id(id),
+        received = commands.ConfirmReturn(
             _quantities(lines),
-            disposition=model.ReturnDisposition(disposition),
-            reference=_text(reference, "reference", 200),
+            model.ReturnDisposition(disposition),
+            _text(reference, "reference", MAX_REFERENCE),
         )
-        return OrderType(order=order)
+        return await _step(info, id, received)
 
     @strawberry.mutation(description="RETURNED -> REFUNDED, at the price paid.")
     async def refund_order(self, info: Info, id: strawberry.ID, reference: str = "") -> OrderType:
-        order = await service.refund(
-            _domain(info).uow(), _order_id(id), reference=_text(reference, "reference")
-        )
-        return OrderType(order=order)
+        return await _step(info, id, commands.Refund(_text(reference, "reference")))
 
 
 schema = FederatedSchema(

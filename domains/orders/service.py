@@ -1,16 +1,18 @@
 """Order use cases: plain values in, one transaction each, events in the outbox.
 
-Every step loads the order under a row lock, applies one model method, saves it and
-records the events the model produced (partition key: the order id).
+Every lifecycle step is a command (``commands``) applied by ``change_order``: the order
+loaded under a row lock, the model's rule applied, the order saved with the events the
+model produced (partition key: the order id).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domains.orders.commands import OrderCommand
 from domains.orders.creation import new_order, order_created
 from domains.orders.errors import (
     DuplicateOrder,
@@ -23,7 +25,6 @@ from domains.orders.model import (
     FulfilmentType,
     NewLine,
     Order,
-    ReturnDisposition,
     request_fingerprint,
 )
 from domains.orders.uow import OrdersUnitOfWork
@@ -59,7 +60,11 @@ async def create_order(
     order_id: str | None = None,
 ) -> CreatedOrder:
     """Create a PENDING order from lines priced already; a repeated key returns the
-    existing order and records nothing."""
+    existing order and records nothing.
+
+    The unique idempotency key decides between repeats, concurrent ones included: the
+    insert of a repeat fails and the order that holds the key is returned.
+    """
     correlation_id = correlation_id or correlation.current()
     fulfilment = Fulfilment(_fulfilment_type(fulfilment_type), location_id)
     fingerprint = request_fingerprint(
@@ -70,9 +75,6 @@ async def create_order(
         lines=lines,
     )
     async with uow:
-        existing = await uow.orders.get_by_idempotency_key(idempotency_key)
-        if existing is not None:
-            return repeat_of(existing, fingerprint)
         order = new_order(
             order_id=order_id or str(uuid.uuid4()),
             idempotency_key=idempotency_key,
@@ -88,7 +90,6 @@ async def create_order(
         try:
             await uow.orders.add(order)
         except DuplicateOrder:
-            # A concurrent request with the same key won the race (PostgreSQL).
             await uow.rollback()
             winner = await uow.orders.get_by_idempotency_key(idempotency_key)
             if winner is None:  # pragma: no cover - the unique index says it exists
@@ -118,226 +119,25 @@ async def get_order_by_idempotency_key(uow: OrdersUnitOfWork, key: str) -> Order
         return await uow.orders.get_by_idempotency_key(key)
 
 
-async def confirm_order(
+async def change_order(
     uow: OrdersUnitOfWork,
     order_id: str,
+    command: OrderCommand,
     *,
     correlation_id: str | None = None,
     at: datetime | None = None,
 ) -> Order:
-    return await _apply(
-        uow, order_id, lambda o, when: o.confirm(at=when), correlation_id=correlation_id, at=at
-    )
+    """Apply one lifecycle step to the order, in one transaction with its events.
 
-
-async def authorize_payment(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    reference: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.authorize_payment(at=when, reference=reference),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def hold_for_fraud(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    reason: str,
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.hold_for_fraud(at=when, reason=reason),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def release_fraud_hold(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    reason: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.release_fraud_hold(at=when, reason=reason),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def release_to_fulfilment(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.release_to_fulfilment(at=when),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def confirm_shipment(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    quantities: Mapping[str, int],
-    *,
-    reference: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    """Ship line quantities; a shipment ``reference`` seen before is a no-op (replays)."""
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.confirm_shipment(quantities, at=when, reference=reference),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def confirm_delivery(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.confirm_delivery(at=when),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def cancel_order(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    reason: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.cancel(at=when, reason=reason),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def cancel_lines(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    quantities: Mapping[str, int],
-    *,
-    reason: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.cancel_lines(quantities, at=when, reason=reason),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def request_return(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    quantities: Mapping[str, int],
-    *,
-    reason: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.request_return(quantities, at=when, reason=reason),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def confirm_return(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    quantities: Mapping[str, int],
-    *,
-    disposition: ReturnDisposition | str,
-    reference: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    chosen = ReturnDisposition(disposition)
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.confirm_return(
-            quantities, disposition=chosen, at=when, reference=reference
-        ),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def refund(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    *,
-    reference: str = "",
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
-    return await _apply(
-        uow,
-        order_id,
-        lambda o, when: o.refund(at=when, reference=reference),
-        correlation_id=correlation_id,
-        at=at,
-    )
-
-
-async def _apply(
-    uow: OrdersUnitOfWork,
-    order_id: str,
-    change: Callable[[Order, datetime], object],
-    *,
-    correlation_id: str | None = None,
-    at: datetime | None = None,
-) -> Order:
+    A step that changes nothing (a replayed shipment, return or refund reference) commits
+    nothing and records no event.
+    """
     async with uow:
         order = await uow.orders.get(order_id, for_update=True)
         if order is None:
             raise OrderNotFound(order_id)
         order.step_correlation_id = correlation_id or correlation.current()
-        change(order, at or uow.clock.now())
+        command.apply(order, at or uow.clock.now())
         if order.events:
             await uow.orders.save(order)
             uow.record(*order.events)

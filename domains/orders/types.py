@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
+from adapters.graphql.money import Money
 from domains.orders import model
 from domains.orders.erp_sync_graphql import ErpSync, erp_sync_of
 from domains.orders.errors import OrderNotFound
@@ -33,18 +34,6 @@ MAX_RECENT_ORDERS = 50
 
 def loaders(info: Info) -> Any:
     return info.context["loaders"]
-
-
-@strawberry.federation.type(
-    shareable=True, description="An amount of money; amount is a decimal string."
-)
-class Money:
-    amount: str
-    currency: str
-
-    @classmethod
-    def of(cls, amount: Decimal, currency: str) -> Money:
-        return cls(amount=str(amount), currency=currency)
 
 
 @strawberry.federation.type(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.money import Money
 from adapters.graphql.subgraph import FederatedSchema
 from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
@@ -17,7 +18,6 @@ from domains.pricing.subscriptions import Subscription
 from domains.pricing.tables import ALL_CHANNELS
 from domains.pricing.types import (
     DiscountKind,
-    Money,
     Price,
     PriceImportReport,
     PromotionStatus,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.money import Money
 from domains.pricing import model
 from domains.pricing.errors import PromotionNotFound
 from kernel.errors import InvalidInput
@@ -20,18 +20,6 @@ PromotionStatus = strawberry.enum(model.PromotionStatus, name="PromotionStatus")
 
 def loaders(info: Info) -> Any:
     return info.context["loaders"]
-
-
-@strawberry.federation.type(
-    shareable=True, description="An amount of money; amount is a decimal string."
-)
-class Money:
-    amount: str
-    currency: str
-
-    @classmethod
-    def of(cls, amount: Decimal, currency: str) -> Money:
-        return cls(amount=str(amount), currency=currency)
 
 
 @strawberry.type

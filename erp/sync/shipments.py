@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from domains.orders import commands
 from domains.orders import service as orders
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.errors import OrdersError
@@ -96,7 +97,9 @@ async def confirm_shipment(
         return ShipmentOutcome(shipment, number, skus, REPLAYED, order.status.value)
     try:
         lines = _line_quantities(order, skus)
-        shipped = await orders.confirm_shipment(domain.uow(), order.id, lines, reference=reference)
+        shipped = await orders.change_order(
+            domain.uow(), order.id, commands.ConfirmShipment(lines, reference=reference)
+        )
     except OrdersError as error:
         waiting = error.code == "INVALID_TRANSITION" and order.stage in _BEFORE_RELEASE
         outcome = PARKED if waiting else REFUSED

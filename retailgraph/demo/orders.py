@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
-from domains.orders import service
+from domains.orders import commands, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import NewLine, Order, OrderStatus
 from retailgraph.demo.catalog import DemoCatalog, DemoItem
@@ -134,22 +134,29 @@ async def _next_step(
     first = order.lines[0].id
     status = order.status
     if status is S.PENDING and target is S.CANCELLED:
-        return await service.cancel_order(uow, order.id, reason="customer changed mind", **step)
+        return await service.change_order(
+            uow, order.id, commands.Cancel(reason="customer changed mind"), **step
+        )
     if status is S.PENDING:
-        return await service.confirm_order(uow, order.id, **step)
+        return await service.change_order(uow, order.id, commands.Confirm(), **step)
     if status is S.CONFIRMED and target is S.PARTIALLY_CANCELLED:
         last = order.lines[-1]
-        return await service.cancel_lines(
-            uow, order.id, {last.id: last.quantity}, reason="out of stock", **step
+        return await service.change_order(
+            uow,
+            order.id,
+            commands.CancelLines({last.id: last.quantity}, reason="out of stock"),
+            **step,
         )
     if status is S.CONFIRMED and target is S.FRAUD_HOLD:
-        return await service.hold_for_fraud(uow, order.id, reason="velocity check", **step)
+        return await service.change_order(
+            uow, order.id, commands.HoldForFraud(reason="velocity check"), **step
+        )
     if status is S.CONFIRMED:
-        return await service.authorize_payment(
-            uow, order.id, reference=f"PSP-{order.number}", **step
+        return await service.change_order(
+            uow, order.id, commands.AuthorizePayment(reference=f"PSP-{order.number}"), **step
         )
     if status is S.PAYMENT_AUTHORIZED:
-        return await service.release_to_fulfilment(uow, order.id, **step)
+        return await service.change_order(uow, order.id, commands.ReleaseToFulfilment(), **step)
     if status in (S.RELEASED_TO_FULFILMENT, S.PARTIALLY_SHIPPED):
         # The first shipment carries one unit, so most orders show a partial step.
         partial = (
@@ -164,21 +171,25 @@ async def _next_step(
             }
         )
         reference = f"SHP-{order.number}-{len(order.applied_references) + 1}"
-        return await service.confirm_shipment(
-            uow, order.id, quantities, reference=reference, **step
+        return await service.change_order(
+            uow, order.id, commands.ConfirmShipment(quantities, reference=reference), **step
         )
     if status is S.SHIPPED:
-        return await service.confirm_delivery(uow, order.id, **step)
+        return await service.change_order(uow, order.id, commands.ConfirmDelivery(), **step)
     if status is S.DELIVERED:
-        return await service.request_return(uow, order.id, {first: 1}, reason="too small", **step)
+        return await service.change_order(
+            uow, order.id, commands.RequestReturn({first: 1}, reason="too small"), **step
+        )
     if status is S.RETURN_REQUESTED:
         disposition = "RESTOCK" if len(order.applied_references) % 2 else "DAMAGED"
-        return await service.confirm_return(
+        return await service.change_order(
             uow,
             order.id,
-            {first: 1},
-            disposition=disposition,
-            reference=f"RET-{order.number}",
+            commands.ConfirmReturn(
+                {first: 1}, disposition=disposition, reference=f"RET-{order.number}"
+            ),
             **step,
         )
-    return await service.refund(uow, order.id, reference=f"RF-{order.number}", **step)
+    return await service.change_order(
+        uow, order.id, commands.Refund(reference=f"RF-{order.number}"), **step
+    )

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import StockLevel
 from domains.inventory.service import import_stock_levels
+from domains.orders import commands
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import OrderStatus
-from domains.orders.service import get_order, release_to_fulfilment
+from domains.orders.service import change_order, get_order
 from domains.pricing import bootstrap as pricing_bootstrap
 from domains.pricing import imports as price_imports
 from domains.pricing.bootstrap import PricingDomain
@@ -268,7 +269,7 @@ async def test_a_tryton_shipment_ahead_of_our_release_is_parked_then_confirmed(
     await ship(tryton, order.number)
     assert [s.outcome for s in (await poller.poll_once()).shipments] == [PARKED]
 
-    await release_to_fulfilment(orders.uow(), order.id)
+    await change_order(orders.uow(), order.id, commands.ReleaseToFulfilment())
     confirmed = await poller.poll_once()
     assert [(s.outcome, s.status) for s in confirmed.shipments] == [(CONFIRMED, "SHIPPED")]
     assert (await poller.poll_once()).shipments == []

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from domains.orders import service
+from domains.orders import commands, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.erp_postings import PostingKind, PostingStatus
 from domains.orders.model import NewLine
@@ -83,7 +83,7 @@ async def test_erp_sync_of_many_orders_costs_one_statement(subgraph: Subgraph) -
 async def test_cancellation_reaches_the_erp_after_its_sale(domain: OrdersDomain) -> None:
     erp = SimulatedErp(items=KNOWN)
     order = await make_order(domain)
-    await service.cancel_order(domain.uow(), order.id, reason="changed mind")
+    await service.change_order(domain.uow(), order.id, commands.Cancel(reason="changed mind"))
     sale, cancellation = await postings(domain.engine, order.id)
     assert cancellation.kind is PostingKind.CANCELLATION
     # Two workers cannot split the order: only its first unposted document is claimable.
@@ -110,13 +110,19 @@ async def test_returned_units_reach_the_erp_once_as_a_negative_sale_at_the_price
     order = await make_order(domain)
     uow = domain.uow
     line_a, line_b = (line.id for line in order.lines)
-    await service.confirm_order(uow(), order.id)
-    await service.authorize_payment(uow(), order.id)
-    await service.release_to_fulfilment(uow(), order.id)
-    await service.confirm_shipment(uow(), order.id, {line_a: 2, line_b: 1}, reference="SHP-1")
-    await service.confirm_delivery(uow(), order.id)
-    await service.request_return(uow(), order.id, {line_a: 1}, reason="too small")
-    await service.confirm_return(uow(), order.id, {line_a: 1}, disposition="RESTOCK")
+    await service.change_order(uow(), order.id, commands.Confirm())
+    await service.change_order(uow(), order.id, commands.AuthorizePayment())
+    await service.change_order(uow(), order.id, commands.ReleaseToFulfilment())
+    await service.change_order(
+        uow(), order.id, commands.ConfirmShipment({line_a: 2, line_b: 1}, reference="SHP-1")
+    )
+    await service.change_order(uow(), order.id, commands.ConfirmDelivery())
+    await service.change_order(
+        uow(), order.id, commands.RequestReturn({line_a: 1}, reason="too small")
+    )
+    await service.change_order(
+        uow(), order.id, commands.ConfirmReturn({line_a: 1}, disposition="RESTOCK")
+    )
     await drain(domain.engine, fast_worker(domain.engine, erp))
     sale, returned = await postings(domain.engine, order.id)
     assert sale.status is PostingStatus.POSTED

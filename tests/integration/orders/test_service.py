@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.db import migrations
-from domains.orders import service, tables
+from domains.orders import commands, service, tables
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.errors import (
     IdempotencyKeyReused,
@@ -89,20 +89,30 @@ async def test_create_order_concurrent_repeats_make_one_order(domain: OrdersDoma
 async def test_lifecycle_to_refund_keeps_history_and_events(domain: OrdersDomain) -> None:
     order = await make_order(domain)
     uow = domain.uow
-    await service.confirm_order(uow(), order.id, correlation_id="c1")
-    await service.hold_for_fraud(uow(), order.id, reason="velocity")
-    await service.release_fraud_hold(uow(), order.id, reason="reviewed")
-    await service.release_to_fulfilment(uow(), order.id)
+    await service.change_order(uow(), order.id, commands.Confirm(), correlation_id="c1")
+    await service.change_order(uow(), order.id, commands.HoldForFraud(reason="velocity"))
+    await service.change_order(uow(), order.id, commands.ReleaseFraudHold(reason="reviewed"))
+    await service.change_order(uow(), order.id, commands.ReleaseToFulfilment())
     line_a, line_b = (line.id for line in order.lines)
-    shipped = await service.confirm_shipment(uow(), order.id, {line_a: 1}, reference="SHP-1")
+    shipped = await service.change_order(
+        uow(), order.id, commands.ConfirmShipment({line_a: 1}, reference="SHP-1")
+    )
     assert shipped.status is S.PARTIALLY_SHIPPED
-    again = await service.confirm_shipment(uow(), order.id, {line_a: 1}, reference="SHP-1")
+    again = await service.change_order(
+        uow(), order.id, commands.ConfirmShipment({line_a: 1}, reference="SHP-1")
+    )
     assert again.lines[0].quantity_shipped == 1
-    await service.confirm_shipment(uow(), order.id, {line_a: 1, line_b: 1}, reference="SHP-2")
-    await service.confirm_delivery(uow(), order.id)
-    await service.request_return(uow(), order.id, {line_a: 1}, reason="too small")
-    await service.confirm_return(uow(), order.id, {line_a: 1}, disposition="RESTOCK")
-    refunded = await service.refund(uow(), order.id, reference="RF-1")
+    await service.change_order(
+        uow(), order.id, commands.ConfirmShipment({line_a: 1, line_b: 1}, reference="SHP-2")
+    )
+    await service.change_order(uow(), order.id, commands.ConfirmDelivery())
+    await service.change_order(
+        uow(), order.id, commands.RequestReturn({line_a: 1}, reason="too small")
+    )
+    await service.change_order(
+        uow(), order.id, commands.ConfirmReturn({line_a: 1}, disposition="RESTOCK")
+    )
+    refunded = await service.change_order(uow(), order.id, commands.Refund(reference="RF-1"))
 
     stored = await service.get_order(uow(), order.id)
     assert stored.status is S.REFUNDED
@@ -131,22 +141,22 @@ async def test_lifecycle_to_refund_keeps_history_and_events(domain: OrdersDomain
 
 async def test_partial_cancellation_recomputes_totals_and_resumes(domain: OrdersDomain) -> None:
     order = await make_order(domain)
-    await service.confirm_order(domain.uow(), order.id)
-    cancelled = await service.cancel_lines(
-        domain.uow(), order.id, {order.lines[1].id: 1}, reason="out of stock"
+    await service.change_order(domain.uow(), order.id, commands.Confirm())
+    cancelled = await service.change_order(
+        domain.uow(), order.id, commands.CancelLines({order.lines[1].id: 1}, reason="out of stock")
     )
     assert cancelled.status is S.PARTIALLY_CANCELLED
     stored = await service.get_order(domain.uow(), order.id)
     assert str(stored.totals.total) == "16.00"
     assert stored.lines[1].status is LineStatus.CANCELLED
-    authorized = await service.authorize_payment(domain.uow(), order.id)
+    authorized = await service.change_order(domain.uow(), order.id, commands.AuthorizePayment())
     assert authorized.status is S.PAYMENT_AUTHORIZED
 
 
 async def test_invalid_transition_writes_nothing(domain: OrdersDomain) -> None:
     order = await make_order(domain)
     with pytest.raises(InvalidTransition) as raised:
-        await service.confirm_delivery(domain.uow(), order.id)
+        await service.change_order(domain.uow(), order.id, commands.ConfirmDelivery())
     assert raised.value.details == {"from": "PENDING", "to": "DELIVERED"}
     stored = await service.get_order(domain.uow(), order.id)
     assert stored.status is S.PENDING
@@ -155,7 +165,7 @@ async def test_invalid_transition_writes_nothing(domain: OrdersDomain) -> None:
 
 async def test_unknown_order_is_not_found(domain: OrdersDomain) -> None:
     with pytest.raises(OrderNotFound):
-        await service.confirm_order(domain.uow(), str(uuid.uuid4()))
+        await service.change_order(domain.uow(), str(uuid.uuid4()), commands.Confirm())
 
 
 async def test_bad_fulfilment_type_is_bad_input(domain: OrdersDomain) -> None:
@@ -165,13 +175,15 @@ async def test_bad_fulfilment_type_is_bad_input(domain: OrdersDomain) -> None:
 
 async def test_concurrent_shipments_never_ship_more_than_ordered(domain: OrdersDomain) -> None:
     order = await make_order(domain)
-    for step in (service.confirm_order, service.authorize_payment, service.release_to_fulfilment):
-        await step(domain.uow(), order.id)
+    for step in (commands.Confirm(), commands.AuthorizePayment(), commands.ReleaseToFulfilment()):
+        await service.change_order(domain.uow(), order.id, step)
     line_id = order.lines[0].id  # 2 units
 
     async def ship_one(n: int) -> bool:
         try:
-            await service.confirm_shipment(domain.uow(), order.id, {line_id: 1}, reference=f"S{n}")
+            await service.change_order(
+                domain.uow(), order.id, commands.ConfirmShipment({line_id: 1}, reference=f"S{n}")
+            )
         except InvalidOrderInput:
             return False
         return True

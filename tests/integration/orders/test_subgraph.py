@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import parse
 
-from domains.orders import service
+from domains.orders import commands, service
 from tests.integration.orders.conftest import Subgraph, make_order, make_orders
 
 ORDER_FIELDS = """
@@ -88,7 +88,7 @@ async def test_locations_recent_orders_filter_by_status_in_three_statements(
         )
         for n in range(3)
     ]
-    await service.confirm_order(subgraph.domain.uow(), pickups[0].id)
+    await service.change_order(subgraph.domain.uow(), pickups[0].id, commands.Confirm())
     subgraph.count_statements()
     body = await subgraph.post(
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Location { id "
@@ -133,7 +133,7 @@ async def test_orders_pages_newest_first_with_filters(subgraph: Subgraph) -> Non
         for n in range(5)
     ]
     await make_order(subgraph.domain, channel="store", at=base)
-    await service.confirm_order(subgraph.domain.uow(), channel_orders[0].id)
+    await service.change_order(subgraph.domain.uow(), channel_orders[0].id, commands.Confirm())
     query = """query($after: String) {
       orders(channel: "app", createdFrom: "2026-09-01T00:00:00Z",
              createdTo: "2026-09-02T00:00:00Z", first: 2, after: $after) {

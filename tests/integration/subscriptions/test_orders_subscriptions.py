@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.orders import service
+from domains.orders import commands, service
 from domains.orders.app import create_app
 from domains.orders.bootstrap import OrdersDomain
 from tests.integration.orders.conftest import make_order
@@ -43,9 +43,9 @@ async def test_order_status_changed_follows_one_order_through_its_statuses(
     async with ws_client(base_url) as client:
         await client.subscribe("s", STATUS, {"id": order.id})
         await subscribers_reach(domain.runtime.hub, 1)
-        await service.confirm_order(domain.uow(), other.id)
-        await service.confirm_order(domain.uow(), order.id)
-        await service.cancel_order(domain.uow(), order.id, reason="customer asked")
+        await service.change_order(domain.uow(), other.id, commands.Confirm())
+        await service.change_order(domain.uow(), order.id, commands.Confirm())
+        await service.change_order(domain.uow(), order.id, commands.Cancel(reason="customer asked"))
         first = (await client.next_data("s"))["orderStatusChanged"]
         second = (await client.next_data("s"))["orderStatusChanged"]
     assert first["orderId"] == order.id
@@ -72,7 +72,7 @@ async def test_orders_at_location_sends_new_and_changed_pickup_orders_of_that_st
         await subscribers_reach(domain.runtime.hub, 2)
         await make_order(domain)  # shipped from a DC: not the store's
         order = await make_order(domain, **pickup)
-        await service.confirm_order(domain.uow(), order.id)
+        await service.change_order(domain.uow(), order.id, commands.Confirm())
         created = (await client.next_data("all"))["ordersAtLocation"]
         changed = (await client.next_data("all"))["ordersAtLocation"]
         confirmed = (await client.next_data("confirmed"))["ordersAtLocation"]

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from domains.inventory import ledger, service
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import StockLevel
+from domains.orders import commands
 from domains.orders import service as orders
 from domains.orders import tables as order_tables
 from domains.orders.bootstrap import OrdersDomain
@@ -62,9 +63,9 @@ async def released_order(
         lines=[NewLine(sku, qty, Decimal("19.99"), None, Decimal("0.19")) for sku, qty in lines],
     )
     order = created.order
-    steps = [orders.confirm_order, orders.authorize_payment]
-    for step in [*steps, orders.release_to_fulfilment] if release else steps:
-        order = await step(domain.uow(), order.id)
+    steps: list[commands.OrderCommand] = [commands.Confirm(), commands.AuthorizePayment()]
+    for step in [*steps, commands.ReleaseToFulfilment()] if release else steps:
+        order = await orders.change_order(domain.uow(), order.id, step)
     return await _renumbered(domain, order)
 
 

@@ -6,8 +6,9 @@ import datetime
 from decimal import Decimal
 
 from domains.inventory.bootstrap import InventoryDomain
+from domains.orders import commands
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.service import cancel_order, get_order, release_to_fulfilment
+from domains.orders.service import change_order, get_order
 from erp.port import OrderLine, SalesOrder
 from erp.simulator import SimulatedErp
 from erp.sync.shipments import CONFIRMED, PARKED, REFUSED
@@ -129,7 +130,7 @@ async def test_a_shipment_before_the_order_is_released_waits_and_then_ships_it(
     assert await on_hand(inventory, SKU) == {"DC-NORTH": 8}, "the goods left all the same"
     assert (await poller.poll_once()).shipments == [], "still waiting, nothing to report"
 
-    await release_to_fulfilment(orders.uow(), order.id)
+    await change_order(orders.uow(), order.id, commands.ReleaseToFulfilment())
     later = await poller.poll_once()
     assert [(s.outcome, s.status) for s in later.shipments] == [(CONFIRMED, "SHIPPED")]
     assert (await get_order(orders.uow(), order.id)).status.value == "SHIPPED"
@@ -144,7 +145,9 @@ async def test_a_shipment_for_a_cancelled_order_is_refused_not_parked(
     poller = StockPoller(erp, inventory, orders)
     await poller.poll_once()
     order = await released_order(orders, [(SKU, 1)], release=False)
-    await cancel_order(orders.uow(), order.id, reason="customer changed their mind")
+    await change_order(
+        orders.uow(), order.id, commands.Cancel(reason="customer changed their mind")
+    )
     await erp.post_sales_order(
         SalesOrder(order.number, "web", "EUR", (OrderLine(SKU, Decimal(1), Decimal(1)),))
     )

@@ -128,18 +128,18 @@ def test_channel_availability_sums_only_the_locations_serving_the_channel() -> N
         "HB": Location("HB", "Hamburg", LocationKind.STORE, "north", (ChannelRule("store"),)),
     }
     levels = [_level("DC", on_hand=40), _level("ST", on_hand=7), _level("HB", on_hand=100)]
-    web = channel_availability("SKU-1", "web", levels, locations, counts_incoming=False)
+    rules = {location.id: location.rules for location in locations.values()}
+    web = channel_availability("SKU-1", "web", levels, rules, counts_incoming=False)
     assert web.available == 27
     assert [a.location_id for a in web.locations] == ["DC", "ST"]
-    store = channel_availability("SKU-1", "store", levels, locations, counts_incoming=False)
+    store = channel_availability("SKU-1", "store", levels, rules, counts_incoming=False)
     assert store.available == 107
 
 
 def test_channel_availability_of_an_unserved_channel_is_zero() -> None:
     locations = {"DC": Location("DC", "DC", LocationKind.DC, "north", (ChannelRule("web"),))}
-    result = channel_availability(
-        "SKU-1", "b2b", [_level(on_hand=5)], locations, counts_incoming=True
-    )
+    rules = {location.id: location.rules for location in locations.values()}
+    result = channel_availability("SKU-1", "b2b", [_level(on_hand=5)], rules, counts_incoming=True)
     assert result.available == 0
     assert result.locations == ()
 
