@@ -79,15 +79,13 @@ async def seed(url: str, skus: list[str]) -> None:
         await imports.register_skus(pricing.uow(), facts)
         rows = [imports.PriceRow(sku, "EUR", f"{10 + n % 90}.99") for n, sku in enumerate(skus)]
         await imports.import_price_list(pricing.uow, "EUR", rows)
-        async with stock.uow() as uow:
-            await inventory.save_location(
-                uow, id=DC, name=DC, kind=LocationKind.DC, region="bench",
-                rules=[ChannelRule("web")],
-            )  # fmt: skip
-        async with stock.uow() as uow:
-            await inventory.import_stock_levels(
-                uow, [StockLevel(sku, DC, on_hand=UNITS) for sku in skus]
-            )
+        await inventory.save_location(
+            stock.uow(), id=DC, name=DC, kind=LocationKind.DC, region="bench",
+            rules=[ChannelRule("web")],
+        )  # fmt: skip
+        await inventory.import_stock_levels(
+            stock.uow(), [StockLevel(sku, DC, on_hand=UNITS) for sku in skus]
+        )
     await runtime.close()
 
 

@@ -63,8 +63,7 @@ async def run(backend: str, moves: int) -> str:
             started = time.perf_counter()
             second = await poller.poll_once()
             rereading = time.perf_counter() - started
-            async with domain.uow() as uow:
-                levels = await ledger.stock_at(uow, locations)
+            levels = await ledger.stock_at(domain.uow(), locations)
             expected = sum(1 + n % 3 for n in range(moves))
             assert sum(level.on_hand for level in levels) == expected, "on hand is off"
             assert len(first.applied) == moves

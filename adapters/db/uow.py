@@ -35,9 +35,14 @@ class SqlUnitOfWork:
         self._outbox_table = outbox_table
         self._on_commit = on_commit
         self._events: list[Event] = []
+        self._open = False
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
+        if self._open:
+            # A second entry would replace the transaction under the first one's feet.
+            raise RuntimeError("this unit of work is open already; a use case opens its own")
+        self._open = True
         self.session = self._sessions()
         self._events = []
         self._start()
@@ -49,8 +54,11 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        finally:
+            self._open = False
 
     def _start(self) -> None:
         """Attach repositories to ``self.session``."""

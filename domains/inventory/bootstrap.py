@@ -60,8 +60,7 @@ class InventoryDomain(DomainBase):
         while True:
             await asyncio.sleep(every)
             try:
-                async with self.uow() as uow:
-                    await service.expire_reservations(uow)
+                await service.expire_reservations(self.uow())
             except Exception:  # the sweep must outlive a bad pass
                 log.exception("reservation expiry sweep failed")
 

@@ -33,16 +33,17 @@ class FeedPosition:
 
 async def feed_position(uow: InventoryUnitOfWork, name: str) -> FeedPosition:
     """The stored watermark of ``name`` and the entry keys remembered inside its window."""
-    _check_name(name)
-    row = (
-        await uow.session.execute(select(t.feeds.c.watermark).where(t.feeds.c.name == name))
-    ).first()
-    keys = await uow.session.execute(
-        select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
-    )
-    await uow.rollback()
-    watermark = None if row is None or row.watermark is None else as_utc(row.watermark)
-    return FeedPosition(name, watermark, frozenset(keys.scalars()))
+    async with uow:
+        _check_name(name)
+        row = (
+            await uow.session.execute(select(t.feeds.c.watermark).where(t.feeds.c.name == name))
+        ).first()
+        keys = await uow.session.execute(
+            select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
+        )
+        await uow.rollback()
+        watermark = None if row is None or row.watermark is None else as_utc(row.watermark)
+        return FeedPosition(name, watermark, frozenset(keys.scalars()))
 
 
 async def advance_feed(
@@ -58,62 +59,64 @@ async def advance_feed(
     The watermark never moves back, so a late or repeated call cannot make a poller
     re-read what it has handled; entries changed before ``forget_before`` are dropped.
     """
-    _check_name(name)
-    if any(not is_text(key, 200) for key in entries):
-        raise InvalidInventoryInput("a feed entry key is 1 to 200 characters")
-    now = uow.clock.now()
-    session = uow.session
-    connection = await session.connection()
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        upsert(t.feeds)
-        .values(name=name, watermark=None, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    current = (
+    async with uow:
+        _check_name(name)
+        if any(not is_text(key, 200) for key in entries):
+            raise InvalidInventoryInput("a feed entry key is 1 to 200 characters")
+        now = uow.clock.now()
+        session = uow.session
+        connection = await session.connection()
+        upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         await session.execute(
-            select(t.feeds.c.watermark).where(t.feeds.c.name == name).with_for_update()
+            upsert(t.feeds)
+            .values(name=name, watermark=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
         )
-    ).scalar_one()
-    stored = None if current is None else as_utc(current)
-    if watermark is not None and (stored is None or watermark > stored):
-        stored = watermark
-    await session.execute(
-        update(t.feeds).where(t.feeds.c.name == name).values(watermark=stored, updated_at=now)
-    )
-    if entries:
-        await session.execute(
-            upsert(t.feed_entries).on_conflict_do_nothing(index_elements=["feed", "entry_key"]),
-            [
-                {"feed": name, "entry_key": key, "changed_at": changed_at}
-                for key, changed_at in sorted(entries.items())
-            ],
-        )
-    if forget_before is not None:
-        await session.execute(
-            delete(t.feed_entries).where(
-                t.feed_entries.c.feed == name, t.feed_entries.c.changed_at < forget_before
+        current = (
+            await session.execute(
+                select(t.feeds.c.watermark).where(t.feeds.c.name == name).with_for_update()
             )
+        ).scalar_one()
+        stored = None if current is None else as_utc(current)
+        if watermark is not None and (stored is None or watermark > stored):
+            stored = watermark
+        await session.execute(
+            update(t.feeds).where(t.feeds.c.name == name).values(watermark=stored, updated_at=now)
         )
-    keys = await session.execute(
-        select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
-    )
-    seen = frozenset(keys.scalars())
-    await uow.commit()
-    return FeedPosition(name, stored, seen)
+        if entries:
+            await session.execute(
+                upsert(t.feed_entries).on_conflict_do_nothing(index_elements=["feed", "entry_key"]),
+                [
+                    {"feed": name, "entry_key": key, "changed_at": changed_at}
+                    for key, changed_at in sorted(entries.items())
+                ],
+            )
+        if forget_before is not None:
+            await session.execute(
+                delete(t.feed_entries).where(
+                    t.feed_entries.c.feed == name, t.feed_entries.c.changed_at < forget_before
+                )
+            )
+        keys = await session.execute(
+            select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
+        )
+        seen = frozenset(keys.scalars())
+        await uow.commit()
+        return FeedPosition(name, stored, seen)
 
 
 async def forget_entries(uow: InventoryUnitOfWork, name: str, keys: Iterable[str]) -> None:
     """Drop entries of ``name`` that have been dealt with (e.g. parked work that is done)."""
-    _check_name(name)
-    wanted = sorted(set(keys))
-    if wanted:
-        await uow.session.execute(
-            delete(t.feed_entries).where(
-                t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(wanted)
+    async with uow:
+        _check_name(name)
+        wanted = sorted(set(keys))
+        if wanted:
+            await uow.session.execute(
+                delete(t.feed_entries).where(
+                    t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(wanted)
+                )
             )
-        )
-        await uow.commit()
+            await uow.commit()
 
 
 def _check_name(name: str) -> None:

@@ -46,20 +46,21 @@ async def apply_stock_movements(
     and change nothing. Invalid lines are rejected with a code and are not remembered, so
     a corrected line can be sent again; the valid ones still apply.
     """
-    if len(movements) > MAX_BATCH:
-        raise InvalidInventoryInput(
-            f"at most {MAX_BATCH} movements per batch", code="BATCH_TOO_LARGE"
-        )
-    now = now or uow.clock.now()
-    for attempt in (1, 2):
-        try:
-            return await _apply(uow, movements, now)
-        except IntegrityError:
-            # A concurrent replay of the same lines committed first; the retry sees them.
-            await uow.rollback()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    async with uow:
+        if len(movements) > MAX_BATCH:
+            raise InvalidInventoryInput(
+                f"at most {MAX_BATCH} movements per batch", code="BATCH_TOO_LARGE"
+            )
+        now = now or uow.clock.now()
+        for attempt in (1, 2):
+            try:
+                return await _apply(uow, movements, now)
+            except IntegrityError:
+                # A concurrent replay of the same lines committed first; the retry sees them.
+                await uow.rollback()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 async def _apply(

@@ -192,16 +192,15 @@ class SaveLocationInput:
 class Mutation:
     @strawberry.mutation(description="Hold units at a location until they expire.")
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> Reservation:
-        async with domain_of(info).uow() as uow:
-            reservation = await service.reserve_stock(
-                uow,
-                sku=input.sku,
-                location_id=input.location_id,
-                quantity=input.quantity,
-                idempotency_key=input.idempotency_key,
-                order_reference=input.order_reference,
-                ttl_seconds=input.ttl_seconds,
-            )
+        reservation = await service.reserve_stock(
+            domain_of(info).uow(),
+            sku=input.sku,
+            location_id=input.location_id,
+            quantity=input.quantity,
+            idempotency_key=input.idempotency_key,
+            order_reference=input.order_reference,
+            ttl_seconds=input.ttl_seconds,
+        )
         return Reservation.from_model(reservation, loaders_of(info).now)
 
     @strawberry.mutation(description="Hold units for every line of an order, or for none.")
@@ -219,22 +218,19 @@ class Mutation:
             )
             for number, line in enumerate(input.lines, start=1)
         ]
-        async with domain_of(info).uow() as uow:
-            reservations = await service.reserve_stock_lines(uow, requests)
+        reservations = await service.reserve_stock_lines(domain_of(info).uow(), requests)
         return [Reservation.from_model(r, loaders_of(info).now) for r in reservations]
 
     @strawberry.mutation(description="Give reserved units back; repeating it is harmless.")
     async def release_reservation(self, info: Info, input: ReleaseReservationInput) -> Reservation:
-        async with domain_of(info).uow() as uow:
-            reservation = await service.release_reservation(
-                uow, id=input.id, idempotency_key=input.idempotency_key
-            )
+        reservation = await service.release_reservation(
+            domain_of(info).uow(), id=input.id, idempotency_key=input.idempotency_key
+        )
         return Reservation.from_model(reservation, loaders_of(info).now)
 
     @strawberry.mutation(description="Turn a reservation into its order's commitment.")
     async def consume_reservation(self, info: Info, id: strawberry.ID) -> Reservation:
-        async with domain_of(info).uow() as uow:
-            reservation = await service.consume_reservation(uow, id=id)
+        reservation = await service.consume_reservation(domain_of(info).uow(), id=id)
         return Reservation.from_model(reservation, loaders_of(info).now)
 
     @strawberry.mutation(description="Apply a batch of stock movements, each line once.")
@@ -253,8 +249,7 @@ class Mutation:
             )
             for m in movements
         ]
-        async with domain_of(info).uow() as uow:
-            report = await service.apply_stock_movements(uow, batch)
+        report = await service.apply_stock_movements(domain_of(info).uow(), batch)
         return ApplyStockMovementsPayload(
             applied=[
                 StockMovementResult.from_model(m, MovementOutcome.APPLIED) for m in report.applied
@@ -274,23 +269,21 @@ class Mutation:
 
     @strawberry.mutation(description="Create or replace a location and its channel rules.")
     async def save_location(self, info: Info, input: SaveLocationInput) -> Location:
-        async with domain_of(info).uow() as uow:
-            location = await service.save_location(
-                uow,
-                id=input.id,
-                name=input.name,
-                kind=input.kind,
-                region=input.region,
-                rules=[
-                    model.ChannelRule(c.channel, c.share_percent, c.cap) for c in input.channels
-                ],
-            )
+        location = await service.save_location(
+            domain_of(info).uow(),
+            id=input.id,
+            name=input.name,
+            kind=input.kind,
+            region=input.region,
+            rules=[model.ChannelRule(c.channel, c.share_percent, c.cap) for c in input.channels],
+        )
         return Location.from_model(location)
 
     @strawberry.mutation(description="Whether in-transit units count toward a channel.")
     async def set_channel_policy(self, info: Info, channel: str, counts_incoming: bool) -> bool:
-        async with domain_of(info).uow() as uow:
-            await service.set_channel_policy(uow, channel, counts_incoming=counts_incoming)
+        await service.set_channel_policy(
+            domain_of(info).uow(), channel, counts_incoming=counts_incoming
+        )
         return counts_incoming
 
 

@@ -1,4 +1,5 @@
-"""Inventory's use cases: each takes plain values and a unit of work, and commits once.
+"""Inventory's use cases: each takes plain values and a unit of work, opens it (one
+transaction) and commits once.
 
 Callers outside this package (the demo loader, checkout's order placement, the ERP
 inbound sync) use these functions and nothing else of the domain's storage.
@@ -93,35 +94,37 @@ async def save_location(
     rules: Sequence[ChannelRule],
 ) -> Location:
     """Create or replace a location with the channels it serves and their allocation rules."""
-    if not (is_text(id, 64) and is_text(name, 200) and is_text(region, 64)):
-        raise InvalidInventoryInput("a location needs an id, a name and a region")
-    try:
-        validate_rules(rules)
-    except RuleViolation as violation:
-        raise _invalid(violation) from None
-    location = Location(id, name, kind, region, tuple(rules))
-    await repo.save_location(uow.session, location)
-    await uow.commit()
-    return location
+    async with uow:
+        if not (is_text(id, 64) and is_text(name, 200) and is_text(region, 64)):
+            raise InvalidInventoryInput("a location needs an id, a name and a region")
+        try:
+            validate_rules(rules)
+        except RuleViolation as violation:
+            raise _invalid(violation) from None
+        location = Location(id, name, kind, region, tuple(rules))
+        await repo.save_location(uow.session, location)
+        await uow.commit()
+        return location
 
 
 async def set_channel_policy(
     uow: InventoryUnitOfWork, channel: str, *, counts_incoming: bool
 ) -> None:
     """Whether in-transit units count toward ``channel``'s available-to-promise."""
-    try:
-        validate_rule(ChannelRule(channel))
-    except RuleViolation as violation:
-        raise _invalid(violation) from None
-    await repo.save_channel_policy(uow.session, channel, counts_incoming=counts_incoming)
-    uow.record(
-        Event.of(
-            ChannelPolicyChanged(channel=channel, counts_incoming=counts_incoming),
-            partition_key=channel,
-            occurred_at=uow.clock.now(),
+    async with uow:
+        try:
+            validate_rule(ChannelRule(channel))
+        except RuleViolation as violation:
+            raise _invalid(violation) from None
+        await repo.save_channel_policy(uow.session, channel, counts_incoming=counts_incoming)
+        uow.record(
+            Event.of(
+                ChannelPolicyChanged(channel=channel, counts_incoming=counts_incoming),
+                partition_key=channel,
+                occurred_at=uow.clock.now(),
+            )
         )
-    )
-    await uow.commit()
+        await uow.commit()
 
 
 # Stock levels
@@ -135,27 +138,29 @@ async def import_stock_levels(
     Meant for the initial load and for reconciliation repairs; day-to-day changes arrive as
     movements. ``reserved`` is ignored: it comes from the live reservations.
     """
-    now = now or uow.clock.now()
-    try:
-        for level in levels:
-            validate_snapshot(level)
-    except RuleViolation as violation:
-        raise _invalid(violation) from None
-    pairs = {(level.sku, level.location_id) for level in levels}
-    missing = {loc for _, loc in pairs} - await repo.existing_location_ids(
-        uow.session, (loc for _, loc in pairs)
-    )
-    if missing:
-        raise UnknownLocation(sorted(missing)[0])
-    await repo.ensure_stock_rows(uow.session, pairs, now)
-    locked = await repo.lock_levels(uow.session, pairs, now)
-    after = [
-        replace(level, reserved=locked[(level.sku, level.location_id)].reserved) for level in levels
-    ]
-    await repo.save_levels(uow.session, after, now)
-    await record_stock_changes(uow, pairs, now, known=after)
-    await uow.commit()
-    return len(pairs)
+    async with uow:
+        now = now or uow.clock.now()
+        try:
+            for level in levels:
+                validate_snapshot(level)
+        except RuleViolation as violation:
+            raise _invalid(violation) from None
+        pairs = {(level.sku, level.location_id) for level in levels}
+        missing = {loc for _, loc in pairs} - await repo.existing_location_ids(
+            uow.session, (loc for _, loc in pairs)
+        )
+        if missing:
+            raise UnknownLocation(sorted(missing)[0])
+        await repo.ensure_stock_rows(uow.session, pairs, now)
+        locked = await repo.lock_levels(uow.session, pairs, now)
+        after = [
+            replace(level, reserved=locked[(level.sku, level.location_id)].reserved)
+            for level in levels
+        ]
+        await repo.save_levels(uow.session, after, now)
+        await record_stock_changes(uow, pairs, now, known=after)
+        await uow.commit()
+        return len(pairs)
 
 
 # Reservations
@@ -186,7 +191,8 @@ async def reserve_stock(
     request = ReservationRequest(
         sku, location_id, quantity, idempotency_key, order_reference, ttl_seconds
     )
-    (reservation,) = await reserve_stock_lines(uow, [request], now=now)
+    async with uow:
+        (reservation,) = await _reserve_lines(uow, [request], now)
     return reservation
 
 
@@ -200,6 +206,13 @@ async def reserve_stock_lines(
     the keys are checked again and the units counted: concurrent calls queue on the rows
     and can never sell the last unit twice. The unique key settles repeats that raced.
     """
+    async with uow:
+        return await _reserve_lines(uow, requests, now)
+
+
+async def _reserve_lines(
+    uow: InventoryUnitOfWork, requests: Sequence[ReservationRequest], now: datetime | None
+) -> list[Reservation]:
     _validate_requests(requests)
     now = now or uow.clock.now()
     keys = [request.idempotency_key for request in requests]
@@ -314,31 +327,33 @@ async def release_reservation(
     now: datetime | None = None,
 ) -> Reservation:
     """Give the units back. Releasing twice, or after expiry, returns it unchanged."""
-    now = now or uow.clock.now()
-    current = await _locked_reservation(uow, id, idempotency_key)
-    try:
-        released = release(current, now)
-    except RuleViolation as violation:
-        raise InvalidTransition(violation.message) from None
-    return await _store_transition(uow, current, released, now)
+    async with uow:
+        now = now or uow.clock.now()
+        current = await _locked_reservation(uow, id, idempotency_key)
+        try:
+            released = release(current, now)
+        except RuleViolation as violation:
+            raise InvalidTransition(violation.message) from None
+        return await _store_transition(uow, current, released, now)
 
 
 async def consume_reservation(
     uow: InventoryUnitOfWork, *, id: str, now: datetime | None = None
 ) -> Reservation:
     """Turn a reservation into a commitment of the order that placed it (e.g. at shipping)."""
-    now = now or uow.clock.now()
-    current = await _locked_reservation(uow, id, None)
-    try:
-        consumed = consume(current, now)
-    except RuleViolation as violation:
-        raise InvalidTransition(violation.message) from None
-    if consumed.status is not current.status:
-        pair = (current.sku, current.location_id)
-        level = (await repo.lock_levels(uow.session, {pair}, now))[pair]
-        committed = replace(level, committed=level.committed + current.quantity)
-        await repo.save_levels(uow.session, [committed], now)
-    return await _store_transition(uow, current, consumed, now)
+    async with uow:
+        now = now or uow.clock.now()
+        current = await _locked_reservation(uow, id, None)
+        try:
+            consumed = consume(current, now)
+        except RuleViolation as violation:
+            raise InvalidTransition(violation.message) from None
+        if consumed.status is not current.status:
+            pair = (current.sku, current.location_id)
+            level = (await repo.lock_levels(uow.session, {pair}, now))[pair]
+            committed = replace(level, committed=level.committed + current.quantity)
+            await repo.save_levels(uow.session, [committed], now)
+        return await _store_transition(uow, current, consumed, now)
 
 
 async def _locked_reservation(
@@ -379,19 +394,20 @@ async def expire_reservations(
     Counting already ignores them (see the model); this sweep makes the status durable and
     sends the events that refresh caches and subscribers.
     """
-    now = now or uow.clock.now()
-    due = await repo.due_reservations(uow.session, now, limit)
-    if not due:
-        return []
-    await repo.set_reservation_status(
-        uow.session, [r.id for r in due], ReservationStatus.EXPIRED, now
-    )
-    expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
-    for reservation in expired:
-        uow.record(reservation_event(ReservationExpired, reservation, now))
-    await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
-    await uow.commit()
-    return expired
+    async with uow:
+        now = now or uow.clock.now()
+        due = await repo.due_reservations(uow.session, now, limit)
+        if not due:
+            return []
+        await repo.set_reservation_status(
+            uow.session, [r.id for r in due], ReservationStatus.EXPIRED, now
+        )
+        expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
+        for reservation in expired:
+            uow.record(reservation_event(ReservationExpired, reservation, now))
+        await record_stock_changes(uow, {(r.sku, r.location_id) for r in expired}, now)
+        await uow.commit()
+        return expired
 
 
 # The event announcing that a reservation now stands in a status.

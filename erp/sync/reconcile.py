@@ -99,14 +99,13 @@ async def reconcile_inventory(
     locations: Sequence[str] | None = None,
 ) -> ReconcileReport:
     """Compare every SKU at every location of ours, or only ``skus`` / ``locations``."""
-    async with inventory.uow() as uow:
-        known = await ledger.all_location_ids(uow)
+    known = await ledger.all_location_ids(inventory.uow())
     places = [loc for loc in known if locations is None or loc in locations]
     wanted = None if skus is None else list(skus)
-    async with inventory.uow() as uow:
-        ours = {
-            (lv.sku, lv.location_id): lv for lv in await ledger.stock_at(uow, places, skus=wanted)
-        }
+    ours = {
+        (lv.sku, lv.location_id): lv
+        for lv in await ledger.stock_at(inventory.uow(), places, skus=wanted)
+    }
     theirs = {
         (level.sku, level.location): level.quantity
         for level in await erp.stock_levels(skus=wanted, locations=places)
@@ -191,8 +190,7 @@ async def _repair(inventory: InventoryDomain, report: ReconcileReport) -> None:
             )
     movements = [movement for _, movement in adjustments]
     for start in range(0, len(movements), MAX_BATCH):
-        async with inventory.uow() as uow:
-            applied = await apply_stock_movements(uow, movements[start : start + MAX_BATCH])
+        applied = await apply_stock_movements(inventory.uow(), movements[start : start + MAX_BATCH])
         report.repaired.extend(applied.applied)
         for rejection in applied.rejected:
             found = next(d for d, m in adjustments if m is rejection.movement)

@@ -75,8 +75,7 @@ class StockPoller:
         self.feed = feed
 
     async def position(self) -> feeds.FeedPosition:
-        async with self.inventory.uow() as uow:
-            return await feeds.feed_position(uow, self.feed)
+        return await feeds.feed_position(self.inventory.uow(), self.feed)
 
     async def poll_once(self) -> PollReport:
         position = await self.position()
@@ -93,14 +92,13 @@ class StockPoller:
         if self.orders is not None:
             report.shipments = await self._shipments(self.orders, fresh)
         forget = None if page.watermark is None else page.watermark - self.overlap
-        async with self.inventory.uow() as uow:
-            await feeds.advance_feed(
-                uow,
-                self.feed,
-                watermark=page.watermark,
-                entries={move_key(move): move.changed_at for move in fresh},
-                forget_before=forget,
-            )
+        await feeds.advance_feed(
+            self.inventory.uow(),
+            self.feed,
+            watermark=page.watermark,
+            entries={move_key(move): move.changed_at for move in fresh},
+            forget_before=forget,
+        )
         return report
 
     async def _shipments(
@@ -113,10 +111,12 @@ class StockPoller:
         parked = {o.parking_key: o for o in new if o.outcome == PARKED}
         if parked:
             now = self.inventory.clock.now()
-            async with self.inventory.uow() as uow:
-                await feeds.advance_feed(
-                    uow, PARKED_SHIPMENTS, watermark=None, entries=dict.fromkeys(parked, now)
-                )
+            await feeds.advance_feed(
+                self.inventory.uow(),
+                PARKED_SHIPMENTS,
+                watermark=None,
+                entries=dict.fromkeys(parked, now),
+            )
         for outcome in new:
             if outcome.outcome in (PARKED, REFUSED):
                 log.warning(
@@ -132,8 +132,7 @@ class StockPoller:
         return outcomes + new
 
     async def _retry_parked(self, orders: OrdersDomain) -> list[ShipmentOutcome]:
-        async with self.inventory.uow() as uow:
-            parked = await feeds.feed_position(uow, PARKED_SHIPMENTS)
+        parked = await feeds.feed_position(self.inventory.uow(), PARKED_SHIPMENTS)
         outcomes: list[ShipmentOutcome] = []
         settled: list[str] = []
         for key in sorted(parked.seen):
@@ -150,8 +149,7 @@ class StockPoller:
             if outcome is not None and outcome.outcome != PARKED:
                 outcomes.append(outcome)
         if settled:
-            async with self.inventory.uow() as uow:
-                await feeds.forget_entries(uow, PARKED_SHIPMENTS, settled)
+            await feeds.forget_entries(self.inventory.uow(), PARKED_SHIPMENTS, settled)
         return outcomes
 
     async def _baseline(self) -> PollReport:
@@ -159,22 +157,21 @@ class StockPoller:
         report = PollReport(read=len(page.moves), watermark=page.watermark, baseline=True)
         window = None if page.watermark is None else page.watermark - self.overlap
         recent = [m for m in page.moves if window is None or m.changed_at >= window]
-        async with self.inventory.uow() as uow:
-            await feeds.advance_feed(
-                uow,
-                self.feed,
-                # An ERP without moves yet starts from the first one it will have.
-                watermark=page.watermark or EPOCH,
-                entries={move_key(move): move.changed_at for move in recent},
-                forget_before=window,
-            )
+        await feeds.advance_feed(
+            self.inventory.uow(),
+            self.feed,
+            # An ERP without moves yet starts from the first one it will have.
+            watermark=page.watermark or EPOCH,
+            entries={move_key(move): move.changed_at for move in recent},
+            forget_before=window,
+        )
         return report
 
     async def _apply(self, moves: Sequence[StockMove], report: PollReport) -> None:
-        async with self.inventory.uow() as uow:
-            ours = await ledger.known_locations(
-                uow, {w for m in moves for w in (m.from_warehouse, m.to_warehouse) if w}
-            )
+        ours = await ledger.known_locations(
+            self.inventory.uow(),
+            {w for m in moves for w in (m.from_warehouse, m.to_warehouse) if w},
+        )
         movements: list[Movement] = []
         for move in moves:
             mapped = movements_for(move, ours)
@@ -183,8 +180,9 @@ class StockPoller:
             else:
                 movements.extend(mapped)
         for start in range(0, len(movements), MAX_BATCH):
-            async with self.inventory.uow() as uow:
-                applied = await apply_stock_movements(uow, movements[start : start + MAX_BATCH])
+            applied = await apply_stock_movements(
+                self.inventory.uow(), movements[start : start + MAX_BATCH]
+            )
             report.applied.extend(applied.applied)
             report.duplicates.extend(applied.duplicates)
             report.rejected.extend(applied.rejected)

@@ -38,15 +38,14 @@ def channel_rules(location: DemoLocation) -> list[ChannelRule]:
 async def save_locations(domain: InventoryDomain, locations: Sequence[DemoLocation]) -> None:
     """The demo locations with their channel rules, one transaction each."""
     for location in locations:
-        async with domain.uow() as uow:
-            await service.save_location(
-                uow,
-                id=location.id,
-                name=location.name,
-                kind=LocationKind(location.kind),
-                region=location.region,
-                rules=channel_rules(location),
-            )
+        await service.save_location(
+            domain.uow(),
+            id=location.id,
+            name=location.name,
+            kind=LocationKind(location.kind),
+            region=location.region,
+            rules=channel_rules(location),
+        )
 
 
 async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
@@ -57,8 +56,7 @@ async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
         return
     await save_locations(domain, catalog.locations)
     for channel, counts_incoming in COUNTS_INCOMING.items():
-        async with domain.uow() as uow:
-            await service.set_channel_policy(uow, channel, counts_incoming=counts_incoming)
+        await service.set_channel_policy(domain.uow(), channel, counts_incoming=counts_incoming)
     for start in range(0, len(catalog.stock), BATCH):
         levels = [
             StockLevel(
@@ -71,8 +69,7 @@ async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
             )
             for row in catalog.stock[start : start + BATCH]
         ]
-        async with domain.uow() as uow:
-            await service.import_stock_levels(uow, levels)
+        await service.import_stock_levels(domain.uow(), levels)
     await _reserve_some(domain, catalog)
 
 
@@ -80,15 +77,14 @@ async def _reserve_some(domain: InventoryDomain, catalog: DemoCatalog) -> None:
     dc_stock = [row for row in catalog.stock if row.location_id.startswith("DC-")]
     for number, row in enumerate(dc_stock[:RESERVATIONS], start=1):
         try:
-            async with domain.uow() as uow:
-                await service.reserve_stock(
-                    uow,
-                    sku=row.sku,
-                    location_id=row.location_id,
-                    quantity=1 + number % 3,
-                    idempotency_key=f"demo-reservation-{number}",
-                    order_reference=f"DEMO-ORDER-{number:04d}",
-                    ttl_seconds=RESERVATION_TTL_SECONDS,
-                )
+            await service.reserve_stock(
+                domain.uow(),
+                sku=row.sku,
+                location_id=row.location_id,
+                quantity=1 + number % 3,
+                idempotency_key=f"demo-reservation-{number}",
+                order_reference=f"DEMO-ORDER-{number:04d}",
+                ttl_seconds=RESERVATION_TTL_SECONDS,
+            )
         except InsufficientStock:
             continue  # a demo SKU with nothing sellable simply gets no reservation

@@ -150,18 +150,16 @@ async def seed(domains: dict[str, Any]) -> None:
     await pricing.create_promotion(pricing_domain.uow(), terms, promotion_id="mugs-b2g1")
     await pricing.activate_promotion(pricing_domain.uow(), "mugs-b2g1")
     for location, kind in ((DC, LocationKind.DC), (STORE, LocationKind.STORE)):
-        async with inventory_domain.uow() as uow:
-            await inventory.save_location(
-                uow,
-                id=location,
-                name=location,
-                kind=kind,
-                region="north",
-                rules=[ChannelRule("web"), ChannelRule("store")],
-            )
+        await inventory.save_location(
+            inventory_domain.uow(),
+            id=location,
+            name=location,
+            kind=kind,
+            region="north",
+            rules=[ChannelRule("web"), ChannelRule("store")],
+        )
     levels = [StockLevel(sku, DC, on_hand=units) for sku, (_, _, units) in CATALOGUE.items()]
-    async with inventory_domain.uow() as uow:
-        await inventory.import_stock_levels(uow, levels)
+    await inventory.import_stock_levels(inventory_domain.uow(), levels)
 
 
 @pytest.fixture

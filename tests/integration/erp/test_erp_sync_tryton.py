@@ -114,15 +114,15 @@ async def wait_for_backlog(engine: AsyncEngine, within: float) -> queue.Backlog:
 
 async def stock_at_dc_north(shop: Shop) -> None:
     """Checkout's test catalogue, stocked at a DC that Tryton knows as a warehouse."""
-    async with shop.domains["inventory"].uow() as uow:
-        await inventory.save_location(
-            uow, id=TRYTON_DC, name=TRYTON_DC, kind=LocationKind.DC, region="north",
-            rules=[ChannelRule("web")],
-        )  # fmt: skip
-    async with shop.domains["inventory"].uow() as uow:
-        await inventory.import_stock_levels(
-            uow, [StockLevel(sku, TRYTON_DC, on_hand=100) for sku in CATALOGUE]
-        )
+    stock = shop.domains["inventory"]
+    await inventory.save_location(
+        stock.uow(), id=TRYTON_DC, name=TRYTON_DC, kind=LocationKind.DC, region="north",
+        rules=[ChannelRule("web")],
+    )  # fmt: skip
+    await inventory.import_stock_levels(
+        shop.domains["inventory"].uow(),
+        [StockLevel(sku, TRYTON_DC, on_hand=100) for sku in CATALOGUE],
+    )
 
 
 @pytest.mark.slow

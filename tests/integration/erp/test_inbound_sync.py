@@ -129,10 +129,10 @@ async def test_partial_then_full_shipment_in_tryton_ships_the_order_once(
     await poller.poll_once()
     order = await released_order(orders, [(item, 5)])
     # What checkout leaves behind (ADR 0007): the order's 5 units committed at DC-NORTH.
-    async with inventory.uow() as uow:
-        await import_stock_levels(
-            uow, [StockLevel(item, "DC-NORTH", on_hand=before[(item, "DC-NORTH")], committed=5)]
-        )
+    await import_stock_levels(
+        inventory.uow(),
+        [StockLevel(item, "DC-NORTH", on_hand=before[(item, "DC-NORTH")], committed=5)],
+    )
     sellable = (await levels(inventory, item))["DC-NORTH"].available
     await tryton.post_sales_order(
         SalesOrder(

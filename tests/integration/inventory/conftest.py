@@ -22,33 +22,29 @@ from tests.support import local_runtime, serving
 
 async def seed_locations(domain: InventoryDomain) -> None:
     """DC serves web fully and app at half (at most 10); the store serves store and web."""
-    async with domain.uow() as uow:
-        await service.save_location(
-            uow,
-            id="DC",
-            name="Distribution centre",
-            kind=LocationKind.DC,
-            region="north",
-            rules=[ChannelRule("web"), ChannelRule("app", 50, cap=10)],
-        )
-    async with domain.uow() as uow:
-        await service.save_location(
-            uow,
-            id="ST",
-            name="Store",
-            kind=LocationKind.STORE,
-            region="south",
-            rules=[ChannelRule("store"), ChannelRule("web")],
-        )
-    async with domain.uow() as uow:
-        await service.set_channel_policy(uow, "web", counts_incoming=True)
+    await service.save_location(
+        domain.uow(),
+        id="DC",
+        name="Distribution centre",
+        kind=LocationKind.DC,
+        region="north",
+        rules=[ChannelRule("web"), ChannelRule("app", 50, cap=10)],
+    )
+    await service.save_location(
+        domain.uow(),
+        id="ST",
+        name="Store",
+        kind=LocationKind.STORE,
+        region="south",
+        rules=[ChannelRule("store"), ChannelRule("web")],
+    )
+    await service.set_channel_policy(domain.uow(), "web", counts_incoming=True)
 
 
 async def stock(
     domain: InventoryDomain, sku: str, location_id: str = "DC", **quantities: int
 ) -> None:
-    async with domain.uow() as uow:
-        await service.import_stock_levels(uow, [StockLevel(sku, location_id, **quantities)])
+    await service.import_stock_levels(domain.uow(), [StockLevel(sku, location_id, **quantities)])
 
 
 def new_sku() -> str:

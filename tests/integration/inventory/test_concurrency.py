@@ -53,10 +53,9 @@ async def replicas(make_engine: EngineFactory) -> AsyncIterator[list[InventoryDo
 
 async def _reserve(domain: InventoryDomain, sku: str, key: str) -> Reservation | str:
     try:
-        async with domain.uow() as uow:
-            return await service.reserve_stock(
-                uow, sku=sku, location_id="DC", quantity=1, idempotency_key=key
-            )
+        return await service.reserve_stock(
+            domain.uow(), sku=sku, location_id="DC", quantity=1, idempotency_key=key
+        )
     except InsufficientStock as error:
         return error.code
 
@@ -107,8 +106,7 @@ async def test_concurrent_replays_of_one_movement_batch_apply_it_once(
     ]
 
     async def apply(domain: InventoryDomain) -> int:
-        async with domain.uow() as uow:
-            return len((await service.apply_stock_movements(uow, batch)).applied)
+        return len((await service.apply_stock_movements(domain.uow(), batch)).applied)
 
     applied = await asyncio.gather(*(apply(replicas[i % REPLICAS]) for i in range(8)))
     assert sum(applied) == 5
@@ -130,8 +128,9 @@ async def test_concurrent_two_line_orders_in_either_order_never_oversell_or_dead
             ReservationRequest(socks, "DC", 1, f"{shirt}-{number}:b"),
         ]
         try:
-            async with replicas[number % REPLICAS].uow() as uow:
-                await service.reserve_stock_lines(uow, lines[:: 1 if number % 2 else -1])
+            await service.reserve_stock_lines(
+                replicas[number % REPLICAS].uow(), lines[:: 1 if number % 2 else -1]
+            )
         except InsufficientStock as error:
             return error.code
         return "reserved"

@@ -26,8 +26,7 @@ def _move(
 
 
 async def _apply(domain: InventoryDomain, *movements: Movement) -> MovementReport:
-    async with domain.uow() as uow:
-        return await service.apply_stock_movements(uow, list(movements))
+    return await service.apply_stock_movements(domain.uow(), list(movements))
 
 
 async def _levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:

@@ -64,10 +64,9 @@ async def level(domain: InventoryDomain, sku: str) -> StockLevel:
 async def test_a_redelivered_order_event_takes_effect_once(domain: InventoryDomain) -> None:
     sku = new_sku()
     await stock(domain, sku, on_hand=10)
-    async with domain.uow() as uow:
-        await service.reserve_stock_lines(
-            uow, [service.ReservationRequest(sku, "DC", 4, "checkout-1:1", "order-1")]
-        )
+    await service.reserve_stock_lines(
+        domain.uow(), [service.ReservationRequest(sku, "DC", 4, "checkout-1:1", "order-1")]
+    )
     handler = OrderStockHandler(domain.uow)
     created = order_event("OrderCreated", sku, 4)
     cancelled = order_event("OrderLinesCancelled", sku, 3)

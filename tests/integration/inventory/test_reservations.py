@@ -32,10 +32,9 @@ async def _level(domain: InventoryDomain, sku: str, location_id: str = "DC") -> 
 
 
 async def _reserve(domain: InventoryDomain, sku: str, quantity: int, key: str, **options: object):
-    async with domain.uow() as uow:
-        return await service.reserve_stock(
-            uow, sku=sku, location_id="DC", quantity=quantity, idempotency_key=key, **options
-        )
+    return await service.reserve_stock(
+        domain.uow(), sku=sku, location_id="DC", quantity=quantity, idempotency_key=key, **options
+    )
 
 
 async def test_reservation_holds_units_out_of_available(domain: InventoryDomain) -> None:
@@ -82,17 +81,15 @@ async def test_unknown_location_and_unknown_sku_have_their_own_codes(
     sku = new_sku()
     await stock(domain, sku, on_hand=5)
     with pytest.raises(UnknownLocation):
-        async with domain.uow() as uow:
-            await service.reserve_stock(
-                uow, sku=sku, location_id="NOWHERE", quantity=1, idempotency_key="k-loc"
-            )
+        await service.reserve_stock(
+            domain.uow(), sku=sku, location_id="NOWHERE", quantity=1, idempotency_key="k-loc"
+        )
     with pytest.raises(UnknownSku):
         await _reserve(domain, new_sku(), 1, "k-sku")
     with pytest.raises(InsufficientStock):
-        async with domain.uow() as uow:
-            await service.reserve_stock(
-                uow, sku=sku, location_id="ST", quantity=1, idempotency_key="k-none-here"
-            )
+        await service.reserve_stock(
+            domain.uow(), sku=sku, location_id="ST", quantity=1, idempotency_key="k-none-here"
+        )
 
 
 async def test_bad_reservation_input_is_refused(domain: InventoryDomain) -> None:
@@ -115,8 +112,7 @@ async def test_expired_reservations_stop_counting_before_and_after_the_sweep(
     assert (level.reserved, level.available) == (1, 9)
     # The full 9 can be reserved although the expired one was never swept.
     await _reserve(domain, sku, 9, "k-rest")
-    async with domain.uow() as uow:
-        swept = await service.expire_reservations(uow)
+    swept = await service.expire_reservations(domain.uow())
     assert [r.id for r in swept] == [expired.id]
     async with domain.engine.connect() as conn:
         statuses = dict(
@@ -126,43 +122,36 @@ async def test_expired_reservations_stop_counting_before_and_after_the_sweep(
         )
     assert statuses[expired.id] == "EXPIRED"
     assert statuses[live.id] == "ACTIVE"
-    async with domain.uow() as uow:
-        assert await service.expire_reservations(uow) == []
+    assert await service.expire_reservations(domain.uow()) == []
 
 
 async def test_release_gives_units_back_and_is_idempotent(domain: InventoryDomain) -> None:
     sku = new_sku()
     await stock(domain, sku, on_hand=10)
     reservation = await _reserve(domain, sku, 6, "k-rel")
-    async with domain.uow() as uow:
-        released = await service.release_reservation(uow, idempotency_key="k-rel")
-    async with domain.uow() as uow:
-        again = await service.release_reservation(uow, id=reservation.id)
+    released = await service.release_reservation(domain.uow(), idempotency_key="k-rel")
+    again = await service.release_reservation(domain.uow(), id=reservation.id)
     assert released.status is again.status is ReservationStatus.RELEASED
     assert (await _level(domain, sku)).available == 10
 
 
 async def test_release_needs_exactly_one_known_reference(domain: InventoryDomain) -> None:
     with pytest.raises(InvalidInventoryInput):
-        async with domain.uow() as uow:
-            await service.release_reservation(uow)
+        await service.release_reservation(domain.uow())
     with pytest.raises(ReservationNotFound):
-        async with domain.uow() as uow:
-            await service.release_reservation(uow, id="no-such-reservation")
+        await service.release_reservation(domain.uow(), id="no-such-reservation")
 
 
 async def test_consumed_reservation_becomes_committed_stock(domain: InventoryDomain) -> None:
     sku = new_sku()
     await stock(domain, sku, on_hand=10)
     reservation = await _reserve(domain, sku, 4, "k-con")
-    async with domain.uow() as uow:
-        consumed = await service.consume_reservation(uow, id=reservation.id)
+    consumed = await service.consume_reservation(domain.uow(), id=reservation.id)
     assert consumed.status is ReservationStatus.CONSUMED
     level = await _level(domain, sku)
     assert (level.committed, level.reserved, level.available) == (4, 0, 6)
     with pytest.raises(InvalidTransition):
-        async with domain.uow() as uow:
-            await service.release_reservation(uow, id=reservation.id)
+        await service.release_reservation(domain.uow(), id=reservation.id)
 
 
 async def test_reservation_events_go_to_the_outbox_with_the_change(
@@ -204,11 +193,9 @@ async def test_an_orders_lines_are_reserved_together(domain: InventoryDomain) ->
     await stock(domain, shirt, on_hand=5)
     await stock(domain, socks, on_hand=5, location_id="ST")
     lines = [_line(shirt, 2, "o:1"), _line(socks, 1, "o:2", "ST"), _line(shirt, 3, "o:3")]
-    async with domain.uow() as uow:
-        reserved = await service.reserve_stock_lines(uow, lines)
+    reserved = await service.reserve_stock_lines(domain.uow(), lines)
     assert [(r.sku, r.quantity) for r in reserved] == [(shirt, 2), (socks, 1), (shirt, 3)]
-    async with domain.uow() as uow:
-        again = await service.reserve_stock_lines(uow, lines)
+    again = await service.reserve_stock_lines(domain.uow(), lines)
     assert [r.id for r in again] == [r.id for r in reserved]
     assert (await _level(domain, shirt)).available == 0
 
@@ -219,8 +206,7 @@ async def test_one_short_line_reserves_nothing_of_the_order(domain: InventoryDom
     await stock(domain, socks, on_hand=1)
     lines = [_line(shirt, 2, "p:1"), _line(socks, 1, "p:2"), _line(socks, 1, "p:3")]
     with pytest.raises(InsufficientStock) as caught:
-        async with domain.uow() as uow:
-            await service.reserve_stock_lines(uow, lines)
+        await service.reserve_stock_lines(domain.uow(), lines)
     assert caught.value.details == {
         "sku": socks,
         "locationId": "DC",
@@ -237,8 +223,7 @@ async def test_lines_must_each_have_their_own_key_and_be_a_sane_number(
     await stock(domain, sku, on_hand=5)
     for lines in ([], [_line(sku, 1, "same"), _line(sku, 1, "same")]):
         with pytest.raises(InvalidInventoryInput):
-            async with domain.uow() as uow:
-                await service.reserve_stock_lines(uow, lines)
+            await service.reserve_stock_lines(domain.uow(), lines)
 
 
 async def test_concurrent_reservations_on_two_engines_never_oversell(

@@ -54,8 +54,7 @@ async def test_domains_started_for_a_command_publish_their_events_and_consume_no
     async with running_domains(load_settings(), *DOMAINS, on=runtime) as domains:
         inventory = domains["inventory"]
         await seed_locations(inventory)
-        async with inventory.uow() as uow:
-            await service.import_stock_levels(uow, [StockLevel("SKU-1", "DC", on_hand=5)])
+        await service.import_stock_levels(inventory.uow(), [StockLevel("SKU-1", "DC", on_hand=5)])
     # Every domain started, none subscribed a consumer: the only one is this test's.
     assert bus.subscribed == [elsewhere]
     # What the command changed reached the bus before the domains stopped.

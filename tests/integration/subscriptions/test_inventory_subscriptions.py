@@ -135,10 +135,9 @@ async def test_a_subscriber_that_falls_behind_is_dropped_with_a_cursor_to_resume
             await client.subscribe("1", STOCK, {"loc": "DC", "skus": skus})
             await subscribers_reach(runtime.hub, 1)
             # One commit, relayed as one batch: five events before the socket sends one.
-            async with domain.uow() as uow:
-                await service.import_stock_levels(
-                    uow, [StockLevel(sku, "DC", on_hand=n) for n, sku in enumerate(skus, 1)]
-                )
+            await service.import_stock_levels(
+                domain.uow(), [StockLevel(sku, "DC", on_hand=n) for n, sku in enumerate(skus, 1)]
+            )
             dropped = await client.next_message("1")
             assert (await client.next_message("1"))["type"] == "complete"
             (error,) = dropped["payload"]["errors"]

@@ -27,16 +27,15 @@ async def seed_locations(domain: InventoryDomain) -> None:
 
 
 async def set_on_hand(domain: InventoryDomain, levels: dict[tuple[str, str], int]) -> None:
-    async with domain.uow() as uow:
-        await service.import_stock_levels(
-            uow, [StockLevel(sku, loc, on_hand=qty) for (sku, loc), qty in levels.items()]
-        )
+    await service.import_stock_levels(
+        domain.uow(), [StockLevel(sku, loc, on_hand=qty) for (sku, loc), qty in levels.items()]
+    )
 
 
 async def levels(domain: InventoryDomain, sku: str) -> dict[str, StockLevel]:
     """``sku``'s stock per location, leaving out locations that never stocked it."""
-    async with domain.uow() as uow:
-        found = await ledger.stock_at(uow, await ledger.all_location_ids(uow))
+    everywhere = await ledger.all_location_ids(domain.uow())
+    found = await ledger.stock_at(domain.uow(), everywhere)
     return {level.location_id: level for level in found if level.sku == sku}
 
 

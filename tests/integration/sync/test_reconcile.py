@@ -27,10 +27,9 @@ async def test_each_divergence_gets_its_likely_cause_and_only_unexplained_ones_a
     await set_on_hand(inventory, {(sku, "DC-NORTH"): 20 for sku in (PENDING, HELD, LOST)})
     await StockPoller(erp, inventory).poll_once()
     erp.adjust_stock(PENDING, "DC-NORTH", Decimal(5))  # not polled yet
-    async with inventory.uow() as uow:  # an order holds 4 units the ERP has let go of
-        await service.import_stock_levels(
-            uow, [StockLevel(HELD, "DC-NORTH", on_hand=24, committed=4)]
-        )
+    await service.import_stock_levels(
+        inventory.uow(), [StockLevel(HELD, "DC-NORTH", on_hand=24, committed=4)]
+    )
     await set_on_hand(inventory, {(LOST, "DC-NORTH"): 17})
 
     report = await reconcile_inventory(erp, inventory, repair=True)
