@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
 from domains.inventory.bootstrap import InventoryDomain, start
-from domains.inventory.loaders import InventoryLoaders, make_loaders
+from domains.inventory.queries import InventoryLoaders, make_loaders
 from domains.inventory.schema import schema
 
 __all__ = ["create_app", "schema"]

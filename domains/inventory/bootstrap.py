@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.inventory import service, tables
-from domains.inventory.order_stock import ORDER_EVENTS, OrderStockHandler
+from domains.inventory import handlers, service, tables
 from domains.inventory.read_models import AvailabilityReadModel
 from domains.inventory.uow import InventoryUnitOfWork
 from kernel.events import Event
@@ -44,9 +43,7 @@ class InventoryDomain(DomainBase):
             log.exception("could not invalidate cached availability")
 
     def consumers(self) -> list[Consumer]:
-        # Orders' events commit and release the stock their orders hold, once per event id.
-        handler = OrderStockHandler(self.uow)
-        return [Consumer(handler, ORDER_EVENTS, once_as=handler.name)]
+        return handlers.consumers(self)
 
     def start_background(self, *, sweep_every: float = 5.0) -> None:
         self.relay.start()

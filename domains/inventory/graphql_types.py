@@ -12,7 +12,7 @@ from adapters.graphql.cost import list_size
 from domains.inventory import model
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import ReservationNotFound, UnknownLocation
-from domains.inventory.loaders import InventoryLoaders
+from domains.inventory.queries import InventoryLoaders
 from kernel.errors import InvalidInput
 
 LocationKind = strawberry.enum(model.LocationKind, name="LocationKind")

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
-from domains.inventory import model, repository, service
+from domains.inventory import model, queries, service
 from domains.inventory.graphql_types import (
     ChannelAllocationRule,
     ChannelAvailability,
@@ -47,8 +47,9 @@ class Query:
     ) -> list[Location]:
         if any(v is not None and not model.is_text(v, 64) for v in (region, channel)):
             return []
-        async with domain_of(info).engine.connect() as conn:
-            found = await repository.load_locations(conn, kind=kind, region=region, channel=channel)
+        found = await queries.find_locations(
+            domain_of(info).engine, kind=kind, region=region, channel=channel
+        )
         return [Location.from_model(location) for location in found]
 
     @strawberry.field(description="The reservation with this id; null when there is none.")

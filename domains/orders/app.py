@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
 from domains.orders.bootstrap import start
-from domains.orders.loaders import make_loaders
+from domains.orders.queries import make_loaders
 from domains.orders.schema import schema
 
 __all__ = ["create_app", "schema"]

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
 from domains.pricing.bootstrap import start
-from domains.pricing.loaders import make_loaders
+from domains.pricing.queries import make_loaders
 from domains.pricing.schema import schema
 
 __all__ = ["create_app", "schema"]

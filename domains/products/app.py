@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
 from domains.products.bootstrap import start
-from domains.products.loaders import make_loaders
+from domains.products.queries import make_loaders
 from domains.products.schema import schema
 
 __all__ = ["create_app", "schema"]

@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.bus import Consumer
 from adapters.cache import ReadModel
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.products import model, repository
+from domains.products import handlers, model, repository
 from domains.products.uow import ProductsUnitOfWork
-from kernel.events import Event
 
 CARDS = "products.card"
 
@@ -38,11 +37,7 @@ class ProductsDomain(DomainBase):
         return {sku: model.to_card(product) for sku, product in found.items()}
 
     def consumers(self) -> list[Consumer]:
-        return [Consumer(self.on_event, model.EVENT_TYPES)]
-
-    async def on_event(self, event: Event) -> None:
-        """Another replica changed a product: drop our cached card of it."""
-        await self.cards.invalidate([event.partition_key])
+        return handlers.consumers(self)
 
 
 async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> ProductsDomain:

@@ -14,7 +14,7 @@ from adapters.graphql.subgraph import FederatedSchema
 from domains.products import model, repository, service
 from domains.products.bootstrap import ProductsDomain
 from domains.products.errors import ProductNotFound
-from domains.products.loaders import ProductLoaders
+from domains.products.queries import ProductLoaders
 from kernel.errors import InvalidInput
 
 

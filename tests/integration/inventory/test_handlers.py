@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from domains.inventory import repository, service
 from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.handlers import OrderStockHandler
 from domains.inventory.model import StockLevel
-from domains.inventory.order_stock import OrderStockHandler
 from kernel.events import Event
 from tests.integration.inventory.conftest import new_sku, stock
 from tests.support import EVENT_TIME

@@ -1,4 +1,6 @@
-"""Stock that orders hold, fed by orders' events (docs/adr/0007-checkout-and-order-stock.md).
+"""Inventory's reactions to other domains' events (``consumers`` is the table a serving
+process subscribes): the stock that orders hold, fed by orders' events
+(docs/adr/0007-checkout-and-order-stock.md).
 
 - OrderCreated: the order's reservations (line n under ``<idempotencyKey>:<n>``) become
   its commitment: CONSUMED, and their units move from ``reserved`` to ``committed``, so
@@ -19,8 +21,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from adapters.bus import Consumer
 from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
@@ -38,6 +41,10 @@ ACTIVE = ReservationStatus.ACTIVE
 CONSUMED = ReservationStatus.CONSUMED
 
 Pair = tuple[str, str]
+
+
+class InventoryDomainLike(Protocol):
+    def uow(self) -> InventoryUnitOfWork: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +176,10 @@ class OrderStockHandler:
                     if line.position is not None
                 ]
                 await release_order_stock(uow, change.location_id, lines)
+
+
+def consumers(domain: InventoryDomainLike) -> list[Consumer]:
+    """What a process serving inventory subscribes: orders' events commit and release the
+    stock their orders hold, once per event id."""
+    handler = OrderStockHandler(domain.uow)
+    return [Consumer(handler, ORDER_EVENTS, once_as=handler.name)]

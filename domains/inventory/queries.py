@@ -1,4 +1,5 @@
-"""Per-request DataLoaders: each batch is one SQL statement (or one cache round trip)."""
+"""Inventory's reads for GraphQL: per-request DataLoaders, each batch one SQL statement
+(or one cache round trip), and the location search."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domains.inventory import repository
-from domains.inventory.model import ChannelAvailability, Location, Reservation, StockLevel
+from domains.inventory.model import (
+    ChannelAvailability,
+    Location,
+    LocationKind,
+    Reservation,
+    StockLevel,
+)
 from domains.inventory.read_models import AvailabilityReadModel
 
 
@@ -81,3 +88,15 @@ def make_loaders(
         location_by_id=LocationByIdLoader(engine),
         reservation_by_id=ReservationByIdLoader(engine),
     )
+
+
+async def find_locations(
+    engine: AsyncEngine,
+    *,
+    kind: LocationKind | None = None,
+    region: str | None = None,
+    channel: str | None = None,
+) -> list[Location]:
+    """The locations of ``kind`` in ``region`` serving ``channel`` (each when given)."""
+    async with engine.connect() as conn:
+        return await repository.load_locations(conn, kind=kind, region=region, channel=channel)

@@ -1,4 +1,6 @@
-"""Low stock pauses a promotion for a SKU in a region, and stock coming back may lift it.
+"""Pricing's reactions to events (``consumers`` is the table a serving process subscribes).
+
+Low stock pauses a promotion for a SKU in a region, and stock coming back may lift it.
 
 Inventory announces each SKU's available units per region (``RegionalAvailabilityChanged``,
 ordered per SKU and region); pricing keeps its own record of the pauses and never reads
@@ -9,14 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from adapters.bus import Consumer
 from domains.pricing.model import (
     Offer,
     PromotionStatus,
     StockAction,
     as_utc,
     low_stock_action,
+    stock_can_matter,
 )
+from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
 from kernel.event_types import PromotionStatusChanged, RegionalAvailabilityChanged
 from kernel.events import Event
@@ -82,3 +88,41 @@ def _status_changed(
         channels=tuple(sorted(offer.terms.eligibility.channels)),
     )
     return Event.of(changed, partition_key=offer.promotion_id, occurred_at=at)
+
+
+class PricingDomainLike(Protocol):
+    read_models: PricingReadModels
+
+    def uow(self) -> PricingUnitOfWork: ...
+
+
+class LowStockHandler:
+    """Applies inventory's regional availability to the live promotions."""
+
+    name = "pricing.low-stock"
+
+    def __init__(self, domain: PricingDomainLike) -> None:
+        self._domain = domain
+
+    async def __call__(self, event: Event) -> None:
+        regional = event.payload_as(RegionalAvailabilityChanged)
+        available = regional.available
+        # Most stock changes cannot touch any promotion: the cached live promotions say
+        # so without a transaction (the demo load alone sends thousands of these).
+        offers = await self._domain.read_models.live_offers()
+        if not any(stock_can_matter(offer.terms, available) for offer in offers):
+            return
+        await apply_regional_availability(
+            self._domain.uow(), sku=regional.sku, region=regional.region, available=available
+        )
+
+
+def consumers(domain: PricingDomainLike) -> list[Consumer]:
+    """What a process serving pricing subscribes: its own price and promotion events drop
+    cached read models in every replica; inventory's regional availability pauses or
+    resumes promotions, once per event id (a redelivery changes nothing twice)."""
+    low_stock = LowStockHandler(domain)
+    return [
+        Consumer(domain.read_models.on_event, [*PRICE_EVENTS, *PROMOTION_EVENTS]),
+        Consumer(low_stock, [REGIONAL_AVAILABILITY], once_as=low_stock.name),
+    ]
