@@ -43,6 +43,7 @@ def federated_engine(
         introspection=settings.introspection,
         limits=settings.limits.operation_limits(),
         cost=settings.cost.cost_limits(),
+        proxies=settings.proxy.proxies(),
     )
 
 

@@ -28,6 +28,7 @@ from gateway.executor import (
     subgraph_headers,
 )
 from gateway.executor.headers import DEFAULT_FORWARDED
+from gateway.executor.network import Proxies
 from gateway.limits import OperationLimits, check_operations, check_shape, measure
 from gateway.planner import (
     DEFAULT_PLANNING_BUDGET,
@@ -78,6 +79,7 @@ class FederatedEngine:
         planning_budget: int = DEFAULT_PLANNING_BUDGET,
         introspection: bool = True,
         cost: CostLimits | None = None,
+        proxies: Proxies | None = None,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
@@ -93,6 +95,7 @@ class FederatedEngine:
                 default_timeout=default_timeout,
                 max_connections=max_connections,
                 subgraphs=dict(subgraphs or {}),
+                proxies=proxies or Proxies(),
             )
             fetcher = self._http = HttpFetcher(urls, options)
         self._executor = Executor(

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.cost import CostLimits, CostMode
+from gateway.executor.network import Proxies
 from gateway.http.params import Limits
 from gateway.limits import OperationLimits
 
@@ -86,6 +87,18 @@ class CostSettings(_Section):
         )
 
 
+class ProxySettings(_Section):
+    """Forward proxies for requests to subgraphs (``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``NO_PROXY``)."""
+
+    http: str | None = None
+    https: str | None = None
+    no_proxy: str | None = None
+
+    def proxies(self) -> Proxies:
+        return Proxies(http=self.http, https=self.https, no_proxy=self.no_proxy)
+
+
 class GatewaySettings(_Section):
     """The gateway's own section of the settings (``[gateway]`` in the file)."""
 
@@ -103,3 +116,4 @@ class GatewaySettings(_Section):
     api_keys: tuple[str, ...] = ()
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
+    proxy: ProxySettings = ProxySettings()

@@ -107,6 +107,12 @@ CONVENTIONAL: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "TRYTON_PASSWORD": (("erp", "tryton", "password"), str),
     "TRYTON_WAREHOUSE": (("erp", "tryton", "warehouse"), str),
     "RETAILGRAPH_API_KEYS": (("gateway", "api_keys"), _comma_list),
+    "HTTP_PROXY": (("gateway", "proxy", "http"), str),
+    "http_proxy": (("gateway", "proxy", "http"), str),
+    "HTTPS_PROXY": (("gateway", "proxy", "https"), str),
+    "https_proxy": (("gateway", "proxy", "https"), str),
+    "NO_PROXY": (("gateway", "proxy", "no_proxy"), str),
+    "no_proxy": (("gateway", "proxy", "no_proxy"), str),
 }
 # ``<NAME>_DATABASE_URL`` and ``<NAME>_SUBGRAPH_URL``, for each domain or peer NAME.
 CONVENTIONAL_SUFFIXES = {"_DATABASE_URL": ("database", "domains"), "_SUBGRAPH_URL": ("peers",)}

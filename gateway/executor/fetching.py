@@ -18,7 +18,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp
 
-from gateway.executor.network import NetworkClient, proxy_for
+from gateway.executor.network import NetworkClient, Proxies
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -61,6 +61,7 @@ class HttpOptions:
     keepalive_expiry: float = 30.0
     """How long an idle keep-alive connection to a subgraph is kept."""
     subgraphs: Mapping[str, SubgraphOptions] = field(default_factory=dict)
+    proxies: Proxies = field(default_factory=Proxies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,8 @@ class _InProcessRoute:
 class HttpFetcher:
     """Fetches over aiohttp's pooled keep-alive HTTP, or in process for subgraphs given as apps.
 
-    Network subgraphs go through ``network.NetworkClient`` (aiohttp: TLS, proxies from the
-    environment). In-process apps go through ``httpx.ASGITransport``, used at the
+    Network subgraphs go through ``network.NetworkClient`` (aiohttp: TLS, the configured
+    proxies). In-process apps go through ``httpx.ASGITransport``, used at the
     transport level: a gateway needs none of the client's cookie jar (which would leak one
     client's cookies into another's requests), redirects or auth flows.
     """
@@ -106,7 +107,7 @@ class HttpFetcher:
             else:
                 url = sub.url or urls[name]
                 self._routes[name] = _NetworkRoute(
-                    timeout, url, aiohttp.ClientTimeout(total=timeout), proxy_for(url)
+                    timeout, url, aiohttp.ClientTimeout(total=timeout), options.proxies.for_url(url)
                 )
 
     async def fetch(

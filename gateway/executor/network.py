@@ -9,8 +9,8 @@ into another's requests), no redirects, bytes in and bytes out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
-from urllib.request import getproxies_environment, proxy_bypass
 
 import aiohttp
 
@@ -43,7 +43,7 @@ class NetworkClient:
             skip_auto_headers=("accept-encoding",),
             auto_decompress=True,
             # aiohttp's trust_env reads the environment and ~/.netrc on every request
-            # (about 0.25 ms of CPU); proxy_for() reads the proxy settings once instead
+            # (about 0.25 ms of CPU); the proxies come from the settings instead
             trust_env=False,
         )
         return self._session
@@ -98,10 +98,31 @@ class NetworkClient:
             self._session = None
 
 
-def proxy_for(url: str) -> str | None:
-    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` give for ``url``, unless ``NO_PROXY`` exempts it."""
-    parts = urlsplit(url)
-    proxy = getproxies_environment().get(parts.scheme)
-    if proxy is None or proxy_bypass(parts.hostname or ""):
-        return None
-    return proxy
+@dataclass(frozen=True, slots=True)
+class Proxies:
+    """The forward proxies subgraph requests go through (``[gateway.proxy]``, or the usual
+    ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``NO_PROXY``)."""
+
+    http: str | None = None
+    https: str | None = None
+    # Comma-separated hosts and domains reached directly; "*" for every host.
+    no_proxy: str | None = None
+
+    def for_url(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        proxy = {"http": self.http, "https": self.https}.get(parts.scheme)
+        if not proxy:
+            return None
+        if self._exempt(parts.hostname or ""):
+            return None
+        return proxy
+
+    def _exempt(self, host: str) -> bool:
+        """Whether ``no_proxy`` names ``host`` or a domain it is in (``.example.com`` and
+        ``example.com`` both cover ``api.example.com``)."""
+        host = host.lower().rstrip(".")
+        for entry in (self.no_proxy or "").split(","):
+            entry = entry.strip().lower().lstrip(".").split(":")[0]
+            if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+                return True
+        return False

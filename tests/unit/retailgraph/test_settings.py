@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from erp.settings import ErpSettings, PostingWorkerSettings, TrytonSettings
-from gateway.settings import CostSettings, GatewaySettings, LimitSettings
+from gateway.settings import CostSettings, GatewaySettings, LimitSettings, ProxySettings
 from retailgraph.settings import (
     DatabaseSettings,
     RedisSettings,
@@ -33,6 +33,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway]`": GatewaySettings,
     "`[gateway.limits]`": LimitSettings,
     "`[gateway.cost]`": CostSettings,
+    "`[gateway.proxy]`": ProxySettings,
 }
 
 
@@ -120,6 +121,8 @@ def test_the_usual_deployment_variables_set_their_settings(monkeypatch: pytest.M
     monkeypatch.setenv("TRYTON_PASSWORD", "s3cret")
     monkeypatch.setenv("PRICING_SUBGRAPH_URL", "http://pricing:4002/graphql")
     monkeypatch.setenv("RETAILGRAPH_API_KEYS", "key-1, key-2")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    monkeypatch.setenv("NO_PROXY", ".cluster.local")
     settings = load_settings()
     assert settings.database.url == "postgresql://db/retail"
     assert settings.database.domains == {"orders": "postgresql://db/orders"}
@@ -128,6 +131,8 @@ def test_the_usual_deployment_variables_set_their_settings(monkeypatch: pytest.M
     assert settings.erp.tryton.password.get_secret_value() == "s3cret"
     assert settings.peers == {"pricing": "http://pricing:4002/graphql"}
     assert settings.gateway.api_keys == ("key-1", "key-2")
+    assert settings.gateway.proxy.https == "http://proxy:3128"
+    assert settings.gateway.proxy.no_proxy == ".cluster.local"
 
 
 def test_a_retailgraph_variable_wins_over_the_usual_one(monkeypatch: pytest.MonkeyPatch) -> None:
