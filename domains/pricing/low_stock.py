@@ -17,7 +17,7 @@ from domains.pricing.model import (
     as_utc,
     low_stock_action,
 )
-from domains.pricing.uow import PricingUnitOfWork
+from domains.pricing.ports import UnitOfWork
 from kernel.event_types import PromotionStatusChanged, RegionalAvailabilityChanged
 from kernel.events import Event
 
@@ -34,7 +34,7 @@ class StockPauseChange:
 
 
 async def apply_regional_availability(
-    uow: PricingUnitOfWork, *, sku: str, region: str, available: int, at: datetime | None = None
+    uow: UnitOfWork, *, sku: str, region: str, available: int, at: datetime | None = None
 ) -> list[StockPauseChange]:
     """Pause or lift the live promotions on ``sku`` in ``region`` for its ``available``
     units there. Repeating it changes nothing: a pause already in place stays as it is."""
