@@ -22,6 +22,7 @@ from domains.pricing.model import (
     low_stock_action,
     stock_can_matter,
 )
+from domains.pricing.ports import UnitOfWork
 from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
 from kernel.event_types import PromotionStatusChanged, RegionalAvailabilityChanged
@@ -40,7 +41,7 @@ class StockPauseChange:
 
 
 async def apply_regional_availability(
-    uow: PricingUnitOfWork, *, sku: str, region: str, available: int, at: datetime | None = None
+    uow: UnitOfWork, *, sku: str, region: str, available: int, at: datetime | None = None
 ) -> list[StockPauseChange]:
     """Pause or lift the live promotions on ``sku`` in ``region`` for its ``available``
     units there. Repeating it changes nothing: a pause already in place stays as it is."""

@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from domains.pricing.errors import InvalidAmount, PricingError
 from domains.pricing.model import check_channel, check_currency, parse_amount
+from domains.pricing.ports import UnitOfWork
 from domains.pricing.tables import ALL_CHANNELS
-from domains.pricing.uow import PricingUnitOfWork
 from kernel.event_types import PriceChanged, SkuPricingChanged
 from kernel.events import Event
 
-UnitOfWorkFactory = Callable[[], PricingUnitOfWork]
+UnitOfWorkFactory = Callable[[], UnitOfWork]
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
@@ -56,7 +56,7 @@ class ImportReport:
         return self.changed + self.unchanged
 
 
-async def register_skus(uow: PricingUnitOfWork, facts: Sequence[SkuFacts]) -> int:
+async def register_skus(uow: UnitOfWork, facts: Sequence[SkuFacts]) -> int:
     """Record each SKU's category and tax rate (pricing's own copy); returns how many changed."""
     for fact in facts:
         if not fact.sku or len(fact.sku) > 64:
@@ -104,7 +104,7 @@ async def import_price_list(
 
 
 async def _import_batch(
-    uow: PricingUnitOfWork,
+    uow: UnitOfWork,
     currency: str,
     channel: str,
     batch: Sequence[PriceRow],

@@ -33,8 +33,8 @@ from domains.pricing.model import (
     parse_amount,
     price_line,
 )
+from domains.pricing.ports import UnitOfWork
 from domains.pricing.serialization import terms_snapshot
-from domains.pricing.uow import PricingUnitOfWork
 from kernel.event_types import (
     PromotionActivated,
     PromotionChange,
@@ -110,7 +110,7 @@ def _promotion_event(contract: type[PromotionChange], promotion: Promotion, at: 
 
 
 async def create_promotion(
-    uow: PricingUnitOfWork,
+    uow: UnitOfWork,
     terms: PromotionTerms,
     *,
     promotion_id: str | None = None,
@@ -127,7 +127,7 @@ async def create_promotion(
 
 
 async def _change(
-    uow: PricingUnitOfWork,
+    uow: UnitOfWork,
     promotion_id: str,
     event_type: type[PromotionChange],
     at: datetime | None,
@@ -153,27 +153,27 @@ async def _change(
 
 
 async def publish_promotion_version(
-    uow: PricingUnitOfWork, promotion_id: str, terms: PromotionTerms, *, at: datetime | None = None
+    uow: UnitOfWork, promotion_id: str, terms: PromotionTerms, *, at: datetime | None = None
 ) -> Promotion:
     """New terms as a new version, which becomes current; the old versions stay as they were."""
     return await _change(uow, promotion_id, PromotionVersionPublished, at, "publish", terms)
 
 
 async def activate_promotion(
-    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+    uow: UnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     """Live from its window's start (scheduled until then)."""
     return await _change(uow, promotion_id, PromotionActivated, at, "activate")
 
 
 async def pause_promotion(
-    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+    uow: UnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     return await _change(uow, promotion_id, PromotionPaused, at, "pause")
 
 
 async def rollback_promotion(
-    uow: PricingUnitOfWork, promotion_id: str, *, at: datetime | None = None
+    uow: UnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     """The previous version's terms apply again, wherever the promotion is priced."""
     return await _change(uow, promotion_id, PromotionRolledBack, at, "rollback")
@@ -194,7 +194,7 @@ class Quote:
 
 
 async def quote(
-    uow: PricingUnitOfWork,
+    uow: UnitOfWork,
     lines: Sequence[tuple[str, int]],
     *,
     channel: str,

@@ -1,0 +1,102 @@
+"""What pricing's use cases need of storage and of a transaction.
+
+``PricingRepository`` and ``PricingUnitOfWork`` are the SQL side of these; the use cases
+name only the protocols, so any store that keeps the same promises can stand in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Protocol, Self
+
+from domains.pricing.model import Offer, Promotion
+from domains.pricing.repository import PriceKey, SkuPrice
+from kernel.clock import Clock
+from kernel.events import Event
+
+
+class PricingStore(Protocol):
+    """SKU facts, price lists, promotions and low-stock pauses, as one transaction sees them."""
+
+    async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
+        """Base prices for (sku, channel, currency) keys; a channel's own price beats the
+        all-channel list's; a known SKU without a price has ``amount`` None, an unknown
+        one is left out."""
+        ...
+
+    async def live_offers(self) -> list[Offer]:
+        """The current terms of every live promotion, by promotion id."""
+        ...
+
+    async def known_skus(self, skus: Iterable[str]) -> dict[str, tuple[str | None, Decimal]]:
+        """(category, tax rate) of those of ``skus`` pricing knows."""
+        ...
+
+    async def save_skus(
+        self,
+        rows: Sequence[tuple[str, str | None, Decimal]],
+        existing: Iterable[str],
+        now: datetime,
+    ) -> None:
+        """Store (sku, category, tax rate) rows; ``existing`` are the SKUs already known."""
+        ...
+
+    async def list_prices(
+        self, currency: str, channel: str, skus: Iterable[str]
+    ) -> dict[str, Decimal]:
+        """The stored amounts of one price list (currency, channel) for ``skus``."""
+        ...
+
+    async def save_prices(
+        self,
+        currency: str,
+        channel: str,
+        changes: dict[str, Decimal],
+        existing: Iterable[str],
+        now: datetime,
+    ) -> None:
+        """Store new amounts in one price list; ``existing`` are the SKUs it already prices."""
+        ...
+
+    async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
+        """(promotion id, sku) of the promotions paused for low stock in ``region``."""
+        ...
+
+    async def pause_for_stock(
+        self, promotion_id: str, sku: str, region: str, available: int, at: datetime
+    ) -> None: ...
+
+    async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None: ...
+
+    async def get_promotion(self, promotion_id: str) -> Promotion | None:
+        """The promotion with every version, held for this transaction's change."""
+        ...
+
+    async def add_promotion(self, promotion: Promotion, at: datetime) -> None: ...
+
+    async def save_promotion(self, before: Promotion, after: Promotion, at: datetime) -> None:
+        """Store ``after``: its head and the versions ``before`` did not have yet (a
+        version never changes once stored)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: what it stores and the events it records are kept together on
+    ``commit``, and dropped when the block is left without one."""
+
+    @property
+    def prices(self) -> PricingStore: ...
+    @property
+    def clock(self) -> Clock: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def record(self, *events: Event) -> None: ...
+    async def commit(self) -> None: ...
