@@ -234,16 +234,6 @@ class RedisStreamsFeed:
                 self.bus.consumers.remove(consumer)
 
 
-def feed_for(bus: object, *, keep: int = 10_000) -> Feed:
-    """The feed that fits the process's bus; ``keep`` sizes the in-process replay buffer
-    (Redis keeps what its streams retain)."""
-    if isinstance(bus, RedisStreamsBus):
-        return RedisStreamsFeed(bus)
-    if isinstance(bus, InProcessBus):
-        return InProcessFeed(bus, keep=keep)
-    raise TypeError(f"no subscription feed for a {type(bus).__name__}")
-
-
 def merge(position: Position, floor: Sequence[Point] | None) -> Position:
     """Per shard, the later of the two."""
     if floor is None:

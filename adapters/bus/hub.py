@@ -16,7 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
-from adapters.bus.feeds import Feed, Point, Position, feed_for, merge
+from adapters.bus.feeds import Feed, Point, Position, merge
+from adapters.bus.inprocess import Bus
 from kernel.errors import DomainError
 from kernel.events import Event
 
@@ -116,7 +117,7 @@ class SubscriptionHub:
 
     def __init__(
         self,
-        bus: object,
+        bus: Bus,
         *,
         queue_size: int = 1_000,
         remember: int = 10_000,
@@ -139,7 +140,7 @@ class SubscriptionHub:
     async def start(self) -> Feed:
         async with self._start_lock:
             if self.feed is None:
-                feed = feed_for(self.bus, keep=self.replay)
+                feed = self.bus.feed(keep=self.replay)
                 self._head = []
                 await feed.start(self._dispatch)
                 self._head = list(feed.head())

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kernel.events import Event
+
+if TYPE_CHECKING:
+    from adapters.bus.feeds import Feed
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,11 @@ class Bus(Protocol):
         """Stop consuming (a bus with consumers of its own hands their work back)."""
         ...
 
+    def feed(self, *, keep: int = 10_000) -> Feed:
+        """A feed of every event on the bus from now on, with replay after a cursor, for
+        the subscription hub; ``keep`` sizes an in-process replay buffer."""
+        ...
+
 
 class InProcessBus:
     """Delivers each event to every matching handler, in publication order.
@@ -44,6 +52,12 @@ class InProcessBus:
 
     def __init__(self) -> None:
         self._handlers: list[tuple[frozenset[str] | None, Handler]] = []
+
+    def feed(self, *, keep: int = 10_000) -> Feed:
+        # The feed module builds on this bus, so it is imported where it is used.
+        from adapters.bus.feeds import InProcessFeed
+
+        return InProcessFeed(self, keep=keep)
 
     def subscribe(
         self,

@@ -20,6 +20,7 @@ import socket
 import uuid
 import zlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import orjson
 import redis.asyncio as redis
@@ -28,6 +29,9 @@ from adapters.bus.dedupe import handler_name
 from adapters.bus.inprocess import Handler
 from adapters.bus.stream_consumers import Consumer, FanoutConsumer, GroupConsumer
 from kernel.events import Event
+
+if TYPE_CHECKING:
+    from adapters.bus.feeds import Feed
 
 
 def shard_of(partition_key: str, shards: int) -> int:
@@ -74,6 +78,13 @@ class RedisStreamsBus:
         )
         self.consumers: list[Consumer] = []
         self._started = False
+
+    def feed(self, *, keep: int = 10_000) -> Feed:
+        """Tails every shard; replays from Redis, which keeps what its streams retain."""
+        # The feed module builds on this bus, so it is imported where it is used.
+        from adapters.bus.feeds import RedisStreamsFeed
+
+        return RedisStreamsFeed(self)
 
     def stream(self, shard: int) -> str:
         return f"{self.prefix}:{shard}"
