@@ -6,6 +6,10 @@ payload that does not match its contract is refused with ``MalformedPayload`` na
 event type and the field, so a bad producer shows up where its event is read instead of
 as a ``KeyError`` deep in a consumer. Keys a contract does not know are ignored: a newer
 producer may add fields that older consumers have not learnt yet.
+
+Contracts are pydantic dataclasses: pydantic reads and writes the wire form, and the
+field types below say what each JSON value must be. Building a contract checks its
+fields the same way, so a producer cannot record a payload its consumers would refuse.
 """
 
 from __future__ import annotations
@@ -13,7 +17,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails, PydanticCustomError, PydanticUseDefault
 
 
 class MalformedPayload(ValueError):
@@ -26,7 +43,33 @@ class MalformedPayload(ValueError):
         self.problem = problem
 
 
-class EventPayload:
+# The wire form of every contract and of the objects nested in it: camelCase keys,
+# unknown keys ignored. Code builds contracts with the Python field names; payloads are
+# read by their wire names only.
+WIRE_FORM = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    extra="ignore",
+)
+
+
+class PayloadPart:
+    """An object within an event payload (the payload itself, or one nested in it), with
+    the JSON shape it has on the wire."""
+
+    __slots__ = ()
+
+    # The config pydantic gives each contract and nested object that derives from this.
+    __pydantic_config__: ClassVar[ConfigDict] = WIRE_FORM
+
+    def to_payload(self) -> dict[str, Any]:
+        shown: dict[str, Any] = _wire(type(self)).dump_python(self, mode="json")
+        return shown
+
+
+class EventPayload(PayloadPart):
     """What an event of one type says: a typed contract between its producer and every
     consumer, with the JSON shape (camelCase keys) it has on the wire.
 
@@ -40,152 +83,170 @@ class EventPayload:
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
-    def to_payload(self) -> dict[str, Any]:
-        raise NotImplementedError
-
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        raise NotImplementedError
-
-
-_MISSING = object()
-
-
-class PayloadReader:
-    """The fields of one JSON object within an event payload (the payload itself, or an
-    object nested in it), each read as the type its contract declares."""
-
-    def __init__(self, event_type: str, data: object, where: str = "payload") -> None:
-        if not isinstance(data, Mapping):
-            raise MalformedPayload(event_type, where, f"is not an object: {_shown(data)}")
-        self._event_type = event_type
-        self._data: Mapping[str, Any] = data
-        self._where = where
-
-    def _path(self, key: str) -> str:
-        return key if self._where == "payload" else f"{self._where}.{key}"
-
-    def _refuse(self, key: str, problem: str) -> MalformedPayload:
-        return MalformedPayload(self._event_type, self._path(key), problem)
-
-    def _required(self, key: str) -> Any:
-        value = self._data.get(key, _MISSING)
-        if value is _MISSING:
-            raise self._refuse(key, "is missing")
-        if value is None:
-            raise self._refuse(key, "is null")
-        return value
-
-    def _typed(self, key: str, value: Any, kind: type | tuple[type, ...], name: str) -> Any:
-        # bool is an int to Python, never to a contract.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self._refuse(key, f"should be {name}, not {_shown(value)}")
-        return value
-
-    def has(self, key: str) -> bool:
-        return self._data.get(key) is not None
-
-    def text(self, key: str) -> str:
-        value: str = self._typed(key, self._required(key), str, "a string")
-        return value
-
-    def optional_text(self, key: str) -> str | None:
-        return self.text(key) if self.has(key) else None
-
-    def integer(self, key: str) -> int:
-        value: int = self._typed(key, self._required(key), int, "an integer")
-        return value
-
-    def optional_integer(self, key: str) -> int | None:
-        return self.integer(key) if self.has(key) else None
-
-    def boolean(self, key: str) -> bool:
-        value: bool = self._typed(key, self._required(key), bool, "true or false")
-        return value
-
-    def optional_boolean(self, key: str, default: bool) -> bool:
-        return self.boolean(key) if self.has(key) else default
-
-    def decimal(self, key: str) -> Decimal:
-        """An amount, rate or percentage: a decimal string, never a float that would lose
-        cents on the way."""
-        return self._parsed_decimal(key, self.text(key))
-
-    def optional_decimal(self, key: str) -> Decimal | None:
-        return self.decimal(key) if self.has(key) else None
-
-    def _parsed_decimal(self, key: str, text: str) -> Decimal:
+        wire: TypeAdapter[Self] = _wire(cls)
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise self._refuse(key, f"should be a decimal number, not {text!r}") from None
-        if not value.is_finite():
-            raise self._refuse(key, f"should be a finite decimal number, not {text!r}")
-        return value
-
-    def moment(self, key: str) -> datetime:
-        """A point in time in ISO 8601, as ``datetime.isoformat`` writes it."""
-        return self._parsed_moment(key, self.text(key))
-
-    def _parsed_moment(self, key: str, text: str) -> datetime:
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            raise self._refuse(key, f"should be an ISO 8601 date and time, not {text!r}") from None
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        return tuple(
-            self._typed(f"{key}[{index}]", item, str, "a string")
-            for index, item in enumerate(self._list(key))
-        )
-
-    def decimals_by_text(self, key: str) -> tuple[tuple[str, Decimal], ...]:
-        """An object of decimal strings (amounts by currency), as pairs in key order."""
-        found = self._typed(key, self._required(key), Mapping, "an object")
-        pairs = []
-        for name, value in sorted(found.items()):
-            where = f"{key}.{name}"
-            pairs.append(
-                (name, self._parsed_decimal(where, self._typed(where, value, str, "a string")))
+            return wire.validate_python(
+                payload, by_alias=True, by_name=False, context=_DECODED_JSON
             )
-        return tuple(pairs)
+        except ValidationError as error:
+            raise _malformed(cls.TYPE, error.errors(include_url=False)[0]) from None
 
-    def tuples(self, key: str, width: int) -> tuple[tuple[Any, ...], ...]:
-        """A list of fixed-width arrays (pairs, triples), each checked for its width only."""
-        rows = []
-        for index, item in enumerate(self._list(key)):
-            where = f"{key}[{index}]"
-            if not isinstance(item, (list, tuple)) or len(item) != width:
-                raise self._refuse(where, f"should be an array of {width}, not {_shown(item)}")
-            rows.append(tuple(item))
-        return tuple(rows)
 
-    def element(self, key: str, value: Any, kind: type | tuple[type, ...], name: str) -> Any:
-        """One item of an array read with ``tuples`` (``key`` says where it is), checked
-        for its JSON type."""
-        return self._typed(key, value, kind, name)
+_WIRE_FORMS: dict[type[PayloadPart], TypeAdapter[Any]] = {}
 
-    def element_moment(self, key: str, value: Any) -> datetime:
-        """One item of an array read with ``tuples`` that holds an ISO 8601 moment."""
-        return self._parsed_moment(key, self._typed(key, value, str, "a string"))
 
-    def record(self, key: str) -> PayloadReader:
-        return PayloadReader(self._event_type, self._required(key), self._path(key))
+def _wire(part: type[PayloadPart]) -> TypeAdapter[Any]:
+    form = _WIRE_FORMS.get(part)
+    if form is None:
+        form = _WIRE_FORMS[part] = TypeAdapter(part)
+    return form
 
-    def records(self, key: str) -> list[PayloadReader]:
-        return [
-            PayloadReader(self._event_type, item, f"{self._path(key)}[{index}]")
-            for index, item in enumerate(self._list(key))
-        ]
 
-    def _list(self, key: str) -> Sequence[Any]:
-        value: Sequence[Any] = self._typed(key, self._required(key), (list, tuple), "an array")
+# -- field types: what each JSON value must be ------------------------------------------
+
+# The validation context ``from_payload`` reads with: the values are decoded JSON, so the
+# Python forms code builds contracts with (a Decimal, a datetime, amounts as pairs) are
+# refused there as they would be on the wire, e.g. a JSON number decoded as a Decimal.
+_DECODED_JSON = {"decoded_json": True}
+
+
+def _built_in_code(info: ValidationInfo) -> bool:
+    return info.context is not _DECODED_JSON
+
+
+def _refused(problem: str) -> PydanticCustomError:
+    return PydanticCustomError("malformed", "{problem}", {"problem": problem})
+
+
+def _decimal(value: object, info: ValidationInfo) -> Decimal:
+    if isinstance(value, Decimal) and _built_in_code(info):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise _refused(f"should be a decimal number, not {value!r}") from None
+    else:
+        raise _refused(f"should be a string, not {_shown(value)}")
+    if not number.is_finite():
+        raise _refused(f"should be a finite decimal number, not {_shown(value)}")
+    return number
+
+
+def _moment(value: object, info: ValidationInfo) -> datetime:
+    if isinstance(value, datetime) and _built_in_code(info):
         return value
+    if not isinstance(value, str):
+        raise _refused(f"should be a string, not {_shown(value)}")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise _refused(f"should be an ISO 8601 date and time, not {value!r}") from None
 
 
-def reader(event_type: str, payload: object) -> PayloadReader:
-    """The payload of an event of ``event_type``, ready to be read field by field."""
-    return PayloadReader(event_type, payload)
+# An amount, rate or percentage: a decimal string on the wire, never a float that would
+# lose cents on the way; written exactly as ``str(Decimal)`` gives it.
+DecimalText = Annotated[
+    Decimal, PlainValidator(_decimal), PlainSerializer(str, return_type=str, when_used="always")
+]
+
+# A point in time in ISO 8601, as ``datetime.isoformat`` writes it.
+Moment = Annotated[
+    datetime,
+    PlainValidator(_moment),
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="always"),
+]
+
+
+def fixed_array(value: object, width: int) -> tuple[Any, ...]:
+    """A fixed-width JSON array (a pair, a triple), refused whole when its width differs."""
+    if not isinstance(value, (list, tuple)) or len(value) != width:
+        raise _refused(f"should be an array of {width}, not {_shown(value)}")
+    return tuple(value)
+
+
+def array_of(width: int) -> BeforeValidator:
+    """The annotation of a field type that is a ``fixed_array`` of ``width`` on the wire."""
+    return BeforeValidator(lambda value: fixed_array(value, width))
+
+
+def _default_when_null(value: object) -> object:
+    if value is None:
+        raise PydanticUseDefault
+    return value
+
+
+# The annotation of an optional field whose default is not None: null reads as absent,
+# as it does for every optional field.
+NullAsDefault = BeforeValidator(_default_when_null)
+
+
+def _amounts(value: object, info: ValidationInfo) -> tuple[tuple[str, Decimal], ...]:
+    if isinstance(value, tuple) and _built_in_code(info):
+        return _AMOUNT_PAIRS.validate_python(value)
+    by_currency = _AMOUNTS_BY_CURRENCY.validate_python(value, context=info.context)
+    return tuple(sorted(by_currency.items()))
+
+
+def _amounts_object(pairs: tuple[tuple[str, Decimal], ...]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in pairs}
+
+
+_AMOUNT_PAIRS: TypeAdapter[tuple[tuple[str, Decimal], ...]] = TypeAdapter(
+    tuple[tuple[StrictStr, DecimalText], ...]
+)
+_AMOUNTS_BY_CURRENCY: TypeAdapter[dict[str, Decimal]] = TypeAdapter(dict[StrictStr, DecimalText])
+
+# Amounts by currency: (currency, amount) pairs in currency order; on the wire a JSON
+# object of decimal strings.
+AmountsByCurrency = Annotated[
+    tuple[tuple[str, Decimal], ...],
+    PlainValidator(_amounts),
+    PlainSerializer(_amounts_object, when_used="always"),
+]
+
+
+# -- refusals ----------------------------------------------------------------------------
+
+# What a value of each JSON type is called when another one was sent.
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "tuple_type": "an array",
+    "list_type": "an array",
+    "dict_type": "an object",
+}
+_NOT_AN_OBJECT = {"dataclass_type", "dataclass_exact_type", "model_type"}
+
+
+def _malformed(event_type: str, error: ErrorDetails) -> MalformedPayload:
+    return MalformedPayload(event_type, _where(error["loc"]), _problem(error))
+
+
+def _where(loc: Sequence[int | str]) -> str:
+    """``lines[0].unitPrice``: keys joined by dots, array items by index."""
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else part
+    return where or "payload"
+
+
+def _problem(error: ErrorDetails) -> str:
+    kind, value, loc = error["type"], error["input"], error["loc"]
+    if kind == "missing":
+        return "is missing"
+    if value is None and loc and isinstance(loc[-1], str):
+        return "is null"
+    if kind == "malformed":
+        return str(error.get("ctx", {}).get("problem"))
+    if kind in _NOT_AN_OBJECT:
+        return f"is not an object: {_shown(value)}"
+    if kind in _EXPECTED:
+        return f"should be {_EXPECTED[kind]}, not {_shown(value)}"
+    return error["msg"]
 
 
 def _shown(value: object) -> str:

@@ -8,12 +8,12 @@ AvailabilityChanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import ClassVar
 
-from kernel.payloads import EventPayload, reader
+from pydantic import StrictBool, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass
+
+from kernel.payloads import EventPayload, Moment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,43 +24,15 @@ class StockChanged(EventPayload):
     TYPE: ClassVar[str] = "StockChanged"
     VERSION: ClassVar[int] = 1
 
-    sku: str
-    location_id: str
-    on_hand: int
-    committed: int
-    reserved: int
-    safety_stock: int
-    quarantined: int
-    incoming: int
-    available: int
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku,
-            "locationId": self.location_id,
-            "onHand": self.on_hand,
-            "committed": self.committed,
-            "reserved": self.reserved,
-            "safetyStock": self.safety_stock,
-            "quarantined": self.quarantined,
-            "incoming": self.incoming,
-            "available": self.available,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            sku=fields.text("sku"),
-            location_id=fields.text("locationId"),
-            on_hand=fields.integer("onHand"),
-            committed=fields.integer("committed"),
-            reserved=fields.integer("reserved"),
-            safety_stock=fields.integer("safetyStock"),
-            quarantined=fields.integer("quarantined"),
-            incoming=fields.integer("incoming"),
-            available=fields.integer("available"),
-        )
+    sku: StrictStr
+    location_id: StrictStr
+    on_hand: StrictInt
+    committed: StrictInt
+    reserved: StrictInt
+    safety_stock: StrictInt
+    quarantined: StrictInt
+    incoming: StrictInt
+    available: StrictInt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,21 +42,9 @@ class AvailabilityChanged(EventPayload):
     TYPE: ClassVar[str] = "AvailabilityChanged"
     VERSION: ClassVar[int] = 1
 
-    sku: str
-    channel: str
-    available: int
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"sku": self.sku, "channel": self.channel, "available": self.available}
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            sku=fields.text("sku"),
-            channel=fields.text("channel"),
-            available=fields.integer("available"),
-        )
+    sku: StrictStr
+    channel: StrictStr
+    available: StrictInt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,21 +55,9 @@ class RegionalAvailabilityChanged(EventPayload):
     TYPE: ClassVar[str] = "RegionalAvailabilityChanged"
     VERSION: ClassVar[int] = 1
 
-    sku: str
-    region: str
-    available: int
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"sku": self.sku, "region": self.region, "available": self.available}
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            sku=fields.text("sku"),
-            region=fields.text("region"),
-            available=fields.integer("available"),
-        )
+    sku: StrictStr
+    region: StrictStr
+    available: StrictInt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,16 +67,8 @@ class ChannelPolicyChanged(EventPayload):
     TYPE: ClassVar[str] = "ChannelPolicyChanged"
     VERSION: ClassVar[int] = 1
 
-    channel: str
-    counts_incoming: bool
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"channel": self.channel, "countsIncoming": self.counts_incoming}
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(channel=fields.text("channel"), counts_incoming=fields.boolean("countsIncoming"))
+    channel: StrictStr
+    counts_incoming: StrictBool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,37 +76,13 @@ class ReservationChange(EventPayload):
     """A reservation as it is after a step of its life (``status`` is where it now stands);
     partition key ``<sku>@<locationId>``."""
 
-    id: str
-    sku: str
-    location_id: str
-    quantity: int
-    status: str
-    expires_at: datetime
-    order_reference: str | None
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "sku": self.sku,
-            "locationId": self.location_id,
-            "quantity": self.quantity,
-            "status": self.status,
-            "expiresAt": self.expires_at.isoformat(),
-            "orderReference": self.order_reference,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            id=fields.text("id"),
-            sku=fields.text("sku"),
-            location_id=fields.text("locationId"),
-            quantity=fields.integer("quantity"),
-            status=fields.text("status"),
-            expires_at=fields.moment("expiresAt"),
-            order_reference=fields.optional_text("orderReference"),
-        )
+    id: StrictStr
+    sku: StrictStr
+    location_id: StrictStr
+    quantity: StrictInt
+    status: StrictStr
+    expires_at: Moment
+    order_reference: StrictStr | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

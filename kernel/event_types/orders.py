@@ -7,86 +7,41 @@ order subscriptions follow OrderCreated and OrderStatusChanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, ClassVar, Self, TypedDict
+from typing import ClassVar, TypedDict
 
-from kernel.payloads import EventPayload, PayloadReader, reader
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass
+
+from kernel.payloads import DecimalText, EventPayload, PayloadPart
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderFulfilment:
+class OrderFulfilment(PayloadPart):
     """How the order reaches the customer (``SHIP_FROM_DC``, ``PICKUP_AT_STORE``) and from
     which location."""
 
-    type: str
-    location_id: str
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"type": self.type, "locationId": self.location_id}
-
-    @classmethod
-    def read(cls, fields: PayloadReader) -> Self:
-        return cls(type=fields.text("type"), location_id=fields.text("locationId"))
+    type: StrictStr
+    location_id: StrictStr
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderedLine:
+class OrderedLine(PayloadPart):
     """A line as ordered: prices are tax-inclusive decimals, sent as strings."""
 
-    line_id: str
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    promotional_unit_price: Decimal
-    tax_rate: Decimal
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "lineId": self.line_id,
-            "sku": self.sku,
-            "quantity": self.quantity,
-            "unitPrice": str(self.unit_price),
-            "promotionalUnitPrice": str(self.promotional_unit_price),
-            "taxRate": str(self.tax_rate),
-        }
-
-    @classmethod
-    def read(cls, fields: PayloadReader) -> Self:
-        return cls(
-            line_id=fields.text("lineId"),
-            sku=fields.text("sku"),
-            quantity=fields.integer("quantity"),
-            unit_price=fields.decimal("unitPrice"),
-            promotional_unit_price=fields.decimal("promotionalUnitPrice"),
-            tax_rate=fields.decimal("taxRate"),
-        )
+    line_id: StrictStr
+    sku: StrictStr
+    quantity: StrictInt
+    unit_price: DecimalText
+    promotional_unit_price: DecimalText
+    tax_rate: DecimalText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderTotals:
-    subtotal: Decimal
-    discount: Decimal
-    tax: Decimal
-    total: Decimal
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "subtotal": str(self.subtotal),
-            "discount": str(self.discount),
-            "tax": str(self.tax),
-            "total": str(self.total),
-        }
-
-    @classmethod
-    def read(cls, fields: PayloadReader) -> Self:
-        return cls(
-            subtotal=fields.decimal("subtotal"),
-            discount=fields.decimal("discount"),
-            tax=fields.decimal("tax"),
-            total=fields.decimal("total"),
-        )
+class OrderTotals(PayloadPart):
+    subtotal: DecimalText
+    discount: DecimalText
+    tax: DecimalText
+    total: DecimalText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,71 +52,29 @@ class OrderCreated(EventPayload):
     TYPE: ClassVar[str] = "OrderCreated"
     VERSION: ClassVar[int] = 1
 
-    order_id: str
-    number: str
+    order_id: StrictStr
+    number: StrictStr
     # None only on orders placed before checkout named its reservations.
-    idempotency_key: str | None
-    channel: str
-    customer_reference: str
+    idempotency_key: StrictStr | None = None
+    channel: StrictStr
+    customer_reference: StrictStr
     fulfilment: OrderFulfilment
-    currency: str
+    currency: StrictStr
     lines: tuple[OrderedLine, ...]
     totals: OrderTotals
 
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "orderId": self.order_id,
-            "number": self.number,
-            "idempotencyKey": self.idempotency_key,
-            "channel": self.channel,
-            "customerReference": self.customer_reference,
-            "fulfilment": self.fulfilment.to_payload(),
-            "currency": self.currency,
-            "lines": [line.to_payload() for line in self.lines],
-            "totals": self.totals.to_payload(),
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            order_id=fields.text("orderId"),
-            number=fields.text("number"),
-            idempotency_key=fields.optional_text("idempotencyKey"),
-            channel=fields.text("channel"),
-            customer_reference=fields.text("customerReference"),
-            fulfilment=OrderFulfilment.read(fields.record("fulfilment")),
-            currency=fields.text("currency"),
-            lines=tuple(OrderedLine.read(line) for line in fields.records("lines")),
-            totals=OrderTotals.read(fields.record("totals")),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LineQuantity:
+class LineQuantity(PayloadPart):
     """Units of one order line that a step (shipment, cancellation, return) concerns."""
 
-    line_id: str
-    # The line's number in the order, from 1; None on events recorded before lines
-    # carried it (inventory then cannot name the line's reservation).
-    position: int | None
-    sku: str
-    quantity: int
-
-    def to_payload(self) -> dict[str, Any]:
-        shown: dict[str, Any] = {"lineId": self.line_id}
-        if self.position is not None:
-            shown["position"] = self.position
-        return {**shown, "sku": self.sku, "quantity": self.quantity}
-
-    @classmethod
-    def read(cls, fields: PayloadReader) -> Self:
-        return cls(
-            line_id=fields.text("lineId"),
-            position=fields.optional_integer("position"),
-            sku=fields.text("sku"),
-            quantity=fields.integer("quantity"),
-        )
+    line_id: StrictStr
+    # The line's number in the order, from 1; None (and left out of the payload) on
+    # events recorded before lines carried it: inventory then cannot name the line's
+    # reservation.
+    position: StrictInt | None = Field(default=None, exclude_if=lambda position: position is None)
+    sku: StrictStr
+    quantity: StrictInt
 
 
 class OrderChangeHeader(TypedDict):
@@ -179,32 +92,11 @@ class OrderChange(EventPayload):
     checkout key and its fulfilment location, so inventory can release or restock without
     asking orders."""
 
-    order_id: str
-    number: str
+    order_id: StrictStr
+    number: StrictStr
     # None only on orders placed before checkout named its reservations.
-    idempotency_key: str | None
-    location_id: str
-
-    def _header(self) -> dict[str, Any]:
-        return {
-            "orderId": self.order_id,
-            "number": self.number,
-            "idempotencyKey": self.idempotency_key,
-            "locationId": self.location_id,
-        }
-
-    @staticmethod
-    def _read_header(fields: PayloadReader) -> OrderChangeHeader:
-        return OrderChangeHeader(
-            order_id=fields.text("orderId"),
-            number=fields.text("number"),
-            idempotency_key=fields.optional_text("idempotencyKey"),
-            location_id=fields.text("locationId"),
-        )
-
-
-def _lines(fields: PayloadReader) -> tuple[LineQuantity, ...]:
-    return tuple(LineQuantity.read(line) for line in fields.records("lines"))
+    idempotency_key: StrictStr | None = None
+    location_id: StrictStr
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,27 +106,9 @@ class OrderStatusChanged(OrderChange):
     TYPE: ClassVar[str] = "OrderStatusChanged"
     VERSION: ClassVar[int] = 1
 
-    from_status: str
-    to_status: str
-    reason: str
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "from": self.from_status,
-            "to": self.to_status,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            **cls._read_header(fields),
-            from_status=fields.text("from"),
-            to_status=fields.text("to"),
-            reason=fields.text("reason"),
-        )
+    from_status: StrictStr = Field(validation_alias="from", serialization_alias="from")
+    to_status: StrictStr = Field(validation_alias="to", serialization_alias="to")
+    reason: StrictStr
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,22 +118,8 @@ class OrderLinesShipped(OrderChange):
     TYPE: ClassVar[str] = "OrderLinesShipped"
     VERSION: ClassVar[int] = 1
 
-    reference: str
+    reference: StrictStr
     lines: tuple[LineQuantity, ...]
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "reference": self.reference,
-            "lines": [line.to_payload() for line in self.lines],
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            **cls._read_header(fields), reference=fields.text("reference"), lines=_lines(fields)
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -269,27 +129,9 @@ class OrderLinesCancelled(OrderChange):
     TYPE: ClassVar[str] = "OrderLinesCancelled"
     VERSION: ClassVar[int] = 1
 
-    reason: str
+    reason: StrictStr
     lines: tuple[LineQuantity, ...]
-    whole_order: bool
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "reason": self.reason,
-            "lines": [line.to_payload() for line in self.lines],
-            "wholeOrder": self.whole_order,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            **cls._read_header(fields),
-            reason=fields.text("reason"),
-            lines=_lines(fields),
-            whole_order=fields.boolean("wholeOrder"),
-        )
+    whole_order: StrictBool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -299,20 +141,8 @@ class OrderReturnRequested(OrderChange):
     TYPE: ClassVar[str] = "OrderReturnRequested"
     VERSION: ClassVar[int] = 1
 
-    reason: str
+    reason: StrictStr
     lines: tuple[LineQuantity, ...]
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "reason": self.reason,
-            "lines": [line.to_payload() for line in self.lines],
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(**cls._read_header(fields), reason=fields.text("reason"), lines=_lines(fields))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,27 +152,9 @@ class OrderReturnReceived(OrderChange):
     TYPE: ClassVar[str] = "OrderReturnReceived"
     VERSION: ClassVar[int] = 1
 
-    reference: str
-    disposition: str
+    reference: StrictStr
+    disposition: StrictStr
     lines: tuple[LineQuantity, ...]
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "reference": self.reference,
-            "disposition": self.disposition,
-            "lines": [line.to_payload() for line in self.lines],
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            **cls._read_header(fields),
-            reference=fields.text("reference"),
-            disposition=fields.text("disposition"),
-            lines=_lines(fields),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,27 +164,7 @@ class OrderRefunded(OrderChange):
     TYPE: ClassVar[str] = "OrderRefunded"
     VERSION: ClassVar[int] = 1
 
-    reference: str
-    amount: Decimal
-    currency: str
+    reference: StrictStr
+    amount: DecimalText
+    currency: StrictStr
     lines: tuple[LineQuantity, ...]
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            **self._header(),
-            "reference": self.reference,
-            "amount": str(self.amount),
-            "currency": self.currency,
-            "lines": [line.to_payload() for line in self.lines],
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            **cls._read_header(fields),
-            reference=fields.text("reference"),
-            amount=fields.decimal("amount"),
-            currency=fields.text("currency"),
-            lines=_lines(fields),
-        )

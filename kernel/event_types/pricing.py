@@ -7,13 +7,19 @@ cached prices and live promotions on them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Annotated, ClassVar
 
-from kernel.payloads import EventPayload, PayloadReader, reader
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic.dataclasses import dataclass
+
+from kernel.payloads import (
+    AmountsByCurrency,
+    DecimalText,
+    EventPayload,
+    Moment,
+    NullAsDefault,
+    PayloadPart,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,31 +30,11 @@ class PriceChanged(EventPayload):
     TYPE: ClassVar[str] = "PriceChanged"
     VERSION: ClassVar[int] = 1
 
-    sku: str
-    currency: str
-    channel: str
-    old_amount: Decimal | None
-    new_amount: Decimal
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku,
-            "currency": self.currency,
-            "channel": self.channel,
-            "oldAmount": None if self.old_amount is None else str(self.old_amount),
-            "newAmount": str(self.new_amount),
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            sku=fields.text("sku"),
-            currency=fields.text("currency"),
-            channel=fields.text("channel"),
-            old_amount=fields.optional_decimal("oldAmount"),
-            new_amount=fields.decimal("newAmount"),
-        )
+    sku: StrictStr
+    currency: StrictStr
+    channel: StrictStr
+    old_amount: DecimalText | None = None
+    new_amount: DecimalText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,89 +44,36 @@ class SkuPricingChanged(EventPayload):
     TYPE: ClassVar[str] = "SkuPricingChanged"
     VERSION: ClassVar[int] = 1
 
-    sku: str
-    category: str | None
-    tax_rate: Decimal
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"sku": self.sku, "category": self.category, "taxRate": str(self.tax_rate)}
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            sku=fields.text("sku"),
-            category=fields.optional_text("category"),
-            tax_rate=fields.decimal("taxRate"),
-        )
+    sku: StrictStr
+    category: StrictStr | None = None
+    tax_rate: DecimalText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PromotionTermsSnapshot:
+class PromotionTermsSnapshot(PayloadPart):
     """A promotion version's terms, in the JSON shape pricing also stores them in.
 
     ``kind`` and ``stacking`` are pricing's enum values; ``amounts`` are (currency, amount)
     pairs in currency order; an empty eligibility list matches everything.
     """
 
-    name: str
-    skus: tuple[str, ...]
-    categories: tuple[str, ...]
-    channels: tuple[str, ...]
-    segments: tuple[str, ...]
-    starts_at: datetime
-    ends_at: datetime
-    kind: str
-    percent: Decimal | None
-    amounts: tuple[tuple[str, Decimal], ...]
-    buy: int | None
-    get: int | None
-    priority: int
-    stacking: str
-    low_stock_threshold: int | None
-    auto_resume: bool
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "skus": list(self.skus),
-            "categories": list(self.categories),
-            "channels": list(self.channels),
-            "segments": list(self.segments),
-            "startsAt": self.starts_at.isoformat(),
-            "endsAt": self.ends_at.isoformat(),
-            "kind": self.kind,
-            "percent": None if self.percent is None else str(self.percent),
-            "amounts": {currency: str(amount) for currency, amount in self.amounts},
-            "buy": self.buy,
-            "get": self.get,
-            "priority": self.priority,
-            "stacking": self.stacking,
-            "lowStockThreshold": self.low_stock_threshold,
-            "autoResume": self.auto_resume,
-        }
-
-    @classmethod
-    def read(cls, fields: PayloadReader) -> Self:
-        return cls(
-            name=fields.text("name"),
-            skus=fields.texts("skus"),
-            categories=fields.texts("categories"),
-            channels=fields.texts("channels"),
-            segments=fields.texts("segments"),
-            starts_at=fields.moment("startsAt"),
-            ends_at=fields.moment("endsAt"),
-            kind=fields.text("kind"),
-            percent=fields.optional_decimal("percent"),
-            amounts=fields.decimals_by_text("amounts"),
-            buy=fields.optional_integer("buy"),
-            get=fields.optional_integer("get"),
-            priority=fields.integer("priority"),
-            stacking=fields.text("stacking"),
-            low_stock_threshold=fields.optional_integer("lowStockThreshold"),
-            # Versions published before promotions could resume on their own lack it.
-            auto_resume=fields.optional_boolean("autoResume", default=False),
-        )
+    name: StrictStr
+    skus: tuple[StrictStr, ...]
+    categories: tuple[StrictStr, ...]
+    channels: tuple[StrictStr, ...]
+    segments: tuple[StrictStr, ...]
+    starts_at: Moment
+    ends_at: Moment
+    kind: StrictStr
+    percent: DecimalText | None = None
+    amounts: AmountsByCurrency
+    buy: StrictInt | None = None
+    get: StrictInt | None = None
+    priority: StrictInt
+    stacking: StrictStr
+    low_stock_threshold: StrictInt | None = None
+    # Versions published before promotions could resume on their own lack it.
+    auto_resume: Annotated[StrictBool, NullAsDefault] = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,28 +81,10 @@ class PromotionChange(EventPayload):
     """A promotion as a whole after a step of its life: its current version, its status
     then, and that version's terms; partition key = the promotion's id."""
 
-    promotion_id: str
-    promotion_version: int
-    status: str
+    promotion_id: StrictStr
+    promotion_version: StrictInt = Field(validation_alias="version", serialization_alias="version")
+    status: StrictStr
     terms: PromotionTermsSnapshot
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "promotionId": self.promotion_id,
-            "version": self.promotion_version,
-            "status": self.status,
-            "terms": self.terms.to_payload(),
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            promotion_id=fields.text("promotionId"),
-            promotion_version=fields.integer("version"),
-            status=fields.text("status"),
-            terms=PromotionTermsSnapshot.read(fields.record("terms")),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -221,37 +136,11 @@ class PromotionStatusChanged(EventPayload):
     TYPE: ClassVar[str] = "PromotionStatusChanged"
     VERSION: ClassVar[int] = 1
 
-    promotion_id: str
-    sku: str
-    region: str
-    status: str
-    reason: str
-    available: int
-    threshold: int | None
-    channels: tuple[str, ...]
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "promotionId": self.promotion_id,
-            "sku": self.sku,
-            "region": self.region,
-            "status": self.status,
-            "reason": self.reason,
-            "available": self.available,
-            "threshold": self.threshold,
-            "channels": list(self.channels),
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
-        fields = reader(cls.TYPE, payload)
-        return cls(
-            promotion_id=fields.text("promotionId"),
-            sku=fields.text("sku"),
-            region=fields.text("region"),
-            status=fields.text("status"),
-            reason=fields.text("reason"),
-            available=fields.integer("available"),
-            threshold=fields.optional_integer("threshold"),
-            channels=fields.texts("channels"),
-        )
+    promotion_id: StrictStr
+    sku: StrictStr
+    region: StrictStr
+    status: StrictStr
+    reason: StrictStr
+    available: StrictInt
+    threshold: StrictInt | None = None
+    channels: tuple[StrictStr, ...]
