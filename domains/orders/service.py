@@ -27,7 +27,7 @@ from domains.orders.model import (
     Order,
     request_fingerprint,
 )
-from domains.orders.uow import OrdersUnitOfWork
+from domains.orders.ports import OrdersUnit
 from kernel import correlation
 
 
@@ -46,7 +46,7 @@ def repeat_of(existing: Order, fingerprint: str) -> CreatedOrder:
 
 
 async def create_order(
-    uow: OrdersUnitOfWork,
+    uow: OrdersUnit,
     *,
     idempotency_key: str,
     channel: str,
@@ -100,7 +100,7 @@ async def create_order(
         return CreatedOrder(order, created=True)
 
 
-async def get_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
+async def get_order(uow: OrdersUnit, order_id: str) -> Order:
     async with uow:
         order = await uow.orders.get(order_id)
     if order is None:
@@ -108,19 +108,19 @@ async def get_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
     return order
 
 
-async def get_order_by_number(uow: OrdersUnitOfWork, number: str) -> Order | None:
+async def get_order_by_number(uow: OrdersUnit, number: str) -> Order | None:
     """The order the ERP knows by ``number`` (its documents' reference), if it is ours."""
     async with uow:
         return await uow.orders.get_by_number(number)
 
 
-async def get_order_by_idempotency_key(uow: OrdersUnitOfWork, key: str) -> Order | None:
+async def get_order_by_idempotency_key(uow: OrdersUnit, key: str) -> Order | None:
     async with uow:
         return await uow.orders.get_by_idempotency_key(key)
 
 
 async def change_order(
-    uow: OrdersUnitOfWork,
+    uow: OrdersUnit,
     order_id: str,
     command: OrderCommand,
     *,

@@ -1,0 +1,55 @@
+"""What the order use cases need of storage: the orders of one transaction, and the
+transaction itself (``OrdersUnitOfWork`` on a database, or an in-memory one)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from domains.orders.model import Order
+from kernel.clock import Clock
+from kernel.events import Event
+
+
+class OrdersRepository(Protocol):
+    """The orders a transaction sees; the idempotency key is unique among them."""
+
+    async def add(self, order: Order) -> None:
+        """Store a new order and give it its sequence (and so its number); raises
+        ``DuplicateOrder`` when another order holds its idempotency key."""
+        ...
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        """The order, locked against concurrent steps until the transaction ends when
+        ``for_update``."""
+        ...
+
+    async def get_by_idempotency_key(self, key: str) -> Order | None: ...
+    async def get_by_number(self, number: str) -> Order | None: ...
+
+    async def save(self, order: Order) -> None:
+        """Write back a loaded order: its status, history, references and quantities."""
+        ...
+
+
+class OrdersUnit(Protocol):
+    """One transaction: the orders it sees, its clock, and the events it commits with them.
+
+    Leaving the block without ``commit`` keeps nothing; ``rollback`` discards what was
+    done so far and lets the block read again.
+    """
+
+    @property
+    def orders(self) -> OrdersRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def record(self, *events: Event) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
