@@ -148,8 +148,17 @@ def test_two_worker_processes_serve_the_gateway_with_the_settings_given(tmp_path
     settings.write_text("[gateway.limits]\nmax_aliases = 0\n")
     with serving_in_thread(subgraphs_app()) as base_url:
         supergraph.write_text(asyncio.run(compose_from_urls(endpoints(base_url))))
+        # Two processes import and build the gateway side by side: on a loaded 2-core
+        # machine that took 30 s once, so they get longer to become healthy.
         with running_command(
-            "gateway", "--supergraph", str(supergraph), "--workers", "2", "--config", str(settings)
+            "gateway",
+            "--supergraph",
+            str(supergraph),
+            "--workers",
+            "2",
+            "--config",
+            str(settings),
+            startup_timeout=90.0,
         ) as gateway:
             plain = httpx.post(f"{gateway.url}/graphql", json={"query": "{ products { sku } }"})
             aliased = httpx.post(
