@@ -29,9 +29,10 @@ from sqlalchemy.engine import make_url
 from adapters.db import migrations
 from adapters.db.engine import create_engine, normalise_url, session_factory
 from domains.orders import tables
-from domains.orders.creation import new_order, order_created
+from domains.orders.creation import new_order
 from domains.orders.erp_postings import PostingStatus
 from domains.orders.model import Fulfilment, FulfilmentType, NewLine
+from domains.orders.service import created_event
 from domains.orders.uow import OrdersUnitOfWork
 from kernel.clock import SystemClock
 
@@ -78,7 +79,7 @@ async def make_backlog(url: str, count: int) -> None:
                         line_ids=[str(uuid.uuid4())],
                     )
                     await uow.orders.add(order)
-                    uow.record(order_created(order))
+                    uow.record(created_event(order))
                 await uow.commit()
     finally:
         await engine.dispose()

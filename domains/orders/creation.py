@@ -19,7 +19,6 @@ from domains.orders.model import (
 )
 from domains.orders.transitions import OrderStatus
 from kernel.event_types import OrderCreated, OrderedLine, OrderFulfilment, OrderTotals
-from kernel.events import Event
 from kernel.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 
 MAX_LINES = MAX_ORDER_LINES
@@ -108,11 +107,11 @@ def check_new_order(
         _check_line(line, position)
 
 
-def order_created(order: Order) -> Event:
-    """OrderCreated, recorded once the order has its number; the payload is what the
-    ERP needs to post the sale."""
+def order_created(order: Order) -> OrderCreated:
+    """What OrderCreated states, once the order has its number: what the ERP needs to
+    post the sale."""
     totals = order.totals
-    created = OrderCreated(
+    return OrderCreated(
         order_id=order.id,
         number=order.number,
         idempotency_key=order.idempotency_key,
@@ -136,12 +135,6 @@ def order_created(order: Order) -> Event:
         totals=OrderTotals(
             subtotal=totals.subtotal, discount=totals.discount, tax=totals.tax, total=totals.total
         ),
-    )
-    return Event.of(
-        created,
-        partition_key=order.id,
-        occurred_at=order.created_at,
-        correlation_id=order.correlation_id,
     )
 
 

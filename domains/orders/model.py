@@ -36,7 +36,6 @@ from kernel.event_types import (
     OrderReturnRequested,
     OrderStatusChanged,
 )
-from kernel.events import Event
 
 # What the orders outbox carries, each with partition key = order id.
 EVENT_TYPES = (
@@ -238,7 +237,11 @@ class Order:
     request_fingerprint: str | None = None
     # Documents (shipment ids, return ids) already applied, so replays are no-ops.
     applied_references: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list, compare=False, repr=False)
+    # What the current step changed, as the facts its events will state, with their time;
+    # the service records them as events (``service.change_order``).
+    changes: list[tuple[OrderChange, datetime]] = field(
+        default_factory=list, compare=False, repr=False
+    )
     # The correlation id of the request applying the current step (history and events).
     step_correlation_id: str | None = field(default=None, compare=False, repr=False)
 
@@ -488,14 +491,7 @@ class Order:
         )
 
     def _record(self, change: OrderChange, at: datetime) -> None:
-        self.events.append(
-            Event.of(
-                change,
-                partition_key=self.id,
-                occurred_at=at,
-                correlation_id=self.step_correlation_id,
-            )
-        )
+        self.changes.append((change, at))
 
     def _remember(self, reference: str) -> None:
         if reference:

@@ -29,6 +29,7 @@ from domains.orders.model import (
 )
 from domains.orders.ports import OrdersUnit
 from kernel import correlation
+from kernel.events import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ async def create_order(
             if winner is None:  # pragma: no cover - the unique index says it exists
                 raise
             return repeat_of(winner, fingerprint)
-        uow.record(order_created(order))
+        uow.record(created_event(order))
         await uow.commit()
         return CreatedOrder(order, created=True)
 
@@ -138,12 +139,36 @@ async def change_order(
             raise OrderNotFound(order_id)
         order.step_correlation_id = correlation_id or correlation.current()
         command.apply(order, at or uow.clock.now())
-        if order.events:
+        if order.changes:
             await uow.orders.save(order)
-            uow.record(*order.events)
-            order.events.clear()
+            uow.record(*step_events(order))
+            order.changes.clear()
             await uow.commit()
         return order
+
+
+def created_event(order: Order) -> Event:
+    """OrderCreated, keyed by the order and carrying the checkout's correlation id."""
+    return Event.of(
+        order_created(order),
+        partition_key=order.id,
+        occurred_at=order.created_at,
+        correlation_id=order.correlation_id,
+    )
+
+
+def step_events(order: Order) -> list[Event]:
+    """The events of what a step changed, each keyed by the order (so consumers see one
+    order's events in order) and carrying the step's correlation id."""
+    return [
+        Event.of(
+            change,
+            partition_key=order.id,
+            occurred_at=at,
+            correlation_id=order.step_correlation_id,
+        )
+        for change, at in order.changes
+    ]
 
 
 def _fulfilment_type(value: FulfilmentType | str) -> FulfilmentType:

@@ -32,8 +32,6 @@ from kernel.event_types import (
     ProductUpserted,
 )
 from kernel.event_types import ProductDiscontinued as Discontinued
-from kernel.events import Event
-from kernel.payloads import EventPayload
 
 ACTIVE = "active"
 DISCONTINUED = "discontinued"
@@ -261,13 +259,13 @@ PRODUCT_DISCONTINUED = Discontinued.TYPE
 EVENT_TYPES = (PRODUCT_UPSERTED, PRODUCT_PUBLISHED, PRODUCT_UNPUBLISHED, PRODUCT_DISCONTINUED)
 
 
-def _event(product: Product, payload: EventPayload, at: datetime) -> Event:
-    return Event.of(payload, partition_key=product.sku, occurred_at=at)
+# What a change states; the service records each as an event keyed by the product's SKU.
+ProductChange = ProductUpserted | ProductPublished | ProductUnpublished | Discontinued
 
 
-def upserted(product: Product, at: datetime, *, created: bool) -> Event:
+def upserted(product: Product, *, created: bool) -> ProductUpserted:
     """The product as its card shows it, and whether it is new."""
-    payload = ProductUpserted(
+    return ProductUpserted(
         sku=product.sku,
         name=product.name,
         description=product.description,
@@ -284,31 +282,24 @@ def upserted(product: Product, at: datetime, *, created: bool) -> Event:
         ),
         created=created,
     )
-    return _event(product, payload, at)
 
 
-def published(product: Product, channel: str, at: datetime) -> Event:
-    return _event(product, ProductPublished(sku=product.sku, channel=channel, since=at), at)
+def discontinued(product: Product, at: datetime) -> Discontinued:
+    return Discontinued(sku=product.sku, at=at)
 
 
-def unpublished(product: Product, channel: str, at: datetime) -> Event:
-    return _event(product, ProductUnpublished(sku=product.sku, channel=channel, since=at), at)
-
-
-def discontinued(product: Product, at: datetime) -> Event:
-    return _event(product, Discontinued(sku=product.sku, at=at), at)
-
-
-def publication_events(before: Product, after: Product, at: datetime) -> list[Event]:
-    """One event per channel whose publication changed between two versions of a product."""
-    events: list[Event] = []
+def publication_changes(
+    before: Product, after: Product, at: datetime
+) -> list[ProductPublished | ProductUnpublished]:
+    """One change per channel whose publication differs between two versions of a product."""
+    changes: list[ProductPublished | ProductUnpublished] = []
     for channel in CHANNELS:
         was, now = before.is_published_in(channel), after.is_published_in(channel)
         if now and not was:
-            events.append(published(after, channel, at))
+            changes.append(ProductPublished(sku=after.sku, channel=channel, since=at))
         elif was and not now:
-            events.append(unpublished(after, channel, at))
-    return events
+            changes.append(ProductUnpublished(sku=after.sku, channel=channel, since=at))
+    return changes
 
 
 # --- The product card: the cached, JSON shape of a product ------------------------------

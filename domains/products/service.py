@@ -115,14 +115,14 @@ async def import_items(
                 report.unchanged += 1
                 continue
             changed.append(after)
-            uow.record(model.upserted(after, at, created=before is None))
+            uow.record(_event(after, model.upserted(after, created=before is None), at))
             if before is None:
                 report.created += 1
             else:
                 report.updated += 1
                 if after.status == model.DISCONTINUED and before.status != model.DISCONTINUED:
-                    uow.record(model.discontinued(after, at))
-                uow.record(*model.publication_events(before, after, at))
+                    uow.record(_event(after, model.discontinued(after, at), at))
+                uow.record(*_publication_events(before, after, at))
         await uow.products.save_many(changed, at)
         await uow.commit()
     return report
@@ -190,7 +190,7 @@ async def publish_many(
         for sku, channel in placements:
             after[sku] = model.publish(after[sku], channel, at)
         changed = [product for sku, product in after.items() if product is not before[sku]]
-        events = [e for p in changed for e in model.publication_events(before[p.sku], p, at)]
+        events = [e for p in changed for e in _publication_events(before[p.sku], p, at)]
         uow.record(*events)
         await uow.products.save_many(changed, at)
         await uow.commit()
@@ -212,8 +212,18 @@ async def _change(
         if after is before:
             return before
         if after.status == model.DISCONTINUED and before.status != model.DISCONTINUED:
-            uow.record(model.discontinued(after, at))
-        uow.record(*model.publication_events(before, after, at))
+            uow.record(_event(after, model.discontinued(after, at), at))
+        uow.record(*_publication_events(before, after, at))
         await uow.products.save_many([after], at)
         await uow.commit()
     return after
+
+
+def _event(product: Product, change: model.ProductChange, at: datetime) -> Event:
+    """A product's change as an event, keyed by its SKU so consumers see one product's
+    events in order."""
+    return Event.of(change, partition_key=product.sku, occurred_at=at)
+
+
+def _publication_events(before: Product, after: Product, at: datetime) -> list[Event]:
+    return [_event(after, change, at) for change in model.publication_changes(before, after, at)]

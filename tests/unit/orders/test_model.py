@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domains.orders.creation import new_order, order_created
+from domains.orders.creation import new_order
 from domains.orders.errors import InvalidOrderInput, InvalidTransition
 from domains.orders.model import (
     EVENT_TYPES,
@@ -24,6 +24,7 @@ from domains.orders.model import (
     money,
     spread,
 )
+from domains.orders.service import created_event, step_events
 from domains.orders.transitions import can_transition
 
 S = OrderStatus
@@ -176,12 +177,12 @@ def test_order_refuses_forbidden_transition_naming_from_and_to(
     from_status: OrderStatus, to_status: OrderStatus
 ) -> None:
     order = reach(from_status)
-    before = (order.status, len(order.history), len(order.events))
+    before = (order.status, len(order.history), len(order.changes))
     with pytest.raises(InvalidTransition) as raised:
         FORBIDDEN_STEPS[(from_status, to_status)](order)
     assert raised.value.code == "INVALID_TRANSITION"
     assert raised.value.details == {"from": from_status.value, "to": to_status.value}
-    assert (order.status, len(order.history), len(order.events)) == before
+    assert (order.status, len(order.history), len(order.changes)) == before
 
 
 def test_forbidden_steps_are_absent_from_the_table() -> None:
@@ -236,8 +237,8 @@ def test_refund_is_the_promotional_price_actually_paid() -> None:
     order = reach(S.REFUNDED)  # one unit of SKU-A returned: listed 10.00, paid 8.00
     assert order.totals.refunded == Decimal("8.00")
     assert order.lines[0].status is LineStatus.SHIPPED
-    assert order.events[-2].type == "OrderRefunded"
-    assert order.events[-2].payload["amount"] == "8.00"
+    assert step_events(order)[-2].type == "OrderRefunded"
+    assert step_events(order)[-2].payload["amount"] == "8.00"
 
 
 def test_partial_return_receipt_keeps_the_order_awaiting_the_rest() -> None:
@@ -253,10 +254,10 @@ def test_partial_return_receipt_keeps_the_order_awaiting_the_rest() -> None:
 def test_shipment_replay_with_same_reference_is_a_no_op() -> None:
     order = reach(S.RELEASED_TO_FULFILMENT)
     assert order.confirm_shipment({"l-1": 1}, at=AT, reference="SHP-1")
-    events = len(order.events)
+    events = len(order.changes)
     assert not order.confirm_shipment({"l-1": 1}, at=AT, reference="SHP-1")
     assert order.lines[0].quantity_shipped == 1
-    assert len(order.events) == events
+    assert len(order.changes) == events
 
 
 def test_fraud_hold_is_left_by_release_not_by_authorization() -> None:
@@ -329,7 +330,7 @@ def test_new_order_rejects_bad_input(change: dict[str, object], message: str) ->
 
 def test_events_carry_the_order_id_as_partition_key_and_the_step_correlation_id() -> None:
     order = make_order()
-    created = order_created(order)
+    created = created_event(order)
     assert (created.type, created.partition_key, created.correlation_id) == (
         "OrderCreated",
         "o-1",
@@ -339,12 +340,12 @@ def test_events_carry_the_order_id_as_partition_key_and_the_step_correlation_id(
     assert created.payload["totals"]["total"] == "21.00"
     order.step_correlation_id = "corr-2"
     order.confirm(at=AT)
-    assert [(e.type, e.partition_key, e.correlation_id) for e in order.events] == [
+    assert [(e.type, e.partition_key, e.correlation_id) for e in step_events(order)] == [
         ("OrderStatusChanged", "o-1", "corr-2")
     ]
     assert order.history[-1].correlation_id == "corr-2"
-    assert order.events[0].payload["from"] == "PENDING"
-    assert order.events[0].payload["locationId"] == "DC-NORTH"
+    assert step_events(order)[0].payload["from"] == "PENDING"
+    assert step_events(order)[0].payload["locationId"] == "DC-NORTH"
 
 
 def test_history_round_trips_through_its_stored_form() -> None:
@@ -355,16 +356,18 @@ def test_history_round_trips_through_its_stored_form() -> None:
 def test_every_event_the_lifecycle_records_is_a_known_event_type() -> None:
     order = reach(S.REFUNDED)
     cancelled = reach(S.PARTIALLY_CANCELLED)
-    recorded = {e.type for e in order.events + cancelled.events} | {order_created(order).type}
+    recorded = {e.type for e in step_events(order) + step_events(cancelled)} | {
+        created_event(order).type
+    }
     assert recorded == set(EVENT_TYPES)
 
 
 def test_refund_replay_with_same_reference_refunds_nothing_more() -> None:
     order = reach(S.RETURNED)
     assert order.refund(at=AT, reference="RF-1") == Decimal("8.00")
-    events = len(order.events)
+    events = len(order.changes)
     assert order.refund(at=AT, reference="RF-1") == Decimal("0.00")
-    assert (order.status, order.totals.refunded, len(order.events)) == (
+    assert (order.status, order.totals.refunded, len(order.changes)) == (
         S.REFUNDED,
         Decimal("8.00"),
         events,

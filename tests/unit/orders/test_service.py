@@ -89,7 +89,7 @@ class FakeOrders:
 
     def _write(self, order: Order) -> None:
         stored = copy.deepcopy(order)
-        stored.events = []  # events go to the outbox, not into the order's row
+        stored.changes = []  # events go to the outbox, not into the order's row
         self.rows[order.id] = stored
         self.written[order.id] = stored
 

@@ -172,15 +172,14 @@ def test_apply_item_with_identical_data_changes_nothing() -> None:
     assert model.apply_item(stored, product(), T1) == stored
 
 
-def test_publication_events_name_each_changed_channel_with_the_sku_as_partition() -> None:
+def test_publication_changes_name_each_changed_channel_of_the_sku() -> None:
     before = model.publish(product(), "web", T0)
     after = model.publish(model.unpublish(before, "web", T1), "app", T1)
-    events = model.publication_events(before, after, T1)
-    assert [(e.type, e.payload["channel"]) for e in events] == [
-        ("ProductUnpublished", "web"),
-        ("ProductPublished", "app"),
+    changes = model.publication_changes(before, after, T1)
+    assert [(c.TYPE, c.sku, c.channel) for c in changes] == [
+        ("ProductUnpublished", "ST-0001-01", "web"),
+        ("ProductPublished", "ST-0001-01", "app"),
     ]
-    assert {e.partition_key for e in events} == {"ST-0001-01"}
 
 
 def test_card_round_trips_a_product() -> None:
