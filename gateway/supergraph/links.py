@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from graphql import (
     DirectiveNode,
     DocumentNode,
+    EnumValueNode,
     ListValueNode,
     ObjectValueNode,
     SchemaDefinitionNode,
@@ -20,6 +21,18 @@ from graphql import (
 )
 
 _APOLLO_SPECS = "https://specs.apollo.dev/"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedFeature:
+    """One ``@link``: the spec's URL, its name and version, and what it is ``for``."""
+
+    url: str
+    name: str
+    version: str
+    purpose: str | None
+    """``SECURITY`` or ``EXECUTION``: a gateway that does not implement such a feature
+    must refuse the schema rather than ignore it."""
 
 
 @dataclass(slots=True)
@@ -34,6 +47,8 @@ class Links:
     """The prefix under which the cost spec is linked, if it is."""
     cost_imports: dict[str, str] = field(default_factory=dict)
     """Cost directives imported under a name of their own: ``cost`` -> ``cost``."""
+    features: list[LinkedFeature] = field(default_factory=list)
+    """Every ``@link`` of the schema, Apollo's or anyone's."""
 
     def cost_name(self, directive: str) -> str | None:
         """The name the cost spec's ``directive`` goes by in this schema, if linked."""
@@ -74,7 +89,7 @@ def read_links(document: DocumentNode) -> Links:
 
 
 def _read_link(directive: DirectiveNode, links: Links) -> None:
-    url = alias = None
+    url = alias = purpose = None
     imports: list[tuple[str, str]] = []
     for argument in directive.arguments or ():
         name = argument.name.value
@@ -84,7 +99,12 @@ def _read_link(directive: DirectiveNode, links: Links) -> None:
             alias = argument.value.value
         elif name == "import":
             imports = _imports(argument.value)
-    if url is None or not url.startswith(_APOLLO_SPECS):
+        elif name == "for" and isinstance(argument.value, EnumValueNode | StringValueNode):
+            purpose = argument.value.value
+    if url is None:
+        return
+    links.features.append(_feature(url, purpose))
+    if not url.startswith(_APOLLO_SPECS):
         return
     spec = url[len(_APOLLO_SPECS) :].rstrip("/").split("/")[0]
     prefix = alias or spec
@@ -101,6 +121,15 @@ def _read_link(directive: DirectiveNode, links: Links) -> None:
             links.inaccessible = local.lstrip("@")
         if spec == "cost" and original.startswith("@"):
             links.cost_imports[original[1:]] = local.lstrip("@")
+
+
+def _feature(url: str, purpose: str | None) -> LinkedFeature:
+    """The feature a link URL names: ``https://specs.apollo.dev/join/v0.3`` is ``join``
+    at ``v0.3`` (the spec's last two path segments, as the link spec defines them)."""
+    parts = url.split("?")[0].rstrip("/").split("/")
+    version = parts[-1] if len(parts) > 1 and parts[-1].startswith("v") else ""
+    name = parts[-2] if version else parts[-1]
+    return LinkedFeature(url, name, version, purpose)
 
 
 def _imports(value: ValueNode) -> list[tuple[str, str]]:

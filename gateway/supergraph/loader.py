@@ -68,6 +68,7 @@ def load_supergraph(sdl: str) -> Supergraph:
     except Exception as error:
         raise SupergraphError(f"the supergraph does not parse: {error}") from error
     links = read_links(document)
+    _refuse_unenforced_features(links)
     if links.join is None:
         raise SupergraphError("the supergraph links no join spec (https://specs.apollo.dev/join)")
     try:
@@ -92,6 +93,32 @@ def load_supergraph(sdl: str) -> Supergraph:
     api_schema = build_api_schema(sdl, links)
     costs = read_cost_directives(document, links)
     return Supergraph(api_schema, schema, subgraphs, types, root_types, costs)
+
+
+# The features linked ``for: SECURITY`` or ``for: EXECUTION`` this gateway implements, by
+# spec name and major version (the link spec's compatibility rule: a v0.x version is
+# compatible only with itself, a v1.x and later with every later minor).
+IMPLEMENTED_FEATURES: dict[str, tuple[str, ...]] = {
+    "link": ("v1.0",),
+    "join": ("v0.1", "v0.2", "v0.3", "v0.4", "v0.5"),
+    "inaccessible": ("v0.1", "v0.2"),
+}
+
+
+def _refuse_unenforced_features(links: Links) -> None:
+    """A feature that decides who may see what (SECURITY) or how to run a query
+    (EXECUTION) cannot be ignored: serving the schema without it would expose data it
+    protects or return wrong answers. Such a schema is refused at load, naming the
+    feature, as the link spec asks of a gateway that does not implement it."""
+    for feature in links.features:
+        if feature.purpose not in ("SECURITY", "EXECUTION"):
+            continue
+        if feature.version not in IMPLEMENTED_FEATURES.get(feature.name, ()):
+            raise SupergraphError(
+                f"the supergraph links {feature.url} for {feature.purpose}, which this "
+                "gateway does not implement; it will not serve a schema whose "
+                f"{feature.purpose.lower()} it cannot enforce"
+            )
 
 
 def parse_field_set(fields: str) -> SelectionSetNode:
