@@ -116,3 +116,38 @@ def test_sdl_without_join_spec_is_refused() -> None:
 def test_sdl_that_does_not_parse_is_refused() -> None:
     with pytest.raises(SupergraphError, match="does not parse"):
         load_supergraph(supergraph_sdl(["a"], "type Query {"))
+
+
+_TYPES = """
+type Query @join__type(graph: ACCOUNTS) {
+  me: String @join__field(graph: ACCOUNTS)
+}
+"""
+
+
+def _linking(link: str) -> str:
+    sdl = supergraph_sdl(["accounts"], _TYPES)
+    inaccessible = '  @link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)\n'
+    return sdl.replace(inaccessible, inaccessible + f"  {link}\n", 1)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+        '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)',
+        '@link(url: "https://specs.apollo.dev/connect/v0.1", for: EXECUTION)',
+        '@link(url: "https://specs.example.com/entitlements/v1.0", for: SECURITY)',
+        '@link(url: "https://specs.apollo.dev/join/v0.9", for: EXECUTION)',
+    ],
+)
+def test_a_security_or_execution_feature_the_gateway_does_not_implement_is_refused(
+    link: str,
+) -> None:
+    with pytest.raises(SupergraphError, match="does not implement"):
+        load_supergraph(_linking(link))
+
+
+def test_features_without_a_purpose_load_and_their_directives_are_dropped() -> None:
+    sdl = _linking('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+    assert "me" in print_schema(load_supergraph(sdl).api_schema)
