@@ -25,14 +25,15 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from gateway.security.clock import Clock
 
 __all__ = [
     "Clock",
@@ -65,15 +66,6 @@ _KEY_FIT: Mapping[str, tuple[str, frozenset[str] | None]] = MappingProxyType(
 # material in it means the provider is misconfigured, and such a key is not used.
 _SECRET_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MIN_RSA_BITS = 2048
-
-
-class Clock(Protocol):
-    """Where the gateway's "now" comes from (the product's clocks, such as
-    ``kernel.clock.SystemClock`` and ``SettableClock``, fit it)."""
-
-    def now(self) -> datetime:
-        """The current moment, timezone-aware."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ from typing import Protocol
 
 import redis.asyncio as redis
 
+from gateway.security.clock import Clock
+
 # A client's key longer than this (in UTF-8) is stored as its SHA-256.
 MAX_KEY_BYTES = 128
 
@@ -63,14 +65,6 @@ _MICROSECONDS = 1_000_000
 # A policy's name goes into Redis keys and, as a String, into the RateLimit fields: a short
 # token keeps both unambiguous (no ':' to confuse a key, no quote to escape in a header).
 _POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-class Clock(Protocol):
-    """The process's clock: the same contract as ``kernel.clock.Clock``, which the gateway
-    may not import (it stands apart from the product's other packages). The wiring hands
-    the gateway the process's clock; tests hand it a clock they set."""
-
-    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
