@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from gateway.security.clients import Client, ClientDirectory, Unauthenticated
 from gateway.security.jwt import InvalidToken, JwksVerifier, JwtSettings, VerifiedToken
 from kernel.clock import SettableClock
 
@@ -562,3 +563,45 @@ async def test_an_oversized_or_overfull_key_set_is_not_used(
     too_large = await make_verifier(max_keys=1000, max_jwks_bytes=10_000)
     assert await refused(too_large, token) == "unavailable"
     assert (await (await make_verifier(max_keys=1000)).verify(token)).subject == "client-42"
+
+
+# --- tokens name their client -----------------------------------------------------------
+
+
+def directory(verifier: JwksVerifier) -> ClientDirectory:
+    partner = Client("acme", scopes=frozenset({"catalog:read", "orders:read"}))
+    return ClientDirectory([partner], tokens=verifier)
+
+
+async def test_a_token_names_its_client_which_bounds_the_scopes_the_token_grants(
+    verifier: JwksVerifier, provider: Provider, rsa_keys: list[rsa.RSAPrivateKey]
+) -> None:
+    token = provider.token(rsa_keys[0], "rsa-1", azp="acme", scope="orders:read orders:cancel")
+
+    caller = await directory(verifier).caller({"authorization": f"Bearer {token}"})
+
+    assert (caller.name, caller.scopes, caller.subject) == (
+        "acme",
+        frozenset({"orders:read"}),
+        "client-42",
+    )
+
+
+async def test_a_token_for_an_unknown_client_or_expired_is_refused_with_its_code(
+    verifier: JwksVerifier,
+    provider: Provider,
+    rsa_keys: list[rsa.RSAPrivateKey],
+    clock: SettableClock,
+) -> None:
+    clients = directory(verifier)
+    stranger = provider.token(rsa_keys[0], "rsa-1", azp="stranger")
+    with pytest.raises(Unauthenticated) as unknown:
+        await clients.caller({"authorization": f"Bearer {stranger}"})
+    expiring = provider.token(rsa_keys[0], "rsa-1", azp="acme")
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(Unauthenticated) as expired:
+        await clients.caller({"authorization": f"Bearer {expiring}"})
+    assert (unknown.value.code, expired.value.code) == (
+        "INVALID_CREDENTIALS",
+        "CREDENTIALS_EXPIRED",
+    )
