@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from domains.inventory import repository as repo
 from domains.inventory.model import StockLevel
-from domains.inventory.uow import InventoryUnitOfWork
+from domains.inventory.ports import UnitOfWork
 from kernel.event_types import AvailabilityChanged, RegionalAvailabilityChanged, StockChanged
 from kernel.events import Event
 
@@ -15,7 +14,7 @@ Pair = tuple[str, str]
 
 
 async def record_stock_changes(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     pairs: Collection[Pair],
     now: datetime,
     *,
@@ -27,14 +26,14 @@ async def record_stock_changes(
     ``known`` are the levels after the change when the caller has them already.
     """
     # Every location's level of the touched SKUs: the regional sums need them all.
-    everywhere = await repo.load_levels(uow.session, {sku for sku, _ in pairs}, now)
+    everywhere = await uow.stock.load_levels({sku for sku, _ in pairs}, now)
     if known is not None:
         levels = list(known)
     else:
         levels = [level for level in everywhere if (level.sku, level.location_id) in pairs]
-    served = await repo.channels_served(uow.session, {loc for _, loc in pairs})
+    served = await uow.stock.channels_served({loc for _, loc in pairs})
     keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
-    availability = await repo.load_availability(uow.session, keys, now)
+    availability = await uow.stock.load_availability(keys, now)
     for level in levels:
         changed = StockChanged(
             sku=level.sku,
@@ -63,12 +62,12 @@ async def record_stock_changes(
 
 
 async def _record_regional_availability(
-    uow: InventoryUnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel], now: datetime
+    uow: UnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel], now: datetime
 ) -> None:
     """The sellable units of each touched SKU summed over the locations of each touched
     region: what pricing pauses low-stock promotions on. Keyed by sku and region, so a
     region's changes are consumed in order."""
-    regions = await repo.regions_of(uow.session, {level.location_id for level in levels})
+    regions = await uow.stock.regions_of({level.location_id for level in levels})
     touched = {(sku, regions[loc]) for sku, loc in pairs if loc in regions}
     totals = dict.fromkeys(touched, 0)
     for level in levels:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kernel.errors import DomainError
 
 
@@ -61,3 +63,29 @@ class IdempotencyKeyReused(InventoryError):
 
 class InvalidTransition(InventoryError):
     code = "INVALID_TRANSITION"
+
+
+class DuplicateReservation(InventoryError):
+    """A reservation already holds one of these idempotency keys: a concurrent repeat
+    committed first (raised by the repository)."""
+
+    code = "CONFLICT"
+
+    def __init__(self, idempotency_keys: Sequence[str]) -> None:
+        super().__init__(
+            "a reservation with one of these idempotency keys exists",
+            idempotencyKeys=list(idempotency_keys),
+        )
+
+
+class DuplicateMovement(InventoryError):
+    """One of these (source document, line) movements was applied meanwhile: a concurrent
+    replay committed first (raised by the repository)."""
+
+    code = "CONFLICT"
+
+    def __init__(self, lines: Sequence[tuple[str, int]]) -> None:
+        super().__init__(
+            "one of these movement lines was applied already",
+            lines=[f"{document}#{line}" for document, line in lines],
+        )

@@ -13,14 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-
-from domains.inventory import tables as t
 from domains.inventory.errors import InvalidInventoryInput
 from domains.inventory.model import is_text
 from domains.inventory.uow import InventoryUnitOfWork
-from kernel.clock import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +30,10 @@ async def feed_position(uow: InventoryUnitOfWork, name: str) -> FeedPosition:
     """The stored watermark of ``name`` and the entry keys remembered inside its window."""
     async with uow:
         _check_name(name)
-        row = (
-            await uow.session.execute(select(t.feeds.c.watermark).where(t.feeds.c.name == name))
-        ).first()
-        keys = await uow.session.execute(
-            select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
-        )
+        watermark = await uow.feeds.watermark(name)
+        seen = await uow.feeds.entry_keys(name)
         await uow.rollback()
-        watermark = None if row is None or row.watermark is None else as_utc(row.watermark)
-        return FeedPosition(name, watermark, frozenset(keys.scalars()))
+        return FeedPosition(name, watermark, seen)
 
 
 async def advance_feed(
@@ -64,43 +54,15 @@ async def advance_feed(
         if any(not is_text(key, 200) for key in entries):
             raise InvalidInventoryInput("a feed entry key is 1 to 200 characters")
         now = uow.clock.now()
-        session = uow.session
-        connection = await session.connection()
-        upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        await session.execute(
-            upsert(t.feeds)
-            .values(name=name, watermark=None, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        current = (
-            await session.execute(
-                select(t.feeds.c.watermark).where(t.feeds.c.name == name).with_for_update()
-            )
-        ).scalar_one()
-        stored = None if current is None else as_utc(current)
+        await uow.feeds.ensure(name, now)
+        stored = await uow.feeds.watermark(name, for_update=True)
         if watermark is not None and (stored is None or watermark > stored):
             stored = watermark
-        await session.execute(
-            update(t.feeds).where(t.feeds.c.name == name).values(watermark=stored, updated_at=now)
-        )
-        if entries:
-            await session.execute(
-                upsert(t.feed_entries).on_conflict_do_nothing(index_elements=["feed", "entry_key"]),
-                [
-                    {"feed": name, "entry_key": key, "changed_at": changed_at}
-                    for key, changed_at in sorted(entries.items())
-                ],
-            )
+        await uow.feeds.set_watermark(name, stored, now)
+        await uow.feeds.remember(name, entries)
         if forget_before is not None:
-            await session.execute(
-                delete(t.feed_entries).where(
-                    t.feed_entries.c.feed == name, t.feed_entries.c.changed_at < forget_before
-                )
-            )
-        keys = await session.execute(
-            select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
-        )
-        seen = frozenset(keys.scalars())
+            await uow.feeds.forget_changed_before(name, forget_before)
+        seen = await uow.feeds.entry_keys(name)
         await uow.commit()
         return FeedPosition(name, stored, seen)
 
@@ -111,11 +73,7 @@ async def forget_entries(uow: InventoryUnitOfWork, name: str, keys: Iterable[str
         _check_name(name)
         wanted = sorted(set(keys))
         if wanted:
-            await uow.session.execute(
-                delete(t.feed_entries).where(
-                    t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(wanted)
-                )
-            )
+            await uow.feeds.forget(name, wanted)
             await uow.commit()
 
 

@@ -18,17 +18,16 @@ event id), and each effect commits in one transaction with the event id it handl
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from adapters.bus import Consumer
-from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
+from domains.inventory.ports import UnitOfWork
 from domains.inventory.service import RESERVATION_EVENTS, reservation_event
-from domains.inventory.uow import InventoryUnitOfWork
 from kernel import correlation
 from kernel.event_types import OrderCreated, OrderLinesCancelled
 from kernel.events import Event
@@ -44,7 +43,7 @@ Pair = tuple[str, str]
 
 
 class InventoryDomainLike(Protocol):
-    def uow(self) -> InventoryUnitOfWork: ...
+    def uow(self) -> UnitOfWork: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +54,22 @@ class CancelledLine:
 
 
 async def commit_order_stock(
-    uow: InventoryUnitOfWork, keys: Sequence[str], *, now: datetime | None = None
+    uow: UnitOfWork, keys: Sequence[str], *, now: datetime | None = None
 ) -> list[Reservation]:
     """Consume the live reservations among ``keys`` into ``committed``; the rest (none,
     lapsed, consumed already) are left as they are."""
     now = now or uow.clock.now()
-    found = await repo.load_reservations(uow.session, idempotency_keys=list(keys))
+    found = await uow.stock.load_reservations(idempotency_keys=list(keys))
     lapsed = [r.idempotency_key for r in found if r.status_at(now) not in (ACTIVE, CONSUMED)]
     if lapsed:
         log.warning("order reservations lapsed before the order committed them: %s", lapsed)
     if not any(r.status_at(now) is ACTIVE for r in found):
         return []
-    locked = await repo.lock_levels(uow.session, {(r.sku, r.location_id) for r in found}, now)
+    locked = await uow.stock.lock_levels({(r.sku, r.location_id) for r in found}, now)
     # Read again under the stock locks: a concurrent release or sweep has finished by now.
     live = [
         r
-        for r in await repo.load_reservations(uow.session, idempotency_keys=list(keys))
+        for r in await uow.stock.load_reservations(idempotency_keys=list(keys))
         if r.status_at(now) is ACTIVE
     ]
     changed: dict[Pair, StockLevel] = {}
@@ -83,7 +82,7 @@ async def commit_order_stock(
 
 
 async def release_order_stock(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     location_id: str,
     lines: Sequence[CancelledLine],
     *,
@@ -92,14 +91,11 @@ async def release_order_stock(
     """Give back what cancelled lines held: committed units, or a whole live reservation."""
     now = now or uow.clock.now()
     keys = [line.reservation_key for line in lines]
-    held = {
-        r.idempotency_key: r
-        for r in await repo.load_reservations(uow.session, idempotency_keys=keys)
-    }
+    held = {r.idempotency_key: r for r in await uow.stock.load_reservations(idempotency_keys=keys)}
     pairs = {(line.sku, location_id) for line in lines if line.reservation_key in held}
     if not pairs:
         return
-    locked = await repo.lock_levels(uow.session, pairs, now)
+    locked = await uow.stock.lock_levels(pairs, now)
     changed: dict[Pair, StockLevel] = {}
     released: list[Reservation] = []
     for line in lines:
@@ -118,17 +114,17 @@ async def release_order_stock(
 
 
 async def _store(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     levels: dict[Pair, StockLevel],
     reservations: Sequence[Reservation],
     now: datetime,
 ) -> list[Reservation]:
     if not levels and not reservations:
         return []
-    await repo.save_levels(uow.session, levels.values(), now)
+    await uow.stock.save_levels(levels.values(), now)
     for status in {r.status for r in reservations}:
         ids = [r.id for r in reservations if r.status is status]
-        await repo.set_reservation_status(uow.session, ids, status, now)
+        await uow.stock.set_reservation_status(ids, status, now)
     for reservation in reservations:
         uow.record(reservation_event(RESERVATION_EVENTS[reservation.status], reservation, now))
     touched = set(levels) | {(r.sku, r.location_id) for r in reservations}
@@ -142,7 +138,7 @@ class OrderStockHandler:
 
     name = "inventory.order-stock"
 
-    def __init__(self, uow: Any) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
     async def __call__(self, event: Event) -> None:
@@ -161,9 +157,9 @@ class OrderStockHandler:
         async with self._uow() as uow:
             # Remembered in the effect's own transaction: exactly once, even if the dedupe
             # mark around this handler is lost (a crash between commit and mark).
-            if await repo.event_handled(uow.session, self.name, event.id):
+            if await uow.stock.event_handled(self.name, event.id):
                 return
-            await repo.mark_event_handled(uow.session, self.name, event.id, uow.clock.now())
+            await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now())
             if isinstance(change, OrderCreated):
                 keys = reservation_keys(order_key, len(change.lines))
                 await commit_order_stock(uow, keys)

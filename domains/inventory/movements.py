@@ -6,11 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
-from domains.inventory.errors import InvalidInventoryInput, UnknownLocation
+from domains.inventory.errors import DuplicateMovement, InvalidInventoryInput, UnknownLocation
 from domains.inventory.model import (
     MAX_BATCH,
     Movement,
@@ -19,7 +16,7 @@ from domains.inventory.model import (
     apply_movement,
     validate_movement,
 )
-from domains.inventory.uow import InventoryUnitOfWork
+from domains.inventory.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +35,7 @@ class MovementReport:
 
 
 async def apply_stock_movements(
-    uow: InventoryUnitOfWork, movements: Sequence[Movement], *, now: datetime | None = None
+    uow: UnitOfWork, movements: Sequence[Movement], *, now: datetime | None = None
 ) -> MovementReport:
     """Apply a batch of stock deltas in order, once per (source document, line).
 
@@ -55,7 +52,7 @@ async def apply_stock_movements(
         for attempt in (1, 2):
             try:
                 return await _apply(uow, movements, now)
-            except IntegrityError:
+            except DuplicateMovement:
                 # A concurrent replay of the same lines committed first; the retry sees them.
                 await uow.rollback()
                 if attempt == 2:
@@ -63,9 +60,7 @@ async def apply_stock_movements(
         raise AssertionError("unreachable")
 
 
-async def _apply(
-    uow: InventoryUnitOfWork, movements: Sequence[Movement], now: datetime
-) -> MovementReport:
+async def _apply(uow: UnitOfWork, movements: Sequence[Movement], now: datetime) -> MovementReport:
     report = MovementReport()
     candidates: list[Movement] = []
     for movement in movements:
@@ -74,9 +69,7 @@ async def _apply(
             candidates.append(movement)
         except RuleViolation as violation:
             report.rejected.append(Rejection(movement, violation.code, violation.message))
-    known = await repo.existing_location_ids(
-        uow.session, (loc for m in candidates for loc in m.touched)
-    )
+    known = await uow.stock.existing_location_ids(loc for m in candidates for loc in m.touched)
     located = []
     for movement in candidates:
         unknown = [loc for loc in movement.touched if loc not in known]
@@ -87,9 +80,9 @@ async def _apply(
         else:
             located.append(movement)
     pairs = {(m.sku, loc) for m in located for loc in m.touched}
-    await repo.ensure_stock_rows(uow.session, pairs, now)
-    locked = await repo.lock_levels(uow.session, pairs, now)
-    seen = await repo.applied_lines(uow.session, {m.line_key for m in located})
+    await uow.stock.ensure_stock_rows(pairs, now)
+    locked = await uow.stock.lock_levels(pairs, now)
+    seen = await uow.stock.applied_lines({m.line_key for m in located})
     applied: list[Movement] = []
     for movement in located:
         if movement.line_key in seen:
@@ -108,8 +101,8 @@ async def _apply(
     report.applied = applied
     touched = {(m.sku, loc) for m in applied for loc in m.touched}
     if applied:
-        await repo.save_levels(uow.session, [locked[pair] for pair in sorted(touched)], now)
-        await repo.record_movements(uow.session, applied, now)
+        await uow.stock.save_levels([locked[pair] for pair in sorted(touched)], now)
+        await uow.stock.record_movements(applied, now)
         report.levels = await record_stock_changes(uow, touched, now)
     await uow.commit()
     return report

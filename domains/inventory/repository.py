@@ -1,21 +1,25 @@
-"""Reading and writing inventory's tables; each function is one SQL statement unless noted.
+"""Reading and writing inventory's tables; each query is one SQL statement unless noted.
 
-The functions take an ``AsyncSession`` (inside a unit of work) or an ``AsyncConnection``
-(the per-request loaders), which both execute Core statements the same way.
+``StockRepository`` and ``FeedRepository`` are what a unit of work reads and writes inside
+its transaction. The module-level reads take an ``AsyncSession`` or an ``AsyncConnection``
+(the per-request loaders), which both execute Core statements the same way; the
+repository uses the same functions for the same reads.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domains.inventory import tables as t
+from domains.inventory.errors import DuplicateMovement, DuplicateReservation
 from domains.inventory.model import (
     ChannelAvailability,
     ChannelRule,
@@ -37,7 +41,13 @@ def _in_pairs(columns: Any, pairs: Collection[tuple[Any, Any]]) -> Any:
     return tuple_(*columns).in_(list(pairs))
 
 
-# Locations
+async def _upsert(session: AsyncSession) -> Any:
+    """The dialect's INSERT that can skip rows already there."""
+    connection = await session.connection()
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+# Reads shared by the GraphQL loaders and the unit of work
 
 
 async def load_locations(
@@ -80,71 +90,6 @@ async def load_locations(
         Location(loc.id, loc.name, loc.kind, loc.region, tuple(rules[loc.id]))
         for loc in found.values()
     ]
-
-
-async def regions_of(db: Db, location_ids: Iterable[str]) -> dict[str, str]:
-    """Location id -> region, in one statement."""
-    ids = sorted(set(location_ids))
-    if not ids:
-        return {}
-    rows = await db.execute(
-        select(t.locations.c.id, t.locations.c.region).where(t.locations.c.id.in_(ids))
-    )
-    return {row.id: row.region for row in rows}
-
-
-async def save_location(db: Db, location: Location) -> None:
-    """Insert or replace a location and its channel rules (three statements)."""
-    values = {
-        "name": location.name,
-        "kind": location.kind.value,
-        "region": location.region,
-    }
-    exists = (
-        await db.execute(select(t.locations.c.id).where(t.locations.c.id == location.id))
-    ).first()
-    if exists:
-        await db.execute(
-            update(t.locations).where(t.locations.c.id == location.id).values(**values)
-        )
-        await db.execute(
-            delete(t.location_channels).where(t.location_channels.c.location_id == location.id)
-        )
-    else:
-        await db.execute(insert(t.locations).values(id=location.id, **values))
-    if location.rules:
-        await db.execute(
-            insert(t.location_channels),
-            [
-                {
-                    "location_id": location.id,
-                    "channel": rule.channel,
-                    "share_percent": rule.share_percent,
-                    "cap": rule.cap,
-                }
-                for rule in location.rules
-            ],
-        )
-
-
-async def save_channel_policy(db: Db, channel: str, *, counts_incoming: bool) -> None:
-    table = t.channel_policies
-    changed = await db.execute(
-        update(table).where(table.c.channel == channel).values(counts_incoming=counts_incoming)
-    )
-    if not changed.rowcount:  # type: ignore[attr-defined]
-        await db.execute(insert(table).values(channel=channel, counts_incoming=counts_incoming))
-
-
-async def existing_location_ids(db: Db, ids: Iterable[str]) -> set[str]:
-    wanted = list(set(ids))
-    if not wanted:
-        return set()
-    query = select(t.locations.c.id).where(t.locations.c.id.in_(wanted))
-    return set((await db.execute(query)).scalars())
-
-
-# Stock levels
 
 
 def _reserved_subquery(now: datetime, skus: Collection[str]) -> Any:
@@ -191,90 +136,6 @@ async def load_levels(db: Db, skus: Collection[str], now: datetime) -> list[Stoc
         .order_by(t.stock.c.sku, t.stock.c.location_id)
     )
     return [_level(row, row.reserved) for row in (await db.execute(query)).all()]
-
-
-async def lock_levels(db: Db, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
-    """Lock the stock rows of ``pairs`` for this transaction and read them (two statements).
-
-    Rows are locked in key order so two batches touching the same rows cannot deadlock.
-    SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the database's write lock.
-    """
-    if not pairs:
-        return {}
-    query = (
-        select(t.stock)
-        .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
-        .order_by(t.stock.c.sku, t.stock.c.location_id)
-        .with_for_update()
-    )
-    rows = (await db.execute(query)).all()
-    reserved = await reserved_by_pair(db, pairs, now)
-    return {
-        (row.sku, row.location_id): _level(row, reserved.get((row.sku, row.location_id), 0))
-        for row in rows
-    }
-
-
-async def reserved_by_pair(db: Db, pairs: Collection[Pair], now: datetime) -> dict[Pair, int]:
-    r = t.reservations
-    query = (
-        select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
-        .where(
-            _in_pairs((r.c.sku, r.c.location_id), pairs),
-            r.c.status == ReservationStatus.ACTIVE.value,
-            r.c.expires_at > now,
-        )
-        .group_by(r.c.sku, r.c.location_id)
-    )
-    return {(sku, loc): int(total) for sku, loc, total in (await db.execute(query)).all()}
-
-
-async def ensure_stock_rows(db: Db, pairs: Collection[Pair], now: datetime) -> None:
-    """Create missing stock rows at zero; a concurrent creator is not an error."""
-    if not pairs:
-        return
-    connection = await db.connection() if isinstance(db, AsyncSession) else db
-    dialect = connection.dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(t.stock).on_conflict_do_nothing(index_elements=["sku", "location_id"])
-    await db.execute(
-        statement,
-        [{"sku": sku, "location_id": loc, "updated_at": now} for sku, loc in sorted(pairs)],
-    )
-
-
-async def save_levels(db: Db, levels: Iterable[StockLevel], now: datetime) -> None:
-    """Write the stored quantities of existing rows (``reserved`` is derived, not stored)."""
-    rows = [
-        {
-            "b_sku": level.sku,
-            "b_location_id": level.location_id,
-            "on_hand": level.on_hand,
-            "committed": level.committed,
-            "safety_stock": level.safety_stock,
-            "quarantined": level.quarantined,
-            "incoming": level.incoming,
-            "updated_at": now,
-        }
-        for level in levels
-    ]
-    if not rows:
-        return
-    statement = update(t.stock).where(
-        t.stock.c.sku == bindparam("b_sku"), t.stock.c.location_id == bindparam("b_location_id")
-    )
-    if isinstance(db, AsyncSession):
-        # Session.execute would treat a list as ORM bulk update; go to its connection.
-        db = await db.connection()
-    await db.execute(statement, rows)
-
-
-async def sku_is_stocked(db: Db, sku: str) -> bool:
-    query = select(t.stock.c.sku).where(t.stock.c.sku == sku).limit(1)
-    return (await db.execute(query)).first() is not None
-
-
-# Channel availability
 
 
 async def load_availability(
@@ -325,21 +186,6 @@ async def load_availability(
     return result
 
 
-async def channels_served(db: Db, location_ids: Iterable[str]) -> dict[str, list[str]]:
-    lc = t.location_channels
-    wanted = list(set(location_ids))
-    if not wanted:
-        return {}
-    query = select(lc.c.location_id, lc.c.channel).where(lc.c.location_id.in_(wanted))
-    served: dict[str, list[str]] = defaultdict(list)
-    for location_id, channel in (await db.execute(query)).all():
-        served[location_id].append(channel)
-    return served
-
-
-# Reservations
-
-
 def _reservation(row: Any) -> Reservation:
     return Reservation(
         id=row.id,
@@ -370,94 +216,385 @@ async def load_reservations(
     return [_reservation(row) for row in (await db.execute(query)).all()]
 
 
-async def insert_reservations(db: Db, reservations: Sequence[Reservation], now: datetime) -> None:
-    await db.execute(
-        insert(t.reservations),
-        [
+class StockRepository:
+    """Locations, stock levels, reservations, applied movements and handled events, as one
+    unit of work reads and writes them (its session, its transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Locations
+
+    async def save_location(self, location: Location) -> None:
+        """Insert or replace a location and its channel rules (three statements)."""
+        db = self.session
+        values = {
+            "name": location.name,
+            "kind": location.kind.value,
+            "region": location.region,
+        }
+        exists = (
+            await db.execute(select(t.locations.c.id).where(t.locations.c.id == location.id))
+        ).first()
+        if exists:
+            await db.execute(
+                update(t.locations).where(t.locations.c.id == location.id).values(**values)
+            )
+            await db.execute(
+                delete(t.location_channels).where(t.location_channels.c.location_id == location.id)
+            )
+        else:
+            await db.execute(insert(t.locations).values(id=location.id, **values))
+        if location.rules:
+            await db.execute(
+                insert(t.location_channels),
+                [
+                    {
+                        "location_id": location.id,
+                        "channel": rule.channel,
+                        "share_percent": rule.share_percent,
+                        "cap": rule.cap,
+                    }
+                    for rule in location.rules
+                ],
+            )
+
+    async def save_channel_policy(self, channel: str, *, counts_incoming: bool) -> None:
+        table = t.channel_policies
+        changed = await self.session.execute(
+            update(table).where(table.c.channel == channel).values(counts_incoming=counts_incoming)
+        )
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(table).values(channel=channel, counts_incoming=counts_incoming)
+            )
+
+    async def existing_location_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return set()
+        query = select(t.locations.c.id).where(t.locations.c.id.in_(wanted))
+        return set((await self.session.execute(query)).scalars())
+
+    async def location_ids(self) -> list[str]:
+        """Every location's id, in order."""
+        query = select(t.locations.c.id).order_by(t.locations.c.id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def regions_of(self, location_ids: Iterable[str]) -> dict[str, str]:
+        """Location id -> region, in one statement."""
+        ids = sorted(set(location_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(t.locations.c.id, t.locations.c.region).where(t.locations.c.id.in_(ids))
+        )
+        return {row.id: row.region for row in rows}
+
+    async def channels_served(self, location_ids: Iterable[str]) -> dict[str, list[str]]:
+        lc = t.location_channels
+        wanted = list(set(location_ids))
+        if not wanted:
+            return {}
+        query = select(lc.c.location_id, lc.c.channel).where(lc.c.location_id.in_(wanted))
+        served: dict[str, list[str]] = defaultdict(list)
+        for location_id, channel in (await self.session.execute(query)).all():
+            served[location_id].append(channel)
+        return served
+
+    # Stock levels
+
+    async def load_levels(self, skus: Collection[str], now: datetime) -> list[StockLevel]:
+        """Every stock level of ``skus`` with the reservations live at ``now`` summed in."""
+        return await load_levels(self.session, skus, now)
+
+    async def levels_at(
+        self, location_ids: Iterable[str], now: datetime, *, skus: Iterable[str] | None = None
+    ) -> list[StockLevel]:
+        """Every stock row at ``location_ids`` (of ``skus``, when given) with its live
+        reservations summed in (two statements)."""
+        wanted = sorted(set(location_ids))
+        r = t.reservations
+        reserved_query = (
+            select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
+            .where(
+                r.c.location_id.in_(wanted),
+                r.c.status == ReservationStatus.ACTIVE.value,
+                r.c.expires_at > now,
+            )
+            .group_by(r.c.sku, r.c.location_id)
+        )
+        stock_query = (
+            select(t.stock)
+            .where(t.stock.c.location_id.in_(wanted))
+            .order_by(t.stock.c.sku, t.stock.c.location_id)
+        )
+        if skus is not None:
+            only = sorted(set(skus))
+            reserved_query = reserved_query.where(r.c.sku.in_(only))
+            stock_query = stock_query.where(t.stock.c.sku.in_(only))
+        reserved_rows = await self.session.execute(reserved_query)
+        reserved = {(sku, loc): int(total) for sku, loc, total in reserved_rows.all()}
+        rows = await self.session.execute(stock_query)
+        return [_level(row, reserved.get((row.sku, row.location_id), 0)) for row in rows.all()]
+
+    async def lock_levels(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
+        """Lock the stock rows of ``pairs`` for this transaction and read them (two
+        statements); pairs without a stock row are left out.
+
+        Rows are locked in key order so two batches touching the same rows cannot deadlock.
+        SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the database's write lock.
+        """
+        if not pairs:
+            return {}
+        query = (
+            select(t.stock)
+            .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
+            .order_by(t.stock.c.sku, t.stock.c.location_id)
+            .with_for_update()
+        )
+        rows = (await self.session.execute(query)).all()
+        reserved = await self._reserved_by_pair(pairs, now)
+        return {
+            (row.sku, row.location_id): _level(row, reserved.get((row.sku, row.location_id), 0))
+            for row in rows
+        }
+
+    async def _reserved_by_pair(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, int]:
+        r = t.reservations
+        query = (
+            select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
+            .where(
+                _in_pairs((r.c.sku, r.c.location_id), pairs),
+                r.c.status == ReservationStatus.ACTIVE.value,
+                r.c.expires_at > now,
+            )
+            .group_by(r.c.sku, r.c.location_id)
+        )
+        rows = (await self.session.execute(query)).all()
+        return {(sku, loc): int(total) for sku, loc, total in rows}
+
+    async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None:
+        """Create missing stock rows at zero; a concurrent creator is not an error."""
+        if not pairs:
+            return
+        upsert = await _upsert(self.session)
+        statement = upsert(t.stock).on_conflict_do_nothing(index_elements=["sku", "location_id"])
+        await self.session.execute(
+            statement,
+            [{"sku": sku, "location_id": loc, "updated_at": now} for sku, loc in sorted(pairs)],
+        )
+
+    async def save_levels(self, levels: Iterable[StockLevel], now: datetime) -> None:
+        """Write the stored quantities of existing rows (``reserved`` is derived, not stored)."""
+        rows = [
             {
-                "id": r.id,
-                "idempotency_key": r.idempotency_key,
-                "sku": r.sku,
-                "location_id": r.location_id,
-                "quantity": r.quantity,
-                "status": r.status.value,
-                "expires_at": r.expires_at,
-                "order_reference": r.order_reference,
-                "created_at": now,
+                "b_sku": level.sku,
+                "b_location_id": level.location_id,
+                "on_hand": level.on_hand,
+                "committed": level.committed,
+                "safety_stock": level.safety_stock,
+                "quarantined": level.quarantined,
+                "incoming": level.incoming,
                 "updated_at": now,
             }
-            for r in reservations
-        ],
-    )
+            for level in levels
+        ]
+        if not rows:
+            return
+        statement = update(t.stock).where(
+            t.stock.c.sku == bindparam("b_sku"),
+            t.stock.c.location_id == bindparam("b_location_id"),
+        )
+        # Session.execute would treat a list as ORM bulk update; go to its connection.
+        connection = await self.session.connection()
+        await connection.execute(statement, rows)
+
+    async def sku_is_stocked(self, sku: str) -> bool:
+        query = select(t.stock.c.sku).where(t.stock.c.sku == sku).limit(1)
+        return (await self.session.execute(query)).first() is not None
+
+    async def load_availability(
+        self, keys: Collection[Pair], now: datetime
+    ) -> dict[Pair, ChannelAvailability]:
+        """Available-to-promise per (sku, channel), for a whole batch in one statement."""
+        return await load_availability(self.session, keys, now)
+
+    # Reservations
+
+    async def load_reservations(
+        self,
+        *,
+        ids: Collection[str] | None = None,
+        idempotency_keys: Collection[str] | None = None,
+        for_update: bool = False,
+    ) -> list[Reservation]:
+        return await load_reservations(
+            self.session, ids=ids, idempotency_keys=idempotency_keys, for_update=for_update
+        )
+
+    async def insert_reservations(self, reservations: Sequence[Reservation], now: datetime) -> None:
+        """Store new reservations. Raises ``DuplicateReservation`` when one of their keys
+        is taken (a concurrent repeat committed first); the transaction must then be
+        rolled back."""
+        try:
+            await self.session.execute(
+                insert(t.reservations),
+                [
+                    {
+                        "id": r.id,
+                        "idempotency_key": r.idempotency_key,
+                        "sku": r.sku,
+                        "location_id": r.location_id,
+                        "quantity": r.quantity,
+                        "status": r.status.value,
+                        "expires_at": r.expires_at,
+                        "order_reference": r.order_reference,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r in reservations
+                ],
+            )
+        except IntegrityError as error:
+            raise DuplicateReservation([r.idempotency_key for r in reservations]) from error
+
+    async def set_reservation_status(
+        self, ids: Collection[str], status: ReservationStatus, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(t.reservations)
+            .where(t.reservations.c.id.in_(list(ids)))
+            .values(status=status.value, updated_at=now)
+        )
+
+    async def due_reservations(self, now: datetime, limit: int) -> list[Reservation]:
+        """Up to ``limit`` active reservations past their expiry, oldest first, locked; rows
+        another transaction holds are skipped (it is sweeping them)."""
+        r = t.reservations
+        query = (
+            select(r)
+            .where(r.c.status == ReservationStatus.ACTIVE.value, r.c.expires_at <= now)
+            .order_by(r.c.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_reservation(row) for row in (await self.session.execute(query)).all()]
+
+    # Movements
+
+    async def applied_lines(self, lines: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Those of the (source document, line) keys that were applied already."""
+        if not lines:
+            return set()
+        m = t.movements
+        query = select(m.c.source_document_id, m.c.line_number).where(
+            _in_pairs((m.c.source_document_id, m.c.line_number), lines)
+        )
+        return {(doc, line) for doc, line in (await self.session.execute(query)).all()}
+
+    async def record_movements(self, applied: Sequence[Movement], now: datetime) -> None:
+        """Remember the lines applied. Raises ``DuplicateMovement`` when one was recorded
+        meanwhile (a concurrent replay committed first); the transaction must then be
+        rolled back."""
+        if not applied:
+            return
+        try:
+            await self.session.execute(
+                insert(t.movements),
+                [
+                    {
+                        "source_document_id": m.source_document_id,
+                        "line_number": m.line_number,
+                        "type": m.type.value,
+                        "sku": m.sku,
+                        "location_id": m.location_id,
+                        "to_location_id": m.to_location_id,
+                        "quantity": m.quantity,
+                        "applied_at": now,
+                    }
+                    for m in applied
+                ],
+            )
+        except IntegrityError as error:
+            raise DuplicateMovement([m.line_key for m in applied]) from error
+
+    # Events from other domains
+
+    async def event_handled(self, consumer: str, event_id: str) -> bool:
+        h = t.handled_events
+        query = select(h.c.event_id).where(h.c.consumer == consumer, h.c.event_id == event_id)
+        return (await self.session.execute(query)).first() is not None
+
+    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None:
+        """Inside the effect's transaction; a concurrent delivery's commit fails on the key."""
+        await self.session.execute(
+            insert(t.handled_events).values(consumer=consumer, event_id=event_id, handled_at=now)
+        )
 
 
-async def set_reservation_status(
-    db: Db, ids: Collection[str], status: ReservationStatus, now: datetime
-) -> None:
-    await db.execute(
-        update(t.reservations)
-        .where(t.reservations.c.id.in_(list(ids)))
-        .values(status=status.value, updated_at=now)
-    )
+class FeedRepository:
+    """Where each inbound feed has been read up to, and the entries remembered inside its
+    overlap window, as one unit of work reads and writes them."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
-async def due_reservations(db: Db, now: datetime, limit: int) -> list[Reservation]:
-    r = t.reservations
-    query = (
-        select(r)
-        .where(r.c.status == ReservationStatus.ACTIVE.value, r.c.expires_at <= now)
-        .order_by(r.c.expires_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return [_reservation(row) for row in (await db.execute(query)).all()]
+    async def watermark(self, name: str, *, for_update: bool = False) -> datetime | None:
+        """The stored watermark of ``name``; None when it has none (or no row)."""
+        query = select(t.feeds.c.watermark).where(t.feeds.c.name == name)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return None if row is None or row.watermark is None else as_utc(row.watermark)
 
+    async def entry_keys(self, name: str) -> frozenset[str]:
+        keys = await self.session.execute(
+            select(t.feed_entries.c.entry_key).where(t.feed_entries.c.feed == name)
+        )
+        return frozenset(keys.scalars())
 
-# Movements
+    async def ensure(self, name: str, now: datetime) -> None:
+        """Create the feed's row without a watermark; an existing one is left as it is."""
+        upsert = await _upsert(self.session)
+        await self.session.execute(
+            upsert(t.feeds)
+            .values(name=name, watermark=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
 
+    async def set_watermark(self, name: str, watermark: datetime | None, now: datetime) -> None:
+        await self.session.execute(
+            update(t.feeds)
+            .where(t.feeds.c.name == name)
+            .values(watermark=watermark, updated_at=now)
+        )
 
-async def applied_lines(db: Db, lines: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-    if not lines:
-        return set()
-    m = t.movements
-    query = select(m.c.source_document_id, m.c.line_number).where(
-        _in_pairs((m.c.source_document_id, m.c.line_number), lines)
-    )
-    return {(doc, line) for doc, line in (await db.execute(query)).all()}
+    async def remember(self, name: str, entries: Mapping[str, datetime]) -> None:
+        """Remember entry keys with their change times; known ones are left as they are."""
+        if not entries:
+            return
+        upsert = await _upsert(self.session)
+        await self.session.execute(
+            upsert(t.feed_entries).on_conflict_do_nothing(index_elements=["feed", "entry_key"]),
+            [
+                {"feed": name, "entry_key": key, "changed_at": changed_at}
+                for key, changed_at in sorted(entries.items())
+            ],
+        )
 
+    async def forget_changed_before(self, name: str, moment: datetime) -> None:
+        await self.session.execute(
+            delete(t.feed_entries).where(
+                t.feed_entries.c.feed == name, t.feed_entries.c.changed_at < moment
+            )
+        )
 
-async def record_movements(db: Db, applied: Sequence[Movement], now: datetime) -> None:
-    if not applied:
-        return
-    await db.execute(
-        insert(t.movements),
-        [
-            {
-                "source_document_id": m.source_document_id,
-                "line_number": m.line_number,
-                "type": m.type.value,
-                "sku": m.sku,
-                "location_id": m.location_id,
-                "to_location_id": m.to_location_id,
-                "quantity": m.quantity,
-                "applied_at": now,
-            }
-            for m in applied
-        ],
-    )
-
-
-# Events from other domains
-
-
-async def event_handled(db: Db, consumer: str, event_id: str) -> bool:
-    h = t.handled_events
-    query = select(h.c.event_id).where(h.c.consumer == consumer, h.c.event_id == event_id)
-    return (await db.execute(query)).first() is not None
-
-
-async def mark_event_handled(db: Db, consumer: str, event_id: str, now: datetime) -> None:
-    """Inside the effect's transaction; a concurrent delivery's commit fails on the key."""
-    await db.execute(
-        insert(t.handled_events).values(consumer=consumer, event_id=event_id, handled_at=now)
-    )
+    async def forget(self, name: str, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        await self.session.execute(
+            delete(t.feed_entries).where(
+                t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(list(keys))
+            )
+        )

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from domains.inventory import repository as repo
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
+    DuplicateReservation,
     IdempotencyKeyReused,
     InsufficientStock,
     InvalidInventoryInput,
@@ -43,7 +41,7 @@ from domains.inventory.model import (
     validate_snapshot,
 )
 from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
-from domains.inventory.uow import InventoryUnitOfWork
+from domains.inventory.ports import UnitOfWork
 from kernel.event_types import (
     ChannelPolicyChanged,
     ReservationChange,
@@ -85,7 +83,7 @@ def _invalid(violation: RuleViolation) -> InvalidInventoryInput:
 
 
 async def save_location(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     *,
     id: str,
     name: str,
@@ -102,21 +100,19 @@ async def save_location(
         except RuleViolation as violation:
             raise _invalid(violation) from None
         location = Location(id, name, kind, region, tuple(rules))
-        await repo.save_location(uow.session, location)
+        await uow.stock.save_location(location)
         await uow.commit()
         return location
 
 
-async def set_channel_policy(
-    uow: InventoryUnitOfWork, channel: str, *, counts_incoming: bool
-) -> None:
+async def set_channel_policy(uow: UnitOfWork, channel: str, *, counts_incoming: bool) -> None:
     """Whether in-transit units count toward ``channel``'s available-to-promise."""
     async with uow:
         try:
             validate_rule(ChannelRule(channel))
         except RuleViolation as violation:
             raise _invalid(violation) from None
-        await repo.save_channel_policy(uow.session, channel, counts_incoming=counts_incoming)
+        await uow.stock.save_channel_policy(channel, counts_incoming=counts_incoming)
         uow.record(
             Event.of(
                 ChannelPolicyChanged(channel=channel, counts_incoming=counts_incoming),
@@ -131,7 +127,7 @@ async def set_channel_policy(
 
 
 async def import_stock_levels(
-    uow: InventoryUnitOfWork, levels: Sequence[StockLevel], *, now: datetime | None = None
+    uow: UnitOfWork, levels: Sequence[StockLevel], *, now: datetime | None = None
 ) -> int:
     """Set the stored quantities of (sku, location) rows, as an ERP snapshot states them.
 
@@ -146,18 +142,18 @@ async def import_stock_levels(
         except RuleViolation as violation:
             raise _invalid(violation) from None
         pairs = {(level.sku, level.location_id) for level in levels}
-        missing = {loc for _, loc in pairs} - await repo.existing_location_ids(
-            uow.session, (loc for _, loc in pairs)
+        missing = {loc for _, loc in pairs} - await uow.stock.existing_location_ids(
+            loc for _, loc in pairs
         )
         if missing:
             raise UnknownLocation(sorted(missing)[0])
-        await repo.ensure_stock_rows(uow.session, pairs, now)
-        locked = await repo.lock_levels(uow.session, pairs, now)
+        await uow.stock.ensure_stock_rows(pairs, now)
+        locked = await uow.stock.lock_levels(pairs, now)
         after = [
             replace(level, reserved=locked[(level.sku, level.location_id)].reserved)
             for level in levels
         ]
-        await repo.save_levels(uow.session, after, now)
+        await uow.stock.save_levels(after, now)
         await record_stock_changes(uow, pairs, now, known=after)
         await uow.commit()
         return len(pairs)
@@ -177,7 +173,7 @@ class ReservationRequest:
 
 
 async def reserve_stock(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     *,
     sku: str,
     location_id: str,
@@ -197,7 +193,7 @@ async def reserve_stock(
 
 
 async def reserve_stock_lines(
-    uow: InventoryUnitOfWork, requests: Sequence[ReservationRequest], *, now: datetime | None = None
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], *, now: datetime | None = None
 ) -> list[Reservation]:
     """Reserve every line or none (an order's lines), in request order.
 
@@ -211,7 +207,7 @@ async def reserve_stock_lines(
 
 
 async def _reserve_lines(
-    uow: InventoryUnitOfWork, requests: Sequence[ReservationRequest], now: datetime | None
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime | None
 ) -> list[Reservation]:
     _validate_requests(requests)
     now = now or uow.clock.now()
@@ -219,7 +215,7 @@ async def _reserve_lines(
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
         return _replayed(requests, existing)
-    locked = await repo.lock_levels(uow.session, {_pair(r) for r in requests}, now)
+    locked = await uow.stock.lock_levels({_pair(r) for r in requests}, now)
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
         return _replayed(requests, existing)
@@ -240,12 +236,12 @@ async def _reserve_lines(
         for r in wanted
     }
     try:
-        await repo.insert_reservations(uow.session, list(created.values()), now)
+        await uow.stock.insert_reservations(list(created.values()), now)
         for reservation in created.values():
             uow.record(reservation_event(ReservationCreated, reservation, now))
         await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
         await uow.commit()
-    except IntegrityError:
+    except DuplicateReservation:
         await uow.rollback()
         existing = await _existing(uow, keys)
         if len(existing) == len(requests):
@@ -283,7 +279,7 @@ def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
 
 
 async def _check_available(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     requests: Sequence[ReservationRequest],
     locked: dict[Pair, StockLevel],
 ) -> None:
@@ -293,17 +289,17 @@ async def _check_available(
     for (sku, location_id), quantity in demand.items():
         level = locked.get((sku, location_id))
         if level is None:
-            if not await repo.existing_location_ids(uow.session, [location_id]):
+            if not await uow.stock.existing_location_ids([location_id]):
                 raise UnknownLocation(location_id)
-            if not await repo.sku_is_stocked(uow.session, sku):
+            if not await uow.stock.sku_is_stocked(sku):
                 raise UnknownSku(sku)
             raise InsufficientStock(sku, location_id, quantity, 0)
         if quantity > level.available:
             raise InsufficientStock(sku, location_id, quantity, level.available)
 
 
-async def _existing(uow: InventoryUnitOfWork, keys: Sequence[str]) -> dict[str, Reservation]:
-    found = await repo.load_reservations(uow.session, idempotency_keys=keys)
+async def _existing(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, Reservation]:
+    found = await uow.stock.load_reservations(idempotency_keys=keys)
     return {reservation.idempotency_key: reservation for reservation in found}
 
 
@@ -320,7 +316,7 @@ def _replayed(
 
 
 async def release_reservation(
-    uow: InventoryUnitOfWork,
+    uow: UnitOfWork,
     *,
     id: str | None = None,
     idempotency_key: str | None = None,
@@ -338,7 +334,7 @@ async def release_reservation(
 
 
 async def consume_reservation(
-    uow: InventoryUnitOfWork, *, id: str, now: datetime | None = None
+    uow: UnitOfWork, *, id: str, now: datetime | None = None
 ) -> Reservation:
     """Turn a reservation into a commitment of the order that placed it (e.g. at shipping)."""
     async with uow:
@@ -350,21 +346,20 @@ async def consume_reservation(
             raise InvalidTransition(violation.message) from None
         if consumed.status is not current.status:
             pair = (current.sku, current.location_id)
-            level = (await repo.lock_levels(uow.session, {pair}, now))[pair]
+            level = (await uow.stock.lock_levels({pair}, now))[pair]
             committed = replace(level, committed=level.committed + current.quantity)
-            await repo.save_levels(uow.session, [committed], now)
+            await uow.stock.save_levels([committed], now)
         return await _store_transition(uow, current, consumed, now)
 
 
 async def _locked_reservation(
-    uow: InventoryUnitOfWork, id: str | None, idempotency_key: str | None
+    uow: UnitOfWork, id: str | None, idempotency_key: str | None
 ) -> Reservation:
     if (id is None) == (idempotency_key is None):
         raise InvalidInventoryInput("name the reservation by exactly one of id or idempotencyKey")
     if not is_text(id or idempotency_key, MAX_RESERVATION_KEY):
         raise ReservationNotFound(repr(id or idempotency_key))
-    found = await repo.load_reservations(
-        uow.session,
+    found = await uow.stock.load_reservations(
         ids=[id] if id is not None else None,
         idempotency_keys=[idempotency_key] if idempotency_key is not None else None,
         for_update=True,
@@ -375,11 +370,11 @@ async def _locked_reservation(
 
 
 async def _store_transition(
-    uow: InventoryUnitOfWork, before: Reservation, after: Reservation, now: datetime
+    uow: UnitOfWork, before: Reservation, after: Reservation, now: datetime
 ) -> Reservation:
     if after.status is before.status:
         return after
-    await repo.set_reservation_status(uow.session, [after.id], after.status, now)
+    await uow.stock.set_reservation_status([after.id], after.status, now)
     uow.record(reservation_event(RESERVATION_EVENTS[after.status], after, now))
     await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
     await uow.commit()
@@ -387,7 +382,7 @@ async def _store_transition(
 
 
 async def expire_reservations(
-    uow: InventoryUnitOfWork, *, now: datetime | None = None, limit: int = 500
+    uow: UnitOfWork, *, now: datetime | None = None, limit: int = 500
 ) -> list[Reservation]:
     """Mark reservations past their expiry EXPIRED and announce the stock they freed.
 
@@ -396,12 +391,10 @@ async def expire_reservations(
     """
     async with uow:
         now = now or uow.clock.now()
-        due = await repo.due_reservations(uow.session, now, limit)
+        due = await uow.stock.due_reservations(now, limit)
         if not due:
             return []
-        await repo.set_reservation_status(
-            uow.session, [r.id for r in due], ReservationStatus.EXPIRED, now
-        )
+        await uow.stock.set_reservation_status([r.id for r in due], ReservationStatus.EXPIRED, now)
         expired = [replace(r, status=ReservationStatus.EXPIRED) for r in due]
         for reservation in expired:
             uow.record(reservation_event(ReservationExpired, reservation, now))

@@ -1,4 +1,5 @@
-"""Inventory's unit of work: one transaction, plus what must happen once it is durable."""
+"""Inventory's unit of work: one transaction over the stock and the feeds, plus what must
+happen once it is durable."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.uow import SqlUnitOfWork
 from domains.inventory import tables
+from domains.inventory.repository import FeedRepository, StockRepository
 from kernel.clock import Clock
 from kernel.events import Event
 
@@ -20,6 +22,9 @@ class InventoryUnitOfWork(SqlUnitOfWork):
     its answer, so a read right after a write never meets a cached value from before it.
     """
 
+    stock: StockRepository
+    feeds: FeedRepository
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -30,6 +35,10 @@ class InventoryUnitOfWork(SqlUnitOfWork):
     ) -> None:
         super().__init__(sessions, tables.outbox, clock=clock, on_commit=on_commit)
         self._after_commit = after_commit
+
+    def _start(self) -> None:
+        self.stock = StockRepository(self.session)
+        self.feeds = FeedRepository(self.session)
 
     async def commit(self) -> None:
         events = list(self._events)
