@@ -20,7 +20,7 @@ from gateway.http.graphiql import graphiql_assets, graphiql_page
 from gateway.http.health import health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.params import Limits
-from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.security.clients import ClientDirectory, anonymous_only
 from gateway.subscriptions.sse import GraphQLEventStream, wants_event_stream
 from gateway.subscriptions.websocket import GraphQLWebSocket
 
@@ -38,7 +38,7 @@ def create_app(
     expose_query_plan: bool = True,
     lifespan: Lifespan | None = None,
     extra_routes: Sequence[BaseRoute] = (),
-    authenticator: Authenticator = accept_all,
+    clients: ClientDirectory | None = None,
     connection_init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
 ) -> Starlette:
@@ -46,7 +46,8 @@ def create_app(
 
     Subscriptions (and any operation) are served on ``path`` too: over WebSocket with
     graphql-transport-ws, and over SSE to requests that accept ``text/event-stream``.
-    ``authenticator`` admits subscribers (at ``connection_init``, or by SSE headers);
+    ``clients`` says who each caller is, from its credentials (headers over HTTP and SSE,
+    the ``connection_init`` payload over WebSocket; none: every caller is anonymous);
     ``connection_init_timeout`` is how long a socket may wait before ``connection_init``;
     ``sse_keep_alive`` is how many quiet seconds pass before an SSE comment keeps a
     stream open through proxies.
@@ -56,12 +57,17 @@ def create_app(
     On shutdown the engine's ``aclose()`` closes its HTTP pools.
     """
     limits = limits or Limits()
+    clients = clients or anonymous_only()
     endpoint = GraphQLEndpoint(
-        engine, limits=limits, graphiql=graphiql, expose_query_plan=expose_query_plan
+        engine,
+        limits=limits,
+        graphiql=graphiql,
+        expose_query_plan=expose_query_plan,
+        clients=clients,
     )
-    event_stream = GraphQLEventStream(engine, limits, authenticator, sse_keep_alive)
+    event_stream = GraphQLEventStream(engine, limits, clients, sse_keep_alive)
     websocket = GraphQLWebSocket(
-        engine, authenticator=authenticator, init_timeout=connection_init_timeout, limits=limits
+        engine, clients=clients, init_timeout=connection_init_timeout, limits=limits
     )
 
     async def graphql(request: Request) -> Response:

@@ -14,6 +14,9 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
+from gateway.security.clients import ANONYMOUS, ClientDirectory
+from gateway.security.clock import Clock
+from gateway.security.jwt import JwksVerifier
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
 
@@ -47,24 +50,34 @@ def federated_engine(
     )
 
 
-def gateway_app(engine: FederatedEngine, settings: GatewaySettings, **options: Any) -> Starlette:
-    """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are."""
-    from gateway.subscriptions.auth import authenticator_for
+def client_directory(settings: GatewaySettings, clock: Clock) -> ClientDirectory:
+    """The clients ``settings`` configure, and the identity provider whose tokens name them."""
+    provider = settings.identity_provider
+    return ClientDirectory(
+        [client.client(name) for name, client in settings.clients.items()],
+        anonymous=settings.anonymous.client(ANONYMOUS) if settings.anonymous.enabled else None,
+        tokens=None if provider is None else JwksVerifier(provider.jwt_settings(), clock=clock),
+        client_claim="azp" if provider is None else provider.client_claim,
+    )
 
+
+def gateway_app(
+    engine: FederatedEngine, settings: GatewaySettings, *, clock: Clock, **options: Any
+) -> Starlette:
+    """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are."""
     return create_app(
         engine,
         limits=settings.limits.transport_limits(),
         graphiql=settings.graphiql,
         expose_query_plan=settings.expose_query_plans,
-        authenticator=authenticator_for(settings.api_keys),
+        clients=client_directory(settings, clock),
         **options,
     )
 
 
-def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> Starlette:
+def build_gateway(supergraph: Path, settings: GatewaySettings, *, clock: Clock) -> Starlette:
     from gateway.supergraph import SupergraphError
 
-    settings = settings or GatewaySettings()
     try:
         sdl = supergraph.read_text()
     except OSError as error:
@@ -77,7 +90,7 @@ def build_gateway(supergraph: Path, settings: GatewaySettings | None = None) -> 
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return gateway_app(engine, settings)
+    return gateway_app(engine, settings, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -87,22 +100,30 @@ class GatewayFactory:
 
     supergraph: Path
     settings: GatewaySettings
+    clock: Clock
 
     def __call__(self) -> Starlette:
         tune_garbage_collector()
-        return build_gateway(self.supergraph, self.settings)
+        return build_gateway(self.supergraph, self.settings, clock=self.clock)
 
 
 def serve_gateway(
-    supergraph: Path, settings: GatewaySettings, *, host: str, port: int, workers: int = 1
+    supergraph: Path,
+    settings: GatewaySettings,
+    *,
+    clock: Clock,
+    host: str,
+    port: int,
+    workers: int = 1,
 ) -> None:
     largest = settings.limits.max_body_bytes
     if workers <= 1:
-        serve(build_gateway(supergraph, settings), host=host, port=port, max_message_bytes=largest)
+        app = build_gateway(supergraph, settings, clock=clock)
+        serve(app, host=host, port=port, max_message_bytes=largest)
         return
-    build_gateway(supergraph, settings)  # fail here, once, on bad input
+    build_gateway(supergraph, settings, clock=clock)  # fail here, once, on bad input
     serve(
-        GatewayFactory(supergraph.resolve(), settings),
+        GatewayFactory(supergraph.resolve(), settings, clock),
         host=host,
         port=port,
         workers=workers,

@@ -7,6 +7,7 @@ coerced); ``retailgraph.settings`` reads them from the file and the environment,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,11 +16,15 @@ from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
 from gateway.http.params import Limits
 from gateway.limits import OperationLimits
+from gateway.security.clients import Client
+from gateway.security.jwt import JwtSettings
+from gateway.security.ratelimit import RatePolicy
 
 # The defaults live with the code that applies them.
 _TRANSPORT = Limits()
 _OPERATION = OperationLimits()
 _COST = CostLimits()
+_KEY_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class _Section(BaseModel):
@@ -99,6 +104,86 @@ class ProxySettings(_Section):
         return Proxies(http=self.http, https=self.https, no_proxy=self.no_proxy)
 
 
+class RateLimitSettings(_Section):
+    """``quota`` requests per ``window`` seconds, all of which may come at once."""
+
+    quota: int = Field(gt=0)
+    window: float = Field(default=60.0, gt=0)
+
+
+class ClientSettings(_Section):
+    """One client: its credentials (hashes only) and what it may do."""
+
+    # ``sha256:<hex>`` of each API key (``retailgraph clients hash-key``); two while one is
+    # rotated.
+    api_key_hashes: tuple[str, ...] = ()
+    # The most this client is granted (a token of its may carry fewer).
+    scopes: tuple[str, ...] = ()
+    # May it send documents of its own, or only those of its manifests?
+    arbitrary_documents: bool = True
+    # May it ask ``__schema`` and ``__type``? Unset: as ``[gateway] introspection`` says.
+    introspection: bool | None = None
+    # Its demand-control budget; unset: ``[gateway.cost] max_cost``.
+    max_cost: int | None = Field(default=None, gt=0)
+    rate_limit: RateLimitSettings | None = None
+    # The stores and DCs a store associate tool serves.
+    locations: tuple[str, ...] = ()
+    # Its trusted documents: manifest files (Apollo's or GraphQL Code Generator's).
+    manifests: tuple[str, ...] = ()
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _hashes_only(cls, hashes: tuple[str, ...]) -> tuple[str, ...]:
+        for hashed in hashes:
+            if not _KEY_HASH.fullmatch(hashed):
+                raise ValueError("an API key is configured as sha256:<64 hex digits>, never itself")
+        return hashes
+
+    def client(self, name: str) -> Client:
+        return Client(
+            name=name,
+            scopes=frozenset(self.scopes),
+            key_hashes=frozenset(self.api_key_hashes),
+            arbitrary_documents=self.arbitrary_documents,
+            introspection=self.introspection,
+            max_cost=self.max_cost,
+            rate_limit=None
+            if self.rate_limit is None
+            else RatePolicy(name, self.rate_limit.quota, self.rate_limit.window),
+            locations=frozenset(self.locations),
+            manifests=self.manifests,
+        )
+
+
+class AnonymousSettings(ClientSettings):
+    """The caller without credentials: the catalogue's readers."""
+
+    # Off: every request must carry a client's credentials (401 otherwise).
+    enabled: bool = True
+
+
+class IdentityProviderSettings(_Section):
+    """Tokens (JWT) from an identity provider; a claim names the client."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    # Seconds of clock skew allowed for exp and nbf.
+    leeway: float = Field(default=30.0, ge=0)
+    # The claim that names the client (``azp``, ``client_id``).
+    client_claim: str = "azp"
+
+    def jwt_settings(self) -> JwtSettings:
+        return JwtSettings(
+            jwks_url=self.jwks_url,
+            issuer=self.issuer,
+            audience=self.audience,
+            algorithms=self.algorithms,
+            leeway=self.leeway,
+        )
+
+
 class GatewaySettings(_Section):
     """The gateway's own section of the settings (``[gateway]`` in the file)."""
 
@@ -112,8 +197,12 @@ class GatewaySettings(_Section):
     subgraph_timeout: float = Field(default=30.0, gt=0)
     # Subgraph name -> URL, where the supergraph's URL is not the one to use.
     subgraph_urls: dict[str, str] = Field(default_factory=dict)
-    # Keys that admit a client to subscriptions (WebSocket and SSE); none admits everyone.
-    api_keys: tuple[str, ...] = ()
+    # The callers the gateway knows, by name (``[gateway.clients.<name>]``).
+    clients: dict[str, ClientSettings] = Field(default_factory=dict)
+    # The caller without credentials.
+    anonymous: AnonymousSettings = AnonymousSettings()
+    # The identity provider whose tokens name clients; none: API keys only.
+    identity_provider: IdentityProviderSettings | None = None
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()

@@ -70,6 +70,27 @@ def db_upgrade(config: ConfigOption = None) -> None:
     asyncio.run(upgrade())
 
 
+clients_app = typer.Typer(help="The gateway's clients.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+
+
+@clients_app.command("hash-key")
+def clients_hash_key() -> None:
+    """Read an API key on standard input; print what ``api_key_hashes`` holds for it.
+
+    The key is read from standard input so that it stays out of the shell's history.
+    """
+    import sys
+
+    from gateway.security.clients import key_hash
+
+    key = sys.stdin.readline().strip()
+    if not key:
+        typer.echo("error: give the key on standard input", err=True)
+        raise typer.Exit(1)
+    typer.echo(key_hash(key))
+
+
 @app.command()
 def demo(config: ConfigOption = None) -> None:
     """Load the demo retailer into the configured databases (a no-op once loaded).
@@ -138,6 +159,7 @@ def gateway(
     these options override them.
     """
     from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
+    from kernel.clock import SystemClock
 
     chosen = {
         "graphiql": graphiql,
@@ -150,7 +172,14 @@ def gateway(
         if subgraph_url:
             overrides["subgraph_urls"] = parse_subgraph_urls(subgraph_url)
         settings = load_settings(config, gateway=overrides)
-        serve_gateway(supergraph, settings.gateway, host=host, port=port, workers=workers)
+        serve_gateway(
+            supergraph,
+            settings.gateway,
+            clock=SystemClock(),
+            host=host,
+            port=port,
+            workers=workers,
+        )
     except (CommandError, SettingsError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -114,6 +114,7 @@ def create_app(
     return gateway_app(
         engine,
         settings,
+        clock=runtime.clock,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
     )

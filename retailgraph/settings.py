@@ -92,10 +92,6 @@ class Settings(BaseSettings):
     peers: dict[str, str] = Field(default_factory=dict)
 
 
-def _comma_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 # The deployment variables read besides RETAILGRAPH_<PATH>, and the setting each one sets.
 CONVENTIONAL: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "DATABASE_URL": (("database", "url"), str),
@@ -106,7 +102,6 @@ CONVENTIONAL: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "TRYTON_USER": (("erp", "tryton", "user"), str),
     "TRYTON_PASSWORD": (("erp", "tryton", "password"), str),
     "TRYTON_WAREHOUSE": (("erp", "tryton", "warehouse"), str),
-    "RETAILGRAPH_API_KEYS": (("gateway", "api_keys"), _comma_list),
     "HTTP_PROXY": (("gateway", "proxy", "http"), str),
     "http_proxy": (("gateway", "proxy", "http"), str),
     "HTTPS_PROXY": (("gateway", "proxy", "https"), str),

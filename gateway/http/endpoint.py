@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.engine import Engine, GraphQLError, Prepared, RequestError
+from gateway.http.authentication import refusal
 from gateway.http.graphiql import graphiql_page
 from gateway.http.media import (
     APPLICATION_JSON,
@@ -35,6 +36,7 @@ from gateway.http.params import (
 from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
 from gateway.http.plan_exposure import exposure_mode, plan_extension
 from gateway.http.responses import errors_body, graphql_response
+from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
 
 log = logging.getLogger("gateway.http")
 
@@ -49,8 +51,10 @@ class GraphQLEndpoint:
         limits: Limits | None = None,
         graphiql: bool = True,
         expose_query_plan: bool = True,
+        clients: ClientDirectory | None = None,
     ) -> None:
         self.engine = engine
+        self.clients = clients or anonymous_only()
         self.limits = limits or Limits()
         self.graphiql = graphiql
         self.expose_query_plan = expose_query_plan
@@ -90,6 +94,10 @@ class GraphQLEndpoint:
                 HttpError(503, "The gateway is starting; try again shortly.", "NOT_READY"),
                 media_type,
             )
+        try:
+            request.state.caller = await self.clients.caller(request.headers)
+        except Unauthenticated as refused:
+            return self._http_error(refusal(refused), media_type)
         try:
             if request.method == "GET":
                 params = params_from_get(request, self.limits)

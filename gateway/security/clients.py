@@ -53,7 +53,8 @@ class Client:
     scopes: frozenset[str] = frozenset()
     key_hashes: frozenset[str] = frozenset()
     arbitrary_documents: bool = True
-    introspection: bool = False
+    # None: as the gateway's own introspection setting says.
+    introspection: bool | None = None
     max_cost: int | None = None
     rate_limit: RatePolicy | None = None
     locations: frozenset[str] = frozenset()
@@ -81,7 +82,8 @@ class Caller:
 
 class Unauthenticated(Exception):
     """A credential was offered and refused. ``code`` is all the caller is told:
-    ``INVALID_CREDENTIALS`` (unknown, malformed or revoked) or ``CREDENTIALS_EXPIRED``;
+    ``INVALID_CREDENTIALS`` (unknown, malformed or revoked), ``CREDENTIALS_EXPIRED``, or
+    ``CREDENTIALS_REQUIRED`` (none offered where the anonymous client is off);
     ``UNAVAILABLE`` when the identity provider's keys cannot be had."""
 
     def __init__(self, code: str) -> None:
@@ -93,6 +95,11 @@ class Unauthenticated(Exception):
 class Credential:
     kind: str  # "api_key" or "bearer"
     value: str
+
+
+def anonymous_only() -> ClientDirectory:
+    """A gateway that knows no client: every caller is anonymous."""
+    return ClientDirectory([], anonymous=Client(ANONYMOUS))
 
 
 def offered_credential(
@@ -133,8 +140,9 @@ class ClientDirectory:
         client_claim: str = "azp",
     ) -> None:
         self.clients = {client.name: client for client in clients}
-        self.anonymous = anonymous or Client(ANONYMOUS)
-        if self.anonymous.name != ANONYMOUS or ANONYMOUS in self.clients:
+        # None: every request must name a client.
+        self.anonymous = anonymous
+        if (anonymous is not None and anonymous.name != ANONYMOUS) or ANONYMOUS in self.clients:
             raise ValueError(f"the client {ANONYMOUS!r} is the one without credentials")
         self._by_key_hash: dict[str, Client] = {}
         for client in self.clients.values():
@@ -153,6 +161,8 @@ class ClientDirectory:
         """The caller of a request; raises ``Unauthenticated`` for a refused credential."""
         credential = offered_credential(headers, payload)
         if credential is None:
+            if self.anonymous is None:
+                raise Unauthenticated("CREDENTIALS_REQUIRED")
             return Caller(self.anonymous, self.anonymous.scopes)
         if not 0 < len(credential.value) <= MAX_CREDENTIAL_LENGTH:
             raise Unauthenticated("INVALID_CREDENTIALS")

@@ -13,6 +13,8 @@ import orjson
 
 SUBPROTOCOL = "graphql-transport-ws"
 
+# The identity provider cannot be asked right now (RFC 6455's "Try Again Later").
+TRY_AGAIN_LATER = 1013
 BAD_REQUEST = 4400
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403

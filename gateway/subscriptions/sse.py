@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.engine import Engine, ExecutionResult, GraphQLError, RequestError
+from gateway.http.authentication import refusal
 from gateway.http.media import APPLICATION_JSON, parse_accept
 from gateway.http.params import HttpError, Limits, params_from_get, params_from_post
 from gateway.http.responses import errors_body, graphql_response
-from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
 
 EVENT_STREAM = "text/event-stream"
 _COMPLETE = b"event: complete\ndata: \n\n"
@@ -46,18 +47,19 @@ class GraphQLEventStream:
         self,
         engine: Engine,
         limits: Limits,
-        authenticator: Authenticator = accept_all,
+        clients: ClientDirectory | None = None,
         keep_alive: float = 15.0,
     ) -> None:
         self.engine = engine
         self.limits = limits
-        self.authenticator = authenticator
+        self.clients = clients or anonymous_only()
         self.keep_alive = keep_alive
 
     async def handle(self, request: Request) -> Response:
-        if not await self.authenticator(None, request.headers):
-            error = HttpError(403, "Forbidden: a valid API key is required.", "FORBIDDEN")
-            return _http_error(error)
+        try:
+            request.state.caller = await self.clients.caller(request.headers)
+        except Unauthenticated as refused:
+            return _http_error(refusal(refused))
         try:
             if request.method == "GET":
                 params = params_from_get(request, self.limits)

@@ -19,8 +19,8 @@ from starlette.websockets import WebSocket
 
 from gateway.engine import Engine, GraphQLError, RequestError
 from gateway.http.params import Limits, document_too_large
+from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.subscriptions import protocol
-from gateway.subscriptions.auth import Authenticator, accept_all
 from gateway.subscriptions.protocol import (
     Complete,
     ConnectionInit,
@@ -40,12 +40,12 @@ class GraphQLWebSocket:
         self,
         engine: Engine,
         *,
-        authenticator: Authenticator = accept_all,
+        clients: ClientDirectory | None = None,
         init_timeout: float = 10.0,
         limits: Limits | None = None,
     ) -> None:
         self.engine = engine
-        self.authenticator = authenticator
+        self.clients = clients or anonymous_only()
         self.init_timeout = init_timeout
         self.limits = limits or Limits()
 
@@ -65,6 +65,8 @@ class _Connection:
         self._websocket = websocket
         self._asgi_send = send
         self._headers: dict[str, str] = dict(websocket.headers)
+        # Who the client is, once its connection_init is accepted.
+        self.caller: Caller | None = None
         self._initialised = False
         self._acknowledged = False
         self._operations: dict[str, asyncio.Task[None]] = {}
@@ -138,12 +140,11 @@ class _Connection:
         self._initialised = True
         payload = message.payload or {}
         try:
-            allowed = await self._endpoint.authenticator(payload, self._headers)
-        except Exception:
-            _log.exception("the authenticator failed")
-            allowed = False
-        if not allowed:
-            raise ProtocolViolation(protocol.FORBIDDEN, "Forbidden")
+            self.caller = await self._endpoint.clients.caller(self._headers, payload)
+        except Unauthenticated as refused:
+            if refused.code == "UNAVAILABLE":
+                raise ProtocolViolation(protocol.TRY_AGAIN_LATER, "Try again later") from None
+            raise ProtocolViolation(protocol.UNAUTHORIZED, "Unauthorized") from None
         authorization = payload.get("authorization") or payload.get("Authorization")
         if isinstance(authorization, str):
             self._headers["authorization"] = authorization

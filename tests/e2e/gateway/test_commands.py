@@ -169,3 +169,14 @@ def test_two_worker_processes_serve_the_gateway_with_the_settings_given(tmp_path
     # The settings file reached the workers: its limit is applied there.
     assert [e["extensions"]["code"] for e in aliased.json()["errors"]] == ["MAX_ALIASES_LIMIT"]
     assert status == 0, output
+
+
+def test_clients_hash_key_prints_the_hash_to_configure_for_a_key_read_on_stdin() -> None:
+    from gateway.security.clients import key_hash
+
+    hashed = runner.invoke(app, ["clients", "hash-key"], input="s3cret-key\n")
+    empty = runner.invoke(app, ["clients", "hash-key"], input="\n")
+    assert hashed.exit_code == 0, hashed.output
+    assert hashed.output.strip() == key_hash("s3cret-key")
+    assert hashed.output.startswith("sha256:")
+    assert empty.exit_code == 1

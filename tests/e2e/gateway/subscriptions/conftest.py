@@ -9,7 +9,7 @@ import pytest
 from gateway.app import create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
-from gateway.subscriptions.auth import Authenticator, accept_all
+from gateway.security.clients import Client, ClientDirectory, key_hash
 from gateway.supergraph.compose import compose_from_apps
 from tests.e2e.gateway.subscriptions.served import served
 from tests.e2e.gateway.subscriptions.subgraphs import StockFeed, subgraph_apps
@@ -25,7 +25,7 @@ class LiveGateway:
 @contextlib.asynccontextmanager
 async def live_gateway(
     *,
-    authenticator: Authenticator = accept_all,
+    clients: ClientDirectory | None = None,
     init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
 ) -> AsyncIterator[LiveGateway]:
@@ -41,7 +41,7 @@ async def live_gateway(
         )
         app = create_app(
             engine,
-            authenticator=authenticator,
+            clients=clients,
             connection_init_timeout=init_timeout,
             sse_keep_alive=sse_keep_alive,
         )
@@ -53,3 +53,9 @@ async def live_gateway(
 async def gateway() -> AsyncIterator[LiveGateway]:
     async with live_gateway() as live:
         yield live
+
+
+def members_only(*keys: str) -> ClientDirectory:
+    """A gateway that admits only the holders of ``keys`` (one client), no anonymous."""
+    member = Client("member", key_hashes=frozenset(key_hash(key) for key in keys))
+    return ClientDirectory([member], anonymous=None)

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from gateway.security.clients import key_hash
 from gateway.supergraph.compose import compose_from_urls
 from tests.e2e.gateway.server import RunningServer, running_command
 from tests.e2e.gateway.subscriptions.served import closed_with, receive, send, socket_to
@@ -20,16 +20,24 @@ COUNTDOWN = {"query": "subscription { countdown(start: 2) }"}
 
 
 def test_the_gateway_command_serves_subscriptions_to_holders_of_an_api_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     apps = subgraph_apps(StockFeed())
     subgraphs = Starlette(routes=[Mount(f"/{name}", app) for name, app in apps.items()])
-    monkeypatch.setenv("RETAILGRAPH_API_KEYS", "key-1,key-2")
+    # A members-only gateway: one client whose key is being rotated, no anonymous caller.
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text(
+        "[gateway.anonymous]\nenabled = false\n"
+        "[gateway.clients.member]\n"
+        f'api_key_hashes = ["{key_hash("key-1")}", "{key_hash("key-2")}"]\n'
+    )
     with serving_in_thread(subgraphs) as base_url:
         urls = {name: f"{base_url}/{name}/graphql" for name in apps}
         supergraph = tmp_path / "supergraph.graphql"
         supergraph.write_text(asyncio.run(compose_from_urls(urls)))
-        with running_command("gateway", "--supergraph", str(supergraph)) as server:
+        with running_command(
+            "gateway", "--supergraph", str(supergraph), "--config", str(settings)
+        ) as server:
             address = server.url.removeprefix("http://")
             refused, frames = asyncio.run(_over_websocket(address))
             streamed = httpx.post(
@@ -38,7 +46,7 @@ def test_the_gateway_command_serves_subscriptions_to_holders_of_an_api_key(
                 headers={"accept": "text/event-stream", "authorization": "Bearer key-1"},
             )
 
-    assert refused == (4403, "Forbidden")
+    assert refused == (4401, "Unauthorized")
     assert frames == [
         {"id": "1", "type": "next", "payload": {"data": {"countdown": 2}}},
         {"id": "1", "type": "next", "payload": {"data": {"countdown": 1}}},

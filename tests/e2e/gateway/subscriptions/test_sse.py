@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import orjson
 
-from gateway.subscriptions.auth import ApiKeys
-from tests.e2e.gateway.subscriptions.conftest import LiveGateway, live_gateway
+from tests.e2e.gateway.subscriptions.conftest import LiveGateway, live_gateway, members_only
 from tests.e2e.gateway.subscriptions.served import WAIT, eventually
 from tests.e2e.gateway.subscriptions.subgraphs import StockEvent
 
@@ -100,9 +99,9 @@ async def test_validation_errors_arrive_as_a_next_event(gateway: LiveGateway) ->
     assert received[1] == ("complete", None)
 
 
-async def test_an_event_stream_without_a_valid_api_key_is_forbidden() -> None:
+async def test_an_event_stream_without_a_valid_api_key_is_refused_with_401() -> None:
     async with (
-        live_gateway(authenticator=ApiKeys(["s3cret"])) as gateway,
+        live_gateway(clients=members_only("s3cret")) as gateway,
         httpx.AsyncClient(base_url=f"http://{gateway.address}", timeout=WAIT) as client,
     ):
         refused = await client.post(
@@ -114,8 +113,9 @@ async def test_an_event_stream_without_a_valid_api_key_is_forbidden() -> None:
             headers={**EVENT_STREAM, "authorization": "Bearer s3cret"},
         )
 
-    assert refused.status_code == 403
-    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer realm="retailgraph"'
+    assert refused.json()["errors"][0]["extensions"]["code"] == "CREDENTIALS_REQUIRED"
     assert admitted.text.startswith('event: next\ndata: {"data":{"countdown":1}}')
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.subscriptions.auth import ApiKeys
-from tests.e2e.gateway.subscriptions.conftest import LiveGateway, live_gateway
+from tests.e2e.gateway.subscriptions.conftest import LiveGateway, live_gateway, members_only
 from tests.e2e.gateway.subscriptions.served import (
     closed_with,
     eventually,
@@ -176,11 +175,15 @@ async def test_a_socket_without_the_subprotocol_is_closed_with_4406(gateway: Liv
         assert await closed_with(websocket) == (4406, "Subprotocol not acceptable")
 
 
-async def test_connection_init_without_a_valid_api_key_closes_the_socket_with_4403() -> None:
-    async with live_gateway(authenticator=ApiKeys(["s3cret"])) as gateway:
+async def test_connection_init_without_a_valid_api_key_closes_the_socket_with_4401() -> None:
+    async with live_gateway(clients=members_only("s3cret")) as gateway:
         async with socket_to(gateway.address, init=False) as websocket:
             await send(websocket, {"type": "connection_init", "payload": {"apiKey": "guess"}})
-            assert await closed_with(websocket) == (4403, "Forbidden")
+            assert await closed_with(websocket) == (4401, "Unauthorized")
+
+        async with socket_to(gateway.address, init=False) as websocket:
+            await send(websocket, {"type": "connection_init"})
+            assert await closed_with(websocket) == (4401, "Unauthorized")
 
         async with socket_to(gateway.address, payload={"apiKey": "s3cret"}) as websocket:
             await send(websocket, subscribe("c", "subscription { countdown(start: 1) }"))

@@ -19,7 +19,7 @@ STOREFRONT = Client(
     key_hashes=frozenset({key_hash("sf-old"), key_hash("sf-new")}),
 )
 OPERATOR = Client("operator", scopes=frozenset({"operator"}), key_hashes=frozenset())
-DIRECTORY = ClientDirectory([STOREFRONT, OPERATOR])
+DIRECTORY = ClientDirectory([STOREFRONT, OPERATOR], anonymous=Client(ANONYMOUS))
 
 
 async def test_no_credential_is_the_anonymous_client_with_no_scopes() -> None:
@@ -65,6 +65,12 @@ async def test_an_unknown_or_malformed_credential_is_refused_not_made_anonymous(
     assert refused.value.code == "INVALID_CREDENTIALS"
 
 
+async def test_a_members_only_gateway_refuses_a_request_without_credentials() -> None:
+    with pytest.raises(Unauthenticated) as refused:
+        await ClientDirectory([STOREFRONT], anonymous=None).caller({})
+    assert refused.value.code == "CREDENTIALS_REQUIRED"
+
+
 def test_keys_are_configured_as_hashes_and_each_names_one_client() -> None:
     assert key_hash("sf-old").startswith("sha256:")
     with pytest.raises(ValueError, match="sha256"):
@@ -73,3 +79,5 @@ def test_keys_are_configured_as_hashes_and_each_names_one_client() -> None:
         ClientDirectory([STOREFRONT, Client("y", key_hashes=frozenset({key_hash("sf-old")}))])
     with pytest.raises(ValueError, match="anonymous"):
         ClientDirectory([Client(ANONYMOUS)])
+    with pytest.raises(ValueError, match="anonymous"):
+        ClientDirectory([], anonymous=Client("guest"))
