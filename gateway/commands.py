@@ -56,7 +56,13 @@ def client_directory(settings: GatewaySettings, clock: Clock) -> ClientDirectory
     return ClientDirectory(
         [client.client(name) for name, client in settings.clients.items()],
         anonymous=settings.anonymous.client(ANONYMOUS) if settings.anonymous.enabled else None,
-        tokens=None if provider is None else JwksVerifier(provider.jwt_settings(), clock=clock),
+        tokens=None
+        if provider is None
+        else JwksVerifier(
+            provider.jwt_settings(),
+            clock=clock,
+            proxy=settings.proxy.proxies().for_url(provider.jwks_url),
+        ),
         client_claim="azp" if provider is None else provider.client_claim,
     )
 

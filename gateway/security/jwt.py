@@ -178,11 +178,13 @@ class JwksVerifier:
         *,
         clock: Clock,
         http: httpx.AsyncClient | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(follow_redirects=False)
+        # The proxy comes from the settings: the environment is read in one place only.
+        self._http = http or httpx.AsyncClient(follow_redirects=False, trust_env=False, proxy=proxy)
         self._keys: _KeySet | None = None
         self._lock = asyncio.Lock()
         # Fetches finished so far, and when the last one started and whether it failed:
