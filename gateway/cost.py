@@ -83,17 +83,21 @@ class CostEstimator:
         cost = walk.selection_set(root.name, operation.selection_set, root_weight=mutation)
         return cost, walk.read_variables
 
-    def refusal(self, cost: int) -> GraphQLError | None:
-        if self.limits.mode != "enforce" or cost <= self.limits.max_cost:
+    def refusal(self, cost: int, max_cost: int | None = None) -> GraphQLError | None:
+        """The refusal of an operation costing ``cost``, against ``max_cost`` (a client's
+        own budget) or the gateway's."""
+        limit = self.limits.max_cost if max_cost is None else max_cost
+        if self.limits.mode != "enforce" or cost <= limit:
             return None
         return GraphQLError(
-            f"The operation's estimated cost is {cost}; the limit is {self.limits.max_cost}.",
+            f"The operation's estimated cost is {cost}; the limit is {limit}.",
             "COST_ESTIMATED_TOO_EXPENSIVE",
-            extensions={"cost": {"estimated": cost, "max": self.limits.max_cost}},
+            extensions={"cost": {"estimated": cost, "max": limit}},
         )
 
-    def report(self, cost: int) -> dict[str, Any]:
-        return {"estimated": cost, "max": self.limits.max_cost, "mode": self.limits.mode}
+    def report(self, cost: int, max_cost: int | None = None) -> dict[str, Any]:
+        limit = self.limits.max_cost if max_cost is None else max_cost
+        return {"estimated": cost, "max": limit, "mode": self.limits.mode}
 
 
 class _Walk:

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from gateway.planner.plan import QueryPlan
+from gateway.security.clients import Caller
 
 OperationType = Literal["query", "mutation", "subscription"]
 
@@ -55,6 +56,8 @@ class Prepared:
     operation_type: OperationType
     operation_name: str | None
     plan: object
+    # Who it was prepared for (its client's cost budget applies when it runs).
+    caller: Caller | None = None
 
 
 @dataclass(slots=True)
@@ -86,8 +89,11 @@ class Engine(Protocol):
         """True once a supergraph is loaded and operations can be planned."""
         ...
 
-    def prepare(self, document: str, operation_name: str | None) -> Prepared:
-        """Parse, validate and plan; raises ``RequestError``. Cached by document hash."""
+    def prepare(
+        self, document: str, operation_name: str | None, caller: Caller | None = None
+    ) -> Prepared:
+        """Parse, validate and plan for ``caller`` (its rights cut the operation down);
+        raises ``RequestError``. Cached by document and by what the caller may see."""
         ...
 
     async def execute(

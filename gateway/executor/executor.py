@@ -59,6 +59,8 @@ class CompiledOperation:
     """The operation as written, for what is measured per request (its cost)."""
     static_cost: int | None = None
     """Its estimated cost, when no variable changes it (else measured per request)."""
+    errors: tuple[GraphQLError, ...] = ()
+    """What every answer carries: the fields cut for the caller (``authorization``)."""
 
 
 class Executor:
@@ -129,6 +131,7 @@ class Executor:
         """
         coerced = self.coerce_variables(operation, variables)
         run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
+        run.errors.extend(operation.errors)
         await run.run(operation.step)
         if operation.introspection is not None:
             introspected = execute_sync(
@@ -161,6 +164,7 @@ class Executor:
         primary = operation.subscription
         service = primary.service_name if primary is not None else ""
         run = PlanRun(self.fetcher, variables, headers, self._abstract_types)
+        run.errors.extend(operation.errors)
         data = event.get("data")
         if isinstance(data, dict):
             run.data = orjson.loads(orjson.dumps(data))  # the runner merges in place

@@ -109,7 +109,9 @@ class GraphQLEndpoint:
 
     async def _run(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
         try:
-            prepared = self.engine.prepare(params.query, params.operation_name)
+            prepared = self.engine.prepare(
+                params.query, params.operation_name, request.state.caller
+            )
         except RequestError as error:
             return self._request_error(error, media_type)
         except Exception:

@@ -67,6 +67,8 @@ class Caller:
 
     client: Client
     scopes: frozenset[str] = frozenset()
+    # The policies (``@policy``) this request meets.
+    policies: frozenset[str] = frozenset()
     # The end user or service account a token names, when there is one.
     subject: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)

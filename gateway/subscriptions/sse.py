@@ -70,7 +70,9 @@ class GraphQLEventStream:
         except HttpError as error:
             return _http_error(error)
         try:
-            prepared = self.engine.prepare(params.query, params.operation_name)
+            prepared = self.engine.prepare(
+                params.query, params.operation_name, request.state.caller
+            )
             if prepared.operation_type == "mutation" and request.method == "GET":
                 return _http_error(
                     HttpError(

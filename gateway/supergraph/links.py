@@ -21,6 +21,8 @@ from graphql import (
 )
 
 _APOLLO_SPECS = "https://specs.apollo.dev/"
+# Apollo's access-control specs, each with one directive named like it.
+SECURITY_SPECS = ("authenticated", "requiresScopes", "policy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,9 @@ class Links:
     """Cost directives imported under a name of their own: ``cost`` -> ``cost``."""
     features: list[LinkedFeature] = field(default_factory=list)
     """Every ``@link`` of the schema, Apollo's or anyone's."""
+    security: dict[str, str] = field(default_factory=dict)
+    """The access-control specs linked (``authenticated``, ``requiresScopes``, ``policy``),
+    by spec name: the name their directive goes by in this schema."""
 
     def cost_name(self, directive: str) -> str | None:
         """The name the cost spec's ``directive`` goes by in this schema, if linked."""
@@ -115,7 +120,13 @@ def _read_link(directive: DirectiveNode, links: Links) -> None:
         links.inaccessible = prefix
     elif spec == "cost":
         links.cost = prefix
+    elif spec in SECURITY_SPECS:
+        # The spec's one directive is named like the spec: it goes by the prefix alone,
+        # or by the name it is imported as.
+        links.security[spec] = prefix
     for original, local in imports:
+        if spec in SECURITY_SPECS and original == f"@{spec}":
+            links.security[spec] = local.lstrip("@")
         links.machinery_names.add(local)
         if original == "@inaccessible":
             links.inaccessible = local.lstrip("@")

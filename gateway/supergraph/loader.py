@@ -33,6 +33,7 @@ from graphql import (
     parse,
 )
 
+from gateway.supergraph.access import read_access_rules
 from gateway.supergraph.api_schema import build_api_schema
 from gateway.supergraph.costs import read_cost_directives
 from gateway.supergraph.links import Links, read_links
@@ -92,7 +93,8 @@ def load_supergraph(sdl: str) -> Supergraph:
     }
     api_schema = build_api_schema(sdl, links)
     costs = read_cost_directives(document, links)
-    return Supergraph(api_schema, schema, subgraphs, types, root_types, costs)
+    access = read_access_rules(document, links)
+    return Supergraph(api_schema, schema, subgraphs, types, root_types, costs, access)
 
 
 # The features linked ``for: SECURITY`` or ``for: EXECUTION`` this gateway implements, by
@@ -102,6 +104,10 @@ IMPLEMENTED_FEATURES: dict[str, tuple[str, ...]] = {
     "link": ("v1.0",),
     "join": ("v0.1", "v0.2", "v0.3", "v0.4", "v0.5"),
     "inaccessible": ("v0.1", "v0.2"),
+    # Enforced by the gateway before it plans (gateway/authorization.py).
+    "authenticated": ("v0.1",),
+    "requiresScopes": ("v0.1",),
+    "policy": ("v0.1",),
 }
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from gateway.supergraph.access import AccessRules
 from gateway.supergraph.costs import CostDirectives
 
 TypeKind = Literal["object", "interface", "union", "enum", "input", "scalar"]
@@ -92,6 +93,8 @@ class Supergraph:
     """Operation kind ("query", "mutation", "subscription") -> root type name."""
     costs: CostDirectives = field(default_factory=CostDirectives)
     """``@cost`` and ``@listSize``, for demand control."""
+    access: AccessRules = field(default_factory=AccessRules)
+    """``@authenticated``, ``@requiresScopes`` and ``@policy``: who may see what."""
 
     def subgraph_by_graph(self, graph: str) -> Subgraph:
         for subgraph in self.subgraphs.values():

@@ -20,6 +20,7 @@ from graphql.execution.values import get_variable_values
 
 from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
 from gateway.planner.plan import Fetch, QueryPlan
+from gateway.security.clients import Caller
 
 SDL = """
 type Query {
@@ -62,7 +63,9 @@ class FakeEngine:
     def make_ready(self) -> None:
         self._ready = True
 
-    def prepare(self, document: str, operation_name: str | None) -> Prepared:
+    def prepare(
+        self, document: str, operation_name: str | None, caller: Caller | None = None
+    ) -> Prepared:
         try:
             ast = parse(document)
         except CoreError as error:

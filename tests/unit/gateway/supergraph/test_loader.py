@@ -134,7 +134,7 @@ def _linking(link: str) -> str:
 @pytest.mark.parametrize(
     "link",
     [
-        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+        '@link(url: "https://specs.apollo.dev/authenticated/v0.2", for: SECURITY)',
         '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)',
         '@link(url: "https://specs.apollo.dev/connect/v0.1", for: EXECUTION)',
         '@link(url: "https://specs.example.com/entitlements/v1.0", for: SECURITY)',

@@ -1,0 +1,246 @@
+"""Authorization from the schema: an operation cut down to what its caller may see.
+
+The supergraph's ``@authenticated``, ``@requiresScopes`` and ``@policy``
+(``supergraph/access.py``) say what each field needs. Before an operation is planned,
+every field its caller may not see is removed from it, as Apollo Router does: the rest
+runs, each removed field answers ``null`` with an ``UNAUTHORIZED_FIELD_OR_TYPE`` error at
+its path, and a selection left empty is removed with it. Nothing a caller may not see is
+ever asked of a subgraph.
+
+The cut depends only on which of the operation's requirements the caller meets, so it is
+worked out once per document and set of met requirements (``Protected``), not per request.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+
+from gateway.engine import GraphQLError
+from gateway.supergraph.access import AccessRules, Requirement
+
+UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Protected:
+    """The requirements an operation meets on its way: one per protected field it selects
+    (fragments included), in a fixed order, so a caller's verdict is a set of indexes."""
+
+    requirements: tuple[Requirement, ...]
+
+    def met(self, allows: Callable[[Requirement], bool]) -> frozenset[int]:
+        return frozenset(i for i, needed in enumerate(self.requirements) if allows(needed))
+
+
+@dataclass(slots=True)
+class Restricted:
+    """The operation as a caller may run it, and the errors for what was cut."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    errors: tuple[GraphQLError, ...]
+    # Nothing is left to ask the subgraphs: every root field was cut.
+    empty: bool = False
+
+
+def protected_requirements(
+    schema: GraphQLSchema,
+    rules: AccessRules,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+) -> Protected:
+    """Every requirement the operation meets, in walking order (empty: nothing protected)."""
+    found: dict[Requirement, None] = {}
+
+    def visit(field_type: GraphQLNamedType, node: FieldNode, requirement: Requirement) -> bool:
+        if requirement:
+            found.setdefault(requirement, None)
+        return True
+
+    _Walk(schema, rules, document, visit).operation(operation)
+    return Protected(tuple(found))
+
+
+def restrict(
+    schema: GraphQLSchema,
+    rules: AccessRules,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    protected: Protected,
+    met: frozenset[int],
+) -> Restricted:
+    """The operation without the fields whose requirement (by index in ``protected``) is
+    not in ``met``."""
+    denied = {needed for i, needed in enumerate(protected.requirements) if i not in met}
+
+    def visit(field_type: GraphQLNamedType, node: FieldNode, requirement: Requirement) -> bool:
+        return not (requirement and requirement in denied)
+
+    walk = _Walk(schema, rules, document, visit)
+    cut_operation = walk.operation(operation)
+    errors = tuple(
+        GraphQLError(f"Unauthorized field or type: {'.'.join(path)}", UNAUTHORIZED, path=path)
+        for path in walk.cut
+    )
+    if cut_operation is None:
+        return Restricted(document, operation, errors, empty=True)
+    definitions = [
+        cut_operation if definition is operation else walk.fragments.get(definition, definition)
+        for definition in document.definitions
+        if not (
+            isinstance(definition, FragmentDefinitionNode)
+            and walk.fragments.get(definition, definition) is None
+        )
+    ]
+    return Restricted(_with(document, definitions=tuple(definitions)), cut_operation, errors)
+
+
+Visit = Callable[[GraphQLNamedType, FieldNode, Requirement], bool]
+
+
+@dataclass
+class _Walk:
+    """Walks an operation's selections with their types and response paths; ``visit``
+    says whether each field stays. Fragment definitions are cut once (their fields'
+    fate does not depend on where they are spread)."""
+
+    schema: GraphQLSchema
+    rules: AccessRules
+    document: DocumentNode
+    visit: Visit
+    cut: list[Path] = field(default_factory=list)
+    fragments: dict[Any, FragmentDefinitionNode | None] = field(default_factory=dict)
+    _fragment_cuts: dict[str, list[Path]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._definitions = {
+            d.name.value: d
+            for d in self.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def operation(self, operation: OperationDefinitionNode) -> OperationDefinitionNode | None:
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return operation
+        selections = self._selections(operation.selection_set, root, (), self.cut)
+        if selections is None:
+            return None
+        cut: OperationDefinitionNode = _with(operation, selection_set=selections)
+        return cut
+
+    def _selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, path: Path, cut: list[Path]
+    ) -> SelectionSetNode | None:
+        kept: list[SelectionNode] = []
+        changed = False
+        for selection in selection_set.selections:
+            result = self._selection(selection, parent, path, cut)
+            if result is not selection:
+                changed = True
+            if result is not None:
+                kept.append(result)
+        if not kept:
+            return None
+        return _with(selection_set, selections=tuple(kept)) if changed else selection_set
+
+    def _selection(
+        self, selection: SelectionNode, parent: GraphQLNamedType, path: Path, cut: list[Path]
+    ) -> SelectionNode | None:
+        if isinstance(selection, FieldNode):
+            return self._field(selection, parent, path, cut)
+        if isinstance(selection, InlineFragmentNode):
+            condition = (
+                self.schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition
+                else parent
+            )
+            if condition is None:
+                return selection
+            inner = self._selections(selection.selection_set, condition, path, cut)
+            if inner is None:
+                return None
+            return (
+                selection
+                if inner is selection.selection_set
+                else _with(selection, selection_set=inner)
+            )
+        if isinstance(selection, FragmentSpreadNode):
+            definition = self._definitions.get(selection.name.value)
+            if definition is None:
+                return selection
+            cut_definition = self._fragment(definition)
+            cut.extend(path + relative for relative in self._fragment_cuts[definition.name.value])
+            return None if cut_definition is None else selection
+        return selection
+
+    def _fragment(self, definition: FragmentDefinitionNode) -> FragmentDefinitionNode | None:
+        if definition not in self.fragments:
+            condition = self.schema.get_type(definition.type_condition.name.value)
+            relative: list[Path] = []
+            self._fragment_cuts[definition.name.value] = relative
+            self.fragments[definition] = definition  # a cycle meets itself as it is
+            if condition is None:
+                return definition
+            inner = self._selections(definition.selection_set, condition, (), relative)
+            self.fragments[definition] = (
+                None
+                if inner is None
+                else definition
+                if inner is definition.selection_set
+                else _with(definition, selection_set=inner)
+            )
+        return self.fragments[definition]
+
+    def _field(
+        self, node: FieldNode, parent: GraphQLNamedType, path: Path, cut: list[Path]
+    ) -> FieldNode | None:
+        name = node.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return node
+        definition = parent.fields.get(name)
+        if definition is None:
+            return node
+        returns = get_named_type(definition.type)
+        key = (node.alias or node.name).value
+        requirement = self.rules.for_field(parent.name, name, returns.name)
+        if not self.visit(returns, node, requirement):
+            cut.append((*path, key))
+            return None
+        if node.selection_set is None:
+            return node
+        inner = self._selections(node.selection_set, returns, (*path, key), cut)
+        if inner is None:
+            return None
+        return node if inner is node.selection_set else _with(node, selection_set=inner)
+
+
+def _with(node: Any, **changes: Any) -> Any:
+    """A copy of an AST node with some attributes changed (nodes may be frozen)."""
+    copied = copy.copy(node)
+    for name, value in changes.items():
+        object.__setattr__(copied, name, value)
+    return copied
