@@ -11,6 +11,7 @@ enforce before it plans an operation.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -109,13 +110,36 @@ def _requirement(directives: tuple[ConstDirectiveNode, ...], names: dict[str, st
     found = _NONE
     for directive in directives:
         spec = names.get(directive.name.value)
-        if spec == "authenticated":
-            found = found.and_(Requirement(authenticated=True))
-        elif spec == "requiresScopes":
-            found = found.and_(Requirement(scopes=_alternatives(directive, "scopes")))
-        elif spec == "policy":
-            found = found.and_(Requirement(policies=_alternatives(directive, "policies")))
+        if spec is not None:
+            found = found.and_(requirement_of(spec, directive))
     return found
+
+
+def requirement_of(spec: str, directive: ConstDirectiveNode) -> Requirement:
+    """What one ``@authenticated``, ``@requiresScopes`` or ``@policy`` requires."""
+    if spec == "authenticated":
+        return Requirement(authenticated=True)
+    if spec == "requiresScopes":
+        return Requirement(scopes=_alternatives(directive, "scopes"))
+    if spec == "policy":
+        return Requirement(policies=_alternatives(directive, "policies"))
+    return _NONE
+
+
+def printed(requirement: Requirement) -> list[str]:
+    """The directives that state ``requirement``, as a supergraph writes them."""
+    directives = []
+    if requirement.authenticated:
+        directives.append("@authenticated")
+    if requirement.scopes:
+        directives.append(f"@requiresScopes(scopes: {_printed(requirement.scopes)})")
+    if requirement.policies:
+        directives.append(f"@policy(policies: {_printed(requirement.policies)})")
+    return directives
+
+
+def _printed(alternatives: Alternatives) -> str:
+    return json.dumps([sorted(alternative) for alternative in alternatives])
 
 
 def _alternatives(directive: ConstDirectiveNode, argument: str) -> Alternatives:

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from gateway.supergraph.access import Requirement
 from gateway.supergraph.compose.errors import CompositionIssue, quoted
 from gateway.supergraph.compose.model import (
     ArgumentDef,
@@ -110,6 +111,7 @@ class _Merger:
         merged.inaccessible = any(t.inaccessible for t in sources.values())
         merged.tags = _tags(t.tags for t in sources.values())
         merged.cost = _highest(t.cost for t in sources.values())
+        merged.access = _all_of(t.access for t in sources.values())
         if merged.kind in ("object", "interface"):
             self._merge_fields(merged)
             for subgraph, type_def in sources.items():
@@ -156,6 +158,7 @@ class _Merger:
         merged.tags = _tags(d.tags for d in definitions)
         merged.cost = _highest(d.cost for d in definitions)
         merged.list_size = next((d.list_size for d in definitions if d.list_size), None)
+        merged.access = _all_of(d.access for d in definitions)
         defaults = {d.default for d in definitions}
         if len(defaults) > 1:
             self.issue(
@@ -358,3 +361,12 @@ def _highest(weights: Iterable[int | None]) -> int | None:
     composition merges ``@cost``)."""
     given = [weight for weight in weights if weight is not None]
     return max(given) if given else None
+
+
+def _all_of(requirements: Iterable[Requirement]) -> Requirement:
+    """Subgraphs that protect a field or type differently: the supergraph requires all of
+    it, so no subgraph's protection is lost in composition."""
+    merged = Requirement()
+    for requirement in requirements:
+        merged = merged.and_(requirement)
+    return merged

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway.supergraph.access import Requirement
+
 Kind = Literal["object", "interface", "union", "enum", "input", "scalar"]
 
 
@@ -39,6 +41,8 @@ class FieldDef:
     cost: int | None = None
     list_size: str | None = None
     """The arguments of its ``@listSize``, printed (``assumedSize: 20``)."""
+    access: Requirement = field(default_factory=Requirement)
+    """Its ``@authenticated``, ``@requiresScopes`` and ``@policy``."""
 
 
 @dataclass(slots=True)
@@ -66,6 +70,7 @@ class TypeDef:
     """Enum values (a value is a FieldDef without a type)."""
     tags: list[str] = field(default_factory=list)
     cost: int | None = None
+    access: Requirement = field(default_factory=Requirement)
 
 
 @dataclass(slots=True)
@@ -93,6 +98,7 @@ class MergedField:
     tags: list[str] = field(default_factory=list)
     cost: int | None = None
     list_size: str | None = None
+    access: Requirement = field(default_factory=Requirement)
 
 
 @dataclass(slots=True)
@@ -120,6 +126,7 @@ class MergedType:
     values: dict[str, MergedValue] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     cost: int | None = None
+    access: Requirement = field(default_factory=Requirement)
 
 
 @dataclass(slots=True)
@@ -148,6 +155,19 @@ class Supergraph:
                 if merged_field.tags or any(a.tags for a in merged_field.arguments.values()):
                     return True
         return False
+
+    def access_specs(self) -> list[str]:
+        """The access-control specs some type or field uses, in printing order."""
+        used: set[str] = set()
+        for merged in self.types.values():
+            for requirement in (merged.access, *(f.access for f in merged.fields.values())):
+                if requirement.authenticated:
+                    used.add("authenticated")
+                if requirement.scopes:
+                    used.add("requiresScopes")
+                if requirement.policies:
+                    used.add("policy")
+        return [spec for spec in ("authenticated", "policy", "requiresScopes") if spec in used]
 
     @property
     def uses_cost(self) -> bool:

@@ -14,6 +14,7 @@ import re
 
 from graphql.language.block_string import print_block_string
 
+from gateway.supergraph.access import printed
 from gateway.supergraph.compose.model import MergedField, MergedType, Supergraph
 
 _WIDTH = 80
@@ -71,6 +72,14 @@ _LIST_SIZE = """directive @listSize(
   sizedFields: [String!]
   requireOneSlicingArgument: Boolean = true
 ) on FIELD_DEFINITION"""
+_ACCESS_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+_ACCESS_DIRECTIVES = {
+    "authenticated": f"directive @authenticated on {_ACCESS_LOCATIONS}",
+    "requiresScopes": (
+        "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on " + _ACCESS_LOCATIONS
+    ),
+    "policy": f"directive @policy(policies: [[policy__Policy!]!]!) on {_ACCESS_LOCATIONS}",
+}
 _SPEC_TYPES = {
     "join__FieldSet": "scalar join__FieldSet",
     "link__Import": "scalar link__Import",
@@ -118,6 +127,14 @@ def print_supergraph(supergraph: Supergraph) -> str:
     if supergraph.uses_tags:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
         directives["tag"] = _TAG
+    for spec in supergraph.access_specs():
+        links.append(f'@link(url: "https://specs.apollo.dev/{spec}/v0.1", for: SECURITY)')
+        directives[spec] = _ACCESS_DIRECTIVES[spec]
+    access_scalars = {
+        f"{spec}__{kind}": f"scalar {spec}__{kind}"
+        for spec, kind in (("requiresScopes", "Scope"), ("policy", "Policy"))
+        if spec in directives
+    }
     if supergraph.uses_cost:
         links.append(
             '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@cost", "@listSize"])'
@@ -128,7 +145,7 @@ def print_supergraph(supergraph: Supergraph) -> str:
     schema = schema.rstrip("\n") + " {\n"
     schema += "".join(f"  {root.lower()}: {root}\n" for root in roots) + "}"
     blocks = [directives[name] for name in sorted(directives, key=str.lower)]
-    definitions = dict(_SPEC_TYPES)
+    definitions = dict(_SPEC_TYPES) | access_scalars
     definitions["join__Graph"] = printer.graph_enum(supergraph.subgraphs)
     for name, merged in supergraph.types.items():
         definitions[name] = printer.type_definition(merged)
@@ -196,6 +213,7 @@ class _Printer:
                 for s in subgraphs
             )
         directives += _common(None, merged.inaccessible, merged.tags, merged.cost)
+        directives += printed(merged.access)
         return directives
 
     def _body(self, merged: MergedType) -> str:
@@ -224,6 +242,7 @@ class _Printer:
         directives += _common(merged.deprecated, merged.inaccessible, merged.tags, merged.cost)
         if merged.list_size is not None:
             directives.append(f"@listSize({merged.list_size})")
+        directives += printed(merged.access)
         return _description(merged.description, "  ") + _with_directives(head, directives, "  ")
 
     def _join_fields(self, merged: MergedField, all_sources: int) -> list[str]:

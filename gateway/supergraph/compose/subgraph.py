@@ -49,8 +49,10 @@ from graphql import (
     print_ast,
 )
 
+from gateway.supergraph.access import requirement_of
 from gateway.supergraph.compose.errors import CompositionIssue
 from gateway.supergraph.compose.model import ArgumentDef, FieldDef, Key, Kind, Subgraph, TypeDef
+from gateway.supergraph.links import SECURITY_SPECS
 from gateway.supergraph.nodes import (
     MemberNode,
     TypeDeclaration,
@@ -250,6 +252,8 @@ class _Reader:
                 _add_tag(type_def.tags, directive)
             elif name == "cost":
                 type_def.cost = _weight(directive)
+            elif name in SECURITY_SPECS:
+                type_def.access = type_def.access.and_(requirement_of(name, directive))
             elif name == "extends":
                 type_def.extension = True
         for interface in interfaces_of(node):
@@ -307,6 +311,8 @@ class _Reader:
                 field_def.cost = _weight(directive)
             elif name == "listSize":
                 field_def.list_size = _list_size_arguments(directive)
+            elif name in SECURITY_SPECS:
+                field_def.access = field_def.access.and_(requirement_of(name, directive))
         return field_def
 
     def _argument(self, node: InputValueDefinitionNode) -> ArgumentDef:

@@ -343,3 +343,48 @@ def test_cost_and_list_size_reach_the_supergraph_with_the_highest_weight() -> No
     assert costs.field_weights == {("Item", "rating"): 9}
     assert costs.argument_weights == {("Query", "items", "first"): 2}
     assert costs.list_sizes[("Query", "items")].slicing_arguments == ("first",)
+
+
+def test_access_directives_reach_the_supergraph_and_every_subgraphs_protection_holds() -> None:
+    link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", '
+        'import: ["@key", "@shareable", "@authenticated", "@requiresScopes", "@policy"])\n'
+    )
+    orders = SubgraphSource(
+        "orders",
+        "http://orders",
+        link
+        + """
+        type Query { order(id: ID!): Order @authenticated }
+        type Order @key(fields: "id") {
+          id: ID!
+          customer: String @shareable @requiresScopes(scopes: [["orders:read"], ["operator"]])
+        }
+        type Note @policy(policies: [["own-location"]]) { text: String }
+        """,
+    )
+    crm = SubgraphSource(
+        "crm",
+        "http://crm",
+        link
+        + """
+        type Order @key(fields: "id") {
+          id: ID!
+          customer: String @shareable @requiresScopes(scopes: [["pii"]])
+        }
+        """,
+    )
+    supergraph = compose([orders, crm])
+    for spec in ("authenticated", "requiresScopes", "policy"):
+        assert f'@link(url: "https://specs.apollo.dev/{spec}/v0.1", for: SECURITY)' in supergraph
+    assert "scalar requiresScopes__Scope" in supergraph
+    assert "order(id: ID!): Order @join__field(graph: ORDERS) @authenticated" in flat(supergraph)
+    access = load_supergraph(supergraph).access
+    assert access.fields[("Query", "order")].authenticated
+    # Both subgraphs' scopes are required: orders:read or operator, and pii.
+    assert set(access.fields[("Order", "customer")].scopes) == {
+        frozenset({"orders:read", "pii"}),
+        frozenset({"operator", "pii"}),
+    }
+    assert access.types["Note"].policies == (frozenset({"own-location"}),)
+    assert "requiresScopes" not in str(load_supergraph(supergraph).api_schema.type_map)
