@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,6 +39,7 @@ def create_app(
     lifespan: Lifespan | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     clients: ClientDirectory | None = None,
+    graphiql_headers: Mapping[str, str] | None = None,
     connection_init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
 ) -> Starlette:
@@ -64,6 +65,7 @@ def create_app(
         graphiql=graphiql,
         expose_query_plan=expose_query_plan,
         clients=clients,
+        graphiql_headers=graphiql_headers,
     )
     event_stream = GraphQLEventStream(engine, limits, clients, sse_keep_alive)
     websocket = GraphQLWebSocket(
@@ -77,7 +79,7 @@ def create_app(
 
     async def root(request: Request) -> Response:
         if graphiql and prefers_html(request.headers.get("accept")):
-            return graphiql_page(path)
+            return graphiql_page(path, graphiql_headers)
         return RedirectResponse(path, status_code=307)
 
     @contextlib.asynccontextmanager

@@ -75,6 +75,7 @@ def gateway_app(
         engine,
         limits=settings.limits.transport_limits(),
         graphiql=settings.graphiql,
+        graphiql_headers=settings.graphiql_headers,
         expose_query_plan=settings.expose_query_plans,
         clients=client_directory(settings, clock),
         **options,

@@ -189,6 +189,8 @@ class GatewaySettings(_Section):
 
     # Serve GraphiQL to browsers on the GraphQL path.
     graphiql: bool = False
+    # Headers GraphiQL's header editor starts with (the embedded demo's client key).
+    graphiql_headers: dict[str, str] = Field(default_factory=dict)
     # Honour ``Apollo-Expose-Query-Plan`` (the plan is a map of the subgraphs behind).
     expose_query_plans: bool = False
     # Answer ``__schema`` and ``__type``.

@@ -21,6 +21,7 @@ from adapters.runtime import Runtime
 from erp.posting.running import embedded_worker
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
+from gateway.security.clients import key_hash
 from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
 from retailgraph.demo import LOADERS
@@ -81,8 +82,37 @@ async def load_demo_with_progress(runtime: Runtime) -> None:
             await runtime.close()
 
 
-# A newcomer exploring the embedded system gets GraphiQL, query plans and introspection.
-NEWCOMER: dict[str, Any] = {"graphiql": True, "expose_query_plans": True, "introspection": True}
+# The demo retailer's clients and their keys (printed at start, shown in the README): a
+# web shop that places orders, a store's associate app, a partner, and the operator.
+DEMO_KEYS = {
+    "storefront": "demo-storefront-key",
+    "store-berlin": "demo-store-berlin-key",
+    "partner": "demo-partner-key",
+    "operator": "demo-operator-key",
+}
+DEMO_SCOPES = {
+    "storefront": ["orders:place"],
+    "store-berlin": ["orders:read", "inventory:reserve"],
+    "partner": ["orders:place", "orders:read"],
+    "operator": ["operator"],
+}
+DEMO_CLIENTS: dict[str, Any] = {
+    name: {
+        "api_key_hashes": [key_hash(DEMO_KEYS[name])],
+        "scopes": scopes,
+        **({"locations": ["STORE-BERLIN"]} if name == "store-berlin" else {}),
+    }
+    for name, scopes in DEMO_SCOPES.items()
+}
+# A newcomer exploring the embedded system gets GraphiQL (holding the operator's key, so
+# every query of the README runs in it), query plans, introspection and the demo clients.
+NEWCOMER: dict[str, Any] = {
+    "graphiql": True,
+    "graphiql_headers": {"X-API-Key": DEMO_KEYS["operator"]},
+    "expose_query_plans": True,
+    "introspection": True,
+    "clients": DEMO_CLIENTS,
+}
 
 
 def create_app(
@@ -123,6 +153,9 @@ def create_app(
 def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
+    for name, key in DEMO_KEYS.items():
+        if name in settings.gateway.clients:
+            log.info("demo client %s: X-API-Key: %s", name, key)
     runtime = process_runtime(settings, migrate_by_default=True)
     serve_app(
         create_app(runtime, demo=demo, settings=settings.gateway),

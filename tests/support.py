@@ -15,7 +15,9 @@ from starlette.applications import Starlette
 from adapters.bus.inprocess import InProcessBus
 from adapters.cache import MemoryStore
 from adapters.db.engine import DatabaseLocations
+from adapters.graphql.access import OPERATOR
 from adapters.runtime import Runtime
+from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from kernel.clock import Clock, SettableClock
 
 # Where the domains' clock starts in tests: a fixed day, never today's date, so dates
@@ -63,3 +65,10 @@ async def serving(app: Starlette, base_url: str) -> AsyncIterator[httpx.AsyncCli
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+# A gateway whose every caller is trusted with every back-office scope, as an internal
+# deployment would set [gateway.anonymous] scopes = ["operator"]: for the tests of
+# business flows through the gateway. What each client may do is tested on its own
+# (tests/e2e/gateway/test_authorization.py, tests/e2e/test_run_command.py).
+TRUSTED_CALLERS = ClientDirectory([], anonymous=Client(ANONYMOUS, scopes=frozenset({OPERATOR})))

@@ -7,6 +7,7 @@ import enum
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.inventory import model, queries, service
@@ -52,7 +53,10 @@ class Query:
         )
         return [Location.from_model(location) for location in found]
 
-    @strawberry.field(description="The reservation with this id; null when there is none.")
+    @strawberry.field(
+        description="The reservation with this id; null when there is none.",
+        directives=requires("inventory:reserve"),
+    )
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
         if not model.is_text(id, 64):
             return None
@@ -191,7 +195,10 @@ class SaveLocationInput:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Hold units at a location until they expire.")
+    @strawberry.mutation(
+        description="Hold units at a location until they expire.",
+        directives=requires("inventory:reserve"),
+    )
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> Reservation:
         reservation = await service.reserve_stock(
             domain_of(info).uow(),
@@ -204,7 +211,10 @@ class Mutation:
         )
         return Reservation.from_model(reservation, loaders_of(info).now)
 
-    @strawberry.mutation(description="Hold units for every line of an order, or for none.")
+    @strawberry.mutation(
+        description="Hold units for every line of an order, or for none.",
+        directives=requires("inventory:reserve"),
+    )
     async def reserve_stock_lines(
         self, info: Info, input: ReserveStockLinesInput
     ) -> list[Reservation]:
@@ -222,19 +232,28 @@ class Mutation:
         reservations = await service.reserve_stock_lines(domain_of(info).uow(), requests)
         return [Reservation.from_model(r, loaders_of(info).now) for r in reservations]
 
-    @strawberry.mutation(description="Give reserved units back; repeating it is harmless.")
+    @strawberry.mutation(
+        description="Give reserved units back; repeating it is harmless.",
+        directives=requires("inventory:reserve"),
+    )
     async def release_reservation(self, info: Info, input: ReleaseReservationInput) -> Reservation:
         reservation = await service.release_reservation(
             domain_of(info).uow(), id=input.id, idempotency_key=input.idempotency_key
         )
         return Reservation.from_model(reservation, loaders_of(info).now)
 
-    @strawberry.mutation(description="Turn a reservation into its order's commitment.")
+    @strawberry.mutation(
+        description="Turn a reservation into its order's commitment.",
+        directives=requires("inventory:reserve"),
+    )
     async def consume_reservation(self, info: Info, id: strawberry.ID) -> Reservation:
         reservation = await service.consume_reservation(domain_of(info).uow(), id=id)
         return Reservation.from_model(reservation, loaders_of(info).now)
 
-    @strawberry.mutation(description="Apply a batch of stock movements, each line once.")
+    @strawberry.mutation(
+        description="Apply a batch of stock movements, each line once.",
+        directives=requires("inventory:manage"),
+    )
     async def apply_stock_movements(
         self, info: Info, movements: list[StockMovementInput]
     ) -> ApplyStockMovementsPayload:
@@ -268,7 +287,10 @@ class Mutation:
             stock_levels=[StockLevel.from_model(level) for level in report.levels],
         )
 
-    @strawberry.mutation(description="Create or replace a location and its channel rules.")
+    @strawberry.mutation(
+        description="Create or replace a location and its channel rules.",
+        directives=requires("inventory:manage"),
+    )
     async def save_location(self, info: Info, input: SaveLocationInput) -> Location:
         location = await service.save_location(
             domain_of(info).uow(),
@@ -280,7 +302,10 @@ class Mutation:
         )
         return Location.from_model(location)
 
-    @strawberry.mutation(description="Whether in-transit units count toward a channel.")
+    @strawberry.mutation(
+        description="Whether in-transit units count toward a channel.",
+        directives=requires("inventory:manage"),
+    )
     async def set_channel_policy(self, info: Info, channel: str, counts_incoming: bool) -> bool:
         await service.set_channel_policy(
             domain_of(info).uow(), channel, counts_incoming=counts_incoming

@@ -13,6 +13,7 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from domains.orders import erp_postings
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.erp_postings import Posting, PostingKind, PostingStatus, erp_sync_status
@@ -91,9 +92,10 @@ class ReplayErpSyncResult:
 @strawberry.type
 class ErpSyncMutation:
     @strawberry.mutation(
+        directives=requires("erp:manage"),
         description="Admin: send the order's dead-lettered ERP postings back to the queue, "
         "after fixing what the ERP refused. Safe to repeat: the ERP document is looked up "
-        "by its reference before one is created."
+        "by its reference before one is created.",
     )
     async def replay_erp_sync(self, info: Info, order_id: strawberry.ID) -> ReplayErpSyncResult:
         domain: OrdersDomain = info.context["domain"]

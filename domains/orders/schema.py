@@ -13,6 +13,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import commands, model, repository, service
@@ -108,7 +109,10 @@ async def _step(info: Info, id: strawberry.ID, command: commands.OrderCommand) -
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The order with this id; null when there is none.")
+    @strawberry.field(
+        description="The order with this id; null when there is none.",
+        directives=requires("orders:read"),
+    )
     async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
         found = await loaders(info).order_by_id.load(str(id))
         return None if found is None else OrderType(order=found)
@@ -116,7 +120,10 @@ class Query:
     @strawberry.field(
         description="Orders, newest first, a page at a time (first: 1-100). createdFrom is "
         "inclusive, createdTo exclusive.",
-        directives=[list_size(slicing_arguments=["first"], sized_fields=["edges"])],
+        directives=[
+            list_size(slicing_arguments=["first"], sized_fields=["edges"]),
+            *requires("orders:read"),
+        ],
     )
     async def orders(
         self,
@@ -164,39 +171,50 @@ class Query:
 @strawberry.type
 class Mutation(ErpSyncMutation):
     @strawberry.mutation(
+        directives=requires("orders:place"),
         description="Checkout: price the lines (pricing), reserve their stock (inventory) "
-        "and create the order, once per idempotency key."
+        "and create the order, once per idempotency key.",
     )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
         return await place_order(info, input)
 
-    @strawberry.mutation(description="PENDING -> CONFIRMED.")
+    @strawberry.mutation(description="PENDING -> CONFIRMED.", directives=requires("orders:manage"))
     async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
         return await _step(info, id, commands.Confirm())
 
-    @strawberry.mutation(description="CONFIRMED -> PAYMENT_AUTHORIZED.")
+    @strawberry.mutation(
+        description="CONFIRMED -> PAYMENT_AUTHORIZED.", directives=requires("orders:manage")
+    )
     async def authorize_payment(
         self, info: Info, id: strawberry.ID, reference: str = ""
     ) -> OrderType:
         return await _step(info, id, commands.AuthorizePayment(_text(reference, "reference")))
 
-    @strawberry.mutation(description="CONFIRMED -> FRAUD_HOLD.")
+    @strawberry.mutation(
+        description="CONFIRMED -> FRAUD_HOLD.", directives=requires("orders:manage")
+    )
     async def hold_order_for_fraud(self, info: Info, id: strawberry.ID, reason: str) -> OrderType:
         return await _step(info, id, commands.HoldForFraud(_text(reason, "reason")))
 
-    @strawberry.mutation(description="FRAUD_HOLD -> PAYMENT_AUTHORIZED.")
+    @strawberry.mutation(
+        description="FRAUD_HOLD -> PAYMENT_AUTHORIZED.", directives=requires("orders:manage")
+    )
     async def release_fraud_hold(
         self, info: Info, id: strawberry.ID, reason: str = ""
     ) -> OrderType:
         return await _step(info, id, commands.ReleaseFraudHold(_text(reason, "reason")))
 
-    @strawberry.mutation(description="PAYMENT_AUTHORIZED -> RELEASED_TO_FULFILMENT.")
+    @strawberry.mutation(
+        description="PAYMENT_AUTHORIZED -> RELEASED_TO_FULFILMENT.",
+        directives=requires("orders:manage"),
+    )
     async def release_order_to_fulfilment(self, info: Info, id: strawberry.ID) -> OrderType:
         return await _step(info, id, commands.ReleaseToFulfilment())
 
     @strawberry.mutation(
+        directives=requires("orders:manage"),
         description="Shipped units -> PARTIALLY_SHIPPED or SHIPPED; a repeated reference "
-        "is a no-op."
+        "is a no-op.",
     )
     async def confirm_shipment(
         self,
@@ -210,17 +228,21 @@ class Mutation(ErpSyncMutation):
         )
         return await _step(info, id, shipped)
 
-    @strawberry.mutation(description="SHIPPED -> DELIVERED.")
+    @strawberry.mutation(description="SHIPPED -> DELIVERED.", directives=requires("orders:manage"))
     async def confirm_delivery(self, info: Info, id: strawberry.ID) -> OrderType:
         return await _step(info, id, commands.ConfirmDelivery())
 
-    @strawberry.mutation(description="Cancel every unit not yet shipped -> CANCELLED.")
+    @strawberry.mutation(
+        description="Cancel every unit not yet shipped -> CANCELLED.",
+        directives=requires("orders:manage"),
+    )
     async def cancel_order(self, info: Info, id: strawberry.ID, reason: str = "") -> OrderType:
         return await _step(info, id, commands.Cancel(_text(reason, "reason")))
 
     @strawberry.mutation(
+        directives=requires("orders:manage"),
         description="Cancel units of some lines before shipment -> PARTIALLY_CANCELLED, "
-        "or CANCELLED when no unit is left."
+        "or CANCELLED when no unit is left.",
     )
     async def cancel_order_lines(
         self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
@@ -228,7 +250,10 @@ class Mutation(ErpSyncMutation):
         cancelled = commands.CancelLines(_quantities(lines), _text(reason, "reason"))
         return await _step(info, id, cancelled)
 
-    @strawberry.mutation(description="Delivered units coming back -> RETURN_REQUESTED.")
+    @strawberry.mutation(
+        description="Delivered units coming back -> RETURN_REQUESTED.",
+        directives=requires("orders:manage"),
+    )
     async def request_return(
         self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
     ) -> OrderType:
@@ -236,7 +261,8 @@ class Mutation(ErpSyncMutation):
         return await _step(info, id, requested)
 
     @strawberry.mutation(
-        description="Returned units received -> RETURNED once all requested units are back."
+        directives=requires("orders:manage"),
+        description="Returned units received -> RETURNED once all requested units are back.",
     )
     async def confirm_return(
         self,
@@ -253,7 +279,9 @@ class Mutation(ErpSyncMutation):
         )
         return await _step(info, id, received)
 
-    @strawberry.mutation(description="RETURNED -> REFUNDED, at the price paid.")
+    @strawberry.mutation(
+        description="RETURNED -> REFUNDED, at the price paid.", directives=requires("orders:manage")
+    )
     async def refund_order(self, info: Info, id: strawberry.ID, reference: str = "") -> OrderType:
         return await _step(info, id, commands.Refund(_text(reference, "reference")))
 

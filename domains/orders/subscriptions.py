@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
+from adapters.graphql.access import requires
 from adapters.graphql.subscriptions import deliveries
 from domains.orders import model
 from domains.orders.types import OrderStatus, OrderType, loaders
@@ -96,7 +97,9 @@ def _id(value: str, name: str) -> str:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Each status change of one order.")
+    @strawberry.subscription(
+        description="Each status change of one order.", directives=requires("orders:read")
+    )
     async def order_status_changed(
         self, info: Info, order_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[OrderUpdate, None]:
@@ -109,9 +112,10 @@ class Subscription:
         return (OrderUpdate.of(delivery) async for delivery in stream)
 
     @strawberry.subscription(
+        directives=requires("orders:read"),
         description="Orders fulfilled at a location (a store's pickup orders, a DC's "
         "shipments) when created and at each status change; `statuses` keeps the updates "
-        "that leave an order in one of them."
+        "that leave an order in one of them.",
     )
     async def orders_at_location(
         self,

@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.money import Money
 from domains.orders import model
@@ -48,7 +49,7 @@ class LocationType:
         description="The newest orders fulfilled here (shipped from this DC, or picked up "
         "at this store), optionally in one status (first: 0-50). Page with "
         "Query.orders(locationId:) for more.",
-        directives=[list_size(slicing_arguments=["first"])],
+        directives=[list_size(slicing_arguments=["first"]), *requires("orders:read")],
     )
     async def recent_orders(
         self,
@@ -258,7 +259,7 @@ class ProductType:
 
     @strawberry.field(
         description="The newest orders with this SKU on a line (first: 0-50).",
-        directives=[list_size(slicing_arguments=["first"])],
+        directives=[list_size(slicing_arguments=["first"]), *requires("orders:read")],
     )
     async def recent_orders(self, info: Info, first: int = 5) -> list[OrderType]:
         if not 0 <= first <= MAX_RECENT_ORDERS:

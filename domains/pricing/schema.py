@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from adapters.graphql.money import Money
 from adapters.graphql.subgraph import FederatedSchema
 from domains.pricing import imports, model, service
@@ -262,12 +263,18 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="A new promotion in draft, with its first version.")
+    @strawberry.mutation(
+        description="A new promotion in draft, with its first version.",
+        directives=requires("pricing:manage"),
+    )
     async def create_promotion(self, info: Info, input: PromotionInput) -> PromotionType:
         promotion = await service.create_promotion(_domain(info).uow(), input.to_terms())
         return PromotionType.of(promotion)
 
-    @strawberry.mutation(description="New terms as a new, immutable version that becomes current.")
+    @strawberry.mutation(
+        description="New terms as a new, immutable version that becomes current.",
+        directives=requires("pricing:manage"),
+    )
     async def publish_promotion_version(
         self, info: Info, id: strawberry.ID, input: PromotionInput
     ) -> PromotionType:
@@ -275,17 +282,18 @@ class Mutation:
         promotion = await service.publish_promotion_version(uow, str(id), input.to_terms())
         return PromotionType.of(promotion)
 
-    @strawberry.mutation
+    @strawberry.mutation(directives=requires("pricing:manage"))
     async def activate_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
         return PromotionType.of(await service.activate_promotion(_domain(info).uow(), str(id)))
 
-    @strawberry.mutation
+    @strawberry.mutation(directives=requires("pricing:manage"))
     async def pause_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
         return PromotionType.of(await service.pause_promotion(_domain(info).uow(), str(id)))
 
     @strawberry.mutation(
+        directives=requires("pricing:manage"),
         description="Import base prices of one currency, for every channel or one channel's "
-        "override. Rows are checked one by one; the report lists the rejected ones."
+        "override. Rows are checked one by one; the report lists the rejected ones.",
     )
     async def import_price_list(
         self, info: Info, currency: str, rows: list[PriceRowInput], channel: str | None = None
@@ -309,7 +317,10 @@ class Mutation:
             ],
         )
 
-    @strawberry.mutation(description="Back to the previous version's terms, everywhere.")
+    @strawberry.mutation(
+        description="Back to the previous version's terms, everywhere.",
+        directives=requires("pricing:manage"),
+    )
     async def rollback_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
         return PromotionType.of(await service.rollback_promotion(_domain(info).uow(), str(id)))
 

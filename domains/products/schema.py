@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.subgraph import FederatedSchema
 from domains.products import model, repository, service
@@ -210,17 +211,25 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Sell the product in a channel (a no-op if it is sold).")
+    @strawberry.mutation(
+        description="Sell the product in a channel (a no-op if it is sold).",
+        directives=requires("products:manage"),
+    )
     async def publish_product(self, info: Info, sku: strawberry.ID, channel: str) -> ProductType:
         product = await service.publish_product(_domain(info).uow(), str(sku), channel)
         return ProductType.from_model(product)
 
-    @strawberry.mutation(description="Withdraw the product from a channel.")
+    @strawberry.mutation(
+        description="Withdraw the product from a channel.", directives=requires("products:manage")
+    )
     async def unpublish_product(self, info: Info, sku: strawberry.ID, channel: str) -> ProductType:
         product = await service.unpublish_product(_domain(info).uow(), str(sku), channel)
         return ProductType.from_model(product)
 
-    @strawberry.mutation(description="Stop selling the product in every channel.")
+    @strawberry.mutation(
+        description="Stop selling the product in every channel.",
+        directives=requires("products:manage"),
+    )
     async def discontinue_product(self, info: Info, sku: strawberry.ID) -> ProductType:
         product = await service.discontinue_product(_domain(info).uow(), str(sku))
         return ProductType.from_model(product)

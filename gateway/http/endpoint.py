@@ -12,6 +12,7 @@ with a stack trace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -52,8 +53,10 @@ class GraphQLEndpoint:
         graphiql: bool = True,
         expose_query_plan: bool = True,
         clients: ClientDirectory | None = None,
+        graphiql_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.engine = engine
+        self.graphiql_headers = dict(graphiql_headers or {})
         self.clients = clients or anonymous_only()
         self.limits = limits or Limits()
         self.graphiql = graphiql
@@ -77,7 +80,7 @@ class GraphQLEndpoint:
             and "query" not in request.query_params
             and prefers_html(accept)
         ):
-            return graphiql_page(request.url.path)
+            return graphiql_page(request.url.path, self.graphiql_headers)
         media_type = choose_response_type(accept)
         if media_type is None:
             return self._http_error(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.responses import HTMLResponse
@@ -53,6 +54,7 @@ _PAGE = """<!doctype html>
         plugins: [explorer],
         defaultEditorToolsVisibility: true,
         defaultQuery: {default_query},
+        defaultHeaders: {default_headers},
       }}),
     );
   </script>
@@ -65,13 +67,18 @@ _DEFAULT_QUERY = (
 )
 
 
-def graphiql_page(endpoint: str, title: str = "RetailGraph") -> HTMLResponse:
+def graphiql_page(
+    endpoint: str, headers: Mapping[str, str] | None = None, title: str = "RetailGraph"
+) -> HTMLResponse:
+    """The page; ``headers`` pre-fill GraphiQL's header editor (a demo client's key)."""
+    default_headers = json.dumps(dict(headers), indent=2) if headers else ""
     return HTMLResponse(
         _PAGE.format(
             title=html.escape(title),
             assets=ASSETS_PATH,
-            endpoint=json.dumps(endpoint),
-            default_query=json.dumps(_DEFAULT_QUERY),
+            endpoint=_script_literal(endpoint),
+            default_query=_script_literal(_DEFAULT_QUERY),
+            default_headers=_script_literal(default_headers),
         ),
         headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
     )
@@ -80,3 +87,8 @@ def graphiql_page(endpoint: str, title: str = "RetailGraph") -> HTMLResponse:
 def graphiql_assets() -> Mount:
     """The route that serves the page's scripts and styles."""
     return Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIRECTORY), name="graphiql")
+
+
+def _script_literal(value: str) -> str:
+    """A JavaScript string literal that cannot end the script element it sits in."""
+    return json.dumps(value).replace("<", "\\u003c")

@@ -21,6 +21,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from retailgraph.demo.catalog import demo_catalog
+from retailgraph.embedded import DEMO_KEYS
+
+AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
 
 PRODUCT_PAGE = """
 query ProductPage($sku: ID!) {
@@ -84,8 +87,12 @@ def server(
 
 
 def _query(base_url: str, query: str, **variables: Any) -> dict[str, Any]:
+    """The answer to ``query`` as the demo's operator, who may run everything."""
     response = httpx.post(
-        f"{base_url}/graphql", json={"query": query, "variables": variables}, timeout=30
+        f"{base_url}/graphql",
+        json={"query": query, "variables": variables},
+        headers=AS_OPERATOR,
+        timeout=30,
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -224,7 +231,7 @@ def test_run_command_refuses_a_query_whose_lists_multiply_before_asking_anyone(
     response = httpx.post(
         f"{base_url}/graphql",
         json={"query": query},
-        headers={"RetailGraph-Expose-Cost": "true"},
+        headers={"RetailGraph-Expose-Cost": "true", **AS_OPERATOR},
         timeout=30,
     )
     [error] = response.json()["errors"]
@@ -234,7 +241,7 @@ def test_run_command_refuses_a_query_whose_lists_multiply_before_asking_anyone(
     page = httpx.post(
         f"{base_url}/graphql",
         json={"query": _readme_query()},
-        headers={"RetailGraph-Expose-Cost": "true"},
+        headers={"RetailGraph-Expose-Cost": "true", **AS_OPERATOR},
         timeout=30,
     ).json()
     assert page["extensions"]["cost"]["estimated"] < page["extensions"]["cost"]["max"]
@@ -349,6 +356,53 @@ def test_run_command_places_the_readmes_order_once(
     assert first["order"]["number"] == again["order"]["number"]
     assert first["order"]["status"] == "PENDING"
     assert Decimal(first["order"]["totals"]["total"]["amount"]) > 0
+
+
+REFUSED_TO_ANONYMOUS = [
+    'mutation { cancelOrder(id: "%s", reason: "not mine") { status } }',
+    'mutation { replayErpSync(orderId: "%s") { replayed } }',
+    'mutation { importPriceList(currency: "EUR", rows: [{sku: "X-%s", currency: "EUR", '
+    'amount: "0.01"}]) { received } }',
+]
+
+
+@pytest.mark.parametrize("mutation", REFUSED_TO_ANONYMOUS, ids=["cancel", "replay", "prices"])
+def test_run_command_refuses_back_office_mutations_to_an_anonymous_caller(
+    server: tuple[str, subprocess.Popen[bytes]], mutation: str
+) -> None:
+    base_url, _ = server
+    order = _query(base_url, "{ orders(first: 1) { edges { node { id status } } } }")
+    node = order["orders"]["edges"][0]["node"]
+
+    refused = httpx.post(
+        f"{base_url}/graphql", json={"query": mutation % node["id"]}, timeout=30
+    ).json()
+    with_a_storefront_key = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": mutation % node["id"]},
+        headers={"X-API-Key": DEMO_KEYS["storefront"]},
+        timeout=30,
+    ).json()
+
+    for answer in (refused, with_a_storefront_key):
+        assert answer["data"] is None
+        assert answer["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    after = _query(base_url, "query ($id: ID!) { order(id: $id) { status } }", id=node["id"])
+    assert after["order"]["status"] == node["status"]
+
+
+def test_run_command_refuses_a_key_it_does_not_know(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    refused = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": "{ __typename }"},
+        headers={"X-API-Key": "not-a-demo-key"},
+        timeout=30,
+    )
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
 
 
 def test_run_command_exits_cleanly_on_sigterm(

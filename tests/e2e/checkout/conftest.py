@@ -32,7 +32,7 @@ from retailgraph.domains import DOMAINS
 from retailgraph.embedded import running_subgraphs
 from retailgraph.supergraph import SCHEMA_PATH
 from tests.conftest import EngineFactory
-from tests.support import local_runtime
+from tests.support import TRUSTED_CALLERS, local_runtime
 
 DC = "DC-TEST"
 STORE = "STORE-TEST"
@@ -181,7 +181,7 @@ async def shop(backend: str, make_engine: EngineFactory, tmp_path: Path) -> Asyn
         SCHEMA_PATH.read_text(),
         subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
     )
-    gateway = create_gateway_app(federated)
+    gateway = create_gateway_app(federated, clients=TRUSTED_CALLERS)
     async with contextlib.AsyncExitStack() as stack:
         domains = await stack.enter_async_context(running_subgraphs(apps))
         await stack.enter_async_context(gateway.router.lifespan_context(gateway))

@@ -23,7 +23,7 @@ from retailgraph.supergraph import SCHEMA_PATH
 from tests.e2e.gateway.subscriptions.served import served
 from tests.integration.inventory.conftest import seed_locations, stock
 from tests.integration.pricing.support import live_promotion, percent_terms, seed_prices, settle
-from tests.support import local_runtime
+from tests.support import TRUSTED_CALLERS, local_runtime
 
 MOVE = """mutation ($type: StockMovementType!, $quantity: Int!, $doc: String!) {
   applyStockMovements(movements: [{type: $type, sku: "TOP-1", locationId: "DC",
@@ -101,7 +101,9 @@ async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
             SCHEMA_PATH.read_text(),
             subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
         )
-        address = await stack.enter_async_context(served(gateway_app(engine)))
+        address = await stack.enter_async_context(
+            served(gateway_app(engine, clients=TRUSTED_CALLERS))
+        )
         yield Retailer(address, apps)
     await runtime.close()
     for engine_ in engines.values():

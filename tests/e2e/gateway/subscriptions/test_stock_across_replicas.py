@@ -41,7 +41,7 @@ from tests.e2e.gateway.subscriptions.served import (
 )
 from tests.integration.inventory.conftest import seed_locations
 from tests.services import require_redis
-from tests.support import suite_clock
+from tests.support import TRUSTED_CALLERS, suite_clock
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -128,7 +128,8 @@ async def replicas(make_engine: EngineFactory) -> AsyncIterator[Replicas]:
                     "products": SubgraphOptions(url=f"http://{products_address}/graphql"),
                 },
             )
-            gateways.append(await stack.enter_async_context(served(gateway_app(engine))))
+            trusted = gateway_app(engine, clients=TRUSTED_CALLERS)
+            gateways.append(await stack.enter_async_context(served(trusted)))
             engines.append(engine)
         yield Replicas(gateways, engines, inventories, skus)
     for client in clients:
