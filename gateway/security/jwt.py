@@ -108,8 +108,14 @@ class JwtSettings:
             raise ValueError("the JWKS address must be an http(s) URL")
         if not self.issuer or not self.audience:
             raise ValueError("an issuer and an audience are required")
-        for name in ("leeway", "refresh_interval", "min_refetch_interval", "fetch_timeout"):
-            if getattr(self, name) < 0:
+        durations = {
+            "leeway": self.leeway,
+            "refresh_interval": self.refresh_interval,
+            "min_refetch_interval": self.min_refetch_interval,
+            "fetch_timeout": self.fetch_timeout,
+        }
+        for name, seconds in durations.items():
+            if seconds < 0:
                 raise ValueError(f"{name} cannot be negative")
 
 
