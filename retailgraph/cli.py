@@ -91,6 +91,89 @@ def clients_hash_key() -> None:
     typer.echo(key_hash(key))
 
 
+@clients_app.command("list")
+def clients_list(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The clients the settings configure: scopes, rights, budgets and manifests."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    settings = settings_or_exit(config).gateway
+    clients = dict(settings.clients)
+    if settings.anonymous.enabled:
+        clients = {"anonymous": settings.anonymous, **clients}
+    rows: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "scopes": list(client.scopes),
+            "keys": len(client.api_key_hashes),
+            "arbitraryDocuments": client.arbitrary_documents,
+            "introspection": settings.introspection
+            if client.introspection is None
+            else client.introspection,
+            "maxCost": client.max_cost or settings.cost.max_cost,
+            "rateLimit": None
+            if client.rate_limit is None
+            else f"{client.rate_limit.quota}/{client.rate_limit.window:g}s",
+            "locations": list(client.locations),
+            "manifests": list(client.manifests),
+        }
+        for name, client in clients.items()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Clients", title_justify="left")
+    for column in ("Client", "Scopes", "Keys", "Own documents", "Introspection", "Max cost",
+                   "Rate limit", "Locations", "Manifests"):  # fmt: skip
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["name"]),
+            ", ".join(row["scopes"]) or "-",
+            str(row["keys"]),
+            "yes" if row["arbitraryDocuments"] else "no",
+            "yes" if row["introspection"] else "no",
+            str(row["maxCost"]),
+            row["rateLimit"] or "-",
+            ", ".join(row["locations"]) or "-",
+            ", ".join(row["manifests"]) or "-",
+        )
+    Console().print(table)
+
+
+@clients_app.command("check")
+def clients_check(
+    manifest: Annotated[Path, typer.Argument(help="A manifest: Apollo's, or Code Generator's.")],
+    client: Annotated[str, typer.Option(help="Whose manifest it is (named in problems).")] = "",
+    supergraph: Annotated[
+        Path | None, typer.Option(help="The supergraph to check against (default: ours).")
+    ] = None,
+) -> None:
+    """Check every document of a manifest against the supergraph's API; exit 1 naming each
+    operation that a schema change would break."""
+    from gateway.security.documents import ManifestError, check_manifest, load_manifest
+    from gateway.supergraph import SupergraphError, load_supergraph
+    from retailgraph.supergraph import SCHEMA_PATH
+
+    try:
+        documents = load_manifest(manifest)
+        schema = load_supergraph((supergraph or SCHEMA_PATH).read_text()).api_schema
+    except (ManifestError, SupergraphError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    problems = check_manifest(documents, schema, owner=client or manifest.stem)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{len(documents)} operations, all valid against the supergraph")
+
+
 @app.command()
 def demo(config: ConfigOption = None) -> None:
     """Load the demo retailer into the configured databases (a no-op once loaded).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,46 @@ def test_clients_hash_key_prints_the_hash_to_configure_for_a_key_read_on_stdin()
     assert hashed.output.strip() == key_hash("s3cret-key")
     assert hashed.output.startswith("sha256:")
     assert empty.exit_code == 1
+
+
+def test_clients_list_shows_each_clients_rights_from_the_settings(tmp_path: Path) -> None:
+    from gateway.security.clients import key_hash
+
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text(
+        "[gateway.clients.acme]\n"
+        f'api_key_hashes = ["{key_hash("k1")}", "{key_hash("k2")}"]\n'
+        'scopes = ["orders:read"]\narbitrary_documents = false\nmax_cost = 500\n'
+        "[gateway.clients.acme.rate_limit]\nquota = 100\nwindow = 60\n"
+    )
+    listed = runner.invoke(app, ["clients", "list", "--json", "--config", str(settings)])
+    assert listed.exit_code == 0, listed.output
+    rows = {row["name"]: row for row in json.loads(listed.output)}
+    assert rows["acme"] == {
+        "name": "acme",
+        "scopes": ["orders:read"],
+        "keys": 2,
+        "arbitraryDocuments": False,
+        "introspection": False,
+        "maxCost": 500,
+        "rateLimit": "100/60s",
+        "locations": [],
+        "manifests": [],
+    }
+    assert rows["anonymous"]["scopes"] == []
+
+
+def test_clients_check_names_each_operation_a_schema_change_would_break(tmp_path: Path) -> None:
+    good = tmp_path / "acme.json"
+    good.write_text(json.dumps({"a1": 'query Card { product(sku: "X") { name } }'}))
+    broken = tmp_path / "legacy.json"
+    broken.write_text(json.dumps({"b1": 'query Old { product(sku: "X") { colour } }'}))
+
+    passed = runner.invoke(app, ["clients", "check", str(good), "--client", "acme"])
+    failed = runner.invoke(app, ["clients", "check", str(broken), "--client", "legacy"])
+
+    assert passed.exit_code == 0, passed.output
+    assert "1 operations, all valid" in passed.output
+    assert failed.exit_code == 1
+    assert "legacy: operation Old (id b1)" in failed.output
+    assert "colour" in failed.output
