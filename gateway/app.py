@@ -58,18 +58,18 @@ def create_app(
     On shutdown the engine's ``aclose()`` closes its HTTP pools.
     """
     limits = limits or Limits()
-    clients = clients or anonymous_only()
+    directory = clients or anonymous_only()
     endpoint = GraphQLEndpoint(
         engine,
         limits=limits,
         graphiql=graphiql,
         expose_query_plan=expose_query_plan,
-        clients=clients,
+        clients=directory,
         graphiql_headers=graphiql_headers,
     )
-    event_stream = GraphQLEventStream(engine, limits, clients, sse_keep_alive)
+    event_stream = GraphQLEventStream(engine, limits, directory, sse_keep_alive)
     websocket = GraphQLWebSocket(
-        engine, clients=clients, init_timeout=connection_init_timeout, limits=limits
+        engine, clients=directory, init_timeout=connection_init_timeout, limits=limits
     )
 
     async def graphql(request: Request) -> Response:
@@ -91,6 +91,8 @@ def create_app(
                 yield
             finally:
                 await _close(engine)
+                # The identity provider's key fetches hold a connection pool.
+                await directory.aclose()
 
     routes: list[BaseRoute] = [
         Route(path, graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),

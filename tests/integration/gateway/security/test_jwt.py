@@ -605,3 +605,54 @@ async def test_a_token_for_an_unknown_client_or_expired_is_refused_with_its_code
         "INVALID_CREDENTIALS",
         "CREDENTIALS_EXPIRED",
     )
+
+
+async def test_the_gateway_admits_a_token_of_a_configured_client_and_refuses_an_expired_one(
+    provider: Provider, rsa_keys: list[rsa.RSAPrivateKey], clock: SettableClock
+) -> None:
+    import httpx
+
+    from gateway.commands import federated_engine, gateway_app
+    from gateway.executor import SubgraphOptions
+    from gateway.settings import GatewaySettings
+    from gateway.supergraph.compose import compose_from_apps
+    from tests.e2e.gateway.subgraphs import subgraph_apps
+
+    provider.publish("rsa-1", rsa_keys[0])
+    settings = GatewaySettings.model_validate(
+        {
+            "identity_provider": {
+                "jwks_url": provider.url,
+                "issuer": ISSUER,
+                "audience": AUDIENCE,
+            },
+            "clients": {"acme": {"scopes": ["orders:read"]}},
+            "anonymous": {"enabled": False},
+        }
+    )
+    apps = subgraph_apps()
+    engine = federated_engine(
+        await compose_from_apps(apps),
+        settings,
+        {name: SubgraphOptions(app=app) for name, app in apps.items()},
+    )
+    app = gateway_app(engine, settings, clock=clock)
+    token = provider.token(rsa_keys[0], "rsa-1", azp="acme", scope="orders:read")
+    query = {"query": "{ products(first: 1) { sku } }"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            admitted = await client.post(
+                "/graphql", json=query, headers={"authorization": f"Bearer {token}"}
+            )
+            clock.advance(timedelta(hours=2))
+            expired = await client.post(
+                "/graphql", json=query, headers={"authorization": f"Bearer {token}"}
+            )
+            anonymous = await client.post("/graphql", json=query)
+
+    assert admitted.json() == {"data": {"products": [{"sku": "SKU-0"}]}}
+    assert expired.status_code == 401
+    assert expired.json()["errors"][0]["extensions"]["code"] == "CREDENTIALS_EXPIRED"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "CREDENTIALS_REQUIRED"
