@@ -13,7 +13,6 @@ worked out once per document and set of met requirements (``Protected``), not pe
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from graphql import (
 
 from gateway.engine import GraphQLError
 from gateway.supergraph.access import AccessRules, Requirement
+from gateway.supergraph.nodes import with_changes
 
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
 
@@ -113,7 +113,7 @@ def restrict(
             and walk.fragments.get(definition, definition) is None
         )
     ]
-    return Restricted(_with(document, definitions=tuple(definitions)), cut_operation, errors)
+    return Restricted(with_changes(document, definitions=tuple(definitions)), cut_operation, errors)
 
 
 Visit = Callable[[GraphQLNamedType, FieldNode, Requirement], bool]
@@ -147,7 +147,7 @@ class _Walk:
         selections = self._selections(operation.selection_set, root, (), self.cut)
         if selections is None:
             return None
-        cut: OperationDefinitionNode = _with(operation, selection_set=selections)
+        cut: OperationDefinitionNode = with_changes(operation, selection_set=selections)
         return cut
 
     def _selections(
@@ -163,7 +163,7 @@ class _Walk:
                 kept.append(result)
         if not kept:
             return None
-        return _with(selection_set, selections=tuple(kept)) if changed else selection_set
+        return with_changes(selection_set, selections=tuple(kept)) if changed else selection_set
 
     def _selection(
         self, selection: SelectionNode, parent: GraphQLNamedType, path: Path, cut: list[Path]
@@ -184,7 +184,7 @@ class _Walk:
             return (
                 selection
                 if inner is selection.selection_set
-                else _with(selection, selection_set=inner)
+                else with_changes(selection, selection_set=inner)
             )
         if isinstance(selection, FragmentSpreadNode):
             definition = self._definitions.get(selection.name.value)
@@ -209,7 +209,7 @@ class _Walk:
                 if inner is None
                 else definition
                 if inner is definition.selection_set
-                else _with(definition, selection_set=inner)
+                else with_changes(definition, selection_set=inner)
             )
         return self.fragments[definition]
 
@@ -235,12 +235,4 @@ class _Walk:
         inner = self._selections(node.selection_set, returns, (*path, key), cut)
         if inner is None:
             return None
-        return node if inner is node.selection_set else _with(node, selection_set=inner)
-
-
-def _with(node: Any, **changes: Any) -> Any:
-    """A copy of an AST node with some attributes changed (nodes may be frozen)."""
-    copied = copy.copy(node)
-    for name, value in changes.items():
-        object.__setattr__(copied, name, value)
-    return copied
+        return node if inner is node.selection_set else with_changes(node, selection_set=inner)

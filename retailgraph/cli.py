@@ -9,26 +9,13 @@ import typer
 
 from retailgraph.erp_commands import register as register_erp_commands
 from retailgraph.erp_commands import worker_app
-from retailgraph.settings import Settings, SettingsError, load_settings
+from retailgraph.options import ConfigOption, settings_or_exit
+from retailgraph.settings import SettingsError, load_settings
 from retailgraph.sync.commands import register as register_sync_commands
 
 app = typer.Typer(no_args_is_help=True, help="RetailGraph: one GraphQL graph for retail.")
 register_erp_commands(app)
 register_sync_commands(app, worker_app)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
-]
-
-
-def settings_or_exit(config: Path | None = None, **overrides: Any) -> Settings:
-    """The settings, or the reason they are invalid as one line and exit status 1."""
-    try:
-        return load_settings(config, **overrides)
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command()

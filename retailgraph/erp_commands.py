@@ -10,14 +10,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.clock import Clock, SystemClock
-from retailgraph.settings import Settings, SettingsError, load_settings
+from retailgraph.options import ConfigOption, settings_or_exit
+from retailgraph.settings import Settings
 
 worker_app = typer.Typer(no_args_is_help=True, help="Background workers.")
 erp_app = typer.Typer(no_args_is_help=True, help="The ERP posting queue: status and replay.")
@@ -28,20 +28,6 @@ T = TypeVar("T")
 def register(app: typer.Typer) -> None:
     app.add_typer(worker_app, name="worker")
     app.add_typer(erp_app, name="erp")
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(help="Settings file (default: $RETAILGRAPH_CONFIG, or ./retailgraph.toml)."),
-]
-
-
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(config, **overrides)
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _with_orders_engine(
@@ -131,7 +117,7 @@ def worker_erp(
     erp_overrides = {"reference_prefix": reference_prefix, "simulator_latency": simulator_latency}
     chosen: dict[str, Any] = {k: v for k, v in erp_overrides.items() if v is not None}
     chosen["worker"] = {name: value for name, value in given.items() if value is not None}
-    settings = _settings(config, erp=chosen)
+    settings = settings_or_exit(config, erp=chosen)
     worker = posting_worker_settings(settings)
     if worker.lease <= worker.post_timeout:
         typer.echo("error: --lease must be longer than --post-timeout", err=True)
@@ -171,7 +157,7 @@ def erp_status(
     ) -> tuple[queue.Backlog, list[erp_postings.Posting], datetime]:
         return await queue.backlog(engine), await queue.dead_letters(engine), clock.now()
 
-    backlog, dead, now = _with_orders_engine(_settings(config), read)
+    backlog, dead, now = _with_orders_engine(settings_or_exit(config), read)
     age = backlog.oldest_age(now)
     age_seconds = None if age is None else round(age.total_seconds(), 1)
     if as_json:
@@ -214,7 +200,7 @@ def erp_replay(
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
     count = _with_orders_engine(
-        _settings(config),
+        settings_or_exit(config),
         lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now()),
     )
     typer.echo(f"replayed {count} posting(s)")

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from domains.inventory.model import (
     ChannelAvailability,
@@ -17,8 +16,7 @@ from domains.inventory.model import (
     ReservationStatus,
     StockLevel,
 )
-from kernel.clock import Clock
-from kernel.events import Event
+from kernel.transaction import Transaction
 
 Pair = tuple[str, str]
 
@@ -66,20 +64,9 @@ class StockStore(Protocol):
     async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction over the stock; its events are kept only if it commits."""
 
     @property
     def stock(self) -> StockStore: ...
-    @property
-    def clock(self) -> Clock: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def record(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

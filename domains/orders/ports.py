@@ -3,12 +3,10 @@ transaction itself (``OrdersUnitOfWork`` on a database, or an in-memory one)."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from domains.orders.model import Order
-from kernel.clock import Clock
-from kernel.events import Event
+from kernel.transaction import Transaction
 
 
 class OrdersRepository(Protocol):
@@ -32,7 +30,7 @@ class OrdersRepository(Protocol):
         ...
 
 
-class OrdersUnit(Protocol):
+class OrdersUnit(Transaction, Protocol):
     """One transaction: the orders it sees, its clock, and the events it commits with them.
 
     Leaving the block without ``commit`` keeps nothing; ``rollback`` discards what was
@@ -41,15 +39,4 @@ class OrdersUnit(Protocol):
 
     @property
     def orders(self) -> OrdersRepository: ...
-    @property
-    def clock(self) -> Clock: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def record(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

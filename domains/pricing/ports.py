@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from domains.pricing.model import Offer, Promotion
 from domains.pricing.repository import PriceKey, SkuPrice
-from kernel.clock import Clock
-from kernel.events import Event
+from kernel.transaction import Transaction
 
 
 class PricingStore(Protocol):
@@ -83,20 +81,9 @@ class PricingStore(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: what it stores and the events it records are kept together on
     ``commit``, and dropped when the block is left without one."""
 
     @property
     def prices(self) -> PricingStore: ...
-    @property
-    def clock(self) -> Clock: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def record(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
-from kernel.clock import Clock
 from kernel.errors import DomainError
 from kernel.events import Event
+from kernel.transaction import Transaction
 
 
 class ProductStore(Protocol):
@@ -30,22 +29,11 @@ class ProductStore(Protocol):
     async def save_many(self, changed: Sequence[Product], at: datetime) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction (ProductsUnitOfWork in production)."""
 
     @property
     def products(self) -> ProductStore: ...
-    @property
-    def clock(self) -> Clock: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def record(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ keeps it one cheap pass; graphql-core then builds the schema.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from graphql import (
@@ -33,6 +32,7 @@ from gateway.supergraph.nodes import (
     interfaces_of,
     members_of,
     values_of,
+    with_changes,
 )
 
 
@@ -42,7 +42,7 @@ def build_api_schema(sdl: str, links: Links) -> GraphQLSchema:
     definitions: list[Any] = []
     for definition in document.definitions:
         if isinstance(definition, SchemaDefinitionNode):
-            definition = _with(
+            definition = with_changes(
                 definition,
                 directives=(),
                 operation_types=tuple(
@@ -84,14 +84,6 @@ def _kept_directives(
     return tuple(d for d in directives or () if not links.is_machinery_directive(d.name.value))
 
 
-def _with(node: Any, **changes: Any) -> Any:
-    """A copy of an AST node with some attributes changed (nodes may be frozen)."""
-    copied = copy.copy(node)
-    for name, value in changes.items():
-        object.__setattr__(copied, name, value)
-    return copied
-
-
 def _strip_type(
     definition: TypeDeclaration, links: Links, inaccessible: set[str]
 ) -> TypeDeclaration:
@@ -105,18 +97,18 @@ def _strip_type(
     fields = fields_of(definition)
     if fields:
         changes["fields"] = tuple(
-            _with(field, **_stripped_member(field, links))
+            with_changes(field, **_stripped_member(field, links))
             for field in fields
             if not _is_inaccessible(field.directives, links)
         )
     values = values_of(definition)
     if values:
         changes["values"] = tuple(
-            _with(value, **_stripped_member(value, links))
+            with_changes(value, **_stripped_member(value, links))
             for value in values
             if not _is_inaccessible(value.directives, links)
         )
-    stripped: TypeDeclaration = _with(definition, **changes)
+    stripped: TypeDeclaration = with_changes(definition, **changes)
     return stripped
 
 
@@ -124,7 +116,7 @@ def _stripped_member(member: MemberNode, links: Links) -> dict[str, Any]:
     changes: dict[str, Any] = {"directives": _kept_directives(member.directives, links)}
     if isinstance(member, FieldDefinitionNode) and member.arguments:
         changes["arguments"] = tuple(
-            _with(a, directives=_kept_directives(a.directives, links))
+            with_changes(a, directives=_kept_directives(a.directives, links))
             for a in arguments_of(member)
             if not _is_inaccessible(a.directives, links)
         )

@@ -7,6 +7,9 @@ read them with the node's real type checked.
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from graphql import (
     ConstDirectiveNode,
     EnumTypeDefinitionNode,
@@ -85,3 +88,12 @@ def description_of(node: TypeDeclaration | MemberNode) -> StringValueNode | None
     if isinstance(node, TypeExtensionNode):
         return None
     return node.description
+
+
+def with_changes(node: Any, **changes: Any) -> Any:
+    """A copy of an AST node with some attributes changed (graphql-core's nodes may be
+    frozen, so they are set past their guard)."""
+    copied = copy.copy(node)
+    for name, value in changes.items():
+        object.__setattr__(copied, name, value)
+    return copied

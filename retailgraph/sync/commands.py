@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 
 from kernel.clock import SystemClock
-from retailgraph.settings import Settings, SettingsError, load_settings
+from retailgraph.options import settings_or_exit
+from retailgraph.settings import Settings
 
 sync_app = typer.Typer(no_args_is_help=True, help="Import from the ERP.")
 reconcile_app = typer.Typer(no_args_is_help=True, help="Compare the ERP with our ledgers.")
@@ -31,14 +32,6 @@ def register(app: typer.Typer, worker_app: typer.Typer) -> None:
 
 
 T = TypeVar("T")
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _run(

@@ -18,7 +18,7 @@ def stock_worker(
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
     from erp.sync.stock import StockPoller
     from kernel.clock import SystemClock
-    from retailgraph.sync.commands import settings_or_exit
+    from retailgraph.options import settings_or_exit
     from retailgraph.wiring import running_domains, sync_erp
 
     settings = settings_or_exit()

@@ -7,7 +7,6 @@ import copy
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 
 import pytest
@@ -45,6 +44,7 @@ from kernel.event_types import (
     StockChanged,
 )
 from kernel.events import Event
+from tests.fakes import StagedUnitOfWork
 from tests.support import EVENT_TIME, TEST_NOW
 
 Pair = tuple[str, str]
@@ -191,46 +191,13 @@ class FakeStock:
         self.handled.add((consumer, event_id))
 
 
-class FakeUnitOfWork:
-    """Stages writes and events, and keeps them only on commit, like the real one."""
-
+class FakeUnitOfWork(StagedUnitOfWork[FakeStock]):
     def __init__(self, committed: FakeStock | None = None) -> None:
-        self.clock = SettableClock(TEST_NOW)
-        self.committed = committed or FakeStock()
-        self.events: list[Event] = []
-        self.commits = 0
-        self._staged = self.committed.copy()
-        self._pending: list[Event] = []
+        super().__init__(committed or FakeStock(), SettableClock(TEST_NOW))
 
     @property
     def stock(self) -> FakeStock:
-        return self._staged
-
-    async def __aenter__(self) -> Self:
-        self._staged = self.committed.copy()
-        self._pending = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._pending = []
-
-    def record(self, *events: Event) -> None:
-        self._pending.extend(events)
-
-    async def commit(self) -> None:
-        self.committed = self._staged.copy()
-        self.events.extend(self._pending)
-        self._pending = []
-        self.commits += 1
-
-    async def rollback(self) -> None:
-        self._staged = self.committed.copy()
-        self._pending = []
+        return self.staged
 
     def level(self, sku: str = SKU, location_id: str = DC) -> StockLevel:
         """The committed level, with the reservations live now summed in."""

@@ -7,8 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
@@ -33,7 +32,7 @@ from kernel.event_types import (
     PromotionVersionPublished,
     SkuPricingChanged,
 )
-from kernel.events import Event
+from tests.fakes import StagedUnitOfWork
 from tests.support import TEST_NOW
 
 NOW = TEST_NOW
@@ -150,42 +149,13 @@ class FakePrices:
         self.promotions[after.id] = replace(after, versions=(*stored.versions, *added))
 
 
-class FakeUnitOfWork:
-    """Stages writes and events, and keeps them only on commit, like the real one."""
-
+class FakeUnitOfWork(StagedUnitOfWork[FakePrices]):
     def __init__(self) -> None:
-        self.clock = SettableClock(NOW)
-        self.committed = FakePrices()
-        self.events: list[Event] = []
-        self.commits = 0
-        self._staged = FakePrices()
-        self._pending: list[Event] = []
+        super().__init__(FakePrices(), SettableClock(NOW))
 
     @property
     def prices(self) -> FakePrices:
-        return self._staged
-
-    async def __aenter__(self) -> Self:
-        self._staged = self.committed.copy()
-        self._pending = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._pending = []
-
-    def record(self, *events: Event) -> None:
-        self._pending.extend(events)
-
-    async def commit(self) -> None:
-        self.committed = self._staged.copy()
-        self.events.extend(self._pending)
-        self._pending = []
-        self.commits += 1
+        return self.staged
 
 
 def percent_off(
