@@ -21,6 +21,7 @@ from gateway.http.health import health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.params import Limits
 from gateway.security.clients import ClientDirectory, anonymous_only
+from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.subscriptions.sse import GraphQLEventStream, wants_event_stream
 from gateway.subscriptions.websocket import GraphQLWebSocket
 
@@ -42,6 +43,7 @@ def create_app(
     graphiql_headers: Mapping[str, str] | None = None,
     connection_init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
+    documents: PersistedDocuments | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -59,6 +61,7 @@ def create_app(
     """
     limits = limits or Limits()
     directory = clients or anonymous_only()
+    documents = documents or default_documents()
     endpoint = GraphQLEndpoint(
         engine,
         limits=limits,
@@ -66,10 +69,15 @@ def create_app(
         expose_query_plan=expose_query_plan,
         clients=directory,
         graphiql_headers=graphiql_headers,
+        documents=documents,
     )
-    event_stream = GraphQLEventStream(engine, limits, directory, sse_keep_alive)
+    event_stream = GraphQLEventStream(engine, limits, directory, sse_keep_alive, documents)
     websocket = GraphQLWebSocket(
-        engine, clients=directory, init_timeout=connection_init_timeout, limits=limits
+        engine,
+        clients=directory,
+        init_timeout=connection_init_timeout,
+        limits=limits,
+        documents=documents,
     )
 
     async def graphql(request: Request) -> Response:

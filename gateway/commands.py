@@ -14,9 +14,11 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
-from gateway.security.clients import ANONYMOUS, ClientDirectory
+from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from gateway.security.clock import Clock
+from gateway.security.documents import MemoryApqStore
 from gateway.security.jwt import JwksVerifier
+from gateway.security.persisted import ManifestsRefused, PersistedDocuments, client_manifests
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
 
@@ -50,6 +52,13 @@ def federated_engine(
     )
 
 
+def configured_clients(settings: GatewaySettings) -> list[Client]:
+    """Every client ``settings`` name, and the anonymous one."""
+    clients = [client.client(name) for name, client in settings.clients.items()]
+    clients.append(settings.anonymous.client(ANONYMOUS))
+    return clients
+
+
 def client_directory(settings: GatewaySettings, clock: Clock) -> ClientDirectory:
     """The clients ``settings`` configure, and the identity provider whose tokens name them."""
     provider = settings.identity_provider
@@ -67,6 +76,21 @@ def client_directory(settings: GatewaySettings, clock: Clock) -> ClientDirectory
     )
 
 
+def persisted_documents(engine: FederatedEngine, settings: GatewaySettings) -> PersistedDocuments:
+    """Every client's manifests, checked against the engine's supergraph, and the APQ
+    store; raises ``CommandError`` naming each client and operation the schema breaks."""
+    try:
+        manifests = client_manifests(configured_clients(settings), engine.supergraph.api_schema)
+    except ManifestsRefused as refused:
+        raise CommandError(
+            "the clients' persisted documents do not run against the supergraph: "
+            + "; ".join(refused.problems)
+        ) from None
+    apq = settings.apq
+    store = MemoryApqStore(max_entries=apq.max_entries) if apq.enabled else None
+    return PersistedDocuments(manifests, store)
+
+
 def gateway_app(
     engine: FederatedEngine, settings: GatewaySettings, *, clock: Clock, **options: Any
 ) -> Starlette:
@@ -78,6 +102,7 @@ def gateway_app(
         graphiql_headers=settings.graphiql_headers,
         expose_query_plan=settings.expose_query_plans,
         clients=client_directory(settings, clock),
+        documents=persisted_documents(engine, settings),
         **options,
     )
 
@@ -146,11 +171,14 @@ def run_compose(
     check: bool = False,
     console: Console,
     compose_default: Callable[[], Coroutine[Any, Any, str]] | None = None,
+    clients: Sequence[Client] = (),
 ) -> int:
     """Compose from live subgraphs; write ``output`` (or print), or with ``check`` compare.
 
     Without ``--subgraph`` options, ``compose_default`` composes (the product's own
-    subgraphs, for ``retailgraph compose``).
+    subgraphs, for ``retailgraph compose``). Every manifest of ``clients`` is checked
+    against the new supergraph: one it would break fails the command, naming the client
+    and the operation, and nothing is written.
     """
     from gateway.supergraph.compose import CompositionError, compose_from_urls
     from gateway.supergraph.compose.report import print_errors
@@ -168,6 +196,8 @@ def run_compose(
     except CompositionError as error:
         print_errors(error, console)
         return 1
+    if not _manifests_run(supergraph, clients, console):
+        return 1
     if check:
         if output is None:
             raise CommandError("--check needs --output, the file to compare with")
@@ -183,3 +213,20 @@ def run_compose(
         output.write_text(supergraph)
         console.print(f"[green]Wrote {output}[/green].")
     return 0
+
+
+def _manifests_run(supergraph: str, clients: Sequence[Client], console: Console) -> bool:
+    """True when every client's trusted documents run against ``supergraph``."""
+    from gateway.supergraph import load_supergraph
+
+    if not any(client.manifests for client in clients):
+        return True
+    try:
+        client_manifests(clients, load_supergraph(supergraph).api_schema)
+    except ManifestsRefused as refused:
+        console.print("[red]The supergraph would break these clients' persisted documents:[/red]")
+        for problem in refused.problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+        return False
+    console.print("[green]Every client's persisted documents run against it.[/green]")
+    return True

@@ -162,6 +162,17 @@ class AnonymousSettings(ClientSettings):
     enabled: bool = True
 
 
+class ApqSettings(_Section):
+    """Apollo's automatic persisted queries, for the clients allowed documents of their own
+    (a client held to its manifests never registers one)."""
+
+    enabled: bool = True
+    # Seconds a document is kept in Redis after it was last registered or used.
+    ttl: float = Field(default=86_400.0, gt=0)
+    # Documents kept in the process when there is no Redis (least recently used dropped).
+    max_entries: int = Field(default=1_000, gt=0)
+
+
 class IdentityProviderSettings(_Section):
     """Tokens (JWT) from an identity provider; a claim names the client."""
 
@@ -205,6 +216,7 @@ class GatewaySettings(_Section):
     anonymous: AnonymousSettings = AnonymousSettings()
     # The identity provider whose tokens name clients; none: API keys only.
     identity_provider: IdentityProviderSettings | None = None
+    apq: ApqSettings = ApqSettings()
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()

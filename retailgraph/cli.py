@@ -263,14 +263,17 @@ def compose(
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Where to write the supergraph.")] = None,
     check: Annotated[bool, typer.Option(help="Only check that --output is up to date.")] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Compose the supergraph from each subgraph's _service { sdl }.
 
     With no --subgraph, composes RetailGraph's own four subgraphs into schema.graphql.
+    Every configured client's manifests are checked against the result: a change that
+    breaks a partner's operation fails, naming the partner and the operation.
     """
     from rich.console import Console
 
-    from gateway.commands import CommandError, run_compose
+    from gateway.commands import CommandError, configured_clients, run_compose
     from retailgraph.supergraph import SCHEMA_PATH, compose_domains
 
     if not subgraph and output is None:
@@ -282,6 +285,7 @@ def compose(
             check=check,
             console=Console(stderr=True),
             compose_default=compose_domains,
+            clients=configured_clients(settings_or_exit(config).gateway),
         )
     except CommandError as error:
         typer.echo(f"error: {error}", err=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -96,19 +97,26 @@ DEMO_SCOPES = {
     "partner": ["orders:place", "orders:read"],
     "operator": ["operator"],
 }
+# The partner runs the operations of its manifest only, as partners do in production.
+DEMO_PARTNER_MANIFEST = Path(__file__).parent / "demo" / "partner-operations.json"
+DEMO_RIGHTS: dict[str, dict[str, Any]] = {
+    "store-berlin": {"locations": ["STORE-BERLIN"]},
+    "partner": {"arbitrary_documents": False, "manifests": [str(DEMO_PARTNER_MANIFEST)]},
+}
 DEMO_CLIENTS: dict[str, Any] = {
     name: {
         "api_key_hashes": [key_hash(DEMO_KEYS[name])],
         "scopes": scopes,
-        **({"locations": ["STORE-BERLIN"]} if name == "store-berlin" else {}),
+        **DEMO_RIGHTS.get(name, {}),
     }
     for name, scopes in DEMO_SCOPES.items()
 }
-# A newcomer exploring the embedded system gets GraphiQL (holding the operator's key, so
-# every query of the README runs in it), query plans, introspection and the demo clients.
+# A newcomer exploring the embedded system gets GraphiQL (holding the storefront's key:
+# the catalogue and checkout; the README says when to switch to the operator's), query
+# plans, introspection and the demo clients.
 NEWCOMER: dict[str, Any] = {
     "graphiql": True,
-    "graphiql_headers": {"X-API-Key": DEMO_KEYS["operator"]},
+    "graphiql_headers": {"X-API-Key": DEMO_KEYS["storefront"]},
     "expose_query_plans": True,
     "introspection": True,
     "clients": DEMO_CLIENTS,

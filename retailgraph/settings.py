@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -26,7 +26,7 @@ from pydantic_settings import (
 )
 
 from erp.settings import ErpSettings
-from gateway.settings import GatewaySettings
+from gateway.settings import ClientSettings, GatewaySettings
 
 CONFIG_VARIABLE = "RETAILGRAPH_CONFIG"
 DEFAULT_CONFIG = Path("retailgraph.toml")
@@ -168,11 +168,31 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             return tuple(sources)
 
     try:
-        return Settings.model_validate(FromSources(**overrides).model_dump())
+        settings = Settings.model_validate(FromSources(**overrides).model_dump())
     except ValidationError as error:
         raise SettingsError(f"invalid settings: {_described(error)}") from None
     except ValueError as error:
         raise SettingsError(f"invalid settings: {error}") from None
+    return settings if path is None else _files_beside(settings, path.parent)
+
+
+_C = TypeVar("_C", bound=ClientSettings)
+
+
+def _files_beside(settings: Settings, folder: Path) -> Settings:
+    """``settings`` with the clients' relative manifest paths read from ``folder``, the
+    settings file's: a deployment ships the file and its manifests side by side."""
+    gateway = settings.gateway
+
+    def beside(client: _C) -> _C:
+        paths = tuple(str(folder / p) for p in client.manifests)  # an absolute p stays
+        return client.model_copy(update={"manifests": paths})
+
+    clients = {name: beside(client) for name, client in gateway.clients.items()}
+    gateway = gateway.model_copy(
+        update={"clients": clients, "anonymous": beside(gateway.anonymous)}
+    )
+    return settings.model_copy(update={"gateway": gateway})
 
 
 def _described(error: ValidationError) -> str:

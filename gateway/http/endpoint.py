@@ -38,6 +38,8 @@ from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
 from gateway.http.plan_exposure import exposure_mode, plan_extension
 from gateway.http.responses import errors_body, graphql_response
 from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
+from gateway.security.documents import DocumentError
+from gateway.security.persisted import PersistedDocuments, default_documents
 
 log = logging.getLogger("gateway.http")
 
@@ -54,8 +56,10 @@ class GraphQLEndpoint:
         expose_query_plan: bool = True,
         clients: ClientDirectory | None = None,
         graphiql_headers: Mapping[str, str] | None = None,
+        documents: PersistedDocuments | None = None,
     ) -> None:
         self.engine = engine
+        self.documents = documents or default_documents()
         self.graphiql_headers = dict(graphiql_headers or {})
         self.clients = clients or anonymous_only()
         self.limits = limits or Limits()
@@ -111,9 +115,11 @@ class GraphQLEndpoint:
         return await self._run(request, params, media_type)
 
     async def _run(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        caller = request.state.caller
         try:
+            document = await self.documents.resolve(params.document_names(), caller.client)
             prepared = self.engine.prepare(
-                params.query, params.operation_name, request.state.caller
+                document.query, params.operation_name or document.operation_name, caller
             )
         except RequestError as error:
             return self._request_error(error, media_type)
@@ -174,6 +180,16 @@ class GraphQLEndpoint:
 
     @staticmethod
     def _request_error(error: RequestError, media_type: str) -> Response:
+        if isinstance(error, DocumentError):
+            # Not-found and not-in-list answers must not be cached (a hashed GET may pass
+            # a CDN): the next request may succeed.
+            status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
+            return graphql_response(
+                errors_body(error.errors),
+                status=status,
+                media_type=media_type,
+                headers=error.headers,
+            )
         if error.status >= 500:
             # The engine's own failure (planning, say): answered like an internal error,
             # with its code and message, as 200 and ``data: null`` rather than a 5xx.

@@ -35,10 +35,19 @@ class HttpError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
-    query: str
+    """A request's parameters. It names its document with a ``query``, a ``documentId``
+    (a trusted document), or ``extensions.persistedQuery`` (Apollo's persisted queries);
+    ``gateway.security.documents`` turns them into the document to run."""
+
+    query: str | None
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
+    document_id: str | None = None
+
+    def document_names(self) -> dict[str, Any]:
+        """The parameters that name the document, as ``resolve_document`` reads them."""
+        return {"query": self.query, "documentId": self.document_id, "extensions": self.extensions}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,10 @@ class Limits:
     max_body_bytes: int = 1_000_000
     max_document_bytes: int = 100_000
     max_socket_operations: int = 100
+
+
+# Document ids are hashes or short names; a manifest refuses ids longer than 256 characters.
+MAX_DOCUMENT_ID_BYTES = 1_024
 
 
 def document_too_large(limits: Limits) -> GraphQLError:
@@ -105,15 +118,24 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
     extensions = payload.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise HttpError(400, "The 'extensions' parameter must be an object or null.")
-    if query is None:
-        if extensions and "persistedQuery" in extensions:
+    document_id = payload.get("documentId")
+    if document_id is not None:
+        if not isinstance(document_id, str) or not document_id:
+            raise HttpError(400, "The 'documentId' parameter must be a non-empty string.")
+        if len(_utf8(document_id, "The 'documentId' parameter")) > MAX_DOCUMENT_ID_BYTES:
             raise HttpError(
-                400, "Persisted queries are not supported.", "PERSISTED_QUERY_NOT_SUPPORTED"
+                400, f"The 'documentId' parameter is longer than {MAX_DOCUMENT_ID_BYTES} bytes."
             )
-        raise HttpError(400, "The 'query' parameter is missing; send a GraphQL document.")
-    if not isinstance(query, str):
+    if query is None:
+        if document_id is None and not (extensions and "persistedQuery" in extensions):
+            raise HttpError(
+                400,
+                "The 'query' parameter is missing; send a GraphQL document, or the "
+                "'documentId' of a persisted one.",
+            )
+    elif not isinstance(query, str):
         raise HttpError(400, "The 'query' parameter must be a string.")
-    if len(_utf8(query, "The 'query' parameter")) > limits.max_document_bytes:
+    elif len(_utf8(query, "The 'query' parameter")) > limits.max_document_bytes:
         too_large = document_too_large(limits)
         raise HttpError(413, too_large.message, too_large.code)
     operation_name = payload.get("operationName")
@@ -129,6 +151,7 @@ def _params(payload: dict[str, Any], limits: Limits) -> GraphQLParams:
         operation_name=operation_name or None,
         variables=variables,
         extensions=extensions or {},
+        document_id=document_id,
     )
 
 

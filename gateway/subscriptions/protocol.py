@@ -63,10 +63,16 @@ class Pong:
 @dataclass(frozen=True, slots=True)
 class Subscribe:
     id: str
-    query: str
+    # None when the payload names a persisted document (documentId or Apollo's hash).
+    query: str | None
     operation_name: str | None
     variables: dict[str, Any] | None
     extensions: dict[str, Any] | None
+    document_id: str | None = None
+
+    def document_names(self) -> dict[str, Any]:
+        """The payload's names for its document, as ``resolve_document`` reads them."""
+        return {"query": self.query, "documentId": self.document_id, "extensions": self.extensions}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +131,14 @@ def _subscribe(message: dict[str, Any]) -> Subscribe:
     if not isinstance(payload, dict):
         raise _invalid('"subscribe" needs a payload object')
     query = payload.get("query")
-    if not isinstance(query, str):
-        raise _invalid('"subscribe" needs a "query" string in its payload')
+    document_id = payload.get("documentId")
+    extensions = _optional_object(payload, "extensions")
+    if query is not None and not isinstance(query, str):
+        raise _invalid('"query" must be a string')
+    if document_id is not None and (not isinstance(document_id, str) or not document_id):
+        raise _invalid('"documentId" must be a non-empty string')
+    if query is None and document_id is None and not (extensions or {}).get("persistedQuery"):
+        raise _invalid('"subscribe" needs a "query" or a "documentId" in its payload')
     name = payload.get("operationName")
     if name is not None and not isinstance(name, str):
         raise _invalid('"operationName" must be a string or null')
@@ -135,7 +147,8 @@ def _subscribe(message: dict[str, Any]) -> Subscribe:
         query,
         name,
         _optional_object(payload, "variables"),
-        _optional_object(payload, "extensions"),
+        extensions,
+        document_id,
     )
 
 

@@ -25,6 +25,7 @@ from gateway.http.media import APPLICATION_JSON, parse_accept
 from gateway.http.params import HttpError, Limits, params_from_get, params_from_post
 from gateway.http.responses import errors_body, graphql_response
 from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
+from gateway.security.persisted import PersistedDocuments, default_documents
 
 EVENT_STREAM = "text/event-stream"
 _COMPLETE = b"event: complete\ndata: \n\n"
@@ -49,8 +50,10 @@ class GraphQLEventStream:
         limits: Limits,
         clients: ClientDirectory | None = None,
         keep_alive: float = 15.0,
+        documents: PersistedDocuments | None = None,
     ) -> None:
         self.engine = engine
+        self.documents = documents or default_documents()
         self.limits = limits
         self.clients = clients or anonymous_only()
         self.keep_alive = keep_alive
@@ -69,9 +72,11 @@ class GraphQLEventStream:
                 raise HttpError(405, "Use GET or POST for an event stream.", "METHOD_NOT_ALLOWED")
         except HttpError as error:
             return _http_error(error)
+        caller = request.state.caller
         try:
+            document = await self.documents.resolve(params.document_names(), caller.client)
             prepared = self.engine.prepare(
-                params.query, params.operation_name, request.state.caller
+                document.query, params.operation_name or document.operation_name, caller
             )
             if prepared.operation_type == "mutation" and request.method == "GET":
                 return _http_error(

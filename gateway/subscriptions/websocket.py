@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from gateway.engine import Engine, GraphQLError, RequestError
 from gateway.http.params import Limits, document_too_large
 from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
+from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.subscriptions import protocol
 from gateway.subscriptions.protocol import (
     Complete,
@@ -43,8 +44,10 @@ class GraphQLWebSocket:
         clients: ClientDirectory | None = None,
         init_timeout: float = 10.0,
         limits: Limits | None = None,
+        documents: PersistedDocuments | None = None,
     ) -> None:
         self.engine = engine
+        self.documents = documents or default_documents()
         self.clients = clients or anonymous_only()
         self.init_timeout = init_timeout
         self.limits = limits or Limits()
@@ -158,9 +161,19 @@ class _Connection:
         limits = self._endpoint.limits
         try:
             try:
-                if len(message.query.encode(errors="replace")) > limits.max_document_bytes:
+                query = message.query
+                if (
+                    query is not None
+                    and len(query.encode(errors="replace")) > limits.max_document_bytes
+                ):
                     raise RequestError([document_too_large(limits)])
-                prepared = engine.prepare(message.query, message.operation_name, self.caller)
+                assert self.caller is not None  # operations start after connection_init
+                document = await self._endpoint.documents.resolve(
+                    message.document_names(), self.caller.client
+                )
+                prepared = engine.prepare(
+                    document.query, message.operation_name or document.operation_name, self.caller
+                )
                 results = engine.subscribe(prepared, message.variables, self._headers)
             except RequestError as error:
                 errors = [e.to_dict() for e in error.errors]

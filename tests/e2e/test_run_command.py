@@ -21,7 +21,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from retailgraph.demo.catalog import demo_catalog
-from retailgraph.embedded import DEMO_KEYS
+from retailgraph.embedded import DEMO_KEYS, DEMO_PARTNER_MANIFEST
 
 AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
 
@@ -134,6 +134,9 @@ def test_run_command_serves_graphiql_and_each_subgraph(
     page = httpx.get(f"{base_url}/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+    # GraphiQL opens holding the storefront's key, never the operator's.
+    assert DEMO_KEYS["storefront"] in page.text
+    assert DEMO_KEYS["operator"] not in page.text
     sdl = httpx.post(
         f"{base_url}/subgraphs/inventory/graphql", json={"query": "{ _service { sdl } }"}
     ).json()["data"]["_service"]["sdl"]
@@ -186,6 +189,14 @@ async def test_graphiql_renders_offline_and_runs_the_readmes_query_in_chromium(
         try:
             page = await browser.new_page()
             page.on("request", lambda request: requested.append(request.url))
+            # GraphiQL opens with the storefront's key; the README's query reads orders,
+            # so it is run with the operator's, as its reader would put in the header
+            # editor (GraphiQL keeps the editor's headers in local storage).
+            await page.add_init_script(
+                "localStorage.setItem('graphiql:headers', "
+                + json.dumps(json.dumps(AS_OPERATOR))
+                + ")"
+            )
             await page.goto(f"{base_url}/graphql")
             editor = page.locator(".graphiql-query-editor .CodeMirror")
             await editor.wait_for(timeout=30_000)
@@ -389,6 +400,152 @@ def test_run_command_refuses_back_office_mutations_to_an_anonymous_caller(
         assert answer["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     after = _query(base_url, "query ($id: ID!) { order(id: $id) { status } }", id=node["id"])
     assert after["order"]["status"] == node["status"]
+
+
+AS_PARTNER = {"X-API-Key": DEMO_KEYS["partner"]}
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _partner_operations() -> dict[str, str]:
+    """The demo partner's manifest: operation name -> document id."""
+    manifest = json.loads(DEMO_PARTNER_MANIFEST.read_text())
+    return {operation["name"]: operation["id"] for operation in manifest["operations"]}
+
+
+def _partner_places_an_order(base_url: str) -> dict[str, Any]:
+    ids = _partner_operations()
+    order_input = {
+        "idempotencyKey": f"partner-{time.time_ns()}",
+        "channel": "web",
+        "fulfilment": {"type": "SHIP_FROM_DC", "locationId": "DC-NORTH"},
+        "lines": [{"sku": "ST-0002-01", "quantity": 1}],
+        "customerReference": "partner",
+    }
+    placed = httpx.post(
+        f"{base_url}/graphql",
+        json={"documentId": ids["PartnerPlaceOrder"], "variables": {"input": order_input}},
+        headers=AS_PARTNER,
+        timeout=30,
+    ).json()
+    assert "errors" not in placed, placed
+    order: dict[str, Any] = placed["data"]["placeOrder"]["order"]
+    return order
+
+
+def test_the_demo_partner_runs_the_operations_of_its_manifest_by_id(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    ids = _partner_operations()
+    order = _partner_places_an_order(base_url)
+
+    # A persisted query may be a GET, which a CDN can cache.
+    read = httpx.get(
+        f"{base_url}/graphql",
+        params={"documentId": ids["PartnerOrder"], "variables": json.dumps({"id": order["id"]})},
+        headers=AS_PARTNER,
+        timeout=30,
+    ).json()
+
+    assert order["status"] == "PENDING"
+    assert read == {
+        "data": {
+            "order": {
+                "number": order["number"],
+                "status": "PENDING",
+                "lines": [{"sku": "ST-0002-01", "quantity": 1}],
+            }
+        }
+    }
+
+
+def test_the_demo_partner_is_refused_any_document_outside_its_manifest(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    manifest = json.loads(DEMO_PARTNER_MANIFEST.read_text())
+    trusted = next(op for op in manifest["operations"] if op["name"] == "PartnerProduct")
+    headers = {**AS_PARTNER, "accept": GRAPHQL_RESPONSE}
+
+    def ask(body: dict[str, Any]) -> httpx.Response:
+        return httpx.post(f"{base_url}/graphql", json=body, headers=headers, timeout=30)
+
+    crafted = ask({"query": "{ orders(first: 100) { edges { node { customerReference } } } }"})
+    unknown_id = ask({"documentId": "sha256:" + "0" * 64})
+    # The full text of a trusted document is that document: it runs.
+    full_text = ask(
+        {"query": trusted["body"], "variables": {"sku": "ST-0002-01", "channel": "web"}}
+    )
+
+    assert crafted.status_code == 403
+    assert crafted.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert "data" not in crafted.json()
+    assert unknown_id.status_code == 404
+    assert unknown_id.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert full_text.json()["data"]["product"]["sku"] == "ST-0002-01"
+
+
+ORDER_STEPS = [
+    'mutation { confirmOrder(id: "%s") { status } }',
+    'mutation { authorizePayment(id: "%s", reference: "PAY-1") { status } }',
+    'mutation { cancelOrder(id: "%s", reason: "partner test") { status } }',
+]
+
+
+async def test_the_demo_partner_follows_its_order_by_document_id_over_websocket_and_sse(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    ids = _partner_operations()
+    order = _partner_places_an_order(base_url)
+    variables = {"orderId": order["id"]}
+    websocket_url = base_url.replace("http://", "ws://") + "/graphql"
+    sse_events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def read_sse(client: httpx.AsyncClient) -> None:
+        params = {"documentId": ids["PartnerOrderStatus"], "variables": json.dumps(variables)}
+        headers = {**AS_PARTNER, "accept": "text/event-stream"}
+        async with client.stream("GET", "/graphql", params=params, headers=headers) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: {"):
+                    await sse_events.put(json.loads(line[len("data: ") :]))
+
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=60) as client,
+        connect(websocket_url, subprotocols=["graphql-transport-ws"]) as websocket,  # type: ignore[list-item]
+    ):
+        sse = asyncio.create_task(read_sse(client))
+        await websocket.send(
+            json.dumps({"type": "connection_init", "payload": {"apiKey": DEMO_KEYS["partner"]}})
+        )
+        assert json.loads(await websocket.recv()) == {"type": "connection_ack"}
+        subscribe = {"documentId": ids["PartnerOrderStatus"], "variables": variables}
+        await websocket.send(json.dumps({"id": "mine", "type": "subscribe", "payload": subscribe}))
+        crafted = {"query": 'subscription { ordersAtLocation(locationId: "DC-NORTH") { number } }'}
+        await websocket.send(json.dumps({"id": "crafted", "type": "subscribe", "payload": crafted}))
+        refused = json.loads(await websocket.recv())
+
+        # The subscriptions reach orders a moment after they are asked for: move the order
+        # on until an update comes through both.
+        on_socket = on_stream = None
+        for step in ORDER_STEPS:
+            await asyncio.to_thread(_query, base_url, step % order["id"])
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    on_socket = on_socket or json.loads(await websocket.recv())
+                    on_stream = on_stream or await sse_events.get()
+            if on_socket and on_stream:
+                break
+        sse.cancel()
+
+    assert refused["id"] == "crafted"
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert on_socket is not None
+    assert on_stream is not None
+    assert on_socket["id"] == "mine"
+    for update in (on_socket["payload"]["data"], on_stream["data"]):
+        assert update["orderStatusChanged"]["number"] == order["number"]
 
 
 def test_run_command_refuses_a_key_it_does_not_know(

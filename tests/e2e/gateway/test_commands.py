@@ -224,3 +224,45 @@ def test_clients_check_names_each_operation_a_schema_change_would_break(tmp_path
     assert failed.exit_code == 1
     assert "legacy: operation Old (id b1)" in failed.output
     assert "colour" in failed.output
+
+
+def test_compose_fails_when_the_new_supergraph_would_break_a_partners_manifest(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "schema.graphql"
+    manifest = tmp_path / "acme.json"
+    settings = tmp_path / "retailgraph.toml"
+    settings.write_text(
+        f'[gateway.clients.acme]\narbitrary_documents = false\nmanifests = ["{manifest}"]\n'
+    )
+    with serving_in_thread(subgraphs_app()) as base_url:
+        options = [*subgraph_options(endpoints(base_url)), "--output", str(output)]
+        manifest.write_text(json.dumps({"a1": 'query Card { product(sku: "X") { name inStock } }'}))
+        runner.invoke(app, ["compose", *options])
+        fits = runner.invoke(app, ["compose", *options, "--check", "--config", str(settings)])
+        manifest.write_text(json.dumps({"a1": 'query Card { product(sku: "X") { name stock } }'}))
+        breaks = runner.invoke(app, ["compose", *options, "--check", "--config", str(settings)])
+
+    assert fits.exit_code == 0, fits.output
+    assert breaks.exit_code == 1
+    assert "acme: operation Card (id a1)" in breaks.output
+    assert "stock" in breaks.output
+
+
+def test_the_gateway_refuses_to_start_with_a_manifest_its_supergraph_cannot_run(
+    tmp_path: Path,
+) -> None:
+    supergraph = Path(__file__).parents[3] / "schema.graphql"
+    manifest = tmp_path / "acme.json"
+    manifest.write_text(json.dumps({"b1": 'query Old { product(sku: "X") { colour } }'}))
+    settings = tmp_path / "retailgraph.toml"
+    # A relative path is read from the settings file's folder.
+    settings.write_text('[gateway.clients.acme]\nmanifests = ["acme.json"]\n')
+
+    result = runner.invoke(
+        app, ["gateway", "--supergraph", str(supergraph), "--config", str(settings)]
+    )
+
+    assert result.exit_code == 1
+    assert "acme: operation Old (id b1)" in result.output
+    assert "Traceback" not in result.output

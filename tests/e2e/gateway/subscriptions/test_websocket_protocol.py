@@ -119,7 +119,7 @@ async def test_complete_from_the_client_stops_the_subscription_and_its_upstream(
         ('{"type": "next", "id": "1", "payload": {}}', 'unexpected message of type "next"'),
         ('{"id": "1"}', 'the message has no "type"'),
         ('{"type": "subscribe", "payload": {"query": "{ x }"}}', 'needs a non-empty string "id"'),
-        ('{"type": "subscribe", "id": "1", "payload": {}}', 'needs a "query" string'),
+        ('{"type": "subscribe", "id": "1", "payload": {}}', 'needs a "query" or a "documentId"'),
         ('{"type": "connection_init", "payload": "x"}', '"payload" must be an object or null'),
     ],
 )

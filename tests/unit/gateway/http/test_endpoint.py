@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -9,6 +10,8 @@ import httpx
 import orjson
 import pytest
 
+from gateway.app import create_app
+from gateway.security.persisted import PersistedDocuments
 from tests.unit.gateway.http.fake_engine import FakeEngine
 
 GRJ = "application/graphql-response+json"
@@ -146,12 +149,54 @@ async def test_batched_requests_are_rejected_cleanly(client: httpx.AsyncClient) 
     assert code_of(response) == "BATCHING_NOT_ENABLED"
 
 
-async def test_persisted_query_without_document_is_reported_as_unsupported(
+def persisted(query: str) -> dict[str, Any]:
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+
+
+async def test_automatic_persisted_queries_register_a_document_once_then_run_it_by_hash(
     client: httpx.AsyncClient,
 ) -> None:
-    body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab"}}}
-    response = await post(client, body)
+    query = "query Greeting { hello }"
+    by_hash = {"extensions": persisted(query)}
+
+    unknown = await post(client, by_hash, accept=GRJ)
+    assert (unknown.status_code, code_of(unknown)) == (200, "PERSISTED_QUERY_NOT_FOUND")
+    assert "no-cache" in unknown.headers["cache-control"]
+
+    registered = await post(client, {"query": query, **by_hash}, accept=GRJ)
+    assert registered.json() == {"data": {"hello": "Hello, world!"}}
+
+    again = await client.get(
+        "/graphql", params={"extensions": orjson.dumps(persisted(query)).decode()}
+    )
+    assert again.json() == {"data": {"hello": "Hello, world!"}}
+
+
+async def test_a_persisted_query_whose_hash_is_not_its_body_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"query": "{ hello }", "extensions": persisted("{ goodbye }")}
+    response = await post(client, body, accept=GRJ)
+    assert (response.status_code, code_of(response)) == (400, "PERSISTED_QUERY_HASH_MISMATCH")
+    malformed = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab"}}}
+    assert code_of(await post(client, malformed)) == "BAD_REQUEST"
+
+
+async def test_a_gateway_without_an_apq_store_says_persisted_queries_are_not_supported() -> None:
+    app = create_app(FakeEngine(), documents=PersistedDocuments({}, apq_store=None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://g") as c:
+        response = await post(c, {"extensions": persisted("{ hello }")})
     assert code_of(response) == "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+async def test_a_document_id_outside_any_manifest_is_not_in_the_list(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await post(client, {"documentId": "sha256:" + "0" * 64}, accept=GRJ)
+    assert (response.status_code, code_of(response)) == (404, "PERSISTED_QUERY_NOT_IN_LIST")
+    both = await post(client, {"documentId": "x", "query": "{ hello }"}, accept=GRJ)
+    assert (both.status_code, code_of(both)) == (400, "CANNOT_SEND_PQ_ID_AND_BODY")
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/json; charset=latin-1"])
