@@ -22,6 +22,7 @@ from websockets.asyncio.client import connect
 
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.embedded import DEMO_KEYS, DEMO_PARTNER_MANIFEST
+from tests.e2e.npm import installed
 
 AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
 
@@ -546,6 +547,61 @@ async def test_the_demo_partner_follows_its_order_by_document_id_over_websocket_
     assert on_socket["id"] == "mine"
     for update in (on_socket["payload"]["data"], on_stream["data"]):
         assert update["orderStatusChanged"]["number"] == order["number"]
+
+
+APOLLO_CLIENT = Path(__file__).parent / "apollo_client"
+
+
+def _apollo_client(base_url: str, key: str, *mode: str) -> dict[str, Any]:
+    """What npm's Apollo Client, with its persisted-query link, sent and got back."""
+    folder = installed(
+        APOLLO_CLIENT, ("package.json", "package-lock.json", "client.mjs"), "Apollo Client"
+    )
+    done = subprocess.run(
+        ["node", "client.mjs", f"{base_url}/graphql", key, *mode],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+def test_apollo_client_registers_a_query_by_apq_once_then_sends_only_its_hash(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    answer = _apollo_client(base_url, DEMO_KEYS["storefront"], "apq")
+
+    name = next(item.name for item in demo_catalog().items if item.sku == "ST-0002-01")
+    assert [result["product"]["name"] for result in answer["results"]] == [name, name]
+    # Unknown hash, then hash and query (registered), then the hash alone.
+    assert [(sent["query"], sent["status"]) for sent in answer["sent"]] == [
+        (False, 200),
+        (True, 200),
+        (False, 200),
+    ]
+    assert len({sent["hash"] for sent in answer["sent"]}) == 1
+
+
+def test_apollo_client_runs_the_partners_operations_by_the_ids_of_its_manifest(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    answer = _apollo_client(base_url, DEMO_KEYS["partner"], "manifest", str(DEMO_PARTNER_MANIFEST))
+
+    ids = _partner_operations()
+    assert [result["product"]["sku"] for result in answer["results"]] == ["ST-0002-01"] * 2
+    assert all(
+        result["product"]["price"]["base"]["currency"] == "EUR" for result in answer["results"]
+    )
+    # The document's text never leaves the partner: only the manifest's id does.
+    assert [(sent["query"], sent["hash"]) for sent in answer["sent"]] == [
+        (False, ids["PartnerProduct"]),
+        (False, ids["PartnerProduct"]),
+    ]
 
 
 def test_run_command_refuses_a_key_it_does_not_know(
