@@ -460,6 +460,20 @@ def test_the_demo_partner_runs_the_operations_of_its_manifest_by_id(
     }
 
 
+def test_the_readmes_partner_request_gets_its_product_card(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    request = readme.split("## A partner's persisted operations", 1)[1].split("```sh\n", 1)[1]
+    body = json.loads(request.split("-d '", 1)[1].split("'", 1)[0])
+
+    answer = httpx.post(f"{base_url}/graphql", json=body, headers=AS_PARTNER, timeout=30).json()
+
+    assert answer["data"]["product"]["sku"] == body["variables"]["sku"]
+    assert answer["data"]["product"]["price"]["base"]["currency"] == "EUR"
+
+
 def test_the_demo_partner_is_refused_any_document_outside_its_manifest(
     server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
