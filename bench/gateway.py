@@ -31,11 +31,13 @@ import httpx
 from bench import processes, report
 from bench.subgraphs.data import REPO_ROOT
 from bench.workload import expected_response, first_difference, query_file, supergraph_for
+from gateway.security.clients import key_hash
 
 BENCH_DIR = REPO_ROOT / "bench"
 APOLLO_DIR = BENCH_DIR / "peers" / "apollo-gateway"
 HIVE_DIR = BENCH_DIR / "peers" / "hive-gateway"
 WRK_SCRIPT = BENCH_DIR / "wrk" / "post_query.lua"
+BENCH_API_KEY = "bench-client-key"
 
 
 @dataclass
@@ -46,6 +48,8 @@ class Gateway:
     path: str = "/graphql"
     env: dict[str, str] = field(default_factory=dict)
     npm_dir: Path | None = None
+    # Sent with every request (a client's credentials).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 GATEWAYS = {
@@ -78,6 +82,29 @@ GATEWAYS = {
                 )
             },
         },
+    ),
+    # Ours with a client named by an API key, as partners and apps call it: what
+    # authentication, authorization and the client's rate limit cost.
+    "ours-authenticated": Gateway(
+        name="ours-authenticated",
+        label="RetailGraph gateway, an API key's client with scopes and a rate limit",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={
+            "RETAILGRAPH_GATEWAY__CLIENTS": json.dumps(
+                {
+                    "bench": {
+                        "api_key_hashes": [key_hash(BENCH_API_KEY)],
+                        "scopes": ["orders:read", "orders:place"],
+                        # Never reached in a run: the limit is checked, never refused.
+                        "rate_limit": {"quota": 1_000_000_000, "window": 60},
+                    }
+                }
+            ),
+            "RETAILGRAPH_GATEWAY__ANONYMOUS__ENABLED": "false",
+        },
+        headers={"X-API-Key": BENCH_API_KEY},
     ),
     "apollo": Gateway(
         name="apollo",
@@ -164,18 +191,20 @@ def _measure(
         env=gateway.env,
     )
     try:
-        if not processes.wait_until(lambda: _answers(url) or not started.alive(), timeout=120):
+        if not processes.wait_until(
+            lambda: _answers(url, gateway.headers) or not started.alive(), timeout=120
+        ):
             raise SystemExit(f"{gateway.name} did not answer at {url}:\n{started.log_tail()}")
         if not started.alive():
             raise SystemExit(f"{gateway.name} exited:\n{started.log_tail()}")
         key_order = _check_response(gateway, url)
-        _wrk(url, args.warmup, args)
+        _wrk(url, args.warmup, args, gateway.headers)
         # Requests wrk abandoned at the end of the warm-up are still being worked on; that
         # CPU belongs to no measured request, so let the gateway finish them first.
         processes.wait_until_idle(started.pid, timeout=60)
         cpu_before = processes.tree_cpu_seconds(started.pid)
         fetches_before = _subgraph_requests(subgraphs_port)
-        wrk = _wrk(url, args.duration, args)
+        wrk = _wrk(url, args.duration, args, gateway.headers)
         cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before
         fetches = _subgraph_requests(subgraphs_port) - fetches_before
         _check_response(gateway, url)
@@ -203,7 +232,11 @@ def _check_response(gateway: Gateway, url: str) -> bool:
     response = httpx.post(
         url,
         content=query_file().read_bytes(),
-        headers={"content-type": "application/json", "accept": "application/json"},
+        headers={
+            "content-type": "application/json",
+            "accept": "application/json",
+            **gateway.headers,
+        },
         timeout=60,
     )
     expected = expected_response()
@@ -217,7 +250,9 @@ def _check_response(gateway: Gateway, url: str) -> bool:
     return first_difference(body, expected, ordered_keys=True) is None
 
 
-def _wrk(url: str, seconds: int, args: argparse.Namespace) -> dict[str, Any]:
+def _wrk(
+    url: str, seconds: int, args: argparse.Namespace, headers: dict[str, str]
+) -> dict[str, Any]:
     completed = subprocess.run(
         [
             "taskset",
@@ -233,7 +268,11 @@ def _wrk(url: str, seconds: int, args: argparse.Namespace) -> dict[str, Any]:
             str(WRK_SCRIPT),
             url,
         ],
-        env={"BENCH_QUERY_FILE": str(query_file()), "PATH": "/usr/bin:/bin"},
+        env={
+            "BENCH_QUERY_FILE": str(query_file()),
+            "BENCH_HEADERS": "".join(f"{name}: {value}\n" for name, value in headers.items()),
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -244,9 +283,9 @@ def _wrk(url: str, seconds: int, args: argparse.Namespace) -> dict[str, Any]:
     raise SystemExit(f"wrk printed no summary:\n{completed.stdout}\n{completed.stderr}")
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, headers: dict[str, str]) -> bool:
     try:
-        response = httpx.post(url, json={"query": "{ __typename }"}, timeout=5)
+        response = httpx.post(url, json={"query": "{ __typename }"}, headers=headers, timeout=5)
     except httpx.HTTPError:
         return False
     return response.status_code == 200

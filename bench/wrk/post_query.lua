@@ -6,6 +6,10 @@ wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+-- BENCH_HEADERS: more headers, one "Name: value" per line (a client's credentials).
+for name, value in (os.getenv("BENCH_HEADERS") or ""):gmatch("([^:\n]+): ([^\n]*)\n") do
+  wrk.headers[name] = value
+end
 
 function done(summary, latency, requests)
   local errors = summary.errors
