@@ -96,11 +96,15 @@ DEMO_SCOPES = {
     "partner": ["orders:place", "orders:read"],
     "operator": ["operator"],
 }
+# The partner calls from its own systems, so it gets a rate limit to show one: its answers
+# carry the RateLimit fields.
+DEMO_PARTNER_LIMIT = {"quota": 600, "window": 60, "max_connections": 10}
 DEMO_CLIENTS: dict[str, Any] = {
     name: {
         "api_key_hashes": [key_hash(DEMO_KEYS[name])],
         "scopes": scopes,
         **({"locations": ["STORE-BERLIN"]} if name == "store-berlin" else {}),
+        **({"rate_limit": DEMO_PARTNER_LIMIT} if name == "partner" else {}),
     }
     for name, scopes in DEMO_SCOPES.items()
 }
@@ -116,9 +120,15 @@ NEWCOMER: dict[str, Any] = {
 
 
 def create_app(
-    runtime: Runtime, *, demo: bool = True, settings: GatewaySettings | None = None
+    runtime: Runtime,
+    *,
+    demo: bool = True,
+    settings: GatewaySettings | None = None,
+    redis_url: str | None = None,
 ) -> Starlette:
-    """The whole system on ``runtime``; the app closes the runtime when it stops."""
+    """The whole system on ``runtime``; the app closes the runtime when it stops. With
+    ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
+    limits in that Redis."""
     settings = settings or GatewaySettings.model_validate(NEWCOMER)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
@@ -145,6 +155,7 @@ def create_app(
         engine,
         settings,
         clock=runtime.clock,
+        redis_url=redis_url,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
     )
@@ -158,7 +169,7 @@ def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
             log.info("demo client %s: X-API-Key: %s", name, key)
     runtime = process_runtime(settings, migrate_by_default=True)
     serve_app(
-        create_app(runtime, demo=demo, settings=settings.gateway),
+        create_app(runtime, demo=demo, settings=settings.gateway, redis_url=settings.redis.url),
         host=host,
         port=port,
         max_message_bytes=settings.gateway.limits.max_body_bytes,
