@@ -22,6 +22,7 @@ from gateway.http.media import prefers_html
 from gateway.http.params import Limits
 from gateway.security.clients import ClientDirectory, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
+from gateway.security.quotas import Quotas
 from gateway.subscriptions.sse import GraphQLEventStream, wants_event_stream
 from gateway.subscriptions.websocket import GraphQLWebSocket
 
@@ -44,6 +45,7 @@ def create_app(
     connection_init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
     documents: PersistedDocuments | None = None,
+    quotas: Quotas | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -53,7 +55,8 @@ def create_app(
     the ``connection_init`` payload over WebSocket; none: every caller is anonymous);
     ``connection_init_timeout`` is how long a socket may wait before ``connection_init``;
     ``sse_keep_alive`` is how many quiet seconds pass before an SSE comment keeps a
-    stream open through proxies.
+    stream open through proxies. ``quotas`` count what each client spends (requests,
+    connections, subscriptions); without them no client may have limits.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -62,6 +65,8 @@ def create_app(
     limits = limits or Limits()
     directory = clients or anonymous_only()
     documents = documents or default_documents()
+    if quotas is None and _limited(directory):
+        raise ValueError("a client has limits: the app needs the quotas that count them")
     endpoint = GraphQLEndpoint(
         engine,
         limits=limits,
@@ -70,14 +75,18 @@ def create_app(
         clients=directory,
         graphiql_headers=graphiql_headers,
         documents=documents,
+        quotas=quotas,
     )
-    event_stream = GraphQLEventStream(engine, limits, directory, sse_keep_alive, documents)
+    event_stream = GraphQLEventStream(
+        engine, limits, directory, sse_keep_alive, quotas=quotas, documents=documents
+    )
     websocket = GraphQLWebSocket(
         engine,
         clients=directory,
         init_timeout=connection_init_timeout,
         limits=limits,
         documents=documents,
+        quotas=quotas,
     )
 
     async def graphql(request: Request) -> Response:
@@ -95,9 +104,13 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             if lifespan is not None:
                 await stack.enter_async_context(lifespan(app))
+            if quotas is not None:
+                quotas.start()
             try:
                 yield
             finally:
+                if quotas is not None:
+                    await quotas.aclose()
                 await _close(engine)
                 # The identity provider's key fetches hold a connection pool.
                 await directory.aclose()
@@ -120,6 +133,15 @@ def create_app(
     )
     app.state.engine = engine
     return app
+
+
+def _limited(directory: ClientDirectory) -> bool:
+    clients = [*directory.clients.values(), directory.anonymous]
+    return any(
+        client is not None
+        and (client.rate_limit or client.max_connections or client.max_subscriptions)
+        for client in clients
+    )
 
 
 async def _close(engine: Engine) -> None:

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as redis
 from rich.console import Console
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import Lifespan, create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from gateway.security.clock import Clock
-from gateway.security.documents import MemoryApqStore
+from gateway.security.documents import ApqStore, MemoryApqStore, RedisApqStore
 from gateway.security.jwt import JwksVerifier
 from gateway.security.persisted import ManifestsRefused, PersistedDocuments, client_manifests
+from gateway.security.quotas import local_quotas, shared_quotas
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
+from gateway.shared_redis import shared_redis
 
 
 class CommandError(Exception):
@@ -76,9 +80,12 @@ def client_directory(settings: GatewaySettings, clock: Clock) -> ClientDirectory
     )
 
 
-def persisted_documents(engine: FederatedEngine, settings: GatewaySettings) -> PersistedDocuments:
+def persisted_documents(
+    engine: FederatedEngine, settings: GatewaySettings, shared: redis.Redis | None = None
+) -> PersistedDocuments:
     """Every client's manifests, checked against the engine's supergraph, and the APQ
-    store; raises ``CommandError`` naming each client and operation the schema breaks."""
+    store (in ``shared`` Redis, for every replica, when there is one); raises
+    ``CommandError`` naming each client and operation the schema breaks."""
     try:
         manifests = client_manifests(configured_clients(settings), engine.supergraph.api_schema)
     except ManifestsRefused as refused:
@@ -87,14 +94,31 @@ def persisted_documents(engine: FederatedEngine, settings: GatewaySettings) -> P
             + "; ".join(refused.problems)
         ) from None
     apq = settings.apq
-    store = MemoryApqStore(max_entries=apq.max_entries) if apq.enabled else None
+    store: ApqStore | None = None
+    if apq.enabled and shared is not None:
+        store = RedisApqStore(shared, ttl=apq.ttl, prefix=f"{settings.redis_prefix}:apq:")
+    elif apq.enabled:
+        store = MemoryApqStore(max_entries=apq.max_entries)
     return PersistedDocuments(manifests, store)
 
 
 def gateway_app(
-    engine: FederatedEngine, settings: GatewaySettings, *, clock: Clock, **options: Any
+    engine: FederatedEngine,
+    settings: GatewaySettings,
+    *,
+    clock: Clock,
+    redis_url: str | None = None,
+    lifespan: Lifespan | None = None,
+    **options: Any,
 ) -> Starlette:
-    """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are."""
+    """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are.
+
+    With ``redis_url`` the replicas share what they count in that Redis (rate limits,
+    connections); without, each counts for itself. The app closes its Redis client when
+    it stops, after ``lifespan``.
+    """
+    trusted = settings.trusted_proxy_networks()
+    shared = None if redis_url is None else shared_redis(redis_url)
     return create_app(
         engine,
         limits=settings.limits.transport_limits(),
@@ -102,12 +126,34 @@ def gateway_app(
         graphiql_headers=settings.graphiql_headers,
         expose_query_plan=settings.expose_query_plans,
         clients=client_directory(settings, clock),
-        documents=persisted_documents(engine, settings),
+        documents=persisted_documents(engine, settings, shared),
+        quotas=local_quotas(clock, trusted)
+        if shared is None
+        else shared_quotas(clock, shared, settings.redis_prefix, trusted),
+        lifespan=lifespan if shared is None else _closing(shared, lifespan),
         **options,
     )
 
 
-def build_gateway(supergraph: Path, settings: GatewaySettings, *, clock: Clock) -> Starlette:
+def _closing(client: redis.Redis, lifespan: Lifespan | None) -> Lifespan:
+    """``lifespan``, then closing ``client``."""
+
+    @contextlib.asynccontextmanager
+    async def closing(app: Starlette) -> AsyncIterator[None]:
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if lifespan is not None:
+                    await stack.enter_async_context(lifespan(app))
+                yield
+        finally:
+            await client.aclose()
+
+    return closing
+
+
+def build_gateway(
+    supergraph: Path, settings: GatewaySettings, *, clock: Clock, redis_url: str | None = None
+) -> Starlette:
     from gateway.supergraph import SupergraphError
 
     try:
@@ -122,21 +168,25 @@ def build_gateway(supergraph: Path, settings: GatewaySettings, *, clock: Clock) 
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return gateway_app(engine, settings, clock=clock)
+    return gateway_app(engine, settings, clock=clock, redis_url=redis_url)
 
 
 @dataclass(frozen=True)
 class GatewayFactory:
     """Builds the app in each worker process (``--workers`` > 1): it travels to the
-    workers as it is, pickled, so they need no environment or file to know the settings."""
+    workers as it is, pickled, so they need no environment or file to know the settings.
+    Each worker makes its own Redis client (``redis_url``)."""
 
     supergraph: Path
     settings: GatewaySettings
     clock: Clock
+    redis_url: str | None = None
 
     def __call__(self) -> Starlette:
         tune_garbage_collector()
-        return build_gateway(self.supergraph, self.settings, clock=self.clock)
+        return build_gateway(
+            self.supergraph, self.settings, clock=self.clock, redis_url=self.redis_url
+        )
 
 
 def serve_gateway(
@@ -147,15 +197,18 @@ def serve_gateway(
     host: str,
     port: int,
     workers: int = 1,
+    redis_url: str | None = None,
 ) -> None:
+    """``redis_url``: the Redis every replica (and worker) shares its counts in."""
     largest = settings.limits.max_body_bytes
     if workers <= 1:
-        app = build_gateway(supergraph, settings, clock=clock)
+        app = build_gateway(supergraph, settings, clock=clock, redis_url=redis_url)
         serve(app, host=host, port=port, max_message_bytes=largest)
         return
-    build_gateway(supergraph, settings, clock=clock)  # fail here, once, on bad input
+    # Fail here, once, on bad input (building connects to nothing).
+    build_gateway(supergraph, settings, clock=clock, redis_url=redis_url)
     serve(
-        GatewayFactory(supergraph.resolve(), settings, clock),
+        GatewayFactory(supergraph.resolve(), settings, clock, redis_url),
         host=host,
         port=port,
         workers=workers,

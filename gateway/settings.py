@@ -7,6 +7,7 @@ coerced); ``retailgraph.settings`` reads them from the file and the environment,
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
 from gateway.http.params import Limits
 from gateway.limits import OperationLimits
+from gateway.security.addresses import TrustedProxies
 from gateway.security.clients import Client
 from gateway.security.jwt import JwtSettings
 from gateway.security.ratelimit import RatePolicy
@@ -105,10 +107,16 @@ class ProxySettings(_Section):
 
 
 class RateLimitSettings(_Section):
-    """``quota`` requests per ``window`` seconds, all of which may come at once."""
+    """``quota`` requests per ``window`` seconds, all of which may come at once, and the
+    long-lived connections and subscriptions the client may hold at once."""
 
     quota: int = Field(gt=0)
     window: float = Field(default=60.0, gt=0)
+    # WebSockets and SSE streams open at once; unset: no cap. A storefront whose shoppers'
+    # browsers connect with its key needs one per shopper, so no default fits every client.
+    max_connections: int | None = Field(default=None, gt=0)
+    # Subscriptions running at once, over every socket and stream; unset: no cap.
+    max_subscriptions: int | None = Field(default=None, gt=0)
 
 
 class ClientSettings(_Section):
@@ -140,6 +148,7 @@ class ClientSettings(_Section):
         return hashes
 
     def client(self, name: str) -> Client:
+        limits = self.rate_limit
         return Client(
             name=name,
             scopes=frozenset(self.scopes),
@@ -147,9 +156,9 @@ class ClientSettings(_Section):
             arbitrary_documents=self.arbitrary_documents,
             introspection=self.introspection,
             max_cost=self.max_cost,
-            rate_limit=None
-            if self.rate_limit is None
-            else RatePolicy(name, self.rate_limit.quota, self.rate_limit.window),
+            rate_limit=None if limits is None else RatePolicy(name, limits.quota, limits.window),
+            max_connections=None if limits is None else limits.max_connections,
+            max_subscriptions=None if limits is None else limits.max_subscriptions,
             locations=frozenset(self.locations),
             manifests=self.manifests,
         )
@@ -217,6 +226,25 @@ class GatewaySettings(_Section):
     # The identity provider whose tokens name clients; none: API keys only.
     identity_provider: IdentityProviderSettings | None = None
     apq: ApqSettings = ApqSettings()
+    # Networks (CIDR) of the proxies in front of the gateway whose ``X-Forwarded-For`` is
+    # believed, to limit anonymous callers by their own address; none: the socket's peer.
+    trusted_proxies: tuple[str, ...] = ()
+    # What the gateway's keys in Redis start with (rate limits, connection counts), so
+    # that two deployments can share one Redis.
+    redis_prefix: str = "rg"
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {network!r}") from None
+        return networks
+
+    def trusted_proxy_networks(self) -> TrustedProxies:
+        return TrustedProxies(self.trusted_proxies)

@@ -249,6 +249,7 @@ def gateway(
             host=host,
             port=port,
             workers=workers,
+            redis_url=settings.redis.url,
         )
     except (CommandError, SettingsError) as error:
         typer.echo(f"error: {error}", err=True)

@@ -97,11 +97,17 @@ DEMO_SCOPES = {
     "partner": ["orders:place", "orders:read"],
     "operator": ["operator"],
 }
-# The partner runs the operations of its manifest only, as partners do in production.
+# The partner runs the operations of its manifest only, as partners do in production,
+# and calls from its own systems, so it gets a rate limit to show one: its answers carry
+# the RateLimit fields.
 DEMO_PARTNER_MANIFEST = Path(__file__).parent / "demo" / "partner-operations.json"
 DEMO_RIGHTS: dict[str, dict[str, Any]] = {
     "store-berlin": {"locations": ["STORE-BERLIN"]},
-    "partner": {"arbitrary_documents": False, "manifests": [str(DEMO_PARTNER_MANIFEST)]},
+    "partner": {
+        "arbitrary_documents": False,
+        "manifests": [str(DEMO_PARTNER_MANIFEST)],
+        "rate_limit": {"quota": 600, "window": 60, "max_connections": 10},
+    },
 }
 DEMO_CLIENTS: dict[str, Any] = {
     name: {
@@ -124,9 +130,15 @@ NEWCOMER: dict[str, Any] = {
 
 
 def create_app(
-    runtime: Runtime, *, demo: bool = True, settings: GatewaySettings | None = None
+    runtime: Runtime,
+    *,
+    demo: bool = True,
+    settings: GatewaySettings | None = None,
+    redis_url: str | None = None,
 ) -> Starlette:
-    """The whole system on ``runtime``; the app closes the runtime when it stops."""
+    """The whole system on ``runtime``; the app closes the runtime when it stops. With
+    ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
+    limits in that Redis."""
     settings = settings or GatewaySettings.model_validate(NEWCOMER)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
@@ -153,6 +165,7 @@ def create_app(
         engine,
         settings,
         clock=runtime.clock,
+        redis_url=redis_url,
         lifespan=lifespan,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
     )
@@ -166,7 +179,7 @@ def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
             log.info("demo client %s: X-API-Key: %s", name, key)
     runtime = process_runtime(settings, migrate_by_default=True)
     serve_app(
-        create_app(runtime, demo=demo, settings=settings.gateway),
+        create_app(runtime, demo=demo, settings=settings.gateway, redis_url=settings.redis.url),
         host=host,
         port=port,
         max_message_bytes=settings.gateway.limits.max_body_bytes,

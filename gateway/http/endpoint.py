@@ -36,10 +36,13 @@ from gateway.http.params import (
 )
 from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
 from gateway.http.plan_exposure import exposure_mode, plan_extension
+from gateway.http.rate_limits import over_quota
 from gateway.http.responses import errors_body, graphql_response
 from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.documents import DocumentError
 from gateway.security.persisted import PersistedDocuments, default_documents
+from gateway.security.quotas import Quotas
+from gateway.security.ratelimit import ratelimit_headers
 
 log = logging.getLogger("gateway.http")
 
@@ -57,9 +60,12 @@ class GraphQLEndpoint:
         clients: ClientDirectory | None = None,
         graphiql_headers: Mapping[str, str] | None = None,
         documents: PersistedDocuments | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.engine = engine
         self.documents = documents or default_documents()
+        # None: no client is limited.
+        self.quotas = quotas
         self.graphiql_headers = dict(graphiql_headers or {})
         self.clients = clients or anonymous_only()
         self.limits = limits or Limits()
@@ -102,9 +108,24 @@ class GraphQLEndpoint:
                 media_type,
             )
         try:
-            request.state.caller = await self.clients.caller(request.headers)
+            caller = await self.clients.caller(request.headers)
         except Unauthenticated as refused:
             return self._http_error(refusal(refused), media_type)
+        request.state.caller = caller
+        policy = caller.client.rate_limit
+        if policy is None or self.quotas is None:
+            return await self._answer(request, media_type)
+        peer = request.client.host if request.client else None
+        holder = self.quotas.holder(caller, peer, request.headers)
+        decision = await self.quotas.charge(policy, holder)
+        if not decision.allowed:
+            return self._http_error(over_quota(policy, decision), media_type)
+        response = await self._answer(request, media_type)
+        # Every answer to a limited client tells it where it stands, errors included.
+        response.headers.update(ratelimit_headers(policy, decision))
+        return response
+
+    async def _answer(self, request: Request, media_type: str) -> Response:
         try:
             if request.method == "GET":
                 params = params_from_get(request, self.limits)

@@ -57,6 +57,10 @@ class Client:
     introspection: bool | None = None
     max_cost: int | None = None
     rate_limit: RatePolicy | None = None
+    # Long-lived connections (WebSockets, SSE streams) and subscriptions it may hold at
+    # once, across every replica; None: no cap.
+    max_connections: int | None = None
+    max_subscriptions: int | None = None
     locations: frozenset[str] = frozenset()
     manifests: tuple[str, ...] = ()
 

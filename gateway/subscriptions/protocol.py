@@ -22,6 +22,10 @@ SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 INIT_TIMEOUT = 4408
 DUPLICATE_SUBSCRIBER = 4409
 TOO_MANY_INITIALISATIONS = 4429
+# Ours: the client already holds all the connections it may (its ``max_connections``).
+# The protocol's own "too many" code, told apart by its reason; graphql-ws clients do not
+# reconnect on their own after it, so an over-limit client does not hammer the gateway.
+TOO_MANY_CONNECTIONS = 4429
 # RFC 6455: a message too big to process.
 MESSAGE_TOO_BIG = 1009
 # RFC 6455 caps a close frame's reason at 123 bytes of UTF-8.

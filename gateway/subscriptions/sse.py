@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 import orjson
 from starlette.requests import Request
@@ -23,9 +24,12 @@ from gateway.engine import Engine, ExecutionResult, GraphQLError, RequestError
 from gateway.http.authentication import refusal
 from gateway.http.media import APPLICATION_JSON, parse_accept
 from gateway.http.params import HttpError, Limits, params_from_get, params_from_post
+from gateway.http.rate_limits import over_quota, too_many_streams
 from gateway.http.responses import errors_body, graphql_response
-from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
+from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
+from gateway.security.quotas import Quotas, Slot
+from gateway.security.ratelimit import ratelimit_headers
 
 EVENT_STREAM = "text/event-stream"
 _COMPLETE = b"event: complete\ndata: \n\n"
@@ -50,6 +54,7 @@ class GraphQLEventStream:
         limits: Limits,
         clients: ClientDirectory | None = None,
         keep_alive: float = 15.0,
+        quotas: Quotas | None = None,
         documents: PersistedDocuments | None = None,
     ) -> None:
         self.engine = engine
@@ -57,12 +62,30 @@ class GraphQLEventStream:
         self.limits = limits
         self.clients = clients or anonymous_only()
         self.keep_alive = keep_alive
+        # None: no client is limited.
+        self.quotas = quotas
 
     async def handle(self, request: Request) -> Response:
         try:
-            request.state.caller = await self.clients.caller(request.headers)
+            caller = await self.clients.caller(request.headers)
         except Unauthenticated as refused:
             return _http_error(refusal(refused))
+        request.state.caller = caller
+        if self.quotas is None:
+            return await self._answer(request, caller, "")
+        peer = request.client.host if request.client else None
+        holder = self.quotas.holder(caller, peer, request.headers)
+        policy = caller.client.rate_limit
+        if policy is None:
+            return await self._answer(request, caller, holder)
+        decision = await self.quotas.charge(policy, holder)
+        if not decision.allowed:
+            return _http_error(over_quota(policy, decision))
+        response = await self._answer(request, caller, holder)
+        response.headers.update(ratelimit_headers(policy, decision))
+        return response
+
+    async def _answer(self, request: Request, caller: Caller, holder: str) -> Response:
         try:
             if request.method == "GET":
                 params = params_from_get(request, self.limits)
@@ -72,25 +95,54 @@ class GraphQLEventStream:
                 raise HttpError(405, "Use GET or POST for an event stream.", "METHOD_NOT_ALLOWED")
         except HttpError as error:
             return _http_error(error)
-        caller = request.state.caller
         try:
             document = await self.documents.resolve(params.document_names(), caller.client)
             prepared = self.engine.prepare(
                 document.query, params.operation_name or document.operation_name, caller
             )
-            if prepared.operation_type == "mutation" and request.method == "GET":
-                return _http_error(
-                    HttpError(
-                        405,
-                        "A mutation cannot be sent with GET; use POST.",
-                        "METHOD_NOT_ALLOWED",
-                        {"Allow": "POST"},
-                    )
-                )
-            results = self.engine.subscribe(prepared, params.variables, request.headers)
         except RequestError as error:
             return _stream(_refused(error))
-        return _stream(_events(results, self.keep_alive))
+        if prepared.operation_type == "mutation" and request.method == "GET":
+            return _http_error(
+                HttpError(
+                    405,
+                    "A mutation cannot be sent with GET; use POST.",
+                    "METHOD_NOT_ALLOWED",
+                    {"Allow": "POST"},
+                )
+            )
+        # A stream is a connection, and a subscription's stream a subscription too.
+        slots = await self._open(caller, holder, prepared.operation_type == "subscription")
+        if isinstance(slots, HttpError):
+            return _http_error(slots)
+        try:
+            results = self.engine.subscribe(prepared, params.variables, request.headers)
+        except RequestError as error:
+            await self._close(slots)
+            return _stream(_refused(error))
+        return _stream(_events(results, self.keep_alive, partial(self._close, slots)))
+
+    async def _open(
+        self, caller: Caller, holder: str, subscription: bool
+    ) -> tuple[Slot, ...] | HttpError:
+        if self.quotas is None:
+            return ()
+        client = caller.client
+        connection = await self.quotas.open_connection(caller, holder)
+        if connection is None:
+            return too_many_streams("connections", client.max_connections)
+        if not subscription:
+            return (connection,)
+        running = await self.quotas.open_subscription(caller, holder)
+        if running is None:
+            await self.quotas.close(connection)
+            return too_many_streams("subscriptions", client.max_subscriptions)
+        return (connection, running)
+
+    async def _close(self, slots: tuple[Slot, ...]) -> None:
+        if self.quotas is not None:
+            for slot in slots:
+                await self.quotas.close(slot)
 
 
 def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
@@ -107,17 +159,24 @@ async def _refused(error: RequestError) -> AsyncIterator[bytes]:
 
 
 async def _events(
-    results: AsyncIterator[ExecutionResult], keep_alive: float
+    results: AsyncIterator[ExecutionResult],
+    keep_alive: float,
+    on_close: Callable[[], Awaitable[None]],
 ) -> AsyncIterator[bytes]:
     try:
-        async with contextlib.aclosing(results):  # type: ignore[type-var]
-            async for frame in _with_keep_alive(results, keep_alive):
-                yield frame
-    except Exception:
-        _log.exception("an event stream failed")
-        internal = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
-        yield _next({"errors": [internal.to_dict()], "data": None})
-    yield _COMPLETE
+        try:
+            async with contextlib.aclosing(results):  # type: ignore[type-var]
+                async for frame in _with_keep_alive(results, keep_alive):
+                    yield frame
+        except Exception:
+            _log.exception("an event stream failed")
+            internal = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
+            yield _next({"errors": [internal.to_dict()], "data": None})
+        yield _COMPLETE
+    finally:
+        # Shielded: when the client leaves, the server cancels the response's task at
+        # every await until it ends, and the stream's slots must still be given back.
+        await asyncio.shield(on_close())
 
 
 async def _with_keep_alive(

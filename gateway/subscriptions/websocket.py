@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from gateway.engine import Engine, GraphQLError, RequestError
 from gateway.http.params import Limits, document_too_large
 from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
+from gateway.security.quotas import RATE_LIMITED, Quotas, Slot
 from gateway.subscriptions import protocol
 from gateway.subscriptions.protocol import (
     Complete,
@@ -45,12 +47,15 @@ class GraphQLWebSocket:
         init_timeout: float = 10.0,
         limits: Limits | None = None,
         documents: PersistedDocuments | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.engine = engine
         self.documents = documents or default_documents()
         self.clients = clients or anonymous_only()
         self.init_timeout = init_timeout
         self.limits = limits or Limits()
+        # None: no client is limited.
+        self.quotas = quotas
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -68,8 +73,11 @@ class _Connection:
         self._websocket = websocket
         self._asgi_send = send
         self._headers: dict[str, str] = dict(websocket.headers)
-        # Who the client is, once its connection_init is accepted.
+        # Who the client is, once its connection_init is accepted, and whose quotas it
+        # spends (``Quotas.holder``).
         self.caller: Caller | None = None
+        self._holder = ""
+        self._counted: Slot | None = None
         self._initialised = False
         self._acknowledged = False
         self._operations: dict[str, asyncio.Task[None]] = {}
@@ -108,6 +116,8 @@ class _Connection:
                     return
         finally:
             await self._cancel_all()
+            if self._counted is not None and self._endpoint.quotas is not None:
+                await self._endpoint.quotas.close(self._counted)
 
     async def _handle(self, message: protocol.ClientMessage) -> None:
         match message:
@@ -148,6 +158,13 @@ class _Connection:
             if refused.code == "UNAVAILABLE":
                 raise ProtocolViolation(protocol.TRY_AGAIN_LATER, "Try again later") from None
             raise ProtocolViolation(protocol.UNAUTHORIZED, "Unauthorized") from None
+        quotas = self._endpoint.quotas
+        if quotas is not None:
+            client = self._websocket.client
+            self._holder = quotas.holder(self.caller, client and client.host, self._headers)
+            self._counted = await quotas.open_connection(self.caller, self._holder)
+            if self._counted is None:
+                raise ProtocolViolation(protocol.TOO_MANY_CONNECTIONS, "Too many connections")
         authorization = payload.get("authorization") or payload.get("Authorization")
         if isinstance(authorization, str):
             self._headers["authorization"] = authorization
@@ -159,8 +176,10 @@ class _Connection:
         operation_id = message.id
         engine = self._endpoint.engine
         limits = self._endpoint.limits
+        counted: Slot | None = None
         try:
             try:
+                await self._spend()
                 query = message.query
                 if (
                     query is not None
@@ -174,6 +193,8 @@ class _Connection:
                 prepared = engine.prepare(
                     document.query, message.operation_name or document.operation_name, self.caller
                 )
+                if prepared.operation_type == "subscription":
+                    counted = await self._count_subscription()
                 results = engine.subscribe(prepared, message.variables, self._headers)
             except RequestError as error:
                 errors = [e.to_dict() for e in error.errors]
@@ -192,6 +213,50 @@ class _Connection:
         finally:
             if self._operations.get(operation_id) is asyncio.current_task():
                 del self._operations[operation_id]
+            if counted is not None and self._endpoint.quotas is not None:
+                await self._endpoint.quotas.close(counted)
+
+    async def _spend(self) -> None:
+        """Charges the operation to the client's request quota; raises when it is spent."""
+        quotas = self._endpoint.quotas
+        assert self.caller is not None
+        policy = self.caller.client.rate_limit
+        if quotas is None or policy is None:
+            return
+        decision = await quotas.charge(policy, self._holder)
+        if not decision.allowed:
+            wait = decision.retry_after
+            raise RequestError(
+                [
+                    GraphQLError(
+                        f"Too many requests: the quota is {policy.quota} per "
+                        f"{policy.window:g} seconds.",
+                        RATE_LIMITED,
+                        # The seconds Retry-After would say over HTTP.
+                        extensions={} if wait is None else {"retryAfter": math.ceil(wait)},
+                    )
+                ]
+            )
+
+    async def _count_subscription(self) -> Slot | None:
+        """Counts a subscription against the client's cap; raises when it is reached."""
+        quotas = self._endpoint.quotas
+        assert self.caller is not None
+        if quotas is None:
+            return None
+        counted = await quotas.open_subscription(self.caller, self._holder)
+        if counted is None:
+            limit = self.caller.client.max_subscriptions
+            raise RequestError(
+                [
+                    GraphQLError(
+                        f"Too many subscriptions: this client may run {limit} at once; "
+                        "complete one first.",
+                        RATE_LIMITED,
+                    )
+                ]
+            )
+        return counted
 
     async def _send(self, frame: str) -> None:
         # Straight to the server's ASGI send, past Starlette's WebSocket wrapper: this is

@@ -10,6 +10,7 @@ from gateway.app import create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.security.clients import Client, ClientDirectory, key_hash
+from gateway.security.quotas import Quotas
 from gateway.supergraph.compose import compose_from_apps
 from tests.e2e.gateway.subscriptions.served import served
 from tests.e2e.gateway.subscriptions.subgraphs import StockFeed, subgraph_apps
@@ -28,6 +29,7 @@ async def live_gateway(
     clients: ClientDirectory | None = None,
     init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
+    quotas: Quotas | None = None,
 ) -> AsyncIterator[LiveGateway]:
     """The gateway served by uvicorn, over the two subgraphs called in process."""
     feed = StockFeed()
@@ -44,6 +46,7 @@ async def live_gateway(
             clients=clients,
             connection_init_timeout=init_timeout,
             sse_keep_alive=sse_keep_alive,
+            quotas=quotas,
         )
         async with served(app) as address:
             yield LiveGateway(address, feed, engine)
