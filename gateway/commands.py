@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,12 @@ from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.security.clients import ANONYMOUS, ClientDirectory
 from gateway.security.clock import Clock
+from gateway.security.identity import IdentitySigner
 from gateway.security.jwt import JwksVerifier
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
+
+log = logging.getLogger("gateway")
 
 
 class CommandError(Exception):
@@ -36,9 +40,19 @@ def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
 
 
 def federated_engine(
-    sdl: str, settings: GatewaySettings, subgraphs: Mapping[str, SubgraphOptions]
+    sdl: str,
+    settings: GatewaySettings,
+    subgraphs: Mapping[str, SubgraphOptions],
+    *,
+    clock: Clock,
 ) -> FederatedEngine:
-    """The engine as ``settings`` say (limits, demand control, introspection, timeouts)."""
+    """The engine as ``settings`` say (limits, demand control, introspection, timeouts,
+    the secret the caller's identity is signed with for the subgraphs)."""
+    secret = settings.identity_secret
+    if secret is None:
+        log.warning(
+            "no [gateway] identity_secret: the subgraphs will see every request as anonymous"
+        )
     return FederatedEngine(
         sdl,
         subgraphs=subgraphs,
@@ -47,6 +61,9 @@ def federated_engine(
         limits=settings.limits.operation_limits(),
         cost=settings.cost.cost_limits(),
         proxies=settings.proxy.proxies(),
+        identity=None
+        if secret is None
+        else IdentitySigner(secret.get_secret_value().encode(), clock),
     )
 
 
@@ -91,7 +108,7 @@ def build_gateway(supergraph: Path, settings: GatewaySettings, *, clock: Clock) 
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
     try:
         subgraphs = {n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()}
-        engine = federated_engine(sdl, settings, subgraphs)
+        engine = federated_engine(sdl, settings, subgraphs, clock=clock)
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)

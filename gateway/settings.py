@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
 from gateway.http.params import Limits
 from gateway.limits import OperationLimits
 from gateway.security.clients import Client
+from gateway.security.identity import MIN_SECRET_BYTES
 from gateway.security.jwt import JwtSettings
 from gateway.security.ratelimit import RatePolicy
 
@@ -205,6 +206,10 @@ class GatewaySettings(_Section):
     anonymous: AnonymousSettings = AnonymousSettings()
     # The identity provider whose tokens name clients; none: API keys only.
     identity_provider: IdentityProviderSettings | None = None
+    # The secret the caller's identity is signed with for the subgraphs, which know it as
+    # ``[subgraphs] identity_secret``; unset: the subgraphs see every request as
+    # anonymous (``retailgraph run`` makes one up for its own subgraphs).
+    identity_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_BYTES)
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()

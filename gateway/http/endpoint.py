@@ -113,7 +113,7 @@ class GraphQLEndpoint:
     async def _run(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
         try:
             prepared = self.engine.prepare(
-                params.query, params.operation_name, request.state.caller
+                params.query, params.operation_name, request.state.caller, params.variables
             )
         except RequestError as error:
             return self._request_error(error, media_type)

@@ -71,7 +71,7 @@ class GraphQLEventStream:
             return _http_error(error)
         try:
             prepared = self.engine.prepare(
-                params.query, params.operation_name, request.state.caller
+                params.query, params.operation_name, request.state.caller, params.variables
             )
             if prepared.operation_type == "mutation" and request.method == "GET":
                 return _http_error(

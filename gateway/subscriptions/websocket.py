@@ -160,7 +160,9 @@ class _Connection:
             try:
                 if len(message.query.encode(errors="replace")) > limits.max_document_bytes:
                     raise RequestError([document_too_large(limits)])
-                prepared = engine.prepare(message.query, message.operation_name, self.caller)
+                prepared = engine.prepare(
+                    message.query, message.operation_name, self.caller, message.variables
+                )
                 results = engine.subscribe(prepared, message.variables, self._headers)
             except RequestError as error:
                 errors = [e.to_dict() for e in error.errors]
