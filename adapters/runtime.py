@@ -34,6 +34,9 @@ class Runtime:
     subgraphs: dict[str, str | ASGIApp] = field(default_factory=dict)
     # Every domain and worker of the process takes "now" from here (tests fix or move it).
     clock: Clock = field(default_factory=SystemClock)
+    # The secret the gateway signs each request's caller with (``adapters/graphql/identity``);
+    # None: no caller identity is believed, every request is anonymous.
+    identity_secret: bytes | None = field(default=None, repr=False)
     _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
 
     @property

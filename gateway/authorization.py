@@ -7,8 +7,11 @@ runs, each removed field answers ``null`` with an ``UNAUTHORIZED_FIELD_OR_TYPE``
 its path, and a selection left empty is removed with it. Nothing a caller may not see is
 ever asked of a subgraph.
 
-The cut depends only on which of the operation's requirements the caller meets, so it is
-worked out once per document and set of met requirements (``Protected``), not per request.
+The cut depends only on which of the operation's checks the caller meets, so it is worked
+out once per document and set of met checks (``Protected``), not per request. A check is a
+requirement, and for a requirement with a ``@policy``, the location the field asks for
+(``security/policies.py``): the same policy on ``stock(locationId: "A")`` and on
+``stock(locationId: $b)`` is two checks, each with its own verdict per request.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ from graphql import (
 )
 
 from gateway.engine import GraphQLError
+from gateway.security.policies import (
+    NO_LOCATION,
+    AskedLocation,
+    asked_location,
+    variable_defaults,
+)
 from gateway.supergraph.access import AccessRules, Requirement
 from gateway.supergraph.nodes import with_changes
 
@@ -43,14 +52,24 @@ Path = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """What one protected field needs: its requirement, and the location it asks for when
+    a policy may depend on it (else ``NO_LOCATION``, so equal requirements are one check)."""
+
+    requirement: Requirement
+    location: AskedLocation = NO_LOCATION
+
+
+@dataclass(frozen=True, slots=True)
 class Protected:
-    """The requirements an operation meets on its way: one per protected field it selects
-    (fragments included), in a fixed order, so a caller's verdict is a set of indexes."""
+    """The checks an operation meets on its way: one per distinct check of the protected
+    fields it selects (fragments included), in a fixed order, so a request's verdict is a
+    set of indexes."""
 
-    requirements: tuple[Requirement, ...]
+    checks: tuple[Check, ...]
 
-    def met(self, allows: Callable[[Requirement], bool]) -> frozenset[int]:
-        return frozenset(i for i, needed in enumerate(self.requirements) if allows(needed))
+    def met(self, allows: Callable[[Check], bool]) -> frozenset[int]:
+        return frozenset(i for i, check in enumerate(self.checks) if allows(check))
 
 
 @dataclass(slots=True)
@@ -70,12 +89,12 @@ def protected_requirements(
     document: DocumentNode,
     operation: OperationDefinitionNode,
 ) -> Protected:
-    """Every requirement the operation meets, in walking order (empty: nothing protected)."""
-    found: dict[Requirement, None] = {}
+    """Every check the operation meets, in walking order (empty: nothing protected)."""
+    found: dict[Check, None] = {}
 
-    def visit(field_type: GraphQLNamedType, node: FieldNode, requirement: Requirement) -> bool:
-        if requirement:
-            found.setdefault(requirement, None)
+    def visit(field_type: GraphQLNamedType, node: FieldNode, check: Check) -> bool:
+        if check.requirement:
+            found.setdefault(check, None)
         return True
 
     _Walk(schema, rules, document, visit).operation(operation)
@@ -90,12 +109,12 @@ def restrict(
     protected: Protected,
     met: frozenset[int],
 ) -> Restricted:
-    """The operation without the fields whose requirement (by index in ``protected``) is
-    not in ``met``."""
-    denied = {needed for i, needed in enumerate(protected.requirements) if i not in met}
+    """The operation without the fields whose check (by index in ``protected``) is not
+    in ``met``."""
+    denied = {check for i, check in enumerate(protected.checks) if i not in met}
 
-    def visit(field_type: GraphQLNamedType, node: FieldNode, requirement: Requirement) -> bool:
-        return not (requirement and requirement in denied)
+    def visit(field_type: GraphQLNamedType, node: FieldNode, check: Check) -> bool:
+        return not (check.requirement and check in denied)
 
     walk = _Walk(schema, rules, document, visit)
     cut_operation = walk.operation(operation)
@@ -116,7 +135,7 @@ def restrict(
     return Restricted(with_changes(document, definitions=tuple(definitions)), cut_operation, errors)
 
 
-Visit = Callable[[GraphQLNamedType, FieldNode, Requirement], bool]
+Visit = Callable[[GraphQLNamedType, FieldNode, Check], bool]
 
 
 @dataclass
@@ -132,6 +151,7 @@ class _Walk:
     cut: list[Path] = field(default_factory=list)
     fragments: dict[Any, FragmentDefinitionNode | None] = field(default_factory=dict)
     _fragment_cuts: dict[str, list[Path]] = field(default_factory=dict)
+    _defaults: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._definitions = {
@@ -141,6 +161,7 @@ class _Walk:
         }
 
     def operation(self, operation: OperationDefinitionNode) -> OperationDefinitionNode | None:
+        self._defaults = variable_defaults(operation)
         root = self.schema.get_root_type(operation.operation)
         if root is None:
             return operation
@@ -227,7 +248,11 @@ class _Walk:
         returns = get_named_type(definition.type)
         key = (node.alias or node.name).value
         requirement = self.rules.for_field(parent.name, name, returns.name)
-        if not self.visit(returns, node, requirement):
+        check = Check(
+            requirement,
+            asked_location(node, self._defaults) if requirement.policies else NO_LOCATION,
+        )
+        if not self.visit(returns, node, check):
             cut.append((*path, key))
             return None
         if node.selection_set is None:

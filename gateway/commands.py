@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,15 @@ from gateway.federated import FederatedEngine
 from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from gateway.security.clock import Clock
 from gateway.security.documents import ApqStore, MemoryApqStore, RedisApqStore
+from gateway.security.identity import IdentitySigner
 from gateway.security.jwt import JwksVerifier
 from gateway.security.persisted import ManifestsRefused, PersistedDocuments, client_manifests
 from gateway.security.quotas import local_quotas, shared_quotas
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
 from gateway.shared_redis import shared_redis
+
+log = logging.getLogger("gateway")
 
 
 class CommandError(Exception):
@@ -42,9 +46,19 @@ def parse_subgraph_urls(values: Sequence[str]) -> dict[str, str]:
 
 
 def federated_engine(
-    sdl: str, settings: GatewaySettings, subgraphs: Mapping[str, SubgraphOptions]
+    sdl: str,
+    settings: GatewaySettings,
+    subgraphs: Mapping[str, SubgraphOptions],
+    *,
+    clock: Clock,
 ) -> FederatedEngine:
-    """The engine as ``settings`` say (limits, demand control, introspection, timeouts)."""
+    """The engine as ``settings`` say (limits, demand control, introspection, timeouts,
+    the secret the caller's identity is signed with for the subgraphs)."""
+    secret = settings.identity_secret
+    if secret is None:
+        log.warning(
+            "no [gateway] identity_secret: the subgraphs will see every request as anonymous"
+        )
     return FederatedEngine(
         sdl,
         subgraphs=subgraphs,
@@ -53,6 +67,9 @@ def federated_engine(
         limits=settings.limits.operation_limits(),
         cost=settings.cost.cost_limits(),
         proxies=settings.proxy.proxies(),
+        identity=None
+        if secret is None
+        else IdentitySigner(secret.get_secret_value().encode(), clock),
     )
 
 
@@ -162,7 +179,7 @@ def build_gateway(
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
     try:
         subgraphs = {n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()}
-        engine = federated_engine(sdl, settings, subgraphs)
+        engine = federated_engine(sdl, settings, subgraphs, clock=clock)
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)

@@ -90,10 +90,15 @@ class Engine(Protocol):
         ...
 
     def prepare(
-        self, document: str, operation_name: str | None, caller: Caller | None = None
+        self,
+        document: str,
+        operation_name: str | None,
+        caller: Caller | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> Prepared:
-        """Parse, validate and plan for ``caller`` (its rights cut the operation down);
-        raises ``RequestError``. Cached by document and by what the caller may see."""
+        """Parse, validate and plan for ``caller`` (its rights cut the operation down; a
+        ``@policy`` may look at the ``variables`` the request will run with); raises
+        ``RequestError``. Cached by document and by what the caller may see."""
         ...
 
     async def execute(

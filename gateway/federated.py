@@ -23,7 +23,7 @@ from graphql import (
 )
 from graphql import GraphQLError as CoreGraphQLError
 
-from gateway.authorization import Protected, Restricted, protected_requirements, restrict
+from gateway.authorization import Check, Protected, Restricted, protected_requirements, restrict
 from gateway.cost import CostEstimator, CostLimits
 from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
 from gateway.executor import (
@@ -48,10 +48,11 @@ from gateway.planner import (
 )
 from gateway.planner.plan import QueryPlan
 from gateway.security.clients import Caller
+from gateway.security.identity import CallerIdentity, IdentitySigner
+from gateway.security.policies import met_policies
 from gateway.subscriptions.streams import SubscriptionStreams
 from gateway.subscriptions.upstream import Upstream
 from gateway.supergraph import Supergraph, load_supergraph
-from gateway.supergraph.access import Requirement
 
 _SUBSCRIBE = "A subscription runs through subscribe(), over WebSocket or SSE"
 # A request with this header set to ``true`` gets its estimated cost in ``extensions``.
@@ -73,6 +74,8 @@ class FederatedEngine:
     on to every subgraph; ``X-Correlation-ID`` always is, and is generated when missing.
     ``fetcher`` replaces HTTP altogether (tests, custom transports). Subscriptions open
     on the owning subgraph over graphql-transport-ws, at the same URL or in-process app.
+    ``identity`` signs each request's caller into every subgraph fetch
+    (``security/identity.py``); without it the subgraphs see every request as anonymous.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class FederatedEngine:
         introspection: bool = True,
         cost: CostLimits | None = None,
         proxies: Proxies | None = None,
+        identity: IdentitySigner | None = None,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
@@ -112,8 +116,11 @@ class FederatedEngine:
             self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
         )
         self._forwarded = frozenset(name.lower() for name in forwarded_headers)
+        self._identity = identity
         self.subscriptions = SubscriptionStreams(
-            self._executor, Upstream(urls, subgraphs, connect_timeout=default_timeout)
+            self._executor,
+            Upstream(urls, subgraphs, connect_timeout=default_timeout),
+            identity=identity,
         )
         self._cache_size = cache_size
         self._prepared: OrderedDict[tuple[str, str | None], _Checked | RequestError] = OrderedDict()
@@ -123,7 +130,11 @@ class FederatedEngine:
         return True
 
     def prepare(
-        self, document: str, operation_name: str | None, caller: Caller | None = None
+        self,
+        document: str,
+        operation_name: str | None,
+        caller: Caller | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> Prepared:
         checked = self._checked(document, operation_name)
         if isinstance(checked, RequestError):
@@ -131,8 +142,11 @@ class FederatedEngine:
             raise RequestError(checked.errors, status=checked.status)
         if checked.introspection_refusal is not None and not self._may_introspect(caller):
             raise RequestError([checked.introspection_refusal])
-        if checked.protected.requirements:
-            met = checked.protected.met(lambda needed: _meets(caller, needed))
+        if checked.protected.checks:
+            # The verdicts depend on the caller and the variables; the preparation is
+            # cached per set of verdicts, so a request asking for another location than
+            # the one a preparation was made for gets the one its own verdicts call for.
+            met = checked.protected.met(lambda check: _meets(caller, check, variables))
             prepared = checked.restricted.get(met)
             if prepared is None:
                 prepared = checked.restricted[met] = self._restricted(checked, met)
@@ -187,9 +201,11 @@ class FederatedEngine:
             raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
         budget = _budget(prepared.caller)
         cost = self._checked_cost(operation, variables, budget)
-        result = await self._executor.execute(
-            operation, variables, subgraph_headers(headers, self._forwarded)
-        )
+        forwarded = subgraph_headers(headers, self._forwarded)
+        caller = _identity_of(prepared.caller)
+        if self._identity is not None and caller is not None:
+            forwarded.update(self._identity.headers(caller))
+        result = await self._executor.execute(operation, variables, forwarded)
         if cost is not None and headers.get(COST_HEADER, "").lower() == "true":
             report = self.cost.report(cost, budget)
             result.extensions = {**(result.extensions or {}), "cost": report}
@@ -231,7 +247,8 @@ class FederatedEngine:
             return self._single(prepared, variables, headers)  # execute checks its cost
         self._checked_cost(operation, variables, _budget(prepared.caller))
         forwarded = subgraph_headers(headers, self._forwarded)
-        return self.subscriptions.stream(operation, coerced, forwarded)
+        caller = _identity_of(prepared.caller) if self._identity is not None else None
+        return self.subscriptions.stream(operation, coerced, forwarded, caller)
 
     async def _single(
         self,
@@ -290,7 +307,7 @@ class FederatedEngine:
             operation_name,
             refusal,
             protected,
-            None if protected.requirements else self._plan(document, operation, operation_name),
+            None if protected.checks else self._plan(document, operation, operation_name),
         )
 
     def _plan(
@@ -351,16 +368,22 @@ class _Checked:
 _UNPLANNED = GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")
 
 
+def _identity_of(caller: Caller | None) -> CallerIdentity | None:
+    return None if caller is None else CallerIdentity.of(caller)
+
+
 def _budget(caller: Caller | None) -> int | None:
     """The caller's client's own cost budget, if it has one."""
     return None if caller is None else caller.client.max_cost
 
 
-def _meets(caller: Caller | None, needed: Requirement) -> bool:
+def _meets(caller: Caller | None, check: Check, variables: Mapping[str, Any] | None) -> bool:
+    needed = check.requirement
+    policies = met_policies(caller, check.location, variables) if needed.policies else frozenset()
     if caller is None:
-        return needed.met_by(authenticated=False, scopes=frozenset(), policies=frozenset())
+        return needed.met_by(authenticated=False, scopes=frozenset(), policies=policies)
     return needed.met_by(
-        authenticated=caller.authenticated, scopes=caller.scopes, policies=caller.policies
+        authenticated=caller.authenticated, scopes=caller.scopes, policies=policies
     )
 
 

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
@@ -19,6 +19,7 @@ from gateway.http.params import Limits
 from gateway.limits import OperationLimits
 from gateway.security.addresses import TrustedProxies
 from gateway.security.clients import Client
+from gateway.security.identity import MIN_SECRET_BYTES
 from gateway.security.jwt import JwtSettings
 from gateway.security.ratelimit import RatePolicy
 
@@ -232,6 +233,10 @@ class GatewaySettings(_Section):
     # What the gateway's keys in Redis start with (rate limits, connection counts), so
     # that two deployments can share one Redis.
     redis_prefix: str = "rg"
+    # The secret the caller's identity is signed with for the subgraphs, which know it as
+    # ``[subgraphs] identity_secret``; unset: the subgraphs see every request as
+    # anonymous (``retailgraph run`` makes one up for its own subgraphs).
+    identity_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_BYTES)
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -129,6 +131,22 @@ NEWCOMER: dict[str, Any] = {
 }
 
 
+def shared_identity_secret(settings: GatewaySettings, runtime: Runtime) -> GatewaySettings:
+    """The gateway and its subgraphs in one process sign and check the caller's identity
+    with one secret: the configured one (the gateway's, else the subgraphs'), else one
+    made up now, which lives as long as the process (nothing outside it needs to know it).
+    ``runtime`` is given it; the settings returned hold it."""
+    configured = settings.identity_secret
+    if configured is not None:
+        secret = configured.get_secret_value()
+    elif runtime.identity_secret is not None:
+        secret = runtime.identity_secret.decode()
+    else:
+        secret = secrets.token_hex(32)
+    runtime.identity_secret = secret.encode()
+    return settings.model_copy(update={"identity_secret": SecretStr(secret)})
+
+
 def create_app(
     runtime: Runtime,
     *,
@@ -139,12 +157,13 @@ def create_app(
     """The whole system on ``runtime``; the app closes the runtime when it stops. With
     ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
     limits in that Redis."""
-    settings = settings or GatewaySettings.model_validate(NEWCOMER)
+    settings = shared_identity_secret(settings or GatewaySettings.model_validate(NEWCOMER), runtime)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
         SCHEMA_PATH.read_text(),
         settings,
         {name: SubgraphOptions(app=app) for name, app in apps.items()},
+        clock=runtime.clock,
     )
 
     @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -74,6 +74,19 @@ class RedisSettings(_Section):
     url: str | None = None
 
 
+class SubgraphSettings(_Section):
+    """What every domain subgraph process shares."""
+
+    # The gateway's ``[gateway] identity_secret``: a subgraph believes the caller the
+    # gateway names only when it is signed with it. Unset: every request is anonymous
+    # (``retailgraph run`` makes one secret up for its gateway and subgraphs alike).
+    identity_secret: SecretStr | None = Field(default=None, min_length=32)
+
+    def identity_key(self) -> bytes | None:
+        secret = self.identity_secret
+        return None if secret is None else secret.get_secret_value().encode()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILGRAPH_",
@@ -87,6 +100,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     erp: ErpSettings = Field(default_factory=ErpSettings)
+    subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     # Subgraph name -> URL of the peers a domain subgraph calls (orders' checkout calls
     # pricing and inventory); ``retailgraph subgraph`` defaults them to their own ports.
     peers: dict[str, str] = Field(default_factory=dict)

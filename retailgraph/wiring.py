@@ -79,6 +79,7 @@ def runtime(
         migrate_on_start=migrates(settings, by_default=migrate_by_default),
         subgraphs=dict(peers if peers is not None else settings.peers),
         clock=clock or SystemClock(),
+        identity_secret=settings.subgraphs.identity_key(),
     )
 
 

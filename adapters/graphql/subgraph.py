@@ -23,8 +23,10 @@ from strawberry.types import ExecutionResult, Info
 
 from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
+from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdentity
 from adapters.runtime import Runtime
 from kernel import correlation
+from kernel.clock import SystemClock
 from kernel.errors import InvalidInput
 
 # Distinct operation texts whose parse and validation a subgraph process keeps.
@@ -88,7 +90,9 @@ class SubgraphGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Any:
         correlation.bind(request.headers.get(correlation.HEADER))
         context = await self._context()
-        context.update(request=request, response=response)
+        # Verified before the request reached the view (``VerifiedIdentity``).
+        identity = request.scope.get("state", {}).get("identity", ANONYMOUS)
+        context.update(request=request, response=response, identity=identity)
         return context
 
     async def process_result(
@@ -115,10 +119,15 @@ def subgraph_app(
     context: ContextFactory,
     *,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    identity: IdentityVerifier | None = None,
 ) -> Starlette:
-    """Serve ``schema`` at ``/graphql``, with ``/health`` for probes."""
+    """Serve ``schema`` at ``/graphql``, with ``/health`` for probes. ``identity`` checks
+    the caller the gateway signed; without it no caller header is believed (a request
+    carrying one is refused, one without is anonymous)."""
     _no_schema_errors_in_logs(schema)
-    graphql_app = SubgraphGraphQL(schema, context)
+    graphql_app = VerifiedIdentity(
+        SubgraphGraphQL(schema, context), identity or IdentityVerifier(None, SystemClock())
+    )
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -185,5 +194,6 @@ def domain_subgraph_app(
             "hub": running_on.hub,
         }
 
-    app = subgraph_app(schema, context, lifespan=lifespan)
+    verifier = IdentityVerifier(runtime.identity_secret, runtime.clock)
+    app = subgraph_app(schema, context, lifespan=lifespan, identity=verifier)
     return app

@@ -8,7 +8,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.access import own_locations
 from adapters.graphql.cost import list_size
+from adapters.graphql.identity import identity_of
 from domains.inventory import model
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import ReservationNotFound, UnknownLocation
@@ -184,7 +186,10 @@ class ChannelAvailability:
 class Product:
     sku: strawberry.ID
 
-    @strawberry.field(description="Stock at one location; null when none is kept there.")
+    @strawberry.field(
+        description="Stock at one location; null when none is kept there.",
+        directives=own_locations(),
+    )
     async def stock(self, info: Info, location_id: strawberry.ID) -> StockLevel | None:
         if not model.is_text(location_id, 64):
             return None
@@ -193,12 +198,16 @@ class Product:
         return None if found is None else StockLevel.from_model(found)
 
     @strawberry.field(
-        description="Stock at every location that keeps this SKU.",
+        description="Stock at every location that keeps this SKU (a store tool's own "
+        "locations only).",
         directives=[list_size(assumed_size=50)],
     )
     async def stock_levels(self, info: Info) -> list[StockLevel]:
         levels = await loaders_of(info).stock_levels_by_sku.load(self.sku)
-        return [StockLevel.from_model(level) for level in levels]
+        caller = identity_of(info)
+        return [
+            StockLevel.from_model(level) for level in levels if caller.may_see(level.location_id)
+        ]
 
     @strawberry.field(
         description="Available-to-promise across the locations serving the channel, "

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
+from adapters.graphql.access import own_locations
 from adapters.graphql.subscriptions import deliveries
 from domains.inventory import model
 from domains.inventory.graphql_types import Location, Product, StockLevel, location_of
@@ -92,7 +93,8 @@ def _text(value: str, name: str, max_length: int) -> str:
 class Subscription:
     @strawberry.subscription(
         description="Stock levels at a location after each change, for the given SKUs "
-        "(all when omitted); with `after`, the changes since that cursor come first."
+        "(all when omitted); with `after`, the changes since that cursor come first.",
+        directives=own_locations(),
     )
     async def stock_changed(
         self,

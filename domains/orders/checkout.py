@@ -27,6 +27,7 @@ from domains.orders.model import (
 from domains.orders.service import CreatedOrder, create_order, repeat_of
 from domains.orders.uow import OrdersUnitOfWork
 from kernel import correlation
+from kernel.actors import SYSTEM, Actor
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class OrderRequest:
     location_id: str
     customer_reference: str
     lines: tuple[RequestedLine, ...]
+    # Who places it: the client of the request (the first step of its history).
+    actor: Actor = SYSTEM
 
 
 def order_id_for(idempotency_key: str) -> str:
@@ -196,6 +199,7 @@ async def place_order(
             lines=[_priced(line) for line in quoted],
             order_id=order_id,
             correlation_id=correlation.current(),
+            actor=request.actor,
         )
     except Exception:
         await _give_back(uow, stock, key, len(stock_lines))

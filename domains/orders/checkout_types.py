@@ -5,11 +5,13 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.identity import identity_of
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.creation import MAX_LINES
 from domains.orders.errors import InvalidOrderInput
 from domains.orders.types import FulfilmentType, OrderType
+from kernel.actors import Actor
 
 MAX_TEXT = 200
 
@@ -52,7 +54,7 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-def order_request(input: PlaceOrderInput) -> checkout.OrderRequest:
+def order_request(input: PlaceOrderInput, actor: Actor) -> checkout.OrderRequest:
     if len(input.lines) > MAX_LINES:
         raise InvalidOrderInput(f"An order has at most {MAX_LINES} lines")
     return checkout.OrderRequest(
@@ -66,6 +68,7 @@ def order_request(input: PlaceOrderInput) -> checkout.OrderRequest:
             checkout.RequestedLine(_text(str(line.sku), "sku"), line.quantity)
             for line in input.lines
         ),
+        actor=actor,
     )
 
 
@@ -75,6 +78,6 @@ async def place_order(info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
         domain.uow,
         domain.checkout.pricing,
         domain.checkout.stock,
-        order_request(input),
+        order_request(input, identity_of(info).actor),
     )
     return PlaceOrderPayload(order=OrderType(order=placed.order), created=placed.created)

@@ -18,6 +18,7 @@ from domains.orders.model import (
     unit_amount,
 )
 from domains.orders.transitions import OrderStatus
+from kernel.actors import SYSTEM, Actor
 from kernel.event_types import OrderCreated, OrderedLine, OrderFulfilment, OrderTotals
 from kernel.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 
@@ -37,6 +38,7 @@ def new_order(
     at: datetime,
     correlation_id: str | None,
     line_ids: list[str],
+    actor: Actor = SYSTEM,
 ) -> Order:
     """A PENDING order from checkout's priced lines, after checking them."""
     check_new_order(
@@ -72,11 +74,12 @@ def new_order(
         currency=currency,
         lines=built,
         status=OrderStatus.PENDING,
-        history=[HistoryEntry(None, OrderStatus.PENDING, at, "created", correlation_id)],
+        history=[HistoryEntry(None, OrderStatus.PENDING, at, "created", correlation_id, actor)],
         correlation_id=correlation_id,
         created_at=at,
         updated_at=at,
         step_correlation_id=correlation_id,
+        step_actor=actor,
         request_fingerprint=request_fingerprint(
             channel=channel,
             currency=currency,

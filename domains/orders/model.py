@@ -23,6 +23,7 @@ from domains.orders.transitions import RESUMING as RESUMING
 from domains.orders.transitions import TRANSITIONS as TRANSITIONS
 from domains.orders.transitions import OrderStatus as OrderStatus
 from domains.orders.transitions import can_transition as can_transition
+from kernel.actors import SYSTEM, Actor
 from kernel.channels import CHANNELS as CHANNELS
 from kernel.event_types import (
     LineQuantity,
@@ -196,6 +197,8 @@ class HistoryEntry:
     at: datetime
     reason: str
     correlation_id: str | None
+    # Who made the step: the client (and end user) of the request, or the system.
+    actor: Actor = SYSTEM
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,16 +207,20 @@ class HistoryEntry:
             "at": self.at.isoformat(),
             "reason": self.reason,
             "correlationId": self.correlation_id,
+            "actor": {"client": self.actor.client, "subject": self.actor.subject},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
+        # Every stored step names its actor (orders_0004 gave the older ones the system's).
+        actor = data["actor"]
         return cls(
             from_status=OrderStatus(data["from"]) if data.get("from") else None,
             to_status=OrderStatus(data["to"]),
             at=datetime.fromisoformat(data["at"]),
             reason=data.get("reason") or "",
             correlation_id=data.get("correlationId"),
+            actor=Actor(actor["client"], actor.get("subject")),
         )
 
 
@@ -244,6 +251,8 @@ class Order:
     )
     # The correlation id of the request applying the current step (history and events).
     step_correlation_id: str | None = field(default=None, compare=False, repr=False)
+    # Who applies the current step (history).
+    step_actor: Actor = field(default=SYSTEM, compare=False, repr=False)
 
     def answers(self, fingerprint: str) -> bool:
         """Whether a request with ``fingerprint`` is a repeat of the one that made this order."""
@@ -467,7 +476,7 @@ class Order:
         self.updated_at = at
         if to is self.status:
             return
-        entry = HistoryEntry(self.status, to, at, reason, self.step_correlation_id)
+        entry = HistoryEntry(self.status, to, at, reason, self.step_correlation_id, self.step_actor)
         self.history.append(entry)
         self._record(
             OrderStatusChanged(

@@ -13,8 +13,9 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from adapters.graphql.access import requires
+from adapters.graphql.access import own_locations, requires
 from adapters.graphql.cost import list_size
+from adapters.graphql.identity import identity_of
 from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import commands, model, repository, service
 from domains.orders.bootstrap import OrdersDomain
@@ -103,19 +104,25 @@ def _order_id(value: strawberry.ID) -> str:
 
 
 async def _step(info: Info, id: strawberry.ID, command: commands.OrderCommand) -> OrderType:
-    order = await service.change_order(_domain(info).uow(), _order_id(id), command)
+    """Apply ``command``, recorded as made by the request's verified caller."""
+    order = await service.change_order(
+        _domain(info).uow(), _order_id(id), command, actor=identity_of(info).actor
+    )
     return OrderType(order=order)
 
 
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="The order with this id; null when there is none.",
+        description="The order with this id; null when there is none (or, for a store "
+        "tool, when it is fulfilled elsewhere than at its locations).",
         directives=requires("orders:read"),
     )
     async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
         found = await loaders(info).order_by_id.load(str(id))
-        return None if found is None else OrderType(order=found)
+        if found is None or not identity_of(info).may_see(found.fulfilment.location_id):
+            return None
+        return OrderType(order=found)
 
     @strawberry.field(
         description="Orders, newest first, a page at a time (first: 1-100). createdFrom is "
@@ -123,6 +130,7 @@ class Query:
         directives=[
             list_size(slicing_arguments=["first"], sized_fields=["edges"]),
             *requires("orders:read"),
+            *own_locations(),
         ],
     )
     async def orders(

@@ -29,6 +29,7 @@ from domains.orders.model import (
 )
 from domains.orders.ports import OrdersUnit
 from kernel import correlation
+from kernel.actors import SYSTEM, Actor
 from kernel.events import Event
 
 
@@ -59,9 +60,10 @@ async def create_order(
     correlation_id: str | None = None,
     at: datetime | None = None,
     order_id: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> CreatedOrder:
     """Create a PENDING order from lines priced already; a repeated key returns the
-    existing order and records nothing.
+    existing order and records nothing. ``actor`` made it (the first history step).
 
     The unique idempotency key decides between repeats, concurrent ones included: the
     insert of a repeat fails and the order that holds the key is returned.
@@ -87,6 +89,7 @@ async def create_order(
             at=at or uow.clock.now(),
             correlation_id=correlation_id,
             line_ids=[str(uuid.uuid4()) for _ in lines],
+            actor=actor,
         )
         try:
             await uow.orders.add(order)
@@ -127,8 +130,10 @@ async def change_order(
     *,
     correlation_id: str | None = None,
     at: datetime | None = None,
+    actor: Actor = SYSTEM,
 ) -> Order:
-    """Apply one lifecycle step to the order, in one transaction with its events.
+    """Apply one lifecycle step to the order, in one transaction with its events;
+    ``actor`` (a client, or the system) is recorded as the one who made it.
 
     A step that changes nothing (a replayed shipment, return or refund reference) commits
     nothing and records no event.
@@ -138,6 +143,7 @@ async def change_order(
         if order is None:
             raise OrderNotFound(order_id)
         order.step_correlation_id = correlation_id or correlation.current()
+        order.step_actor = actor
         command.apply(order, at or uow.clock.now())
         if order.changes:
             await uow.orders.save(order)

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.bus.hub import Delivery
-from adapters.graphql.access import requires
+from adapters.graphql.access import own_locations, requires
 from adapters.graphql.subscriptions import deliveries
 from domains.orders import model
 from domains.orders.types import OrderStatus, OrderType, loaders
@@ -98,7 +98,8 @@ def _id(value: str, name: str) -> str:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Each status change of one order.", directives=requires("orders:read")
+        description="Each status change of one order.",
+        directives=[*requires("orders:read"), *own_locations()],
     )
     async def order_status_changed(
         self, info: Info, order_id: strawberry.ID, after: str | None = None
@@ -112,7 +113,7 @@ class Subscription:
         return (OrderUpdate.of(delivery) async for delivery in stream)
 
     @strawberry.subscription(
-        directives=requires("orders:read"),
+        directives=[*requires("orders:read"), *own_locations()],
         description="Orders fulfilled at a location (a store's pickup orders, a DC's "
         "shipments) when created and at each status change; `statuses` keeps the updates "
         "that leave an order in one of them.",

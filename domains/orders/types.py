@@ -13,8 +13,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from adapters.graphql.access import requires
+from adapters.graphql.access import own_locations, requires
 from adapters.graphql.cost import list_size
+from adapters.graphql.identity import identity_of
 from adapters.graphql.money import Money
 from domains.orders import model
 from domains.orders.erp_sync_graphql import ErpSync, erp_sync_of
@@ -48,7 +49,7 @@ class LocationType:
     @strawberry.field(
         description="The newest orders fulfilled here (shipped from this DC, or picked up "
         "at this store), optionally in one status (first: 0-50). Page with "
-        "Query.orders(locationId:) for more.",
+        "Query.orders(locationId:) for more. A store tool sees only its own locations'.",
         directives=[list_size(slicing_arguments=["first"]), *requires("orders:read")],
     )
     async def recent_orders(
@@ -57,6 +58,8 @@ class LocationType:
         first: int = 10,
         status: OrderStatus | None = None,  # type: ignore[valid-type]
     ) -> list[OrderType]:
+        if not identity_of(info).may_see(str(self.id)):
+            return []
         if not 0 <= first <= MAX_RECENT_ORDERS:
             raise InvalidInput(f"first must be between 0 and {MAX_RECENT_ORDERS}")
         if first == 0:
@@ -143,6 +146,17 @@ class OrderLine:
         )
 
 
+@strawberry.type(name="Actor", description="Who made a change.")
+class ActorType:
+    client: str = strawberry.field(
+        description="The client's name; system:erp-sync for the ERP integration's steps, "
+        "system for the system's other steps and for steps recorded before actors were."
+    )
+    subject: str | None = strawberry.field(
+        description="The end user or service account the client's token named."
+    )
+
+
 @strawberry.type(description="One step of an order's status, and why.")
 class OrderStatusChange:
     from_status: OrderStatus | None = strawberry.field(name="from")  # type: ignore[valid-type]
@@ -150,6 +164,10 @@ class OrderStatusChange:
     at: datetime
     reason: str
     correlation_id: str | None
+    made_by: ActorType = strawberry.field(
+        description="Who made the step: the client of the request (as the gateway "
+        "identified it), or the system."
+    )
 
 
 @strawberry.federation.type(name="Order", keys=["id"])
@@ -216,6 +234,7 @@ class OrderType:
                 at=entry.at,
                 reason=entry.reason,
                 correlation_id=entry.correlation_id,
+                made_by=ActorType(client=entry.actor.client, subject=entry.actor.subject),
             )
             for entry in self.order.history
         ]
@@ -259,7 +278,11 @@ class ProductType:
 
     @strawberry.field(
         description="The newest orders with this SKU on a line (first: 0-50).",
-        directives=[list_size(slicing_arguments=["first"]), *requires("orders:read")],
+        directives=[
+            list_size(slicing_arguments=["first"]),
+            *requires("orders:read"),
+            *own_locations(),
+        ],
     )
     async def recent_orders(self, info: Info, first: int = 5) -> list[OrderType]:
         if not 0 <= first <= MAX_RECENT_ORDERS:

@@ -18,6 +18,7 @@ from domains.orders.errors import OrdersError
 from domains.orders.model import Order, OrderStatus
 from erp.port import CUSTOMER, StockMove
 from erp.sync.moves import DONE
+from kernel.actors import ERP_SYNC
 
 CONFIRMED = "confirmed"
 REPLAYED = "replayed"
@@ -98,7 +99,10 @@ async def confirm_shipment(
     try:
         lines = _line_quantities(order, skus)
         shipped = await orders.change_order(
-            domain.uow(), order.id, commands.ConfirmShipment(lines, reference=reference)
+            domain.uow(),
+            order.id,
+            commands.ConfirmShipment(lines, reference=reference),
+            actor=ERP_SYNC,
         )
     except OrdersError as error:
         waiting = error.code == "INVALID_TRANSITION" and order.stage in _BEFORE_RELEASE

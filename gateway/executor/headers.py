@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping
 
+from gateway.security.identity import IDENTITY_HEADER
+
 CORRELATION_HEADER = "x-correlation-id"
 DEFAULT_FORWARDED = ("authorization",)
 
@@ -15,6 +17,8 @@ def subgraph_headers(
     """JSON in and out, the client's correlation id (or a new one), and allowed headers.
 
     ``forwarded`` holds lower-case names; client header names match case-insensitively.
+    A client's ``x-retailgraph-caller`` is never passed on, whatever ``forwarded`` lists:
+    only the gateway writes it, signed (``security/identity.py``).
     """
     headers = {"content-type": "application/json", "accept": "application/json"}
     correlation_id = None
@@ -24,7 +28,7 @@ def subgraph_headers(
         lower = name.lower()
         if lower == CORRELATION_HEADER:
             correlation_id = value
-        elif lower in forwarded:
+        elif lower in forwarded and lower != IDENTITY_HEADER:
             headers[lower] = value
     headers[CORRELATION_HEADER] = correlation_id or uuid.uuid4().hex
     return headers

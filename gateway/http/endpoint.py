@@ -140,7 +140,10 @@ class GraphQLEndpoint:
         try:
             document = await self.documents.resolve(params.document_names(), caller.client)
             prepared = self.engine.prepare(
-                document.query, params.operation_name or document.operation_name, caller
+                document.query,
+                params.operation_name or document.operation_name,
+                caller,
+                params.variables,
             )
         except RequestError as error:
             return self._request_error(error, media_type)

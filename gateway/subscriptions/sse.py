@@ -98,7 +98,10 @@ class GraphQLEventStream:
         try:
             document = await self.documents.resolve(params.document_names(), caller.client)
             prepared = self.engine.prepare(
-                document.query, params.operation_name or document.operation_name, caller
+                document.query,
+                params.operation_name or document.operation_name,
+                caller,
+                params.variables,
             )
         except RequestError as error:
             return _stream(_refused(error))

@@ -7,6 +7,10 @@
   each event's execution, so the fields other subgraphs own are fetched once per event,
   not once per client.
 
+Both are shared only by callers of the same identity, which the subgraphs receive signed
+(``security/identity.py``): signed again for each event's fetches, so a subscription
+outlives the window in which a subgraph accepts a signature.
+
 Each event is executed in order, before the next one, so results keep the order the
 owning subgraph published them in.
 """
@@ -22,11 +26,13 @@ from gateway.engine import ExecutionResult, GraphQLError
 from gateway.executor import CompiledOperation, Executor, FetchFailed
 from gateway.executor.headers import CORRELATION_HEADER
 from gateway.planner.plan import Fetch
+from gateway.security.identity import CallerIdentity, IdentitySigner
 from gateway.subscriptions.fanout import Fanout, SubscriberTooSlow
 from gateway.subscriptions.upstream import Upstream
 
-_UpstreamKey = tuple[str, str, bytes, tuple[tuple[str, str], ...]]
-_ResultKey = tuple["_Same", bytes, tuple[tuple[str, str], ...]]
+_Headers = tuple[tuple[str, str], ...]
+_UpstreamKey = tuple[str, str, bytes, _Headers, CallerIdentity | None]
+_ResultKey = tuple["_Same", bytes, _Headers, CallerIdentity | None]
 
 
 class _Same:
@@ -45,9 +51,16 @@ class _Same:
 
 
 class SubscriptionStreams:
-    def __init__(self, executor: Executor, upstream: Upstream, inbox_limit: int = 1000) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        upstream: Upstream,
+        inbox_limit: int = 1000,
+        identity: IdentitySigner | None = None,
+    ) -> None:
         self._executor = executor
         self._upstream = upstream
+        self._identity = identity
         self._events: Fanout[_UpstreamKey, dict[str, Any]] = Fanout(inbox_limit)
         self._results: Fanout[_ResultKey, ExecutionResult] = Fanout(inbox_limit, _too_slow)
 
@@ -66,15 +79,22 @@ class SubscriptionStreams:
         operation: CompiledOperation,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        caller: CallerIdentity | None = None,
     ) -> AsyncIterator[ExecutionResult]:
-        """One subscriber's results; ``variables`` coerced, ``headers`` for the subgraphs.
+        """One subscriber's results; ``variables`` coerced, ``headers`` for the subgraphs,
+        ``caller`` signed for them.
 
         A subscriber that falls too far behind gets a last ``SUBSCRIBER_TOO_SLOW`` error.
         """
-        key: _ResultKey = (_Same(operation), _canonical(variables), _sharing_headers(headers))
+        key: _ResultKey = (
+            _Same(operation),
+            _canonical(variables),
+            _sharing_headers(headers),
+            caller,
+        )
 
         def produce() -> AsyncIterator[ExecutionResult]:
-            return self._execute_events(operation, variables, headers)
+            return self._execute_events(operation, variables, headers, caller)
 
         return self._results.subscribe(key, produce)
 
@@ -83,6 +103,7 @@ class SubscriptionStreams:
         operation: CompiledOperation,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        caller: CallerIdentity | None,
     ) -> AsyncIterator[ExecutionResult]:
         primary = operation.subscription
         if primary is None:
@@ -94,14 +115,17 @@ class SubscriptionStreams:
             primary.operation,
             _canonical(used),
             _sharing_headers(headers),
+            caller,
         )
 
         def produce() -> AsyncIterator[dict[str, Any]]:
-            return self._open(primary, used, headers)
+            return self._open(primary, used, self._signed(headers, caller))
 
         try:
             async for event in self._events.subscribe(key, produce):
-                yield await self._executor.execute_event(operation, event, variables, headers)
+                yield await self._executor.execute_event(
+                    operation, event, variables, self._signed(headers, caller)
+                )
         except FetchFailed as failure:
             yield _failure(failure.code, failure.message, primary.service_name)
         except SubscriberTooSlow as slow:
@@ -117,6 +141,13 @@ class SubscriptionStreams:
             variables,
             headers,
         )
+
+    def _signed(
+        self, headers: Mapping[str, str], caller: CallerIdentity | None
+    ) -> Mapping[str, str]:
+        if self._identity is None or caller is None:
+            return headers
+        return {**headers, **self._identity.headers(caller)}
 
     async def aclose(self) -> None:
         await self._results.aclose()
@@ -137,6 +168,6 @@ def _canonical(variables: Mapping[str, Any]) -> bytes:
     return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
 
 
-def _sharing_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def _sharing_headers(headers: Mapping[str, str]) -> _Headers:
     """The headers that can change what a subgraph answers: all but the correlation id."""
     return tuple(sorted((k.lower(), v) for k, v in headers.items() if k != CORRELATION_HEADER))

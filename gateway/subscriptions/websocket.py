@@ -191,7 +191,10 @@ class _Connection:
                     message.document_names(), self.caller.client
                 )
                 prepared = engine.prepare(
-                    document.query, message.operation_name or document.operation_name, self.caller
+                    document.query,
+                    message.operation_name or document.operation_name,
+                    self.caller,
+                    message.variables,
                 )
                 if prepared.operation_type == "subscription":
                     counted = await self._count_subscription()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -616,6 +617,157 @@ def test_apollo_client_runs_the_partners_operations_by_the_ids_of_its_manifest(
         (False, ids["PartnerProduct"]),
         (False, ids["PartnerProduct"]),
     ]
+
+
+def _as(base_url: str, client: str, query: str, **variables: Any) -> dict[str, Any]:
+    """The whole answer to ``query`` sent with the demo key of ``client``."""
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"X-API-Key": DEMO_KEYS[client]},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+PLACE_AND_SHOW_HISTORY = """
+mutation ($key: String!) {
+  placeOrder(input: {
+    idempotencyKey: $key, channel: "web", customerReference: "who"
+    fulfilment: { type: SHIP_FROM_DC, locationId: "DC-NORTH" }
+    lines: [{ sku: "ST-0002-01", quantity: 1 }]
+  }) { order { id history { to madeBy { client subject } } } }
+}
+"""
+CONFIRM = """mutation ($id: ID!) {
+  confirmOrder(id: $id) { history { to madeBy { client subject } } }
+}"""
+
+
+def test_run_command_records_which_client_made_each_step_of_an_order(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    placed = _as(base_url, "storefront", PLACE_AND_SHOW_HISTORY, key=f"who-{time.time_ns()}")
+    order = placed["data"]["placeOrder"]["order"]
+    confirmed = _as(base_url, "operator", CONFIRM, id=order["id"])
+
+    assert order["history"] == [
+        {"to": "PENDING", "madeBy": {"client": "storefront", "subject": None}}
+    ]
+    assert confirmed["data"]["confirmOrder"]["history"] == [
+        {"to": "PENDING", "madeBy": {"client": "storefront", "subject": None}},
+        {"to": "CONFIRMED", "madeBy": {"client": "operator", "subject": None}},
+    ]
+
+
+def test_run_command_records_the_client_not_an_identity_header_it_sends(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": PLACE_AND_SHOW_HISTORY, "variables": {"key": f"forged-{time.time_ns()}"}},
+        headers={
+            "X-API-Key": DEMO_KEYS["storefront"],
+            "X-RetailGraph-Caller": "v1.eyJjbGllbnQiOiJvcGVyYXRvciJ9.c2lnbmVk",
+        },
+        timeout=30,
+    )
+
+    history = response.json()["data"]["placeOrder"]["order"]["history"]
+    assert history == [{"to": "PENDING", "madeBy": {"client": "storefront", "subject": None}}]
+
+
+def test_run_command_subgraphs_refuse_a_forged_caller_identity(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    claims = base64.urlsafe_b64encode(
+        json.dumps({"client": "operator", "scopes": ["operator"], "iat": 0}).encode()
+    ).decode()
+    forged = httpx.post(
+        f"{base_url}/subgraphs/orders/graphql",
+        json={"query": "{ orders(first: 1) { edges { node { id } } } }"},
+        headers={"X-RetailGraph-Caller": f"v1.{claims.rstrip('=')}.bm90LXNpZ25lZA"},
+        timeout=30,
+    )
+
+    assert forged.status_code == 401
+    assert forged.json()["errors"][0]["extensions"]["code"] == "INVALID_CALLER_IDENTITY"
+
+
+STOCK_AT = """query ($sku: ID!, $at: ID!) {
+  product(sku: $sku) { sku stock(locationId: $at) { onHand } }
+}"""
+ORDERS_AT = """query ($at: ID) {
+  orders(locationId: $at, first: 1) { edges { node { fulfilment { locationId } } } }
+}"""
+
+
+def _stocked_in_both_stores() -> str:
+    at = {(row.sku, row.location_id) for row in demo_catalog().stock}
+    return next(
+        sku
+        for sku, location in sorted(at)
+        if location == "STORE-BERLIN" and (sku, "STORE-HAMBURG") in at
+    )
+
+
+def test_run_command_shows_a_store_tool_the_stock_and_orders_of_its_own_store_only(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    sku = _stocked_in_both_stores()
+    literal = '{ product(sku: "%s") { sku stock(locationId: "%s") { onHand } } }'
+
+    berlin = _as(base_url, "store-berlin", STOCK_AT, sku=sku, at="STORE-BERLIN")
+    hamburg = _as(base_url, "store-berlin", STOCK_AT, sku=sku, at="STORE-HAMBURG")
+    hamburg_literal = _as(base_url, "store-berlin", literal % (sku, "STORE-HAMBURG"))
+    berlin_orders = _as(base_url, "store-berlin", ORDERS_AT, at="STORE-BERLIN")
+    hamburg_orders = _as(base_url, "store-berlin", ORDERS_AT, at="STORE-HAMBURG")
+    every_store_orders = _as(base_url, "store-berlin", ORDERS_AT)
+    operator = [
+        _as(base_url, "operator", STOCK_AT, sku=sku, at=store)
+        for store in ("STORE-BERLIN", "STORE-HAMBURG")
+    ]
+
+    assert "errors" not in berlin
+    assert berlin["data"]["product"]["stock"]["onHand"] >= 0
+    assert "errors" not in berlin_orders
+    for node in berlin_orders["data"]["orders"]["edges"]:
+        assert node["node"]["fulfilment"]["locationId"] == "STORE-BERLIN"
+    for refused, path in (
+        (hamburg, ["product", "stock"]),
+        (hamburg_literal, ["product", "stock"]),
+        (hamburg_orders, ["orders"]),
+        (every_store_orders, ["orders"]),
+    ):
+        assert [(e["extensions"]["code"], e["path"]) for e in refused["errors"]] == [
+            ("UNAUTHORIZED_FIELD_OR_TYPE", path)
+        ]
+    assert hamburg["data"] == {"product": {"sku": sku, "stock": None}}
+    assert hamburg_literal["data"] == {"product": {"sku": sku, "stock": None}}
+    assert hamburg_orders["data"] is None
+    for answer in operator:
+        assert "errors" not in answer
+        assert answer["data"]["product"]["stock"] is not None
+
+
+def test_run_command_never_reuses_a_store_tools_preparation_for_another_store(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    sku = _stocked_in_both_stores()
+
+    answers = [
+        _as(base_url, "store-berlin", STOCK_AT, sku=sku, at=store)
+        for store in ("STORE-BERLIN", "STORE-HAMBURG", "STORE-BERLIN", "STORE-HAMBURG")
+    ]
+
+    assert ["errors" in answer for answer in answers] == [False, True, False, True]
 
 
 def test_run_command_refuses_a_key_it_does_not_know(

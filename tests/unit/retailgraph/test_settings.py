@@ -26,6 +26,7 @@ from retailgraph.settings import (
     RedisSettings,
     Settings,
     SettingsError,
+    SubgraphSettings,
     load_settings,
 )
 
@@ -47,6 +48,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway.clients.<name>.rate_limit]`": RateLimitSettings,
     "`[gateway.anonymous]`": AnonymousSettings,
     "`[gateway.identity_provider]`": IdentityProviderSettings,
+    "`[subgraphs]`": SubgraphSettings,
 }
 
 

@@ -635,6 +635,7 @@ async def test_the_gateway_admits_a_token_of_a_configured_client_and_refuses_an_
         await compose_from_apps(apps),
         settings,
         {name: SubgraphOptions(app=app) for name, app in apps.items()},
+        clock=clock,
     )
     app = gateway_app(engine, settings, clock=clock)
     token = provider.token(rsa_keys[0], "rsa-1", azp="acme", scope="orders:read")

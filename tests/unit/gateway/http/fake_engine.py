@@ -64,7 +64,11 @@ class FakeEngine:
         self._ready = True
 
     def prepare(
-        self, document: str, operation_name: str | None, caller: Caller | None = None
+        self,
+        document: str,
+        operation_name: str | None,
+        caller: Caller | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> Prepared:
         try:
             ast = parse(document)
