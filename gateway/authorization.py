@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from graphql import (
     DocumentNode,
@@ -47,6 +47,8 @@ from gateway.supergraph.access import AccessRules, Requirement
 from gateway.supergraph.nodes import with_changes
 
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+# What becomes of an operation asking for fields its caller may not see.
+UnauthorizedMode = Literal["filter", "reject"]
 
 Path = tuple[str, ...]
 

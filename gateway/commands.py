@@ -67,6 +67,7 @@ def federated_engine(
         limits=settings.limits.operation_limits(),
         cost=settings.cost.cost_limits(),
         proxies=settings.proxy.proxies(),
+        unauthorized=settings.authorization.unauthorized,
         identity=None
         if secret is None
         else IdentitySigner(secret.get_secret_value().encode(), clock),

@@ -23,7 +23,14 @@ from graphql import (
 )
 from graphql import GraphQLError as CoreGraphQLError
 
-from gateway.authorization import Check, Protected, Restricted, protected_requirements, restrict
+from gateway.authorization import (
+    Check,
+    Protected,
+    Restricted,
+    UnauthorizedMode,
+    protected_requirements,
+    restrict,
+)
 from gateway.cost import CostEstimator, CostLimits
 from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
 from gateway.executor import (
@@ -76,6 +83,9 @@ class FederatedEngine:
     on the owning subgraph over graphql-transport-ws, at the same URL or in-process app.
     ``identity`` signs each request's caller into every subgraph fetch
     (``security/identity.py``); without it the subgraphs see every request as anonymous.
+    ``unauthorized`` says what becomes of an operation asking for fields its caller may
+    not see: ``filter`` answers them null with ``UNAUTHORIZED_FIELD_OR_TYPE`` and runs the
+    rest, ``reject`` refuses the whole operation with those errors.
     """
 
     def __init__(
@@ -94,11 +104,13 @@ class FederatedEngine:
         cost: CostLimits | None = None,
         proxies: Proxies | None = None,
         identity: IdentitySigner | None = None,
+        unauthorized: UnauthorizedMode = "filter",
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
         self.planning_budget = planning_budget
         self.introspection = introspection
+        self.unauthorized = unauthorized
         self.cost = CostEstimator(
             self.supergraph.api_schema, self.supergraph.costs, cost or CostLimits()
         )
@@ -181,6 +193,10 @@ class FederatedEngine:
             checked.protected,
             met,
         )
+        if self.unauthorized == "reject" and restricted.errors:
+            # The whole operation is refused, as Apollo Router's reject_unauthorized and
+            # Hive Router's reject mode do: no subgraph is asked anything.
+            return RequestError(list(restricted.errors), status=403)
         return self._plan(
             checked.document,
             checked.operation,

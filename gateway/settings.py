@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from gateway.authorization import UnauthorizedMode
 from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
 from gateway.http.params import Limits
@@ -172,6 +173,15 @@ class AnonymousSettings(ClientSettings):
     enabled: bool = True
 
 
+class AuthorizationSettings(_Section):
+    """What the gateway does with the access-control directives of the supergraph."""
+
+    # ``filter``: a field the caller may not see answers null with
+    # UNAUTHORIZED_FIELD_OR_TYPE and the rest runs (Apollo Router's default); ``reject``:
+    # the whole operation is refused with those errors.
+    unauthorized: UnauthorizedMode = "filter"
+
+
 class ApqSettings(_Section):
     """Apollo's automatic persisted queries, for the clients allowed documents of their own
     (a client held to its manifests never registers one)."""
@@ -227,6 +237,7 @@ class GatewaySettings(_Section):
     # The identity provider whose tokens name clients; none: API keys only.
     identity_provider: IdentityProviderSettings | None = None
     apq: ApqSettings = ApqSettings()
+    authorization: AuthorizationSettings = AuthorizationSettings()
     # Networks (CIDR) of the proxies in front of the gateway whose ``X-Forwarded-For`` is
     # believed, to limit anonymous callers by their own address; none: the socket's peer.
     trusted_proxies: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
+from gateway.authorization import UnauthorizedMode
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.security.clients import ANONYMOUS, Client, ClientDirectory, key_hash
@@ -72,11 +73,14 @@ CLIENTS = ClientDirectory(
 
 
 @asynccontextmanager
-async def gateway() -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, RecordingApp]]]:
+async def gateway(
+    unauthorized: UnauthorizedMode = "filter",
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, RecordingApp]]]:
     apps = subgraph_apps()
     engine = FederatedEngine(
         protected(await compose_from_apps(apps)),
         subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},
+        unauthorized=unauthorized,
     )
     app = create_app(engine, clients=CLIENTS)
     async with app.router.lifespan_context(app):
@@ -153,3 +157,24 @@ async def test_fragments_are_cut_wherever_they_are_spread() -> None:
     }
     cut = [path for code, path in codes(shop) if code == "UNAUTHORIZED_FIELD_OR_TYPE"]
     assert cut == [["product", "inStock"], ["products", "inStock"]]
+
+
+async def test_in_reject_mode_an_operation_asking_for_a_field_it_may_not_see_is_refused_whole() -> (
+    None
+):
+    query = "{ products(first: 1) { sku inStock } }"
+    async with gateway("reject") as (client, apps):
+        before = {name: len(app.headers) for name, app in apps.items()}
+        refused = await client.post(
+            "/graphql",
+            json={"query": query},
+            headers={"x-api-key": "shop-key", "accept": "application/graphql-response+json"},
+        )
+        asked = {name: len(app.headers) - before[name] for name, app in apps.items()}
+        allowed = await ask(client, query, "wh-key")
+
+    assert refused.status_code == 403
+    assert "data" not in refused.json()
+    assert codes(refused.json()) == [("UNAUTHORIZED_FIELD_OR_TYPE", ["products", "inStock"])]
+    assert set(asked.values()) == {0}, "a subgraph was asked for a refused operation"
+    assert allowed == {"data": {"products": [{"sku": "SKU-0", "inStock": 0}]}}
