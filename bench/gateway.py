@@ -40,6 +40,23 @@ WRK_SCRIPT = BENCH_DIR / "wrk" / "post_query.lua"
 BENCH_API_KEY = "bench-client-key"
 
 
+# One client named by an API key, as partners and apps call the gateway, and no anonymous
+# callers: every request is authenticated, authorized and rate-limited.
+BENCH_CLIENT = {
+    "RETAILGRAPH_GATEWAY__CLIENTS": json.dumps(
+        {
+            "bench": {
+                "api_key_hashes": [key_hash(BENCH_API_KEY)],
+                "scopes": ["orders:read", "orders:place"],
+                # Never reached in a run: the limit is checked, never refused.
+                "rate_limit": {"quota": 1_000_000_000, "window": 60},
+            }
+        }
+    ),
+    "RETAILGRAPH_GATEWAY__ANONYMOUS__ENABLED": "false",
+}
+
+
 @dataclass
 class Gateway:
     name: str
@@ -92,17 +109,21 @@ GATEWAYS = {
             "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
         ),
         env={
-            "RETAILGRAPH_GATEWAY__CLIENTS": json.dumps(
-                {
-                    "bench": {
-                        "api_key_hashes": [key_hash(BENCH_API_KEY)],
-                        "scopes": ["orders:read", "orders:place"],
-                        # Never reached in a run: the limit is checked, never refused.
-                        "rate_limit": {"quota": 1_000_000_000, "window": 60},
-                    }
-                }
-            ),
-            "RETAILGRAPH_GATEWAY__ANONYMOUS__ENABLED": "false",
+            **BENCH_CLIENT,
+        },
+        headers={"X-API-Key": BENCH_API_KEY},
+    ),
+    "ours-authenticated-redis": Gateway(
+        name="ours-authenticated-redis",
+        label="RetailGraph gateway, as ours-authenticated, the rate limit counted in Redis",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={
+            **BENCH_CLIENT,
+            # Every replica would share this count; one Lua script call per request.
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "RETAILGRAPH_GATEWAY__REDIS_PREFIX": f"rg-bench-{os.getpid()}",
         },
         headers={"X-API-Key": BENCH_API_KEY},
     ),

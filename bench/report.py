@@ -56,6 +56,14 @@ def summarise(
             "requests_per_cpu_second": ours["requests_per_cpu_second"]
             / apollo["requests_per_cpu_second"],
         }
+    if "ours" in medians:
+        # What each variant of ours costs beside the plain one, from the same run.
+        base = medians["ours"]["cpu_ms_per_request"]
+        summary["cpu_over_ours"] = {
+            name: median["cpu_ms_per_request"] / base
+            for name, median in medians.items()
+            if name.startswith("ours-")
+        }
     return summary
 
 
@@ -78,6 +86,8 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| **{ratios['cpu_ms_per_request']:.2f}x** "
             f"| **{ratios['requests_per_cpu_second']:.2f}x** | | | |"
         )
+    for name, ratio in summary.get("cpu_over_ours", {}).items():
+        lines.append(f"| **{name} / ours, CPU per request** | | **{ratio:.3f}x** | | | | |")
     setup = summary["setup"]
     lines.append("")
     lines.append(
