@@ -7,6 +7,7 @@ builds it; each test counts under a key prefix of its own.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 import pytest
@@ -49,3 +50,25 @@ async def test_a_burst_split_across_two_replicas_gets_exactly_the_quota(
     assert all(1 <= int(answer.headers["retry-after"]) <= 20 for answer in refused)
     assert await redis_client.exists(f"{prefix}:ratelimit:shop:k:shop") == 1
     await redis_client.delete(f"{prefix}:ratelimit:shop:k:shop")
+
+
+async def test_a_document_registered_by_apq_on_one_replica_runs_by_its_hash_on_another(
+    redis_client: redis.Redis,
+) -> None:
+    prefix = f"test:{uuid.uuid4().hex}"
+    query = f"query Shared{uuid.uuid4().hex} {{ products {{ sku }} }}"
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    by_hash = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256}}}
+    chosen = settings(redis_prefix=prefix)
+    url = require_redis()
+    async with (
+        gateway(chosen, SettableClock(TEST_NOW), redis_url=url) as replica_a,
+        gateway(chosen, SettableClock(TEST_NOW), redis_url=url) as replica_b,
+    ):
+        registered = await replica_a.post("/graphql", json={"query": query, **by_hash})
+        found = await replica_b.post("/graphql", json=by_hash)
+
+    assert registered.json() == found.json()
+    assert "errors" not in found.json()
+    assert await redis_client.exists(f"{prefix}:apq:{sha256}") == 1
+    await redis_client.delete(f"{prefix}:apq:{sha256}", *await redis_client.keys(f"{prefix}:*"))
