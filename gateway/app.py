@@ -17,7 +17,7 @@ from gateway.engine import Engine
 from gateway.http.correlation import CorrelationIdMiddleware
 from gateway.http.endpoint import GraphQLEndpoint
 from gateway.http.graphiql import graphiql_assets, graphiql_page
-from gateway.http.health import health, readiness
+from gateway.http.health import ReadinessCheck, health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.params import Limits
 from gateway.security.clients import ClientDirectory, anonymous_only
@@ -45,6 +45,7 @@ def create_app(
     connection_init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
     documents: PersistedDocuments | None = None,
+    readiness_checks: Sequence[ReadinessCheck] = (),
     quotas: Quotas | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
@@ -119,7 +120,7 @@ def create_app(
         Route(path, graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         WebSocketRoute(path, websocket),
         Route("/health", health, methods=["GET"]),
-        Route("/ready", readiness(engine), methods=["GET"]),
+        Route("/ready", readiness(engine, readiness_checks), methods=["GET"]),
     ]
     if path != "/":
         routes.append(Route("/", root, methods=["GET"]))

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from gateway.app import Lifespan, create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
+from gateway.http.health import ReadinessCheck
 from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from gateway.security.clock import Clock
 from gateway.security.documents import ApqStore, MemoryApqStore, RedisApqStore
@@ -127,13 +128,16 @@ def gateway_app(
     clock: Clock,
     redis_url: str | None = None,
     lifespan: Lifespan | None = None,
+    readiness_checks: Sequence[ReadinessCheck] = (),
     **options: Any,
 ) -> Starlette:
     """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are.
 
     With ``redis_url`` the replicas share what they count in that Redis (rate limits,
     connections); without, each counts for itself. The app closes its Redis client when
-    it stops, after ``lifespan``.
+    it stops, after ``lifespan``. ``/ready`` asks every subgraph, then runs
+    ``readiness_checks``; the gateway's own use of Redis fails open (docs/security.md),
+    so Redis being away does not make it unready.
     """
     trusted = settings.trusted_proxy_networks()
     shared = None if redis_url is None else shared_redis(redis_url)
@@ -149,6 +153,10 @@ def gateway_app(
         if shared is None
         else shared_quotas(clock, shared, settings.redis_prefix, trusted),
         lifespan=lifespan if shared is None else _closing(shared, lifespan),
+        readiness_checks=[
+            ReadinessCheck("subgraphs", engine.unreachable_subgraphs),
+            *readiness_checks,
+        ],
         **options,
     )
 

@@ -7,6 +7,7 @@ the HTTP front door is elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Mapping
@@ -70,6 +71,9 @@ _NESTED_TOO_DEEPLY = "nested too deeply"
 # Nesting deep enough to exhaust the parser's recursion is far past any depth limit.
 _TOO_DEEP = GraphQLError("The document nests too deeply to be parsed.", "MAX_DEPTH_LIMIT")
 _log = logging.getLogger(__name__)
+# What ``/ready`` asks each subgraph: the cheapest operation every GraphQL server answers.
+_TYPENAME = b'{"query":"{ __typename }"}'
+_PROBE_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 
 
 class FederatedEngine:
@@ -124,6 +128,7 @@ class FederatedEngine:
                 proxies=proxies or Proxies(),
             )
             fetcher = self._http = HttpFetcher(urls, options)
+        self._fetcher = fetcher
         self._executor = Executor(
             self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
         )
@@ -277,6 +282,21 @@ class FederatedEngine:
     def query_plan(self, prepared: Prepared) -> QueryPlan | None:
         operation = prepared.plan
         return operation.query_plan if isinstance(operation, CompiledOperation) else None
+
+    async def unreachable_subgraphs(self) -> list[str]:
+        """Why each subgraph that cannot be reached cannot: every subgraph of the supergraph
+        is asked ``{ __typename }`` at once (``/ready``; a subgraph that answers GraphQL,
+        even with an error, is up)."""
+        names = sorted(self.supergraph.subgraphs)
+        answers = await asyncio.gather(
+            *(self._fetcher.fetch(name, _TYPENAME, _PROBE_HEADERS) for name in names),
+            return_exceptions=True,
+        )
+        return [
+            f"subgraph {name}: {answer}"
+            for name, answer in zip(names, answers, strict=True)
+            if isinstance(answer, BaseException)
+        ]
 
     async def aclose(self) -> None:
         await self.subscriptions.aclose()

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as redis
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -29,6 +30,7 @@ from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
 from retailgraph.demo import LOADERS
 from retailgraph.domains import DOMAINS
+from retailgraph.readiness import databases_check, redis_check
 from retailgraph.settings import Settings
 from retailgraph.supergraph import SCHEMA_PATH
 from retailgraph.wiring import runtime as process_runtime
@@ -166,6 +168,13 @@ def create_app(
         clock=runtime.clock,
     )
 
+    started: dict[str, Any] = {}
+    checks = [databases_check(started)]
+    # Redis holds the bus and the cache: without it the domains cannot work.
+    probe_client = None if redis_url is None else redis.from_url(redis_url, socket_timeout=1)
+    if probe_client is not None:
+        checks.append(redis_check(probe_client))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -173,11 +182,15 @@ def create_app(
                 if demo:
                     await load_demo(domains)
                 app.state.domains = domains
+                started.update(domains)
                 # Orders reach the ERP simulator as they would reach a real ERP.
                 async with embedded_worker(domains["orders"].engine, runtime.clock) as erp:
                     app.state.erp = erp
                     yield
         finally:
+            started.clear()
+            if probe_client is not None:
+                await probe_client.aclose()
             await runtime.close()
 
     return gateway_app(
@@ -186,6 +199,7 @@ def create_app(
         clock=runtime.clock,
         redis_url=redis_url,
         lifespan=lifespan,
+        readiness_checks=checks,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
     )
 
