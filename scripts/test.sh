@@ -3,12 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-# GraphiQL is tested in Debian's Chromium, driven by Playwright (never a browser it downloads).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
-    && [ "$(id -u)" = 0 ]; then
-    echo "Installing Debian's chromium for the browser test..."
+# GraphiQL is tested in Debian's Chromium, driven by Playwright (never a browser it
+# downloads); the alert rules with Debian's promtool (package prometheus).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+if [ -n "$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian's$missing for the browser and alert-rule tests..."
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # The prometheus package would start its own server; only promtool is wanted.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+        >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
