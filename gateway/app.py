@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,7 +20,9 @@ from gateway.http.endpoint import GraphQLEndpoint
 from gateway.http.graphiql import graphiql_assets, graphiql_page
 from gateway.http.health import ReadinessCheck, health, readiness
 from gateway.http.media import prefers_html
+from gateway.http.metrics import metrics_endpoint, worker_stopped
 from gateway.http.params import Limits
+from gateway.metrics import GatewayMetrics
 from gateway.security.clients import ClientDirectory, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.security.quotas import Quotas
@@ -47,6 +50,8 @@ def create_app(
     documents: PersistedDocuments | None = None,
     readiness_checks: Sequence[ReadinessCheck] = (),
     quotas: Quotas | None = None,
+    metrics: GatewayMetrics | None = None,
+    metrics_folder: Path | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -57,7 +62,10 @@ def create_app(
     ``connection_init_timeout`` is how long a socket may wait before ``connection_init``;
     ``sse_keep_alive`` is how many quiet seconds pass before an SSE comment keeps a
     stream open through proxies. ``quotas`` count what each client spends (requests,
-    connections, subscriptions); without them no client may have limits.
+    connections, subscriptions); without them no client may have limits. ``metrics``
+    records the requests, connections and subscriptions, and ``/metrics`` serves them
+    with the rest of the process's (``metrics_folder``: the folder every worker process
+    writes its values to, ``gateway.http.metrics``); none: no ``/metrics``.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -77,9 +85,16 @@ def create_app(
         graphiql_headers=graphiql_headers,
         documents=documents,
         quotas=quotas,
+        metrics=metrics,
     )
     event_stream = GraphQLEventStream(
-        engine, limits, directory, sse_keep_alive, quotas=quotas, documents=documents
+        engine,
+        limits,
+        directory,
+        sse_keep_alive,
+        quotas=quotas,
+        documents=documents,
+        metrics=metrics,
     )
     websocket = GraphQLWebSocket(
         engine,
@@ -88,6 +103,7 @@ def create_app(
         limits=limits,
         documents=documents,
         quotas=quotas,
+        metrics=metrics,
     )
 
     async def graphql(request: Request) -> Response:
@@ -115,6 +131,8 @@ def create_app(
                 await _close(engine)
                 # The identity provider's key fetches hold a connection pool.
                 await directory.aclose()
+                if metrics_folder is not None:
+                    worker_stopped(metrics_folder)
 
     routes: list[BaseRoute] = [
         Route(path, graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
@@ -122,6 +140,8 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(engine, readiness_checks), methods=["GET"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_endpoint(metrics_folder), methods=["GET"]))
     if path != "/":
         routes.append(Route("/", root, methods=["GET"]))
     if graphiql:

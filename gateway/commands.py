@@ -18,6 +18,7 @@ from gateway.app import Lifespan, create_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.http.health import ReadinessCheck
+from gateway.http.metrics import multiprocess_folder
 from gateway.security.clients import ANONYMOUS, Client, ClientDirectory
 from gateway.security.clock import Clock
 from gateway.security.documents import ApqStore, MemoryApqStore, RedisApqStore
@@ -54,7 +55,7 @@ def federated_engine(
     clock: Clock,
 ) -> FederatedEngine:
     """The engine as ``settings`` say (limits, demand control, introspection, timeouts,
-    the secret the caller's identity is signed with for the subgraphs)."""
+    the secret the caller's identity is signed with for the subgraphs, metrics)."""
     secret = settings.identity_secret
     if secret is None:
         log.warning(
@@ -69,6 +70,7 @@ def federated_engine(
         cost=settings.cost.cost_limits(),
         proxies=settings.proxy.proxies(),
         unauthorized=settings.authorization.unauthorized,
+        metrics=settings.metrics.gateway_metrics(),
         identity=None
         if secret is None
         else IdentitySigner(secret.get_secret_value().encode(), clock),
@@ -129,6 +131,7 @@ def gateway_app(
     redis_url: str | None = None,
     lifespan: Lifespan | None = None,
     readiness_checks: Sequence[ReadinessCheck] = (),
+    metrics_folder: Path | None = None,
     **options: Any,
 ) -> Starlette:
     """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are.
@@ -137,10 +140,12 @@ def gateway_app(
     connections); without, each counts for itself. The app closes its Redis client when
     it stops, after ``lifespan``. ``/ready`` asks every subgraph, then runs
     ``readiness_checks``; the gateway's own use of Redis fails open (docs/security.md),
-    so Redis being away does not make it unready.
+    so Redis being away does not make it unready. ``metrics_folder``: where the worker
+    processes keep their metrics (``--workers`` > 1).
     """
     trusted = settings.trusted_proxy_networks()
     shared = None if redis_url is None else shared_redis(redis_url)
+    metrics = settings.metrics.gateway_metrics()
     return create_app(
         engine,
         limits=settings.limits.transport_limits(),
@@ -149,14 +154,16 @@ def gateway_app(
         expose_query_plan=settings.expose_query_plans,
         clients=client_directory(settings, clock),
         documents=persisted_documents(engine, settings, shared),
-        quotas=local_quotas(clock, trusted)
+        quotas=local_quotas(clock, trusted, metrics)
         if shared is None
-        else shared_quotas(clock, shared, settings.redis_prefix, trusted),
+        else shared_quotas(clock, shared, settings.redis_prefix, trusted, metrics),
         lifespan=lifespan if shared is None else _closing(shared, lifespan),
         readiness_checks=[
             ReadinessCheck("subgraphs", engine.unreachable_subgraphs),
             *readiness_checks,
         ],
+        metrics=metrics,
+        metrics_folder=metrics_folder,
         **options,
     )
 
@@ -178,7 +185,12 @@ def _closing(client: redis.Redis, lifespan: Lifespan | None) -> Lifespan:
 
 
 def build_gateway(
-    supergraph: Path, settings: GatewaySettings, *, clock: Clock, redis_url: str | None = None
+    supergraph: Path,
+    settings: GatewaySettings,
+    *,
+    clock: Clock,
+    redis_url: str | None = None,
+    metrics_folder: Path | None = None,
 ) -> Starlette:
     from gateway.supergraph import SupergraphError
 
@@ -194,24 +206,32 @@ def build_gateway(
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
-    return gateway_app(engine, settings, clock=clock, redis_url=redis_url)
+    return gateway_app(
+        engine, settings, clock=clock, redis_url=redis_url, metrics_folder=metrics_folder
+    )
 
 
 @dataclass(frozen=True)
 class GatewayFactory:
     """Builds the app in each worker process (``--workers`` > 1): it travels to the
     workers as it is, pickled, so they need no environment or file to know the settings.
-    Each worker makes its own Redis client (``redis_url``)."""
+    Each worker makes its own Redis client (``redis_url``), and writes its metrics to
+    ``metrics_folder``, where any worker's ``/metrics`` adds them all up."""
 
     supergraph: Path
     settings: GatewaySettings
     clock: Clock
     redis_url: str | None = None
+    metrics_folder: Path | None = None
 
     def __call__(self) -> Starlette:
         tune_garbage_collector()
         return build_gateway(
-            self.supergraph, self.settings, clock=self.clock, redis_url=self.redis_url
+            self.supergraph,
+            self.settings,
+            clock=self.clock,
+            redis_url=self.redis_url,
+            metrics_folder=self.metrics_folder,
         )
 
 
@@ -233,14 +253,16 @@ def serve_gateway(
         return
     # Fail here, once, on bad input (building connects to nothing).
     build_gateway(supergraph, settings, clock=clock, redis_url=redis_url)
-    serve(
-        GatewayFactory(supergraph.resolve(), settings, clock, redis_url),
-        host=host,
-        port=port,
-        workers=workers,
-        factory=True,
-        max_message_bytes=largest,
-    )
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(multiprocess_folder()) if settings.metrics.enabled else None
+        serve(
+            GatewayFactory(supergraph.resolve(), settings, clock, redis_url, folder),
+            host=host,
+            port=port,
+            workers=workers,
+            factory=True,
+            max_message_bytes=largest,
+        )
 
 
 def run_compose(

@@ -44,8 +44,10 @@ from gateway.executor import (
     subgraph_headers,
 )
 from gateway.executor.headers import DEFAULT_FORWARDED
+from gateway.executor.metered import MeteredFetcher
 from gateway.executor.network import Proxies
 from gateway.limits import OperationLimits, check_operations, check_shape, measure
+from gateway.metrics import GatewayMetrics
 from gateway.planner import (
     DEFAULT_PLANNING_BUDGET,
     OperationNotFound,
@@ -89,7 +91,8 @@ class FederatedEngine:
     (``security/identity.py``); without it the subgraphs see every request as anonymous.
     ``unauthorized`` says what becomes of an operation asking for fields its caller may
     not see: ``filter`` answers them null with ``UNAUTHORIZED_FIELD_OR_TYPE`` and runs the
-    rest, ``reject`` refuses the whole operation with those errors.
+    rest, ``reject`` refuses the whole operation with those errors. ``metrics`` records the
+    plan cache's hits and misses, the estimated costs and every subgraph fetch.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class FederatedEngine:
         proxies: Proxies | None = None,
         identity: IdentitySigner | None = None,
         unauthorized: UnauthorizedMode = "filter",
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
@@ -128,7 +132,11 @@ class FederatedEngine:
                 proxies=proxies or Proxies(),
             )
             fetcher = self._http = HttpFetcher(urls, options)
+        # /ready's probes go around the metrics: they are not traffic.
         self._fetcher = fetcher
+        self._metrics = metrics
+        if metrics is not None:
+            fetcher = MeteredFetcher(fetcher, metrics)
         self._executor = Executor(
             self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
         )
@@ -176,6 +184,7 @@ class FederatedEngine:
     def _checked(self, document: str, operation_name: str | None) -> _Checked | RequestError:
         key = (document, operation_name)
         cached = self._prepared.get(key)
+        hit = cached is not None
         if cached is None:
             cached = self._check(document, operation_name)
             self._prepared[key] = cached
@@ -183,6 +192,8 @@ class FederatedEngine:
                 self._prepared.popitem(last=False)
         else:
             self._prepared.move_to_end(key)
+        if self._metrics is not None:
+            self._metrics.plan_cache(hit)
         return cached
 
     def _may_introspect(self, caller: Caller | None) -> bool:
@@ -244,6 +255,8 @@ class FederatedEngine:
         cost = operation.static_cost
         if cost is None:
             cost = self.cost.estimate(operation.definition, operation.fragments, variables)
+        if self._metrics is not None:
+            self._metrics.cost(cost)
         refusal = self.cost.refusal(cost, budget)
         if refusal is not None:
             raise RequestError([refusal])

@@ -18,6 +18,7 @@ from gateway.cost import CostLimits, CostMode
 from gateway.executor.network import Proxies
 from gateway.http.params import Limits
 from gateway.limits import OperationLimits
+from gateway.metrics import DEFAULT_OPERATION_NAMES, GatewayMetrics
 from gateway.security.addresses import TrustedProxies
 from gateway.security.clients import Client
 from gateway.security.identity import MIN_SECRET_BYTES
@@ -215,6 +216,17 @@ class IdentityProviderSettings(_Section):
         )
 
 
+class MetricsSettings(_Section):
+    """Prometheus metrics, served on ``/metrics`` (docs/operations.md)."""
+
+    enabled: bool = True
+    # Distinct operation names the metrics tell apart; later ones are counted as ``other``.
+    operation_names: int = Field(default=DEFAULT_OPERATION_NAMES, gt=0)
+
+    def gateway_metrics(self) -> GatewayMetrics | None:
+        return GatewayMetrics(self.operation_names) if self.enabled else None
+
+
 class GatewaySettings(_Section):
     """The gateway's own section of the settings (``[gateway]`` in the file)."""
 
@@ -251,6 +263,7 @@ class GatewaySettings(_Section):
     limits: LimitSettings = LimitSettings()
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("trusted_proxies")
     @classmethod

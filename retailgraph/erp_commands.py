@@ -97,7 +97,7 @@ def worker_erp(
 
     from erp.posting.running import serve_workers
     from erp.select import ErpConfigError
-    from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings
+    from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings, worker_metrics
 
     given = {
         "workers": workers,
@@ -130,6 +130,7 @@ def worker_erp(
         raise typer.Exit(1) from None
     limiter = erp_rate_limiter(settings, worker)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    worker_metrics(settings)
     _with_orders_engine(
         settings,
         lambda engine, _: serve_workers(

@@ -87,6 +87,17 @@ class SubgraphSettings(_Section):
         return None if secret is None else secret.get_secret_value().encode()
 
 
+class WorkerMetricsSettings(_Section):
+    """Prometheus metrics of the processes that serve no HTTP of their own (the gateway
+    and the subgraphs serve ``/metrics`` beside GraphQL)."""
+
+    # The port ``retailgraph worker erp`` and ``worker stock`` serve ``/metrics`` on;
+    # unset: none.
+    worker_port: int | None = Field(default=None, gt=0, lt=65536)
+    # The interface it listens on.
+    worker_host: str = "127.0.0.1"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILGRAPH_",
@@ -101,6 +112,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     erp: ErpSettings = Field(default_factory=ErpSettings)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
+    metrics: WorkerMetricsSettings = Field(default_factory=WorkerMetricsSettings)
     # Subgraph name -> URL of the peers a domain subgraph calls (orders' checkout calls
     # pricing and inventory); ``retailgraph subgraph`` defaults them to their own ports.
     peers: dict[str, str] = Field(default_factory=dict)

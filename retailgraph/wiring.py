@@ -26,6 +26,7 @@ from adapters.bus import Bus, InProcessBus, RedisStreamsBus
 from adapters.cache.store import MemoryStore, RedisStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine
+from adapters.metrics import serve_metrics
 from adapters.runtime import Runtime
 from erp.port import ErpPort
 from erp.posting.running import shared_limiter
@@ -137,6 +138,13 @@ async def running_domains(
                 log.exception("could not publish the %s outbox before stopping", name)
             await domain.close()
         await one_shot.close()
+
+
+def worker_metrics(settings: Settings) -> None:
+    """A worker's ``/metrics``, on the port the settings give it, if they give one."""
+    chosen = settings.metrics
+    if chosen.worker_port is not None:
+        serve_metrics(chosen.worker_host, chosen.worker_port)
 
 
 def erp(settings: Settings, *, clock: Clock) -> ErpPort:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLUnionType
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -18,12 +20,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult, Info
 
 from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
 from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdentity
+from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
+from adapters.metrics import metrics_route
 from adapters.runtime import Runtime
 from kernel import correlation
 from kernel.clock import SystemClock
@@ -81,11 +85,44 @@ ContextFactory = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class SubgraphGraphQL(GraphQL):
-    """Strawberry's ASGI view with our error format and per-request context."""
+    """Strawberry's ASGI view with our error format, per-request context and metrics."""
 
-    def __init__(self, schema: strawberry.Schema, context: ContextFactory, **options: Any):
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        context: ContextFactory,
+        metrics: SubgraphMetrics | None = None,
+        **options: Any,
+    ):
         super().__init__(schema, **options)
         self._context = context
+        self._metrics = metrics
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, timed and counted: an HTTP operation's one execution."""
+        if self._metrics is None:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        started = time.perf_counter()
+        try:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException:
+            self._metrics.request(None, REFUSED, time.perf_counter() - started)
+            raise
+        outcome = ERRORS if result.errors else OK
+        self._metrics.request(request_data.operation_name, outcome, time.perf_counter() - started)
+        return result
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Any:
         correlation.bind(request.headers.get(correlation.HEADER))
@@ -120,13 +157,16 @@ def subgraph_app(
     *,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     identity: IdentityVerifier | None = None,
+    name: str = "subgraph",
 ) -> Starlette:
-    """Serve ``schema`` at ``/graphql``, with ``/health`` for probes. ``identity`` checks
+    """Serve ``schema`` at ``/graphql``, with ``/health`` for probes and ``/metrics`` for
+    Prometheus (the requests are counted under the subgraph ``name``). ``identity`` checks
     the caller the gateway signed; without it no caller header is believed (a request
     carrying one is refused, one without is anonymous)."""
     _no_schema_errors_in_logs(schema)
     graphql_app = VerifiedIdentity(
-        SubgraphGraphQL(schema, context), identity or IdentityVerifier(None, SystemClock())
+        SubgraphGraphQL(schema, context, SubgraphMetrics(name)),
+        identity or IdentityVerifier(None, SystemClock()),
     )
 
     async def health(_: Request) -> Response:
@@ -137,6 +177,7 @@ def subgraph_app(
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
+            metrics_route(),
         ],
         lifespan=lifespan,
     )
@@ -160,10 +201,11 @@ def domain_subgraph_app(
     runtime: Runtime,
     engine: AsyncEngine | None = None,
     *,
+    name: str,
     owns_runtime: bool = False,
 ) -> Starlette:
-    """A domain's subgraph: the domain runs for the app's lifespan (``app.state.domain``),
-    its reactions to events subscribed, and every request gets
+    """A domain's subgraph, ``name``: the domain runs for the app's lifespan
+    (``app.state.domain``), its reactions to events subscribed, and every request gets
     ``{"domain": ..., "loaders": make_loaders(domain)}``.
 
     ``start(runtime, engine=engine)`` is the domain's bootstrap; ``engine`` (tests)
@@ -195,5 +237,5 @@ def domain_subgraph_app(
         }
 
     verifier = IdentityVerifier(runtime.identity_secret, runtime.clock)
-    app = subgraph_app(schema, context, lifespan=lifespan, identity=verifier)
+    app = subgraph_app(schema, context, lifespan=lifespan, identity=verifier, name=name)
     return app

@@ -18,7 +18,9 @@ def create_app(
     runtime: Runtime, *, engine: AsyncEngine | None = None, owns_runtime: bool = False
 ) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
-    return domain_subgraph_app(schema, start, _loaders, runtime, engine, owns_runtime=owns_runtime)
+    return domain_subgraph_app(
+        schema, start, _loaders, runtime, engine, name="inventory", owns_runtime=owns_runtime
+    )
 
 
 def _loaders(domain: InventoryDomain) -> InventoryLoaders:

@@ -19,5 +19,5 @@ def create_app(
 ) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
     return domain_subgraph_app(
-        schema, start, make_loaders, runtime, engine, owns_runtime=owns_runtime
+        schema, start, make_loaders, runtime, engine, name="pricing", owns_runtime=owns_runtime
     )

@@ -12,6 +12,7 @@ with a stack trace.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,8 @@ from gateway.http.params import (
 from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
 from gateway.http.plan_exposure import exposure_mode, plan_extension
 from gateway.http.rate_limits import over_quota
-from gateway.http.responses import errors_body, graphql_response
+from gateway.http.responses import GraphQLResponse, errors_body, graphql_response
+from gateway.metrics import ERRORS, OK, UNKNOWN_CLIENT, GatewayMetrics
 from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.documents import DocumentError
 from gateway.security.persisted import PersistedDocuments, default_documents
@@ -61,8 +63,10 @@ class GraphQLEndpoint:
         graphiql_headers: Mapping[str, str] | None = None,
         documents: PersistedDocuments | None = None,
         quotas: Quotas | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.documents = documents or default_documents()
         # None: no client is limited.
         self.quotas = quotas
@@ -73,6 +77,24 @@ class GraphQLEndpoint:
         self.expose_query_plan = expose_query_plan
 
     async def handle(self, request: Request) -> Response:
+        metrics = self.metrics
+        if metrics is None:
+            return await self._handle(request)
+        started = time.perf_counter()
+        response = await self._handle(request)
+        if isinstance(response, GraphQLResponse):  # not GraphiQL's page
+            # What the request's way through set: its caller and its prepared operation.
+            state = request.scope.get("state", {})
+            caller = state.get("caller")
+            metrics.request(
+                UNKNOWN_CLIENT if caller is None else caller.client.name,
+                metrics.operation(state.get("operation")),
+                response.outcome,
+                time.perf_counter() - started,
+            )
+        return response
+
+    async def _handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return self._http_error(
                 HttpError(
@@ -149,6 +171,7 @@ class GraphQLEndpoint:
             return self._request_error(error, media_type)
         except Exception:
             return self._internal_error(request, media_type, "preparing")
+        request.state.operation = prepared.operation_name
         if prepared.operation_type != "query" and request.method == "GET":
             return self._http_error(
                 HttpError(
@@ -179,7 +202,7 @@ class GraphQLEndpoint:
         plan = plan_extension(query_plan) if query_plan is not None else None
         if plan is not None and mode == "dry-run":
             body: dict[str, Any] = {"data": None, "extensions": {"apolloQueryPlan": plan}}
-            return graphql_response(body, status=200, media_type=media_type)
+            return graphql_response(body, status=200, media_type=media_type, outcome=OK)
         try:
             result = await self.engine.execute(prepared, params.variables, request.headers)
         except RequestError as error:
@@ -191,7 +214,10 @@ class GraphQLEndpoint:
             body["extensions"] = {**(body.get("extensions") or {}), "apolloQueryPlan": plan}
         # A GET answer may be cached, and its media type depends on the Accept header.
         headers = {"Vary": "Accept"} if request.method == "GET" else None
-        return graphql_response(body, status=200, media_type=media_type, headers=headers)
+        outcome = ERRORS if result.errors else OK
+        return graphql_response(
+            body, status=200, media_type=media_type, headers=headers, outcome=outcome
+        )
 
     @staticmethod
     def _http_error(error: HttpError, media_type: str) -> Response:
@@ -200,10 +226,12 @@ class GraphQLEndpoint:
             status=error.status,
             media_type=media_type,
             headers=error.headers,
+            outcome=error.error.code,
         )
 
     @staticmethod
     def _request_error(error: RequestError, media_type: str) -> Response:
+        outcome = error.errors[0].code if error.errors else ERRORS
         if isinstance(error, DocumentError):
             # Not-found and not-in-list answers must not be cached (a hashed GET may pass
             # a CDN): the next request may succeed.
@@ -213,15 +241,18 @@ class GraphQLEndpoint:
                 status=status,
                 media_type=media_type,
                 headers=error.headers,
+                outcome=outcome,
             )
         if error.status >= 500:
             # The engine's own failure (planning, say): answered like an internal error,
             # with its code and message, as 200 and ``data: null`` rather than a 5xx.
             log.warning("engine failure: %s", error)
             body = {"errors": [e.to_dict() for e in error.errors], "data": None}
-            return graphql_response(body, status=200, media_type=media_type)
+            return graphql_response(body, status=200, media_type=media_type, outcome=outcome)
         status = error.status if media_type == GRAPHQL_RESPONSE_JSON else 200
-        return graphql_response(errors_body(error.errors), status=status, media_type=media_type)
+        return graphql_response(
+            errors_body(error.errors), status=status, media_type=media_type, outcome=outcome
+        )
 
     @staticmethod
     def _internal_error(request: Request, media_type: str, stage: str) -> Response:
@@ -232,4 +263,6 @@ class GraphQLEndpoint:
         )
         # Execution may have begun, so this is a field-less execution result, not a 5xx.
         body = {"errors": [INTERNAL_ERROR.to_dict()], "data": None}
-        return graphql_response(body, status=200, media_type=media_type)
+        return graphql_response(
+            body, status=200, media_type=media_type, outcome=INTERNAL_ERROR.code
+        )

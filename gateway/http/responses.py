@@ -10,10 +10,14 @@ from starlette.responses import Response
 
 from gateway.engine import GraphQLError
 from gateway.http.media import APPLICATION_JSON
+from gateway.metrics import OK
 
 
 class GraphQLResponse(Response):
     media_type = APPLICATION_JSON
+    # What the metrics count the answer as: ``ok``, ``errors`` (executed, with errors), or
+    # the code of the refusal.
+    outcome = OK
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
@@ -25,13 +29,16 @@ def graphql_response(
     status: int,
     media_type: str,
     headers: Mapping[str, str] | None = None,
+    outcome: str = OK,
 ) -> GraphQLResponse:
-    return GraphQLResponse(
+    response = GraphQLResponse(
         body,
         status_code=status,
         media_type=f"{media_type}; charset=utf-8",
         headers=dict(headers or {}),
     )
+    response.outcome = outcome
+    return response
 
 
 def errors_body(errors: list[GraphQLError]) -> dict[str, Any]:

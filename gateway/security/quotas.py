@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
+from gateway.metrics import GatewayMetrics
 from gateway.security.addresses import TrustedProxies, caller_address
 from gateway.security.clients import ANONYMOUS, Caller
 from gateway.security.clock import Clock
@@ -71,7 +72,8 @@ UNCOUNTED = Slot("", "")
 class Quotas:
     """``local`` limits requests when there is no ``shared`` limiter, or while Redis is
     away. ``refresh_interval``: how often the counted slots are kept alive (Redis), None
-    when they need not be."""
+    when they need not be. ``metrics`` counts each refusal, whichever front door makes it.
+    """
 
     def __init__(
         self,
@@ -82,8 +84,10 @@ class Quotas:
         shared: RedisRateLimiter | None = None,
         refresh_interval: float | None = None,
         trusted_proxies: TrustedProxies | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self._local = local
+        self._metrics = metrics
         self._trusted = trusted_proxies or TrustedProxies()
         self._shared = shared
         self._connections = connections
@@ -105,6 +109,12 @@ class Quotas:
 
     async def charge(self, policy: RatePolicy, key: str) -> Decision:
         """Spends one request of ``key``'s quota under ``policy`` (its client's)."""
+        decision = await self._decide(policy, key)
+        if not decision.allowed and self._metrics is not None:
+            self._metrics.rate_limited(policy.name, "requests")
+        return decision
+
+    async def _decide(self, policy: RatePolicy, key: str) -> Decision:
         if self._shared is not None and time.monotonic() >= self._away_until:
             try:
                 return await self._shared.decide(key, policy)
@@ -114,11 +124,17 @@ class Quotas:
 
     async def open_connection(self, caller: Caller, key: str) -> Slot | None:
         """Counts a WebSocket or SSE stream; None when the client holds its most already."""
-        return await self._acquire(self._connections, key, caller.client.max_connections)
+        slot = await self._acquire(self._connections, key, caller.client.max_connections)
+        if slot is None and self._metrics is not None:
+            self._metrics.rate_limited(caller.client.name, "connections")
+        return slot
 
     async def open_subscription(self, caller: Caller, key: str) -> Slot | None:
         """Counts a subscription; None when the client runs its most already."""
-        return await self._acquire(self._subscriptions, key, caller.client.max_subscriptions)
+        slot = await self._acquire(self._subscriptions, key, caller.client.max_subscriptions)
+        if slot is None and self._metrics is not None:
+            self._metrics.rate_limited(caller.client.name, "subscriptions")
+        return slot
 
     async def close(self, slot: Slot) -> None:
         """Stops counting ``slot``; if Redis cannot be told, the slot lapses on its own."""
@@ -190,13 +206,18 @@ class Quotas:
         self._away_until = now + OUTAGE_PAUSE
 
 
-def local_quotas(clock: Clock, trusted_proxies: TrustedProxies | None = None) -> Quotas:
+def local_quotas(
+    clock: Clock,
+    trusted_proxies: TrustedProxies | None = None,
+    metrics: GatewayMetrics | None = None,
+) -> Quotas:
     """Each replica counts for itself (no Redis)."""
     return Quotas(
         LocalRateLimiter(clock),
         connections=LocalConnectionCounter(),
         subscriptions=LocalConnectionCounter(),
         trusted_proxies=trusted_proxies,
+        metrics=metrics,
     )
 
 
@@ -205,6 +226,7 @@ def shared_quotas(
     client: redis.Redis,
     prefix: str = "rg",
     trusted_proxies: TrustedProxies | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> Quotas:
     """Every replica on ``client``'s Redis and ``prefix`` counts together."""
     connections = RedisConnectionCounter(client, f"{prefix}:connections")
@@ -215,4 +237,5 @@ def shared_quotas(
         subscriptions=RedisConnectionCounter(client, f"{prefix}:subscriptions"),
         refresh_interval=connections.refresh_interval,
         trusted_proxies=trusted_proxies,
+        metrics=metrics,
     )

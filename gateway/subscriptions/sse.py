@@ -26,6 +26,7 @@ from gateway.http.media import APPLICATION_JSON, parse_accept
 from gateway.http.params import HttpError, Limits, params_from_get, params_from_post
 from gateway.http.rate_limits import over_quota, too_many_streams
 from gateway.http.responses import errors_body, graphql_response
+from gateway.metrics import GatewayMetrics
 from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.security.quotas import Quotas, Slot
@@ -56,8 +57,10 @@ class GraphQLEventStream:
         keep_alive: float = 15.0,
         quotas: Quotas | None = None,
         documents: PersistedDocuments | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.documents = documents or default_documents()
         self.limits = limits
         self.clients = clients or anonymous_only()
@@ -123,7 +126,10 @@ class GraphQLEventStream:
         except RequestError as error:
             await self._close(slots)
             return _stream(_refused(error))
-        return _stream(_events(results, self.keep_alive, partial(self._close, slots)))
+        subscription = prepared.operation_type == "subscription"
+        self._opened(subscription, +1)
+        closed = partial(self._close, slots, subscription)
+        return _stream(_events(results, self.keep_alive, closed))
 
     async def _open(
         self, caller: Caller, holder: str, subscription: bool
@@ -142,7 +148,18 @@ class GraphQLEventStream:
             return too_many_streams("subscriptions", client.max_subscriptions)
         return (connection, running)
 
-    async def _close(self, slots: tuple[Slot, ...]) -> None:
+    def _opened(self, subscription: bool, change: int) -> None:
+        """Counts a stream (and its subscription) in as it starts, or out as it ends."""
+        if self.metrics is not None:
+            self.metrics.connections["sse"].inc(change)
+            if subscription:
+                self.metrics.subscriptions["sse"].inc(change)
+
+    async def _close(self, slots: tuple[Slot, ...], subscription: bool | None = None) -> None:
+        """Gives the stream's slots back; ``subscription`` (not None): the stream had
+        started, and ran a subscription or not."""
+        if subscription is not None:
+            self._opened(subscription, -1)
         if self.quotas is not None:
             for slot in slots:
                 await self.quotas.close(slot)

@@ -15,11 +15,13 @@ import math
 from typing import Any
 
 import orjson
+from prometheus_client import Gauge
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from gateway.engine import Engine, GraphQLError, RequestError
 from gateway.http.params import Limits, document_too_large
+from gateway.metrics import GatewayMetrics
 from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.security.quotas import RATE_LIMITED, Quotas, Slot
@@ -48,8 +50,10 @@ class GraphQLWebSocket:
         limits: Limits | None = None,
         documents: PersistedDocuments | None = None,
         quotas: Quotas | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.documents = documents or default_documents()
         self.clients = clients or anonymous_only()
         self.init_timeout = init_timeout
@@ -64,7 +68,15 @@ class GraphQLWebSocket:
             await websocket.close(protocol.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
             return
         await websocket.accept(subprotocol=protocol.SUBPROTOCOL)
-        await _Connection(self, websocket, send).serve()
+        if self.metrics is None:
+            await _Connection(self, websocket, send).serve()
+            return
+        connections = self.metrics.connections["websocket"]
+        connections.inc()
+        try:
+            await _Connection(self, websocket, send).serve()
+        finally:
+            connections.dec()
 
 
 class _Connection:
@@ -177,6 +189,7 @@ class _Connection:
         engine = self._endpoint.engine
         limits = self._endpoint.limits
         counted: Slot | None = None
+        running: Gauge | None = None
         try:
             try:
                 await self._spend()
@@ -199,6 +212,10 @@ class _Connection:
                 if prepared.operation_type == "subscription":
                     counted = await self._count_subscription()
                 results = engine.subscribe(prepared, message.variables, self._headers)
+                metrics = self._endpoint.metrics
+                if prepared.operation_type == "subscription" and metrics is not None:
+                    running = metrics.subscriptions["websocket"]
+                    running.inc()
             except RequestError as error:
                 errors = [e.to_dict() for e in error.errors]
                 await self._send(protocol.error_frame(operation_id, errors))
@@ -214,6 +231,8 @@ class _Connection:
             _log.exception("operation %s failed", operation_id)
             await self._send(protocol.error_frame(operation_id, [_INTERNAL.to_dict()]))
         finally:
+            if running is not None:
+                running.dec()
             if self._operations.get(operation_id) is asyncio.current_task():
                 del self._operations[operation_id]
             if counted is not None and self._endpoint.quotas is not None:

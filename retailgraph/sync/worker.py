@@ -19,11 +19,12 @@ def stock_worker(
     from erp.sync.stock import StockPoller
     from kernel.clock import SystemClock
     from retailgraph.options import settings_or_exit
-    from retailgraph.wiring import running_domains, sync_erp
+    from retailgraph.wiring import running_domains, sync_erp, worker_metrics
 
     settings = settings_or_exit()
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    worker_metrics(settings)
 
     async def main() -> None:
         stop = asyncio.Event()

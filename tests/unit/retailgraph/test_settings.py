@@ -18,6 +18,7 @@ from gateway.settings import (
     GatewaySettings,
     IdentityProviderSettings,
     LimitSettings,
+    MetricsSettings,
     ProxySettings,
     RateLimitSettings,
 )
@@ -27,6 +28,7 @@ from retailgraph.settings import (
     Settings,
     SettingsError,
     SubgraphSettings,
+    WorkerMetricsSettings,
     load_settings,
 )
 
@@ -44,11 +46,13 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway.limits]`": LimitSettings,
     "`[gateway.cost]`": CostSettings,
     "`[gateway.proxy]`": ProxySettings,
+    "`[gateway.metrics]`": MetricsSettings,
     "`[gateway.clients.<name>]`": ClientSettings,
     "`[gateway.clients.<name>.rate_limit]`": RateLimitSettings,
     "`[gateway.anonymous]`": AnonymousSettings,
     "`[gateway.identity_provider]`": IdentityProviderSettings,
     "`[subgraphs]`": SubgraphSettings,
+    "`[metrics]`": WorkerMetricsSettings,
 }
 
 
