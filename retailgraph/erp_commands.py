@@ -84,6 +84,9 @@ def worker_erp(
     simulator_latency: Annotated[
         float | None, _opt("Simulated ERP latency in seconds [0].")
     ] = None,
+    metrics_port: Annotated[
+        int | None, _opt("Serve the KPIs for Prometheus on this port (/metrics).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Post orders, cancellations and returns to the ERP until SIGTERM.
@@ -97,6 +100,7 @@ def worker_erp(
 
     from erp.posting.running import serve_workers
     from erp.select import ErpConfigError
+    from retailgraph.kpis import kept_for_erp_queue
     from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings
 
     given = {
@@ -130,17 +134,24 @@ def worker_erp(
         raise typer.Exit(1) from None
     limiter = erp_rate_limiter(settings, worker)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    _with_orders_engine(
-        settings,
-        lambda engine, _: serve_workers(
-            engine,
-            posting_to,
-            worker,
-            count=settings.erp.worker.workers,
-            clock=clock,
-            limiter=limiter,
-        ),
-    )
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
+
+    async def serve(engine: AsyncEngine, _: Clock) -> None:
+        # The worker owns the queue's KPIs: the backlog it drains and its ERP calls.
+        async with kept_for_erp_queue(engine, clock):
+            await serve_workers(
+                engine,
+                posting_to,
+                worker,
+                count=settings.erp.worker.workers,
+                clock=clock,
+                limiter=limiter,
+            )
+
+    _with_orders_engine(settings, serve)
 
 
 @erp_app.command("status")

@@ -35,6 +35,7 @@ from erp.select import erp_from_settings
 from erp.settings import PostingWorkerSettings
 from kernel.clock import Clock, SystemClock
 from retailgraph.domains import DOMAINS
+from retailgraph.kpis import with_kpis
 from retailgraph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def subgraph_app(settings: Settings, name: str) -> Starlette:
     peers = {peer: parts.default_url for peer, parts in DOMAINS.items() if peer != name}
     peers.update(settings.peers)
     served = runtime(settings, migrate_by_default=False, peers=peers)
-    return DOMAINS[name].create_app(served, owns_runtime=True)
+    return with_kpis(DOMAINS[name].create_app(served, owns_runtime=True), name, served)
 
 
 async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:
