@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
 from adapters.bus import Bus, Consumer, InProcessBus
+from adapters.bus.dedupe import handler_name
 from adapters.bus.hub import SubscriptionHub
 from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine, session_factory
 from adapters.db.outbox import OutboxRelay
+from adapters.metrics.lag import EventLag
 from kernel.clock import Clock, SystemClock
 from kernel.events import Event
 
@@ -38,6 +40,7 @@ class Runtime:
     # None: no caller identity is believed, every request is anonymous.
     identity_secret: bytes | None = field(default=None, repr=False)
     _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
+    _lag: EventLag | None = field(default=None, init=False, repr=False)
 
     @property
     def hub(self) -> SubscriptionHub:
@@ -47,15 +50,24 @@ class Runtime:
             self._hub = SubscriptionHub(self.bus)
         return self._hub
 
+    @property
+    def event_lag(self) -> EventLag:
+        """The events each subscribed reaction holds, for the event lag KPI."""
+        if self._lag is None:
+            self._lag = EventLag(self.clock)
+        return self._lag
+
     def database_url(self, domain: str) -> str:
         return self.databases.url(domain)
 
     def consume(self, consumers: Sequence[Consumer]) -> None:
         """Subscribe a serving domain's reactions to events (``Domain.consumers()``)."""
         for consumer in consumers:
-            self.bus.subscribe(
-                consumer.subscribed(self.cache), types=consumer.types, group=consumer.once_as
-            )
+            # The name the bus would give the handler itself: its group stays the same
+            # although the lag tracking wraps it.
+            name = consumer.once_as or handler_name(consumer.handler)
+            handler = self.event_lag.tracked(name, consumer.subscribed(self.cache))
+            self.bus.subscribe(handler, types=consumer.types, group=name)
 
     async def close(self) -> None:
         """End the subscriptions, then stop the bus's consumers (the Redis Streams bus

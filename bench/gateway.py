@@ -100,6 +100,15 @@ GATEWAYS = {
             },
         },
     ),
+    # Ours without Prometheus metrics: what counting every request costs.
+    "ours-without-metrics": Gateway(
+        name="ours-without-metrics",
+        label="RetailGraph gateway, metrics off",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={"RETAILGRAPH_GATEWAY__METRICS__ENABLED": "false"},
+    ),
     # Ours with a client named by an API key, as partners and apps call it: what
     # authentication, authorization and the client's rate limit cost.
     "ours-authenticated": Gateway(

@@ -30,6 +30,7 @@ from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
 from retailgraph.demo import LOADERS
 from retailgraph.domains import DOMAINS
+from retailgraph.kpis import REFRESH_INTERVAL, kept_for_domains
 from retailgraph.readiness import databases_check, redis_check
 from retailgraph.settings import Settings
 from retailgraph.supergraph import SCHEMA_PATH
@@ -155,10 +156,11 @@ def create_app(
     demo: bool = True,
     settings: GatewaySettings | None = None,
     redis_url: str | None = None,
+    kpi_interval: float = REFRESH_INTERVAL,
 ) -> Starlette:
     """The whole system on ``runtime``; the app closes the runtime when it stops. With
     ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
-    limits in that Redis."""
+    limits in that Redis. The KPI gauges are read every ``kpi_interval`` seconds."""
     settings = shared_identity_secret(settings or GatewaySettings.model_validate(NEWCOMER), runtime)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
@@ -184,7 +186,10 @@ def create_app(
                 app.state.domains = domains
                 started.update(domains)
                 # Orders reach the ERP simulator as they would reach a real ERP.
-                async with embedded_worker(domains["orders"].engine, runtime.clock) as erp:
+                async with (
+                    embedded_worker(domains["orders"].engine, runtime.clock) as erp,
+                    kept_for_domains(runtime, domains, interval=kpi_interval),
+                ):
                     app.state.erp = erp
                     yield
         finally:

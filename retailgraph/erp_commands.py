@@ -97,6 +97,7 @@ def worker_erp(
 
     from erp.posting.running import serve_workers
     from erp.select import ErpConfigError
+    from retailgraph.kpis import kept_for_erp_queue
     from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings, worker_metrics
 
     given = {
@@ -131,17 +132,20 @@ def worker_erp(
     limiter = erp_rate_limiter(settings, worker)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     worker_metrics(settings)
-    _with_orders_engine(
-        settings,
-        lambda engine, _: serve_workers(
-            engine,
-            posting_to,
-            worker,
-            count=settings.erp.worker.workers,
-            clock=clock,
-            limiter=limiter,
-        ),
-    )
+
+    async def serve(engine: AsyncEngine, _: Clock) -> None:
+        # The worker owns the queue's KPIs: the backlog it drains and its ERP calls.
+        async with kept_for_erp_queue(engine, clock):
+            await serve_workers(
+                engine,
+                posting_to,
+                worker,
+                count=settings.erp.worker.workers,
+                clock=clock,
+                limiter=limiter,
+            )
+
+    _with_orders_engine(settings, serve)
 
 
 @erp_app.command("status")

@@ -26,7 +26,7 @@ from adapters.bus import Bus, InProcessBus, RedisStreamsBus
 from adapters.cache.store import MemoryStore, RedisStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine
-from adapters.metrics import serve_metrics
+from adapters.metrics.exposition import serve_metrics
 from adapters.runtime import Runtime
 from erp.port import ErpPort
 from erp.posting.running import shared_limiter
@@ -36,6 +36,7 @@ from erp.select import erp_from_settings
 from erp.settings import PostingWorkerSettings
 from kernel.clock import Clock, SystemClock
 from retailgraph.domains import DOMAINS
+from retailgraph.kpis import with_kpis
 from retailgraph.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def subgraph_app(settings: Settings, name: str) -> Starlette:
     peers = {peer: parts.default_url for peer, parts in DOMAINS.items() if peer != name}
     peers.update(settings.peers)
     served = runtime(settings, migrate_by_default=False, peers=peers)
-    return DOMAINS[name].create_app(served, owns_runtime=True)
+    return with_kpis(DOMAINS[name].create_app(served, owns_runtime=True), name, served)
 
 
 async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +94,17 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.asynccontextmanager
+async def bounded_read(
+    engine: AsyncEngine, *, statement_timeout: float
+) -> AsyncIterator[AsyncConnection]:
+    """A connection whose statements PostgreSQL cancels after ``statement_timeout`` seconds: for the
+    reads a monitoring task repeats, which must never pile up behind a slow database.
+    (SQLite has no such setting; the caller bounds its wait with asyncio instead.)"""
+    async with engine.connect() as conn:
+        if not is_sqlite(engine):
+            milliseconds = max(1, int(statement_timeout * 1000))
+            await conn.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+        yield conn

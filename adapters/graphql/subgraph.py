@@ -27,7 +27,7 @@ from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
 from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdentity
 from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
-from adapters.metrics import metrics_route
+from adapters.metrics.exposition import metrics_route
 from adapters.runtime import Runtime
 from kernel import correlation
 from kernel.clock import SystemClock

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from adapters.metrics.counters import count_duplicate
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import (
     DuplicateReservation,
@@ -214,11 +215,11 @@ async def _reserve_lines(
     keys = [request.idempotency_key for request in requests]
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
-        return _replayed(requests, existing)
+        return _repeat(requests, existing)
     locked = await uow.stock.lock_levels({_pair(r) for r in requests}, now)
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
-        return _replayed(requests, existing)
+        return _repeat(requests, existing)
     # Lines repeated from an earlier partial call must still match what they asked for.
     _replayed([r for r in requests if r.idempotency_key in existing], existing)
     wanted = [r for r in requests if r.idempotency_key not in existing]
@@ -245,7 +246,7 @@ async def _reserve_lines(
         await uow.rollback()
         existing = await _existing(uow, keys)
         if len(existing) == len(requests):
-            return _replayed(requests, existing)
+            return _repeat(requests, existing)
         raise
     return [existing.get(key) or created[key] for key in keys]
 
@@ -301,6 +302,16 @@ async def _check_available(
 async def _existing(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, Reservation]:
     found = await uow.stock.load_reservations(idempotency_keys=keys)
     return {reservation.idempotency_key: reservation for reservation in found}
+
+
+def _repeat(
+    requests: Sequence[ReservationRequest], existing: dict[str, Reservation]
+) -> list[Reservation]:
+    """A whole repeat of reservations made before: answered as they are, and counted."""
+    replayed = _replayed(requests, existing)
+    # Reservations carry no channel; the order that asked for them has it.
+    count_duplicate("reserveStock", "none")
+    return replayed
 
 
 def _replayed(

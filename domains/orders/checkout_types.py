@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.identity import identity_of
+from adapters.metrics.counters import count_duplicate
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.creation import MAX_LINES
@@ -74,10 +75,10 @@ def order_request(input: PlaceOrderInput, actor: Actor) -> checkout.OrderRequest
 
 async def place_order(info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
     domain: OrdersDomain = info.context["domain"]
+    request = order_request(input, identity_of(info).actor)
     placed = await checkout.place_order(
-        domain.uow,
-        domain.checkout.pricing,
-        domain.checkout.stock,
-        order_request(input, identity_of(info).actor),
+        domain.uow, domain.checkout.pricing, domain.checkout.stock, request
     )
+    if not placed.created:
+        count_duplicate("placeOrder", request.channel)
     return PlaceOrderPayload(order=OrderType(order=placed.order), created=placed.created)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from adapters.metrics.counters import count_replays
 from domains.orders.tables import erp_postings, lines, orders
 from kernel.clock import as_utc
 from kernel.event_types import LineQuantity, OrderCreated, OrderLinesCancelled, OrderReturnReceived
@@ -282,8 +283,11 @@ async def replay(engine: AsyncEngine, *, now: datetime, order_id: str | None = N
                 attempts=0,
                 next_attempt_at=now,
             )
+            .returning(erp_postings.c.kind)
         )
-    return int(result.rowcount)
+        kinds = [row.kind for row in result.all()]
+    count_replays({kind: kinds.count(kind) for kind in set(kinds)})
+    return len(kinds)
 
 
 async def postings_by_order(

@@ -37,7 +37,14 @@ class ErpSync:
     )
     reference: str = strawberry.field(description="Its reference in the ERP.")
     attempts: int
-    last_error: str | None
+    last_error: str | None = strawberry.field(
+        description="Why the last attempt failed, or why the document waits (the ERP is "
+        "unreachable); null once it is posted."
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When the worker will next try to post the document, while it waits "
+        "(PENDING); null otherwise."
+    )
     erp_document_id: str | None = strawberry.field(
         description="The ERP's id of the order's sale, once posted."
     )
@@ -60,6 +67,9 @@ class ErpSync:
             reference=current.reference,
             attempts=current.attempts,
             last_error=current.last_error,
+            next_attempt_at=(
+                current.next_attempt_at if current.status is PostingStatus.PENDING else None
+            ),
             erp_document_id=(sale or current).erp_document_id,
             posted_at=max(posted, default=None),
         )

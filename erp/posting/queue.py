@@ -181,3 +181,33 @@ async def dead_letters(engine: AsyncEngine, limit: int = 50) -> list[Posting]:
             )
         ).all()
     return [posting_from_row(row) for row in rows]
+
+
+async def defer_due(
+    engine: AsyncEngine, error: str, until: datetime, *, now: datetime, limit: int
+) -> int:
+    """Postings due by ``now`` wait until ``until``, with ``error`` as the reason: what the
+    orders show while the ERP is known to be down and nothing is being claimed. Attempts
+    are untouched (nothing was tried); returns how many were marked."""
+    due = (
+        select(erp_postings.c.seq)
+        .where(
+            erp_postings.c.status == PostingStatus.PENDING.value,
+            erp_postings.c.next_attempt_at <= now,
+        )
+        .order_by(erp_postings.c.next_attempt_at)
+        .limit(limit)
+    )
+    if not is_sqlite(engine):
+        # A row another worker is claiming right now is its business: skip it.
+        due = due.with_for_update(skip_locked=True, of=erp_postings)
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(erp_postings)
+            .where(
+                erp_postings.c.seq.in_(due.scalar_subquery()),
+                erp_postings.c.status == PostingStatus.PENDING.value,
+            )
+            .values(last_error=error, next_attempt_at=until)
+        )
+    return int(result.rowcount)

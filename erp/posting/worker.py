@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.metrics.counters import ERP_ERRORS, ERP_REQUEST_SECONDS
 from domains.orders.erp_postings import Posting, PostingKind
 from erp.breaker import BreakerState, CircuitBreaker
 from erp.port import (
@@ -31,6 +33,7 @@ from erp.port import (
     ErpError,
     ErpPort,
     ErpRateLimited,
+    ErpRejected,
     ErpUnavailable,
     OrderLine,
     SalesOrder,
@@ -41,6 +44,15 @@ from erp.rate_limit import LocalRateLimiter, RateLimiter
 from kernel.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# The ERP call each kind of posting makes: the ``operation`` label of the ERP metrics.
+OPERATIONS = {
+    PostingKind.SALE: "post_sales_order",
+    PostingKind.CANCELLATION: "post_cancellation",
+    PostingKind.RETURN: "post_return",
+}
+# How many waiting postings one pass marks with an open breaker's error (see _defer).
+DEFER_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,9 @@ class ErpSyncWorker:
         self._clock = clock
         self._draw = draw
         self.posted = 0
+        # The failure that last counted towards the breaker: what waiting orders are told
+        # while it is open.
+        self._last_failure: str | None = None
 
     async def _claim(self, slots: int) -> tuple[list[Posting], bool]:
         """Up to ``slots`` postings, as many as the breaker allows; and whether they are
@@ -102,6 +117,8 @@ class ErpSyncWorker:
         probing = self.breaker.state is BreakerState.HALF_OPEN
         allowed = self.breaker.permits(slots)
         if allowed == 0:
+            if self.breaker.state is BreakerState.OPEN:
+                await self._defer()
             return [], False
         try:
             claimed = await queue.claim(
@@ -118,6 +135,24 @@ class ErpSyncWorker:
         if not claimed and probing:
             self.breaker.abandon_probe()
         return claimed, probing
+
+    async def _defer(self) -> None:
+        """While the breaker is open, tell the orders that fell due why they wait and
+        until when: without this they would show no error at all, the outage visible only
+        in the logs, since nothing is claimed (so nothing fails) until the probe.
+
+        Each pass rewrites only the postings due by now (the index's range), at most
+        DEFER_BATCH of them; a long outage rewrites the backlog once per breaker cycle.
+        """
+        now = self._clock.now()
+        until = now + timedelta(seconds=self.breaker.retry_in())
+        error = "The ERP is unreachable; posting resumes when it answers again"
+        if self._last_failure:
+            error = f"{error} (last failure: {self._last_failure})"
+        try:
+            await queue.defer_due(self.engine, error[:2000], until, now=now, limit=DEFER_BATCH)
+        except Exception:  # only the status shown is late; posting itself is unaffected
+            log.exception("ERP sync worker %s: could not mark the waiting postings", self.owner)
 
     async def run_once(self) -> int:
         """Claims one batch and posts it; returns how many postings were tried."""
@@ -159,20 +194,28 @@ class ErpSyncWorker:
     async def process(self, posting: Posting, *, probe: bool = False) -> None:
         """Posts one posting this worker has claimed and records the outcome; ``probe``
         says it is the call a half-open breaker let through."""
+        operation = OPERATIONS[posting.kind]
+        started = time.perf_counter()
         try:
             await self.limiter.acquire()
+            started = time.perf_counter()  # the wait for our own pace is not the ERP's
             async with asyncio.timeout(self.settings.post_timeout):
                 document_id = await self._post(posting)
         except ErpError as error:
+            _measured(operation, started, _reason(error))
             await self._failed(posting, error, probe)
         except TimeoutError:
+            _measured(operation, started, "timeout")
             await self._failed(posting, ErpUnavailable("The ERP did not answer in time"), probe)
         except Exception as error:  # a bug or a malformed payload: keep it, visibly
+            _measured(operation, started, "unexpected")
             log.exception("ERP sync: posting %s failed unexpectedly", posting.reference)
             failure = ErpUnavailable(f"{type(error).__name__}: {error}")
             await self._failed(posting, failure, probe=False)
         else:
+            _measured(operation, started, None)
             self.breaker.record_success()
+            self._last_failure = None
             if await queue.mark_posted(
                 self.engine, posting, self.owner, document_id, self._clock.now()
             ):
@@ -185,6 +228,7 @@ class ErpSyncWorker:
         # failures to get an answer count towards opening the breaker.
         if error.retryable and not isinstance(error, ErpRateLimited):
             self.breaker.record_failure()
+            self._last_failure = error.message[:500]
         else:
             self.breaker.record_success()
         outcome = after_failure(
@@ -233,3 +277,22 @@ class ErpSyncWorker:
             correlation_id=correlation_id,
             location=payload.get("location"),
         )
+
+
+def _reason(error: ErpError) -> str:
+    """The ``reason`` label of an ERP error: what an operator does differs for each."""
+    if isinstance(error, ErpRateLimited):
+        return "rate_limited"
+    if isinstance(error, ErpRejected) or not error.retryable:
+        return "rejected"
+    return "unavailable"
+
+
+def _measured(operation: str, started: float, reason: str | None) -> None:
+    """One ERP call's latency and outcome; ``reason`` is None for a success."""
+    outcome = "success" if reason is None else "failure"
+    ERP_REQUEST_SECONDS.labels(operation=operation, outcome=outcome).observe(
+        time.perf_counter() - started
+    )
+    if reason is not None:
+        ERP_ERRORS.labels(operation=operation, reason=reason).inc()

@@ -1,0 +1,191 @@
+"""Scenario 7, ERP outage at peak, as operators watch it: the business KPIs in the
+process's registry and each waiting order's erpSync, through `retailgraph run`'s app.
+
+Orders are placed while the simulated ERP is down: the backlog and its age rise, and
+every waiting order says why it waits and when it is tried next. The ERP comes back: the
+backlog drains to zero and the orders are posted. A repeated placeOrder and an operator's
+replay are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+
+from retailgraph.domains import DOMAINS
+from retailgraph.embedded import DEMO_KEYS, create_app
+from tests.support import TEST_NOW, local_runtime, serving
+
+AS_STOREFRONT = {"X-API-Key": DEMO_KEYS["storefront"]}
+AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
+
+PLACE_ORDER = """
+mutation Place($key: String!) {
+  placeOrder(input: {
+    idempotencyKey: $key, channel: "web", customerReference: "kpis"
+    fulfilment: { type: SHIP_FROM_DC, locationId: "DC-NORTH" }
+    lines: [{ sku: "ST-0002-01", quantity: 1 }]
+  }) { created order { id } }
+}
+"""
+ERP_SYNC = """
+query ($id: ID!) {
+  order(id: $id) { erpSync { status attempts lastError nextAttemptAt erpDocumentId } }
+}
+"""
+REPLAY = "mutation ($id: ID!) { replayErpSync(orderId: $id) { replayed } }"
+WAIT = 60.0
+
+
+def samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the default registry, by name and labels."""
+    text_format = generate_latest(REGISTRY).decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text_format)
+        for sample in family.samples
+    }
+
+
+def value(name: str, **labels: str) -> float:
+    return samples().get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def backlog() -> float:
+    return sum(
+        value("retailgraph_erp_backlog", kind=kind) for kind in ("sale", "cancellation", "return")
+    )
+
+
+async def until(condition: Callable[[], Any], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not await _holds(condition):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def _holds(condition: Callable[[], Any]) -> bool:
+    result = condition()
+    if asyncio.iscoroutine(result):
+        result = await result
+    return bool(result)
+
+
+class Operator:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(self, query: str, headers: dict[str, str], **variables: Any) -> Any:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def place(self, key: str) -> dict[str, Any]:
+        placed: dict[str, Any] = (await self.post(PLACE_ORDER, AS_STOREFRONT, key=key))[
+            "placeOrder"
+        ]
+        return placed
+
+    async def erp_sync(self, order_id: str) -> dict[str, Any]:
+        sync: dict[str, Any] = (await self.post(ERP_SYNC, AS_OPERATOR, id=order_id))["order"][
+            "erpSync"
+        ]
+        return sync
+
+
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[tuple[Operator, Any]]:
+    """The embedded system (demo retailer, ERP simulator, worker), gauges read every 0.1 s."""
+    urls = {name: f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in DOMAINS}
+    app = create_app(local_runtime(**urls), kpi_interval=0.1)
+    async with serving(app, "http://retailgraph") as client:
+        client.timeout = httpx.Timeout(60)
+        yield Operator(client), app
+
+
+async def test_an_erp_outage_shows_in_the_kpis_and_on_each_waiting_order(
+    system: tuple[Operator, Any],
+) -> None:
+    operator, app = system
+    erp = app.state.erp
+    await until(lambda: backlog() == 0, "the demo orders to reach the ERP")
+    erp.outage = True
+    orders = [(await operator.place(f"kpis-{uuid.uuid4()}"))["order"]["id"] for _ in range(8)]
+
+    async def all_waiting_with_a_reason() -> bool:
+        syncs = [await operator.erp_sync(order_id) for order_id in orders]
+        return all(
+            s["status"] == "PENDING" and s["lastError"] and s["nextAttemptAt"] for s in syncs
+        )
+
+    await until(all_waiting_with_a_reason, "every order to show why it waits")
+    sync = await operator.erp_sync(orders[-1])
+    assert "ERP" in sync["lastError"]
+    assert datetime.fromisoformat(sync["nextAttemptAt"]) >= TEST_NOW
+    assert backlog() == 8
+    await until(lambda: value("retailgraph_erp_backlog_oldest_seconds") > 0.5, "the age to rise")
+    assert (
+        value("retailgraph_erp_errors_total", operation="post_sales_order", reason="unavailable")
+        >= 5
+    )
+
+    erp.outage = False
+    await until(lambda: backlog() == 0, "the backlog to drain")
+    assert value("retailgraph_erp_backlog_oldest_seconds") == 0
+    for order_id in orders:
+        sync = await operator.erp_sync(order_id)
+        assert sync["status"] == "POSTED"
+        assert (sync["lastError"], sync["nextAttemptAt"]) == (None, None)
+        assert sync["erpDocumentId"]
+
+
+async def test_a_repeated_order_and_a_replay_are_counted(system: tuple[Operator, Any]) -> None:
+    operator, app = system
+    duplicates = value(
+        "retailgraph_duplicate_requests_total", operation="placeOrder", channel="web"
+    )
+    replays = value("retailgraph_replays_total", kind="sale")
+    key = f"kpis-{uuid.uuid4()}"
+    first = await operator.place(key)
+    again = await operator.place(key)
+    assert (first["created"], again["created"]) == (True, False)
+    assert (
+        value("retailgraph_duplicate_requests_total", operation="placeOrder", channel="web")
+        == duplicates + 1
+    )
+
+    # The ERP refused the sale for good (an operator fixes the cause, then replays it).
+    order_id = first["order"]["id"]
+    await until(lambda: operator.erp_sync(order_id), "the order's posting to exist")
+    async with app.state.domains["orders"].engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE orders_erp_postings SET status = 'dead_lettered', lease_owner = NULL,"
+                " last_error = 'Unknown product' WHERE order_id = :id"
+            ),
+            {"id": order_id},
+        )
+    await until(lambda: value("retailgraph_erp_dead_letters", kind="sale") == 1, "the dead letter")
+    replayed = await operator.post(REPLAY, AS_OPERATOR, id=order_id)
+    assert replayed == {"replayErpSync": {"replayed": 1}}
+    assert value("retailgraph_replays_total", kind="sale") == replays + 1
+
+    async def posted() -> bool:
+        return (await operator.erp_sync(order_id))["status"] == "POSTED"
+
+    await until(posted, "the replayed sale to be posted")
+    await until(lambda: value("retailgraph_erp_dead_letters", kind="sale") == 0, "no dead letter")
