@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -26,6 +26,11 @@ from erp.posting.retry import Outcome
 from kernel.clock import as_utc
 
 _OPEN = (PostingStatus.PENDING.value, PostingStatus.IN_PROGRESS.value)
+
+
+# The reason postings held back by an open breaker show (``defer_due``); ``claim`` knows
+# them by it.
+HELD_BY_OUTAGE = "The ERP is unreachable; posting resumes when it answers again"
 
 
 async def claim(
@@ -46,7 +51,12 @@ async def claim(
     if len(claimed) < limit:
         due = and_(
             erp_postings.c.status == PostingStatus.PENDING.value,
-            erp_postings.c.next_attempt_at <= now,
+            or_(
+                erp_postings.c.next_attempt_at <= now,
+                # Held by one worker's open breaker: its next attempt is what the order
+                # shows, not a hold on the other workers, whose breakers may be closed.
+                erp_postings.c.last_error.startswith(HELD_BY_OUTAGE, autoescape=True),
+            ),
         )
         claimed += await _claim(
             engine, owner, due, limit=limit - len(claimed), lease=lease, now=now

@@ -146,7 +146,7 @@ class ErpSyncWorker:
         """
         now = self._clock.now()
         until = now + timedelta(seconds=self.breaker.retry_in())
-        error = "The ERP is unreachable; posting resumes when it answers again"
+        error = queue.HELD_BY_OUTAGE
         if self._last_failure:
             error = f"{error} (last failure: {self._last_failure})"
         try:
