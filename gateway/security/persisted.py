@@ -53,9 +53,6 @@ class PersistedDocuments:
             allow_arbitrary=client.arbitrary_documents,
         )
 
-    def manifest(self, client: str) -> Manifest | None:
-        return self.manifests.get(client)
-
 
 def default_documents() -> PersistedDocuments:
     """No manifests, and APQ in this process: what a gateway without settings offers."""

@@ -52,26 +52,23 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
 async def test_a_request_counts_by_client_operation_and_outcome_and_times_its_fetches() -> None:
     requests = {"client": "shop", "operation": "Shelf", "outcome": "ok"}
     fetches = "retailgraph_gateway_subgraph_fetch_duration_seconds_count"
-    before = (
-        value("retailgraph_gateway_requests_total", **requests),
-        value(fetches, subgraph="products"),
-        value(fetches, subgraph="stock"),
-        value("retailgraph_gateway_request_duration_seconds_count", operation="Shelf"),
-        value("retailgraph_gateway_plan_cache_total", result="miss"),
-        value("retailgraph_gateway_plan_cache_total", result="hit"),
-    )
+
+    def readings() -> tuple[float, ...]:
+        return (
+            value("retailgraph_gateway_requests_total", **requests),
+            value(fetches, subgraph="products"),
+            value(fetches, subgraph="stock"),
+            value("retailgraph_gateway_request_duration_seconds_count", operation="Shelf"),
+            value("retailgraph_gateway_plan_cache_total", result="miss"),
+            value("retailgraph_gateway_plan_cache_total", result="hit"),
+        )
+
+    before = readings()
     async with gateway() as client:
         for _ in range(2):
             answer = await client.post("/graphql", json=NAMED, headers=SHOP)
             assert answer.json()["data"]["products"][0]["inStock"] == 0
-    after = (
-        value("retailgraph_gateway_requests_total", **requests),
-        value(fetches, subgraph="products"),
-        value(fetches, subgraph="stock"),
-        value("retailgraph_gateway_request_duration_seconds_count", operation="Shelf"),
-        value("retailgraph_gateway_plan_cache_total", result="miss"),
-        value("retailgraph_gateway_plan_cache_total", result="hit"),
-    )
+    after = readings()
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 2, 2, 2, 1, 1]
 
 
