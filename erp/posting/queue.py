@@ -28,8 +28,7 @@ from kernel.clock import as_utc
 _OPEN = (PostingStatus.PENDING.value, PostingStatus.IN_PROGRESS.value)
 
 
-# The reason postings held back by an open breaker show (``defer_due``); ``claim`` knows
-# them by it.
+# The reason postings waiting on an open breaker show (``defer_due``).
 HELD_BY_OUTAGE = "The ERP is unreachable; posting resumes when it answers again"
 
 
@@ -51,12 +50,7 @@ async def claim(
     if len(claimed) < limit:
         due = and_(
             erp_postings.c.status == PostingStatus.PENDING.value,
-            or_(
-                erp_postings.c.next_attempt_at <= now,
-                # Held by one worker's open breaker: its next attempt is what the order
-                # shows, not a hold on the other workers, whose breakers may be closed.
-                erp_postings.c.last_error.startswith(HELD_BY_OUTAGE, autoescape=True),
-            ),
+            erp_postings.c.next_attempt_at <= now,
         )
         claimed += await _claim(
             engine, owner, due, limit=limit - len(claimed), lease=lease, now=now
@@ -193,17 +187,18 @@ async def dead_letters(engine: AsyncEngine, limit: int = 50) -> list[Posting]:
     return [posting_from_row(row) for row in rows]
 
 
-async def defer_due(
-    engine: AsyncEngine, error: str, until: datetime, *, now: datetime, limit: int
-) -> int:
-    """Postings due by ``now`` wait until ``until``, with ``error`` as the reason: what the
-    orders show while the ERP is known to be down and nothing is being claimed. Attempts
-    are untouched (nothing was tried); returns how many were marked."""
+async def defer_due(engine: AsyncEngine, error: str, *, now: datetime, limit: int) -> int:
+    """Postings due by ``now`` show ``error`` as the reason they wait: what the orders
+    show while the ERP is known to be down and nothing is being claimed. Their place in
+    the queue (``next_attempt_at``, oldest first) and their attempts are untouched, so the
+    breaker's probe and the workers whose breakers are closed take them in order; a row
+    already showing ``error`` is not written again. Returns how many were marked."""
     due = (
         select(erp_postings.c.seq)
         .where(
             erp_postings.c.status == PostingStatus.PENDING.value,
             erp_postings.c.next_attempt_at <= now,
+            or_(erp_postings.c.last_error.is_(None), erp_postings.c.last_error != error),
         )
         .order_by(erp_postings.c.next_attempt_at)
         .limit(limit)
@@ -218,6 +213,6 @@ async def defer_due(
                 erp_postings.c.seq.in_(due.scalar_subquery()),
                 erp_postings.c.status == PostingStatus.PENDING.value,
             )
-            .values(last_error=error, next_attempt_at=until)
+            .values(last_error=error)
         )
     return int(result.rowcount)

@@ -137,20 +137,19 @@ class ErpSyncWorker:
         return claimed, probing
 
     async def _defer(self) -> None:
-        """While the breaker is open, tell the orders that fell due why they wait and
-        until when: without this they would show no error at all, the outage visible only
-        in the logs, since nothing is claimed (so nothing fails) until the probe.
+        """While the breaker is open, tell the orders that fell due why they wait:
+        without this they would show no error at all, the outage visible only in the
+        logs, since nothing is claimed (so nothing fails) until the probe.
 
-        Each pass rewrites only the postings due by now (the index's range), at most
-        DEFER_BATCH of them; a long outage rewrites the backlog once per breaker cycle.
+        Each pass writes only due postings not yet showing this reason, at most
+        DEFER_BATCH of them.
         """
         now = self._clock.now()
-        until = now + timedelta(seconds=self.breaker.retry_in())
         error = queue.HELD_BY_OUTAGE
         if self._last_failure:
             error = f"{error} (last failure: {self._last_failure})"
         try:
-            await queue.defer_due(self.engine, error[:2000], until, now=now, limit=DEFER_BATCH)
+            await queue.defer_due(self.engine, error[:2000], now=now, limit=DEFER_BATCH)
         except Exception:  # only the status shown is late; posting itself is unaffected
             log.exception("ERP sync worker %s: could not mark the waiting postings", self.owner)
 
