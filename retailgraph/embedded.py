@@ -32,7 +32,7 @@ from retailgraph.demo import LOADERS
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import REFRESH_INTERVAL, kept_for_domains
 from retailgraph.readiness import databases_check, redis_check
-from retailgraph.settings import Settings
+from retailgraph.settings import PricingSettings, Settings
 from retailgraph.supergraph import SCHEMA_PATH
 from retailgraph.wiring import runtime as process_runtime
 
@@ -156,6 +156,7 @@ def create_app(
     demo: bool = True,
     settings: GatewaySettings | None = None,
     redis_url: str | None = None,
+    pricing: PricingSettings | None = None,
     kpi_interval: float = REFRESH_INTERVAL,
 ) -> Starlette:
     """The whole system on ``runtime``; the app closes the runtime when it stops. With
@@ -188,7 +189,9 @@ def create_app(
                 # Orders reach the ERP simulator as they would reach a real ERP.
                 async with (
                     embedded_worker(domains["orders"].engine, runtime.clock) as erp,
-                    kept_for_domains(runtime, domains, interval=kpi_interval),
+                    kept_for_domains(
+                        runtime, domains, pricing or PricingSettings(), interval=kpi_interval
+                    ),
                 ):
                     app.state.erp = erp
                     yield
@@ -217,7 +220,13 @@ def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
             log.info("demo client %s: X-API-Key: %s", name, key)
     runtime = process_runtime(settings, migrate_by_default=True)
     serve_app(
-        create_app(runtime, demo=demo, settings=settings.gateway, redis_url=settings.redis.url),
+        create_app(
+            runtime,
+            demo=demo,
+            settings=settings.gateway,
+            redis_url=settings.redis.url,
+            pricing=settings.pricing,
+        ),
         host=host,
         port=port,
         max_message_bytes=settings.gateway.limits.max_body_bytes,

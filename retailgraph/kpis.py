@@ -3,7 +3,9 @@
 The process that owns the data refreshes its gauges (``adapters.metrics.gauges``):
 every serving domain its outbox depth and its consumers' event lag; the process that
 holds the orders database (the orders subgraph, ``retailgraph run``, the ERP worker)
-also the ERP backlog, its age and the dead letters. Counters count in whichever process
+also the ERP backlog, its age and the dead letters; the one that holds inventory's, the
+divergence of the newest reconciliation; the one that holds pricing's, price parity.
+Counters count in whichever process
 the thing happens in. All of it is in ``prometheus_client.REGISTRY``: the gateway serves
 it on its ``/metrics``; a subgraph process on its own ``/metrics``; a worker on
 ``[metrics] worker_port``.
@@ -21,26 +23,39 @@ from starlette.applications import Starlette
 from adapters.metrics.gauges import Probe, refreshing
 from adapters.metrics.probes import lag_probe, outbox_probe
 from adapters.runtime import DomainBase, Runtime
+from domains.inventory.kpis import divergence_probe
+from domains.pricing.kpis import parity_probe
 from erp.posting.kpis import backlog_probe
 from kernel.clock import Clock
+from retailgraph.settings import PricingSettings
 
 # Seconds between two reads of the gauges: a scrape (every 15 s or more) always finds
 # values at most this old, and the reads cost a few indexed counts per interval.
 REFRESH_INTERVAL = 5.0
 
 
-def domain_probes(runtime: Runtime, domains: Mapping[str, DomainBase]) -> dict[str, Probe]:
+def domain_probes(
+    runtime: Runtime, domains: Mapping[str, DomainBase], pricing: PricingSettings
+) -> dict[str, Probe]:
     probes = {"outbox": outbox_probe(domains), "event_lag": lag_probe(runtime.event_lag)}
     if "orders" in domains:
         probes["erp_backlog"] = backlog_probe(domains["orders"].engine, runtime.clock)
+    if "inventory" in domains:
+        probes["inventory_divergence"] = divergence_probe(domains["inventory"].engine)
+    if "pricing" in domains:
+        probes["price_parity"] = parity_probe(domains["pricing"].engine, pricing.parity_channels)
     return probes
 
 
 def kept_for_domains(
-    runtime: Runtime, domains: Mapping[str, DomainBase], *, interval: float = REFRESH_INTERVAL
+    runtime: Runtime,
+    domains: Mapping[str, DomainBase],
+    pricing: PricingSettings,
+    *,
+    interval: float = REFRESH_INTERVAL,
 ) -> contextlib.AbstractAsyncContextManager[None]:
     """The gauges of the domains this process serves, fresh while the block runs."""
-    return refreshing(domain_probes(runtime, domains), interval=interval)
+    return refreshing(domain_probes(runtime, domains, pricing), interval=interval)
 
 
 def kept_for_erp_queue(
@@ -50,7 +65,7 @@ def kept_for_erp_queue(
     return refreshing({"erp_backlog": backlog_probe(engine, clock)}, interval=interval)
 
 
-def with_kpis(app: Starlette, name: str, runtime: Runtime) -> Starlette:
+def with_kpis(app: Starlette, name: str, runtime: Runtime, pricing: PricingSettings) -> Starlette:
     """A domain's subgraph app (``retailgraph subgraph NAME``) keeping its gauges for its
     lifespan (the app serves them on its ``/metrics``)."""
     started: Callable[[Starlette], contextlib.AbstractAsyncContextManager[Any]]
@@ -58,7 +73,8 @@ def with_kpis(app: Starlette, name: str, runtime: Runtime) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(served: Starlette) -> AsyncIterator[None]:
-        async with started(served), kept_for_domains(runtime, {name: served.state.domain}):
+        domains = {name: served.state.domain}
+        async with started(served), kept_for_domains(runtime, domains, pricing):
             yield
 
     app.router.lifespan_context = lifespan

@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from erp.settings import ErpSettings
 from gateway.settings import ClientSettings, GatewaySettings
+from kernel.channels import CHANNELS
 
 CONFIG_VARIABLE = "RETAILGRAPH_CONFIG"
 DEFAULT_CONFIG = Path("retailgraph.toml")
@@ -98,6 +99,15 @@ class WorkerMetricsSettings(_Section):
     worker_host: str = "127.0.0.1"
 
 
+class PricingSettings(_Section):
+    """Rules of the pricing domain that are the retailer's to set."""
+
+    # The channels that must share each SKU's base price: an override in one of them that
+    # differs from what the others pay counts in the price-parity KPI. A retailer that
+    # prices its stores apart sets ["web", "app"].
+    parity_channels: tuple[str, ...] = Field(default=CHANNELS, min_length=1, max_length=32)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILGRAPH_",
@@ -113,6 +123,7 @@ class Settings(BaseSettings):
     erp: ErpSettings = Field(default_factory=ErpSettings)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     metrics: WorkerMetricsSettings = Field(default_factory=WorkerMetricsSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
     # Subgraph name -> URL of the peers a domain subgraph calls (orders' checkout calls
     # pricing and inventory); ``retailgraph subgraph`` defaults them to their own ports.
     peers: dict[str, str] = Field(default_factory=dict)

@@ -91,7 +91,8 @@ def subgraph_app(settings: Settings, name: str) -> Starlette:
     peers = {peer: parts.default_url for peer, parts in DOMAINS.items() if peer != name}
     peers.update(settings.peers)
     served = runtime(settings, migrate_by_default=False, peers=peers)
-    return with_kpis(DOMAINS[name].create_app(served, owns_runtime=True), name, served)
+    app = DOMAINS[name].create_app(served, owns_runtime=True)
+    return with_kpis(app, name, served, settings.pricing)
 
 
 async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:

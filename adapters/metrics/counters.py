@@ -7,6 +7,9 @@ The names and labels are part of the product's interface (docs/operations.md).
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Histogram
 
 DUPLICATE_REQUESTS = Counter(
@@ -19,6 +22,21 @@ REPLAYS = Counter(
     "retailgraph_replays",
     "Dead-lettered ERP postings sent back to the queue by an operator.",
     ["kind"],
+)
+IMPORT_REJECTS = Counter(
+    "retailgraph_import_rejects",
+    "Rows of an import or a movement batch refused, by feed and the reject's code: "
+    "item-master records (products), price-list rows (prices), stock movements sent to "
+    "the graph (movements), the ERP's stock moves (erp-stock-moves), the adjustments of a "
+    "reconciliation's repair (reconciliation-repairs).",
+    ["feed", "reason"],
+)
+PROMOTION_ACTIVATIONS = Counter(
+    "retailgraph_promotion_activations",
+    "Promotion starts and low-stock pauses: activated (an operator's activation took "
+    "effect), failed (refused: the promotion is live already or its window is over), "
+    "paused_low_stock and resumed (for one SKU in one region).",
+    ["result"],
 )
 ERP_REQUEST_SECONDS = Histogram(
     "retailgraph_erp_request_seconds",
@@ -43,3 +61,14 @@ def count_replays(kinds: dict[str, int]) -> None:
     for kind, count in kinds.items():
         if count:
             REPLAYS.labels(kind=kind).inc(count)
+
+
+def count_import_rejects(feed: str, reasons: Iterable[str]) -> None:
+    """``reasons``: the code of each rejected row (a closed set per feed)."""
+    for reason, count in Tally(reasons).items():
+        IMPORT_REJECTS.labels(feed=feed, reason=reason).inc(count)
+
+
+def count_promotion_activations(result: str, count: int = 1) -> None:
+    if count:
+        PROMOTION_ACTIVATIONS.labels(result=result).inc(count)

@@ -58,6 +58,21 @@ GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Age of the oldest event a consumer has been given and not yet handled, in seconds.",
         ("consumer",),
     ),
+    "retailgraph_inventory_divergence_pairs": (
+        "SKU-location pairs where the ERP's on hand and ours differed at the newest "
+        "reconciliation, by likely cause.",
+        ("cause",),
+    ),
+    "retailgraph_inventory_divergence_units": (
+        "Units by which the ERP's on hand and ours differed at the newest reconciliation "
+        "(absolute differences summed), by likely cause.",
+        ("cause",),
+    ),
+    "retailgraph_price_parity_violations": (
+        "SKUs whose effective base price differs between the channels that must share one "
+        "([pricing] parity_channels), by currency.",
+        ("currency",),
+    ),
 }
 
 

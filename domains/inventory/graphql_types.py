@@ -260,3 +260,84 @@ class Reservation:
         if found is None:
             raise ReservationNotFound(reservation_id)
         return cls.from_model(found, loaders_of(info).now)
+
+
+DivergenceCause = strawberry.enum(
+    model.DivergenceCause,
+    name="DivergenceCause",
+    description=(
+        "PENDING_MOVEMENT: ERP moves not yet polled account for the difference (the next "
+        "poll settles it); UNPOSTED_ORDER: units our orders hold there cover it (an order "
+        "has reached one side and not yet the other); UNEXPLAINED: anything else, what a "
+        "repair adjusts."
+    ),
+)
+
+MAX_DIVERGENCES = 200
+
+
+@strawberry.type(description="One SKU at one location where the ERP and we disagree.")
+class InventoryDivergence:
+    sku: str
+    location_id: strawberry.ID
+    erp: int = strawberry.field(description="The ERP's on hand.")
+    ours: int = strawberry.field(description="Our on hand.")
+    difference: int = strawberry.field(description="erp - ours: positive when the ERP has more.")
+    pending_movements: int = strawberry.field(
+        description="On-hand change of the done ERP moves not yet polled."
+    )
+    held_by_orders: int = strawberry.field(description="Units our orders reserve or commit.")
+    cause: DivergenceCause  # type: ignore[valid-type]
+    repaired: bool = strawberry.field(
+        description="Whether this reconciliation adjusted our on hand to the ERP's."
+    )
+
+    @classmethod
+    def from_model(cls, divergence: model.Divergence) -> InventoryDivergence:
+        return cls(
+            sku=divergence.sku,
+            location_id=strawberry.ID(divergence.location_id),
+            erp=divergence.erp,
+            ours=divergence.ours,
+            difference=divergence.difference,
+            pending_movements=divergence.pending,
+            held_by_orders=divergence.held,
+            cause=divergence.cause,
+            repaired=divergence.repaired,
+        )
+
+
+@strawberry.type(
+    description="A stored comparison of the ERP's on hand with ours for every SKU at every "
+    "location (`retailgraph reconcile inventory`)."
+)
+class InventoryReconciliation:
+    id: strawberry.ID
+    ran_at: datetime
+    compared: int = strawberry.field(description="SKU-location pairs compared.")
+    divergent_pairs: int
+    divergent_units: int = strawberry.field(
+        description="The differences' absolute values, summed over the pairs."
+    )
+
+    @strawberry.field(
+        description="The divergences, largest difference first (first: 0-200).",
+        directives=[list_size(slicing_arguments=["first"])],
+    )
+    async def divergences(self, info: Info, first: int = 50) -> list[InventoryDivergence]:
+        if not 0 <= first <= MAX_DIVERGENCES:
+            raise InvalidInput(f"first must be between 0 and {MAX_DIVERGENCES}")
+        if first == 0:
+            return []
+        found = await loaders_of(info).divergences.load((str(self.id), first))
+        return [InventoryDivergence.from_model(d) for d in found]
+
+    @classmethod
+    def from_model(cls, reconciliation: model.Reconciliation) -> InventoryReconciliation:
+        return cls(
+            id=strawberry.ID(reconciliation.id),
+            ran_at=reconciliation.ran_at,
+            compared=reconciliation.compared,
+            divergent_pairs=reconciliation.divergent_pairs,
+            divergent_units=reconciliation.divergent_units,
+        )

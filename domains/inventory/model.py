@@ -418,3 +418,80 @@ def validate_snapshot(level: StockLevel) -> None:
     )
     if any(not 0 <= value <= MAX_QUANTITY for value in values):
         raise RuleViolation("NEGATIVE_QUANTITY", "stock quantities are zero or more")
+
+
+class DivergenceCause(StrEnum):
+    """Why the ERP's quantity and ours likely differ, checked in this order.
+
+    - ``PENDING_MOVEMENT``: done ERP moves the stock poller has not applied yet account
+      for the whole difference; the next poll settles it.
+    - ``UNPOSTED_ORDER``: units our orders hold there (reserved or committed) cover the
+      difference, so an order has likely reached one side and not yet the other.
+    - ``UNEXPLAINED``: anything else; what a repair adjusts.
+    """
+
+    PENDING_MOVEMENT = "pending-movement"
+    UNPOSTED_ORDER = "unposted-order"
+    UNEXPLAINED = "unexplained"
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """One SKU at one location where the ERP's on hand and ours differ."""
+
+    sku: str
+    location_id: str
+    erp: int
+    ours: int
+    pending: int
+    held: int
+    cause: DivergenceCause
+    repaired: bool = False
+
+    @property
+    def difference(self) -> int:
+        """How far we are from the ERP: positive when the ERP has more."""
+        return self.erp - self.ours
+
+
+def divergence_cause(difference: int, pending: int, held: int) -> DivergenceCause:
+    if pending and pending == difference:
+        return DivergenceCause.PENDING_MOVEMENT
+    if abs(difference) <= held:
+        return DivergenceCause.UNPOSTED_ORDER
+    return DivergenceCause.UNEXPLAINED
+
+
+@dataclass(frozen=True, slots=True)
+class CauseTotals:
+    pairs: int = 0
+    units: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """A stored reconciliation of every SKU at every location: what it compared and
+    found, with the totals per cause that the divergence KPIs read."""
+
+    id: str
+    ran_at: datetime
+    compared: int
+    by_cause: Mapping[DivergenceCause, CauseTotals]
+
+    @property
+    def divergent_pairs(self) -> int:
+        return sum(totals.pairs for totals in self.by_cause.values())
+
+    @property
+    def divergent_units(self) -> int:
+        return sum(totals.units for totals in self.by_cause.values())
+
+
+def totals_by_cause(divergences: Iterable[Divergence]) -> dict[DivergenceCause, CauseTotals]:
+    """Pairs and units (absolute differences) per cause; every cause appears, zero or not."""
+    pairs = dict.fromkeys(DivergenceCause, 0)
+    units = dict.fromkeys(DivergenceCause, 0)
+    for divergence in divergences:
+        pairs[divergence.cause] += 1
+        units[divergence.cause] += abs(divergence.difference)
+    return {cause: CauseTotals(pairs[cause], units[cause]) for cause in DivergenceCause}

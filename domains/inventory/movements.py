@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from adapters.metrics.counters import count_import_rejects
 from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import DuplicateMovement, InvalidInventoryInput, UnknownLocation
 from domains.inventory.model import (
@@ -17,6 +18,8 @@ from domains.inventory.model import (
     validate_movement,
 )
 from domains.inventory.ports import UnitOfWork
+
+FEED = "movements"  # the import-rejects KPI's feed label: batches sent to the graph
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +38,27 @@ class MovementReport:
 
 
 async def apply_stock_movements(
-    uow: UnitOfWork, movements: Sequence[Movement], *, now: datetime | None = None
+    uow: UnitOfWork,
+    movements: Sequence[Movement],
+    *,
+    now: datetime | None = None,
+    feed: str = FEED,
 ) -> MovementReport:
     """Apply a batch of stock deltas in order, once per (source document, line).
 
     Lines already applied (earlier or earlier in this batch) are reported as duplicates
     and change nothing. Invalid lines are rejected with a code and are not remembered, so
-    a corrected line can be sent again; the valid ones still apply.
+    a corrected line can be sent again; the valid ones still apply. Rejects count in the
+    import-rejects KPI under ``feed``: where the batch came from.
     """
+    report = await _apply_once(uow, movements, now)
+    count_import_rejects(feed, (r.code for r in report.rejected))
+    return report
+
+
+async def _apply_once(
+    uow: UnitOfWork, movements: Sequence[Movement], now: datetime | None
+) -> MovementReport:
     async with uow:
         if len(movements) > MAX_BATCH:
             raise InvalidInventoryInput(

@@ -1,6 +1,7 @@
 """What inventory's use cases need of their unit of work and its stock: ``StockStore``
-is ``StockRepository`` in production (an in-memory stand-in in unit tests), and
-``UnitOfWork`` is ``InventoryUnitOfWork``."""
+is ``StockRepository`` in production (an in-memory stand-in in unit tests),
+``ReconciliationStore`` is ``ReconciliationRepository``, and ``UnitOfWork`` is
+``InventoryUnitOfWork``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Protocol
 
 from domains.inventory.model import (
     ChannelAvailability,
+    Divergence,
     Location,
     Movement,
+    Reconciliation,
     Reservation,
     ReservationStatus,
     StockLevel,
@@ -64,9 +67,18 @@ class StockStore(Protocol):
     async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None: ...
 
 
+class ReconciliationStore(Protocol):
+    async def add(
+        self, id: str, ran_at: datetime, compared: int, divergences: Sequence[Divergence]
+    ) -> Reconciliation: ...
+    async def keep_newest(self, count: int) -> None: ...
+
+
 class UnitOfWork(Transaction, Protocol):
     """One transaction over the stock; its events are kept only if it commits."""
 
     @property
     def stock(self) -> StockStore: ...
+    @property
+    def reconciliations(self) -> ReconciliationStore: ...
     async def rollback(self) -> None: ...

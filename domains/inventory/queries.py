@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domains.inventory import repository
 from domains.inventory.model import (
     ChannelAvailability,
+    Divergence,
     Location,
     LocationKind,
+    Reconciliation,
     Reservation,
     StockLevel,
 )
@@ -68,6 +70,26 @@ class ReservationByIdLoader(DataLoader[str, Reservation | None]):
         return [found.get(id) for id in ids]
 
 
+class DivergencesLoader(DataLoader[tuple[str, int], list[Divergence]]):
+    """The first divergences of reconciliations, keyed by (reconciliation id, how many)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, int]]) -> list[list[Divergence]]:
+        wanted: dict[int, set[str]] = defaultdict(set)
+        for reconciliation_id, first in keys:
+            wanted[first].add(reconciliation_id)
+        found: dict[tuple[str, int], list[Divergence]] = {}
+        async with self.engine.connect() as conn:
+            for first, ids in wanted.items():
+                loaded = await repository.load_divergences(conn, ids, first)
+                for reconciliation_id in ids:
+                    found[(reconciliation_id, first)] = loaded.get(reconciliation_id, [])
+        return [found[key] for key in keys]
+
+
 @dataclass(frozen=True, slots=True)
 class InventoryLoaders:
     now: datetime
@@ -75,6 +97,7 @@ class InventoryLoaders:
     availability_by_sku_and_channel: ChannelAvailabilityBySkuAndChannelLoader
     location_by_id: LocationByIdLoader
     reservation_by_id: ReservationByIdLoader
+    divergences: DivergencesLoader
 
 
 def make_loaders(
@@ -87,6 +110,7 @@ def make_loaders(
         availability_by_sku_and_channel=ChannelAvailabilityBySkuAndChannelLoader(read_model),
         location_by_id=LocationByIdLoader(engine),
         reservation_by_id=ReservationByIdLoader(engine),
+        divergences=DivergencesLoader(engine),
     )
 
 
@@ -100,3 +124,8 @@ async def find_locations(
     """The locations of ``kind`` in ``region`` serving ``channel`` (each when given)."""
     async with engine.connect() as conn:
         return await repository.load_locations(conn, kind=kind, region=region, channel=channel)
+
+
+async def last_reconciliations(engine: AsyncEngine, last: int) -> list[Reconciliation]:
+    async with engine.connect() as conn:
+        return await repository.load_reconciliations(conn, last)

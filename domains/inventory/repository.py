@@ -1,9 +1,9 @@
 """Reading and writing inventory's tables; each query is one SQL statement unless noted.
 
-``StockRepository`` and ``FeedRepository`` are what a unit of work reads and writes inside
-its transaction. The module-level reads take an ``AsyncSession`` or an ``AsyncConnection``
-(the per-request loaders), which both execute Core statements the same way; the
-repository uses the same functions for the same reads.
+``StockRepository``, ``FeedRepository`` and ``ReconciliationRepository`` are what a unit
+of work reads and writes inside its transaction. The module-level reads take an
+``AsyncSession`` or an ``AsyncConnection`` (the per-request loaders), which both execute
+Core statements the same way; the repository uses the same functions for the same reads.
 """
 
 from __future__ import annotations
@@ -21,15 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from domains.inventory import tables as t
 from domains.inventory.errors import DuplicateMovement, DuplicateReservation
 from domains.inventory.model import (
+    CauseTotals,
     ChannelAvailability,
     ChannelRule,
+    Divergence,
+    DivergenceCause,
     Location,
     LocationKind,
     Movement,
+    Reconciliation,
     Reservation,
     ReservationStatus,
     StockLevel,
     channel_availability,
+    totals_by_cause,
 )
 from kernel.clock import as_utc
 
@@ -598,3 +603,123 @@ class FeedRepository:
                 t.feed_entries.c.feed == name, t.feed_entries.c.entry_key.in_(list(keys))
             )
         )
+
+
+# Divergence rows written per statement: one INSERT of this many rows stays well inside
+# SQLite's 32,766 bound parameters (10 columns a row).
+_DIVERGENCE_BATCH = 1000
+
+
+class ReconciliationRepository:
+    """The stored reconciliations, as one unit of work writes them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        id: str,
+        ran_at: datetime,
+        compared: int,
+        divergences: Sequence[Divergence],
+    ) -> Reconciliation:
+        by_cause = totals_by_cause(divergences)
+        await self.session.execute(
+            insert(t.reconciliations).values(
+                id=id,
+                ran_at=ran_at,
+                compared=compared,
+                by_cause={
+                    cause.value: {"pairs": totals.pairs, "units": totals.units}
+                    for cause, totals in by_cause.items()
+                },
+            )
+        )
+        rows = [
+            {
+                "reconciliation_id": id,
+                "position": position,
+                "sku": d.sku,
+                "location_id": d.location_id,
+                "erp": d.erp,
+                "ours": d.ours,
+                "pending": d.pending,
+                "held": d.held,
+                "cause": d.cause.value,
+                "repaired": d.repaired,
+            }
+            for position, d in enumerate(divergences)
+        ]
+        for start in range(0, len(rows), _DIVERGENCE_BATCH):
+            await self.session.execute(
+                insert(t.divergences), rows[start : start + _DIVERGENCE_BATCH]
+            )
+        return Reconciliation(id, ran_at, compared, by_cause)
+
+    async def keep_newest(self, count: int) -> None:
+        """Drop every reconciliation but the newest ``count``, with their divergences."""
+        newest = select(t.reconciliations.c.id).order_by(t.reconciliations.c.ran_at.desc())
+        kept = newest.limit(count).scalar_subquery()
+        dropped = select(t.reconciliations.c.id).where(t.reconciliations.c.id.not_in(kept))
+        ids = list((await self.session.execute(dropped)).scalars())
+        if ids:
+            await self.session.execute(
+                delete(t.divergences).where(t.divergences.c.reconciliation_id.in_(ids))
+            )
+            await self.session.execute(
+                delete(t.reconciliations).where(t.reconciliations.c.id.in_(ids))
+            )
+
+
+def _reconciliation(row: Any) -> Reconciliation:
+    stored = row.by_cause
+    by_cause = {
+        cause: CauseTotals(**stored[cause.value]) if cause.value in stored else CauseTotals()
+        for cause in DivergenceCause
+    }
+    return Reconciliation(row.id, as_utc(row.ran_at), row.compared, by_cause)
+
+
+async def load_reconciliations(db: Db, last: int) -> list[Reconciliation]:
+    """The newest ``last`` stored reconciliations, newest first."""
+    rows = await db.execute(
+        select(t.reconciliations).order_by(t.reconciliations.c.ran_at.desc()).limit(last)
+    )
+    return [_reconciliation(row) for row in rows]
+
+
+async def load_divergences(
+    db: Db, reconciliation_ids: Collection[str], first: int
+) -> dict[str, list[Divergence]]:
+    """The first ``first`` divergences of each reconciliation, largest difference first."""
+    c = t.divergences.c
+    ranked = select(
+        t.divergences,
+        func.row_number()
+        .over(
+            partition_by=c.reconciliation_id,
+            order_by=(func.abs(c.erp - c.ours).desc(), c.position),
+        )
+        .label("rank"),
+    ).where(c.reconciliation_id.in_(list(reconciliation_ids)))
+    ranked_rows = ranked.subquery()
+    rows = await db.execute(
+        select(ranked_rows)
+        .where(ranked_rows.c.rank <= first)
+        .order_by(ranked_rows.c.reconciliation_id, ranked_rows.c.rank)
+    )
+    found: dict[str, list[Divergence]] = defaultdict(list)
+    for row in rows:
+        found[row.reconciliation_id].append(
+            Divergence(
+                row.sku,
+                row.location_id,
+                row.erp,
+                row.ours,
+                row.pending,
+                row.held,
+                DivergenceCause(row.cause),
+                row.repaired,
+            )
+        )
+    return found

@@ -14,6 +14,7 @@ from domains.inventory import model, queries, service
 from domains.inventory.graphql_types import (
     ChannelAllocationRule,
     ChannelAvailability,
+    InventoryReconciliation,
     Location,
     LocationAvailability,
     LocationKind,
@@ -26,6 +27,7 @@ from domains.inventory.graphql_types import (
     location_of,
 )
 from domains.inventory.subscriptions import Subscription
+from kernel.errors import InvalidInput
 from kernel.keys import reservation_key
 
 
@@ -52,6 +54,18 @@ class Query:
             domain_of(info).engine, kind=kind, region=region, channel=channel
         )
         return [Location.from_model(location) for location in found]
+
+    @strawberry.field(
+        description="The newest stored reconciliations with the ERP, newest first (last: 1-31).",
+        directives=[*requires("inventory:manage"), list_size(slicing_arguments=["last"])],
+    )
+    async def inventory_reconciliations(
+        self, info: Info, last: int = 1
+    ) -> list[InventoryReconciliation]:
+        if not 1 <= last <= service.KEPT_RECONCILIATIONS:
+            raise InvalidInput(f"last must be between 1 and {service.KEPT_RECONCILIATIONS}")
+        found = await queries.last_reconciliations(domain_of(info).engine, last)
+        return [InventoryReconciliation.from_model(r) for r in found]
 
     @strawberry.field(
         description="The reservation with this id; null when there is none.",

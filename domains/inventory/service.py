@@ -26,8 +26,10 @@ from domains.inventory.errors import (
 )
 from domains.inventory.model import (
     ChannelRule,
+    Divergence,
     Location,
     LocationKind,
+    Reconciliation,
     Reservation,
     ReservationStatus,
     RuleViolation,
@@ -63,6 +65,7 @@ __all__ = [
     "consume_reservation",
     "expire_reservations",
     "import_stock_levels",
+    "record_reconciliation",
     "release_reservation",
     "reserve_stock",
     "reserve_stock_lines",
@@ -71,6 +74,8 @@ __all__ = [
 ]
 
 DEFAULT_TTL_SECONDS = 15 * 60
+# Stored reconciliations kept: a month of nightly runs, for the console and GraphQL.
+KEPT_RECONCILIATIONS = 31
 MAX_LINES = MAX_ORDER_LINES
 
 Pair = tuple[str, str]
@@ -438,3 +443,17 @@ def reservation_event(
     return Event.of(
         change, partition_key=f"{reservation.sku}@{reservation.location_id}", occurred_at=at
     )
+
+
+async def record_reconciliation(
+    uow: UnitOfWork, compared: int, divergences: Sequence[Divergence]
+) -> Reconciliation:
+    """Store a reconciliation of every SKU at every location as the newest one, keeping
+    the newest ``KEPT_RECONCILIATIONS``."""
+    async with uow:
+        stored = await uow.reconciliations.add(
+            str(uuid.uuid4()), uow.clock.now(), compared, divergences
+        )
+        await uow.reconciliations.keep_newest(KEPT_RECONCILIATIONS)
+        await uow.commit()
+    return stored

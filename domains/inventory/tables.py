@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -135,6 +137,39 @@ handled_events = Table(
     Column("consumer", String(100), primary_key=True),
     Column("event_id", String(36), primary_key=True),
     Column("handled_at", DateTime(timezone=True), nullable=False),
+)
+
+# The stored reconciliations of every SKU at every location (the newest few; older ones
+# are dropped as new ones come), with their totals per cause for the divergence KPIs.
+reconciliations = Table(
+    "inventory_reconciliation",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+    Column("compared", Integer, nullable=False),
+    Column("by_cause", JSON, nullable=False),
+    Index("ix_inventory_reconciliation_ran_at", "ran_at"),
+)
+
+divergences = Table(
+    "inventory_divergence",
+    metadata,
+    Column(
+        "reconciliation_id",
+        String(36),
+        ForeignKey(reconciliations.c.id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    # The ERP's figure is not bounded by ours.
+    Column("erp", BigInteger, nullable=False),
+    Column("ours", Integer, nullable=False),
+    Column("pending", Integer, nullable=False),
+    Column("held", Integer, nullable=False),
+    Column("cause", String(32), nullable=False),
+    Column("repaired", Boolean, nullable=False, server_default=false()),
 )
 
 outbox = outbox_table(metadata, "inventory")

@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.uow import SqlUnitOfWork
 from domains.inventory import tables
-from domains.inventory.repository import FeedRepository, StockRepository
+from domains.inventory.repository import (
+    FeedRepository,
+    ReconciliationRepository,
+    StockRepository,
+)
 from kernel.clock import Clock
 from kernel.events import Event
 
@@ -24,6 +28,7 @@ class InventoryUnitOfWork(SqlUnitOfWork):
 
     stock: StockRepository
     feeds: FeedRepository
+    reconciliations: ReconciliationRepository
 
     def __init__(
         self,
@@ -39,6 +44,7 @@ class InventoryUnitOfWork(SqlUnitOfWork):
     def _start(self) -> None:
         self.stock = StockRepository(self.session)
         self.feeds = FeedRepository(self.session)
+        self.reconciliations = ReconciliationRepository(self.session)
 
     async def commit(self) -> None:
         events = list(self._events)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from adapters.bus import Consumer
+from adapters.metrics.counters import count_promotion_activations
 from domains.pricing.model import (
     Offer,
     PromotionStatus,
@@ -38,6 +39,10 @@ class StockPauseChange:
     sku: str
     region: str
     action: StockAction
+
+
+# The promotion-activations KPI's result for each low-stock action.
+ACTIVATION_RESULTS = {StockAction.PAUSE: "paused_low_stock", StockAction.RESUME: "resumed"}
 
 
 async def apply_regional_availability(
@@ -65,6 +70,10 @@ async def apply_regional_availability(
             uow.record(_status_changed(offer, sku, region, available, action, at))
             changes.append(StockPauseChange(offer.promotion_id, sku, region, action))
         await uow.commit()
+    for action in StockAction:
+        count_promotion_activations(
+            ACTIVATION_RESULTS[action], sum(1 for c in changes if c.action is action)
+        )
     return changes
 
 

@@ -11,12 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from adapters.metrics.counters import count_import_rejects
 from domains.pricing.errors import InvalidAmount, PricingError
 from domains.pricing.model import check_channel, check_currency, parse_amount
 from domains.pricing.ports import UnitOfWork
 from domains.pricing.tables import ALL_CHANNELS
 from kernel.event_types import PriceChanged, SkuPricingChanged
 from kernel.events import Event
+
+FEED = "prices"  # the import-rejects KPI's feed label
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -97,7 +100,9 @@ async def import_price_list(
     report = ImportReport(received=len(rows))
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
+        rejected_before = len(report.rejected)
         await _import_batch(new_uow(), currency, list_channel, batch, start, report)
+        count_import_rejects(FEED, (r.code for r in report.rejected[rejected_before:]))
         if on_progress is not None:
             on_progress(min(start + batch_size, len(rows)), len(rows))
     return report

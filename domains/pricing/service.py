@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from adapters.metrics.counters import count_promotion_activations
 from domains.pricing.errors import (
     EmptyQuote,
     InvalidAmount,
     InvalidDiscount,
     InvalidPromotion,
     InvalidQuantity,
+    InvalidStatusTransition,
     PriceNotFound,
     PromotionNotFound,
     UnknownSku,
@@ -163,7 +165,13 @@ async def activate_promotion(
     uow: UnitOfWork, promotion_id: str, *, at: datetime | None = None
 ) -> Promotion:
     """Live from its window's start (scheduled until then)."""
-    return await _change(uow, promotion_id, PromotionActivated, at, "activate")
+    try:
+        activated = await _change(uow, promotion_id, PromotionActivated, at, "activate")
+    except InvalidStatusTransition:
+        count_promotion_activations("failed")
+        raise
+    count_promotion_activations("activated")
+    return activated
 
 
 async def pause_promotion(

@@ -40,6 +40,8 @@ base_prices = Table(
     Column("channel", String(16), primary_key=True),
     Column("amount", String(32), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The channel overrides, found without reading every price (the price-parity KPI).
+    Index("ix_pricing_base_price_channel", "channel"),
 )
 
 promotions = Table(

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from adapters.metrics.counters import count_import_rejects
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
 from kernel.errors import DomainError
 from kernel.events import Event
 from kernel.transaction import Transaction
+
+FEED = "products"  # the import-rejects KPI's feed label
 
 
 class ProductStore(Protocol):
@@ -90,6 +93,7 @@ async def import_items(
             report.rejected.append(Rejection(index, product.sku, "DUPLICATE_SKU", reason))
             continue
         parsed[product.sku] = product
+    count_import_rejects(FEED, (r.code for r in report.rejected))
     if not parsed:
         return report
     async with uow:

@@ -1,62 +1,53 @@
 """The inventory reconciliation: the ERP's quantities against our on hand, per SKU and
-location, with the likely cause of each difference, and an explicit repair.
+location, with the likely cause of each difference (``DivergenceCause``), and an
+explicit repair of the unexplained ones.
 
-Causes, checked in this order:
-- ``pending-movement``: done ERP moves the stock poller has not applied yet account for
-  the whole difference; the next poll settles it, so repair leaves it alone.
-- ``unposted-order``: units our orders hold there (reserved or committed) cover the
-  difference, so an order has likely reached one side and not yet the other.
-- ``unexplained``: anything else; this is what ``--repair`` adjusts.
+A reconciliation of every SKU at every location is stored (inventory's
+``record_reconciliation``): the divergence KPIs, the console and
+``Query.inventoryReconciliations`` read the newest. One narrowed to some SKUs or
+locations is reported only, so it never stands in for the whole picture.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from domains.inventory import ledger
 from domains.inventory.bootstrap import InventoryDomain
-from domains.inventory.model import MAX_BATCH, Movement, MovementType
-from domains.inventory.service import apply_stock_movements
+from domains.inventory.model import (
+    MAX_BATCH,
+    Divergence,
+    DivergenceCause,
+    Movement,
+    MovementType,
+    Reconciliation,
+    divergence_cause,
+)
+from domains.inventory.service import apply_stock_movements, record_reconciliation
 from erp.port import ErpPort, dedupe_moves
 from erp.sync.moves import Skipped, movements_for
 from erp.sync.stock import FEED, StockPoller
 
-PENDING_MOVEMENT = "pending-movement"
-UNPOSTED_ORDER = "unposted-order"
-UNEXPLAINED = "unexplained"
-
 Pair = tuple[str, str]
 
+REPAIR_FEED = "reconciliation-repairs"  # the import-rejects KPI's feed label
 
-@dataclass(frozen=True, slots=True)
-class Divergence:
-    sku: str
-    location_id: str
-    erp: int
-    ours: int
-    pending: int
-    held: int
-    cause: str
 
-    @property
-    def difference(self) -> int:
-        """How far we are from the ERP: positive when the ERP has more."""
-        return self.erp - self.ours
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "sku": self.sku,
-            "locationId": self.location_id,
-            "erp": self.erp,
-            "ours": self.ours,
-            "difference": self.difference,
-            "pendingMovements": self.pending,
-            "heldByOrders": self.held,
-            "cause": self.cause,
-        }
+def divergence_json(divergence: Divergence) -> dict[str, object]:
+    return {
+        "sku": divergence.sku,
+        "locationId": divergence.location_id,
+        "erp": divergence.erp,
+        "ours": divergence.ours,
+        "difference": divergence.difference,
+        "pendingMovements": divergence.pending,
+        "heldByOrders": divergence.held,
+        "cause": divergence.cause.value,
+        "repaired": divergence.repaired,
+    }
 
 
 @dataclass
@@ -65,6 +56,7 @@ class ReconcileReport:
     divergences: list[Divergence] = field(default_factory=list)
     repaired: list[Movement] = field(default_factory=list)
     not_repaired: list[tuple[Divergence, str]] = field(default_factory=list)
+    stored: Reconciliation | None = None
 
     @property
     def divergent_units(self) -> int:
@@ -73,10 +65,11 @@ class ReconcileReport:
 
     def as_json(self) -> dict[str, object]:
         return {
+            "id": None if self.stored is None else self.stored.id,
             "compared": self.compared,
             "divergentPairs": len(self.divergences),
             "divergentUnits": self.divergent_units,
-            "divergences": [d.as_json() for d in self.divergences],
+            "divergences": [divergence_json(d) for d in self.divergences],
             "repaired": [
                 {
                     "sku": m.sku,
@@ -86,7 +79,9 @@ class ReconcileReport:
                 }
                 for m in self.repaired
             ],
-            "notRepaired": [{**d.as_json(), "reason": reason} for d, reason in self.not_repaired],
+            "notRepaired": [
+                {**divergence_json(d), "reason": reason} for d, reason in self.not_repaired
+            ],
         }
 
 
@@ -98,7 +93,8 @@ async def reconcile_inventory(
     skus: Sequence[str] | None = None,
     locations: Sequence[str] | None = None,
 ) -> ReconcileReport:
-    """Compare every SKU at every location of ours, or only ``skus`` / ``locations``."""
+    """Compare every SKU at every location of ours, or only ``skus`` / ``locations``;
+    the whole comparison is stored."""
     known = await ledger.all_location_ids(inventory.uow())
     places = [loc for loc in known if locations is None or loc in locations]
     wanted = None if skus is None else list(skus)
@@ -122,18 +118,16 @@ async def reconcile_inventory(
             continue
         held = (level.reserved + level.committed) if level else 0
         waiting = pending.get(pair, 0)
-        difference = erp_qty - our_qty
-        if waiting and waiting == difference:
-            cause = PENDING_MOVEMENT
-        elif abs(difference) <= held:
-            cause = UNPOSTED_ORDER
-        else:
-            cause = UNEXPLAINED
+        cause = divergence_cause(int(erp_qty - our_qty), waiting, held)
         report.divergences.append(
             Divergence(pair[0], pair[1], int(erp_qty), our_qty, waiting, held, cause)
         )
     if repair:
         await _repair(inventory, report)
+    if skus is None and locations is None:
+        report.stored = await record_reconciliation(
+            inventory.uow(), report.compared, report.divergences
+        )
     return report
 
 
@@ -166,7 +160,7 @@ async def _repair(inventory: InventoryDomain, report: ReconcileReport) -> None:
     day = inventory.clock.now().date().isoformat()
     adjustments: list[tuple[Divergence, Movement]] = []
     for divergence in report.divergences:
-        if divergence.cause != UNEXPLAINED:
+        if divergence.cause != DivergenceCause.UNEXPLAINED:
             report.not_repaired.append((divergence, f"{divergence.cause}: settles on its own"))
         elif divergence.erp < 0:
             report.not_repaired.append((divergence, "the ERP holds a negative quantity"))
@@ -190,15 +184,22 @@ async def _repair(inventory: InventoryDomain, report: ReconcileReport) -> None:
             )
     movements = [movement for _, movement in adjustments]
     for start in range(0, len(movements), MAX_BATCH):
-        applied = await apply_stock_movements(inventory.uow(), movements[start : start + MAX_BATCH])
+        applied = await apply_stock_movements(
+            inventory.uow(), movements[start : start + MAX_BATCH], feed=REPAIR_FEED
+        )
         report.repaired.extend(applied.applied)
         for rejection in applied.rejected:
             found = next(d for d, m in adjustments if m is rejection.movement)
             report.not_repaired.append((found, f"{rejection.code}: {rejection.message}"))
+    repaired = {(m.sku, m.location_id) for m in report.repaired}
+    report.divergences = [
+        replace(d, repaired=True) if (d.sku, d.location_id) in repaired else d
+        for d in report.divergences
+    ]
 
 
 def summary_rows(report: ReconcileReport) -> Sequence[Sequence[object]]:
     return [
-        (d.sku, d.location_id, d.erp, d.ours, f"{d.difference:+d}", d.cause)
+        (d.sku, d.location_id, d.erp, d.ours, f"{d.difference:+d}", d.cause.value)
         for d in report.divergences
     ]

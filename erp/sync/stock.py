@@ -181,7 +181,7 @@ class StockPoller:
                 movements.extend(mapped)
         for start in range(0, len(movements), MAX_BATCH):
             applied = await apply_stock_movements(
-                self.inventory.uow(), movements[start : start + MAX_BATCH]
+                self.inventory.uow(), movements[start : start + MAX_BATCH], feed=self.feed
             )
             report.applied.extend(applied.applied)
             report.duplicates.extend(applied.duplicates)

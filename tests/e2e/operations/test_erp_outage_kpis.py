@@ -9,26 +9,22 @@ replay are counted.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from retailgraph.domains import DOMAINS
-from retailgraph.embedded import DEMO_KEYS, create_app
-from tests.support import TEST_NOW, local_runtime, serving
-
-AS_STOREFRONT = {"X-API-Key": DEMO_KEYS["storefront"]}
-AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
+from tests.e2e.operations.support import (
+    AS_OPERATOR,
+    AS_STOREFRONT,
+    Caller,
+    backlog,
+    until,
+    value,
+)
+from tests.support import TEST_NOW
 
 PLACE_ORDER = """
 mutation Place($key: String!) {
@@ -45,55 +41,9 @@ query ($id: ID!) {
 }
 """
 REPLAY = "mutation ($id: ID!) { replayErpSync(orderId: $id) { replayed } }"
-WAIT = 60.0
 
 
-def samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of the default registry, by name and labels."""
-    text_format = generate_latest(REGISTRY).decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text_format)
-        for sample in family.samples
-    }
-
-
-def value(name: str, **labels: str) -> float:
-    return samples().get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def backlog() -> float:
-    return sum(
-        value("retailgraph_erp_backlog", kind=kind) for kind in ("sale", "cancellation", "return")
-    )
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not await _holds(condition):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
-async def _holds(condition: Callable[[], Any]) -> bool:
-    result = condition()
-    if asyncio.iscoroutine(result):
-        result = await result
-    return bool(result)
-
-
-class Operator:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def post(self, query: str, headers: dict[str, str], **variables: Any) -> Any:
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=headers
-        )
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
+class Operator(Caller):
     async def place(self, key: str) -> dict[str, Any]:
         placed: dict[str, Any] = (await self.post(PLACE_ORDER, AS_STOREFRONT, key=key))[
             "placeOrder"
@@ -108,13 +58,9 @@ class Operator:
 
 
 @pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[tuple[Operator, Any]]:
-    """The embedded system (demo retailer, ERP simulator, worker), gauges read every 0.1 s."""
-    urls = {name: f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in DOMAINS}
-    app = create_app(local_runtime(**urls), kpi_interval=0.1)
-    async with serving(app, "http://retailgraph") as client:
-        client.timeout = httpx.Timeout(60)
-        yield Operator(client), app
+def system(embedded: tuple[Caller, Any]) -> tuple[Operator, Any]:
+    caller, app = embedded
+    return Operator(caller.client), app
 
 
 async def test_an_erp_outage_shows_in_the_kpis_and_on_each_waiting_order(

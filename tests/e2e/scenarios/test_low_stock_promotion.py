@@ -14,6 +14,7 @@ from tests.e2e.gateway.subscriptions.served import (
     socket_to,
     subscribe,
 )
+from tests.e2e.operations.support import value
 from tests.e2e.scenarios.conftest import Retailer
 
 PROMOTIONS = """subscription {
@@ -27,6 +28,7 @@ async def test_low_stock_pauses_a_promotion_in_one_region_and_the_store_screen_s
     retailer: Retailer,
 ) -> None:
     hub = retailer.apps["pricing"].state.domain.runtime.hub
+    pauses = value("retailgraph_promotion_activations_total", result="paused_low_stock")
     async with socket_to(retailer.gateway) as screen:
         await send(screen, subscribe("p", PROMOTIONS))
         await eventually(lambda: hub.subscriber_count == 1)
@@ -51,3 +53,5 @@ async def test_low_stock_pauses_a_promotion_in_one_region_and_the_store_screen_s
         }
     assert await retailer.store_discount("north") == 0
     assert await retailer.store_discount("south") == Decimal("4.00")
+    paused = value("retailgraph_promotion_activations_total", result="paused_low_stock")
+    assert paused == pauses + 1

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domains.inventory.bootstrap import InventoryDomain
-from domains.inventory.model import StockLevel
+from domains.inventory.model import DivergenceCause, StockLevel
 from domains.inventory.service import import_stock_levels
 from domains.orders import commands
 from domains.orders.bootstrap import OrdersDomain
@@ -28,7 +28,7 @@ from domains.products import service as product_service
 from domains.products.bootstrap import ProductsDomain
 from erp.port import OrderLine, SalesOrder
 from erp.sync.catalog import sync_prices, sync_products
-from erp.sync.reconcile import UNEXPLAINED, reconcile_inventory
+from erp.sync.reconcile import reconcile_inventory
 from erp.sync.shipments import CONFIRMED, PARKED
 from erp.sync.stock import StockPoller
 from erp.tryton.erp import TrytonErp
@@ -179,7 +179,7 @@ async def test_reconcile_reports_a_divergence_and_repair_fixes_it_once(
     await set_on_hand(inventory, {(item, "DC-SOUTH"): erp_quantity + 6})
     report = await reconcile_inventory(tryton, inventory, skus=[item])
     assert [(d.location_id, d.erp, d.ours, d.difference, d.cause) for d in report.divergences] == [
-        ("DC-SOUTH", erp_quantity, erp_quantity + 6, -6, UNEXPLAINED)
+        ("DC-SOUTH", erp_quantity, erp_quantity + 6, -6, DivergenceCause.UNEXPLAINED)
     ]
 
     repaired = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
