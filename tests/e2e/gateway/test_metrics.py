@@ -16,11 +16,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
+from gateway.security.clients import key_hash
+from gateway.settings import ClientSettings, GatewaySettings
 from gateway.supergraph.compose import compose_from_apps
 from kernel.clock import SettableClock
 from tests.e2e.gateway.subgraphs import subgraph_apps
-from gateway.security.clients import key_hash
-from gateway.settings import ClientSettings, GatewaySettings
 from tests.e2e.gateway.test_rate_limits import SHOP, settings
 from tests.support import TEST_NOW
 
