@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from gateway.console.app import OperatorConsole
 from gateway.engine import Engine
 from gateway.http.correlation import CorrelationIdMiddleware
 from gateway.http.endpoint import GraphQLEndpoint
@@ -21,6 +22,7 @@ from gateway.http.graphiql import graphiql_assets, graphiql_page
 from gateway.http.health import ReadinessCheck, health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.metrics import metrics_endpoint, worker_stopped
+from gateway.http.operator_only import METRICS_SCOPE, OPERATOR_SCOPE, operator_only
 from gateway.http.params import Limits
 from gateway.metrics import GatewayMetrics
 from gateway.security.clients import ClientDirectory, anonymous_only
@@ -52,6 +54,8 @@ def create_app(
     quotas: Quotas | None = None,
     metrics: GatewayMetrics | None = None,
     metrics_folder: Path | None = None,
+    public_metrics: bool = False,
+    console: OperatorConsole | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -65,7 +69,10 @@ def create_app(
     connections, subscriptions); without them no client may have limits. ``metrics``
     records the requests, connections and subscriptions, and ``/metrics`` serves them
     with the rest of the process's (``metrics_folder``: the folder every worker process
-    writes its values to, ``gateway.http.metrics``); none: no ``/metrics``.
+    writes its values to, ``gateway.http.metrics``); none: no ``/metrics``. ``/metrics``
+    answers callers with the ``operator`` or ``metrics:read`` scope, or anyone with
+    ``public_metrics`` (a listener only trusted scrapers reach). ``console``: the
+    operators' console on ``/console`` (``gateway.console``); none: no console.
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -123,9 +130,13 @@ def create_app(
                 await stack.enter_async_context(lifespan(app))
             if quotas is not None:
                 quotas.start()
+            if console is not None:
+                console.start()
             try:
                 yield
             finally:
+                if console is not None:
+                    await console.aclose()
                 if quotas is not None:
                     await quotas.aclose()
                 await _close(engine)
@@ -141,7 +152,12 @@ def create_app(
         Route("/ready", readiness(engine, readiness_checks), methods=["GET"]),
     ]
     if metrics is not None:
-        routes.append(Route("/metrics", metrics_endpoint(metrics_folder), methods=["GET"]))
+        scrape = metrics_endpoint(metrics_folder)
+        if not public_metrics:
+            scrape = operator_only(scrape, directory, (OPERATOR_SCOPE, METRICS_SCOPE))
+        routes.append(Route("/metrics", scrape, methods=["GET"]))
+    if console is not None:
+        routes.extend(console.routes(directory))
     if path != "/":
         routes.append(Route("/", root, methods=["GET"]))
     if graphiql:

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis.asyncio as redis
 from rich.console import Console
 from starlette.applications import Starlette
 
 from gateway.app import Lifespan, create_app
+from gateway.console.app import OperatorConsole
+from gateway.console.history import KpiHistory
+from gateway.console.kpis import KpiSource, RegistrySource, ScrapeSource
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
 from gateway.http.health import ReadinessCheck
@@ -132,6 +136,7 @@ def gateway_app(
     lifespan: Lifespan | None = None,
     readiness_checks: Sequence[ReadinessCheck] = (),
     metrics_folder: Path | None = None,
+    kpi_sources: Sequence[str] = (),
     **options: Any,
 ) -> Starlette:
     """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are.
@@ -141,11 +146,21 @@ def gateway_app(
     it stops, after ``lifespan``. ``/ready`` asks every subgraph, then runs
     ``readiness_checks``; the gateway's own use of Redis fails open (docs/security.md),
     so Redis being away does not make it unready. ``metrics_folder``: where the worker
-    processes keep their metrics (``--workers`` > 1).
+    processes keep their metrics (``--workers`` > 1). The console reads the KPIs from
+    ``[gateway.console] kpi_sources``, else from ``kpi_sources`` (the subgraphs' /metrics
+    for a standalone gateway), else from this process's registry.
     """
     trusted = settings.trusted_proxy_networks()
     shared = None if redis_url is None else shared_redis(redis_url)
     metrics = settings.metrics.gateway_metrics()
+    console = None
+    if settings.console.enabled:
+        kpis = KpiHistory(
+            _kpi_sources(settings.console.kpi_sources or kpi_sources, settings),
+            clock,
+            settings.console.kpi_interval,
+        )
+        console = OperatorConsole(kpis)
     return create_app(
         engine,
         limits=settings.limits.transport_limits(),
@@ -164,8 +179,28 @@ def gateway_app(
         ],
         metrics=metrics,
         metrics_folder=metrics_folder,
+        public_metrics=settings.metrics.public,
+        console=console,
         **options,
     )
+
+
+def _kpi_sources(urls: Sequence[str], settings: GatewaySettings) -> list[KpiSource]:
+    if not urls:
+        return [RegistrySource()]
+    proxies = settings.proxy.proxies()
+    return [ScrapeSource(url, proxy=proxies.for_url(url)) for url in urls]
+
+
+def subgraph_metrics_urls(engine: FederatedEngine, settings: GatewaySettings) -> list[str]:
+    """Where each subgraph of a standalone gateway serves its metrics: ``/metrics`` on the
+    origin of its GraphQL URL, as ``retailgraph subgraph NAME`` serves them."""
+    urls = []
+    for name, subgraph in sorted(engine.supergraph.subgraphs.items()):
+        url = httpx.URL(settings.subgraph_urls.get(name, subgraph.url))
+        if url.scheme in ("http", "https"):
+            urls.append(str(url.copy_with(path="/metrics", query=None, fragment=None)))
+    return urls
 
 
 def _closing(client: redis.Redis, lifespan: Lifespan | None) -> Lifespan:
@@ -207,7 +242,12 @@ def build_gateway(
     if unknown:
         raise CommandError(f"no such subgraph in the supergraph: {', '.join(sorted(unknown))}")
     return gateway_app(
-        engine, settings, clock=clock, redis_url=redis_url, metrics_folder=metrics_folder
+        engine,
+        settings,
+        clock=clock,
+        redis_url=redis_url,
+        metrics_folder=metrics_folder,
+        kpi_sources=subgraph_metrics_urls(engine, settings),
     )
 
 

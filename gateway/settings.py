@@ -222,9 +222,25 @@ class MetricsSettings(_Section):
     enabled: bool = True
     # Distinct operation names the metrics tell apart; later ones are counted as ``other``.
     operation_names: int = Field(default=DEFAULT_OPERATION_NAMES, gt=0)
+    # Serve them to anyone: only on a listener that only trusted scrapers reach. Otherwise
+    # a scrape needs the ``operator`` or ``metrics:read`` scope (gateway/http/operator_only.py).
+    public: bool = False
 
     def gateway_metrics(self) -> GatewayMetrics | None:
         return GatewayMetrics(self.operation_names) if self.enabled else None
+
+
+class ConsoleSettings(_Section):
+    """The operators' console on ``/console`` (docs/operations.md)."""
+
+    # The page is a shell without data; everything it shows needs the operator scope.
+    enabled: bool = True
+    # Where the console reads the KPI gauges: Prometheus text endpoints of the processes
+    # that keep them (the subgraphs, ``worker erp``); none: this process's own registry,
+    # which holds them all in ``retailgraph run``.
+    kpi_sources: tuple[str, ...] = ()
+    # Seconds between two readings of the KPIs, kept for the last hour.
+    kpi_interval: float = Field(default=15.0, gt=0, le=300)
 
 
 class GatewaySettings(_Section):
@@ -264,6 +280,7 @@ class GatewaySettings(_Section):
     cost: CostSettings = CostSettings()
     proxy: ProxySettings = ProxySettings()
     metrics: MetricsSettings = MetricsSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("trusted_proxies")
     @classmethod

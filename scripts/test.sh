@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-# GraphiQL is tested in Debian's Chromium, driven by Playwright (never a browser it
-# downloads); the alert rules with Debian's promtool (package prometheus).
+# GraphiQL and the console are tested in Debian's Chromium, driven by Playwright (never a
+# browser it downloads); the alert rules with Debian's promtool (package prometheus).
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"

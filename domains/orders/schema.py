@@ -20,7 +20,7 @@ from adapters.graphql.subgraph import FederatedSchema
 from domains.orders import commands, model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
-from domains.orders.erp_sync_graphql import ErpSyncMutation
+from domains.orders.erp_sync_graphql import ErpQueueQuery, ErpSyncMutation
 from domains.orders.errors import InvalidOrderInput, OrderNotFound
 from domains.orders.subscriptions import Subscription
 from domains.orders.types import (
@@ -112,7 +112,7 @@ async def _step(info: Info, id: strawberry.ID, command: commands.OrderCommand) -
 
 
 @strawberry.type
-class Query:
+class Query(ErpQueueQuery):
     @strawberry.field(
         description="The order with this id; null when there is none (or, for a store "
         "tool, when it is fulfilled elsewhere than at its locations).",

@@ -117,6 +117,8 @@ erp_postings = Table(
     Column("correlation_id", String(100)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_orders_erp_postings_due", "status", "next_attempt_at"),
+    # The console's backlog history reads what was posted in the last hour.
+    Index("ix_orders_erp_postings_posted_at", "posted_at"),
 )
 
 LINE_QUANTITIES = (

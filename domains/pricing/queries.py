@@ -6,7 +6,8 @@ any number of representations:
   asked; the live promotions), 0 when both read models are warm.
 - Product ``price`` and ``promotions``: 3 on a cold cache (the same two, plus the whole
   promotions that apply, by id).
-- Promotion: 1 (promotions with all their versions), never cached.
+- Promotion: 1 (promotions with all their versions), never cached; its
+  ``lowStockPauses``: 1 more.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from domains.pricing.read_models import LIVE
 from domains.pricing.repository import (
     PriceKey,
     SkuPrice,
+    StockPause,
+    fetch_pauses_by_promotion,
     fetch_promotions,
     fetch_stock_pauses,
 )
@@ -74,12 +77,31 @@ class StockPausesBySkuAndRegionLoader(DataLoader[tuple[str, str], frozenset[str]
         return [found[key] for key in keys]
 
 
+class StockPausesByPromotionLoader(DataLoader[tuple[str, int], list[StockPause]]):
+    """The newest low-stock pauses of each promotion, per (promotion id, how many):
+    one statement per batch and size asked."""
+
+    def __init__(self, domain: PricingDomain) -> None:
+        super().__init__()
+        self.domain = domain
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, int]]) -> list[list[StockPause]]:
+        found: dict[tuple[str, int], list[StockPause]] = {}
+        async with self.domain.engine.connect() as conn:
+            for first in sorted({first for _, first in keys}):
+                ids = [promotion_id for promotion_id, size in keys if size == first]
+                pauses = await fetch_pauses_by_promotion(conn, ids, first)
+                found.update({(pid, first): pauses[pid] for pid in ids})
+        return [found[key] for key in keys]
+
+
 @dataclass
 class PricingLoaders:
     sku_price_by_key: SkuPriceByKeyLoader
     live_offers: LiveOffersByScopeLoader
     promotion_by_id: PromotionByIdLoader
     stock_pauses_by_sku_and_region: StockPausesBySkuAndRegionLoader
+    stock_pauses_by_promotion: StockPausesByPromotionLoader
 
 
 def make_loaders(domain: PricingDomain) -> PricingLoaders:
@@ -88,4 +110,5 @@ def make_loaders(domain: PricingDomain) -> PricingLoaders:
         LiveOffersByScopeLoader(domain),
         PromotionByIdLoader(domain),
         StockPausesBySkuAndRegionLoader(domain),
+        StockPausesByPromotionLoader(domain),
     )

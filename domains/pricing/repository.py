@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.pricing import tables
@@ -154,6 +154,41 @@ async def fetch_stock_pauses(
     for row in rows:
         paused.setdefault((row.sku, row.region), set()).add(row.promotion_id)
     return {key: frozenset(paused.get(key, ())) for key in keys}
+
+
+@dataclass(frozen=True, slots=True)
+class StockPause:
+    promotion_id: str
+    sku: str
+    region: str
+    available: int
+    paused_at: datetime
+
+
+async def fetch_pauses_by_promotion(
+    db: Any, promotion_ids: Sequence[str], first: int
+) -> dict[str, list[StockPause]]:
+    """The newest ``first`` low-stock pauses of each promotion, in one statement."""
+    if not promotion_ids:
+        return {}
+    sp = tables.stock_pauses
+    newest = func.row_number().over(
+        partition_by=sp.c.promotion_id, order_by=(sp.c.paused_at.desc(), sp.c.sku, sp.c.region)
+    )
+    ranked = (
+        select(sp, newest.label("rank"))
+        .where(sp.c.promotion_id.in_(sorted(set(promotion_ids))))
+        .subquery()
+    )
+    rows = await db.execute(
+        select(ranked).where(ranked.c.rank <= first).order_by(ranked.c.promotion_id, ranked.c.rank)
+    )
+    found: dict[str, list[StockPause]] = {promotion_id: [] for promotion_id in promotion_ids}
+    for row in rows:
+        found[row.promotion_id].append(
+            StockPause(row.promotion_id, row.sku, row.region, row.available, as_utc(row.paused_at))
+        )
+    return found
 
 
 class PricingRepository:

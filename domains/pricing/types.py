@@ -8,10 +8,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.graphql.cost import list_size
 from adapters.graphql.money import Money
 from domains.pricing import model
 from domains.pricing.errors import PromotionNotFound
+from domains.pricing.repository import StockPause
 from kernel.errors import InvalidInput
+
+# Pauses one Promotion lists at most: a promotion on thousands of SKUs may pause on many.
+MAX_PAUSES = 500
 
 DiscountKind = strawberry.enum(model.DiscountKind, name="DiscountKind")
 Stacking = strawberry.enum(model.Stacking, name="Stacking")
@@ -126,6 +131,37 @@ class PromotionType:
     @strawberry.field
     def versions(self) -> list[PromotionVersion]:
         return [PromotionVersion.of(v) for v in self._promotion.versions]
+
+    @strawberry.field(
+        description="Where low stock pauses it now: the newest pauses per SKU and region "
+        "(first: 1-500).",
+        directives=[list_size(slicing_arguments=["first"])],
+    )
+    async def low_stock_pauses(self, info: Info, first: int = 50) -> list[PromotionPause]:
+        if not 1 <= first <= MAX_PAUSES:
+            raise InvalidInput(f"first must be between 1 and {MAX_PAUSES}")
+        pauses = await loaders(info).stock_pauses_by_promotion.load((str(self.id), first))
+        return [PromotionPause.of(pause) for pause in pauses]
+
+
+@strawberry.type(
+    description="A promotion paused for one SKU in one region: its available "
+    "units there fell below the promotion's lowStockThreshold."
+)
+class PromotionPause:
+    sku: strawberry.ID
+    region: str
+    available: int = strawberry.field(description="The region's available units then.")
+    since: datetime
+
+    @classmethod
+    def of(cls, pause: StockPause) -> PromotionPause:
+        return cls(
+            sku=strawberry.ID(pause.sku),
+            region=pause.region,
+            available=pause.available,
+            since=pause.paused_at,
+        )
 
 
 @strawberry.type

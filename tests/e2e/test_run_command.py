@@ -23,6 +23,7 @@ from websockets.asyncio.client import connect
 
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.embedded import DEMO_KEYS, DEMO_PARTNER_MANIFEST
+from tests.e2e.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.e2e.npm import installed
 
 AS_OPERATOR = {"X-API-Key": DEMO_KEYS["operator"]}
@@ -145,28 +146,6 @@ def test_run_command_serves_graphiql_and_each_subgraph(
     assert "type Location" in sdl
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags for a headless browser on a machine with no outside network.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("Debian's chromium is not installed; CI needs it (scripts/test.sh)")
-    pytest.skip("Debian's chromium is not installed")
-
-
 def _readme_query() -> str:
     """The README's first query (the product page across the four domains)."""
     readme = (Path(__file__).parents[2] / "README.md").read_text()
@@ -176,7 +155,7 @@ def _readme_query() -> str:
 async def test_graphiql_renders_offline_and_runs_the_readmes_query_in_chromium(
     server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
-    _require_chromium()
+    require_chromium()
     from playwright.async_api import async_playwright
 
     base_url, _ = server

@@ -1,5 +1,5 @@
 """``/metrics`` on the gateway and on a subgraph: what a request, a subgraph fetch and a
-rate-limit refusal move, in Prometheus' text format.
+rate-limit refusal move, in Prometheus' text format; who may read the gateway's.
 
 The default registry is the process's, shared by every test: each test reads the values
 before and after, and checks the difference.
@@ -16,6 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
+from gateway.security.clients import key_hash
+from gateway.settings import ClientSettings, GatewaySettings
 from gateway.supergraph.compose import compose_from_apps
 from kernel.clock import SettableClock
 from tests.e2e.gateway.subgraphs import subgraph_apps
@@ -23,18 +25,34 @@ from tests.e2e.gateway.test_rate_limits import SHOP, settings
 from tests.support import TEST_NOW
 
 NAMED = {"query": "query Shelf { products { sku inStock } }"}
+# The gateway's /metrics answers the operator and Prometheus' own key (metrics:read).
+AS_OPERATOR = {"authorization": "Bearer ops-key"}
+AS_PROMETHEUS = {"authorization": "Bearer scraper-key"}
 
 
 def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+def metered(**metrics: bool) -> GatewaySettings:
+    """A shop client allowed 3 requests a minute, an operator and a Prometheus scraper."""
+    chosen = settings(metrics=metrics)
+    clients = {
+        **chosen.clients,
+        "ops": ClientSettings(api_key_hashes=(key_hash("ops-key"),), scopes=("operator",)),
+        "prometheus": ClientSettings(
+            api_key_hashes=(key_hash("scraper-key"),), scopes=("metrics:read",)
+        ),
+    }
+    return chosen.model_copy(update={"clients": clients})
+
+
 @asynccontextmanager
-async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(chosen: GatewaySettings | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway as ``retailgraph gateway`` builds it (metrics on by default), for a shop
     client allowed 3 requests a minute."""
     apps = subgraph_apps()
-    chosen = settings()
+    chosen = chosen or metered()
     clock = SettableClock(TEST_NOW)
     engine = federated_engine(
         await compose_from_apps(apps),
@@ -110,7 +128,7 @@ async def test_a_rate_limit_refusal_is_counted_for_its_client() -> None:
 async def test_metrics_are_served_in_the_prometheus_text_format() -> None:
     async with gateway() as client:
         await client.post("/graphql", json=NAMED, headers=SHOP)
-        answer = await client.get("/metrics")
+        answer = await client.get("/metrics", headers=AS_OPERATOR)
 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain; version=")
@@ -136,3 +154,35 @@ async def test_a_standalone_subgraph_serves_its_own_metrics() -> None:
     families = {f.name: f for f in text_string_to_metric_families(answer.text)}
     assert "retailgraph_subgraph_request_duration_seconds" in families
     assert value("retailgraph_subgraph_requests_total", **labels) - before == 1
+
+
+async def test_the_gateways_metrics_ask_for_credentials_and_refuse_a_client_without_the_scope() -> (
+    None
+):
+    async with gateway() as client:
+        anonymous = await client.get("/metrics")
+        unknown = await client.get("/metrics", headers={"authorization": "Bearer nobody"})
+        shop = await client.get("/metrics", headers=SHOP)
+        operator = await client.get("/metrics", headers=AS_OPERATOR)
+        prometheus = await client.get("/metrics", headers=AS_PROMETHEUS)
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="retailgraph"'
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "CREDENTIALS_REQUIRED"
+    assert unknown.status_code == 401
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "INVALID_CREDENTIALS"
+    assert shop.status_code == 403
+    assert shop.json()["errors"][0]["extensions"]["code"] == "INSUFFICIENT_SCOPE"
+    assert 'error="insufficient_scope"' in shop.headers["www-authenticate"]
+    assert "retailgraph_gateway" not in shop.text
+    for allowed in (operator, prometheus):
+        assert allowed.status_code == 200
+        assert "retailgraph_gateway_requests_total" in allowed.text
+
+
+async def test_public_metrics_are_served_to_anyone_on_a_trusted_listener() -> None:
+    async with gateway(metered(public=True)) as client:
+        answer = await client.get("/metrics")
+
+    assert answer.status_code == 200
+    assert "retailgraph_gateway_requests_total" in answer.text

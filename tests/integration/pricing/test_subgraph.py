@@ -10,7 +10,7 @@ import graphql
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.pricing import imports
+from domains.pricing import handlers, imports
 from domains.pricing.app import create_app
 from tests.integration.pricing.support import (
     NOW,
@@ -155,6 +155,45 @@ async def test_promotion_entities_resolve_in_one_statement_in_order(engine: Asyn
         (5, "PROMOTION_NOT_FOUND"),
         (11, "PROMOTION_NOT_FOUND"),
     ]
+
+
+PAUSES = """query ($r: [_Any!]!) { _entities(representations: $r) {
+  ... on Promotion { id lowStockPauses(first: 2) { sku region available since } } } }"""
+
+
+async def test_promotions_list_their_newest_low_stock_pauses_in_one_statement(
+    engine: AsyncEngine,
+) -> None:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
+        domain = app.state.domain
+        await seed_prices(domain)
+        for promotion_id in ("tops-low", "tops-other"):
+            await live_promotion(domain, percent_terms("10", low_stock_threshold=5), promotion_id)
+        for minutes, (sku, region) in enumerate(
+            [("TOP-1", "north"), ("TOP-2", "north"), ("TOP-1", "south")]
+        ):
+            await handlers.apply_regional_availability(
+                domain.uow(),
+                sku=sku,
+                region=region,
+                available=minutes,
+                at=NOW + timedelta(minutes=minutes),
+            )
+        await live_promotion(domain, percent_terms("10"), "no-threshold")
+        asked = [{"__typename": "Promotion", "id": i} for i in ("tops-low", "no-threshold")]
+        counter = StatementCounter()
+        with counter.on(engine):
+            body = await gql(http, PAUSES, r=asked)
+
+    low, none = body["data"]["_entities"]
+    assert [(p["sku"], p["region"], p["available"]) for p in low["lowStockPauses"]] == [
+        ("TOP-1", "south", 2),
+        ("TOP-2", "north", 1),
+    ]
+    assert none["lowStockPauses"] == []
+    # The promotions, then their pauses.
+    assert len(counter.statements) == 2, counter.statements
 
 
 CREATE = """mutation ($input: PromotionInput!) { createPromotion(input: $input) {

@@ -14,6 +14,7 @@ from erp.settings import ErpSettings, PostingWorkerSettings, TrytonSettings
 from gateway.settings import (
     AnonymousSettings,
     ClientSettings,
+    ConsoleSettings,
     CostSettings,
     GatewaySettings,
     IdentityProviderSettings,
@@ -47,6 +48,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway.cost]`": CostSettings,
     "`[gateway.proxy]`": ProxySettings,
     "`[gateway.metrics]`": MetricsSettings,
+    "`[gateway.console]`": ConsoleSettings,
     "`[gateway.clients.<name>]`": ClientSettings,
     "`[gateway.clients.<name>.rate_limit]`": RateLimitSettings,
     "`[gateway.anonymous]`": AnonymousSettings,
