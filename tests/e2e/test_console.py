@@ -21,10 +21,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.db.engine import create_engine
+from domains.inventory.model import Divergence, DivergenceCause
+from domains.inventory.service import record_reconciliation
+from domains.inventory.uow import InventoryUnitOfWork
 from domains.orders.tables import erp_postings
 from gateway.settings import GatewaySettings
+from kernel.clock import SystemClock
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.domains import DOMAINS
 from retailgraph.embedded import DEMO_KEYS, NEWCOMER, create_app
@@ -48,10 +53,11 @@ WAIT_MS = 30_000
 
 
 class System:
-    def __init__(self, url: str, app: Any, orders_database: str) -> None:
+    def __init__(self, url: str, app: Any, databases: dict[str, str]) -> None:
         self.url = url
         self.app = app
-        self.orders_database = orders_database
+        self.orders_database = databases["orders"]
+        self.inventory_database = databases["inventory"]
 
     def place(self, fulfilment: str, location: str, sku: str) -> dict[str, str]:
         variables = {"key": f"console-{uuid.uuid4()}", "type": fulfilment, "at": location}
@@ -76,7 +82,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     app = create_app(local_runtime(**urls), settings=settings, kpi_interval=0.5)
     with serving_in_thread(app, lifespan="on", startup_timeout=120) as url:
         assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
-        yield System(url, app, urls["orders"])
+        yield System(url, app, urls)
 
 
 @pytest.fixture
@@ -90,6 +96,17 @@ def _stocked_at_the_store() -> str:
     return next(
         row.sku for row in demo_catalog().stock if row.location_id == STORE and row.on_hand >= 20
     )
+
+
+async def _reconciled_with_one_divergence(system: System, sku: str) -> None:
+    """A stored reconciliation that found the ERP with 5 more of ``sku`` at the store."""
+    engine = create_engine(system.inventory_database)
+    try:
+        uow = InventoryUnitOfWork(async_sessionmaker(engine), clock=SystemClock())
+        divergence = Divergence(sku, STORE, 25, 20, 0, 0, DivergenceCause.UNEXPLAINED)
+        await record_reconciliation(uow, 120, [divergence])
+    finally:
+        await engine.dispose()
 
 
 async def _dead_letter_a_posted_sale(engine: Any) -> str:
@@ -139,6 +156,7 @@ async def test_the_console_shows_the_erp_queue_a_live_store_and_replays_a_dead_l
     for _ in range(3):
         system.place("SHIP_FROM_DC", "DC-NORTH", sku)
     dead_order = await _dead_letter_a_posted_sale(orders_database)
+    await _reconciled_with_one_divergence(system, sku)
     requested: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -154,6 +172,11 @@ async def test_the_console_shows_the_erp_queue_a_live_store_and_replays_a_dead_l
             await page.goto(f"{system.url}/console")
             await page.fill("#credential", DEMO_KEYS["operator"])
             await page.click("#signin button[type=submit]")
+
+            # The newest reconciliation's divergence, with its likely cause.
+            divergence = page.locator(f"#reconciliation tr:has-text('{sku}')")
+            await divergence.wait_for(timeout=WAIT_MS)
+            assert "UNEXPLAINED" in (await divergence.inner_text()).upper()
 
             # The backlog the outage built, and the dead letter with its reason.
             backlog = page.locator("[data-testid=backlog]")
