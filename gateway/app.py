@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -52,6 +53,7 @@ def create_app(
     quotas: Quotas | None = None,
     metrics: GatewayMetrics | None = None,
     metrics_folder: Path | None = None,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -65,7 +67,8 @@ def create_app(
     connections, subscriptions); without them no client may have limits. ``metrics``
     records the requests, connections and subscriptions, and ``/metrics`` serves them
     with the rest of the process's (``metrics_folder``: the folder every worker process
-    writes its values to, ``gateway.http.metrics``); none: no ``/metrics``.
+    writes its values to, ``gateway.http.metrics``); none: no ``/metrics``. ``tracer``
+    makes a server span of each GraphQL request over HTTP (none: tracing is off).
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -86,6 +89,7 @@ def create_app(
         documents=documents,
         quotas=quotas,
         metrics=metrics,
+        tracer=tracer,
     )
     event_stream = GraphQLEventStream(
         engine,
