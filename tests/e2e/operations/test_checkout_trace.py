@@ -113,7 +113,7 @@ def one(spans: Sequence[ReadableSpan], **wanted: Any) -> ReadableSpan:
 
 def _has(span: ReadableSpan, key: str, value: Any) -> bool:
     if key == "service":
-        return service(span) == value
+        return bool(service(span) == value)
     return bool(getattr(span, key) == value)
 
 
