@@ -38,16 +38,21 @@ _LEVELS = {
 class _Output:
     """The stream every line goes to. structlog caches each logger on first use, with the
     file it writes to: they all hold this one object, so a later configuration (a test's)
-    sends their lines to its own stream."""
+    sends their lines to its own stream. Without one, standard error as it is when the
+    line is written (a test runner swaps it for each test)."""
 
     def __init__(self) -> None:
-        self.stream: TextIO = sys.stderr
+        self.stream: TextIO | None = None
+
+    @property
+    def current(self) -> TextIO:
+        return self.stream or sys.stderr
 
     def write(self, text: str) -> int:
-        return self.stream.write(text)
+        return self.current.write(text)
 
     def flush(self) -> None:
-        self.stream.flush()
+        self.current.flush()
 
 
 _OUTPUT = _Output()
@@ -65,7 +70,7 @@ def configure_logging(
     """Send every log line of the process to ``stream`` (standard error by default) in
     ``settings``' format, else ``default_format``. ``traced``: add the current span's
     trace and span ids to each line written inside one."""
-    _OUTPUT.stream = stream or sys.stderr
+    _OUTPUT.stream = stream
     level = _LEVELS[settings.level]
     chosen = settings.format or default_format
     shared: list[Processor] = [
@@ -80,7 +85,7 @@ def configure_logging(
     if chosen == "json":
         renderer = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(_json)]
     else:
-        colors = _OUTPUT.stream.isatty()
+        colors = _OUTPUT.current.isatty()
         renderer = [structlog.dev.ConsoleRenderer(colors=colors)]
 
     handler = logging.StreamHandler(_OUTPUT)

@@ -265,8 +265,8 @@ class ErpSyncWorker:
             self._last_failure = error.message[:500]
         else:
             self.breaker.record_success()
-        # The post's span, when it is traced (a no-op otherwise).
-        current_span().set_status(Status(StatusCode.ERROR, error.message[:200]))
+        if self._tracer is not None:  # the post's span
+            current_span().set_status(Status(StatusCode.ERROR, error.message[:200]))
         outcome = after_failure(
             self.settings.retry,
             attempts=posting.attempts,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sys
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
@@ -52,7 +51,7 @@ def log_output() -> Iterator[io.StringIO]:
     try:
         yield output
     finally:
-        configure_logging(LoggingSettings(), default_format="console", stream=sys.stderr)
+        configure_logging(LoggingSettings(), default_format="console")
         for handler in list(root.handlers):
             root.removeHandler(handler)
         for handler in handlers:

@@ -7,7 +7,6 @@ import contextvars
 import io
 import json
 import logging
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +24,7 @@ def output() -> Iterator[io.StringIO]:
     handlers, level = list(root.handlers), root.level
     buffer = io.StringIO()
     yield buffer
-    configure_logging(LoggingSettings(), default_format="console", stream=sys.stderr)
+    configure_logging(LoggingSettings(), default_format="console")
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
