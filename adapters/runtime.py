@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
@@ -18,6 +19,7 @@ from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine, session_factory
 from adapters.db.outbox import OutboxRelay
+from adapters.db.tracing import trace_statements
 from adapters.metrics.lag import EventLag
 from kernel.clock import Clock, SystemClock
 from kernel.events import Event
@@ -39,6 +41,9 @@ class Runtime:
     # The secret the gateway signs each request's caller with (``adapters/graphql/identity``);
     # None: no caller identity is believed, every request is anonymous.
     identity_secret: bytes | None = field(default=None, repr=False)
+    # Spans of each request a subgraph serves, of its SQL statements and its calls to
+    # peers; None: tracing is off, and no span object is made.
+    tracer: Tracer | None = None
     _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
     _lag: EventLag | None = field(default=None, init=False, repr=False)
 
@@ -88,6 +93,8 @@ async def open_database(
     engine = engine or create_engine(runtime.database_url(domain))
     if runtime.migrate_on_start:
         await migrations.upgrade(engine, domain, metadata)
+    if runtime.tracer is not None:
+        trace_statements(engine, runtime.tracer)
     return engine, owns_engine
 
 

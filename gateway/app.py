@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -56,6 +57,7 @@ def create_app(
     metrics_folder: Path | None = None,
     public_metrics: bool = False,
     console: OperatorConsole | None = None,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """Serve ``engine`` on ``path`` (GET and POST), with GraphiQL, /health and /ready.
 
@@ -72,7 +74,8 @@ def create_app(
     writes its values to, ``gateway.http.metrics``); none: no ``/metrics``. ``/metrics``
     answers callers with the ``operator`` or ``metrics:read`` scope, or anyone with
     ``public_metrics`` (a listener only trusted scrapers reach). ``console``: the
-    operators' console on ``/console`` (``gateway.console``); none: no console.
+    operators' console on ``/console`` (``gateway.console``); none: no console. ``tracer``
+    makes a server span of each GraphQL request over HTTP (none: tracing is off).
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
     there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
@@ -93,6 +96,7 @@ def create_app(
         documents=documents,
         quotas=quotas,
         metrics=metrics,
+        tracer=tracer,
     )
     event_stream = GraphQLEventStream(
         engine,

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as redis
+from opentelemetry.trace import Tracer
 from rich.console import Console
 from starlette.applications import Starlette
 
@@ -36,6 +37,10 @@ from gateway.shared_redis import shared_redis
 
 log = logging.getLogger("gateway")
 
+# What a gateway process runs first: it sets up the process's logging and returns its
+# tracer (None: tracing is off). Called again in each worker process, so it is pickled.
+ProcessSetup = Callable[[], Tracer | None]
+
 
 class CommandError(Exception):
     """A user error: printed as one line, exit status 1, no traceback."""
@@ -57,9 +62,11 @@ def federated_engine(
     subgraphs: Mapping[str, SubgraphOptions],
     *,
     clock: Clock,
+    tracer: Tracer | None = None,
 ) -> FederatedEngine:
     """The engine as ``settings`` say (limits, demand control, introspection, timeouts,
-    the secret the caller's identity is signed with for the subgraphs, metrics)."""
+    the secret the caller's identity is signed with for the subgraphs, metrics), tracing
+    its subgraph fetches with ``tracer``."""
     secret = settings.identity_secret
     if secret is None:
         log.warning(
@@ -75,6 +82,7 @@ def federated_engine(
         proxies=settings.proxy.proxies(),
         unauthorized=settings.authorization.unauthorized,
         metrics=settings.metrics.gateway_metrics(),
+        tracer=tracer,
         identity=None
         if secret is None
         else IdentitySigner(secret.get_secret_value().encode(), clock),
@@ -137,6 +145,7 @@ def gateway_app(
     readiness_checks: Sequence[ReadinessCheck] = (),
     metrics_folder: Path | None = None,
     kpi_sources: Sequence[str] = (),
+    tracer: Tracer | None = None,
     **options: Any,
 ) -> Starlette:
     """The front door as ``settings`` say; ``options`` go to ``create_app`` as they are.
@@ -181,6 +190,7 @@ def gateway_app(
         metrics_folder=metrics_folder,
         public_metrics=settings.metrics.public,
         console=console,
+        tracer=tracer,
         **options,
     )
 
@@ -226,6 +236,7 @@ def build_gateway(
     clock: Clock,
     redis_url: str | None = None,
     metrics_folder: Path | None = None,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     from gateway.supergraph import SupergraphError
 
@@ -235,7 +246,7 @@ def build_gateway(
         raise CommandError(f"cannot read the supergraph {supergraph}: {error}") from None
     try:
         subgraphs = {n: SubgraphOptions(url=u) for n, u in settings.subgraph_urls.items()}
-        engine = federated_engine(sdl, settings, subgraphs, clock=clock)
+        engine = federated_engine(sdl, settings, subgraphs, clock=clock, tracer=tracer)
     except SupergraphError as error:
         raise CommandError(f"invalid supergraph {supergraph}: {error}") from None
     unknown = set(settings.subgraph_urls) - set(engine.supergraph.subgraphs)
@@ -248,6 +259,7 @@ def build_gateway(
         redis_url=redis_url,
         metrics_folder=metrics_folder,
         kpi_sources=subgraph_metrics_urls(engine, settings),
+        tracer=tracer,
     )
 
 
@@ -255,23 +267,27 @@ def build_gateway(
 class GatewayFactory:
     """Builds the app in each worker process (``--workers`` > 1): it travels to the
     workers as it is, pickled, so they need no environment or file to know the settings.
-    Each worker makes its own Redis client (``redis_url``), and writes its metrics to
-    ``metrics_folder``, where any worker's ``/metrics`` adds them all up."""
+    Each worker makes its own Redis client (``redis_url``), writes its metrics to
+    ``metrics_folder``, where any worker's ``/metrics`` adds them all up, and sets up its
+    own logging and tracer (``setup``)."""
 
     supergraph: Path
     settings: GatewaySettings
     clock: Clock
     redis_url: str | None = None
     metrics_folder: Path | None = None
+    setup: ProcessSetup | None = None
 
     def __call__(self) -> Starlette:
         tune_garbage_collector()
+        tracer = None if self.setup is None else self.setup()
         return build_gateway(
             self.supergraph,
             self.settings,
             clock=self.clock,
             redis_url=self.redis_url,
             metrics_folder=self.metrics_folder,
+            tracer=tracer,
         )
 
 
@@ -284,24 +300,30 @@ def serve_gateway(
     port: int,
     workers: int = 1,
     redis_url: str | None = None,
+    setup: ProcessSetup | None = None,
 ) -> None:
-    """``redis_url``: the Redis every replica (and worker) shares its counts in."""
+    """``redis_url``: the Redis every replica (and worker) shares its counts in. ``setup``
+    sets up the logging and the tracer of this process and of each worker process; None
+    leaves the logging to uvicorn, as it configures it, and traces nothing."""
     largest = settings.limits.max_body_bytes
+    tracer = None if setup is None else setup()
+    configured = setup is not None
     if workers <= 1:
-        app = build_gateway(supergraph, settings, clock=clock, redis_url=redis_url)
-        serve(app, host=host, port=port, max_message_bytes=largest)
+        app = build_gateway(supergraph, settings, clock=clock, redis_url=redis_url, tracer=tracer)
+        serve(app, host=host, port=port, max_message_bytes=largest, logging_configured=configured)
         return
     # Fail here, once, on bad input (building connects to nothing).
     build_gateway(supergraph, settings, clock=clock, redis_url=redis_url)
     with contextlib.ExitStack() as stack:
         folder = stack.enter_context(multiprocess_folder()) if settings.metrics.enabled else None
         serve(
-            GatewayFactory(supergraph.resolve(), settings, clock, redis_url, folder),
+            GatewayFactory(supergraph.resolve(), settings, clock, redis_url, folder, setup),
             host=host,
             port=port,
             workers=workers,
             factory=True,
             max_message_bytes=largest,
+            logging_configured=configured,
         )
 
 

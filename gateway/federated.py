@@ -23,6 +23,7 @@ from graphql import (
     validate,
 )
 from graphql import GraphQLError as CoreGraphQLError
+from opentelemetry.trace import Tracer
 
 from gateway.authorization import (
     Check,
@@ -46,6 +47,7 @@ from gateway.executor import (
 from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.executor.metered import MeteredFetcher
 from gateway.executor.network import Proxies
+from gateway.executor.traced import TracedFetcher
 from gateway.limits import OperationLimits, check_operations, check_shape, measure
 from gateway.metrics import GatewayMetrics
 from gateway.planner import (
@@ -92,7 +94,8 @@ class FederatedEngine:
     ``unauthorized`` says what becomes of an operation asking for fields its caller may
     not see: ``filter`` answers them null with ``UNAUTHORIZED_FIELD_OR_TYPE`` and runs the
     rest, ``reject`` refuses the whole operation with those errors. ``metrics`` records the
-    plan cache's hits and misses, the estimated costs and every subgraph fetch.
+    plan cache's hits and misses, the estimated costs and every subgraph fetch. ``tracer``
+    runs each subgraph fetch in a span whose context the subgraph continues.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class FederatedEngine:
         identity: IdentitySigner | None = None,
         unauthorized: UnauthorizedMode = "filter",
         metrics: GatewayMetrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
@@ -135,6 +139,8 @@ class FederatedEngine:
         # /ready's probes go around the metrics: they are not traffic.
         self._fetcher = fetcher
         self._metrics = metrics
+        if tracer is not None:
+            fetcher = TracedFetcher(fetcher, tracer)
         if metrics is not None:
             fetcher = MeteredFetcher(fetcher, metrics)
         self._executor = Executor(

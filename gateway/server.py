@@ -71,14 +71,18 @@ def serve(
     factory: bool = False,
     log_level: str = "info",
     max_message_bytes: int = Limits().max_body_bytes,
+    logging_configured: bool = False,
 ) -> None:
     """Run until SIGTERM or SIGINT.
 
     ``workers > 1`` runs that many processes on one socket; ``app`` is then a picklable
     factory (``factory=True``) or an import string, since each process builds its own.
     ``max_message_bytes``: the server refuses bigger WebSocket frames (1009) before they
-    are buffered whole."""
+    are buffered whole. ``logging_configured``: the process has set its logging up, and
+    uvicorn's own lines go through it rather than through handlers of uvicorn's."""
     options = {**uvicorn_options(), "log_level": log_level, "ws_max_size": max_message_bytes}
+    if logging_configured:
+        options["log_config"] = None
     tune_garbage_collector()
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if fd is not None:

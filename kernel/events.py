@@ -30,6 +30,9 @@ class Event:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     correlation_id: str | None = None
     causation_id: str | None = None
+    # The W3C trace context of the request that recorded it, when tracing was on: the
+    # work the event causes later (an ERP post) links back to that request's trace.
+    traceparent: str | None = None
 
     @classmethod
     def of(
@@ -71,6 +74,7 @@ class Event:
             "causationId": self.causation_id,
             "partitionKey": self.partition_key,
             "payload": self.payload,
+            "traceparent": self.traceparent,
         }
 
     @classmethod
@@ -84,4 +88,5 @@ class Event:
             causation_id=data.get("causationId"),
             partition_key=data["partitionKey"],
             payload=data["payload"],
+            traceparent=data.get("traceparent"),
         )

@@ -230,6 +230,7 @@ def gateway(
     """
     from gateway.commands import CommandError, parse_subgraph_urls, serve_gateway
     from kernel.clock import SystemClock
+    from retailgraph.observability import Observed
 
     chosen = {
         "graphiql": graphiql,
@@ -250,6 +251,7 @@ def gateway(
             port=port,
             workers=workers,
             redis_url=settings.redis.url,
+            setup=Observed.of(settings, "gateway"),
         )
     except (CommandError, SettingsError) as error:
         typer.echo(f"error: {error}", err=True)
@@ -310,13 +312,19 @@ def subgraph(
     import uvicorn
 
     from retailgraph.domains import DOMAINS
+    from retailgraph.observability import Observed
     from retailgraph.wiring import subgraph_app
 
     if name not in DOMAINS:
         typer.echo(f"error: no subgraph {name!r}; one of {', '.join(DOMAINS)}", err=True)
         raise typer.Exit(1)
-    served = subgraph_app(settings_or_exit(config), name)
-    uvicorn.run(served, host=host, port=port or DOMAINS[name].port, access_log=False)
+    settings = settings_or_exit(config)
+    tracer = Observed.of(settings, name)()
+    served = subgraph_app(settings, name, tracer)
+    # The process's logging is set up: uvicorn's lines go through it, in its format.
+    uvicorn.run(
+        served, host=host, port=port or DOMAINS[name].port, access_log=False, log_config=None
+    )
 
 
 if __name__ == "__main__":

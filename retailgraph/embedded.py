@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as redis
+from opentelemetry.trace import Tracer
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -31,6 +32,7 @@ from gateway.settings import GatewaySettings
 from retailgraph.demo import LOADERS
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import REFRESH_INTERVAL, kept_for_domains
+from retailgraph.observability import RUN_FORMAT, Observed
 from retailgraph.readiness import databases_check, redis_check
 from retailgraph.settings import PricingSettings, Settings
 from retailgraph.supergraph import SCHEMA_PATH
@@ -158,10 +160,15 @@ def create_app(
     redis_url: str | None = None,
     pricing: PricingSettings | None = None,
     kpi_interval: float = REFRESH_INTERVAL,
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """The whole system on ``runtime``; the app closes the runtime when it stops. With
     ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
-    limits in that Redis. The KPI gauges are read every ``kpi_interval`` seconds."""
+    limits in that Redis. The KPI gauges are read every ``kpi_interval`` seconds.
+    ``tracer`` traces the gateway, the ERP worker and the subgraphs (the runtime's, when
+    ``runtime.tracer`` is unset)."""
+    if runtime.tracer is None:
+        runtime.tracer = tracer
     settings = shared_identity_secret(settings or GatewaySettings.model_validate(NEWCOMER), runtime)
     apps = subgraph_apps(runtime)
     engine = federated_engine(
@@ -169,6 +176,7 @@ def create_app(
         settings,
         {name: SubgraphOptions(app=app) for name, app in apps.items()},
         clock=runtime.clock,
+        tracer=tracer,
     )
 
     started: dict[str, Any] = {}
@@ -188,7 +196,7 @@ def create_app(
                 started.update(domains)
                 # Orders reach the ERP simulator as they would reach a real ERP.
                 async with (
-                    embedded_worker(domains["orders"].engine, runtime.clock) as erp,
+                    embedded_worker(domains["orders"].engine, runtime.clock, tracer) as erp,
                     kept_for_domains(
                         runtime, domains, pricing or PricingSettings(), interval=kpi_interval
                     ),
@@ -209,16 +217,17 @@ def create_app(
         lifespan=lifespan,
         readiness_checks=checks,
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
+        tracer=tracer,
     )
 
 
 def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    tracer = Observed.of(settings, "run", RUN_FORMAT)()
     log.info("RetailGraph on http://%s:%d/graphql (GraphiQL in a browser)", host, port)
     for name, key in DEMO_KEYS.items():
         if name in settings.gateway.clients:
             log.info("demo client %s: X-API-Key: %s", name, key)
-    runtime = process_runtime(settings, migrate_by_default=True)
+    runtime = process_runtime(settings, migrate_by_default=True, tracer=tracer)
     serve_app(
         create_app(
             runtime,
@@ -226,8 +235,10 @@ def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
             settings=settings.gateway,
             redis_url=settings.redis.url,
             pricing=settings.pricing,
+            tracer=tracer,
         ),
         host=host,
         port=port,
         max_message_bytes=settings.gateway.limits.max_body_bytes,
+        logging_configured=True,
     )

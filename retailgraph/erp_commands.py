@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.clock import Clock, SystemClock
@@ -31,15 +32,18 @@ def register(app: typer.Typer) -> None:
 
 
 def _with_orders_engine(
-    settings: Settings, work: Callable[[AsyncEngine, Clock], Awaitable[T]]
+    settings: Settings,
+    work: Callable[[AsyncEngine, Clock], Awaitable[T]],
+    tracer: Tracer | None = None,
 ) -> T:
-    """Run ``work`` with the orders database and the process's clock."""
+    """Run ``work`` with the orders database (its statements traced by ``tracer``) and the
+    process's clock."""
     from sqlalchemy.exc import DBAPIError
 
     from retailgraph.wiring import orders_database
 
     async def main() -> T:
-        async with orders_database(settings) as engine:
+        async with orders_database(settings, tracer) as engine:
             return await work(engine, SystemClock())
 
     try:
@@ -93,11 +97,10 @@ def worker_erp(
     against one PostgreSQL to scale out; with REDIS_URL set they share one rate-limit
     bucket. Options override the ``[erp.worker]`` settings.
     """
-    import logging
-
     from erp.posting.running import serve_workers
     from erp.select import ErpConfigError
     from retailgraph.kpis import kept_for_erp_queue
+    from retailgraph.observability import Observed
     from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings, worker_metrics
 
     given = {
@@ -130,7 +133,7 @@ def worker_erp(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     limiter = erp_rate_limiter(settings, worker)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    tracer = Observed.of(settings, "worker-erp")()
     worker_metrics(settings)
 
     async def serve(engine: AsyncEngine, _: Clock) -> None:
@@ -143,9 +146,10 @@ def worker_erp(
                 count=settings.erp.worker.workers,
                 clock=clock,
                 limiter=limiter,
+                tracer=tracer,
             )
 
-    _with_orders_engine(settings, serve)
+    _with_orders_engine(settings, serve, tracer)
 
 
 @erp_app.command("status")

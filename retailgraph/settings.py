@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -108,6 +108,34 @@ class PricingSettings(_Section):
     parity_channels: tuple[str, ...] = Field(default=CHANNELS, min_length=1, max_length=32)
 
 
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class LoggingSettings(_Section):
+    """How a process writes its log lines (docs/operations.md, "Logs")."""
+
+    # ``json``: one JSON object a line, for a log collector; ``console``: lines for a
+    # person at a terminal. Unset: ``console`` for ``retailgraph run``, ``json`` for
+    # every other process.
+    format: LogFormat | None = None
+    # The least severe lines written; ``warning`` drops the line per request.
+    level: LogLevel = "info"
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry tracing, off unless an endpoint is given (docs/operations.md)."""
+
+    # The OTLP/HTTP collector, ``http://collector:4318`` (the spans go to ``/v1/traces``
+    # there); also ``OTEL_EXPORTER_OTLP_ENDPOINT``. Unset: no spans are made at all.
+    endpoint: str | None = None
+    # The share of new traces kept (a request that arrives with a sampled
+    # ``traceparent`` follows its caller's choice).
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    # Put before every process's service name (``retailgraph-gateway``, ...).
+    service_prefix: str = "retailgraph"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RETAILGRAPH_",
@@ -124,6 +152,8 @@ class Settings(BaseSettings):
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     metrics: WorkerMetricsSettings = Field(default_factory=WorkerMetricsSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     # Subgraph name -> URL of the peers a domain subgraph calls (orders' checkout calls
     # pricing and inventory); ``retailgraph subgraph`` defaults them to their own ports.
     peers: dict[str, str] = Field(default_factory=dict)
@@ -145,6 +175,7 @@ CONVENTIONAL: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
     "https_proxy": (("gateway", "proxy", "https"), str),
     "NO_PROXY": (("gateway", "proxy", "no_proxy"), str),
     "no_proxy": (("gateway", "proxy", "no_proxy"), str),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": (("tracing", "endpoint"), str),
 }
 # ``<NAME>_DATABASE_URL`` and ``<NAME>_SUBGRAPH_URL``, for each domain or peer NAME.
 CONVENTIONAL_SUFFIXES = {"_DATABASE_URL": ("database", "domains"), "_SUBGRAPH_URL": ("peers",)}

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as redis
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -26,6 +27,7 @@ from adapters.bus import Bus, InProcessBus, RedisStreamsBus
 from adapters.cache.store import MemoryStore, RedisStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine
+from adapters.db.tracing import trace_statements
 from adapters.metrics.exposition import serve_metrics
 from adapters.runtime import Runtime
 from erp.port import ErpPort
@@ -71,8 +73,10 @@ def runtime(
     migrate_by_default: bool,
     clock: Clock | None = None,
     peers: dict[str, str] | None = None,
+    tracer: Tracer | None = None,
 ) -> Runtime:
-    """The runtime a process gives its domains."""
+    """The runtime a process gives its domains; ``tracer`` (the process's, when tracing is
+    on) traces their requests and SQL statements."""
     bus, cache = bus_and_cache(settings)
     return Runtime(
         databases=databases(settings),
@@ -82,15 +86,16 @@ def runtime(
         subgraphs=dict(peers if peers is not None else settings.peers),
         clock=clock or SystemClock(),
         identity_secret=settings.subgraphs.identity_key(),
+        tracer=tracer,
     )
 
 
-def subgraph_app(settings: Settings, name: str) -> Starlette:
+def subgraph_app(settings: Settings, name: str, tracer: Tracer | None = None) -> Starlette:
     """``retailgraph subgraph NAME``: one domain as its own service. Its peers are where
     the settings say, else on their default ports."""
     peers = {peer: parts.default_url for peer, parts in DOMAINS.items() if peer != name}
     peers.update(settings.peers)
-    served = runtime(settings, migrate_by_default=False, peers=peers)
+    served = runtime(settings, migrate_by_default=False, peers=peers, tracer=tracer)
     app = DOMAINS[name].create_app(served, owns_runtime=True)
     return with_kpis(app, name, served, settings.pricing)
 
@@ -108,9 +113,14 @@ async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def orders_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The orders database alone (the ERP posting queue lives there)."""
+async def orders_database(
+    settings: Settings, tracer: Tracer | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """The orders database alone (the ERP posting queue lives there); ``tracer`` traces
+    its SQL statements."""
     engine = create_engine(databases(settings).url("orders"))
+    if tracer is not None:
+        trace_statements(engine, tracer)
     try:
         if migrates(settings, by_default=False):
             await migrations.upgrade(engine, "orders", DOMAINS["orders"].tables)
@@ -121,13 +131,13 @@ async def orders_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @contextlib.asynccontextmanager
 async def running_domains(
-    settings: Settings, *names: str, on: Runtime | None = None
+    settings: Settings, *names: str, on: Runtime | None = None, tracer: Tracer | None = None
 ) -> AsyncIterator[dict[str, Any]]:
-    """Start ``names`` for a command or a worker (on the runtime the settings make, or
-    ``on``): their outbox relays publish to the bus, and they consume nothing. On the way
-    out, what is still in their outboxes is published, then they stop."""
+    """Start ``names`` for a command or a worker (on the runtime the settings make, with
+    ``tracer``, or ``on``): their outbox relays publish to the bus, and they consume
+    nothing. On the way out, what is still in their outboxes is published, then they stop."""
     started: dict[str, Any] = {}
-    one_shot = on or runtime(settings, migrate_by_default=False)
+    one_shot = on or runtime(settings, migrate_by_default=False, tracer=tracer)
     try:
         for name in names:
             started[name] = await DOMAINS[name].start(one_shot)

@@ -52,6 +52,8 @@ def outbox_table(metadata: MetaData, domain: str) -> Table:
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("correlation_id", String(100)),
         Column("causation_id", String(100)),
+        # The W3C trace context of the request that wrote the event (55 characters).
+        Column("traceparent", String(64)),
         Column("payload", JSON, nullable=False),
         Column("published_at", DateTime(timezone=True), index=True),
     )
@@ -72,6 +74,7 @@ async def record(session: AsyncSession, table: Table, events: Sequence[Event]) -
                 "occurred_at": e.occurred_at,
                 "correlation_id": e.correlation_id,
                 "causation_id": e.causation_id,
+                "traceparent": e.traceparent,
                 "payload": e.payload,
             }
             for e in events
@@ -92,6 +95,7 @@ def _row_to_event(row: Any) -> Event:
         correlation_id=row.correlation_id,
         causation_id=row.causation_id,
         payload=row.payload,
+        traceparent=row.traceparent,
     )
 
 

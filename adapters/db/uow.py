@@ -13,6 +13,7 @@ from adapters.db import outbox
 from kernel import correlation
 from kernel.clock import Clock
 from kernel.events import Event
+from kernel.tracing import current_traceparent
 
 
 class SqlUnitOfWork:
@@ -65,10 +66,13 @@ class SqlUnitOfWork:
 
     def record(self, *events: Event) -> None:
         correlation_id = correlation.current()
+        traceparent = current_traceparent()
         for event in events:
+            # Events are frozen; stamping here keeps every service free of plumbing.
             if event.correlation_id is None and correlation_id is not None:
-                # Events are frozen; stamping here keeps every service free of plumbing.
                 object.__setattr__(event, "correlation_id", correlation_id)
+            if event.traceparent is None and traceparent is not None:
+                object.__setattr__(event, "traceparent", traceparent)
             self._events.append(event)
 
     async def commit(self) -> None:

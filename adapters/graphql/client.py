@@ -1,6 +1,6 @@
 """A small GraphQL-over-HTTP client for one subgraph calling another (checkout asks
 pricing and inventory). The peer is a URL, or an ASGI app served in the same process
-(the embedded mode and tests). The request's correlation id goes along.
+(the embedded mode and tests). The request's correlation id and trace context go along.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp
 
-from kernel import correlation
+from kernel import correlation, tracing
 
 IN_PROCESS_URL = "http://in-process/graphql"
 
@@ -61,6 +61,7 @@ class GraphQLClient:
         correlation_id = correlation.current()
         if correlation_id:
             headers[correlation.HEADER] = correlation_id
+        tracing.inject(headers)
         body = orjson.dumps({"query": query, "variables": dict(variables)})
         try:
             try:

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLUnionType
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +30,7 @@ from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdent
 from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
 from adapters.metrics.exposition import metrics_route
 from adapters.runtime import Runtime
-from kernel import correlation
+from kernel import correlation, tracing
 from kernel.clock import SystemClock
 from kernel.errors import InvalidInput
 
@@ -85,18 +86,24 @@ ContextFactory = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class SubgraphGraphQL(GraphQL):
-    """Strawberry's ASGI view with our error format, per-request context and metrics."""
+    """Strawberry's ASGI view with our error format, per-request context, metrics and,
+    with a ``tracer``, a server span per request that continues the caller's trace."""
 
     def __init__(
         self,
         schema: strawberry.Schema,
         context: ContextFactory,
         metrics: SubgraphMetrics | None = None,
+        *,
+        name: str = "subgraph",
+        tracer: Tracer | None = None,
         **options: Any,
     ):
         super().__init__(schema, **options)
         self._context = context
         self._metrics = metrics
+        self._name = name
+        self._tracer = tracer
 
     async def execute_single(
         self,
@@ -108,6 +115,37 @@ class SubgraphGraphQL(GraphQL):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Strawberry's, timed and counted: an HTTP operation's one execution."""
+        if self._tracer is None:
+            return await self._measured(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        operation = request_data.operation_name
+        with self._tracer.start_as_current_span(
+            f"{self._name} {operation or 'operation'}",
+            context=tracing.extract(request.headers),
+            kind=SpanKind.SERVER,
+            attributes={
+                "retailgraph.subgraph": self._name,
+                "graphql.operation.name": operation or "",
+                "retailgraph.correlation_id": correlation.current() or "",
+            },
+        ) as span:
+            result = await self._measured(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            if result.errors:
+                span.set_attribute("error.type", "GRAPHQL_ERRORS")
+            return result
+
+    async def _measured(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         if self._metrics is None:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -158,14 +196,15 @@ def subgraph_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     identity: IdentityVerifier | None = None,
     name: str = "subgraph",
+    tracer: Tracer | None = None,
 ) -> Starlette:
     """Serve ``schema`` at ``/graphql``, with ``/health`` for probes and ``/metrics`` for
     Prometheus (the requests are counted under the subgraph ``name``). ``identity`` checks
     the caller the gateway signed; without it no caller header is believed (a request
-    carrying one is refused, one without is anonymous)."""
+    carrying one is refused, one without is anonymous). ``tracer``: a span per request."""
     _no_schema_errors_in_logs(schema)
     graphql_app = VerifiedIdentity(
-        SubgraphGraphQL(schema, context, SubgraphMetrics(name)),
+        SubgraphGraphQL(schema, context, SubgraphMetrics(name), name=name, tracer=tracer),
         identity or IdentityVerifier(None, SystemClock()),
     )
 
@@ -237,5 +276,7 @@ def domain_subgraph_app(
         }
 
     verifier = IdentityVerifier(runtime.identity_secret, runtime.clock)
-    app = subgraph_app(schema, context, lifespan=lifespan, identity=verifier, name=name)
+    app = subgraph_app(
+        schema, context, lifespan=lifespan, identity=verifier, name=name, tracer=runtime.tracer
+    )
     return app

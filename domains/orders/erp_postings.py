@@ -49,6 +49,7 @@ class NewPosting:
     reference: str
     payload: dict[str, Any]
     correlation_id: str | None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class Posting:
     posted_at: datetime | None
     correlation_id: str | None
     created_at: datetime
+    # The trace context of the request that owed it (kernel.tracing), when traced.
+    traceparent: str | None = None
 
 
 def posting_from_row(row: Any) -> Posting:
@@ -83,6 +86,7 @@ def posting_from_row(row: Any) -> Posting:
         posted_at=None if row.posted_at is None else as_utc(row.posted_at),
         correlation_id=row.correlation_id,
         created_at=as_utc(row.created_at),
+        traceparent=row.traceparent,
     )
 
 
@@ -135,6 +139,7 @@ def postings_for(
                     created.number,
                     _sale(created),
                     event.correlation_id,
+                    event.traceparent,
                 )
             )
         elif event.type == OrderLinesCancelled.TYPE:
@@ -148,6 +153,7 @@ def postings_for(
                     numbered(order_id, number, PostingKind.CANCELLATION),
                     {"reference": number, "skus": skus},
                     event.correlation_id,
+                    event.traceparent,
                 )
             )
         elif event.type == OrderReturnReceived.TYPE:
@@ -174,6 +180,7 @@ def postings_for(
                         "lines": lines,
                     },
                     event.correlation_id,
+                    event.traceparent,
                 )
             )
     return postings
@@ -255,6 +262,7 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
                 "attempts": 0,
                 "next_attempt_at": now,
                 "correlation_id": posting.correlation_id,
+                "traceparent": posting.traceparent,
                 "created_at": now,
             }
             for posting in postings

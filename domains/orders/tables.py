@@ -116,6 +116,8 @@ erp_postings = Table(
     Column("posted_at", DateTime(timezone=True)),
     Column("correlation_id", String(100)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The W3C trace context of the request that changed the order: the post links to it.
+    Column("traceparent", String(64)),
     Index("ix_orders_erp_postings_due", "status", "next_attempt_at"),
     # The console's backlog history reads what was posted in the last hour.
     Index("ix_orders_erp_postings_posted_at", "posted_at"),

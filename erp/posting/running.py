@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from erp.port import ErpPort
@@ -36,11 +37,13 @@ async def running_workers(
     clock: Clock,
     count: int = 1,
     limiter: RateLimiter | None = None,
+    tracer: Tracer | None = None,
 ) -> AsyncIterator[list[ErpSyncWorker]]:
-    """``count`` workers posting until the block ends (their batches in flight finish)."""
+    """``count`` workers posting until the block ends (their batches in flight finish);
+    ``tracer`` makes a span of each post."""
     limiter = limiter or LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
     workers = [
-        ErpSyncWorker(engine, erp, settings=settings, limiter=limiter, clock=clock)
+        ErpSyncWorker(engine, erp, settings=settings, limiter=limiter, clock=clock, tracer=tracer)
         for _ in range(count)
     ]
     stop = asyncio.Event()
@@ -53,12 +56,14 @@ async def running_workers(
 
 
 @contextlib.asynccontextmanager
-async def embedded_worker(engine: AsyncEngine, clock: Clock) -> AsyncIterator[SimulatedErp]:
+async def embedded_worker(
+    engine: AsyncEngine, clock: Clock, tracer: Tracer | None = None
+) -> AsyncIterator[SimulatedErp]:
     """The embedded default: one worker in-process, posting to the simulator."""
     erp = SimulatedErp(clock=clock)
     # The simulator needs no protecting: a generous rate keeps the demo's orders quick.
     settings = WorkerSettings(poll_interval=0.5, rate=200.0, burst=200)
-    async with running_workers(engine, erp, settings, clock=clock):
+    async with running_workers(engine, erp, settings, clock=clock, tracer=tracer):
         yield erp
 
 
@@ -70,6 +75,7 @@ async def serve_workers(
     count: int,
     clock: Clock,
     limiter: RateLimiter,
+    tracer: Tracer | None = None,
 ) -> None:
     """``retailgraph worker erp``: post until SIGTERM or SIGINT."""
     stopped = asyncio.Event()
@@ -78,7 +84,7 @@ async def serve_workers(
         loop.add_signal_handler(signum, stopped.set)
     try:
         async with running_workers(
-            engine, erp, settings, clock=clock, count=count, limiter=limiter
+            engine, erp, settings, clock=clock, count=count, limiter=limiter, tracer=tracer
         ):
             await stopped.wait()
     finally:

@@ -5,6 +5,11 @@ posting to one lease holder, and at most one posting per order at a time. Each p
 through the adapter's "find by reference, else create (or finish)", so a retry after a
 crash, a timeout or a lost lease completes the document instead of duplicating it.
 Calls pass a token bucket (the ERP's pace) and a circuit breaker (the ERP's health).
+
+Every line logged while a posting is handled carries its correlation id (the request's
+that owed it) and reference. With a tracer, each post is a span of its own trace, linked
+to the trace of the request that owed it: the post happens later, elsewhere, maybe after
+retries, so it is a consequence of that request rather than a part of it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import get_current_span as current_span
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.contextvars import bound_contextvars
 
 from adapters.metrics.counters import ERP_ERRORS, ERP_REQUEST_SECONDS
 from domains.orders.erp_postings import Posting, PostingKind
@@ -42,6 +50,7 @@ from erp.posting import queue
 from erp.posting.retry import RetryPolicy, after_failure
 from erp.rate_limit import LocalRateLimiter, RateLimiter
 from kernel.clock import Clock
+from kernel.tracing import span_context
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +101,7 @@ class ErpSyncWorker:
         owner: str | None = None,
         clock: Clock,
         draw: Callable[[], float] = random.random,
+        tracer: Tracer | None = None,
     ) -> None:
         self.engine = engine
         self.erp = erp
@@ -106,6 +116,8 @@ class ErpSyncWorker:
         self.owner = owner or worker_id()
         self._clock = clock
         self._draw = draw
+        # None: tracing is off, and no span object is made.
+        self._tracer = tracer
         self.posted = 0
         # The failure that last counted towards the breaker: what waiting orders are told
         # while it is open.
@@ -193,6 +205,29 @@ class ErpSyncWorker:
     async def process(self, posting: Posting, *, probe: bool = False) -> None:
         """Posts one posting this worker has claimed and records the outcome; ``probe``
         says it is the call a half-open breaker let through."""
+        context = {"posting": posting.reference}
+        if posting.correlation_id is not None:
+            context["correlation_id"] = posting.correlation_id
+        with bound_contextvars(**context):
+            if self._tracer is None:
+                await self._process(posting, probe)
+                return
+            operation = OPERATIONS[posting.kind]
+            cause = span_context(posting.traceparent)
+            with self._tracer.start_as_current_span(
+                f"erp {operation}",
+                kind=SpanKind.CONSUMER,
+                links=[] if cause is None else [Link(cause)],
+                attributes={
+                    "retailgraph.erp.operation": operation,
+                    "retailgraph.erp.reference": posting.reference,
+                    "retailgraph.erp.attempt": posting.attempts,
+                    "retailgraph.correlation_id": posting.correlation_id or "",
+                },
+            ):
+                await self._process(posting, probe)
+
+    async def _process(self, posting: Posting, probe: bool) -> None:
         operation = OPERATIONS[posting.kind]
         started = time.perf_counter()
         try:
@@ -230,6 +265,8 @@ class ErpSyncWorker:
             self._last_failure = error.message[:500]
         else:
             self.breaker.record_success()
+        if self._tracer is not None:  # the post's span
+            current_span().set_status(Status(StatusCode.ERROR, error.message[:200]))
         outcome = after_failure(
             self.settings.retry,
             attempts=posting.attempts,

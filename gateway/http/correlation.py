@@ -1,7 +1,8 @@
 """X-Correlation-ID on every request and response (generated when missing or unusable).
 
 The id is written back into the request headers, so the engine forwards the same id to
-every subgraph fetch and the client sees it on the response.
+every subgraph fetch and the client sees it on the response. It is bound to the log
+context while the request is served, so every line written meanwhile carries it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 HEADER = b"x-correlation-id"
 _USABLE = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
@@ -38,7 +40,15 @@ class CorrelationIdMiddleware:
         headers = [(n, v) for n, v in headers if n != HEADER]
         headers.append((HEADER, correlation_id))
         scope = {**scope, "headers": headers}
+        bound = bind_contextvars(correlation_id=correlation_id.decode())
+        try:
+            await self._call(scope, receive, send, correlation_id)
+        finally:
+            reset_contextvars(**bound)
 
+    async def _call(
+        self, scope: Scope, receive: Receive, send: Send, correlation_id: bytes
+    ) -> None:
         if scope["type"] == "websocket":
             # nothing to add to a socket's frames: pass them on without another hop
             await self.app(scope, receive, send)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,7 +39,9 @@ from gateway.http.params import (
 from gateway.http.plan_exposure import HEADER as EXPOSE_PLAN_HEADER
 from gateway.http.plan_exposure import exposure_mode, plan_extension
 from gateway.http.rate_limits import over_quota
+from gateway.http.request_log import log_request
 from gateway.http.responses import GraphQLResponse, errors_body, graphql_response
+from gateway.http.tracing import describe, server_span
 from gateway.metrics import ERRORS, OK, UNKNOWN_CLIENT, GatewayMetrics
 from gateway.security.clients import ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.documents import DocumentError
@@ -64,9 +67,12 @@ class GraphQLEndpoint:
         documents: PersistedDocuments | None = None,
         quotas: Quotas | None = None,
         metrics: GatewayMetrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.engine = engine
         self.metrics = metrics
+        # None: tracing is off, and no span object is made.
+        self.tracer = tracer
         self.documents = documents or default_documents()
         # None: no client is limited.
         self.quotas = quotas
@@ -77,21 +83,30 @@ class GraphQLEndpoint:
         self.expose_query_plan = expose_query_plan
 
     async def handle(self, request: Request) -> Response:
-        metrics = self.metrics
-        if metrics is None:
-            return await self._handle(request)
+        if self.tracer is None:
+            return await self._recorded(request)
+        with server_span(self.tracer, request) as span:
+            response = await self._recorded(request)
+            if isinstance(response, GraphQLResponse):
+                describe(span, request, response)
+            return response
+
+    async def _recorded(self, request: Request) -> Response:
+        """The answer, counted in the metrics and logged in one line."""
         started = time.perf_counter()
         response = await self._handle(request)
         if isinstance(response, GraphQLResponse):  # not GraphiQL's page
+            elapsed = time.perf_counter() - started
             # What the request's way through set: its caller and its prepared operation.
             state = request.scope.get("state", {})
             caller = state.get("caller")
-            metrics.request(
-                UNKNOWN_CLIENT if caller is None else caller.client.name,
-                metrics.operation(state.get("operation")),
-                response.outcome,
-                time.perf_counter() - started,
-            )
+            client = UNKNOWN_CLIENT if caller is None else caller.client.name
+            operation = state.get("operation")
+            if self.metrics is not None:
+                self.metrics.request(
+                    client, self.metrics.operation(operation), response.outcome, elapsed
+                )
+            log_request(client, operation, response.outcome, response.status_code, elapsed)
         return response
 
     async def _handle(self, request: Request) -> Response:
@@ -172,6 +187,7 @@ class GraphQLEndpoint:
         except Exception:
             return self._internal_error(request, media_type, "preparing")
         request.state.operation = prepared.operation_name
+        request.state.operation_type = prepared.operation_type
         if prepared.operation_type != "query" and request.method == "GET":
             return self._http_error(
                 HttpError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 import signal
 from typing import Annotated, Any
 
@@ -18,12 +17,12 @@ def stock_worker(
     """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
     from erp.sync.stock import StockPoller
     from kernel.clock import SystemClock
+    from retailgraph.observability import Observed
     from retailgraph.options import settings_or_exit
     from retailgraph.wiring import running_domains, sync_erp, worker_metrics
 
     settings = settings_or_exit()
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    tracer = Observed.of(settings, "worker-stock")()
     worker_metrics(settings)
 
     async def main() -> None:
@@ -33,7 +32,7 @@ def stock_worker(
             loop.add_signal_handler(signum, stop.set)
         erp: Any = sync_erp(settings, clock=SystemClock())
         try:
-            async with running_domains(settings, "inventory", "orders") as domains:
+            async with running_domains(settings, "inventory", "orders", tracer=tracer) as domains:
                 poller = StockPoller(
                     erp,
                     domains["inventory"],

@@ -5,7 +5,7 @@ those still waiting; without the index that read would walk every posting ever m
 
 Revision ID: orders_0005
 Revises: orders_0004
-Create Date: 2026-12-16
+Create Date: 2026-12-07
 """
 
 from __future__ import annotations

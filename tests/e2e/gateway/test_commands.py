@@ -87,6 +87,25 @@ def test_gateway_command_serves_across_subgraphs_and_exits_zero_on_sigterm(
     assert "Traceback" not in output
 
 
+def test_gateway_command_logs_each_request_as_one_json_line_uvicorn_lines_too(
+    tmp_path: Path,
+) -> None:
+    with live_gateway(tmp_path) as server:
+        httpx.post(
+            f"{server.url}/graphql",
+            json={"query": "query Skus { products { sku } }"},
+            headers={"x-correlation-id": "corr-command-1"},
+        )
+        exit_code, output = server.terminate()
+    assert exit_code == 0, output
+    logged = [json.loads(line) for line in output.splitlines() if line.strip()]
+    [request] = [line for line in logged if line["event"] == "request"]
+    assert request["operation"] == "Skus"
+    assert request["correlation_id"] == "corr-command-1"
+    assert request["outcome"] == "ok"
+    assert any(line.get("logger", "").startswith("uvicorn") for line in logged)
+
+
 def _exposures(url: str) -> tuple[httpx.Response, dict[str, Any], dict[str, Any]]:
     page = httpx.get(f"{url}/graphql", headers={"accept": "text/html"})
     planned = httpx.post(

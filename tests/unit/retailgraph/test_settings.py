@@ -25,10 +25,12 @@ from gateway.settings import (
 )
 from retailgraph.settings import (
     DatabaseSettings,
+    LoggingSettings,
     RedisSettings,
     Settings,
     SettingsError,
     SubgraphSettings,
+    TracingSettings,
     WorkerMetricsSettings,
     load_settings,
 )
@@ -55,6 +57,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway.identity_provider]`": IdentityProviderSettings,
     "`[subgraphs]`": SubgraphSettings,
     "`[metrics]`": WorkerMetricsSettings,
+    "`[logging]`": LoggingSettings,
+    "`[tracing]`": TracingSettings,
 }
 
 
@@ -149,6 +153,7 @@ def test_the_usual_deployment_variables_set_their_settings(monkeypatch: pytest.M
     monkeypatch.setenv("PRICING_SUBGRAPH_URL", "http://pricing:4002/graphql")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     monkeypatch.setenv("NO_PROXY", ".cluster.local")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
     settings = load_settings()
     assert settings.database.url == "postgresql://db/retail"
     assert settings.database.domains == {"orders": "postgresql://db/orders"}
@@ -158,6 +163,7 @@ def test_the_usual_deployment_variables_set_their_settings(monkeypatch: pytest.M
     assert settings.peers == {"pricing": "http://pricing:4002/graphql"}
     assert settings.gateway.proxy.https == "http://proxy:3128"
     assert settings.gateway.proxy.no_proxy == ".cluster.local"
+    assert settings.tracing.endpoint == "http://collector:4318"
 
 
 def test_a_retailgraph_variable_wins_over_the_usual_one(monkeypatch: pytest.MonkeyPatch) -> None:

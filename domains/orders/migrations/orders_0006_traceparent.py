@@ -1,0 +1,33 @@
+"""Orders: each outbox event and ERP posting keeps the trace context of the request
+that wrote it.
+
+Rows written before have none: the work they cause starts a trace of its own.
+
+Revision ID: orders_0006
+Revises: orders_0005
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "orders_0006"
+down_revision = "orders_0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("traceparent", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("orders_erp_postings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("traceparent", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("orders_erp_postings", schema=None) as batch_op:
+        batch_op.drop_column("traceparent")
+    with op.batch_alter_table("orders_outbox", schema=None) as batch_op:
+        batch_op.drop_column("traceparent")
