@@ -109,6 +109,19 @@ GATEWAYS = {
         ),
         env={"RETAILGRAPH_GATEWAY__METRICS__ENABLED": "false"},
     ),
+    # Ours without metrics and without its line per request (warnings only): what
+    # observing every request costs, tracing being off by default.
+    "ours-unobserved": Gateway(
+        name="ours-unobserved",
+        label="RetailGraph gateway, metrics off and no request log",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={
+            "RETAILGRAPH_GATEWAY__METRICS__ENABLED": "false",
+            "RETAILGRAPH_LOGGING__LEVEL": "warning",
+        },
+    ),
     # Ours with a client named by an API key, as partners and apps call it: what
     # authentication, authorization and the client's rate limit cost.
     "ours-authenticated": Gateway(
