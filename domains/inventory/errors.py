@@ -20,13 +20,34 @@ class InvalidInventoryInput(InventoryError):
 class InsufficientStock(InventoryError):
     code = "INSUFFICIENT_STOCK"
 
-    def __init__(self, sku: str, location_id: str, requested: int, available: int) -> None:
+    def __init__(
+        self,
+        sku: str,
+        location_id: str,
+        requested: int,
+        available: int,
+        *,
+        channel: str | None = None,
+    ) -> None:
+        """``available``: the location's sellable units, or with ``channel`` what that
+        channel may promise there (its allocation, ``availability(channel)``'s figure)."""
+        if channel is None:
+            message = f"only {available} of {sku} available at {location_id}, {requested} requested"
+            super().__init__(
+                message, sku=sku, locationId=location_id, requested=requested, available=available
+            )
+            return
+        message = (
+            f"only {available} of {sku} allocated to channel {channel} at {location_id}, "
+            f"{requested} requested"
+        )
         super().__init__(
-            f"only {available} of {sku} available at {location_id}, {requested} requested",
+            message,
             sku=sku,
             locationId=location_id,
             requested=requested,
             available=available,
+            channel=channel,
         )
 
 

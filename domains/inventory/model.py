@@ -11,9 +11,11 @@ Allocation rules decide how much of a location's stock a channel may promise:
 - a channel policy says whether in-transit ``incoming`` units count before the share
   is applied (e.g. web orders may ship later, store pickups may not);
 - the channel's available-to-promise is the sum over the locations that serve it.
-Shares limit what each channel sees; they do not partition the stock. Two channels may
-both see the same units, and reservations are always checked against the location's
-physical ``available``, so nothing is ever sold twice.
+Shares limit what each channel may promise; they do not partition the stock. Two channels
+may both see the same units. A reservation for a channel (checkout's) must fit both the
+channel's allocation at the location, as of the moment it is made, and the location's
+physical ``available``; every reservation is checked against the physical stock, so
+nothing is ever sold twice.
 """
 
 from __future__ import annotations

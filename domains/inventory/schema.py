@@ -87,6 +87,11 @@ class ReserveStockInput:
         description="Repeating a call with the same key returns the same reservation."
     )
     order_reference: str | None = None
+    channel: str | None = strawberry.field(
+        default=None,
+        description="The sales channel the units are for: held within its allocation at "
+        "the location (availability(channel)'s figure) as well as the physical stock.",
+    )
     ttl_seconds: int = strawberry.field(
         default=service.DEFAULT_TTL_SECONDS, description="How long the units are held."
     )
@@ -107,6 +112,11 @@ class ReserveStockLinesInput:
     )
     lines: list[ReservationLineInput]
     order_reference: str | None = None
+    channel: str | None = strawberry.field(
+        default=None,
+        description="The sales channel the units are for: each line is held within the "
+        "channel's allocation at its location as well as the physical stock.",
+    )
     ttl_seconds: int = service.DEFAULT_TTL_SECONDS
 
 
@@ -222,6 +232,7 @@ class Mutation:
             idempotency_key=input.idempotency_key,
             order_reference=input.order_reference,
             ttl_seconds=input.ttl_seconds,
+            channel=input.channel,
         )
         return Reservation.from_model(reservation, loaders_of(info).now)
 
@@ -240,6 +251,7 @@ class Mutation:
                 idempotency_key=reservation_key(input.idempotency_key, number),
                 order_reference=input.order_reference,
                 ttl_seconds=input.ttl_seconds,
+                channel=input.channel,
             )
             for number, line in enumerate(input.lines, start=1)
         ]

@@ -176,6 +176,9 @@ class ReservationRequest:
     idempotency_key: str
     order_reference: str | None = None
     ttl_seconds: int = DEFAULT_TTL_SECONDS
+    # The sales channel the units are for: held within its allocation at the location
+    # as well as within the physical stock. None: the physical stock only (back office).
+    channel: str | None = None
 
 
 async def reserve_stock(
@@ -187,11 +190,12 @@ async def reserve_stock(
     idempotency_key: str,
     order_reference: str | None = None,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    channel: str | None = None,
     now: datetime | None = None,
 ) -> Reservation:
     """Hold ``quantity`` units of ``sku`` at ``location_id`` until they expire."""
     request = ReservationRequest(
-        sku, location_id, quantity, idempotency_key, order_reference, ttl_seconds
+        sku, location_id, quantity, idempotency_key, order_reference, ttl_seconds, channel
     )
     async with uow:
         (reservation,) = await _reserve_lines(uow, [request], now)
@@ -229,6 +233,7 @@ async def _reserve_lines(
     _replayed([r for r in requests if r.idempotency_key in existing], existing)
     wanted = [r for r in requests if r.idempotency_key not in existing]
     await _check_available(uow, wanted, locked)
+    await _check_allocated(uow, wanted, now)
     created = {
         r.idempotency_key: Reservation(
             id=str(uuid.uuid4()),
@@ -270,6 +275,8 @@ def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
         raise InvalidInventoryInput(
             "each line needs its own idempotency key", code="DUPLICATE_IDEMPOTENCY_KEY"
         )
+    if any(r.channel is not None and not is_text(r.channel, 32) for r in requests):
+        raise InvalidInventoryInput("a channel is 1 to 32 characters", code="INVALID_CHANNEL")
     try:
         for r in requests:
             validate_reservation_request(
@@ -302,6 +309,37 @@ async def _check_available(
             raise InsufficientStock(sku, location_id, quantity, 0)
         if quantity > level.available:
             raise InsufficientStock(sku, location_id, quantity, level.available)
+
+
+async def _check_allocated(
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime
+) -> None:
+    """Each channel's demand at a location within what the channel may promise there: the
+    figure ``availability(channel)`` shows for that location (its share of the sellable
+    units, and of the in-transit ones where the channel's policy counts them, up to its
+    cap; none where the location does not serve it). Read after the stock rows are
+    locked, so it is the figure of this moment."""
+    demand: dict[tuple[str, str, str], int] = {}
+    for request in requests:
+        if request.channel is not None:
+            key = (request.sku, request.location_id, request.channel)
+            demand[key] = demand.get(key, 0) + request.quantity
+    if not demand:
+        return
+    availability = await uow.stock.load_availability(
+        {(sku, channel) for sku, _, channel in demand}, now
+    )
+    for (sku, location_id, channel), quantity in demand.items():
+        allocated = next(
+            (
+                part.allocated
+                for part in availability[(sku, channel)].locations
+                if part.location_id == location_id
+            ),
+            0,
+        )
+        if quantity > allocated:
+            raise InsufficientStock(sku, location_id, quantity, allocated, channel=channel)
 
 
 async def _existing(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, Reservation]:

@@ -107,10 +107,10 @@ class StockPort(Protocol):
         ...
 
     async def reserve(
-        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str, channel: str
     ) -> list[Reserved]:
-        """Hold every line or none; line n under ``<key>:<n>``. A repeat returns the first
-        reservations."""
+        """Hold every line or none, within what ``channel`` may promise at each line's
+        location; line n under ``<key>:<n>``. A repeat returns the first reservations."""
         ...
 
     async def release(self, key: str, count: int) -> None:
@@ -178,7 +178,9 @@ async def place_order(
     order_id = order_id_for(request.idempotency_key)
     key = request.idempotency_key
     stock_lines = [StockLine(q.sku, request.location_id, q.quantity) for q in quoted]
-    reserved = await stock.reserve(key, stock_lines, order_reference=order_id)
+    reserved = await stock.reserve(
+        key, stock_lines, order_reference=order_id, channel=request.channel
+    )
     lapsed = [r.key for r in reserved if r.status not in ("ACTIVE", "CONSUMED")]
     if lapsed:
         raise CheckoutRefused(

@@ -137,7 +137,7 @@ class SubgraphStock(_Peer):
         return place
 
     async def reserve(
-        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str, channel: str
     ) -> list[Reserved]:
         data = await self.call(
             RESERVE,
@@ -145,6 +145,7 @@ class SubgraphStock(_Peer):
                 "input": {
                     "idempotencyKey": key,
                     "orderReference": order_reference,
+                    "channel": channel,
                     "lines": [
                         {"sku": line.sku, "locationId": line.location_id, "quantity": line.quantity}
                         for line in lines

@@ -63,7 +63,7 @@ class FakeStock:
         }.get(location_id)
 
     async def reserve(
-        self, key: str, lines: Sequence[StockLine], *, order_reference: str
+        self, key: str, lines: Sequence[StockLine], *, order_reference: str, channel: str
     ) -> list[Reserved]:
         self.reserved.append((key, list(lines), order_reference))
         return [Reserved(f"{key}:{n}", self.status) for n in range(1, len(lines) + 1)]
