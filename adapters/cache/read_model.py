@@ -5,6 +5,13 @@ Three things keep a hot key from flattening the database:
 - an entry turns stale before it expires; the first reader to take a short refresh lock
   reloads it while every other reader, on any replica, keeps serving the stale copy;
 - expiries carry jitter, so keys loaded together do not expire together.
+
+An invalidation in this process overtakes the loads under way for its keys: a load that
+read the database before the change does not put its result in the cache, and a reader
+that comes after the invalidation starts a load of its own rather than wait for one
+begun before it. Without that, a read that began just before a commit cached the old
+value after the commit had invalidated it, for as long as an entry stays fresh (seen as
+a promotion activated a moment before a stock drop that never paused it).
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ class ReadModel(Generic[K]):
         self.fresh_for = fresh_for
         self.serve_stale_for = serve_stale_for
         self._in_flight: dict[K, asyncio.Future[Any]] = {}
+        # The loads under way that an invalidation overtook: their results are not cached.
+        self._overtaken: set[asyncio.Future[Any]] = set()
 
     def key(self, key: K) -> str:
         return f"rm:{self.name}:{key}"
@@ -79,6 +88,10 @@ class ReadModel(Generic[K]):
         return (await self.get_many([key]))[0]
 
     async def invalidate(self, keys: Sequence[K]) -> None:
+        for k in keys:
+            overtaken = self._in_flight.pop(k, None)
+            if overtaken is not None:
+                self._overtaken.add(overtaken)
         await self.store.delete([self.key(k) for k in keys])
 
     async def _take_refresh_lock(self, key: K) -> bool:
@@ -94,7 +107,7 @@ class ReadModel(Generic[K]):
             self._in_flight.update(futures)
             try:
                 loaded = await self.load_many(own)
-                await self._store(own, loaded)
+                await self._store([k for k in own if futures[k] not in self._overtaken], loaded)
                 for k, future in futures.items():
                     future.set_result(loaded.get(k))
                     results[k] = loaded.get(k)
@@ -105,13 +118,17 @@ class ReadModel(Generic[K]):
                         future.exception()  # retrieved here; waiters re-raise it themselves
                 raise
             finally:
-                for k in own:
-                    self._in_flight.pop(k, None)
+                for k, future in futures.items():
+                    if self._in_flight.get(k) is future:
+                        del self._in_flight[k]
+                    self._overtaken.discard(future)
         for k, future in waiting.items():
             results[k] = await future
         return results
 
     async def _store(self, keys: Sequence[K], loaded: dict[K, Any]) -> None:
+        if not keys:
+            return
         now = self.clock.now().timestamp()
         jitter = random.uniform(0.0, 0.1 * self.fresh_for)
         fresh_until = now + self.fresh_for + jitter

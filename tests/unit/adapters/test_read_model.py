@@ -75,3 +75,37 @@ async def test_read_model_load_failure_reaches_every_waiter() -> None:
     assert all(isinstance(r, ConnectionError) for r in results)
     with pytest.raises(ConnectionError):
         await model.get("k")
+
+
+class SlowBeforeAChange:
+    """A source whose first read sees the value before a change that commits (and is
+    invalidated) while that read is still on its way back."""
+
+    def __init__(self) -> None:
+        self.value = "before"
+        self.read = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def load(self, keys: Sequence[str]) -> dict[str, str]:
+        seen = self.value
+        self.read.set()
+        await self.answer.wait()
+        return dict.fromkeys(keys, seen)
+
+
+async def test_a_load_begun_before_an_invalidation_neither_caches_nor_answers_later_readers() -> (
+    None
+):
+    source = SlowBeforeAChange()
+    model = ReadModel(MemoryStore(), "demo", source.load, clock=SettableClock(TEST_NOW))
+    early = asyncio.create_task(model.get("k"))
+    await source.read.wait()
+    source.value = "after"  # the change commits, then invalidates
+    await model.invalidate(["k"])
+    late = asyncio.create_task(model.get("k"))
+    await asyncio.sleep(0)
+    source.answer.set()
+
+    assert await early == "before"  # it asked before the change
+    assert await late == "after"
+    assert await model.get("k") == "after"
