@@ -75,10 +75,6 @@ async def apply_regional_availability(
             reason = STOCK_REASONS[action]
             uow.record(stock_status_changed(offer, sku, region, available, reason, at))
             changes.append(StockPauseChange(offer.promotion_id, sku, region, action))
-        if paused:
-            # The pauses that stay keep the last units seen: a rollback, a new version or a
-            # re-activation weighs them against the terms then in force.
-            await uow.prices.note_stock(sku, region, available)
         await uow.commit()
     for action in StockAction:
         count_promotion_activations(

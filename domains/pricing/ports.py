@@ -70,11 +70,7 @@ class PricingStore(Protocol):
     async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None: ...
 
     async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
-        """(sku, region, last units seen) of each low-stock pause of the promotion."""
-        ...
-
-    async def note_stock(self, sku: str, region: str, available: int) -> None:
-        """Keep ``available`` as the last units seen on the pauses of ``sku`` in ``region``."""
+        """(sku, region, units when paused) of each low-stock pause of the promotion."""
         ...
 
     async def open_windows(self, at: datetime) -> list[WindowState]:

@@ -362,7 +362,7 @@ class PricingRepository:
         )
 
     async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
-        """(sku, region, last units seen) of each low-stock pause of the promotion."""
+        """(sku, region, units when paused) of each low-stock pause of the promotion."""
         sp = tables.stock_pauses
         rows = await self.session.execute(
             select(sp.c.sku, sp.c.region, sp.c.available)
@@ -370,13 +370,6 @@ class PricingRepository:
             .order_by(sp.c.sku, sp.c.region)
         )
         return [(row.sku, row.region, row.available) for row in rows]
-
-    async def note_stock(self, sku: str, region: str, available: int) -> None:
-        """The units last seen of ``sku`` in ``region``, on every pause there."""
-        sp = tables.stock_pauses
-        await self.session.execute(
-            update(sp).where(sp.c.sku == sku, sp.c.region == region).values(available=available)
-        )
 
     async def open_windows(self, at: datetime) -> list[WindowState]:
         return await fetch_open_windows(self.session, at)
@@ -386,7 +379,9 @@ class PricingRepository:
     ) -> bool:
         """Record the transition as announced; False when it was already (by anyone)."""
         connection = await self.session.connection()
-        upsert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        upsert: Any = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
         t = tables.window_transitions
         claimed = await self.session.execute(
             upsert(t)

@@ -31,12 +31,10 @@ from domains.pricing.model import (
     Promotion,
     PromotionTerms,
     Stacking,
-    StockAction,
     Window,
     as_utc,
     check_channel,
     check_currency,
-    low_stock_action,
     parse_amount,
     passed_transitions,
     pause_still_applies,
@@ -166,9 +164,7 @@ async def _change(
             # This event says where the window stands: the transitions that have passed by
             # now are not announced again (a version published or restored mid-window).
             for transition in passed_transitions(after.terms.window, at):
-                await uow.prices.claim_transition(
-                    after.id, after.current_version, transition, at
-                )
+                await uow.prices.claim_transition(after.id, after.current_version, transition, at)
         lifted = await _reconsider_stock_pauses(uow, after, change, at)
         await uow.commit()
     count_promotion_activations("resumed", lifted)
@@ -185,23 +181,17 @@ async def _promotion(uow: UnitOfWork, promotion_id: str) -> Promotion:
 async def _reconsider_stock_pauses(
     uow: UnitOfWork, promotion: Promotion, change: str, at: datetime
 ) -> int:
-    """Lift the low-stock pauses the promotion's terms no longer ask for, by the last units
-    seen of each SKU and region: new or restored terms without the threshold, or with one
-    those units meet; on re-activation, the pauses stock has lifted meanwhile (with
-    ``autoResume``). Returns how many were lifted."""
-    if change == "pause" or promotion.lifecycle is not Lifecycle.LIVE:
+    """After new or restored terms, lift the low-stock pauses those terms no longer ask
+    for: they have no threshold, or one the units seen when it paused meet. Returns how
+    many were lifted."""
+    if change not in ("publish", "rollback") or promotion.lifecycle is Lifecycle.DRAFT:
         return 0
     offer = Offer(promotion.id, promotion.terms)
     lifted = 0
     for sku, region, available in await uow.prices.stock_pauses_of(promotion.id):
-        if change == "activate":
-            lift = low_stock_action(promotion.terms, available, True) is StockAction.RESUME
-            reason = Reason.STOCK_RECOVERED
-        else:
-            lift = not pause_still_applies(promotion.terms, available)
-            reason = Reason.TERMS_CHANGED
-        if lift:
+        if not pause_still_applies(promotion.terms, available):
             await uow.prices.lift_stock_pause(promotion.id, sku, region)
+            reason = Reason.TERMS_CHANGED
             uow.record(stock_status_changed(offer, sku, region, available, reason, at))
             lifted += 1
     return lifted

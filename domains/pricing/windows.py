@@ -49,9 +49,7 @@ async def announce_transition(uow: UnitOfWork, due: DueTransition, at: datetime)
             or promotion.current_version != due.version
         ):
             return False
-        if not await uow.prices.claim_transition(
-            due.promotion_id, due.version, due.transition, at
-        ):
+        if not await uow.prices.claim_transition(due.promotion_id, due.version, due.transition, at):
             return False
         uow.record(window_status_changed(promotion, due.transition, at))
         await uow.commit()

@@ -21,8 +21,9 @@ from domains.pricing.model import (
     Promotion,
     PromotionTerms,
     StockAction,
+    WindowTransition,
 )
-from domains.pricing.repository import PriceKey, SkuPrice
+from domains.pricing.repository import PriceKey, SkuPrice, WindowState
 from domains.pricing.tables import ALL_CHANNELS
 from kernel.clock import SettableClock
 from kernel.event_types import (
@@ -50,6 +51,7 @@ class FakePrices:
         self.amounts: dict[PriceKey, Decimal] = {}  # (sku, channel or "*", currency)
         self.promotions: dict[str, Promotion] = {}
         self.pauses: dict[tuple[str, str, str], int] = {}  # (promotion, sku, region): units
+        self.transitions: set[tuple[str, int, WindowTransition]] = set()  # announced
 
     def copy(self) -> FakePrices:
         copied = FakePrices()
@@ -57,6 +59,7 @@ class FakePrices:
         copied.amounts = dict(self.amounts)
         copied.promotions = dict(self.promotions)
         copied.pauses = dict(self.pauses)
+        copied.transitions = set(self.transitions)
         return copied
 
     async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
@@ -133,6 +136,35 @@ class FakePrices:
 
     async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None:
         self.pauses.pop((promotion_id, sku, region), None)
+
+    async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
+        return sorted(
+            (sku, region, units)
+            for (pid, sku, region), units in self.pauses.items()
+            if pid == promotion_id
+        )
+
+    async def open_windows(self, at: datetime) -> list[WindowState]:
+        states = []
+        for pid, promotion in sorted(self.promotions.items()):
+            version, window = promotion.current_version, promotion.terms.window
+            announced = frozenset(t for p, v, t in self.transitions if (p, v) == (pid, version))
+            if (
+                promotion.lifecycle is Lifecycle.LIVE
+                and window.starts_at <= at
+                and WindowTransition.ENDED not in announced
+            ):
+                states.append(WindowState(pid, version, window, announced))
+        return states
+
+    async def claim_transition(
+        self, promotion_id: str, version: int, transition: WindowTransition, at: datetime
+    ) -> bool:
+        key = (promotion_id, version, transition)
+        if key in self.transitions:
+            return False
+        self.transitions.add(key)
+        return True
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
         return self.promotions.get(promotion_id)
