@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.metrics.counters import count_promotion_activations
+from domains.pricing.announcements import Reason, stock_status_changed
 from domains.pricing.errors import (
     EmptyQuote,
     InvalidAmount,
@@ -20,7 +21,6 @@ from domains.pricing.errors import (
     PromotionNotFound,
     UnknownSku,
 )
-from domains.pricing.announcements import Reason, stock_status_changed
 from domains.pricing.model import (
     DiscountKind,
     DiscountRule,
