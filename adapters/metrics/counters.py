@@ -34,8 +34,9 @@ IMPORT_REJECTS = Counter(
 PROMOTION_ACTIVATIONS = Counter(
     "retailgraph_promotion_activations",
     "Promotion starts and low-stock pauses: activated (an operator's activation took "
-    "effect), failed (refused: the promotion is live already or its window is over), "
-    "paused_low_stock and resumed (for one SKU in one region).",
+    "effect), started (a scheduled window opened and was announced), failed (refused: the "
+    "promotion is live already or its window is over; or a window's opening could not be "
+    "announced), paused_low_stock and resumed (for one SKU in one region).",
     ["result"],
 )
 ERP_REQUEST_SECONDS = Histogram(

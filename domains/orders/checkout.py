@@ -93,11 +93,17 @@ class Place:
 
 class PricingPort(Protocol):
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
+        self,
+        lines: Sequence[RequestedLine],
+        *,
+        channel: str,
+        currency: str,
+        region: str,
+        location: str,
     ) -> list[QuotedLine]:
-        """Each line priced, in the given order, for an order fulfilled in ``region`` (a
-        promotion paused there for low stock does not apply); raises CheckoutRefused or
-        CheckoutUnavailable."""
+        """Each line priced, in the given order, for an order fulfilled at ``location`` in
+        ``region`` (a promotion paused there for low stock does not apply, one for other
+        regions or stores neither); raises CheckoutRefused or CheckoutUnavailable."""
         ...
 
 
@@ -173,7 +179,11 @@ async def place_order(
             channel=request.channel,
         )
     quoted = await pricing.quote(
-        request.lines, channel=request.channel, currency=request.currency, region=place.region
+        request.lines,
+        channel=request.channel,
+        currency=request.currency,
+        region=place.region,
+        location=request.location_id,
     )
     order_id = order_id_for(request.idempotency_key)
     key = request.idempotency_key

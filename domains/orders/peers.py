@@ -28,9 +28,11 @@ from kernel.keys import reservation_key
 
 QUOTE = """
 query CheckoutQuote(
-  $lines: [QuoteLineInput!]!, $channel: String!, $currency: String!, $region: String
+  $lines: [QuoteLineInput!]!, $channel: String!, $currency: String!, $region: String,
+  $location: String
 ) {
-  quote(lines: $lines, channel: $channel, currency: $currency, region: $region) {
+  quote(lines: $lines, channel: $channel, currency: $currency, region: $region,
+        location: $location) {
     lines { sku quantity unitBase { amount } lineTotal { amount } taxRate }
   }
 }
@@ -88,7 +90,13 @@ class SubgraphPricing(_Peer):
         super().__init__("pricing", peer)
 
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
+        self,
+        lines: Sequence[RequestedLine],
+        *,
+        channel: str,
+        currency: str,
+        region: str,
+        location: str,
     ) -> list[QuotedLine]:
         data = await self.call(
             QUOTE,
@@ -97,6 +105,7 @@ class SubgraphPricing(_Peer):
                 "channel": channel,
                 "currency": currency,
                 "region": region,
+                "location": location,
             },
         )
         try:

@@ -1,14 +1,25 @@
-"""Starting the pricing domain: its database, outbox relay, read models and consumers."""
+"""Starting the pricing domain: its database, outbox relay, read models, consumers, and
+the announcements of promotion windows opening and closing."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.pricing import handlers, tables
+from domains.pricing import handlers, tables, windows
 from domains.pricing.read_models import PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
+
+log = logging.getLogger(__name__)
+
+# How often each process looks for promotion windows that opened or closed: a window's
+# announcement comes at most this late, and the look is two indexed reads.
+WINDOW_POLL_SECONDS = 2.0
 
 
 class PricingDomain(DomainBase):
@@ -17,6 +28,7 @@ class PricingDomain(DomainBase):
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
         self.read_models = PricingReadModels(runtime.cache, engine, clock=runtime.clock)
+        self._windows_task: asyncio.Task[None] | None = None
 
     def uow(self) -> PricingUnitOfWork:
         return PricingUnitOfWork(
@@ -29,10 +41,40 @@ class PricingDomain(DomainBase):
     def consumers(self) -> list[Consumer]:
         return handlers.consumers(self)
 
+    def start_background(self, *, poll_every: float = WINDOW_POLL_SECONDS) -> None:
+        self.relay.start()
+        self._windows_task = asyncio.create_task(
+            self._announce_windows(poll_every), name="pricing-promotion-windows"
+        )
+
+    async def announce_windows(self) -> list[windows.DueTransition]:
+        """One pass: announce the windows that opened or closed by the clock's now."""
+        return await windows.announce_due_transitions(self.uow)
+
+    async def _announce_windows(self, every: float) -> None:
+        while True:
+            try:
+                await self.announce_windows()
+            except Exception:  # the scheduler must outlive a bad pass (the database away)
+                log.exception("promotion window pass failed")
+            await asyncio.sleep(every)
+
+    async def stop_background(self) -> None:
+        task, self._windows_task = self._windows_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.relay.stop()
+
+    async def close(self) -> None:
+        await self.stop_background()
+        await super().close()
+
 
 async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> PricingDomain:
     """The running domain; ``engine`` lets tests hand in a private database."""
     engine, owns_engine = await open_database(runtime, "pricing", tables.metadata, engine)
     domain = PricingDomain(engine, runtime, owns_engine=owns_engine)
-    domain.relay.start()
+    domain.start_background()
     return domain

@@ -15,16 +15,20 @@ from typing import Protocol
 
 from adapters.bus import Consumer
 from adapters.metrics.counters import count_promotion_activations
+from domains.pricing.announcements import Reason, stock_status_changed
 from domains.pricing.model import (
-    Offer,
-    PromotionStatus,
     StockAction,
     as_utc,
     low_stock_action,
     stock_can_matter,
 )
 from domains.pricing.ports import UnitOfWork
-from domains.pricing.read_models import PRICE_EVENTS, PROMOTION_EVENTS, PricingReadModels
+from domains.pricing.read_models import (
+    PRICE_EVENTS,
+    PROMOTION_EVENTS,
+    STATUS_EVENTS,
+    PricingReadModels,
+)
 from domains.pricing.uow import PricingUnitOfWork
 from kernel.event_types import PromotionStatusChanged, RegionalAvailabilityChanged
 from kernel.events import Event
@@ -41,8 +45,9 @@ class StockPauseChange:
     action: StockAction
 
 
-# The promotion-activations KPI's result for each low-stock action.
+# The promotion-activations KPI's result for each low-stock action, and the event's reason.
 ACTIVATION_RESULTS = {StockAction.PAUSE: "paused_low_stock", StockAction.RESUME: "resumed"}
+STOCK_REASONS = {StockAction.PAUSE: Reason.LOW_STOCK, StockAction.RESUME: Reason.STOCK_RECOVERED}
 
 
 async def apply_regional_availability(
@@ -67,7 +72,8 @@ async def apply_regional_availability(
                 await uow.prices.pause_for_stock(offer.promotion_id, sku, region, available, at)
             else:
                 await uow.prices.lift_stock_pause(offer.promotion_id, sku, region)
-            uow.record(_status_changed(offer, sku, region, available, action, at))
+            reason = STOCK_REASONS[action]
+            uow.record(stock_status_changed(offer, sku, region, available, reason, at))
             changes.append(StockPauseChange(offer.promotion_id, sku, region, action))
         await uow.commit()
     for action in StockAction:
@@ -75,29 +81,6 @@ async def apply_regional_availability(
             ACTIVATION_RESULTS[action], sum(1 for c in changes if c.action is action)
         )
     return changes
-
-
-def _status_changed(
-    offer: Offer, sku: str, region: str, available: int, action: StockAction, at: datetime
-) -> Event:
-    window = offer.terms.window
-    if action is StockAction.PAUSE:
-        status = PromotionStatus.PAUSED
-    elif window.contains(at):
-        status = PromotionStatus.ACTIVE
-    else:
-        status = PromotionStatus.SCHEDULED if at < window.starts_at else PromotionStatus.ENDED
-    changed = PromotionStatusChanged(
-        promotion_id=offer.promotion_id,
-        sku=sku,
-        region=region,
-        status=str(status),
-        reason="LOW_STOCK" if action is StockAction.PAUSE else "STOCK_RECOVERED",
-        available=available,
-        threshold=offer.terms.low_stock_threshold,
-        channels=tuple(sorted(offer.terms.eligibility.channels)),
-    )
-    return Event.of(changed, partition_key=offer.promotion_id, occurred_at=at)
 
 
 class PricingDomainLike(Protocol):
@@ -133,6 +116,6 @@ def consumers(domain: PricingDomainLike) -> list[Consumer]:
     resumes promotions, once per event id (a redelivery changes nothing twice)."""
     low_stock = LowStockHandler(domain)
     return [
-        Consumer(domain.read_models.on_event, [*PRICE_EVENTS, *PROMOTION_EVENTS]),
+        Consumer(domain.read_models.on_event, [*PRICE_EVENTS, *PROMOTION_EVENTS, *STATUS_EVENTS]),
         Consumer(low_stock, [REGIONAL_AVAILABILITY], once_as=low_stock.name),
     ]

@@ -19,10 +19,14 @@ Decisions, in one place:
 - Status is derived: an explicit lifecycle (draft, live, paused) plus the window decides
   scheduled/active/ended; a live promotion whose current version came from a rollback
   reads ``ROLLED_BACK`` while it is in force, so operators can see the old terms are back.
+- Scope: channels and regions apply to every sale; chosen stores (``locations``) narrow
+  the store channel only, so one promotion can run on web, app and 300 of the stores.
+  Like segments, a region or store scope needs the sale's region or store to apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -43,6 +47,7 @@ from kernel.channels import CHANNELS as CHANNELS
 from kernel.clock import as_utc as common_as_utc
 
 CURRENCIES = ("EUR", "USD")
+STORE_CHANNEL = "store"  # the channel a promotion's chosen stores narrow
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 
@@ -211,6 +216,8 @@ class Eligibility:
     categories: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     segments: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    locations: frozenset[str] = frozenset()  # the stores, when not every store
 
     def __post_init__(self) -> None:
         for channel in self.channels:
@@ -222,12 +229,24 @@ class Eligibility:
         return sku in self.skus or (category is not None and _in_categories(category, self))
 
     def covers(
-        self, sku: str, category: str | None, channel: str | None, segment: str | None
+        self,
+        sku: str,
+        category: str | None,
+        channel: str | None,
+        segment: str | None,
+        *,
+        region: str | None = None,
+        location: str | None = None,
     ) -> bool:
-        """``channel`` None asks "on any channel"; ``segment`` None is an anonymous shopper."""
+        """``channel`` None asks "on any channel"; ``segment`` None is an anonymous shopper;
+        ``region`` and ``location`` None: the sale's region or store is not known."""
         if channel is not None and self.channels and channel not in self.channels:
             return False
         if self.segments and segment not in self.segments:
+            return False
+        if self.regions and region not in self.regions:
+            return False
+        if self.locations and channel == STORE_CHANNEL and location not in self.locations:
             return False
         return self.covers_product(sku, category)
 
@@ -278,6 +297,41 @@ def low_stock_action(terms: PromotionTerms, available: int, paused: bool) -> Sto
         return StockAction.PAUSE if threshold is not None and available < threshold else None
     recovered = threshold is None or available >= threshold
     return StockAction.RESUME if recovered and terms.auto_resume else None
+
+
+def pause_still_applies(terms: PromotionTerms, available: int) -> bool:
+    """Whether a low-stock pause is still justified by ``terms`` at the last ``available``
+    units seen: after a rollback or a new version, a pause the terms in force no longer
+    ask for (no threshold, or one the units meet) is lifted."""
+    threshold = terms.low_stock_threshold
+    return threshold is not None and available < threshold
+
+
+class WindowTransition(StrEnum):
+    """A promotion window opening or closing: each is announced once per version."""
+
+    STARTED = "STARTED"
+    ENDED = "ENDED"
+
+
+def passed_transitions(window: Window, at: datetime) -> tuple[WindowTransition, ...]:
+    """The window's transitions that have happened by ``at``, in order."""
+    at = as_utc(at)
+    if at >= window.ends_at:
+        return (WindowTransition.STARTED, WindowTransition.ENDED)
+    return (WindowTransition.STARTED,) if at >= window.starts_at else ()
+
+
+def due_transition(
+    window: Window, at: datetime, announced: Collection[WindowTransition]
+) -> WindowTransition | None:
+    """The transition to announce now: the latest one that has happened, unless it was
+    announced already. A window that opened and closed while nobody was announcing gets
+    its end only: saying it started would be news about the past."""
+    passed = passed_transitions(window, at)
+    if not passed or passed[-1] in announced:
+        return None
+    return passed[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,13 +464,18 @@ def price_line(
     segment: str | None,
     at: datetime,
     offers: list[Offer],
+    region: str | None = None,
+    location: str | None = None,
 ) -> LinePrice:
-    """The line after the promotions that apply, by the stacking rule in the module doc."""
+    """The line after the promotions that apply, by the stacking rule in the module doc;
+    ``region`` and ``location`` are where the sale happens, when known."""
     candidates = [
         o
         for o in offers
         if o.terms.window.contains(at)
-        and o.terms.eligibility.covers(sku, category, channel, segment)
+        and o.terms.eligibility.covers(
+            sku, category, channel, segment, region=region, location=location
+        )
         and o.terms.rule.applies_in(currency)
     ]
     candidates.sort(key=lambda o: (-o.terms.priority, o.promotion_id))

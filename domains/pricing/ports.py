@@ -11,8 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domains.pricing.model import Offer, Promotion
-from domains.pricing.repository import PriceKey, SkuPrice
+from domains.pricing.model import Offer, Promotion, WindowTransition
+from domains.pricing.repository import PriceKey, SkuPrice, WindowState
 from kernel.transaction import Transaction
 
 
@@ -68,6 +68,22 @@ class PricingStore(Protocol):
     ) -> None: ...
 
     async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None: ...
+
+    async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
+        """(sku, region, units when paused) of each low-stock pause of the promotion."""
+        ...
+
+    async def open_windows(self, at: datetime) -> list[WindowState]:
+        """The live promotions whose current window has started by ``at`` and whose end
+        has not been announced, with the transitions announced so far."""
+        ...
+
+    async def claim_transition(
+        self, promotion_id: str, version: int, transition: WindowTransition, at: datetime
+    ) -> bool:
+        """Mark a window transition of a version announced, once: False when someone
+        (another replica, or this one before a restart) claimed it already."""
+        ...
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
         """The promotion with every version, held for this transaction's change."""

@@ -26,6 +26,7 @@ from kernel.event_types import (
     PromotionCreated,
     PromotionPaused,
     PromotionRolledBack,
+    PromotionStatusChanged,
     PromotionVersionPublished,
     SkuPricingChanged,
 )
@@ -42,6 +43,9 @@ PROMOTION_EVENTS = (
     PromotionRolledBack.TYPE,
 )
 PRICE_EVENTS = (PriceChanged.TYPE, SkuPricingChanged.TYPE)
+# A window opening or closing, or a low-stock pause: the live set is reloaded too, so no
+# replica answers from a promotion set older than the announcement it has seen.
+STATUS_EVENTS = (PromotionStatusChanged.TYPE,)
 
 
 def price_key(sku: str, channel: str, currency: str) -> str:
@@ -92,7 +96,7 @@ class PricingReadModels:
         ]
         if keys:
             await self.prices.invalidate(list(dict.fromkeys(keys)))
-        if any(e.type in PROMOTION_EVENTS for e in events):
+        if any(e.type in PROMOTION_EVENTS or e.type in STATUS_EVENTS for e in events):
             await self.offers.invalidate([LIVE])
 
     async def on_event(self, event: Event) -> None:

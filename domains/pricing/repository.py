@@ -9,7 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.pricing import tables
@@ -18,6 +19,8 @@ from domains.pricing.model import (
     Offer,
     Promotion,
     PromotionVersion,
+    Window,
+    WindowTransition,
     as_utc,
 )
 from domains.pricing.serialization import terms_from_dict, terms_to_dict
@@ -191,6 +194,60 @@ async def fetch_pauses_by_promotion(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    """A live promotion's current version, its window, and the transitions of that
+    window announced so far."""
+
+    promotion_id: str
+    version: int
+    window: Window
+    announced: frozenset[WindowTransition]
+
+
+async def fetch_open_windows(db: Any, at: datetime) -> list[WindowState]:
+    """The live promotions whose current window has started by ``at`` and whose end has
+    not been announced: the only ones with a transition left to announce (two statements,
+    however many promotions have ended)."""
+    p, v, t = tables.promotions, tables.promotion_versions, tables.window_transitions
+    end_announced = exists().where(
+        t.c.promotion_id == p.c.id,
+        t.c.version == v.c.number,
+        t.c.transition == str(WindowTransition.ENDED),
+    )
+    rows = (
+        await db.execute(
+            select(p.c.id, v.c.number, v.c.starts_at, v.c.ends_at)
+            .select_from(
+                p.join(v, and_(v.c.promotion_id == p.c.id, v.c.number == p.c.current_version))
+            )
+            .where(p.c.lifecycle == str(Lifecycle.LIVE), v.c.starts_at <= at, ~end_announced)
+            .order_by(p.c.id)
+        )
+    ).all()
+    if not rows:
+        return []
+    claimed = await db.execute(
+        select(t.c.promotion_id, t.c.version, t.c.transition).where(
+            t.c.promotion_id.in_([row.id for row in rows])
+        )
+    )
+    announced: dict[tuple[str, int], set[WindowTransition]] = {}
+    for row in claimed:
+        announced.setdefault((row.promotion_id, row.version), set()).add(
+            WindowTransition(row.transition)
+        )
+    return [
+        WindowState(
+            row.id,
+            row.number,
+            Window(as_utc(row.starts_at), as_utc(row.ends_at)),
+            frozenset(announced.get((row.id, row.number), ())),
+        )
+        for row in rows
+    ]
+
+
 class PricingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -303,6 +360,41 @@ class PricingRepository:
                 sp.c.promotion_id == promotion_id, sp.c.sku == sku, sp.c.region == region
             )
         )
+
+    async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
+        """(sku, region, units when paused) of each low-stock pause of the promotion."""
+        sp = tables.stock_pauses
+        rows = await self.session.execute(
+            select(sp.c.sku, sp.c.region, sp.c.available)
+            .where(sp.c.promotion_id == promotion_id)
+            .order_by(sp.c.sku, sp.c.region)
+        )
+        return [(row.sku, row.region, row.available) for row in rows]
+
+    async def open_windows(self, at: datetime) -> list[WindowState]:
+        return await fetch_open_windows(self.session, at)
+
+    async def claim_transition(
+        self, promotion_id: str, version: int, transition: WindowTransition, at: datetime
+    ) -> bool:
+        """Record the transition as announced; False when it was already (by anyone)."""
+        connection = await self.session.connection()
+        upsert: Any = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
+        t = tables.window_transitions
+        claimed = await self.session.execute(
+            upsert(t)
+            .values(
+                promotion_id=promotion_id,
+                version=version,
+                transition=str(transition),
+                announced_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["promotion_id", "version", "transition"])
+            .returning(t.c.promotion_id)
+        )
+        return claimed.first() is not None
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
         """The promotion, locked for this transaction's change.

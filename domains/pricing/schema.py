@@ -36,7 +36,11 @@ MAX_IMPORT_ROWS = 10_000
 
 _REGION = strawberry.argument(
     description="Where the customer is served: promotions paused there for the SKU's low "
-    "stock are left out."
+    "stock are left out, and promotions for other regions do not apply."
+)
+_LOCATION = strawberry.argument(
+    description="The store (location id) selling, for the store channel: promotions for "
+    "chosen stores apply in those only."
 )
 
 
@@ -71,6 +75,7 @@ class ProductType:
         segment: str | None = None,
         at: datetime | None = None,
         region: Annotated[str | None, _REGION] = None,
+        location: Annotated[str | None, _LOCATION] = None,
     ) -> Price | None:
         model.check_channel(channel)
         model.check_currency(currency)
@@ -90,6 +95,8 @@ class ProductType:
             segment=segment,
             at=moment,
             offers=offers,
+            region=region,
+            location=location,
         )
         return Price.of(line, channel, segment, moment)
 
@@ -117,6 +124,11 @@ class ProductType:
                 channel is None
                 or not o.terms.eligibility.channels
                 or channel in o.terms.eligibility.channels
+            )
+            and (
+                region is None
+                or not o.terms.eligibility.regions
+                or region in o.terms.eligibility.regions
             )
         ]
         found = await loaders(info).promotion_by_id.load_many(ids)
@@ -161,6 +173,16 @@ class PromotionInput:
     categories: list[str] | None = None
     channels: list[str] | None = None
     segments: list[str] | None = None
+    regions: list[str] | None = strawberry.field(
+        default=None,
+        description="Only in these regions (where the sale is fulfilled); every region when "
+        "omitted.",
+    )
+    locations: list[str] | None = strawberry.field(
+        default=None,
+        description="Only in these stores, for the store channel (web and app sales are not "
+        "narrowed by it); every store when omitted.",
+    )
     priority: int = 0
     stacking: Stacking = model.Stacking.EXCLUSIVE  # type: ignore[valid-type]
     low_stock_threshold: int | None = strawberry.field(
@@ -192,6 +214,8 @@ class PromotionInput:
             categories=self.categories or (),
             channels=self.channels or (),
             segments=self.segments or (),
+            regions=self.regions or (),
+            locations=self.locations or (),
             priority=self.priority,
             stacking=self.stacking,
             low_stock_threshold=self.low_stock_threshold,
@@ -236,6 +260,7 @@ class Query:
         segment: str | None = None,
         at: datetime | None = None,
         region: Annotated[str | None, _REGION] = None,
+        location: Annotated[str | None, _LOCATION] = None,
     ) -> Quote:
         result = await service.quote(
             _domain(info).uow(),
@@ -244,6 +269,7 @@ class Query:
             currency=currency,
             segment=segment,
             region=region,
+            location=location,
             at=at,
         )
         c = result.currency
@@ -323,6 +349,23 @@ class Mutation:
     )
     async def rollback_promotion(self, info: Info, id: strawberry.ID) -> PromotionType:
         return PromotionType.of(await service.rollback_promotion(_domain(info).uow(), str(id)))
+
+    @strawberry.mutation(
+        description="Lift the low-stock pause of a promotion for one SKU in one region, "
+        "whatever the stock (a pause not there is not an error: nothing changes). The next "
+        "stock change below the threshold pauses it again.",
+        directives=requires("pricing:manage"),
+    )
+    async def resume_promotion_for_stock(
+        self, info: Info, id: strawberry.ID, sku: str, region: str
+    ) -> PromotionType:
+        if len(sku) > 64 or len(region) > 64:
+            raise InvalidInput("sku and region are at most 64 characters")
+        uow = _domain(info).uow()
+        await service.resume_promotion_for_stock(uow, str(id), sku, region)
+        found = await loaders(info).promotion_by_id.load(str(id))
+        assert found is not None  # the service found it
+        return PromotionType.of(found)
 
 
 schema = FederatedSchema(

@@ -37,6 +37,8 @@ def terms_snapshot(terms: PromotionTerms) -> PromotionTermsSnapshot:
         stacking=str(terms.stacking),
         low_stock_threshold=terms.low_stock_threshold,
         auto_resume=terms.auto_resume,
+        regions=tuple(sorted(terms.eligibility.regions)),
+        locations=tuple(sorted(terms.eligibility.locations)),
     )
 
 
@@ -53,6 +55,9 @@ def terms_from_dict(data: dict[str, Any]) -> PromotionTerms:
             categories=frozenset(data["categories"]),
             channels=frozenset(data["channels"]),
             segments=frozenset(data["segments"]),
+            # Versions stored before promotions had regions and stores lack them.
+            regions=frozenset(data.get("regions", ())),
+            locations=frozenset(data.get("locations", ())),
         ),
         window=Window(
             datetime.fromisoformat(data["startsAt"]), datetime.fromisoformat(data["endsAt"])

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.metrics.counters import count_promotion_activations
+from domains.pricing.announcements import Reason, stock_status_changed
 from domains.pricing.errors import (
     EmptyQuote,
     InvalidAmount,
@@ -24,7 +25,9 @@ from domains.pricing.model import (
     DiscountKind,
     DiscountRule,
     Eligibility,
+    Lifecycle,
     LinePrice,
+    Offer,
     Promotion,
     PromotionTerms,
     Stacking,
@@ -33,6 +36,8 @@ from domains.pricing.model import (
     check_channel,
     check_currency,
     parse_amount,
+    passed_transitions,
+    pause_still_applies,
     price_line,
 )
 from domains.pricing.ports import UnitOfWork
@@ -49,6 +54,7 @@ from kernel.events import Event
 
 MAX_QUOTE_LINES = 500
 MAX_LINE_QUANTITY = 10_000
+MAX_SCOPE = 5_000  # regions, or chosen stores, of one promotion
 
 
 def build_terms(
@@ -65,6 +71,8 @@ def build_terms(
     categories: Sequence[str] = (),
     channels: Sequence[str] = (),
     segments: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    locations: Sequence[str] = (),
     priority: int = 0,
     stacking: Stacking | str = Stacking.EXCLUSIVE,
     low_stock_threshold: int | None = None,
@@ -84,6 +92,10 @@ def build_terms(
         raise InvalidDiscount(error.message) from None
     if any(len(value) > 200 for value in (*skus, *categories, *segments)):
         raise InvalidPromotion("SKUs, categories and segments are at most 200 characters")
+    if any(not value.strip() or len(value) > 64 for value in (*regions, *locations)):
+        raise InvalidPromotion("regions and store ids are 1 to 64 characters")
+    if len(regions) > MAX_SCOPE or len(locations) > MAX_SCOPE:
+        raise InvalidPromotion(f"a promotion names at most {MAX_SCOPE} regions and stores")
     return PromotionTerms(
         name=name,
         eligibility=Eligibility(
@@ -91,6 +103,8 @@ def build_terms(
             categories=frozenset(categories),
             channels=frozenset(channels),
             segments=frozenset(segments),
+            regions=frozenset(regions),
+            locations=frozenset(locations),
         ),
         window=Window(starts_at, ends_at),
         rule=DiscountRule(kind, parsed_percent, parsed_amounts, buy, get),
@@ -138,11 +152,7 @@ async def _change(
 ) -> Promotion:
     at = as_utc(at or uow.clock.now())
     async with uow:
-        before = await uow.prices.get_promotion(promotion_id)
-        if before is None:
-            raise PromotionNotFound(
-                f"there is no promotion {promotion_id!r}", promotionId=promotion_id
-            )
+        before = await _promotion(uow, promotion_id)
         if change == "publish":
             assert terms is not None
             after = before.publish(terms, at)
@@ -150,8 +160,64 @@ async def _change(
             after = getattr(before, change)(at)
         await uow.prices.save_promotion(before, after, at)
         uow.record(_promotion_event(event_type, after, at))
+        if after.lifecycle is Lifecycle.LIVE:
+            # This event says where the window stands: the transitions that have passed by
+            # now are not announced again (a version published or restored mid-window).
+            for transition in passed_transitions(after.terms.window, at):
+                await uow.prices.claim_transition(after.id, after.current_version, transition, at)
+        lifted = await _reconsider_stock_pauses(uow, after, change, at)
         await uow.commit()
+    count_promotion_activations("resumed", lifted)
     return after
+
+
+async def _promotion(uow: UnitOfWork, promotion_id: str) -> Promotion:
+    found = await uow.prices.get_promotion(promotion_id)
+    if found is None:
+        raise PromotionNotFound(f"there is no promotion {promotion_id!r}", promotionId=promotion_id)
+    return found
+
+
+async def _reconsider_stock_pauses(
+    uow: UnitOfWork, promotion: Promotion, change: str, at: datetime
+) -> int:
+    """After new or restored terms, lift the low-stock pauses those terms no longer ask
+    for: they have no threshold, or one the units seen when it paused meet. Returns how
+    many were lifted."""
+    if change not in ("publish", "rollback") or promotion.lifecycle is Lifecycle.DRAFT:
+        return 0
+    offer = Offer(promotion.id, promotion.terms)
+    lifted = 0
+    for sku, region, available in await uow.prices.stock_pauses_of(promotion.id):
+        if not pause_still_applies(promotion.terms, available):
+            await uow.prices.lift_stock_pause(promotion.id, sku, region)
+            reason = Reason.TERMS_CHANGED
+            uow.record(stock_status_changed(offer, sku, region, available, reason, at))
+            lifted += 1
+    return lifted
+
+
+async def resume_promotion_for_stock(
+    uow: UnitOfWork, promotion_id: str, sku: str, region: str, *, at: datetime | None = None
+) -> bool:
+    """An operator lifts the low-stock pause of a promotion for ``sku`` in ``region``.
+    Idempotent: with no such pause (never placed, or lifted already) nothing changes and
+    it returns False. The pause may come back with the next stock change below the
+    threshold, as any other pause would."""
+    at = as_utc(at or uow.clock.now())
+    async with uow:
+        promotion = await _promotion(uow, promotion_id)
+        pauses = {(s, r): units for s, r, units in await uow.prices.stock_pauses_of(promotion_id)}
+        if (sku, region) not in pauses:
+            return False
+        await uow.prices.lift_stock_pause(promotion_id, sku, region)
+        offer = Offer(promotion.id, promotion.terms)
+        uow.record(
+            stock_status_changed(offer, sku, region, pauses[(sku, region)], Reason.OPERATOR, at)
+        )
+        await uow.commit()
+    count_promotion_activations("resumed")
+    return True
 
 
 async def publish_promotion_version(
@@ -209,11 +275,14 @@ async def quote(
     currency: str,
     segment: str | None = None,
     region: str | None = None,
+    location: str | None = None,
     at: datetime | None = None,
 ) -> Quote:
     """Price ``(sku, quantity)`` lines from the database, never from a cache: a checkout
     must charge what is true now. Each line is priced on its own, in the given order.
-    In a ``region``, promotions paused there for a SKU's low stock do not apply to it."""
+    In a ``region``, promotions paused there for a SKU's low stock do not apply to it;
+    promotions scoped to regions or chosen stores apply in those (``region``, the selling
+    ``location``) only."""
     check_channel(channel)
     check_currency(currency)
     at = as_utc(at or uow.clock.now())
@@ -253,6 +322,8 @@ async def quote(
                 segment=segment,
                 at=at,
                 offers=[o for o in offers if (o.promotion_id, sku) not in paused],
+                region=region,
+                location=location,
             )
         )
     return Quote(

@@ -1,5 +1,5 @@
-"""Pricing's live updates: promotions changing status, whole or for one SKU in one region
-(a low-stock pause and its resumption)."""
+"""Pricing's live updates: promotions changing status, whole (a window opening or closing
+among them) or for one SKU in one region (a low-stock pause and its resumption)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from strawberry.types import Info
 from adapters.bus.hub import Delivery
 from adapters.graphql.subscriptions import deliveries
 from domains.pricing import model
+from domains.pricing.announcements import Reason
 from domains.pricing.read_models import PROMOTION_EVENTS
 from domains.pricing.types import PromotionStatus, PromotionType, loaders
 from kernel.event_types import (
@@ -42,6 +43,15 @@ class PromotionChange(enum.Enum):
     ROLLED_BACK = "ROLLED_BACK"
     PAUSED_FOR_LOW_STOCK = "PAUSED_FOR_LOW_STOCK"
     RESUMED_AFTER_LOW_STOCK = "RESUMED_AFTER_LOW_STOCK"
+    WINDOW_STARTED = "WINDOW_STARTED"
+    WINDOW_ENDED = "WINDOW_ENDED"
+
+
+# The window transitions, by the reason their PromotionStatusChanged gives.
+_WINDOW_CHANGES = {
+    str(Reason.WINDOW_STARTED): PromotionChange.WINDOW_STARTED,
+    str(Reason.WINDOW_ENDED): PromotionChange.WINDOW_ENDED,
+}
 
 
 # Each whole-promotion event: its contract and the change it shows as.
@@ -66,6 +76,8 @@ def _read(event: Event) -> PromotionStatusChanged | WholePromotionChange:
 
 def _change(event: Event, read: PromotionStatusChanged | WholePromotionChange) -> PromotionChange:
     if isinstance(read, PromotionStatusChanged):
+        if read.reason in _WINDOW_CHANGES:
+            return _WINDOW_CHANGES[read.reason]
         paused = read.status == model.PromotionStatus.PAUSED
         return (
             PromotionChange.PAUSED_FOR_LOW_STOCK
@@ -97,6 +109,10 @@ class PromotionStatusUpdate:
     )
     sku: strawberry.ID | None
     region: str | None
+    reason: str | None = strawberry.field(
+        description="Why, for a change nobody made to the promotion: LOW_STOCK, "
+        "STOCK_RECOVERED, OPERATOR, TERMS_CHANGED, WINDOW_STARTED or WINDOW_ENDED."
+    )
 
     @strawberry.field(description="The product, when the change is for one SKU.")
     def product(
@@ -122,8 +138,11 @@ class PromotionStatusUpdate:
             change=_change(event, read),
             promotion_id=strawberry.ID(read.promotion_id),
             status=model.PromotionStatus(read.status),
-            sku=strawberry.ID(read.sku) if isinstance(read, PromotionStatusChanged) else None,
+            sku=strawberry.ID(read.sku)
+            if isinstance(read, PromotionStatusChanged) and read.sku is not None
+            else None,
             region=read.region if isinstance(read, PromotionStatusChanged) else None,
+            reason=read.reason if isinstance(read, PromotionStatusChanged) else None,
         )
 
 

@@ -80,6 +80,18 @@ stock_pauses = Table(
     Index("ix_pricing_promotion_stock_pause_sku_region", "sku", "region"),
 )
 
+# Each promotion window's opening and closing announced so far, per version: claimed in
+# the transaction that records the announcement, so across restarts and replicas each
+# is announced once (the key refuses a second claim).
+window_transitions = Table(
+    "pricing_promotion_window_transition",
+    metadata,
+    Column("promotion_id", String(64), ForeignKey("pricing_promotion.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("transition", String(16), primary_key=True),
+    Column("announced_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata, "pricing")
 
 ALL_CHANNELS = "*"

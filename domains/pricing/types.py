@@ -33,6 +33,10 @@ class Eligibility:
     categories: list[str]
     channels: list[str]
     segments: list[str]
+    regions: list[str] = strawberry.field(description="Empty: every region.")
+    locations: list[str] = strawberry.field(
+        description="The stores it runs in, for the store channel; empty: every store."
+    )
 
 
 @strawberry.type
@@ -76,6 +80,8 @@ class PromotionVersion:
                 categories=sorted(terms.eligibility.categories),
                 channels=sorted(terms.eligibility.channels),
                 segments=sorted(terms.eligibility.segments),
+                regions=sorted(terms.eligibility.regions),
+                locations=sorted(terms.eligibility.locations),
             ),
             discount=DiscountRule(
                 kind=rule.kind,

@@ -74,6 +74,11 @@ class PromotionTermsSnapshot(PayloadPart):
     low_stock_threshold: StrictInt | None = None
     # Versions published before promotions could resume on their own lack it.
     auto_resume: Annotated[StrictBool, NullAsDefault] = False
+    # Where it applies beyond channels: regions, and the stores chosen (for the store
+    # channel). Left out when empty (every region, every store), as versions published
+    # before scopes existed were.
+    regions: tuple[StrictStr, ...] = Field(default=(), exclude_if=lambda scope: not scope)
+    locations: tuple[StrictStr, ...] = Field(default=(), exclude_if=lambda scope: not scope)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,20 +132,36 @@ class PromotionRolledBack(PromotionChange):
     VERSION: ClassVar[int] = 1
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromotionStatusChanged(EventPayload):
-    """A promotion paused for one SKU in one region on low stock (``reason`` LOW_STOCK), or
-    that pause lifted when stock came back (STOCK_RECOVERED); ``status`` is where the
-    promotion stands there now."""
+    """A promotion's status changed without anyone changing the promotion.
+
+    For one SKU in one region (``sku`` and ``region`` set): paused on low stock (``reason``
+    LOW_STOCK), or the pause lifted when stock came back (STOCK_RECOVERED), by an operator
+    (OPERATOR) or because the terms in force no longer ask for it (TERMS_CHANGED). For the
+    whole promotion (no ``sku``, no ``region``): its window opened (WINDOW_STARTED) or
+    closed (WINDOW_ENDED) for version ``version``. ``status`` is where the promotion stands
+    there now.
+    """
 
     TYPE: ClassVar[str] = "PromotionStatusChanged"
     VERSION: ClassVar[int] = 1
 
     promotion_id: StrictStr
-    sku: StrictStr
-    region: StrictStr
+    sku: StrictStr | None = Field(default=None, exclude_if=_absent)
+    region: StrictStr | None = Field(default=None, exclude_if=_absent)
     status: StrictStr
     reason: StrictStr
-    available: StrictInt
+    available: StrictInt | None = Field(default=None, exclude_if=_absent)
     threshold: StrictInt | None = None
     channels: tuple[StrictStr, ...]
+    promotion_version: StrictInt | None = Field(
+        default=None,
+        validation_alias="version",
+        serialization_alias="version",
+        exclude_if=_absent,
+    )

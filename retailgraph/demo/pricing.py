@@ -79,6 +79,8 @@ async def _load_promotions(domain: PricingDomain, catalog: DemoCatalog, now: dat
                 categories=["outdoor"],
                 priority=10,
                 low_stock_threshold=5,
+                # Without it a pause stays until an operator lifts it, whatever arrives.
+                auto_resume=True,
             ),
             now - 7 * day,
         ),
@@ -109,6 +111,7 @@ async def _load_promotions(domain: PricingDomain, catalog: DemoCatalog, now: dat
                 categories=["apparel/tops"],
                 channels=["web", "app", "store"],
                 low_stock_threshold=3,
+                auto_resume=True,
             ),
             now - day,
         ),
@@ -134,5 +137,6 @@ async def _load_promotions(domain: PricingDomain, catalog: DemoCatalog, now: dat
             categories=["apparel/tops"],
             channels=["web", "app", "store"],
             low_stock_threshold=3,
+            auto_resume=True,
         )
         await service.publish_promotion_version(domain.uow(), WEEKEND, better, at=now)

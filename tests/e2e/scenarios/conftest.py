@@ -18,6 +18,7 @@ from domains.products import service as products_service
 from gateway.app import create_app as gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.federated import FederatedEngine
+from kernel.clock import Clock
 from retailgraph.domains import DOMAINS
 from retailgraph.supergraph import SCHEMA_PATH
 from tests.e2e.gateway.subscriptions.served import served
@@ -61,13 +62,16 @@ class Retailer:
         return Decimal(data["quote"]["discount"]["amount"])
 
 
-@pytest.fixture
-async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
+@contextlib.asynccontextmanager
+async def open_retailer(
+    tmp_path: Path, *, clock: Clock | None = None, store_promotion: bool = True
+) -> AsyncIterator[Retailer]:
     """The four subgraphs in one process on one in-process bus, as `retailgraph run`
     runs them (a database each), behind the gateway served over TCP. TOP-1 (20.00 EUR,
-    10 units at the DC in the north and 10 at the store ST in the south) has 20% off in
-    stores while a region keeps at least 5 units."""
-    runtime = local_runtime()
+    10 units at the DC in the north and 10 at the store ST in the south); with
+    ``store_promotion``, 20% off in stores while a region keeps at least 5 units.
+    ``clock`` is every domain's time (the suite's running clock when None)."""
+    runtime = local_runtime(clock=clock)
     engines = {name: create_engine(f"sqlite+aiosqlite:///{tmp_path / name}.db") for name in DOMAINS}
     apps = {name: DOMAINS[name].create_app(runtime, engine=engines[name]) for name in DOMAINS}
     runtime.subgraphs.update(apps)  # checkout reaches pricing and inventory in process
@@ -89,10 +93,11 @@ async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
         await products_service.import_items(products.uow(), [item])
         pricing = apps["pricing"].state.domain
         await seed_prices(pricing)
-        terms = percent_terms(
-            skus=["TOP-1"], categories=[], channels=["store"], low_stock_threshold=5
-        )
-        await live_promotion(pricing, terms, "STORE-20")
+        if store_promotion:
+            terms = percent_terms(
+                skus=["TOP-1"], categories=[], channels=["store"], low_stock_threshold=5
+            )
+            await live_promotion(pricing, terms, "STORE-20")
         await seed_locations(apps["inventory"].state.domain)
         await stock(apps["inventory"].state.domain, "TOP-1", "DC", on_hand=10)
         await stock(apps["inventory"].state.domain, "TOP-1", "ST", on_hand=10)
@@ -108,3 +113,10 @@ async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
     await runtime.close()
     for engine_ in engines.values():
         await engine_.dispose()
+
+
+@pytest.fixture
+async def retailer(tmp_path: Path) -> AsyncIterator[Retailer]:
+    """The retailer of ``open_retailer``, with the store promotion, on the suite's clock."""
+    async with open_retailer(tmp_path) as opened:
+        yield opened

@@ -31,12 +31,20 @@ class FakePricing:
     tax_rate: Decimal = Decimal("0.19")
     asked: list[list[RequestedLine]] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
 
     async def quote(
-        self, lines: Sequence[RequestedLine], *, channel: str, currency: str, region: str
+        self,
+        lines: Sequence[RequestedLine],
+        *,
+        channel: str,
+        currency: str,
+        region: str,
+        location: str,
     ) -> list[QuotedLine]:
         self.asked.append(list(lines))
         self.regions.append(region)
+        self.locations.append(location)
         return [
             QuotedLine(
                 line.sku,
@@ -101,6 +109,7 @@ async def test_checkout_reserves_at_the_fulfilment_location_for_the_keys_order(
     assert placed.order.id == checkout.order_id_for(key)
     assert placed.order.totals.total == Decimal("30.00")
     assert pricing.regions == ["north"]  # low-stock pauses there apply to the quote
+    assert pricing.locations == ["STORE-1"]  # and promotions for chosen stores
     assert stock.released == []
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import graphql
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domains.pricing import handlers, imports
+from domains.pricing import handlers, imports, tables
 from domains.pricing.app import create_app
 from tests.integration.pricing.support import (
     NOW,
@@ -196,6 +197,53 @@ async def test_promotions_list_their_newest_low_stock_pauses_in_one_statement(
     assert len(counter.statements) == 2, counter.statements
 
 
+RESUME = """mutation ($id: ID!, $sku: String!, $region: String!) {
+  resumePromotionForStock(id: $id, sku: $sku, region: $region) {
+    id lowStockPauses(first: 5) { sku region } } }"""
+
+
+async def test_an_operator_lifts_a_low_stock_pause_once_and_repeating_it_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    app = create_app(local_runtime(), engine=engine)
+    async with serving(app, "http://pricing") as http:
+        domain = app.state.domain
+        await seed_prices(domain)
+        await live_promotion(domain, percent_terms("10", low_stock_threshold=5), "tops")
+        for region in ("north", "south"):
+            await handlers.apply_regional_availability(
+                domain.uow(), sku="TOP-1", region=region, available=1, at=NOW
+            )
+
+        first = await gql(http, RESUME, id="tops", sku="TOP-1", region="north")
+        again = await gql(http, RESUME, id="tops", sku="TOP-1", region="north")
+        unknown = await gql(http, RESUME, id="nope", sku="TOP-1", region="north")
+        too_long = await gql(http, RESUME, id="tops", sku="T" * 65, region="north")
+        async with engine.connect() as conn:
+            lifted = (
+                (
+                    await conn.execute(
+                        select(tables.outbox.c.payload).where(
+                            tables.outbox.c.type == "PromotionStatusChanged"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+
+    remaining = [{"sku": "TOP-1", "region": "south"}]
+    assert first["data"]["resumePromotionForStock"]["lowStockPauses"] == remaining
+    assert again["data"]["resumePromotionForStock"]["lowStockPauses"] == remaining
+    assert codes(unknown) == ["PROMOTION_NOT_FOUND"]
+    assert codes(too_long) == ["BAD_USER_INPUT"]
+    assert [(p["region"], p["reason"]) for p in lifted] == [
+        ("north", "LOW_STOCK"),
+        ("south", "LOW_STOCK"),
+        ("north", "OPERATOR"),
+    ]
+
+
 CREATE = """mutation ($input: PromotionInput!) { createPromotion(input: $input) {
   id status currentVersion } }"""
 
@@ -230,6 +278,8 @@ def promotion_input(**overrides: Any) -> dict[str, Any]:
         ({"channels": ["fax"]}, "UNKNOWN_CHANNEL"),
         ({"name": ""}, "INVALID_PROMOTION"),
         ({"lowStockThreshold": -1}, "INVALID_PROMOTION"),
+        ({"regions": [""]}, "INVALID_PROMOTION"),
+        ({"locations": ["S" * 65]}, "INVALID_PROMOTION"),
     ],
 )
 async def test_bad_promotion_input_gets_a_coded_error(

@@ -363,10 +363,39 @@ def test_a_malformed_payload_is_refused_naming_the_type_and_the_field(
         CONTRACTS[event_type].from_payload(payload)
 
 
+# Fields one contract alone may leave out: a promotion's window opening or closing is
+# about the whole promotion, so it names no SKU, region or units.
+OPTIONAL_IN = {"PromotionStatusChanged": {"sku", "region", "available"}}
+
+
+def test_a_window_transition_is_a_status_change_of_the_whole_promotion() -> None:
+    payload = {
+        "promotionId": "p-1",
+        "status": "ACTIVE",
+        "reason": "WINDOW_STARTED",
+        "threshold": None,
+        "channels": ["app", "store", "web"],
+        "version": 2,
+    }
+    changed = contracts.PromotionStatusChanged.from_payload(payload)
+    assert (changed.sku, changed.region, changed.available) == (None, None, None)
+    assert changed.promotion_version == 2
+    assert changed.to_payload() == payload
+
+
+def test_promotion_scopes_are_left_out_when_empty_and_kept_when_set() -> None:
+    scoped = {**_PROMOTION, "terms": {**_TERMS, "regions": ["north"], "locations": ["ST"]}}
+    created = PromotionCreated.from_payload(scoped)
+    assert (created.terms.regions, created.terms.locations) == (("north",), ("ST",))
+    assert created.to_payload() == scoped
+    assert PromotionCreated.from_payload(_PROMOTION).terms.regions == ()
+
+
 @pytest.mark.parametrize("event_type", sorted(WIRE))
 def test_a_payload_missing_any_required_field_is_refused(event_type: str) -> None:
     contract = CONTRACTS[event_type]
     optional = {"idempotencyKey", "orderReference", "oldAmount", "category", "threshold"}
+    optional |= OPTIONAL_IN.get(event_type, set())
     for key in WIRE[event_type].keys() - optional:
         payload = {k: v for k, v in WIRE[event_type].items() if k != key}
         with pytest.raises(MalformedPayload, match=f"^{event_type} payload: {key} is missing$"):

@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domains.pricing.model import StockAction, low_stock_action, stock_can_matter
+from domains.pricing.model import (
+    StockAction,
+    low_stock_action,
+    pause_still_applies,
+    stock_can_matter,
+)
 from domains.pricing.service import build_terms
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -52,3 +57,18 @@ def test_stock_can_matter_only_below_a_threshold_or_for_a_promotion_that_resumes
     assert not stock_can_matter(terms(5), 5)
     assert not stock_can_matter(terms(None), 0)
     assert stock_can_matter(terms(5, auto_resume=True), 50)  # it may be paused somewhere
+
+
+@pytest.mark.parametrize(
+    ("threshold", "available", "applies"),
+    [
+        (5, 4, True),  # still under the restored threshold
+        (5, 5, False),  # the restored threshold is met by the units it paused at
+        (3, 4, False),  # a lower threshold
+        (None, 0, False),  # the restored terms have no threshold at all
+    ],
+)
+def test_a_pause_still_applies_only_while_the_terms_in_force_ask_for_it(
+    threshold: int | None, available: int, applies: bool
+) -> None:
+    assert pause_still_applies(terms(threshold), available) is applies

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domains.pricing import handlers, imports, service
+from domains.pricing import handlers, imports, service, windows
 from domains.pricing.errors import PricingError
 from domains.pricing.handlers import StockPauseChange
 from domains.pricing.imports import PriceRow, SkuFacts
@@ -21,8 +21,9 @@ from domains.pricing.model import (
     Promotion,
     PromotionTerms,
     StockAction,
+    WindowTransition,
 )
-from domains.pricing.repository import PriceKey, SkuPrice
+from domains.pricing.repository import PriceKey, SkuPrice, WindowState
 from domains.pricing.tables import ALL_CHANNELS
 from kernel.clock import SettableClock
 from kernel.event_types import (
@@ -50,6 +51,7 @@ class FakePrices:
         self.amounts: dict[PriceKey, Decimal] = {}  # (sku, channel or "*", currency)
         self.promotions: dict[str, Promotion] = {}
         self.pauses: dict[tuple[str, str, str], int] = {}  # (promotion, sku, region): units
+        self.transitions: set[tuple[str, int, WindowTransition]] = set()  # announced
 
     def copy(self) -> FakePrices:
         copied = FakePrices()
@@ -57,6 +59,7 @@ class FakePrices:
         copied.amounts = dict(self.amounts)
         copied.promotions = dict(self.promotions)
         copied.pauses = dict(self.pauses)
+        copied.transitions = set(self.transitions)
         return copied
 
     async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
@@ -133,6 +136,35 @@ class FakePrices:
 
     async def lift_stock_pause(self, promotion_id: str, sku: str, region: str) -> None:
         self.pauses.pop((promotion_id, sku, region), None)
+
+    async def stock_pauses_of(self, promotion_id: str) -> list[tuple[str, str, int]]:
+        return sorted(
+            (sku, region, units)
+            for (pid, sku, region), units in self.pauses.items()
+            if pid == promotion_id
+        )
+
+    async def open_windows(self, at: datetime) -> list[WindowState]:
+        states = []
+        for pid, promotion in sorted(self.promotions.items()):
+            version, window = promotion.current_version, promotion.terms.window
+            announced = frozenset(t for p, v, t in self.transitions if (p, v) == (pid, version))
+            if (
+                promotion.lifecycle is Lifecycle.LIVE
+                and window.starts_at <= at
+                and WindowTransition.ENDED not in announced
+            ):
+                states.append(WindowState(pid, version, window, announced))
+        return states
+
+    async def claim_transition(
+        self, promotion_id: str, version: int, transition: WindowTransition, at: datetime
+    ) -> bool:
+        key = (promotion_id, version, transition)
+        if key in self.transitions:
+            return False
+        self.transitions.add(key)
+        return True
 
     async def get_promotion(self, promotion_id: str) -> Promotion | None:
         return self.promotions.get(promotion_id)
@@ -717,3 +749,83 @@ async def test_low_stock_pauses_only_live_promotions_with_a_threshold_that_cover
         ("by-category", "A-1", "north"),
         ("by-sku", "A-1", "north"),
     ]
+
+
+async def test_a_rollback_lifts_the_pauses_the_restored_terms_no_longer_ask_for() -> None:
+    uow = FakeUnitOfWork()
+    await priced_skus(uow, {"A-1": "100.00", "A-2": "100.00"})
+    await live_promotion(uow, "sale", percent_off("10", low_stock_threshold=3))
+    await service.publish_promotion_version(
+        uow, "sale", percent_off("20", low_stock_threshold=10), at=NOW
+    )
+    await handlers.apply_regional_availability(uow, sku="A-1", region="north", available=4)
+    await handlers.apply_regional_availability(uow, sku="A-2", region="north", available=1)
+
+    await service.rollback_promotion(uow, "sale", at=NOW)
+
+    # 4 units meet the restored threshold of 3; 1 unit does not.
+    assert uow.committed.pauses == {("sale", "A-2", "north"): 1}
+    lifted = uow.events[-1].payload_as(PromotionStatusChanged)
+    assert (lifted.sku, lifted.region, lifted.status, lifted.reason) == (
+        "A-1",
+        "north",
+        "ACTIVE",
+        "TERMS_CHANGED",
+    )
+    assert await total_of(uow, "A-1", region="north") == Decimal("90.00")
+    assert await total_of(uow, "A-2", region="north") == Decimal("100.00")
+
+
+async def test_a_pause_survives_a_whole_pause_and_reactivation_and_lifts_on_a_receipt() -> None:
+    uow = FakeUnitOfWork()
+    await priced_skus(uow, {"A-1": "100.00"})
+    resuming = percent_off("10", low_stock_threshold=5, auto_resume=True)
+    await live_promotion(uow, "sale", resuming)
+    await handlers.apply_regional_availability(uow, sku="A-1", region="north", available=2)
+    await service.pause_promotion(uow, "sale", at=NOW)
+    await service.activate_promotion(uow, "sale", at=NOW)
+    assert uow.committed.pauses == {("sale", "A-1", "north"): 2}
+
+    changes = await handlers.apply_regional_availability(
+        uow, sku="A-1", region="north", available=202
+    )
+
+    assert changes == [StockPauseChange("sale", "A-1", "north", StockAction.RESUME)]
+    assert uow.committed.pauses == {}
+
+
+async def test_an_operator_lift_is_idempotent() -> None:
+    uow = FakeUnitOfWork()
+    await priced_skus(uow, {"A-1": "100.00"})
+    await live_promotion(uow, "sale", percent_off("10", low_stock_threshold=5))
+    await handlers.apply_regional_availability(uow, sku="A-1", region="north", available=0)
+
+    assert await service.resume_promotion_for_stock(uow, "sale", "A-1", "north")
+    events = list(uow.events)
+    assert not await service.resume_promotion_for_stock(uow, "sale", "A-1", "north")
+
+    assert uow.events == events
+    assert uow.committed.pauses == {}
+    assert uow.events[-1].payload_as(PromotionStatusChanged).reason == "OPERATOR"
+    with pytest.raises(PricingError):
+        await service.resume_promotion_for_stock(uow, "nope", "A-1", "north")
+
+
+async def test_a_window_start_is_announced_once_with_the_version_in_force() -> None:
+    uow = FakeUnitOfWork()
+    later = percent_off("10", starts_at=NOW + DAY, ends_at=NOW + 2 * DAY)
+    await live_promotion(uow, "weekend", later)
+
+    assert await windows.announce_due_transitions(lambda: uow, at=NOW) == []
+    first = await windows.announce_due_transitions(lambda: uow, at=NOW + DAY)
+    again = await windows.announce_due_transitions(lambda: uow, at=NOW + DAY)
+
+    assert first == [windows.DueTransition("weekend", 1, WindowTransition.STARTED)]
+    assert again == []
+    started = uow.events[-1].payload_as(PromotionStatusChanged)
+    assert (started.sku, started.status, started.reason, started.promotion_version) == (
+        None,
+        "ACTIVE",
+        "WINDOW_STARTED",
+        1,
+    )
