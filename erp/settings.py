@@ -6,9 +6,10 @@ the environment, and the wiring turns it into an ERP adapter and posting workers
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from erp.posting.retry import RetryPolicy
 from erp.posting.worker import WorkerSettings
@@ -85,6 +86,29 @@ class PostingWorkerSettings(_Section):
         )
 
 
+class ReconcileSettings(_Section):
+    """The whole inventory reconciliation on a schedule (``[erp.reconcile]``): due at
+    ``at`` (UTC) and every ``every`` after it, run once per due time across replicas."""
+
+    # Run it inside ``retailgraph worker stock``.
+    enabled: bool = True
+    # Run it inside ``retailgraph run`` too (the embedded default has no stock worker).
+    in_run: bool = True
+    # Seconds, or an ISO 8601 duration ("P1D", "PT1H"); a day makes it nightly.
+    every: datetime.timedelta = Field(default=datetime.timedelta(days=1))
+    # The time of day (UTC) the schedule is anchored at: "02:00".
+    at: datetime.time = datetime.time(2, 0)
+    # Seconds between looks at the clock for a due run.
+    check_interval: float = Field(default=30.0, gt=0)
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, every: datetime.timedelta) -> datetime.timedelta:
+        if every < datetime.timedelta(minutes=1):
+            raise ValueError("a reconciliation is due at most once a minute")
+        return every
+
+
 class ErpSettings(_Section):
     """Which ERP the system of record is, and how RetailGraph talks to it."""
 
@@ -98,3 +122,4 @@ class ErpSettings(_Section):
     simulator_latency: float = Field(default=0.0, ge=0)
     tryton: TrytonSettings = TrytonSettings()
     worker: PostingWorkerSettings = PostingWorkerSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
