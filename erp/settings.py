@@ -94,19 +94,26 @@ class ReconcileSettings(_Section):
     enabled: bool = True
     # Run it inside ``retailgraph run`` too (the embedded default has no stock worker).
     in_run: bool = True
-    # Seconds, or an ISO 8601 duration ("P1D", "PT1H"); a day makes it nightly.
-    every: datetime.timedelta = Field(default=datetime.timedelta(days=1))
-    # The time of day (UTC) the schedule is anchored at: "02:00".
-    at: datetime.time = datetime.time(2, 0)
+    # Seconds between due times: a day (86400) makes it nightly.
+    every: float = Field(default=86400.0, ge=60)
+    # The time of day (UTC, "HH:MM") the schedule is anchored at.
+    at: str = "02:00"
     # Seconds between looks at the clock for a due run.
     check_interval: float = Field(default=30.0, gt=0)
 
-    @field_validator("every")
+    @field_validator("at")
     @classmethod
-    def _positive(cls, every: datetime.timedelta) -> datetime.timedelta:
-        if every < datetime.timedelta(minutes=1):
-            raise ValueError("a reconciliation is due at most once a minute")
-        return every
+    def _time_of_day(cls, at: str) -> str:
+        datetime.time.fromisoformat(at)  # refuses anything but a time of day
+        return at
+
+    @property
+    def period(self) -> datetime.timedelta:
+        return datetime.timedelta(seconds=self.every)
+
+    @property
+    def anchor(self) -> datetime.time:
+        return datetime.time.fromisoformat(self.at)
 
 
 class ErpSettings(_Section):

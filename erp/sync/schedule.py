@@ -47,7 +47,7 @@ class ScheduledReconciliation:
         """The reconciliation of the latest due time, if this replica is the one to run
         it; None when it is not due or another replica has it."""
         settings = self.settings
-        due = last_due(self.inventory.clock.now(), settings.every, settings.at)
+        due = last_due(self.inventory.clock.now(), settings.period, settings.anchor)
         if due != self._unfinished and not await feeds.claim_moment(
             self.inventory.uow(), SCHEDULE, due
         ):

@@ -7,6 +7,7 @@ each post arrived), not in a burst."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from datetime import timedelta
@@ -55,6 +56,6 @@ async def test_orders_queue_during_an_erp_outage_and_drain_once_each_at_the_erps
     assert {str(sync["erpDocumentId"]) for sync in posted} == {s.document_id for s in sales}
     # The drain is paced: one post per 1/RATE s (the bucket holds one token), never a burst.
     arrivals = [p.arrived_at for p in posts]
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert min(gaps) >= timedelta(seconds=0.5 / RATE), gaps
     assert arrivals[-1] - arrivals[0] >= timedelta(seconds=0.9 * (ORDERS - 1) / RATE)

@@ -84,9 +84,7 @@ def test_processes_posting_at_once_lose_no_document_and_no_unit(tmp_path: Path) 
     path = tmp_path / "erp.db"
     _open(path).sales()  # seeded once, before the writers start
     context = multiprocessing.get_context("fork")
-    writers = [
-        context.Process(target=_post_many, args=(str(path), f"P{n}", 25)) for n in range(3)
-    ]
+    writers = [context.Process(target=_post_many, args=(str(path), f"P{n}", 25)) for n in range(3)]
     for writer in writers:
         writer.start()
     for writer in writers:
