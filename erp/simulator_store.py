@@ -17,6 +17,7 @@ import asyncio
 import datetime
 import json
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -88,34 +89,40 @@ class StoredSimulator:
         self._latency = faults.latency
         self._erp = SimulatedErp(faults=replace(faults, latency=0.0), clock=clock)
         self._version = -1
-        self._connection: sqlite3.Connection | None = None
+        # One connection per thread (sqlite3's rule): a test or a console may switch the
+        # outage from another thread than the one serving the app.
+        self._connections: dict[int, sqlite3.Connection] = {}
+        # The cached state is the process's: one thread at a time works on it.
+        self._guard = threading.RLock()
 
     # the file ------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
+        connection = self._connections.get(threading.get_ident())
+        if connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
-            self._connection = connection
+            self._connections[threading.get_ident()] = connection
             with self._transaction(writes=True):
                 if "version" not in self._meta(connection):
                     seeded = self._seed() if self._seed is not None else SimulatedErp()
                     self._write(connection, seeded.state(), SimulatorState())
                     self._put(connection, {"version": 0})
-        return self._connection
+        return connection
 
     @contextmanager
     def _transaction(self, *, writes: bool) -> Iterator[sqlite3.Connection]:
-        connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with self._guard:
+            connection = self._connect()
+            connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     def _meta(self, connection: sqlite3.Connection) -> dict[str, str]:
         return dict(connection.execute("SELECT key, value FROM meta").fetchall())
@@ -262,9 +269,9 @@ class StoredSimulator:
         return await self._read_only(lambda erp: erp.items())
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        connection = self._connections.pop(threading.get_ident(), None)
+        if connection is not None:
+            connection.close()
 
     # the operator's switch and what tests look at -------------------------------------
 
