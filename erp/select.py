@@ -14,10 +14,10 @@ class ErpConfigError(Exception):
 
 
 def erp_from_settings(
-    settings: ErpSettings, *, clock: Clock, simulator: SimulatedErp | None = None
+    settings: ErpSettings, *, clock: Clock, simulator: ErpPort | None = None
 ) -> ErpPort:
     """The configured ERP; ``simulator`` is the one to use when the simulator is chosen
-    (the sync commands give one holding the demo retailer)."""
+    (the embedded default gives the one kept in its data folder)."""
     if settings.kind == "simulator":
         if simulator is not None:
             return simulator

@@ -6,9 +6,10 @@ the environment, and the wiring turns it into an ERP adapter and posting workers
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from erp.posting.retry import RetryPolicy
 from erp.posting.worker import WorkerSettings
@@ -85,6 +86,36 @@ class PostingWorkerSettings(_Section):
         )
 
 
+class ReconcileSettings(_Section):
+    """The whole inventory reconciliation on a schedule (``[erp.reconcile]``): due at
+    ``at`` (UTC) and every ``every`` after it, run once per due time across replicas."""
+
+    # Run it inside ``retailgraph worker stock``.
+    enabled: bool = True
+    # Run it inside ``retailgraph run`` too (the embedded default has no stock worker).
+    in_run: bool = True
+    # Seconds between due times: a day (86400) makes it nightly.
+    every: float = Field(default=86400.0, ge=60)
+    # The time of day (UTC, "HH:MM") the schedule is anchored at.
+    at: str = "02:00"
+    # Seconds between looks at the clock for a due run.
+    check_interval: float = Field(default=30.0, gt=0)
+
+    @field_validator("at")
+    @classmethod
+    def _time_of_day(cls, at: str) -> str:
+        datetime.time.fromisoformat(at)  # refuses anything but a time of day
+        return at
+
+    @property
+    def period(self) -> datetime.timedelta:
+        return datetime.timedelta(seconds=self.every)
+
+    @property
+    def anchor(self) -> datetime.time:
+        return datetime.time.fromisoformat(self.at)
+
+
 class ErpSettings(_Section):
     """Which ERP the system of record is, and how RetailGraph talks to it."""
 
@@ -98,3 +129,4 @@ class ErpSettings(_Section):
     simulator_latency: float = Field(default=0.0, ge=0)
     tryton: TrytonSettings = TrytonSettings()
     worker: PostingWorkerSettings = PostingWorkerSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()

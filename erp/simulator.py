@@ -11,7 +11,7 @@ import asyncio
 import datetime
 import itertools
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from erp.port import (
@@ -41,6 +41,20 @@ SUPPLIER_LOCATION = "SUPPLIER"
 LOST_LOCATION = "LOST"
 # Every other location the simulator meets is a warehouse coded by our location id.
 _OUTSIDE = {CUSTOMER_LOCATION: CUSTOMER, SUPPLIER_LOCATION: SUPPLIER, LOST_LOCATION: LOST_FOUND}
+
+
+@dataclass
+class SimulatorState:
+    """Everything the simulator knows, so it can live somewhere other than this process
+    (``erp.simulator_store`` keeps it in the embedded data folder). Document ids and move
+    ids count up from ``next_sale_id`` and ``next_move_id``."""
+
+    items: dict[str, Item] = field(default_factory=dict)
+    stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    sales: dict[str, ErpSale] = field(default_factory=dict)
+    moves: dict[str, StockMove] = field(default_factory=dict)
+    next_sale_id: int = 1
+    next_move_id: int = 1
 
 
 @dataclass(frozen=True)
@@ -236,6 +250,23 @@ class SimulatedErp:
     async def close(self) -> None:
         return None
 
+    # where its state lives -------------------------------------------------------------
+
+    def state(self) -> SimulatorState:
+        """The simulator's state as it is now (the dicts themselves, not copies)."""
+        next_sale, next_move = next(self._sale_ids), next(self._move_ids)
+        self._sale_ids, self._move_ids = itertools.count(next_sale), itertools.count(next_move)
+        return SimulatorState(
+            self._items, self._stock, self._sales, self._moves, next_sale, next_move
+        )
+
+    def restore(self, state: SimulatorState) -> None:
+        """Takes ``state`` as its own (what ``state()`` gave, possibly from another process)."""
+        self._items, self._stock = state.items, state.stock
+        self._sales, self._moves = state.sales, state.moves
+        self._sale_ids = itertools.count(state.next_sale_id)
+        self._move_ids = itertools.count(state.next_move_id)
+
     # test conveniences -----------------------------------------------------------------
 
     def sales_by_reference(self, reference: str) -> list[ErpSale]:
@@ -256,4 +287,4 @@ class SimulatedErp:
         return self._add_move(sku, source, target, quantity)
 
 
-__all__ = ["Faults", "OrderLine", "SimulatedErp"]
+__all__ = ["Faults", "OrderLine", "SimulatedErp", "SimulatorState"]

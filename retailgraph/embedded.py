@@ -23,12 +23,19 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.runtime import Runtime
+from erp.port import ErpPort
 from erp.posting.running import embedded_worker
+from erp.posting.worker import WorkerSettings
+from erp.settings import PostingWorkerSettings, ReconcileSettings
+from erp.simulator import SimulatedErp
+from erp.simulator_store import SIMULATOR_FILE, StoredSimulator
+from erp.sync.schedule import reconciling
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.security.clients import key_hash
 from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
+from retailgraph import wiring
 from retailgraph.demo import LOADERS
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import REFRESH_INTERVAL, kept_for_domains
@@ -161,12 +168,22 @@ def create_app(
     pricing: PricingSettings | None = None,
     kpi_interval: float = REFRESH_INTERVAL,
     tracer: Tracer | None = None,
+    erp: ErpPort | None = None,
+    worker: WorkerSettings | None = None,
+    reconcile: ReconcileSettings | None = None,
 ) -> Starlette:
     """The whole system on ``runtime``; the app closes the runtime when it stops. With
     ``redis_url`` (the runtime's bus and cache are there too) the gateway counts its rate
     limits in that Redis. The KPI gauges are read every ``kpi_interval`` seconds.
     ``tracer`` traces the gateway, the ERP worker and the subgraphs (the runtime's, when
-    ``runtime.tracer`` is unset)."""
+    ``runtime.tracer`` is unset).
+
+    Orders are posted to ``erp`` (by default the simulator kept in the runtime's data
+    folder, which the commands see too) by one worker with ``worker``'s settings (by
+    default production's rate limit). With ``reconcile`` the whole reconciliation runs
+    on its schedule; without it, never (tests ask for it)."""
+    erp = erp or embedded_simulator(runtime)
+    worker = worker or PostingWorkerSettings().worker_settings("")
     if runtime.tracer is None:
         runtime.tracer = tracer
     settings = shared_identity_secret(settings or GatewaySettings.model_validate(NEWCOMER), runtime)
@@ -196,15 +213,21 @@ def create_app(
                 started.update(domains)
                 # Orders reach the ERP simulator as they would reach a real ERP.
                 async with (
-                    embedded_worker(domains["orders"].engine, runtime.clock, tracer) as erp,
+                    embedded_worker(domains["orders"].engine, erp, worker, runtime.clock, tracer),
                     kept_for_domains(
                         runtime, domains, pricing or PricingSettings(), interval=kpi_interval
                     ),
+                    contextlib.AsyncExitStack() as scheduled,
                 ):
+                    if reconcile is not None:
+                        await scheduled.enter_async_context(
+                            reconciling(erp, domains["inventory"], reconcile)
+                        )
                     app.state.erp = erp
                     yield
         finally:
             started.clear()
+            await erp.close()
             if probe_client is not None:
                 await probe_client.aclose()
             await runtime.close()
@@ -219,6 +242,17 @@ def create_app(
         extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
         tracer=tracer,
     )
+
+
+def embedded_simulator(runtime: Runtime) -> ErpPort:
+    """The simulator kept in the runtime's data folder (a new one holds the demo
+    retailer), or one in memory when there is no data folder."""
+    from retailgraph.demo.erp import demo_simulator
+
+    folder = runtime.databases.data_dir
+    if folder is None:
+        return SimulatedErp(clock=runtime.clock)
+    return StoredSimulator(folder / SIMULATOR_FILE, clock=runtime.clock, seed=demo_simulator)
 
 
 def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
@@ -236,6 +270,9 @@ def serve(*, host: str, port: int, demo: bool, settings: Settings) -> None:
             redis_url=settings.redis.url,
             pricing=settings.pricing,
             tracer=tracer,
+            erp=wiring.erp(settings, clock=runtime.clock),
+            worker=wiring.posting_worker_settings(settings),
+            reconcile=settings.erp.reconcile if settings.erp.reconcile.in_run else None,
         ),
         host=host,
         port=port,

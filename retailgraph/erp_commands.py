@@ -213,3 +213,34 @@ def erp_replay(
         lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now()),
     )
     typer.echo(f"replayed {count} posting(s)")
+
+
+simulate_app = typer.Typer(
+    no_args_is_help=True, help="The simulated ERP of the embedded default (kind = simulator)."
+)
+erp_app.add_typer(simulate_app, name="simulate")
+
+
+@simulate_app.command("outage")
+def erp_simulate_outage(
+    state: Annotated[str, typer.Argument(help="on: take the ERP down; off: bring it back.")],
+    config: ConfigOption = None,
+) -> None:
+    """Take the simulated ERP down or bring it back, for every process that uses it.
+
+    While it is down every call to it fails as unreachable: orders queue with their
+    ERP-sync status PENDING, and the workers drain them at their rate once it is back.
+    """
+    from retailgraph.wiring import simulator
+
+    if state not in ("on", "off"):
+        typer.echo("error: say on or off", err=True)
+        raise typer.Exit(2)
+    settings = settings_or_exit(config)
+    if settings.erp.kind != "simulator":
+        typer.echo(f"error: the ERP is {settings.erp.kind}, not the simulator", err=True)
+        raise typer.Exit(1)
+    simulated = simulator(settings, clock=SystemClock())
+    simulated.outage = state == "on"
+    asyncio.run(simulated.close())
+    typer.echo(f"the simulated ERP at {simulated.path} is {'down' if state == 'on' else 'up'}")

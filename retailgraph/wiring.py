@@ -36,6 +36,8 @@ from erp.posting.worker import WorkerSettings
 from erp.rate_limit import RateLimiter
 from erp.select import erp_from_settings
 from erp.settings import PostingWorkerSettings
+from erp.simulator import Faults
+from erp.simulator_store import SIMULATOR_FILE, StoredSimulator
 from kernel.clock import Clock, SystemClock
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import with_kpis
@@ -159,18 +161,28 @@ def worker_metrics(settings: Settings) -> None:
         serve_metrics(chosen.worker_host, chosen.worker_port)
 
 
-def erp(settings: Settings, *, clock: Clock) -> ErpPort:
-    """The ERP the posting workers post to."""
-    return erp_from_settings(settings.erp, clock=clock)
-
-
-def sync_erp(settings: Settings, *, clock: Clock) -> ErpPort:
-    """The ERP the sync commands read: the configured one, and as the simulator one that
-    holds the demo retailer (so they show something real on the embedded default)."""
+def simulator(settings: Settings, *, clock: Clock) -> StoredSimulator:
+    """The simulated ERP of the embedded default, kept in the data folder so that
+    ``run``, the workers and every command see one ERP; a new one holds the demo
+    retailer's item master, prices and stock."""
     from retailgraph.demo.erp import demo_simulator
 
-    simulator = demo_simulator(clock=clock) if settings.erp.kind == "simulator" else None
-    return erp_from_settings(settings.erp, clock=clock, simulator=simulator)
+    return StoredSimulator(
+        settings.database.data_dir / SIMULATOR_FILE,
+        clock=clock,
+        seed=demo_simulator,
+        faults=Faults(latency=settings.erp.simulator_latency),
+    )
+
+
+def erp(settings: Settings, *, clock: Clock) -> ErpPort:
+    """The configured ERP, which the posting workers post to and the sync commands read:
+    Tryton, or the simulator in the data folder."""
+    chosen = simulator(settings, clock=clock) if settings.erp.kind == "simulator" else None
+    return erp_from_settings(settings.erp, clock=clock, simulator=chosen)
+
+
+sync_erp = erp
 
 
 def posting_worker_settings(settings: Settings, **options: Any) -> WorkerSettings:

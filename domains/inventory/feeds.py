@@ -67,6 +67,23 @@ async def advance_feed(
         return FeedPosition(name, stored, seen)
 
 
+async def claim_moment(uow: InventoryUnitOfWork, name: str, moment: datetime) -> bool:
+    """Claim ``moment`` of the schedule ``name`` (its watermark): True for one caller
+    alone, however many replicas ask at once, and False for a moment at or before one
+    already claimed. The feed's row lock (SQLite's write lock) serialises the askers."""
+    async with uow:
+        _check_name(name)
+        now = uow.clock.now()
+        await uow.feeds.ensure(name, now)
+        stored = await uow.feeds.watermark(name, for_update=True)
+        if stored is not None and stored >= moment:
+            await uow.rollback()
+            return False
+        await uow.feeds.set_watermark(name, moment, now)
+        await uow.commit()
+        return True
+
+
 async def forget_entries(uow: InventoryUnitOfWork, name: str, keys: Iterable[str]) -> None:
     """Drop entries of ``name`` that have been dealt with (e.g. parked work that is done)."""
     async with uow:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from erp.port import ErpPort
 from erp.posting.worker import ErpSyncWorker, WorkerSettings
 from erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-from erp.simulator import SimulatedErp
 from kernel.clock import Clock
 
 
@@ -57,12 +56,15 @@ async def running_workers(
 
 @contextlib.asynccontextmanager
 async def embedded_worker(
-    engine: AsyncEngine, clock: Clock, tracer: Tracer | None = None
-) -> AsyncIterator[SimulatedErp]:
-    """The embedded default: one worker in-process, posting to the simulator."""
-    erp = SimulatedErp(clock=clock)
-    # The simulator needs no protecting: a generous rate keeps the demo's orders quick.
-    settings = WorkerSettings(poll_interval=0.5, rate=200.0, burst=200)
+    engine: AsyncEngine,
+    erp: ErpPort,
+    settings: WorkerSettings,
+    clock: Clock,
+    tracer: Tracer | None = None,
+) -> AsyncIterator[ErpPort]:
+    """The embedded default: one worker in-process, posting to ``erp`` (the simulator)
+    at the rate a real ERP would be given, so an outage's backlog drains as it would
+    in production rather than in one burst."""
     async with running_workers(engine, erp, settings, clock=clock, tracer=tracer):
         yield erp
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import signal
 from typing import Annotated, Any
@@ -14,7 +15,9 @@ def stock_worker(
     every: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
     overlap: Annotated[float, typer.Option(help="Seconds of overlap re-read each poll.")] = 5.0,
 ) -> None:
-    """Poll the ERP's stock moves and apply them to inventory (and shipments to orders)."""
+    """Poll the ERP's stock moves and apply them to inventory (and shipments to orders),
+    and run the whole reconciliation on its schedule (``[erp.reconcile]``)."""
+    from erp.sync.schedule import reconciling
     from erp.sync.stock import StockPoller
     from kernel.clock import SystemClock
     from retailgraph.observability import Observed
@@ -40,7 +43,13 @@ def stock_worker(
                     overlap=datetime.timedelta(seconds=overlap),
                     reference_prefix=settings.erp.reference_prefix,
                 )
-                await poller.run(every=every, stop=stop)
+                schedule = settings.erp.reconcile
+                async with contextlib.AsyncExitStack() as scheduled:
+                    if schedule.enabled:
+                        await scheduled.enter_async_context(
+                            reconciling(erp, domains["inventory"], schedule)
+                        )
+                    await poller.run(every=every, stop=stop)
         finally:
             await erp.close()
 

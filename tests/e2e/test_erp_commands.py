@@ -104,10 +104,13 @@ def test_erp_worker_refuses_an_unknown_erp(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_erp_worker_process_posts_the_backlog_and_stops_on_sigterm(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    [order_id] = asyncio.run(_orders(url, ["ANY-1"]))
+    # The worker posts to the simulated ERP of its data folder, which holds the demo
+    # retailer's item master: the order is for one of its SKUs.
+    [order_id] = asyncio.run(_orders(url, ["ST-0002-01"]))
     env = {
         **os.environ,
         "ORDERS_DATABASE_URL": url,
+        "RETAILGRAPH_DATA_DIR": str(tmp_path / "data"),
         "RETAILGRAPH_ERP__WORKER__POLL_INTERVAL": "0.05",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "RETAILGRAPH_ERP__KIND"):

@@ -16,6 +16,8 @@ from retailgraph.demo.catalog import demo_catalog
 @pytest.fixture
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'retailgraph.db'}")
+    # The simulated ERP lives in the data folder: this test's own.
+    monkeypatch.setenv("RETAILGRAPH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("RETAILGRAPH_ERP__KIND", raising=False)
     runner = CliRunner()

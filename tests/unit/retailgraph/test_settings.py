@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from erp.settings import ErpSettings, PostingWorkerSettings, TrytonSettings
+from erp.settings import ErpSettings, PostingWorkerSettings, ReconcileSettings, TrytonSettings
 from gateway.settings import (
     AnonymousSettings,
     ClientSettings,
@@ -45,6 +45,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[erp]`": ErpSettings,
     "`[erp.tryton]`": TrytonSettings,
     "`[erp.worker]`": PostingWorkerSettings,
+    "`[erp.reconcile]`": ReconcileSettings,
     "`[gateway]`": GatewaySettings,
     "`[gateway.limits]`": LimitSettings,
     "`[gateway.cost]`": CostSettings,
