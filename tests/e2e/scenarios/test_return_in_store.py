@@ -17,6 +17,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from erp.port import Item
 from erp.simulator import SimulatedErp
 from erp.sync.stock import StockPoller
@@ -168,3 +170,49 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
         "quarantined": 0,
         "available": 8,
     }
+
+
+RECEIVE_AT = """mutation ($id: ID!, $line: ID!, $at: ID, $disposition: ReturnDisposition) {
+  confirmReturn(id: $id, locationId: $at, lines: [{lineId: $line, quantity: 1}],
+                disposition: $disposition) { status }
+}"""
+
+
+async def refused(retailer: Retailer, query: str, **variables: Any) -> list[Any]:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"http://{retailer.gateway}/graphql", json={"query": query, "variables": variables}
+        )
+    body = response.json()
+    assert body["data"] is None, body
+    return [(error["extensions"]["code"], error["message"]) for error in body["errors"]]
+
+
+async def test_a_return_names_a_location_that_takes_it_and_a_disposition_for_each_unit(
+    retailer: Retailer,
+) -> None:
+    placed = (await retailer.post(PLACE, key=str(uuid.uuid4())))["placeOrder"]["order"]
+    order_id, line = placed["id"], placed["lines"][0]["id"]
+    await retailer.post(FULFIL, id=order_id, line=line)
+
+    nowhere = await refused(
+        retailer, RECEIVE_AT, id=order_id, line=line, at="NOWHERE", disposition="RESTOCK"
+    )
+    undecided = await refused(retailer, RECEIVE_AT, id=order_id, line=line, at="ST")
+
+    assert nowhere == [("UNKNOWN_LOCATION", "No location has the id 'NOWHERE'")]
+    assert undecided == [
+        (
+            "BAD_USER_INPUT",
+            "Give each returned line a disposition, or the mutation one for all of them",
+        )
+    ]
+    # Neither took a unit back.
+    assert await stock_at(retailer, "ST") == {
+        "onHand": 10,
+        "committed": 0,
+        "quarantined": 0,
+        "available": 10,
+    }
+    unchanged = (await retailer.post(BY_NUMBER, number=placed["number"]))["orderByNumber"]
+    assert unchanged["status"] == "RETURN_REQUESTED"
