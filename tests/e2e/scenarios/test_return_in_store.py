@@ -216,3 +216,11 @@ async def test_a_return_names_a_location_that_takes_it_and_a_disposition_for_eac
     }
     unchanged = (await retailer.post(BY_NUMBER, number=placed["number"]))["orderByNumber"]
     assert unchanged["status"] == "RETURN_REQUESTED"
+
+    # Without a location, the unit comes back where the order was fulfilled (the DC,
+    # where the order's 2 units are still committed: the ERP's pick has not come back).
+    dc = await stock_at(retailer, "DC")
+    one = await retailer.post(RECEIVE_AT, id=order_id, line=line, disposition="RESTOCK")
+    assert one == {"confirmReturn": {"status": "RETURN_REQUESTED"}}
+    await settled_stock(retailer, "DC", {**dc, "onHand": dc["onHand"] + 1, "available": 9})
+    assert dc == {"onHand": 10, "committed": 2, "quarantined": 0, "available": 8}
