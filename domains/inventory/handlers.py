@@ -7,6 +7,10 @@ process subscribes): the stock that orders hold, fed by orders' events
   they no longer expire.
 - OrderLinesCancelled: the cancelled units stop being committed (or, for a line whose
   reservation was never consumed, the reservation is released).
+- OrderReturnReceived: the returned units join the stock of the location that received
+  them (a store may take back a web order): on hand when restocked, on hand and
+  quarantined when damaged. The ERP's move of the same return is not applied again
+  (``erp.sync.moves``).
 - A shipment changes no quantity here: the ERP's outbound stock move (a PICK) takes the
   units off hand and out of ``committed`` together, once.
 
@@ -25,17 +29,24 @@ from typing import Protocol
 
 from adapters.bus import Consumer
 from domains.inventory.changes import record_stock_changes
-from domains.inventory.model import Reservation, ReservationStatus, StockLevel
+from domains.inventory.model import (
+    Reservation,
+    ReservationStatus,
+    RuleViolation,
+    StockLevel,
+    take_back,
+)
 from domains.inventory.ports import UnitOfWork
 from domains.inventory.service import RESERVATION_EVENTS, reservation_event
 from kernel import correlation
-from kernel.event_types import OrderCreated, OrderLinesCancelled
+from kernel.event_types import OrderCreated, OrderLinesCancelled, OrderReturnReceived
 from kernel.events import Event
 from kernel.keys import reservation_key, reservation_keys
 
 log = logging.getLogger(__name__)
 
-ORDER_EVENTS = (OrderCreated.TYPE, OrderLinesCancelled.TYPE)
+ORDER_EVENTS = (OrderCreated.TYPE, OrderLinesCancelled.TYPE, OrderReturnReceived.TYPE)
+DAMAGED = "DAMAGED"
 ACTIVE = ReservationStatus.ACTIVE
 CONSUMED = ReservationStatus.CONSUMED
 
@@ -113,6 +124,41 @@ async def release_order_stock(
     await _store(uow, changed, released, now)
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnedUnits:
+    sku: str
+    quantity: int
+    damaged: bool
+
+
+async def return_order_stock(
+    uow: UnitOfWork,
+    location_id: str,
+    lines: Sequence[ReturnedUnits],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Take returned units back into ``location_id``'s stock (``model.take_back``), and
+    commit."""
+    now = now or uow.clock.now()
+    if not lines or not await uow.stock.existing_location_ids([location_id]):
+        # Orders checks the location when the return is received; one removed since
+        # has no stock to take the units.
+        log.warning("return received at unknown location %r: stock unchanged", location_id)
+        await uow.commit()
+        return
+    pairs = {(line.sku, location_id) for line in lines}
+    await uow.stock.ensure_stock_rows(pairs, now)
+    changed = await uow.stock.lock_levels(pairs, now)
+    for line in lines:
+        pair = (line.sku, location_id)
+        try:
+            changed[pair] = take_back(changed[pair], line.quantity, damaged=line.damaged)
+        except RuleViolation as violation:
+            log.warning("returned %s not taken back: %s", line.sku, violation.message)
+    await _store(uow, changed, [], now)
+
+
 async def _store(
     uow: UnitOfWork,
     levels: dict[Pair, StockLevel],
@@ -146,6 +192,9 @@ class OrderStockHandler:
         correlation.bind(event.correlation_id)
         if event.type not in ORDER_EVENTS:
             return
+        if event.type == OrderReturnReceived.TYPE:
+            await self._returned(event, event.payload_as(OrderReturnReceived))
+            return
         change = (
             event.payload_as(OrderCreated)
             if event.type == OrderCreated.TYPE
@@ -173,9 +222,20 @@ class OrderStockHandler:
                 ]
                 await release_order_stock(uow, change.location_id, lines)
 
+    async def _returned(self, event: Event, received: OrderReturnReceived) -> None:
+        returned = [
+            ReturnedUnits(line.sku, line.quantity, damaged=received.disposition_of(line) == DAMAGED)
+            for line in received.lines
+        ]
+        async with self._uow() as uow:
+            if await uow.stock.event_handled(self.name, event.id):
+                return
+            await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now())
+            await return_order_stock(uow, received.receiving_location, returned)
+
 
 def consumers(domain: InventoryDomainLike) -> list[Consumer]:
     """What a process serving inventory subscribes: orders' events commit and release the
-    stock their orders hold, once per event id."""
+    stock their orders hold, and take returned units back, once per event id."""
     handler = OrderStockHandler(domain.uow)
     return [Consumer(handler, ORDER_EVENTS, once_as=handler.name)]

@@ -410,6 +410,24 @@ def apply_movement(movement: Movement, levels: Mapping[str, StockLevel]) -> dict
     return result
 
 
+def take_back(level: StockLevel, quantity: int, *, damaged: bool) -> StockLevel:
+    """``level`` after ``quantity`` returned units came back to its location: on hand
+    either way (they are there, and the ERP counts them), and quarantined as well when
+    damaged, so they are never sold again."""
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise RuleViolation("INVALID_QUANTITY", "a return brings back one unit or more")
+    after = replace(
+        level,
+        on_hand=level.on_hand + quantity,
+        quarantined=level.quarantined + quantity if damaged else level.quarantined,
+    )
+    if after.on_hand > MAX_QUANTITY:
+        raise RuleViolation(
+            "QUANTITY_TOO_LARGE", f"stock above {MAX_QUANTITY} units is not a real quantity"
+        )
+    return after
+
+
 def validate_snapshot(level: StockLevel) -> None:
     values = (
         level.on_hand,

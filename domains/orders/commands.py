@@ -115,12 +115,14 @@ class RequestReturn:
 
 @dataclass(frozen=True, slots=True)
 class ConfirmReturn:
-    """Returned units received, restocked or quarantined -> RETURNED once every requested
-    unit is back; a ``reference`` applied before is a no-op."""
+    """Returned units received at a location, restocked or quarantined -> RETURNED once
+    every requested unit is back; a ``reference`` applied before is a no-op. An empty
+    ``location_id`` is where the order was fulfilled."""
 
     quantities: Mapping[str, int]
     disposition: ReturnDisposition | str
     reference: str = ""
+    location_id: str = ""
 
     def apply(self, order: Order, at: datetime) -> None:
         order.confirm_return(
@@ -128,6 +130,24 @@ class ConfirmReturn:
             disposition=ReturnDisposition(self.disposition),
             at=at,
             reference=self.reference,
+            location_id=self.location_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveReturn:
+    """Returned units received at a location, each line's units per disposition (one
+    restocked, another damaged), as one receipt -> RETURNED once every requested unit
+    is back; a ``reference`` applied before is a no-op. An empty ``location_id`` is
+    where the order was fulfilled."""
+
+    units: Mapping[ReturnDisposition, Mapping[str, int]]
+    reference: str = ""
+    location_id: str = ""
+
+    def apply(self, order: Order, at: datetime) -> None:
+        order.receive_return(
+            self.units, at=at, reference=self.reference, location_id=self.location_id
         )
 
 
@@ -153,5 +173,6 @@ OrderCommand = (
     | CancelLines
     | RequestReturn
     | ConfirmReturn
+    | ReceiveReturn
     | Refund
 )

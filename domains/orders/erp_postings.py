@@ -176,7 +176,7 @@ def postings_for(
                     {
                         "reference": reference,
                         **headers[order_id],
-                        "location": received.location_id,
+                        "location": received.receiving_location,
                         "lines": lines,
                     },
                     event.correlation_id,

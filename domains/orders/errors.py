@@ -59,3 +59,12 @@ class IdempotencyKeyReused(OrdersError):
             "send the same request to get that order, or use a new key",
             idempotency_key=idempotency_key,
         )
+
+
+class UnknownLocation(OrdersError):
+    """A return names a location inventory does not know, so no stock could take it."""
+
+    code = "UNKNOWN_LOCATION"
+
+    def __init__(self, location_id: str) -> None:
+        super().__init__(f"No location has the id {location_id!r}", location_id=location_id)

@@ -36,6 +36,7 @@ from kernel.event_types import (
     OrderReturnReceived,
     OrderReturnRequested,
     OrderStatusChanged,
+    ReturnedLine,
 )
 
 # What the orders outbox carries, each with partition key = order id.
@@ -71,6 +72,10 @@ class LineStatus(StrEnum):
 class ReturnDisposition(StrEnum):
     RESTOCK = "RESTOCK"
     DAMAGED = "DAMAGED"
+
+
+# The disposition an OrderReturnReceived states when its lines have different ones.
+MIXED = "MIXED"
 
 
 def money(value: Decimal) -> Decimal:
@@ -407,26 +412,65 @@ class Order:
         disposition: ReturnDisposition,
         at: datetime,
         reference: str = "",
+        location_id: str = "",
     ) -> bool:
-        """Record returned units received; RETURNED once every requested unit is back."""
+        """Record returned units received, all with one ``disposition``."""
+        return self.receive_return(
+            {disposition: quantities}, at=at, reference=reference, location_id=location_id
+        )
+
+    def receive_return(
+        self,
+        units: Mapping[ReturnDisposition, Mapping[str, int]],
+        *,
+        at: datetime,
+        reference: str = "",
+        location_id: str = "",
+    ) -> bool:
+        """Record returned units received at ``location_id`` (where the order was
+        fulfilled, when empty: a store may take back a web order), the units of each line
+        per disposition (one unit restocked, another damaged); RETURNED once every
+        requested unit is back. False when ``reference`` was applied already (a replay)."""
         if reference and reference in self.applied_references:
             return False
-        lines = self._validated(quantities)
+        received = [
+            (disposition, line, quantity)
+            for disposition, quantities in units.items()
+            if quantities
+            for line, quantity in self._validated(quantities)
+        ]
+        if not received:
+            raise InvalidOrderInput("Name at least one line and quantity")
         self._require(S.RETURNED)
+        totals: dict[str, int] = {}
+        for _, line, quantity in received:
+            totals[line.id] = totals.get(line.id, 0) + quantity
         _check_within(
-            lines,
+            [(self.line(line_id), quantity) for line_id, quantity in totals.items()],
             lambda line: line.quantity_return_requested - line.quantity_returned,
             "awaits {n} returned units",
         )
-        for line, quantity in lines:
+        for _, line, quantity in received:
             line.quantity_returned += quantity
         self._remember(reference)
+        dispositions = sorted({disposition.value for disposition, _, _ in received})
+        shown = dispositions[0] if len(dispositions) == 1 else MIXED
         self._record(
             OrderReturnReceived(
                 **self._change_header(),
                 reference=reference,
-                disposition=disposition.value,
-                lines=_line_quantities(lines),
+                disposition=shown,
+                lines=tuple(
+                    ReturnedLine(
+                        line_id=line.id,
+                        position=line.position,
+                        sku=line.sku,
+                        quantity=quantity,
+                        disposition=disposition.value,
+                    )
+                    for disposition, line, quantity in received
+                ),
+                received_at=location_id or self.fulfilment.location_id,
             ),
             at,
         )
@@ -434,7 +478,7 @@ class Order:
             line.quantity_return_requested > line.quantity_returned for line in self.lines
         )
         target = S.RETURN_REQUESTED if awaiting else S.RETURNED
-        self._transition(target, at=at, reason=f"return received ({disposition.value})")
+        self._transition(target, at=at, reason=f"return received ({', '.join(dispositions)})")
         return True
 
     def refund(self, *, at: datetime, reference: str = "") -> Decimal:

@@ -25,6 +25,28 @@ class OrderByIdLoader(DataLoader[str, Order | None]):
         return [found.get(order_id) for order_id in ids]
 
 
+class OrderByNumberLoader(DataLoader[str, Order | None]):
+    """Orders by number (``RG-0000042``): one statement finds the ids for the whole
+    batch, then ``by_id`` loads the orders in its own batch."""
+
+    def __init__(self, domain: OrdersDomain, by_id: OrderByIdLoader) -> None:
+        super().__init__()
+        self.domain = domain
+        self.by_id = by_id
+
+    async def batch_load_fn(self, numbers: list[str]) -> list[Order | None]:
+        async with self.domain.engine.connect() as conn:
+            ids = await repository.order_ids_by_number(conn, numbers)
+        wanted = list(dict.fromkeys(ids.values()))
+        loaded = dict(zip(wanted, await self.by_id.load_many(wanted), strict=True))
+        found = [loaded.get(ids[number]) if number in ids else None for number in numbers]
+        # "RG-42" and "RG-0000042" share a sequence; only the number as written is one.
+        return [
+            order if order is not None and order.number == number else None
+            for order, number in zip(found, numbers, strict=True)
+        ]
+
+
 class RecentOrdersBySkuLoader(DataLoader[tuple[str, int], list[Order]]):
     """The newest orders holding each SKU: one statement finds the ids for the whole
     batch (ranked per SKU), then ``by_id`` loads the orders in its own batch."""
@@ -80,6 +102,7 @@ class RecentOrdersByLocationLoader(DataLoader[tuple[str, str | None, int], list[
 @dataclass(frozen=True, slots=True)
 class OrderLoaders:
     order_by_id: OrderByIdLoader
+    order_by_number: OrderByNumberLoader
     recent_orders_by_sku: RecentOrdersBySkuLoader
     recent_orders_by_location: RecentOrdersByLocationLoader
     erp_sync_by_order: ErpSyncByOrderLoader
@@ -89,6 +112,7 @@ def make_loaders(domain: OrdersDomain) -> OrderLoaders:
     by_id = OrderByIdLoader(domain)
     return OrderLoaders(
         order_by_id=by_id,
+        order_by_number=OrderByNumberLoader(domain, by_id),
         recent_orders_by_sku=RecentOrdersBySkuLoader(domain, by_id),
         recent_orders_by_location=RecentOrdersByLocationLoader(domain, by_id),
         erp_sync_by_order=ErpSyncByOrderLoader(domain),

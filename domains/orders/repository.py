@@ -77,6 +77,18 @@ def sequence_of(number: str) -> int | None:
     return int(digits)
 
 
+async def order_ids_by_number(executor: Executor, numbers: Sequence[str]) -> dict[str, str]:
+    """The id of each order whose number (``RG-0000042``) is among ``numbers``, in one
+    statement; a number that is not one of ours costs nothing."""
+    sequences = {seq: number for number in numbers if (seq := sequence_of(number)) is not None}
+    if not sequences:
+        return {}
+    rows = await executor.execute(
+        select(orders.c.seq, orders.c.id).where(orders.c.seq.in_(list(sequences)))
+    )
+    return {sequences[row.seq]: row.id for row in rows.all()}
+
+
 def encode_cursor(order: Order) -> str:
     raw = f"{as_utc(order.created_at).isoformat()}|{order.sequence}"
     return base64.urlsafe_b64encode(raw.encode()).decode()

@@ -96,6 +96,39 @@ def _quantities(lines: list[OrderLineQuantityInput]) -> dict[str, int]:
     return quantities
 
 
+@strawberry.input(description="Units of one order line that came back.")
+class ReturnedLineInput:
+    line_id: strawberry.ID
+    quantity: int
+    disposition: ReturnDisposition | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="RESTOCK (sellable again) or DAMAGED (quarantined); the mutation's "
+        "disposition when left out. A line's units may be split: name it once per "
+        "disposition.",
+    )
+
+
+def _returned_units(
+    lines: list[ReturnedLineInput], default: model.ReturnDisposition | None
+) -> dict[model.ReturnDisposition, dict[str, int]]:
+    units: dict[model.ReturnDisposition, dict[str, int]] = {}
+    for line in lines:
+        chosen = line.disposition if line.disposition is not None else default
+        if chosen is None:
+            raise InvalidOrderInput(
+                "Give each returned line a disposition, or the mutation one for all of them"
+            )
+        disposition = model.ReturnDisposition(chosen)
+        line_id = _text(str(line.line_id), "lineId", 36)
+        named = units.setdefault(disposition, {})
+        if line_id in named:
+            raise InvalidOrderInput(
+                f"Line {line_id} is named twice as {disposition.value}", line_id=line_id
+            )
+        named[line_id] = line.quantity
+    return units
+
+
 def _order_id(value: strawberry.ID) -> str:
     order_id = str(value)
     if not 0 < len(order_id) <= 36 or "\x00" in order_id:
@@ -120,6 +153,18 @@ class Query(ErpQueueQuery):
     )
     async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
         found = await loaders(info).order_by_id.load(str(id))
+        if found is None or not identity_of(info).may_see(found.fulfilment.location_id):
+            return None
+        return OrderType(order=found)
+
+    @strawberry.field(
+        description="The order with this number (RG-0000042, as receipts, the ERP and "
+        "customers give it); null when there is none (or, for a store tool, when it is "
+        "fulfilled elsewhere than at its locations).",
+        directives=requires("orders:read"),
+    )
+    async def order_by_number(self, info: Info, number: str) -> OrderType | None:
+        found = await loaders(info).order_by_number.load(_text(number, "number", 40))
         if found is None or not identity_of(info).may_see(found.fulfilment.location_id):
             return None
         return OrderType(order=found)
@@ -269,23 +314,36 @@ class Mutation(ErpSyncMutation):
         return await _step(info, id, requested)
 
     @strawberry.mutation(
-        directives=requires("orders:manage"),
-        description="Returned units received -> RETURNED once all requested units are back.",
+        directives=[*requires("orders:manage"), *own_locations()],
+        description="Returned units received at locationId (where the order was fulfilled "
+        "when left out; any location takes returns, a store a web order's), restocked "
+        "(onHand) or damaged (quarantined), as one receipt the ERP gets once -> RETURNED "
+        "once all requested units are back; a repeated reference is a no-op. A store "
+        "tool receives returns at its own locations.",
     )
     async def confirm_return(
         self,
         info: Info,
         id: strawberry.ID,
-        lines: list[OrderLineQuantityInput],
-        disposition: ReturnDisposition,  # type: ignore[valid-type]
+        lines: list[ReturnedLineInput],
+        disposition: ReturnDisposition | None = None,  # type: ignore[valid-type]
+        location_id: strawberry.ID | None = None,
         reference: str = "",
     ) -> OrderType:
-        received = commands.ConfirmReturn(
-            _quantities(lines),
-            model.ReturnDisposition(disposition),
+        default = None if disposition is None else model.ReturnDisposition(disposition)
+        received = commands.ReceiveReturn(
+            _returned_units(lines, default),
             _text(reference, "reference", MAX_REFERENCE),
+            "" if location_id is None else _text(str(location_id), "locationId", 64),
         )
-        return await _step(info, id, received)
+        order = await service.receive_return(
+            _domain(info).uow(),
+            _domain(info).checkout.stock,
+            _order_id(id),
+            received,
+            actor=identity_of(info).actor,
+        )
+        return OrderType(order=order)
 
     @strawberry.mutation(
         description="RETURNED -> REFUNDED, at the price paid.", directives=requires("orders:manage")

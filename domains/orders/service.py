@@ -11,14 +11,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from domains.orders.commands import OrderCommand
+from domains.orders.commands import OrderCommand, ReceiveReturn
 from domains.orders.creation import new_order, order_created
 from domains.orders.errors import (
     DuplicateOrder,
     IdempotencyKeyReused,
     InvalidOrderInput,
     OrderNotFound,
+    UnknownLocation,
 )
 from domains.orders.model import (
     Fulfilment,
@@ -151,6 +153,29 @@ async def change_order(
             order.changes.clear()
             await uow.commit()
         return order
+
+
+class Locations(Protocol):
+    async def location(self, location_id: str) -> object | None:
+        """The location (inventory's), or None when there is no such location."""
+        ...
+
+
+async def receive_return(
+    uow: OrdersUnit,
+    locations: Locations,
+    order_id: str,
+    command: ReceiveReturn,
+    *,
+    correlation_id: str | None = None,
+    actor: Actor = SYSTEM,
+) -> Order:
+    """Returned units received at a location: any location inventory knows takes returns
+    (a store takes back a web order), and its stock takes the units in (inventory reads
+    the return from OrderReturnReceived)."""
+    if command.location_id and await locations.location(command.location_id) is None:
+        raise UnknownLocation(command.location_id)
+    return await change_order(uow, order_id, command, correlation_id=correlation_id, actor=actor)
 
 
 def created_event(order: Order) -> Event:

@@ -4,10 +4,16 @@ Only what crosses the boundary of one of our locations changes our stock: a pick
 DC's storage to its output zone stays inside the DC's warehouse and changes nothing; the
 move from the output zone to the customer is the shipment. Our location ids are the
 ERP's warehouse codes.
+
+A return of one of our orders is ours to apply: inventory takes the units back when the
+order's return is received (``domains/inventory/handlers.py``), before the ERP hears of
+it. The ERP's move of that return, from the customer into the location, is skipped here
+so the units are not counted twice.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +22,9 @@ from domains.inventory.model import Movement, MovementType
 from erp.port import CUSTOMER, LOST_FOUND, TRANSIT, StockMove
 
 DONE = "done"
+# The reference of a return document of ours: "<order number>/R<n>"
+# (``domains/orders/erp_postings.py``), after the installation's reference prefix.
+_OUR_RETURN = re.compile(r"RG-\d+/R\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +38,25 @@ def source_document(move: StockMove) -> str:
     return f"erp-move:{move.move_id}"
 
 
-def movements_for(move: StockMove, ours: Collection[str]) -> list[Movement] | Skipped:
-    """The movements ``move`` stands for, or why it changes none of our stock."""
+def is_our_return(move: StockMove, reference_prefix: str = "") -> bool:
+    """Whether ``move`` brings back units of a return our orders recorded."""
+    reference = move.order_reference or ""
+    return (
+        move.from_kind == CUSTOMER
+        and reference.startswith(reference_prefix)
+        and _OUR_RETURN.fullmatch(reference.removeprefix(reference_prefix)) is not None
+    )
+
+
+def movements_for(
+    move: StockMove, ours: Collection[str], reference_prefix: str = ""
+) -> list[Movement] | Skipped:
+    """The movements ``move`` stands for, or why it changes none of our stock.
+    ``reference_prefix`` is what the ERP worker puts before our order numbers."""
     if move.state != DONE:
         return Skipped(move, f"the move is {move.state}, not done")
+    if is_our_return(move, reference_prefix):
+        return Skipped(move, "a return of our order: inventory took it back when received")
     quantity = _whole(move.quantity)
     if quantity is None or not move.sku:
         return Skipped(move, "the move has no SKU or a fractional quantity")

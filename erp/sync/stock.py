@@ -174,7 +174,7 @@ class StockPoller:
         )
         movements: list[Movement] = []
         for move in moves:
-            mapped = movements_for(move, ours)
+            mapped = movements_for(move, ours, self.reference_prefix)
             if isinstance(mapped, Skipped):
                 report.skipped.append(mapped)
             else:

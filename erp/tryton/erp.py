@@ -28,6 +28,7 @@ from erp.port import (
     Cancellation,
     ErpRejected,
     ErpSale,
+    ErpUnavailable,
     Item,
     MovesPage,
     OrderLine,
@@ -144,7 +145,28 @@ class TrytonErp:
         return str(sale_id)
 
     async def post_return(self, order: SalesOrder) -> str:
-        return await self.post_sales_order(as_return(order))
+        """A sale with negative quantities at the location that took the units back;
+        confirming it makes Tryton's customer return shipment, which is received and done
+        here, since our return was received there already: Tryton's stock at that
+        location then holds the units, as ours does (damaged ones too: our quarantined
+        units are on hand, and Tryton has no quarantine of its own)."""
+        sale_id = await self.post_sales_order(as_return(order))
+        await self._receive_return_shipments(int(sale_id))
+        return sale_id
+
+    async def _receive_return_shipments(self, sale_id: int) -> None:
+        """Receives, then finishes, the sale's customer return shipments; each step
+        checks the state first, so a retry after a crash carries on."""
+        model = "stock.shipment.out.return"
+        (sale,) = await self.call("sale.sale.read", [sale_id], ["shipment_returns"])
+        ids = list(sale["shipment_returns"])
+        if not ids:
+            raise ErpUnavailable(f"Tryton sale {sale_id} has no return shipment yet")
+        for state, step in (("draft", "receive"), ("received", "do")):
+            shipments = await self.call(f"{model}.read", ids, ["id", "state"])
+            waiting = [shipment["id"] for shipment in shipments if shipment["state"] == state]
+            if waiting:
+                await self.call(f"{model}.{step}", waiting)
 
     async def _create_sale(self, order: SalesOrder) -> int:
         products = await self._products([line.sku for line in order.lines])

@@ -33,6 +33,7 @@ from kernel.event_types.orders import (
     OrderReturnRequested,
     OrderStatusChanged,
     OrderTotals,
+    ReturnedLine,
 )
 from kernel.event_types.pricing import (
     PriceChanged,
@@ -142,6 +143,7 @@ __all__ = [
     "ReservationCreated",
     "ReservationExpired",
     "ReservationReleased",
+    "ReturnedLine",
     "SkuPricingChanged",
     "StockChanged",
 ]

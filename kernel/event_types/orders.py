@@ -1,8 +1,9 @@
 """The events orders records, each with partition key = the order's id.
 
-Inventory commits and releases stock from OrderCreated and OrderLinesCancelled; the ERP
-postings are written from OrderCreated, OrderLinesCancelled and OrderReturnReceived; the
-order subscriptions follow OrderCreated and OrderStatusChanged.
+Inventory commits and releases stock from OrderCreated and OrderLinesCancelled, and takes
+returned units back from OrderReturnReceived; the ERP postings are written from
+OrderCreated, OrderLinesCancelled and OrderReturnReceived; the order subscriptions follow
+OrderCreated and OrderStatusChanged.
 """
 
 from __future__ import annotations
@@ -146,15 +147,43 @@ class OrderReturnRequested(OrderChange):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnedLine(LineQuantity):
+    """Units of one line that came back, and what becomes of them: ``RESTOCK`` (sellable
+    again) or ``DAMAGED`` (quarantined). None on events recorded before each line said
+    it: the event's ``disposition`` applies."""
+
+    disposition: StrictStr | None = Field(
+        default=None, exclude_if=lambda disposition: disposition is None
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderReturnReceived(OrderChange):
-    """Returned units arrived, to be restocked or written off (``disposition``)."""
+    """Returned units arrived at a location, to be restocked or quarantined. One receipt
+    may hold both (a line's units may be split); ``disposition`` is the receipt's own
+    when every line shares it, ``MIXED`` otherwise; read each line's with
+    ``disposition_of``."""
 
     TYPE: ClassVar[str] = "OrderReturnReceived"
     VERSION: ClassVar[int] = 1
 
     reference: StrictStr
     disposition: StrictStr
-    lines: tuple[LineQuantity, ...]
+    lines: tuple[ReturnedLine, ...]
+    # Where the units came back (a store may receive a web order's return); None on
+    # events recorded before returns named it: they came back where the order was
+    # fulfilled (``location_id``).
+    received_at: StrictStr | None = Field(
+        default=None, exclude_if=lambda received_at: received_at is None
+    )
+
+    @property
+    def receiving_location(self) -> str:
+        """The location whose stock the returned units join."""
+        return self.received_at or self.location_id
+
+    def disposition_of(self, line: ReturnedLine) -> str:
+        return line.disposition or self.disposition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

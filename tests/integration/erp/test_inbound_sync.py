@@ -6,18 +6,21 @@ current position, so the moves other tests made on the shared server are history
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.handlers import ORDER_EVENTS, OrderStockHandler
 from domains.inventory.model import DivergenceCause, StockLevel
 from domains.inventory.service import import_stock_levels
 from domains.orders import commands
 from domains.orders.bootstrap import OrdersDomain
-from domains.orders.model import OrderStatus
+from domains.orders.model import OrderStatus, ReturnDisposition
 from domains.orders.service import change_order, get_order
 from domains.pricing import bootstrap as pricing_bootstrap
 from domains.pricing import imports as price_imports
@@ -26,12 +29,13 @@ from domains.products import bootstrap as products_bootstrap
 from domains.products import repository as product_store
 from domains.products import service as product_service
 from domains.products.bootstrap import ProductsDomain
-from erp.port import OrderLine, SalesOrder
+from erp.port import ErpSale, OrderLine, SalesOrder
 from erp.sync.catalog import sync_prices, sync_products
 from erp.sync.reconcile import reconcile_inventory
 from erp.sync.shipments import CONFIRMED, PARKED
 from erp.sync.stock import StockPoller
 from erp.tryton.erp import TrytonErp
+from kernel.events import Event
 from retailgraph.demo.catalog import demo_catalog
 from retailgraph.demo.products import item_record
 from tests.integration.erp.tryton_ops import (
@@ -41,6 +45,7 @@ from tests.integration.erp.tryton_ops import (
     ship,
     transfer,
 )
+from tests.integration.orders.erp_support import FAST, drain, fast_worker
 from tests.integration.sync.fixtures import inventory, orders
 from tests.integration.sync.support import levels, on_hand, released_order, set_on_hand
 from tests.support import local_runtime
@@ -50,6 +55,7 @@ pytestmark = pytest.mark.tryton
 __all__ = ["inventory", "orders"]
 
 LOCATIONS = [location.id for location in demo_catalog().locations]
+CUSTOMER = "RetailGraph Web Shop"
 
 
 @pytest.fixture
@@ -273,3 +279,87 @@ async def test_a_tryton_shipment_ahead_of_our_release_is_parked_then_confirmed(
     confirmed = await poller.poll_once()
     assert [(s.outcome, s.status) for s in confirmed.shipments] == [(CONFIRMED, "SHIPPED")]
     assert (await poller.poll_once()).shipments == []
+
+
+def _collect(heard: list[Event]) -> Callable[[Event], Awaitable[None]]:
+    async def collect(event: Event) -> None:
+        heard.append(event)
+
+    return collect
+
+
+async def tryton_return(tryton: TrytonErp, reference: str) -> tuple[ErpSale, list[str]]:
+    """Tryton's sale for one of our return documents, and its return shipments' states."""
+    sale = await tryton.find_sale(reference)
+    assert sale is not None, reference
+    (read,) = await tryton.call("sale.sale.read", [int(sale.document_id)], ["shipment_returns"])
+    shipments = await tryton.call(
+        "stock.shipment.out.return.read", read["shipment_returns"], ["state"]
+    )
+    return sale, [shipment["state"] for shipment in shipments]
+
+
+async def test_a_restocked_and_a_damaged_return_at_a_store_reach_tryton_sale_and_stock_once(
+    tryton: TrytonErp, inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    item, store = sku(7), "STORE-BERLIN"
+    before = await mirror(tryton, inventory, item)
+    # Inventory hears orders' events as a serving process does (here after each step:
+    # both domains share one SQLite file, which takes one writer at a time).
+    heard: list[Event] = []
+    orders.runtime.bus.subscribe(_collect(heard), types=list(ORDER_EVENTS))
+    handler = OrderStockHandler(inventory.uow)
+    prefix = f"T{uuid.uuid4().hex[:8]}-"  # the tests share one Tryton
+    poller = StockPoller(tryton, inventory, orders, reference_prefix=prefix)
+    await poller.poll_once()
+    settings = replace(FAST, customer=CUSTOMER, reference_prefix=prefix)
+    worker = fast_worker(orders.engine, tryton, settings=settings)
+    order = await released_order(orders, [(item, 2)], renumber=False)
+    await drain(orders.engine, worker)
+    await ship(tryton, prefix + order.number)
+    assert [s.status for s in (await poller.poll_once()).shipments] == ["SHIPPED"]
+    line = order.lines[0].id
+    for step in (commands.ConfirmDelivery(), commands.RequestReturn({line: 2}, reason="")):
+        await change_order(orders.uow(), order.id, step)
+
+    # Brought back to the store: one unit restocked, then one damaged, two receipts.
+    restocked = {ReturnDisposition.RESTOCK: {line: 1}}
+    damaged = {ReturnDisposition.DAMAGED: {line: 1}}
+    for units, reference in ((restocked, "RET-1"), (damaged, "RET-2")):
+        receipt = commands.ReceiveReturn(units, reference, store)
+        await change_order(orders.uow(), order.id, receipt)
+        await change_order(orders.uow(), order.id, receipt)  # a repeat changes nothing
+    await orders.relay.drain()
+    for event in heard * 2:  # every event delivered twice, as at-least-once allows
+        await handler(event)
+    await drain(orders.engine, worker)
+
+    for reference in ("R1", "R2"):
+        sale, shipments = await tryton_return(tryton, f"{prefix}{order.number}/{reference}")
+        assert sale.location == store
+        assert sale.state == "processing"
+        assert [(ln.sku, ln.quantity, ln.unit_price) for ln in sale.lines] == [
+            (item, Decimal(-1), Decimal("19.99"))
+        ]
+        assert shipments == ["done"]
+    assert await tryton.find_sale(f"{prefix}{order.number}/R3") is None
+    tryton_stock = {
+        (level.sku, level.location): int(level.quantity)
+        for level in await tryton.stock_levels(skus=[item], locations=[store, "DC-NORTH"])
+    }
+    assert tryton_stock == {
+        (item, store): before[(item, store)] + 2,
+        (item, "DC-NORTH"): before[(item, "DC-NORTH")] - 2,
+    }
+
+    # Our stock took the units in when they were received; Tryton's moves of the two
+    # returns are read back and not counted again, and the two sides agree.
+    polled = await poller.poll_once()
+    assert polled.applied == []
+    assert [m.reason for m in polled.skipped].count(
+        "a return of our order: inventory took it back when received"
+    ) == 2
+    at_store = (await levels(inventory, item))[store]
+    assert (at_store.on_hand, at_store.quarantined) == (before[(item, store)] + 2, 1)
+    assert at_store.available == before[(item, store)] + 1
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []

@@ -111,14 +111,26 @@ async def test_cancelled_draft_is_not_sold_again_by_a_replayed_post(tryton: Tryt
     assert sale.state == "cancelled"
 
 
+async def quantity_at(tryton: TrytonErp, sku: str, location: str) -> Decimal:
+    (level,) = await tryton.stock_levels(skus=[sku], locations=[location])
+    return level.quantity
+
+
 async def test_return_is_a_tryton_sale_with_negative_quantities(tryton: TrytonErp) -> None:
     sold = order((SKUS[2], 3))
     await tryton.post_sales_order(sold)
-    returned = order((SKUS[2], 3), reference=f"{sold.reference}/R1")
-    await tryton.post_return(returned)
+    # Received at a demo store: the stock at WH is other tests' to count.
+    store = "STORE-BERLIN"
+    before = await quantity_at(tryton, SKUS[2], store)
+    returned = replace(order((SKUS[2], 3), reference=f"{sold.reference}/R1"), location=store)
+    posted = await tryton.post_return(returned)
+    assert await tryton.post_return(returned) == posted  # a retry finds it, receives nothing
     sale = await tryton.find_sale(returned.reference)
     assert sale is not None
     assert [line.quantity for line in sale.lines] == [Decimal(-3)]
+    assert sale.location == store
+    # Tryton's return shipment is received and done: the units are in the store's stock.
+    assert await quantity_at(tryton, SKUS[2], store) == before + 3
 
 
 async def _line_states(tryton: TrytonErp, reference: str) -> dict[str, set[str]]:

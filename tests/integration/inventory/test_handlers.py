@@ -52,6 +52,7 @@ def _created_fields(sku: str, quantity: int) -> dict[str, object]:
 ORDER_EVENT_FIELDS = {
     "OrderCreated": _created_fields,
     "OrderLinesCancelled": lambda sku, quantity: {"reason": "", "wholeOrder": False},
+    "OrderReturnReceived": lambda sku, quantity: {"reference": "", "disposition": "RESTOCK"},
 }
 
 
@@ -80,3 +81,44 @@ async def test_a_redelivered_order_event_takes_effect_once(domain: InventoryDoma
 
     assert (committed.committed, committed.reserved, committed.available) == (4, 0, 6)
     assert (released.committed, released.available) == (1, 9)
+
+
+async def test_returned_units_join_the_receiving_locations_stock_once(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, "ST", on_hand=5)
+    handler = OrderStockHandler(domain.uow)
+    lines = [
+        {"lineId": "l1", "position": 1, "sku": sku, "quantity": 2, "disposition": "RESTOCK"},
+        {"lineId": "l1", "position": 1, "sku": sku, "quantity": 1, "disposition": "DAMAGED"},
+    ]
+    # A web order fulfilled at the DC, brought back to the store ST.
+    received = order_event(
+        "OrderReturnReceived", sku, 3, disposition="MIXED", lines=lines, receivedAt="ST"
+    )
+
+    for _ in range(2):  # a delivery whose dedupe mark was lost comes again
+        await handler(received)
+
+    at_store = await level(domain, sku)
+    assert at_store.location_id == "ST"
+    assert (at_store.on_hand, at_store.quarantined, at_store.available) == (8, 1, 7)
+
+
+async def test_an_older_return_that_names_no_location_comes_back_where_it_was_fulfilled(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=5)
+    damaged = order_event("OrderReturnReceived", sku, 2, disposition="DAMAGED")
+
+    await OrderStockHandler(domain.uow)(damaged)
+
+    at_dc = await level(domain, sku)
+    assert (at_dc.location_id, at_dc.on_hand, at_dc.quarantined, at_dc.available) == (
+        "DC",
+        7,
+        2,
+        5,
+    )

@@ -150,3 +150,38 @@ def test_failed_probe_during_an_outage_is_not_held_against_the_posting() -> None
 def test_probe_refused_for_good_is_still_dead_lettered() -> None:
     outcome = after_failure(POLICY, attempts=1, error="no", retryable=False, now=NOW, probe=True)
     assert outcome.status is PostingStatus.DEAD_LETTERED
+
+
+def test_a_return_is_posted_at_the_location_that_received_it() -> None:
+    lines = [
+        {"lineId": "l1", "sku": "A", "quantity": 1, "disposition": "RESTOCK"},
+        {"lineId": "l1", "sku": "A", "quantity": 1, "disposition": "DAMAGED"},
+    ]
+    in_store = _event(
+        "OrderReturnReceived",
+        reference="",
+        disposition="MIXED",
+        lines=lines,
+        receivedAt="STORE-BERLIN",
+    )
+    older = _event("OrderReturnReceived", reference="", disposition="RESTOCK", lines=lines[:1])
+
+    store, dc = postings_for(
+        [in_store, older],
+        earlier={},
+        paid_prices={"l1": "8.00"},
+        headers={"o1": {"currency": "EUR", "customerReference": "cust"}},
+    )
+
+    assert store.payload == {
+        "reference": "RG-0000001/R1",
+        "currency": "EUR",
+        "customerReference": "cust",
+        "location": "STORE-BERLIN",
+        "lines": [
+            {"sku": "A", "quantity": 1, "unitPrice": "8.00"},
+            {"sku": "A", "quantity": 1, "unitPrice": "8.00"},
+        ],
+    }
+    # Recorded before returns named a location: where the order was fulfilled.
+    assert dc.payload["location"] == "DC-NORTH"

@@ -21,8 +21,9 @@ from domains.orders.errors import (
     InvalidOrderInput,
     InvalidTransition,
     OrderNotFound,
+    UnknownLocation,
 )
-from domains.orders.model import LineStatus, NewLine, Order, OrderStatus
+from domains.orders.model import LineStatus, NewLine, Order, OrderStatus, ReturnDisposition
 from kernel import correlation
 from kernel.clock import SettableClock
 from kernel.event_types import (
@@ -660,6 +661,85 @@ async def test_returned_units_are_received_with_their_disposition_until_all_are_
     stored = uow.committed[order.id]
     assert stored.status is S.RETURNED
     assert stored.lines[0].quantity_returned == 2
+
+
+class KnownLocations:
+    """Inventory's locations as the return's check sees them."""
+
+    def __init__(self, *known: str) -> None:
+        self.known = set(known)
+
+    async def location(self, location_id: str) -> object | None:
+        return location_id if location_id in self.known else None
+
+
+async def test_a_store_receives_a_web_orders_return_one_unit_restocked_one_damaged() -> None:
+    uow = FakeUnitOfWork()
+    order = await delivered(uow)
+    line_a = order.lines[0].id
+    await service.change_order(uow, order.id, commands.RequestReturn({line_a: 2}, reason="x"))
+    R, D = ReturnDisposition.RESTOCK, ReturnDisposition.DAMAGED
+    receipt = commands.ReceiveReturn({R: {line_a: 1}, D: {line_a: 1}}, "RET-1", "STORE-BERLIN")
+    before = len(uow.events)
+
+    await service.receive_return(uow, KnownLocations("STORE-BERLIN"), order.id, receipt)
+
+    received_event, status_event = uow.events[before:]
+    received = received_event.payload_as(OrderReturnReceived)
+    assert (received.location_id, received.receiving_location) == ("DC-NORTH", "STORE-BERLIN")
+    assert received.disposition == "MIXED"
+    assert [(ln.sku, ln.quantity, received.disposition_of(ln)) for ln in received.lines] == [
+        ("ST-0001-01", 1, "RESTOCK"),
+        ("ST-0001-01", 1, "DAMAGED"),
+    ]
+    assert status_change(status_event) == (
+        "RETURN_REQUESTED",
+        "RETURNED",
+        "return received (DAMAGED, RESTOCK)",
+    )
+    assert uow.committed[order.id].lines[0].quantity_returned == 2
+
+
+async def test_a_return_is_received_where_the_order_was_fulfilled_unless_told() -> None:
+    uow = FakeUnitOfWork()
+    order = await delivered(uow)
+    line_a = order.lines[0].id
+    await service.change_order(uow, order.id, commands.RequestReturn({line_a: 1}, reason="x"))
+
+    events = await changed(uow, order, commands.ConfirmReturn({line_a: 1}, disposition="RESTOCK"))
+
+    received = events[0].payload_as(OrderReturnReceived)
+    assert (received.received_at, received.receiving_location) == ("DC-NORTH", "DC-NORTH")
+
+
+async def test_a_return_at_a_location_inventory_does_not_know_is_refused() -> None:
+    uow = FakeUnitOfWork()
+    order = await delivered(uow)
+    line_a = order.lines[0].id
+    await service.change_order(uow, order.id, commands.RequestReturn({line_a: 1}, reason="x"))
+    commits = uow.commits
+    receipt = commands.ReceiveReturn({ReturnDisposition.RESTOCK: {line_a: 1}}, "", "NOWHERE")
+
+    with pytest.raises(UnknownLocation) as refused:
+        await service.receive_return(uow, KnownLocations("STORE-BERLIN"), order.id, receipt)
+
+    assert refused.value.code == "UNKNOWN_LOCATION"
+    assert uow.commits == commits
+    assert uow.committed[order.id].lines[0].quantity_returned == 0
+
+
+async def test_a_split_return_may_not_bring_back_more_than_was_requested() -> None:
+    uow = FakeUnitOfWork()
+    order = await delivered(uow)
+    line_a = order.lines[0].id
+    await service.change_order(uow, order.id, commands.RequestReturn({line_a: 2}, reason="x"))
+    R, D = ReturnDisposition.RESTOCK, ReturnDisposition.DAMAGED
+    receipt = commands.ReceiveReturn({R: {line_a: 2}, D: {line_a: 1}})
+
+    with pytest.raises(InvalidOrderInput, match="awaits 2 returned units, not 3"):
+        await service.change_order(uow, order.id, receipt)
+
+    assert uow.committed[order.id].lines[0].quantity_returned == 0
 
 
 async def test_a_replayed_return_commits_nothing_and_records_no_event() -> None:

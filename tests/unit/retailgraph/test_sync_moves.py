@@ -22,6 +22,7 @@ def move(
     quantity: str = "3",
     state: str = "done",
     destination: str | None = None,
+    order_reference: str | None = None,
 ) -> StockMove:
     return StockMove(
         move_id="42",
@@ -36,6 +37,7 @@ def move(
         from_kind=from_kind,
         to_kind=to_kind,
         destination=destination,
+        order_reference=order_reference,
     )
 
 
@@ -98,3 +100,18 @@ def test_moves_that_change_none_of_our_stock_are_skipped_with_a_reason() -> None
     assert isinstance(planned, Skipped)
     assert "assigned" in planned.reason
     assert isinstance(fractional, Skipped)
+
+
+def test_the_erp_move_of_our_orders_return_is_skipped_as_inventory_took_it_back() -> None:
+    back = move(None, "STORE-BERLIN", from_kind=CUSTOMER, order_reference="RG-0000042/R1")
+    skipped = movements_for(back, OURS)
+    assert isinstance(skipped, Skipped)
+    assert "return of our order" in skipped.reason
+    prefixed = move(None, "STORE-BERLIN", from_kind=CUSTOMER, order_reference="EU-RG-0000042/R2")
+    assert isinstance(movements_for(prefixed, OURS, "EU-"), Skipped)
+
+
+def test_a_customer_return_that_is_not_one_of_our_orders_returns_is_applied() -> None:
+    for reference in (None, "RG-0000042", "RG-0000042/C1", "SO-77/R1", "EU-RG-0000042/R1"):
+        back = move(None, "STORE-BERLIN", from_kind=CUSTOMER, order_reference=reference)
+        assert kinds(movements_for(back, OURS)) == [("RETURN", "STORE-BERLIN", 3, None)]
