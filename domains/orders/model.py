@@ -555,7 +555,7 @@ class Order:
             raise InvalidOrderInput("Name at least one line and quantity")
         lines: list[tuple[OrderLine, int]] = []
         for line_id, quantity in quantities.items():
-            if not isinstance(quantity, int) or quantity <= 0:
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
                 raise InvalidOrderInput(
                     f"Quantities must be positive whole numbers, not {quantity!r}",
                     line_id=line_id,
