@@ -352,6 +352,7 @@ def test_reservation_requests_at_their_limits_are_accepted(
         ({"sku": "S" * 65}, "INVALID_REFERENCE"),
         ({"location_id": ""}, "INVALID_REFERENCE"),
         ({"location_id": "L\x00"}, "INVALID_REFERENCE"),
+        ({"location_id": "L" * 65}, "INVALID_REFERENCE"),
         ({"order_reference": ""}, "INVALID_ORDER_REFERENCE"),
         ({"idempotency_key": "k\x00"}, "INVALID_IDEMPOTENCY_KEY"),
     ],
@@ -370,6 +371,8 @@ def test_reservation_requests_past_their_limits_are_refused_with_a_code(
     with pytest.raises(RuleViolation) as caught:
         validate_reservation_request(**values)  # type: ignore[arg-type]
     assert caught.value.code == code
+    # The message is the exception's text too, for logs and tracebacks.
+    assert str(caught.value) == caught.value.message != ""
 
 
 @pytest.mark.parametrize(
