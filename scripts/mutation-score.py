@@ -245,7 +245,7 @@ def _run_tests(module_name: str, model_path: str, source: str, tests: list[str])
     import importlib.util
 
     import pytest
-    from hypothesis import settings
+    from hypothesis import Phase, settings
 
     class MutantLoader(importlib.abc.Loader):
         def create_module(self, spec: ModuleSpec) -> None:
@@ -266,7 +266,9 @@ def _run_tests(module_name: str, model_path: str, source: str, tests: list[str])
         del sys.modules[name]
     sys.meta_path.insert(0, MutantFinder())
     # No example database: a mutant's failures must not be replayed against the model.
-    settings.register_profile("mutation", database=None, derandomize=True)
+    # No shrinking: a failure is all the score needs, not the smallest example of it.
+    generate = (Phase.explicit, Phase.generate)
+    settings.register_profile("mutation", database=None, derandomize=True, phases=generate)
     settings.load_profile("mutation")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -321,14 +323,16 @@ def _start(module_name: str, model_path: str, mutant: Mutant, tests: list[str]) 
     return pid
 
 
-def score(model: Path, tests: list[str], *, jobs: int, timeout: float) -> list[Mutant]:
+def score(
+    model: Path, tests: list[str], *, jobs: int, timeout: float, only: set[int] | None = None
+) -> list[Mutant]:
     """Run every mutant of ``model``; print progress; return the survivors."""
     module_name = ".".join(model.resolve().relative_to(ROOT).with_suffix("").parts)
     original = Mutant(-1, 0, "the model as it is", model.read_text())
     _, status = os.waitpid(_start(module_name, str(model.resolve()), original, tests), 0)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{model}: the tests fail without any mutant; fix them first")
-    all_mutants = list(mutants(model))
+    all_mutants = [m for m in mutants(model) if only is None or m.index in only]
     pending = list(all_mutants)
     running: dict[int, tuple[Mutant, float]] = {}
     survivors: list[Mutant] = []
@@ -393,10 +397,16 @@ def main() -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="mutants run at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant")
     parser.add_argument(
+        "--only", type=int, nargs="+", metavar="N", help="run only mutants #N... (e.g. survivors)"
+    )
+    parser.add_argument(
         "--show", type=int, metavar="N", help="print mutant #N of the (single) model and stop"
     )
     args = parser.parse_args()
     os.chdir(ROOT)
+    # A termination ends the run like ^C does: through ``score``'s cleanup of its children.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("CI", "true")
     if args.show is not None:
@@ -409,7 +419,8 @@ def main() -> None:
     for model in args.models:
         tests = args.tests or default_tests(model)
         _prepare_parent(tests)
-        score(model, tests, jobs=args.jobs, timeout=args.timeout)
+        only = set(args.only) if args.only else None
+        score(model, tests, jobs=args.jobs, timeout=args.timeout, only=only)
     print(f"({time.monotonic() - started:.0f} s)")
 
 

@@ -439,21 +439,49 @@ def play(
             assert {q.line_id: q.quantity for q in change.lines} == due  # type: ignore[attr-defined]
 
 
+# How far along the happy path an order starts before the random steps: random steps
+# alone seldom get past payment, so every stage gets its share of them.
+START = [
+    ("confirm", {}, ""),
+    ("authorize", {}, ""),
+    ("release", {}, ""),
+    ("ship", {"l-1": 1}, "SHP-0"),
+    ("ship", {"l-1": 9, "l-2": 9, "l-3": 9}, ""),  # the rest: trimmed to what is left
+    ("deliver", {}, ""),
+    ("request_return", {"l-1": 1}, ""),
+    ("receive", {"l-1": 1}, "RET-0"),
+    ("refund", {}, "RF-0"),
+]
+
+
 @PROPERTIES
 @given(
     lines=NEW_LINES,
     discounts=st.lists(st.sampled_from([Decimal("0.5"), Decimal("0.8"), Decimal("1")]), max_size=3),
+    start=st.integers(0, len(START)),
     steps=st.lists(STEPS, max_size=25),
 )
 def test_any_sequence_of_steps_keeps_quantities_totals_and_refunds_right(
-    lines: list[NewLine], discounts: list[Decimal], steps: list[tuple[str, dict[str, int], str]]
+    lines: list[NewLine],
+    discounts: list[Decimal],
+    start: int,
+    steps: list[tuple[str, dict[str, int], str]],
 ) -> None:
     lines = promotional(lines, discounts)
     order = order_of(*lines)
     reference = Reference(lines)
     check_matches(order, reference)
-    for number, step in enumerate(steps, start=1):
-        play(order, reference, step, AT + timedelta(minutes=number))
+    at = AT
+    for name, quantities, doc in START[:start]:
+        if name == "ship":
+            left = {i: reference.active(i) - c.shipped for i, c in reference.counts.items()}
+            quantities = {i: min(q, left[i]) for i, q in quantities.items() if left.get(i)}
+        at += timedelta(minutes=1)
+        play(order, reference, (name, quantities, doc), at)
+    check_matches(order, reference)
+    for step in steps:
+        at += timedelta(minutes=1)
+        play(order, reference, step, at)
         check_matches(order, reference)
 
 
@@ -470,7 +498,11 @@ HAPPY = [
     lines=NEW_LINES,
     cancelled=st.dictionaries(st.sampled_from(["l-1", "l-2"]), st.integers(1, 2), max_size=1),
     returns=st.lists(
-        st.tuples(st.sampled_from(["request_return", "receive", "refund"]), QUANTITIES, REFERENCES),
+        st.tuples(
+            st.sampled_from(["request_return", "receive", "refund", "cancel_lines", "ship"]),
+            QUANTITIES,
+            REFERENCES,
+        ),
         max_size=12,
     ),
 )
@@ -586,6 +618,44 @@ def test_a_held_order_is_released_to_payment_authorized_with_its_reason() -> Non
         "fraud hold released",
         AT + timedelta(hours=1),
     )
+
+
+def test_a_return_receipt_takes_no_more_units_than_are_awaited() -> None:
+    order = delivered(order_of(NewLine("SKU-A", 3, Decimal("10.00"))))
+    with pytest.raises(InvalidTransition):
+        order.confirm_return({"l-1": 1}, disposition=ReturnDisposition.RESTOCK, at=AT)
+    order.request_return({"l-1": 2}, at=AT, reason="")
+    order.confirm_return({"l-1": 1}, disposition=ReturnDisposition.RESTOCK, at=AT)
+    with pytest.raises(InvalidOrderInput, match="awaits 1 returned units, not 2"):
+        order.confirm_return({"l-1": 2}, disposition=ReturnDisposition.RESTOCK, at=AT)
+    assert order.lines[0].quantity_returned == 1
+
+
+def test_a_cancellation_takes_no_more_units_than_are_left() -> None:
+    order = order_of(NewLine("SKU-A", 3, Decimal("10.00")), NewLine("SKU-B", 1, Decimal("1.00")))
+    with pytest.raises(InvalidOrderInput, match="has 3 units left to cancel, not 4"):
+        order.cancel_lines({"l-1": 4}, at=AT, reason="")
+    order.cancel_lines({"l-1": 2}, at=AT, reason="")
+    with pytest.raises(InvalidOrderInput, match="has 1 units left to cancel, not 2"):
+        order.cancel_lines({"l-1": 2}, at=AT, reason="")
+    assert (order.lines[0].active_quantity, order.totals.total) == (1, Decimal("11.00"))
+
+
+def test_shipped_or_held_orders_refuse_a_cancellation_of_lines_and_keep_them() -> None:
+    shipping = order_of(NewLine("SKU-A", 3, Decimal("10.00")))
+    shipping.confirm(at=AT)
+    shipping.authorize_payment(at=AT)
+    shipping.release_to_fulfilment(at=AT)
+    shipping.confirm_shipment({"l-1": 1}, at=AT)
+    with pytest.raises(InvalidTransition):
+        shipping.cancel_lines({"l-1": 1}, at=AT, reason="")
+    assert shipping.lines[0].quantity_cancelled == 0
+    held = order_of(NewLine("SKU-A", 1, Decimal("10.00")))
+    held.confirm(at=AT)
+    held.hold_for_fraud(at=AT, reason="velocity")
+    with pytest.raises(InvalidTransition):
+        held.cancel_lines({"l-1": 1}, at=AT, reason="")  # all of it: cancel the order instead
+    assert (held.status, held.lines[0].quantity_cancelled) == (S.FRAUD_HOLD, 0)
 
 
 def test_a_replayed_return_receipt_receives_nothing_more() -> None:
@@ -716,3 +786,13 @@ def test_line_status_follows_its_units_through_return() -> None:
     assert line.status is LineStatus.RETURNED
     line.quantity_cancelled = 3
     assert line.status is LineStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("total", "quantity", "unit"),
+    [("20.00", 2, "10.00"), ("19.80", 3, "6.60"), ("20.00", 3, "6.667"), ("0.01", 3, "0.003")],
+)
+def test_a_spread_unit_price_keeps_cents_when_cents_are_enough(
+    total: str, quantity: int, unit: str
+) -> None:
+    assert str(spread(Decimal(total), quantity)) == unit
