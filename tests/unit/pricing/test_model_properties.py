@@ -488,3 +488,39 @@ def test_a_paused_promotion_can_be_activated_again_but_not_paused_twice() -> Non
     with pytest.raises(InvalidStatusTransition):
         promotion.activate(WINDOW.ends_at)
     assert promotion.activate(WINDOW.ends_at - timedelta(microseconds=1)).lifecycle.value == "LIVE"
+
+
+def test_stacked_free_units_never_take_the_line_below_zero() -> None:
+    # Two stackable "buy 1 get 2" on 3 units would free 4 of 3: the line costs nothing.
+    rule = DiscountRule(DiscountKind.BUY_X_GET_Y, buy=1, get=2)
+    offers = [Offer(f"b1g2-{i}", terms(rule, stacking=Stacking.STACKABLE)) for i in (1, 2)]
+    priced = price(offers, quantity=3)
+    assert (priced.line_discount, priced.line_total) == (Decimal("30.00"), Decimal("0.00"))
+    assert [(a.promotion_id, a.amount) for a in priced.applied] == [
+        ("b1g2-1", Decimal("20.00")),
+        ("b1g2-2", Decimal("10.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        DiscountRule(DiscountKind.AMOUNT_OFF, amounts=(("EUR", Decimal("2.00")),)),
+        DiscountRule(DiscountKind.FIXED_PRICE, amounts=(("EUR", Decimal("2.00")),)),
+        DiscountRule(DiscountKind.BUY_X_GET_Y, buy=1, get=1),
+    ],
+)
+def test_a_rule_takes_nothing_off_a_unit_in_a_currency_it_does_not_name(
+    rule: DiscountRule,
+) -> None:
+    assert rule.unit_discount(Decimal("10.00"), "USD") == Decimal(0)
+    assert rule.applies_in("USD") is (rule.kind is DiscountKind.BUY_X_GET_Y)
+
+
+def test_a_promotion_is_active_from_the_first_instant_of_its_window() -> None:
+    rule = DiscountRule(DiscountKind.PERCENT_OFF, percent=Decimal(5))
+    live = Promotion.create("p1", terms(rule), AT).activate(AT)
+    before = WINDOW.starts_at - timedelta(microseconds=1)
+    assert live.status(before) is PromotionStatus.SCHEDULED
+    assert live.status(WINDOW.starts_at) is PromotionStatus.ACTIVE
+    assert live.status(WINDOW.ends_at) is PromotionStatus.ENDED
