@@ -40,6 +40,7 @@ from domains.inventory.model import (
     release,
     reserved_quantity,
     sellable,
+    take_back,
     totals_by_cause,
     validate_movement,
     validate_reservation_request,
@@ -548,3 +549,48 @@ def test_totals_by_cause_count_pairs_and_absolute_units_for_every_cause() -> Non
     }
     report = Reconciliation("rec-1", NOW, compared=10, by_cause=totals)
     assert (report.divergent_pairs, report.divergent_units) == (3, 6)
+
+
+# -- returns ----------------------------------------------------------------------------------
+
+
+@PROPERTIES
+@given(level=LEVELS, quantity=st.integers(1, 40), damaged=st.booleans())
+def test_returned_units_are_on_hand_and_sellable_again_only_when_not_damaged(
+    level: StockLevel, quantity: int, damaged: bool
+) -> None:
+    after = take_back(level, quantity, damaged=damaged)
+    assert after.on_hand == level.on_hand + quantity
+    assert after.quarantined == level.quarantined + (quantity if damaged else 0)
+    assert (after.committed, after.reserved, after.incoming) == (
+        level.committed,
+        level.reserved,
+        level.incoming,
+    )
+    if damaged:
+        assert after.available == level.available
+    else:
+        assert after.available >= level.available
+
+
+@pytest.mark.parametrize("quantity", [1, MAX_QUANTITY])
+def test_a_return_of_one_unit_up_to_any_real_quantity_is_taken_back(quantity: int) -> None:
+    after = take_back(StockLevel("SKU-1", "STORE"), quantity, damaged=False)
+    assert after.on_hand == quantity
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "quantity", "code"),
+    [
+        (0, 0, "INVALID_QUANTITY"),
+        (0, -1, "INVALID_QUANTITY"),
+        (0, MAX_QUANTITY + 1, "INVALID_QUANTITY"),
+        (1, MAX_QUANTITY, "QUANTITY_TOO_LARGE"),
+    ],
+)
+def test_a_return_of_no_units_or_beyond_any_real_stock_is_refused(
+    on_hand: int, quantity: int, code: str
+) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        take_back(StockLevel("SKU-1", "STORE", on_hand=on_hand), quantity, damaged=True)
+    assert caught.value.code == code
