@@ -36,10 +36,12 @@ from domains.pricing.model import (
     Stacking,
     StockAction,
     Window,
+    WindowTransition,
     check_channel,
     check_currency,
     low_stock_action,
     parse_amount,
+    passed_transitions,
     price_line,
     split_tax,
     stock_can_matter,
@@ -524,3 +526,13 @@ def test_a_promotion_is_active_from_the_first_instant_of_its_window() -> None:
     assert live.status(before) is PromotionStatus.SCHEDULED
     assert live.status(WINDOW.starts_at) is PromotionStatus.ACTIVE
     assert live.status(WINDOW.ends_at) is PromotionStatus.ENDED
+
+
+def test_window_transitions_take_a_naive_moment_as_utc() -> None:
+    naive_start = WINDOW.starts_at.replace(tzinfo=None)
+    assert passed_transitions(WINDOW, naive_start - timedelta(microseconds=1)) == ()
+    assert passed_transitions(WINDOW, naive_start) == (WindowTransition.STARTED,)
+    assert passed_transitions(WINDOW, WINDOW.ends_at.replace(tzinfo=None)) == (
+        WindowTransition.STARTED,
+        WindowTransition.ENDED,
+    )
