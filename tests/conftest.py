@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import redis.asyncio as redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.stdlib import ProcessorFormatter
 
 from adapters.db.engine import create_engine
 from tests.services import require_postgres, require_redis
@@ -27,6 +29,20 @@ def _private_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     patch.setenv("RETAILGRAPH_DATA_DIR", str(tmp_path_factory.mktemp("retailgraph-data")))
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_the_test_found_it() -> Iterator[None]:
+    """A command run in this process (through Typer's runner) sets the process's logging
+    up as it would in production: a handler on the root logger at INFO. The next test
+    starts without it, or its commands' output would carry another's log lines."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if isinstance(handler.formatter, ProcessorFormatter):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(params=BACKENDS)
