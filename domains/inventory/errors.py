@@ -31,23 +31,16 @@ class InsufficientStock(InventoryError):
     ) -> None:
         """``available``: the location's sellable units, or with ``channel`` what that
         channel may promise there (its allocation, ``availability(channel)``'s figure)."""
-        if channel is None:
-            message = f"only {available} of {sku} available at {location_id}, {requested} requested"
-            super().__init__(
-                message, sku=sku, locationId=location_id, requested=requested, available=available
-            )
-            return
-        message = (
-            f"only {available} of {sku} allocated to channel {channel} at {location_id}, "
-            f"{requested} requested"
-        )
+        where = f"available at {location_id}"
+        if channel is not None:
+            where = f"allocated to channel {channel} at {location_id}"
         super().__init__(
-            message,
+            f"only {available} of {sku} {where}, {requested} requested",
             sku=sku,
             locationId=location_id,
             requested=requested,
             available=available,
-            channel=channel,
+            **({} if channel is None else {"channel": channel}),
         )
 
 
