@@ -21,6 +21,7 @@ from adapters.db.engine import DatabaseLocations, create_engine, session_factory
 from adapters.db.outbox import OutboxRelay
 from adapters.db.tracing import trace_statements
 from adapters.metrics.lag import EventLag
+from kernel.channels import SalesVocabulary
 from kernel.clock import Clock, SystemClock
 from kernel.events import Event
 
@@ -44,6 +45,8 @@ class Runtime:
     # Spans of each request a subgraph serves, of its SQL statements and its calls to
     # peers; None: tracing is off, and no span object is made.
     tracer: Tracer | None = None
+    # The channels and currencies the retailer sells in (``[sales]``).
+    sales: SalesVocabulary = field(default_factory=SalesVocabulary)
     _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
     _lag: EventLag | None = field(default=None, init=False, repr=False)
 
@@ -108,6 +111,7 @@ class DomainBase:
         self.engine = engine
         self.runtime = runtime
         self.clock = runtime.clock
+        self.sales = runtime.sales
         self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
         self.relay = OutboxRelay(engine, outbox, runtime.bus.publish, clock=runtime.clock)

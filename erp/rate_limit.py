@@ -55,11 +55,17 @@ class LocalRateLimiter:
     ) -> None:
         self.bucket = TokenBucket(rate=rate, capacity=capacity, clock=clock)
         self._sleep = sleep
+        # One caller waits for its token at a time. Were every caller to reserve a slot and
+        # sleep, a busy event loop would wake them all at once after a stall, and the ERP
+        # would see them together (a flash sale in the embedded shape showed 6 posts in
+        # 0.44 s at 5 a second); in turn, a stall costs at most the bucket's burst.
+        self._turn = asyncio.Lock()
 
     async def acquire(self) -> None:
-        wait = self.bucket.reserve()
-        if wait > 0:
-            await self._sleep(wait)
+        async with self._turn:
+            wait = self.bucket.reserve()
+            if wait > 0:
+                await self._sleep(wait)
 
 
 # The same arithmetic as TokenBucket.reserve, on Redis's clock, atomically for every

@@ -43,7 +43,10 @@ def domain_probes(
     if "inventory" in domains:
         probes["inventory_divergence"] = divergence_probe(domains["inventory"].engine)
     if "pricing" in domains:
-        probes["price_parity"] = parity_probe(domains["pricing"].engine, pricing.parity_channels)
+        pricing_domain = domains["pricing"]
+        probes["price_parity"] = parity_probe(
+            pricing_domain.engine, pricing.parity_channels, runtime.sales.currencies
+        )
     return probes
 
 

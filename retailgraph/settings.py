@@ -16,7 +16,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -27,7 +35,14 @@ from pydantic_settings import (
 
 from erp.settings import ErpSettings
 from gateway.settings import ClientSettings, GatewaySettings
-from kernel.channels import CHANNELS
+from kernel.channels import (
+    DEFAULT_CHANNELS,
+    DEFAULT_CURRENCIES,
+    MAX_CHANNELS,
+    MAX_CURRENCIES,
+    OWN_CHANNELS,
+    SalesVocabulary,
+)
 
 CONFIG_VARIABLE = "RETAILGRAPH_CONFIG"
 DEFAULT_CONFIG = Path("retailgraph.toml")
@@ -99,13 +114,30 @@ class WorkerMetricsSettings(_Section):
     worker_host: str = "127.0.0.1"
 
 
+class SalesSettings(_Section):
+    """The channels the retailer sells through and the currencies it prices in. Every
+    process of a deployment must read the same lists: a channel one domain does not know
+    is refused there."""
+
+    channels: tuple[str, ...] = Field(default=DEFAULT_CHANNELS, max_length=MAX_CHANNELS)
+    currencies: tuple[str, ...] = Field(default=DEFAULT_CURRENCIES, max_length=MAX_CURRENCIES)
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> SalesSettings:
+        self.vocabulary()
+        return self
+
+    def vocabulary(self) -> SalesVocabulary:
+        return SalesVocabulary(self.channels, self.currencies)
+
+
 class PricingSettings(_Section):
     """Rules of the pricing domain that are the retailer's to set."""
 
     # The channels that must share each SKU's base price: an override in one of them that
     # differs from what the others pay counts in the price-parity KPI. A retailer that
-    # prices its stores apart sets ["web", "app"].
-    parity_channels: tuple[str, ...] = Field(default=CHANNELS, min_length=1, max_length=32)
+    # prices its stores apart sets ["web", "app"]; a marketplace keeps its own price list.
+    parity_channels: tuple[str, ...] = Field(default=OWN_CHANNELS, min_length=1, max_length=32)
 
 
 LogFormat = Literal["json", "console"]
@@ -151,6 +183,7 @@ class Settings(BaseSettings):
     erp: ErpSettings = Field(default_factory=ErpSettings)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     metrics: WorkerMetricsSettings = Field(default_factory=WorkerMetricsSettings)
+    sales: SalesSettings = Field(default_factory=SalesSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)

@@ -89,6 +89,7 @@ def runtime(
         clock=clock or SystemClock(),
         identity_secret=settings.subgraphs.identity_key(),
         tracer=tracer,
+        sales=settings.sales.vocabulary(),
     )
 
 

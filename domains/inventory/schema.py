@@ -325,6 +325,7 @@ class Mutation:
             kind=input.kind,
             region=input.region,
             rules=[model.ChannelRule(c.channel, c.share_percent, c.cap) for c in input.channels],
+            sales=domain_of(info).sales,
         )
         return Location.from_model(location)
 
@@ -333,8 +334,9 @@ class Mutation:
         directives=requires("inventory:manage"),
     )
     async def set_channel_policy(self, info: Info, channel: str, counts_incoming: bool) -> bool:
+        domain = domain_of(info)
         await service.set_channel_policy(
-            domain_of(info).uow(), channel, counts_incoming=counts_incoming
+            domain.uow(), channel, counts_incoming=counts_incoming, sales=domain.sales
         )
         return counts_incoming
 

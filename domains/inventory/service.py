@@ -45,6 +45,7 @@ from domains.inventory.model import (
 )
 from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
 from domains.inventory.ports import UnitOfWork
+from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.event_types import (
     ChannelPolicyChanged,
     ReservationChange,
@@ -85,6 +86,14 @@ def _invalid(violation: RuleViolation) -> InvalidInventoryInput:
     return InvalidInventoryInput(violation.message, code=violation.code)
 
 
+def _sold_in(channel: str, sales: SalesVocabulary) -> None:
+    if not sales.sells_in(channel):
+        raise InvalidInventoryInput(
+            f"Unknown channel {channel[:32]!r}; use one of {', '.join(sales.channels)}",
+            code="UNKNOWN_CHANNEL",
+        )
+
+
 # Locations and allocation rules
 
 
@@ -96,6 +105,7 @@ async def save_location(
     kind: LocationKind,
     region: str,
     rules: Sequence[ChannelRule],
+    sales: SalesVocabulary = DEFAULT_SALES,
 ) -> Location:
     """Create or replace a location with the channels it serves and their allocation rules."""
     async with uow:
@@ -105,19 +115,28 @@ async def save_location(
             validate_rules(rules)
         except RuleViolation as violation:
             raise _invalid(violation) from None
+        for rule in rules:
+            _sold_in(rule.channel, sales)
         location = Location(id, name, kind, region, tuple(rules))
         await uow.stock.save_location(location)
         await uow.commit()
         return location
 
 
-async def set_channel_policy(uow: UnitOfWork, channel: str, *, counts_incoming: bool) -> None:
+async def set_channel_policy(
+    uow: UnitOfWork,
+    channel: str,
+    *,
+    counts_incoming: bool,
+    sales: SalesVocabulary = DEFAULT_SALES,
+) -> None:
     """Whether in-transit units count toward ``channel``'s available-to-promise."""
     async with uow:
         try:
             validate_rule(ChannelRule(channel))
         except RuleViolation as violation:
             raise _invalid(violation) from None
+        _sold_in(channel, sales)
         await uow.stock.save_channel_policy(channel, counts_incoming=counts_incoming)
         uow.record(
             Event.of(

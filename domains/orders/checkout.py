@@ -28,6 +28,7 @@ from domains.orders.service import CreatedOrder, create_order, repeat_of
 from domains.orders.uow import OrdersUnitOfWork
 from kernel import correlation
 from kernel.actors import SYSTEM, Actor
+from kernel.channels import DEFAULT_SALES, SalesVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ async def place_order(
     pricing: PricingPort,
     stock: StockPort,
     request: OrderRequest,
+    *,
+    sales: SalesVocabulary = DEFAULT_SALES,
 ) -> CreatedOrder:
     """Price, reserve, create: the order of a checkout, once per idempotency key.
 
@@ -158,7 +161,7 @@ async def place_order(
         existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
     if existing is not None:
         return repeat_of(existing, _fingerprint(request, fulfilment))
-    _check(request, fulfilment)
+    _check(request, fulfilment, sales)
     place = await stock.location(request.location_id)
     if place is None:
         raise CheckoutRefused(
@@ -228,8 +231,18 @@ def _fingerprint(request: OrderRequest, fulfilment: Fulfilment) -> str:
     )
 
 
-def _check(request: OrderRequest, fulfilment: Fulfilment) -> None:
+def _check(request: OrderRequest, fulfilment: Fulfilment, sales: SalesVocabulary) -> None:
     """The order's own rules, before anyone is asked for prices or stock."""
+    if not sales.sells_in(request.channel):
+        raise InvalidOrderInput(
+            f"Unknown channel {request.channel[:50]!r}; use one of {', '.join(sales.channels)}",
+            channel=request.channel[:50],
+        )
+    if not sales.prices_in(request.currency):
+        raise InvalidOrderInput(
+            f"Unknown currency {request.currency[:10]!r}; use one of {', '.join(sales.currencies)}",
+            currency=request.currency[:10],
+        )
     check_new_order(
         idempotency_key=request.idempotency_key,
         channel=request.channel,

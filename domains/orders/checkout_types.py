@@ -34,10 +34,14 @@ class PlaceOrderInput:
     idempotency_key: str = strawberry.field(
         description="Required: a repeat with the same key returns the same order."
     )
-    channel: str = strawberry.field(description="web, app or store.")
+    channel: str = strawberry.field(
+        description="A channel the retailer sells through (the `[sales]` settings)."
+    )
     fulfilment: FulfilmentInput
     lines: list[PlaceOrderLineInput]
-    currency: str = "EUR"
+    currency: str = strawberry.field(
+        default="EUR", description="A currency the retailer prices in (the `[sales]` settings)."
+    )
     customer_reference: str = ""
 
 
@@ -77,7 +81,7 @@ async def place_order(info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
     domain: OrdersDomain = info.context["domain"]
     request = order_request(input, identity_of(info).actor)
     placed = await checkout.place_order(
-        domain.uow, domain.checkout.pricing, domain.checkout.stock, request
+        domain.uow, domain.checkout.pricing, domain.checkout.stock, request, sales=domain.sales
     )
     if not placed.created:
         count_duplicate("placeOrder", request.channel)

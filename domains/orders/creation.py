@@ -7,7 +7,6 @@ from datetime import datetime
 
 from domains.orders.errors import InvalidOrderInput
 from domains.orders.model import (
-    CHANNELS,
     Fulfilment,
     HistoryEntry,
     NewLine,
@@ -19,6 +18,7 @@ from domains.orders.model import (
 )
 from domains.orders.transitions import OrderStatus
 from kernel.actors import SYSTEM, Actor
+from kernel.channels import well_formed_channel
 from kernel.event_types import OrderCreated, OrderedLine, OrderFulfilment, OrderTotals
 from kernel.keys import MAX_IDEMPOTENCY_KEY, MAX_ORDER_LINES
 
@@ -152,10 +152,8 @@ def _check_header(
         raise InvalidOrderInput(
             f"An idempotency key of 1 to {MAX_IDEMPOTENCY_KEY} characters is required"
         )
-    if channel not in CHANNELS:
-        raise InvalidOrderInput(
-            f"Unknown channel {channel!r}; use one of {', '.join(CHANNELS)}", channel=channel
-        )
+    if not well_formed_channel(channel):
+        raise InvalidOrderInput(f"{channel[:50]!r} is not a channel name", channel=channel[:50])
     if len(customer_reference) > 200:
         raise InvalidOrderInput("A customer reference has at most 200 characters")
     if not fulfilment.location_id or len(fulfilment.location_id) > 100:

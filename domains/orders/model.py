@@ -24,7 +24,6 @@ from domains.orders.transitions import TRANSITIONS as TRANSITIONS
 from domains.orders.transitions import OrderStatus as OrderStatus
 from domains.orders.transitions import can_transition as can_transition
 from kernel.actors import SYSTEM, Actor
-from kernel.channels import CHANNELS as CHANNELS
 from kernel.event_types import (
     LineQuantity,
     OrderChange,

@@ -27,7 +27,9 @@ class PricingDomain(DomainBase):
 
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
-        self.read_models = PricingReadModels(runtime.cache, engine, clock=runtime.clock)
+        self.read_models = PricingReadModels(
+            runtime.cache, engine, clock=runtime.clock, sales=runtime.sales
+        )
         self._windows_task: asyncio.Task[None] | None = None
 
     def uow(self) -> PricingUnitOfWork:

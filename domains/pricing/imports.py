@@ -16,6 +16,7 @@ from domains.pricing.errors import InvalidAmount, PricingError
 from domains.pricing.model import check_channel, check_currency, parse_amount
 from domains.pricing.ports import UnitOfWork
 from domains.pricing.tables import ALL_CHANNELS
+from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.event_types import PriceChanged, SkuPricingChanged
 from kernel.events import Event
 
@@ -91,12 +92,14 @@ async def import_price_list(
     rows: Sequence[PriceRow],
     *,
     channel: str | None = None,
+    sales: SalesVocabulary = DEFAULT_SALES,
     batch_size: int = 500,
     on_progress: Progress | None = None,
 ) -> ImportReport:
-    """Import one price list (a currency, for every channel or one channel's override)."""
-    check_currency(currency)
-    list_channel = ALL_CHANNELS if channel is None else check_channel(channel)
+    """Import one price list (a currency the retailer prices in, for every channel or one
+    channel's override)."""
+    check_currency(currency, sales)
+    list_channel = ALL_CHANNELS if channel is None else check_channel(channel, sales)
     report = ImportReport(received=len(rows))
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.engine import bounded_read
 from adapters.metrics.gauges import Probe, Reading
-from domains.pricing.model import CURRENCIES
 from domains.pricing.tables import ALL_CHANNELS, base_prices
 
 GAUGE = "retailgraph_price_parity_violations"
@@ -27,8 +26,14 @@ Key = tuple[str, str]  # (sku, currency)
 
 
 async def read_parity(
-    engine: AsyncEngine, parity_channels: Collection[str], *, statement_timeout: float
+    engine: AsyncEngine,
+    parity_channels: Collection[str],
+    currencies: Collection[str],
+    *,
+    statement_timeout: float,
 ) -> list[Reading]:
+    """SKUs out of parity, per currency: every currency the retailer prices in has its
+    series (zero when in parity), and so has one only the stored prices still use."""
     channels = sorted(set(parity_channels))
     overrides = base_prices.alias("override")
     every_channel = select(base_prices.c.sku, base_prices.c.currency, base_prices.c.amount).join(
@@ -51,7 +56,7 @@ async def read_parity(
         Reading(
             "retailgraph_price_parity_violations", found.get(currency, 0), (("currency", currency),)
         )
-        for currency in sorted({*CURRENCIES, *found})
+        for currency in sorted({*currencies, *found})
     ]
 
 
@@ -77,9 +82,13 @@ def _violations(
 
 
 def parity_probe(
-    engine: AsyncEngine, parity_channels: Collection[str], *, timeout: float = 2.0
+    engine: AsyncEngine,
+    parity_channels: Collection[str],
+    currencies: Collection[str],
+    *,
+    timeout: float = 2.0,
 ) -> Probe:
     async def probe() -> Sequence[Reading]:
-        return await read_parity(engine, parity_channels, statement_timeout=timeout)
+        return await read_parity(engine, parity_channels, currencies, statement_timeout=timeout)
 
     return probe

@@ -43,10 +43,9 @@ from domains.pricing.errors import (
     UnknownChannel,
     UnsupportedCurrency,
 )
-from kernel.channels import CHANNELS as CHANNELS
+from kernel.channels import SalesVocabulary, well_formed_channel, well_formed_currency
 from kernel.clock import as_utc as common_as_utc
 
-CURRENCIES = ("EUR", "USD")
 STORE_CHANNEL = "store"  # the channel a promotion's chosen stores narrow
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
@@ -69,20 +68,31 @@ def parse_amount(text: object, *, field_name: str = "amount") -> Decimal:
     return amount
 
 
-def check_currency(currency: str) -> str:
-    if currency not in CURRENCIES:
+def check_currency(currency: str, sales: SalesVocabulary) -> str:
+    """``currency`` when the retailer prices in it."""
+    if not sales.prices_in(currency):
         raise UnsupportedCurrency(
-            f"currency {currency!r} is not one of {', '.join(CURRENCIES)}", currency=currency
+            f"currency {currency[:10]!r} is not one of {', '.join(sales.currencies)}",
+            currency=currency[:10],
         )
     return currency
 
 
-def check_channel(channel: str) -> str:
-    if channel not in CHANNELS:
+def check_channel(channel: str, sales: SalesVocabulary) -> str:
+    """``channel`` when the retailer sells through it."""
+    if not sales.sells_in(channel):
         raise UnknownChannel(
-            f"channel {channel!r} is not one of {', '.join(CHANNELS)}", channel=channel
+            f"channel {channel[:50]!r} is not one of {', '.join(sales.channels)}",
+            channel=channel[:50],
         )
     return channel
+
+
+def _well_formed_currency(currency: str) -> str:
+    # Terms are pure: which currencies the retailer prices in is the service's question.
+    if not well_formed_currency(currency):
+        raise UnsupportedCurrency(f"{currency[:10]!r} is not a currency code", currency=currency)
+    return currency
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -168,7 +178,7 @@ class DiscountRule:
             if not self.amounts:
                 raise InvalidDiscount(f"{self.kind} needs an amount per currency")
             for currency, amount in self.amounts:
-                check_currency(currency)
+                _well_formed_currency(currency)
                 floor = 0 if self.kind is DiscountKind.FIXED_PRICE else CENT
                 if amount < floor or amount != to_cents(amount):
                     raise InvalidDiscount(f"{self.kind} amount {amount} {currency} is invalid")
@@ -221,7 +231,8 @@ class Eligibility:
 
     def __post_init__(self) -> None:
         for channel in self.channels:
-            check_channel(channel)
+            if not well_formed_channel(channel):
+                raise UnknownChannel(f"{channel[:50]!r} is not a channel name", channel=channel)
 
     def covers_product(self, sku: str, category: str | None) -> bool:
         if not self.skus and not self.categories:

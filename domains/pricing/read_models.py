@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache import ReadModel, Store
-from domains.pricing.model import CHANNELS, CURRENCIES, Offer
+from domains.pricing.model import Offer
 from domains.pricing.repository import PriceKey, SkuPrice, fetch_live_offers, fetch_sku_prices
 from domains.pricing.serialization import terms_from_dict, terms_to_dict
 from domains.pricing.tables import ALL_CHANNELS
+from kernel.channels import SalesVocabulary
 from kernel.clock import Clock
 from kernel.event_types import (
     PriceChanged,
@@ -58,8 +59,11 @@ def _split(key: str) -> PriceKey:
 
 
 class PricingReadModels:
-    def __init__(self, store: Store, engine: AsyncEngine, *, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, engine: AsyncEngine, *, clock: Clock, sales: SalesVocabulary
+    ) -> None:
         self.engine = engine
+        self.sales = sales
         self.prices: ReadModel[str] = ReadModel(
             store, PRICES, self._load_prices, clock=clock, fresh_for=60.0
         )
@@ -91,8 +95,8 @@ class PricingReadModels:
             price_key(e.partition_key, channel, currency)
             for e in events
             if e.type in PRICE_EVENTS
-            for channel in (*CHANNELS, ALL_CHANNELS)
-            for currency in CURRENCIES
+            for channel in (*self.sales.channels, ALL_CHANNELS)
+            for currency in self.sales.currencies
         ]
         if keys:
             await self.prices.invalidate(list(dict.fromkeys(keys)))

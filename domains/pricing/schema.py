@@ -29,6 +29,7 @@ from domains.pricing.types import (
     Stacking,
     loaders,
 )
+from kernel.channels import SalesVocabulary
 from kernel.errors import InvalidInput
 
 MAX_IMPORT_ROWS = 10_000
@@ -77,8 +78,9 @@ class ProductType:
         region: Annotated[str | None, _REGION] = None,
         location: Annotated[str | None, _LOCATION] = None,
     ) -> Price | None:
-        model.check_channel(channel)
-        model.check_currency(currency)
+        sales = _domain(info).sales
+        model.check_channel(channel, sales)
+        model.check_currency(currency, sales)
         moment = model.as_utc(at or _domain(info).clock.now())
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), channel, currency))
         if fact is None or fact.amount is None:
@@ -109,7 +111,7 @@ class ProductType:
         region: Annotated[str | None, _REGION] = None,
     ) -> list[PromotionType]:
         if channel is not None:
-            model.check_channel(channel)
+            model.check_channel(channel, _domain(info).sales)
         moment = model.as_utc(at or _domain(info).clock.now())
         fact = await loaders(info).sku_price_by_key.load((str(self.sku), ALL_CHANNELS, "EUR"))
         if fact is None:
@@ -194,7 +196,7 @@ class PromotionInput:
         default=False, description="Lift a low-stock pause once stock is back at the threshold."
     )
 
-    def to_terms(self) -> model.PromotionTerms:
+    def to_terms(self, sales: SalesVocabulary) -> model.PromotionTerms:
         rule = self.discount
         amounts: dict[str, str] = {}
         for money in rule.amounts or []:
@@ -220,6 +222,7 @@ class PromotionInput:
             stacking=self.stacking,
             low_stock_threshold=self.low_stock_threshold,
             auto_resume=self.auto_resume,
+            sales=sales,
         )
 
 
@@ -271,6 +274,7 @@ class Query:
             region=region,
             location=location,
             at=at,
+            sales=_domain(info).sales,
         )
         c = result.currency
         return Quote(
@@ -294,7 +298,9 @@ class Mutation:
         directives=requires("pricing:manage"),
     )
     async def create_promotion(self, info: Info, input: PromotionInput) -> PromotionType:
-        promotion = await service.create_promotion(_domain(info).uow(), input.to_terms())
+        promotion = await service.create_promotion(
+            _domain(info).uow(), input.to_terms(_domain(info).sales)
+        )
         return PromotionType.of(promotion)
 
     @strawberry.mutation(
@@ -305,7 +311,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: PromotionInput
     ) -> PromotionType:
         uow = _domain(info).uow()
-        promotion = await service.publish_promotion_version(uow, str(id), input.to_terms())
+        promotion = await service.publish_promotion_version(
+            uow, str(id), input.to_terms(_domain(info).sales)
+        )
         return PromotionType.of(promotion)
 
     @strawberry.mutation(directives=requires("pricing:manage"))
@@ -331,6 +339,7 @@ class Mutation:
             currency,
             [imports.PriceRow(r.sku, r.currency, r.amount) for r in rows],
             channel=channel,
+            sales=_domain(info).sales,
         )
         return PriceImportReport(
             received=report.received,

@@ -42,6 +42,7 @@ from domains.pricing.model import (
 )
 from domains.pricing.ports import UnitOfWork
 from domains.pricing.serialization import terms_snapshot
+from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.event_types import (
     PromotionActivated,
     PromotionChange,
@@ -77,6 +78,7 @@ def build_terms(
     stacking: Stacking | str = Stacking.EXCLUSIVE,
     low_stock_threshold: int | None = None,
     auto_resume: bool = False,
+    sales: SalesVocabulary = DEFAULT_SALES,
 ) -> PromotionTerms:
     """Promotion terms from client or loader values; bad values raise coded errors."""
     try:
@@ -86,8 +88,10 @@ def build_terms(
     try:
         parsed_percent = None if percent is None else parse_amount(percent, field_name="percent")
         parsed_amounts = tuple(
-            (check_currency(c), parse_amount(a)) for c, a in sorted((amounts or {}).items())
+            (check_currency(c, sales), parse_amount(a)) for c, a in sorted((amounts or {}).items())
         )
+        for channel in channels:
+            check_channel(channel, sales)
     except InvalidAmount as error:
         raise InvalidDiscount(error.message) from None
     if any(len(value) > 200 for value in (*skus, *categories, *segments)):
@@ -277,14 +281,15 @@ async def quote(
     region: str | None = None,
     location: str | None = None,
     at: datetime | None = None,
+    sales: SalesVocabulary = DEFAULT_SALES,
 ) -> Quote:
     """Price ``(sku, quantity)`` lines from the database, never from a cache: a checkout
     must charge what is true now. Each line is priced on its own, in the given order.
     In a ``region``, promotions paused there for a SKU's low stock do not apply to it;
     promotions scoped to regions or chosen stores apply in those (``region``, the selling
     ``location``) only."""
-    check_channel(channel)
-    check_currency(currency)
+    check_channel(channel, sales)
+    check_currency(currency, sales)
     at = as_utc(at or uow.clock.now())
     if not lines:
         raise EmptyQuote("a quote needs at least one line")

@@ -156,7 +156,7 @@ class Subscription:
         self, info: Info, channel: str | None = None, after: str | None = None
     ) -> AsyncGenerator[PromotionStatusUpdate, None]:
         if channel is not None:
-            model.check_channel(channel)
+            model.check_channel(channel, info.context["domain"].sales)
 
         def wants(event: Event) -> bool:
             channels = _channels(_read(event))

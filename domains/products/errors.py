@@ -25,10 +25,9 @@ class InvalidProduct(ProductsError):
 class UnknownChannel(ProductsError):
     code = "UNKNOWN_CHANNEL"
 
-    def __init__(self, channel: str, known: tuple[str, ...]) -> None:
-        super().__init__(
-            f"Unknown channel {channel!r}; expected one of: {', '.join(known)}", channel=channel
-        )
+    def __init__(self, channel: str, known: tuple[str, ...] = ()) -> None:
+        expected = f"; expected one of: {', '.join(known)}" if known else ""
+        super().__init__(f"Unknown channel {channel!r}{expected}", channel=channel)
 
 
 class ProductDiscontinued(ProductsError):

@@ -24,7 +24,7 @@ from domains.products.errors import (
     ProductDiscontinued,
     UnknownChannel,
 )
-from kernel.channels import CHANNELS as CHANNELS
+from kernel.channels import SalesVocabulary, well_formed_channel
 from kernel.event_types import (
     ChannelPublication,
     ProductPublished,
@@ -130,9 +130,17 @@ def check_category(value: Any) -> str:
 
 
 def check_channel(channel: Any) -> str:
-    if channel not in CHANNELS:
-        raise UnknownChannel(str(channel)[:50], CHANNELS)
+    """A well-formed channel name; whether the retailer sells there is ``sold_in``'s."""
+    if not well_formed_channel(channel):
+        raise UnknownChannel(str(channel)[:50])
     return str(channel)
+
+
+def sold_in(channel: Any, sales: SalesVocabulary) -> str:
+    """``channel`` when the retailer sells through it."""
+    if not isinstance(channel, str) or not sales.sells_in(channel):
+        raise UnknownChannel(str(channel)[:50], sales.channels)
+    return channel
 
 
 def _code(value: Any, name: str) -> str:
@@ -241,13 +249,8 @@ def _with_publication(product: Product, publication: Publication) -> Product:
 
 
 def ordered_publications(publications: Iterable[Publication]) -> tuple[Publication, ...]:
-    """Publications in the channels' fixed order, so equal products compare equal."""
-
-    def position(publication: Publication) -> tuple[int, str]:
-        channel = publication.channel
-        return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
-
-    return tuple(sorted(publications, key=position))
+    """Publications in the channels' names' order, so equal products compare equal."""
+    return tuple(sorted(publications, key=lambda publication: publication.channel))
 
 
 # --- Events ----------------------------------------------------------------------------
@@ -293,7 +296,8 @@ def publication_changes(
 ) -> list[ProductPublished | ProductUnpublished]:
     """One change per channel whose publication differs between two versions of a product."""
     changes: list[ProductPublished | ProductUnpublished] = []
-    for channel in CHANNELS:
+    channels = sorted({p.channel for p in (*before.publications, *after.publications)})
+    for channel in channels:
         was, now = before.is_published_in(channel), after.is_published_in(channel)
         if now and not was:
             changes.append(ProductPublished(sku=after.sku, channel=channel, since=at))

@@ -64,9 +64,6 @@ class ProductType:
         description="What sets this SKU apart from its variants, such as colour and size."
     )
     status: ProductStatus
-    publications: list[ChannelPublication] = strawberry.field(
-        description="The publication status in every channel."
-    )
     product: strawberry.Private[model.Product]
 
     @classmethod
@@ -74,16 +71,6 @@ class ProductType:
         def pairs(attributes: tuple[model.Attribute, ...]) -> list[ProductAttribute]:
             return [ProductAttribute(name=a.name, value=a.value) for a in attributes]
 
-        publications = []
-        for channel in model.CHANNELS:
-            publication = product.publication(channel)
-            publications.append(
-                ChannelPublication(
-                    channel=channel,
-                    published=publication is not None and publication.published,
-                    since=None if publication is None else publication.since,
-                )
-            )
         return cls(
             sku=strawberry.ID(product.sku),
             name=product.name,
@@ -95,13 +82,26 @@ class ProductType:
             attributes=pairs(product.attributes),
             variant_attributes=pairs(product.variant_attributes),
             status=ProductStatus(product.status),
-            publications=publications,
             product=product,
         )
 
+    @strawberry.field(description="The publication status in every channel.")
+    def publications(self, info: Info) -> list[ChannelPublication]:
+        publications = []
+        for channel in _domain(info).sales.channels:
+            publication = self.product.publication(channel)
+            publications.append(
+                ChannelPublication(
+                    channel=channel,
+                    published=publication is not None and publication.published,
+                    since=None if publication is None else publication.since,
+                )
+            )
+        return publications
+
     @strawberry.field(description="True when the product is published in `channel`.")
-    def published_in(self, channel: str) -> bool:
-        return self.product.is_published_in(model.check_channel(channel))
+    def published_in(self, info: Info, channel: str) -> bool:
+        return self.product.is_published_in(model.sold_in(channel, _domain(info).sales))
 
     @strawberry.field(
         description="The other SKUs of the same style.",
@@ -183,6 +183,8 @@ class Query:
         size = model.check_page_size(first)
         after_sku = None if after is None else model.decode_cursor(after)
         given = filter or ProductFilter()
+        if given.channel is not None:
+            model.sold_in(given.channel, _domain(info).sales)
         product_filter = model.check_filter(
             category=given.category, brand=given.brand, channel=given.channel, search=given.search
         )
@@ -216,7 +218,8 @@ class Mutation:
         directives=requires("products:manage"),
     )
     async def publish_product(self, info: Info, sku: strawberry.ID, channel: str) -> ProductType:
-        product = await service.publish_product(_domain(info).uow(), str(sku), channel)
+        domain = _domain(info)
+        product = await service.publish_product(domain.uow(), str(sku), channel, sales=domain.sales)
         return ProductType.from_model(product)
 
     @strawberry.mutation(

@@ -15,6 +15,7 @@ from adapters.metrics.counters import count_import_rejects
 from domains.products import model
 from domains.products.errors import ProductNotFound
 from domains.products.model import Product
+from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.errors import DomainError
 from kernel.events import Event
 from kernel.transaction import Transaction
@@ -141,9 +142,16 @@ async def import_item_master(
 
 
 async def publish_product(
-    uow: UnitOfWork, sku: str, channel: str, *, at: datetime | None = None
+    uow: UnitOfWork,
+    sku: str,
+    channel: str,
+    *,
+    sales: SalesVocabulary = DEFAULT_SALES,
+    at: datetime | None = None,
 ) -> Product:
-    """Sell ``sku`` in ``channel``; publishing twice is a no-op."""
+    """Sell ``sku`` in ``channel``, one the retailer sells through; publishing twice is a
+    no-op."""
+    model.sold_in(channel, sales)
     return await _change(uow, sku, lambda product, now: model.publish(product, channel, now), at)
 
 
@@ -163,6 +171,7 @@ async def publish_many(
     uow: UnitOfWork,
     placements: Sequence[tuple[str, str]],
     *,
+    sales: SalesVocabulary = DEFAULT_SALES,
     at: datetime | None = None,
 ) -> int:
     """Publish many (sku, channel) pairs in one transaction; return how many changed.
@@ -171,7 +180,7 @@ async def publish_many(
     """
     at = at or uow.clock.now()
     for _, channel in placements:
-        model.check_channel(channel)
+        model.sold_in(channel, sales)
     skus = list(dict.fromkeys(sku for sku, _ in placements))
     async with uow:
         before = await uow.products.get_many(skus, for_update=True)

@@ -18,7 +18,6 @@ from domains.products import service as products
 from domains.products.bootstrap import ProductsDomain
 from domains.products.model import ACTIVE, DISCONTINUED, Product
 from erp.port import ErpPort, Item, PriceListEntry
-from kernel.channels import CHANNELS
 
 Progress = Callable[[int, int], None]  # (rows done so far, rows in all)
 
@@ -84,12 +83,12 @@ class PriceSyncReport:
     unmapped: dict[str, int] = field(default_factory=dict)
 
 
-def list_channel(price_list: str) -> tuple[bool, str | None]:
+def list_channel(price_list: str, channels: tuple[str, ...]) -> tuple[bool, str | None]:
     """Whether an ERP price list maps to one of ours, and its channel (None: every one)."""
     name = price_list.strip().lower()
     if name in BASE_LISTS:
         return True, None
-    return name in CHANNELS, name if name in CHANNELS else None
+    return name in channels, name if name in channels else None
 
 
 async def sync_prices(
@@ -107,7 +106,7 @@ async def sync_prices(
     by_channel: dict[str | None, list[PriceListEntry]] = defaultdict(list)
     names: dict[str | None, str] = {}
     for entry in entries:
-        mapped, channel = list_channel(entry.price_list)
+        mapped, channel = list_channel(entry.price_list, domain.sales.channels)
         if not mapped:
             report.unmapped[entry.price_list] = report.unmapped.get(entry.price_list, 0) + 1
             continue
@@ -125,6 +124,7 @@ async def sync_prices(
             currency,
             _price_rows(rows),
             channel=channel,
+            sales=domain.sales,
             batch_size=batch_size,
             on_progress=progress,
         )

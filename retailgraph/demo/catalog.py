@@ -11,10 +11,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
-from kernel.channels import CHANNELS
+from kernel.channels import OWN_CHANNELS
 
+# The base price lists, every channel's unless it has its own.
 CURRENCIES = ("EUR", "USD")
 USD_PER_EUR = Decimal("1.08")
+# The marketplace sells footwear and outdoor goods in pounds, from its own price list
+# (the marketplace's fee on top of the converted price) and a share of one DC's stock.
+MARKETPLACE = "amazon"
+MARKETPLACE_CURRENCY = "GBP"
+MARKETPLACE_CATEGORIES = ("footwear", "outdoor")
+GBP_PER_EUR = Decimal("0.86")
+MARKETPLACE_MARKUP = Decimal("1.10")
 
 _CATEGORIES = {
     "apparel/tops": ("T-Shirt", "Polo", "Sweater", "Hoodie"),
@@ -44,6 +52,8 @@ class DemoItem:
     channels: tuple[str, ...]
     base_prices: dict[str, Decimal]
     tax_rate: Decimal
+    # The marketplace's own price, in its currency, when the item is sold there.
+    marketplace_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +80,16 @@ class DemoCatalog:
     items: tuple[DemoItem, ...]
     locations: tuple[DemoLocation, ...]
     stock: tuple[DemoStock, ...]
-    channels: tuple[str, ...] = CHANNELS
+    # The retailer's own channels, which the demo's orders are spread over.
+    channels: tuple[str, ...] = OWN_CHANNELS
     currencies: tuple[str, ...] = CURRENCIES
     featured_skus: tuple[str, ...] = field(default=())
 
 
 LOCATIONS = (
-    DemoLocation("DC-NORTH", "Distribution centre North", "DC", "north", ("web", "app")),
+    DemoLocation(
+        "DC-NORTH", "Distribution centre North", "DC", "north", ("web", "app", MARKETPLACE)
+    ),
     DemoLocation("DC-SOUTH", "Distribution centre South", "DC", "south", ("web", "app")),
     DemoLocation("STORE-BERLIN", "Store Berlin Mitte", "STORE", "north", ("store", "web")),
     DemoLocation("STORE-HAMBURG", "Store Hamburg", "STORE", "north", ("store",)),
@@ -103,7 +116,15 @@ def demo_catalog(styles: int = 500) -> DemoCatalog:
             if sized
             else [{"colour": c} for c in rng.sample(_COLOURS, 4)]
         )
-        channels = CHANNELS if rng.random() > 0.1 else ("web", "app")
+        channels = OWN_CHANNELS if rng.random() > 0.1 else ("web", "app")
+        on_marketplace = channels == OWN_CHANNELS and category in MARKETPLACE_CATEGORIES
+        if on_marketplace:
+            channels = (*channels, MARKETPLACE)
+        marketplace_price = (
+            (base * GBP_PER_EUR * MARKETPLACE_MARKUP).quantize(Decimal("0.01"))
+            if on_marketplace
+            else None
+        )
         for index, variant in enumerate(variants, start=1):
             sku = f"{style}-{index:02d}"
             label = " ".join(v.title() if len(v) > 2 else v for v in variant.values())
@@ -126,6 +147,7 @@ def demo_catalog(styles: int = 500) -> DemoCatalog:
                     tax_rate=Decimal("0.19")
                     if not category.startswith("home")
                     else Decimal("0.07"),
+                    marketplace_price=marketplace_price,
                 )
             )
     stock: list[DemoStock] = []

@@ -13,22 +13,31 @@ from domains.inventory import service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import InsufficientStock
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
-from retailgraph.demo.catalog import DemoCatalog, DemoLocation
+from retailgraph.demo.catalog import MARKETPLACE, DemoCatalog, DemoLocation
 
 BATCH = 2000
 RESERVATIONS = 12
 # Long enough to still be live when someone explores the demo the next day.
 RESERVATION_TTL_SECONDS = 3 * 24 * 3600
 
-# Web and app orders may ship once in-transit stock lands; a store pickup cannot wait.
-COUNTS_INCOMING = {"web": True, "app": True, "store": False}
+# Web and app orders may ship once in-transit stock lands; a store pickup cannot wait, and
+# the marketplace's delivery promise counts only what is on the shelf.
+COUNTS_INCOMING = {"web": True, "app": True, "store": False, MARKETPLACE: False}
+# The share of a DC's sellable stock the marketplace may promise.
+MARKETPLACE_SHARE = 30
 
 
 def channel_rules(location: DemoLocation) -> list[ChannelRule]:
-    """DCs offer everything to every channel they serve; stores keep half back from the web
-    (ship-from-store) and never promise more than 10 units of one SKU online."""
+    """DCs offer everything to every channel they serve but the marketplace, which gets a
+    share; stores keep half back from the web (ship-from-store) and never promise more than
+    10 units of one SKU online."""
     if location.kind == "DC":
-        return [ChannelRule(channel) for channel in location.channels]
+        return [
+            ChannelRule(channel, MARKETPLACE_SHARE)
+            if channel == MARKETPLACE
+            else ChannelRule(channel)
+            for channel in location.channels
+        ]
     return [
         ChannelRule(channel) if channel == "store" else ChannelRule(channel, 50, cap=10)
         for channel in location.channels
@@ -45,6 +54,7 @@ async def save_locations(domain: InventoryDomain, locations: Sequence[DemoLocati
             kind=LocationKind(location.kind),
             region=location.region,
             rules=channel_rules(location),
+            sales=domain.sales,
         )
 
 
@@ -56,7 +66,10 @@ async def load(domain: InventoryDomain, catalog: DemoCatalog) -> None:
         return
     await save_locations(domain, catalog.locations)
     for channel, counts_incoming in COUNTS_INCOMING.items():
-        await service.set_channel_policy(domain.uow(), channel, counts_incoming=counts_incoming)
+        if domain.sales.sells_in(channel):
+            await service.set_channel_policy(
+                domain.uow(), channel, counts_incoming=counts_incoming, sales=domain.sales
+            )
     for start in range(0, len(catalog.stock), BATCH):
         levels = [
             StockLevel(

@@ -1,5 +1,6 @@
 """Loads the demo retailer's prices and promotions into the pricing domain, through its
-service layer: SKU facts, EUR and USD price lists, and promotions past, active and scheduled.
+service layer: SKU facts, EUR and USD price lists, the marketplace's own list in pounds, and
+promotions past, active and scheduled.
 
 Promotions are placed relative to the domain's clock,
 so the demo always shows one ended, two active and one scheduled for the next weekend.
@@ -13,7 +14,7 @@ from domains.pricing import imports, service
 from domains.pricing.bootstrap import PricingDomain
 from domains.pricing.model import DiscountKind, Stacking, as_utc
 from domains.pricing.repository import fetch_promotions
-from retailgraph.demo.catalog import DemoCatalog
+from retailgraph.demo.catalog import MARKETPLACE, MARKETPLACE_CURRENCY, DemoCatalog
 
 ENDED = "demo-spring-clearance"
 CATEGORY_SALE = "demo-outdoor-20"
@@ -44,9 +45,24 @@ async def load(domain: PricingDomain, catalog: DemoCatalog) -> None:
             imports.PriceRow(item.sku, currency, item.base_prices[currency])
             for item in catalog.items
         ]
-        report = await imports.import_price_list(domain.uow, currency, rows)
+        report = await imports.import_price_list(domain.uow, currency, rows, sales=domain.sales)
         if report.rejected:
             raise RuntimeError(f"the demo price list has bad rows: {report.rejected[:3]}")
+    if domain.sales.sells_in(MARKETPLACE) and domain.sales.prices_in(MARKETPLACE_CURRENCY):
+        marketplace_rows = [
+            imports.PriceRow(item.sku, MARKETPLACE_CURRENCY, item.marketplace_price)
+            for item in catalog.items
+            if item.marketplace_price is not None
+        ]
+        report = await imports.import_price_list(
+            domain.uow,
+            MARKETPLACE_CURRENCY,
+            marketplace_rows,
+            channel=MARKETPLACE,
+            sales=domain.sales,
+        )
+        if report.rejected:
+            raise RuntimeError(f"the marketplace price list has bad rows: {report.rejected[:3]}")
     await _load_promotions(domain, catalog, now)
 
 

@@ -44,4 +44,4 @@ async def load(domain: ProductsDomain, catalog: DemoCatalog) -> None:
         if report.rejected:
             raise RuntimeError(f"the demo catalogue has bad items: {report.rejected[:3]}")
         placements = [(item.sku, channel) for item in batch for channel in item.channels]
-        await service.publish_many(domain.uow(), placements, at=PUBLISHED_SINCE)
+        await service.publish_many(domain.uow(), placements, sales=domain.sales, at=PUBLISHED_SINCE)

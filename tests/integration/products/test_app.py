@@ -180,6 +180,7 @@ async def test_product_shows_master_data_variants_and_publication(
         ("web", False),
         ("app", True),
         ("store", False),
+        ("amazon", False),
     ]
     assert product["publications"][0]["since"] is None
     assert body["data"]["missing"] is None

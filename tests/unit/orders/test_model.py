@@ -298,7 +298,7 @@ def test_returns_cannot_exceed_shipped_units() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"channel": "fax"}, "Unknown channel"),
+        ({"channel": "Fax Machine"}, "not a channel name"),
         ({"currency": "euro"}, "currency"),
         ({"idempotency_key": ""}, "idempotency key"),
         ({"lines": []}, "at least one line"),

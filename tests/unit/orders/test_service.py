@@ -367,7 +367,7 @@ async def test_a_concurrent_request_that_reuses_the_key_differently_is_refused()
     [
         ({"fulfilment_type": "DRONE"}, "Unknown fulfilment 'DRONE'"),
         ({"lines": []}, "An order needs at least one line"),
-        ({"channel": "fax"}, "Unknown channel 'fax'"),
+        ({"channel": "Fax Machine"}, "'Fax Machine' is not a channel name"),
         ({"currency": "eur"}, "A currency is a 3-letter ISO code"),
         ({"lines": [NewLine("ST-0001-01", 0, Decimal("1.00"))]}, "the quantity must be"),
     ],

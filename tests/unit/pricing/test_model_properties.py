@@ -47,6 +47,7 @@ from domains.pricing.model import (
     stock_can_matter,
     to_cents,
 )
+from kernel.channels import SalesVocabulary
 
 AT = datetime(2026, 11, 28, 12, tzinfo=UTC)
 WINDOW = Window(datetime(2026, 11, 28, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
@@ -348,7 +349,7 @@ def test_discount_rules_at_their_limits_are_accepted(rule: dict[str, object]) ->
             InvalidDiscount,
         ),
         (
-            {"kind": DiscountKind.AMOUNT_OFF, "amounts": (("GBX", Decimal("1")),)},
+            {"kind": DiscountKind.AMOUNT_OFF, "amounts": (("gbp", Decimal("1")),)},
             UnsupportedCurrency,
         ),
         (
@@ -421,15 +422,22 @@ def test_amounts_past_their_limits_are_refused(text: object) -> None:
     assert Decimal("1000000000") == MAX_AMOUNT
 
 
-def test_currencies_and_channels_are_checked_against_the_known_ones() -> None:
-    assert check_currency("EUR") == "EUR"
-    assert check_channel("web") == "web"
+def test_currencies_and_channels_are_checked_against_the_retailers_own() -> None:
+    sales = SalesVocabulary(channels=("web", "amazon"), currencies=("EUR", "GBP"))
+    assert check_currency("GBP", sales) == "GBP"
+    assert check_channel("amazon", sales) == "amazon"
     with pytest.raises(UnsupportedCurrency):
-        check_currency("GBP")
+        check_currency("USD", sales)
     with pytest.raises(UnknownChannel):
-        check_channel("fax")
+        check_channel("store", sales)
+
+
+def test_promotion_terms_accept_any_well_formed_channel_and_currency_only() -> None:
+    assert Eligibility(channels=frozenset({"amazon"})).channels == {"amazon"}
     with pytest.raises(UnknownChannel):
-        Eligibility(channels=frozenset({"fax"}))
+        Eligibility(channels=frozenset({"Fax Machine"}))
+    with pytest.raises(UnsupportedCurrency):
+        DiscountRule(DiscountKind.AMOUNT_OFF, amounts=(("euro", Decimal(1)),))
 
 
 @PROPERTIES

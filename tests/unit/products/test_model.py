@@ -16,6 +16,7 @@ from domains.products.errors import (
     ProductDiscontinued,
     UnknownChannel,
 )
+from kernel.channels import SalesVocabulary
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
@@ -125,12 +126,12 @@ def test_unpublish_where_not_published_returns_the_same_product() -> None:
 
 def test_publications_keep_the_channel_order_whatever_the_order_of_publishing() -> None:
     result = model.publish(model.publish(product(), "store", T0), "web", T0)
-    assert [p.channel for p in result.publications] == ["web", "store"]
+    assert [p.channel for p in result.publications] == ["store", "web"]
 
 
-def test_publish_in_an_unknown_channel_is_refused() -> None:
+def test_publish_in_a_malformed_channel_is_refused() -> None:
     with pytest.raises(UnknownChannel) as caught:
-        model.publish(product(), "fax", T0)
+        model.publish(product(), "Fax Machine", T0)
     assert caught.value.code == "UNKNOWN_CHANNEL"
 
 
@@ -177,8 +178,8 @@ def test_publication_changes_name_each_changed_channel_of_the_sku() -> None:
     after = model.publish(model.unpublish(before, "web", T1), "app", T1)
     changes = model.publication_changes(before, after, T1)
     assert [(c.TYPE, c.sku, c.channel) for c in changes] == [
-        ("ProductUnpublished", "ST-0001-01", "web"),
         ("ProductPublished", "ST-0001-01", "app"),
+        ("ProductUnpublished", "ST-0001-01", "web"),
     ]
 
 
@@ -226,6 +227,14 @@ def test_check_filter_rejects_bad_parts(arguments: dict[str, str]) -> None:
         model.check_filter(**arguments)
 
 
-def test_check_filter_rejects_an_unknown_channel() -> None:
+def test_check_filter_rejects_a_malformed_channel() -> None:
     with pytest.raises(UnknownChannel):
-        model.check_filter(channel="fax")
+        model.check_filter(channel="fax machine")
+
+
+def test_a_channel_is_sold_in_only_when_the_retailer_sells_through_it() -> None:
+    sales = SalesVocabulary(channels=("web", "amazon"))
+    assert model.sold_in("amazon", sales) == "amazon"
+    with pytest.raises(UnknownChannel) as caught:
+        model.sold_in("store", sales)
+    assert "web, amazon" in caught.value.message

@@ -26,7 +26,9 @@ from gateway.settings import (
 from retailgraph.settings import (
     DatabaseSettings,
     LoggingSettings,
+    PricingSettings,
     RedisSettings,
+    SalesSettings,
     Settings,
     SettingsError,
     SubgraphSettings,
@@ -58,6 +60,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "`[gateway.identity_provider]`": IdentityProviderSettings,
     "`[subgraphs]`": SubgraphSettings,
     "`[metrics]`": WorkerMetricsSettings,
+    "`[sales]`": SalesSettings,
+    "`[pricing]`": PricingSettings,
     "`[logging]`": LoggingSettings,
     "`[tracing]`": TracingSettings,
 }
@@ -132,6 +136,10 @@ def test_the_settings_file_can_come_from_the_environment(
         "[gateway.limits]\nmax_deepness = 3\n",
         '[gateway.cost]\nmode = "sometimes"\n',
         "[gateway\n",
+        '[sales]\nchannels = ["web", "Web Shop"]\n',
+        '[sales]\nchannels = ["web", "web"]\n',
+        "[sales]\nchannels = []\n",
+        '[sales]\ncurrencies = ["EUR", "euro"]\n',
     ],
 )
 def test_invalid_settings_are_refused(tmp_path: Path, content: str) -> None:
@@ -139,6 +147,15 @@ def test_invalid_settings_are_refused(tmp_path: Path, content: str) -> None:
     config.write_text(content)
     with pytest.raises(SettingsError):
         load_settings(config)
+
+
+def test_the_channels_and_currencies_sold_in_are_the_settings_own(tmp_path: Path) -> None:
+    config = tmp_path / "retailgraph.toml"
+    config.write_text('[sales]\nchannels = ["web", "zalando"]\ncurrencies = ["EUR", "CHF"]\n')
+    sales = load_settings(config).sales.vocabulary()
+    assert (sales.channels, sales.currencies) == (("web", "zalando"), ("EUR", "CHF"))
+    assert sales.sells_in("zalando")
+    assert not sales.sells_in("store")
 
 
 def test_a_missing_settings_file_is_refused(tmp_path: Path) -> None:
