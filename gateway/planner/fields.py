@@ -54,14 +54,40 @@ def alias_of(field_node: FieldNode) -> str | None:
 
 
 def conditional(selection: SelectionNode) -> tuple[DirectiveNode, ...]:
-    return tuple(d for d in selection.directives or () if d.name.value in ("skip", "include"))
+    """The selection's @skip/@include that can still leave it out: a literal
+    ``@include(if: true)`` or ``@skip(if: false)`` always selects, and is dropped."""
+    return tuple(
+        d
+        for d in selection.directives or ()
+        if d.name.value in ("skip", "include") and not _always_selects(d)
+    )
 
 
 def directives_for(
     field_node: FieldNode, pending: tuple[DirectiveNode, ...]
 ) -> tuple[DirectiveNode, ...]:
-    own = conditional(field_node)
-    return own + tuple(d for d in pending if d not in own)
+    """The field's own conditions and those of the fragments it sat in, each once: @skip
+    and @include are not repeatable, so a subgraph refuses a field that carries one twice
+    (nested fragments under the same condition)."""
+    found: dict[str, DirectiveNode] = {}
+    for directive in (*conditional(field_node), *pending):
+        found.setdefault(print_ast(directive), directive)
+    by_name: dict[str, list[DirectiveNode]] = {}
+    for directive in found.values():
+        by_name.setdefault(directive.name.value, []).append(directive)
+    if all(len(same) == 1 for same in by_name.values()):
+        return tuple(found.values())
+    # Two different conditions of one kind (``@include(if: $a)`` in ``@include(if: $b)``):
+    # one directive may carry only one; the field is kept under the first, and the
+    # others are the fetch's own conditions (``conditions_of``), which gate it as well.
+    return tuple(same[0] for same in by_name.values())
+
+
+def _always_selects(directive: DirectiveNode) -> bool:
+    for argument in directive.arguments or ():
+        if argument.name.value == "if" and isinstance(argument.value, BooleanValueNode):
+            return argument.value.value == (directive.name.value == "include")
+    return False
 
 
 def conditions_of(directives: tuple[DirectiveNode, ...]) -> frozenset[Cond]:

@@ -82,13 +82,20 @@ class OutSet:
         return item
 
     def prune(self) -> None:
-        """Drops fragments left empty (a fragment whose fields all went elsewhere)."""
+        """Drops fragments left empty (a fragment whose fields all went elsewhere), and
+        gives a composite field left empty ``__typename``: a subgraph refuses an object
+        field without a selection, and the client, whose fields under it were all left
+        out by literal conditions, still gets the object (``{}``)."""
         for head, item in list(self.items.items()):
             if item.children is None:
                 continue
             item.children.prune()
-            if isinstance(item, OutFragment) and not item.children:
+            if item.children:
+                continue
+            if isinstance(item, OutFragment):
                 del self.items[head]
+            else:
+                item.children.field("__typename")
 
     def compact(self) -> str:
         """The selection set as a minified document fragment: ``{a b{c}}``."""

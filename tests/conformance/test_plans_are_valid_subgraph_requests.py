@@ -138,6 +138,31 @@ CASES: list[tuple[str, Supergraph, str]] = [
         'renameProduct(id: "p", name: "n") { name } }',
     ),
     ("subscription", SHOP, "subscription { orderPlaced { quantity buyer { name } } }"),
+    (
+        "an object whose fields literal conditions all leave out",
+        SHOP,
+        "query($id: ID!) { order(id: $id) { quantity buyer { id @include(if: false) "
+        "name @skip(if: true) } } }",
+    ),
+    (
+        "one variable condition on nested fragments",
+        SHOP,
+        "query($id: ID!, $a: Boolean!) { order(id: $id) { ... @include(if: $a) "
+        "{ ... @include(if: $a) { quantity buyer { name } } } } }",
+    ),
+    (
+        "literal conditions on nested fragments",
+        SHOP,
+        "query($id: ID!) { order(id: $id) { ... @include(if: true) { ... @skip(if: false) "
+        "{ ... @include(if: true) { buyer { __typename } } } } } }",
+    ),
+    (
+        "two conditions of one kind on nested fragments",
+        SHOP,
+        "query($id: ID!, $a: Boolean!, $b: Boolean!) { order(id: $id) { ... @include(if: $a) "
+        "{ ... @include(if: $b) { quantity } } ... @skip(if: $a) { ... @skip(if: $b) "
+        "{ buyer { name } } } } }",
+    ),
 ]
 
 

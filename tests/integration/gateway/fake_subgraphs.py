@@ -1,4 +1,5 @@
-"""Fake subgraphs that really execute the gateway's subgraph operations (graphql-core).
+"""Fake subgraphs that really validate and execute the gateway's subgraph operations
+(graphql-core), refusing a document their schema does not accept as a real one would.
 
 Each subgraph is its own small schema, with ``_entities`` resolved by a function from a
 representation to an object (a dict); every other field reads the dict.
@@ -11,7 +12,7 @@ from inspect import isawaitable
 from typing import Any
 
 import orjson
-from graphql import build_schema, execute, parse
+from graphql import build_schema, execute, parse, validate
 
 EntityResolver = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -40,9 +41,13 @@ class FakeSubgraph:
         if self.entities is not None:
             resolve = self.entities
             root["_entities"] = lambda info, representations: [resolve(r) for r in representations]
+        document = parse(request["query"])
+        invalid = validate(self.schema, document)
+        if invalid:
+            return {"data": None, "errors": [e.formatted for e in invalid]}
         result = execute(
             self.schema,
-            parse(request["query"]),
+            document,
             root_value=root,
             variable_values=variables,
             field_resolver=_field,

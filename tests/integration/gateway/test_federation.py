@@ -202,3 +202,51 @@ async def test_include_follows_the_variable(with_pages: bool, expected_keys: lis
 
     assert list(result.data["media"][0]) == expected_keys
     assert result.data["media"][1] == {}
+
+
+async def test_an_object_whose_fields_literal_conditions_all_leave_out_is_empty() -> None:
+    result = await run(
+        "{ hidden: latest { id @include(if: false) body @skip(if: true) } shown: latest { id } }",
+        subgraphs(),
+    )
+
+    assert result.errors == []
+    assert result.data == {"hidden": {}, "shown": {"id": "r9"}}
+
+
+@pytest.mark.parametrize(("books", "title"), [(True, {"title": "Dune"}), (False, {})])
+async def test_one_condition_on_nested_fragments_is_sent_once(
+    books: bool, title: dict[str, str]
+) -> None:
+    result = await run(
+        """
+        query ($b: Boolean!) {
+          media { ... on Book @include(if: $b) { ... @include(if: $b) { title } } }
+          latest { ... @include(if: true) { ... @include(if: true) { id } } }
+        }
+        """,
+        subgraphs(),
+        {"b": books},
+    )
+
+    assert result.errors == []
+    assert result.data["media"][0] == title
+    assert result.data["latest"] == {"id": "r9"}
+
+
+@pytest.mark.parametrize(("a", "b", "pages"), [(True, True, True), (True, False, False)])
+async def test_two_conditions_of_one_kind_on_nested_fragments_both_hold(
+    a: bool, b: bool, pages: bool
+) -> None:
+    result = await run(
+        """
+        query ($a: Boolean!, $b: Boolean!) {
+          media { ... on Book @include(if: $a) { id ... @include(if: $b) { pages } } }
+        }
+        """,
+        subgraphs(),
+        {"a": a, "b": b},
+    )
+
+    assert result.errors == []
+    assert result.data["media"][0] == ({"id": "b1", "pages": 412} if pages else {"id": "b1"})

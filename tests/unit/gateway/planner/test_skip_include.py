@@ -183,3 +183,64 @@ def test_literal_false_include_drops_the_selection() -> None:
         }
         """
     )
+
+
+def test_an_object_whose_fields_literal_conditions_all_leave_out_asks_for_its_typename() -> None:
+    # The subgraph needs a selection under `buyer`; the client gets `buyer: {}` and
+    # `quantity` from the same fetch.
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        query Q($id: ID!) {
+          order(id: $id) { quantity buyer { id @include(if: false) name @skip(if: true) } }
+        }
+        """,
+        "Q",
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "orders") {
+            {
+              order(id: $id) {
+                quantity
+                buyer {
+                  __typename
+                }
+              }
+            }
+          },
+        }
+        """
+    )
+
+
+def test_nested_fragments_under_one_condition_put_it_on_the_field_once() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        query Q($id: ID!, $a: Boolean!) {
+          order(id: $id) {
+            ... @include(if: $a) { ... @include(if: $a) { quantity } }
+            ... @include(if: true) { ... @skip(if: false) { buyer { __typename } } }
+          }
+        }
+        """,
+        "Q",
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "orders") {
+            {
+              order(id: $id) {
+                quantity @include(if: $a)
+                buyer {
+                  __typename
+                }
+              }
+            }
+          },
+        }
+        """
+    )
