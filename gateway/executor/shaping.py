@@ -64,15 +64,27 @@ HasFields = (GraphQLObjectType, GraphQLInterfaceType)
 
 
 class NullViolation(Exception):
-    """A value that cannot stand where it is: null in a non-null position, or malformed."""
+    """A value that cannot stand where it is: null in a non-null position, or malformed.
 
-    __slots__ = ("code", "message", "path")
+    A ``silent`` one is a value the client must see as null without an error of its own:
+    an object whose runtime type is @inaccessible (docs/apollo-differences.md). Where a
+    non-null position cannot hold that null, the usual non-null error is raised instead.
+    """
 
-    def __init__(self, message: str, path: PathCell, code: str = NULL_VIOLATION) -> None:
+    __slots__ = ("code", "message", "path", "silent")
+
+    def __init__(
+        self, message: str, path: PathCell, code: str = NULL_VIOLATION, *, silent: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
         self.code = code
+        self.silent = silent
+
+    def in_non_null(self, message: str) -> NullViolation:
+        """What a non-null position raises when this value cannot stand in it."""
+        return NullViolation(message, self.path) if self.silent else self
 
 
 class ShapeContext:
@@ -156,6 +168,8 @@ class ObjectShape:
         if not isinstance(obj, dict):
             raise NullViolation(f"Expected an object of type {self._parent.name}", path, MALFORMED)
         typename = obj.get("__typename") or self._default_typename
+        if isinstance(typename, str) and self._compiler.hidden(typename):
+            raise NullViolation(f"{typename} is not in the API schema", path, silent=True)
         cache_key = typename if context.condition_key is None else (typename, context.condition_key)
         fields = self._by_type.get(cache_key)
         if fields is None:
@@ -181,8 +195,9 @@ class ObjectShape:
                     value = shaper(value, context, (key, path))
                 except NullViolation as violation:
                     if non_null:
-                        raise
-                    context.record(violation)
+                        raise violation.in_non_null(extra) from None
+                    if not violation.silent:
+                        context.record(violation)
                     value = None
             result[key] = value
         return result
@@ -194,6 +209,11 @@ class _Compiler:
     ) -> None:
         self._schema = schema
         self._fragments = fragments
+
+    def hidden(self, typename: str) -> bool:
+        """A runtime type the API schema leaves out (@inaccessible): its objects are
+        null to the client, as Apollo Router and Hive Gateway answer."""
+        return self._schema.get_type(typename) is None
 
     def fields(
         self,
@@ -334,8 +354,9 @@ def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -
                     item = inner(item, context, (index, path))
                 except NullViolation as violation:
                     if item_non_null:
-                        raise
-                    context.record(violation)
+                        raise violation.in_non_null(message) from None
+                    if not violation.silent:
+                        context.record(violation)
                     item = None
             result.append(item)
         return result
