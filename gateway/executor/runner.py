@@ -25,6 +25,7 @@ from gateway.executor.steps import (
     FlattenStep,
     ParallelStep,
     SequenceStep,
+    SharedFetchStep,
     Step,
 )
 
@@ -63,7 +64,10 @@ class PlanRun:
                 if step.representer is None:
                     await self._root_fetch(step, objects)
                 else:
-                    await self._entity_fetch(step, objects, path)
+                    await self._entity_fetch(step, objects, (path,))
+            case SharedFetchStep():
+                found = [obj for at in step.paths for obj in objects_at(objects, at)]
+                await self._entity_fetch(step.step, found, tuple(path + at for at in step.paths))
             case FlattenStep():
                 full_path = path + step.path
                 await self._run(step.step, objects_at(objects, step.path), full_path)
@@ -93,7 +97,10 @@ class PlanRun:
         self.subgraph_errors(step.service, response.get("errors"))
 
     async def _entity_fetch(
-        self, step: FetchStep, objects: list[JsonObject], path: tuple[str | int, ...]
+        self,
+        step: FetchStep,
+        objects: list[JsonObject],
+        paths: tuple[tuple[str | int, ...], ...],
     ) -> None:
         represent = step.representer
         assert represent is not None
@@ -148,7 +155,7 @@ class PlanRun:
             )
         errors = response.get("errors")
         if errors:
-            self.subgraph_errors(step.service, errors, _EntityPaths(self.data, path, owners))
+            self.subgraph_errors(step.service, errors, _EntityPaths(self.data, paths, owners))
 
     async def _fetch(self, step: FetchStep, body: bytes) -> dict[str, Any] | None:
         try:
@@ -206,13 +213,16 @@ class _EntityPaths:
     A deduplicated representation stands for several objects; the error goes to the first.
     """
 
-    __slots__ = ("_by_id", "_owners", "_path", "_root")
+    __slots__ = ("_by_id", "_owners", "_paths", "_root")
 
     def __init__(
-        self, root: JsonObject, path: tuple[str | int, ...], owners: list[list[JsonObject]]
+        self,
+        root: JsonObject,
+        paths: tuple[tuple[str | int, ...], ...],
+        owners: list[list[JsonObject]],
     ) -> None:
         self._root = root
-        self._path = path
+        self._paths = paths
         self._owners = owners
         self._by_id: dict[int, list[str | int]] | None = None
 
@@ -222,7 +232,10 @@ class _EntityPaths:
         if not 0 <= path[1] < len(self._owners):
             return None
         if self._by_id is None:
-            self._by_id = paths_at(self._root, self._path)
+            self._by_id = {}
+            for flattened in self._paths:
+                for key, at in paths_at(self._root, flattened).items():
+                    self._by_id.setdefault(key, at)
         prefix = self._by_id.get(id(self._owners[path[1]][0]))
         if prefix is None:
             return None

@@ -7,7 +7,7 @@ operation string nor interprets a ``requires`` selection.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import orjson
@@ -52,6 +52,16 @@ class FlattenStep:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedFetchStep:
+    """One entity fetch for the objects at several paths: sibling ``Flatten``s of one
+    ``Parallel`` that send the same operation to the same subgraph (the same entity
+    selected under two aliases) go out as one request, identical representations once."""
+
+    paths: tuple[tuple[str | int, ...], ...]
+    step: FetchStep
+
+
+@dataclass(frozen=True, slots=True)
 class SequenceStep:
     steps: tuple[Step, ...]
 
@@ -68,7 +78,9 @@ class ConditionStep:
     else_step: Step | None
 
 
-Step: TypeAlias = FetchStep | FlattenStep | SequenceStep | ParallelStep | ConditionStep
+Step: TypeAlias = (
+    FetchStep | FlattenStep | SharedFetchStep | SequenceStep | ParallelStep | ConditionStep
+)
 
 
 InterfaceObjects = Mapping[str, frozenset[str]]
@@ -97,7 +109,7 @@ class _PlanCompiler:
             case Sequence():
                 return SequenceStep(tuple(self.compile(n) for n in node.nodes))
             case Parallel():
-                return ParallelStep(tuple(self.compile(n) for n in node.nodes))
+                return ParallelStep(self._parallel(node.nodes))
             case Condition():
                 return ConditionStep(
                     node.condition,
@@ -107,6 +119,31 @@ class _PlanCompiler:
             case SubscriptionNode():
                 raise NotImplementedError("subscriptions are not supported yet")
         raise TypeError(f"not a plan node: {node!r}")
+
+    def _parallel(self, nodes: tuple[PlanNode, ...]) -> tuple[Step, ...]:
+        """The steps of a ``Parallel``, sibling entity fetches of one operation shared."""
+        paths: dict[Fetch, list[tuple[str | int, ...]]] = {}
+        for node in nodes:
+            if _entity_flatten(node):
+                assert isinstance(node, Flatten)
+                assert isinstance(node.node, Fetch)
+                paths.setdefault(_sameness(node.node), []).append(tuple(node.path))
+        steps: list[Step] = []
+        for node in nodes:
+            if not _entity_flatten(node):
+                steps.append(self.compile(node))
+                continue
+            assert isinstance(node, Flatten)
+            assert isinstance(node.node, Fetch)
+            shared = paths.pop(_sameness(node.node), None)
+            if shared is None:
+                continue  # went out with the first sibling of its kind
+            fetch = self._fetch(node.node)
+            if len(shared) == 1:
+                steps.append(FlattenStep(shared[0], fetch))
+            else:
+                steps.append(SharedFetchStep(tuple(shared), fetch))
+        return tuple(steps)
 
     def _fetch(self, fetch: Fetch) -> FetchStep:
         prefix = b'{"query":' + orjson.dumps(fetch.operation)
@@ -142,3 +179,17 @@ class _PlanCompiler:
             if isinstance(s, InlineFragmentSelection) and s.type_condition in known
         )
         return fetch.input_rewrites + extra
+
+
+def _sameness(fetch: Fetch) -> Fetch:
+    """What makes two fetches one request: all but the plan's own id for each."""
+    return replace(fetch, id=None)
+
+
+def _entity_flatten(node: PlanNode) -> bool:
+    return (
+        isinstance(node, Flatten)
+        and isinstance(node.node, Fetch)
+        and bool(node.node.requires)
+        and node.node.operation_kind != "mutation"
+    )

@@ -250,3 +250,32 @@ async def test_two_conditions_of_one_kind_on_nested_fragments_both_hold(
 
     assert result.errors == []
     assert result.data["media"][0] == ({"id": "b1", "pages": 412} if pages else {"id": "b1"})
+
+
+async def test_the_same_entities_under_two_aliases_are_fetched_in_one_request() -> None:
+    fakes = subgraphs()
+
+    result = await run(
+        "{ first: media { ... on Movie { title } } again: media { ... on Movie { title } } }",
+        fakes,
+    )
+
+    assert result.errors == []
+    titles = [{}, {"title": "Alien"}, None, {}, {"title": "Heat"}]
+    assert result.data == {"first": titles, "again": titles}
+    movies = fakes.subgraphs["movies"].requests
+    assert len(movies) == 1
+    assert [r["id"] for r in movies[0]["variables"]["representations"]] == ["m1", "m2"]
+
+
+async def test_an_entity_error_in_a_shared_fetch_points_at_the_first_alias() -> None:
+    result = await run(
+        "{ one: media { ... on Book { reviews { body } } } "
+        "two: media { ... on Book { reviews { body } } } }",
+        subgraphs("b2"),
+    )
+
+    assert result.data["one"][3] == {"reviews": None}
+    assert [(e.path, e.extensions["serviceName"]) for e in result.errors] == [
+        (("one", 3, "reviews"), "reviews")
+    ]
