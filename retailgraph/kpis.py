@@ -43,7 +43,9 @@ def domain_probes(
     if "inventory" in domains:
         probes["inventory_divergence"] = divergence_probe(domains["inventory"].engine)
     if "pricing" in domains:
-        probes["price_parity"] = parity_probe(domains["pricing"].engine, pricing.parity_channels)
+        probes["price_parity"] = parity_probe(
+            domains["pricing"].engine, pricing.parity_channels, runtime.clock
+        )
     return probes
 
 

@@ -41,7 +41,9 @@ async def test_price_import_rejects_bad_rows_and_keeps_the_good_ones(engine: Asy
         ]
         assert (report.received, report.changed, report.unchanged) == (7, 2, 1)
         async with engine.connect() as conn:
-            found = await fetch_sku_prices(conn, [("TOP-1", "web", "EUR"), ("TOP-2", "web", "EUR")])
+            found = await fetch_sku_prices(
+                conn, [("TOP-1", "web", "EUR"), ("TOP-2", "web", "EUR")], domain.clock.now()
+            )
         # rows in different batches: the later one is the ERP's latest word
         assert found[("TOP-1", "web", "EUR")].amount == Decimal("22.00")
         assert found[("TOP-2", "web", "EUR")].amount == Decimal("35.50")
@@ -91,7 +93,7 @@ async def test_channel_price_list_overrides_the_all_channel_price(engine: AsyncE
         )
         async with engine.connect() as conn:
             keys = [("TOP-1", "store", "EUR"), ("TOP-1", "web", "EUR"), ("TOP-1", "app", "USD")]
-            found = await fetch_sku_prices(conn, keys)
+            found = await fetch_sku_prices(conn, keys, domain.clock.now())
         assert [found[k].amount for k in keys] == [
             Decimal("18.00"),
             Decimal("20.00"),
@@ -119,5 +121,5 @@ async def test_sku_registration_updates_category_and_tax_rate(engine: AsyncEngin
         )
         assert changed == 1
         async with engine.connect() as conn:
-            found = await fetch_sku_prices(conn, [("MUG-1", "web", "EUR")])
+            found = await fetch_sku_prices(conn, [("MUG-1", "web", "EUR")], domain.clock.now())
         assert found[("MUG-1", "web", "EUR")].category == "home/dining"
