@@ -6,10 +6,12 @@ a rerun is harmless (unchanged prices record nothing).
 
 Prices are effective-dated: a row takes effect at the moment the import names (its own,
 else the list's, else now). A moment already past takes effect now, so the history says
-what was charged when and is never rewritten; only a SKU's first price in a list may be
-dated back (before it, that list charged nothing). A row that moves the price in effect by
-more than ``max_change_percent`` is not applied: it is held for an operator
-(``HELD_FOR_APPROVAL``), who approves it (applied then, once) or discards it.
+what was charged when and is never rewritten; only a SKU's first all-channel price may
+be dated back (before it, no channel without a price of its own was charged anything).
+
+A row that moves the price in effect by more than ``max_change_percent`` is not applied:
+it is held for an operator (``HELD_FOR_APPROVAL``), who approves it (applied then, once)
+or discards it.
 """
 
 from __future__ import annotations
@@ -198,7 +200,10 @@ async def _import_batch(
         priced = set(await uow.prices.list_prices(currency, channel, dated_back, END_OF_TIME))
         by_moment: dict[datetime, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
         for sku, (index, amount, asked) in valid.items():
-            moment = _moment(asked, now, first=sku not in priced)
+            # A channel without its own price paid the all-channel one: only a first
+            # all-channel price leaves every past answer as it was.
+            first = channel == ALL_CHANNELS and sku not in priced
+            moment = _moment(asked, now, first=first)
             by_moment[moment][sku] = (index, amount)
         held = await uow.prices.held_like(currency, channel, valid)
         changed = held_here = 0

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db import migrations
 from domains.pricing import imports, tables
 from domains.pricing.errors import UnknownChannel, UnsupportedCurrency
 from domains.pricing.repository import fetch_sku_prices
-from tests.integration.pricing.support import running_domain, seed_prices
+from tests.integration.pricing.support import NOW, running_domain, seed_prices
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
@@ -123,3 +124,36 @@ async def test_sku_registration_updates_category_and_tax_rate(engine: AsyncEngin
         async with engine.connect() as conn:
             found = await fetch_sku_prices(conn, [("MUG-1", "web", "EUR")], domain.clock.now())
         assert found[("MUG-1", "web", "EUR")].category == "home/dining"
+
+
+async def test_prices_stored_before_their_history_become_its_first_rows(
+    engine: AsyncEngine,
+) -> None:
+    await migrations.upgrade(engine, "pricing", tables.metadata, "pricing_0005")
+    updated = NOW - timedelta(days=3)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO pricing_sku (sku, category, tax_rate, updated_at) "
+                "VALUES ('OLD-1', NULL, '0.19', :at)"
+            ),
+            {"at": updated},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO pricing_base_price (sku, currency, channel, amount, updated_at) "
+                "VALUES ('OLD-1', 'EUR', '*', '12.50', :at)"
+            ),
+            {"at": updated},
+        )
+    await migrations.upgrade(engine, "pricing", tables.metadata)
+
+    async with engine.connect() as conn:
+        before = await fetch_sku_prices(
+            conn, [("OLD-1", "web", "EUR")], updated - timedelta(seconds=1)
+        )
+        since = await fetch_sku_prices(conn, [("OLD-1", "web", "EUR")], updated)
+        announced = (await conn.execute(select(tables.base_prices.c.announced_at))).scalar_one()
+    assert before[("OLD-1", "web", "EUR")].amount is None
+    assert since[("OLD-1", "web", "EUR")].amount == Decimal("12.50")
+    assert announced is not None, "in effect already: nothing left to announce"
