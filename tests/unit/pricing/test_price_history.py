@@ -229,3 +229,21 @@ def test_the_guard_holds_changes_of_more_than_the_share_allowed(
 ) -> None:
     before = None if old is None else Decimal(old)
     assert needs_approval(before, Decimal(new), Decimal(50)) is held
+
+
+async def test_a_first_channel_price_dated_back_takes_effect_now_as_the_channel_paid_the_list() -> (
+    None
+):
+    uow = FakeUnitOfWork()
+    await priced_skus(uow, {"A-1": "10.00"})
+    uow.clock.set(NOW + DAY)
+
+    await imports.import_price_list(
+        lambda: uow,
+        "EUR",
+        [PriceRow("A-1", "EUR", "9.00", effective_from=NOW)],
+        channel="web",
+    )
+
+    assert await total_of(uow, channel="web", at=NOW) == Decimal("10.00"), "what web charged"
+    assert await total_of(uow, channel="web", at=NOW + DAY) == Decimal("9.00")
