@@ -131,6 +131,8 @@ class PriceListEntry:
     sku: str
     unit_price: Decimal
     currency: str
+    # When the price takes effect, when the ERP dates it; None: as soon as it is imported.
+    effective_from: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,9 @@ class SimulatorState:
     moves: dict[str, StockMove] = field(default_factory=dict)
     next_sale_id: int = 1
     next_move_id: int = 1
+    # Price list lines set in the ERP, by (price list, sku); an item's list price is the
+    # "default" list's line when there is none.
+    price_lines: dict[tuple[str, str], PriceListEntry] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class SimulatedErp:
         self._sale_ids = itertools.count(1)
         self._moves: dict[str, StockMove] = {}
         self._move_ids = itertools.count(1)
+        self._price_lines: dict[tuple[str, str], PriceListEntry] = {}
         self.outage = False
         self.calls: list[str] = []
 
@@ -238,10 +242,12 @@ class SimulatedErp:
 
     async def price_lists(self) -> list[PriceListEntry]:
         await self._enter("price_lists")
-        return [
-            PriceListEntry("default", item.sku, item.list_price, "EUR")
+        lines = {
+            ("default", item.sku): PriceListEntry("default", item.sku, item.list_price, "EUR")
             for item in self._items.values()
-        ]
+        }
+        lines.update(self._price_lines)
+        return list(lines.values())
 
     async def items(self) -> list[Item]:
         await self._enter("items")
@@ -257,13 +263,20 @@ class SimulatedErp:
         next_sale, next_move = next(self._sale_ids), next(self._move_ids)
         self._sale_ids, self._move_ids = itertools.count(next_sale), itertools.count(next_move)
         return SimulatorState(
-            self._items, self._stock, self._sales, self._moves, next_sale, next_move
+            self._items,
+            self._stock,
+            self._sales,
+            self._moves,
+            next_sale,
+            next_move,
+            self._price_lines,
         )
 
     def restore(self, state: SimulatorState) -> None:
         """Takes ``state`` as its own (what ``state()`` gave, possibly from another process)."""
         self._items, self._stock = state.items, state.stock
         self._sales, self._moves = state.sales, state.moves
+        self._price_lines = state.price_lines
         self._sale_ids = itertools.count(state.next_sale_id)
         self._move_ids = itertools.count(state.next_move_id)
 
@@ -279,6 +292,12 @@ class SimulatedErp:
         self._stock[key] = self._stock.get(key, Decimal(0)) + delta
         source, target = (SUPPLIER_LOCATION, location) if delta >= 0 else (location, LOST_LOCATION)
         return self._add_move(sku, source, target, abs(delta))
+
+    def set_prices(self, lines: list[PriceListEntry]) -> None:
+        """Simulates price list lines changed in the ERP (a mass price change): each
+        replaces the line of its price list and SKU."""
+        for line in lines:
+            self._price_lines[(line.price_list, line.sku)] = line
 
     def transfer_stock(self, sku: str, source: str, target: str, quantity: Decimal) -> StockMove:
         """Simulates a transfer done in the ERP between two of its warehouses."""

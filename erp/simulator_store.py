@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS posts (
 );
 """
 _ITEM, _SALE, _MOVE = TypeAdapter(Item), TypeAdapter(ErpSale), TypeAdapter(StockMove)
+_PRICE = TypeAdapter(PriceListEntry)
 T = TypeVar("T")
 
 
@@ -153,6 +154,9 @@ class StoredSimulator:
                 state.sales[key] = _SALE.validate_json(value)
             elif kind == "move":
                 state.moves[key] = _MOVE.validate_json(value)
+            elif kind == "price":
+                price_list, sku = json.loads(key)
+                state.price_lines[(price_list, sku)] = _PRICE.validate_json(value)
         return state
 
     def _write(
@@ -311,6 +315,10 @@ class StoredSimulator:
     def transfer_stock(self, sku: str, source: str, target: str, quantity: Decimal) -> StockMove:
         return self._change(lambda erp: erp.transfer_stock(sku, source, target, quantity))
 
+    def set_prices(self, lines: list[PriceListEntry]) -> None:
+        """Price list lines changed in the ERP (a mass price change)."""
+        self._change(lambda erp: erp.set_prices(lines))
+
 
 def _copy(state: SimulatorState) -> SimulatorState:
     return SimulatorState(
@@ -320,6 +328,7 @@ def _copy(state: SimulatorState) -> SimulatorState:
         dict(state.moves),
         state.next_sale_id,
         state.next_move_id,
+        dict(state.price_lines),
     )
 
 
@@ -331,6 +340,7 @@ def _tables(
         ("stock", now.stock, before.stock, str),
         ("sale", now.sales, before.sales, lambda sale: _SALE.dump_json(sale).decode()),
         ("move", now.moves, before.moves, lambda move: _MOVE.dump_json(move).decode()),
+        ("price", now.price_lines, before.price_lines, lambda p: _PRICE.dump_json(p).decode()),
     ]
 
 

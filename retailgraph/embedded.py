@@ -48,10 +48,14 @@ from retailgraph.wiring import runtime as process_runtime
 log = logging.getLogger("retailgraph")
 
 
-def subgraph_apps(runtime: Runtime) -> dict[str, Starlette]:
+def subgraph_apps(runtime: Runtime, pricing: PricingSettings | None = None) -> dict[str, Starlette]:
     """The four apps; each reaches the others in process (checkout calls pricing and
-    inventory this way)."""
-    apps = {name: parts.create_app(runtime) for name, parts in DOMAINS.items()}
+    inventory this way). ``pricing``: the settings the pricing domain runs with."""
+    chosen = pricing or PricingSettings()
+    apps = {
+        name: parts.create_app(runtime, **wiring.domain_options(chosen, name))
+        for name, parts in DOMAINS.items()
+    }
     runtime.subgraphs.update(apps)
     return apps
 
@@ -187,7 +191,7 @@ def create_app(
     if runtime.tracer is None:
         runtime.tracer = tracer
     settings = shared_identity_secret(settings or GatewaySettings.model_validate(NEWCOMER), runtime)
-    apps = subgraph_apps(runtime)
+    apps = subgraph_apps(runtime, pricing)
     engine = federated_engine(
         SCHEMA_PATH.read_text(),
         settings,

@@ -43,9 +43,11 @@ def domain_probes(
     if "inventory" in domains:
         probes["inventory_divergence"] = divergence_probe(domains["inventory"].engine)
     if "pricing" in domains:
-        pricing_domain = domains["pricing"]
         probes["price_parity"] = parity_probe(
-            pricing_domain.engine, pricing.parity_channels, runtime.sales.currencies
+            domains["pricing"].engine,
+            pricing.parity_channels,
+            runtime.sales.currencies,
+            runtime.clock,
         )
     return probes
 

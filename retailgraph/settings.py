@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -33,6 +34,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from domains.pricing.model import DEFAULT_MAX_PRICE_CHANGE_PERCENT
 from erp.settings import ErpSettings
 from gateway.settings import ClientSettings, GatewaySettings
 from kernel.channels import (
@@ -138,6 +140,16 @@ class PricingSettings(_Section):
     # differs from what the others pay counts in the price-parity KPI. A retailer that
     # prices its stores apart sets ["web", "app"]; a marketplace keeps its own price list.
     parity_channels: tuple[str, ...] = Field(default=OWN_CHANNELS, min_length=1, max_length=32)
+    # A price list row that moves a price by more than this many percent of the price in
+    # effect is held for an operator's approval (reject code HELD_FOR_APPROVAL), not
+    # applied: a decimal point slipped in the ERP must not reach the shelves.
+    max_price_change_percent: Decimal = Field(
+        default=DEFAULT_MAX_PRICE_CHANGE_PERCENT, gt=0, le=100_000
+    )
+
+    def domain_options(self) -> dict[str, Any]:
+        """What the pricing domain's ``start`` takes from these settings."""
+        return {"max_price_change_percent": self.max_price_change_percent}
 
 
 LogFormat = Literal["json", "console"]

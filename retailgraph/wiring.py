@@ -41,7 +41,7 @@ from erp.simulator_store import SIMULATOR_FILE, StoredSimulator
 from kernel.clock import Clock, SystemClock
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import with_kpis
-from retailgraph.settings import Settings
+from retailgraph.settings import PricingSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,15 @@ def subgraph_app(settings: Settings, name: str, tracer: Tracer | None = None) ->
     peers = {peer: parts.default_url for peer, parts in DOMAINS.items() if peer != name}
     peers.update(settings.peers)
     served = runtime(settings, migrate_by_default=False, peers=peers, tracer=tracer)
-    app = DOMAINS[name].create_app(served, owns_runtime=True)
+    app = DOMAINS[name].create_app(
+        served, owns_runtime=True, **domain_options(settings.pricing, name)
+    )
     return with_kpis(app, name, served, settings.pricing)
+
+
+def domain_options(pricing: PricingSettings, name: str) -> dict[str, Any]:
+    """What a domain's ``start`` and ``create_app`` take from the settings, by name."""
+    return pricing.domain_options() if name == "pricing" else {}
 
 
 async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:
@@ -143,7 +150,9 @@ async def running_domains(
     one_shot = on or runtime(settings, migrate_by_default=False, tracer=tracer)
     try:
         for name in names:
-            started[name] = await DOMAINS[name].start(one_shot)
+            started[name] = await DOMAINS[name].start(
+                one_shot, **domain_options(settings.pricing, name)
+            )
         yield started
     finally:
         for name, domain in reversed(started.items()):

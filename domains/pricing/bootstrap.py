@@ -6,30 +6,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
-from domains.pricing import handlers, tables, windows
+from domains.pricing import handlers, imports, tables, windows
+from domains.pricing.model import DEFAULT_MAX_PRICE_CHANGE_PERCENT
 from domains.pricing.read_models import PricingReadModels
 from domains.pricing.uow import PricingUnitOfWork
 
 log = logging.getLogger(__name__)
 
-# How often each process looks for promotion windows that opened or closed: a window's
-# announcement comes at most this late, and the look is two indexed reads.
+# How often each process looks for promotion windows that opened or closed, and for
+# scheduled prices that took effect: an announcement comes at most this late, and the
+# look is three indexed reads.
 WINDOW_POLL_SECONDS = 2.0
 
 
 class PricingDomain(DomainBase):
     """What the pricing subgraph, the demo loader and the ERP import work with."""
 
-    def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        runtime: Runtime,
+        *,
+        owns_engine: bool,
+        max_price_change_percent: Decimal = DEFAULT_MAX_PRICE_CHANGE_PERCENT,
+    ) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
         self.read_models = PricingReadModels(
             runtime.cache, engine, clock=runtime.clock, sales=runtime.sales
         )
+        # A price list row moving a price by more than this is held for approval.
+        self.max_price_change_percent = max_price_change_percent
         self._windows_task: asyncio.Task[None] | None = None
 
     def uow(self) -> PricingUnitOfWork:
@@ -53,12 +65,20 @@ class PricingDomain(DomainBase):
         """One pass: announce the windows that opened or closed by the clock's now."""
         return await windows.announce_due_transitions(self.uow)
 
+    async def announce_prices(self) -> int:
+        """One pass: announce the scheduled prices that took effect by the clock's now."""
+        return await imports.announce_due_prices(self.uow)
+
     async def _announce_windows(self, every: float) -> None:
         while True:
-            try:
-                await self.announce_windows()
-            except Exception:  # the scheduler must outlive a bad pass (the database away)
-                log.exception("promotion window pass failed")
+            for name, announce in (
+                ("promotion window", self.announce_windows),
+                ("scheduled price", self.announce_prices),
+            ):
+                try:
+                    await announce()
+                except Exception:  # the scheduler must outlive a bad pass (the database away)
+                    log.exception("%s pass failed", name)
             await asyncio.sleep(every)
 
     async def stop_background(self) -> None:
@@ -74,9 +94,17 @@ class PricingDomain(DomainBase):
         await super().close()
 
 
-async def start(runtime: Runtime, *, engine: AsyncEngine | None = None) -> PricingDomain:
-    """The running domain; ``engine`` lets tests hand in a private database."""
+async def start(
+    runtime: Runtime,
+    *,
+    engine: AsyncEngine | None = None,
+    max_price_change_percent: Decimal = DEFAULT_MAX_PRICE_CHANGE_PERCENT,
+) -> PricingDomain:
+    """The running domain; ``engine`` lets tests hand in a private database;
+    ``max_price_change_percent`` is the import guard's (``[pricing]``)."""
     engine, owns_engine = await open_database(runtime, "pricing", tables.metadata, engine)
-    domain = PricingDomain(engine, runtime, owns_engine=owns_engine)
+    domain = PricingDomain(
+        engine, runtime, owns_engine=owns_engine, max_price_change_percent=max_price_change_percent
+    )
     domain.start_background()
     return domain

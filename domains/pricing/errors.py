@@ -65,3 +65,13 @@ class EmptyQuote(PricingError):
 
 class InvalidDateTime(PricingError):
     code = "INVALID_DATETIME"
+
+
+class HeldChangeNotFound(PricingError):
+    code = "HELD_CHANGE_NOT_FOUND"
+
+
+class HeldChangeDecided(PricingError):
+    """Approving a discarded change, or discarding an approved one."""
+
+    code = "HELD_CHANGE_DECIDED"

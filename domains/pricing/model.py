@@ -109,6 +109,55 @@ def split_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     return net, gross - net
 
 
+# A price list row that moves a price by more than this share of it is held for an
+# operator's approval rather than applied ([pricing] max_price_change_percent).
+DEFAULT_MAX_PRICE_CHANGE_PERCENT = Decimal(50)
+
+
+def price_change_percent(old: Decimal, new: Decimal) -> Decimal | None:
+    """How far ``new`` is from ``old``, in percent of ``old``; None from a price of zero
+    (any change from nothing is infinitely large)."""
+    if old == 0:
+        return None
+    return abs(new - old) * 100 / old
+
+
+def needs_approval(old: Decimal | None, new: Decimal, max_percent: Decimal) -> bool:
+    """Whether a price change is too large to apply without an operator: more than
+    ``max_percent`` away from the price in effect. A first price has nothing to compare
+    with, and an unchanged one changes nothing."""
+    if old is None or old == new:
+        return False
+    percent = price_change_percent(old, new)
+    return percent is None or percent > max_percent
+
+
+class HeldStatus(StrEnum):
+    HELD = "HELD"  # waiting for an operator
+    APPROVED = "APPROVED"  # applied once, when approved
+    DISCARDED = "DISCARDED"  # never applied
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPriceChange:
+    """A price list row held back by the guard: what it would change, and what became of it."""
+
+    id: str
+    sku: str
+    currency: str
+    channel: str
+    old_amount: Decimal
+    new_amount: Decimal
+    effective_from: datetime | None  # None: from the moment it is approved
+    status: HeldStatus
+    held_at: datetime
+    decided_at: datetime | None = None
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        return price_change_percent(self.old_amount, self.new_amount)
+
+
 class DiscountKind(StrEnum):
     PERCENT_OFF = "PERCENT_OFF"
     AMOUNT_OFF = "AMOUNT_OFF"

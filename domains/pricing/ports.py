@@ -11,18 +11,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domains.pricing.model import Offer, Promotion, WindowTransition
-from domains.pricing.repository import PriceKey, SkuPrice, WindowState
+from domains.pricing.model import (
+    HeldPriceChange,
+    HeldStatus,
+    Offer,
+    Promotion,
+    WindowTransition,
+)
+from domains.pricing.repository import PriceKey, ScheduledPrice, SkuPrice, WindowState
 from kernel.transaction import Transaction
 
 
 class PricingStore(Protocol):
     """SKU facts, price lists, promotions and low-stock pauses, as one transaction sees them."""
 
-    async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
-        """Base prices for (sku, channel, currency) keys; a channel's own price beats the
-        all-channel list's; a known SKU without a price has ``amount`` None, an unknown
-        one is left out."""
+    async def sku_prices(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, SkuPrice]:
+        """Base prices in effect at ``at`` for (sku, channel, currency) keys; a channel's
+        own price beats the all-channel list's; a known SKU without a price then has
+        ``amount`` None, an unknown one is left out."""
         ...
 
     async def live_offers(self) -> list[Offer]:
@@ -43,9 +49,9 @@ class PricingStore(Protocol):
         ...
 
     async def list_prices(
-        self, currency: str, channel: str, skus: Iterable[str]
+        self, currency: str, channel: str, skus: Iterable[str], at: datetime
     ) -> dict[str, Decimal]:
-        """The stored amounts of one price list (currency, channel) for ``skus``."""
+        """The amounts of one price list (currency, channel) in effect at ``at``."""
         ...
 
     async def save_prices(
@@ -53,11 +59,34 @@ class PricingStore(Protocol):
         currency: str,
         channel: str,
         changes: dict[str, Decimal],
-        existing: Iterable[str],
+        effective_from: datetime,
         now: datetime,
     ) -> None:
-        """Store new amounts in one price list; ``existing`` are the SKUs it already prices."""
+        """Add new amounts to one price list's history from ``effective_from`` (a row for
+        that very moment is replaced); announced ``now`` when already in effect."""
         ...
+
+    async def due_prices(self, at: datetime, limit: int) -> list[ScheduledPrice]:
+        """Scheduled prices in effect by ``at`` whose change is not announced yet."""
+        ...
+
+    async def claim_price(self, due: ScheduledPrice, at: datetime) -> bool:
+        """Mark a scheduled price announced, once: False when someone claimed it already."""
+        ...
+
+    async def held_like(
+        self, currency: str, channel: str, skus: Iterable[str]
+    ) -> dict[tuple[str, Decimal], str]:
+        """The ids of this list's changes still held, by (sku, new amount)."""
+        ...
+
+    async def hold_changes(self, changes: Sequence[HeldPriceChange]) -> None: ...
+
+    async def held_changes(self, ids: Sequence[str]) -> list[HeldPriceChange]:
+        """The held changes with these ids, held for this transaction's decision."""
+        ...
+
+    async def decide_held(self, held_id: str, status: HeldStatus, at: datetime) -> None: ...
 
     async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
         """(promotion id, sku) of the promotions paused for low stock in ``region``."""

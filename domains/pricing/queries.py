@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiodataloader import DataLoader
 
@@ -29,16 +30,26 @@ from domains.pricing.repository import (
     fetch_stock_pauses,
 )
 
+# (sku, channel, currency, moment); moment None: now, one "now" for the whole batch.
+PriceAt = tuple[str, str, str, datetime | None]
 
-class SkuPriceByKeyLoader(DataLoader[PriceKey, SkuPrice | None]):
-    """Base price facts per (sku, channel, currency), through the price read model."""
+
+class SkuPriceByKeyLoader(DataLoader[PriceAt, SkuPrice | None]):
+    """Base price facts per (sku, channel, currency) at a moment, through the price read
+    model: one read per moment asked (a request asks for one, mostly: now)."""
 
     def __init__(self, domain: PricingDomain) -> None:
         super().__init__()
         self.domain = domain
 
-    async def batch_load_fn(self, keys: Sequence[PriceKey]) -> list[SkuPrice | None]:
-        return await self.domain.read_models.sku_prices(keys)
+    async def batch_load_fn(self, keys: Sequence[PriceAt]) -> list[SkuPrice | None]:
+        found: dict[PriceAt, SkuPrice | None] = {}
+        for asked_at in dict.fromkeys(key[3] for key in keys):
+            moment = self.domain.clock.now() if asked_at is None else asked_at
+            asked: list[PriceKey] = [key[:3] for key in keys if key[3] == asked_at]
+            facts = await self.domain.read_models.sku_prices(asked, moment)
+            found.update({(*key, asked_at): fact for key, fact in zip(asked, facts, strict=True)})
+        return [found[key] for key in keys]
 
 
 class LiveOffersByScopeLoader(DataLoader[str, list[Offer]]):

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.pricing import tables
 from domains.pricing.model import (
+    HeldPriceChange,
+    HeldStatus,
     Lifecycle,
     Offer,
     Promotion,
@@ -28,29 +30,65 @@ from domains.pricing.serialization import terms_from_dict, terms_to_dict
 
 @dataclass(frozen=True, slots=True)
 class SkuPrice:
-    """What pricing knows about one SKU in one (channel, currency): ``amount`` is None
-    when the SKU is known but has no price in that currency."""
+    """What pricing knows about one SKU in one (channel, currency) at a moment: ``amount``
+    is None when the SKU is known but has no price in that currency then. The answer
+    holds from ``since`` (None: from the start) until ``until`` (None: no change is
+    scheduled), so a cached copy is good for exactly that span."""
 
     sku: str
     category: str | None
     tax_rate: Decimal
     amount: Decimal | None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def holds_at(self, at: datetime) -> bool:
+        return (self.since is None or self.since <= at) and (self.until is None or at < self.until)
 
 
 PriceKey = tuple[str, str, str]  # (sku, channel, currency)
+Timeline = list[tuple[datetime, Decimal]]  # (effective from, amount), oldest first
 
 
-async def fetch_sku_prices(db: Any, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
-    """Base prices for (sku, channel, currency) keys; a channel's own price beats the list's."""
+def _in_effect(
+    timeline: Timeline, at: datetime
+) -> tuple[Decimal | None, datetime | None, datetime | None]:
+    """(amount in effect at ``at``, since when, when the next row takes over)."""
+    amount: Decimal | None = None
+    since: datetime | None = None
+    for effective_from, value in timeline:
+        if effective_from > at:
+            return amount, since, effective_from
+        amount, since = value, effective_from
+    return amount, since, None
+
+
+def resolve_price(
+    own: Timeline, shared: Timeline, at: datetime
+) -> tuple[Decimal | None, datetime | None, datetime | None]:
+    """A channel's base price at ``at``: its own list's row in effect, else the all-channel
+    list's; with the span over which that answer holds (either list changing ends it)."""
+    own_amount, own_since, own_next = _in_effect(own, at)
+    shared_amount, shared_since, shared_next = _in_effect(shared, at)
+    amount = own_amount if own_amount is not None else shared_amount
+    sinces = [moment for moment in (own_since, shared_since) if moment is not None]
+    nexts = [moment for moment in (own_next, shared_next) if moment is not None]
+    return amount, max(sinces, default=None), min(nexts, default=None)
+
+
+async def fetch_sku_prices(
+    db: Any, keys: Sequence[PriceKey], at: datetime
+) -> dict[PriceKey, SkuPrice]:
+    """Base prices in effect at ``at`` for (sku, channel, currency) keys; a channel's own
+    price beats the list's. One statement, the SKUs' whole price history included."""
     if not keys:
         return {}
+    at = as_utc(at)
     sku_set = sorted({k[0] for k in keys})
+    bp = tables.base_prices
     join = tables.skus.outerjoin(
-        tables.base_prices,
-        and_(
-            tables.base_prices.c.sku == tables.skus.c.sku,
-            tables.base_prices.c.currency.in_(sorted({k[2] for k in keys})),
-        ),
+        bp,
+        and_(bp.c.sku == tables.skus.c.sku, bp.c.currency.in_(sorted({k[2] for k in keys}))),
     )
     rows = (
         await db.execute(
@@ -58,30 +96,73 @@ async def fetch_sku_prices(db: Any, keys: Sequence[PriceKey]) -> dict[PriceKey, 
                 tables.skus.c.sku,
                 tables.skus.c.category,
                 tables.skus.c.tax_rate,
-                tables.base_prices.c.currency,
-                tables.base_prices.c.channel,
-                tables.base_prices.c.amount,
+                bp.c.currency,
+                bp.c.channel,
+                bp.c.effective_from,
+                bp.c.amount,
             )
             .select_from(join)
             .where(tables.skus.c.sku.in_(sku_set))
+            .order_by(tables.skus.c.sku, bp.c.effective_from)
         )
     ).all()
     facts: dict[str, tuple[str | None, Decimal]] = {}
-    amounts: dict[tuple[str, str, str], Decimal] = {}
+    timelines: dict[tuple[str, str, str], Timeline] = {}
     for row in rows:
         facts[row.sku] = (row.category, Decimal(row.tax_rate))
         if row.currency is not None:
-            amounts[(row.sku, row.channel, row.currency)] = Decimal(row.amount)
+            timelines.setdefault((row.sku, row.channel, row.currency), []).append(
+                (as_utc(row.effective_from), Decimal(row.amount))
+            )
     found: dict[PriceKey, SkuPrice] = {}
     for sku, channel, currency in keys:
         if sku not in facts:
             continue
         category, tax_rate = facts[sku]
-        amount = amounts.get((sku, channel, currency))
-        if amount is None:
-            amount = amounts.get((sku, tables.ALL_CHANNELS, currency))
-        found[(sku, channel, currency)] = SkuPrice(sku, category, tax_rate, amount)
+        own = timelines.get((sku, channel, currency), [])
+        shared = timelines.get((sku, tables.ALL_CHANNELS, currency), [])
+        amount, since, until = resolve_price(own, shared, at)
+        found[(sku, channel, currency)] = SkuPrice(sku, category, tax_rate, amount, since, until)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledPrice:
+    """A price list row whose moment has come and whose change is not announced yet."""
+
+    sku: str
+    currency: str
+    channel: str
+    effective_from: datetime
+    amount: Decimal
+
+
+def _held(row: Any) -> HeldPriceChange:
+    return HeldPriceChange(
+        id=row.id,
+        sku=row.sku,
+        currency=row.currency,
+        channel=row.channel,
+        old_amount=Decimal(row.old_amount),
+        new_amount=Decimal(row.new_amount),
+        effective_from=None if row.effective_from is None else as_utc(row.effective_from),
+        status=HeldStatus(row.status),
+        held_at=as_utc(row.held_at),
+        decided_at=None if row.decided_at is None else as_utc(row.decided_at),
+    )
+
+
+async def fetch_held_changes(
+    db: Any, status: HeldStatus | None, *, first: int, ids: Sequence[str] | None = None
+) -> list[HeldPriceChange]:
+    """Held price changes, oldest first: those with ``status`` (any for None), or ``ids``."""
+    h = tables.held_price_changes
+    query = select(h).order_by(h.c.held_at, h.c.id).limit(first)
+    if status is not None:
+        query = query.where(h.c.status == str(status))
+    if ids is not None:
+        query = query.where(h.c.id.in_(sorted(set(ids))))
+    return [_held(row) for row in (await db.execute(query)).all()]
 
 
 async def fetch_live_offers(db: Any) -> list[Offer]:
@@ -252,8 +333,8 @@ class PricingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
-        return await fetch_sku_prices(self.session, keys)
+    async def sku_prices(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, SkuPrice]:
+        return await fetch_sku_prices(self.session, keys, at)
 
     async def live_offers(self) -> list[Offer]:
         return await fetch_live_offers(self.session)
@@ -293,51 +374,150 @@ class PricingRepository:
             )
 
     async def list_prices(
-        self, currency: str, channel: str, skus: Iterable[str]
+        self, currency: str, channel: str, skus: Iterable[str], at: datetime
     ) -> dict[str, Decimal]:
-        """The stored amounts of one price list (currency, channel) for ``skus``."""
+        """The amounts of one price list (currency, channel) in effect at ``at``."""
         bp = tables.base_prices
         rows = (
             await self.session.execute(
-                select(bp.c.sku, bp.c.amount).where(
+                select(bp.c.sku, bp.c.amount)
+                .where(
                     bp.c.currency == currency,
                     bp.c.channel == channel,
                     bp.c.sku.in_(sorted(set(skus))),
+                    bp.c.effective_from <= at,
                 )
+                .order_by(bp.c.effective_from)
             )
         ).all()
-        return {row.sku: Decimal(row.amount) for row in rows}
+        return {row.sku: Decimal(row.amount) for row in rows}  # the latest row wins
 
     async def save_prices(
         self,
         currency: str,
         channel: str,
         changes: dict[str, Decimal],
-        existing: Iterable[str],
+        effective_from: datetime,
         now: datetime,
     ) -> None:
-        known = set(existing)
+        """Add each new amount to the list's history from ``effective_from``; a row for the
+        same moment (a scheduled price corrected before it takes effect) is replaced. A
+        price in effect at once is announced now; a scheduled one when its moment comes."""
+        if not changes:
+            return
+        connection = await self.session.connection()
+        upsert: Any = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
         bp = tables.base_prices
-        new = [
-            {
-                "sku": s,
-                "currency": currency,
-                "channel": channel,
-                "amount": str(a),
-                "updated_at": now,
-            }
-            for s, a in changes.items()
-            if s not in known
+        announced = now if effective_from <= now else None
+        statement = upsert(bp)
+        statement = statement.on_conflict_do_update(
+            index_elements=["sku", "currency", "channel", "effective_from"],
+            set_={
+                "amount": statement.excluded.amount,
+                "updated_at": statement.excluded.updated_at,
+                "announced_at": statement.excluded.announced_at,
+            },
+        )
+        await self.session.execute(
+            statement,
+            [
+                {
+                    "sku": sku,
+                    "currency": currency,
+                    "channel": channel,
+                    "effective_from": effective_from,
+                    "amount": str(amount),
+                    "updated_at": now,
+                    "announced_at": announced,
+                }
+                for sku, amount in changes.items()
+            ],
+        )
+
+    async def due_prices(self, at: datetime, limit: int) -> list[ScheduledPrice]:
+        """Scheduled prices in effect by ``at`` whose change is not announced yet."""
+        bp = tables.base_prices
+        rows = await self.session.execute(
+            select(bp.c.sku, bp.c.currency, bp.c.channel, bp.c.effective_from, bp.c.amount)
+            .where(bp.c.announced_at.is_(None), bp.c.effective_from <= at)
+            .order_by(bp.c.effective_from, bp.c.sku, bp.c.currency, bp.c.channel)
+            .limit(limit)
+        )
+        return [
+            ScheduledPrice(
+                row.sku, row.currency, row.channel, as_utc(row.effective_from), Decimal(row.amount)
+            )
+            for row in rows
         ]
-        if new:
-            await self.session.execute(insert(bp), new)
-        for sku, amount in changes.items():
-            if sku in known:
-                await self.session.execute(
-                    update(bp)
-                    .where(bp.c.sku == sku, bp.c.currency == currency, bp.c.channel == channel)
-                    .values(amount=str(amount), updated_at=now)
-                )
+
+    async def claim_price(self, due: ScheduledPrice, at: datetime) -> bool:
+        """Mark a scheduled price announced, once: False when someone claimed it already."""
+        bp = tables.base_prices
+        claimed = await self.session.execute(
+            update(bp)
+            .where(
+                bp.c.sku == due.sku,
+                bp.c.currency == due.currency,
+                bp.c.channel == due.channel,
+                bp.c.effective_from == due.effective_from,
+                bp.c.announced_at.is_(None),
+            )
+            .values(announced_at=at)
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def held_like(
+        self, currency: str, channel: str, skus: Iterable[str]
+    ) -> dict[tuple[str, Decimal], str]:
+        """The changes of this list still held, by (sku, new amount): their ids."""
+        h = tables.held_price_changes
+        rows = await self.session.execute(
+            select(h.c.id, h.c.sku, h.c.new_amount).where(
+                h.c.status == str(HeldStatus.HELD),
+                h.c.sku.in_(sorted(set(skus))),
+                h.c.currency == currency,
+                h.c.channel == channel,
+            )
+        )
+        return {(row.sku, Decimal(row.new_amount)): row.id for row in rows}
+
+    async def hold_changes(self, changes: Sequence[HeldPriceChange]) -> None:
+        if not changes:
+            return
+        await self.session.execute(
+            insert(tables.held_price_changes),
+            [
+                {
+                    "id": c.id,
+                    "sku": c.sku,
+                    "currency": c.currency,
+                    "channel": c.channel,
+                    "old_amount": str(c.old_amount),
+                    "new_amount": str(c.new_amount),
+                    "effective_from": c.effective_from,
+                    "status": str(c.status),
+                    "held_at": c.held_at,
+                    "decided_at": c.decided_at,
+                }
+                for c in changes
+            ],
+        )
+
+    async def held_changes(self, ids: Sequence[str]) -> list[HeldPriceChange]:
+        """The held changes with these ids, locked for this transaction's decision."""
+        h = tables.held_price_changes
+        await self.session.execute(
+            select(h.c.id).where(h.c.id.in_(sorted(set(ids)))).with_for_update()
+        )
+        return await fetch_held_changes(self.session, None, first=len(ids), ids=ids)
+
+    async def decide_held(self, held_id: str, status: HeldStatus, at: datetime) -> None:
+        h = tables.held_price_changes
+        await self.session.execute(
+            update(h).where(h.c.id == held_id).values(status=str(status), decided_at=at)
+        )
 
     async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
         """(promotion id, sku) of the promotions paused for low stock in ``region``."""

@@ -9,16 +9,19 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.graphql.access import requires
+from adapters.graphql.cost import list_size
 from adapters.graphql.money import Money
 from adapters.graphql.subgraph import FederatedSchema
 from domains.pricing import imports, model, service
 from domains.pricing.errors import InvalidDiscount
 from domains.pricing.read_models import LIVE
-from domains.pricing.repository import fetch_promotions
+from domains.pricing.repository import fetch_held_changes, fetch_promotions
 from domains.pricing.subscriptions import Subscription
 from domains.pricing.tables import ALL_CHANNELS
 from domains.pricing.types import (
     DiscountKind,
+    HeldPriceChange,
+    HeldPriceChangeStatus,
     Price,
     PriceImportReport,
     PromotionStatus,
@@ -33,6 +36,7 @@ from kernel.channels import SalesVocabulary
 from kernel.errors import InvalidInput
 
 MAX_IMPORT_ROWS = 10_000
+MAX_HELD_LISTED = 500
 
 
 _REGION = strawberry.argument(
@@ -67,7 +71,11 @@ class ProductType:
             raise InvalidInput("a Product representation needs a string sku")
         return cls(sku=strawberry.ID(sku))
 
-    @strawberry.field(description="The unit price; null when the SKU has none in `currency`.")
+    @strawberry.field(
+        description="The unit price in effect at `at` (now): base prices keep their history "
+        "and scheduled changes, so any moment, past or future, has its answer; null when "
+        "the SKU has no price in `currency` then."
+    )
     async def price(
         self,
         info: Info,
@@ -82,7 +90,10 @@ class ProductType:
         model.check_channel(channel, sales)
         model.check_currency(currency, sales)
         moment = model.as_utc(at or _domain(info).clock.now())
-        fact = await loaders(info).sku_price_by_key.load((str(self.sku), channel, currency))
+        asked_at = None if at is None else moment  # "now" is the loader's, one per batch
+        fact = await loaders(info).sku_price_by_key.load(
+            (str(self.sku), channel, currency, asked_at)
+        )
         if fact is None or fact.amount is None:
             return None
         offers = await _offers_in(info, str(self.sku), region)
@@ -113,7 +124,9 @@ class ProductType:
         if channel is not None:
             model.check_channel(channel, _domain(info).sales)
         moment = model.as_utc(at or _domain(info).clock.now())
-        fact = await loaders(info).sku_price_by_key.load((str(self.sku), ALL_CHANNELS, "EUR"))
+        fact = await loaders(info).sku_price_by_key.load(
+            (str(self.sku), ALL_CHANNELS, "EUR", None if at is None else moment)
+        )
         if fact is None:
             return []
         offers = await _offers_in(info, str(self.sku), region)
@@ -148,6 +161,9 @@ class PriceRowInput:
     sku: str
     currency: str
     amount: str
+    effective_from: datetime | None = strawberry.field(
+        default=None, description="When this row's price takes effect; the list's by default."
+    )
 
 
 @strawberry.input
@@ -253,6 +269,22 @@ class Query:
             if status is None or p.status(moment) == status
         ]
 
+    @strawberry.field(
+        description="Price changes imports held for approval, oldest first (first: 1-500).",
+        directives=[*requires("pricing:manage"), list_size(slicing_arguments=["first"])],
+    )
+    async def held_price_changes(
+        self,
+        info: Info,
+        status: HeldPriceChangeStatus | None = model.HeldStatus.HELD,  # type: ignore[valid-type]
+        first: int = 100,
+    ) -> list[HeldPriceChange]:
+        if not 1 <= first <= MAX_HELD_LISTED:
+            raise InvalidInput(f"first must be between 1 and {MAX_HELD_LISTED}")
+        async with _domain(info).engine.connect() as conn:
+            found = await fetch_held_changes(conn, status, first=first)
+        return [HeldPriceChange.of(change) for change in found]
+
     @strawberry.field(description="Checkout pricing of lines, from the database, at `at` (now).")
     async def quote(
         self,
@@ -327,30 +359,70 @@ class Mutation:
     @strawberry.mutation(
         directives=requires("pricing:manage"),
         description="Import base prices of one currency, for every channel or one channel's "
-        "override. Rows are checked one by one; the report lists the rejected ones.",
+        "override, in effect from `effectiveFrom` (now when omitted or past; a row may name "
+        "its own moment). Rows are checked one by one; the report lists the rejected ones. "
+        "A row moving the price in effect by more than the allowed share is held for "
+        "approval (HELD_FOR_APPROVAL), not applied.",
     )
     async def import_price_list(
-        self, info: Info, currency: str, rows: list[PriceRowInput], channel: str | None = None
+        self,
+        info: Info,
+        currency: str,
+        rows: list[PriceRowInput],
+        channel: str | None = None,
+        effective_from: datetime | None = None,
     ) -> PriceImportReport:
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per call")
+        domain = _domain(info)
         report = await imports.import_price_list(
-            _domain(info).uow,
+            domain.uow,
             currency,
-            [imports.PriceRow(r.sku, r.currency, r.amount) for r in rows],
+            [imports.PriceRow(r.sku, r.currency, r.amount, r.effective_from) for r in rows],
             channel=channel,
-            sales=_domain(info).sales,
+            effective_from=effective_from,
+            max_change_percent=domain.max_price_change_percent,
+            sales=domain.sales,
         )
         return PriceImportReport(
             received=report.received,
             accepted=report.accepted,
             changed=report.changed,
             unchanged=report.unchanged,
+            held=report.held,
             rejected=[
-                RejectedPriceRow(index=r.index, sku=r.sku, code=r.code, reason=r.reason)
+                RejectedPriceRow(
+                    index=r.index,
+                    sku=r.sku,
+                    code=r.code,
+                    reason=r.reason,
+                    held_change_id=None if r.held_id is None else strawberry.ID(r.held_id),
+                )
                 for r in report.rejected
             ],
         )
+
+    @strawberry.mutation(
+        directives=requires("pricing:manage"),
+        description="Apply held price changes, each once (from the moment the import asked "
+        "for, or now if that is past). Approving one approved already changes nothing.",
+    )
+    async def approve_price_changes(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> list[HeldPriceChange]:
+        decided = await imports.approve_held_changes(_domain(info).uow(), [str(i) for i in ids])
+        return [HeldPriceChange.of(change) for change in decided]
+
+    @strawberry.mutation(
+        directives=requires("pricing:manage"),
+        description="Drop held price changes unapplied. Discarding one discarded already "
+        "changes nothing.",
+    )
+    async def discard_price_changes(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> list[HeldPriceChange]:
+        decided = await imports.discard_held_changes(_domain(info).uow(), [str(i) for i in ids])
+        return [HeldPriceChange.of(change) for change in decided]
 
     @strawberry.mutation(
         description="Back to the previous version's terms, everywhere.",

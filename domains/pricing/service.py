@@ -303,7 +303,7 @@ async def quote(
                 quantity=quantity,
             )
     async with uow:
-        facts = await uow.prices.sku_prices([(sku, channel, currency) for sku, _ in lines])
+        facts = await uow.prices.sku_prices([(sku, channel, currency) for sku, _ in lines], at)
         offers = await uow.prices.live_offers()
         paused = (
             await uow.prices.stock_paused({sku for sku, _ in lines}, region) if region else set()

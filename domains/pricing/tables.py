@@ -32,16 +32,44 @@ skus = Table(
 )
 
 # channel "*" is the price list's price on every channel; a named channel overrides it.
+# Each row is one price from its ``effective_from`` on, until the next row of the same
+# (sku, currency, channel): the history is kept, and a price asked for at any moment is
+# the row in effect then. ``announced_at`` is when its ``PriceChanged`` was recorded: at
+# the import for a price in effect at once, when its moment comes for a scheduled one
+# (claimed once across replicas, as promotion windows are).
 base_prices = Table(
     "pricing_base_price",
     metadata,
     Column("sku", String(64), ForeignKey("pricing_sku.sku"), primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("channel", String(16), primary_key=True),
+    Column("effective_from", DateTime(timezone=True), primary_key=True),
     Column("amount", String(32), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("announced_at", DateTime(timezone=True)),
     # The channel overrides, found without reading every price (the price-parity KPI).
     Index("ix_pricing_base_price_channel", "channel"),
+    # The scheduled prices whose moment has come and that are not announced yet.
+    Index("ix_pricing_base_price_announced_effective", "announced_at", "effective_from"),
+)
+
+# A price change an import held back because it moves the price by more than the guard
+# allows ([pricing] max_price_change_percent): applied only when an operator approves it.
+held_price_changes = Table(
+    "pricing_held_price_change",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("sku", String(64), ForeignKey("pricing_sku.sku"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("old_amount", String(32), nullable=False),
+    Column("new_amount", String(32), nullable=False),
+    # None: in effect when approved; else the moment the import asked for.
+    Column("effective_from", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),
+    Column("held_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Index("ix_pricing_held_price_change_status_key", "status", "sku", "currency", "channel"),
 )
 
 promotions = Table(

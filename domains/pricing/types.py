@@ -283,12 +283,59 @@ class RejectedPriceRow:
     sku: str
     code: str
     reason: str
+    held_change_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="With code HELD_FOR_APPROVAL: the held change to approve or discard.",
+    )
+
+
+HeldPriceChangeStatus = strawberry.enum(model.HeldStatus, name="HeldPriceChangeStatus")
+
+
+@strawberry.type(
+    description="A price list row an import held back: it moves the price in effect by "
+    "more than `[pricing] max_price_change_percent`. Applied only when approved."
+)
+class HeldPriceChange:
+    id: strawberry.ID
+    sku: str
+    channel: str = strawberry.field(description='The price list: a channel, or "*" (every one).')
+    old_price: Money = strawberry.field(description="The price in effect when it was held.")
+    new_price: Money
+    change_percent: str | None = strawberry.field(
+        description="How far the new price is from the old, in percent; null from zero."
+    )
+    effective_from: datetime | None = strawberry.field(
+        description="The moment the import asked for; null: from its approval."
+    )
+    status: HeldPriceChangeStatus  # type: ignore[valid-type]
+    held_at: datetime
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, change: model.HeldPriceChange) -> HeldPriceChange:
+        percent = change.change_percent
+        return cls(
+            id=strawberry.ID(change.id),
+            sku=change.sku,
+            channel=change.channel,
+            old_price=Money.of(change.old_amount, change.currency),
+            new_price=Money.of(change.new_amount, change.currency),
+            change_percent=None if percent is None else str(percent.quantize(model.CENT)),
+            effective_from=change.effective_from,
+            status=change.status,
+            held_at=change.held_at,
+            decided_at=change.decided_at,
+        )
 
 
 @strawberry.type(description="What a price list import did; bad rows never stop it.")
 class PriceImportReport:
     received: int
     accepted: int
-    changed: int
+    changed: int = strawberry.field(description="Applied, now or from their moment.")
     unchanged: int
+    held: int = strawberry.field(
+        description="Rejected as HELD_FOR_APPROVAL: waiting for an operator's decision."
+    )
     rejected: list[RejectedPriceRow]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from domains.pricing import imports as price_imports
@@ -78,6 +79,7 @@ class PriceSyncReport:
     received: int = 0
     changed: int = 0
     unchanged: int = 0
+    held: int = 0  # of the rejected: HELD_FOR_APPROVAL, waiting for an operator
     rejected: list[tuple[str, price_imports.RejectedRow]] = field(default_factory=list)
     # ERP price lists that map to none of our lists, with how many rows each had.
     unmapped: dict[str, int] = field(default_factory=dict)
@@ -96,11 +98,15 @@ async def sync_prices(
     domain: PricingDomain,
     *,
     currency: str = "EUR",
+    effective_from: datetime | None = None,
     batch_size: int = 500,
     on_progress: Progress | None = None,
 ) -> PriceSyncReport:
-    """Import the ERP's price lists into ``currency``'s lists; rows in another currency
-    are rejected (CURRENCY_MISMATCH), as are unknown SKUs and negative prices."""
+    """Import the ERP's price lists into ``currency``'s lists, in effect from the moment
+    the ERP dates each price, else ``effective_from``, else now. Rows in another
+    currency are rejected (CURRENCY_MISMATCH), as are unknown SKUs and negative prices;
+    a price moving by more than the domain's guard allows is held for approval
+    (HELD_FOR_APPROVAL)."""
     entries = await erp.price_lists()
     report = PriceSyncReport(currency=currency, received=len(entries))
     by_channel: dict[str | None, list[PriceListEntry]] = defaultdict(list)
@@ -124,6 +130,8 @@ async def sync_prices(
             currency,
             _price_rows(rows),
             channel=channel,
+            effective_from=effective_from,
+            max_change_percent=domain.max_price_change_percent,
             sales=domain.sales,
             batch_size=batch_size,
             on_progress=progress,
@@ -131,6 +139,7 @@ async def sync_prices(
         done += len(rows)
         report.changed += imported.changed
         report.unchanged += imported.unchanged
+        report.held += imported.held
         report.rejected.extend((names[channel], row) for row in imported.rejected)
     if on_progress is not None:
         on_progress(len(entries), len(entries))
@@ -138,4 +147,6 @@ async def sync_prices(
 
 
 def _price_rows(entries: Sequence[PriceListEntry]) -> list[price_imports.PriceRow]:
-    return [price_imports.PriceRow(e.sku, e.currency, e.unit_price) for e in entries]
+    return [
+        price_imports.PriceRow(e.sku, e.currency, e.unit_price, e.effective_from) for e in entries
+    ]

@@ -37,6 +37,7 @@ from kernel.event_types.orders import (
 )
 from kernel.event_types.pricing import (
     PriceChanged,
+    PriceScheduled,
     PromotionActivated,
     PromotionChange,
     PromotionCreated,
@@ -78,6 +79,7 @@ INVENTORY_EVENTS: tuple[type[EventPayload], ...] = (
 )
 PRICING_EVENTS: tuple[type[EventPayload], ...] = (
     PriceChanged,
+    PriceScheduled,
     SkuPricingChanged,
     PromotionCreated,
     PromotionVersionPublished,
@@ -125,6 +127,7 @@ __all__ = [
     "OrderTotals",
     "OrderedLine",
     "PriceChanged",
+    "PriceScheduled",
     "ProductDiscontinued",
     "ProductPublished",
     "ProductUnpublished",

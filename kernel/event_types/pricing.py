@@ -38,6 +38,21 @@ class PriceChanged(EventPayload):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PriceScheduled(EventPayload):
+    """A SKU's list price in a currency and channel will change at ``effective_from``;
+    until then the old price stands. ``PriceChanged`` follows when the moment comes."""
+
+    TYPE: ClassVar[str] = "PriceScheduled"
+    VERSION: ClassVar[int] = 1
+
+    sku: StrictStr
+    currency: StrictStr
+    channel: StrictStr
+    amount: DecimalText
+    effective_from: Moment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SkuPricingChanged(EventPayload):
     """A known SKU's category or tax rate changed (what promotions match and quotes tax)."""
 

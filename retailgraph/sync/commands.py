@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -173,8 +174,18 @@ def sync_products(
 def sync_prices(
     currency: Annotated[str, typer.Option(help="Our price list the ERP's prices go to.")] = "EUR",
     batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
+    effective_from: Annotated[
+        datetime | None,
+        typer.Option(
+            help="When the prices take effect (ISO 8601, UTC unless it says); rows the ERP "
+            "dates keep their own moment. Default: now.",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"],
+        ),
+    ] = None,
 ) -> None:
-    """Import the ERP's price lists into pricing, with progress and per-row rejects."""
+    """Import the ERP's price lists into pricing, with progress and per-row rejects.
+    A price moving by more than `[pricing] max_price_change_percent` is held for an
+    operator (`heldPriceChanges`, `approvePriceChanges`), not applied."""
     from erp.sync.catalog import sync_prices as run_sync
     from retailgraph.sync.report import print_rejects
 
@@ -189,6 +200,7 @@ def sync_prices(
                 erp,
                 domains["pricing"],
                 currency=currency,
+                effective_from=effective_from,
                 batch_size=batch_size,
                 on_progress=advance,
             )
@@ -204,7 +216,7 @@ def sync_prices(
         console.print(f"Skipped the ERP price list {name!r} ({rows} rows): no list of ours.")
     console.print(
         f"Prices: {report.received} read, {report.changed} changed, {report.unchanged} "
-        f"unchanged, {len(report.rejected)} rejected."
+        f"unchanged, {len(report.rejected)} rejected ({report.held} held for approval)."
     )
 
 

@@ -3,14 +3,21 @@ simulator that holds the demo retailer (the default when no ERP is configured)."
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from domains.pricing import imports
+from domains.pricing.repository import fetch_sku_prices
 from retailgraph.cli import app
 from retailgraph.demo.catalog import demo_catalog
+from retailgraph.settings import load_settings
+from retailgraph.wiring import running_domains
 
 
 @pytest.fixture
@@ -71,3 +78,25 @@ def test_a_tryton_erp_without_its_address_is_a_clear_failure(
     result = runner.invoke(app, ["sync", "stock"])
     assert result.exit_code == 1
     assert "TRYTON_URL" in result.output
+
+
+def test_sync_prices_schedules_the_erps_prices_for_the_moment_given(runner: CliRunner) -> None:
+    item = demo_catalog().items[0]
+    later = datetime(2999, 1, 1, tzinfo=UTC)  # in the future whatever today is
+
+    async def register_and_read(at: datetime | None = None) -> Decimal | None:
+        async with running_domains(load_settings(), "pricing") as domains:
+            pricing = domains["pricing"]
+            facts = [imports.SkuFacts(item.sku, item.category, item.tax_rate)]
+            await imports.register_skus(pricing.uow(), facts)
+            async with pricing.engine.connect() as conn:
+                key = (item.sku, "web", "EUR")
+                found = await fetch_sku_prices(conn, [key], at or pricing.clock.now())
+            return found[key].amount
+
+    assert asyncio.run(register_and_read()) is None
+    result = runner.invoke(app, ["sync", "prices", "--effective-from", "2999-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "1 changed, 0 unchanged" in result.output
+    assert asyncio.run(register_and_read()) is None, "not before its moment"
+    assert asyncio.run(register_and_read(later)) == item.base_prices["EUR"]

@@ -21,6 +21,7 @@ from tests.support import TEST_NOW, local_runtime
 # The tests' clock starts here: promotions are dated around it, whatever today is.
 NOW = TEST_NOW
 DAY = timedelta(days=1)
+PRICED_SINCE = 365 * DAY  # how long before NOW the seeded prices are in effect
 
 SKUS = {
     "TOP-1": ("apparel/tops", "0.19", "20.00"),
@@ -42,6 +43,8 @@ async def running_domain(engine: AsyncEngine) -> AsyncIterator[PricingDomain]:
 
 
 async def seed_prices(domain: PricingDomain) -> None:
+    """The SKUs' facts and their EUR and USD prices, in effect since a year before ``NOW``
+    (first prices may be dated back), so prices asked for at ``NOW`` find them."""
     await imports.register_skus(
         domain.uow(),
         [imports.SkuFacts(sku, cat, Decimal(rate)) for sku, (cat, rate, _) in SKUS.items()],
@@ -51,7 +54,9 @@ async def seed_prices(domain: PricingDomain) -> None:
             imports.PriceRow(sku, currency, (Decimal(price) * factor).quantize(Decimal("0.01")))
             for sku, (_, _, price) in SKUS.items()
         ]
-        await imports.import_price_list(domain.uow, currency, rows)
+        await imports.import_price_list(
+            domain.uow, currency, rows, effective_from=NOW - PRICED_SINCE
+        )
 
 
 def percent_terms(percent: str = "20", **options: Any) -> Any:

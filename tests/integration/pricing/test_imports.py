@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db import migrations
 from domains.pricing import imports, tables
 from domains.pricing.errors import UnknownChannel, UnsupportedCurrency
 from domains.pricing.repository import fetch_sku_prices
-from tests.integration.pricing.support import running_domain, seed_prices
+from tests.integration.pricing.support import NOW, running_domain, seed_prices
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
@@ -41,7 +42,9 @@ async def test_price_import_rejects_bad_rows_and_keeps_the_good_ones(engine: Asy
         ]
         assert (report.received, report.changed, report.unchanged) == (7, 2, 1)
         async with engine.connect() as conn:
-            found = await fetch_sku_prices(conn, [("TOP-1", "web", "EUR"), ("TOP-2", "web", "EUR")])
+            found = await fetch_sku_prices(
+                conn, [("TOP-1", "web", "EUR"), ("TOP-2", "web", "EUR")], domain.clock.now()
+            )
         # rows in different batches: the later one is the ERP's latest word
         assert found[("TOP-1", "web", "EUR")].amount == Decimal("22.00")
         assert found[("TOP-2", "web", "EUR")].amount == Decimal("35.50")
@@ -91,7 +94,7 @@ async def test_channel_price_list_overrides_the_all_channel_price(engine: AsyncE
         )
         async with engine.connect() as conn:
             keys = [("TOP-1", "store", "EUR"), ("TOP-1", "web", "EUR"), ("TOP-1", "app", "USD")]
-            found = await fetch_sku_prices(conn, keys)
+            found = await fetch_sku_prices(conn, keys, domain.clock.now())
         assert [found[k].amount for k in keys] == [
             Decimal("18.00"),
             Decimal("20.00"),
@@ -119,5 +122,38 @@ async def test_sku_registration_updates_category_and_tax_rate(engine: AsyncEngin
         )
         assert changed == 1
         async with engine.connect() as conn:
-            found = await fetch_sku_prices(conn, [("MUG-1", "web", "EUR")])
+            found = await fetch_sku_prices(conn, [("MUG-1", "web", "EUR")], domain.clock.now())
         assert found[("MUG-1", "web", "EUR")].category == "home/dining"
+
+
+async def test_prices_stored_before_their_history_become_its_first_rows(
+    engine: AsyncEngine,
+) -> None:
+    await migrations.upgrade(engine, "pricing", tables.metadata, "pricing_0005")
+    updated = NOW - timedelta(days=3)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO pricing_sku (sku, category, tax_rate, updated_at) "
+                "VALUES ('OLD-1', NULL, '0.19', :at)"
+            ),
+            {"at": updated},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO pricing_base_price (sku, currency, channel, amount, updated_at) "
+                "VALUES ('OLD-1', 'EUR', '*', '12.50', :at)"
+            ),
+            {"at": updated},
+        )
+    await migrations.upgrade(engine, "pricing", tables.metadata)
+
+    async with engine.connect() as conn:
+        before = await fetch_sku_prices(
+            conn, [("OLD-1", "web", "EUR")], updated - timedelta(seconds=1)
+        )
+        since = await fetch_sku_prices(conn, [("OLD-1", "web", "EUR")], updated)
+        announced = (await conn.execute(select(tables.base_prices.c.announced_at))).scalar_one()
+    assert before[("OLD-1", "web", "EUR")].amount is None
+    assert since[("OLD-1", "web", "EUR")].amount == Decimal("12.50")
+    assert announced is not None, "in effect already: nothing left to announce"

@@ -138,11 +138,15 @@ async def test_price_changes_refresh_the_cached_base_price(engine: AsyncEngine) 
     async with running_domain(engine) as domain:
         await seed_prices(domain)
         key = ("TOP-1", "app", "EUR")
-        assert (await domain.read_models.sku_prices([key]))[0].amount == Decimal("20.00")
+        assert (await domain.read_models.sku_prices([key], domain.clock.now()))[
+            0
+        ].amount == Decimal("20.00")
         await imports.import_price_list(
             domain.uow, "EUR", [imports.PriceRow("TOP-1", "EUR", "24.00")]
         )
-        assert (await domain.read_models.sku_prices([key]))[0].amount == Decimal("24.00")
+        assert (await domain.read_models.sku_prices([key], domain.clock.now()))[
+            0
+        ].amount == Decimal("24.00")
 
 
 async def test_quote_prices_lines_with_promotions_and_tax(engine: AsyncEngine) -> None:

@@ -33,9 +33,13 @@ async def test_prices_cached_in_redis_follow_price_imports(
         )
         await imports.import_price_list(domain.uow, "EUR", [imports.PriceRow(sku, "EUR", "50.00")])
         key = (sku, "web", "EUR")
-        assert (await domain.read_models.sku_prices([key]))[0].amount == Decimal("50.00")
+        assert (await domain.read_models.sku_prices([key], domain.clock.now()))[
+            0
+        ].amount == Decimal("50.00")
         assert await redis_client.exists(f"rm:pricing.price:web|EUR|{sku}")
         await imports.import_price_list(domain.uow, "EUR", [imports.PriceRow(sku, "EUR", "45.00")])
-        assert (await domain.read_models.sku_prices([key]))[0].amount == Decimal("45.00")
+        assert (await domain.read_models.sku_prices([key], domain.clock.now()))[
+            0
+        ].amount == Decimal("45.00")
     finally:
         await domain.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from adapters.bus import Handler, InProcessBus
@@ -12,6 +13,7 @@ from domains.inventory import service
 from domains.inventory.model import StockLevel
 from kernel.events import Event
 from retailgraph.domains import DOMAINS
+from retailgraph.embedded import running_subgraphs, subgraph_apps
 from retailgraph.settings import load_settings
 from retailgraph.wiring import running_domains
 from tests.integration.inventory.conftest import seed_locations
@@ -59,3 +61,24 @@ async def test_domains_started_for_a_command_publish_their_events_and_consume_no
     assert bus.subscribed == [elsewhere]
     # What the command changed reached the bus before the domains stopped.
     assert "StockChanged" in seen, seen
+
+
+async def test_the_price_guard_of_the_settings_reaches_every_pricing_domain(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(pricing={"max_price_change_percent": "20"})
+    runtime = Runtime(
+        databases=DatabaseLocations(data_dir=tmp_path), migrate_on_start=True, clock=suite_clock()
+    )
+    async with running_domains(settings, "pricing", on=runtime) as domains:
+        assert domains["pricing"].max_price_change_percent == Decimal(20)
+    apps = subgraph_apps(
+        Runtime(
+            databases=DatabaseLocations(data_dir=tmp_path / "served"),
+            migrate_on_start=True,
+            clock=suite_clock(),
+        ),
+        settings.pricing,
+    )
+    async with running_subgraphs({"pricing": apps["pricing"]}) as served:
+        assert served["pricing"].max_price_change_percent == Decimal(20)

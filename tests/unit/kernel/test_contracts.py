@@ -84,7 +84,7 @@ def instances(cls: type) -> st.SearchStrategy[Any]:
 
 
 def test_every_event_type_has_one_contract_with_a_type_and_a_version() -> None:
-    assert len(CONTRACTS) == len(ALL_CONTRACTS) == 27
+    assert len(CONTRACTS) == len(ALL_CONTRACTS) == 28
     for event_type, contract in CONTRACTS.items():
         assert event_type == contract.TYPE
         assert contract.VERSION == 1
@@ -204,6 +204,13 @@ WIRE: dict[str, dict[str, Any]] = {
         "channel": "*",
         "oldAmount": None,
         "newAmount": "19.99",
+    },
+    "PriceScheduled": {
+        "sku": "A-1",
+        "currency": "EUR",
+        "channel": "*",
+        "amount": "24.99",
+        "effectiveFrom": "2026-11-01T00:00:00+00:00",
     },
     "SkuPricingChanged": {"sku": "A-1", "category": None, "taxRate": "0.2"},
     "PromotionCreated": {**_PROMOTION, "version": 1, "status": "DRAFT"},

@@ -16,6 +16,8 @@ from domains.pricing.errors import PricingError
 from domains.pricing.handlers import StockPauseChange
 from domains.pricing.imports import PriceRow, SkuFacts
 from domains.pricing.model import (
+    HeldPriceChange,
+    HeldStatus,
     Lifecycle,
     Offer,
     Promotion,
@@ -23,7 +25,13 @@ from domains.pricing.model import (
     StockAction,
     WindowTransition,
 )
-from domains.pricing.repository import PriceKey, SkuPrice, WindowState
+from domains.pricing.repository import (
+    PriceKey,
+    ScheduledPrice,
+    SkuPrice,
+    WindowState,
+    resolve_price,
+)
 from domains.pricing.tables import ALL_CHANNELS
 from kernel.clock import SettableClock
 from kernel.event_types import (
@@ -42,13 +50,16 @@ VAT = Decimal("0.20")
 
 
 class FakePrices:
-    """Pricing's storage in memory, keeping the SQL repository's promises: a channel's own
-    price beats the all-channel list, only live promotions are offered, a stored version
-    never changes, and a pause is stored once per promotion, SKU and region."""
+    """Pricing's storage in memory, keeping the SQL repository's promises: prices are
+    effective-dated rows, a channel's own price beats the all-channel list, only live
+    promotions are offered, a stored version never changes, and a pause is stored once
+    per promotion, SKU and region."""
 
     def __init__(self) -> None:
         self.skus: dict[str, tuple[str | None, Decimal]] = {}
-        self.amounts: dict[PriceKey, Decimal] = {}  # (sku, channel or "*", currency)
+        # (sku, channel or "*", currency): {effective from: (amount, announced at)}
+        self.history: dict[PriceKey, dict[datetime, tuple[Decimal, datetime | None]]] = {}
+        self.held: dict[str, HeldPriceChange] = {}
         self.promotions: dict[str, Promotion] = {}
         self.pauses: dict[tuple[str, str, str], int] = {}  # (promotion, sku, region): units
         self.transitions: set[tuple[str, int, WindowTransition]] = set()  # announced
@@ -56,22 +67,33 @@ class FakePrices:
     def copy(self) -> FakePrices:
         copied = FakePrices()
         copied.skus = dict(self.skus)
-        copied.amounts = dict(self.amounts)
+        copied.history = {key: dict(rows) for key, rows in self.history.items()}
+        copied.held = dict(self.held)
         copied.promotions = dict(self.promotions)
         copied.pauses = dict(self.pauses)
         copied.transitions = set(self.transitions)
         return copied
 
-    async def sku_prices(self, keys: Sequence[PriceKey]) -> dict[PriceKey, SkuPrice]:
+    @property
+    def amounts(self) -> dict[PriceKey, Decimal]:
+        """The latest price of each list, scheduled ones included."""
+        return {key: rows[max(rows)][0] for key, rows in self.history.items() if rows}
+
+    def _timeline(self, key: PriceKey) -> list[tuple[datetime, Decimal]]:
+        return sorted((moment, amount) for moment, (amount, _) in self.history.get(key, {}).items())
+
+    async def sku_prices(self, keys: Sequence[PriceKey], at: datetime) -> dict[PriceKey, SkuPrice]:
         found: dict[PriceKey, SkuPrice] = {}
         for sku, channel, currency in keys:
             if sku not in self.skus:
                 continue
             category, tax_rate = self.skus[sku]
-            amount = self.amounts.get((sku, channel, currency))
-            if amount is None:
-                amount = self.amounts.get((sku, ALL_CHANNELS, currency))
-            found[(sku, channel, currency)] = SkuPrice(sku, category, tax_rate, amount)
+            own = self._timeline((sku, channel, currency))
+            shared = self._timeline((sku, ALL_CHANNELS, currency))
+            amount, since, until = resolve_price(own, shared, at)
+            found[(sku, channel, currency)] = SkuPrice(
+                sku, category, tax_rate, amount, since, until
+            )
         return found
 
     async def live_offers(self) -> list[Offer]:
@@ -98,29 +120,68 @@ class FakePrices:
                 self.skus[sku] = (category, tax_rate)
 
     async def list_prices(
-        self, currency: str, channel: str, skus: Iterable[str]
+        self, currency: str, channel: str, skus: Iterable[str], at: datetime
     ) -> dict[str, Decimal]:
-        return {
-            sku: self.amounts[(sku, channel, currency)]
-            for sku in set(skus)
-            if (sku, channel, currency) in self.amounts
-        }
+        found = {}
+        for sku in set(skus):
+            amount, _, _ = resolve_price(self._timeline((sku, channel, currency)), [], at)
+            if amount is not None:
+                found[sku] = amount
+        return found
 
     async def save_prices(
         self,
         currency: str,
         channel: str,
         changes: dict[str, Decimal],
-        existing: Iterable[str],
+        effective_from: datetime,
         now: datetime,
     ) -> None:
-        known = set(existing)
+        announced = now if effective_from <= now else None
         for sku, amount in changes.items():
-            key = (sku, channel, currency)
-            if sku not in known and key in self.amounts:
-                raise AssertionError(f"the {currency} {channel} price of {sku} is stored twice")
-            if sku not in known or key in self.amounts:
-                self.amounts[key] = amount
+            rows = self.history.setdefault((sku, channel, currency), {})
+            rows[effective_from] = (amount, announced)
+
+    async def due_prices(self, at: datetime, limit: int) -> list[ScheduledPrice]:
+        due = [
+            ScheduledPrice(sku, currency, channel, moment, amount)
+            for (sku, channel, currency), rows in self.history.items()
+            for moment, (amount, announced) in rows.items()
+            if announced is None and moment <= at
+        ]
+        return sorted(due, key=lambda d: (d.effective_from, d.sku))[:limit]
+
+    async def claim_price(self, due: ScheduledPrice, at: datetime) -> bool:
+        rows = self.history[(due.sku, due.channel, due.currency)]
+        amount, announced = rows[due.effective_from]
+        if announced is not None:
+            return False
+        rows[due.effective_from] = (amount, at)
+        return True
+
+    async def held_like(
+        self, currency: str, channel: str, skus: Iterable[str]
+    ) -> dict[tuple[str, Decimal], str]:
+        wanted = set(skus)
+        return {
+            (c.sku, c.new_amount): c.id
+            for c in self.held.values()
+            if c.status is HeldStatus.HELD
+            and (c.currency, c.channel) == (currency, channel)
+            and c.sku in wanted
+        }
+
+    async def hold_changes(self, changes: Sequence[HeldPriceChange]) -> None:
+        for change in changes:
+            if change.id in self.held:
+                raise AssertionError(f"held change {change.id} is stored twice")
+            self.held[change.id] = change
+
+    async def held_changes(self, ids: Sequence[str]) -> list[HeldPriceChange]:
+        return [self.held[i] for i in ids if i in self.held]
+
+    async def decide_held(self, held_id: str, status: HeldStatus, at: datetime) -> None:
+        self.held[held_id] = replace(self.held[held_id], status=status, decided_at=at)
 
     async def stock_paused(self, skus: Iterable[str], region: str) -> set[tuple[str, str]]:
         wanted = set(skus)

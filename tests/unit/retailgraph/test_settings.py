@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,8 @@ def test_the_guide_lists_every_setting_with_its_default(
         value = getattr(defaults, name)
         if value is None or value in ({}, ()):
             assert documented == "none", name
+        elif isinstance(value, Decimal):
+            assert documented == str(value), name
         elif isinstance(value, Path):
             assert value == Path.home() / ".local" / "share" / "retailgraph"
             assert documented == "~/.local/share/retailgraph", name
