@@ -603,7 +603,7 @@ def request_fingerprint(
     """What a checkout asked for, as a digest: the same idempotency key sent again with a
     different request is refused rather than answered with the first order. Prices are
     left out: they are pricing's answer, not the client's question."""
-    canonical = json.dumps(
+    return fingerprint(
         [
             channel,
             currency,
@@ -611,7 +611,12 @@ def request_fingerprint(
             fulfilment.location_id,
             customer_reference,
             [[line.sku, line.quantity] for line in lines],
-        ],
-        separators=(",", ":"),
+        ]
     )
+
+
+def fingerprint(request: Sequence[Any]) -> str:
+    """A request as a digest, to tell a repeat of an idempotency key from a key reused
+    for something else: checkout's request, or a lifecycle step's (``commands``)."""
+    canonical = json.dumps(request, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

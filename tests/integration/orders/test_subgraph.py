@@ -165,9 +165,9 @@ async def test_lifecycle_mutations_move_the_order_and_carry_the_correlation_id(
 ) -> None:
     order = await make_order(subgraph.domain)
     steps = [
-        "confirmOrder(id: $id)",
-        'authorizePayment(id: $id, reference: "PSP-1")',
-        "releaseOrderToFulfilment(id: $id)",
+        'confirmOrder(id: $id, idempotencyKey: "step-confirm")',
+        'authorizePayment(id: $id, idempotencyKey: "step-pay", reference: "PSP-1")',
+        'releaseOrderToFulfilment(id: $id, idempotencyKey: "step-release")',
     ]
     for step in steps:
         body = await subgraph.post(
@@ -179,7 +179,8 @@ async def test_lifecycle_mutations_move_the_order_and_carry_the_correlation_id(
     line_ids = [line.id for line in order.lines]
     shipped = await subgraph.post(
         "mutation($id: ID!, $lines: [OrderLineQuantityInput!]!) "
-        '{ confirmShipment(id: $id, lines: $lines, reference: "SHP-9") '
+        '{ confirmShipment(id: $id, idempotencyKey: "step-ship", lines: $lines, '
+        'reference: "SHP-9") '
         "{ status allowedTransitions lines { quantityShipped status } "
         "history { to correlationId } } }",
         {"id": order.id, "lines": [{"lineId": i, "quantity": 1} for i in line_ids]},
@@ -217,8 +218,10 @@ BAD_MUTATIONS = [
 
 async def test_bad_mutations_get_a_coded_error_and_change_nothing(subgraph: Subgraph) -> None:
     order = await make_order(subgraph.domain)
-    for operation, code in BAD_MUTATIONS:
-        operation = operation.replace('"x"', f'"{order.lines[0].id}"')
+    for attempt, (operation, code) in enumerate(BAD_MUTATIONS):
+        operation = operation.replace('"x"', f'"{order.lines[0].id}"').replace(
+            "(id: $id", f'(id: $id, idempotencyKey: "bad-{attempt}"'
+        )
         body = await subgraph.post(f"mutation($id: ID!) {{ {operation} }}", {"id": order.id})
         assert codes(body) == [code], operation
     unchanged = await service.get_order(subgraph.domain.uow(), order.id)
@@ -229,7 +232,8 @@ async def test_bad_mutations_get_a_coded_error_and_change_nothing(subgraph: Subg
 async def test_invalid_transition_error_names_from_and_to(subgraph: Subgraph) -> None:
     order = await make_order(subgraph.domain)
     body = await subgraph.post(
-        "mutation($id: ID!) { confirmDelivery(id: $id) { id } }", {"id": order.id}
+        'mutation($id: ID!) { confirmDelivery(id: $id, idempotencyKey: "deliver") { id } }',
+        {"id": order.id},
     )
     [error] = body["errors"]
     assert error["extensions"] == {
@@ -251,8 +255,10 @@ BAD_QUERIES = [
     '{ _entities(representations: [{__typename: "Order"}]) { __typename } }',
     '{ _entities(representations: [{__typename: "Product", sku: "A"}]) '
     "{ ... on Product { recentOrders(first: -1) { id } } } }",
-    'mutation { confirmOrder(id: "no-such-order") { id } }',
-    'mutation { holdOrderForFraud(id: "x", reason: "' + "r" * 600 + '") { id } }',
+    'mutation { confirmOrder(id: "no-such-order", idempotencyKey: "k") { id } }',
+    'mutation { holdOrderForFraud(id: "x", idempotencyKey: "k", reason: "'
+    + "r" * 600
+    + '") { id } }',
 ]
 
 
