@@ -258,6 +258,8 @@ class Order:
     step_correlation_id: str | None = field(default=None, compare=False, repr=False)
     # Who applies the current step (history).
     step_actor: Actor = field(default=SYSTEM, compare=False, repr=False)
+    # True when the order answers a repeat of a step's idempotency key (nothing was made).
+    step_repeated: bool = field(default=False, compare=False, repr=False)
 
     def answers(self, fingerprint: str) -> bool:
         """Whether a request with ``fingerprint`` is a repeat of the one that made this order."""

@@ -18,6 +18,7 @@ from adapters.graphql.access import own_locations, requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.identity import identity_of
 from adapters.graphql.subgraph import FederatedSchema
+from adapters.metrics.counters import count_duplicate
 from domains.orders import commands, model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
@@ -165,6 +166,12 @@ async def _step(
         idempotency_key=_key(idempotency_key),
         actor=identity_of(info).actor,
     )
+    return _answer(info, order)
+
+
+def _answer(info: Info, order: model.Order) -> OrderType:
+    if order.step_repeated:
+        count_duplicate(info.field_name, order.channel)
     return OrderType(order=order)
 
 
@@ -396,7 +403,7 @@ class Mutation(ErpSyncMutation):
             idempotency_key=_key(idempotency_key),
             actor=identity_of(info).actor,
         )
-        return OrderType(order=order)
+        return _answer(info, order)
 
     @strawberry.mutation(
         description="RETURNED -> REFUNDED, at the price paid.", directives=requires("orders:manage")

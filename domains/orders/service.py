@@ -162,6 +162,7 @@ async def change_order(
             if made is not None:
                 if made != asked:
                     raise IdempotencyKeyReused(idempotency_key, step=True)
+                order.step_repeated = True
                 return order
         order.step_correlation_id = correlation_id or correlation.current()
         order.step_actor = actor

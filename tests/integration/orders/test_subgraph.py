@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import parse
+from prometheus_client import REGISTRY
 
 from domains.orders import commands, service
 from tests.integration.orders.conftest import Subgraph, make_order, make_orders
@@ -267,3 +268,38 @@ async def test_bad_queries_get_a_coded_error_never_a_500(subgraph: Subgraph) -> 
         body = await subgraph.post(query)
         assert codes(body), query
         assert "INTERNAL_SERVER_ERROR" not in codes(body), query
+
+
+CANCEL_ONE = """mutation($id: ID!, $key: String!, $line: ID!, $quantity: Int!) {
+  cancelOrderLines(id: $id, idempotencyKey: $key, lines: [{lineId: $line, quantity: $quantity}])
+  { status lines { quantityCancelled } totals { total { amount } } }
+}"""
+
+
+async def test_a_retried_cancellation_is_answered_once_and_counted_as_a_repeat(
+    subgraph: Subgraph,
+) -> None:
+    order = await make_order(subgraph.domain)
+    asked = {"id": order.id, "key": "cancel-1", "line": order.lines[0].id, "quantity": 1}
+    before = _duplicates("cancelOrderLines")
+    first = await subgraph.post(CANCEL_ONE, asked)
+    again = await subgraph.post(CANCEL_ONE, asked)
+    reused = await subgraph.post(CANCEL_ONE, {**asked, "quantity": 2})
+    missing = await subgraph.post(CANCEL_ONE, {**asked, "key": ""})
+
+    assert first == again
+    assert first["data"]["cancelOrderLines"] == {
+        "status": "PARTIALLY_CANCELLED",
+        "lines": [{"quantityCancelled": 1}, {"quantityCancelled": 0}],
+        "totals": {"total": {"amount": "13.00"}},
+    }
+    assert codes(reused) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert codes(missing) == ["BAD_USER_INPUT"]
+    assert _duplicates("cancelOrderLines") == before + 1
+
+
+def _duplicates(operation: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "retailgraph_duplicate_requests_total", {"operation": operation, "channel": "web"}
+    )
+    return found or 0.0
