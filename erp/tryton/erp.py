@@ -304,6 +304,7 @@ class TrytonErp:
         leftover = [m for m in pending if moves[m]["shipment"] is None]
         if leftover:
             await self.call("stock.move.cancel", leftover)
+        currency = await self._sale_currency(sale_id)
         cut_moves = await self.call(
             "stock.move.create",
             [
@@ -315,7 +316,7 @@ class TrytonErp:
                     "to_location": line["to_location"],
                     "company": self._rpc.company,
                     "unit_price": line["unit_price"],
-                    "currency": await self._sale_currency(sale_id),
+                    "currency": currency,
                     "origin": f"sale.line,{line['id']}",
                 }
                 for line in amended
