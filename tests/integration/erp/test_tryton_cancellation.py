@@ -1,5 +1,6 @@
 """Partial cancellations against a real Tryton: a confirmed sale's line loses exactly the
-cancelled units, twice in a row, and a retried amendment changes nothing.
+cancelled units, twice in a row; a retried amendment changes nothing, and one cut off
+midway is finished once by its retry.
 
 Tryton refuses to change a confirmed line's quantity; what the sale still sells is the
 line's quantity less the units of its ignored moves, and what it still plans to ship
@@ -13,9 +14,17 @@ from decimal import Decimal
 
 import pytest
 
-from erp.port import Cancellation, CancelledLine, ErpRejected, OrderLine, SalesOrder
+from erp.port import (
+    Cancellation,
+    CancelledLine,
+    ErpRejected,
+    ErpUnavailable,
+    OrderLine,
+    SalesOrder,
+)
 from erp.tryton.erp import TrytonErp
 from tests.integration.erp.seed_tryton import SKUS
+from tests.integration.erp.tryton_server import TrytonServer
 
 pytestmark = pytest.mark.tryton
 
@@ -117,3 +126,38 @@ async def test_a_cancellation_that_does_not_match_the_sale_is_refused(tryton: Tr
     with pytest.raises(ErpRejected, match="holds 2"):
         await tryton.post_cancellation(cut(posted.reference, 1, SKUS[2], 1, remaining=5))
     assert await planned(tryton, posted.reference) == {SKUS[2]: Decimal(2)}
+
+
+class LostBeforeTheException(TrytonErp):
+    """A Tryton client whose connection drops after the moves were cancelled and cut,
+    before the sale's shipment exception is handled."""
+
+    async def _handle_shipment_exception(
+        self, sale_id: int, ignore: list[int], recreate: list[int]
+    ) -> None:
+        raise ErpUnavailable("Connection lost")
+
+
+async def test_an_amendment_cut_off_midway_is_finished_once_by_the_retry(
+    tryton: TrytonErp, tryton_server: TrytonServer
+) -> None:
+    posted = sale((SKUS[2], 3))
+    before = await forecast_at_wh(tryton, SKUS[2])
+    await tryton.post_sales_order(posted)
+    first = cut(posted.reference, 1, SKUS[2], 1, remaining=2)
+    dropped = LostBeforeTheException(
+        tryton_server.url, tryton_server.database, tryton_server.login, tryton_server.password
+    )
+    try:
+        with pytest.raises(ErpUnavailable):
+            await dropped.post_cancellation(first)
+    finally:
+        await dropped.close()
+
+    await tryton.post_cancellation(first)  # the worker's retry
+    await tryton.post_cancellation(first)
+    found = await tryton.find_sale(posted.reference)
+    assert found is not None
+    assert [(line.sku, line.quantity) for line in found.lines] == [(SKUS[2], Decimal(2))]
+    assert await planned(tryton, posted.reference) == {SKUS[2]: Decimal(2)}
+    assert await forecast_at_wh(tryton, SKUS[2]) == before - 2
