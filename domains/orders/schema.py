@@ -3,7 +3,8 @@
 ``placeOrder`` is checkout (domains/orders/checkout.py): it prices and reserves first.
 The other steps move an existing order along its lifecycle and fail with
 INVALID_TRANSITION when its status does not allow the step, or NOT_FOUND for an unknown
-order.
+order. Each takes a required idempotency key, as placeOrder does: a retry makes nothing
+twice, and the key reused for another request is IDEMPOTENCY_KEY_REUSED.
 """
 
 from __future__ import annotations
