@@ -61,12 +61,32 @@ class SalesOrder:
 
 
 @dataclass(frozen=True)
+class CancelledLine:
+    """Units of one SKU a cancellation takes off a posted sale.
+
+    ``remaining`` is what the sale keeps of the SKU once this amendment is made: an ERP
+    whose sale already holds exactly that has made it (a retry), one that holds
+    ``remaining + quantity`` makes it now, and any other quantity is a divergence the
+    adapter refuses rather than guesses at.
+    """
+
+    sku: str
+    quantity: Decimal
+    remaining: Decimal
+
+
+@dataclass(frozen=True)
 class Cancellation:
-    """Cancels a posted sale; `skus` empty means the whole order."""
+    """Cancels a posted sale: the whole order when ``lines`` and ``skus`` are empty,
+    else exactly the units of ``lines`` (or, from postings made before quantities were
+    carried, every unit of ``skus``). ``amendment`` is the cancellation's own reference
+    ("<order>/C<n>"), each amendment of one sale having its own."""
 
     reference: str
     skus: tuple[str, ...] = ()
     correlation_id: str | None = None
+    lines: tuple[CancelledLine, ...] = ()
+    amendment: str = ""
 
 
 @dataclass(frozen=True)

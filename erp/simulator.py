@@ -21,6 +21,7 @@ from erp.port import (
     STORAGE,
     SUPPLIER,
     Cancellation,
+    CancelledLine,
     ErpRateLimited,
     ErpRejected,
     ErpSale,
@@ -153,6 +154,9 @@ class SimulatedErp:
             raise ErpRejected(f"No sale with reference {cancellation.reference!r}")
         if sale.state == "cancelled":
             return sale.document_id
+        if cancellation.lines:
+            self._amend(sale, cancellation.lines)
+            return sale.document_id
         wanted = set(cancellation.skus)
         unknown = wanted - {line.sku for line in sale.lines}
         if unknown:
@@ -165,6 +169,36 @@ class SimulatedErp:
             sale, lines=kept, state="cancelled" if not kept else sale.state
         )
         return sale.document_id
+
+    def _amend(self, sale: ErpSale, cuts: tuple[CancelledLine, ...]) -> None:
+        """Takes exactly the cancelled units off the sale's lines (its last lines of a SKU
+        first); a SKU that holds the ``remaining`` units already was amended before (a
+        retry). Every cut is checked before any is made."""
+        lines = list(sale.lines)
+        due: list[CancelledLine] = []
+        for cut in cuts:
+            held = sum((line.quantity for line in lines if line.sku == cut.sku), Decimal(0))
+            if held == cut.remaining:
+                continue
+            if held != cut.remaining + cut.quantity:
+                raise ErpRejected(
+                    f"Sale {sale.reference!r} holds {held} of {cut.sku!r}, not the "
+                    f"{cut.remaining + cut.quantity} a cancellation of {cut.quantity} expects"
+                )
+            due.append(cut)
+        for cut in due:
+            left = cut.quantity
+            for index in reversed(range(len(lines))):
+                line = lines[index]
+                if line.sku == cut.sku and left > 0:
+                    taken = min(line.quantity, left)
+                    lines[index] = replace(line, quantity=line.quantity - taken)
+                    left -= taken
+            self._record_move(cut.sku, -cut.quantity, sale.location or self._warehouse)
+        kept = tuple(line for line in lines if line.quantity != 0)
+        self._sales[sale.reference] = replace(
+            sale, lines=kept, state="cancelled" if not kept else sale.state
+        )
 
     def _record_move(
         self, sku: str, sold: Decimal, location: str, *, sale: ErpSale | None = None

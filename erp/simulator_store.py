@@ -244,7 +244,8 @@ class StoredSimulator:
     async def post_cancellation(self, cancellation: Cancellation) -> str:
         return await self._post(
             "post_cancellation",
-            cancellation.reference,
+            # Each amendment under its own reference ("<order>/C<n>"), when it has one.
+            cancellation.amendment or cancellation.reference,
             lambda erp: erp.post_cancellation(cancellation),
         )
 

@@ -8,10 +8,12 @@ applied at the unit of work's time, the order and the events it produced saved t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
-from domains.orders.model import Order, ReturnDisposition
+from domains.orders.model import Order, ReturnDisposition, fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +178,20 @@ OrderCommand = (
     | ReceiveReturn
     | Refund
 )
+
+
+def step_fingerprint(order_id: str, command: OrderCommand) -> str:
+    """What a step asks for, as a digest: the step, the order and its arguments. The same
+    idempotency key sent with another step, order or argument is refused."""
+    return fingerprint([type(command).__name__, order_id, _plain(command)])
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON can write it, the same whatever order a mapping was built in."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return sorted([str(_plain(key)), _plain(item)] for key, item in value.items())
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -114,14 +114,19 @@ def postings_for(
     earlier: Mapping[tuple[str, PostingKind], int],
     paid_prices: Mapping[str, str],
     headers: Mapping[str, Mapping[str, str]],
+    remaining: Mapping[tuple[str, str], int] | None = None,
 ) -> list[NewPosting]:
     """The postings that ``events`` (domain events of orders) call for, in order.
 
     ``earlier`` counts each order's earlier postings per kind: cancellations and returns
     are numbered "<number>/C<n>" and "<number>/R<n>", so each document has its own
     reference. ``paid_prices`` is the unit price paid per line id, which a return credits;
-    ``headers`` gives a returned order's currency and customer reference.
+    ``headers`` gives a returned order's currency and customer reference. ``remaining``
+    is, per order and SKU, the units not cancelled once the events' step is made: a
+    partial cancellation tells the ERP what its sale keeps, so a retry amends nothing
+    twice (a partial cancellation's SKUs must be in it).
     """
+    left = remaining or {}
     counts = dict(earlier)
 
     def numbered(order_id: str, number: str, kind: PostingKind) -> str:
@@ -146,12 +151,13 @@ def postings_for(
             cancelled = event.payload_as(OrderLinesCancelled)
             order_id, number = cancelled.order_id, cancelled.number
             skus = [] if cancelled.whole_order else _skus(cancelled.lines)
+            units = [] if cancelled.whole_order else _units(order_id, cancelled.lines, left)
             postings.append(
                 NewPosting(
                     order_id,
                     PostingKind.CANCELLATION,
                     numbered(order_id, number, PostingKind.CANCELLATION),
-                    {"reference": number, "skus": skus},
+                    {"reference": number, "skus": skus, "lines": units},
                     event.correlation_id,
                     event.traceparent,
                 )
@@ -216,6 +222,20 @@ def _skus(lines: Iterable[LineQuantity]) -> list[str]:
     return list(dict.fromkeys(line.sku for line in lines))
 
 
+def _units(
+    order_id: str, lines: Iterable[LineQuantity], remaining: Mapping[tuple[str, str], int]
+) -> list[dict[str, Any]]:
+    """Per SKU (the ERP's sale knows SKUs, not our line ids): the units cancelled and
+    the units the sale keeps after."""
+    cancelled: dict[str, int] = {}
+    for line in lines:
+        cancelled[line.sku] = cancelled.get(line.sku, 0) + line.quantity
+    return [
+        {"sku": sku, "quantity": quantity, "remaining": remaining[(order_id, sku)]}
+        for sku, quantity in cancelled.items()
+    ]
+
+
 # -- writing, inside the order's transaction ------------------------------------------
 
 
@@ -249,7 +269,22 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
             row.id: {"currency": row.currency, "customerReference": row.customer_reference}
             for row in found.all()
         }
-    postings = postings_for(relevant, earlier=earlier, paid_prices=paid, headers=headers)
+    left: dict[tuple[str, str], int] = {}
+    if any(event.type == OrderLinesCancelled.TYPE for event in relevant):
+        # The order's lines as this step saved them, in this transaction.
+        kept = await session.execute(
+            select(
+                lines.c.order_id,
+                lines.c.sku,
+                func.sum(lines.c.quantity - lines.c.quantity_cancelled),
+            )
+            .where(lines.c.order_id.in_(order_ids))
+            .group_by(lines.c.order_id, lines.c.sku)
+        )
+        left = {(row[0], row[1]): int(row[2]) for row in kept.all()}
+    postings = postings_for(
+        relevant, earlier=earlier, paid_prices=paid, headers=headers, remaining=left
+    )
     await session.execute(
         insert(erp_postings),
         [

@@ -49,16 +49,21 @@ class DuplicateOrder(OrdersError):
 
 
 class IdempotencyKeyReused(OrdersError):
-    """The idempotency key already placed an order that asked for something else."""
+    """The idempotency key already placed an order, or made a lifecycle step, that asked
+    for something else."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
 
-    def __init__(self, idempotency_key: str) -> None:
-        super().__init__(
-            "This idempotency key already placed an order with a different request; "
-            "send the same request to get that order, or use a new key",
-            idempotency_key=idempotency_key,
+    def __init__(self, idempotency_key: str, *, step: bool = False) -> None:
+        message = (
+            "This idempotency key already made a step with a different request (another "
+            "step, order or arguments); send the same request to get its answer, or use "
+            "a new key"
+            if step
+            else "This idempotency key already placed an order with a different request; "
+            "send the same request to get that order, or use a new key"
         )
+        super().__init__(message, idempotency_key=idempotency_key)
 
 
 class UnknownLocation(OrdersError):
@@ -68,3 +73,15 @@ class UnknownLocation(OrdersError):
 
     def __init__(self, location_id: str) -> None:
         super().__init__(f"No location has the id {location_id!r}", location_id=location_id)
+
+
+class StepKeyTaken(OrdersError):
+    """Another order's step holds the idempotency key (raised by the repository)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            f"A step with idempotency key {idempotency_key!r} exists",
+            idempotency_key=idempotency_key,
+        )

@@ -257,6 +257,8 @@ class Order:
     step_correlation_id: str | None = field(default=None, compare=False, repr=False)
     # Who applies the current step (history).
     step_actor: Actor = field(default=SYSTEM, compare=False, repr=False)
+    # True when the order answers a repeat of a step's idempotency key (nothing was made).
+    step_repeated: bool = field(default=False, compare=False, repr=False)
 
     def answers(self, fingerprint: str) -> bool:
         """Whether a request with ``fingerprint`` is a repeat of the one that made this order."""
@@ -602,7 +604,7 @@ def request_fingerprint(
     """What a checkout asked for, as a digest: the same idempotency key sent again with a
     different request is refused rather than answered with the first order. Prices are
     left out: they are pricing's answer, not the client's question."""
-    canonical = json.dumps(
+    return fingerprint(
         [
             channel,
             currency,
@@ -610,7 +612,12 @@ def request_fingerprint(
             fulfilment.location_id,
             customer_reference,
             [[line.sku, line.quantity] for line in lines],
-        ],
-        separators=(",", ":"),
+        ]
     )
+
+
+def fingerprint(request: Sequence[Any]) -> str:
+    """A request as a digest, to tell a repeat of an idempotency key from a key reused
+    for something else: checkout's request, or a lifecycle step's (``commands``)."""
+    canonical = json.dumps(request, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

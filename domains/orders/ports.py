@@ -3,6 +3,7 @@ transaction itself (``OrdersUnitOfWork`` on a database, or an in-memory one)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from domains.orders.model import Order
@@ -27,6 +28,23 @@ class OrdersRepository(Protocol):
 
     async def save(self, order: Order) -> None:
         """Write back a loaded order: its status, history, references and quantities."""
+        ...
+
+    async def step_request(self, key: str) -> str | None:
+        """The fingerprint of the lifecycle step made under idempotency key ``key``."""
+        ...
+
+    async def remember_step(
+        self,
+        key: str,
+        order_id: str,
+        fingerprint: str,
+        *,
+        correlation_id: str | None,
+        at: datetime,
+    ) -> None:
+        """Keep ``key`` with the step it made; raises ``StepKeyTaken`` when another
+        step holds the key."""
         ...
 
 

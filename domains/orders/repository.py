@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.orders.errors import DuplicateOrder, InvalidOrderInput
+from domains.orders.errors import DuplicateOrder, InvalidOrderInput, StepKeyTaken
 from domains.orders.model import Order
 from domains.orders.tables import (
     LINE_QUANTITIES,
@@ -23,6 +23,7 @@ from domains.orders.tables import (
     order_from_rows,
     order_values,
     orders,
+    step_requests,
 )
 from kernel.clock import as_utc
 
@@ -265,3 +266,36 @@ class OrderRepository:
                 for line in order.lines
             ],
         )
+
+    async def step_request(self, key: str) -> str | None:
+        """The fingerprint of the step made under idempotency key ``key``, if one was."""
+        found = await self.session.execute(
+            select(step_requests.c.fingerprint).where(step_requests.c.idempotency_key == key)
+        )
+        fingerprint: str | None = found.scalar_one_or_none()
+        return fingerprint
+
+    async def remember_step(
+        self,
+        key: str,
+        order_id: str,
+        fingerprint: str,
+        *,
+        correlation_id: str | None,
+        at: datetime,
+    ) -> None:
+        """Record that ``key`` made a step on ``order_id``; StepKeyTaken when a concurrent
+        step (of another order: one order's steps are serialised) took the key first."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(
+                    insert(step_requests).values(
+                        idempotency_key=key,
+                        order_id=order_id,
+                        fingerprint=fingerprint,
+                        correlation_id=correlation_id,
+                        created_at=as_utc(at),
+                    )
+                )
+        except IntegrityError as error:
+            raise StepKeyTaken(key) from error

@@ -3,12 +3,14 @@
 ``placeOrder`` is checkout (domains/orders/checkout.py): it prices and reserves first.
 The other steps move an existing order along its lifecycle and fail with
 INVALID_TRANSITION when its status does not allow the step, or NOT_FOUND for an unknown
-order.
+order. Each takes a required idempotency key, as placeOrder does: a retry makes nothing
+twice, and the key reused for another request is IDEMPOTENCY_KEY_REUSED.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -17,6 +19,7 @@ from adapters.graphql.access import own_locations, requires
 from adapters.graphql.cost import list_size
 from adapters.graphql.identity import identity_of
 from adapters.graphql.subgraph import FederatedSchema
+from adapters.metrics.counters import count_duplicate
 from domains.orders import commands, model, repository, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout_types import PlaceOrderInput, PlaceOrderPayload, place_order
@@ -32,6 +35,7 @@ from domains.orders.types import (
     loaders,
 )
 from kernel.clock import as_utc
+from kernel.keys import MAX_IDEMPOTENCY_KEY
 
 MAX_PAGE = 100
 MAX_TEXT = 500
@@ -136,11 +140,39 @@ def _order_id(value: strawberry.ID) -> str:
     return order_id
 
 
-async def _step(info: Info, id: strawberry.ID, command: commands.OrderCommand) -> OrderType:
-    """Apply ``command``, recorded as made by the request's verified caller."""
+# Every lifecycle mutation takes one, as placeOrder does: a retry is safe.
+KEY_DESCRIPTION = (
+    "Required: a repeat with the same key and request makes the step once and answers "
+    "the order as it is; the key with another request is refused "
+    "(IDEMPOTENCY_KEY_REUSED)."
+)
+IdempotencyKey = Annotated[str, strawberry.argument(description=KEY_DESCRIPTION)]
+
+
+def _key(value: str) -> str:
+    key = _text(value, "idempotencyKey", MAX_IDEMPOTENCY_KEY)
+    service.check_idempotency_key(key)
+    return key
+
+
+async def _step(
+    info: Info, id: strawberry.ID, command: commands.OrderCommand, idempotency_key: str
+) -> OrderType:
+    """Apply ``command`` once per idempotency key, recorded as made by the request's
+    verified caller."""
     order = await service.change_order(
-        _domain(info).uow(), _order_id(id), command, actor=identity_of(info).actor
+        _domain(info).uow(),
+        _order_id(id),
+        command,
+        idempotency_key=_key(idempotency_key),
+        actor=identity_of(info).actor,
     )
+    return _answer(info, order)
+
+
+def _answer(info: Info, order: model.Order) -> OrderType:
+    if order.step_repeated:
+        count_duplicate(info.field_name, order.channel)
     return OrderType(order=order)
 
 
@@ -232,37 +264,49 @@ class Mutation(ErpSyncMutation):
         return await place_order(info, input)
 
     @strawberry.mutation(description="PENDING -> CONFIRMED.", directives=requires("orders:manage"))
-    async def confirm_order(self, info: Info, id: strawberry.ID) -> OrderType:
-        return await _step(info, id, commands.Confirm())
+    async def confirm_order(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> OrderType:
+        return await _step(info, id, commands.Confirm(), idempotency_key)
 
     @strawberry.mutation(
         description="CONFIRMED -> PAYMENT_AUTHORIZED.", directives=requires("orders:manage")
     )
     async def authorize_payment(
-        self, info: Info, id: strawberry.ID, reference: str = ""
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey, reference: str = ""
     ) -> OrderType:
-        return await _step(info, id, commands.AuthorizePayment(_text(reference, "reference")))
+        return await _step(
+            info, id, commands.AuthorizePayment(_text(reference, "reference")), idempotency_key
+        )
 
     @strawberry.mutation(
         description="CONFIRMED -> FRAUD_HOLD.", directives=requires("orders:manage")
     )
-    async def hold_order_for_fraud(self, info: Info, id: strawberry.ID, reason: str) -> OrderType:
-        return await _step(info, id, commands.HoldForFraud(_text(reason, "reason")))
+    async def hold_order_for_fraud(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey, reason: str
+    ) -> OrderType:
+        return await _step(
+            info, id, commands.HoldForFraud(_text(reason, "reason")), idempotency_key
+        )
 
     @strawberry.mutation(
         description="FRAUD_HOLD -> PAYMENT_AUTHORIZED.", directives=requires("orders:manage")
     )
     async def release_fraud_hold(
-        self, info: Info, id: strawberry.ID, reason: str = ""
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey, reason: str = ""
     ) -> OrderType:
-        return await _step(info, id, commands.ReleaseFraudHold(_text(reason, "reason")))
+        return await _step(
+            info, id, commands.ReleaseFraudHold(_text(reason, "reason")), idempotency_key
+        )
 
     @strawberry.mutation(
         description="PAYMENT_AUTHORIZED -> RELEASED_TO_FULFILMENT.",
         directives=requires("orders:manage"),
     )
-    async def release_order_to_fulfilment(self, info: Info, id: strawberry.ID) -> OrderType:
-        return await _step(info, id, commands.ReleaseToFulfilment())
+    async def release_order_to_fulfilment(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> OrderType:
+        return await _step(info, id, commands.ReleaseToFulfilment(), idempotency_key)
 
     @strawberry.mutation(
         directives=requires("orders:manage"),
@@ -273,24 +317,29 @@ class Mutation(ErpSyncMutation):
         self,
         info: Info,
         id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
         lines: list[OrderLineQuantityInput],
         reference: str = "",
     ) -> OrderType:
         shipped = commands.ConfirmShipment(
             _quantities(lines), _text(reference, "reference", MAX_REFERENCE)
         )
-        return await _step(info, id, shipped)
+        return await _step(info, id, shipped, idempotency_key)
 
     @strawberry.mutation(description="SHIPPED -> DELIVERED.", directives=requires("orders:manage"))
-    async def confirm_delivery(self, info: Info, id: strawberry.ID) -> OrderType:
-        return await _step(info, id, commands.ConfirmDelivery())
+    async def confirm_delivery(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> OrderType:
+        return await _step(info, id, commands.ConfirmDelivery(), idempotency_key)
 
     @strawberry.mutation(
         description="Cancel every unit not yet shipped -> CANCELLED.",
         directives=requires("orders:manage"),
     )
-    async def cancel_order(self, info: Info, id: strawberry.ID, reason: str = "") -> OrderType:
-        return await _step(info, id, commands.Cancel(_text(reason, "reason")))
+    async def cancel_order(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey, reason: str = ""
+    ) -> OrderType:
+        return await _step(info, id, commands.Cancel(_text(reason, "reason")), idempotency_key)
 
     @strawberry.mutation(
         directives=requires("orders:manage"),
@@ -298,20 +347,30 @@ class Mutation(ErpSyncMutation):
         "or CANCELLED when no unit is left.",
     )
     async def cancel_order_lines(
-        self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
+        self,
+        info: Info,
+        id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
+        lines: list[OrderLineQuantityInput],
+        reason: str = "",
     ) -> OrderType:
         cancelled = commands.CancelLines(_quantities(lines), _text(reason, "reason"))
-        return await _step(info, id, cancelled)
+        return await _step(info, id, cancelled, idempotency_key)
 
     @strawberry.mutation(
         description="Delivered units coming back -> RETURN_REQUESTED.",
         directives=requires("orders:manage"),
     )
     async def request_return(
-        self, info: Info, id: strawberry.ID, lines: list[OrderLineQuantityInput], reason: str = ""
+        self,
+        info: Info,
+        id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
+        lines: list[OrderLineQuantityInput],
+        reason: str = "",
     ) -> OrderType:
         requested = commands.RequestReturn(_quantities(lines), _text(reason, "reason"))
-        return await _step(info, id, requested)
+        return await _step(info, id, requested, idempotency_key)
 
     @strawberry.mutation(
         directives=[*requires("orders:manage"), *own_locations()],
@@ -325,6 +384,7 @@ class Mutation(ErpSyncMutation):
         self,
         info: Info,
         id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
         lines: list[ReturnedLineInput],
         disposition: ReturnDisposition | None = None,  # type: ignore[valid-type]
         location_id: strawberry.ID | None = None,
@@ -341,15 +401,20 @@ class Mutation(ErpSyncMutation):
             _domain(info).checkout.stock,
             _order_id(id),
             received,
+            idempotency_key=_key(idempotency_key),
             actor=identity_of(info).actor,
         )
-        return OrderType(order=order)
+        return _answer(info, order)
 
     @strawberry.mutation(
         description="RETURNED -> REFUNDED, at the price paid.", directives=requires("orders:manage")
     )
-    async def refund_order(self, info: Info, id: strawberry.ID, reference: str = "") -> OrderType:
-        return await _step(info, id, commands.Refund(_text(reference, "reference")))
+    async def refund_order(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey, reference: str = ""
+    ) -> OrderType:
+        return await _step(
+            info, id, commands.Refund(_text(reference, "reference")), idempotency_key
+        )
 
 
 schema = FederatedSchema(

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domains.orders.commands import OrderCommand, ReceiveReturn
+from domains.orders.commands import OrderCommand, ReceiveReturn, step_fingerprint
 from domains.orders.creation import new_order, order_created
 from domains.orders.errors import (
     DuplicateOrder,
     IdempotencyKeyReused,
     InvalidOrderInput,
     OrderNotFound,
+    StepKeyTaken,
     UnknownLocation,
 )
 from domains.orders.model import (
@@ -33,6 +34,7 @@ from domains.orders.ports import OrdersUnit
 from kernel import correlation
 from kernel.actors import SYSTEM, Actor
 from kernel.events import Event
+from kernel.keys import MAX_IDEMPOTENCY_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,7 @@ async def change_order(
     order_id: str,
     command: OrderCommand,
     *,
+    idempotency_key: str | None = None,
     correlation_id: str | None = None,
     at: datetime | None = None,
     actor: Actor = SYSTEM,
@@ -137,22 +140,62 @@ async def change_order(
     """Apply one lifecycle step to the order, in one transaction with its events;
     ``actor`` (a client, or the system) is recorded as the one who made it.
 
-    A step that changes nothing (a replayed shipment, return or refund reference) commits
-    nothing and records no event.
+    A client's step carries an ``idempotency_key``, as checkout does: a repeat of the key
+    with the same request makes nothing and answers the order as it is, the key with
+    another request (step, order or arguments) is refused with IDEMPOTENCY_KEY_REUSED.
+    The key is kept with the step, in its transaction. The system's own steps (an ERP
+    shipment read back) rely on the document reference they carry instead.
+
+    A step that changes nothing (a replayed shipment, return or refund reference) records
+    no event.
     """
+    asked = None
+    if idempotency_key is not None:
+        check_idempotency_key(idempotency_key)
+        asked = step_fingerprint(order_id, command)
     async with uow:
         order = await uow.orders.get(order_id, for_update=True)
         if order is None:
             raise OrderNotFound(order_id)
+        if idempotency_key is not None:
+            made = await uow.orders.step_request(idempotency_key)
+            if made is not None:
+                if made != asked:
+                    raise IdempotencyKeyReused(idempotency_key, step=True)
+                order.step_repeated = True
+                return order
         order.step_correlation_id = correlation_id or correlation.current()
         order.step_actor = actor
-        command.apply(order, at or uow.clock.now())
-        if order.changes:
+        now = at or uow.clock.now()
+        command.apply(order, now)
+        if idempotency_key is not None and asked is not None:
+            try:
+                await uow.orders.remember_step(
+                    idempotency_key,
+                    order.id,
+                    asked,
+                    correlation_id=order.step_correlation_id,
+                    at=now,
+                )
+            except StepKeyTaken:
+                await uow.rollback()
+                raise IdempotencyKeyReused(idempotency_key, step=True) from None
+        changed = bool(order.changes)
+        if changed:
             await uow.orders.save(order)
             uow.record(*step_events(order))
             order.changes.clear()
+        if changed or idempotency_key is not None:
             await uow.commit()
         return order
+
+
+def check_idempotency_key(key: str) -> None:
+    """A client's idempotency key: 1 to MAX_IDEMPOTENCY_KEY characters of text."""
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or "\x00" in key:
+        raise InvalidOrderInput(
+            f"An idempotency key of 1 to {MAX_IDEMPOTENCY_KEY} characters is required"
+        )
 
 
 class Locations(Protocol):
@@ -167,6 +210,7 @@ async def receive_return(
     order_id: str,
     command: ReceiveReturn,
     *,
+    idempotency_key: str | None = None,
     correlation_id: str | None = None,
     actor: Actor = SYSTEM,
 ) -> Order:
@@ -175,7 +219,14 @@ async def receive_return(
     the return from OrderReturnReceived)."""
     if command.location_id and await locations.location(command.location_id) is None:
         raise UnknownLocation(command.location_id)
-    return await change_order(uow, order_id, command, correlation_id=correlation_id, actor=actor)
+    return await change_order(
+        uow,
+        order_id,
+        command,
+        idempotency_key=idempotency_key,
+        correlation_id=correlation_id,
+        actor=actor,
+    )
 
 
 def created_event(order: Order) -> Event:

@@ -123,6 +123,19 @@ erp_postings = Table(
     Index("ix_orders_erp_postings_posted_at", "posted_at"),
 )
 
+# The lifecycle steps clients asked for under an idempotency key (``service.change_order``):
+# a repeat of the key answers without making the step again, and a key reused for
+# another request (``fingerprint``: the step, the order and the arguments) is refused.
+step_requests = Table(
+    "orders_step_requests",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("order_id", String(36), ForeignKey("orders_orders.id"), nullable=False, index=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("correlation_id", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 LINE_QUANTITIES = (
     "quantity_cancelled",
     "quantity_shipped",

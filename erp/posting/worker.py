@@ -38,6 +38,7 @@ from domains.orders.erp_postings import Posting, PostingKind
 from erp.breaker import BreakerState, CircuitBreaker
 from erp.port import (
     Cancellation,
+    CancelledLine,
     ErpError,
     ErpPort,
     ErpRateLimited,
@@ -294,6 +295,15 @@ class ErpSyncWorker:
                     reference=self.settings.reference_prefix + payload["reference"],
                     skus=tuple(payload["skus"]),
                     correlation_id=posting.correlation_id,
+                    # Postings made before quantities were carried have none: they
+                    # cancel whole lines, as they did when they were made.
+                    lines=tuple(
+                        CancelledLine(
+                            line["sku"], Decimal(line["quantity"]), Decimal(line["remaining"])
+                        )
+                        for line in payload.get("lines", ())
+                    ),
+                    amendment=self.settings.reference_prefix + posting.reference,
                 )
             )
         document = self._sales_order(payload, posting.correlation_id)

@@ -26,6 +26,7 @@ from erp.port import (
     STORAGE,
     TRANSIT,
     Cancellation,
+    CancelledLine,
     ErpRejected,
     ErpSale,
     ErpUnavailable,
@@ -114,8 +115,14 @@ class TrytonErp:
         if sale is None:
             return None
         lines = await self.call(
-            "sale.line.read", sale["lines"], ["product.code", "quantity", "unit_price"]
+            "sale.line.read",
+            sale["lines"],
+            ["product.code", "quantity", "unit_price", "moves_ignored"],
         )
+        # A line sells its quantity less the units a cancellation cut (ignored moves).
+        moves = await self._move_rows([m for line in lines for m in line["moves_ignored"]])
+        for line in lines:
+            line["quantity"] = _kept(line, moves)
         return ErpSale(
             document_id=str(sale["id"]),
             reference=reference,
@@ -228,15 +235,110 @@ class TrytonErp:
         if sale["state"] == "cancelled":
             return str(sale["id"])
         if sale["state"] in ("draft", "quotation"):
-            if cancellation.skus:
+            if cancellation.skus or cancellation.lines:
                 raise ErpRejected(
                     f"Tryton sale {sale['id']} is not confirmed yet; post it before "
                     "cancelling some of its lines"
                 )
             await self.call("sale.sale.cancel", [sale["id"]])
             return str(sale["id"])
-        await self._cancel_shipped_lines(sale["id"], set(cancellation.skus))
+        if cancellation.lines:
+            await self._amend_lines(sale["id"], cancellation.lines)
+        else:
+            await self._cancel_shipped_lines(sale["id"], set(cancellation.skus))
         return str(sale["id"])
+
+    async def _sale_lines(self, sale_id: int) -> list[dict[str, Any]]:
+        return list(
+            await self.call(
+                "sale.line.search_read", [("sale", "=", sale_id), ("type", "=", "line")],
+                0, None, [("id", "ASC")],
+                ["id", "product", "product.code", "quantity", "unit", "unit_price",
+                 "from_location", "to_location", "moves", "moves_ignored", "moves_recreated"],
+            )
+        )  # fmt: skip
+
+    async def _amend_lines(self, sale_id: int, cuts: tuple[CancelledLine, ...]) -> None:
+        """Takes exactly the cancelled units off a confirmed sale.
+
+        Tryton refuses to change a confirmed line's quantity, so the units are cut the
+        way its shipment exceptions work: the line's unshipped moves are cancelled (with
+        their shipments), a cancelled move of the cut units is added to the line and
+        ignored, and the others are recreated, which makes Tryton plan a move of what
+        the line still holds. A line then keeps ``quantity`` minus its ignored units
+        (``_kept``), which is what ``find_sale`` reports. A SKU that keeps ``remaining``
+        units already was amended before (a retry, even after a crash midway: the
+        ignored move is the amendment's record).
+        """
+        lines = await self._sale_lines(sale_id)
+        moves = await self._move_rows([m for line in lines for m in line["moves"]])
+        due: dict[int, Decimal] = {}
+        for cut in cuts:
+            mine = [line for line in lines if (line.get("product.") or {}).get("code") == cut.sku]
+            held = sum((_kept(line, moves) for line in mine), Decimal(0))
+            if held == cut.remaining:
+                continue
+            if held != cut.remaining + cut.quantity:
+                raise ErpRejected(
+                    f"Tryton sale {sale_id} holds {held} of {cut.sku!r}, not the "
+                    f"{cut.remaining + cut.quantity} a cancellation of {cut.quantity} expects"
+                )
+            left = cut.quantity
+            for line in reversed(mine):  # the last lines of a SKU first
+                unshipped = _unshipped(line, moves)
+                taken = min(unshipped, left)
+                if taken > 0:
+                    due[line["id"]] = taken
+                    left -= taken
+            if left > 0:
+                raise ErpRejected(f"Tryton sale {sale_id} has already shipped {cut.sku!r}")
+        if not due:
+            return
+        amended = [line for line in lines if line["id"] in due]
+        pending = [m for line in amended for m in _live(line, moves) if moves[m]["state"] != "done"]
+        shipments = sorted(
+            {int(str(moves[m]["shipment"]).split(",")[1]) for m in pending if moves[m]["shipment"]}
+        )
+        if shipments:
+            await self.call("stock.shipment.out.cancel", shipments)
+        leftover = [m for m in pending if moves[m]["shipment"] is None]
+        if leftover:
+            await self.call("stock.move.cancel", leftover)
+        currency = await self._sale_currency(sale_id)
+        cut_moves = await self.call(
+            "stock.move.create",
+            [
+                {
+                    "product": line["product"],
+                    "unit": line["unit"],
+                    "quantity": float(due[line["id"]]),
+                    "from_location": line["from_location"],
+                    "to_location": line["to_location"],
+                    "company": self._rpc.company,
+                    "unit_price": line["unit_price"],
+                    "currency": currency,
+                    "origin": f"sale.line,{line['id']}",
+                }
+                for line in amended
+            ],
+        )
+        await self.call("stock.move.cancel", list(cut_moves))
+        lines = await self._sale_lines(sale_id)
+        moves = await self._move_rows([m for line in lines for m in line["moves"]])
+        handled = {m for line in lines for m in (*line["moves_ignored"], *line["moves_recreated"])}
+        cancelled = {m for m, move in moves.items() if move["state"] == "cancelled"} - handled
+        ignore = sorted(set(cut_moves) & cancelled)
+        await self._handle_shipment_exception(sale_id, ignore, sorted(cancelled - set(ignore)))
+
+    async def _sale_currency(self, sale_id: int) -> int:
+        (sale,) = await self.call("sale.sale.read", [sale_id], ["currency"])
+        return int(sale["currency"])
+
+    async def _move_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        rows = await self.call("stock.move.read", ids, ["id", "state", "shipment", "quantity"])
+        return {row["id"]: row for row in rows}
 
     async def _cancel_shipped_lines(self, sale_id: int, skus: set[str]) -> None:
         """Cancels lines of a confirmed sale the way a Tryton user would.
@@ -245,22 +347,21 @@ class TrytonErp:
         wizard ignores the moves of the cancelled lines and recreates the others. Each
         step checks what is already done, so a retry after a crash carries on.
         """
-        lines = await self.call(
-            "sale.line.search_read", [("sale", "=", sale_id), ("type", "=", "line")],
-            0, None, None, ["id", "product.code", "moves", "moves_ignored"],
-        )  # fmt: skip
+        lines = await self._sale_lines(sale_id)
         known = {(line.get("product.") or {}).get("code") for line in lines}
         if skus - known:
             raise ErpRejected(f"Tryton sale {sale_id} has no lines for {sorted(skus - known)}")
         targets = [line for line in lines if not skus or line["product."]["code"] in skus]
-        pending = [m for line in targets for m in line["moves"] if m not in line["moves_ignored"]]
+        # Moves an earlier partial cancellation recreated are handled already.
+        pending = [
+            m
+            for line in targets
+            for m in line["moves"]
+            if m not in line["moves_ignored"] and m not in line["moves_recreated"]
+        ]
         if not pending:
             return
-        moves = await self.call(
-            "stock.move.read", [m for line in lines for m in line["moves"]],
-            ["id", "state", "shipment"],
-        )  # fmt: skip
-        by_id = {move["id"]: move for move in moves}
+        by_id = await self._move_rows([m for line in lines for m in line["moves"]])
         if any(by_id[m]["state"] == "done" for m in pending):
             raise ErpRejected(f"Tryton sale {sale_id} has already shipped those lines")
         shipments = sorted(
@@ -275,7 +376,7 @@ class TrytonErp:
             moves = await self.call("stock.move.read", list(by_id), ["id", "state"])
             by_id = {move["id"]: move for move in moves}
         cancelled = {m for m, move in by_id.items() if move["state"] == "cancelled"}
-        handled = {m for line in lines for m in line["moves_ignored"]}
+        handled = {m for line in lines for m in (*line["moves_ignored"], *line["moves_recreated"])}
         ignore = sorted(cancelled & set(pending))
         recreate = sorted(cancelled - set(ignore) - handled)
         await self._handle_shipment_exception(sale_id, ignore, recreate)
@@ -456,6 +557,27 @@ class TrytonErp:
                                currency)
             )  # fmt: skip
         return entries
+
+
+def _live(line: dict[str, Any], moves: dict[int, dict[str, Any]]) -> list[int]:
+    """The line's moves still meant to happen: neither cancelled nor handled."""
+    handled = {*line["moves_ignored"], *line["moves_recreated"]}
+    return [m for m in line["moves"] if m not in handled and moves[m]["state"] != "cancelled"]
+
+
+def _kept(line: dict[str, Any], moves: dict[int, dict[str, Any]]) -> Decimal:
+    """What a sale line still sells: its quantity less the units whose moves were ignored
+    (cancelled on purpose)."""
+    ignored = sum((Decimal(str(moves[m]["quantity"])) for m in line["moves_ignored"]), Decimal(0))
+    return Decimal(str(line["quantity"])) - ignored
+
+
+def _unshipped(line: dict[str, Any], moves: dict[int, dict[str, Any]]) -> Decimal:
+    done = sum(
+        (Decimal(str(moves[m]["quantity"])) for m in line["moves"] if moves[m]["state"] == "done"),
+        Decimal(0),
+    )
+    return _kept(line, moves) - done
 
 
 @dataclass(frozen=True)

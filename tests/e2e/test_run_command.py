@@ -351,7 +351,7 @@ def test_run_command_places_the_readmes_order_once(
 
 
 REFUSED_TO_ANONYMOUS = [
-    'mutation { cancelOrder(id: "%s", reason: "not mine") { status } }',
+    'mutation { cancelOrder(id: "%s", idempotencyKey: "not-mine", reason: "not mine") { status } }',
     'mutation { replayErpSync(orderId: "%s") { replayed } }',
     'mutation { importPriceList(currency: "EUR", rows: [{sku: "X-%s", currency: "EUR", '
     'amount: "0.01"}]) { received } }',
@@ -481,9 +481,11 @@ def test_the_demo_partner_is_refused_any_document_outside_its_manifest(
 
 
 ORDER_STEPS = [
-    'mutation { confirmOrder(id: "%s") { status } }',
-    'mutation { authorizePayment(id: "%s", reference: "PAY-1") { status } }',
-    'mutation { cancelOrder(id: "%s", reason: "partner test") { status } }',
+    'mutation { confirmOrder(id: "%s", idempotencyKey: "partner-confirm-%s") { status } }',
+    'mutation { authorizePayment(id: "%s", idempotencyKey: "partner-pay-%s", reference: "PAY-1") '
+    "{ status } }",
+    'mutation { cancelOrder(id: "%s", idempotencyKey: "partner-cancel-%s", reason: "partner test") '
+    "{ status } }",
 ]
 
 
@@ -524,7 +526,7 @@ async def test_the_demo_partner_follows_its_order_by_document_id_over_websocket_
         # on until an update comes through both.
         on_socket = on_stream = None
         for step in ORDER_STEPS:
-            await asyncio.to_thread(_query, base_url, step % order["id"])
+            await asyncio.to_thread(_query, base_url, step % (order["id"], order["id"]))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5):
                     on_socket = on_socket or json.loads(await websocket.recv())
@@ -620,8 +622,8 @@ mutation ($key: String!) {
   }) { order { id history { to madeBy { client subject } } } }
 }
 """
-CONFIRM = """mutation ($id: ID!) {
-  confirmOrder(id: $id) { history { to madeBy { client subject } } }
+CONFIRM = """mutation ($id: ID!, $key: String!) {
+  confirmOrder(id: $id, idempotencyKey: $key) { history { to madeBy { client subject } } }
 }"""
 
 
@@ -631,7 +633,7 @@ def test_run_command_records_which_client_made_each_step_of_an_order(
     base_url, _ = server
     placed = _as(base_url, "storefront", PLACE_AND_SHOW_HISTORY, key=f"who-{time.time_ns()}")
     order = placed["data"]["placeOrder"]["order"]
-    confirmed = _as(base_url, "operator", CONFIRM, id=order["id"])
+    confirmed = _as(base_url, "operator", CONFIRM, id=order["id"], key=f"confirm-{order['id']}")
 
     assert order["history"] == [
         {"to": "PENDING", "madeBy": {"client": "storefront", "subject": None}}

@@ -23,11 +23,17 @@ async def placed(shop: Shop, lines: list[tuple[str, int]]) -> dict[str, Any]:
 
 
 async def step(shop: Shop, mutation: str, order_id: str, **arguments: Any) -> dict[str, Any]:
+    """One request for ``mutation`` (each under a new idempotency key)."""
     declared = "".join(f", ${name}: {kind}" for name, (kind, _) in arguments.items())
     passed = "".join(f", {name}: ${name}" for name in arguments)
     body = await shop.post(
-        f"mutation($id: ID!{declared}) {{ {mutation}(id: $id{passed}) {{ {ORDER} }} }}",
-        {"id": order_id, **{name: value for name, (_, value) in arguments.items()}},
+        f"mutation($id: ID!, $key: String!{declared}) "
+        f"{{ {mutation}(id: $id, idempotencyKey: $key{passed}) {{ {ORDER} }} }}",
+        {
+            "id": order_id,
+            "key": str(uuid.uuid4()),
+            **{name: value for name, (_, value) in arguments.items()},
+        },
     )
     await shop.settle()
     return body

@@ -14,7 +14,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -114,17 +114,24 @@ class Shop:
         return done.stdout
 
 
-def _erp_seed() -> SimulatedErp:
-    return SimulatedErp(
-        items=[Item(sku, sku, Decimal(20)) for sku in SKUS],
-        stock={(sku, place): Decimal(10) for sku in SKUS for place in ("DC", "ST")},
-    )
+def _erp_seed(skus: tuple[str, ...]) -> Callable[[], SimulatedErp]:
+    def seed() -> SimulatedErp:
+        return SimulatedErp(
+            items=[Item(sku, sku, Decimal(20)) for sku in skus],
+            stock={(sku, place): Decimal(10) for sku in skus for place in ("DC", "ST")},
+        )
+
+    return seed
 
 
 @contextlib.asynccontextmanager
 async def embedded_shop(
-    data_dir: Path, *, reconcile: ReconcileSettings | None = None
+    data_dir: Path,
+    *,
+    reconcile: ReconcileSettings | None = None,
+    skus: tuple[str, ...] = SKUS,
 ) -> AsyncIterator[Shop]:
+    """The shop; ``skus`` (priced by ``seed_prices``) are stocked as TOP-1 and TOP-2 are."""
     clock = suite_clock()
     runtime = Runtime(
         databases=DatabaseLocations(data_dir=data_dir),
@@ -133,7 +140,7 @@ async def embedded_shop(
         migrate_on_start=True,
         clock=clock,
     )
-    erp = StoredSimulator(data_dir / SIMULATOR_FILE, clock=clock, seed=_erp_seed)
+    erp = StoredSimulator(data_dir / SIMULATOR_FILE, clock=clock, seed=_erp_seed(skus))
     erp.sales()  # the file holds this shop's ERP before any command opens it
     worker = PostingWorkerSettings(
         rate=RATE,
@@ -160,12 +167,12 @@ async def embedded_shop(
                 {"sku": sku, "name": sku, "description": "", "brand": "Northwind",
                  "category": "apparel/tops", "unit_of_measure": "EA", "style": "TOP",
                  "attributes": {}, "variant": {}}
-                for sku in SKUS
+                for sku in skus
             ],
         )  # fmt: skip
         await seed_prices(domains["pricing"])
         await seed_locations(domains["inventory"])
-        for sku in SKUS:
+        for sku in skus:
             for place in ("DC", "ST"):
                 await stock(domains["inventory"], sku, place, on_hand=10)
         await settle(domains["pricing"])

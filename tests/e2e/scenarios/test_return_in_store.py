@@ -35,14 +35,16 @@ PLACE = """mutation ($key: String!) {
 }"""
 
 FULFIL = """mutation ($id: ID!, $line: ID!) {
-  confirmOrder(id: $id) { status }
-  authorizePayment(id: $id, reference: "PAY-1") { status }
-  releaseOrderToFulfilment(id: $id) { status }
-  confirmShipment(id: $id, lines: [{lineId: $line, quantity: 2}], reference: "SHIP-1") {
+  confirmOrder(id: $id, idempotencyKey: "confirm") { status }
+  authorizePayment(id: $id, idempotencyKey: "pay", reference: "PAY-1") { status }
+  releaseOrderToFulfilment(id: $id, idempotencyKey: "release") { status }
+  confirmShipment(id: $id, idempotencyKey: "ship", lines: [{lineId: $line, quantity: 2}],
+                  reference: "SHIP-1") {
     status
   }
-  confirmDelivery(id: $id) { status }
-  requestReturn(id: $id, lines: [{lineId: $line, quantity: 2}], reason: "changed mind") {
+  confirmDelivery(id: $id, idempotencyKey: "deliver") { status }
+  requestReturn(id: $id, idempotencyKey: "return", lines: [{lineId: $line, quantity: 2}],
+                reason: "changed mind") {
     status
   }
 }"""
@@ -59,7 +61,8 @@ BY_NUMBER = """query ($number: String!) {
 }"""
 
 RECEIVE = """mutation ($id: ID!, $line: ID!) {
-  confirmReturn(id: $id, locationId: "ST", reference: "ST-RETURN-1",
+  confirmReturn(id: $id, idempotencyKey: "ST-RETURN-1", locationId: "ST",
+                reference: "ST-RETURN-1",
                 lines: [{lineId: $line, quantity: 1, disposition: RESTOCK},
                         {lineId: $line, quantity: 1, disposition: DAMAGED}]) {
     status lines { quantityReturned }
@@ -67,7 +70,9 @@ RECEIVE = """mutation ($id: ID!, $line: ID!) {
 }"""
 
 REFUND = """mutation ($id: ID!) {
-  refundOrder(id: $id, reference: "REFUND-1") { status totals { refunded { amount } } }
+  refundOrder(id: $id, idempotencyKey: "REFUND-1", reference: "REFUND-1") {
+    status totals { refunded { amount } }
+  }
 }"""
 
 STOCK = """query ($at: ID!) {
@@ -172,8 +177,10 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
     }
 
 
-RECEIVE_AT = """mutation ($id: ID!, $line: ID!, $at: ID, $disposition: ReturnDisposition) {
-  confirmReturn(id: $id, locationId: $at, lines: [{lineId: $line, quantity: 1}],
+RECEIVE_AT = """mutation ($id: ID!, $key: String!, $line: ID!, $at: ID,
+                          $disposition: ReturnDisposition) {
+  confirmReturn(id: $id, idempotencyKey: $key, locationId: $at,
+                lines: [{lineId: $line, quantity: 1}],
                 disposition: $disposition) { status }
 }"""
 
@@ -196,9 +203,17 @@ async def test_a_return_names_a_location_that_takes_it_and_a_disposition_for_eac
     await retailer.post(FULFIL, id=order_id, line=line)
 
     nowhere = await refused(
-        retailer, RECEIVE_AT, id=order_id, line=line, at="NOWHERE", disposition="RESTOCK"
+        retailer,
+        RECEIVE_AT,
+        id=order_id,
+        key="at-nowhere",
+        line=line,
+        at="NOWHERE",
+        disposition="RESTOCK",
     )
-    undecided = await refused(retailer, RECEIVE_AT, id=order_id, line=line, at="ST")
+    undecided = await refused(
+        retailer, RECEIVE_AT, id=order_id, key="undecided", line=line, at="ST"
+    )
 
     assert nowhere == [("UNKNOWN_LOCATION", "No location has the id 'NOWHERE'")]
     assert undecided == [
@@ -220,7 +235,9 @@ async def test_a_return_names_a_location_that_takes_it_and_a_disposition_for_eac
     # Without a location, the unit comes back where the order was fulfilled (the DC,
     # where the order's 2 units are still committed: the ERP's pick has not come back).
     dc = await stock_at(retailer, "DC")
-    one = await retailer.post(RECEIVE_AT, id=order_id, line=line, disposition="RESTOCK")
+    one = await retailer.post(
+        RECEIVE_AT, id=order_id, key="one-back", line=line, disposition="RESTOCK"
+    )
     assert one == {"confirmReturn": {"status": "RETURN_REQUESTED"}}
     await settled_stock(retailer, "DC", {**dc, "onHand": dc["onHand"] + 1, "available": 9})
     assert dc == {"onHand": 10, "committed": 2, "quarantined": 0, "available": 8}

@@ -17,10 +17,10 @@ PLACE = """mutation ($key: String!) {
     order { id lines { id } }
   }
 }"""
-STEP = "mutation ($id: ID!) { %s(id: $id) { status } }"
+STEP = "mutation ($id: ID!, $key: String!) { %s(id: $id, idempotencyKey: $key) { status } }"
 SHIP = """mutation ($id: ID!, $line: ID!, $quantity: Int!, $reference: String!) {
-  confirmShipment(id: $id, lines: [{lineId: $line, quantity: $quantity}],
-                  reference: $reference) {
+  confirmShipment(id: $id, idempotencyKey: $reference,
+                  lines: [{lineId: $line, quantity: $quantity}], reference: $reference) {
     status lines { quantityShipped }
   }
 }"""
@@ -51,7 +51,7 @@ async def test_a_partial_shipment_then_the_rest_reach_the_customer_once_each(
             ("authorizePayment", "PAYMENT_AUTHORIZED"),
             ("releaseOrderToFulfilment", "RELEASED_TO_FULFILMENT"),
         ):
-            await retailer.post(STEP % step, id=order)
+            await retailer.post(STEP % step, id=order, key=f"{order}-{step}")
             assert await status_update(customer) == {"status": status, "previousStatus": previous}
             previous = status
 

@@ -63,7 +63,10 @@ async def test_the_store_screen_sees_new_pickup_orders_and_their_changes_and_res
     await eventually(lambda: hub.subscriber_count == 0)  # the gateway let go upstream
 
     # While the screen is away, the order is confirmed.
-    await retailer.post("mutation ($id: ID!) { confirmOrder(id: $id) { id } }", id=order["id"])
+    await retailer.post(
+        'mutation ($id: ID!) { confirmOrder(id: $id, idempotencyKey: "confirm") { id } }',
+        id=order["id"],
+    )
     async with socket_to(retailer.gateway) as screen:
         await send(screen, subscribe("s", PICKUPS, after=created["cursor"]))
         confirmed = await update(screen)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
-from domains.orders import erp_postings, service
+from domains.orders import commands, erp_postings, service
 from domains.orders.bootstrap import OrdersDomain, start
 from domains.orders.erp_postings import PostingStatus
 from domains.orders.model import NewLine, Order
@@ -347,3 +347,44 @@ async def ensure_product(erp: TrytonErp, sku: str) -> None:
     """The product in the shared Tryton, made once whichever test asks first."""
     if not await erp.call("product.product.search", [("code", "=", sku)], 0, 1, None):
         await create_product(erp, sku)
+
+
+async def test_partial_cancellations_of_one_line_reach_tryton_once_each_in_order(
+    domain: OrdersDomain, settings: WorkerSettings, tryton_server: TrytonServer
+) -> None:
+    erp = tryton_client(tryton_server)
+    created = await service.create_order(
+        domain.uow(),
+        idempotency_key=f"erp-{uuid.uuid4()}",
+        channel="web",
+        fulfilment_type="SHIP_FROM_DC",
+        location_id="DC-NORTH",
+        customer_reference="cust-42",
+        currency="EUR",
+        lines=[
+            NewLine(SKUS[0], 3, Decimal("19.99"), None, Decimal("0.19")),
+            NewLine(SKUS[1], 1, Decimal("19.99"), None, Decimal("0.19")),
+        ],
+    )
+    order, line = created.order, created.order.lines[0].id
+    try:
+        await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
+        for key in ("cancel-1", "cancel-1", "cancel-2"):  # the first is sent twice
+            await service.change_order(
+                domain.uow(), order.id, commands.CancelLines({line: 1}), idempotency_key=key
+            )
+        await drain(domain.engine, fast_worker(domain.engine, erp, settings=settings))
+        found = await erp.find_sale(settings.reference_prefix + order.number)
+    finally:
+        await erp.close()
+    documents = await postings(domain.engine, order.id)
+    assert [(p.reference, p.status) for p in documents] == [
+        (order.number, PostingStatus.POSTED),
+        (f"{order.number}/C1", PostingStatus.POSTED),
+        (f"{order.number}/C2", PostingStatus.POSTED),
+    ]
+    assert found is not None
+    assert [(ln.sku, ln.quantity) for ln in found.lines] == [
+        (SKUS[0], Decimal(1)),
+        (SKUS[1], Decimal(1)),
+    ]

@@ -6,12 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from domains.orders import commands, service
+from domains.orders import commands, erp_postings, service
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.erp_postings import PostingKind, PostingStatus
 from domains.orders.model import NewLine
 from erp.breaker import BreakerState, CircuitBreaker
-from erp.port import Item
+from erp.port import Cancellation, ErpRejected, Item
 from erp.posting import queue
 from erp.simulator import Faults, SimulatedErp
 from kernel.clock import SettableClock
@@ -265,3 +265,87 @@ async def test_workers_racing_over_one_backlog_post_each_order_once(
     assert sum(worker.posted for worker in workers) == 30
     for order in orders:
         assert len(erp.sales_by_reference(order.number)) == 1
+
+
+def _three_units() -> list[NewLine]:
+    return [
+        NewLine("ST-0001-01", 3, Decimal("10.00"), Decimal("8.00"), Decimal("0.19")),
+        NewLine("ST-0002-01", 1, Decimal("5.00"), None, Decimal("0.07")),
+    ]
+
+
+async def _cancel_one(domain: OrdersDomain, order_id: str, line: str, key: str) -> None:
+    await service.change_order(
+        domain.uow(), order_id, commands.CancelLines({line: 1}), idempotency_key=key
+    )
+
+
+async def test_partial_cancellations_of_one_line_amend_the_erp_sale_once_each_in_order(
+    domain: OrdersDomain,
+) -> None:
+    erp = SimulatedErp(items=KNOWN)
+    order = await make_order(domain, lines=_three_units())
+    line = order.lines[0].id
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+    await _cancel_one(domain, order.id, line, "cancel-a")
+    await _cancel_one(domain, order.id, line, "cancel-a")  # a retried request
+    await _cancel_one(domain, order.id, line, "cancel-b")
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+
+    _, first, second = await postings(domain.engine, order.id)
+    assert [(p.reference, p.status) for p in (first, second)] == [
+        (f"{order.number}/C1", PostingStatus.POSTED),
+        (f"{order.number}/C2", PostingStatus.POSTED),
+    ]
+    assert first.payload["lines"] == [{"sku": "ST-0001-01", "quantity": 1, "remaining": 2}]
+    assert second.payload["lines"] == [{"sku": "ST-0001-01", "quantity": 1, "remaining": 1}]
+    assert erp.calls.count("post_cancellation") == 2
+    [amended] = erp.sales_by_reference(order.number)
+    assert [(ln.sku, ln.quantity) for ln in amended.lines] == [
+        ("ST-0001-01", Decimal(1)),
+        ("ST-0002-01", Decimal(1)),
+    ]
+    # The ERP took back exactly the two cancelled units.
+    [level] = await erp.stock_levels(skus=["ST-0001-01"])
+    assert level.quantity == Decimal(-1)
+
+
+class EditedInTheErp(SimulatedErp):
+    """An ERP that refuses cancellations while someone edits the sale in it."""
+
+    editing = True
+
+    async def post_cancellation(self, cancellation: Cancellation) -> str:
+        if self.editing:
+            self.calls.append("post_cancellation")
+            raise ErpRejected(f"Sale {cancellation.reference} is being edited")
+        return await super().post_cancellation(cancellation)
+
+
+async def test_a_dead_lettered_partial_cancellation_replays_and_the_next_one_follows(
+    domain: OrdersDomain,
+) -> None:
+    erp = EditedInTheErp(items=KNOWN)
+    order = await make_order(domain, lines=_three_units())
+    line = order.lines[0].id
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+    await _cancel_one(domain, order.id, line, "cancel-a")
+    await _cancel_one(domain, order.id, line, "cancel-b")
+    worker = fast_worker(domain.engine, erp)
+    for _ in range(3):
+        await worker.run_once()
+    _, first, second = await postings(domain.engine, order.id)
+    # The second waits behind the first: the ERP receives an order's documents in order.
+    assert (first.status, second.status) == (PostingStatus.DEAD_LETTERED, PostingStatus.PENDING)
+    assert second.attempts == 0
+
+    erp.editing = False
+    assert await erp_postings.replay(domain.engine, now=domain.clock.now(), order_id=order.id) == 1
+    await drain(domain.engine, fast_worker(domain.engine, erp))
+    _, first, second = await postings(domain.engine, order.id)
+    assert (first.status, second.status) == (PostingStatus.POSTED, PostingStatus.POSTED)
+    [amended] = erp.sales_by_reference(order.number)
+    assert [(ln.sku, ln.quantity) for ln in amended.lines] == [
+        ("ST-0001-01", Decimal(1)),
+        ("ST-0002-01", Decimal(1)),
+    ]

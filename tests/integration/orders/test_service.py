@@ -192,3 +192,85 @@ async def test_concurrent_shipments_never_ship_more_than_ordered(domain: OrdersD
     assert results.count(True) == 2
     stored = await service.get_order(domain.uow(), order.id)
     assert stored.lines[0].quantity_shipped == 2
+
+
+async def test_a_retried_step_is_made_once_and_answered_with_the_order(
+    domain: OrdersDomain,
+) -> None:
+    order = await make_order(domain)
+    line = order.lines[0].id  # 2 units
+    cancel_one = commands.CancelLines({line: 1}, reason="customer call")
+    first = await service.change_order(
+        domain.uow(), order.id, cancel_one, idempotency_key="cancel-1", correlation_id="c-1"
+    )
+    again = await service.change_order(
+        domain.uow(), order.id, cancel_one, idempotency_key="cancel-1", correlation_id="c-2"
+    )
+    assert first.lines[0].quantity_cancelled == again.lines[0].quantity_cancelled == 1
+    assert again.status is S.PARTIALLY_CANCELLED
+    # One cancellation: one OrderLinesCancelled, one status change, carrying the first
+    # request's correlation id.
+    assert await outbox_events(domain, order.id) == [
+        ("OrderCreated", "corr-create"),
+        ("OrderLinesCancelled", "c-1"),
+        ("OrderStatusChanged", "c-1"),
+    ]
+
+
+async def test_a_step_key_reused_for_another_request_is_refused(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    other = await make_order(domain)
+    line = order.lines[0].id
+    await service.change_order(
+        domain.uow(), order.id, commands.CancelLines({line: 1}), idempotency_key="k-1"
+    )
+    refused = [
+        (order.id, commands.CancelLines({line: 2})),  # other quantities
+        (order.id, commands.CancelLines({line: 1}, reason="other reason")),
+        (order.id, commands.Confirm()),  # another step
+        (other.id, commands.Confirm()),  # another order
+    ]
+    for order_id, command in refused:
+        with pytest.raises(IdempotencyKeyReused) as raised:
+            await service.change_order(domain.uow(), order_id, command, idempotency_key="k-1")
+        assert raised.value.code == "IDEMPOTENCY_KEY_REUSED"
+    stored = await service.get_order(domain.uow(), order.id)
+    assert (stored.status, stored.lines[0].quantity_cancelled) == (S.PARTIALLY_CANCELLED, 1)
+    untouched = await service.get_order(domain.uow(), other.id)
+    assert untouched.status is S.PENDING
+
+
+async def test_concurrent_retries_of_one_step_cancel_its_units_once(domain: OrdersDomain) -> None:
+    order = await make_order(domain)
+    line = order.lines[0].id
+    cancel_one = commands.CancelLines({line: 1})
+    answers = await asyncio.gather(
+        *(
+            service.change_order(domain.uow(), order.id, cancel_one, idempotency_key="same")
+            for _ in range(5)
+        )
+    )
+    assert {answer.lines[0].quantity_cancelled for answer in answers} == {1}
+    stored = await service.get_order(domain.uow(), order.id)
+    assert stored.lines[0].quantity_cancelled == 1
+
+
+async def test_a_refused_step_keeps_no_key_and_a_repaired_retry_is_made(
+    domain: OrdersDomain,
+) -> None:
+    order = await make_order(domain)
+    with pytest.raises(InvalidTransition):
+        await service.change_order(
+            domain.uow(), order.id, commands.ConfirmDelivery(), idempotency_key="early"
+        )
+    confirmed = await service.change_order(
+        domain.uow(), order.id, commands.Confirm(), idempotency_key="early"
+    )
+    assert confirmed.status is S.CONFIRMED
+
+
+@pytest.mark.parametrize("key", ["", "k" * 201, "nul\x00"])
+async def test_a_step_key_is_1_to_200_characters_of_text(domain: OrdersDomain, key: str) -> None:
+    order = await make_order(domain)
+    with pytest.raises(InvalidOrderInput):
+        await service.change_order(domain.uow(), order.id, commands.Confirm(), idempotency_key=key)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import parse
+from prometheus_client import REGISTRY
 
 from domains.orders import commands, service
 from tests.integration.orders.conftest import Subgraph, make_order, make_orders
@@ -165,9 +166,9 @@ async def test_lifecycle_mutations_move_the_order_and_carry_the_correlation_id(
 ) -> None:
     order = await make_order(subgraph.domain)
     steps = [
-        "confirmOrder(id: $id)",
-        'authorizePayment(id: $id, reference: "PSP-1")',
-        "releaseOrderToFulfilment(id: $id)",
+        'confirmOrder(id: $id, idempotencyKey: "step-confirm")',
+        'authorizePayment(id: $id, idempotencyKey: "step-pay", reference: "PSP-1")',
+        'releaseOrderToFulfilment(id: $id, idempotencyKey: "step-release")',
     ]
     for step in steps:
         body = await subgraph.post(
@@ -179,7 +180,8 @@ async def test_lifecycle_mutations_move_the_order_and_carry_the_correlation_id(
     line_ids = [line.id for line in order.lines]
     shipped = await subgraph.post(
         "mutation($id: ID!, $lines: [OrderLineQuantityInput!]!) "
-        '{ confirmShipment(id: $id, lines: $lines, reference: "SHP-9") '
+        '{ confirmShipment(id: $id, idempotencyKey: "step-ship", lines: $lines, '
+        'reference: "SHP-9") '
         "{ status allowedTransitions lines { quantityShipped status } "
         "history { to correlationId } } }",
         {"id": order.id, "lines": [{"lineId": i, "quantity": 1} for i in line_ids]},
@@ -217,8 +219,10 @@ BAD_MUTATIONS = [
 
 async def test_bad_mutations_get_a_coded_error_and_change_nothing(subgraph: Subgraph) -> None:
     order = await make_order(subgraph.domain)
-    for operation, code in BAD_MUTATIONS:
-        operation = operation.replace('"x"', f'"{order.lines[0].id}"')
+    for attempt, (operation, code) in enumerate(BAD_MUTATIONS):
+        operation = operation.replace('"x"', f'"{order.lines[0].id}"').replace(
+            "(id: $id", f'(id: $id, idempotencyKey: "bad-{attempt}"'
+        )
         body = await subgraph.post(f"mutation($id: ID!) {{ {operation} }}", {"id": order.id})
         assert codes(body) == [code], operation
     unchanged = await service.get_order(subgraph.domain.uow(), order.id)
@@ -229,7 +233,8 @@ async def test_bad_mutations_get_a_coded_error_and_change_nothing(subgraph: Subg
 async def test_invalid_transition_error_names_from_and_to(subgraph: Subgraph) -> None:
     order = await make_order(subgraph.domain)
     body = await subgraph.post(
-        "mutation($id: ID!) { confirmDelivery(id: $id) { id } }", {"id": order.id}
+        'mutation($id: ID!) { confirmDelivery(id: $id, idempotencyKey: "deliver") { id } }',
+        {"id": order.id},
     )
     [error] = body["errors"]
     assert error["extensions"] == {
@@ -251,8 +256,10 @@ BAD_QUERIES = [
     '{ _entities(representations: [{__typename: "Order"}]) { __typename } }',
     '{ _entities(representations: [{__typename: "Product", sku: "A"}]) '
     "{ ... on Product { recentOrders(first: -1) { id } } } }",
-    'mutation { confirmOrder(id: "no-such-order") { id } }',
-    'mutation { holdOrderForFraud(id: "x", reason: "' + "r" * 600 + '") { id } }',
+    'mutation { confirmOrder(id: "no-such-order", idempotencyKey: "k") { id } }',
+    'mutation { holdOrderForFraud(id: "x", idempotencyKey: "k", reason: "'
+    + "r" * 600
+    + '") { id } }',
 ]
 
 
@@ -261,3 +268,38 @@ async def test_bad_queries_get_a_coded_error_never_a_500(subgraph: Subgraph) -> 
         body = await subgraph.post(query)
         assert codes(body), query
         assert "INTERNAL_SERVER_ERROR" not in codes(body), query
+
+
+CANCEL_ONE = """mutation($id: ID!, $key: String!, $line: ID!, $quantity: Int!) {
+  cancelOrderLines(id: $id, idempotencyKey: $key, lines: [{lineId: $line, quantity: $quantity}])
+  { status lines { quantityCancelled } totals { total { amount } } }
+}"""
+
+
+async def test_a_retried_cancellation_is_answered_once_and_counted_as_a_repeat(
+    subgraph: Subgraph,
+) -> None:
+    order = await make_order(subgraph.domain)
+    asked = {"id": order.id, "key": "cancel-1", "line": order.lines[0].id, "quantity": 1}
+    before = _duplicates("cancelOrderLines")
+    first = await subgraph.post(CANCEL_ONE, asked)
+    again = await subgraph.post(CANCEL_ONE, asked)
+    reused = await subgraph.post(CANCEL_ONE, {**asked, "quantity": 2})
+    missing = await subgraph.post(CANCEL_ONE, {**asked, "key": ""})
+
+    assert first == again
+    assert first["data"]["cancelOrderLines"] == {
+        "status": "PARTIALLY_CANCELLED",
+        "lines": [{"quantityCancelled": 1}, {"quantityCancelled": 0}],
+        "totals": {"total": {"amount": "13.00"}},
+    }
+    assert codes(reused) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert codes(missing) == ["BAD_USER_INPUT"]
+    assert _duplicates("cancelOrderLines") == before + 1
+
+
+def _duplicates(operation: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "retailgraph_duplicate_requests_total", {"operation": operation, "channel": "web"}
+    )
+    return found or 0.0

@@ -117,13 +117,18 @@ def test_cancellations_and_returns_get_their_own_numbered_references() -> None:
         earlier={("o1", PostingKind.RETURN): 1},
         paid_prices={"l1": "8.00"},
         headers={"o1": {"currency": "EUR", "customerReference": "cust"}},
+        remaining={("o1", "A"): 2},
     )
     assert [(p.kind, p.reference) for p in postings] == [
         (PostingKind.CANCELLATION, "RG-0000001/C1"),
         (PostingKind.RETURN, "RG-0000001/R2"),
         (PostingKind.RETURN, "RG-0000001/R3"),
     ]
-    assert postings[0].payload == {"reference": "RG-0000001", "skus": ["A"]}
+    assert postings[0].payload == {
+        "reference": "RG-0000001",
+        "skus": ["A"],
+        "lines": [{"sku": "A", "quantity": 1, "remaining": 2}],
+    }
     assert postings[1].payload["lines"] == [{"sku": "A", "quantity": 1, "unitPrice": "8.00"}]
 
 
@@ -134,8 +139,29 @@ def test_whole_order_cancellation_names_no_skus() -> None:
         earlier={},
         paid_prices={},
         headers={},
+        remaining={("o1", "A"): 0},
     )
-    assert posting.payload["skus"] == []
+    assert (posting.payload["skus"], posting.payload["lines"]) == ([], [])
+
+
+def test_a_partial_cancellation_tells_the_erp_the_units_per_sku_and_what_the_sale_keeps() -> None:
+    lines = [
+        {"lineId": "l1", "sku": "A", "quantity": 1},
+        {"lineId": "l2", "sku": "B", "quantity": 2},
+        {"lineId": "l3", "sku": "A", "quantity": 1},
+    ]
+    (posting,) = postings_for(
+        [_event("OrderLinesCancelled", reason="", lines=lines, wholeOrder=False)],
+        earlier={("o1", PostingKind.CANCELLATION): 1},
+        paid_prices={},
+        headers={},
+        remaining={("o1", "A"): 3, ("o1", "B"): 0},
+    )
+    assert posting.reference == "RG-0000001/C2"
+    assert posting.payload["lines"] == [
+        {"sku": "A", "quantity": 2, "remaining": 3},
+        {"sku": "B", "quantity": 2, "remaining": 0},
+    ]
 
 
 def test_failed_probe_during_an_outage_is_not_held_against_the_posting() -> None:

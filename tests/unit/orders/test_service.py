@@ -7,7 +7,7 @@ import asyncio
 import copy
 import itertools
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,6 +21,7 @@ from domains.orders.errors import (
     InvalidOrderInput,
     InvalidTransition,
     OrderNotFound,
+    StepKeyTaken,
     UnknownLocation,
 )
 from domains.orders.model import LineStatus, NewLine, Order, OrderStatus, ReturnDisposition
@@ -50,6 +51,8 @@ class OrderTable:
     def __init__(self) -> None:
         self.rows: dict[str, Order] = {}
         self.sequence = itertools.count(1)
+        # The steps clients made under an idempotency key: key -> (order id, fingerprint).
+        self.steps: dict[str, tuple[str, str]] = {}
 
 
 class FakeOrders:
@@ -65,6 +68,8 @@ class FakeOrders:
         self.rows = dict(table.rows)
         self.written: dict[str, Order] = {}
         self.insert_gate = insert_gate
+        self.steps = dict(table.steps)
+        self.written_steps: dict[str, tuple[str, str]] = {}
 
     async def add(self, order: Order) -> None:
         if self.insert_gate is not None:
@@ -87,6 +92,23 @@ class FakeOrders:
 
     async def save(self, order: Order) -> None:
         self._write(order)
+
+    async def step_request(self, key: str) -> str | None:
+        found = self.steps.get(key)
+        return None if found is None else found[1]
+
+    async def remember_step(
+        self,
+        key: str,
+        order_id: str,
+        fingerprint: str,
+        *,
+        correlation_id: str | None,
+        at: datetime,
+    ) -> None:
+        if key in self.table.steps or key in self.steps:
+            raise StepKeyTaken(key)
+        self.steps[key] = self.written_steps[key] = (order_id, fingerprint)
 
     def _write(self, order: Order) -> None:
         stored = copy.deepcopy(order)
@@ -143,6 +165,7 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.table.rows.update(self._staged.written)
+        self.table.steps.update(self._staged.written_steps)
         self.events.extend(self._pending)
         self.commits += 1
         self._begin()

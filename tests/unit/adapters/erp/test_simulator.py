@@ -8,6 +8,7 @@ import pytest
 
 from erp.port import (
     Cancellation,
+    CancelledLine,
     ErpRateLimited,
     ErpRejected,
     ErpUnavailable,
@@ -109,6 +110,32 @@ async def test_cancellation_of_some_lines_keeps_the_others() -> None:
     assert sale is not None
     assert sale.state == "cancelled"
     assert (await erp.stock_levels(skus=["SKU-2"]))[0].quantity == Decimal(5)
+
+
+def cut(sku: str, quantity: int, remaining: int) -> Cancellation:
+    return Cancellation("ORD-1", lines=(CancelledLine(sku, Decimal(quantity), Decimal(remaining)),))
+
+
+async def test_partial_cancellations_take_exactly_their_units_once_each() -> None:
+    erp = make_erp()
+    await erp.post_sales_order(order("ORD-1", ("SKU-1", 1), ("SKU-2", 3)))
+    before = (await erp.stock_levels(skus=["SKU-2"]))[0].quantity
+    for cancellation in (cut("SKU-2", 1, 2), cut("SKU-2", 1, 2), cut("SKU-2", 1, 1)):
+        await erp.post_cancellation(cancellation)  # the second is a retry of the first
+    sale = await erp.find_sale("ORD-1")
+    assert sale is not None
+    assert (sale.state, [(ln.sku, ln.quantity) for ln in sale.lines]) == (
+        "confirmed",
+        [("SKU-1", Decimal(1)), ("SKU-2", Decimal(1))],
+    )
+    assert (await erp.stock_levels(skus=["SKU-2"]))[0].quantity == before + 2
+    with pytest.raises(ErpRejected, match="holds 1"):
+        await erp.post_cancellation(cut("SKU-2", 2, 3))  # not what the sale holds
+    await erp.post_cancellation(cut("SKU-2", 1, 0))
+    await erp.post_cancellation(cut("SKU-1", 1, 0))
+    sale = await erp.find_sale("ORD-1")
+    assert sale is not None
+    assert (sale.state, sale.lines) == ("cancelled", ())
 
 
 async def test_cancellation_of_unknown_sale_is_rejected() -> None:
