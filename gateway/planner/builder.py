@@ -410,9 +410,12 @@ class Builder:
     def _alias_conflicting(
         self, target: OutSet, selections: tuple[SelectionNode, ...]
     ) -> tuple[tuple[SelectionNode, ...], dict[str, str]]:
-        """Required fields whose arguments differ from a field already selected under the
-        same name are aliased; the representation renames them back (``sources`` maps a
-        representation key to the response key it is read from)."""
+        """Required fields with arguments are read under an alias of their own (one per
+        field and arguments, shared by every @requires that needs it): the client's own
+        selection of the field, with other arguments, may come before or after them under
+        its plain name, and one response name cannot hold two argument sets. The
+        representation renames them back (``sources`` maps a representation key to the
+        response key it is read from)."""
         result: list[SelectionNode] = []
         sources: dict[str, str] = {}
         for selection in selections:
@@ -424,27 +427,26 @@ class Builder:
             name = selection.name.value
             wanted = arguments_key(selection.arguments)
             alias: str | None = None
-            clash = False
             for item in target.items.values():
-                if not isinstance(item, OutField) or item.name != name:
-                    continue
-                same = arguments_key(item.arguments) == wanted
-                if item.alias is None and not same:
-                    clash = True
-                elif item.alias is not None and item.alias.startswith(f"{name}__alias_") and same:
+                if (
+                    isinstance(item, OutField)
+                    and item.name == name
+                    and item.alias is not None
+                    and item.alias.startswith(f"{name}__alias_")
+                    and arguments_key(item.arguments) == wanted
+                ):
                     alias = item.alias
-            if alias is None and clash:
+            if alias is None:
                 alias = f"{name}__alias_{self._aliases}"
                 self._aliases += 1
-            if alias is not None:
-                selection = FieldNode(
-                    alias=NameNode(value=alias),
-                    name=selection.name,
-                    arguments=selection.arguments,
-                    directives=selection.directives,
-                    selection_set=selection.selection_set,
-                )
-            sources[name] = alias or name
+            selection = FieldNode(
+                alias=NameNode(value=alias),
+                name=selection.name,
+                arguments=selection.arguments,
+                directives=selection.directives,
+                selection_set=selection.selection_set,
+            )
+            sources[name] = alias
             result.append(selection)
         return tuple(result), sources
 

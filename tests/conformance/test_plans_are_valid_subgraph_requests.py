@@ -55,6 +55,12 @@ CASES: list[tuple[str, Supergraph, str]] = [
         "{ products { insurance insuranceUsd } }",
     ),
     (
+        "requires before the client's own field with other arguments",
+        test_requires.SUPERGRAPH,
+        "query($c: String!) { products { insurance price(currency: $c) "
+        'p: price(currency: "EUR") } }',
+    ),
+    (
         "requires same subgraph",
         test_requires.SUPERGRAPH,
         "{ parcels { product { shippingEstimate insurance } } }",

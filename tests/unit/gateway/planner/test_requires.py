@@ -9,9 +9,10 @@ from graphql import parse
 
 from gateway.planner import build_plan
 from gateway.planner.plan import Fetch, Flatten, KeyRenamer, Parallel, Sequence
-from tests.unit.gateway.planner.support import expected, load, plan_text
+from gateway.supergraph import load_supergraph
+from tests.unit.gateway.planner.support import expected, plan_text, supergraph_sdl
 
-SUPERGRAPH = load(
+SUPERGRAPH_SDL = supergraph_sdl(
     ["catalog", "shipping"],
     """
     type Query
@@ -75,6 +76,7 @@ SUPERGRAPH = load(
     }
     """,
 )
+SUPERGRAPH = load_supergraph(SUPERGRAPH_SDL)
 
 
 def test_required_nested_fields_are_fetched_before_and_sent_in_the_representation() -> None:
@@ -151,7 +153,7 @@ def test_required_field_with_arguments_is_fetched_with_them() -> None:
             Fetch(service: "catalog") {
               {
                 products {
-                  price(currency: "EUR")
+                  price__alias_0: price(currency: "EUR")
                   __typename
                   upc
                 }
@@ -163,7 +165,7 @@ def test_required_field_with_arguments_is_fetched_with_them() -> None:
                   ... on Product {
                     __typename
                     upc
-                    price
+                    price__alias_0: price
                   }
                 } =>
                 {
@@ -284,7 +286,7 @@ def test_requires_back_into_the_same_subgraph_takes_three_steps() -> None:
                       height
                       width
                     }
-                    price(currency: "EUR")
+                    price__alias_0: price(currency: "EUR")
                   }
                 }
               },
@@ -300,7 +302,7 @@ def test_requires_back_into_the_same_subgraph_takes_three_steps() -> None:
                       height
                       width
                     }
-                    price
+                    price__alias_0: price
                   }
                 } =>
                 {
@@ -336,10 +338,10 @@ def test_required_fields_with_conflicting_arguments_are_aliased_into_separate_fe
             Fetch(service: "catalog") {
               {
                 products {
-                  price(currency: "EUR")
+                  price__alias_0: price(currency: "EUR")
                   __typename
                   upc
-                  price__alias_0: price(currency: "USD")
+                  price__alias_1: price(currency: "USD")
                 }
               }
             },
@@ -350,7 +352,7 @@ def test_required_fields_with_conflicting_arguments_are_aliased_into_separate_fe
                     ... on Product {
                       __typename
                       upc
-                      price
+                      price__alias_0: price
                     }
                   } =>
                   {
@@ -366,7 +368,7 @@ def test_required_fields_with_conflicting_arguments_are_aliased_into_separate_fe
                     ... on Product {
                       __typename
                       upc
-                      price__alias_0: price
+                      price__alias_1: price
                     }
                   } =>
                   {
@@ -392,5 +394,5 @@ def test_aliased_required_field_is_renamed_back_in_the_representation() -> None:
     assert isinstance(second, Flatten)
     assert isinstance(second.node, Fetch)
     assert second.node.input_rewrites == (
-        KeyRenamer(("... on Product", "price__alias_0"), "price"),
+        KeyRenamer(("... on Product", "price__alias_1"), "price"),
     )
