@@ -20,6 +20,7 @@ from erp.port import (
     LOST_FOUND,
     STORAGE,
     SUPPLIER,
+    TRANSIT,
     Cancellation,
     ErpRateLimited,
     ErpRejected,
@@ -32,6 +33,7 @@ from erp.port import (
     SalesOrder,
     StockLevel,
     StockMove,
+    StockMovePosting,
     as_return,
 )
 from kernel.clock import Clock, SystemClock
@@ -39,8 +41,15 @@ from kernel.clock import Clock, SystemClock
 CUSTOMER_LOCATION = "CUSTOMER"
 SUPPLIER_LOCATION = "SUPPLIER"
 LOST_LOCATION = "LOST"
+TRANSIT_LOCATION = "TRANSIT"
 # Every other location the simulator meets is a warehouse coded by our location id.
-_OUTSIDE = {CUSTOMER_LOCATION: CUSTOMER, SUPPLIER_LOCATION: SUPPLIER, LOST_LOCATION: LOST_FOUND}
+_OUTSIDE = {
+    CUSTOMER_LOCATION: CUSTOMER,
+    SUPPLIER_LOCATION: SUPPLIER,
+    LOST_LOCATION: LOST_FOUND,
+    TRANSIT_LOCATION: TRANSIT,
+}
+_PLACE_OF_KIND = {kind: place for place, kind in _OUTSIDE.items()}
 
 
 @dataclass
@@ -138,6 +147,32 @@ class SimulatedErp:
             raise ErpUnavailable("Connection lost after the sale was created")
         return sale.document_id
 
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        await self._enter("post_stock_move")
+        return self._post_move(move)
+
+    def _post_move(self, move: StockMovePosting) -> str:
+        existing = next((m for m in self._moves.values() if m.reference == move.reference), None)
+        if existing is not None:
+            return existing.move_id
+        if self._items and move.sku not in self._items:
+            raise ErpRejected(f"Unknown product {move.sku!r}")
+        if move.quantity <= 0:
+            raise ErpRejected(f"A stock move of {move.sku!r} moves a positive quantity")
+        source = move.from_location or _PLACE_OF_KIND.get(move.from_kind)
+        target = move.to_location or _PLACE_OF_KIND.get(move.to_kind)
+        if source is None or target is None or source == target:
+            raise ErpRejected(f"A stock move of {move.sku!r} needs two different ends")
+        # Only warehouses hold stock the simulator counts; the places outside do not.
+        for location, delta in ((source, -move.quantity), (target, move.quantity)):
+            if location not in _OUTSIDE:
+                key = (move.sku, location)
+                self._stock[key] = self._stock.get(key, Decimal(0)) + delta
+        recorded = self._add_move(move.sku, source, target, move.quantity, reference=move.reference)
+        if self._random.random() < self.faults.fail_after_create_rate:
+            raise ErpUnavailable("Connection lost after the stock move was made")
+        return recorded.move_id
+
     async def find_sale(self, reference: str) -> ErpSale | None:
         await self._enter("find_sale")
         return self._sales.get(reference)
@@ -186,6 +221,8 @@ class SimulatedErp:
         quantity: Decimal,
         shipment: str | None = None,
         order_reference: str | None = None,
+        *,
+        reference: str | None = None,
     ) -> StockMove:
         move_id = str(next(self._move_ids))
         move = StockMove(
@@ -202,6 +239,7 @@ class SimulatedErp:
             to_kind=_OUTSIDE.get(target, STORAGE),
             shipment=shipment,
             order_reference=order_reference,
+            reference=reference,
         )
         self._moves[move_id] = move
         return move

@@ -37,6 +37,7 @@ from erp.port import (
     SalesOrder,
     StockLevel,
     StockMove,
+    StockMovePosting,
 )
 from erp.simulator import Faults, SimulatedErp, SimulatorState
 from kernel.clock import Clock
@@ -242,6 +243,11 @@ class StoredSimulator:
             "post_cancellation",
             cancellation.reference,
             lambda erp: erp.post_cancellation(cancellation),
+        )
+
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        return await self._post(
+            "post_stock_move", move.reference, lambda erp: erp.post_stock_move(move)
         )
 
     async def find_sale(self, reference: str) -> ErpSale | None:

@@ -211,9 +211,17 @@ def create_app(
                     await load_demo(domains)
                 app.state.domains = domains
                 started.update(domains)
-                # Orders reach the ERP simulator as they would reach a real ERP.
+                # Orders, and the movements a WMS sends, reach the ERP simulator as they
+                # would reach a real ERP.
                 async with (
-                    embedded_worker(domains["orders"].engine, erp, worker, runtime.clock, tracer),
+                    embedded_worker(
+                        domains["orders"].engine,
+                        erp,
+                        worker,
+                        runtime.clock,
+                        tracer,
+                        movements=domains["inventory"].engine,
+                    ),
                     kept_for_domains(
                         runtime, domains, pricing or PricingSettings(), interval=kpi_interval
                     ),
@@ -221,7 +229,13 @@ def create_app(
                 ):
                     if reconcile is not None:
                         await scheduled.enter_async_context(
-                            reconciling(erp, domains["inventory"], reconcile)
+                            reconciling(
+                                erp,
+                                domains["inventory"],
+                                reconcile,
+                                orders=domains["orders"].engine,
+                                reference_prefix=worker.reference_prefix,
+                            )
                         )
                     app.state.erp = erp
                     yield

@@ -90,7 +90,8 @@ def worker_erp(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Post orders, cancellations and returns to the ERP until SIGTERM.
+    """Post orders, cancellations, returns and the stock movements a WMS sent to the ERP
+    until SIGTERM.
 
     The ERP is the simulator unless ``[erp] kind = "tryton"`` (RETAILGRAPH_ERP__KIND, with
     TRYTON_URL, TRYTON_DATABASE, TRYTON_USER, TRYTON_PASSWORD). Run several processes
@@ -101,7 +102,13 @@ def worker_erp(
     from erp.select import ErpConfigError
     from retailgraph.kpis import kept_for_erp_queue
     from retailgraph.observability import Observed
-    from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings, worker_metrics
+    from retailgraph.wiring import (
+        domain_database,
+        erp,
+        erp_rate_limiter,
+        posting_worker_settings,
+        worker_metrics,
+    )
 
     given = {
         "workers": workers,
@@ -138,7 +145,10 @@ def worker_erp(
 
     async def serve(engine: AsyncEngine, _: Clock) -> None:
         # The worker owns the queue's KPIs: the backlog it drains and its ERP calls.
-        async with kept_for_erp_queue(engine, clock):
+        async with (
+            kept_for_erp_queue(engine, clock),
+            domain_database(settings, "inventory", tracer) as movements,
+        ):
             await serve_workers(
                 engine,
                 posting_to,
@@ -147,6 +157,7 @@ def worker_erp(
                 clock=clock,
                 limiter=limiter,
                 tracer=tracer,
+                movements=movements,
             )
 
     _with_orders_engine(settings, serve, tracer)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from domains.inventory import ledger
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.model import (
@@ -22,12 +24,14 @@ from domains.inventory.model import (
     Divergence,
     DivergenceCause,
     Movement,
+    MovementOrigin,
     MovementType,
     Reconciliation,
     divergence_cause,
 )
 from domains.inventory.service import apply_stock_movements, record_reconciliation
 from erp.port import ErpPort, dedupe_moves
+from erp.posting.queue import unposted_returns
 from erp.sync.moves import Skipped, movements_for
 from erp.sync.stock import FEED, StockPoller
 
@@ -92,9 +96,13 @@ async def reconcile_inventory(
     repair: bool = False,
     skus: Sequence[str] | None = None,
     locations: Sequence[str] | None = None,
+    orders: AsyncEngine | None = None,
+    reference_prefix: str = "",
 ) -> ReconcileReport:
     """Compare every SKU at every location of ours, or only ``skus`` / ``locations``;
-    the whole comparison is stored."""
+    the whole comparison is stored. ``orders`` (the orders database, where the ERP
+    posting queue of orders is) lets returns not yet posted explain what they brought
+    back; ``reference_prefix`` is the one the ERP worker puts before our references."""
     known = await ledger.all_location_ids(inventory.uow())
     places = [loc for loc in known if locations is None or loc in locations]
     wanted = None if skus is None else list(skus)
@@ -107,7 +115,14 @@ async def reconcile_inventory(
         for level in await erp.stock_levels(skus=wanted, locations=places)
         if level.location in places and (wanted is None or level.sku in wanted)
     }
-    pending = await _pending(erp, inventory, set(known))
+    pending = await _pending(erp, inventory, set(known), reference_prefix)
+    # What we hold and the ERP has not heard of yet, by our own postings still on their way.
+    owed = await ledger.owed_to_erp(inventory.uow())
+    if orders is not None:
+        for pair, units in (await unposted_returns(orders)).items():
+            owed[pair] = owed.get(pair, 0) + units
+    for pair, units in owed.items():
+        pending[pair] = pending.get(pair, 0) - units
     report = ReconcileReport()
     for pair in sorted(ours.keys() | theirs.keys()):
         report.compared += 1
@@ -131,7 +146,9 @@ async def reconcile_inventory(
     return report
 
 
-async def _pending(erp: ErpPort, inventory: InventoryDomain, ours: set[str]) -> dict[Pair, int]:
+async def _pending(
+    erp: ErpPort, inventory: InventoryDomain, ours: set[str], reference_prefix: str
+) -> dict[Pair, int]:
     """The on-hand change per pair of the done ERP moves the poller has not applied yet."""
     poller = StockPoller(erp, inventory, feed=FEED)
     position = await poller.position()
@@ -140,7 +157,7 @@ async def _pending(erp: ErpPort, inventory: InventoryDomain, ours: set[str]) -> 
     page = await erp.stock_moves_since(position.watermark, poller.overlap)
     delta: dict[Pair, int] = defaultdict(int)
     for move in dedupe_moves(list(page.moves), set(position.seen)):
-        mapped = movements_for(move, ours)
+        mapped = movements_for(move, ours, reference_prefix)
         if isinstance(mapped, Skipped):
             continue
         for movement in mapped:
@@ -185,7 +202,11 @@ async def _repair(inventory: InventoryDomain, report: ReconcileReport) -> None:
     movements = [movement for _, movement in adjustments]
     for start in range(0, len(movements), MAX_BATCH):
         applied = await apply_stock_movements(
-            inventory.uow(), movements[start : start + MAX_BATCH], feed=REPAIR_FEED
+            inventory.uow(),
+            movements[start : start + MAX_BATCH],
+            feed=REPAIR_FEED,
+            # A repair takes the ERP's figure: the ERP has nothing to hear of it.
+            origin=MovementOrigin.ERP,
         )
         report.repaired.extend(applied.applied)
         for rejection in applied.rejected:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from domains.inventory import feeds, ledger
 from domains.inventory.bootstrap import InventoryDomain
-from domains.inventory.model import MAX_BATCH, Movement
+from domains.inventory.model import MAX_BATCH, Movement, MovementOrigin
 from domains.inventory.service import Rejection, apply_stock_movements
 from domains.orders.bootstrap import OrdersDomain
 from erp.port import DEFAULT_OVERLAP, ErpPort, StockMove, dedupe_moves, move_key
@@ -181,7 +181,10 @@ class StockPoller:
                 movements.extend(mapped)
         for start in range(0, len(movements), MAX_BATCH):
             applied = await apply_stock_movements(
-                self.inventory.uow(), movements[start : start + MAX_BATCH], feed=self.feed
+                self.inventory.uow(),
+                movements[start : start + MAX_BATCH],
+                feed=self.feed,
+                origin=MovementOrigin.ERP,  # the ERP's own moves: never echoed back
             )
             report.applied.extend(applied.applied)
             report.duplicates.extend(applied.duplicates)
