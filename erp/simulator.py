@@ -98,6 +98,9 @@ class SimulatedErp:
         self._moves: dict[str, StockMove] = {}
         self._move_ids = itertools.count(1)
         self.outage = False
+        # Only the posting of documents fails (the ERP's write API is down, its reads
+        # answer): what lets a reconciliation see what is still on its way.
+        self.posts_down = False
         self.calls: list[str] = []
 
     # fault injection -------------------------------------------------------------------
@@ -106,7 +109,7 @@ class SimulatedErp:
         self.calls.append(operation)
         if self.faults.latency:
             await asyncio.sleep(self.faults.latency)
-        if self.outage:
+        if self.outage or (self.posts_down and operation.startswith("post_")):
             raise ErpUnavailable(f"ERP is down ({operation})")
         if self._random.random() < self.faults.rate_limit_rate:
             raise ErpRateLimited("Too many requests", retry_after=self.faults.retry_after)

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS posts (
     operation TEXT NOT NULL, reference TEXT NOT NULL, arrived_at TEXT NOT NULL
 );
 """
+# The outage's value while only posting fails and reads answer.
+_POSTS = "posts"
 _ITEM, _SALE, _MOVE = TypeAdapter(Item), TypeAdapter(ErpSale), TypeAdapter(StockMove)
 T = TypeVar("T")
 
@@ -137,6 +139,7 @@ class StoredSimulator:
             self._erp.restore(self._read(connection, meta))
             self._version = version
         self._erp.outage = meta.get("outage") == "1"
+        self._erp.posts_down = meta.get("outage") == _POSTS
         return self._erp.state()
 
     def _read(self, connection: sqlite3.Connection, meta: dict[str, str]) -> SimulatorState:
@@ -291,6 +294,17 @@ class StoredSimulator:
     def outage(self, down: bool) -> None:
         with self._transaction(writes=True) as connection:
             self._put(connection, {"outage": int(down)})
+
+    @property
+    def posts_down(self) -> bool:
+        """Whether only posting fails as unreachable, while reads answer."""
+        with self._transaction(writes=False) as connection:
+            return self._meta(connection).get("outage") == _POSTS
+
+    @posts_down.setter
+    def posts_down(self, down: bool) -> None:
+        with self._transaction(writes=True) as connection:
+            self._put(connection, {"outage": _POSTS if down else 0})
 
     def posts(self) -> list[Post]:
         """Every document the ERP took, in the order it took them."""

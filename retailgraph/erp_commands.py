@@ -234,24 +234,36 @@ erp_app.add_typer(simulate_app, name="simulate")
 
 @simulate_app.command("outage")
 def erp_simulate_outage(
-    state: Annotated[str, typer.Argument(help="on: take the ERP down; off: bring it back.")],
+    state: Annotated[
+        str,
+        typer.Argument(
+            help="on: take the ERP down; posts: only posting fails, reads answer; "
+            "off: bring it back."
+        ),
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Take the simulated ERP down or bring it back, for every process that uses it.
 
     While it is down every call to it fails as unreachable: orders queue with their
     ERP-sync status PENDING, and the workers drain them at their rate once it is back.
+    With ``posts`` only documents and stock moves fail to post while its stock can still
+    be read, so a reconciliation shows what waits to be posted.
     """
     from retailgraph.wiring import simulator
 
-    if state not in ("on", "off"):
-        typer.echo("error: say on or off", err=True)
+    if state not in ("on", "posts", "off"):
+        typer.echo("error: say on, posts or off", err=True)
         raise typer.Exit(2)
     settings = settings_or_exit(config)
     if settings.erp.kind != "simulator":
         typer.echo(f"error: the ERP is {settings.erp.kind}, not the simulator", err=True)
         raise typer.Exit(1)
     simulated = simulator(settings, clock=SystemClock())
-    simulated.outage = state == "on"
+    if state == "posts":
+        simulated.posts_down = True
+    else:
+        simulated.outage = state == "on"
     asyncio.run(simulated.close())
-    typer.echo(f"the simulated ERP at {simulated.path} is {'down' if state == 'on' else 'up'}")
+    shown = {"on": "down", "posts": "down for posting (reads answer)", "off": "up"}[state]
+    typer.echo(f"the simulated ERP at {simulated.path} is {shown}")

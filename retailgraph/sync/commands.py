@@ -88,7 +88,8 @@ def sync_stock() -> None:
     console.print(
         f"{report.read} moves read, {report.fresh} new: {len(report.applied)} movements "
         f"applied, {len(report.duplicates)} already applied, {len(report.rejected)} rejected, "
-        f"{len(report.skipped)} moves outside our stock. Watermark: {report.watermark}"
+        f"{len(report.skipped)} moves skipped (outside our stock, or ours already applied). "
+        f"Watermark: {report.watermark}"
     )
     if report.rejected:
         console.print(
