@@ -149,8 +149,7 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
     # Nothing has reached the ERP yet: the store's two returned units are on their way.
     waiting = await reconcile_inventory(erp, inventory, orders=orders.engine)
     assert [
-        (d.sku, d.location_id, d.erp, d.ours, d.pending, d.cause.value)
-        for d in waiting.divergences
+        (d.sku, d.location_id, d.erp, d.ours, d.pending, d.cause.value) for d in waiting.divergences
     ] == [("TOP-1", "ST", 10, 12, -2, "pending-movement")]
     repaired = await reconcile_inventory(erp, inventory, orders=orders.engine, repair=True)
     assert repaired.repaired == []
