@@ -46,7 +46,7 @@ from erp.port import (
     StockMovePosting,
     as_return,
 )
-from erp.tryton.rpc import TrytonRpc
+from erp.tryton.rpc import TrytonRpc, TrytonWarning
 
 # The shipment that records a stock move of ours, by where the goods come from, and the
 # steps that take it from each state to done.
@@ -332,11 +332,26 @@ class TrytonErp:
             shipment, state = await self._create_move_shipment(model, move), "draft"
         for at, step, after in _STEPS[model]:
             if state == at:
-                await self.call(f"{model}.{step}", [shipment])
+                await self._accepting_no_origin(f"{model}.{step}", shipment)
                 state = after
         if state != "done":
             raise ErpRejected(f"Tryton {model} {shipment} is {state}, not done")
         return str(shipment)
+
+    async def _accepting_no_origin(self, method: str, shipment: int) -> None:
+        """Tryton warns of moves to or from a customer without an origin document (a sale
+        line); ours is the shipment's reference, so the warning is accepted, as a user
+        would, and the step made again."""
+        try:
+            await self.call(method, [shipment])
+        except TrytonWarning as warning:
+            if not warning.name.endswith(".done"):
+                raise
+            await self.call(
+                "res.user.warning.create",
+                [{"user": self._rpc.user_id, "name": warning.name, "always": False}],
+            )
+            await self.call(method, [shipment])
 
     async def _create_move_shipment(self, model: str, move: StockMovePosting) -> int:
         product = (await self._products([move.sku]))[move.sku]
@@ -369,8 +384,11 @@ class TrytonErp:
                 currency=own["currency"],
             )
             party = "supplier" if model == "stock.shipment.in" else "customer"
+            # Set here: Tryton fills the zones in only when a form changes the warehouse.
             values.update(
                 {party: own["party"], "warehouse": warehouse["id"]},
+                warehouse_input=warehouse["input_location"],
+                warehouse_storage=warehouse["storage_location"],
                 incoming_moves=[("create", [line])],
             )
         (shipment,) = await self.call(f"{model}.create", [values])
