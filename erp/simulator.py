@@ -101,6 +101,9 @@ class SimulatedErp:
         # Only the posting of documents fails (the ERP's write API is down, its reads
         # answer): what lets a reconciliation see what is still on its way.
         self.posts_down = False
+        # Sales and cancellations posted meanwhile are history the seed's stock stands after
+        # already (the demo retailer's past orders): recorded, with no stock moved.
+        self.history = False
         self.calls: list[str] = []
 
     # fault injection -------------------------------------------------------------------
@@ -120,13 +123,13 @@ class SimulatedErp:
 
     async def post_sales_order(self, order: SalesOrder) -> str:
         await self._enter("post_sales_order")
-        return self._post(order)
+        return self._post(order, ships=not self.history)
 
     async def post_return(self, order: SalesOrder) -> str:
         await self._enter("post_return")
         return self._post(as_return(order))
 
-    def _post(self, order: SalesOrder) -> str:
+    def _post(self, order: SalesOrder, *, ships: bool = True) -> str:
         existing = self._sales.get(order.reference)
         if existing is not None:
             return existing.document_id
@@ -144,7 +147,7 @@ class SimulatedErp:
         )
         self._sales[order.reference] = sale
         # The simulator ships a sale as it is posted: one shipment per sale.
-        for line in order.lines:
+        for line in order.lines if ships else ():
             self._record_move(line.sku, line.quantity, order.location or self._warehouse, sale=sale)
         if self._random.random() < self.faults.fail_after_create_rate:
             raise ErpUnavailable("Connection lost after the sale was created")
@@ -193,7 +196,7 @@ class SimulatedErp:
             raise ErpRejected(f"Sale {sale.reference!r} has no lines for {sorted(unknown)}")
         cancelled = [line for line in sale.lines if not wanted or line.sku in wanted]
         kept = tuple(line for line in sale.lines if line not in cancelled)
-        for line in cancelled:
+        for line in cancelled if not self.history else ():
             self._record_move(line.sku, -line.quantity, sale.location or self._warehouse)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state

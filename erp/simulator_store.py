@@ -306,6 +306,16 @@ class StoredSimulator:
         with self._transaction(writes=True) as connection:
             self._put(connection, {"outage": _POSTS if down else 0})
 
+    @property
+    def history(self) -> bool:
+        """Whether sales and cancellations this process posts are history the stock
+        stands after already (``SimulatedErp.history``)."""
+        return self._erp.history
+
+    @history.setter
+    def history(self, past: bool) -> None:
+        self._erp.history = past
+
     def posts(self) -> list[Post]:
         """Every document the ERP took, in the order it took them."""
         with self._transaction(writes=False) as connection:

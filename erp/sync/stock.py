@@ -152,6 +152,15 @@ class StockPoller:
             await feeds.forget_entries(self.inventory.uow(), PARKED_SHIPMENTS, settled)
         return outcomes
 
+    async def start_at_erp_position(self) -> bool:
+        """Take the ERP's current position as the feed's start, unless it has one: for a
+        stock snapshot loaded into our side and the ERP alike (the demo retailer), so that
+        what the ERP does from then on reaches us as moves. True when it started here."""
+        if (await self.position()).watermark is not None:
+            return False
+        await self._baseline()
+        return True
+
     async def _baseline(self) -> PollReport:
         page = await self.erp.stock_moves_since(None, self.overlap)
         report = PollReport(read=len(page.moves), watermark=page.watermark, baseline=True)
