@@ -211,11 +211,23 @@ def erp_replay(
     all_dead_lettered: Annotated[
         bool, typer.Option("--all-dead-lettered", help="Replay every dead letter.")
     ] = False,
+    movements: Annotated[
+        bool,
+        typer.Option(
+            "--movements", help="Replay the dead-lettered stock moves of a WMS's movements."
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Send dead-lettered postings back to the queue (safe to repeat)."""
     from domains.orders import erp_postings
 
+    if movements:
+        if order is not None or all_dead_lettered:
+            typer.echo("error: --movements goes alone", err=True)
+            raise typer.Exit(2)
+        typer.echo(f"replayed {_replay_movements(settings_or_exit(config))} stock move posting(s)")
+        return
     if (order is None) == (not all_dead_lettered):
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
@@ -224,6 +236,17 @@ def erp_replay(
         lambda engine, clock: erp_postings.replay(engine, order_id=order, now=clock.now()),
     )
     typer.echo(f"replayed {count} posting(s)")
+
+
+def _replay_movements(settings: Settings) -> int:
+    from domains.inventory import erp_postings
+    from retailgraph.wiring import domain_database
+
+    async def main() -> int:
+        async with domain_database(settings, "inventory") as engine:
+            return await erp_postings.replay(engine, now=SystemClock().now())
+
+    return asyncio.run(main())
 
 
 simulate_app = typer.Typer(

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +128,7 @@ class ErpSyncWorker:
         self.engine = engine
         # Inventory's database, where the stock moves owed to the ERP wait; None: orders only.
         self.movements = movements
+        self._movements_failing = False
         self.erp = erp
         self.settings = settings or WorkerSettings()
         self.limiter = limiter or LocalRateLimiter(
@@ -162,15 +163,7 @@ class ErpSyncWorker:
                 await queue.claim(self.engine, self.owner, limit=allowed, lease=lease, now=now)
             )
             if self.movements is not None and len(claimed) < allowed:
-                owed_moves = await queue.claim(
-                    self.movements,
-                    self.owner,
-                    limit=allowed - len(claimed),
-                    lease=lease,
-                    now=now,
-                    queue=queue.MOVEMENTS,
-                )
-                claimed += owed_moves
+                claimed += await self._claim_movements(allowed - len(claimed), lease, now)
         except BaseException:
             if probing:
                 self.breaker.abandon_probe()
@@ -178,6 +171,27 @@ class ErpSyncWorker:
         if not claimed and probing:
             self.breaker.abandon_probe()
         return claimed, probing
+
+    async def _claim_movements(
+        self, limit: int, lease: timedelta, now: datetime
+    ) -> list[MovementPosting]:
+        """Up to ``limit`` stock move postings; none while inventory's database cannot be
+        read, which must not hold the orders' postings back (it is logged once a spell)."""
+        assert self.movements is not None
+        try:
+            claimed = await queue.claim(
+                self.movements, self.owner, limit=limit, lease=lease, now=now,
+                queue=queue.MOVEMENTS,
+            )  # fmt: skip
+        except Exception:
+            if not self._movements_failing:
+                log.exception("ERP sync worker %s: claiming stock moves failed", self.owner)
+            self._movements_failing = True
+            return []
+        if self._movements_failing:
+            log.info("ERP sync worker %s: claiming stock moves again", self.owner)
+        self._movements_failing = False
+        return claimed
 
     async def _defer(self) -> None:
         """While the breaker is open, tell the orders that fell due why they wait:
@@ -193,7 +207,7 @@ class ErpSyncWorker:
             error = f"{error} (last failure: {self._last_failure})"
         try:
             await queue.defer_due(self.engine, error[:2000], now=now, limit=DEFER_BATCH)
-            if self.movements is not None:
+            if self.movements is not None and not self._movements_failing:
                 await queue.defer_due(
                     self.movements, error[:2000], now=now, limit=DEFER_BATCH, queue=queue.MOVEMENTS
                 )
