@@ -214,11 +214,12 @@ def create_app(
                     # The demo's stock is one snapshot in our inventory and in the ERP
                     # simulator's seed: the ERP's stock-move feed starts there, and the demo
                     # orders, its past, reach the simulator as history (retailgraph.demo.erp).
+                    # The feed starts last, so a start cut short does it all again.
                     poller = StockPoller(erp, domains["inventory"])
-                    if await poller.start_at_erp_position() and isinstance(
-                        erp, SimulatedErp | StoredSimulator
-                    ):
-                        await post_history(domains["orders"].engine, erp, runtime.clock)
+                    if (await poller.position()).watermark is None:
+                        if isinstance(erp, SimulatedErp | StoredSimulator):
+                            await post_history(domains["orders"].engine, erp, runtime.clock)
+                        await poller.start_at_erp_position()
                 app.state.domains = domains
                 started.update(domains)
                 # Orders, and the movements a WMS sends, reach the ERP simulator as they
