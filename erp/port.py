@@ -135,6 +135,31 @@ class StockMove:
     order_reference: str | None = None
     # For a move into transit: the warehouse the goods are on their way to.
     destination: str | None = None
+    # The reference of the document that made the move, when it has one: a move we posted
+    # ourselves (``StockMovePosting``) carries ours, so the feed can tell it from the
+    # ERP's own moves.
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class StockMovePosting:
+    """A stock change RetailGraph made (a WMS's receipt, transfer, adjustment or count)
+    for the ERP to record as a done move of its own, found again by ``reference``.
+
+    Each end is one of our locations (its id, the ERP's warehouse code) or, when the id is
+    None, a place outside every warehouse of the kind given: SUPPLIER for a receipt,
+    LOST_FOUND for an adjustment, CUSTOMER for a return, TRANSIT for goods between two of
+    our locations (the ERP's transit location holds them until they land).
+    """
+
+    reference: str
+    sku: str
+    quantity: Decimal
+    from_location: str | None
+    to_location: str | None
+    from_kind: str = STORAGE
+    to_kind: str = STORAGE
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +204,11 @@ class ErpPort(Protocol):
         `order.reference` is the return's own reference (e.g. "<order>/R1"), so it is found
         again on retry without being mistaken for the original sale.
         """
+        ...
+
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        """Records ``move`` as a done stock move (found by ``move.reference`` first, so a
+        retry never moves the goods twice); returns the ERP document's id."""
         ...
 
     async def stock_levels(

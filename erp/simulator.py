@@ -20,6 +20,7 @@ from erp.port import (
     LOST_FOUND,
     STORAGE,
     SUPPLIER,
+    TRANSIT,
     Cancellation,
     CancelledLine,
     ErpRateLimited,
@@ -33,6 +34,7 @@ from erp.port import (
     SalesOrder,
     StockLevel,
     StockMove,
+    StockMovePosting,
     as_return,
 )
 from kernel.clock import Clock, SystemClock
@@ -40,8 +42,15 @@ from kernel.clock import Clock, SystemClock
 CUSTOMER_LOCATION = "CUSTOMER"
 SUPPLIER_LOCATION = "SUPPLIER"
 LOST_LOCATION = "LOST"
+TRANSIT_LOCATION = "TRANSIT"
 # Every other location the simulator meets is a warehouse coded by our location id.
-_OUTSIDE = {CUSTOMER_LOCATION: CUSTOMER, SUPPLIER_LOCATION: SUPPLIER, LOST_LOCATION: LOST_FOUND}
+_OUTSIDE = {
+    CUSTOMER_LOCATION: CUSTOMER,
+    SUPPLIER_LOCATION: SUPPLIER,
+    LOST_LOCATION: LOST_FOUND,
+    TRANSIT_LOCATION: TRANSIT,
+}
+_PLACE_OF_KIND = {kind: place for place, kind in _OUTSIDE.items()}
 
 
 @dataclass
@@ -94,6 +103,12 @@ class SimulatedErp:
         self._move_ids = itertools.count(1)
         self._price_lines: dict[tuple[str, str], PriceListEntry] = {}
         self.outage = False
+        # Only the posting of documents fails (the ERP's write API is down, its reads
+        # answer): what lets a reconciliation see what is still on its way.
+        self.posts_down = False
+        # Sales and cancellations posted meanwhile are history the seed's stock stands after
+        # already (the demo retailer's past orders): recorded, with no stock moved.
+        self.history = False
         self.calls: list[str] = []
 
     # fault injection -------------------------------------------------------------------
@@ -102,7 +117,7 @@ class SimulatedErp:
         self.calls.append(operation)
         if self.faults.latency:
             await asyncio.sleep(self.faults.latency)
-        if self.outage:
+        if self.outage or (self.posts_down and operation.startswith("post_")):
             raise ErpUnavailable(f"ERP is down ({operation})")
         if self._random.random() < self.faults.rate_limit_rate:
             raise ErpRateLimited("Too many requests", retry_after=self.faults.retry_after)
@@ -113,13 +128,13 @@ class SimulatedErp:
 
     async def post_sales_order(self, order: SalesOrder) -> str:
         await self._enter("post_sales_order")
-        return self._post(order)
+        return self._post(order, ships=not self.history)
 
     async def post_return(self, order: SalesOrder) -> str:
         await self._enter("post_return")
         return self._post(as_return(order))
 
-    def _post(self, order: SalesOrder) -> str:
+    def _post(self, order: SalesOrder, *, ships: bool = True) -> str:
         existing = self._sales.get(order.reference)
         if existing is not None:
             return existing.document_id
@@ -137,11 +152,37 @@ class SimulatedErp:
         )
         self._sales[order.reference] = sale
         # The simulator ships a sale as it is posted: one shipment per sale.
-        for line in order.lines:
+        for line in order.lines if ships else ():
             self._record_move(line.sku, line.quantity, order.location or self._warehouse, sale=sale)
         if self._random.random() < self.faults.fail_after_create_rate:
             raise ErpUnavailable("Connection lost after the sale was created")
         return sale.document_id
+
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        await self._enter("post_stock_move")
+        return self._post_move(move)
+
+    def _post_move(self, move: StockMovePosting) -> str:
+        existing = next((m for m in self._moves.values() if m.reference == move.reference), None)
+        if existing is not None:
+            return existing.move_id
+        if self._items and move.sku not in self._items:
+            raise ErpRejected(f"Unknown product {move.sku!r}")
+        if move.quantity <= 0:
+            raise ErpRejected(f"A stock move of {move.sku!r} moves a positive quantity")
+        source = move.from_location or _PLACE_OF_KIND.get(move.from_kind)
+        target = move.to_location or _PLACE_OF_KIND.get(move.to_kind)
+        if source is None or target is None or source == target:
+            raise ErpRejected(f"A stock move of {move.sku!r} needs two different ends")
+        # Only warehouses hold stock the simulator counts; the places outside do not.
+        for location, delta in ((source, -move.quantity), (target, move.quantity)):
+            if location not in _OUTSIDE:
+                key = (move.sku, location)
+                self._stock[key] = self._stock.get(key, Decimal(0)) + delta
+        recorded = self._add_move(move.sku, source, target, move.quantity, reference=move.reference)
+        if self._random.random() < self.faults.fail_after_create_rate:
+            raise ErpUnavailable("Connection lost after the stock move was made")
+        return recorded.move_id
 
     async def find_sale(self, reference: str) -> ErpSale | None:
         await self._enter("find_sale")
@@ -163,7 +204,7 @@ class SimulatedErp:
             raise ErpRejected(f"Sale {sale.reference!r} has no lines for {sorted(unknown)}")
         cancelled = [line for line in sale.lines if not wanted or line.sku in wanted]
         kept = tuple(line for line in sale.lines if line not in cancelled)
-        for line in cancelled:
+        for line in cancelled if not self.history else ():
             self._record_move(line.sku, -line.quantity, sale.location or self._warehouse)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state
@@ -224,6 +265,8 @@ class SimulatedErp:
         quantity: Decimal,
         shipment: str | None = None,
         order_reference: str | None = None,
+        *,
+        reference: str | None = None,
     ) -> StockMove:
         move_id = str(next(self._move_ids))
         move = StockMove(
@@ -240,6 +283,7 @@ class SimulatedErp:
             to_kind=_OUTSIDE.get(target, STORAGE),
             shipment=shipment,
             order_reference=order_reference,
+            reference=reference,
         )
         self._moves[move_id] = move
         return move

@@ -37,6 +37,7 @@ from erp.port import (
     SalesOrder,
     StockLevel,
     StockMove,
+    StockMovePosting,
 )
 from erp.simulator import Faults, SimulatedErp, SimulatorState
 from kernel.clock import Clock
@@ -54,6 +55,8 @@ CREATE TABLE IF NOT EXISTS posts (
     operation TEXT NOT NULL, reference TEXT NOT NULL, arrived_at TEXT NOT NULL
 );
 """
+# The outage's value while only posting fails and reads answer.
+_POSTS = "posts"
 _ITEM, _SALE, _MOVE = TypeAdapter(Item), TypeAdapter(ErpSale), TypeAdapter(StockMove)
 _PRICE = TypeAdapter(PriceListEntry)
 T = TypeVar("T")
@@ -137,6 +140,7 @@ class StoredSimulator:
             self._erp.restore(self._read(connection, meta))
             self._version = version
         self._erp.outage = meta.get("outage") == "1"
+        self._erp.posts_down = meta.get("outage") == _POSTS
         return self._erp.state()
 
     def _read(self, connection: sqlite3.Connection, meta: dict[str, str]) -> SimulatorState:
@@ -249,6 +253,11 @@ class StoredSimulator:
             lambda erp: erp.post_cancellation(cancellation),
         )
 
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        return await self._post(
+            "post_stock_move", move.reference, lambda erp: erp.post_stock_move(move)
+        )
+
     async def find_sale(self, reference: str) -> ErpSale | None:
         return await self._read_only(lambda erp: erp.find_sale(reference))
 
@@ -290,6 +299,27 @@ class StoredSimulator:
     def outage(self, down: bool) -> None:
         with self._transaction(writes=True) as connection:
             self._put(connection, {"outage": int(down)})
+
+    @property
+    def posts_down(self) -> bool:
+        """Whether only posting fails as unreachable, while reads answer."""
+        with self._transaction(writes=False) as connection:
+            return self._meta(connection).get("outage") == _POSTS
+
+    @posts_down.setter
+    def posts_down(self, down: bool) -> None:
+        with self._transaction(writes=True) as connection:
+            self._put(connection, {"outage": _POSTS if down else 0})
+
+    @property
+    def history(self) -> bool:
+        """Whether sales and cancellations this process posts are history the stock
+        stands after already (``SimulatedErp.history``)."""
+        return self._erp.history
+
+    @history.setter
+    def history(self, past: bool) -> None:
+        self._erp.history = past
 
     def posts(self) -> list[Post]:
         """Every document the ERP took, in the order it took them."""

@@ -30,6 +30,7 @@ from erp.settings import PostingWorkerSettings, ReconcileSettings
 from erp.simulator import SimulatedErp
 from erp.simulator_store import SIMULATOR_FILE, StoredSimulator
 from erp.sync.schedule import reconciling
+from erp.sync.stock import StockPoller
 from gateway.commands import federated_engine, gateway_app
 from gateway.executor import SubgraphOptions
 from gateway.security.clients import key_hash
@@ -37,6 +38,7 @@ from gateway.server import serve as serve_app
 from gateway.settings import GatewaySettings
 from retailgraph import wiring
 from retailgraph.demo import LOADERS
+from retailgraph.demo.erp import post_history
 from retailgraph.domains import DOMAINS
 from retailgraph.kpis import REFRESH_INTERVAL, kept_for_domains
 from retailgraph.observability import RUN_FORMAT, Observed
@@ -213,11 +215,28 @@ def create_app(
             async with running_subgraphs(apps) as domains:
                 if demo:
                     await load_demo(domains)
+                    # The demo's stock is one snapshot in our inventory and in the ERP
+                    # simulator's seed: the ERP's stock-move feed starts there, and the demo
+                    # orders, its past, reach the simulator as history (retailgraph.demo.erp).
+                    # The feed starts last, so a start cut short does it all again.
+                    poller = StockPoller(erp, domains["inventory"])
+                    if (await poller.position()).watermark is None:
+                        if isinstance(erp, SimulatedErp | StoredSimulator):
+                            await post_history(domains["orders"].engine, erp, runtime.clock)
+                        await poller.start_at_erp_position()
                 app.state.domains = domains
                 started.update(domains)
-                # Orders reach the ERP simulator as they would reach a real ERP.
+                # Orders, and the movements a WMS sends, reach the ERP simulator as they
+                # would reach a real ERP.
                 async with (
-                    embedded_worker(domains["orders"].engine, erp, worker, runtime.clock, tracer),
+                    embedded_worker(
+                        domains["orders"].engine,
+                        erp,
+                        worker,
+                        runtime.clock,
+                        tracer,
+                        movements=domains["inventory"].engine,
+                    ),
                     kept_for_domains(
                         runtime, domains, pricing or PricingSettings(), interval=kpi_interval
                     ),
@@ -225,7 +244,13 @@ def create_app(
                 ):
                     if reconcile is not None:
                         await scheduled.enter_async_context(
-                            reconciling(erp, domains["inventory"], reconcile)
+                            reconciling(
+                                erp,
+                                domains["inventory"],
+                                reconcile,
+                                orders=domains["orders"].engine,
+                                reference_prefix=worker.reference_prefix,
+                            )
                         )
                     app.state.erp = erp
                     yield

@@ -90,7 +90,8 @@ def worker_erp(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Post orders, cancellations and returns to the ERP until SIGTERM.
+    """Post orders, cancellations, returns and the stock movements a WMS sent to the ERP
+    until SIGTERM.
 
     The ERP is the simulator unless ``[erp] kind = "tryton"`` (RETAILGRAPH_ERP__KIND, with
     TRYTON_URL, TRYTON_DATABASE, TRYTON_USER, TRYTON_PASSWORD). Run several processes
@@ -101,7 +102,13 @@ def worker_erp(
     from erp.select import ErpConfigError
     from retailgraph.kpis import kept_for_erp_queue
     from retailgraph.observability import Observed
-    from retailgraph.wiring import erp, erp_rate_limiter, posting_worker_settings, worker_metrics
+    from retailgraph.wiring import (
+        domain_database,
+        erp,
+        erp_rate_limiter,
+        posting_worker_settings,
+        worker_metrics,
+    )
 
     given = {
         "workers": workers,
@@ -138,7 +145,10 @@ def worker_erp(
 
     async def serve(engine: AsyncEngine, _: Clock) -> None:
         # The worker owns the queue's KPIs: the backlog it drains and its ERP calls.
-        async with kept_for_erp_queue(engine, clock):
+        async with (
+            kept_for_erp_queue(engine, clock),
+            domain_database(settings, "inventory", tracer) as movements,
+        ):
             await serve_workers(
                 engine,
                 posting_to,
@@ -147,6 +157,7 @@ def worker_erp(
                 clock=clock,
                 limiter=limiter,
                 tracer=tracer,
+                movements=movements,
             )
 
     _with_orders_engine(settings, serve, tracer)
@@ -200,11 +211,23 @@ def erp_replay(
     all_dead_lettered: Annotated[
         bool, typer.Option("--all-dead-lettered", help="Replay every dead letter.")
     ] = False,
+    movements: Annotated[
+        bool,
+        typer.Option(
+            "--movements", help="Replay the dead-lettered stock moves of a WMS's movements."
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Send dead-lettered postings back to the queue (safe to repeat)."""
     from domains.orders import erp_postings
 
+    if movements:
+        if order is not None or all_dead_lettered:
+            typer.echo("error: --movements goes alone", err=True)
+            raise typer.Exit(2)
+        typer.echo(f"replayed {_replay_movements(settings_or_exit(config))} stock move posting(s)")
+        return
     if (order is None) == (not all_dead_lettered):
         typer.echo("error: give exactly one of --order ID or --all-dead-lettered", err=True)
         raise typer.Exit(2)
@@ -215,6 +238,17 @@ def erp_replay(
     typer.echo(f"replayed {count} posting(s)")
 
 
+def _replay_movements(settings: Settings) -> int:
+    from domains.inventory import erp_postings
+    from retailgraph.wiring import domain_database
+
+    async def main() -> int:
+        async with domain_database(settings, "inventory") as engine:
+            return await erp_postings.replay(engine, now=SystemClock().now())
+
+    return asyncio.run(main())
+
+
 simulate_app = typer.Typer(
     no_args_is_help=True, help="The simulated ERP of the embedded default (kind = simulator)."
 )
@@ -223,24 +257,36 @@ erp_app.add_typer(simulate_app, name="simulate")
 
 @simulate_app.command("outage")
 def erp_simulate_outage(
-    state: Annotated[str, typer.Argument(help="on: take the ERP down; off: bring it back.")],
+    state: Annotated[
+        str,
+        typer.Argument(
+            help="on: take the ERP down; posts: only posting fails, reads answer; "
+            "off: bring it back."
+        ),
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Take the simulated ERP down or bring it back, for every process that uses it.
 
     While it is down every call to it fails as unreachable: orders queue with their
     ERP-sync status PENDING, and the workers drain them at their rate once it is back.
+    With ``posts`` only documents and stock moves fail to post while its stock can still
+    be read, so a reconciliation shows what waits to be posted.
     """
     from retailgraph.wiring import simulator
 
-    if state not in ("on", "off"):
-        typer.echo("error: say on or off", err=True)
+    if state not in ("on", "posts", "off"):
+        typer.echo("error: say on, posts or off", err=True)
         raise typer.Exit(2)
     settings = settings_or_exit(config)
     if settings.erp.kind != "simulator":
         typer.echo(f"error: the ERP is {settings.erp.kind}, not the simulator", err=True)
         raise typer.Exit(1)
     simulated = simulator(settings, clock=SystemClock())
-    simulated.outage = state == "on"
+    if state == "posts":
+        simulated.posts_down = True
+    else:
+        simulated.outage = state == "on"
     asyncio.run(simulated.close())
-    typer.echo(f"the simulated ERP at {simulated.path} is {'down' if state == 'on' else 'up'}")
+    shown = {"on": "down", "posts": "down for posting (reads answer)", "off": "up"}[state]
+    typer.echo(f"the simulated ERP at {simulated.path} is {shown}")

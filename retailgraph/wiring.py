@@ -128,12 +128,22 @@ async def orders_database(
 ) -> AsyncIterator[AsyncEngine]:
     """The orders database alone (the ERP posting queue lives there); ``tracer`` traces
     its SQL statements."""
-    engine = create_engine(databases(settings).url("orders"))
+    async with domain_database(settings, "orders", tracer) as engine:
+        yield engine
+
+
+@contextlib.asynccontextmanager
+async def domain_database(
+    settings: Settings, name: str, tracer: Tracer | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """One domain's database alone (``inventory``'s holds the stock moves owed to the
+    ERP); ``tracer`` traces its SQL statements."""
+    engine = create_engine(databases(settings).url(name))
     if tracer is not None:
         trace_statements(engine, tracer)
     try:
         if migrates(settings, by_default=False):
-            await migrations.upgrade(engine, "orders", DOMAINS["orders"].tables)
+            await migrations.upgrade(engine, name, DOMAINS[name].tables)
         yield engine
     finally:
         await engine.dispose()

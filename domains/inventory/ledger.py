@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from domains.inventory import erp_postings
 from domains.inventory.model import StockLevel
 from domains.inventory.uow import InventoryUnitOfWork
 
@@ -32,3 +33,10 @@ async def stock_at(
     async with uow:
         now = now or uow.clock.now()
         return await uow.stock.levels_at(location_ids, now, skus=skus)
+
+
+async def owed_to_erp(uow: InventoryUnitOfWork) -> dict[tuple[str, str], int]:
+    """The on hand per (sku, location) that movements the ERP has not seen gave us and
+    their postings have not brought to the ERP yet."""
+    async with uow:
+        return await erp_postings.unposted_changes(uow.session)

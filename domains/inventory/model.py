@@ -410,6 +410,95 @@ def apply_movement(movement: Movement, levels: Mapping[str, StockLevel]) -> dict
     return result
 
 
+class MovementOrigin(StrEnum):
+    """Who told us of a movement, which decides whether the ERP must hear of it.
+
+    - ``WMS``: a warehouse system or a store (``applyStockMovements``); the ERP has not
+      seen it, so it is owed to the ERP (``erp_moves_for``) in the same transaction.
+    - ``ERP``: the ERP's own stock-move feed, or a reconciliation repair to the ERP's
+      figure; the ERP has it already, so it is never echoed back.
+    """
+
+    WMS = "WMS"
+    ERP = "ERP"
+
+
+class Place(StrEnum):
+    """A move's end outside every location of ours, in the ERP's words."""
+
+    STORAGE = "storage"  # one of our locations
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    LOST_FOUND = "lost_found"
+    # Goods between two of our locations: they have left one and not landed at the other.
+    TRANSIT = "transit"
+
+
+@dataclass(frozen=True, slots=True)
+class ErpMove:
+    """One done stock move the ERP must record for a movement it has not seen. An end
+    that is one of our locations names it; any other end is a ``Place``."""
+
+    sku: str
+    quantity: int
+    from_location: str | None
+    to_location: str | None
+    from_kind: Place = Place.STORAGE
+    to_kind: Place = Place.STORAGE
+
+    def on_hand_change(self) -> dict[str, int]:
+        """How the move changes the on hand of our locations at its ends."""
+        change: dict[str, int] = {}
+        if self.from_location is not None:
+            change[self.from_location] = -self.quantity
+        if self.to_location is not None:
+            change[self.to_location] = change.get(self.to_location, 0) + self.quantity
+        return change
+
+
+def _into(location: str, sku: str, quantity: int, source: Place) -> ErpMove:
+    return ErpMove(sku, quantity, None, location, from_kind=source)
+
+
+def _out_of(location: str, sku: str, quantity: int, target: Place) -> ErpMove:
+    return ErpMove(sku, quantity, location, None, to_kind=target)
+
+
+def erp_moves_for(movement: Movement, before: Mapping[str, StockLevel]) -> list[ErpMove]:
+    """The ERP moves that record ``movement`` as applied to ``before`` (the levels of the
+    locations it touched, keyed by location), so the ERP's on hand follows ours.
+
+    - RECEIPT: the units it lands of those in transit come from transit, the rest from a
+      supplier.
+    - TRANSFER: leaves the source for transit; the receipt at the target lands it.
+    - ADJUSTMENT and CYCLE_COUNT: the difference to or from lost and found (a count that
+      finds what we had moves nothing).
+    - RETURN: back from the customer.
+    - PICK: none. A pick fulfils an order, whose sale the orders domain posts to the ERP;
+      the ERP's shipment of that sale is its record of the goods leaving.
+    """
+    sku, quantity, location = movement.sku, movement.quantity, movement.location_id
+    kind = movement.type
+    if kind is MovementType.RECEIPT:
+        landed = min(quantity, before[location].incoming)
+        moves = [_into(location, sku, landed, Place.TRANSIT)] if landed else []
+        if quantity > landed:
+            moves.append(_into(location, sku, quantity - landed, Place.SUPPLIER))
+        return moves
+    if kind is MovementType.TRANSFER:
+        return [_out_of(location, sku, quantity, Place.TRANSIT)]
+    if kind is MovementType.RETURN:
+        return [_into(location, sku, quantity, Place.CUSTOMER)]
+    if kind is MovementType.ADJUSTMENT or kind is MovementType.CYCLE_COUNT:
+        delta = quantity if kind is MovementType.ADJUSTMENT else quantity - before[location].on_hand
+        if delta > 0:
+            return [_into(location, sku, delta, Place.LOST_FOUND)]
+        if delta < 0:
+            return [_out_of(location, sku, -delta, Place.LOST_FOUND)]
+        return []
+    return []
+
+
 def take_back(level: StockLevel, quantity: int, *, damaged: bool) -> StockLevel:
     """``level`` after ``quantity`` returned units came back to its location: on hand
     either way (they are there, and the ERP counts them), and quarantined as well when
@@ -443,8 +532,10 @@ def validate_snapshot(level: StockLevel) -> None:
 class DivergenceCause(StrEnum):
     """Why the ERP's quantity and ours likely differ, checked in this order.
 
-    - ``PENDING_MOVEMENT``: done ERP moves the stock poller has not applied yet account
-      for the whole difference; the next poll settles it.
+    - ``PENDING_MOVEMENT``: movements on their way account for the whole difference: done
+      ERP moves the stock poller has not applied yet, and changes of ours the ERP has not
+      received yet (a WMS's movements, returns received in a store); the next poll or
+      post settles it.
     - ``UNPOSTED_ORDER``: units our orders hold there (reserved or committed) cover the
       difference, so an order has likely reached one side and not yet the other.
     - ``UNEXPLAINED``: anything else; what a repair adjusts.

@@ -1,4 +1,9 @@
-"""The stock movement use case: ERP and WMS deltas, applied once per source document line."""
+"""The stock movement use case: ERP and WMS deltas, applied once per source document line.
+
+A movement the ERP has not seen (``MovementOrigin.WMS``) owes it the same change: its ERP
+moves are queued for the ERP posting worker in the movement's own transaction
+(``domains/inventory/erp_postings.py``), so the ERP hears of it exactly once and a
+reconciliation in between explains the difference instead of repairing it away."""
 
 from __future__ import annotations
 
@@ -11,13 +16,18 @@ from domains.inventory.changes import record_stock_changes
 from domains.inventory.errors import DuplicateMovement, InvalidInventoryInput, UnknownLocation
 from domains.inventory.model import (
     MAX_BATCH,
+    ErpMove,
     Movement,
+    MovementOrigin,
     RuleViolation,
     StockLevel,
     apply_movement,
+    erp_moves_for,
     validate_movement,
 )
 from domains.inventory.ports import UnitOfWork
+from kernel import correlation
+from kernel.tracing import current_traceparent
 
 FEED = "movements"  # the import-rejects KPI's feed label: batches sent to the graph
 
@@ -43,21 +53,23 @@ async def apply_stock_movements(
     *,
     now: datetime | None = None,
     feed: str = FEED,
+    origin: MovementOrigin = MovementOrigin.WMS,
 ) -> MovementReport:
     """Apply a batch of stock deltas in order, once per (source document, line).
 
     Lines already applied (earlier or earlier in this batch) are reported as duplicates
     and change nothing. Invalid lines are rejected with a code and are not remembered, so
     a corrected line can be sent again; the valid ones still apply. Rejects count in the
-    import-rejects KPI under ``feed``: where the batch came from.
+    import-rejects KPI under ``feed``: where the batch came from. ``origin`` says who told
+    us, and so whether the ERP is owed the applied lines.
     """
-    report = await _apply_once(uow, movements, now)
+    report = await _apply_once(uow, movements, now, origin)
     count_import_rejects(feed, (r.code for r in report.rejected))
     return report
 
 
 async def _apply_once(
-    uow: UnitOfWork, movements: Sequence[Movement], now: datetime | None
+    uow: UnitOfWork, movements: Sequence[Movement], now: datetime | None, origin: MovementOrigin
 ) -> MovementReport:
     async with uow:
         if len(movements) > MAX_BATCH:
@@ -67,7 +79,7 @@ async def _apply_once(
         now = now or uow.clock.now()
         for attempt in (1, 2):
             try:
-                return await _apply(uow, movements, now)
+                return await _apply(uow, movements, now, origin)
             except DuplicateMovement:
                 # A concurrent replay of the same lines committed first; the retry sees them.
                 await uow.rollback()
@@ -76,7 +88,9 @@ async def _apply_once(
         raise AssertionError("unreachable")
 
 
-async def _apply(uow: UnitOfWork, movements: Sequence[Movement], now: datetime) -> MovementReport:
+async def _apply(
+    uow: UnitOfWork, movements: Sequence[Movement], now: datetime, origin: MovementOrigin
+) -> MovementReport:
     report = MovementReport()
     candidates: list[Movement] = []
     for movement in movements:
@@ -100,6 +114,7 @@ async def _apply(uow: UnitOfWork, movements: Sequence[Movement], now: datetime) 
     locked = await uow.stock.lock_levels(pairs, now)
     seen = await uow.stock.applied_lines({m.line_key for m in located})
     applied: list[Movement] = []
+    owed: list[tuple[Movement, list[ErpMove]]] = []
     for movement in located:
         if movement.line_key in seen:
             report.duplicates.append(movement)
@@ -111,6 +126,8 @@ async def _apply(uow: UnitOfWork, movements: Sequence[Movement], now: datetime) 
         except RuleViolation as violation:
             report.rejected.append(Rejection(movement, violation.code, violation.message))
             continue
+        if origin is MovementOrigin.WMS:
+            owed.append((movement, erp_moves_for(movement, current)))
         for loc, level in changed.items():
             locked[(movement.sku, loc)] = level
         applied.append(movement)
@@ -119,6 +136,12 @@ async def _apply(uow: UnitOfWork, movements: Sequence[Movement], now: datetime) 
     if applied:
         await uow.stock.save_levels([locked[pair] for pair in sorted(touched)], now)
         await uow.stock.record_movements(applied, now)
+        await uow.stock.owe_erp(
+            owed,
+            now,
+            correlation_id=correlation.current(),
+            traceparent=current_traceparent(),
+        )
         report.levels = await record_stock_changes(uow, touched, now)
     await uow.commit()
     return report

@@ -12,6 +12,7 @@ from typing import Protocol
 from domains.inventory.model import (
     ChannelAvailability,
     Divergence,
+    ErpMove,
     Location,
     Movement,
     Reconciliation,
@@ -62,6 +63,14 @@ class StockStore(Protocol):
 
     async def applied_lines(self, lines: Collection[tuple[str, int]]) -> set[tuple[str, int]]: ...
     async def record_movements(self, applied: Sequence[Movement], now: datetime) -> None: ...
+    async def owe_erp(
+        self,
+        owed: Sequence[tuple[Movement, Sequence[ErpMove]]],
+        now: datetime,
+        *,
+        correlation_id: str | None,
+        traceparent: str | None,
+    ) -> None: ...
 
     async def event_handled(self, consumer: str, event_id: str) -> bool: ...
     async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None: ...

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from domains.inventory import erp_postings
 from domains.inventory import tables as t
 from domains.inventory.errors import DuplicateMovement, DuplicateReservation
 from domains.inventory.model import (
@@ -26,6 +27,7 @@ from domains.inventory.model import (
     ChannelRule,
     Divergence,
     DivergenceCause,
+    ErpMove,
     Location,
     LocationKind,
     Movement,
@@ -523,6 +525,19 @@ class StockRepository:
             )
         except IntegrityError as error:
             raise DuplicateMovement([m.line_key for m in applied]) from error
+
+    async def owe_erp(
+        self,
+        owed: Sequence[tuple[Movement, Sequence[ErpMove]]],
+        now: datetime,
+        *,
+        correlation_id: str | None,
+        traceparent: str | None,
+    ) -> None:
+        """Queue the ERP moves of the movements the ERP has not seen (see erp_postings)."""
+        await erp_postings.enqueue(
+            self.session, owed, now=now, correlation_id=correlation_id, traceparent=traceparent
+        )
 
     # Events from other domains
 

@@ -295,7 +295,10 @@ class Mutation:
             )
             for m in movements
         ]
-        report = await service.apply_stock_movements(domain_of(info).uow(), batch)
+        # What a WMS or a store sends: the ERP is owed the same change.
+        report = await service.apply_stock_movements(
+            domain_of(info).uow(), batch, origin=model.MovementOrigin.WMS
+        )
         return ApplyStockMovementsPayload(
             applied=[
                 StockMovementResult.from_model(m, MovementOutcome.APPLIED) for m in report.applied

@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     false,
 )
 
@@ -170,6 +171,34 @@ divergences = Table(
     Column("held", Integer, nullable=False),
     Column("cause", String(32), nullable=False),
     Column("repaired", Boolean, nullable=False, server_default=false()),
+)
+
+# Stock moves owed to the ERP for movements it has not seen (a WMS's), written in the
+# movement's transaction (see erp_postings); the ERP package's worker posts them. ``seq``
+# orders the postings of one SKU, which the ERP receives in that order.
+erp_postings = Table(
+    "inventory_erp_posting",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("reference", String(100), nullable=False, unique=True),
+    Column("sku", String(64), nullable=False, index=True),
+    Column("source_document_id", String(200), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("erp_document_id", String(200)),
+    Column("posted_at", DateTime(timezone=True)),
+    Column("correlation_id", String(100)),
+    Column("traceparent", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_inventory_erp_posting_due", "status", "next_attempt_at"),
 )
 
 outbox = outbox_table(metadata, "inventory")

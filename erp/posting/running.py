@@ -37,12 +37,22 @@ async def running_workers(
     count: int = 1,
     limiter: RateLimiter | None = None,
     tracer: Tracer | None = None,
+    movements: AsyncEngine | None = None,
 ) -> AsyncIterator[list[ErpSyncWorker]]:
     """``count`` workers posting until the block ends (their batches in flight finish);
-    ``tracer`` makes a span of each post."""
+    ``tracer`` makes a span of each post. With ``movements`` (inventory's database) they
+    post the stock moves owed for movements the ERP has not seen as well."""
     limiter = limiter or LocalRateLimiter(rate=settings.rate, capacity=settings.burst)
     workers = [
-        ErpSyncWorker(engine, erp, settings=settings, limiter=limiter, clock=clock, tracer=tracer)
+        ErpSyncWorker(
+            engine,
+            erp,
+            settings=settings,
+            limiter=limiter,
+            clock=clock,
+            tracer=tracer,
+            movements=movements,
+        )
         for _ in range(count)
     ]
     stop = asyncio.Event()
@@ -61,11 +71,14 @@ async def embedded_worker(
     settings: WorkerSettings,
     clock: Clock,
     tracer: Tracer | None = None,
+    movements: AsyncEngine | None = None,
 ) -> AsyncIterator[ErpPort]:
     """The embedded default: one worker in-process, posting to ``erp`` (the simulator)
     at the rate a real ERP would be given, so an outage's backlog drains as it would
     in production rather than in one burst."""
-    async with running_workers(engine, erp, settings, clock=clock, tracer=tracer):
+    async with running_workers(
+        engine, erp, settings, clock=clock, tracer=tracer, movements=movements
+    ):
         yield erp
 
 
@@ -78,6 +91,7 @@ async def serve_workers(
     clock: Clock,
     limiter: RateLimiter,
     tracer: Tracer | None = None,
+    movements: AsyncEngine | None = None,
 ) -> None:
     """``retailgraph worker erp``: post until SIGTERM or SIGINT."""
     stopped = asyncio.Event()
@@ -86,7 +100,14 @@ async def serve_workers(
         loop.add_signal_handler(signum, stopped.set)
     try:
         async with running_workers(
-            engine, erp, settings, clock=clock, count=count, limiter=limiter, tracer=tracer
+            engine,
+            erp,
+            settings,
+            clock=clock,
+            count=count,
+            limiter=limiter,
+            tracer=tracer,
+            movements=movements,
         ):
             await stopped.wait()
     finally:

@@ -6,6 +6,10 @@ through the adapter's "find by reference, else create (or finish)", so a retry a
 crash, a timeout or a lost lease completes the document instead of duplicating it.
 Calls pass a token bucket (the ERP's pace) and a circuit breaker (the ERP's health).
 
+Given inventory's database too (``movements``), the worker also posts the stock moves owed
+for movements the ERP has not seen (a WMS's receipts, transfers, adjustments, counts):
+the same claims, retries, breaker, dead letters and pace, one SKU's moves in order.
+
 Every line logged while a posting is handled carries its correlation id (the request's
 that owed it) and reference. With a tracer, each post is a span of its own trace, linked
 to the trace of the request that owed it: the post happens later, elsewhere, maybe after
@@ -24,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.contextvars import bound_contextvars
 
 from adapters.metrics.counters import ERP_ERRORS, ERP_REQUEST_SECONDS
+from domains.inventory.erp_postings import MovementPosting
 from domains.orders.erp_postings import Posting, PostingKind
 from erp.breaker import BreakerState, CircuitBreaker
 from erp.port import (
+    CUSTOMER,
+    LOST_FOUND,
+    STORAGE,
+    SUPPLIER,
+    TRANSIT,
     Cancellation,
     CancelledLine,
     ErpError,
@@ -46,6 +56,7 @@ from erp.port import (
     ErpUnavailable,
     OrderLine,
     SalesOrder,
+    StockMovePosting,
 )
 from erp.posting import queue
 from erp.posting.retry import RetryPolicy, after_failure
@@ -61,6 +72,16 @@ OPERATIONS = {
     PostingKind.CANCELLATION: "post_cancellation",
     PostingKind.RETURN: "post_return",
 }
+STOCK_MOVE_OPERATION = "post_stock_move"
+# A move's end outside our locations, as inventory names it, in the port's words.
+_PLACES = {
+    "storage": STORAGE,
+    "supplier": SUPPLIER,
+    "customer": CUSTOMER,
+    "lost_found": LOST_FOUND,
+    "transit": TRANSIT,
+}
+Claimed = Posting | MovementPosting
 # How many waiting postings one pass marks with an open breaker's error (see _defer).
 DEFER_BATCH = 1000
 
@@ -103,8 +124,12 @@ class ErpSyncWorker:
         clock: Clock,
         draw: Callable[[], float] = random.random,
         tracer: Tracer | None = None,
+        movements: AsyncEngine | None = None,
     ) -> None:
         self.engine = engine
+        # Inventory's database, where the stock moves owed to the ERP wait; None: orders only.
+        self.movements = movements
+        self._movements_failing = False
         self.erp = erp
         self.settings = settings or WorkerSettings()
         self.limiter = limiter or LocalRateLimiter(
@@ -124,7 +149,7 @@ class ErpSyncWorker:
         # while it is open.
         self._last_failure: str | None = None
 
-    async def _claim(self, slots: int) -> tuple[list[Posting], bool]:
+    async def _claim(self, slots: int) -> tuple[list[Claimed], bool]:
         """Up to ``slots`` postings, as many as the breaker allows; and whether they are
         the half-open breaker's probe."""
         probing = self.breaker.state is BreakerState.HALF_OPEN
@@ -133,14 +158,13 @@ class ErpSyncWorker:
             if self.breaker.state is BreakerState.OPEN:
                 await self._defer()
             return [], False
+        lease, now = timedelta(seconds=self.settings.lease), self._clock.now()
         try:
-            claimed = await queue.claim(
-                self.engine,
-                self.owner,
-                limit=allowed,
-                lease=timedelta(seconds=self.settings.lease),
-                now=self._clock.now(),
+            claimed: list[Claimed] = list(
+                await queue.claim(self.engine, self.owner, limit=allowed, lease=lease, now=now)
             )
+            if self.movements is not None and len(claimed) < allowed:
+                claimed += await self._claim_movements(allowed - len(claimed), lease, now)
         except BaseException:
             if probing:
                 self.breaker.abandon_probe()
@@ -148,6 +172,27 @@ class ErpSyncWorker:
         if not claimed and probing:
             self.breaker.abandon_probe()
         return claimed, probing
+
+    async def _claim_movements(
+        self, limit: int, lease: timedelta, now: datetime
+    ) -> list[MovementPosting]:
+        """Up to ``limit`` stock move postings; none while inventory's database cannot be
+        read, which must not hold the orders' postings back (it is logged once a spell)."""
+        assert self.movements is not None
+        try:
+            claimed = await queue.claim(
+                self.movements, self.owner, limit=limit, lease=lease, now=now,
+                queue=queue.MOVEMENTS,
+            )  # fmt: skip
+        except Exception:
+            if not self._movements_failing:
+                log.exception("ERP sync worker %s: claiming stock moves failed", self.owner)
+            self._movements_failing = True
+            return []
+        if self._movements_failing:
+            log.info("ERP sync worker %s: claiming stock moves again", self.owner)
+        self._movements_failing = False
+        return claimed
 
     async def _defer(self) -> None:
         """While the breaker is open, tell the orders that fell due why they wait:
@@ -163,6 +208,10 @@ class ErpSyncWorker:
             error = f"{error} (last failure: {self._last_failure})"
         try:
             await queue.defer_due(self.engine, error[:2000], now=now, limit=DEFER_BATCH)
+            if self.movements is not None and not self._movements_failing:
+                await queue.defer_due(
+                    self.movements, error[:2000], now=now, limit=DEFER_BATCH, queue=queue.MOVEMENTS
+                )
         except Exception:  # only the status shown is late; posting itself is unaffected
             log.exception("ERP sync worker %s: could not mark the waiting postings", self.owner)
 
@@ -179,7 +228,7 @@ class ErpSyncWorker:
         in_flight: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             free = self.settings.concurrency - len(in_flight)
-            claimed: list[Posting] = []
+            claimed: list[Claimed] = []
             if free > 0:
                 try:
                     claimed, probing = await self._claim(free)
@@ -203,7 +252,7 @@ class ErpSyncWorker:
         await asyncio.gather(*in_flight, return_exceptions=True)
         log.info("ERP sync worker %s stopped after %d posts", self.owner, self.posted)
 
-    async def process(self, posting: Posting, *, probe: bool = False) -> None:
+    async def process(self, posting: Claimed, *, probe: bool = False) -> None:
         """Posts one posting this worker has claimed and records the outcome; ``probe``
         says it is the call a half-open breaker let through."""
         context = {"posting": posting.reference}
@@ -213,7 +262,7 @@ class ErpSyncWorker:
             if self._tracer is None:
                 await self._process(posting, probe)
                 return
-            operation = OPERATIONS[posting.kind]
+            operation = _operation(posting)
             cause = span_context(posting.traceparent)
             with self._tracer.start_as_current_span(
                 f"erp {operation}",
@@ -228,8 +277,8 @@ class ErpSyncWorker:
             ):
                 await self._process(posting, probe)
 
-    async def _process(self, posting: Posting, probe: bool) -> None:
-        operation = OPERATIONS[posting.kind]
+    async def _process(self, posting: Claimed, probe: bool) -> None:
+        operation = _operation(posting)
         started = time.perf_counter()
         try:
             await self.limiter.acquire()
@@ -251,14 +300,21 @@ class ErpSyncWorker:
             _measured(operation, started, None)
             self.breaker.record_success()
             self._last_failure = None
+            engine, where = self._queue_of(posting)
             if await queue.mark_posted(
-                self.engine, posting, self.owner, document_id, self._clock.now()
+                engine, posting, self.owner, document_id, self._clock.now(), where
             ):
                 self.posted += 1
             else:
                 log.warning("ERP sync: lost the lease on %s before recording it", posting.reference)
 
-    async def _failed(self, posting: Posting, error: ErpError, probe: bool) -> None:
+    def _queue_of(self, posting: Claimed) -> tuple[AsyncEngine, queue.PostingQueue[Any]]:
+        if isinstance(posting, MovementPosting):
+            assert self.movements is not None  # only claimed when there is inventory's
+            return self.movements, queue.MOVEMENTS
+        return self.engine, queue.ORDERS
+
+    async def _failed(self, posting: Claimed, error: ErpError, probe: bool) -> None:
         # A refusal is a healthy ERP answering; a rate limit is the ERP pacing us. Only
         # failures to get an answer count towards opening the breaker.
         if error.retryable and not isinstance(error, ErpRateLimited):
@@ -285,9 +341,12 @@ class ErpSyncWorker:
             outcome.status.value,
             error.message,
         )
-        await queue.mark_failed(self.engine, posting, self.owner, outcome)
+        engine, where = self._queue_of(posting)
+        await queue.mark_failed(engine, posting, self.owner, outcome, where)
 
-    async def _post(self, posting: Posting) -> str:
+    async def _post(self, posting: Claimed) -> str:
+        if isinstance(posting, MovementPosting):
+            return await self._post_moves(posting)
         payload = posting.payload
         if posting.kind is PostingKind.CANCELLATION:
             return await self.erp.post_cancellation(
@@ -311,6 +370,27 @@ class ErpSyncWorker:
             return await self.erp.post_return(document)
         return await self.erp.post_sales_order(document)
 
+    async def _post_moves(self, posting: MovementPosting) -> str:
+        """Each ERP move of the movement in turn; each is found by its reference before it
+        is made, so a retry after a partial post makes only the ones still missing."""
+        documents = []
+        for move in posting.moves:
+            documents.append(
+                await self.erp.post_stock_move(
+                    StockMovePosting(
+                        reference=self.settings.reference_prefix + move["reference"],
+                        sku=move["sku"],
+                        quantity=Decimal(int(move["quantity"])),
+                        from_location=move["from"],
+                        to_location=move["to"],
+                        from_kind=_PLACES[move["fromKind"]],
+                        to_kind=_PLACES[move["toKind"]],
+                        correlation_id=posting.correlation_id,
+                    )
+                )
+            )
+        return ",".join(documents)
+
     def _sales_order(self, payload: dict[str, Any], correlation_id: str | None) -> SalesOrder:
         return SalesOrder(
             reference=self.settings.reference_prefix + payload["reference"],
@@ -323,6 +403,13 @@ class ErpSyncWorker:
             correlation_id=correlation_id,
             location=payload.get("location"),
         )
+
+
+def _operation(posting: Claimed) -> str:
+    """The ERP call a posting makes: the ``operation`` label of the ERP metrics."""
+    if isinstance(posting, MovementPosting):
+        return STOCK_MOVE_OPERATION
+    return OPERATIONS[posting.kind]
 
 
 def _reason(error: ErpError) -> str:

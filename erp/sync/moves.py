@@ -9,6 +9,10 @@ A return of one of our orders is ours to apply: inventory takes the units back w
 order's return is received (``domains/inventory/handlers.py``), before the ERP hears of
 it. The ERP's move of that return, from the customer into the location, is skipped here
 so the units are not counted twice.
+
+Likewise a movement a WMS sent us reached our stock first, and the ERP posting worker then
+made the ERP's move for it under our reference (``domains/inventory/erp_postings.py``):
+that move is skipped too, so the feed never brings our own movement back as a new one.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domains.inventory.erp_postings import REFERENCE_PREFIX
 from domains.inventory.model import Movement, MovementType
 from erp.port import CUSTOMER, LOST_FOUND, TRANSIT, StockMove
 
@@ -25,6 +30,8 @@ DONE = "done"
 # The reference of a return document of ours: "<order number>/R<n>"
 # (``domains/orders/erp_postings.py``), after the installation's reference prefix.
 _OUR_RETURN = re.compile(r"RG-\d+/R\d+")
+# The reference of a stock move we posted for a movement of ours: "MV-<20 hex>/<n>".
+_OUR_MOVEMENT = re.compile(re.escape(REFERENCE_PREFIX) + r"[0-9a-f]{20}/\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,14 @@ def is_our_return(move: StockMove, reference_prefix: str = "") -> bool:
     )
 
 
+def is_our_movement(move: StockMove, reference_prefix: str = "") -> bool:
+    """Whether ``move`` is the ERP's record of a movement we applied first (a WMS's)."""
+    reference = move.reference or ""
+    return reference.startswith(reference_prefix) and (
+        _OUR_MOVEMENT.fullmatch(reference.removeprefix(reference_prefix)) is not None
+    )
+
+
 def movements_for(
     move: StockMove, ours: Collection[str], reference_prefix: str = ""
 ) -> list[Movement] | Skipped:
@@ -57,6 +72,8 @@ def movements_for(
         return Skipped(move, f"the move is {move.state}, not done")
     if is_our_return(move, reference_prefix):
         return Skipped(move, "a return of our order: inventory took it back when received")
+    if is_our_movement(move, reference_prefix):
+        return Skipped(move, "a movement of ours: applied when the WMS sent it")
     quantity = _whole(move.quantity)
     if quantity is None or not move.sku:
         return Skipped(move, "the move has no SKU or a fractional quantity")

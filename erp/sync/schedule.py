@@ -16,6 +16,8 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from domains.inventory import feeds
 from domains.inventory.bootstrap import InventoryDomain
 from erp.port import ErpPort
@@ -40,6 +42,10 @@ class ScheduledReconciliation:
     erp: ErpPort
     inventory: InventoryDomain
     settings: ReconcileSettings
+    # The orders database (returns not yet posted explain differences) and the prefix the
+    # ERP worker puts before our references.
+    orders: AsyncEngine | None = None
+    reference_prefix: str = ""
     # A due time this replica claimed and could not finish: tried again on the next look.
     _unfinished: datetime.datetime | None = field(default=None, init=False)
 
@@ -53,7 +59,12 @@ class ScheduledReconciliation:
         ):
             return None
         self._unfinished = due
-        report = await reconcile_inventory(self.erp, self.inventory)
+        report = await reconcile_inventory(
+            self.erp,
+            self.inventory,
+            orders=self.orders,
+            reference_prefix=self.reference_prefix,
+        )
         self._unfinished = None
         log.info(
             "scheduled reconciliation of %s: %d pairs compared, %d diverge by %d units",
@@ -77,10 +88,15 @@ class ScheduledReconciliation:
 
 @contextlib.asynccontextmanager
 async def reconciling(
-    erp: ErpPort, inventory: InventoryDomain, settings: ReconcileSettings
+    erp: ErpPort,
+    inventory: InventoryDomain,
+    settings: ReconcileSettings,
+    *,
+    orders: AsyncEngine | None = None,
+    reference_prefix: str = "",
 ) -> AsyncIterator[ScheduledReconciliation]:
     """The schedule running in the background until the block ends."""
-    schedule = ScheduledReconciliation(erp, inventory, settings)
+    schedule = ScheduledReconciliation(erp, inventory, settings, orders, reference_prefix)
     stop = asyncio.Event()
     task = asyncio.create_task(schedule.run(stop))
     try:

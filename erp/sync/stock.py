@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from domains.inventory import feeds, ledger
 from domains.inventory.bootstrap import InventoryDomain
-from domains.inventory.model import MAX_BATCH, Movement
+from domains.inventory.model import MAX_BATCH, Movement, MovementOrigin
 from domains.inventory.service import Rejection, apply_stock_movements
 from domains.orders.bootstrap import OrdersDomain
 from erp.port import DEFAULT_OVERLAP, ErpPort, StockMove, dedupe_moves, move_key
@@ -152,6 +152,15 @@ class StockPoller:
             await feeds.forget_entries(self.inventory.uow(), PARKED_SHIPMENTS, settled)
         return outcomes
 
+    async def start_at_erp_position(self) -> bool:
+        """Take the ERP's current position as the feed's start, unless it has one: for a
+        stock snapshot loaded into our side and the ERP alike (the demo retailer), so that
+        what the ERP does from then on reaches us as moves. True when it started here."""
+        if (await self.position()).watermark is not None:
+            return False
+        await self._baseline()
+        return True
+
     async def _baseline(self) -> PollReport:
         page = await self.erp.stock_moves_since(None, self.overlap)
         report = PollReport(read=len(page.moves), watermark=page.watermark, baseline=True)
@@ -181,7 +190,10 @@ class StockPoller:
                 movements.extend(mapped)
         for start in range(0, len(movements), MAX_BATCH):
             applied = await apply_stock_movements(
-                self.inventory.uow(), movements[start : start + MAX_BATCH], feed=self.feed
+                self.inventory.uow(),
+                movements[start : start + MAX_BATCH],
+                feed=self.feed,
+                origin=MovementOrigin.ERP,  # the ERP's own moves: never echoed back
             )
             report.applied.extend(applied.applied)
             report.duplicates.extend(applied.duplicates)

@@ -8,6 +8,10 @@ Tryton facts this module is built around:
 - `sale.reference` holds our order number but is not unique, so the caller must serialise
   posts per order (the outbox worker must);
 - a return is a sale with negative quantities;
+- a stock change of ours (``post_stock_move``) is a shipment whose ``reference`` is ours
+  (Tryton's stock moves have no reference of their own): goods from a supplier an
+  incoming shipment, goods back from a customer a customer return shipment, anything
+  else an internal shipment (to or from transit, lost and found, or a storage zone);
 - timestamps are the server's naive UTC, which is what stock-move watermarks use.
 """
 
@@ -22,8 +26,11 @@ from typing import Any
 import httpx
 
 from erp.port import (
+    CUSTOMER,
     DEFAULT_OVERLAP,
+    LOST_FOUND,
     STORAGE,
+    SUPPLIER,
     TRANSIT,
     Cancellation,
     CancelledLine,
@@ -37,9 +44,21 @@ from erp.port import (
     SalesOrder,
     StockLevel,
     StockMove,
+    StockMovePosting,
     as_return,
 )
-from erp.tryton.rpc import TrytonRpc
+from erp.tryton.rpc import TrytonRpc, TrytonWarning
+
+# The shipment that records a stock move of ours, by where the goods come from, and the
+# steps that take it from each state to done.
+_INTERNAL = "stock.shipment.internal"
+_SHIPMENT_OF = {SUPPLIER: "stock.shipment.in", CUSTOMER: "stock.shipment.out.return"}
+_STEPS = {
+    _INTERNAL: (("draft", "wait", "waiting"), ("waiting", "assign_force", "assigned"),
+                ("assigned", "do", "done")),
+    "stock.shipment.in": (("draft", "receive", "received"), ("received", "do", "done")),
+    "stock.shipment.out.return": (("draft", "receive", "received"), ("received", "do", "done")),
+}  # fmt: skip
 
 
 class TrytonErp:
@@ -399,6 +418,110 @@ class TrytonErp:
         finally:
             await self._rpc.wizard(f"{wizard}.delete", [session_id], active)
 
+    async def post_stock_move(self, move: StockMovePosting) -> str:
+        """The shipment with ``move.reference``, made if missing, then taken to done from
+        whatever state it is in, so a retry after a crash finishes it instead of moving
+        the goods twice."""
+        model = _SHIPMENT_OF.get(move.from_kind, _INTERNAL)
+        found = await self.call(
+            f"{model}.search_read", [("reference", "=", move.reference)],
+            0, 1, [("id", "ASC")], ["id", "state"],
+        )  # fmt: skip
+        if found:
+            shipment, state = int(found[0]["id"]), str(found[0]["state"])
+        else:
+            shipment, state = await self._create_move_shipment(model, move), "draft"
+        for at, step, after in _STEPS[model]:
+            if state == at:
+                await self._accepting_no_origin(f"{model}.{step}", shipment)
+                state = after
+        if state != "done":
+            raise ErpRejected(f"Tryton {model} {shipment} is {state}, not done")
+        return str(shipment)
+
+    async def _accepting_no_origin(self, method: str, shipment: int) -> None:
+        """Tryton warns of moves to or from a customer without an origin document (a sale
+        line); ours is the shipment's reference, so the warning is accepted, as a user
+        would, and the step made again."""
+        try:
+            await self.call(method, [shipment])
+        except TrytonWarning as warning:
+            if not warning.name.endswith(".done"):
+                raise
+            await self.call(
+                "res.user.warning.create",
+                [{"user": self._rpc.user_id, "name": warning.name, "always": False}],
+            )
+            await self.call(method, [shipment])
+
+    async def _create_move_shipment(self, model: str, move: StockMovePosting) -> int:
+        product = (await self._products([move.sku]))[move.sku]
+        company = self._rpc.company
+        line: dict[str, Any] = {
+            "product": product["id"],
+            "unit": product["default_uom"],
+            "quantity": float(move.quantity),
+            "company": company,
+        }
+        values: dict[str, Any] = {"company": company, "reference": move.reference}
+        if model == _INTERNAL:
+            source = await self._end(move.from_location, move.from_kind)
+            target = await self._end(move.to_location, move.to_kind)
+            line.update(from_location=source, to_location=target)
+            values.update(from_location=source, to_location=target, moves=[("create", [line])])
+        else:
+            # Goods from outside: the warehouse's input zone takes them, and receiving
+            # the shipment puts them away. The sender is the company itself, since a
+            # WMS's receipt or return names no party Tryton knows.
+            if move.to_location is None:
+                raise ErpRejected(f"A {model} of {move.sku!r} lands in one of our locations")
+            warehouse = await self._warehouse(move.to_location)
+            source = await self._outside(move.from_kind)
+            (own,) = await self.call("company.company.read", [company], ["party", "currency"])
+            line.update(
+                from_location=source,
+                to_location=warehouse["input_location"],
+                unit_price=Decimal(0),
+                currency=own["currency"],
+            )
+            party = "supplier" if model == "stock.shipment.in" else "customer"
+            # Set here: Tryton fills the zones in only when a form changes the warehouse.
+            values.update(
+                {party: own["party"], "warehouse": warehouse["id"]},
+                warehouse_input=warehouse["input_location"],
+                warehouse_storage=warehouse["storage_location"],
+                incoming_moves=[("create", [line])],
+            )
+        (shipment,) = await self.call(f"{model}.create", [values])
+        return int(shipment)
+
+    async def _warehouse(self, code: str) -> dict[str, Any]:
+        return await self._one(
+            "stock.location",
+            [("code", "=", code), ("type", "=", "warehouse")],
+            ["id", "storage_location", "input_location"],
+            f"warehouse {code!r}",
+        )
+
+    async def _end(self, location: str | None, kind: str) -> int:
+        """A move's end inside Tryton: the warehouse's storage zone, or the place outside."""
+        if location is not None:
+            return int((await self._warehouse(location))["storage_location"])
+        return await self._outside(kind)
+
+    async def _outside(self, kind: str) -> int:
+        if kind == TRANSIT:
+            (config,) = await self.call(
+                "stock.configuration.read", [1], ["shipment_internal_transit"]
+            )
+            if not config["shipment_internal_transit"]:
+                raise ErpRejected("Tryton has no transit location for internal shipments")
+            return int(config["shipment_internal_transit"])
+        if kind not in (SUPPLIER, CUSTOMER, LOST_FOUND):
+            raise ErpRejected(f"No Tryton location for a move end of kind {kind!r}")
+        found = await self._one("stock.location", [("type", "=", kind)], ["id"], f"{kind} location")
+        return int(found["id"])
+
     async def _locations(self, codes: list[str] | None) -> list[dict[str, Any]]:
         domain: list[Any] = [("type", "=", "warehouse")]
         if codes is not None:
@@ -452,6 +575,7 @@ class TrytonErp:
         )
         references = await self._sale_references(rows)
         destinations = await self._destinations(rows)
+        shipment_references = await self._shipment_references(rows)
         moves = tuple(
             StockMove(
                 move_id=str(row["id"]),
@@ -468,6 +592,7 @@ class TrytonErp:
                 shipment=row["shipment"] or None,
                 order_reference=references.get(row["origin"] or ""),
                 destination=destinations.get(row["shipment"] or ""),
+                reference=shipment_references.get(row["shipment"] or ""),
             )
             for row in rows
         )
@@ -503,6 +628,29 @@ class TrytonErp:
             for shipment in shipments
             if (warehouse := places[shipment["to_location"]].warehouse)
         }
+
+    async def _shipment_references(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """The reference of each shipment in ``rows`` of the kinds our own stock moves are
+        posted as (``post_stock_move``), so the feed can tell ours from the ERP's."""
+        found: dict[str, str] = {}
+        for model in (_INTERNAL, *_SHIPMENT_OF.values()):
+            ids = sorted(
+                {
+                    int(ref.split(",")[1])
+                    for row in rows
+                    if (ref := row["shipment"] or "").startswith(f"{model},")
+                }
+            )
+            if ids:
+                shipments = await self.call(f"{model}.read", ids, ["id", "reference"])
+                found.update(
+                    {
+                        f"{model},{shipment['id']}": shipment["reference"]
+                        for shipment in shipments
+                        if shipment["reference"]
+                    }
+                )
+        return found
 
     async def _sale_references(self, rows: list[dict[str, Any]]) -> dict[str, str]:
         """The sale reference (our order number) of each move that ships a sale line."""

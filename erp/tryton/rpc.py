@@ -50,10 +50,21 @@ def _decode(obj: dict[str, Any]) -> Any:
     return decoder(obj) if decoder else obj
 
 
+class TrytonWarning(ErpRejected):
+    """A warning Tryton asks a user to accept; ``name`` is what accepting it records
+    (a ``res.user.warning``), after which the same call goes through."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Tryton warning {name}")
+        self.name = name
+
+
 def _error_from(error: Any) -> ErpError:
     """Maps Tryton's error payload to our hierarchy: user errors are permanent."""
     if isinstance(error, list) and error and isinstance(error[0], str):
         kind, args = error[0], error[1] if len(error) > 1 else []
+        if kind == "UserWarning" and isinstance(args, list) and args:
+            return TrytonWarning(str(args[0]))
         if kind in _PERMANENT_ERRORS:
             message = args[0] if isinstance(args, list) and args else str(args)
             return ErpRejected(str(message))
@@ -85,6 +96,8 @@ class TrytonRpc:
         self._ids = itertools.count(1)
         self._authorization: str | None = None
         self._context: dict[str, Any] | None = None
+        # The logged-in user, whose accepted warnings Tryton records.
+        self.user_id: int | None = None
 
     async def _post(self, method: str, params: list[Any], authorization: str | None) -> Any:
         body = json.dumps(
@@ -119,6 +132,7 @@ class TrytonRpc:
         except _SessionExpired as error:
             raise ErpRejected("Tryton refused the login") from error
         user_id, session = result[0], result[1]
+        self.user_id = int(user_id)
         token = base64.b64encode(f"{self._login}:{user_id}:{session}".encode()).decode()
         self._authorization = f"Session {token}"
         preferences = await self._post(

@@ -89,7 +89,8 @@ def sync_stock() -> None:
     console.print(
         f"{report.read} moves read, {report.fresh} new: {len(report.applied)} movements "
         f"applied, {len(report.duplicates)} already applied, {len(report.rejected)} rejected, "
-        f"{len(report.skipped)} moves outside our stock. Watermark: {report.watermark}"
+        f"{len(report.skipped)} moves skipped (outside our stock, or ours already applied). "
+        f"Watermark: {report.watermark}"
     )
     if report.rejected:
         console.print(
@@ -238,10 +239,17 @@ def reconcile_inventory(
 
     async def work(erp: Any, domains: dict[str, Any]) -> Any:
         return await run_reconcile(
-            erp, domains["inventory"], repair=repair, skus=sku or None, locations=location or None
+            erp,
+            domains["inventory"],
+            repair=repair,
+            skus=sku or None,
+            locations=location or None,
+            orders=domains["orders"].engine,
+            reference_prefix=settings.erp.reference_prefix,
         )
 
-    report = _run(settings_or_exit(), work, "inventory")
+    settings = settings_or_exit()
+    report = _run(settings, work, "inventory", "orders")
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
         return

@@ -16,6 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.db.engine import create_engine
+from domains.inventory import bootstrap as inventory_bootstrap
+from domains.inventory import erp_postings as inventory_postings
+from domains.inventory import service as inventory_service
+from domains.inventory.model import Movement, MovementType
 from domains.orders import service
 from domains.orders.bootstrap import start
 from domains.orders.erp_postings import PostingStatus
@@ -25,6 +29,7 @@ from erp.posting import queue
 from erp.simulator import SimulatedErp
 from retailgraph.cli import app
 from tests.integration.orders.erp_support import drain, fast_worker, postings
+from tests.integration.sync.support import seed_locations
 from tests.support import local_runtime
 
 ROOT = Path(__file__).parents[2]
@@ -66,6 +71,42 @@ async def _status(url: str, order_id: str) -> PostingStatus:
         return posting.status
     finally:
         await engine.dispose()
+
+
+async def _dead_lettered_movement(url: str, orders_url: str) -> None:
+    """A receipt a WMS sent that the ERP refused (it has no such item): a dead letter."""
+    engine, orders_engine = create_engine(url), create_engine(orders_url)
+    domain = await inventory_bootstrap.start(local_runtime(), engine=engine)
+    orders = await start(local_runtime(), engine=orders_engine)
+    try:
+        await seed_locations(domain)
+        receipt = Movement(MovementType.RECEIPT, "UNKNOWN-1", "DC-NORTH", 3, "ASN-CLI", 1)
+        await inventory_service.apply_stock_movements(domain.uow(), [receipt])
+        erp = SimulatedErp(items=[Item("KNOWN-1", "Known", Decimal(1))])
+        worker = fast_worker(orders_engine, erp, movements=engine)
+        for _ in range(3):
+            await worker.run_once()
+        [posting] = await inventory_postings.postings(engine)
+        assert posting.status is inventory_postings.PostingStatus.DEAD_LETTERED
+    finally:
+        await orders.close()
+        await domain.close()
+        await orders_engine.dispose()
+        await engine.dispose()
+
+
+def test_erp_replay_requeues_a_dead_lettered_movement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}"
+    asyncio.run(_dead_lettered_movement(url, _url(tmp_path)))
+    monkeypatch.setenv("INVENTORY_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(app, ["erp", "replay", "--movements", "--order", "x"]).exit_code == 2
+    replayed = runner.invoke(app, ["erp", "replay", "--movements"])
+    assert replayed.output.strip() == "replayed 1 stock move posting(s)", replayed.output
+    again = runner.invoke(app, ["erp", "replay", "--movements"])
+    assert again.output.strip() == "replayed 0 stock move posting(s)"
 
 
 def test_erp_status_lists_dead_letters_and_replay_requeues_them(

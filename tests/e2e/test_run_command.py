@@ -256,6 +256,28 @@ def test_run_command_posts_the_demo_orders_to_the_erp_simulator(
     assert all(sync["erpDocumentId"] for sync in syncs)
 
 
+RECONCILIATIONS = """{
+  inventoryReconciliations(last: 31) {
+    ranAt compared divergentPairs divergences { sku locationId erp ours cause }
+  }
+}"""
+
+
+def test_run_commands_reconciliation_at_start_finds_the_fresh_demo_in_step_with_its_erp(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    """The demo's stock is one snapshot on both sides and its orders are history the
+    simulated ERP records as such, so the scheduled run at start finds nothing to explain."""
+    base_url, _ = server
+    deadline = time.monotonic() + 60
+    while not (runs := _query(base_url, RECONCILIATIONS)["inventoryReconciliations"]):
+        assert time.monotonic() < deadline, "no reconciliation ran at start"
+        time.sleep(0.25)
+    first = min(runs, key=lambda run: run["ranAt"])
+    assert first["compared"] >= len(demo_catalog().stock)
+    assert (first["divergentPairs"], first["divergences"]) == (0, [])
+
+
 STOCK_AT_STORE = """
 subscription ($sku: ID!) {
   stockChanged(locationId: "STORE-BERLIN", skus: [$sku]) {

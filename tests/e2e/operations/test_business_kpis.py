@@ -150,8 +150,14 @@ async def test_the_newest_reconciliation_shows_in_graphql_and_in_the_divergence_
     refused = await caller.answer(RECONCILIATIONS, AS_STOREFRONT)
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
 
+    # The ERP receives units that its stock-move feed has not brought to us yet.
+    app.state.erp.adjust_stock("ST-0002-01", "DC-NORTH", Decimal(3))
+    app.state.erp.adjust_stock("ST-0002-02", "DC-SOUTH", Decimal(5))
     report = await reconcile_inventory(app.state.erp, app.state.domains["inventory"])
-    assert report.divergences, "the simulator holds none of the demo's stock"
+    assert [(d.sku, d.difference, d.cause.value) for d in report.divergences] == [
+        ("ST-0002-01", 3, "pending-movement"),
+        ("ST-0002-02", 5, "pending-movement"),
+    ]
     [shown] = (await caller.post(RECONCILIATIONS, AS_OPERATOR))["inventoryReconciliations"]
 
     assert report.stored is not None

@@ -7,7 +7,8 @@ as one return. The store's stock takes both (on hand 10 -> 12, quarantined 0 -> 
 available 10 -> 11), the refund is the 34.00 paid, not the 40.00 list price, and the ERP
 (the simulator) gets one return document at ST for the two units. Receiving it again
 changes nothing, and the ERP's own move of the return, read back by the stock poller, is
-not counted a second time.
+not counted a second time. Until the ERP has the return document, the units the store took
+back are a pending movement in the reconciliation, not an unexplained difference.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 
 from erp.port import Item
 from erp.simulator import SimulatedErp
+from erp.sync.reconcile import reconcile_inventory
 from erp.sync.stock import StockPoller
 from tests.e2e.scenarios.conftest import Retailer
 from tests.integration.orders.erp_support import drain, fast_worker
@@ -105,7 +107,10 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
     await settle(pricing)
     orders = retailer.apps["orders"].state.domain
     inventory = retailer.apps["inventory"].state.domain
-    erp = SimulatedErp(items=[Item("TOP-1", "Merino crew top", Decimal("20.00"))])
+    erp = SimulatedErp(
+        items=[Item("TOP-1", "Merino crew top", Decimal("20.00"))],
+        stock={("TOP-1", "DC"): Decimal(10), ("TOP-1", "ST"): Decimal(10)},
+    )
     poller = StockPoller(erp, inventory)
     await poller.poll_once()  # the ERP's starting position
 
@@ -146,6 +151,14 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
     refunded = (await retailer.post(REFUND, id=order_id))["refundOrder"]
     assert refunded == {"status": "REFUNDED", "totals": {"refunded": {"amount": "34.00"}}}
 
+    # Nothing has reached the ERP yet: the store's two returned units are on their way.
+    waiting = await reconcile_inventory(erp, inventory, orders=orders.engine)
+    assert [
+        (d.sku, d.location_id, d.erp, d.ours, d.pending, d.cause.value) for d in waiting.divergences
+    ] == [("TOP-1", "ST", 10, 12, -2, "pending-movement")]
+    repaired = await reconcile_inventory(erp, inventory, orders=orders.engine, repair=True)
+    assert repaired.repaired == []
+
     await drain(orders.engine, fast_worker(orders.engine, erp))
     [document] = erp.sales_by_reference(f"{number}/R1")
     assert document.location == "ST"
@@ -175,6 +188,7 @@ async def test_a_web_order_with_a_promotion_is_returned_in_store_restocked_and_q
         "quarantined": 0,
         "available": 8,
     }
+    assert (await reconcile_inventory(erp, inventory, orders=orders.engine)).divergences == []
 
 
 RECEIVE_AT = """mutation ($id: ID!, $key: String!, $line: ID!, $at: ID,

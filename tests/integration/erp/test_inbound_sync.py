@@ -6,6 +6,7 @@ current position, so the moves other tests made on the shared server are history
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -16,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.handlers import ORDER_EVENTS, OrderStockHandler
-from domains.inventory.model import DivergenceCause, StockLevel
-from domains.inventory.service import import_stock_levels
+from domains.inventory.model import (
+    DivergenceCause,
+    Movement,
+    MovementOrigin,
+    MovementType,
+    StockLevel,
+)
+from domains.inventory.service import apply_stock_movements, import_stock_levels
 from domains.orders import commands
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.model import OrderStatus, ReturnDisposition
@@ -194,6 +201,45 @@ async def test_reconcile_reports_a_divergence_and_repair_fixes_it_once(
     again = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
     assert again.repaired == []
     assert (await on_hand(inventory, item))["DC-SOUTH"] == erp_quantity
+
+
+async def test_a_wms_receipt_and_transfer_reach_tryton_once_and_the_feed_skips_them(
+    tryton: TrytonErp, inventory: InventoryDomain, orders: OrdersDomain
+) -> None:
+    item = sku(6)
+    mirrored = await mirror(tryton, inventory, item)
+    await StockPoller(tryton, inventory).poll_once()
+    await apply_stock_movements(
+        inventory.uow(),
+        [
+            Movement(MovementType.RECEIPT, item, "DC-NORTH", 7, f"ASN-{uuid.uuid4()}", 1),
+            Movement(
+                MovementType.TRANSFER, item, "DC-NORTH", 3, f"TO-{uuid.uuid4()}", 1,
+                to_location_id="STORE-BERLIN",
+            ),
+        ],
+        origin=MovementOrigin.WMS,
+    )  # fmt: skip
+    waiting = await reconcile_inventory(tryton, inventory, skus=[item], repair=True)
+    assert [(d.location_id, d.difference, d.cause) for d in waiting.divergences] == [
+        ("DC-NORTH", -4, DivergenceCause.PENDING_MOVEMENT)
+    ]
+    assert waiting.repaired == []
+
+    worker = fast_worker(orders.engine, tryton, movements=inventory.engine)
+    for _ in range(200):  # one SKU's moves go one at a time: the receipt, then the transfer
+        if worker.posted == 2:
+            break
+        if not await worker.run_once():
+            await asyncio.sleep(0.05)
+    assert worker.posted == 2
+    north = (await tryton.stock_levels(skus=[item], locations=["DC-NORTH"]))[0].quantity
+    assert north == mirrored[(item, "DC-NORTH")] + 7 - 3
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []
+    polled = await StockPoller(tryton, inventory).poll_once()
+    assert polled.fresh > 0  # our own moves, read back
+    assert polled.applied == []
+    assert (await reconcile_inventory(tryton, inventory, skus=[item])).divergences == []
 
 
 async def test_a_receipt_not_yet_polled_is_a_pending_movement(

@@ -21,10 +21,13 @@ from domains.inventory.handlers import OrderStockHandler
 from domains.inventory.model import (
     ChannelAvailability,
     ChannelRule,
+    ErpMove,
     Location,
     LocationKind,
     Movement,
+    MovementOrigin,
     MovementType,
+    Place,
     Reservation,
     ReservationStatus,
     StockLevel,
@@ -63,6 +66,8 @@ class FakeStock:
     reservations: dict[str, Reservation] = field(default_factory=dict)
     movements: set[tuple[str, int]] = field(default_factory=set)
     handled: set[tuple[str, str]] = field(default_factory=set)
+    # The ERP moves owed per movement line, as the postings queue holds them.
+    owed: dict[tuple[str, int], list[ErpMove]] = field(default_factory=dict)
 
     def copy(self) -> Self:
         twin = copy.copy(self)
@@ -72,6 +77,7 @@ class FakeStock:
         twin.reservations = dict(self.reservations)
         twin.movements = set(self.movements)
         twin.handled = set(self.handled)
+        twin.owed = dict(self.owed)
         return twin
 
     def with_reserved(self, level: StockLevel, now: datetime) -> StockLevel:
@@ -183,6 +189,16 @@ class FakeStock:
         if any(m.line_key in self.movements for m in applied):
             raise DuplicateMovement([m.line_key for m in applied])
         self.movements.update(m.line_key for m in applied)
+
+    async def owe_erp(
+        self,
+        owed: Sequence[tuple[Movement, Sequence[ErpMove]]],
+        now: datetime,
+        *,
+        correlation_id: str | None,
+        traceparent: str | None,
+    ) -> None:
+        self.owed.update({m.line_key: list(moves) for m, moves in owed if moves})
 
     async def event_handled(self, consumer: str, event_id: str) -> bool:
         return (consumer, event_id) in self.handled
@@ -716,6 +732,70 @@ async def test_a_transfer_puts_the_units_in_transit_to_the_other_location() -> N
         (e.location_id, e.on_hand, e.incoming) for e in of(uow.events_since(mark), StockChanged)
     }
     assert changed == {(DC, 6, 0), ("DC-SOUTH", 1, 4)}
+
+
+async def test_each_movement_from_a_wms_owes_the_erp_the_moves_that_make_its_on_hand_ours() -> None:
+    uow = FakeUnitOfWork()
+    await stocked(uow, on_hand=10)
+    await stocked(uow, location_id="DC-SOUTH", on_hand=1, incoming=3)
+
+    await service.apply_stock_movements(
+        uow,
+        [
+            movement(MovementType.TRANSFER, 4, 1, to="DC-SOUTH"),
+            # 3 + 4 in transit to the south: 7 of the 8 land, 1 comes from a supplier.
+            movement(MovementType.RECEIPT, 8, 2, location_id="DC-SOUTH"),
+            movement(MovementType.ADJUSTMENT, -2, 3),
+            movement(MovementType.CYCLE_COUNT, 5, 4),  # 4 on hand were counted as 5
+            movement(MovementType.CYCLE_COUNT, 5, 5),  # the same count again moves nothing
+            movement(MovementType.RETURN, 1, 6),
+            movement(MovementType.PICK, 1, 7),  # the order's sale ships it in the ERP
+        ],
+        origin=MovementOrigin.WMS,
+    )
+
+    assert uow.committed.owed == {
+        ("DOC-1", 1): [ErpMove(SKU, 4, DC, None, to_kind=Place.TRANSIT)],
+        ("DOC-1", 2): [
+            ErpMove(SKU, 7, None, "DC-SOUTH", from_kind=Place.TRANSIT),
+            ErpMove(SKU, 1, None, "DC-SOUTH", from_kind=Place.SUPPLIER),
+        ],
+        ("DOC-1", 3): [ErpMove(SKU, 2, DC, None, to_kind=Place.LOST_FOUND)],
+        ("DOC-1", 4): [ErpMove(SKU, 1, None, DC, from_kind=Place.LOST_FOUND)],
+        ("DOC-1", 6): [ErpMove(SKU, 1, None, DC, from_kind=Place.CUSTOMER)],
+    }
+    # What the ERP is owed brings its on hand where ours went, but for the picked unit,
+    # which the order's sale takes out of the ERP.
+    change: dict[str, int] = {}
+    for moves in uow.committed.owed.values():
+        for move in moves:
+            for location, units in move.on_hand_change().items():
+                change[location] = change.get(location, 0) + units
+    assert change == {DC: (5 - 10) + 1, "DC-SOUTH": 9 - 1}
+    assert (uow.level().on_hand, uow.level(location_id="DC-SOUTH").on_hand) == (5, 9)
+
+
+async def test_movements_the_erp_told_us_of_owe_it_nothing_and_a_replay_owes_nothing_twice() -> (
+    None
+):
+    uow = FakeUnitOfWork()
+    await stocked(uow, on_hand=10)
+
+    await service.apply_stock_movements(
+        uow, [movement(MovementType.RECEIPT, 5, 1)], origin=MovementOrigin.ERP
+    )
+    assert uow.committed.owed == {}
+
+    receipt = movement(MovementType.RECEIPT, 2, 1, document="ASN-7")
+    await service.apply_stock_movements(uow, [receipt], origin=MovementOrigin.WMS)
+    owed = dict(uow.committed.owed)
+    again = await service.apply_stock_movements(uow, [receipt], origin=MovementOrigin.WMS)
+    assert again.duplicates == [receipt]
+    assert (
+        uow.committed.owed
+        == owed
+        == {("ASN-7", 1): [ErpMove(SKU, 2, None, DC, from_kind=Place.SUPPLIER)]}
+    )
 
 
 async def test_a_movement_line_applies_once_however_often_it_is_sent() -> None:
