@@ -235,7 +235,8 @@ class SimulatedErp:
                     taken = min(line.quantity, left)
                     lines[index] = replace(line, quantity=line.quantity - taken)
                     left -= taken
-            self._record_move(cut.sku, -cut.quantity, sale.location or self._warehouse)
+            if not self.history:  # the seed's stock stands after history already
+                self._record_move(cut.sku, -cut.quantity, sale.location or self._warehouse)
         kept = tuple(line for line in lines if line.quantity != 0)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state

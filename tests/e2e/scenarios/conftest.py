@@ -101,7 +101,10 @@ async def open_retailer(
         await seed_locations(apps["inventory"].state.domain)
         await stock(apps["inventory"].state.domain, "TOP-1", "DC", on_hand=10)
         await stock(apps["inventory"].state.domain, "TOP-1", "ST", on_hand=10)
-        await settle(pricing)
+        # Every seeding event relayed and handled before a test starts: a store screen
+        # subscribed first must not receive the seeded level as a change.
+        for app in apps.values():
+            await settle(app.state.domain)
         engine = FederatedEngine(
             SCHEMA_PATH.read_text(),
             subgraphs={name: SubgraphOptions(app=app) for name, app in apps.items()},

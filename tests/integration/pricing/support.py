@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.runtime import DomainBase
 from domains.pricing import imports, service
 from domains.pricing.bootstrap import PricingDomain, start
 from domains.pricing.model import DiscountKind, Stacking
@@ -111,7 +112,7 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 
-async def settle(domain: PricingDomain) -> None:
+async def settle(domain: DomainBase) -> None:
     """Wait until every recorded event has been relayed and handled.
 
     Relayed events invalidate the read models a second time when they arrive; a test that
