@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -27,20 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domains.inventory.model import ErpMove, Movement
 from domains.inventory.tables import erp_postings
 from kernel.clock import as_utc
+from kernel.postings import PostingStatus as PostingStatus
 
 # The kind of every inventory posting: the ERP call it makes.
 STOCK_MOVE = "stock_move"
 # The references of our postings: "MV-" and 20 hex digits, then "/<n>" per ERP move.
 REFERENCE_PREFIX = "MV-"
-
-
-class PostingStatus(StrEnum):
-    """The same life as an order's ERP posting: pending, claimed, posted or given up."""
-
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    POSTED = "posted"
-    DEAD_LETTERED = "dead_lettered"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from domains.orders.tables import erp_postings, lines, orders
 from kernel.clock import as_utc
 from kernel.event_types import LineQuantity, OrderCreated, OrderLinesCancelled, OrderReturnReceived
 from kernel.events import Event
+from kernel.postings import PostingStatus as PostingStatus
 
 ERP_EVENTS = (OrderCreated.TYPE, OrderLinesCancelled.TYPE, OrderReturnReceived.TYPE)
 
@@ -33,13 +34,6 @@ class PostingKind(StrEnum):
     SALE = "sale"
     CANCELLATION = "cancellation"
     RETURN = "return"
-
-
-class PostingStatus(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    POSTED = "posted"
-    DEAD_LETTERED = "dead_lettered"
 
 
 @dataclass(frozen=True, slots=True)

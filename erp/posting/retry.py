@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domains.orders.erp_postings import PostingStatus
+from kernel.postings import PostingStatus
 
 
 @dataclass(frozen=True, slots=True)
