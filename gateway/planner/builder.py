@@ -71,7 +71,6 @@ class Builder:
         self.groups: list[Group] = []
         self.roots: list[Group] = []
         self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
-        self._owner_hops: set[tuple[int, tuple[str, ...]]] = set()
         self._aliases = 0
 
     # -- root -------------------------------------------------------------------------
@@ -252,38 +251,43 @@ class Builder:
 
     def _plan_interface_object(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         """The subgraph sees the interface as an object: only the interface's owners know
-        the concrete type, so its ``__typename`` (which the executor needs to shape an
-        abstract value) and type conditions go through them."""
+        the concrete type, so its ``__typename`` and type conditions go through them. When
+        the selection needs neither, the interface's own fields are the whole answer (the
+        executor shapes them by the interface) and no owner is asked."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
         direct = list(self._fields_of(selections, interface, ctx.pending))
         narrowing = list(self._narrowing(selections, interface, ctx.pending))
-        hop = (ctx.group.id, ctx.path)
-        first = hop not in self._owner_hops
-        self._owner_hops.add(hop)
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(with_pending(ctx, pending), field_node)
-        if not first or not self._owners(interface):
+        typenames = [(f, p) for f, p in direct if f.name.value == "__typename"]
+        if not typenames and not narrowing:
             return placed
         owner_ctx = self._hop_to_owner(ctx)
         placed.add(owner_ctx.group)
         owner_ctx.target.field("__typename")
-        for field_node, pending in direct:
-            if field_node.name.value == "__typename":
-                placed |= self._field(with_pending(owner_ctx, pending), field_node)
+        for field_node, pending in typenames:
+            placed |= self._field(with_pending(owner_ctx, pending), field_node)
         runtime = self.view.runtime_types(interface, owner_ctx.group.service)
         for fragment, type_condition, pending in narrowing:
             placed |= self._plan_fragment(owner_ctx, fragment, type_condition, pending, runtime)
         return placed
 
     def _owners(self, interface: str) -> list[str]:
-        """Subgraphs that know the interface's implementations and resolve it by key."""
-        return [
-            s
-            for s, info in self.supergraph.types[interface].subgraphs.items()
-            if not info.is_interface_object and any(k.resolvable for k in info.keys)
-        ]
+        """Subgraphs that know the interface's implementations and resolve them by key:
+        only there can ``_entities`` take ``... on Interface`` (a subgraph whose
+        ``_Entity`` union holds no implementation refuses the fragment)."""
+        owners = []
+        for service, info in self.supergraph.types[interface].subgraphs.items():
+            if info.is_interface_object or not any(k.resolvable for k in info.keys):
+                continue
+            if any(
+                any(k.resolvable for k in self.supergraph.types[name].keys_in(service))
+                for name in self.view.runtime_types(interface, service)
+            ):
+                owners.append(service)
+        return owners
 
     def _hop_to_owner(self, ctx: Ctx) -> Ctx:
         interface = ctx.type_name

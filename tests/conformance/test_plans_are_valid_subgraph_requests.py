@@ -116,6 +116,16 @@ CASES: list[tuple[str, Supergraph, str]] = [
         "{ topRated { __typename title ... on Book { author } } }",
     ),
     (
+        "interface object key only, a keyed interface without implementations elsewhere",
+        test_interface_object.OWNER_ELSEWHERE,
+        "{ reviewed { id reviews { stars } } }",
+    ),
+    (
+        "interface object typename from a subgraph implementing the interface",
+        test_interface_object.OWNER_ELSEWHERE,
+        "{ reviewed { __typename ... on Book { title } ... on Movie { director } } }",
+    ),
+    (
         "value types",
         test_value_types.SUPERGRAPH,
         "{ store { name address } products { brand { name origin } category { slug label } } }",
