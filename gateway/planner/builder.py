@@ -71,8 +71,11 @@ class Builder:
         self.groups: list[Group] = []
         self.roots: list[Group] = []
         self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
-        self._owner_hops: set[tuple[int, tuple[str, ...]]] = set()
         self._aliases = 0
+        # the subgraph a field of an object was read from, by (parent group id, path,
+        # type, field, arguments) and by that and its response key: the same field asked
+        # again on the same object is read from there too (see ``_prefer_source``)
+        self._sources: dict[tuple[object, ...], str] = {}
 
     # -- root -------------------------------------------------------------------------
 
@@ -81,13 +84,18 @@ class Builder:
         root_type = self.supergraph.root_types.get(kind)
         if root_type is None:
             raise PlanningError(f"the schema has no {kind} type")
-        for field_node, pending in self._fields_of(
-            self.operation.selection_set.selections, root_type, ()
-        ):
+        fields = self._fields_of(self.operation.selection_set.selections, root_type, ())
+        by_response_key: dict[str, list[FieldNode]] = {}
+        for field_node, _ in fields:
+            by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
+                field_node
+            )
+        for field_node, pending in fields:
             name = field_node.name.value
             if name == "__typename" or name in _INTROSPECTION:
                 continue
-            group = self._root_group(kind, root_type, field_node)
+            same_key = by_response_key[alias_of(field_node) or name]
+            group = self._root_group(kind, root_type, field_node, same_key)
             ctx = Ctx(group, group.selections, root_type, (), None, pending, frozenset(), True)
             self._field(ctx, field_node)
         for group in self.groups:
@@ -98,7 +106,11 @@ class Builder:
             )
         return self.groups
 
-    def _root_group(self, kind: str, root_type: str, field_node: FieldNode) -> Group:
+    def _root_group(
+        self, kind: str, root_type: str, field_node: FieldNode, same_key: list[FieldNode]
+    ) -> Group:
+        """The root fetch for a root field; ``same_key``: every selection of its response
+        key, which are one field and are read from one subgraph."""
         meta = self.view.field_meta(root_type, field_node.name.value)
         candidates = list(meta.resolvers) if meta else []
         if not candidates:
@@ -108,19 +120,50 @@ class Builder:
             if last is not None and last.service in candidates:
                 return last
         existing = {g.service: g for g in self.roots} if kind != "mutation" else {}
-        service = max(
-            candidates,
-            key=lambda s: (
-                self._coverage(s, root_type, field_node),
-                s in existing,
-                -candidates.index(s),
-            ),
-        )
+        coverage = {
+            s: sum(self._coverage(s, root_type, node) for node in same_key) for s in candidates
+        }
+        best = max(candidates, key=lambda s: (coverage[s], s in existing, -candidates.index(s)))
+        service = self._prefer_source(None, (), root_type, field_node, best, coverage)
         if service in existing:
             return existing[service]
         group = self._new_group(service, (), entity=False, parent=None)
         self.roots.append(group)
         return group
+
+    def _prefer_source(
+        self,
+        parent: Group | None,
+        path: tuple[str, ...],
+        type_name: str,
+        field_node: FieldNode,
+        best: str,
+        coverage: dict[str, int],
+    ) -> str:
+        """One source per object: a field asked again on an object (through a fragment,
+        or under another alias) is read from the subgraph it was already read from. Under
+        the same response key always (one field of the response, as GraphQL merges it);
+        under another alias when that subgraph resolves as much of this selection as any
+        other, so reading it elsewhere would only add a fetch. ``best`` is the choice
+        for a first selection; ``coverage`` what each option resolves of this one."""
+        field = (
+            -1 if parent is None else parent.id,
+            path,
+            type_name,
+            field_node.name.value,
+            arguments_key(tuple(field_node.arguments or ())),
+        )
+        response = (*field, alias_of(field_node) or field_node.name.value)
+        chosen = self._sources.get(response)
+        if chosen is None or chosen not in coverage:
+            earlier = self._sources.get(field)
+            if earlier in coverage and coverage[earlier] == max(coverage.values()):
+                chosen = earlier
+            else:
+                chosen = best
+        self._sources.setdefault(field, chosen)
+        self._sources.setdefault(response, chosen)
+        return chosen
 
     # -- selection sets ---------------------------------------------------------------
 
@@ -252,38 +295,43 @@ class Builder:
 
     def _plan_interface_object(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         """The subgraph sees the interface as an object: only the interface's owners know
-        the concrete type, so its ``__typename`` (which the executor needs to shape an
-        abstract value) and type conditions go through them."""
+        the concrete type, so its ``__typename`` and type conditions go through them. When
+        the selection needs neither, the interface's own fields are the whole answer (the
+        executor shapes them by the interface) and no owner is asked."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
         direct = list(self._fields_of(selections, interface, ctx.pending))
         narrowing = list(self._narrowing(selections, interface, ctx.pending))
-        hop = (ctx.group.id, ctx.path)
-        first = hop not in self._owner_hops
-        self._owner_hops.add(hop)
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(with_pending(ctx, pending), field_node)
-        if not first or not self._owners(interface):
+        typenames = [(f, p) for f, p in direct if f.name.value == "__typename"]
+        if not typenames and not narrowing:
             return placed
         owner_ctx = self._hop_to_owner(ctx)
         placed.add(owner_ctx.group)
         owner_ctx.target.field("__typename")
-        for field_node, pending in direct:
-            if field_node.name.value == "__typename":
-                placed |= self._field(with_pending(owner_ctx, pending), field_node)
+        for field_node, pending in typenames:
+            placed |= self._field(with_pending(owner_ctx, pending), field_node)
         runtime = self.view.runtime_types(interface, owner_ctx.group.service)
         for fragment, type_condition, pending in narrowing:
             placed |= self._plan_fragment(owner_ctx, fragment, type_condition, pending, runtime)
         return placed
 
     def _owners(self, interface: str) -> list[str]:
-        """Subgraphs that know the interface's implementations and resolve it by key."""
-        return [
-            s
-            for s, info in self.supergraph.types[interface].subgraphs.items()
-            if not info.is_interface_object and any(k.resolvable for k in info.keys)
-        ]
+        """Subgraphs that know the interface's implementations and resolve them by key:
+        only there can ``_entities`` take ``... on Interface`` (a subgraph whose
+        ``_Entity`` union holds no implementation refuses the fragment)."""
+        owners = []
+        for service, info in self.supergraph.types[interface].subgraphs.items():
+            if info.is_interface_object or not any(k.resolvable for k in info.keys):
+                continue
+            if any(
+                any(k.resolvable for k in self.supergraph.types[name].keys_in(service))
+                for name in self.view.runtime_types(interface, service)
+            ):
+                owners.append(service)
+        return owners
 
     def _hop_to_owner(self, ctx: Ctx) -> Ctx:
         interface = ctx.type_name
@@ -385,7 +433,14 @@ class Builder:
             if placed is None:
                 placed = self._jump_with_planned_key(ctx, field_node, list(meta.resolvers))
             return placed
-        _, target, route = min(options, key=lambda option: option[0])
+        # options keep their order of preference; the same field asked again on this
+        # object is read from the subgraph already chosen for it (``_prefer_source``)
+        options.sort(key=lambda option: option[0])
+        best = options[0][1]
+        routes = {candidate: route for _, candidate, route in options}
+        resolved = {candidate: -key[2] for key, candidate, _ in options}
+        target = self._prefer_source(ctx.group, ctx.path, type_name, field_node, best, resolved)
+        route = routes[target]
         requires = meta.subgraphs[target].requires
         required_groups: set[Group] = set()
         required: tuple[SelectionNode, ...] = ()

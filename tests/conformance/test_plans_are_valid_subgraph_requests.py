@@ -9,7 +9,15 @@ with ``$representations``. Written from the Federation spec: no snapshot, just t
 from __future__ import annotations
 
 import pytest
-from graphql import OperationDefinitionNode, parse, validate
+from graphql import (
+    FieldNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    parse,
+    print_ast,
+    validate,
+)
 
 from gateway.planner import build_plan
 from gateway.planner.plan import (
@@ -116,6 +124,27 @@ CASES: list[tuple[str, Supergraph, str]] = [
         "{ topRated { __typename title ... on Book { author } } }",
     ),
     (
+        "interface object key only, a keyed interface without implementations elsewhere",
+        test_interface_object.OWNER_ELSEWHERE,
+        "{ reviewed { id reviews { stars } } }",
+    ),
+    (
+        "interface object typename from a subgraph implementing the interface",
+        test_interface_object.OWNER_ELSEWHERE,
+        "{ reviewed { __typename ... on Book { title } ... on Movie { director } } }",
+    ),
+    (
+        "a shared root field asked again through a fragment",
+        test_shareable.SUPERGRAPH,
+        '{ product(id: "1") { description } ... on Query { product(id: "1") { score } } }',
+    ),
+    (
+        "a shared field asked again under an alias",
+        test_shareable.SUPERGRAPH,
+        "{ deals { description score ... on Product { details { keywords } } "
+        "d: details { summary } } }",
+    ),
+    (
         "value types",
         test_value_types.SUPERGRAPH,
         "{ store { name address } products { brand { name origin } category { slug label } } }",
@@ -187,6 +216,79 @@ def _fetches(node: PlanNode | None) -> list[Fetch]:
         case SubscriptionNode():
             return [node.primary, *_fetches(node.rest)]
     raise TypeError(node)
+
+
+# Operations where each field of each object has one subgraph to read it from (a
+# value type split over subgraphs, for one, is read in parts from several on purpose).
+ONE_SOURCE_CASES: list[tuple[str, Supergraph, str]] = [
+    case
+    for case in CASES
+    if case[0]
+    in {
+        "shareable",
+        "a shared root field asked again through a fragment",
+        "a shared field asked again under an alias",
+        "interface object key only, a keyed interface without implementations elsewhere",
+        "interface object typename from a subgraph implementing the interface",
+    }
+]
+
+
+def _located_fetches(
+    node: PlanNode | None, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Fetch]]:
+    """Every fetch with the response path its objects sit at (list steps left out)."""
+    match node:
+        case None:
+            return []
+        case Fetch():
+            return [(path, node)]
+        case Flatten():
+            return _located_fetches(node.node, tuple(str(s) for s in node.path if s != "@"))
+        case Sequence() | Parallel():
+            return [f for child in node.nodes for f in _located_fetches(child, path)]
+        case Condition():
+            return _located_fetches(node.if_clause, path) + _located_fetches(node.else_clause, path)
+        case SubscriptionNode():
+            return [((), node.primary), *_located_fetches(node.rest, path)]
+    raise TypeError(node)
+
+
+def _read_fields(
+    selections: tuple[SelectionNode, ...],
+    path: tuple[str, ...],
+    service: str,
+    sources: dict[tuple[tuple[str, ...], str, str], set[str]],
+) -> None:
+    """Which subgraphs each (object path, field, arguments) is read from."""
+    for selection in selections:
+        if isinstance(selection, InlineFragmentNode):
+            _read_fields(selection.selection_set.selections, path, service, sources)
+        elif isinstance(selection, FieldNode) and selection.name.value != "__typename":
+            if selection.name.value == "_entities":
+                assert selection.selection_set is not None
+                _read_fields(selection.selection_set.selections, path, service, sources)
+                continue
+            arguments = ",".join(print_ast(a) for a in selection.arguments or ())
+            sources.setdefault((path, selection.name.value, arguments), set()).add(service)
+            if selection.selection_set is not None:
+                key = selection.alias.value if selection.alias else selection.name.value
+                _read_fields(selection.selection_set.selections, (*path, key), service, sources)
+
+
+@pytest.mark.parametrize(
+    ("supergraph", "query"), [c[1:] for c in ONE_SOURCE_CASES], ids=[c[0] for c in ONE_SOURCE_CASES]
+)
+def test_one_field_of_one_object_is_read_from_one_subgraph(
+    supergraph: Supergraph, query: str
+) -> None:
+    sources: dict[tuple[tuple[str, ...], str, str], set[str]] = {}
+    for path, fetch in _located_fetches(build_plan(supergraph, parse(query), None).node):
+        definition = parse(fetch.operation).definitions[0]
+        assert isinstance(definition, OperationDefinitionNode)
+        _read_fields(definition.selection_set.selections, path, fetch.service_name, sources)
+    assert sources
+    assert {field: found for field, found in sources.items() if len(found) > 1} == {}
 
 
 @pytest.mark.parametrize(("supergraph", "query"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

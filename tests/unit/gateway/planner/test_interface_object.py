@@ -7,7 +7,8 @@ from graphql import parse
 
 from gateway.planner import build_plan
 from gateway.planner.plan import Fetch, Flatten, Sequence, ValueSetter
-from tests.unit.gateway.planner.support import expected, load, plan_text
+from gateway.supergraph import load_supergraph
+from tests.unit.gateway.planner.support import expected, load, plan_text, supergraph_sdl
 
 SUPERGRAPH = load(
     ["catalog", "reviews"],
@@ -57,6 +58,61 @@ SUPERGRAPH = load(
     }
     """,
 )
+
+
+# "accounts" declares the keyed interface Node but none of its implementations (no type of
+# that subgraph implements it); only "catalog" can tell a node's concrete type.
+OWNER_ELSEWHERE_SDL = supergraph_sdl(
+    ["accounts", "catalog", "reviews"],
+    """
+    type Query
+      @join__type(graph: ACCOUNTS)
+      @join__type(graph: CATALOG)
+      @join__type(graph: REVIEWS)
+    {
+      me: User @join__field(graph: ACCOUNTS)
+      catalogue: [Node] @join__field(graph: CATALOG)
+      reviewed: [Node] @join__field(graph: REVIEWS)
+    }
+
+    interface Node
+      @join__type(graph: ACCOUNTS, key: "id")
+      @join__type(graph: CATALOG, key: "id")
+      @join__type(graph: REVIEWS, key: "id", isInterfaceObject: true)
+    {
+      id: ID!
+      reviews: [Review] @join__field(graph: REVIEWS)
+    }
+
+    type User @join__type(graph: ACCOUNTS, key: "id") {
+      id: ID!
+      name: String
+    }
+
+    type Book implements Node
+      @join__implements(graph: CATALOG, interface: "Node")
+      @join__type(graph: CATALOG, key: "id")
+    {
+      id: ID!
+      title: String @join__field(graph: CATALOG)
+      reviews: [Review] @join__field
+    }
+
+    type Movie implements Node
+      @join__implements(graph: CATALOG, interface: "Node")
+      @join__type(graph: CATALOG, key: "id")
+    {
+      id: ID!
+      director: String @join__field(graph: CATALOG)
+      reviews: [Review] @join__field
+    }
+
+    type Review @join__type(graph: REVIEWS) {
+      stars: Int
+    }
+    """,
+)
+OWNER_ELSEWHERE = load_supergraph(OWNER_ELSEWHERE_SDL)
 
 
 def test_interface_object_fetch_rewrites_the_representation_typename() -> None:
@@ -185,7 +241,7 @@ def test_concrete_type_behind_an_interface_object_comes_from_the_interface_owner
     )
 
 
-def test_interface_object_results_get_their_concrete_type_from_the_owner() -> None:
+def test_interface_object_results_asked_for_interface_fields_only_need_no_owner() -> None:
     plan = plan_text(
         SUPERGRAPH,
         """
@@ -202,15 +258,125 @@ def test_interface_object_results_get_their_concrete_type_from_the_owner() -> No
     assert plan == expected(
         """
         QueryPlan {
+          Fetch(service: "reviews") {
+            {
+              topRated {
+                id
+                reviews {
+                  stars
+                }
+              }
+            }
+          },
+        }
+        """
+    )
+
+
+def test_only_the_key_of_an_interface_object_is_read_from_its_subgraph_alone() -> None:
+    plan = plan_text(
+        OWNER_ELSEWHERE,
+        """
+        {
+          reviewed {
+            id
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "reviews") {
+            {
+              reviewed {
+                id
+              }
+            }
+          },
+        }
+        """
+    )
+
+
+def test_concrete_type_comes_from_a_subgraph_that_implements_the_interface() -> None:
+    plan = plan_text(
+        OWNER_ELSEWHERE,
+        """
+        {
+          reviewed {
+            __typename
+            id
+            ... on Book {
+              title
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "reviews") {
+              {
+                reviewed {
+                  id
+                  __typename
+                }
+              }
+            },
+            Flatten(path: "reviewed.@") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Node {
+                    __typename
+                    id
+                  }
+                } =>
+                {
+                  ... on Node {
+                    __typename
+                    ... on Book {
+                      title
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_type_conditions_of_an_interface_object_selected_twice_all_reach_the_owner() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        {
+          topRated {
+            __typename
+          }
+          ... on Query {
+            topRated {
+              ... on Book {
+                author
+              }
+            }
+          }
+        }
+        """,
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
           Sequence {
             Fetch(service: "reviews") {
               {
                 topRated {
-                  id
-                  reviews {
-                    stars
-                  }
                   __typename
+                  id
                 }
               }
             },
@@ -225,6 +391,9 @@ def test_interface_object_results_get_their_concrete_type_from_the_owner() -> No
                 {
                   ... on Media {
                     __typename
+                    ... on Book {
+                      author
+                    }
                   }
                 }
               },
