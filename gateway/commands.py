@@ -83,6 +83,7 @@ def federated_engine(
         unauthorized=settings.authorization.unauthorized,
         metrics=settings.metrics.gateway_metrics(),
         tracer=tracer,
+        deduplicate=settings.deduplicate_fetches,
         identity=None
         if secret is None
         else IdentitySigner(secret.get_secret_value().encode(), clock),

@@ -44,6 +44,7 @@ from gateway.executor import (
     SubgraphOptions,
     subgraph_headers,
 )
+from gateway.executor.deduplicated import DeduplicatingFetcher
 from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.executor.metered import MeteredFetcher
 from gateway.executor.network import Proxies
@@ -96,6 +97,8 @@ class FederatedEngine:
     rest, ``reject`` refuses the whole operation with those errors. ``metrics`` records the
     plan cache's hits and misses, the estimated costs and every subgraph fetch. ``tracer``
     runs each subgraph fetch in a span whose context the subgraph continues.
+    ``deduplicate`` lets identical queries in flight at once share one subgraph request
+    (``executor/deduplicated.py``).
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class FederatedEngine:
         unauthorized: UnauthorizedMode = "filter",
         metrics: GatewayMetrics | None = None,
         tracer: Tracer | None = None,
+        deduplicate: bool = True,
     ) -> None:
         self.supergraph: Supergraph = load_supergraph(supergraph_sdl)
         self.limits = limits or OperationLimits()
@@ -143,6 +147,9 @@ class FederatedEngine:
             fetcher = TracedFetcher(fetcher, tracer)
         if metrics is not None:
             fetcher = MeteredFetcher(fetcher, metrics)
+        if deduplicate:
+            # Outermost: the metrics and traces count the requests the subgraphs receive.
+            fetcher = DeduplicatingFetcher(fetcher)
         self._executor = Executor(
             self.supergraph.api_schema, fetcher, _interface_objects(self.supergraph)
         )

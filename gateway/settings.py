@@ -256,6 +256,9 @@ class GatewaySettings(_Section):
     introspection: bool = False
     # Seconds to wait for a subgraph's answer.
     subgraph_timeout: float = Field(default=30.0, gt=0)
+    # Identical subgraph queries in flight at the same moment (same subgraph, body, caller
+    # identity and forwarded headers) share one request; mutations never do.
+    deduplicate_fetches: bool = True
     # Subgraph name -> URL, where the supergraph's URL is not the one to use.
     subgraph_urls: dict[str, str] = Field(default_factory=dict)
     # The callers the gateway knows, by name (``[gateway.clients.<name>]``).

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -279,3 +280,34 @@ async def test_an_entity_error_in_a_shared_fetch_points_at_the_first_alias() -> 
     assert [(e.path, e.extensions["serviceName"]) for e in result.errors] == [
         (("one", 3, "reviews"), "reviews")
     ]
+
+
+class _Slowed:
+    """The fakes, answering only after every request of a burst has started."""
+
+    def __init__(self, fakes: FakeSubgraphs) -> None:
+        self.fakes = fakes
+
+    async def fetch(
+        self, service: str, body: bytes, headers: Any, *, mutation: bool = False
+    ) -> Any:
+        await asyncio.sleep(0.05)
+        return await self.fakes.fetch(service, body, headers, mutation=mutation)
+
+
+@pytest.mark.parametrize(("deduplicate", "catalog_requests"), [(True, 1), (False, 3)])
+async def test_identical_client_requests_at_once_share_their_subgraph_requests(
+    deduplicate: bool, catalog_requests: int
+) -> None:
+    fakes = subgraphs()
+    engine = FederatedEngine(SUPERGRAPH, fetcher=_Slowed(fakes), deduplicate=deduplicate)
+    query = "{ media { id ... on Movie { title } } }"
+
+    results = await asyncio.gather(
+        *(engine.execute(engine.prepare(query, None), None, {}) for _ in range(3))
+    )
+
+    assert [r.data for r in results] == [results[0].data] * 3
+    assert results[0].data["media"][1] == {"id": "m1", "title": "Alien"}
+    assert len(fakes.subgraphs["catalog"].requests) == catalog_requests
+    assert len(fakes.subgraphs["movies"].requests) == catalog_requests
