@@ -788,13 +788,29 @@ class Builder:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _coverage(self, service: str, type_name: str, field_node: FieldNode) -> int:
+    def _coverage(
+        self,
+        service: str,
+        type_name: str,
+        field_node: FieldNode,
+        provided: tuple[SelectionNode, ...] | None = None,
+    ) -> int:
         """How much of a field's subtree ``service`` resolves itself (to pick among
-        subgraphs that share a field)."""
+        subgraphs that share a field), counting what its ``@provides`` bring along."""
         if field_node.selection_set is None:
             return 0
-        field_type = get_named_type(self.view.field_type(type_name, field_node.name.value))
-        return self._set_coverage(service, field_type.name, field_node.selection_set.selections)
+        name = field_node.name.value
+        field_type = get_named_type(self.view.field_type(type_name, name))
+        below = provided_field(self.view, provided, type_name, name)
+        inner: tuple[SelectionNode, ...] | None
+        if below is not None:
+            inner = tuple(below.selection_set.selections) if below.selection_set else ()
+        else:
+            info = self.view.field_in(type_name, name, service)
+            inner = tuple(info.provides.selections) if info and info.provides else None
+        return self._set_coverage(
+            service, field_type.name, field_node.selection_set.selections, None, inner
+        )
 
     def _set_coverage(
         self,
@@ -802,6 +818,7 @@ class Builder:
         type_name: str,
         selections: tuple[SelectionNode, ...],
         seen: set[tuple[str, str]] | None = None,
+        provided: tuple[SelectionNode, ...] | None = None,
     ) -> int:
         # A fragment spread twice in one selection set counts once: without ``seen``, a
         # chain of fragments that each spread the next twice costs 2^n visits.
@@ -811,8 +828,8 @@ class Builder:
             self._spend()
             if isinstance(selection, FieldNode):
                 name = selection.name.value
-                if name != "__typename" and self._local(service, type_name, name, None):
-                    score += 1 + self._coverage(service, type_name, selection)
+                if name != "__typename" and self._local(service, type_name, name, provided):
+                    score += 1 + self._coverage(service, type_name, selection, provided)
                 continue
             if isinstance(selection, FragmentSpreadNode):
                 visit = (type_name, selection.name.value)
@@ -824,7 +841,7 @@ class Builder:
                 continue
             condition = inner[0] or type_name
             if self.view.in_subgraph(condition, service):
-                score += self._set_coverage(service, condition, inner[1], seen)
+                score += self._set_coverage(service, condition, inner[1], seen, provided)
         return score
 
     def _fields_of(

@@ -79,6 +79,11 @@ CASES: list[tuple[str, Supergraph, str]] = [
         "{ reviews { author { username address { city } } editor { username } } }",
     ),
     (
+        "provides on a union member of a shared root field",
+        test_provides.PROVIDES_ON_UNION,
+        "{ media { ... on Book { id title } ... on Movie { id } } }",
+    ),
+    (
         "provides partial value type",
         test_provides.SUPERGRAPH,
         "{ featured { author { email address { city street } } } }",

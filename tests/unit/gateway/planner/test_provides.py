@@ -236,3 +236,68 @@ def test_provides_with_a_type_condition_applies_to_that_type() -> None:
         }
         """
     )
+
+
+PROVIDES_ON_UNION_SDL = """
+    type Query @join__type(graph: A) @join__type(graph: B) @join__type(graph: C) {
+      media: [Media]
+        @join__field(graph: A)
+        @join__field(graph: B, provides: "... on Book { title }")
+    }
+
+    union Media
+      @join__type(graph: A)
+      @join__type(graph: B)
+      @join__unionMember(graph: A, member: "Book")
+      @join__unionMember(graph: A, member: "Movie")
+      @join__unionMember(graph: B, member: "Book")
+      @join__unionMember(graph: B, member: "Movie")
+    = Book | Movie
+
+    type Book
+      @join__type(graph: A, key: "id")
+      @join__type(graph: B, key: "id")
+      @join__type(graph: C, key: "id")
+    {
+      id: ID!
+      title: String @join__field(graph: B, external: true) @join__field(graph: C)
+    }
+
+    type Movie
+      @join__type(graph: A, key: "id")
+      @join__type(graph: B, key: "id")
+      @join__type(graph: C, key: "id")
+    {
+      id: ID!
+      title: String @join__field(graph: C)
+    }
+"""
+PROVIDES_ON_UNION = load(["a", "b", "c"], PROVIDES_ON_UNION_SDL)
+
+
+def test_a_shared_root_field_is_read_where_its_provides_cover_the_selection() -> None:
+    # `a` and `b` both resolve `media`; only `b` brings `Book.title` along, so one fetch
+    # to `b` answers what `a` would need a second jump (to `c`) for.
+    plan = plan_text(
+        PROVIDES_ON_UNION, "{ media { ... on Book { id title } ... on Movie { id } } }"
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Fetch(service: "b") {
+            {
+              media {
+                __typename
+                ... on Book {
+                  id
+                  title
+                }
+                ... on Movie {
+                  id
+                }
+              }
+            }
+          },
+        }
+        """
+    )
