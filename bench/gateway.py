@@ -122,6 +122,16 @@ GATEWAYS = {
             "RETAILGRAPH_LOGGING__LEVEL": "warning",
         },
     ),
+    # Ours with each client request sending its own subgraph requests: what sharing
+    # identical in-flight subgraph queries (on by default) saves.
+    "ours-undeduplicated": Gateway(
+        name="ours-undeduplicated",
+        label="RetailGraph gateway, in-flight subgraph queries not shared",
+        command=(
+            "uv run retailgraph gateway --supergraph {supergraph} --host 127.0.0.1 --port {port}"
+        ),
+        env={"RETAILGRAPH_GATEWAY__DEDUPLICATE_FETCHES": "false"},
+    ),
     # Ours with a client named by an API key, as partners and apps call it: what
     # authentication, authorization and the client's rate limit cost.
     "ours-authenticated": Gateway(

@@ -1,9 +1,5 @@
-// Outbound deduplication of identical in-flight subgraph requests is on by default in Hive
-// Gateway; the benchmark compares gateways with it off.
+// Hive Gateway as it ships: outbound deduplication of identical in-flight subgraph
+// requests is on by default there, as it is in ours ([gateway] deduplicate_fetches).
 import { defineConfig } from "@graphql-hive/gateway";
 
-export const gatewayConfig = defineConfig({
-  transportEntries: {
-    "*.http": { options: { deduplicateInflightRequests: false } },
-  },
-});
+export const gatewayConfig = defineConfig({});
