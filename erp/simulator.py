@@ -204,8 +204,8 @@ class SimulatedErp:
             raise ErpRejected(f"Sale {sale.reference!r} has no lines for {sorted(unknown)}")
         cancelled = [line for line in sale.lines if not wanted or line.sku in wanted]
         kept = tuple(line for line in sale.lines if line not in cancelled)
-        for line in cancelled if not self.history else ():
-            self._record_move(line.sku, -line.quantity, sale.location or self._warehouse)
+        for line in cancelled:
+            self._uncommit(sale, line.sku, line.quantity)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state
         )
@@ -235,12 +235,17 @@ class SimulatedErp:
                     taken = min(line.quantity, left)
                     lines[index] = replace(line, quantity=line.quantity - taken)
                     left -= taken
-            if not self.history:  # the seed's stock stands after history already
-                self._record_move(cut.sku, -cut.quantity, sale.location or self._warehouse)
+            self._uncommit(sale, cut.sku, cut.quantity)
         kept = tuple(line for line in lines if line.quantity != 0)
         self._sales[sale.reference] = replace(
             sale, lines=kept, state="cancelled" if not kept else sale.state
         )
+
+    def _uncommit(self, sale: ErpSale, sku: str, quantity: Decimal) -> None:
+        """Cancelled units of ``sale`` go back to its location, unless they are history
+        the seed's stock stands after already."""
+        if not self.history:
+            self._record_move(sku, -quantity, sale.location or self._warehouse)
 
     def _record_move(
         self, sku: str, sold: Decimal, location: str, *, sale: ErpSale | None = None

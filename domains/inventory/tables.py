@@ -15,11 +15,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     false,
 )
 
 from adapters.db.outbox import outbox_table
+from adapters.db.postings import posting_state_columns
 from kernel.keys import MAX_RESERVATION_KEY
 
 metadata = MetaData()
@@ -187,15 +187,7 @@ erp_postings = Table(
     Column("source_document_id", String(200), nullable=False),
     Column("line_number", Integer, nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
-    Column("lease_owner", String(100)),
-    Column("lease_expires_at", DateTime(timezone=True)),
-    Column("erp_document_id", String(200)),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("correlation_id", String(100)),
+    *posting_state_columns(document_id_length=200),
     Column("traceparent", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_inventory_erp_posting_due", "status", "next_attempt_at"),

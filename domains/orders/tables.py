@@ -16,11 +16,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
 )
 from sqlalchemy.types import TypeDecorator
 
 from adapters.db.outbox import outbox_table
+from adapters.db.postings import posting_state_columns
 from domains.orders.model import (
     Fulfilment,
     FulfilmentType,
@@ -106,15 +106,7 @@ erp_postings = Table(
     Column("kind", String(16), nullable=False),
     Column("reference", String(100), nullable=False, unique=True),
     Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
-    Column("lease_owner", String(100)),
-    Column("lease_expires_at", DateTime(timezone=True)),
-    Column("erp_document_id", String(100)),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("correlation_id", String(100)),
+    *posting_state_columns(document_id_length=100),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # The W3C trace context of the request that changed the order: the post links to it.
     Column("traceparent", String(64)),
