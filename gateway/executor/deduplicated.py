@@ -27,12 +27,12 @@ _Key = tuple[str, bytes, tuple[tuple[str, str], ...]]
 
 
 class _Flight:
-    __slots__ = ("answer", "waiting")
+    __slots__ = ("answer",)
 
     def __init__(self) -> None:
-        # The leader's answer as JSON (one encoding, a decoding per waiter), or its error.
-        self.answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self.waiting = 0
+        # The leader's answer as JSON (one encoding, a decoding per waiter), or its error;
+        # made when the first waiter comes, so a request nobody shares costs no future.
+        self.answer: asyncio.Future[bytes] | None = None
 
 
 class _LeaderGone(Exception):
@@ -63,7 +63,8 @@ class DeduplicatingFetcher:
         )
         flight = self._in_flight.get(key)
         if flight is not None:
-            flight.waiting += 1
+            if flight.answer is None:
+                flight.answer = asyncio.get_running_loop().create_future()
             try:
                 answer = await asyncio.shield(flight.answer)
             except _LeaderGone:
@@ -74,17 +75,17 @@ class DeduplicatingFetcher:
         try:
             response = await self._fetcher.fetch(service, body, headers)
         except asyncio.CancelledError:
-            if flight.waiting:
+            if flight.answer is not None:
                 flight.answer.set_exception(_LeaderGone())
                 flight.answer.exception()  # retrieved: waiters that left need not see it
             raise
         except Exception as error:
-            if flight.waiting:
+            if flight.answer is not None:
                 flight.answer.set_exception(error)
                 flight.answer.exception()
             raise
         else:
-            if flight.waiting:
+            if flight.answer is not None:
                 flight.answer.set_result(orjson.dumps(response))
             return response
         finally:

@@ -58,6 +58,8 @@ _UNRESOLVED: list[FieldPlan] = []
 """An object whose runtime type cannot be told (no or an abstract ``__typename``) while
 the selection asks for its ``__typename``. When it does not, the abstract type's own
 fields are enough: an @interfaceObject subgraph answers that way for interface fields."""
+_HIDDEN: list[FieldPlan] = []
+"""An object whose runtime type the API schema leaves out (@inaccessible)."""
 
 # The types that have fields of their own.
 HasFields = (GraphQLObjectType, GraphQLInterfaceType)
@@ -168,13 +170,17 @@ class ObjectShape:
         if not isinstance(obj, dict):
             raise NullViolation(f"Expected an object of type {self._parent.name}", path, MALFORMED)
         typename = obj.get("__typename") or self._default_typename
-        if isinstance(typename, str) and self._compiler.hidden(typename):
-            raise NullViolation(f"{typename} is not in the API schema", path, silent=True)
         cache_key = typename if context.condition_key is None else (typename, context.condition_key)
         fields = self._by_type.get(cache_key)
         if fields is None:
-            fields = self._compiler.fields(self._parent, self._selection_sets, typename, context)
+            if isinstance(typename, str) and self._compiler.hidden(typename):
+                fields = _HIDDEN
+            else:
+                compiler, selection_sets = self._compiler, self._selection_sets
+                fields = compiler.fields(self._parent, selection_sets, typename, context)
             self._by_type[cache_key] = fields
+        if fields is _HIDDEN:
+            raise NullViolation(f"{typename} is not in the API schema", path, silent=True)
         if fields is _UNRESOLVED:
             raise NullViolation(
                 f"Abstract type {self._parent.name} must resolve to an object type at runtime",
