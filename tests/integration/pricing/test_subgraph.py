@@ -144,6 +144,7 @@ async def test_promotion_entities_resolve_in_one_statement_in_order(engine: Asyn
         for promotion_id in ids:
             await live_promotion(domain, percent_terms("15"), promotion_id)
         asked = [*ids[5:], "missing-1", *ids[:5], "missing-2"]
+        await settle(domain)
         # Only the requests' statements count: the outbox relay and the promotion-window
         # scheduler poll the same database in the background.
         await domain.stop_background()
@@ -192,6 +193,9 @@ async def test_promotions_list_their_newest_low_stock_pauses_in_one_statement(
             )
         await live_promotion(domain, percent_terms("10"), "no-threshold")
         asked = [{"__typename": "Promotion", "id": i} for i in ("tops-low", "no-threshold")]
+        # Every recorded event handled first: a handler still writing would hold SQLite's
+        # lock while the request reads.
+        await settle(domain)
         # Only the requests' statements count: the outbox relay and the promotion-window
         # scheduler poll the same database in the background.
         await domain.stop_background()
