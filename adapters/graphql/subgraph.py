@@ -28,6 +28,7 @@ from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
 from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdentity
 from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
+from adapters.graphql.shielded import ShieldedResolvers
 from adapters.metrics.exposition import metrics_route
 from adapters.runtime import Runtime
 from kernel import correlation, tracing
@@ -55,6 +56,7 @@ class FederatedSchema(strawberry.federation.Schema):
             [
                 lambda: ParserCache(maxsize=DOCUMENT_CACHE),
                 lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
+                ShieldedResolvers,
             ],
         )
         super().__init__(*args, **options)
