@@ -21,6 +21,8 @@ from gateway.executor.merging import merge_into
 from gateway.executor.representations import JsonObject, objects_at, paths_at
 from gateway.executor.steps import (
     ConditionStep,
+    DeferredStep,
+    DeferStep,
     FetchStep,
     FlattenStep,
     ParallelStep,
@@ -80,6 +82,30 @@ class PlanRun:
                 chosen = step.if_step if self._variables.get(step.variable) else step.else_step
                 if chosen is not None:
                     await self._run(chosen, objects, path)
+            case DeferStep():
+                # everything, for a client that takes the response in one piece
+                early = [d for d in step.deferred if not d.waits]
+                late = [d for d in step.deferred if d.waits]
+                await asyncio.gather(
+                    self._primary_then(step.primary, late, objects, path),
+                    *(self._deferred(d, objects, path) for d in early),
+                )
+
+    async def _primary_then(
+        self,
+        primary: Step | None,
+        deferred: list[DeferredStep],
+        objects: list[JsonObject],
+        path: tuple[str | int, ...],
+    ) -> None:
+        if primary is not None:
+            await self._run(primary, objects, path)
+        await asyncio.gather(*(self._deferred(d, objects, path) for d in deferred))
+
+    async def _deferred(
+        self, block: DeferredStep, objects: list[JsonObject], path: tuple[str | int, ...]
+    ) -> None:
+        await self._primary_then(block.step, list(block.deferred), objects, path)
 
     async def _root_fetch(self, step: FetchStep, objects: list[JsonObject]) -> None:
         variables = {

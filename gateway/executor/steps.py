@@ -20,6 +20,8 @@ from gateway.executor.representations import (
 )
 from gateway.planner.plan import (
     Condition,
+    Defer,
+    DeferredNode,
     Fetch,
     Flatten,
     InlineFragmentSelection,
@@ -31,6 +33,11 @@ from gateway.planner.plan import (
     SubscriptionNode,
     ValueSetter,
 )
+
+EntryShaper = Callable[[Any, Any, Any], Any]
+"""Shapes one object at a deferred block's path (``ObjectShape.shape``)."""
+ShapeDeferred = Callable[[tuple[str, ...], str], EntryShaper]
+"""Compiles a block's subselection, given its query path, into its ``EntryShaper``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +85,35 @@ class ConditionStep:
     else_step: Step | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeferredStep:
+    """One deferred block: ``step`` fetches its fields (Flatten paths from the root),
+    ``shape`` shapes each object at ``query_path`` into an incremental entry, and the
+    blocks deferred inside it follow once it is done."""
+
+    label: str | None
+    query_path: tuple[str, ...]
+    waits: bool
+    """True when it needs fetches of the enclosing block (``depends``)."""
+    step: Step | None
+    shape: EntryShaper | None
+    deferred: tuple[DeferredStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeferStep:
+    primary: Step | None
+    deferred: tuple[DeferredStep, ...]
+
+
 Step: TypeAlias = (
-    FetchStep | FlattenStep | SharedFetchStep | SequenceStep | ParallelStep | ConditionStep
+    FetchStep
+    | FlattenStep
+    | SharedFetchStep
+    | SequenceStep
+    | ParallelStep
+    | ConditionStep
+    | DeferStep
 )
 
 
@@ -88,17 +122,26 @@ InterfaceObjects = Mapping[str, frozenset[str]]
 
 
 def compile_plan(
-    plan: QueryPlan, possible_types: PossibleTypes, interface_objects: InterfaceObjects
+    plan: QueryPlan,
+    possible_types: PossibleTypes,
+    interface_objects: InterfaceObjects,
+    shape_deferred: ShapeDeferred | None = None,
 ) -> Step | None:
     if plan.node is None:
         return None
-    return _PlanCompiler(possible_types, interface_objects).compile(plan.node)
+    return _PlanCompiler(possible_types, interface_objects, shape_deferred).compile(plan.node)
 
 
 class _PlanCompiler:
-    def __init__(self, possible_types: PossibleTypes, interface_objects: InterfaceObjects):
+    def __init__(
+        self,
+        possible_types: PossibleTypes,
+        interface_objects: InterfaceObjects,
+        shape_deferred: ShapeDeferred | None = None,
+    ):
         self._possible_types = possible_types
         self._interface_objects = interface_objects
+        self._shape_deferred = shape_deferred
 
     def compile(self, node: PlanNode) -> Step:
         match node:
@@ -118,7 +161,32 @@ class _PlanCompiler:
                 )
             case SubscriptionNode():
                 raise NotImplementedError("subscriptions are not supported yet")
+            case Defer():
+                return DeferStep(
+                    None if node.primary.node is None else self.compile(node.primary.node),
+                    tuple(self._deferred(d) for d in node.deferred),
+                )
         raise TypeError(f"not a plan node: {node!r}")
+
+    def _deferred(self, node: DeferredNode) -> DeferredStep:
+        subselection, inner = node.subselection, node.node
+        nested: tuple[DeferredStep, ...] = ()
+        if isinstance(inner, Defer):
+            # a nested defer: its primary is this block's own work
+            subselection = inner.primary.subselection
+            nested = tuple(self._deferred(d) for d in inner.deferred)
+            inner = inner.primary.node
+        shape = None
+        if subselection is not None and self._shape_deferred is not None:
+            shape = self._shape_deferred(node.query_path, subselection)
+        return DeferredStep(
+            label=node.label,
+            query_path=node.query_path,
+            waits=bool(node.depends),
+            step=None if inner is None else self.compile(inner),
+            shape=shape,
+            deferred=nested,
+        )
 
     def _parallel(self, nodes: tuple[PlanNode, ...]) -> tuple[Step, ...]:
         """The steps of a ``Parallel``, sibling entity fetches of one operation shared."""

@@ -11,6 +11,7 @@ groups that fetch them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from graphql import (
@@ -20,14 +21,17 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     NameNode,
     OperationDefinitionNode,
     SelectionNode,
+    SelectionSetNode,
     get_named_type,
     is_composite_type,
 )
 
 from gateway.planner.conflicts import alias_conflicts
+from gateway.planner.deferred import defer_label, is_deferred, subselection
 from gateway.planner.errors import PlanningBudgetExceeded, PlanningError
 from gateway.planner.fields import (
     alias_of,
@@ -44,13 +48,19 @@ from gateway.planner.fields import (
     provided_field,
     with_pending,
 )
-from gateway.planner.groups import Cond, Ctx, Group, Step
+from gateway.planner.groups import Cond, Ctx, DeferBlock, Group, Step
 from gateway.planner.plan import KeyRenamer, ValueSetter
 from gateway.planner.selections import OutField, OutSet
 from gateway.planner.typing import SchemaView
 from gateway.supergraph.model import Key, Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
+
+DeferredFragment = tuple[
+    SelectionNode, str | None, tuple[SelectionNode, ...], tuple[DirectiveNode, ...]
+]
+"""A deferred fragment met in a selection: the node, its type condition, its body, and the
+@skip/@include it sits under."""
 
 
 class Builder:
@@ -61,6 +71,7 @@ class Builder:
         fragments: dict[str, FragmentDefinitionNode],
         *,
         budget: int,
+        defer_values: Mapping[str, bool] | None = None,
     ) -> None:
         self.supergraph = supergraph
         self._budget = budget
@@ -70,12 +81,18 @@ class Builder:
         self.fragments = fragments
         self.groups: list[Group] = []
         self.roots: list[Group] = []
-        self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
+        self._children: dict[tuple[int, str, tuple[str, ...], int], Group] = {}
         self._aliases = 0
         # the subgraph a field of an object was read from, by (parent group id, path,
         # type, field, arguments) and by that and its response key: the same field asked
         # again on the same object is read from there too (see ``_prefer_source``)
         self._sources: dict[tuple[object, ...], str] = {}
+        # A subscription's fragments are never deferred (validation refuses @defer there
+        # unless its ``if`` may be false); values for the ``if`` variables come per plan.
+        self._defers = operation.operation.value != "subscription"
+        self._defer_values: Mapping[str, bool] = defer_values or {}
+        self.blocks: list[DeferBlock] = []
+        self._blocks: dict[tuple[object, ...], DeferBlock] = {}
 
     # -- root -------------------------------------------------------------------------
 
@@ -84,20 +101,7 @@ class Builder:
         root_type = self.supergraph.root_types.get(kind)
         if root_type is None:
             raise PlanningError(f"the schema has no {kind} type")
-        fields = self._fields_of(self.operation.selection_set.selections, root_type, ())
-        by_response_key: dict[str, list[FieldNode]] = {}
-        for field_node, _ in fields:
-            by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
-                field_node
-            )
-        for field_node, pending in fields:
-            name = field_node.name.value
-            if name == "__typename" or name in _INTROSPECTION:
-                continue
-            same_key = by_response_key[alias_of(field_node) or name]
-            group = self._root_group(kind, root_type, field_node, same_key)
-            ctx = Ctx(group, group.selections, root_type, (), None, pending, frozenset(), True)
-            self._field(ctx, field_node)
+        self._plan_root(tuple(self.operation.selection_set.selections), root_type, (), None)
         for group in self.groups:
             group.selections.prune()
             parent_type = root_type if not group.entity else first_condition(group.selections)
@@ -106,8 +110,45 @@ class Builder:
             )
         return self.groups
 
+    def _plan_root(
+        self,
+        selections: tuple[SelectionNode, ...],
+        root_type: str,
+        pending: tuple[DirectiveNode, ...],
+        defer: DeferBlock | None,
+    ) -> None:
+        """Root fields get root fetches of their block: a deferred fragment on the root
+        type is fetched by root fetches of its own."""
+        kind = self.operation.operation.value
+        fields = self._fields_of(selections, root_type, pending)
+        by_response_key: dict[str, list[FieldNode]] = {}
+        for field_node, _ in fields:
+            by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
+                field_node
+            )
+        for field_node, field_pending in fields:
+            name = field_node.name.value
+            if name == "__typename" or name in _INTROSPECTION:
+                continue
+            same_key = by_response_key[alias_of(field_node) or name]
+            group = self._root_group(kind, root_type, field_node, same_key, defer)
+            ctx = Ctx(
+                group, group.selections, root_type, (), None, field_pending, frozenset(), True
+            )
+            self._field(replace(ctx, defer=defer), field_node)
+        for node, type_condition, body, inner in self._deferred_fragments(
+            selections, root_type, pending
+        ):
+            block = self._block(node, (), root_type, type_condition, body, defer)
+            self._plan_root(body, root_type, inner, block)
+
     def _root_group(
-        self, kind: str, root_type: str, field_node: FieldNode, same_key: list[FieldNode]
+        self,
+        kind: str,
+        root_type: str,
+        field_node: FieldNode,
+        same_key: list[FieldNode],
+        defer: DeferBlock | None = None,
     ) -> Group:
         """The root fetch for a root field; ``same_key``: every selection of its response
         key, which are one field and are read from one subgraph."""
@@ -119,7 +160,9 @@ class Builder:
             last = self.roots[-1] if self.roots else None
             if last is not None and last.service in candidates:
                 return last
-        existing = {g.service: g for g in self.roots} if kind != "mutation" else {}
+        existing = (
+            {g.service: g for g in self.roots if g.defer is defer} if kind != "mutation" else {}
+        )
         coverage = {
             s: sum(self._coverage(s, root_type, node) for node in same_key) for s in candidates
         }
@@ -127,7 +170,7 @@ class Builder:
         service = self._prefer_source(None, (), root_type, field_node, best, coverage)
         if service in existing:
             return existing[service]
-        group = self._new_group(service, (), entity=False, parent=None)
+        group = self._new_group(service, (), entity=False, parent=None, defer=defer)
         self.roots.append(group)
         return group
 
@@ -174,7 +217,157 @@ class Builder:
         placed: set[Group] = set()
         for field_node, pending in self._fields_of(selections, ctx.type_name, ctx.pending):
             placed |= self._field(with_pending(ctx, pending), field_node)
+        return placed | self._plan_deferred(ctx, selections)
+
+    # -- deferred fragments -----------------------------------------------------------
+
+    def _plan_deferred(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
+        """Each deferred fragment here is planned in a block of its own: its fields enter
+        groups of that block (``_enter_block``) instead of joining the groups at ``ctx``."""
+        placed: set[Group] = set()
+        for node, type_condition, body, pending in self._deferred_fragments(
+            selections, ctx.type_name, ctx.pending
+        ):
+            block = self._block(
+                node, ctx.path, self._declared_type(ctx), type_condition, body, ctx.defer
+            )
+            fragment = InlineFragmentNode(
+                type_condition=(
+                    NamedTypeNode(name=NameNode(value=type_condition)) if type_condition else None
+                ),
+                directives=(),
+                selection_set=SelectionSetNode(selections=body),
+            )
+            placed |= self._plan_set(replace(ctx, defer=block, pending=pending), (fragment,))
         return placed
+
+    def _block(
+        self,
+        node: SelectionNode,
+        path: tuple[str, ...],
+        declared: str,
+        type_condition: str | None,
+        body: tuple[SelectionNode, ...],
+        parent: DeferBlock | None,
+    ) -> DeferBlock:
+        """The block of a deferred fragment at ``path``; ``declared`` is the type the
+        schema gives that position (a narrower type condition joins the path)."""
+        narrows = type_condition is not None and type_condition != declared
+        query_path = path + ((f"... on {type_condition}",) if narrows else ())
+        key = (id(node), query_path, None if parent is None else parent.id)
+        block = self._blocks.get(key)
+        if block is None:
+            text = subselection(body, self.fragments, self._defer_values, type_condition)
+            block = DeferBlock(len(self.blocks), defer_label(node), parent, query_path, text)
+            self.blocks.append(block)
+            self._blocks[key] = block
+        return block
+
+    def _declared_type(self, ctx: Ctx) -> str:
+        """The type the API schema gives the position ``ctx`` stands at (before any type
+        condition narrowed it)."""
+        while ctx.up is not None and ctx.up[1].kind == "fragment":
+            ctx = ctx.up[0]
+        if ctx.up is None or ctx.up[1].field_node is None:
+            return ctx.type_name
+        step = ctx.up[1]
+        assert step.field_node is not None
+        return get_named_type(self.view.field_type(step.type_name, step.field_node.name.value)).name
+
+    def _enter_block(self, ctx: Ctx, field_node: FieldNode) -> Ctx | None:
+        """Where a field of a deferred fragment is planned: an entity continues through
+        ``_entities`` from its key in a group of the block (the same subgraph when it
+        resolves the field; otherwise the jump from here creates that group); a value
+        type re-enters from the nearest entity above or from the query root. None when
+        no entry exists: the field is then fetched with the enclosing block, and only its
+        delivery is deferred (Apollo does the same)."""
+        type_name = ctx.type_name
+        service = ctx.group.service
+        local = self._local(service, type_name, field_node.name.value, ctx.provided)
+        if self.view.is_entity(type_name) and not self.view.is_abstract(type_name):
+            if not local:
+                return None
+            if self._resolvable_in(type_name, service):
+                return self._hops(ctx, type_name, [service], ctx.conds, ctx.defer)
+        if not local:
+            return None
+        chain: list[Step] = []
+        level = ctx
+        while level.up is not None:
+            level, step = level.up
+            chain.insert(0, step)
+            if level.group is not ctx.group or not self._chain_local(service, chain):
+                return None
+            if self._is_query_root(level) and all(s.kind == "field" for s in chain):
+                group = self._block_root(service, ctx.defer)
+                entry = Ctx(
+                    group, group.selections, level.type_name, (), None, (), frozenset(), True
+                )
+                return self._walk(replace(entry, defer=ctx.defer), chain, ctx)
+            entity = self.view.is_entity(level.type_name) and not self.view.is_abstract(
+                level.type_name
+            )
+            if entity and self._resolvable_in(level.type_name, service):
+                entry = self._hops(level, level.type_name, [service], ctx.conds, ctx.defer)
+                return self._walk(entry, chain, ctx)
+        return None
+
+    def _resolvable_in(self, type_name: str, service: str) -> bool:
+        return any(k.resolvable for k in self.supergraph.types[type_name].keys_in(service))
+
+    def _block_root(self, service: str, defer: DeferBlock | None) -> Group:
+        group = next((g for g in self.roots if g.service == service and g.defer is defer), None)
+        if group is None:
+            group = self._new_group(service, (), entity=False, parent=None, defer=defer)
+            self.roots.append(group)
+        return group
+
+    def _deferred_fragments(
+        self,
+        selections: tuple[SelectionNode, ...],
+        type_name: str,
+        pending: tuple[DirectiveNode, ...],
+    ) -> list[DeferredFragment]:
+        """The deferred fragments that apply at ``type_name``, found through the fragments
+        that merge into it (a narrowing fragment is planned per type, and finds its own)."""
+        found: list[DeferredFragment] = []
+        if self._defers:
+            self._collect_deferred(selections, type_name, pending, found, set())
+        return found
+
+    def _collect_deferred(
+        self,
+        selections: tuple[SelectionNode, ...],
+        type_name: str,
+        pending: tuple[DirectiveNode, ...],
+        found: list[DeferredFragment],
+        seen: set[tuple[int, ...]],
+    ) -> None:
+        for selection in selections:
+            if isinstance(selection, FieldNode) or excluded(selection):
+                continue
+            visit = (id(selection), *map(id, pending))
+            if visit in seen:
+                continue
+            seen.add(visit)
+            inner = self._fragment_body(selection)
+            if inner is None:
+                continue
+            type_condition, body = inner
+            directives = pending + conditional(selection)
+            applies = type_condition is None or self._flattens(type_condition, type_name)
+            if self._deferred(selection):
+                if applies or (
+                    self.view.is_abstract(type_name)
+                    and type_condition is not None
+                    and self.view.overlaps(type_condition, type_name)
+                ):
+                    found.append((selection, type_condition, body, directives))
+            elif applies:
+                self._collect_deferred(body, type_name, directives, found, seen)
+
+    def _deferred(self, selection: SelectionNode) -> bool:
+        return self._defers and is_deferred(selection, self._defer_values)
 
     def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         service = ctx.group.service
@@ -185,14 +378,18 @@ class Builder:
         ctx.target.field("__typename")
         placed = {ctx.group}
         direct = list(self._fields_of(selections, abstract, ctx.pending))
-        if all(self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct):
+        # fields entering a deferred block do so per concrete type, each through its key
+        entering = ctx.defer is not ctx.group.defer and bool(runtime)
+        if not entering and all(
+            self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct
+        ):
             for field_node, pending in direct:
                 placed |= self._field(with_pending(ctx, pending), field_node)
             for fragment, type_condition, pending in self._narrowing(
                 selections, abstract, ctx.pending
             ):
                 placed |= self._plan_fragment(ctx, fragment, type_condition, pending, runtime)
-            return placed
+            return placed | self._plan_deferred(ctx, selections)
         if not runtime:
             names = ", ".join(f.name.value for f, _ in direct)
             raise PlanningError(f"{service} cannot resolve {names} on {abstract}")
@@ -305,6 +502,7 @@ class Builder:
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(with_pending(ctx, pending), field_node)
+        placed |= self._plan_deferred(ctx, selections)
         typenames = [(f, p) for f, p in direct if f.name.value == "__typename"]
         if not typenames and not narrowing:
             return placed
@@ -338,7 +536,7 @@ class Builder:
         owners = self._owners(interface)
         if not owners:
             raise PlanningError(f"no subgraph can tell the concrete type of {interface}")
-        return self._hops(ctx, interface, [owners[0]], ctx.conds)
+        return self._hops(ctx, interface, [owners[0]], ctx.conds, ctx.defer)
 
     # -- fields -----------------------------------------------------------------------
 
@@ -357,6 +555,8 @@ class Builder:
                 "__typename", alias_of(field_node), (), directives_for(field_node, ctx.pending)
             )
             return {ctx.group}
+        if ctx.defer is not ctx.group.defer:
+            ctx = self._enter_block(ctx, field_node) or ctx
         if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
             return self._add_field(ctx, field_node)
         return self._jump(ctx, field_node)
@@ -382,7 +582,16 @@ class Builder:
             if inner_type != named.name and self.view.is_abstract(named.name):
                 out.children.field("__typename")
             inner = Ctx(
-                ctx.group, out.children, inner_type, path, provided, (), conds, False, (ctx, step)
+                ctx.group,
+                out.children,
+                inner_type,
+                path,
+                provided,
+                (),
+                conds,
+                False,
+                (ctx, step),
+                ctx.defer,
             )
             placed |= self._plan_set(inner, tuple(field_node.selection_set.selections))
         return placed
@@ -425,7 +634,7 @@ class Builder:
             route = self.view.route(type_name, source, candidate, self._provided_names(ctx))
             if route is None:
                 continue
-            existing = (ctx.group.id, route[0], ctx.path) in self._children
+            existing = (ctx.group.id, route[0], ctx.path, _block_id(ctx.defer)) in self._children
             coverage = self._coverage(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
@@ -450,7 +659,7 @@ class Builder:
             required_groups = self._plan_set(replace(ctx, pending=()), required)
         directives = directives_for(field_node, ctx.pending)
         conds = ctx.conds | conditions_of(directives)
-        final = self._hops(ctx, type_name, route, conds, required_groups, sources)
+        final = self._hops(ctx, type_name, route, conds, ctx.defer, required_groups, sources)
         if requires is not None:
             final.group.deps |= required_groups
             shape = final.group.requires.fragment(type_name).children
@@ -523,7 +732,7 @@ class Builder:
                 required: set[Group] = set()
                 if requires is not None:
                     required = self._plan_set(at_key(ctx), tuple(requires.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, required)
+                group = self._child_group(ctx.group, candidate, ctx.path, required, None, ctx.defer)
                 group.deps.add(ctx.group)
                 ctx.target.field("__typename")
                 group.deps |= self._plan_set(at_key(ctx), tuple(key.selection.selections))
@@ -548,6 +757,7 @@ class Builder:
                     ctx.conds,
                     True,
                     ctx.up,
+                    ctx.defer,
                 )
                 return self._add_field(inner, field_node)
         raise PlanningError(f"no subgraph resolves {type_name}.{name}")
@@ -558,7 +768,7 @@ class Builder:
         chain: list[Step] = []
         level = ctx
         while True:
-            entry = self._entry(level, chain, candidates, ctx.conds)
+            entry = self._entry(level, chain, candidates, ctx.conds, ctx.defer)
             if entry is not None:
                 return self._descend(entry, chain, ctx, field_node)
             if level.up is None:
@@ -584,7 +794,7 @@ class Builder:
                     continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
                 placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, placed)
+                group = self._child_group(ctx.group, candidate, ctx.path, placed, None, ctx.defer)
                 group.deps |= placed | {ctx.group}
                 group.deps.discard(group)
                 shape = group.requires.fragment(type_name).children
@@ -594,7 +804,16 @@ class Builder:
                 directives = directives_for(field_node, ctx.pending)
                 conds = ctx.conds | conditions_of(directives)
                 final = Ctx(
-                    group, out.children, type_name, ctx.path, None, ctx.pending, conds, True, ctx.up
+                    group,
+                    out.children,
+                    type_name,
+                    ctx.path,
+                    None,
+                    ctx.pending,
+                    conds,
+                    True,
+                    ctx.up,
+                    ctx.defer,
                 )
                 return self._add_field(final, field_node)
         raise PlanningError(
@@ -610,7 +829,12 @@ class Builder:
         return True
 
     def _entry(
-        self, level: Ctx, chain: list[Step], candidates: list[str], conds: frozenset[Cond]
+        self,
+        level: Ctx,
+        chain: list[Step],
+        candidates: list[str],
+        conds: frozenset[Cond],
+        defer: DeferBlock | None,
     ) -> Ctx | None:
         usable = [c for c in candidates if self._chain_local(c, chain)]
         if self._is_query_root(level):
@@ -618,11 +842,11 @@ class Builder:
             # when no type condition is involved (a shared value, not an abstract one)
             if not usable or any(step.kind == "fragment" for step in chain):
                 return None
-            group = next((g for g in self.roots if g.service in usable), None)
+            group = next((g for g in self.roots if g.service in usable and g.defer is defer), None)
             if group is None:
-                group = self._new_group(usable[0], (), entity=False, parent=None)
-                self.roots.append(group)
-            return Ctx(group, group.selections, level.type_name, (), None, (), frozenset(), True)
+                group = self._block_root(usable[0], defer)
+            entry = Ctx(group, group.selections, level.type_name, (), None, (), frozenset(), True)
+            return replace(entry, defer=defer)
         if not self.view.is_entity(level.type_name) or self.view.is_abstract(level.type_name):
             return None
         routes = []
@@ -636,7 +860,7 @@ class Builder:
                 routes.append(route)
         if not routes:
             return None
-        return self._hops(level, level.type_name, min(routes, key=len), conds)
+        return self._hops(level, level.type_name, min(routes, key=len), conds, defer)
 
     def _chain_local(self, service: str, chain: list[Step]) -> bool:
         for step in chain:
@@ -652,6 +876,10 @@ class Builder:
     def _descend(
         self, entry: Ctx, chain: list[Step], ctx: Ctx, field_node: FieldNode
     ) -> set[Group]:
+        return self._add_field(self._walk(entry, chain, ctx), field_node)
+
+    def _walk(self, entry: Ctx, chain: list[Step], ctx: Ctx) -> Ctx:
+        """Walks ``chain`` down from ``entry`` in its group, to stand where ``ctx`` stands."""
         current = entry
         for step in chain:
             if step.kind == "fragment":
@@ -687,8 +915,9 @@ class Builder:
                 ctx.conds,
                 False,
                 (current, step),
+                entry.defer,
             )
-        return self._add_field(replace(current, pending=ctx.pending), field_node)
+        return replace(current, pending=ctx.pending)
 
     def _provided_names(self, ctx: Ctx) -> frozenset[str]:
         """Fields ``@provides`` makes local at this spot (they may fill a key)."""
@@ -718,9 +947,11 @@ class Builder:
         type_name: str,
         route: list[str],
         conds: frozenset[Cond],
+        defer: DeferBlock | None,
         avoid: set[Group] | None = None,
         sources: dict[str, str] | None = None,
     ) -> Ctx:
+        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``."""
         current = ctx
         for index, service in enumerate(route):
             last = index == len(route) - 1
@@ -730,6 +961,7 @@ class Builder:
                 ctx.path,
                 avoid if last and avoid else set(),
                 sources if last else None,
+                defer,
             )
             extra = self._provided_names(current)
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
@@ -753,7 +985,9 @@ class Builder:
             # the subgraph receives the key in the representation, so it can give it back
             # even where it marks the key fields @external
             known = tuple(key.selection.selections)
-            current = Ctx(group, out.children, type_name, ctx.path, known, (), conds, True, ctx.up)
+            current = Ctx(
+                group, out.children, type_name, ctx.path, known, (), conds, True, ctx.up, defer
+            )
         return current
 
     def _child_group(
@@ -763,11 +997,12 @@ class Builder:
         path: tuple[str, ...],
         avoid: set[Group],
         sources: dict[str, str] | None = None,
+        defer: DeferBlock | None = None,
     ) -> Group:
         """The entity fetch to ``service`` at ``path`` after ``parent``, shared by every
         field that jumps there, unless sharing would create a cycle (``avoid``) or two
         representations that read the same key from different fields (``sources``)."""
-        index = (parent.id, service, path)
+        index = (parent.id, service, path, _block_id(defer))
         existing = self._children.get(index)
         if (
             existing is not None
@@ -775,14 +1010,20 @@ class Builder:
             and not clashes(existing.representation_keys, sources or {})
         ):
             return existing
-        group = self._new_group(service, path, entity=True, parent=parent)
+        group = self._new_group(service, path, entity=True, parent=parent, defer=defer)
         self._children[index] = group
         return group
 
     def _new_group(
-        self, service: str, path: tuple[str, ...], *, entity: bool, parent: Group | None
+        self,
+        service: str,
+        path: tuple[str, ...],
+        *,
+        entity: bool,
+        parent: Group | None,
+        defer: DeferBlock | None = None,
     ) -> Group:
-        group = Group(len(self.groups), service, path, entity, parent)
+        group = Group(len(self.groups), service, path, entity, parent, defer=defer)
         self.groups.append(group)
         return group
 
@@ -876,6 +1117,8 @@ class Builder:
             if isinstance(selection, FieldNode):
                 found.append((selection, pending))
                 continue
+            if self._deferred(selection):
+                continue  # planned in a block of its own (``_plan_deferred``)
             inner = self._fragment_body(selection)
             if inner is None:
                 continue
@@ -903,7 +1146,7 @@ class Builder:
         seen: set[tuple[int, ...]],
     ) -> None:
         for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection):
+            if isinstance(selection, FieldNode) or excluded(selection) or self._deferred(selection):
                 continue
             visit = (id(selection), *map(id, pending))
             if visit in seen:
@@ -939,3 +1182,7 @@ class Builder:
                 raise PlanningError(f"unknown fragment {selection.name.value}")
             return definition.type_condition.name.value, tuple(definition.selection_set.selections)
         return None
+
+
+def _block_id(block: DeferBlock | None) -> int:
+    return -1 if block is None else block.id

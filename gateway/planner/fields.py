@@ -45,8 +45,9 @@ def with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
 
 
 def at_key(ctx: Ctx) -> Ctx:
-    """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
-    return replace(ctx, pending=(), top=False)
+    """Key fields go in unconditionally: the jump's own conditions sit on its fetch. They
+    belong to the group they are read from, deferred or not."""
+    return replace(ctx, pending=(), top=False, defer=ctx.group.defer)
 
 
 def alias_of(field_node: FieldNode) -> str | None:

@@ -15,6 +15,18 @@ Cond = tuple[str, bool]
 
 
 @dataclass(eq=False, slots=True)
+class DeferBlock:
+    """A deferred fragment at one position: its fields are fetched by groups of their own
+    (``Group.defer``), never by a group of the enclosing block."""
+
+    id: int
+    label: str | None
+    parent: DeferBlock | None
+    query_path: tuple[str, ...]
+    subselection: str
+
+
+@dataclass(eq=False, slots=True)
 class Group:
     id: int
     service: str
@@ -29,6 +41,8 @@ class Group:
     output_rewrites: list[Rewrite] = field(default_factory=list)
     representation_keys: dict[str, str] = field(default_factory=dict)
     """Top-level @requires keys of the representation -> response key they are read from."""
+    defer: DeferBlock | None = None
+    """The deferred block it fetches for; None for the primary response."""
 
     def depends_on(self, other: Group) -> bool:
         """True if ``other`` must run before this group (directly or transitively)."""
@@ -77,3 +91,6 @@ class Ctx:
     """True when ``target`` is the group's top level (its conditions decide Condition nodes)."""
     up: tuple[Ctx, Step] | None = None
     """The position one level up, to re-enter the graph higher when no key leads here."""
+    defer: DeferBlock | None = None
+    """The block the fields planned here belong to; when it is not ``group.defer`` (the
+    fields sit in a deferred fragment), they enter a group of that block first."""
