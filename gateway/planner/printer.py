@@ -75,9 +75,7 @@ def _defer(node: Defer, level: int) -> list[str]:
 
 def _deferred(node: DeferredNode, level: int) -> list[str]:
     pad = _INDENT * level
-    depends = ", ".join(
-        d.id if d.defer_label is None else f'{d.id}:"{d.defer_label}"' for d in node.depends
-    )
+    depends = ", ".join(d.id for d in node.depends)
     path = ".".join(node.query_path)
     label = "" if node.label is None else f', label: "{node.label}"'
     head = f'{pad}Deferred(depends: [{depends}], path: "{path}"{label}) {{'
