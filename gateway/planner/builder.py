@@ -30,19 +30,17 @@ from graphql import (
     is_composite_type,
 )
 
+from gateway.planner.collect import Collector
 from gateway.planner.conflicts import alias_conflicts
-from gateway.planner.deferred import defer_label, is_deferred, subselection
+from gateway.planner.deferred import defer_label, subselection
 from gateway.planner.errors import PlanningBudgetExceeded, PlanningError
 from gateway.planner.fields import (
     alias_of,
     arguments_key,
     at_key,
     clashes,
-    conditional,
     conditions_of,
-    copy_selections,
     directives_for,
-    excluded,
     first_condition,
     list_depth,
     provided_field,
@@ -55,12 +53,6 @@ from gateway.planner.typing import SchemaView
 from gateway.supergraph.model import Key, Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
-
-DeferredFragment = tuple[
-    SelectionNode, str | None, tuple[SelectionNode, ...], tuple[DirectiveNode, ...]
-]
-"""A deferred fragment met in a selection: the node, its type condition, its body, and the
-@skip/@include it sits under."""
 
 
 class Builder:
@@ -89,8 +81,10 @@ class Builder:
         self._sources: dict[tuple[object, ...], str] = {}
         # A subscription's fragments are never deferred (validation refuses @defer there
         # unless its ``if`` may be false); values for the ``if`` variables come per plan.
-        self._defers = operation.operation.value != "subscription"
         self._defer_values: Mapping[str, bool] = defer_values or {}
+        self.collect = Collector(
+            self.view, fragments, self._defer_values, operation.operation.value != "subscription"
+        )
         self.blocks: list[DeferBlock] = []
         self._blocks: dict[tuple[object, ...], DeferBlock] = {}
 
@@ -120,7 +114,7 @@ class Builder:
         """Root fields get root fetches of their block: a deferred fragment on the root
         type is fetched by root fetches of its own."""
         kind = self.operation.operation.value
-        fields = self._fields_of(selections, root_type, pending)
+        fields = self.collect.fields_of(selections, root_type, pending)
         by_response_key: dict[str, list[FieldNode]] = {}
         for field_node, _ in fields:
             by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
@@ -136,7 +130,7 @@ class Builder:
                 group, group.selections, root_type, (), None, field_pending, frozenset(), True
             )
             self._field(replace(ctx, defer=defer), field_node)
-        for node, type_condition, body, inner in self._deferred_fragments(
+        for node, type_condition, body, inner in self.collect.deferred_fragments(
             selections, root_type, pending
         ):
             block = self._block(node, (), root_type, type_condition, body, defer)
@@ -215,7 +209,7 @@ class Builder:
         if self.view.is_abstract(ctx.type_name):
             return self._plan_abstract(ctx, selections)
         placed: set[Group] = set()
-        for field_node, pending in self._fields_of(selections, ctx.type_name, ctx.pending):
+        for field_node, pending in self.collect.fields_of(selections, ctx.type_name, ctx.pending):
             placed |= self._field(with_pending(ctx, pending), field_node)
         return placed | self._plan_deferred(ctx, selections)
 
@@ -225,7 +219,7 @@ class Builder:
         """Each deferred fragment here is planned in a block of its own: its fields enter
         groups of that block (``_enter_block``) instead of joining the groups at ``ctx``."""
         placed: set[Group] = set()
-        for node, type_condition, body, pending in self._deferred_fragments(
+        for node, type_condition, body, pending in self.collect.deferred_fragments(
             selections, ctx.type_name, ctx.pending
         ):
             block = self._block(
@@ -322,53 +316,6 @@ class Builder:
             self.roots.append(group)
         return group
 
-    def _deferred_fragments(
-        self,
-        selections: tuple[SelectionNode, ...],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-    ) -> list[DeferredFragment]:
-        """The deferred fragments that apply at ``type_name``, found through the fragments
-        that merge into it (a narrowing fragment is planned per type, and finds its own)."""
-        found: list[DeferredFragment] = []
-        if self._defers:
-            self._collect_deferred(selections, type_name, pending, found, set())
-        return found
-
-    def _collect_deferred(
-        self,
-        selections: tuple[SelectionNode, ...],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-        found: list[DeferredFragment],
-        seen: set[tuple[int, ...]],
-    ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection):
-                continue
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            directives = pending + conditional(selection)
-            applies = type_condition is None or self._flattens(type_condition, type_name)
-            if self._deferred(selection):
-                if applies or (
-                    self.view.is_abstract(type_name)
-                    and type_condition is not None
-                    and self.view.overlaps(type_condition, type_name)
-                ):
-                    found.append((selection, type_condition, body, directives))
-            elif applies:
-                self._collect_deferred(body, type_name, directives, found, seen)
-
-    def _deferred(self, selection: SelectionNode) -> bool:
-        return self._defers and is_deferred(selection, self._defer_values)
-
     def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         service = ctx.group.service
         abstract = ctx.type_name
@@ -377,7 +324,7 @@ class Builder:
             return self._plan_interface_object(ctx, selections)
         ctx.target.field("__typename")
         placed = {ctx.group}
-        direct = list(self._fields_of(selections, abstract, ctx.pending))
+        direct = list(self.collect.fields_of(selections, abstract, ctx.pending))
         # fields entering a deferred block do so per concrete type, each through its key
         entering = ctx.defer is not ctx.group.defer and bool(runtime)
         if not entering and all(
@@ -385,7 +332,7 @@ class Builder:
         ):
             for field_node, pending in direct:
                 placed |= self._field(with_pending(ctx, pending), field_node)
-            for fragment, type_condition, pending in self._narrowing(
+            for fragment, type_condition, pending in self.collect.narrowing(
                 selections, abstract, ctx.pending
             ):
                 placed |= self._plan_fragment(ctx, fragment, type_condition, pending, runtime)
@@ -497,8 +444,8 @@ class Builder:
         executor shapes them by the interface) and no owner is asked."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
-        direct = list(self._fields_of(selections, interface, ctx.pending))
-        narrowing = list(self._narrowing(selections, interface, ctx.pending))
+        direct = list(self.collect.fields_of(selections, interface, ctx.pending))
+        narrowing = list(self.collect.narrowing(selections, interface, ctx.pending))
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(with_pending(ctx, pending), field_node)
@@ -661,14 +608,12 @@ class Builder:
         conds = ctx.conds | conditions_of(directives)
         final = self._hops(ctx, type_name, route, conds, ctx.defer, required_groups, sources)
         if requires is not None:
-            final.group.deps |= required_groups
-            shape = final.group.requires.fragment(type_name).children
-            copy_selections(self.view, type_name, required, shape)
+            final.group.wait_for(required_groups)
+            final.group.represent(self.view, type_name, required)
             for name, source in sources.items():
                 final.group.representation_keys[name] = source
-                rename = KeyRenamer((f"... on {type_name}", source), name)
-                if source != name and rename not in final.group.input_rewrites:
-                    final.group.input_rewrites.append(rename)
+                if source != name:
+                    final.group.rewrite_input(KeyRenamer((f"... on {type_name}", source), name))
         return self._add_field(with_pending(final, ctx.pending), field_node)
 
     def _alias_conflicting(
@@ -733,23 +678,14 @@ class Builder:
                 if requires is not None:
                     required = self._plan_set(at_key(ctx), tuple(requires.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, required, None, ctx.defer)
-                group.deps.add(ctx.group)
-                ctx.target.field("__typename")
-                group.deps |= self._plan_set(at_key(ctx), tuple(key.selection.selections))
-                group.deps |= required
-                group.deps.discard(group)
-                shape = group.requires.fragment(type_name).children
-                shape.field("__typename")
-                copy_selections(self.view, type_name, key.selection.selections, shape)
+                self._enter_entity(ctx, group, type_name, key)
+                group.wait_for(required)
                 if requires is not None:
-                    copy_selections(self.view, type_name, requires.selections, shape)
-                rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
-                if rewrite not in group.input_rewrites:
-                    group.input_rewrites.append(rewrite)
-                out = group.selections.fragment(interface)
+                    group.represent(self.view, type_name, requires.selections)
+                group.rewrite_input(ValueSetter((f"... on {type_name}", "__typename"), interface))
                 inner = Ctx(
                     group,
-                    out.children,
+                    group.entity_selections(interface),
                     interface,
                     ctx.path,
                     None,
@@ -795,17 +731,13 @@ class Builder:
                 ctx.target.field("__typename")
                 placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, placed, None, ctx.defer)
-                group.deps |= placed | {ctx.group}
-                group.deps.discard(group)
-                shape = group.requires.fragment(type_name).children
-                shape.field("__typename")
-                copy_selections(self.view, type_name, key.selection.selections, shape)
-                out = group.selections.fragment(type_name)
+                group.wait_for(placed | {ctx.group})
+                group.represent(self.view, type_name, key.selection.selections)
                 directives = directives_for(field_node, ctx.pending)
                 conds = ctx.conds | conditions_of(directives)
                 final = Ctx(
                     group,
-                    out.children,
+                    group.entity_selections(type_name),
                     type_name,
                     ctx.path,
                     None,
@@ -967,28 +899,28 @@ class Builder:
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
             if key is None:
                 raise PlanningError(f"{service} has no key for {type_name}")
-            current.target.field("__typename")
-            group.deps.add(current.group)
-            group.deps |= self._plan_set(at_key(current), tuple(key.selection.selections))
-            group.deps.discard(group)
-            shape = group.requires.fragment(type_name).children
-            shape.field("__typename")
-            copy_selections(self.view, type_name, key.selection.selections, shape)
-            out = group.selections.fragment(type_name)
+            self._enter_entity(current, group, type_name, key)
+            selections = group.entity_selections(type_name)
             if self.view.is_interface_object(type_name, service):
                 # the subgraph knows the interface only: send its name, not the concrete type
-                rewrite = ValueSetter((f"... on {type_name}", "__typename"), type_name)
-                if rewrite not in group.input_rewrites:
-                    group.input_rewrites.append(rewrite)
+                group.rewrite_input(ValueSetter((f"... on {type_name}", "__typename"), type_name))
             elif self.view.is_abstract(type_name):
-                out.children.field("__typename")
+                selections.field("__typename")
             # the subgraph receives the key in the representation, so it can give it back
             # even where it marks the key fields @external
             known = tuple(key.selection.selections)
             current = Ctx(
-                group, out.children, type_name, ctx.path, known, (), conds, True, ctx.up, defer
+                group, selections, type_name, ctx.path, known, (), conds, True, ctx.up, defer
             )
         return current
+
+    def _enter_entity(self, source: Ctx, group: Group, type_name: str, key: Key) -> None:
+        """``group`` fetches the ``type_name`` object at ``source`` through ``key``: the
+        object's ``__typename`` and key fields are planned at ``source`` first, and go in
+        the representation."""
+        source.target.field("__typename")
+        group.wait_for({source.group} | self._plan_set(at_key(source), key.selection.selections))
+        group.represent(self.view, type_name, key.selection.selections)
 
     def _child_group(
         self,
@@ -1077,111 +1009,13 @@ class Builder:
                 if visit in seen:
                     continue
                 seen.add(visit)
-            inner = self._fragment_body(selection)
+            inner = self.collect.fragment_body(selection)
             if inner is None:
                 continue
             condition = inner[0] or type_name
             if self.view.in_subgraph(condition, service):
                 score += self._set_coverage(service, condition, inner[1], seen, provided)
         return score
-
-    def _fields_of(
-        self,
-        selections: tuple[SelectionNode, ...] | list[SelectionNode],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-    ) -> list[tuple[FieldNode, tuple[DirectiveNode, ...]]]:
-        """The fields that apply to ``type_name``, fragments flattened, each with the
-        @skip/@include of the fragments it sat in."""
-        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]] = []
-        self._collect_fields(selections, type_name, pending, found, set())
-        return found
-
-    def _collect_fields(
-        self,
-        selections: tuple[SelectionNode, ...] | list[SelectionNode],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]],
-        seen: set[tuple[int, ...]],
-    ) -> None:
-        for selection in selections:
-            if excluded(selection):
-                continue
-            # The same node under the same conditions selects the same fields again: once
-            # is enough, which keeps repeated fragment spreads linear instead of 2^depth.
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            if isinstance(selection, FieldNode):
-                found.append((selection, pending))
-                continue
-            if self._deferred(selection):
-                continue  # planned in a block of its own (``_plan_deferred``)
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            if type_condition is None or self._flattens(type_condition, type_name):
-                self._collect_fields(body, type_name, pending + conditional(selection), found, seen)
-
-    def _narrowing(
-        self,
-        selections: tuple[SelectionNode, ...],
-        abstract: str,
-        pending: tuple[DirectiveNode, ...],
-    ) -> list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]]:
-        """Fragments on an abstract type whose condition is narrower than the type."""
-        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]] = []
-        self._collect_narrowing(selections, abstract, pending, found, set())
-        return found
-
-    def _collect_narrowing(
-        self,
-        selections: tuple[SelectionNode, ...],
-        abstract: str,
-        pending: tuple[DirectiveNode, ...],
-        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]],
-        seen: set[tuple[int, ...]],
-    ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection) or self._deferred(selection):
-                continue
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            directives = pending + conditional(selection)
-            if type_condition is None or self._flattens(type_condition, abstract):
-                self._collect_narrowing(body, abstract, directives, found, seen)
-            elif self.view.overlaps(type_condition, abstract):
-                found.append((body, type_condition, directives))
-
-    def _flattens(self, type_condition: str, type_name: str) -> bool:
-        """A fragment merges into its parent when every field it may select exists there."""
-        if type_condition == type_name:
-            return True
-        if self.view.is_abstract(type_name):
-            return type_condition in self.view.interfaces_of(type_name)
-        return self.view.applies(type_condition, type_name)
-
-    def _fragment_body(
-        self, selection: SelectionNode
-    ) -> tuple[str | None, tuple[SelectionNode, ...]] | None:
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            return condition, tuple(selection.selection_set.selections)
-        if isinstance(selection, FragmentSpreadNode):
-            definition = self.fragments.get(selection.name.value)
-            if definition is None:
-                raise PlanningError(f"unknown fragment {selection.name.value}")
-            return definition.type_condition.name.value, tuple(definition.selection_set.selections)
-        return None
 
 
 def _block_id(block: DeferBlock | None) -> int:

@@ -14,7 +14,6 @@ from graphql import (
     InlineFragmentNode,
     SelectionNode,
     VariableNode,
-    get_named_type,
     is_list_type,
     is_non_null_type,
     print_ast,
@@ -143,32 +142,3 @@ def provided_field(
                 if found is not None:
                     return found
     return None
-
-
-def copy_selections(
-    view: SchemaView,
-    type_name: str,
-    selections: tuple[SelectionNode, ...] | list[SelectionNode],
-    target: OutSet,
-) -> None:
-    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
-    abstract values carry ``__typename`` so the subgraph can read them."""
-    if view.is_abstract(type_name):
-        target.field("__typename")
-    for selection in selections:
-        if isinstance(selection, FieldNode):
-            composite = selection.selection_set is not None
-            out = target.field(selection.name.value, alias_of(selection), composite=composite)
-            if selection.selection_set is not None and out.children is not None:
-                field_type = get_named_type(view.field_type(type_name, selection.name.value))
-                copy_selections(
-                    view, field_type.name, tuple(selection.selection_set.selections), out.children
-                )
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            copy_selections(
-                view,
-                condition or type_name,
-                tuple(selection.selection_set.selections),
-                target.fragment(condition).children,
-            )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from graphql import DirectiveNode, FieldNode, SelectionNode
+from graphql import DirectiveNode, FieldNode, InlineFragmentNode, SelectionNode, get_named_type
 
 from gateway.planner.plan import Rewrite
 from gateway.planner.selections import OutSet
+from gateway.planner.typing import SchemaView
 
 Cond = tuple[str, bool]
 """A variable and the value it must have for a selection to run (``@include``: True)."""
@@ -43,6 +45,31 @@ class Group:
     """Top-level @requires keys of the representation -> response key they are read from."""
     defer: DeferBlock | None = None
     """The deferred block it fetches for; None for the primary response."""
+
+    def wait_for(self, groups: Iterable[Group]) -> None:
+        """This fetch runs after ``groups`` (never after itself)."""
+        self.deps.update(groups)
+        self.deps.discard(self)
+
+    def represent(
+        self,
+        view: SchemaView,
+        type_name: str,
+        field_set: tuple[SelectionNode, ...] | list[SelectionNode],
+    ) -> None:
+        """Each representation of a ``type_name`` object carries ``field_set`` (its key,
+        the fields a @requires needs) besides its ``__typename``."""
+        shape = self.requires.fragment(type_name).children
+        shape.field("__typename")
+        copy_selections(view, type_name, field_set, shape)
+
+    def rewrite_input(self, rewrite: Rewrite) -> None:
+        if rewrite not in self.input_rewrites:
+            self.input_rewrites.append(rewrite)
+
+    def entity_selections(self, type_name: str) -> OutSet:
+        """What this entity fetch selects on each ``type_name`` entity."""
+        return self.selections.fragment(type_name).children
 
     def depends_on(self, other: Group) -> bool:
         """True if ``other`` must run before this group (directly or transitively)."""
@@ -94,3 +121,33 @@ class Ctx:
     defer: DeferBlock | None = None
     """The block the fields planned here belong to; when it is not ``group.defer`` (the
     fields sit in a deferred fragment), they enter a group of that block first."""
+
+
+def copy_selections(
+    view: SchemaView,
+    type_name: str,
+    selections: tuple[SelectionNode, ...] | list[SelectionNode],
+    target: OutSet,
+) -> None:
+    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
+    abstract values carry ``__typename`` so the subgraph can read them."""
+    if view.is_abstract(type_name):
+        target.field("__typename")
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            composite = selection.selection_set is not None
+            alias = selection.alias.value if selection.alias else None
+            out = target.field(selection.name.value, alias, composite=composite)
+            if selection.selection_set is not None and out.children is not None:
+                field_type = get_named_type(view.field_type(type_name, selection.name.value))
+                copy_selections(
+                    view, field_type.name, tuple(selection.selection_set.selections), out.children
+                )
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            copy_selections(
+                view,
+                condition or type_name,
+                tuple(selection.selection_set.selections),
+                target.fragment(condition).children,
+            )
