@@ -18,7 +18,6 @@ from graphql import (
     DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
     InlineFragmentNode,
     NamedTypeNode,
@@ -32,6 +31,7 @@ from graphql import (
 
 from gateway.planner.collect import Collector
 from gateway.planner.conflicts import alias_conflicts
+from gateway.planner.coverage import Coverage
 from gateway.planner.deferred import defer_label, subselection
 from gateway.planner.errors import PlanningBudgetExceeded, PlanningError
 from gateway.planner.fields import (
@@ -44,6 +44,7 @@ from gateway.planner.fields import (
     first_condition,
     list_depth,
     provided_field,
+    resolves_here,
     with_pending,
 )
 from gateway.planner.groups import Cond, Ctx, DeferBlock, Group, Step
@@ -85,6 +86,7 @@ class Builder:
         self.collect = Collector(
             self.view, fragments, self._defer_values, operation.operation.value != "subscription"
         )
+        self.coverage = Coverage(self.view, self.collect, self._spend)
         self.blocks: list[DeferBlock] = []
         self._blocks: dict[tuple[object, ...], DeferBlock] = {}
 
@@ -158,7 +160,8 @@ class Builder:
             {g.service: g for g in self.roots if g.defer is defer} if kind != "mutation" else {}
         )
         coverage = {
-            s: sum(self._coverage(s, root_type, node) for node in same_key) for s in candidates
+            s: sum(self.coverage.of_field(s, root_type, node) for node in same_key)
+            for s in candidates
         }
         best = max(candidates, key=lambda s: (coverage[s], s in existing, -candidates.index(s)))
         service = self._prefer_source(None, (), root_type, field_node, best, coverage)
@@ -561,9 +564,7 @@ class Builder:
         name: str,
         provided: tuple[SelectionNode, ...] | None,
     ) -> bool:
-        if provided_field(self.view, provided, type_name, name) is not None:
-            return True
-        return self.view.plain_local(service, type_name, name)
+        return resolves_here(self.view, service, type_name, name, provided)
 
     # -- entity jumps -----------------------------------------------------------------
 
@@ -582,7 +583,7 @@ class Builder:
             if route is None:
                 continue
             existing = (ctx.group.id, route[0], ctx.path, _block_id(ctx.defer)) in self._children
-            coverage = self._coverage(candidate, type_name, field_node)
+            coverage = self.coverage.of_field(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
             placed = self._reenter(ctx, field_node, list(meta.resolvers))
@@ -958,64 +959,6 @@ class Builder:
         group = Group(len(self.groups), service, path, entity, parent, defer=defer)
         self.groups.append(group)
         return group
-
-    # -- helpers ----------------------------------------------------------------------
-
-    def _coverage(
-        self,
-        service: str,
-        type_name: str,
-        field_node: FieldNode,
-        provided: tuple[SelectionNode, ...] | None = None,
-    ) -> int:
-        """How much of a field's subtree ``service`` resolves itself (to pick among
-        subgraphs that share a field), counting what its ``@provides`` bring along."""
-        if field_node.selection_set is None:
-            return 0
-        name = field_node.name.value
-        field_type = get_named_type(self.view.field_type(type_name, name))
-        below = provided_field(self.view, provided, type_name, name)
-        inner: tuple[SelectionNode, ...] | None
-        if below is not None:
-            inner = tuple(below.selection_set.selections) if below.selection_set else ()
-        else:
-            info = self.view.field_in(type_name, name, service)
-            inner = tuple(info.provides.selections) if info and info.provides else None
-        return self._set_coverage(
-            service, field_type.name, field_node.selection_set.selections, None, inner
-        )
-
-    def _set_coverage(
-        self,
-        service: str,
-        type_name: str,
-        selections: tuple[SelectionNode, ...],
-        seen: set[tuple[str, str]] | None = None,
-        provided: tuple[SelectionNode, ...] | None = None,
-    ) -> int:
-        # A fragment spread twice in one selection set counts once: without ``seen``, a
-        # chain of fragments that each spread the next twice costs 2^n visits.
-        seen = set() if seen is None else seen
-        score = 0
-        for selection in selections:
-            self._spend()
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                if name != "__typename" and self._local(service, type_name, name, provided):
-                    score += 1 + self._coverage(service, type_name, selection, provided)
-                continue
-            if isinstance(selection, FragmentSpreadNode):
-                visit = (type_name, selection.name.value)
-                if visit in seen:
-                    continue
-                seen.add(visit)
-            inner = self.collect.fragment_body(selection)
-            if inner is None:
-                continue
-            condition = inner[0] or type_name
-            if self.view.in_subgraph(condition, service):
-                score += self._set_coverage(service, condition, inner[1], seen, provided)
-        return score
 
 
 def _block_id(block: DeferBlock | None) -> int:

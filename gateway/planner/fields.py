@@ -124,6 +124,19 @@ def list_depth(field_type: object) -> int:
             return depth
 
 
+def resolves_here(
+    view: SchemaView,
+    service: str,
+    type_name: str,
+    name: str,
+    provided: tuple[SelectionNode, ...] | None,
+) -> bool:
+    """``service`` resolves the field itself, or a ``@provides`` on the path provides it."""
+    if provided_field(view, provided, type_name, name) is not None:
+        return True
+    return view.plain_local(service, type_name, name)
+
+
 def provided_field(
     view: SchemaView, provided: tuple[SelectionNode, ...] | None, type_name: str, name: str
 ) -> FieldNode | None:
