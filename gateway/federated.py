@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -467,14 +468,16 @@ class _Checked:
 
 
 async def _with_cost(
-    parts: AsyncIterator[ExecutionResult], report: dict[str, Any]
+    parts: AsyncGenerator[ExecutionResult, None], report: dict[str, Any]
 ) -> AsyncIterator[ExecutionResult]:
-    first = True
-    async for part in parts:
-        if first:
-            part.extensions = {**(part.extensions or {}), "cost": report}
-            first = False
-        yield part
+    """The parts, the first carrying the cost report; closing it closes ``parts``."""
+    async with aclosing(parts):
+        first = True
+        async for part in parts:
+            if first:
+                part.extensions = {**(part.extensions or {}), "cost": report}
+                first = False
+            yield part
 
 
 _UNPLANNED = GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")

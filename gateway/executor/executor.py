@@ -8,7 +8,7 @@ blocks in parts (``incremental``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +170,7 @@ class Executor:
         operation: CompiledOperation,
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
-    ) -> AsyncIterator[ExecutionResult]:
+    ) -> AsyncGenerator[ExecutionResult, None]:
         """The response in parts: the initial result (``has_next``), then one part per
         batch of deferred blocks done, the last with ``has_next=False``. When nothing is
         deferred for these variables (``@defer(if: $v)`` with ``$v`` false) the one
@@ -207,7 +207,7 @@ class Executor:
         variables: Mapping[str, Any] | None,
         coerced: dict[str, Any],
         headers: Mapping[str, str],
-    ) -> AsyncIterator[ExecutionResult]:
+    ) -> AsyncGenerator[ExecutionResult, None]:
         run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
         await run.run(operation.step)
         result = self._finish(operation, run, variables, coerced, operation.shaper)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -36,7 +36,7 @@ async def deliver(
     finish_primary: Callable[[PlanRun], Awaitable[ExecutionResult]],
     new_context: Callable[[list[GraphQLError]], ShapeContext],
     possible_types: PossibleTypes,
-) -> AsyncIterator[ExecutionResult]:
+) -> AsyncGenerator[ExecutionResult, None]:
     """``new_run`` gives runs that share one data tree; ``finish_primary`` shapes the
     primary part from the run that fetched it."""
     done: asyncio.Queue[tuple[DeferredStep, PlanRun]] = asyncio.Queue()

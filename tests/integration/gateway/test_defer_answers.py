@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.engine import ExecutionResult, RequestError
-from gateway.executor import CompiledOperation
+from gateway.executor import CompiledOperation, FetchFailed
 from gateway.federated import FederatedEngine
 from tests.integration.gateway.fake_subgraphs import FakeSubgraph, FakeSubgraphs
 from tests.unit.gateway.planner.support import supergraph_sdl
@@ -42,6 +42,7 @@ SUPERGRAPH = supergraph_sdl(
       description: String @join__field(graph: CATALOG)
       reviews: [Review] @join__field(graph: REVIEWS)
       inStock: Int @join__field(graph: STOCK)
+      sku: String! @join__field(graph: STOCK)
     }
 
     type Review @join__type(graph: REVIEWS, key: "id") {
@@ -57,6 +58,7 @@ PRODUCTS = {
     "p2": {"id": "p2", "name": "Desk", "description": "Oak"},
 }
 STOCK = {"p1": 4, "p2": 0}
+SKUS = {"p1": "LA-1", "p2": None}
 REVIEWS = {"r1": {"id": "r1", "body": "Bright", "author": "Ada"}}
 REVIEWS_OF = {"p1": ["r1"], "p2": []}
 
@@ -64,23 +66,37 @@ REVIEWS_OF = {"p1": ["r1"], "p2": []}
 class GatedSubgraphs(FakeSubgraphs):
     """Fake subgraphs where one subgraph answers only once ``gate`` is set."""
 
-    def __init__(self, gated: str, **subgraphs: FakeSubgraph) -> None:
+    def __init__(self, gated: str, down: str, **subgraphs: FakeSubgraph) -> None:
         super().__init__(**subgraphs)
         self.gated = gated
+        self.down = down
         self.gate = asyncio.Event()
         self.answered: list[str] = []
+        self.waiting = asyncio.Event()
+        """Set once the gated subgraph's fetch waits at the gate."""
+        self.gave_up = asyncio.Event()
+        """Set when that fetch is cancelled while it waits."""
 
     async def fetch(
         self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
     ) -> dict[str, Any]:
         if service == self.gated:
-            await self.gate.wait()
+            self.waiting.set()
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.gave_up.set()
+                raise
+        if service == self.down:
+            raise FetchFailed("SUBREQUEST_HTTP_ERROR", f"{service} is down")
         answer = await super().fetch(service, body, headers, mutation=mutation)
         self.answered.append(service)
         return answer
 
 
-def subgraphs(gated: str = "", reviews_fail_for: str | None = None) -> GatedSubgraphs:
+def subgraphs(
+    gated: str = "", down: str = "", reviews_fail_for: str | None = None
+) -> GatedSubgraphs:
     catalog = FakeSubgraph(
         """
         type Product { id: ID! name: String description: String }
@@ -91,9 +107,14 @@ def subgraphs(gated: str = "", reviews_fail_for: str | None = None) -> GatedSubg
         ("Product",),
     )
     stock = FakeSubgraph(
-        "type Product { id: ID! inStock: Int }\ntype Query { _unused: Int }",
+        "type Product { id: ID! inStock: Int sku: String }\ntype Query { _unused: Int }",
         {},
-        lambda rep: {"__typename": "Product", "id": rep["id"], "inStock": STOCK[rep["id"]]},
+        lambda rep: {
+            "__typename": "Product",
+            "id": rep["id"],
+            "inStock": STOCK[rep["id"]],
+            "sku": SKUS[rep["id"]],
+        },
         ("Product",),
     )
 
@@ -114,7 +135,7 @@ def subgraphs(gated: str = "", reviews_fail_for: str | None = None) -> GatedSubg
         reviews_entity,
         ("Product", "Review"),
     )
-    return GatedSubgraphs(gated, catalog=catalog, stock=stock, reviews=reviews)
+    return GatedSubgraphs(gated, down, catalog=catalog, stock=stock, reviews=reviews)
 
 
 async def parts_of(
@@ -194,6 +215,46 @@ async def test_errors_of_a_deferred_fetch_go_in_the_entry_of_their_object() -> N
     assert "errors" not in parts[0]
 
 
+async def test_a_failed_deferred_fetch_is_reported_in_the_first_entry_of_its_block() -> None:
+    parts = await parts_of(
+        '{ products { name ... @defer(label: "stock") { inStock } } }', subgraphs(down="stock")
+    )
+
+    assert parts[1]["incremental"] == [
+        {
+            "data": {"inStock": None},
+            "path": ["products", 0],
+            "label": "stock",
+            "errors": [
+                {
+                    "message": "stock is down",
+                    "extensions": {"serviceName": "stock", "code": "SUBREQUEST_HTTP_ERROR"},
+                }
+            ],
+        },
+        {"data": {"inStock": None}, "path": ["products", 2], "label": "stock"},
+    ]
+
+
+async def test_a_null_in_a_non_null_deferred_field_nulls_that_entry_only() -> None:
+    parts = await parts_of("{ products { name ... @defer { sku } } }", subgraphs())
+
+    assert parts[1]["incremental"] == [
+        {"data": {"sku": "LA-1"}, "path": ["products", 0]},
+        {
+            "data": None,
+            "path": ["products", 2],
+            "errors": [
+                {
+                    "message": "Cannot return null for non-nullable field Product.sku.",
+                    "path": ["products", 2, "sku"],
+                    "extensions": {"code": "NULL_IN_NON_NULL_FIELD"},
+                }
+            ],
+        },
+    ]
+
+
 async def test_a_nested_defer_is_delivered_after_its_parent() -> None:
     parts = await parts_of(
         """
@@ -260,3 +321,32 @@ def test_a_subsequent_part_has_no_data_key() -> None:
     part = ExecutionResult(None, incremental=[{"data": {}, "path": []}], has_next=False)
 
     assert part.to_dict() == {"incremental": [{"data": {}, "path": []}], "hasNext": False}
+
+
+async def test_closing_the_parts_early_cancels_the_deferred_fetches_still_waiting() -> None:
+    fakes = subgraphs(gated="stock")
+    engine = FederatedEngine(SUPERGRAPH, fetcher=fakes)
+    prepared = engine.prepare("{ products { name ... @defer { inStock } } }", None)
+    parts = engine.execute_incrementally(prepared, None, {})
+
+    await anext(parts)
+    await fakes.waiting.wait()
+    await parts.aclose()  # type: ignore[attr-defined]
+    await fakes.gave_up.wait()
+
+    assert "stock" not in fakes.answered
+
+
+async def test_the_cost_report_asked_for_comes_with_the_initial_result() -> None:
+    engine = FederatedEngine(SUPERGRAPH, fetcher=subgraphs())
+    prepared = engine.prepare("{ products { name ... @defer { inStock } } }", None)
+
+    parts = [
+        part.to_dict()
+        async for part in engine.execute_incrementally(
+            prepared, None, {"retailgraph-expose-cost": "true"}
+        )
+    ]
+
+    assert parts[0]["extensions"]["cost"]["mode"] == "enforce"
+    assert "extensions" not in parts[1]
