@@ -199,6 +199,7 @@ class Executor:
             finish_primary,
             lambda errors: shaper.context(errors, coerced),
             self._possible_types,
+            coerced,
         )
 
     async def _whole(

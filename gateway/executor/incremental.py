@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -21,7 +21,7 @@ from gateway.engine import ExecutionResult, GraphQLError
 from gateway.executor.merging import merge_into
 from gateway.executor.representations import JsonObject, PossibleTypes
 from gateway.executor.runner import PlanRun
-from gateway.executor.shaping import NullViolation, PathCell, ShapeContext
+from gateway.executor.shaping import NullViolation, PathCell, ShapeContext, included
 from gateway.executor.steps import DeferredStep, DeferStep
 
 _log = logging.getLogger(__name__)
@@ -36,9 +36,10 @@ async def deliver(
     finish_primary: Callable[[PlanRun], Awaitable[ExecutionResult]],
     new_context: Callable[[list[GraphQLError]], ShapeContext],
     possible_types: PossibleTypes,
+    variables: Mapping[str, Any],
 ) -> AsyncGenerator[ExecutionResult, None]:
     """``new_run`` gives runs that share one data tree; ``finish_primary`` shapes the
-    primary part from the run that fetched it."""
+    primary part from the run that fetched it; ``variables`` are coerced."""
     done: asyncio.Queue[tuple[DeferredStep, PlanRun]] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
     remaining = 0
@@ -76,7 +77,8 @@ async def deliver(
             entries: list[dict[str, Any]] = []
             for block, run in finished:
                 remaining -= 1
-                entries += _entries(block, run, delivered, possible_types, new_context)
+                if block.condition is None or included(block.condition, variables):
+                    entries += _entries(block, run, delivered, possible_types, new_context)
                 for child in block.deferred:
                     start(child)
             if entries or not remaining:

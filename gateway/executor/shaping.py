@@ -314,7 +314,7 @@ class _Compiler:
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
-            if not _included(selection, variables):
+            if not included(selection, variables):
                 continue
             if self._without_deferred and _deferred(selection, variables):
                 continue  # delivered later, by its own block
@@ -402,7 +402,7 @@ def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -
     return shape_list
 
 
-def _included(selection: Any, variables: Mapping[str, Any]) -> bool:
+def included(selection: Any, variables: Mapping[str, Any]) -> bool:
     """``@skip``/``@include``, read directly: ``if`` is a literal or a variable."""
     for directive in selection.directives or ():
         name = directive.name.value

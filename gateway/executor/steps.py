@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import orjson
+from graphql import InlineFragmentNode, OperationDefinitionNode, parse
 
 from gateway.executor.representations import (
     PossibleTypes,
@@ -98,6 +99,9 @@ class DeferredStep:
     step: Step | None
     shape: EntryShaper | None
     deferred: tuple[DeferredStep, ...]
+    condition: InlineFragmentNode | None = None
+    """The fragment around the subselection when it carries @skip/@include: the block
+    is delivered only when they hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +181,11 @@ class _PlanCompiler:
             nested = tuple(self._deferred(d) for d in inner.deferred)
             inner = inner.primary.node
         shape = None
-        if subselection is not None and self._shape_deferred is not None:
-            shape = self._shape_deferred(node.query_path, subselection)
+        condition = None
+        if subselection is not None:
+            condition = _condition(subselection)
+            if self._shape_deferred is not None:
+                shape = self._shape_deferred(node.query_path, subselection)
         return DeferredStep(
             label=node.label,
             query_path=node.query_path,
@@ -186,6 +193,7 @@ class _PlanCompiler:
             step=None if inner is None else self.compile(inner),
             shape=shape,
             deferred=nested,
+            condition=condition,
         )
 
     def _parallel(self, nodes: tuple[PlanNode, ...]) -> tuple[Step, ...]:
@@ -247,6 +255,17 @@ class _PlanCompiler:
             if isinstance(s, InlineFragmentSelection) and s.type_condition in known
         )
         return fetch.input_rewrites + extra
+
+
+def _condition(subselection: str) -> InlineFragmentNode | None:
+    definition = parse(subselection, no_location=True).definitions[0]
+    assert isinstance(definition, OperationDefinitionNode)
+    selections = definition.selection_set.selections
+    if len(selections) == 1 and isinstance(selections[0], InlineFragmentNode):
+        fragment = selections[0]
+        if fragment.directives:
+            return fragment
+    return None
 
 
 def _sameness(fetch: Fetch) -> Fetch:

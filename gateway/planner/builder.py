@@ -135,7 +135,7 @@ class Builder:
         for node, type_condition, body, inner in self.collect.deferred_fragments(
             selections, root_type, pending
         ):
-            block = self._block(node, (), root_type, type_condition, body, defer)
+            block = self._block(node, (), root_type, type_condition, body, inner, defer)
             self._plan_root(body, root_type, inner, block)
 
     def _root_group(
@@ -225,9 +225,8 @@ class Builder:
         for node, type_condition, body, pending in self.collect.deferred_fragments(
             selections, ctx.type_name, ctx.pending
         ):
-            block = self._block(
-                node, ctx.path, self._declared_type(ctx), type_condition, body, ctx.defer
-            )
+            declared = self._declared_type(ctx)
+            block = self._block(node, ctx.path, declared, type_condition, body, pending, ctx.defer)
             fragment = InlineFragmentNode(
                 type_condition=(
                     NamedTypeNode(name=NameNode(value=type_condition)) if type_condition else None
@@ -245,16 +244,20 @@ class Builder:
         declared: str,
         type_condition: str | None,
         body: tuple[SelectionNode, ...],
+        conditions: tuple[DirectiveNode, ...],
         parent: DeferBlock | None,
     ) -> DeferBlock:
         """The block of a deferred fragment at ``path``; ``declared`` is the type the
-        schema gives that position (a narrower type condition joins the path)."""
+        schema gives that position (a narrower type condition joins the path), and
+        ``conditions`` the @skip/@include it is delivered under."""
         narrows = type_condition is not None and type_condition != declared
         query_path = path + ((f"... on {type_condition}",) if narrows else ())
         key = (id(node), query_path, None if parent is None else parent.id)
         block = self._blocks.get(key)
         if block is None:
-            text = subselection(body, self.fragments, self._defer_values, type_condition)
+            text = subselection(
+                body, self.fragments, self._defer_values, type_condition, conditions
+            )
             block = DeferBlock(len(self.blocks), defer_label(node), parent, query_path, text)
             self.blocks.append(block)
             self._blocks[key] = block

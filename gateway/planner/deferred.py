@@ -87,15 +87,22 @@ def subselection(
     fragments: Mapping[str, FragmentDefinitionNode],
     values: DeferValues,
     type_condition: str | None = None,
+    conditions: Sequence[DirectiveNode] = (),
 ) -> str:
     """The client's selection a block delivers, as Apollo prints it in a plan: named
-    fragments inlined, the fragments deferred below it left out, ``@defer`` dropped."""
+    fragments inlined, the fragments deferred below it left out, ``@defer`` dropped.
+    The fragment stays around it when it has a type condition, or ``conditions`` (the
+    @skip/@include of the fragment and of the fragments it sits in): the block is
+    delivered only when they hold."""
     body = without_deferred(selections, fragments, values)
-    if type_condition is not None:
+    unique = {print_ast(d): d for d in conditions}
+    if type_condition is not None or unique:
         body = (
             InlineFragmentNode(
-                type_condition=NamedTypeNode(name=NameNode(value=type_condition)),
-                directives=(),
+                type_condition=(
+                    NamedTypeNode(name=NameNode(value=type_condition)) if type_condition else None
+                ),
+                directives=tuple(unique.values()),
                 selection_set=SelectionSetNode(selections=body),
             ),
         )
@@ -132,13 +139,14 @@ def without_deferred(
             type_condition, body = definition.type_condition, definition.selection_set
         else:
             continue
+        inner = without_deferred(body.selections, fragments, values)
+        if not inner:
+            continue  # it held deferred fragments only
         kept.append(
             InlineFragmentNode(
                 type_condition=type_condition,
                 directives=tuple(d for d in selection.directives or () if d.name.value != "defer"),
-                selection_set=SelectionSetNode(
-                    selections=without_deferred(body.selections, fragments, values)
-                ),
+                selection_set=SelectionSetNode(selections=inner),
             )
         )
     return tuple(kept)

@@ -308,6 +308,19 @@ async def test_defer_if_a_variable_defers_only_when_it_is_true(later: bool) -> N
     assert parts[-1]["hasNext"] is False
 
 
+@pytest.mark.parametrize("shown", [True, False])
+async def test_a_deferred_fragment_left_out_by_include_is_never_delivered(shown: bool) -> None:
+    query = (
+        "query ($shown: Boolean!) { products { name ... @defer @include(if: $shown) { inStock } } }"
+    )
+
+    parts = await parts_of(query, subgraphs(), {"shown": shown})
+
+    delivered = [entry["data"] for part in parts[1:] for entry in part.get("incremental", [])]
+    assert delivered == ([{"inStock": 4}, {"inStock": 0}] if shown else [])
+    assert parts[-1]["hasNext"] is False
+
+
 async def test_an_unconditional_defer_in_a_subscription_is_refused() -> None:
     engine = FederatedEngine(SUPERGRAPH, fetcher=subgraphs())
 

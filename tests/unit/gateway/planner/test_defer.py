@@ -931,6 +931,74 @@ def test_a_subscription_never_defers() -> None:
     )
 
 
+def test_a_deferred_fragment_under_a_condition_is_delivered_under_it() -> None:
+    plan = plan_text(
+        SUPERGRAPH,
+        """
+        query ($shown: Boolean!) {
+          product(id: "1") {
+            name
+            ... @include(if: $shown) {
+              ... @defer {
+                inStock
+              }
+            }
+          }
+        }
+        """,
+    )
+
+    assert plan == expected(
+        """
+        QueryPlan {
+          Defer {
+            Primary {
+              {
+                product(id: "1") {
+                  name
+                }
+              }:
+              Fetch(service: "catalog", id: 0) {
+                {
+                  product(id: "1") {
+                    name
+                    __typename
+                    id
+                  }
+                }
+              }
+            }, [
+              Deferred(depends: [0], path: "product") {
+                {
+                  ... @include(if: $shown) {
+                    inStock
+                  }
+                }:
+                Include(if: $shown) {
+                  Flatten(path: "product") {
+                    Fetch(service: "stock") {
+                      {
+                        ... on Product {
+                          __typename
+                          id
+                        }
+                      } =>
+                      {
+                        ... on Product {
+                          inStock @include(if: $shown)
+                        }
+                      }
+                    },
+                  },
+                }
+              },
+            ]
+          },
+        }
+        """
+    )
+
+
 def test_a_defer_plan_serialises_in_apollos_json_shape() -> None:
     query = '{ product(id: "1") { name ... @defer(label: "stock") { inStock } } }'
 
