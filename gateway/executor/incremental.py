@@ -1,11 +1,12 @@
 """Incremental delivery of a plan with deferred blocks (``@defer``, deferSpec=20220824).
 
 The primary part runs first and is shaped without the deferred fragments; every
-deferred block runs as soon as what it waits for is done (a block that needs nothing of
-the primary runs beside it), all on the one merged data tree. Each finished block gives
-one incremental entry per object at its path that the client has already received
-(an object that is null in what was sent gets none); blocks that finish together go out
-in one part. A nested block starts once its parent is done, so it is delivered after it.
+deferred block runs as soon as the fetches it depends on are done (a block that needs
+nothing of the primary runs beside it from the start), all on the one merged data tree.
+Each finished block gives one incremental entry per object at its path that the client
+has already received (an object that is null in what was sent gets none); blocks that
+finish together go out in one part. A nested block starts once its parent is done, so it
+is delivered after it.
 """
 
 from __future__ import annotations
@@ -43,28 +44,32 @@ async def deliver(
     done: asyncio.Queue[tuple[DeferredStep, PlanRun]] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
     remaining = 0
+    fetched = {i: asyncio.Event() for block in defer.deferred for i in block.depends}
+    primary_done = asyncio.Event()
 
-    def start(block: DeferredStep) -> None:
+    def start(block: DeferredStep, ready: list[asyncio.Event]) -> None:
         nonlocal remaining
         remaining += 1
-        task = asyncio.create_task(_run_block(block, new_run(), done))
+        run = new_run()
+        run.fetched = fetched
+        task = asyncio.create_task(_run_block(block, run, done, ready, primary_done))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
     try:
         for block in defer.deferred:
-            if not block.waits:
-                start(block)
+            start(block, [fetched[i] for i in block.depends])
         primary = new_run()
-        await primary.run(defer.primary)
+        primary.fetched = fetched
+        try:
+            await primary.run(defer.primary)
+        finally:
+            primary_done.set()
         initial = await finish_primary(primary)
         if initial.data is None:
             initial.has_next = False
             yield initial
             return
-        for block in defer.deferred:
-            if block.waits:
-                start(block)
         # what the client holds so far, apart from what is yielded (a consumer may still
         # be encoding a part when the next one is merged in)
         delivered: dict[str, Any] = orjson.loads(orjson.dumps(initial.data))
@@ -80,7 +85,7 @@ async def deliver(
                 if block.condition is None or included(block.condition, variables):
                     entries += _entries(block, run, delivered, possible_types, new_context)
                 for child in block.deferred:
-                    start(child)
+                    start(child, [])  # what it depends on is done: its parent is
             if entries or not remaining:
                 yield ExecutionResult(None, incremental=entries, has_next=remaining > 0)
     finally:
@@ -89,15 +94,34 @@ async def deliver(
 
 
 async def _run_block(
-    block: DeferredStep, run: PlanRun, done: asyncio.Queue[tuple[DeferredStep, PlanRun]]
+    block: DeferredStep,
+    run: PlanRun,
+    done: asyncio.Queue[tuple[DeferredStep, PlanRun]],
+    ready: list[asyncio.Event],
+    primary_done: asyncio.Event,
 ) -> None:
     try:
+        await _ready(ready, primary_done)
         await run.run(block.step)
     except Exception as error:  # a defect must not leave the stream waiting forever
         _log.exception("deferred block at %s failed", ".".join(block.query_path))
         run.errors.append(GraphQLError(f"Deferred fetch failed: {error}", "INTERNAL_SERVER_ERROR"))
     finally:
         done.put_nowait((block, run))
+
+
+async def _ready(events: list[asyncio.Event], fallback: asyncio.Event) -> None:
+    """Returns once every event is set, or ``fallback`` is (the primary part is done:
+    whatever it did not fetch by then it never will)."""
+    if all(event.is_set() for event in events):
+        return
+    waiting = asyncio.ensure_future(asyncio.gather(*(event.wait() for event in events)))
+    finished = asyncio.ensure_future(fallback.wait())
+    try:
+        await asyncio.wait((waiting, finished), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        finished.cancel()
 
 
 def _entries(

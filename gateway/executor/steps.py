@@ -51,6 +51,8 @@ class FetchStep:
     """Set for entity fetches (the fetch has ``requires``)."""
     output_rewrite: Callable[[Any], None] | None
     mutation: bool
+    ids: tuple[str, ...] = ()
+    """The plan ids of the fetches this step makes (deferred blocks wait for them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,8 @@ class DeferredStep:
 
     label: str | None
     query_path: tuple[str, ...]
-    waits: bool
-    """True when it needs fetches of the enclosing block (``depends``)."""
+    depends: tuple[str, ...]
+    """The ids of the fetches of the enclosing blocks it needs."""
     step: Step | None
     shape: EntryShaper | None
     deferred: tuple[DeferredStep, ...]
@@ -189,7 +191,7 @@ class _PlanCompiler:
         return DeferredStep(
             label=node.label,
             query_path=node.query_path,
-            waits=bool(node.depends),
+            depends=tuple(d.id for d in node.depends),
             step=None if inner is None else self.compile(inner),
             shape=shape,
             deferred=nested,
@@ -199,11 +201,14 @@ class _PlanCompiler:
     def _parallel(self, nodes: tuple[PlanNode, ...]) -> tuple[Step, ...]:
         """The steps of a ``Parallel``, sibling entity fetches of one operation shared."""
         paths: dict[Fetch, list[tuple[str | int, ...]]] = {}
+        ids: dict[Fetch, list[str]] = {}
         for node in nodes:
             if _entity_flatten(node):
                 assert isinstance(node, Flatten)
                 assert isinstance(node.node, Fetch)
                 paths.setdefault(_sameness(node.node), []).append(tuple(node.path))
+                if node.node.id is not None:
+                    ids.setdefault(_sameness(node.node), []).append(node.node.id)
         steps: list[Step] = []
         for node in nodes:
             if not _entity_flatten(node):
@@ -214,7 +219,7 @@ class _PlanCompiler:
             shared = paths.pop(_sameness(node.node), None)
             if shared is None:
                 continue  # went out with the first sibling of its kind
-            fetch = self._fetch(node.node)
+            fetch = replace(self._fetch(node.node), ids=tuple(ids.get(_sameness(node.node), ())))
             if len(shared) == 1:
                 steps.append(FlattenStep(shared[0], fetch))
             else:
@@ -238,6 +243,7 @@ class _PlanCompiler:
             representer=representer,
             output_rewrite=compile_rewrites(fetch.output_rewrites, self._possible_types),
             mutation=fetch.operation_kind == "mutation",
+            ids=() if fetch.id is None else (fetch.id,),
         )
 
     def _input_rewrites(self, fetch: Fetch) -> tuple[Rewrite, ...]:
@@ -255,6 +261,24 @@ class _PlanCompiler:
             if isinstance(s, InlineFragmentSelection) and s.type_condition in known
         )
         return fetch.input_rewrites + extra
+
+
+def fetch_ids(step: Step | None) -> list[str]:
+    """The plan ids of every fetch in ``step`` (those a skipped branch will never make)."""
+    match step:
+        case FetchStep():
+            return list(step.ids)
+        case SharedFetchStep():
+            return list(step.step.ids)
+        case FlattenStep():
+            return fetch_ids(step.step)
+        case SequenceStep() | ParallelStep():
+            return [i for inner in step.steps for i in fetch_ids(inner)]
+        case ConditionStep():
+            return fetch_ids(step.if_step) + fetch_ids(step.else_step)
+        case DeferStep():
+            return fetch_ids(step.primary)
+    return []
 
 
 def _condition(subselection: str) -> InlineFragmentNode | None:

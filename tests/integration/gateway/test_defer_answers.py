@@ -76,6 +76,11 @@ class GatedSubgraphs(FakeSubgraphs):
         """Set once the gated subgraph's fetch waits at the gate."""
         self.gave_up = asyncio.Event()
         """Set when that fetch is cancelled while it waits."""
+        self.answers: dict[str, asyncio.Event] = {}
+        """Per subgraph, set once it has answered a fetch."""
+
+    def answered_by(self, service: str) -> asyncio.Event:
+        return self.answers.setdefault(service, asyncio.Event())
 
     async def fetch(
         self, service: str, body: bytes, headers: Mapping[str, str], *, mutation: bool = False
@@ -91,6 +96,7 @@ class GatedSubgraphs(FakeSubgraphs):
             raise FetchFailed("SUBREQUEST_HTTP_ERROR", f"{service} is down")
         answer = await super().fetch(service, body, headers, mutation=mutation)
         self.answered.append(service)
+        self.answered_by(service).set()
         return answer
 
 
@@ -172,6 +178,27 @@ async def test_the_initial_result_lacks_deferred_fields_and_precedes_a_slow_subg
             "hasNext": False,
         }
     ]
+
+
+async def test_a_deferred_block_starts_once_its_dependencies_are_fetched_not_the_primary() -> None:
+    fakes = subgraphs(gated="stock")
+    engine = FederatedEngine(SUPERGRAPH, fetcher=fakes)
+    prepared = engine.prepare("{ products { name inStock ... @defer { reviews { body } } } }", None)
+    parts = engine.execute_incrementally(prepared, None, {})
+    initial = asyncio.ensure_future(anext(parts))
+
+    await fakes.answered_by("reviews").wait()
+    assert not initial.done()
+    fakes.gate.set()
+    first = await initial
+    rest = [part.to_dict() async for part in parts]
+
+    assert fakes.answered.index("reviews") < fakes.answered.index("stock")
+    assert first.to_dict()["data"]["products"][0] == {"name": "Lamp", "inStock": 4}
+    assert rest[0]["incremental"][0] == {
+        "data": {"reviews": [{"body": "Bright"}]},
+        "path": ["products", 0],
+    }
 
 
 async def test_execute_answers_with_the_deferred_fields_merged_in() -> None:
