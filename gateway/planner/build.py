@@ -8,7 +8,7 @@ from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNod
 
 from gateway.planner.assemble import assemble
 from gateway.planner.builder import Builder
-from gateway.planner.deferred import defer_variables, subselection
+from gateway.planner.deferred import defer_usage, subselection
 from gateway.planner.errors import OperationNotFound
 from gateway.planner.plan import Condition, QueryPlan
 from gateway.supergraph.model import Supergraph
@@ -35,8 +35,13 @@ def build_plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    variables = defer_variables(document) if operation.operation.value != "subscription" else []
-    return _plan(supergraph, operation, fragments, budget, variables, {})
+    # a subscription's fragments are never deferred (validation refuses @defer there
+    # unless its ``if`` may be false)
+    deferred, variables = defer_usage(operation, fragments)
+    deferred = deferred and operation.operation.value != "subscription"
+    return _plan(
+        supergraph, operation, fragments, budget, deferred, variables if deferred else [], {}
+    )
 
 
 def _plan(
@@ -44,17 +49,21 @@ def _plan(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
     budget: int,
+    defers: bool,
     variables: list[str],
     values: Mapping[str, bool],
 ) -> QueryPlan:
     if variables:
         variable, rest = variables[0], variables[1:]
-        deferred = _plan(supergraph, operation, fragments, budget, rest, {**values, variable: True})
-        eager = _plan(supergraph, operation, fragments, budget, rest, {**values, variable: False})
+        args = (supergraph, operation, fragments, budget, defers, rest)
+        deferred = _plan(*args, {**values, variable: True})
+        eager = _plan(*args, {**values, variable: False})
         if deferred.node == eager.node:
             return deferred
         return QueryPlan(Condition(variable, deferred.node, eager.node))
-    builder = Builder(supergraph, operation, fragments, budget=budget, defer_values=values)
+    builder = Builder(
+        supergraph, operation, fragments, budget=budget, defers=defers, defer_values=values
+    )
     groups = builder.build()
     primary = None
     if builder.blocks:

@@ -64,8 +64,11 @@ class Builder:
         fragments: dict[str, FragmentDefinitionNode],
         *,
         budget: int,
+        defers: bool = False,
         defer_values: Mapping[str, bool] | None = None,
     ) -> None:
+        """``defers``: the operation has deferred fragments to plan in blocks of their
+        own (``defer_values`` gives the value planned for each ``if`` variable)."""
         self.supergraph = supergraph
         self._budget = budget
         self.view = SchemaView(supergraph)
@@ -80,12 +83,8 @@ class Builder:
         # type, field, arguments) and by that and its response key: the same field asked
         # again on the same object is read from there too (see ``_prefer_source``)
         self._sources: dict[tuple[object, ...], str] = {}
-        # A subscription's fragments are never deferred (validation refuses @defer there
-        # unless its ``if`` may be false); values for the ``if`` variables come per plan.
         self._defer_values: Mapping[str, bool] = defer_values or {}
-        self.collect = Collector(
-            self.view, fragments, self._defer_values, operation.operation.value != "subscription"
-        )
+        self.collect = Collector(self.view, fragments, self._defer_values, defers)
         self.coverage = Coverage(self.view, self.collect, self._spend)
         self.blocks: list[DeferBlock] = []
         self._blocks: dict[tuple[object, ...], DeferBlock] = {}

@@ -40,7 +40,7 @@ class Collector:
         self.fragments = fragments
         self.defer_values = defer_values
         self.defers = defers
-        """False for a subscription: its fragments are never deferred."""
+        """False when nothing is deferred (no @defer, or a subscription)."""
 
     def deferred_fragments(
         self,
