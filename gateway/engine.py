@@ -62,16 +62,32 @@ class Prepared:
 
 @dataclass(slots=True)
 class ExecutionResult:
+    """One response, or one part of an incrementally delivered one (``@defer``): the
+    initial part has ``data`` and ``has_next``; a subsequent part has ``incremental``
+    (entries with ``data``, ``path``, and ``label``/``errors`` when set) and ``has_next``,
+    False on the last part."""
+
     data: dict[str, Any] | None
     errors: list[GraphQLError] = field(default_factory=list)
     extensions: dict[str, Any] | None = None
+    has_next: bool | None = None
+    incremental: list[dict[str, Any]] | None = None
     _json: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        if self.incremental is not None:
+            if self.incremental:
+                result["incremental"] = self.incremental
+            result["hasNext"] = bool(self.has_next)
+            if self.extensions:
+                result["extensions"] = self.extensions
+            return result
         if self.errors:
             result["errors"] = [e.to_dict() for e in self.errors]
         result["data"] = self.data
+        if self.has_next is not None:
+            result["hasNext"] = self.has_next
         if self.extensions:
             result["extensions"] = self.extensions
         return result

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
+    DeferStreamDirectiveOnValidOperationsRule,
     DocumentNode,
     GraphQLSyntaxError,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     parse,
+    specified_rules,
     validate,
 )
 from graphql import GraphQLError as CoreGraphQLError
@@ -76,6 +79,9 @@ _NESTED_TOO_DEEPLY = "nested too deeply"
 # Nesting deep enough to exhaust the parser's recursion is far past any depth limit.
 _TOO_DEEP = GraphQLError("The document nests too deeply to be parsed.", "MAX_DEPTH_LIMIT")
 _log = logging.getLogger(__name__)
+# A subscription with an unconditional @defer gets a code of its own, as Apollo Router's.
+_DEFER_IN_SUBSCRIPTION = DeferStreamDirectiveOnValidOperationsRule
+_RULES = tuple(rule for rule in specified_rules if rule is not _DEFER_IN_SUBSCRIPTION)
 # What ``/ready`` asks each subgraph: the cheapest operation every GraphQL server answers.
 _TYPENAME = b'{"query":"{ __typename }"}'
 _PROBE_HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -246,15 +252,44 @@ class FederatedEngine:
             raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
         budget = _budget(prepared.caller)
         cost = self._checked_cost(operation, variables, budget)
-        forwarded = subgraph_headers(headers, self._forwarded)
-        caller = _identity_of(prepared.caller)
-        if self._identity is not None and caller is not None:
-            forwarded.update(self._identity.headers(caller))
+        forwarded = self._subgraph_headers(prepared, headers)
         result = await self._executor.execute(operation, variables, forwarded)
         if cost is not None and headers.get(COST_HEADER, "").lower() == "true":
             report = self.cost.report(cost, budget)
             result.extensions = {**(result.extensions or {}), "cost": report}
         return result
+
+    def execute_incrementally(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[ExecutionResult]:
+        """Run a query or mutation whose plan defers fragments (``CompiledOperation.
+        deferred``) and deliver it in parts (``Executor.execute_incrementally``).
+
+        Raises ``RequestError`` at once (before any part) for bad variables and a cost
+        over budget; the first part carries the cost report when asked for."""
+        operation = prepared.plan
+        if not isinstance(operation, CompiledOperation):
+            raise TypeError("prepared elsewhere than by this engine")
+        if operation.operation_type == "subscription":
+            raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
+        budget = _budget(prepared.caller)
+        cost = self._checked_cost(operation, variables, budget)
+        forwarded = self._subgraph_headers(prepared, headers)
+        parts = self._executor.execute_incrementally(operation, variables, forwarded)
+        if cost is None or headers.get(COST_HEADER, "").lower() != "true":
+            return parts
+        return _with_cost(parts, self.cost.report(cost, budget))
+
+    def _subgraph_headers(self, prepared: Prepared, headers: Mapping[str, str]) -> dict[str, str]:
+        """The client headers passed on to the subgraphs, and the caller's identity."""
+        forwarded = subgraph_headers(headers, self._forwarded)
+        caller = _identity_of(prepared.caller)
+        if self._identity is not None and caller is not None:
+            forwarded.update(self._identity.headers(caller))
+        return forwarded
 
     def _checked_cost(
         self,
@@ -348,9 +383,14 @@ class FederatedEngine:
         refused = check_shape(measure(document, operation), self.limits)
         if refused:
             return RequestError(refused)
-        errors = validate(self.supergraph.api_schema, document)
+        errors = validate(self.supergraph.api_schema, document, _RULES)
         if errors:
             return RequestError([_core_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+        errors = validate(self.supergraph.api_schema, document, [_DEFER_IN_SUBSCRIPTION])
+        if errors:
+            return RequestError(
+                [_core_error(e, "DEFER_NOT_SUPPORTED_IN_SUBSCRIPTION") for e in errors]
+            )
         introspecting = validate(
             self.supergraph.api_schema, document, [NoSchemaIntrospectionCustomRule]
         )
@@ -425,6 +465,19 @@ class _Checked:
     protected: Protected
     prepared: Prepared | RequestError | None
     restricted: dict[frozenset[int], Prepared | RequestError] = field(default_factory=dict)
+
+
+async def _with_cost(
+    parts: AsyncGenerator[ExecutionResult, None], report: dict[str, Any]
+) -> AsyncIterator[ExecutionResult]:
+    """The parts, the first carrying the cost report; closing it closes ``parts``."""
+    async with aclosing(parts):
+        first = True
+        async for part in parts:
+            if first:
+                part.extensions = {**(part.extensions or {}), "cost": report}
+                first = False
+            yield part
 
 
 _UNPLANNED = GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")

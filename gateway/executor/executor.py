@@ -2,12 +2,13 @@
 
 ``compile`` does every per-operation piece of work once (plan steps, request bodies,
 response shape, the introspection sub-document); ``execute`` then only coerces variables,
-fetches, merges and shapes.
+fetches, merges and shapes. ``execute_incrementally`` delivers a plan with deferred
+blocks in parts (``incremental``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +34,18 @@ from graphql.execution.values import get_variable_values
 
 from gateway.engine import ExecutionResult, GraphQLError, OperationType, RequestError
 from gateway.executor.fetching import Fetcher
+from gateway.executor.incremental import deliver
 from gateway.executor.representations import PossibleTypes
 from gateway.executor.runner import PlanRun
 from gateway.executor.shaping import ResponseShaper
-from gateway.executor.steps import InterfaceObjects, Step, compile_plan
-from gateway.planner.plan import Fetch, QueryPlan, SubscriptionNode
+from gateway.executor.steps import (
+    ConditionStep,
+    DeferStep,
+    InterfaceObjects,
+    Step,
+    compile_plan,
+)
+from gateway.planner.plan import Condition, Defer, Fetch, PlanNode, QueryPlan, SubscriptionNode
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -61,6 +69,10 @@ class CompiledOperation:
     """Its estimated cost, when no variable changes it (else measured per request)."""
     errors: tuple[GraphQLError, ...] = ()
     """What every answer carries: the fields cut for the caller (``authorization``)."""
+    deferred: bool = False
+    """True when the plan defers fragments: the front doors may deliver it in parts."""
+    primary_shaper: ResponseShaper | None = None
+    """Shapes the first part of an incremental delivery (the deferred fragments left out)."""
 
 
 class Executor:
@@ -100,23 +112,42 @@ class Executor:
         runnable = plan
         if isinstance(plan.node, SubscriptionNode):
             primary, runnable = plan.node.primary, QueryPlan(plan.node.rest)
+        conditions = _condition_variables(document)
+        deferred = _has_defer(plan.node)
+        primary_shaper = (
+            ResponseShaper(
+                self.schema,
+                root_type,
+                operation.selection_set,
+                fragments,
+                conditions,
+                without_deferred=True,
+            )
+            if deferred
+            else None
+        )
+        shape_deferred = primary_shaper.deferred_shape if primary_shaper is not None else None
         return CompiledOperation(
             operation_type=operation_type,
             operation_name=operation.name.value if operation.name else None,
             query_plan=plan,
-            step=compile_plan(runnable, self._possible_types, self._interface_objects),
+            step=compile_plan(
+                runnable, self._possible_types, self._interface_objects, shape_deferred
+            ),
             shaper=ResponseShaper(
                 self.schema,
                 root_type,
                 operation.selection_set,
                 fragments,
-                _condition_variables(document),
+                conditions,
             ),
             variable_definitions=tuple(operation.variable_definitions or ()),
             introspection=_introspection_document(document, operation),
             subscription=primary,
             definition=operation,
             fragments=fragments,
+            deferred=deferred,
+            primary_shaper=primary_shaper,
         )
 
     async def execute(
@@ -131,8 +162,69 @@ class Executor:
         """
         coerced = self.coerce_variables(operation, variables)
         run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
-        run.errors.extend(operation.errors)
         await run.run(operation.step)
+        return self._finish(operation, run, variables, coerced, operation.shaper)
+
+    def execute_incrementally(
+        self,
+        operation: CompiledOperation,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        """The response in parts: the initial result (``has_next``), then one part per
+        batch of deferred blocks done, the last with ``has_next=False``. When nothing is
+        deferred for these variables (``@defer(if: $v)`` with ``$v`` false) the one
+        result is the whole response, with ``has_next=False``.
+
+        Raises ``RequestError`` at once (before any result) for variables that don't
+        coerce."""
+        coerced = self.coerce_variables(operation, variables)
+        defer = _chosen_defer(operation.step, coerced)
+        shaper = operation.primary_shaper
+        if defer is None or shaper is None:
+            return self._whole(operation, variables, coerced, headers)
+        data: dict[str, Any] = {}
+
+        def new_run() -> PlanRun:
+            run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
+            run.data = data
+            return run
+
+        async def finish_primary(run: PlanRun) -> ExecutionResult:
+            return self._finish(operation, run, variables, coerced, shaper)
+
+        return deliver(
+            defer,
+            new_run,
+            finish_primary,
+            lambda errors: shaper.context(errors, coerced),
+            self._possible_types,
+            coerced,
+        )
+
+    async def _whole(
+        self,
+        operation: CompiledOperation,
+        variables: Mapping[str, Any] | None,
+        coerced: dict[str, Any],
+        headers: Mapping[str, str],
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        run = PlanRun(self.fetcher, coerced, headers, self._abstract_types)
+        await run.run(operation.step)
+        result = self._finish(operation, run, variables, coerced, operation.shaper)
+        result.has_next = False
+        yield result
+
+    def _finish(
+        self,
+        operation: CompiledOperation,
+        run: PlanRun,
+        variables: Mapping[str, Any] | None,
+        coerced: dict[str, Any],
+        shaper: ResponseShaper,
+    ) -> ExecutionResult:
+        """Answers root introspection and shapes the run's data for the client."""
+        run.errors[:0] = operation.errors
         if operation.introspection is not None:
             introspected = execute_sync(
                 self.schema, operation.introspection, variable_values=dict(variables or {})
@@ -147,7 +239,7 @@ class Executor:
                         path=tuple(error.path) if error.path else None,
                     )
                 )
-        data = operation.shaper.shape(run.data, run.errors, coerced)
+        data = shaper.shape(run.data, run.errors, coerced)
         return ExecutionResult(data, run.errors)
 
     async def execute_event(
@@ -198,13 +290,27 @@ class Executor:
         return dict(result.coerced)
 
 
+def _has_defer(node: PlanNode | None) -> bool:
+    if isinstance(node, Condition):
+        return _has_defer(node.if_clause) or _has_defer(node.else_clause)
+    return isinstance(node, Defer)
+
+
+def _chosen_defer(step: Step | None, variables: Mapping[str, Any]) -> DeferStep | None:
+    """The Defer node these variables run (``@defer(if: $v)`` plans sit under conditions)."""
+    while isinstance(step, ConditionStep):
+        step = step.if_step if variables.get(step.variable) else step.else_step
+    return step if isinstance(step, DeferStep) else None
+
+
 def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
-    """Variables that ``@skip``/``@include`` read: the response shape depends on them."""
+    """Variables that ``@skip``/``@include``/``@defer`` read: the response shape (of
+    the whole response, or of its first part) depends on them."""
     names: set[str] = set()
 
     class _Conditions(Visitor):
         def enter_directive(self, node: Any, *_: Any) -> None:
-            if node.name.value in ("skip", "include"):
+            if node.name.value in ("skip", "include", "defer"):
                 for argument in node.arguments or ():
                     if isinstance(argument.value, VariableNode):
                         names.add(argument.value.name.value)

@@ -21,12 +21,15 @@ from gateway.executor.merging import merge_into
 from gateway.executor.representations import JsonObject, objects_at, paths_at
 from gateway.executor.steps import (
     ConditionStep,
+    DeferredStep,
+    DeferStep,
     FetchStep,
     FlattenStep,
     ParallelStep,
     SequenceStep,
     SharedFetchStep,
     Step,
+    fetch_ids,
 )
 
 DOWNSTREAM_ERROR = "DOWNSTREAM_SERVICE_ERROR"
@@ -36,7 +39,15 @@ _log = logging.getLogger(__name__)
 class PlanRun:
     """One execution of one plan; holds the merged data and the errors so far."""
 
-    __slots__ = ("_abstract_types", "_fetcher", "_headers", "_variables", "data", "errors")
+    __slots__ = (
+        "_abstract_types",
+        "_fetcher",
+        "_headers",
+        "_variables",
+        "data",
+        "errors",
+        "fetched",
+    )
 
     def __init__(
         self,
@@ -51,6 +62,9 @@ class PlanRun:
         self._headers = headers
         self.data: JsonObject = {}
         self.errors: list[GraphQLError] = []
+        self.fetched: dict[str, asyncio.Event] | None = None
+        """Set by incremental delivery: the fetches deferred blocks wait for, set once
+        each is done (or will never be made)."""
 
     async def run(self, step: Step | None) -> None:
         if step is not None:
@@ -61,13 +75,20 @@ class PlanRun:
     ) -> None:
         match step:
             case FetchStep():
-                if step.representer is None:
-                    await self._root_fetch(step, objects)
-                else:
-                    await self._entity_fetch(step, objects, (path,))
+                try:
+                    if step.representer is None:
+                        await self._root_fetch(step, objects)
+                    else:
+                        await self._entity_fetch(step, objects, (path,))
+                finally:
+                    self._done(step.ids)
             case SharedFetchStep():
                 found = [obj for at in step.paths for obj in objects_at(objects, at)]
-                await self._entity_fetch(step.step, found, tuple(path + at for at in step.paths))
+                try:
+                    paths = tuple(path + at for at in step.paths)
+                    await self._entity_fetch(step.step, found, paths)
+                finally:
+                    self._done(step.step.ids)
             case FlattenStep():
                 full_path = path + step.path
                 await self._run(step.step, objects_at(objects, step.path), full_path)
@@ -77,9 +98,46 @@ class PlanRun:
             case ParallelStep():
                 await asyncio.gather(*(self._run(inner, objects, path) for inner in step.steps))
             case ConditionStep():
-                chosen = step.if_step if self._variables.get(step.variable) else step.else_step
+                met = self._variables.get(step.variable)
+                chosen, other = (
+                    (step.if_step, step.else_step) if met else (step.else_step, step.if_step)
+                )
+                if self.fetched is not None:
+                    self._done(fetch_ids(other))
                 if chosen is not None:
                     await self._run(chosen, objects, path)
+            case DeferStep():
+                # everything, for a client that takes the response in one piece
+                early = [d for d in step.deferred if not d.depends]
+                late = [d for d in step.deferred if d.depends]
+                await asyncio.gather(
+                    self._primary_then(step.primary, late, objects, path),
+                    *(self._deferred(d, objects, path) for d in early),
+                )
+
+    def _done(self, ids: tuple[str, ...] | list[str]) -> None:
+        if self.fetched is None:
+            return
+        for fetch_id in ids:
+            event = self.fetched.get(fetch_id)
+            if event is not None:
+                event.set()
+
+    async def _primary_then(
+        self,
+        primary: Step | None,
+        deferred: list[DeferredStep],
+        objects: list[JsonObject],
+        path: tuple[str | int, ...],
+    ) -> None:
+        if primary is not None:
+            await self._run(primary, objects, path)
+        await asyncio.gather(*(self._deferred(d, objects, path) for d in deferred))
+
+    async def _deferred(
+        self, block: DeferredStep, objects: list[JsonObject], path: tuple[str | int, ...]
+    ) -> None:
+        await self._primary_then(block.step, list(block.deferred), objects, path)
 
     async def _root_fetch(self, step: FetchStep, objects: list[JsonObject]) -> None:
         variables = {

@@ -7,6 +7,10 @@ pass projects the selection (aliases, fragments, ``__typename``), drops what the
 added for itself, and propagates nulls by the API schema's nullability: a null in a
 non-null position raises ``NullViolation``, caught at the nearest nullable position, which
 becomes null and records the error at the path of the field that was null.
+
+For incremental delivery the primary response is shaped without the deferred fragments
+(``without_deferred``), and each deferred block's subselection is compiled on its own
+(``deferred_shape``) to shape the objects at its path.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -36,9 +41,11 @@ from graphql import (
     is_list_type,
     is_non_null_type,
     is_object_type,
+    parse,
 )
 
 from gateway.engine import GraphQLError
+from gateway.executor.positions import type_at
 
 NULL_VIOLATION = "NULL_IN_NON_NULL_FIELD"
 MALFORMED = "SUBREQUEST_MALFORMED_RESPONSE"
@@ -129,20 +136,39 @@ class ResponseShaper:
         selection_set: SelectionSetNode,
         fragments: Mapping[str, FragmentDefinitionNode],
         condition_variables: tuple[str, ...],
+        *,
+        without_deferred: bool = False,
     ) -> None:
-        self._compiler = _Compiler(schema, fragments)
+        self._schema = schema
+        self._root_type = root_type
+        self._selection_set = selection_set
+        self._fragments = fragments
+        self._compiler = _Compiler(schema, fragments, without_deferred)
         self._root = ObjectShape(self._compiler, root_type, [selection_set])
         self._condition_variables = condition_variables
 
-    def shape(
-        self, data: dict[str, Any], errors: list[GraphQLError], variables: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
+    def context(self, errors: list[GraphQLError], variables: Mapping[str, Any]) -> ShapeContext:
         condition_key = (
             tuple(bool(variables.get(name)) for name in self._condition_variables)
             if self._condition_variables
             else None
         )
-        context = ShapeContext(errors, variables, condition_key)
+        return ShapeContext(errors, variables, condition_key)
+
+    def deferred_shape(self, query_path: tuple[str, ...], subselection: str) -> ValueShaper:
+        """The shape of a deferred block's subselection at ``query_path`` (the type
+        there is read from the operation, through its response keys)."""
+        definition = parse(subselection, no_location=True).definitions[0]
+        assert isinstance(definition, OperationDefinitionNode)
+        parent = type_at(
+            self._schema, self._root_type, self._selection_set, self._fragments, query_path
+        )
+        return ObjectShape(self._compiler, parent, [definition.selection_set]).shape
+
+    def shape(
+        self, data: dict[str, Any], errors: list[GraphQLError], variables: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        context = self.context(errors, variables)
         try:
             shaped: dict[str, Any] = self._root.shape(data, context, None)
             return shaped
@@ -211,10 +237,14 @@ class ObjectShape:
 
 class _Compiler:
     def __init__(
-        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        without_deferred: bool = False,
     ) -> None:
         self._schema = schema
         self._fragments = fragments
+        self._without_deferred = without_deferred
 
     def hidden(self, typename: str) -> bool:
         """A runtime type the API schema leaves out (@inaccessible): its objects are
@@ -284,8 +314,10 @@ class _Compiler:
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
-            if not _included(selection, variables):
+            if not included(selection, variables):
                 continue
+            if self._without_deferred and _deferred(selection, variables):
+                continue  # delivered later, by its own block
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 grouped.setdefault(key, []).append(selection)
@@ -370,7 +402,7 @@ def _list_shaper(inner: ValueShaper | None, item_non_null: bool, message: str) -
     return shape_list
 
 
-def _included(selection: Any, variables: Mapping[str, Any]) -> bool:
+def included(selection: Any, variables: Mapping[str, Any]) -> bool:
     """``@skip``/``@include``, read directly: ``if`` is a literal or a variable."""
     for directive in selection.directives or ():
         name = directive.name.value
@@ -387,3 +419,20 @@ def _included(selection: Any, variables: Mapping[str, Any]) -> bool:
             if condition == (name == "skip"):
                 return False
     return True
+
+
+def _deferred(selection: Any, variables: Mapping[str, Any]) -> bool:
+    """A fragment whose ``@defer`` holds (``if`` absent, true, or a true variable)."""
+    if isinstance(selection, FieldNode):
+        return False
+    for directive in selection.directives or ():
+        if directive.name.value != "defer":
+            continue
+        for argument in directive.arguments or ():
+            if argument.name.value == "if":
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    return bool(variables.get(value.name.value, True))
+                return isinstance(value, BooleanValueNode) and value.value
+        return True
+    return False

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import orjson
+from graphql import InlineFragmentNode, OperationDefinitionNode, parse
 
 from gateway.executor.representations import (
     PossibleTypes,
@@ -20,6 +21,8 @@ from gateway.executor.representations import (
 )
 from gateway.planner.plan import (
     Condition,
+    Defer,
+    DeferredNode,
     Fetch,
     Flatten,
     InlineFragmentSelection,
@@ -32,6 +35,11 @@ from gateway.planner.plan import (
     ValueSetter,
 )
 
+EntryShaper = Callable[[Any, Any, Any], Any]
+"""Shapes one object at a deferred block's path (``ObjectShape.shape``)."""
+ShapeDeferred = Callable[[tuple[str, ...], str], EntryShaper]
+"""Compiles a block's subselection, given its query path, into its ``EntryShaper``."""
+
 
 @dataclass(frozen=True, slots=True)
 class FetchStep:
@@ -43,6 +51,8 @@ class FetchStep:
     """Set for entity fetches (the fetch has ``requires``)."""
     output_rewrite: Callable[[Any], None] | None
     mutation: bool
+    ids: tuple[str, ...] = ()
+    """The plan ids of the fetches this step makes (deferred blocks wait for them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,38 @@ class ConditionStep:
     else_step: Step | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeferredStep:
+    """One deferred block: ``step`` fetches its fields (Flatten paths from the root),
+    ``shape`` shapes each object at ``query_path`` into an incremental entry, and the
+    blocks deferred inside it follow once it is done."""
+
+    label: str | None
+    query_path: tuple[str, ...]
+    depends: tuple[str, ...]
+    """The ids of the fetches of the enclosing blocks it needs."""
+    step: Step | None
+    shape: EntryShaper | None
+    deferred: tuple[DeferredStep, ...]
+    condition: InlineFragmentNode | None = None
+    """The fragment around the subselection when it carries @skip/@include: the block
+    is delivered only when they hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeferStep:
+    primary: Step | None
+    deferred: tuple[DeferredStep, ...]
+
+
 Step: TypeAlias = (
-    FetchStep | FlattenStep | SharedFetchStep | SequenceStep | ParallelStep | ConditionStep
+    FetchStep
+    | FlattenStep
+    | SharedFetchStep
+    | SequenceStep
+    | ParallelStep
+    | ConditionStep
+    | DeferStep
 )
 
 
@@ -88,17 +128,26 @@ InterfaceObjects = Mapping[str, frozenset[str]]
 
 
 def compile_plan(
-    plan: QueryPlan, possible_types: PossibleTypes, interface_objects: InterfaceObjects
+    plan: QueryPlan,
+    possible_types: PossibleTypes,
+    interface_objects: InterfaceObjects,
+    shape_deferred: ShapeDeferred | None = None,
 ) -> Step | None:
     if plan.node is None:
         return None
-    return _PlanCompiler(possible_types, interface_objects).compile(plan.node)
+    return _PlanCompiler(possible_types, interface_objects, shape_deferred).compile(plan.node)
 
 
 class _PlanCompiler:
-    def __init__(self, possible_types: PossibleTypes, interface_objects: InterfaceObjects):
+    def __init__(
+        self,
+        possible_types: PossibleTypes,
+        interface_objects: InterfaceObjects,
+        shape_deferred: ShapeDeferred | None = None,
+    ):
         self._possible_types = possible_types
         self._interface_objects = interface_objects
+        self._shape_deferred = shape_deferred
 
     def compile(self, node: PlanNode) -> Step:
         match node:
@@ -118,16 +167,48 @@ class _PlanCompiler:
                 )
             case SubscriptionNode():
                 raise NotImplementedError("subscriptions are not supported yet")
+            case Defer():
+                return DeferStep(
+                    None if node.primary.node is None else self.compile(node.primary.node),
+                    tuple(self._deferred(d) for d in node.deferred),
+                )
         raise TypeError(f"not a plan node: {node!r}")
+
+    def _deferred(self, node: DeferredNode) -> DeferredStep:
+        subselection, inner = node.subselection, node.node
+        nested: tuple[DeferredStep, ...] = ()
+        if isinstance(inner, Defer):
+            # a nested defer: its primary is this block's own work
+            subselection = inner.primary.subselection
+            nested = tuple(self._deferred(d) for d in inner.deferred)
+            inner = inner.primary.node
+        shape = None
+        condition = None
+        if subselection is not None:
+            condition = _condition(subselection)
+            if self._shape_deferred is not None:
+                shape = self._shape_deferred(node.query_path, subselection)
+        return DeferredStep(
+            label=node.label,
+            query_path=node.query_path,
+            depends=tuple(d.id for d in node.depends),
+            step=None if inner is None else self.compile(inner),
+            shape=shape,
+            deferred=nested,
+            condition=condition,
+        )
 
     def _parallel(self, nodes: tuple[PlanNode, ...]) -> tuple[Step, ...]:
         """The steps of a ``Parallel``, sibling entity fetches of one operation shared."""
         paths: dict[Fetch, list[tuple[str | int, ...]]] = {}
+        ids: dict[Fetch, list[str]] = {}
         for node in nodes:
             if _entity_flatten(node):
                 assert isinstance(node, Flatten)
                 assert isinstance(node.node, Fetch)
                 paths.setdefault(_sameness(node.node), []).append(tuple(node.path))
+                if node.node.id is not None:
+                    ids.setdefault(_sameness(node.node), []).append(node.node.id)
         steps: list[Step] = []
         for node in nodes:
             if not _entity_flatten(node):
@@ -138,7 +219,7 @@ class _PlanCompiler:
             shared = paths.pop(_sameness(node.node), None)
             if shared is None:
                 continue  # went out with the first sibling of its kind
-            fetch = self._fetch(node.node)
+            fetch = replace(self._fetch(node.node), ids=tuple(ids.get(_sameness(node.node), ())))
             if len(shared) == 1:
                 steps.append(FlattenStep(shared[0], fetch))
             else:
@@ -162,6 +243,7 @@ class _PlanCompiler:
             representer=representer,
             output_rewrite=compile_rewrites(fetch.output_rewrites, self._possible_types),
             mutation=fetch.operation_kind == "mutation",
+            ids=() if fetch.id is None else (fetch.id,),
         )
 
     def _input_rewrites(self, fetch: Fetch) -> tuple[Rewrite, ...]:
@@ -179,6 +261,35 @@ class _PlanCompiler:
             if isinstance(s, InlineFragmentSelection) and s.type_condition in known
         )
         return fetch.input_rewrites + extra
+
+
+def fetch_ids(step: Step | None) -> list[str]:
+    """The plan ids of every fetch in ``step`` (those a skipped branch will never make)."""
+    match step:
+        case FetchStep():
+            return list(step.ids)
+        case SharedFetchStep():
+            return list(step.step.ids)
+        case FlattenStep():
+            return fetch_ids(step.step)
+        case SequenceStep() | ParallelStep():
+            return [i for inner in step.steps for i in fetch_ids(inner)]
+        case ConditionStep():
+            return fetch_ids(step.if_step) + fetch_ids(step.else_step)
+        case DeferStep():
+            return fetch_ids(step.primary)
+    return []
+
+
+def _condition(subselection: str) -> InlineFragmentNode | None:
+    definition = parse(subselection, no_location=True).definitions[0]
+    assert isinstance(definition, OperationDefinitionNode)
+    selections = definition.selection_set.selections
+    if len(selections) == 1 and isinstance(selections[0], InlineFragmentNode):
+        fragment = selections[0]
+        if fragment.directives:
+            return fragment
+    return None
 
 
 def _sameness(fetch: Fetch) -> Fetch:

@@ -1,17 +1,22 @@
 """From fetch groups to plan nodes: each group becomes a Fetch, dependencies become
-Sequence and Parallel, and a fetch that only runs under a variable gets a Condition."""
+Sequence and Parallel, and a fetch that only runs under a variable gets a Condition.
+Groups of deferred blocks become the ``DeferredNode``s of one ``Defer`` node."""
 
 from __future__ import annotations
 
 from graphql import OperationDefinitionNode, print_ast
 
-from gateway.planner.groups import Cond, Group
+from gateway.planner.groups import Cond, DeferBlock, Group
 from gateway.planner.plan import (
     Condition,
+    Defer,
+    DeferredDependency,
+    DeferredNode,
     Fetch,
     Flatten,
     Parallel,
     PlanNode,
+    PrimaryDeferBlock,
     QueryPlan,
     Sequence,
     SubscriptionNode,
@@ -19,29 +24,92 @@ from gateway.planner.plan import (
 
 
 def assemble(
-    groups: list[Group], roots: list[Group], operation: OperationDefinitionNode
+    groups: list[Group],
+    roots: list[Group],
+    operation: OperationDefinitionNode,
+    blocks: list[DeferBlock] | None = None,
+    primary_subselection: str | None = None,
 ) -> QueryPlan:
+    """``blocks`` are the deferred fragments (``primary_subselection`` the operation
+    without them): with any, the plan is one ``Defer`` node."""
     groups = [g for g in groups if g.selections]
+    if not blocks:
+        return QueryPlan(_assemble(groups, roots, operation, _Naming(operation)))
+    kept = {g.id for g in groups}
+    outside: dict[int, list[Group]] = {}
+    for group in groups:
+        # what a block waits for: fetches of the blocks around it
+        outside[group.id] = sorted(
+            (d for d in group.deps if d.id in kept and d.defer is not group.defer),
+            key=lambda d: d.id,
+        )
+    ids: dict[int, str] = {}
+    for group in groups:
+        for dependency in outside[group.id]:
+            ids.setdefault(dependency.id, "")
+    for number, group_id in enumerate(sorted(ids)):
+        ids[group_id] = str(number)
+    naming = _Naming(operation, ids)
+    in_block = {g.id: g.defer for g in groups}
+
+    def of_block(block: DeferBlock | None) -> list[Group]:
+        return [g for g in groups if in_block[g.id] is block]
+
+    primary = _assemble(of_block(None), [r for r in roots if r.defer is None], operation, naming)
+
+    def deferred(block: DeferBlock) -> DeferredNode:
+        own = of_block(block)
+        node = _assemble(own, [r for r in roots if r.defer is block], operation, naming, True)
+        depends = sorted(
+            {ids[d.id] for g in own for d in outside[g.id] if d.defer is not block},
+            key=int,
+        )
+        children = [b for b in blocks if b.parent is block]
+        label = block.parent.label if block.parent is not None else None
+        dependencies = tuple(DeferredDependency(i, label) for i in depends)
+        if not children:
+            return DeferredNode(
+                dependencies, block.label, block.query_path, block.subselection, node
+            )
+        nested = Defer(
+            PrimaryDeferBlock(block.subselection, node),
+            tuple(deferred(child) for child in children),
+        )
+        return DeferredNode(dependencies, block.label, block.query_path, None, nested)
+
+    top = tuple(deferred(b) for b in blocks if b.parent is None)
+    return QueryPlan(Defer(PrimaryDeferBlock(primary_subselection, primary), top))
+
+
+def _assemble(
+    groups: list[Group],
+    roots: list[Group],
+    operation: OperationDefinitionNode,
+    naming: _Naming,
+    deferred: bool = False,
+) -> PlanNode | None:
+    """The plan node that runs ``groups`` (dependencies on other groups are met before)."""
     if not groups:
-        return QueryPlan(None)
+        return None
     kept = {g.id for g in groups}
     for group in groups:
         group.deps = {d for d in group.deps if d.id in kept and d is not group}
-    naming = _Naming(operation)
-    kind = operation.operation.value
+    kind = "query" if deferred else operation.operation.value
     depth = _depths(groups)
     parents = {g.id: _tree_parent(g, depth) for g in groups}
     tree = all(_deps_on_branch(g, parents) for g in groups)
     roots = [g for g in roots if g.id in kept]
+    if deferred:
+        # a block's entity fetches start from the data its enclosing block fetched
+        roots += [g for g in groups if parents[g.id] is None and g not in roots]
     if kind == "subscription" and roots:
         primary = _fetch(roots[0], naming)
         children = [g for g in groups if parents[g.id] is roots[0]]
         rest = _combine(Parallel, [_subtree(c, groups, parents, naming) for c in children])
-        return QueryPlan(SubscriptionNode(primary, rest))
+        return SubscriptionNode(primary, rest)
     if tree:
         nodes = [_subtree(r, groups, parents, naming) for r in roots]
-        combined = _combine(Sequence if kind == "mutation" else Parallel, nodes)
-        return QueryPlan(combined)
+        return _combine(Sequence if kind == "mutation" else Parallel, nodes)
     levels: dict[int, list[Group]] = {}
     for group in groups:
         levels.setdefault(depth[group.id], []).append(group)
@@ -50,7 +118,7 @@ def assemble(
         step = _combine(Parallel, [_node(g, frozenset(), naming) for g in levels[level]])
         if step is not None:
             steps.append(step)
-    return QueryPlan(_combine(Sequence, steps))
+    return _combine(Sequence, steps)
 
 
 def _depths(groups: list[Group]) -> dict[int, int]:
@@ -123,8 +191,12 @@ class _Naming:
     """Names subgraph operations after the client's (``Op__service__0``) and declares the
     client variables each one uses."""
 
-    def __init__(self, operation: OperationDefinitionNode) -> None:
+    def __init__(
+        self, operation: OperationDefinitionNode, ids: dict[int, str] | None = None
+    ) -> None:
         self.operation = operation
+        self.ids = ids or {}
+        """Plan ids of the fetches deferred blocks wait for, by group id."""
         self.count = 0
         self.declarations = {
             d.variable.name.value: _declaration(d) for d in operation.variable_definitions or ()
@@ -165,4 +237,5 @@ def _fetch(group: Group, naming: _Naming) -> Fetch:
         requires=group.requires.to_plan_selections() if group.entity else (),
         input_rewrites=tuple(group.input_rewrites),
         output_rewrites=tuple(group.output_rewrites),
+        id=naming.ids.get(group.id),
     )

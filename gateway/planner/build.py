@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
 
 from gateway.planner.assemble import assemble
 from gateway.planner.builder import Builder
+from gateway.planner.deferred import defer_usage, subselection
 from gateway.planner.errors import OperationNotFound
-from gateway.planner.plan import QueryPlan
+from gateway.planner.plan import Condition, QueryPlan
 from gateway.supergraph.model import Supergraph
 
 # Planning steps (a field placed, a selection weighed for a subgraph) one operation may
@@ -25,14 +28,48 @@ def build_plan(
 ) -> QueryPlan:
     """Plans one operation of a document already validated against the API schema.
 
-    Raises ``PlanningBudgetExceeded`` after ``budget`` steps, whatever the operation."""
+    A ``@defer(if: $v)`` is planned both ways, under ``Condition(if: $v)``, as Apollo
+    does. Raises ``PlanningBudgetExceeded`` after ``budget`` steps, whatever the
+    operation."""
     operation = select_operation(document, operation_name)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    builder = Builder(supergraph, operation, fragments, budget=budget)
+    # a subscription's fragments are never deferred (validation refuses @defer there
+    # unless its ``if`` may be false)
+    deferred, variables = defer_usage(operation, fragments)
+    deferred = deferred and operation.operation.value != "subscription"
+    return _plan(
+        supergraph, operation, fragments, budget, deferred, variables if deferred else [], {}
+    )
+
+
+def _plan(
+    supergraph: Supergraph,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    budget: int,
+    defers: bool,
+    variables: list[str],
+    values: Mapping[str, bool],
+) -> QueryPlan:
+    if variables:
+        variable, rest = variables[0], variables[1:]
+        args = (supergraph, operation, fragments, budget, defers, rest)
+        deferred = _plan(*args, {**values, variable: True})
+        eager = _plan(*args, {**values, variable: False})
+        if deferred.node == eager.node:
+            return deferred
+        return QueryPlan(Condition(variable, deferred.node, eager.node))
+    builder = Builder(
+        supergraph, operation, fragments, budget=budget, defers=defers, defer_values=values
+    )
     groups = builder.build()
-    return assemble(groups, builder.roots, operation)
+    primary = None
+    if builder.blocks:
+        selections = operation.selection_set.selections
+        primary = subselection(selections, fragments, values)
+    return assemble(groups, builder.roots, operation, builder.blocks, primary)
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:

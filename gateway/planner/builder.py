@@ -11,40 +11,43 @@ groups that fetch them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from graphql import (
     DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     NameNode,
     OperationDefinitionNode,
     SelectionNode,
+    SelectionSetNode,
     get_named_type,
     is_composite_type,
 )
 
+from gateway.planner.collect import Collector
 from gateway.planner.conflicts import alias_conflicts
+from gateway.planner.coverage import Coverage
+from gateway.planner.deferred import defer_label, subselection
 from gateway.planner.errors import PlanningBudgetExceeded, PlanningError
 from gateway.planner.fields import (
     alias_of,
     arguments_key,
     at_key,
     clashes,
-    conditional,
     conditions_of,
-    copy_selections,
     directives_for,
-    excluded,
     first_condition,
     list_depth,
     provided_field,
+    resolves_here,
     with_pending,
 )
-from gateway.planner.groups import Cond, Ctx, Group, Step
+from gateway.planner.groups import Cond, Ctx, DeferBlock, Group, Step
 from gateway.planner.plan import KeyRenamer, ValueSetter
 from gateway.planner.selections import OutField, OutSet
 from gateway.planner.typing import SchemaView
@@ -61,7 +64,11 @@ class Builder:
         fragments: dict[str, FragmentDefinitionNode],
         *,
         budget: int,
+        defers: bool = False,
+        defer_values: Mapping[str, bool] | None = None,
     ) -> None:
+        """``defers``: the operation has deferred fragments to plan in blocks of their
+        own (``defer_values`` gives the value planned for each ``if`` variable)."""
         self.supergraph = supergraph
         self._budget = budget
         self.view = SchemaView(supergraph)
@@ -70,12 +77,17 @@ class Builder:
         self.fragments = fragments
         self.groups: list[Group] = []
         self.roots: list[Group] = []
-        self._children: dict[tuple[int, str, tuple[str, ...]], Group] = {}
+        self._children: dict[tuple[int, str, tuple[str, ...], int], Group] = {}
         self._aliases = 0
         # the subgraph a field of an object was read from, by (parent group id, path,
         # type, field, arguments) and by that and its response key: the same field asked
         # again on the same object is read from there too (see ``_prefer_source``)
         self._sources: dict[tuple[object, ...], str] = {}
+        self._defer_values: Mapping[str, bool] = defer_values or {}
+        self.collect = Collector(self.view, fragments, self._defer_values, defers)
+        self.coverage = Coverage(self.view, self.collect, self._spend)
+        self.blocks: list[DeferBlock] = []
+        self._blocks: dict[tuple[object, ...], DeferBlock] = {}
 
     # -- root -------------------------------------------------------------------------
 
@@ -84,20 +96,7 @@ class Builder:
         root_type = self.supergraph.root_types.get(kind)
         if root_type is None:
             raise PlanningError(f"the schema has no {kind} type")
-        fields = self._fields_of(self.operation.selection_set.selections, root_type, ())
-        by_response_key: dict[str, list[FieldNode]] = {}
-        for field_node, _ in fields:
-            by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
-                field_node
-            )
-        for field_node, pending in fields:
-            name = field_node.name.value
-            if name == "__typename" or name in _INTROSPECTION:
-                continue
-            same_key = by_response_key[alias_of(field_node) or name]
-            group = self._root_group(kind, root_type, field_node, same_key)
-            ctx = Ctx(group, group.selections, root_type, (), None, pending, frozenset(), True)
-            self._field(ctx, field_node)
+        self._plan_root(tuple(self.operation.selection_set.selections), root_type, (), None)
         for group in self.groups:
             group.selections.prune()
             parent_type = root_type if not group.entity else first_condition(group.selections)
@@ -106,8 +105,45 @@ class Builder:
             )
         return self.groups
 
+    def _plan_root(
+        self,
+        selections: tuple[SelectionNode, ...],
+        root_type: str,
+        pending: tuple[DirectiveNode, ...],
+        defer: DeferBlock | None,
+    ) -> None:
+        """Root fields get root fetches of their block: a deferred fragment on the root
+        type is fetched by root fetches of its own."""
+        kind = self.operation.operation.value
+        fields = self.collect.fields_of(selections, root_type, pending)
+        by_response_key: dict[str, list[FieldNode]] = {}
+        for field_node, _ in fields:
+            by_response_key.setdefault(alias_of(field_node) or field_node.name.value, []).append(
+                field_node
+            )
+        for field_node, field_pending in fields:
+            name = field_node.name.value
+            if name == "__typename" or name in _INTROSPECTION:
+                continue
+            same_key = by_response_key[alias_of(field_node) or name]
+            group = self._root_group(kind, root_type, field_node, same_key, defer)
+            ctx = Ctx(
+                group, group.selections, root_type, (), None, field_pending, frozenset(), True
+            )
+            self._field(replace(ctx, defer=defer), field_node)
+        for node, type_condition, body, inner in self.collect.deferred_fragments(
+            selections, root_type, pending
+        ):
+            block = self._block(node, (), root_type, type_condition, body, inner, defer)
+            self._plan_root(body, root_type, inner, block)
+
     def _root_group(
-        self, kind: str, root_type: str, field_node: FieldNode, same_key: list[FieldNode]
+        self,
+        kind: str,
+        root_type: str,
+        field_node: FieldNode,
+        same_key: list[FieldNode],
+        defer: DeferBlock | None = None,
     ) -> Group:
         """The root fetch for a root field; ``same_key``: every selection of its response
         key, which are one field and are read from one subgraph."""
@@ -119,15 +155,18 @@ class Builder:
             last = self.roots[-1] if self.roots else None
             if last is not None and last.service in candidates:
                 return last
-        existing = {g.service: g for g in self.roots} if kind != "mutation" else {}
+        existing = (
+            {g.service: g for g in self.roots if g.defer is defer} if kind != "mutation" else {}
+        )
         coverage = {
-            s: sum(self._coverage(s, root_type, node) for node in same_key) for s in candidates
+            s: sum(self.coverage.of_field(s, root_type, node) for node in same_key)
+            for s in candidates
         }
         best = max(candidates, key=lambda s: (coverage[s], s in existing, -candidates.index(s)))
         service = self._prefer_source(None, (), root_type, field_node, best, coverage)
         if service in existing:
             return existing[service]
-        group = self._new_group(service, (), entity=False, parent=None)
+        group = self._new_group(service, (), entity=False, parent=None, defer=defer)
         self.roots.append(group)
         return group
 
@@ -172,9 +211,115 @@ class Builder:
         if self.view.is_abstract(ctx.type_name):
             return self._plan_abstract(ctx, selections)
         placed: set[Group] = set()
-        for field_node, pending in self._fields_of(selections, ctx.type_name, ctx.pending):
+        for field_node, pending in self.collect.fields_of(selections, ctx.type_name, ctx.pending):
             placed |= self._field(with_pending(ctx, pending), field_node)
+        return placed | self._plan_deferred(ctx, selections)
+
+    # -- deferred fragments -----------------------------------------------------------
+
+    def _plan_deferred(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
+        """Each deferred fragment here is planned in a block of its own: its fields enter
+        groups of that block (``_enter_block``) instead of joining the groups at ``ctx``."""
+        placed: set[Group] = set()
+        for node, type_condition, body, pending in self.collect.deferred_fragments(
+            selections, ctx.type_name, ctx.pending
+        ):
+            declared = self._declared_type(ctx)
+            block = self._block(node, ctx.path, declared, type_condition, body, pending, ctx.defer)
+            fragment = InlineFragmentNode(
+                type_condition=(
+                    NamedTypeNode(name=NameNode(value=type_condition)) if type_condition else None
+                ),
+                directives=(),
+                selection_set=SelectionSetNode(selections=body),
+            )
+            placed |= self._plan_set(replace(ctx, defer=block, pending=pending), (fragment,))
         return placed
+
+    def _block(
+        self,
+        node: SelectionNode,
+        path: tuple[str, ...],
+        declared: str,
+        type_condition: str | None,
+        body: tuple[SelectionNode, ...],
+        conditions: tuple[DirectiveNode, ...],
+        parent: DeferBlock | None,
+    ) -> DeferBlock:
+        """The block of a deferred fragment at ``path``; ``declared`` is the type the
+        schema gives that position (a narrower type condition joins the path), and
+        ``conditions`` the @skip/@include it is delivered under."""
+        narrows = type_condition is not None and type_condition != declared
+        query_path = path + ((f"... on {type_condition}",) if narrows else ())
+        key = (id(node), query_path, None if parent is None else parent.id)
+        block = self._blocks.get(key)
+        if block is None:
+            text = subselection(
+                body, self.fragments, self._defer_values, type_condition, conditions
+            )
+            block = DeferBlock(len(self.blocks), defer_label(node), parent, query_path, text)
+            self.blocks.append(block)
+            self._blocks[key] = block
+        return block
+
+    def _declared_type(self, ctx: Ctx) -> str:
+        """The type the API schema gives the position ``ctx`` stands at (before any type
+        condition narrowed it)."""
+        while ctx.up is not None and ctx.up[1].kind == "fragment":
+            ctx = ctx.up[0]
+        if ctx.up is None or ctx.up[1].field_node is None:
+            return ctx.type_name
+        step = ctx.up[1]
+        assert step.field_node is not None
+        return get_named_type(self.view.field_type(step.type_name, step.field_node.name.value)).name
+
+    def _enter_block(self, ctx: Ctx, field_node: FieldNode) -> Ctx | None:
+        """Where a field of a deferred fragment is planned: an entity continues through
+        ``_entities`` from its key in a group of the block (the same subgraph when it
+        resolves the field; otherwise the jump from here creates that group); a value
+        type re-enters from the nearest entity above or from the query root. None when
+        no entry exists: the field is then fetched with the enclosing block, and only its
+        delivery is deferred (Apollo does the same)."""
+        type_name = ctx.type_name
+        service = ctx.group.service
+        local = self._local(service, type_name, field_node.name.value, ctx.provided)
+        if self.view.is_entity(type_name) and not self.view.is_abstract(type_name):
+            if not local:
+                return None
+            if self._resolvable_in(type_name, service):
+                return self._hops(ctx, type_name, [service], ctx.conds, ctx.defer)
+        if not local:
+            return None
+        chain: list[Step] = []
+        level = ctx
+        while level.up is not None:
+            level, step = level.up
+            chain.insert(0, step)
+            if level.group is not ctx.group or not self._chain_local(service, chain):
+                return None
+            if self._is_query_root(level) and all(s.kind == "field" for s in chain):
+                group = self._block_root(service, ctx.defer)
+                entry = Ctx(
+                    group, group.selections, level.type_name, (), None, (), frozenset(), True
+                )
+                return self._walk(replace(entry, defer=ctx.defer), chain, ctx)
+            entity = self.view.is_entity(level.type_name) and not self.view.is_abstract(
+                level.type_name
+            )
+            if entity and self._resolvable_in(level.type_name, service):
+                entry = self._hops(level, level.type_name, [service], ctx.conds, ctx.defer)
+                return self._walk(entry, chain, ctx)
+        return None
+
+    def _resolvable_in(self, type_name: str, service: str) -> bool:
+        return any(k.resolvable for k in self.supergraph.types[type_name].keys_in(service))
+
+    def _block_root(self, service: str, defer: DeferBlock | None) -> Group:
+        group = next((g for g in self.roots if g.service == service and g.defer is defer), None)
+        if group is None:
+            group = self._new_group(service, (), entity=False, parent=None, defer=defer)
+            self.roots.append(group)
+        return group
 
     def _plan_abstract(self, ctx: Ctx, selections: tuple[SelectionNode, ...]) -> set[Group]:
         service = ctx.group.service
@@ -184,15 +329,19 @@ class Builder:
             return self._plan_interface_object(ctx, selections)
         ctx.target.field("__typename")
         placed = {ctx.group}
-        direct = list(self._fields_of(selections, abstract, ctx.pending))
-        if all(self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct):
+        direct = list(self.collect.fields_of(selections, abstract, ctx.pending))
+        # fields entering a deferred block do so per concrete type, each through its key
+        entering = ctx.defer is not ctx.group.defer and bool(runtime)
+        if not entering and all(
+            self._resolvable_everywhere(ctx, f.name.value, runtime) for f, _ in direct
+        ):
             for field_node, pending in direct:
                 placed |= self._field(with_pending(ctx, pending), field_node)
-            for fragment, type_condition, pending in self._narrowing(
+            for fragment, type_condition, pending in self.collect.narrowing(
                 selections, abstract, ctx.pending
             ):
                 placed |= self._plan_fragment(ctx, fragment, type_condition, pending, runtime)
-            return placed
+            return placed | self._plan_deferred(ctx, selections)
         if not runtime:
             names = ", ".join(f.name.value for f, _ in direct)
             raise PlanningError(f"{service} cannot resolve {names} on {abstract}")
@@ -300,11 +449,12 @@ class Builder:
         executor shapes them by the interface) and no owner is asked."""
         placed: set[Group] = {ctx.group}
         interface = ctx.type_name
-        direct = list(self._fields_of(selections, interface, ctx.pending))
-        narrowing = list(self._narrowing(selections, interface, ctx.pending))
+        direct = list(self.collect.fields_of(selections, interface, ctx.pending))
+        narrowing = list(self.collect.narrowing(selections, interface, ctx.pending))
         for field_node, pending in direct:
             if field_node.name.value != "__typename":
                 placed |= self._field(with_pending(ctx, pending), field_node)
+        placed |= self._plan_deferred(ctx, selections)
         typenames = [(f, p) for f, p in direct if f.name.value == "__typename"]
         if not typenames and not narrowing:
             return placed
@@ -338,7 +488,7 @@ class Builder:
         owners = self._owners(interface)
         if not owners:
             raise PlanningError(f"no subgraph can tell the concrete type of {interface}")
-        return self._hops(ctx, interface, [owners[0]], ctx.conds)
+        return self._hops(ctx, interface, [owners[0]], ctx.conds, ctx.defer)
 
     # -- fields -----------------------------------------------------------------------
 
@@ -357,6 +507,8 @@ class Builder:
                 "__typename", alias_of(field_node), (), directives_for(field_node, ctx.pending)
             )
             return {ctx.group}
+        if ctx.defer is not ctx.group.defer:
+            ctx = self._enter_block(ctx, field_node) or ctx
         if self._local(ctx.group.service, ctx.type_name, name, ctx.provided):
             return self._add_field(ctx, field_node)
         return self._jump(ctx, field_node)
@@ -382,7 +534,16 @@ class Builder:
             if inner_type != named.name and self.view.is_abstract(named.name):
                 out.children.field("__typename")
             inner = Ctx(
-                ctx.group, out.children, inner_type, path, provided, (), conds, False, (ctx, step)
+                ctx.group,
+                out.children,
+                inner_type,
+                path,
+                provided,
+                (),
+                conds,
+                False,
+                (ctx, step),
+                ctx.defer,
             )
             placed |= self._plan_set(inner, tuple(field_node.selection_set.selections))
         return placed
@@ -405,9 +566,7 @@ class Builder:
         name: str,
         provided: tuple[SelectionNode, ...] | None,
     ) -> bool:
-        if provided_field(self.view, provided, type_name, name) is not None:
-            return True
-        return self.view.plain_local(service, type_name, name)
+        return resolves_here(self.view, service, type_name, name, provided)
 
     # -- entity jumps -----------------------------------------------------------------
 
@@ -425,8 +584,8 @@ class Builder:
             route = self.view.route(type_name, source, candidate, self._provided_names(ctx))
             if route is None:
                 continue
-            existing = (ctx.group.id, route[0], ctx.path) in self._children
-            coverage = self._coverage(candidate, type_name, field_node)
+            existing = (ctx.group.id, route[0], ctx.path, _block_id(ctx.defer)) in self._children
+            coverage = self.coverage.of_field(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
             placed = self._reenter(ctx, field_node, list(meta.resolvers))
@@ -450,16 +609,14 @@ class Builder:
             required_groups = self._plan_set(replace(ctx, pending=()), required)
         directives = directives_for(field_node, ctx.pending)
         conds = ctx.conds | conditions_of(directives)
-        final = self._hops(ctx, type_name, route, conds, required_groups, sources)
+        final = self._hops(ctx, type_name, route, conds, ctx.defer, required_groups, sources)
         if requires is not None:
-            final.group.deps |= required_groups
-            shape = final.group.requires.fragment(type_name).children
-            copy_selections(self.view, type_name, required, shape)
+            final.group.wait_for(required_groups)
+            final.group.represent(self.view, type_name, required)
             for name, source in sources.items():
                 final.group.representation_keys[name] = source
-                rename = KeyRenamer((f"... on {type_name}", source), name)
-                if source != name and rename not in final.group.input_rewrites:
-                    final.group.input_rewrites.append(rename)
+                if source != name:
+                    final.group.rewrite_input(KeyRenamer((f"... on {type_name}", source), name))
         return self._add_field(with_pending(final, ctx.pending), field_node)
 
     def _alias_conflicting(
@@ -523,24 +680,15 @@ class Builder:
                 required: set[Group] = set()
                 if requires is not None:
                     required = self._plan_set(at_key(ctx), tuple(requires.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, required)
-                group.deps.add(ctx.group)
-                ctx.target.field("__typename")
-                group.deps |= self._plan_set(at_key(ctx), tuple(key.selection.selections))
-                group.deps |= required
-                group.deps.discard(group)
-                shape = group.requires.fragment(type_name).children
-                shape.field("__typename")
-                copy_selections(self.view, type_name, key.selection.selections, shape)
+                group = self._child_group(ctx.group, candidate, ctx.path, required, None, ctx.defer)
+                self._enter_entity(ctx, group, type_name, key)
+                group.wait_for(required)
                 if requires is not None:
-                    copy_selections(self.view, type_name, requires.selections, shape)
-                rewrite = ValueSetter((f"... on {type_name}", "__typename"), interface)
-                if rewrite not in group.input_rewrites:
-                    group.input_rewrites.append(rewrite)
-                out = group.selections.fragment(interface)
+                    group.represent(self.view, type_name, requires.selections)
+                group.rewrite_input(ValueSetter((f"... on {type_name}", "__typename"), interface))
                 inner = Ctx(
                     group,
-                    out.children,
+                    group.entity_selections(interface),
                     interface,
                     ctx.path,
                     None,
@@ -548,6 +696,7 @@ class Builder:
                     ctx.conds,
                     True,
                     ctx.up,
+                    ctx.defer,
                 )
                 return self._add_field(inner, field_node)
         raise PlanningError(f"no subgraph resolves {type_name}.{name}")
@@ -558,7 +707,7 @@ class Builder:
         chain: list[Step] = []
         level = ctx
         while True:
-            entry = self._entry(level, chain, candidates, ctx.conds)
+            entry = self._entry(level, chain, candidates, ctx.conds, ctx.defer)
             if entry is not None:
                 return self._descend(entry, chain, ctx, field_node)
             if level.up is None:
@@ -584,17 +733,22 @@ class Builder:
                     continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
                 placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, placed)
-                group.deps |= placed | {ctx.group}
-                group.deps.discard(group)
-                shape = group.requires.fragment(type_name).children
-                shape.field("__typename")
-                copy_selections(self.view, type_name, key.selection.selections, shape)
-                out = group.selections.fragment(type_name)
+                group = self._child_group(ctx.group, candidate, ctx.path, placed, None, ctx.defer)
+                group.wait_for(placed | {ctx.group})
+                group.represent(self.view, type_name, key.selection.selections)
                 directives = directives_for(field_node, ctx.pending)
                 conds = ctx.conds | conditions_of(directives)
                 final = Ctx(
-                    group, out.children, type_name, ctx.path, None, ctx.pending, conds, True, ctx.up
+                    group,
+                    group.entity_selections(type_name),
+                    type_name,
+                    ctx.path,
+                    None,
+                    ctx.pending,
+                    conds,
+                    True,
+                    ctx.up,
+                    ctx.defer,
                 )
                 return self._add_field(final, field_node)
         raise PlanningError(
@@ -610,7 +764,12 @@ class Builder:
         return True
 
     def _entry(
-        self, level: Ctx, chain: list[Step], candidates: list[str], conds: frozenset[Cond]
+        self,
+        level: Ctx,
+        chain: list[Step],
+        candidates: list[str],
+        conds: frozenset[Cond],
+        defer: DeferBlock | None,
     ) -> Ctx | None:
         usable = [c for c in candidates if self._chain_local(c, chain)]
         if self._is_query_root(level):
@@ -618,11 +777,11 @@ class Builder:
             # when no type condition is involved (a shared value, not an abstract one)
             if not usable or any(step.kind == "fragment" for step in chain):
                 return None
-            group = next((g for g in self.roots if g.service in usable), None)
+            group = next((g for g in self.roots if g.service in usable and g.defer is defer), None)
             if group is None:
-                group = self._new_group(usable[0], (), entity=False, parent=None)
-                self.roots.append(group)
-            return Ctx(group, group.selections, level.type_name, (), None, (), frozenset(), True)
+                group = self._block_root(usable[0], defer)
+            entry = Ctx(group, group.selections, level.type_name, (), None, (), frozenset(), True)
+            return replace(entry, defer=defer)
         if not self.view.is_entity(level.type_name) or self.view.is_abstract(level.type_name):
             return None
         routes = []
@@ -636,7 +795,7 @@ class Builder:
                 routes.append(route)
         if not routes:
             return None
-        return self._hops(level, level.type_name, min(routes, key=len), conds)
+        return self._hops(level, level.type_name, min(routes, key=len), conds, defer)
 
     def _chain_local(self, service: str, chain: list[Step]) -> bool:
         for step in chain:
@@ -652,6 +811,10 @@ class Builder:
     def _descend(
         self, entry: Ctx, chain: list[Step], ctx: Ctx, field_node: FieldNode
     ) -> set[Group]:
+        return self._add_field(self._walk(entry, chain, ctx), field_node)
+
+    def _walk(self, entry: Ctx, chain: list[Step], ctx: Ctx) -> Ctx:
+        """Walks ``chain`` down from ``entry`` in its group, to stand where ``ctx`` stands."""
         current = entry
         for step in chain:
             if step.kind == "fragment":
@@ -687,8 +850,9 @@ class Builder:
                 ctx.conds,
                 False,
                 (current, step),
+                entry.defer,
             )
-        return self._add_field(replace(current, pending=ctx.pending), field_node)
+        return replace(current, pending=ctx.pending)
 
     def _provided_names(self, ctx: Ctx) -> frozenset[str]:
         """Fields ``@provides`` makes local at this spot (they may fill a key)."""
@@ -718,9 +882,11 @@ class Builder:
         type_name: str,
         route: list[str],
         conds: frozenset[Cond],
+        defer: DeferBlock | None,
         avoid: set[Group] | None = None,
         sources: dict[str, str] | None = None,
     ) -> Ctx:
+        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``."""
         current = ctx
         for index, service in enumerate(route):
             last = index == len(route) - 1
@@ -730,31 +896,34 @@ class Builder:
                 ctx.path,
                 avoid if last and avoid else set(),
                 sources if last else None,
+                defer,
             )
             extra = self._provided_names(current)
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
             if key is None:
                 raise PlanningError(f"{service} has no key for {type_name}")
-            current.target.field("__typename")
-            group.deps.add(current.group)
-            group.deps |= self._plan_set(at_key(current), tuple(key.selection.selections))
-            group.deps.discard(group)
-            shape = group.requires.fragment(type_name).children
-            shape.field("__typename")
-            copy_selections(self.view, type_name, key.selection.selections, shape)
-            out = group.selections.fragment(type_name)
+            self._enter_entity(current, group, type_name, key)
+            selections = group.entity_selections(type_name)
             if self.view.is_interface_object(type_name, service):
                 # the subgraph knows the interface only: send its name, not the concrete type
-                rewrite = ValueSetter((f"... on {type_name}", "__typename"), type_name)
-                if rewrite not in group.input_rewrites:
-                    group.input_rewrites.append(rewrite)
+                group.rewrite_input(ValueSetter((f"... on {type_name}", "__typename"), type_name))
             elif self.view.is_abstract(type_name):
-                out.children.field("__typename")
+                selections.field("__typename")
             # the subgraph receives the key in the representation, so it can give it back
             # even where it marks the key fields @external
             known = tuple(key.selection.selections)
-            current = Ctx(group, out.children, type_name, ctx.path, known, (), conds, True, ctx.up)
+            current = Ctx(
+                group, selections, type_name, ctx.path, known, (), conds, True, ctx.up, defer
+            )
         return current
+
+    def _enter_entity(self, source: Ctx, group: Group, type_name: str, key: Key) -> None:
+        """``group`` fetches the ``type_name`` object at ``source`` through ``key``: the
+        object's ``__typename`` and key fields are planned at ``source`` first, and go in
+        the representation."""
+        source.target.field("__typename")
+        group.wait_for({source.group} | self._plan_set(at_key(source), key.selection.selections))
+        group.represent(self.view, type_name, key.selection.selections)
 
     def _child_group(
         self,
@@ -763,11 +932,12 @@ class Builder:
         path: tuple[str, ...],
         avoid: set[Group],
         sources: dict[str, str] | None = None,
+        defer: DeferBlock | None = None,
     ) -> Group:
         """The entity fetch to ``service`` at ``path`` after ``parent``, shared by every
         field that jumps there, unless sharing would create a cycle (``avoid``) or two
         representations that read the same key from different fields (``sources``)."""
-        index = (parent.id, service, path)
+        index = (parent.id, service, path, _block_id(defer))
         existing = self._children.get(index)
         if (
             existing is not None
@@ -775,167 +945,23 @@ class Builder:
             and not clashes(existing.representation_keys, sources or {})
         ):
             return existing
-        group = self._new_group(service, path, entity=True, parent=parent)
+        group = self._new_group(service, path, entity=True, parent=parent, defer=defer)
         self._children[index] = group
         return group
 
     def _new_group(
-        self, service: str, path: tuple[str, ...], *, entity: bool, parent: Group | None
+        self,
+        service: str,
+        path: tuple[str, ...],
+        *,
+        entity: bool,
+        parent: Group | None,
+        defer: DeferBlock | None = None,
     ) -> Group:
-        group = Group(len(self.groups), service, path, entity, parent)
+        group = Group(len(self.groups), service, path, entity, parent, defer=defer)
         self.groups.append(group)
         return group
 
-    # -- helpers ----------------------------------------------------------------------
 
-    def _coverage(
-        self,
-        service: str,
-        type_name: str,
-        field_node: FieldNode,
-        provided: tuple[SelectionNode, ...] | None = None,
-    ) -> int:
-        """How much of a field's subtree ``service`` resolves itself (to pick among
-        subgraphs that share a field), counting what its ``@provides`` bring along."""
-        if field_node.selection_set is None:
-            return 0
-        name = field_node.name.value
-        field_type = get_named_type(self.view.field_type(type_name, name))
-        below = provided_field(self.view, provided, type_name, name)
-        inner: tuple[SelectionNode, ...] | None
-        if below is not None:
-            inner = tuple(below.selection_set.selections) if below.selection_set else ()
-        else:
-            info = self.view.field_in(type_name, name, service)
-            inner = tuple(info.provides.selections) if info and info.provides else None
-        return self._set_coverage(
-            service, field_type.name, field_node.selection_set.selections, None, inner
-        )
-
-    def _set_coverage(
-        self,
-        service: str,
-        type_name: str,
-        selections: tuple[SelectionNode, ...],
-        seen: set[tuple[str, str]] | None = None,
-        provided: tuple[SelectionNode, ...] | None = None,
-    ) -> int:
-        # A fragment spread twice in one selection set counts once: without ``seen``, a
-        # chain of fragments that each spread the next twice costs 2^n visits.
-        seen = set() if seen is None else seen
-        score = 0
-        for selection in selections:
-            self._spend()
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                if name != "__typename" and self._local(service, type_name, name, provided):
-                    score += 1 + self._coverage(service, type_name, selection, provided)
-                continue
-            if isinstance(selection, FragmentSpreadNode):
-                visit = (type_name, selection.name.value)
-                if visit in seen:
-                    continue
-                seen.add(visit)
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            condition = inner[0] or type_name
-            if self.view.in_subgraph(condition, service):
-                score += self._set_coverage(service, condition, inner[1], seen, provided)
-        return score
-
-    def _fields_of(
-        self,
-        selections: tuple[SelectionNode, ...] | list[SelectionNode],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-    ) -> list[tuple[FieldNode, tuple[DirectiveNode, ...]]]:
-        """The fields that apply to ``type_name``, fragments flattened, each with the
-        @skip/@include of the fragments it sat in."""
-        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]] = []
-        self._collect_fields(selections, type_name, pending, found, set())
-        return found
-
-    def _collect_fields(
-        self,
-        selections: tuple[SelectionNode, ...] | list[SelectionNode],
-        type_name: str,
-        pending: tuple[DirectiveNode, ...],
-        found: list[tuple[FieldNode, tuple[DirectiveNode, ...]]],
-        seen: set[tuple[int, ...]],
-    ) -> None:
-        for selection in selections:
-            if excluded(selection):
-                continue
-            # The same node under the same conditions selects the same fields again: once
-            # is enough, which keeps repeated fragment spreads linear instead of 2^depth.
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            if isinstance(selection, FieldNode):
-                found.append((selection, pending))
-                continue
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            if type_condition is None or self._flattens(type_condition, type_name):
-                self._collect_fields(body, type_name, pending + conditional(selection), found, seen)
-
-    def _narrowing(
-        self,
-        selections: tuple[SelectionNode, ...],
-        abstract: str,
-        pending: tuple[DirectiveNode, ...],
-    ) -> list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]]:
-        """Fragments on an abstract type whose condition is narrower than the type."""
-        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]] = []
-        self._collect_narrowing(selections, abstract, pending, found, set())
-        return found
-
-    def _collect_narrowing(
-        self,
-        selections: tuple[SelectionNode, ...],
-        abstract: str,
-        pending: tuple[DirectiveNode, ...],
-        found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]],
-        seen: set[tuple[int, ...]],
-    ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection):
-                continue
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            inner = self._fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            directives = pending + conditional(selection)
-            if type_condition is None or self._flattens(type_condition, abstract):
-                self._collect_narrowing(body, abstract, directives, found, seen)
-            elif self.view.overlaps(type_condition, abstract):
-                found.append((body, type_condition, directives))
-
-    def _flattens(self, type_condition: str, type_name: str) -> bool:
-        """A fragment merges into its parent when every field it may select exists there."""
-        if type_condition == type_name:
-            return True
-        if self.view.is_abstract(type_name):
-            return type_condition in self.view.interfaces_of(type_name)
-        return self.view.applies(type_condition, type_name)
-
-    def _fragment_body(
-        self, selection: SelectionNode
-    ) -> tuple[str | None, tuple[SelectionNode, ...]] | None:
-        if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            return condition, tuple(selection.selection_set.selections)
-        if isinstance(selection, FragmentSpreadNode):
-            definition = self.fragments.get(selection.name.value)
-            if definition is None:
-                raise PlanningError(f"unknown fragment {selection.name.value}")
-            return definition.type_condition.name.value, tuple(definition.selection_set.selections)
-        return None
+def _block_id(block: DeferBlock | None) -> int:
+    return -1 if block is None else block.id

@@ -14,7 +14,6 @@ from graphql import (
     InlineFragmentNode,
     SelectionNode,
     VariableNode,
-    get_named_type,
     is_list_type,
     is_non_null_type,
     print_ast,
@@ -45,8 +44,9 @@ def with_pending(ctx: Ctx, pending: tuple[DirectiveNode, ...]) -> Ctx:
 
 
 def at_key(ctx: Ctx) -> Ctx:
-    """Key fields go in unconditionally: the jump's own conditions sit on its fetch."""
-    return replace(ctx, pending=(), top=False)
+    """Key fields go in unconditionally: the jump's own conditions sit on its fetch. They
+    belong to the group they are read from, deferred or not."""
+    return replace(ctx, pending=(), top=False, defer=ctx.group.defer)
 
 
 def alias_of(field_node: FieldNode) -> str | None:
@@ -124,6 +124,19 @@ def list_depth(field_type: object) -> int:
             return depth
 
 
+def resolves_here(
+    view: SchemaView,
+    service: str,
+    type_name: str,
+    name: str,
+    provided: tuple[SelectionNode, ...] | None,
+) -> bool:
+    """``service`` resolves the field itself, or a ``@provides`` on the path provides it."""
+    if provided_field(view, provided, type_name, name) is not None:
+        return True
+    return view.plain_local(service, type_name, name)
+
+
 def provided_field(
     view: SchemaView, provided: tuple[SelectionNode, ...] | None, type_name: str, name: str
 ) -> FieldNode | None:
@@ -142,32 +155,3 @@ def provided_field(
                 if found is not None:
                     return found
     return None
-
-
-def copy_selections(
-    view: SchemaView,
-    type_name: str,
-    selections: tuple[SelectionNode, ...] | list[SelectionNode],
-    target: OutSet,
-) -> None:
-    """Copies a field set (key, requires) into a ``requires`` shape, arguments dropped;
-    abstract values carry ``__typename`` so the subgraph can read them."""
-    if view.is_abstract(type_name):
-        target.field("__typename")
-    for selection in selections:
-        if isinstance(selection, FieldNode):
-            composite = selection.selection_set is not None
-            out = target.field(selection.name.value, alias_of(selection), composite=composite)
-            if selection.selection_set is not None and out.children is not None:
-                field_type = get_named_type(view.field_type(type_name, selection.name.value))
-                copy_selections(
-                    view, field_type.name, tuple(selection.selection_set.selections), out.children
-                )
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition.name.value if selection.type_condition else None
-            copy_selections(
-                view,
-                condition or type_name,
-                tuple(selection.selection_set.selections),
-                target.fragment(condition).children,
-            )

@@ -32,6 +32,13 @@ What the executor can rely on in plans built by ``gateway.planner.build_plan``:
 - ``@skip``/``@include`` stay in subgraph operations (their variables are declared and
   listed in ``variable_usages``); a fetch that runs only under a variable is wrapped in a
   ``Condition``.
+- ``@defer`` never reaches a subgraph. A plan with deferred fragments is one ``Defer`` node
+  at the top (under ``Condition`` nodes when an ``if:`` reads a variable): its ``primary``
+  fills the response without the deferred fragments' fields; each ``DeferredNode`` runs
+  on the same merged data once the fetches it ``depends`` on are done (Flatten paths stay
+  absolute), and its ``subselection`` is what the client receives for each object at its
+  ``query_path``. A nested defer is a ``Defer`` node as a ``DeferredNode``'s ``node``,
+  whose ``primary`` then carries the parent's subselection.
 """
 
 from __future__ import annotations
@@ -133,7 +140,42 @@ class SubscriptionNode:
     rest: PlanNode | None = None
 
 
-PlanNode: TypeAlias = Fetch | Flatten | Sequence | Parallel | Condition | SubscriptionNode
+@dataclass(frozen=True, slots=True)
+class PrimaryDeferBlock:
+    """What is sent first: ``subselection`` is the operation (or the enclosing deferred
+    fragment) without the fragments deferred below it."""
+
+    subselection: str | None
+    node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredDependency:
+    """A fetch (by its ``Fetch.id``) that must be done before a deferred block runs."""
+
+    id: str
+    defer_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredNode:
+    """One deferred fragment. ``query_path`` leads to the objects it applies to: response
+    keys, ``"@"`` into list items, ``"... on T"`` where the fragment narrows the type."""
+
+    depends: tuple[DeferredDependency, ...]
+    label: str | None
+    query_path: tuple[str, ...]
+    subselection: str | None
+    node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class Defer:
+    primary: PrimaryDeferBlock
+    deferred: tuple[DeferredNode, ...]
+
+
+PlanNode: TypeAlias = Fetch | Flatten | Sequence | Parallel | Condition | SubscriptionNode | Defer
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +227,36 @@ def _node(node: PlanNode) -> dict[str, Any]:
                 "primary": _node(node.primary),
                 "rest": None if node.rest is None else _node(node.rest),
             }
+        case Defer():
+            primary: dict[str, Any] = {}
+            if node.primary.subselection is not None:
+                primary["subselection"] = node.primary.subselection
+            if node.primary.node is not None:
+                primary["node"] = _node(node.primary.node)
+            return {
+                "kind": "Defer",
+                "primary": primary,
+                "deferred": [_deferred(d) for d in node.deferred],
+            }
     raise TypeError(f"not a plan node: {node!r}")
+
+
+def _deferred(deferred: DeferredNode) -> dict[str, Any]:
+    depends = []
+    for dependency in deferred.depends:
+        entry: dict[str, Any] = {"id": dependency.id}
+        if dependency.defer_label is not None:
+            entry["deferLabel"] = dependency.defer_label
+        depends.append(entry)
+    data: dict[str, Any] = {"depends": depends}
+    if deferred.label is not None:
+        data["label"] = deferred.label
+    data["queryPath"] = list(deferred.query_path)
+    if deferred.subselection is not None:
+        data["subselection"] = deferred.subselection
+    if deferred.node is not None:
+        data["node"] = _node(deferred.node)
+    return data
 
 
 def _selection(selection: Selection) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 
 from gateway.planner.plan import (
     Condition,
+    Defer,
+    DeferredNode,
     Fetch,
     FieldSelection,
     Flatten,
@@ -30,7 +32,8 @@ def _node(node: PlanNode, level: int) -> list[str]:
     pad = _INDENT * level
     match node:
         case Fetch():
-            lines = [f'{pad}Fetch(service: "{node.service_name}") {{']
+            fetch_id = "" if node.id is None else f", id: {node.id}"
+            lines = [f'{pad}Fetch(service: "{node.service_name}"{fetch_id}) {{']
             if node.requires:
                 lines += _indent(_selections(node.requires), level + 1)
                 lines[-1] += " =>"
@@ -54,7 +57,43 @@ def _node(node: PlanNode, level: int) -> list[str]:
             if node.rest is not None:
                 lines += [f"{inner}Rest: {{", *_node(node.rest, level + 2), f"{inner}}},"]
             return [*lines, f"{pad}}},"]
+        case Defer():
+            return _defer(node, level)
     raise TypeError(f"not a plan node: {node!r}")
+
+
+def _defer(node: Defer, level: int) -> list[str]:
+    """Apollo's layout: ``Defer { Primary { {sub}: node }, [ Deferred(...) {...}, ] }``."""
+    pad, inner = _INDENT * level, _INDENT * (level + 1)
+    lines = [f"{pad}Defer {{", f"{inner}Primary {{"]
+    lines += _block(node.primary.subselection, node.primary.node, level + 2)
+    lines.append(f"{inner}}}, [")
+    for deferred in node.deferred:
+        lines += _deferred(deferred, level + 2)
+    return [*lines, f"{inner}]", f"{pad}}},"]
+
+
+def _deferred(node: DeferredNode, level: int) -> list[str]:
+    pad = _INDENT * level
+    depends = ", ".join(d.id for d in node.depends)
+    path = ".".join(node.query_path)
+    label = "" if node.label is None else f', label: "{node.label}"'
+    head = f'{pad}Deferred(depends: [{depends}], path: "{path}"{label}) {{'
+    return [head, *_block(node.subselection, node.node, level + 1), f"{pad}}},"]
+
+
+def _block(subselection: str | None, node: PlanNode | None, level: int) -> list[str]:
+    """A deferred block's body: the client's subselection, then the plan that fills it
+    (its last line without the comma, as Apollo prints it)."""
+    lines: list[str] = []
+    if subselection is not None:
+        lines += _indent(subselection.split("\n"), level)
+        lines[-1] += ":"
+    if node is not None:
+        body = _node(node, level)
+        body[-1] = body[-1].removesuffix(",")
+        lines += body
+    return lines
 
 
 def _condition(node: Condition, level: int) -> list[str]:

@@ -2,7 +2,8 @@
 
 Derived from the supergraph SDL by dropping Apollo's spec machinery (definitions and
 applications of link/join/tag/...) and every ``@inaccessible`` element. Working on the AST
-keeps it one cheap pass; graphql-core then builds the schema.
+keeps it one cheap pass; graphql-core then builds the schema. The gateway adds ``@defer``
+(it plans and runs deferred fragments), with the definition Apollo Router gives it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from gateway.supergraph.nodes import (
     with_changes,
 )
 
+_DEFER = parse(
+    "directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT",
+    no_location=True,
+).definitions[0]
+
 
 def build_api_schema(sdl: str, links: Links) -> GraphQLSchema:
     document = parse(sdl, no_location=True)
@@ -62,6 +68,10 @@ def build_api_schema(sdl: str, links: Links) -> GraphQLSchema:
                 continue
             definition = _strip_type(definition, links, inaccessible)
         definitions.append(definition)
+    if not any(
+        isinstance(d, DirectiveDefinitionNode) and d.name.value == "defer" for d in definitions
+    ):
+        definitions.append(_DEFER)
     return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
 
 

@@ -110,3 +110,19 @@ async def run(
     executor = Executor(API_SCHEMA, subgraphs, interface_objects)
     compiled = executor.compile(document, operation, plan)
     return await executor.execute(compiled, variables, subgraph_headers(headers or {}))
+
+
+async def run_incrementally(
+    query: str,
+    plan: QueryPlan,
+    subgraphs: FakeSubgraphs,
+    variables: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The parts of an incremental delivery, as the client receives them."""
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    executor = Executor(API_SCHEMA, subgraphs)
+    compiled = executor.compile(document, operation, plan)
+    parts = executor.execute_incrementally(compiled, variables, subgraph_headers({}))
+    return [part.to_dict() async for part in parts]
