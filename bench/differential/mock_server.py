@@ -85,14 +85,27 @@ class Graph:
         return (value_hash % (SEEDS // len(types))) * len(types) + types.index(type_name)
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One subgraph request and its answer, kept for tracing a gateway's plan."""
+
+    subgraph: str
+    request: dict[str, Any]
+    answer: dict[str, Any]
+
+
 class MockSubgraph:
-    def __init__(self, subgraph: SubgraphSdl, graph: Graph) -> None:
+    def __init__(self, subgraph: SubgraphSdl, graph: Graph, log: list[Exchange]) -> None:
         self.subgraph = subgraph
         self.graph = graph
-        self.requests = 0
+        self.log = log
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.requests += 1
+        answer = self._answer(body)
+        self.log.append(Exchange(self.subgraph.name, body, answer))
+        return answer
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
             document = parse(body["query"])
         except GraphQLError as error:
@@ -237,10 +250,12 @@ def _type_of(value: Any, info: GraphQLResolveInfo, abstract: Any) -> str:
     return value.typename
 
 
-def mock_app(subgraphs: Sequence[SubgraphSdl]) -> tuple[Starlette, dict[str, MockSubgraph]]:
+def mock_app(
+    subgraphs: Sequence[SubgraphSdl], log: list[Exchange]
+) -> tuple[Starlette, dict[str, MockSubgraph]]:
     """One app serving every subgraph of a supergraph under ``/<name>``."""
     graph = Graph.of(subgraphs)
-    mocks = {s.name: MockSubgraph(s, graph) for s in subgraphs}
+    mocks = {s.name: MockSubgraph(s, graph, log) for s in subgraphs}
 
     def route(mock: MockSubgraph) -> Route:
         async def endpoint(request: Request) -> JSONResponse:
@@ -255,7 +270,9 @@ class MockServer:
     """The mock subgraphs served from a thread of this process."""
 
     def __init__(self, subgraphs: Sequence[SubgraphSdl], port: int) -> None:
-        self.app, self.mocks = mock_app(subgraphs)
+        # Every exchange, in order; the caller clears it between operations.
+        self.log: list[Exchange] = []
+        self.app, self.mocks = mock_app(subgraphs, self.log)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
