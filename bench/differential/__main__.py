@@ -63,15 +63,19 @@ def _run_supergraph(
     drawn = operations(load_supergraph(supergraph.sdl).api_schema, args.queries, args.seed)
     summary: dict[str, Any] = {"supergraph": name, "queries": len(drawn)}
     with MockServer(supergraph.subgraphs, port):
-        started = [_start(gateway, path, run_dir) for gateway in gateways]
+        running = [Running(gateway, path, run_dir) for gateway in gateways]
         try:
-            urls = [url for _, url in started]
             kinds: dict[str, Counter[str]] = {g.name: Counter() for g in gateways[1:]}
             both_differ = 0
-            with ThreadPoolExecutor(len(urls)) as pool, httpx.Client(timeout=60) as client:
+            with ThreadPoolExecutor(len(running)) as pool, httpx.Client(timeout=60) as client:
                 for operation in drawn:
                     answers = list(
-                        pool.map(_ask, [client] * len(urls), urls, [operation] * len(urls))
+                        pool.map(
+                            Running.ask,
+                            running,
+                            [client] * len(running),
+                            [operation] * len(running),
+                        )
                     )
                     found = {
                         gateway.name: difference(answers[0], answer)
@@ -84,19 +88,49 @@ def _run_supergraph(
                             both_differ += 1
                         _write(out, name, operation, gateways, answers, found)
         finally:
-            for process, _ in started:
-                process.stop()
+            for gateway in running:
+                gateway.stop()
+        summary["crashes"] = {g.gateway.name: g.crashes for g in running if g.crashes}
     summary["kinds"] = {g: dict(c) for g, c in kinds.items()}
     summary["all_references_differ"] = both_differ
     print(f"{name}: {json.dumps(summary)}", flush=True)
     return summary
 
 
-def _start(gateway: Gateway, supergraph: Path, run_dir: Path) -> tuple[processes.Started, str]:
+class Running:
+    """A gateway under test, started again whenever an operation brings it down."""
+
+    def __init__(self, gateway: Gateway, supergraph: Path, run_dir: Path) -> None:
+        self.gateway = gateway
+        self.supergraph = supergraph
+        self.run_dir = run_dir
+        self.crashes = 0
+        self.process, self.url = _start(gateway, supergraph, run_dir, 0)
+
+    def ask(self, client: httpx.Client, operation: Operation) -> dict[str, Any]:
+        try:
+            answer = _ask(client, self.url, operation)
+        except httpx.HTTPError as error:
+            answer = {"data": None, "errors": [{"message": f"no answer: {error!r}"}], "status": 0}
+        if not self.process.alive():
+            self.crashes += 1
+            answer = {"data": None, "errors": [{"message": "the gateway crashed"}], "status": 0}
+            self.process, self.url = _start(
+                self.gateway, self.supergraph, self.run_dir, self.crashes
+            )
+        return answer
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def _start(
+    gateway: Gateway, supergraph: Path, run_dir: Path, attempt: int = 0
+) -> tuple[processes.Started, str]:
     port = processes.free_port()
     url = f"http://127.0.0.1:{port}{gateway.path}"
     started = processes.start(
-        f"{gateway.name}-{supergraph.stem}",
+        f"{gateway.name}-{supergraph.stem}" + (f"-{attempt}" if attempt else ""),
         gateway.command.format(supergraph=supergraph, port=port),
         cpu=None,
         log_dir=run_dir,
@@ -166,6 +200,10 @@ def _table(summaries: list[dict[str, Any]], references: list[str]) -> str:
         )
     lines.append("")
     for summary in summaries:
+        if summary["crashes"]:
+            lines.append(
+                f"{summary['supergraph']}: gateways restarted after a crash {summary['crashes']}"
+            )
         for reference in references:
             kinds = {k: v for k, v in summary["kinds"][reference].items() if k != "agree"}
             if kinds:

@@ -21,7 +21,12 @@ class Difference:
 
 
 def normalised(answer: dict[str, Any]) -> dict[str, Any]:
-    errors = answer.get("errors") or []
+    errors = list(answer.get("errors") or [])
+    # Apollo Gateway reports a value it could not complete (an @inaccessible enum value
+    # from a subgraph, say) under extensions.valueCompletion, where others raise an error.
+    extensions = answer.get("extensions")
+    if isinstance(extensions, dict):
+        errors.extend(extensions.get("valueCompletion") or [])
     return {
         "data": answer.get("data"),
         "errors": sorted(

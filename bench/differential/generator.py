@@ -25,6 +25,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    Undefined,
     parse,
     validate,
 )
@@ -154,7 +155,7 @@ def _arguments(draft: _Draft, arguments: dict[str, GraphQLArgument]) -> str:
     rng = draft.rng
     given: list[str] = []
     for name, argument in sorted(arguments.items()):
-        required = isinstance(argument.type, GraphQLNonNull) and argument.default_value is None
+        required = isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined
         if not required and rng.random() < 0.6:
             continue
         value = _value(rng, argument.type, 0)

@@ -154,11 +154,40 @@ class MockSubgraph:
         required: dict[str, Any] = {}
         requires = self.subgraph.requires.get(where)
         if requires is not None:
-            required = {f: source.sent.get(f) for f in top_level_fields(requires)}
+            required = self._required(source, requires)
         value_hash = stable_hash(source.typename, source.seed, name, arguments, required)
         provided = self.subgraph.provides.get(where)
         provides = frozenset(top_level_fields(provided)) if provided else frozenset()
         return self._value(info.return_type, value_hash, name, provides, nullable=True)
+
+    def _required(self, source: Entity, requires: str) -> dict[str, Any]:
+        """The required values: as sent in the representation, or, where this subgraph
+        reached the entity itself (through a @provides), as their owner answers them."""
+        if source.sent:
+            return {f: source.sent.get(f) for f in top_level_fields(requires)}
+        named = self.subgraph.schema.get_type(source.typename)
+        assert isinstance(named, GraphQLObjectType)
+        selection = parse("{" + requires + "}").definitions[0].selection_set  # type: ignore[attr-defined]
+        return self._project(source, named, selection)
+
+    def _project(self, source: Entity, named: GraphQLObjectType, selection: Any) -> dict[str, Any]:
+        projected: dict[str, Any] = {}
+        for node in selection.selections:
+            name = node.name.value
+            output = named.fields[name].type
+            try:
+                value = self._resolve(
+                    Entity(source.typename, source.seed, provided=frozenset(named.fields)),
+                    _ProjectionInfo(name, output),  # type: ignore[arg-type]
+                )
+            except GraphQLError:
+                value = None
+            if isinstance(value, Entity) and node.selection_set is not None:
+                child = self.subgraph.schema.get_type(value.typename)
+                assert isinstance(child, GraphQLObjectType)
+                value = self._project(value, child, node.selection_set)
+            projected[name] = value
+        return projected
 
     def _value(
         self,
@@ -237,6 +266,14 @@ class MockSubgraph:
             types = self.graph.implementations[typename]
             typename = types[seed % len(types)]
         return Entity(typename, seed, sent=sent)
+
+
+@dataclass(frozen=True, slots=True)
+class _ProjectionInfo:
+    """The two parts of a resolve info that the value functions read."""
+
+    field_name: str
+    return_type: GraphQLOutputType
 
 
 def _named(output: Any) -> Any:
