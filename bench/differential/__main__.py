@@ -67,6 +67,7 @@ def _run_supergraph(
         try:
             kinds: dict[str, Counter[str]] = {g.name: Counter() for g in gateways[1:]}
             both_differ = 0
+            leaves = 0
             with ThreadPoolExecutor(len(running)) as pool, httpx.Client(timeout=60) as client:
                 for operation in drawn:
                     answers = list(
@@ -81,6 +82,7 @@ def _run_supergraph(
                         gateway.name: difference(answers[0], answer)
                         for gateway, answer in zip(gateways[1:], answers[1:], strict=True)
                     }
+                    leaves += _leaves(answers[0].get("data"))
                     for gateway_name, diff in found.items():
                         kinds[gateway_name][diff.kind if diff else "agree"] += 1
                     if any(found.values()):
@@ -90,6 +92,8 @@ def _run_supergraph(
         finally:
             for gateway in running:
                 gateway.stop()
+        # How much data the operations brought back: a run of nulls would agree vacuously.
+        summary["non_null_leaves_per_query"] = round(leaves / max(len(drawn), 1), 1)
         summary["crashes"] = {g.gateway.name: g.crashes for g in running if g.crashes}
     summary["kinds"] = {g: dict(c) for g, c in kinds.items()}
     summary["all_references_differ"] = both_differ
@@ -159,6 +163,14 @@ def _ask(client: httpx.Client, url: str, operation: Operation) -> dict[str, Any]
         return {"data": None, "errors": [{"message": "not a JSON object"}]}
     body["status"] = response.status_code
     return body
+
+
+def _leaves(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_leaves(v) for v in value)
+    return 0 if value is None else 1
 
 
 def _write(

@@ -73,13 +73,18 @@ def _first_data_difference(mine: Any, theirs: Any, path: str) -> Difference | No
             if found is not None:
                 return found
         return None
-    if mine == theirs and type(mine) is type(theirs):
+    if mine == theirs and (type(mine) is type(theirs) or _both_numbers(mine, theirs)):
         return None
     if mine is None:
         return Difference("null-vs-value", path, f"reference {_short(theirs)}")
     if theirs is None:
         return Difference("value-vs-null", path, f"ours {_short(mine)}")
     return Difference("other-value", path, f"ours {_short(mine)} reference {_short(theirs)}")
+
+
+def _both_numbers(mine: Any, theirs: Any) -> bool:
+    """A Float of 995 may be written ``995.0`` or ``995``: the same JSON number."""
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in (mine, theirs))
 
 
 def _path_text(path: Any) -> str:

@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             started, url = _start(DIFFERENTIAL_GATEWAYS[name], path, run_dir)
             try:
                 mocks.log.clear()
-                answer = _ask(client, url, operation)
+                try:
+                    answer = _ask(client, url, operation)
+                except httpx.HTTPError as error:
+                    answer = {"data": None, "errors": [{"message": f"no answer: {error!r}"}]}
             finally:
                 started.stop()
             print(f"===== {name}")
