@@ -116,6 +116,9 @@ class Running:
             answer = _ask(client, self.url, operation)
         except httpx.HTTPError as error:
             answer = {"data": None, "errors": [{"message": f"no answer: {error!r}"}], "status": 0}
+            # A gateway that dropped the connection may be on its way down: let it finish,
+            # so that the crash is counted against this operation, not the next.
+            processes.wait_until(lambda: not self.process.alive(), timeout=3)
         if not self.process.alive():
             self.crashes += 1
             answer = {"data": None, "errors": [{"message": "the gateway crashed"}], "status": 0}
