@@ -30,6 +30,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     SelectionNode,
+    SelectionSetNode,
     VariableNode,
     parse,
     print_ast,
@@ -107,12 +108,27 @@ def shrink(
             if candidate_document is None:
                 break
             candidate = _tidy(candidate_document, current.variables)
-            if not validate(schema, parse(candidate.query)) and still_differs(candidate):
+            if _valid(candidate, schema) and still_differs(candidate):
                 current = candidate
                 progress = True
             else:
                 index += 1
     return current
+
+
+def _valid(operation: Operation, schema: GraphQLSchema) -> bool:
+    """Valid, and without an empty selection set: graphql-core parses ``{}``, which the
+    grammar does not allow and the other gateways refuse."""
+    document = parse(operation.query)
+    empty = [False]
+
+    class FindEmpty(Visitor):
+        def enter(self, node: Any, *_: Any) -> None:
+            if isinstance(node, SelectionSetNode) and not node.selections:
+                empty[0] = True
+
+    visit(document, FindEmpty())
+    return not empty[0] and not validate(schema, document)
 
 
 def _without(document: DocumentNode, index: int) -> DocumentNode | None:
