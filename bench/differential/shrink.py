@@ -177,7 +177,7 @@ def _tidy(document: DocumentNode, variables: dict[str, Any]) -> Operation:
     return Operation(print_ast(document), {k: v for k, v in variables.items() if k in used})
 
 
-def _names(document: DocumentNode, kind: type) -> set[str]:
+def _names(document: DocumentNode, kind: type[FragmentSpreadNode] | type[VariableNode]) -> set[str]:
     """The names of the ``kind`` nodes in use (a variable's definition is not a use)."""
     found: set[str] = set()
 
