@@ -3,6 +3,7 @@ time into their folders' node_modules, never committed)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bench.gateway import GATEWAYS, Gateway
@@ -38,5 +39,5 @@ DIFFERENTIAL_GATEWAYS = {
         npm_dir=HIVE_ROUTER_DIR,
     ),
     # Hive Gateway with its default, JavaScript (stitching) runtime.
-    "hive-js": GATEWAYS["hive"],
+    "hive-js": replace(GATEWAYS["hive"], name="hive-js"),
 }
