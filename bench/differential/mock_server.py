@@ -162,11 +162,12 @@ class MockSubgraph:
     def _required(self, source: Entity, requires: str) -> dict[str, Any]:
         """The required values: as sent in the representation, or, where this subgraph
         reached the entity itself (through a @provides), as their owner answers them."""
+        selection = parse("{" + requires + "}").definitions[0].selection_set  # type: ignore[attr-defined]
         if source.sent:
-            return {f: source.sent.get(f) for f in top_level_fields(requires)}
+            # Only what the field set names is read: a gateway may send more (__typename).
+            return dict(_selected(source.sent, selection))
         named = self.subgraph.schema.get_type(source.typename)
         assert isinstance(named, GraphQLObjectType)
-        selection = parse("{" + requires + "}").definitions[0].selection_set  # type: ignore[attr-defined]
         return self._project(source, named, selection)
 
     def _project(self, source: Entity, named: GraphQLObjectType, selection: Any) -> dict[str, Any]:
@@ -265,6 +266,20 @@ class MockSubgraph:
             types = self.graph.implementations[typename]
             typename = types[seed % len(types)]
         return Entity(typename, seed, sent=sent)
+
+
+def _selected(value: Any, selection: Any) -> Any:
+    """``value`` cut down to the fields of ``selection``, through lists and objects."""
+    if isinstance(value, list):
+        return [_selected(item, selection) for item in value]
+    if not isinstance(value, dict):
+        return value
+    cut: dict[str, Any] = {}
+    for node in selection.selections:
+        name = node.name.value
+        item = value.get(name)
+        cut[name] = item if node.selection_set is None else _selected(item, node.selection_set)
+    return cut
 
 
 @dataclass(frozen=True, slots=True)
