@@ -26,7 +26,7 @@ from bench.differential.mock_server import MockServer
 from bench.differential.supergraphs import build
 
 REPRODUCTIONS = Path(__file__).parent / "reproductions.json"
-GATEWAYS = ("ours", "apollo", "hive")
+GATEWAYS = ("ours", "apollo", "hive", "hive-js")
 
 
 def main(argv: list[str] | None = None) -> int:
