@@ -58,6 +58,8 @@ class Prepared:
     plan: object
     # Who it was prepared for (its client's cost budget applies when it runs).
     caller: Caller | None = None
+    # Its plan defers fragments: it can be delivered in parts (``execute_incrementally``).
+    deferred: bool = False
 
 
 @dataclass(slots=True)
@@ -126,13 +128,25 @@ class Engine(Protocol):
         """Run a query or mutation; raises ``RequestError`` for bad variables only."""
         ...
 
+    def execute_incrementally(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[ExecutionResult]:
+        """Run a query or mutation whose plan defers fragments (``Prepared.deferred``):
+        the initial part, then a part as deferred fragments complete (``hasNext`` false on
+        the last). Raises ``RequestError`` before any part, as ``execute`` does."""
+        ...
+
     def subscribe(
         self,
         prepared: Prepared,
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
-        """Run a subscription: one result per event."""
+        """Run a subscription: one result per event (a query or mutation: its one result,
+        or its parts when it defers fragments)."""
         ...
 
     def query_plan(self, prepared: Prepared) -> QueryPlan | None:

@@ -316,7 +316,8 @@ class FederatedEngine:
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> AsyncIterator[ExecutionResult]:
-        """Results as events arrive; a query or mutation gives its one result.
+        """Results as events arrive; a query or mutation gives its one result, or its
+        parts when it defers fragments.
 
         Raises ``RequestError`` at once (before any result) when the variables do not
         coerce. Closing the iterator releases the subgraph subscription behind it.
@@ -326,6 +327,8 @@ class FederatedEngine:
             raise TypeError("prepared elsewhere than by this engine")
         coerced = self._executor.coerce_variables(operation, variables)
         if operation.operation_type != "subscription":
+            if operation.deferred:
+                return self.execute_incrementally(prepared, variables, headers)
             return self._single(prepared, variables, headers)  # execute checks its cost
         self._checked_cost(operation, variables, _budget(prepared.caller))
         forwarded = subgraph_headers(headers, self._forwarded)
@@ -450,7 +453,9 @@ class FederatedEngine:
             cost, varies = self.cost.estimate_once(operation, compiled.fragments, None)
             if not varies:
                 compiled = replace(compiled, static_cost=cost)
-        return Prepared(compiled.operation_type, compiled.operation_name, compiled)
+        return Prepared(
+            compiled.operation_type, compiled.operation_name, compiled, deferred=compiled.deferred
+        )
 
 
 @dataclass(slots=True)

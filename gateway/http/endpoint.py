@@ -26,9 +26,11 @@ from gateway.http.graphiql import graphiql_page
 from gateway.http.media import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
+    accepts_incremental_delivery,
     choose_response_type,
     prefers_html,
 )
+from gateway.http.multipart import IncrementalResponse
 from gateway.http.params import (
     GraphQLParams,
     HttpError,
@@ -87,7 +89,7 @@ class GraphQLEndpoint:
             return await self._recorded(request)
         with server_span(self.tracer, request) as span:
             response = await self._recorded(request)
-            if isinstance(response, GraphQLResponse):
+            if isinstance(response, GraphQLResponse | IncrementalResponse):
                 describe(span, request, response)
             return response
 
@@ -95,7 +97,7 @@ class GraphQLEndpoint:
         """The answer, counted in the metrics and logged in one line."""
         started = time.perf_counter()
         response = await self._handle(request)
-        if isinstance(response, GraphQLResponse):  # not GraphiQL's page
+        if isinstance(response, GraphQLResponse | IncrementalResponse):  # not GraphiQL's page
             elapsed = time.perf_counter() - started
             # What the request's way through set: its caller and its prepared operation.
             state = request.scope.get("state", {})
@@ -219,6 +221,10 @@ class GraphQLEndpoint:
         if plan is not None and mode == "dry-run":
             body: dict[str, Any] = {"data": None, "extensions": {"apolloQueryPlan": plan}}
             return graphql_response(body, status=200, media_type=media_type, outcome=OK)
+        if prepared.deferred and accepts_incremental_delivery(request.headers.get("accept")):
+            return await self._execute_incrementally(request, params, prepared, media_type)
+        # A client that cannot take parts gets the whole answer in one (the incremental
+        # delivery RFC lets a server ignore @defer).
         try:
             result = await self.engine.execute(prepared, params.variables, request.headers)
         except RequestError as error:
@@ -234,6 +240,20 @@ class GraphQLEndpoint:
         return graphql_response(
             body, status=200, media_type=media_type, headers=headers, outcome=outcome
         )
+
+    async def _execute_incrementally(
+        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
+    ) -> Response:
+        """@defer's parts as a multipart/mixed body, the initial part sent as soon as it
+        is ready; refusals before it (variables, cost) are ordinary JSON answers."""
+        try:
+            parts = self.engine.execute_incrementally(prepared, params.variables, request.headers)
+            first = await anext(parts)
+        except RequestError as error:
+            return self._request_error(error, media_type)
+        except Exception:
+            return self._internal_error(request, media_type, "executing")
+        return IncrementalResponse(first, parts)
 
     @staticmethod
     def _http_error(error: HttpError, media_type: str) -> Response:

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# Incremental delivery as Apollo Client and Apollo Router speak it: @defer's parts as
+# the parts of a multipart/mixed body (the deferSpec parameter names the payload format).
+MULTIPART_MIXED = "multipart/mixed"
+DEFER_SPEC = "20220824"
 APPLICATION_JSON = "application/json"
 TEXT_HTML = "text/html"
 
@@ -79,6 +83,20 @@ def choose_response_type(accept: str | None) -> str | None:
         if best is None or candidate < best:
             best = candidate
     return None if best is None else best[2]
+
+
+@lru_cache(maxsize=256)
+def accepts_incremental_delivery(accept: str | None) -> bool:
+    """True when the client takes @defer's parts: ``multipart/mixed`` with
+    ``deferSpec=20220824`` (Apollo Client sends it beside a JSON type)."""
+    if not accept:
+        return False
+    return any(
+        r.quality > 0
+        and r.matches_exactly(MULTIPART_MIXED)
+        and ("deferspec", DEFER_SPEC) in r.params
+        for r in parse_accept(accept)
+    )
 
 
 @lru_cache(maxsize=256)

@@ -15,6 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from starlette.requests import Request
 
 from gateway.http.correlation import HEADER as CORRELATION_HEADER
+from gateway.http.multipart import IncrementalResponse
 from gateway.http.responses import GraphQLResponse
 from gateway.metrics import UNKNOWN_CLIENT
 
@@ -34,7 +35,7 @@ def server_span(tracer: Tracer, request: Request) -> Iterator[Span]:
         yield span
 
 
-def describe(span: Span, request: Request, response: GraphQLResponse) -> None:
+def describe(span: Span, request: Request, response: GraphQLResponse | IncrementalResponse) -> None:
     """Name the span after the operation and record who asked and how it ended."""
     state = request.scope.get("state", {})
     caller = state.get("caller")

@@ -622,6 +622,27 @@ def test_apollo_client_runs_the_partners_operations_by_the_ids_of_its_manifest(
     ]
 
 
+def test_apollo_client_shows_a_product_page_first_and_its_deferred_stock_and_orders_after(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base_url, _ = server
+    answer = _apollo_client(base_url, DEMO_KEYS["operator"], "defer", "ST-0002-01")
+
+    states = answer["states"]
+    first, last = states[0]["data"]["product"], states[-1]["data"]["product"]
+    assert states[0]["dataState"] == "streaming"
+    assert set(first) == {"__typename", "sku", "name"}
+    assert states[-1]["dataState"] == "complete"
+    assert {"availability", "stockLevels", "recentOrders"} <= set(last)
+    assert last["availability"]["available"] >= 0
+    assert {level["locationId"] for level in last["stockLevels"]} >= {"STORE-BERLIN"}
+    assert 1 <= len(last["recentOrders"]) <= 3
+    # One request, answered in parts: Apollo Client asked for them, the gateway sent them.
+    [sent] = answer["sent"]
+    assert "deferSpec=20220824" in sent["accept"]
+    assert sent["contentType"] == 'multipart/mixed;boundary="graphql";deferSpec=20220824'
+
+
 def _as(base_url: str, client: str, query: str, **variables: Any) -> dict[str, Any]:
     """The whole answer to ``query`` sent with the demo key of ``client``."""
     response = httpx.post(
