@@ -276,6 +276,9 @@ def _measure(
         fetches_before = _subgraph_requests(subgraphs_port)
         wrk = _wrk(url, args.duration, args, gateway.headers)
         cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before
+        # after 20 s of 50 connections: the working set under load, every process of
+        # the gateway's tree (workers, forks) counted
+        rss_mb = processes.tree_rss_mb(started.pid)
         fetches = _subgraph_requests(subgraphs_port) - fetches_before
         _check_response(gateway, url)
     finally:
@@ -293,6 +296,7 @@ def _measure(
         "errors": sum(value for key, value in wrk.items() if key.startswith("errors_")),
         "latency_p50_ms": wrk["latency_p50_us"] / 1000,
         "latency_p99_ms": wrk["latency_p99_us"] / 1000,
+        "rss_mb": rss_mb,
         "key_order_matches": key_order,
     }
 
