@@ -98,7 +98,8 @@ class GraphQLClient:
                 return await in_process.call(self._app, "POST", self.url, body, headers)
         if self._session is None:
             self._session = session.open_session(self._options)
-        return await session.post(self._session, self.url, body, headers)
+        answer = await session.post(self._session, self.url, body, headers)
+        return answer.status, answer.body
 
     async def aclose(self) -> None:
         if self._session is not None:

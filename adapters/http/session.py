@@ -28,7 +28,8 @@ UNREACHABLE: tuple[type[Exception], ...] = (aiohttp.ClientError, TimeoutError, O
 @dataclass(frozen=True, slots=True)
 class SessionOptions:
     timeout: float = 10.0
-    """Seconds for a whole request, connecting included."""
+    """Seconds to connect, and seconds between two reads of the answer: a large answer
+    that keeps arriving is not cut off."""
     max_connections: int = 200
     """Per peer origin."""
     keepalive_expiry: float = 30.0
@@ -47,7 +48,9 @@ def open_session(options: SessionOptions | None = None) -> aiohttp.ClientSession
     return aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),
-        timeout=aiohttp.ClientTimeout(total=options.timeout),
+        timeout=aiohttp.ClientTimeout(
+            total=None, connect=options.timeout, sock_read=options.timeout
+        ),
         # compressing loopback or LAN answers costs more CPU than it saves; compressed
         # answers are still decoded
         skip_auto_headers=("accept-encoding",),
@@ -56,9 +59,16 @@ def open_session(options: SessionOptions | None = None) -> aiohttp.ClientSession
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
 async def post(
     session: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
-) -> tuple[int, bytes]:
-    """``(status, body)``; raises one of ``UNREACHABLE``."""
+) -> Answer:
+    """Raises one of ``UNREACHABLE``."""
     async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
-        return response.status, await response.read()
+        return Answer(response.status, await response.read(), response.headers)
