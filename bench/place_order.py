@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -40,6 +41,7 @@ from bench.processes import Started, free_port, start, tree_cpu_seconds, wait_un
 from domains.inventory import service as inventory
 from domains.inventory.model import ChannelRule, LocationKind, StockLevel
 from domains.pricing import imports
+from gateway.security.clients import key_hash
 from retailgraph.domains import DOMAINS
 from retailgraph.embedded import running_subgraphs
 
@@ -47,6 +49,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DC = "DC-BENCH"
 UNITS = 10_000_000
+# The storefront's shape: one client named by an API key that may place orders, its
+# identity signed for the subgraphs with the secret they share with the gateway.
+API_KEY = "bench-storefront-key"
+IDENTITY_SECRET = "bench-identity-secret-of-at-least-32-bytes"
+GATEWAY_ENV = {
+    "RETAILGRAPH_GATEWAY__IDENTITY_SECRET": IDENTITY_SECRET,
+    "RETAILGRAPH_GATEWAY__ANONYMOUS__ENABLED": "false",
+    "RETAILGRAPH_GATEWAY__CLIENTS": json.dumps(
+        {
+            "storefront": {
+                "api_key_hashes": [key_hash(API_KEY)],
+                "scopes": ["orders:place"],
+                # Never reached in a run: the limit is checked, never refused.
+                "rate_limit": {"quota": 1_000_000_000, "window": 60},
+            }
+        }
+    ),
+}
 PLACE_ORDER = """
 mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) { created order { id number totals { total { amount } } } }
@@ -93,7 +113,12 @@ def start_services(url: str, log_dir: Path) -> tuple[list[Started], list[str]]:
     """The four subgraphs and the gateway; the URLs to wait for, the gateway's last."""
     ports = {name: free_port() for name in DOMAINS}
     peers = {f"{name.upper()}_SUBGRAPH_URL": _graphql(ports[name]) for name in DOMAINS}
-    env = {"DATABASE_URL": url, "RETAILGRAPH_MIGRATE_ON_START": "1", **peers}
+    env = {
+        "DATABASE_URL": url,
+        "RETAILGRAPH_MIGRATE_ON_START": "1",
+        "RETAILGRAPH_SUBGRAPHS__IDENTITY_SECRET": IDENTITY_SECRET,
+        **peers,
+    }
     env.pop("REDIS_URL", None)
     started = [
         start(
@@ -116,7 +141,7 @@ def start_services(url: str, log_dir: Path) -> tuple[list[Started], list[str]]:
             cpu=None,
             log_dir=log_dir,
             cwd=ROOT,
-            env={"REDIS_URL": ""},
+            env={"REDIS_URL": "", **GATEWAY_ENV},
         )
     )
     return started, [*(_graphql(ports[name]) for name in DOMAINS), _graphql(gateway_port)]
@@ -188,7 +213,8 @@ async def measure(
     url: str, skus: list[str], levels: list[int], seconds: float, started: list[Started]
 ) -> list[Any]:
     connector = aiohttp.TCPConnector(limit=max(levels))
-    async with aiohttp.ClientSession(connector=connector) as session:
+    headers = {"X-API-Key": API_KEY}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         await run_level(session, url, skus, 4, 3.0)  # warm-up: connections, plans, caches
         results = []
         for clients in levels:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 def free_port() -> int:
@@ -107,6 +108,31 @@ def tree_cpu_seconds(root_pid: int) -> float:
         if ancestor == root_pid:
             total += ticks[pid]
     return total / CLOCK_TICKS
+
+
+def tree_rss_mb(root_pid: int) -> float:
+    """Resident memory of ``root_pid`` and every live descendant, in MiB."""
+    parents: dict[int, int] = {}
+    pages: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        pages[pid] = int(statm.split()[1])
+    total = 0
+    for pid, resident in pages.items():
+        ancestor = pid
+        while ancestor not in (root_pid, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root_pid:
+            total += resident
+    return total * PAGE_SIZE / 2**20
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:

@@ -14,6 +14,7 @@ METRICS = (
     "latency_p50_ms",
     "latency_p99_ms",
     "subgraph_requests_per_request",
+    "rss_mb",
 )
 
 
@@ -26,7 +27,8 @@ def one_line(result: dict[str, Any]) -> str:
     return (
         f"round {result.get('round', '?')} {result['gateway']:>8}: "
         f"{result['rps']:8.1f} req/s  {result['cpu_ms_per_request']:7.2f} CPU ms/req  "
-        f"p50 {result['latency_p50_ms']:7.1f} ms  "
+        f"p50 {result['latency_p50_ms']:7.1f} ms  p99 {result['latency_p99_ms']:7.1f} ms  "
+        f"RSS {result['rss_mb']:6.1f} MiB  "
         f"{result['subgraph_requests_per_request']:5.1f} subgraph req/req  "
         f"errors {result['errors']}"
     )
@@ -70,24 +72,25 @@ def summarise(
 def markdown(summary: dict[str, Any]) -> str:
     lines = [
         "| Gateway | RPS | CPU ms per request | Requests per CPU-second | p50 ms | p99 ms "
-        "| Subgraph requests per request |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Subgraph requests per request | RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for median in summary["medians"].values():
         lines.append(
             f"| {median['label']} | {median['rps']:.1f} | {median['cpu_ms_per_request']:.2f} "
             f"| {median['requests_per_cpu_second']:.1f} | {median['latency_p50_ms']:.1f} "
-            f"| {median['latency_p99_ms']:.1f} | {median['subgraph_requests_per_request']:.1f} |"
+            f"| {median['latency_p99_ms']:.1f} | {median['subgraph_requests_per_request']:.1f} "
+            f"| {median['rss_mb']:.0f} |"
         )
     ratios = summary.get("ratios_ours_over_apollo")
     if ratios:
         lines.append(
             f"| **ours / Apollo** | **{ratios['rps']:.2f}x** "
             f"| **{ratios['cpu_ms_per_request']:.2f}x** "
-            f"| **{ratios['requests_per_cpu_second']:.2f}x** | | | |"
+            f"| **{ratios['requests_per_cpu_second']:.2f}x** | | | | |"
         )
     for name, ratio in summary.get("cpu_over_ours", {}).items():
-        lines.append(f"| **{name} / ours, CPU per request** | | **{ratio:.3f}x** | | | | |")
+        lines.append(f"| **{name} / ours, CPU per request** | | **{ratio:.3f}x** | | | | | |")
     setup = summary["setup"]
     lines.append("")
     lines.append(

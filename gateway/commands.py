@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import redis.asyncio as redis
 from opentelemetry.trace import Tracer
 from rich.console import Console
@@ -208,9 +208,9 @@ def subgraph_metrics_urls(engine: FederatedEngine, settings: GatewaySettings) ->
     origin of its GraphQL URL, as ``retailgraph subgraph NAME`` serves them."""
     urls = []
     for name, subgraph in sorted(engine.supergraph.subgraphs.items()):
-        url = httpx.URL(settings.subgraph_urls.get(name, subgraph.url))
+        url = urlsplit(settings.subgraph_urls.get(name, subgraph.url))
         if url.scheme in ("http", "https"):
-            urls.append(str(url.copy_with(path="/metrics", query=None, fragment=None)))
+            urls.append(urlunsplit((url.scheme, url.netloc, "/metrics", "", "")))
     return urls
 
 

@@ -78,8 +78,11 @@ def with_kpis(app: Starlette, name: str, runtime: Runtime, pricing: PricingSetti
 
     @contextlib.asynccontextmanager
     async def lifespan(served: Starlette) -> AsyncIterator[None]:
-        domains = {name: served.state.domain}
-        async with started(served), kept_for_domains(runtime, domains, pricing):
+        async with contextlib.AsyncExitStack() as stack:
+            # the subgraph's own lifespan makes its domain (app.state.domain) on entering
+            await stack.enter_async_context(started(served))
+            domains = {name: served.state.domain}
+            await stack.enter_async_context(kept_for_domains(runtime, domains, pricing))
             yield
 
     app.router.lifespan_context = lifespan

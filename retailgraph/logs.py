@@ -100,8 +100,6 @@ def configure_logging(
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(level)
-    # Libraries chatty at INFO say nothing an operator acts on.
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
     _PROCESSORS[:] = [*shared, *renderer]
     structlog.configure(

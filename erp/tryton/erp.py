@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from erp.port import (
     CUSTOMER,
     DEFAULT_OVERLAP,
@@ -71,9 +69,8 @@ class TrytonErp:
         *,
         timeout: float = 10.0,
         default_warehouse: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._rpc = TrytonRpc(url, database, login, password, timeout=timeout, transport=transport)
+        self._rpc = TrytonRpc(url, database, login, password, timeout=timeout)
         self._default_warehouse = default_warehouse
         self._place_cache: dict[int, _Place] = {}
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+
+from gateway.sessions import open_session
 
 EVENT_LAG = "retailgraph_event_lag_seconds"
 OUTBOX_DEPTH = "retailgraph_outbox_depth"
@@ -120,21 +122,23 @@ class RegistrySource:
 class ScrapeSource:
     """Another process's ``/metrics``, read as Prometheus reads it."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        proxy: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, url: str, *, proxy: str | None = None) -> None:
         self.name = url
-        self._client = httpx.AsyncClient(proxy=proxy, transport=transport, follow_redirects=False)
+        self._proxy = proxy
+        # opened on first use, inside the event loop that owns it
+        self._session: aiohttp.ClientSession | None = None
 
     async def read(self, into: dict[Series, float]) -> None:
+        if self._session is None:
+            self._session = open_session(1, proxy=self._proxy)
         body = bytearray()
-        async with self._client.stream("GET", self.name, timeout=SCRAPE_TIMEOUT) as response:
-            response.raise_for_status()
-            async for chunk in response.aiter_bytes():
+        async with self._session.get(
+            self.name,
+            timeout=aiohttp.ClientTimeout(total=SCRAPE_TIMEOUT),
+            allow_redirects=False,
+            raise_for_status=True,
+        ) as response:
+            async for chunk in response.content.iter_any():
                 body += chunk
                 if len(body) > MAX_SCRAPE_BYTES:
                     raise ValueError(f"more than {MAX_SCRAPE_BYTES} bytes")
@@ -142,7 +146,9 @@ class ScrapeSource:
             kpi_samples(family.samples, into)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 async def read_all(sources: Sequence[KpiSource], at: datetime) -> KpiReading:
@@ -153,7 +159,7 @@ async def read_all(sources: Sequence[KpiSource], at: datetime) -> KpiReading:
     async def read(source: KpiSource) -> None:
         try:
             await source.read(samples)
-        except (httpx.HTTPError, ValueError) as error:
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
             unreachable[source.name] = str(error)[:200] or type(error).__name__
 
     # At once: one process that does not answer costs its timeout, not everyone's.

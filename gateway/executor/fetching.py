@@ -2,8 +2,8 @@
 
 The executor depends on the ``Fetcher`` protocol only, so tests can answer from fakes and
 the embedded mode can call subgraphs in process. ``HttpFetcher`` is the real one: one
-pooled aiohttp session for every subgraph reached over the network, and one
-``httpx.ASGITransport`` per subgraph app served in process.
+pooled aiohttp session for every subgraph reached over the network, and an ASGI call
+(``in_process``) for each subgraph app served in process.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
-import httpx
 import orjson
 from starlette.types import ASGIApp
 
+from gateway.executor import in_process
 from gateway.executor.network import NetworkClient, Proxies
 
 DEFAULT_TIMEOUT = 30.0
@@ -76,20 +76,18 @@ class _NetworkRoute:
 
 @dataclass(frozen=True, slots=True)
 class _InProcessRoute:
-    """A subgraph app called in process, through ``httpx.ASGITransport``."""
+    """A subgraph app called in process."""
 
     timeout: float
-    transport: httpx.ASGITransport
-    url: httpx.URL
+    app: ASGIApp
+    url: str
 
 
 class HttpFetcher:
     """Fetches over aiohttp's pooled keep-alive HTTP, or in process for subgraphs given as apps.
 
     Network subgraphs go through ``network.NetworkClient`` (aiohttp: TLS, the configured
-    proxies). In-process apps go through ``httpx.ASGITransport``, used at the
-    transport level: a gateway needs none of the client's cookie jar (which would leak one
-    client's cookies into another's requests), redirects or auth flows.
+    proxies). In-process apps are called directly, as ASGI apps.
     """
 
     def __init__(self, urls: Mapping[str, str], options: HttpOptions | None = None) -> None:
@@ -100,10 +98,8 @@ class HttpFetcher:
             sub = options.subgraphs.get(name, SubgraphOptions())
             timeout = sub.timeout if sub.timeout is not None else options.default_timeout
             if sub.app is not None:
-                # an app that crashes answers 500, as it would over the network
-                in_process = httpx.ASGITransport(app=sub.app, raise_app_exceptions=False)
                 url = sub.url or f"http://{name}.in-process/graphql"
-                self._routes[name] = _InProcessRoute(timeout, in_process, httpx.URL(url))
+                self._routes[name] = _InProcessRoute(timeout, sub.app, url)
             else:
                 url = sub.url or urls[name]
                 self._routes[name] = _NetworkRoute(
@@ -128,13 +124,15 @@ class HttpFetcher:
                 )
             else:
                 async with asyncio.timeout(route.timeout):
-                    status, content = await _in_process_post(route, body, headers)
+                    status, content = await in_process.call(
+                        route.app, "POST", route.url, body, headers
+                    )
         except TimeoutError:
             raise FetchFailed(
                 "SUBREQUEST_TIMEOUT",
                 f"Subgraph '{service}' did not answer within {route.timeout:g} s",
             ) from None
-        except (httpx.HTTPError, aiohttp.ClientError, OSError, ValueError) as error:
+        except (aiohttp.ClientError, OSError, ValueError) as error:
             # ValueError: aiohttp refuses a header value that would split the request
             raise FetchFailed(
                 "SUBREQUEST_HTTP_ERROR", f"HTTP fetch failed from '{service}': {error}"
@@ -143,20 +141,6 @@ class HttpFetcher:
 
     async def aclose(self) -> None:
         await self._network.aclose()
-        for route in self._routes.values():
-            if isinstance(route, _InProcessRoute):
-                await route.transport.aclose()
-
-
-async def _in_process_post(
-    route: _InProcessRoute, body: bytes, headers: Mapping[str, str]
-) -> tuple[int, bytes]:
-    request = httpx.Request("POST", route.url, content=body, headers=headers)
-    response = await route.transport.handle_async_request(request)
-    try:
-        return response.status_code, await response.aread()
-    finally:
-        await response.aclose()
 
 
 def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:

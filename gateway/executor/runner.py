@@ -160,23 +160,8 @@ class PlanRun:
         objects: list[JsonObject],
         paths: tuple[tuple[str | int, ...], ...],
     ) -> None:
-        represent = step.representer
-        assert represent is not None
-        index: dict[bytes, int] = {}
-        encoded: list[bytes] = []
-        owners: list[list[JsonObject]] = []
-        for obj in objects:
-            representation = represent(obj)
-            if representation is None:
-                continue
-            key = orjson.dumps(representation)
-            at = index.get(key)
-            if at is None:
-                index[key] = len(owners)
-                encoded.append(key)
-                owners.append([obj])
-            else:
-                owners[at].append(obj)
+        assert step.representer is not None
+        encoded, owners = step.representer.group(objects)
         if not owners:
             return
         variables = b'{"representations":[' + b",".join(encoded) + b"]"

@@ -29,11 +29,12 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from gateway.security.clock import Clock
+from gateway.sessions import open_session
 
 __all__ = [
     "Clock",
@@ -183,14 +184,15 @@ class JwksVerifier:
         settings: JwtSettings,
         *,
         clock: Clock,
-        http: httpx.AsyncClient | None = None,
+        http: aiohttp.ClientSession | None = None,
         proxy: str | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._owns_http = http is None
         # The proxy comes from the settings: the environment is read in one place only.
-        self._http = http or httpx.AsyncClient(follow_redirects=False, trust_env=False, proxy=proxy)
+        self._http = http
+        self._proxy = proxy
         self._keys: _KeySet | None = None
         self._lock = asyncio.Lock()
         # Fetches finished so far, and when the last one started and whether it failed:
@@ -248,8 +250,9 @@ class JwksVerifier:
 
     async def aclose(self) -> None:
         """Closes the HTTP client if the verifier made it."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+            self._http = None
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         now = self._now()
@@ -335,26 +338,28 @@ class JwksVerifier:
         limit = settings.max_jwks_bytes
         try:
             async with asyncio.timeout(settings.fetch_timeout):
-                async with self._http.stream(
-                    "GET",
+                if self._http is None:
+                    # opened on first use, inside the event loop that owns it
+                    self._http = open_session(1, proxy=self._proxy)
+                async with self._http.get(
                     settings.jwks_url,
                     headers={"Accept": "application/json"},
-                    timeout=settings.fetch_timeout,
+                    allow_redirects=False,
                 ) as response:
-                    if response.status_code != 200:
-                        raise _FetchFailed(f"HTTP {response.status_code}")
+                    if response.status != 200:
+                        raise _FetchFailed(f"HTTP {response.status}")
                     declared = response.headers.get("content-length")
                     if declared is not None and declared.isdigit() and int(declared) > limit:
                         raise _FetchFailed(f"larger than {limit} bytes")
                     body = bytearray()
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in response.content.iter_any():
                         body += chunk
                         if len(body) > limit:
                             raise _FetchFailed(f"larger than {limit} bytes")
                     return bytes(body)
         except TimeoutError:
             raise _FetchFailed(f"no answer within {settings.fetch_timeout}s") from None
-        except httpx.HTTPError as error:
+        except (aiohttp.ClientError, OSError) as error:
             raise _FetchFailed(f"{type(error).__name__}: {error}") from None
 
     def _now(self) -> float:

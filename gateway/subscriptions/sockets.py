@@ -2,7 +2,7 @@
 
 Both give the same small interface, so the graphql-transport-ws client above them is
 written once. The in-process socket drives a subgraph's ASGI app with the ASGI WebSocket
-messages directly, as ``httpx.ASGITransport`` does for HTTP in the embedded mode.
+messages directly, as ``executor/in_process.py`` does for HTTP in the embedded mode.
 """
 
 from __future__ import annotations

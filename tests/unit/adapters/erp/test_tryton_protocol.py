@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from bench.processes import free_port
 from erp.port import ErpRateLimited, ErpRejected, ErpUnavailable
 from erp.tryton.erp import TrytonErp
 
-Handler = Callable[[dict[str, Any]], httpx.Response]
+Handler = Callable[[dict[str, Any]], web.Response]
+Serve = Callable[[Callable[[web.Request], Awaitable[web.Response]]], Awaitable[str]]
 
 
-def rpc_result(request: dict[str, Any], result: Any) -> httpx.Response:
-    return httpx.Response(200, json={"id": request["id"], "result": result})
+def rpc_result(request: dict[str, Any], result: Any) -> web.Response:
+    return web.json_response({"id": request["id"], "result": result})
 
 
 class FakeTryton:
@@ -29,12 +31,12 @@ class FakeTryton:
         self.handler = handler
         self.logins = 0
         self.requests: list[dict[str, Any]] = []
-        self.headers: list[httpx.Headers] = []
+        self.headers: list[dict[str, str]] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+    async def __call__(self, request: web.Request) -> web.Response:
+        body = await request.json()
         self.requests.append(body)
-        self.headers.append(request.headers)
+        self.headers.append(dict(request.headers))
         if body["method"] == "common.db.login":
             self.logins += 1
             return rpc_result(body, [1, f"session-{self.logins}", None])
@@ -43,16 +45,35 @@ class FakeTryton:
         return self.handler(body)
 
 
-def make_erp(handler: Handler) -> tuple[TrytonErp, FakeTryton]:
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Serves a handler over HTTP on a local port; the URL of its database's RPC root."""
+    servers: list[TestServer] = []
+
+    async def start(handler: Callable[[web.Request], Awaitable[web.Response]]) -> str:
+        async def rpc(request: web.Request) -> web.Response:
+            return await handler(request)
+
+        app = web.Application()
+        app.router.add_post("/db/rpc/", rpc)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return str(server.make_url("/"))
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+async def make_erp(serve: Serve, handler: Handler) -> tuple[TrytonErp, FakeTryton]:
     fake = FakeTryton(handler)
-    erp = TrytonErp(
-        "http://tryton.test", "db", "admin", "secret", transport=httpx.MockTransport(fake)
-    )
+    erp = TrytonErp(await serve(fake), "db", "admin", "secret")
     return erp, fake
 
 
-async def test_calls_carry_the_session_and_the_company_context() -> None:
-    erp, fake = make_erp(lambda body: rpc_result(body, []))
+async def test_calls_carry_the_session_and_the_company_context(serve: Serve) -> None:
+    erp, fake = await make_erp(serve, lambda body: rpc_result(body, []))
     await erp.call("sale.sale.search_read", [], 0, None, None, ["id"])
     await erp.close()
     last = fake.requests[-1]
@@ -62,15 +83,16 @@ async def test_calls_carry_the_session_and_the_company_context() -> None:
     assert base64.b64decode(token).decode() == "admin:1:session-1"
 
 
-async def test_decimals_and_datetimes_round_trip_in_tryton_encoding() -> None:
+async def test_decimals_and_datetimes_round_trip_in_tryton_encoding(serve: Serve) -> None:
     moment = {
         "__class__": "datetime", "year": 2026, "month": 1, "day": 2, "hour": 3,
         "minute": 4, "second": 5, "microsecond": 6,
     }  # fmt: skip
-    erp, fake = make_erp(
+    erp, fake = await make_erp(
+        serve,
         lambda body: rpc_result(
             body, [{"price": {"__class__": "Decimal", "decimal": "1.10"}, "at": moment}]
-        )
+        ),
     )
     (row,) = await erp.call("x.search_read", [("price", "=", Decimal("1.10"))])
     await erp.close()
@@ -83,63 +105,63 @@ async def test_decimals_and_datetimes_round_trip_in_tryton_encoding() -> None:
     ]
 
 
-async def test_user_error_is_a_permanent_rejection_with_tryton_message() -> None:
-    erp, _ = make_erp(
-        lambda body: httpx.Response(
-            200,
-            json={"id": body["id"], "error": ["UserError", ["The sale has no address.", "", ""]]},
-        )
+async def test_user_error_is_a_permanent_rejection_with_tryton_message(serve: Serve) -> None:
+    erp, _ = await make_erp(
+        serve,
+        lambda body: web.json_response(
+            {"id": body["id"], "error": ["UserError", ["The sale has no address.", "", ""]]},
+        ),
     )
     with pytest.raises(ErpRejected, match="The sale has no address"):
         await erp.call("sale.sale.quote", [1])
     await erp.close()
 
 
-async def test_server_crash_is_retryable() -> None:
-    erp, _ = make_erp(
-        lambda body: httpx.Response(200, json={"id": body["id"], "error": ["boom", "trace"]})
+async def test_server_crash_is_retryable(serve: Serve) -> None:
+    erp, _ = await make_erp(
+        serve, lambda body: web.json_response({"id": body["id"], "error": ["boom", "trace"]})
     )
     with pytest.raises(ErpUnavailable):
         await erp.call("sale.sale.quote", [1])
     await erp.close()
 
 
-async def test_too_many_requests_keeps_retry_after() -> None:
-    erp, _ = make_erp(lambda body: httpx.Response(429, headers={"Retry-After": "3"}))
+async def test_too_many_requests_keeps_retry_after(serve: Serve) -> None:
+    erp, _ = await make_erp(
+        serve, lambda body: web.Response(status=429, headers={"Retry-After": "3"})
+    )
     with pytest.raises(ErpRateLimited) as error:
         await erp.call("sale.sale.search_read", [])
     await erp.close()
     assert error.value.retry_after == 3.0
 
 
-async def test_expired_session_logs_in_again_once() -> None:
-    answers = iter([httpx.Response(401), None])
+async def test_expired_session_logs_in_again_once(serve: Serve) -> None:
+    answers = iter([web.Response(status=401), None])
 
-    def handler(body: dict[str, Any]) -> httpx.Response:
+    def handler(body: dict[str, Any]) -> web.Response:
         return next(answers) or rpc_result(body, ["ok"])
 
-    erp, fake = make_erp(handler)
+    erp, fake = await make_erp(serve, handler)
     assert await erp.call("sale.sale.search_read", []) == ["ok"]
     await erp.close()
     assert fake.logins == 2
 
 
 async def test_unreachable_server_is_retryable() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    erp = TrytonErp("http://tryton.test", "db", "admin", "x", transport=httpx.MockTransport(refuse))
+    # a port nothing listens on: the connection is refused
+    erp = TrytonErp(f"http://127.0.0.1:{free_port()}", "db", "admin", "x")
     with pytest.raises(ErpUnavailable) as error:
         await erp.find_sale("RG-1")
     await erp.close()
     assert error.value.retryable
 
 
-async def test_wrong_password_is_rejected_not_retried() -> None:
-    def deny(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(403)
+async def test_wrong_password_is_rejected_not_retried(serve: Serve) -> None:
+    async def deny(request: web.Request) -> web.Response:
+        return web.Response(status=403)
 
-    erp = TrytonErp("http://tryton.test", "db", "admin", "x", transport=httpx.MockTransport(deny))
+    erp = TrytonErp(await serve(deny), "db", "admin", "x")
     with pytest.raises(ErpRejected):
         await erp.find_sale("RG-1")
     await erp.close()

@@ -3,10 +3,13 @@ larger of two processes' values standing, and an hour of readings kept."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from gateway.console.history import KpiHistory
@@ -38,50 +41,56 @@ async def test_kpis_from_a_registry_are_named_by_their_labels() -> None:
     assert reading.unreachable == {}
 
 
-def _served(texts: dict[str, bytes]) -> httpx.MockTransport:
-    def answer(request: httpx.Request) -> httpx.Response:
-        body = texts.get(request.url.host)
+@contextlib.asynccontextmanager
+async def _served(texts: dict[str, bytes]) -> AsyncIterator[str]:
+    """Each process's metrics page at ``/<process>/metrics`` on a local port; any other
+    process answers 503. The server's URL."""
+
+    async def answer(request: web.Request) -> web.Response:
+        body = texts.get(request.match_info["process"])
         if body is None:
-            return httpx.Response(503)
-        return httpx.Response(200, content=body)
+            return web.Response(status=503)
+        return web.Response(body=body)
 
-    return httpx.MockTransport(answer)
-
-
-def _scraping(url: str, transport: httpx.MockTransport) -> ScrapeSource:
-    return ScrapeSource(url, transport=transport)
+    app = web.Application()
+    app.router.add_get("/{process}/metrics", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
 
 
 async def test_kpis_scraped_from_processes_keep_the_larger_value_and_name_the_unreachable() -> None:
-    transport = _served(
-        {
-            "orders": generate_latest(_registry(5, 0.5)),
-            "worker": generate_latest(_registry(7, 0.2)),
-        }
-    )
-    sources = [
-        _scraping("http://orders/metrics", transport),
-        _scraping("http://worker/metrics", transport),
-        _scraping("http://inventory/metrics", transport),
-    ]
-
-    reading = await read_all(sources, TEST_NOW)
+    texts = {
+        "orders": generate_latest(_registry(5, 0.5)),
+        "worker": generate_latest(_registry(7, 0.2)),
+    }
+    async with _served(texts) as url:
+        sources = [
+            ScrapeSource(f"{url}/{name}/metrics") for name in ("orders", "worker", "inventory")
+        ]
+        reading = await read_all(sources, TEST_NOW)
+        for source in sources:
+            await source.aclose()
 
     assert reading.erp_backlog == {"sale": 7}
     assert reading.event_lag == {"pricing.low-stock": 0.5}
-    assert list(reading.unreachable) == ["http://inventory/metrics"]
+    assert list(reading.unreachable) == [f"{url}/inventory/metrics"]
 
 
 async def test_a_scrape_larger_than_any_metrics_page_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("gateway.console.kpis.MAX_SCRAPE_BYTES", 100)
-    transport = _served({"orders": generate_latest(_registry(5, 0.5))})
-
-    reading = await read_all([_scraping("http://orders/metrics", transport)], TEST_NOW)
+    async with _served({"orders": generate_latest(_registry(5, 0.5))}) as url:
+        source = ScrapeSource(f"{url}/orders/metrics")
+        reading = await read_all([source], TEST_NOW)
+        await source.aclose()
 
     assert reading.erp_backlog == {}
-    assert "more than 100 bytes" in reading.unreachable["http://orders/metrics"]
+    assert "more than 100 bytes" in reading.unreachable[f"{url}/orders/metrics"]
 
 
 async def test_the_history_keeps_the_last_hour_of_readings() -> None:
