@@ -249,26 +249,29 @@ class PlanRun:
             code = extensions.pop("code", None)
             extensions["serviceName"] = service
             path = error.get("path")
-            client_path: tuple[str | int, ...] | None = None
+            client_paths: list[tuple[str | int, ...] | None] = [None]
             if isinstance(path, list) and path:
                 if entity_paths is not None:
-                    client_path = entity_paths.client_path(path)
+                    client_paths = [*entity_paths.client_paths(path)] or [None]
                 else:
-                    client_path = tuple(path)
-            self.errors.append(
-                GraphQLError(
-                    str(error.get("message", "Unknown error")),
-                    code if isinstance(code, str) else DOWNSTREAM_ERROR,
-                    path=client_path,
-                    extensions=extensions,
+                    client_paths = [tuple(path)]
+            for client_path in client_paths:
+                self.errors.append(
+                    GraphQLError(
+                        str(error.get("message", "Unknown error")),
+                        code if isinstance(code, str) else DOWNSTREAM_ERROR,
+                        path=client_path,
+                        extensions=extensions,
+                    )
                 )
-            )
 
 
 class _EntityPaths:
-    """Maps ``["_entities", i, ...]`` to the client's path of representation ``i``'s object.
+    """Maps ``["_entities", i, ...]`` to the client's paths of representation ``i``'s objects.
 
-    A deduplicated representation stands for several objects; the error goes to the first.
+    A deduplicated representation stands for several objects, and its error is reported at
+    each of their paths, as Apollo Gateway and Hive Gateway report it: every one of those
+    objects is missing what failed.
     """
 
     __slots__ = ("_by_id", "_owners", "_paths", "_root")
@@ -284,20 +287,19 @@ class _EntityPaths:
         self._owners = owners
         self._by_id: dict[int, list[str | int]] | None = None
 
-    def client_path(self, path: list[Any]) -> tuple[str | int, ...] | None:
+    def client_paths(self, path: list[Any]) -> list[tuple[str | int, ...]]:
         if len(path) < 2 or path[0] != "_entities" or not isinstance(path[1], int):
-            return None
+            return []
         if not 0 <= path[1] < len(self._owners):
-            return None
+            return []
         if self._by_id is None:
             self._by_id = {}
             for flattened in self._paths:
                 for key, at in paths_at(self._root, flattened).items():
                     self._by_id.setdefault(key, at)
-        prefix = self._by_id.get(id(self._owners[path[1]][0]))
-        if prefix is None:
-            return None
-        return (*prefix, *path[2:])
+        prefixes = (self._by_id.get(id(owner)) for owner in self._owners[path[1]])
+        found = [(*prefix, *path[2:]) for prefix in prefixes if prefix is not None]
+        return list(dict.fromkeys(found))  # an object reached through two Flattens once
 
 
 def _count(entities: Any) -> int:
