@@ -77,7 +77,7 @@ class Builder:
         self.fragments = fragments
         self.groups: list[Group] = []
         self.roots: list[Group] = []
-        self._children: dict[tuple[int, str, tuple[str, ...], int], Group] = {}
+        self._children: dict[tuple[int, str, tuple[str, ...], int, frozenset[Cond]], Group] = {}
         self._aliases = 0
         # the subgraph a field of an object was read from, by (parent group id, path,
         # type, field, arguments) and by that and its response key: the same field asked
@@ -584,7 +584,13 @@ class Builder:
             route = self.view.route(type_name, source, candidate, self._provided_names(ctx))
             if route is None:
                 continue
-            existing = (ctx.group.id, route[0], ctx.path, _block_id(ctx.defer)) in self._children
+            existing = (
+                ctx.group.id,
+                route[0],
+                ctx.path,
+                _block_id(ctx.defer),
+                frozenset(),
+            ) in self._children
             coverage = self.coverage.of_field(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
@@ -604,12 +610,22 @@ class Builder:
         required_groups: set[Group] = set()
         required: tuple[SelectionNode, ...] = ()
         sources: dict[str, str] = {}
-        if requires is not None:
-            required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
-            required_groups = self._plan_set(replace(ctx, pending=()), required)
         directives = directives_for(field_node, ctx.pending)
         conds = ctx.conds | conditions_of(directives)
-        final = self._hops(ctx, type_name, route, conds, ctx.defer, required_groups, sources)
+        only_under: frozenset[Cond] = frozenset()
+        if requires is not None:
+            required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
+            # The inputs are fetched under the field's own @skip/@include: a client that
+            # leaves the field out does not pay for them, nor see their errors. The fetch
+            # that needs them is then shared only by fields under the same conditions, as
+            # its representations lack the inputs whenever those conditions leave them out.
+            required_groups = self._plan_set(
+                replace(ctx, pending=directives, conds=conds), required
+            )
+            only_under = conditions_of(directives)
+        final = self._hops(
+            ctx, type_name, route, conds, ctx.defer, required_groups, sources, only_under
+        )
         if requires is not None:
             final.group.wait_for(required_groups)
             final.group.represent(self.view, type_name, required)
@@ -732,7 +748,7 @@ class Builder:
                 ):
                     continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
-                placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
+                placed = self._plan_key(ctx, tuple(key.selection.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, placed, None, ctx.defer)
                 group.wait_for(placed | {ctx.group})
                 group.represent(self.view, type_name, key.selection.selections)
@@ -885,8 +901,10 @@ class Builder:
         defer: DeferBlock | None,
         avoid: set[Group] | None = None,
         sources: dict[str, str] | None = None,
+        only_under: frozenset[Cond] = frozenset(),
     ) -> Ctx:
-        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``."""
+        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``; the
+        last one is shared only by jumps made under the conditions ``only_under``."""
         current = ctx
         for index, service in enumerate(route):
             last = index == len(route) - 1
@@ -897,6 +915,7 @@ class Builder:
                 avoid if last and avoid else set(),
                 sources if last else None,
                 defer,
+                only_under if last else frozenset(),
             )
             extra = self._provided_names(current)
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
@@ -922,8 +941,18 @@ class Builder:
         object's ``__typename`` and key fields are planned at ``source`` first, and go in
         the representation."""
         source.target.field("__typename")
-        group.wait_for({source.group} | self._plan_set(at_key(source), key.selection.selections))
+        group.wait_for({source.group} | self._plan_key(source, key.selection.selections))
         group.represent(self.view, type_name, key.selection.selections)
+
+    def _plan_key(self, source: Ctx, key: tuple[SelectionNode, ...]) -> set[Group]:
+        """Plans the key fields a jump from ``source`` needs, whatever the client's
+        @skip/@include on the same fields say. At the top of ``source``'s fetch they count
+        among its selections under the jump's conditions: a fetch whose other selections
+        are all conditional (the client's ``sku @skip(if: $s)``) still runs when the jump
+        does."""
+        if source.top:
+            source.group.condition_sets.append(source.conds)
+        return self._plan_set(at_key(source), key)
 
     def _child_group(
         self,
@@ -933,11 +962,12 @@ class Builder:
         avoid: set[Group],
         sources: dict[str, str] | None = None,
         defer: DeferBlock | None = None,
+        only_under: frozenset[Cond] = frozenset(),
     ) -> Group:
         """The entity fetch to ``service`` at ``path`` after ``parent``, shared by every
         field that jumps there, unless sharing would create a cycle (``avoid``) or two
         representations that read the same key from different fields (``sources``)."""
-        index = (parent.id, service, path, _block_id(defer))
+        index = (parent.id, service, path, _block_id(defer), only_under)
         existing = self._children.get(index)
         if (
             existing is not None
