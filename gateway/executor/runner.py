@@ -191,14 +191,23 @@ class PlanRun:
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list) and len(entities) == len(owners):
-            if step.output_rewrite is not None:
-                step.output_rewrite(entities)
             abstract = self._abstract_types
-            for entity, targets in zip(entities, owners, strict=True):
+            typed: set[int] = set()
+            if step.output_rewrite is not None:
+                # Output rewrites of fields aliased per type go by the concrete type each
+                # object was sent as; an @interfaceObject subgraph answers with the
+                # interface's name, or with no __typename at all.
+                for at, (entity, targets) in enumerate(zip(entities, owners, strict=True)):
+                    if isinstance(entity, dict):
+                        typename = entity.get("__typename")
+                        if typename is None or typename in abstract:
+                            entity["__typename"] = targets[0].get("__typename")
+                            typed.add(at)
+                step.output_rewrite(entities)
+            for at, (entity, targets) in enumerate(zip(entities, owners, strict=True)):
                 if isinstance(entity, dict):
-                    if entity.get("__typename") in abstract:
-                        # an @interfaceObject subgraph answers with the interface's name;
-                        # the object keeps the concrete type it was sent as
+                    if at in typed or entity.get("__typename") in abstract:
+                        # the object keeps the concrete type it already had
                         entity = {k: v for k, v in entity.items() if k != "__typename"}
                     for target in targets:
                         merge_into(target, entity)

@@ -100,8 +100,10 @@ class Builder:
         for group in self.groups:
             group.selections.prune()
             parent_type = root_type if not group.entity else first_condition(group.selections)
-            group.output_rewrites.extend(
-                alias_conflicts(self.view, group.service, parent_type, group.selections)
+            # nested renames first: the per-type renames of interface-object fields
+            # (``_alias_per_type``) move the objects those paths go through
+            group.output_rewrites[:0] = alias_conflicts(
+                self.view, group.service, parent_type, group.selections
             )
         return self.groups
 
@@ -714,8 +716,50 @@ class Builder:
                     ctx.up,
                     ctx.defer,
                 )
-                return self._add_field(inner, field_node)
+                return self._add_field(inner, self._alias_per_type(inner, type_name, field_node))
         raise PlanningError(f"no subgraph resolves {type_name}.{name}")
+
+    def _alias_per_type(self, ctx: Ctx, type_name: str, field_node: FieldNode) -> FieldNode:
+        """Fragments on different implementations all select into one ``... on Interface``
+        of the @interfaceObject subgraph, where GraphQL merges fields by response key; the
+        same key with other arguments (``ratings`` on Book, ``ratings(first: 5)`` on Movie)
+        would be refused as a conflict. The later one is read under an alias, renamed back
+        on the entities of ``type_name`` only (the executor gives entities their concrete
+        ``__typename`` back before renaming)."""
+        key = alias_of(field_node) or field_node.name.value
+        name = field_node.name.value
+        wanted = arguments_key(field_node.arguments or ())
+        clash = False
+        alias: str | None = None
+        for item in ctx.target.items.values():
+            if not isinstance(item, OutField):
+                continue
+            if item.response_key == key and (
+                item.name != name or arguments_key(item.arguments) != wanted
+            ):
+                clash = True
+            if (
+                item.alias is not None
+                and item.alias.startswith(f"{key}__alias_")
+                and item.name == name
+                and arguments_key(item.arguments) == wanted
+            ):
+                alias = item.alias
+        if not clash:
+            return field_node
+        if alias is None:
+            alias = f"{key}__alias_{self._aliases}"
+            self._aliases += 1
+        rename = KeyRenamer((f"... on {type_name}", alias), key)
+        if rename not in ctx.group.output_rewrites:
+            ctx.group.output_rewrites.append(rename)
+        return FieldNode(
+            alias=NameNode(value=alias),
+            name=field_node.name,
+            arguments=field_node.arguments,
+            directives=field_node.directives,
+            selection_set=field_node.selection_set,
+        )
 
     def _reenter(self, ctx: Ctx, field_node: FieldNode, candidates: list[str]) -> set[Group] | None:
         """No key leads to the field's subgraph from here: climb to an entity (or the query
