@@ -696,9 +696,18 @@ class Builder:
                     continue
                 requires = meta.subgraphs[candidate].requires
                 required: set[Group] = set()
+                only_under: frozenset[Cond] = frozenset()
                 if requires is not None:
-                    required = self._plan_set(at_key(ctx), tuple(requires.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, required, None, ctx.defer)
+                    # under the field's own conditions, as in ``_jump``
+                    directives = directives_for(field_node, ctx.pending)
+                    inputs = replace(
+                        at_key(ctx), pending=directives, conds=ctx.conds | conditions_of(directives)
+                    )
+                    required = self._plan_set(inputs, tuple(requires.selections))
+                    only_under = conditions_of(directives)
+                group = self._child_group(
+                    ctx.group, candidate, ctx.path, required, None, ctx.defer, only_under
+                )
                 self._enter_entity(ctx, group, type_name, key)
                 group.wait_for(required)
                 if requires is not None:

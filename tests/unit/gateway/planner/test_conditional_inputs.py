@@ -158,3 +158,93 @@ def test_the_inputs_of_a_skipped_requires_field_are_fetched_under_its_condition(
         }
         """
     )
+
+
+INTERFACE_OBJECT = load_supergraph(
+    supergraph_sdl(
+        ["catalog", "reviews"],
+        """
+        type Query @join__type(graph: CATALOG) @join__type(graph: REVIEWS) {
+          books: [Book] @join__field(graph: CATALOG)
+        }
+
+        interface Node
+          @join__type(graph: CATALOG, key: "id")
+          @join__type(graph: REVIEWS, key: "id", isInterfaceObject: true)
+        {
+          id: ID!
+          weight: Int @join__field(graph: CATALOG) @join__field(graph: REVIEWS, external: true)
+          stock: Int @join__field(graph: REVIEWS)
+          score: Int @join__field(graph: REVIEWS, requires: "weight")
+        }
+
+        type Book implements Node
+          @join__implements(graph: CATALOG, interface: "Node")
+          @join__type(graph: CATALOG, key: "id")
+        {
+          id: ID!
+          weight: Int @join__field(graph: CATALOG)
+          stock: Int @join__field
+          score: Int @join__field
+        }
+        """,
+    )
+)
+
+
+def test_the_inputs_of_a_skipped_interface_object_requires_field_follow_its_condition() -> None:
+    plan = plan_text(
+        INTERFACE_OBJECT, "query($s: Boolean!) { books { stock score @skip(if: $s) } }"
+    )
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                books {
+                  __typename
+                  id
+                  weight @skip(if: $s)
+                }
+              }
+            },
+            Parallel {
+              Flatten(path: "books.@") {
+                Fetch(service: "reviews") {
+                  {
+                    ... on Book {
+                      __typename
+                      id
+                    }
+                  } =>
+                  {
+                    ... on Node {
+                      stock
+                    }
+                  }
+                },
+              },
+              Skip(if: $s) {
+                Flatten(path: "books.@") {
+                  Fetch(service: "reviews") {
+                    {
+                      ... on Book {
+                        __typename
+                        id
+                        weight
+                      }
+                    } =>
+                    {
+                      ... on Node {
+                        score @skip(if: $s)
+                      }
+                    }
+                  },
+                },
+              },
+            },
+          },
+        }
+        """
+    )
