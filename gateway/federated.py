@@ -21,7 +21,6 @@ from graphql import (
     GraphQLSyntaxError,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
-    parse,
     specified_rules,
     validate,
 )
@@ -52,6 +51,7 @@ from gateway.executor.headers import DEFAULT_FORWARDED
 from gateway.executor.metered import MeteredFetcher
 from gateway.executor.network import Proxies
 from gateway.executor.traced import TracedFetcher
+from gateway.grammar import parse_document
 from gateway.limits import OperationLimits, check_operations, check_shape, measure
 from gateway.metrics import GatewayMetrics
 from gateway.planner import (
@@ -371,7 +371,7 @@ class FederatedEngine:
         """Parse, bound, select and validate once per document: what does not depend on
         who sends it."""
         try:
-            document = parse(source, max_tokens=self.limits.max_tokens)
+            document = parse_document(source, max_tokens=self.limits.max_tokens)
         except GraphQLSyntaxError as error:
             return RequestError([_core_error(error, _parse_failure_code(error.message))])
         except RecursionError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult, Info
@@ -39,6 +39,19 @@ from kernel.errors import InvalidInput
 DOCUMENT_CACHE = 512
 
 
+class SpecGrammar(SchemaExtension):
+    """Parse by the spec's grammar: a selection set holds at least one selection.
+
+    graphql-core 3.3 accepts ``{ item {} }`` by default; the gateway refuses it, and so
+    does a subgraph asked directly. Strawberry's ``ParseOptions`` names only
+    ``max_tokens``, though it passes every option on to graphql-core's ``parse``.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["allow_empty_selection_sets"] = False  # type: ignore[typeddict-unknown-key]
+        yield
+
+
 class FederatedSchema(strawberry.federation.Schema):
     """A federation schema whose ``_entities`` rejects malformed representations cleanly.
 
@@ -54,6 +67,7 @@ class FederatedSchema(strawberry.federation.Schema):
         options.setdefault(
             "extensions",
             [
+                SpecGrammar,
                 lambda: ParserCache(maxsize=DOCUMENT_CACHE),
                 lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
                 ShieldedResolvers,

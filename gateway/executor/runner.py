@@ -176,14 +176,23 @@ class PlanRun:
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list) and len(entities) == len(owners):
-            if step.output_rewrite is not None:
-                step.output_rewrite(entities)
             abstract = self._abstract_types
-            for entity, targets in zip(entities, owners, strict=True):
+            typed: set[int] = set()
+            if step.output_rewrite is not None:
+                # Output rewrites of fields aliased per type go by the concrete type each
+                # object was sent as; an @interfaceObject subgraph answers with the
+                # interface's name, or with no __typename at all.
+                for at, (entity, targets) in enumerate(zip(entities, owners, strict=True)):
+                    if isinstance(entity, dict):
+                        typename = entity.get("__typename")
+                        if typename is None or typename in abstract:
+                            entity["__typename"] = targets[0].get("__typename")
+                            typed.add(at)
+                step.output_rewrite(entities)
+            for at, (entity, targets) in enumerate(zip(entities, owners, strict=True)):
                 if isinstance(entity, dict):
-                    if entity.get("__typename") in abstract:
-                        # an @interfaceObject subgraph answers with the interface's name;
-                        # the object keeps the concrete type it was sent as
+                    if at in typed or entity.get("__typename") in abstract:
+                        # the object keeps the concrete type it already had
                         entity = {k: v for k, v in entity.items() if k != "__typename"}
                     for target in targets:
                         merge_into(target, entity)
@@ -234,26 +243,29 @@ class PlanRun:
             code = extensions.pop("code", None)
             extensions["serviceName"] = service
             path = error.get("path")
-            client_path: tuple[str | int, ...] | None = None
+            client_paths: list[tuple[str | int, ...] | None] = [None]
             if isinstance(path, list) and path:
                 if entity_paths is not None:
-                    client_path = entity_paths.client_path(path)
+                    client_paths = [*entity_paths.client_paths(path)] or [None]
                 else:
-                    client_path = tuple(path)
-            self.errors.append(
-                GraphQLError(
-                    str(error.get("message", "Unknown error")),
-                    code if isinstance(code, str) else DOWNSTREAM_ERROR,
-                    path=client_path,
-                    extensions=extensions,
+                    client_paths = [tuple(path)]
+            for client_path in client_paths:
+                self.errors.append(
+                    GraphQLError(
+                        str(error.get("message", "Unknown error")),
+                        code if isinstance(code, str) else DOWNSTREAM_ERROR,
+                        path=client_path,
+                        extensions=extensions,
+                    )
                 )
-            )
 
 
 class _EntityPaths:
-    """Maps ``["_entities", i, ...]`` to the client's path of representation ``i``'s object.
+    """Maps ``["_entities", i, ...]`` to the client's paths of representation ``i``'s objects.
 
-    A deduplicated representation stands for several objects; the error goes to the first.
+    A deduplicated representation stands for several objects, and its error is reported at
+    each of their paths, as Apollo Gateway and Hive Gateway report it: every one of those
+    objects is missing what failed.
     """
 
     __slots__ = ("_by_id", "_owners", "_paths", "_root")
@@ -269,20 +281,19 @@ class _EntityPaths:
         self._owners = owners
         self._by_id: dict[int, list[str | int]] | None = None
 
-    def client_path(self, path: list[Any]) -> tuple[str | int, ...] | None:
+    def client_paths(self, path: list[Any]) -> list[tuple[str | int, ...]]:
         if len(path) < 2 or path[0] != "_entities" or not isinstance(path[1], int):
-            return None
+            return []
         if not 0 <= path[1] < len(self._owners):
-            return None
+            return []
         if self._by_id is None:
             self._by_id = {}
             for flattened in self._paths:
                 for key, at in paths_at(self._root, flattened).items():
                     self._by_id.setdefault(key, at)
-        prefix = self._by_id.get(id(self._owners[path[1]][0]))
-        if prefix is None:
-            return None
-        return (*prefix, *path[2:])
+        prefixes = (self._by_id.get(id(owner)) for owner in self._owners[path[1]])
+        found = [(*prefix, *path[2:]) for prefix in prefixes if prefix is not None]
+        return list(dict.fromkeys(found))  # an object reached through two Flattens once
 
 
 def _count(entities: Any) -> int:

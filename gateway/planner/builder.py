@@ -77,7 +77,7 @@ class Builder:
         self.fragments = fragments
         self.groups: list[Group] = []
         self.roots: list[Group] = []
-        self._children: dict[tuple[int, str, tuple[str, ...], int], Group] = {}
+        self._children: dict[tuple[int, str, tuple[str, ...], int, frozenset[Cond]], Group] = {}
         self._aliases = 0
         # the subgraph a field of an object was read from, by (parent group id, path,
         # type, field, arguments) and by that and its response key: the same field asked
@@ -100,8 +100,10 @@ class Builder:
         for group in self.groups:
             group.selections.prune()
             parent_type = root_type if not group.entity else first_condition(group.selections)
-            group.output_rewrites.extend(
-                alias_conflicts(self.view, group.service, parent_type, group.selections)
+            # nested renames first: the per-type renames of interface-object fields
+            # (``_alias_per_type``) move the objects those paths go through
+            group.output_rewrites[:0] = alias_conflicts(
+                self.view, group.service, parent_type, group.selections
             )
         return self.groups
 
@@ -584,7 +586,13 @@ class Builder:
             route = self.view.route(type_name, source, candidate, self._provided_names(ctx))
             if route is None:
                 continue
-            existing = (ctx.group.id, route[0], ctx.path, _block_id(ctx.defer)) in self._children
+            existing = (
+                ctx.group.id,
+                route[0],
+                ctx.path,
+                _block_id(ctx.defer),
+                frozenset(),
+            ) in self._children
             coverage = self.coverage.of_field(candidate, type_name, field_node)
             options.append(((len(route), not existing, -coverage, order), candidate, route))
         if not options:
@@ -604,12 +612,22 @@ class Builder:
         required_groups: set[Group] = set()
         required: tuple[SelectionNode, ...] = ()
         sources: dict[str, str] = {}
-        if requires is not None:
-            required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
-            required_groups = self._plan_set(replace(ctx, pending=()), required)
         directives = directives_for(field_node, ctx.pending)
         conds = ctx.conds | conditions_of(directives)
-        final = self._hops(ctx, type_name, route, conds, ctx.defer, required_groups, sources)
+        only_under: frozenset[Cond] = frozenset()
+        if requires is not None:
+            required, sources = self._alias_conflicting(ctx.target, tuple(requires.selections))
+            # The inputs are fetched under the field's own @skip/@include: a client that
+            # leaves the field out does not pay for them, nor see their errors. The fetch
+            # that needs them is then shared only by fields under the same conditions, as
+            # its representations lack the inputs whenever those conditions leave them out.
+            required_groups = self._plan_set(
+                replace(ctx, pending=directives, conds=conds), required
+            )
+            only_under = conditions_of(directives)
+        final = self._hops(
+            ctx, type_name, route, conds, ctx.defer, required_groups, sources, only_under
+        )
         if requires is not None:
             final.group.wait_for(required_groups)
             final.group.represent(self.view, type_name, required)
@@ -678,9 +696,18 @@ class Builder:
                     continue
                 requires = meta.subgraphs[candidate].requires
                 required: set[Group] = set()
+                only_under: frozenset[Cond] = frozenset()
                 if requires is not None:
-                    required = self._plan_set(at_key(ctx), tuple(requires.selections))
-                group = self._child_group(ctx.group, candidate, ctx.path, required, None, ctx.defer)
+                    # under the field's own conditions, as in ``_jump``
+                    directives = directives_for(field_node, ctx.pending)
+                    inputs = replace(
+                        at_key(ctx), pending=directives, conds=ctx.conds | conditions_of(directives)
+                    )
+                    required = self._plan_set(inputs, tuple(requires.selections))
+                    only_under = conditions_of(directives)
+                group = self._child_group(
+                    ctx.group, candidate, ctx.path, required, None, ctx.defer, only_under
+                )
                 self._enter_entity(ctx, group, type_name, key)
                 group.wait_for(required)
                 if requires is not None:
@@ -698,8 +725,50 @@ class Builder:
                     ctx.up,
                     ctx.defer,
                 )
-                return self._add_field(inner, field_node)
+                return self._add_field(inner, self._alias_per_type(inner, type_name, field_node))
         raise PlanningError(f"no subgraph resolves {type_name}.{name}")
+
+    def _alias_per_type(self, ctx: Ctx, type_name: str, field_node: FieldNode) -> FieldNode:
+        """Fragments on different implementations all select into one ``... on Interface``
+        of the @interfaceObject subgraph, where GraphQL merges fields by response key; the
+        same key with other arguments (``ratings`` on Book, ``ratings(first: 5)`` on Movie)
+        would be refused as a conflict. The later one is read under an alias, renamed back
+        on the entities of ``type_name`` only (the executor gives entities their concrete
+        ``__typename`` back before renaming)."""
+        key = alias_of(field_node) or field_node.name.value
+        name = field_node.name.value
+        wanted = arguments_key(field_node.arguments or ())
+        clash = False
+        alias: str | None = None
+        for item in ctx.target.items.values():
+            if not isinstance(item, OutField):
+                continue
+            if item.response_key == key and (
+                item.name != name or arguments_key(item.arguments) != wanted
+            ):
+                clash = True
+            if (
+                item.alias is not None
+                and item.alias.startswith(f"{key}__alias_")
+                and item.name == name
+                and arguments_key(item.arguments) == wanted
+            ):
+                alias = item.alias
+        if not clash:
+            return field_node
+        if alias is None:
+            alias = f"{key}__alias_{self._aliases}"
+            self._aliases += 1
+        rename = KeyRenamer((f"... on {type_name}", alias), key)
+        if rename not in ctx.group.output_rewrites:
+            ctx.group.output_rewrites.append(rename)
+        return FieldNode(
+            alias=NameNode(value=alias),
+            name=field_node.name,
+            arguments=field_node.arguments,
+            directives=field_node.directives,
+            selection_set=field_node.selection_set,
+        )
 
     def _reenter(self, ctx: Ctx, field_node: FieldNode, candidates: list[str]) -> set[Group] | None:
         """No key leads to the field's subgraph from here: climb to an entity (or the query
@@ -732,7 +801,7 @@ class Builder:
                 ):
                     continue  # the key would need the very field it is fetched for
                 ctx.target.field("__typename")
-                placed = self._plan_set(at_key(ctx), tuple(key.selection.selections))
+                placed = self._plan_key(ctx, tuple(key.selection.selections))
                 group = self._child_group(ctx.group, candidate, ctx.path, placed, None, ctx.defer)
                 group.wait_for(placed | {ctx.group})
                 group.represent(self.view, type_name, key.selection.selections)
@@ -885,8 +954,10 @@ class Builder:
         defer: DeferBlock | None,
         avoid: set[Group] | None = None,
         sources: dict[str, str] | None = None,
+        only_under: frozenset[Cond] = frozenset(),
     ) -> Ctx:
-        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``."""
+        """Jumps along ``route`` from ``ctx`` into entity groups of block ``defer``; the
+        last one is shared only by jumps made under the conditions ``only_under``."""
         current = ctx
         for index, service in enumerate(route):
             last = index == len(route) - 1
@@ -897,6 +968,7 @@ class Builder:
                 avoid if last and avoid else set(),
                 sources if last else None,
                 defer,
+                only_under if last else frozenset(),
             )
             extra = self._provided_names(current)
             key = self.view.pick_key(type_name, service, current.group.service, type_name, extra)
@@ -922,8 +994,18 @@ class Builder:
         object's ``__typename`` and key fields are planned at ``source`` first, and go in
         the representation."""
         source.target.field("__typename")
-        group.wait_for({source.group} | self._plan_set(at_key(source), key.selection.selections))
+        group.wait_for({source.group} | self._plan_key(source, key.selection.selections))
         group.represent(self.view, type_name, key.selection.selections)
+
+    def _plan_key(self, source: Ctx, key: tuple[SelectionNode, ...]) -> set[Group]:
+        """Plans the key fields a jump from ``source`` needs, whatever the client's
+        @skip/@include on the same fields say. At the top of ``source``'s fetch they count
+        among its selections under the jump's conditions: a fetch whose other selections
+        are all conditional (the client's ``sku @skip(if: $s)``) still runs when the jump
+        does."""
+        if source.top:
+            source.group.condition_sets.append(source.conds)
+        return self._plan_set(at_key(source), key)
 
     def _child_group(
         self,
@@ -933,11 +1015,12 @@ class Builder:
         avoid: set[Group],
         sources: dict[str, str] | None = None,
         defer: DeferBlock | None = None,
+        only_under: frozenset[Cond] = frozenset(),
     ) -> Group:
         """The entity fetch to ``service`` at ``path`` after ``parent``, shared by every
         field that jumps there, unless sharing would create a cycle (``avoid``) or two
         representations that read the same key from different fields (``sources``)."""
-        index = (parent.id, service, path, _block_id(defer))
+        index = (parent.id, service, path, _block_id(defer), only_under)
         existing = self._children.get(index)
         if (
             existing is not None

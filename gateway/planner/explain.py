@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from graphql import GraphQLError, parse, validate
+from graphql import GraphQLError, validate
 
+from gateway.grammar import parse_document
 from gateway.planner.build import build_plan
 from gateway.planner.plan import to_json
 from gateway.planner.printer import print_plan
@@ -22,7 +23,7 @@ def explain(
 ) -> str:
     supergraph = load_supergraph(supergraph_sdl)
     try:
-        document = parse(query)
+        document = parse_document(query)
     except GraphQLError as error:
         raise ExplainError(str(error)) from error
     errors = validate(supergraph.api_schema, document)

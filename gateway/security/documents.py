@@ -74,9 +74,10 @@ from typing import Any, Literal, Protocol
 
 import redis.asyncio as redis
 from graphql import GraphQLError as CoreGraphQLError
-from graphql import GraphQLSchema, OperationDefinitionNode, parse, validate
+from graphql import GraphQLSchema, OperationDefinitionNode, validate
 
 from gateway.engine import GraphQLError, OperationType, RequestError
+from gateway.grammar import parse_document
 
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 APQ_KEY_PREFIX = "rg:apq:"
@@ -321,7 +322,7 @@ def _first_operation_name(body: str) -> str | None:
     """The name of the body's first operation; ``check_manifest`` reports bodies that do
     not parse, so a failure here only leaves the name unknown."""
     try:
-        document = parse(body, no_location=True)
+        document = parse_document(body, no_location=True)
     except (CoreGraphQLError, RecursionError):
         return None
     for definition in document.definitions:
@@ -362,7 +363,7 @@ def check_manifest(
 
 def _document_messages(document: PersistedDocument, api_schema: GraphQLSchema) -> tuple[str, ...]:
     try:
-        parsed = parse(document.body, no_location=True)
+        parsed = parse_document(document.body, no_location=True)
     except CoreGraphQLError as error:
         return (error.message,)
     except RecursionError:

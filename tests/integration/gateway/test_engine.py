@@ -48,6 +48,8 @@ async def engine() -> AsyncIterator[FederatedEngine]:
     ("document", "operation_name", "code"),
     [
         ("{ topProducts { upc ", None, "GRAPHQL_PARSE_FAILED"),
+        # The grammar asks for at least one selection: SelectionSet : { Selection+ }.
+        ("{ topProducts {} }", None, "GRAPHQL_PARSE_FAILED"),
         ("{ topProducts { nope } }", None, "GRAPHQL_VALIDATION_FAILED"),
         ("query A { me { id } }", "B", "OPERATION_RESOLUTION_FAILURE"),
         ("query A { me { id } } query B { me { id } }", None, "OPERATION_RESOLUTION_FAILURE"),

@@ -269,7 +269,7 @@ async def test_the_same_entities_under_two_aliases_are_fetched_in_one_request() 
     assert [r["id"] for r in movies[0]["variables"]["representations"]] == ["m1", "m2"]
 
 
-async def test_an_entity_error_in_a_shared_fetch_points_at_the_first_alias() -> None:
+async def test_an_entity_error_in_a_shared_fetch_points_at_every_alias() -> None:
     result = await run(
         "{ one: media { ... on Book { reviews { body } } } "
         "two: media { ... on Book { reviews { body } } } }",
@@ -277,8 +277,10 @@ async def test_an_entity_error_in_a_shared_fetch_points_at_the_first_alias() -> 
     )
 
     assert result.data["one"][3] == {"reviews": None}
+    assert result.data["two"][3] == {"reviews": None}
     assert [(e.path, e.extensions["serviceName"]) for e in result.errors] == [
-        (("one", 3, "reviews"), "reviews")
+        (("one", 3, "reviews"), "reviews"),
+        (("two", 3, "reviews"), "reviews"),
     ]
 
 

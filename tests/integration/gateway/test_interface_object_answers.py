@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from gateway.federated import FederatedEngine
 from tests.integration.gateway.fake_subgraphs import FakeSubgraph, FakeSubgraphs
 from tests.unit.gateway.planner.test_interface_object import OWNER_ELSEWHERE_SDL
@@ -41,16 +43,15 @@ def subgraphs() -> FakeSubgraphs:
     )
 
     def reviewed(node_id: str) -> dict[str, Any]:
-        return {
-            "__typename": "Node",
-            "id": node_id,
-            "reviews": [{"stars": stars} for stars in STARS[node_id]],
-        }
+        def reviews(info: Any, first: int | None = None) -> list[dict[str, Any]]:
+            return [{"stars": stars} for stars in STARS[node_id][:first]]
+
+        return {"__typename": "Node", "id": node_id, "reviews": reviews}
 
     reviews = FakeSubgraph(
         """
         type Review { stars: Int }
-        type Node { id: ID! reviews: [Review] }
+        type Node { id: ID! reviews(first: Int): [Review] }
         type Query { reviewed: [Node] }
         """,
         {"reviewed": [reviewed("b1"), reviewed("m1")]},
@@ -93,3 +94,27 @@ async def test_the_concrete_type_comes_from_the_subgraph_implementing_the_interf
         ]
     }
     assert fakes.log == ["reviews", "catalog"]
+
+
+@pytest.mark.parametrize(
+    ("book", "movie", "expected"),
+    [
+        ("reviews(first: 1)", "reviews", [[{"stars": 5}], [{"stars": 3}]]),
+        ("reviews", "reviews(first: 1)", [[{"stars": 5}, {"stars": 4}], [{"stars": 3}]]),
+        ("r: reviews(first: 1)", "r: reviews(first: 2)", [[{"stars": 5}], [{"stars": 3}]]),
+    ],
+)
+async def test_each_implementation_gets_an_interface_object_field_with_its_own_arguments(
+    book: str, movie: str, expected: list[Any]
+) -> None:
+    fakes = subgraphs()
+    result = await run(
+        f"{{ catalogue {{ ... on Book {{ {book} {{ stars }} }} "
+        f"... on Movie {{ {movie} {{ stars }} }} }} }}",
+        fakes,
+    )
+
+    assert result.errors == []
+    key = "r" if book.startswith("r:") else "reviews"
+    assert [item[key] for item in result.data["catalogue"]] == expected
+    assert fakes.log == ["catalog", "reviews"]

@@ -75,6 +75,7 @@ async def test_subgraph_errors_unexpected_failure_is_masked() -> None:
 
 async def test_subgraph_errors_graphql_core_errors_get_apollo_codes() -> None:
     assert await _codes({"query": "{ item(sku: "}) == ["GRAPHQL_PARSE_FAILED"]
+    assert await _codes({"query": '{ item(sku: "a") {} }'}) == ["GRAPHQL_PARSE_FAILED"]
     assert await _codes({"query": "{ nope }"}) == ["GRAPHQL_VALIDATION_FAILED"]
     assert await _codes(
         {

@@ -60,6 +60,25 @@ async def test_entity_fetch_deduplicates_representations_and_fills_every_object(
     assert result.data == {"users": [{"name": f"user {i % 3}"} for i in range(9)]}
 
 
+async def test_an_error_of_a_deduplicated_representation_is_reported_at_every_object() -> None:
+    users = [{"__typename": "User", "id": str(i % 2)} for i in range(4)]
+    subgraphs = FakeSubgraphs(
+        reviews=answer({"users": users}),
+        accounts=answer(
+            {"_entities": [{"name": "user 0"}, {"name": None}]},
+            [{"message": "name failed", "path": ["_entities", 1, "name"]}],
+        ),
+    )
+
+    result = await run("{ users { name } }", users_then_names(), subgraphs)
+
+    assert len(subgraphs.to("accounts")[0].variables["representations"]) == 2
+    assert [(e.message, e.path) for e in result.errors] == [
+        ("name failed", ("users", 1, "name")),
+        ("name failed", ("users", 3, "name")),
+    ]
+
+
 async def test_entity_fetch_skips_nulls_and_objects_of_other_types() -> None:
     search = [
         {"__typename": "Product", "upc": "p1"},

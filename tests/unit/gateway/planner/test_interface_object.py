@@ -6,7 +6,7 @@ from __future__ import annotations
 from graphql import parse
 
 from gateway.planner import build_plan
-from gateway.planner.plan import Fetch, Flatten, Sequence, ValueSetter
+from gateway.planner.plan import Fetch, Flatten, KeyRenamer, Sequence, ValueSetter
 from gateway.supergraph import load_supergraph
 from tests.unit.gateway.planner.support import expected, load, plan_text, supergraph_sdl
 
@@ -81,7 +81,7 @@ OWNER_ELSEWHERE_SDL = supergraph_sdl(
       @join__type(graph: REVIEWS, key: "id", isInterfaceObject: true)
     {
       id: ID!
-      reviews: [Review] @join__field(graph: REVIEWS)
+      reviews(first: Int): [Review] @join__field(graph: REVIEWS)
     }
 
     type User @join__type(graph: ACCOUNTS, key: "id") {
@@ -95,7 +95,7 @@ OWNER_ELSEWHERE_SDL = supergraph_sdl(
     {
       id: ID!
       title: String @join__field(graph: CATALOG)
-      reviews: [Review] @join__field
+      reviews(first: Int): [Review] @join__field
     }
 
     type Movie implements Node
@@ -104,7 +104,7 @@ OWNER_ELSEWHERE_SDL = supergraph_sdl(
     {
       id: ID!
       director: String @join__field(graph: CATALOG)
-      reviews: [Review] @join__field
+      reviews(first: Int): [Review] @join__field
     }
 
     type Review @join__type(graph: REVIEWS) {
@@ -412,3 +412,67 @@ def test_entity_fetch_into_an_interface_object_sends_the_interface_name() -> Non
     assert isinstance(last.node, Fetch)
     assert last.node.service_name == "reviews"
     assert last.node.input_rewrites == (ValueSetter(("... on Media", "__typename"), "Media"),)
+
+
+QUERY_WITH_TWO_ARGUMENT_SETS = (
+    "{ catalogue { ... on Book { reviews { stars } } "
+    "... on Movie { reviews(first: 1) { stars } } } }"
+)
+
+
+def test_one_interface_object_field_with_other_arguments_per_implementation_is_aliased() -> None:
+    # GraphQL merges the two into one field of ``... on Node``, which the subgraph would
+    # refuse: Movie's is read under an alias and renamed back on Movie entities only.
+    plan = plan_text(OWNER_ELSEWHERE, QUERY_WITH_TWO_ARGUMENT_SETS)
+    assert plan == expected(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "catalog") {
+              {
+                catalogue {
+                  __typename
+                  ... on Book {
+                    __typename
+                    id
+                  }
+                  ... on Movie {
+                    __typename
+                    id
+                  }
+                }
+              }
+            },
+            Flatten(path: "catalogue.@") {
+              Fetch(service: "reviews") {
+                {
+                  ... on Book {
+                    __typename
+                    id
+                  }
+                  ... on Movie {
+                    __typename
+                    id
+                  }
+                } =>
+                {
+                  ... on Node {
+                    reviews {
+                      stars
+                    }
+                    reviews__alias_0: reviews(first: 1) {
+                      stars
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+    root = build_plan(OWNER_ELSEWHERE, parse(QUERY_WITH_TWO_ARGUMENT_SETS), None).node
+    assert isinstance(root, Sequence)
+    [fetch] = [node.node for node in root.nodes if isinstance(node, Flatten)]
+    assert isinstance(fetch, Fetch)
+    assert fetch.output_rewrites == (KeyRenamer(("... on Movie", "reviews__alias_0"), "reviews"),)
