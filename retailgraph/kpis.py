@@ -78,9 +78,11 @@ def with_kpis(app: Starlette, name: str, runtime: Runtime, pricing: PricingSetti
 
     @contextlib.asynccontextmanager
     async def lifespan(served: Starlette) -> AsyncIterator[None]:
-        domains = {name: served.state.domain}
-        async with started(served), kept_for_domains(runtime, domains, pricing):
-            yield
+        # The domain's own lifespan puts it on the app's state: read it once that has run.
+        async with started(served):
+            domains = {name: served.state.domain}
+            async with kept_for_domains(runtime, domains, pricing):
+                yield
 
     app.router.lifespan_context = lifespan
     return app
