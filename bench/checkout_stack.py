@@ -45,7 +45,12 @@ async def create_database(server: str, name: str) -> str:
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
-    return normalise_url(server.rsplit("/", 1)[0] + f"/{name}")
+    return normalise_url(database_url(server, name))
+
+
+def database_url(server: str, name: str) -> str:
+    """Database ``name`` on ``server``, as libpq (psql, pgbench) takes it."""
+    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def drop_database(server: str, name: str) -> None:
