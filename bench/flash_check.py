@@ -77,6 +77,7 @@ def stock_checks(
             accepted == expected_orders,
         ),
         (f"on hand {sold.on_hand} = the stock seeded {stock}", sold.on_hand == stock),
+        (f"no unit beyond the stock is held: {held} <= {stock}", held <= stock),
         (
             f"inventory holds {held} units (committed {sold.committed} + reserved "
             f"{sold.reserved}) = accepted units {accepted * units}",
