@@ -1,4 +1,5 @@
-"""Medians, ratios and the written results of a gateway benchmark run."""
+"""Medians, ratios and the written results of a gateway benchmark run; where every
+benchmark writes its latest results."""
 
 from __future__ import annotations
 
@@ -102,11 +103,22 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def write(summary: dict[str, Any], rounds: list[dict[str, Any]], results_dir: Path) -> None:
-    """Every round goes to runs/ (not committed); the latest summary sits beside it."""
+    write_latest("gateway", summary, markdown(summary), {"rounds": rounds}, results_dir)
+
+
+def write_latest(
+    bench: str,
+    summary: dict[str, Any],
+    table: str,
+    details: dict[str, Any],
+    results_dir: Path,
+) -> None:
+    """The run with ``details`` goes to runs/ (not committed); the latest summary, as JSON
+    and as the ``table`` in Markdown, sits beside it."""
     runs = results_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     stamp = summary["setup"]["date"].replace(":", "").replace("-", "")
-    full = {**summary, "rounds": rounds}
-    (runs / f"gateway-{stamp}.json").write_text(json.dumps(full, indent=2) + "\n")
-    (results_dir / "gateway-latest.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (results_dir / "gateway-latest.md").write_text(markdown(summary) + "\n")
+    full = {**summary, **details}
+    (runs / f"{bench}-{stamp}.json").write_text(json.dumps(full, indent=2) + "\n")
+    (results_dir / f"{bench}-latest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (results_dir / f"{bench}-latest.md").write_text(table + "\n")

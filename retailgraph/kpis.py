@@ -78,12 +78,11 @@ def with_kpis(app: Starlette, name: str, runtime: Runtime, pricing: PricingSetti
 
     @contextlib.asynccontextmanager
     async def lifespan(served: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            # the subgraph's own lifespan makes its domain (app.state.domain) on entering
-            await stack.enter_async_context(started(served))
+        # The domain's own lifespan puts it on the app's state: read it once that has run.
+        async with started(served):
             domains = {name: served.state.domain}
-            await stack.enter_async_context(kept_for_domains(runtime, domains, pricing))
-            yield
+            async with kept_for_domains(runtime, domains, pricing):
+                yield
 
     app.router.lifespan_context = lifespan
     return app
