@@ -245,17 +245,9 @@ class FederatedEngine:
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> ExecutionResult:
-        operation = prepared.plan
-        if not isinstance(operation, CompiledOperation):
-            raise TypeError("prepared elsewhere than by this engine")
-        if operation.operation_type == "subscription":
-            raise RequestError([GraphQLError(_SUBSCRIBE, "SUBSCRIPTION_NOT_SUPPORTED")])
-        budget = _budget(prepared.caller)
-        cost = self._checked_cost(operation, variables, budget)
-        forwarded = self._subgraph_headers(prepared, headers)
+        operation, forwarded, report = self._admitted(prepared, variables, headers)
         result = await self._executor.execute(operation, variables, forwarded)
-        if cost is not None and headers.get(COST_HEADER, "").lower() == "true":
-            report = self.cost.report(cost, budget)
+        if report is not None:
             result.extensions = {**(result.extensions or {}), "cost": report}
         return result
 
@@ -270,6 +262,19 @@ class FederatedEngine:
 
         Raises ``RequestError`` at once (before any part) for bad variables and a cost
         over budget; the first part carries the cost report when asked for."""
+        operation, forwarded, report = self._admitted(prepared, variables, headers)
+        parts = self._executor.execute_incrementally(operation, variables, forwarded)
+        return parts if report is None else _with_cost(parts, report)
+
+    def _admitted(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> tuple[CompiledOperation, dict[str, str], dict[str, Any] | None]:
+        """A query or mutation allowed to run: its operation, the headers for its
+        subgraph fetches, and its cost report when the client asked for one. Raises
+        ``RequestError`` for a subscription and for a cost over the caller's budget."""
         operation = prepared.plan
         if not isinstance(operation, CompiledOperation):
             raise TypeError("prepared elsewhere than by this engine")
@@ -278,10 +283,9 @@ class FederatedEngine:
         budget = _budget(prepared.caller)
         cost = self._checked_cost(operation, variables, budget)
         forwarded = self._subgraph_headers(prepared, headers)
-        parts = self._executor.execute_incrementally(operation, variables, forwarded)
-        if cost is None or headers.get(COST_HEADER, "").lower() != "true":
-            return parts
-        return _with_cost(parts, self.cost.report(cost, budget))
+        wanted = cost is not None and headers.get(COST_HEADER, "").lower() == "true"
+        report = self.cost.report(cost, budget) if wanted and cost is not None else None
+        return operation, forwarded, report
 
     def _subgraph_headers(self, prepared: Prepared, headers: Mapping[str, str]) -> dict[str, str]:
         """The client headers passed on to the subgraphs, and the caller's identity."""
