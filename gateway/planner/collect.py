@@ -5,7 +5,7 @@ in blocks of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from graphql import (
     DirectiveNode,
@@ -26,6 +26,10 @@ DeferredFragment = tuple[
 ]
 """A deferred fragment met in a selection: the node, its type condition, its body, and the
 @skip/@include it sits under."""
+
+
+# A fragment met in a walk: the node, its type condition, its body, the conditions it adds.
+_Fragment = tuple[SelectionNode, str | None, tuple[SelectionNode, ...], tuple[DirectiveNode, ...]]
 
 
 class Collector:
@@ -63,18 +67,9 @@ class Collector:
         found: list[DeferredFragment],
         seen: set[tuple[int, ...]],
     ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection):
-                continue
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            inner = self.fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            directives = pending + conditional(selection)
+        for selection, type_condition, body, directives in self._fragments(
+            selections, pending, seen
+        ):
             applies = type_condition is None or self.flattens(type_condition, type_name)
             if self.deferred(selection):
                 if applies or (
@@ -85,6 +80,26 @@ class Collector:
                     found.append((selection, type_condition, body, directives))
             elif applies:
                 self._collect_deferred(body, type_name, directives, found, seen)
+
+    def _fragments(
+        self,
+        selections: tuple[SelectionNode, ...],
+        pending: tuple[DirectiveNode, ...],
+        seen: set[tuple[int, ...]],
+    ) -> Iterator[_Fragment]:
+        """The fragments among ``selections`` not left out by a literal condition nor met
+        before under the same conditions: each with its type condition, its body and the
+        @skip/@include it carries added to ``pending``."""
+        for selection in selections:
+            if isinstance(selection, FieldNode) or excluded(selection):
+                continue
+            visit = (id(selection), *map(id, pending))
+            if visit in seen:
+                continue
+            seen.add(visit)
+            inner = self.fragment_body(selection)
+            if inner is not None:
+                yield selection, inner[0], inner[1], pending + conditional(selection)
 
     def deferred(self, selection: SelectionNode) -> bool:
         return self.defers and is_deferred(selection, self.defer_values)
@@ -149,18 +164,11 @@ class Collector:
         found: list[tuple[tuple[SelectionNode, ...], str, tuple[DirectiveNode, ...]]],
         seen: set[tuple[int, ...]],
     ) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldNode) or excluded(selection) or self.deferred(selection):
+        for selection, type_condition, body, directives in self._fragments(
+            selections, pending, seen
+        ):
+            if self.deferred(selection):
                 continue
-            visit = (id(selection), *map(id, pending))
-            if visit in seen:
-                continue
-            seen.add(visit)
-            inner = self.fragment_body(selection)
-            if inner is None:
-                continue
-            type_condition, body = inner
-            directives = pending + conditional(selection)
             if type_condition is None or self.flattens(type_condition, abstract):
                 self._collect_narrowing(body, abstract, directives, found, seen)
             elif self.view.overlaps(type_condition, abstract):
