@@ -19,6 +19,7 @@ from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, create_engine, session_factory
 from adapters.db.outbox import OutboxRelay
+from adapters.db.statements import count_statements
 from adapters.db.tracing import trace_statements
 from adapters.metrics.lag import EventLag
 from kernel.channels import SalesVocabulary
@@ -96,6 +97,7 @@ async def open_database(
     engine = engine or create_engine(runtime.database_url(domain))
     if runtime.migrate_on_start:
         await migrations.upgrade(engine, domain, metadata)
+    count_statements(engine, domain)
     if runtime.tracer is not None:
         trace_statements(engine, runtime.tracer)
     return engine, owns_engine

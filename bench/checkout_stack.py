@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from adapters.db.engine import DatabaseLocations, create_engine, normalise_url
@@ -124,6 +126,19 @@ class Services:
         """What the five processes have spent (PostgreSQL's CPU is not counted)."""
         return sum(tree_cpu_seconds(process.pid) for process in self.started)
 
+    def sql_counts(self) -> dict[str, float]:
+        """The SQL statements and transactions the four subgraphs have run so far, summed
+        from their ``/metrics`` (``retailgraph_db_statements``, ``..._transactions``)."""
+        totals = {"statements": 0.0, "transactions": 0.0}
+        for url in self.urls[:-1]:
+            text = httpx.get(url.replace("/graphql", "/metrics"), timeout=5).text
+            for family in text_string_to_metric_families(text):
+                kind = family.name.removeprefix("retailgraph_db_")
+                if kind in totals:
+                    samples = family.samples
+                    totals[kind] += sum(s.value for s in samples if s.name.endswith("_total"))
+        return totals
+
     def up(self) -> bool:
         return all(_up(url) for url in self.urls)
 
@@ -173,8 +188,6 @@ def graphql_url(port: int) -> str:
 
 
 def _up(url: str) -> bool:
-    import httpx
-
     try:
         return httpx.get(url.replace("/graphql", "/health"), timeout=1).status_code == 200
     except httpx.HTTPError:

@@ -1,0 +1,54 @@
+"""Counting each domain's SQL statements and transactions, for ``/metrics``.
+
+Statements per request is what the database layer costs a use case (each is a round
+trip); an operator reads it as a rate beside the request rate, and the checkout
+benchmark reports it per order (``bench/place_order.py``). ``BEGIN`` is not a
+statement here: the driver sends it with the first statement of a transaction, and
+each transaction is counted once, when it commits or rolls back.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+STATEMENTS = Counter(
+    "retailgraph_db_statements",
+    "SQL statements a domain ran (a batch insert of many rows is one).",
+    ["domain"],
+)
+TRANSACTIONS = Counter(
+    "retailgraph_db_transactions",
+    "Database transactions a domain ended, by how: committed or rolled_back.",
+    ["domain", "outcome"],
+)
+# An engine shared by several domains (tests' PostgreSQL) counts under the first.
+_counted: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def count_statements(engine: AsyncEngine, domain: str) -> None:
+    """Count what ``engine`` runs under ``domain``."""
+    sync_engine = engine.sync_engine
+    if sync_engine in _counted:
+        return
+    _counted.add(sync_engine)
+    statements = STATEMENTS.labels(domain=domain)
+    committed = TRANSACTIONS.labels(domain=domain, outcome="committed")
+    rolled_back = TRANSACTIONS.labels(domain=domain, outcome="rolled_back")
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _statement(*_: Any) -> None:
+        statements.inc()
+
+    @event.listens_for(sync_engine, "commit")
+    def _commit(_connection: Any) -> None:
+        committed.inc()
+
+    @event.listens_for(sync_engine, "rollback")
+    def _rollback(_connection: Any) -> None:
+        rolled_back.inc()
