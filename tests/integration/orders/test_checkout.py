@@ -3,12 +3,15 @@ orders database: what it asks for, and what it gives back when the order fails."
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
@@ -214,3 +217,37 @@ async def test_an_unreachable_inventory_is_service_unavailable_and_places_nothin
 
     async with domain.uow() as uow:
         assert await uow.orders.get_by_idempotency_key("k-down") is None
+
+
+async def test_placing_a_three_line_order_costs_the_orders_database_six_statements(
+    domain: OrdersDomain,
+) -> None:
+    # Each statement is a round trip, most of what a checkout costs the orders process.
+    await domain.relay.stop()  # its background passes would race the count
+    statements: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        verb = statement.split(maxsplit=1)[0].upper()
+        if verb != "BEGIN":  # SQLite's BEGIN IMMEDIATE; PostgreSQL's rides on a statement
+            statements.append(f"{verb} {re.findall(r'orders_[a-z_]+', statement)[0]}")
+
+    event.listen(domain.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        key = f"k-{uuid.uuid4()}"
+        placed = await checkout.place_order(
+            domain.uow, FakePricing(), FakeStock(), request(key, ("A", 1), ("B", 2), ("C", 3))
+        )
+        published = await domain.relay.drain()
+    finally:
+        event.remove(domain.engine.sync_engine, "before_cursor_execute", counted)
+
+    assert placed.created
+    assert published == 1
+    assert statements == [
+        "SELECT orders_orders",  # is the key an order already? (its own transaction)
+        "INSERT orders_orders",  # the order, answering its number
+        "INSERT orders_lines",  # its three lines, one batch
+        "INSERT orders_erp_postings",  # the sale the ERP is owed
+        "INSERT orders_outbox",  # OrderCreated
+        "UPDATE orders_outbox",  # the relay marks it published and reads it, one pass
+    ]
