@@ -30,12 +30,15 @@ from typing import Protocol
 
 from domains.orders.ports import OrdersUnit
 from kernel.clock import Clock
+from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 # Give-backs waiting for a retry at once; past it a failure is left to the expiry (an
 # outage long enough to fill it is one the reservations' TTL covers anyway).
 MAX_PENDING = 10_000
+# The code of a peer that could not answer (CheckoutUnavailable's, or the peer's own).
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class Releases(Protocol):
@@ -144,6 +147,14 @@ class GiveBacks:
                         return True
                 await stock.release(key, count)
                 return True
-        except Exception as error:  # whatever failed, the units are still owed
+        except DomainError as refused:
+            if refused.code == UNAVAILABLE:
+                log.warning("could not give back the reservations of checkout %s: %s", key, refused)
+                return False
+            # Inventory answered and refused (a reservation consumed by an order another
+            # replica created meanwhile, say): asking again would get the same answer.
+            log.error("inventory refused to give back checkout %s: %s", key, refused.code)
+            return True
+        except Exception as error:  # the database or the network: the units are still owed
             log.warning("could not give back the reservations of checkout %s: %r", key, error)
             return False

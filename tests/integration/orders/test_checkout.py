@@ -372,3 +372,32 @@ async def test_a_repeat_while_the_stock_is_owed_back_places_the_order_and_keeps_
 
     assert again.created
     assert stock.released == []  # the order holds them
+
+
+@dataclass
+class RefusingStock(FakeStock):
+    """Inventory that answers every release with a refusal of its rules."""
+
+    release_calls: int = 0
+
+    async def release(self, key: str, count: int) -> None:
+        self.release_calls += 1
+        raise CheckoutRefused("the reservation is consumed", code="INVALID_TRANSITION")
+
+
+async def test_a_release_inventory_refuses_is_not_asked_again(domain: OrdersDomain) -> None:
+    stock = RefusingStock()
+    give_backs = GiveBacks(domain.clock, backoff=Backoff(first=0.001, longest=0.01))
+    failing = FakePricing(tax_rate=Decimal("1.5"))  # an order the model refuses, once priced
+
+    with pytest.raises(InvalidOrderInput):
+        await checkout.place_order(
+            domain.uow,
+            failing,
+            stock,
+            request(f"k-{uuid.uuid4()}", ("A", 1)),
+            give_backs=give_backs,
+        )
+
+    assert stock.release_calls == 1
+    assert give_backs.pending == 0
