@@ -18,13 +18,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql.dml import Update
 
 from kernel.clock import Clock
 from kernel.events import Event
@@ -142,33 +143,29 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self) -> int:
-        """Publish one batch; return how many events went out."""
+        """Publish one batch; return how many events went out.
+
+        One statement per pass: the batch is marked published and read back in the same
+        ``UPDATE ... RETURNING``, then published before the transaction commits. A
+        publish that fails rolls the mark back, so the events stay for the next pass (at
+        least once, as before). The select, the update and the leadership check were
+        three statements, and a drain ran a fourth and fifth to find the outbox empty.
+        """
         async with self.engine.begin() as conn:
-            if not await self._take_leadership(conn):
-                return 0
-            rows = (
-                await conn.execute(
-                    select(self.table)
-                    .where(self.table.c.published_at.is_(None))
-                    .order_by(self.table.c.seq)
-                    .limit(self.batch_size)
-                )
-            ).all()
+            rows = (await conn.execute(self._claim(conn), {"now": self.clock.now()})).all()
             if not rows:
                 return 0
-            await self.publish([_row_to_event(row) for row in rows])
-            await conn.execute(
-                update(self.table)
-                .where(self.table.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=self.clock.now())
-            )
+            await self.publish([_row_to_event(row) for row in sorted(rows, key=_seq)])
             return len(rows)
 
     async def drain(self) -> int:
+        """Publish until the outbox is empty: a batch short of ``batch_size`` was the last."""
         total = 0
-        while sent := await self.relay_once():
+        while True:
+            sent = await self.relay_once()
             total += sent
-        return total
+            if sent < self.batch_size:
+                return total
 
     async def depth(self) -> int:
         async with self.engine.connect() as conn:
@@ -188,12 +185,31 @@ class OutboxRelay:
                     await self._wake.wait()
             self._wake.clear()
 
-    async def _take_leadership(self, conn: AsyncConnection) -> bool:
-        if conn.dialect.name != "postgresql":
-            return True
-        # Advisory locks are database-wide: the schema keeps two outboxes of the same
-        # name (tests' private schemas, say) from waiting on each other.
-        lock_id = text(
-            "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.' || :name))"
+    def _claim(self, conn: AsyncConnection) -> Update:
+        """The oldest unpublished events, marked published at ``:now`` and returned.
+
+        On PostgreSQL only the relay holding the outbox's advisory lock claims anything
+        (several relays may run against one database; one at a time keeps each
+        partition's order). Advisory locks are database-wide: the schema in the lock's
+        name keeps two outboxes of the same name (tests' private schemas, say) from
+        waiting on each other. The lock is taken once per statement (an uncorrelated
+        subquery is evaluated once), and a row another relay published meanwhile fails the
+        outer ``published_at IS NULL`` when the update rechecks it, so it is skipped.
+        """
+        table = self.table
+        unpublished = select(table.c.seq).where(table.c.published_at.is_(None))
+        if conn.dialect.name == "postgresql":
+            lock_key = func.hashtext(func.current_schema() + "." + table.name)
+            held = select(func.pg_try_advisory_xact_lock(lock_key)).scalar_subquery()
+            unpublished = unpublished.where(held)
+        batch = unpublished.order_by(table.c.seq).limit(self.batch_size)
+        return (
+            update(table)
+            .where(table.c.published_at.is_(None), table.c.seq.in_(batch.scalar_subquery()))
+            .values(published_at=bindparam("now"))
+            .returning(*table.c)
         )
-        return bool((await conn.execute(lock_id, {"name": self.table.name})).scalar_one())
+
+
+def _seq(row: Any) -> int:
+    return int(row.seq)

@@ -7,11 +7,13 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from adapters.db.unavailable import database_unavailable
 from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -23,6 +25,11 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted["message"] = original.message
         extensions["code"] = original.code
         extensions.update({k: v for k, v in original.details.items() if _is_json_scalar(v)})
+    elif original is not None and database_unavailable(original):
+        # The request may succeed when sent again; no stack trace, it is not a bug.
+        log.warning("database unavailable at %s: %r", error.path, original)
+        formatted["message"] = "The service's database is unavailable; try again shortly"
+        extensions = {"code": UNAVAILABLE}
     elif original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error at %s", error.path, exc_info=original)
         formatted["message"] = "Internal server error"

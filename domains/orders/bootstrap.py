@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.orders import tables
+from domains.orders.give_back import GiveBacks
 from domains.orders.peers import SubgraphCheckout
 from domains.orders.uow import OrdersUnitOfWork
 
@@ -21,6 +22,8 @@ class OrdersDomain(DomainBase):
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
         # Checkout's ports: pricing and inventory as the runtime reaches them.
         self.checkout = SubgraphCheckout(runtime.subgraphs)
+        # What failed checkouts owe inventory, given back in the background meanwhile.
+        self.give_backs = GiveBacks(runtime.clock)
 
     def uow(self) -> OrdersUnitOfWork:
         return OrdersUnitOfWork(
@@ -28,6 +31,7 @@ class OrdersDomain(DomainBase):
         )
 
     async def close(self) -> None:
+        await self.give_backs.close()
         await self.checkout.aclose()
         await super().close()
 

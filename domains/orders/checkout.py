@@ -8,7 +8,6 @@ and a failure in it gives the reserved stock back.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Protocol
 
 from domains.orders.creation import check_new_order
 from domains.orders.errors import InvalidOrderInput, OrdersError
+from domains.orders.give_back import GiveBacks
 from domains.orders.model import (
     Fulfilment,
     FulfilmentType,
@@ -29,8 +29,6 @@ from domains.orders.uow import OrdersUnitOfWork
 from kernel import correlation
 from kernel.actors import SYSTEM, Actor
 from kernel.channels import DEFAULT_SALES, SalesVocabulary
-
-log = logging.getLogger(__name__)
 
 # Order ids derive from the idempotency key, so every repeat of a checkout names the same
 # order in its reservations (inventory checks a repeat asks for the same thing).
@@ -148,6 +146,7 @@ async def place_order(
     stock: StockPort,
     request: OrderRequest,
     *,
+    give_backs: GiveBacks,
     sales: SalesVocabulary = DEFAULT_SALES,
 ) -> CreatedOrder:
     """Price, reserve, create: the order of a checkout, once per idempotency key.
@@ -155,7 +154,35 @@ async def place_order(
     A repeat of a placed order returns it and asks nobody anything. Concurrent repeats
     may all reach inventory, which hands each the same reservations, and the unique key
     on orders keeps one order; the losers return the winner and release nothing.
+
+    When the order cannot be created after the stock was reserved, ``give_backs``
+    releases the reservations (retrying in the background while it cannot) and the
+    original failure is raised. In this process, a checkout of a key and a give-back of
+    the same key never overlap.
     """
+    async with give_backs.one_at_a_time(request.idempotency_key):
+        placed = await _place(uow, pricing, stock, request, sales)
+    if isinstance(placed, _Owed):
+        await give_backs.give_back(uow, stock, request.idempotency_key, placed.count)
+        raise placed.failure
+    return placed
+
+
+@dataclass(frozen=True, slots=True)
+class _Owed:
+    """A checkout that reserved ``count`` lines and then failed with ``failure``."""
+
+    failure: Exception
+    count: int
+
+
+async def _place(
+    uow: Callable[[], OrdersUnitOfWork],
+    pricing: PricingPort,
+    stock: StockPort,
+    request: OrderRequest,
+    sales: SalesVocabulary,
+) -> CreatedOrder | _Owed:
     fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
     async with uow() as unit:
         existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
@@ -216,9 +243,8 @@ async def place_order(
             correlation_id=correlation.current(),
             actor=request.actor,
         )
-    except Exception:
-        await _give_back(uow, stock, key, len(stock_lines))
-        raise
+    except Exception as failure:
+        return _Owed(failure, len(stock_lines))
 
 
 def _fingerprint(request: OrderRequest, fulfilment: Fulfilment) -> str:
@@ -271,17 +297,3 @@ def _priced(line: QuotedLine) -> NewLine:
         promotional_unit_price=spread(line.line_total, line.quantity),
         tax_rate=line.tax_rate,
     )
-
-
-async def _give_back(
-    uow: Callable[[], OrdersUnitOfWork], stock: StockPort, key: str, count: int
-) -> None:
-    """Release the reservations unless an order holds them (a concurrent repeat won)."""
-    try:
-        async with uow() as unit:
-            if await unit.orders.get_by_idempotency_key(key) is not None:
-                return
-        await stock.release(key, count)
-    except Exception:
-        # They expire on their own; the original failure is what the client must see.
-        log.exception("could not release the reservations of checkout %s", key)

@@ -81,7 +81,12 @@ async def place_order(info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
     domain: OrdersDomain = info.context["domain"]
     request = order_request(input, identity_of(info).actor)
     placed = await checkout.place_order(
-        domain.uow, domain.checkout.pricing, domain.checkout.stock, request, sales=domain.sales
+        domain.uow,
+        domain.checkout.pricing,
+        domain.checkout.stock,
+        request,
+        give_backs=domain.give_backs,
+        sales=domain.sales,
     )
     if not placed.created:
         count_duplicate("placeOrder", request.channel)

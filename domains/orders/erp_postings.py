@@ -239,12 +239,16 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
     if not relevant:
         return
     order_ids = list({_order_id(event) for event in relevant})
-    counted = await session.execute(
-        select(erp_postings.c.order_id, erp_postings.c.kind, func.count())
-        .where(erp_postings.c.order_id.in_(order_ids))
-        .group_by(erp_postings.c.order_id, erp_postings.c.kind)
-    )
-    earlier = {(row[0], PostingKind(row[1])): row[2] for row in counted.all()}
+    earlier: dict[tuple[str, PostingKind], int] = {}
+    if any(event.type != OrderCreated.TYPE for event in relevant):
+        # Only cancellations and returns are numbered after the earlier ones; a sale's
+        # reference is the order's number, so a new order costs no read here.
+        counted = await session.execute(
+            select(erp_postings.c.order_id, erp_postings.c.kind, func.count())
+            .where(erp_postings.c.order_id.in_(order_ids))
+            .group_by(erp_postings.c.order_id, erp_postings.c.kind)
+        )
+        earlier = {(row[0], PostingKind(row[1])): row[2] for row in counted.all()}
     paid: dict[str, str] = {}
     headers: dict[str, dict[str, str]] = {}
     if any(event.type == OrderReturnReceived.TYPE for event in relevant):

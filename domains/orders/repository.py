@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,21 +206,40 @@ async def recent_order_ids_by_location(
     return found
 
 
+def _insert_unless_taken(session: AsyncSession) -> pg.Insert | sqlite.Insert:
+    """An insert into orders that can skip a row whose unique key is taken, as the
+    session's database spells it (both spell ``ON CONFLICT DO NOTHING ... RETURNING``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(orders)
+    return pg.insert(orders)
+
+
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, order: Order) -> None:
-        """Insert ``order`` and give it its sequence (and so its number)."""
-        try:
-            async with self.session.begin_nested():
-                result = await self.session.execute(insert(orders).values(order_values(order)))
-                await self.session.execute(
-                    insert(lines), [line_values(order.id, line) for line in order.lines]
-                )
-        except IntegrityError as error:
-            raise DuplicateOrder(order.idempotency_key) from error
-        order.sequence = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+        """Insert ``order`` and give it its sequence (and so its number), in two
+        statements: the order row, which answers its sequence (``RETURNING``), and its
+        lines in one batch.
+
+        An order whose key (or id) is taken inserts nothing and raises DuplicateOrder.
+        ``ON CONFLICT DO NOTHING`` says so without an error, so the transaction needs no
+        savepoint to outlive it (two round trips fewer per order).
+        """
+        inserted = await self.session.execute(
+            _insert_unless_taken(self.session)
+            .values(order_values(order))
+            .on_conflict_do_nothing()
+            .returning(orders.c.seq)
+        )
+        sequence = inserted.scalar_one_or_none()
+        if sequence is None:
+            raise DuplicateOrder(order.idempotency_key)
+        order.sequence = int(sequence)
+        await self.session.execute(
+            insert(lines), [line_values(order.id, line) for line in order.lines]
+        )
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)

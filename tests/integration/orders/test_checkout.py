@@ -3,12 +3,17 @@ orders database: what it asks for, and what it gives back when the order fails."
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from asyncpg.exceptions import TooManyConnectionsError
+from sqlalchemy import event
 
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
@@ -23,7 +28,9 @@ from domains.orders.checkout import (
     StockLine,
 )
 from domains.orders.errors import InvalidOrderInput
+from domains.orders.give_back import Backoff, GiveBacks
 from domains.orders.peers import SubgraphCheckout
+from domains.orders.uow import OrdersUnitOfWork
 
 
 @dataclass
@@ -99,7 +106,7 @@ async def test_checkout_reserves_at_the_fulfilment_location_for_the_keys_order(
     key = f"k-{uuid.uuid4()}"
 
     placed = await checkout.place_order(
-        domain.uow, pricing, stock, request(key, ("A", 2), ("B", 1))
+        domain.uow, pricing, stock, request(key, ("A", 2), ("B", 1)), give_backs=domain.give_backs
     )
 
     assert placed.created
@@ -116,9 +123,13 @@ async def test_checkout_reserves_at_the_fulfilment_location_for_the_keys_order(
 async def test_a_placed_key_asks_neither_pricing_nor_inventory_again(domain: OrdersDomain) -> None:
     pricing, stock = FakePricing(), FakeStock()
     key = f"k-{uuid.uuid4()}"
-    first = await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1)))
+    first = await checkout.place_order(
+        domain.uow, pricing, stock, request(key, ("A", 1)), give_backs=domain.give_backs
+    )
 
-    again = await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1)))
+    again = await checkout.place_order(
+        domain.uow, pricing, stock, request(key, ("A", 1)), give_backs=domain.give_backs
+    )
 
     assert (again.order.id, again.created) == (first.order.id, False)
     assert len(pricing.asked) == len(stock.reserved) == 1
@@ -132,7 +143,13 @@ async def test_an_order_that_fails_after_reserving_gives_the_stock_back(
     key = f"k-{uuid.uuid4()}"
 
     with pytest.raises(InvalidOrderInput):
-        await checkout.place_order(domain.uow, pricing, stock, request(key, ("A", 1), ("B", 2)))
+        await checkout.place_order(
+            domain.uow,
+            pricing,
+            stock,
+            request(key, ("A", 1), ("B", 2)),
+            give_backs=domain.give_backs,
+        )
 
     assert stock.released == [(key, 2)]
 
@@ -141,7 +158,9 @@ async def test_a_request_the_order_refuses_reserves_nothing(domain: OrdersDomain
     pricing, stock = FakePricing(), FakeStock()
 
     with pytest.raises(InvalidOrderInput):
-        await checkout.place_order(domain.uow, pricing, stock, request("k", ("A", 0)))
+        await checkout.place_order(
+            domain.uow, pricing, stock, request("k", ("A", 0)), give_backs=domain.give_backs
+        )
 
     assert pricing.asked == []
     assert stock.reserved == []
@@ -152,7 +171,9 @@ async def test_an_unknown_location_is_refused_before_pricing(domain: OrdersDomai
     nowhere = replace(request("k-nowhere", ("A", 1)), location_id="NOWHERE")
 
     with pytest.raises(CheckoutRefused) as refused:
-        await checkout.place_order(domain.uow, pricing, stock, nowhere)
+        await checkout.place_order(
+            domain.uow, pricing, stock, nowhere, give_backs=domain.give_backs
+        )
 
     assert refused.value.code == "UNKNOWN_LOCATION"
     assert pricing.asked == []
@@ -164,7 +185,9 @@ async def test_a_pickup_is_at_a_store(domain: OrdersDomain) -> None:
     at_a_dc = replace(request("k-dc", ("A", 1)), location_id="DC-1")
 
     with pytest.raises(InvalidOrderInput, match="store"):
-        await checkout.place_order(domain.uow, pricing, stock, at_a_dc)
+        await checkout.place_order(
+            domain.uow, pricing, stock, at_a_dc, give_backs=domain.give_backs
+        )
 
     assert stock.reserved == []
 
@@ -176,7 +199,9 @@ async def test_a_location_that_does_not_sell_to_the_channel_is_refused(
     store_only = replace(request("k-store-only", ("A", 1)), location_id="STORE-2")
 
     with pytest.raises(CheckoutRefused) as refused:
-        await checkout.place_order(domain.uow, pricing, stock, store_only)
+        await checkout.place_order(
+            domain.uow, pricing, stock, store_only, give_backs=domain.give_backs
+        )
 
     assert refused.value.code == "CHANNEL_NOT_SERVED"
     assert stock.reserved == []
@@ -186,7 +211,9 @@ async def test_a_key_whose_stock_was_given_back_is_spent(domain: OrdersDomain) -
     pricing, stock = FakePricing(), FakeStock(status="RELEASED")
 
     with pytest.raises(CheckoutRefused) as refused:
-        await checkout.place_order(domain.uow, pricing, stock, request("spent", ("A", 1)))
+        await checkout.place_order(
+            domain.uow, pricing, stock, request("spent", ("A", 1)), give_backs=domain.give_backs
+        )
 
     assert refused.value.code == "IDEMPOTENCY_KEY_SPENT"
     async with domain.uow() as uow:
@@ -207,10 +234,170 @@ async def test_an_unreachable_inventory_is_service_unavailable_and_places_nothin
     try:
         with pytest.raises(CheckoutUnavailable):
             await checkout.place_order(
-                domain.uow, ports.pricing, ports.stock, request("k-down", ("A", 1))
+                domain.uow,
+                ports.pricing,
+                ports.stock,
+                request("k-down", ("A", 1)),
+                give_backs=domain.give_backs,
             )
     finally:
         await ports.aclose()
 
     async with domain.uow() as uow:
         assert await uow.orders.get_by_idempotency_key("k-down") is None
+
+
+async def test_placing_a_three_line_order_costs_the_orders_database_six_statements(
+    domain: OrdersDomain,
+) -> None:
+    # Each statement is a round trip, most of what a checkout costs the orders process.
+    await domain.relay.stop()  # its background passes would race the count
+    statements: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        verb = statement.split(maxsplit=1)[0].upper()
+        if verb != "BEGIN":  # SQLite's BEGIN IMMEDIATE; PostgreSQL's rides on a statement
+            statements.append(f"{verb} {re.findall(r'orders_[a-z_]+', statement)[0]}")
+
+    event.listen(domain.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        key = f"k-{uuid.uuid4()}"
+        placed = await checkout.place_order(
+            domain.uow,
+            FakePricing(),
+            FakeStock(),
+            request(key, ("A", 1), ("B", 2), ("C", 3)),
+            give_backs=domain.give_backs,
+        )
+        published = await domain.relay.drain()
+    finally:
+        event.remove(domain.engine.sync_engine, "before_cursor_execute", counted)
+
+    assert placed.created
+    assert published == 1
+    assert statements == [
+        "SELECT orders_orders",  # is the key an order already? (its own transaction)
+        "INSERT orders_orders",  # the order, answering its number
+        "INSERT orders_lines",  # its three lines, one batch
+        "INSERT orders_erp_postings",  # the sale the ERP is owed
+        "INSERT orders_outbox",  # OrderCreated
+        "UPDATE orders_outbox",  # the relay marks it published and reads it, one pass
+    ]
+
+
+class RefusingDatabase:
+    """The orders database as checkout reaches it: it answers the first transaction (the
+    key's read), then refuses connections, as PostgreSQL does past max_connections, until
+    it ``recovers``."""
+
+    def __init__(self, domain: OrdersDomain) -> None:
+        self.domain = domain
+        self.answered = 0
+        self.recovered = False
+
+    def __call__(self) -> OrdersUnitOfWork:
+        if self.answered and not self.recovered:
+            raise TooManyConnectionsError("sorry, too many clients already")
+        self.answered += 1
+        return self.domain.uow()
+
+    def recover(self) -> None:
+        self.recovered = True
+
+
+@dataclass
+class FlakyStock(FakeStock):
+    """Inventory that refuses the first ``refusals`` releases."""
+
+    refusals: int = 2
+    release_calls: int = 0
+
+    async def release(self, key: str, count: int) -> None:
+        self.release_calls += 1
+        if self.release_calls <= self.refusals:
+            raise CheckoutUnavailable("inventory is unavailable")
+        await super().release(key, count)
+
+
+async def test_stock_reserved_for_an_order_the_database_refused_is_given_back_once_it_can_be(
+    domain: OrdersDomain,
+) -> None:
+    database, stock = RefusingDatabase(domain), FlakyStock()
+    give_backs = GiveBacks(domain.clock, backoff=Backoff(first=0.001, longest=0.01))
+    key = f"k-{uuid.uuid4()}"
+
+    with pytest.raises(TooManyConnectionsError):
+        await checkout.place_order(
+            database,
+            FakePricing(),
+            stock,
+            request(key, ("A", 1), ("B", 2), ("C", 3)),
+            give_backs=give_backs,
+        )
+    assert stock.released == []  # neither the check nor the release could be made
+    assert give_backs.pending == 1
+
+    database.recover()  # inventory still refuses twice more
+    await give_backs.settled()
+
+    assert stock.released == [(key, 3)]
+    assert stock.release_calls == 3
+    async with domain.uow() as uow:
+        assert await uow.orders.get_by_idempotency_key(key) is None
+
+
+async def test_a_repeat_while_the_stock_is_owed_back_places_the_order_and_keeps_the_stock(
+    domain: OrdersDomain,
+) -> None:
+    database, stock = RefusingDatabase(domain), FakeStock()
+    retry = asyncio.Event()
+
+    async def until_told(_seconds: float) -> None:
+        await retry.wait()
+
+    give_backs = GiveBacks(domain.clock, sleep=until_told)
+    key = f"k-{uuid.uuid4()}"
+    with pytest.raises(TooManyConnectionsError):
+        await checkout.place_order(
+            database, FakePricing(), stock, request(key, ("A", 1)), give_backs=give_backs
+        )
+    database.recover()
+
+    # The client sends its key again: the reservations still held become its order.
+    again = await checkout.place_order(
+        database, FakePricing(), stock, request(key, ("A", 1)), give_backs=give_backs
+    )
+    retry.set()
+    await give_backs.settled()
+
+    assert again.created
+    assert stock.released == []  # the order holds them
+
+
+@dataclass
+class RefusingStock(FakeStock):
+    """Inventory that answers every release with a refusal of its rules."""
+
+    release_calls: int = 0
+
+    async def release(self, key: str, count: int) -> None:
+        self.release_calls += 1
+        raise CheckoutRefused("the reservation is consumed", code="INVALID_TRANSITION")
+
+
+async def test_a_release_inventory_refuses_is_not_asked_again(domain: OrdersDomain) -> None:
+    stock = RefusingStock()
+    give_backs = GiveBacks(domain.clock, backoff=Backoff(first=0.001, longest=0.01))
+    failing = FakePricing(tax_rate=Decimal("1.5"))  # an order the model refuses, once priced
+
+    with pytest.raises(InvalidOrderInput):
+        await checkout.place_order(
+            domain.uow,
+            failing,
+            stock,
+            request(f"k-{uuid.uuid4()}", ("A", 1)),
+            give_backs=give_backs,
+        )
+
+    assert stock.release_calls == 1
+    assert give_backs.pending == 0
