@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from domains.inventory.model import (
-    ChannelAvailability,
     Divergence,
     ErpMove,
     Location,
@@ -20,6 +19,7 @@ from domains.inventory.model import (
     ReservationStatus,
     StockLevel,
 )
+from domains.inventory.picture import StockPicture
 from kernel.transaction import Transaction
 
 Pair = tuple[str, str]
@@ -27,24 +27,22 @@ Pair = tuple[str, str]
 
 class StockStore(Protocol):
     """The stock one transaction reads and writes. Reads of levels count the reservations
-    live at ``now``; ``lock_levels`` holds the rows until the transaction ends."""
+    live at ``now``; ``lock_stock`` and ``lock_levels`` hold the rows until the
+    transaction ends, so a read made after them sees what no one else can change
+    meanwhile."""
 
     async def save_location(self, location: Location) -> None: ...
     async def save_channel_policy(self, channel: str, *, counts_incoming: bool) -> None: ...
     async def existing_location_ids(self, ids: Iterable[str]) -> set[str]: ...
-    async def regions_of(self, location_ids: Iterable[str]) -> dict[str, str]: ...
-    async def channels_served(self, location_ids: Iterable[str]) -> dict[str, list[str]]: ...
 
-    async def load_levels(self, skus: Collection[str], now: datetime) -> list[StockLevel]: ...
+    async def lock_stock(self, pairs: Collection[Pair]) -> None: ...
+    async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture: ...
     async def lock_levels(
         self, pairs: Collection[Pair], now: datetime
     ) -> dict[Pair, StockLevel]: ...
     async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None: ...
     async def save_levels(self, levels: Iterable[StockLevel], now: datetime) -> None: ...
     async def sku_is_stocked(self, sku: str) -> bool: ...
-    async def load_availability(
-        self, keys: Collection[Pair], now: datetime
-    ) -> dict[Pair, ChannelAvailability]: ...
 
     async def load_reservations(
         self,
