@@ -141,6 +141,17 @@ async def test_release_gives_units_back_and_is_idempotent(domain: InventoryDomai
     assert (await _level(domain, sku)).available == 10
 
 
+async def test_releasing_a_reservation_takes_four_statements(domain: InventoryDomain) -> None:
+    """Lock the reservation, mark it released, read the stock its events report, insert
+    the events."""
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await _reserve(domain, sku, 6, f"{sku}:1")
+    with counted_statements(domain.engine) as statements:
+        await service.release_reservation(domain.uow(), idempotency_key=f"{sku}:1")
+    assert len(statements) == 4, "\n".join(statements)
+
+
 async def test_release_needs_exactly_one_known_reference(domain: InventoryDomain) -> None:
     with pytest.raises(InvalidInventoryInput):
         await service.release_reservation(domain.uow())
