@@ -1,9 +1,12 @@
 """The stock of some SKUs at every location, as one transaction reads it once (pure).
 
-A stock change reads this after locking the rows it changes, then checks its channel
-allocations and computes the events it announces from it, instead of reading the levels,
-the channels served, the availability and the regions again for each of those: a
-reservation of an order went from eleven statements to five.
+A stock change locks the rows it changes, reads this in one statement, decides from it
+(an order's reservation checks each line's channel allocation here) and announces the
+stock events from it with its own change applied, instead of reading the levels, the
+channels served, the availability and the regions again after writing: reserving an
+order's lines went from eleven statements to five, committing them when the order is
+created from thirteen to eight (PostgreSQL; one fewer each on SQLite, which has no row
+locks to take).
 """
 
 from __future__ import annotations
@@ -66,11 +69,26 @@ class StockPicture:
             if stocked == sku and self.regions.get(location_id) == region
         )
 
+    def with_levels(self, levels: Iterable[StockLevel]) -> StockPicture:
+        """The picture with ``levels`` in place of what it holds of their rows."""
+        replaced = dict(self.levels)
+        replaced.update({(level.sku, level.location_id): level for level in levels})
+        return replace(self, levels=replaced)
+
     def holding(self, reservations: Iterable[Reservation]) -> StockPicture:
-        """The picture once ``reservations`` (new, active) hold their units too."""
+        """The picture once ``reservations`` (new, live) hold their units too."""
+        return self._reserving(reservations, 1)
+
+    def releasing(self, reservations: Iterable[Reservation]) -> StockPicture:
+        """The picture once ``reservations`` (live when it was read) hold no units: released,
+        consumed or expired."""
+        return self._reserving(reservations, -1)
+
+    def _reserving(self, reservations: Iterable[Reservation], sign: int) -> StockPicture:
         levels = dict(self.levels)
         for reservation in reservations:
             pair = (reservation.sku, reservation.location_id)
-            level = levels[pair]
-            levels[pair] = replace(level, reserved=level.reserved + reservation.quantity)
+            if pair in levels:
+                level = levels[pair]
+                levels[pair] = replace(level, reserved=level.reserved + sign * reservation.quantity)
         return replace(self, levels=levels)

@@ -394,42 +394,6 @@ class StockRepository:
         rows = await self.session.execute(stock_query)
         return [_level(row, reserved.get((row.sku, row.location_id), 0)) for row in rows.all()]
 
-    async def lock_levels(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
-        """Lock the stock rows of ``pairs`` for this transaction and read them (two
-        statements); pairs without a stock row are left out.
-
-        Rows are locked in key order so two batches touching the same rows cannot deadlock.
-        SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the database's write lock.
-        """
-        if not pairs:
-            return {}
-        query = (
-            select(t.stock)
-            .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
-            .order_by(t.stock.c.sku, t.stock.c.location_id)
-            .with_for_update()
-        )
-        rows = (await self.session.execute(query)).all()
-        reserved = await self._reserved_by_pair(pairs, now)
-        return {
-            (row.sku, row.location_id): _level(row, reserved.get((row.sku, row.location_id), 0))
-            for row in rows
-        }
-
-    async def _reserved_by_pair(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, int]:
-        r = t.reservations
-        query = (
-            select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
-            .where(
-                _in_pairs((r.c.sku, r.c.location_id), pairs),
-                r.c.status == ReservationStatus.ACTIVE.value,
-                r.c.expires_at > now,
-            )
-            .group_by(r.c.sku, r.c.location_id)
-        )
-        rows = (await self.session.execute(query)).all()
-        return {(sku, loc): int(total) for sku, loc, total in rows}
-
     async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None:
         """Create missing stock rows at zero; a concurrent creator is not an error."""
         if not pairs:
@@ -584,16 +548,18 @@ class StockRepository:
 
     # Events from other domains
 
-    async def event_handled(self, consumer: str, event_id: str) -> bool:
-        h = t.handled_events
-        query = select(h.c.event_id).where(h.c.consumer == consumer, h.c.event_id == event_id)
-        return (await self.session.execute(query)).first() is not None
-
-    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None:
-        """Inside the effect's transaction; a concurrent delivery's commit fails on the key."""
-        await self.session.execute(
-            insert(t.handled_events).values(consumer=consumer, event_id=event_id, handled_at=now)
+    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> bool:
+        """Remember that ``consumer`` handles ``event_id``, inside the effect's transaction
+        (one statement); False when it was handled already. A concurrent delivery of the
+        same event waits for this transaction, then finds the mark."""
+        upsert = await _upsert(self.session)
+        statement = (
+            upsert(t.handled_events)
+            .values(consumer=consumer, event_id=event_id, handled_at=now)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(t.handled_events.c.event_id)
         )
+        return (await self.session.execute(statement)).first() is not None
 
 
 class FeedRepository:

@@ -174,13 +174,14 @@ async def import_stock_levels(
         if missing:
             raise UnknownLocation(sorted(missing)[0])
         await uow.stock.ensure_stock_rows(pairs, now)
-        locked = await uow.stock.lock_levels(pairs, now)
+        await uow.stock.lock_stock(pairs)
+        picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
         after = [
-            replace(level, reserved=locked[(level.sku, level.location_id)].reserved)
+            replace(level, reserved=picture.levels[(level.sku, level.location_id)].reserved)
             for level in levels
         ]
         await uow.stock.save_levels(after, now)
-        await record_stock_changes(uow, pairs, now)
+        announce_stock_changes(uow, picture.with_levels(after), pairs, now)
         await uow.commit()
         return len(pairs)
 
@@ -403,12 +404,16 @@ async def consume_reservation(
             consumed = consume(current, now)
         except RuleViolation as violation:
             raise InvalidTransition(violation.message) from None
-        if consumed.status is not current.status:
-            pair = (current.sku, current.location_id)
-            level = (await uow.stock.lock_levels({pair}, now))[pair]
-            committed = replace(level, committed=level.committed + current.quantity)
-            await uow.stock.save_levels([committed], now)
-        return await _store_transition(uow, current, consumed, now)
+        if consumed.status is current.status:
+            return consumed
+        pair = (current.sku, current.location_id)
+        await uow.stock.lock_stock({pair})
+        picture = await uow.stock.load_picture({current.sku}, now)
+        level = picture.levels[pair]
+        committed = replace(level, committed=level.committed + current.quantity)
+        await uow.stock.save_levels([committed], now)
+        after = picture.with_levels([committed]).releasing([current])
+        return await _store_transition(uow, current, consumed, now, stock=after)
 
 
 async def _locked_reservation(
@@ -429,13 +434,25 @@ async def _locked_reservation(
 
 
 async def _store_transition(
-    uow: UnitOfWork, before: Reservation, after: Reservation, now: datetime
+    uow: UnitOfWork,
+    before: Reservation,
+    after: Reservation,
+    now: datetime,
+    *,
+    stock: StockPicture | None = None,
 ) -> Reservation:
+    """Store the reservation's new status and announce it with the stock: ``stock`` as it
+    is after the change when the caller read it under its locks, else read after the
+    write."""
     if after.status is before.status:
         return after
     await uow.stock.set_reservation_status([after.id], after.status, now)
     uow.record(reservation_event(RESERVATION_EVENTS[after.status], after, now))
-    await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
+    pairs = {(after.sku, after.location_id)}
+    if stock is None:
+        await record_stock_changes(uow, pairs, now)
+    else:
+        announce_stock_changes(uow, stock, pairs, now)
     await uow.commit()
     return after
 

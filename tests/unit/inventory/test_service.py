@@ -113,13 +113,6 @@ class FakeStock:
             self.policies,
         )
 
-    async def lock_levels(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
-        return {
-            pair: self.with_reserved(self.levels[pair], now)
-            for pair in pairs
-            if pair in self.levels
-        }
-
     async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None:
         for sku, location_id in pairs:
             self.levels.setdefault((sku, location_id), StockLevel(sku, location_id))
@@ -184,11 +177,10 @@ class FakeStock:
     ) -> None:
         self.owed.update({m.line_key: list(moves) for m, moves in owed if moves})
 
-    async def event_handled(self, consumer: str, event_id: str) -> bool:
-        return (consumer, event_id) in self.handled
-
-    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None:
+    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> bool:
+        first = (consumer, event_id) not in self.handled
         self.handled.add((consumer, event_id))
+        return first
 
 
 class FakeUnitOfWork(StagedUnitOfWork[FakeStock]):
