@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from domains.inventory.model import StockLevel
+from domains.inventory.picture import StockPicture
 from domains.inventory.ports import UnitOfWork
 from kernel.event_types import AvailabilityChanged, RegionalAvailabilityChanged, StockChanged
 from kernel.events import Event
@@ -14,26 +15,21 @@ Pair = tuple[str, str]
 
 
 async def record_stock_changes(
-    uow: UnitOfWork,
-    pairs: Collection[Pair],
-    now: datetime,
-    *,
-    known: Sequence[StockLevel] | None = None,
+    uow: UnitOfWork, pairs: Collection[Pair], now: datetime
 ) -> list[StockLevel]:
-    """StockChanged per (sku, location), AvailabilityChanged per (sku, channel) and
-    RegionalAvailabilityChanged per (sku, region) touched.
+    """Read the touched SKUs' stock as the transaction has written it (one statement) and
+    announce it (``announce_stock_changes``); the touched levels, in key order."""
+    picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
+    return announce_stock_changes(uow, picture, pairs, now)
 
-    ``known`` are the levels after the change when the caller has them already.
-    """
-    # Every location's level of the touched SKUs: the regional sums need them all.
-    everywhere = await uow.stock.load_levels({sku for sku, _ in pairs}, now)
-    if known is not None:
-        levels = list(known)
-    else:
-        levels = [level for level in everywhere if (level.sku, level.location_id) in pairs]
-    served = await uow.stock.channels_served({loc for _, loc in pairs})
-    keys = {(sku, channel) for sku, loc in pairs for channel in served.get(loc, [])}
-    availability = await uow.stock.load_availability(keys, now)
+
+def announce_stock_changes(
+    uow: UnitOfWork, picture: StockPicture, pairs: Collection[Pair], now: datetime
+) -> list[StockLevel]:
+    """StockChanged per (sku, location), AvailabilityChanged per (sku, channel) served at
+    a touched location and RegionalAvailabilityChanged per (sku, region) touched, as
+    ``picture`` (the stock after the change) has them; the touched levels, in key order."""
+    levels = [picture.levels[pair] for pair in sorted(pairs) if pair in picture.levels]
     for level in levels:
         changed = StockChanged(
             sku=level.sku,
@@ -49,32 +45,23 @@ async def record_stock_changes(
         uow.record(
             Event.of(changed, partition_key=f"{level.sku}@{level.location_id}", occurred_at=now)
         )
-    for (sku, channel), atp in sorted(availability.items()):
+    served = {(sku, channel) for sku, loc in pairs for channel in picture.channels_at(loc)}
+    for sku, channel in sorted(served):
         uow.record(
             Event.of(
-                AvailabilityChanged(sku=sku, channel=channel, available=atp.available),
+                AvailabilityChanged(
+                    sku=sku, channel=channel, available=picture.availability(sku, channel).available
+                ),
                 partition_key=f"{sku}@{channel}",
                 occurred_at=now,
             )
         )
-    await _record_regional_availability(uow, pairs, everywhere, now)
-    return levels
-
-
-async def _record_regional_availability(
-    uow: UnitOfWork, pairs: Collection[Pair], levels: Sequence[StockLevel], now: datetime
-) -> None:
-    """The sellable units of each touched SKU summed over the locations of each touched
-    region: what pricing pauses low-stock promotions on. Keyed by sku and region, so a
-    region's changes are consumed in order."""
-    regions = await uow.stock.regions_of({level.location_id for level in levels})
-    touched = {(sku, regions[loc]) for sku, loc in pairs if loc in regions}
-    totals = dict.fromkeys(touched, 0)
-    for level in levels:
-        key = (level.sku, regions.get(level.location_id, ""))
-        if key in totals:
-            totals[key] += level.available
-    for (sku, region), available in sorted(totals.items()):
+    # The sellable units of each touched SKU summed over each touched region: what pricing
+    # pauses low-stock promotions on. Keyed by sku and region, so a region's changes are
+    # consumed in order.
+    regions = {(sku, picture.regions[loc]) for sku, loc in pairs if loc in picture.regions}
+    for sku, region in sorted(regions):
+        available = picture.regional_available(sku, region)
         uow.record(
             Event.of(
                 RegionalAvailabilityChanged(sku=sku, region=region, available=available),
@@ -82,3 +69,4 @@ async def _record_regional_availability(
                 occurred_at=now,
             )
         )
+    return levels

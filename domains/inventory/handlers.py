@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 from adapters.bus import Consumer
-from domains.inventory.changes import record_stock_changes
+from domains.inventory.changes import announce_stock_changes
 from domains.inventory.model import (
     Reservation,
     ReservationStatus,
@@ -36,6 +36,7 @@ from domains.inventory.model import (
     StockLevel,
     take_back,
 )
+from domains.inventory.picture import StockPicture
 from domains.inventory.ports import UnitOfWork
 from domains.inventory.service import RESERVATION_EVENTS, reservation_event
 from kernel import correlation
@@ -76,20 +77,23 @@ async def commit_order_stock(
         log.warning("order reservations lapsed before the order committed them: %s", lapsed)
     if not any(r.status_at(now) is ACTIVE for r in found):
         return []
-    locked = await uow.stock.lock_levels({(r.sku, r.location_id) for r in found}, now)
+    await uow.stock.lock_stock({(r.sku, r.location_id) for r in found})
     # Read again under the stock locks: a concurrent release or sweep has finished by now.
     live = [
         r
         for r in await uow.stock.load_reservations(idempotency_keys=list(keys))
         if r.status_at(now) is ACTIVE
     ]
+    if not live:
+        return []
+    picture = await uow.stock.load_picture({r.sku for r in live}, now)
     changed: dict[Pair, StockLevel] = {}
     for r in live:
         pair = (r.sku, r.location_id)
-        level = changed.get(pair) or locked[pair]
+        level = changed.get(pair) or picture.levels[pair]
         changed[pair] = replace(level, committed=level.committed + r.quantity)
     consumed = [replace(r, status=CONSUMED) for r in live]
-    return await _store(uow, changed, consumed, now)
+    return await _store(uow, picture, changed, consumed, now)
 
 
 async def release_order_stock(
@@ -106,7 +110,9 @@ async def release_order_stock(
     pairs = {(line.sku, location_id) for line in lines if line.reservation_key in held}
     if not pairs:
         return
-    locked = await uow.stock.lock_levels(pairs, now)
+    await uow.stock.lock_stock(pairs)
+    skus = {sku for sku, _ in pairs} | {r.sku for r in held.values()}
+    picture = await uow.stock.load_picture(skus, now)
     changed: dict[Pair, StockLevel] = {}
     released: list[Reservation] = []
     for line in lines:
@@ -115,13 +121,13 @@ async def release_order_stock(
             continue
         status = reservation.status_at(now)
         pair = (reservation.sku, reservation.location_id)
-        if status is CONSUMED and pair in locked:
-            level = changed.get(pair) or locked[pair]
+        if status is CONSUMED and pair in pairs and pair in picture.levels:
+            level = changed.get(pair) or picture.levels[pair]
             give_back = min(line.quantity, level.committed)
             changed[pair] = replace(level, committed=level.committed - give_back)
         elif status is ACTIVE and line.quantity >= reservation.quantity:
             released.append(replace(reservation, status=ReservationStatus.RELEASED))
-    await _store(uow, changed, released, now)
+    await _store(uow, picture, changed, released, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,22 +155,28 @@ async def return_order_stock(
         return
     pairs = {(line.sku, location_id) for line in lines}
     await uow.stock.ensure_stock_rows(pairs, now)
-    changed = await uow.stock.lock_levels(pairs, now)
+    await uow.stock.lock_stock(pairs)
+    picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
+    changed = {pair: picture.levels[pair] for pair in pairs}
     for line in lines:
         pair = (line.sku, location_id)
         try:
             changed[pair] = take_back(changed[pair], line.quantity, damaged=line.damaged)
         except RuleViolation as violation:
             log.warning("returned %s not taken back: %s", line.sku, violation.message)
-    await _store(uow, changed, [], now)
+    await _store(uow, picture, changed, [], now)
 
 
 async def _store(
     uow: UnitOfWork,
+    picture: StockPicture,
     levels: dict[Pair, StockLevel],
     reservations: Sequence[Reservation],
     now: datetime,
 ) -> list[Reservation]:
+    """Write ``levels`` and the new statuses of ``reservations`` (live ones that stop
+    holding units), and announce the stock: ``picture`` (read under the locks) with
+    ``levels`` written and the reservations' units given back."""
     if not levels and not reservations:
         return []
     await uow.stock.save_levels(levels.values(), now)
@@ -174,7 +186,8 @@ async def _store(
     for reservation in reservations:
         uow.record(reservation_event(RESERVATION_EVENTS[reservation.status], reservation, now))
     touched = set(levels) | {(r.sku, r.location_id) for r in reservations}
-    await record_stock_changes(uow, touched, now)
+    after = picture.with_levels(levels.values()).releasing(reservations)
+    announce_stock_changes(uow, after, touched, now)
     await uow.commit()
     return list(reservations)
 
@@ -206,9 +219,8 @@ class OrderStockHandler:
         async with self._uow() as uow:
             # Remembered in the effect's own transaction: exactly once, even if the dedupe
             # mark around this handler is lost (a crash between commit and mark).
-            if await uow.stock.event_handled(self.name, event.id):
+            if not await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now()):
                 return
-            await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now())
             if isinstance(change, OrderCreated):
                 keys = reservation_keys(order_key, len(change.lines))
                 await commit_order_stock(uow, keys)
@@ -228,9 +240,8 @@ class OrderStockHandler:
             for line in received.lines
         ]
         async with self._uow() as uow:
-            if await uow.stock.event_handled(self.name, event.id):
+            if not await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now()):
                 return
-            await uow.stock.mark_event_handled(self.name, event.id, uow.clock.now())
             await return_order_stock(uow, received.receiving_location, returned)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.metrics.counters import count_import_rejects
-from domains.inventory.changes import record_stock_changes
+from domains.inventory.changes import announce_stock_changes
 from domains.inventory.errors import DuplicateMovement, InvalidInventoryInput, UnknownLocation
 from domains.inventory.model import (
     MAX_BATCH,
@@ -111,7 +111,9 @@ async def _apply(
             located.append(movement)
     pairs = {(m.sku, loc) for m in located for loc in m.touched}
     await uow.stock.ensure_stock_rows(pairs, now)
-    locked = await uow.stock.lock_levels(pairs, now)
+    await uow.stock.lock_stock(pairs)
+    picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
+    locked = {pair: picture.levels[pair] for pair in pairs}
     seen = await uow.stock.applied_lines({m.line_key for m in located})
     applied: list[Movement] = []
     owed: list[tuple[Movement, list[ErpMove]]] = []
@@ -142,6 +144,7 @@ async def _apply(
             correlation_id=correlation.current(),
             traceparent=current_traceparent(),
         )
-        report.levels = await record_stock_changes(uow, touched, now)
+        after = picture.with_levels(locked[pair] for pair in touched)
+        report.levels = announce_stock_changes(uow, after, touched, now)
     await uow.commit()
     return report

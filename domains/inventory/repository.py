@@ -38,6 +38,7 @@ from domains.inventory.model import (
     channel_availability,
     totals_by_cause,
 )
+from domains.inventory.picture import StockPicture
 from kernel.clock import as_utc
 
 Db = AsyncSession | AsyncConnection
@@ -193,6 +194,55 @@ async def load_availability(
     return result
 
 
+async def load_picture(db: Db, skus: Collection[str], now: datetime) -> StockPicture:
+    """Every stock row of ``skus`` with the reservations live at ``now`` summed in, and
+    the region, channel rules and channel policies of their locations, in one statement
+    (a row per stock row and channel its location serves)."""
+    if not skus:
+        return StockPicture({}, {}, {}, {})
+    live = _reserved_subquery(now, skus)
+    lc, policy = t.location_channels, t.channel_policies
+    query = (
+        select(
+            t.stock,
+            live.c.reserved,
+            t.locations.c.region,
+            lc.c.channel,
+            lc.c.share_percent,
+            lc.c.cap,
+            policy.c.counts_incoming,
+        )
+        .select_from(
+            t.stock.join(t.locations, t.locations.c.id == t.stock.c.location_id)
+            .outerjoin(lc, lc.c.location_id == t.stock.c.location_id)
+            .outerjoin(policy, policy.c.channel == lc.c.channel)
+            .outerjoin(
+                live,
+                and_(live.c.sku == t.stock.c.sku, live.c.location_id == t.stock.c.location_id),
+            )
+        )
+        .where(t.stock.c.sku.in_(sorted(skus)))
+        .order_by(t.stock.c.sku, t.stock.c.location_id, lc.c.channel)
+    )
+    levels: dict[Pair, StockLevel] = {}
+    regions: dict[str, str] = {}
+    rules: dict[str, dict[str, ChannelRule]] = {}
+    counts_incoming: dict[str, bool] = {}
+    for row in (await db.execute(query)).all():
+        levels.setdefault((row.sku, row.location_id), _level(row, row.reserved))
+        regions[row.location_id] = row.region
+        served = rules.setdefault(row.location_id, {})
+        if row.channel is not None:
+            served[row.channel] = ChannelRule(row.channel, row.share_percent, row.cap)
+            counts_incoming[row.channel] = bool(row.counts_incoming)
+    return StockPicture(
+        levels,
+        regions,
+        {location_id: tuple(by_channel.values()) for location_id, by_channel in rules.items()},
+        counts_incoming,
+    )
+
+
 def _reservation(row: Any) -> Reservation:
     return Reservation(
         id=row.id,
@@ -288,32 +338,31 @@ class StockRepository:
         query = select(t.locations.c.id).order_by(t.locations.c.id)
         return list((await self.session.execute(query)).scalars())
 
-    async def regions_of(self, location_ids: Iterable[str]) -> dict[str, str]:
-        """Location id -> region, in one statement."""
-        ids = sorted(set(location_ids))
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(t.locations.c.id, t.locations.c.region).where(t.locations.c.id.in_(ids))
-        )
-        return {row.id: row.region for row in rows}
-
-    async def channels_served(self, location_ids: Iterable[str]) -> dict[str, list[str]]:
-        lc = t.location_channels
-        wanted = list(set(location_ids))
-        if not wanted:
-            return {}
-        query = select(lc.c.location_id, lc.c.channel).where(lc.c.location_id.in_(wanted))
-        served: dict[str, list[str]] = defaultdict(list)
-        for location_id, channel in (await self.session.execute(query)).all():
-            served[location_id].append(channel)
-        return served
-
     # Stock levels
 
-    async def load_levels(self, skus: Collection[str], now: datetime) -> list[StockLevel]:
-        """Every stock level of ``skus`` with the reservations live at ``now`` summed in."""
-        return await load_levels(self.session, skus, now)
+    async def lock_stock(self, pairs: Collection[Pair]) -> None:
+        """Lock the stock rows of ``pairs`` for this transaction (one statement), in key
+        order so two transactions touching the same rows cannot deadlock.
+
+        Only the lock: PostgreSQL reads a locked row as of before the wait for its lock, so
+        what the change decides from is read by the next statement (``load_picture``).
+        SQLite has no row locks and needs no statement: its BEGIN IMMEDIATE holds the
+        database's write lock already.
+        """
+        if not pairs or self.session.get_bind().dialect.name == "sqlite":
+            return
+        query = (
+            select(t.stock.c.sku)
+            .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
+            .order_by(t.stock.c.sku, t.stock.c.location_id)
+            .with_for_update()
+        )
+        await self.session.execute(query)
+
+    async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
+        """Every stock row of ``skus`` with the reservations live at ``now`` summed in, and
+        the region, channel rules and channel policies of their locations (one statement)."""
+        return await load_picture(self.session, skus, now)
 
     async def levels_at(
         self, location_ids: Iterable[str], now: datetime, *, skus: Iterable[str] | None = None
@@ -344,42 +393,6 @@ class StockRepository:
         reserved = {(sku, loc): int(total) for sku, loc, total in reserved_rows.all()}
         rows = await self.session.execute(stock_query)
         return [_level(row, reserved.get((row.sku, row.location_id), 0)) for row in rows.all()]
-
-    async def lock_levels(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
-        """Lock the stock rows of ``pairs`` for this transaction and read them (two
-        statements); pairs without a stock row are left out.
-
-        Rows are locked in key order so two batches touching the same rows cannot deadlock.
-        SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the database's write lock.
-        """
-        if not pairs:
-            return {}
-        query = (
-            select(t.stock)
-            .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
-            .order_by(t.stock.c.sku, t.stock.c.location_id)
-            .with_for_update()
-        )
-        rows = (await self.session.execute(query)).all()
-        reserved = await self._reserved_by_pair(pairs, now)
-        return {
-            (row.sku, row.location_id): _level(row, reserved.get((row.sku, row.location_id), 0))
-            for row in rows
-        }
-
-    async def _reserved_by_pair(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, int]:
-        r = t.reservations
-        query = (
-            select(r.c.sku, r.c.location_id, func.sum(r.c.quantity))
-            .where(
-                _in_pairs((r.c.sku, r.c.location_id), pairs),
-                r.c.status == ReservationStatus.ACTIVE.value,
-                r.c.expires_at > now,
-            )
-            .group_by(r.c.sku, r.c.location_id)
-        )
-        rows = (await self.session.execute(query)).all()
-        return {(sku, loc): int(total) for sku, loc, total in rows}
 
     async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None:
         """Create missing stock rows at zero; a concurrent creator is not an error."""
@@ -420,12 +433,6 @@ class StockRepository:
     async def sku_is_stocked(self, sku: str) -> bool:
         query = select(t.stock.c.sku).where(t.stock.c.sku == sku).limit(1)
         return (await self.session.execute(query)).first() is not None
-
-    async def load_availability(
-        self, keys: Collection[Pair], now: datetime
-    ) -> dict[Pair, ChannelAvailability]:
-        """Available-to-promise per (sku, channel), for a whole batch in one statement."""
-        return await load_availability(self.session, keys, now)
 
     # Reservations
 
@@ -541,16 +548,18 @@ class StockRepository:
 
     # Events from other domains
 
-    async def event_handled(self, consumer: str, event_id: str) -> bool:
-        h = t.handled_events
-        query = select(h.c.event_id).where(h.c.consumer == consumer, h.c.event_id == event_id)
-        return (await self.session.execute(query)).first() is not None
-
-    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None:
-        """Inside the effect's transaction; a concurrent delivery's commit fails on the key."""
-        await self.session.execute(
-            insert(t.handled_events).values(consumer=consumer, event_id=event_id, handled_at=now)
+    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> bool:
+        """Remember that ``consumer`` handles ``event_id``, inside the effect's transaction
+        (one statement); False when it was handled already. A concurrent delivery of the
+        same event waits for this transaction, then finds the mark."""
+        upsert = await _upsert(self.session)
+        statement = (
+            upsert(t.handled_events)
+            .values(consumer=consumer, event_id=event_id, handled_at=now)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(t.handled_events.c.event_id)
         )
+        return (await self.session.execute(statement)).first() is not None
 
 
 class FeedRepository:

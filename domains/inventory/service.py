@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.metrics.counters import count_duplicate
-from domains.inventory.changes import record_stock_changes
+from domains.inventory.changes import announce_stock_changes, record_stock_changes
 from domains.inventory.errors import (
     DuplicateReservation,
     IdempotencyKeyReused,
@@ -44,6 +44,7 @@ from domains.inventory.model import (
     validate_snapshot,
 )
 from domains.inventory.movements import MovementReport, Rejection, apply_stock_movements
+from domains.inventory.picture import StockPicture
 from domains.inventory.ports import UnitOfWork
 from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.event_types import (
@@ -173,13 +174,14 @@ async def import_stock_levels(
         if missing:
             raise UnknownLocation(sorted(missing)[0])
         await uow.stock.ensure_stock_rows(pairs, now)
-        locked = await uow.stock.lock_levels(pairs, now)
+        await uow.stock.lock_stock(pairs)
+        picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
         after = [
-            replace(level, reserved=locked[(level.sku, level.location_id)].reserved)
+            replace(level, reserved=picture.levels[(level.sku, level.location_id)].reserved)
             for level in levels
         ]
         await uow.stock.save_levels(after, now)
-        await record_stock_changes(uow, pairs, now, known=after)
+        announce_stock_changes(uow, picture.with_levels(after), pairs, now)
         await uow.commit()
         return len(pairs)
 
@@ -228,8 +230,8 @@ async def reserve_stock_lines(
 
     A repeat with the same idempotency keys returns the first reservations and changes
     nothing. The stock rows are locked (in key order, so two orders cannot deadlock) before
-    the keys are checked again and the units counted: concurrent calls queue on the rows
-    and can never sell the last unit twice. The unique key settles repeats that raced.
+    the keys are checked and the units counted: concurrent calls queue on the rows and can
+    never sell the last unit twice. The unique key settles repeats that raced.
     """
     async with uow:
         return await _reserve_lines(uow, requests, now)
@@ -238,21 +240,21 @@ async def reserve_stock_lines(
 async def _reserve_lines(
     uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime | None
 ) -> list[Reservation]:
+    """Five statements on PostgreSQL for a new order's lines at one location (the lock,
+    the keys, the stock, the reservations, the outbox), four on SQLite (no lock)."""
     _validate_requests(requests)
     now = now or uow.clock.now()
     keys = [request.idempotency_key for request in requests]
-    existing = await _existing(uow, keys)
-    if len(existing) == len(requests):
-        return _repeat(requests, existing)
-    locked = await uow.stock.lock_levels({_pair(r) for r in requests}, now)
+    await uow.stock.lock_stock({_pair(r) for r in requests})
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
         return _repeat(requests, existing)
     # Lines repeated from an earlier partial call must still match what they asked for.
     _replayed([r for r in requests if r.idempotency_key in existing], existing)
     wanted = [r for r in requests if r.idempotency_key not in existing]
-    await _check_available(uow, wanted, locked)
-    await _check_allocated(uow, wanted, now)
+    picture = await uow.stock.load_picture({r.sku for r in wanted}, now)
+    await _check_available(uow, wanted, picture)
+    _check_allocated(wanted, picture)
     created = {
         r.idempotency_key: Reservation(
             id=str(uuid.uuid4()),
@@ -269,7 +271,8 @@ async def _reserve_lines(
         await uow.stock.insert_reservations(list(created.values()), now)
         for reservation in created.values():
             uow.record(reservation_event(ReservationCreated, reservation, now))
-        await record_stock_changes(uow, {_pair(r) for r in wanted}, now)
+        after = picture.holding(created.values())
+        announce_stock_changes(uow, after, {_pair(r) for r in wanted}, now)
         await uow.commit()
     except DuplicateReservation:
         await uow.rollback()
@@ -311,15 +314,13 @@ def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
 
 
 async def _check_available(
-    uow: UnitOfWork,
-    requests: Sequence[ReservationRequest],
-    locked: dict[Pair, StockLevel],
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], picture: StockPicture
 ) -> None:
     demand: dict[Pair, int] = {}
     for request in requests:
         demand[_pair(request)] = demand.get(_pair(request), 0) + request.quantity
     for (sku, location_id), quantity in demand.items():
-        level = locked.get((sku, location_id))
+        level = picture.levels.get((sku, location_id))
         if level is None:
             if not await uow.stock.existing_location_ids([location_id]):
                 raise UnknownLocation(location_id)
@@ -330,33 +331,19 @@ async def _check_available(
             raise InsufficientStock(sku, location_id, quantity, level.available)
 
 
-async def _check_allocated(
-    uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime
-) -> None:
+def _check_allocated(requests: Sequence[ReservationRequest], picture: StockPicture) -> None:
     """Each channel's demand at a location within what the channel may promise there: the
     figure ``availability(channel)`` shows for that location (its share of the sellable
     units, and of the in-transit ones where the channel's policy counts them, up to its
-    cap; none where the location does not serve it). Read after the stock rows are
-    locked, so it is the figure of this moment."""
+    cap; none where the location does not serve it). ``picture`` is read after the stock
+    rows are locked, so it is the figure of this moment."""
     demand: dict[tuple[str, str, str], int] = {}
     for request in requests:
         if request.channel is not None:
             key = (request.sku, request.location_id, request.channel)
             demand[key] = demand.get(key, 0) + request.quantity
-    if not demand:
-        return
-    availability = await uow.stock.load_availability(
-        {(sku, channel) for sku, _, channel in demand}, now
-    )
     for (sku, location_id, channel), quantity in demand.items():
-        allocated = next(
-            (
-                part.allocated
-                for part in availability[(sku, channel)].locations
-                if part.location_id == location_id
-            ),
-            0,
-        )
+        allocated = picture.allocated(sku, location_id, channel)
         if quantity > allocated:
             raise InsufficientStock(sku, location_id, quantity, allocated, channel=channel)
 
@@ -417,12 +404,16 @@ async def consume_reservation(
             consumed = consume(current, now)
         except RuleViolation as violation:
             raise InvalidTransition(violation.message) from None
-        if consumed.status is not current.status:
-            pair = (current.sku, current.location_id)
-            level = (await uow.stock.lock_levels({pair}, now))[pair]
-            committed = replace(level, committed=level.committed + current.quantity)
-            await uow.stock.save_levels([committed], now)
-        return await _store_transition(uow, current, consumed, now)
+        if consumed.status is current.status:
+            return consumed
+        pair = (current.sku, current.location_id)
+        await uow.stock.lock_stock({pair})
+        picture = await uow.stock.load_picture({current.sku}, now)
+        level = picture.levels[pair]
+        committed = replace(level, committed=level.committed + current.quantity)
+        await uow.stock.save_levels([committed], now)
+        after = picture.with_levels([committed]).releasing([current])
+        return await _store_transition(uow, current, consumed, now, stock=after)
 
 
 async def _locked_reservation(
@@ -443,13 +434,25 @@ async def _locked_reservation(
 
 
 async def _store_transition(
-    uow: UnitOfWork, before: Reservation, after: Reservation, now: datetime
+    uow: UnitOfWork,
+    before: Reservation,
+    after: Reservation,
+    now: datetime,
+    *,
+    stock: StockPicture | None = None,
 ) -> Reservation:
+    """Store the reservation's new status and announce it with the stock: ``stock`` as it
+    is after the change when the caller read it under its locks, else read after the
+    write."""
     if after.status is before.status:
         return after
     await uow.stock.set_reservation_status([after.id], after.status, now)
     uow.record(reservation_event(RESERVATION_EVENTS[after.status], after, now))
-    await record_stock_changes(uow, {(after.sku, after.location_id)}, now)
+    pairs = {(after.sku, after.location_id)}
+    if stock is None:
+        await record_stock_changes(uow, pairs, now)
+    else:
+        announce_stock_changes(uow, stock, pairs, now)
     await uow.commit()
     return after
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from graphql import parse
 from redis.asyncio import Redis
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessBus
@@ -18,26 +15,10 @@ from adapters.cache import MemoryStore, RedisStore
 from adapters.runtime import Runtime
 from domains.inventory.app import create_app
 from domains.inventory.bootstrap import InventoryDomain
-from tests.integration.inventory.conftest import gql, new_sku, serve, stock
+from tests.integration.inventory.conftest import counted_statements, gql, new_sku, serve, stock
 from tests.support import suite_clock
 
 Served = tuple[httpx.AsyncClient, InventoryDomain]
-
-
-@contextmanager
-def counted_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements run on ``engine`` inside the block (SQLite's BEGIN not counted)."""
-    statements: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)
 
 
 RESERVE = """mutation ($input: ReserveStockInput!) { reserveStock(input: $input) { id } }"""

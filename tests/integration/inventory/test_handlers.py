@@ -7,7 +7,7 @@ from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.handlers import OrderStockHandler
 from domains.inventory.model import StockLevel
 from kernel.events import Event
-from tests.integration.inventory.conftest import new_sku, stock
+from tests.integration.inventory.conftest import counted_statements, new_sku, stock
 from tests.support import EVENT_TIME
 
 
@@ -81,6 +81,22 @@ async def test_a_redelivered_order_event_takes_effect_once(domain: InventoryDoma
 
     assert (committed.committed, committed.reserved, committed.available) == (4, 0, 6)
     assert (released.committed, released.available) == (1, 9)
+
+
+async def test_an_orders_creation_commits_its_stock_in_eight_statements(
+    domain: InventoryDomain, backend: str
+) -> None:
+    """Mark the event handled, find the reservations, lock their stock rows, read the
+    reservations again under the locks, read the stock, write the levels, write the
+    statuses, insert the events; SQLite has no row lock to take."""
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await service.reserve_stock_lines(
+        domain.uow(), [service.ReservationRequest(sku, "DC", 4, "checkout-1:1", "order-1")]
+    )
+    with counted_statements(domain.engine) as statements:
+        await OrderStockHandler(domain.uow)(order_event("OrderCreated", sku, 4))
+    assert len(statements) == {"postgresql": 8, "sqlite": 7}[backend], "\n".join(statements)
 
 
 async def test_returned_units_join_the_receiving_locations_stock_once(

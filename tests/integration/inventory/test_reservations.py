@@ -22,7 +22,13 @@ from domains.inventory.errors import (
 from domains.inventory.model import ReservationStatus, StockLevel
 from domains.inventory.service import ReservationRequest
 from tests.conftest import EngineFactory
-from tests.integration.inventory.conftest import new_sku, open_domain, seed_locations, stock
+from tests.integration.inventory.conftest import (
+    counted_statements,
+    new_sku,
+    open_domain,
+    seed_locations,
+    stock,
+)
 
 
 async def _level(domain: InventoryDomain, sku: str, location_id: str = "DC") -> StockLevel:
@@ -135,6 +141,17 @@ async def test_release_gives_units_back_and_is_idempotent(domain: InventoryDomai
     assert (await _level(domain, sku)).available == 10
 
 
+async def test_releasing_a_reservation_takes_four_statements(domain: InventoryDomain) -> None:
+    """Lock the reservation, mark it released, read the stock its events report, insert
+    the events."""
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await _reserve(domain, sku, 6, f"{sku}:1")
+    with counted_statements(domain.engine) as statements:
+        await service.release_reservation(domain.uow(), idempotency_key=f"{sku}:1")
+    assert len(statements) == 4, "\n".join(statements)
+
+
 async def test_release_needs_exactly_one_known_reference(domain: InventoryDomain) -> None:
     with pytest.raises(InvalidInventoryInput):
         await service.release_reservation(domain.uow())
@@ -198,6 +215,23 @@ async def test_an_orders_lines_are_reserved_together(domain: InventoryDomain) ->
     again = await service.reserve_stock_lines(domain.uow(), lines)
     assert [r.id for r in again] == [r.id for r in reserved]
     assert (await _level(domain, shirt)).available == 0
+
+
+async def test_reserving_a_three_line_order_at_one_location_takes_five_statements(
+    domain: InventoryDomain, backend: str
+) -> None:
+    """Lock the three stock rows, look the keys up, read the stock, insert the three
+    reservations, insert their events; SQLite has no row lock to take."""
+    skus = [new_sku() for _ in range(3)]
+    for sku in skus:
+        await stock(domain, sku, on_hand=5)
+    lines = [
+        ReservationRequest(sku, "DC", 2, f"{skus[0]}:{n}", order_reference="O-3", channel="web")
+        for n, sku in enumerate(skus, start=1)
+    ]
+    with counted_statements(domain.engine) as statements:
+        await service.reserve_stock_lines(domain.uow(), lines)
+    assert len(statements) == {"postgresql": 5, "sqlite": 4}[backend], "\n".join(statements)
 
 
 async def test_one_short_line_reserves_nothing_of_the_order(domain: InventoryDomain) -> None:

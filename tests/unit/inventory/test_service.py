@@ -19,7 +19,6 @@ from domains.inventory.errors import (
 )
 from domains.inventory.handlers import OrderStockHandler
 from domains.inventory.model import (
-    ChannelAvailability,
     ChannelRule,
     ErpMove,
     Location,
@@ -31,9 +30,9 @@ from domains.inventory.model import (
     Reservation,
     ReservationStatus,
     StockLevel,
-    channel_availability,
     reserved_quantity,
 )
+from domains.inventory.picture import StockPicture
 from domains.inventory.service import ReservationRequest
 from kernel.clock import SettableClock
 from kernel.event_types import (
@@ -97,29 +96,22 @@ class FakeStock:
     async def existing_location_ids(self, ids: Iterable[str]) -> set[str]:
         return {i for i in ids if i in self.locations}
 
-    async def regions_of(self, location_ids: Iterable[str]) -> dict[str, str]:
-        return {i: self.locations[i].region for i in location_ids if i in self.locations}
+    async def lock_stock(self, pairs: Collection[Pair]) -> None:
+        return None
 
-    async def channels_served(self, location_ids: Iterable[str]) -> dict[str, list[str]]:
-        return {
-            i: list(self.locations[i].channels)
-            for i in location_ids
-            if i in self.locations and self.locations[i].rules
-        }
-
-    async def load_levels(self, skus: Collection[str], now: datetime) -> list[StockLevel]:
-        return [
-            self.with_reserved(lvl, now)
-            for pair, lvl in sorted(self.levels.items())
+    async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
+        levels = {
+            pair: self.with_reserved(level, now)
+            for pair, level in sorted(self.levels.items())
             if pair[0] in skus
-        ]
-
-    async def lock_levels(self, pairs: Collection[Pair], now: datetime) -> dict[Pair, StockLevel]:
-        return {
-            pair: self.with_reserved(self.levels[pair], now)
-            for pair in pairs
-            if pair in self.levels
         }
+        at = {location_id for _, location_id in levels}
+        return StockPicture(
+            levels,
+            {i: self.locations[i].region for i in at if i in self.locations},
+            {i: self.locations[i].rules for i in at if i in self.locations},
+            self.policies,
+        )
 
     async def ensure_stock_rows(self, pairs: Collection[Pair], now: datetime) -> None:
         for sku, location_id in pairs:
@@ -132,21 +124,6 @@ class FakeStock:
 
     async def sku_is_stocked(self, sku: str) -> bool:
         return any(stocked == sku for stocked, _ in self.levels)
-
-    async def load_availability(
-        self, keys: Collection[Pair], now: datetime
-    ) -> dict[Pair, ChannelAvailability]:
-        rules = {loc.id: loc.rules for loc in self.locations.values()}
-        return {
-            (sku, channel): channel_availability(
-                sku,
-                channel,
-                await self.load_levels({sku}, now),
-                rules,
-                counts_incoming=self.policies.get(channel, False),
-            )
-            for sku, channel in keys
-        }
 
     async def load_reservations(
         self,
@@ -200,11 +177,10 @@ class FakeStock:
     ) -> None:
         self.owed.update({m.line_key: list(moves) for m, moves in owed if moves})
 
-    async def event_handled(self, consumer: str, event_id: str) -> bool:
-        return (consumer, event_id) in self.handled
-
-    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> None:
+    async def mark_event_handled(self, consumer: str, event_id: str, now: datetime) -> bool:
+        first = (consumer, event_id) not in self.handled
         self.handled.add((consumer, event_id))
+        return first
 
 
 class FakeUnitOfWork(StagedUnitOfWork[FakeStock]):
