@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from erp.posting.retry import RetryPolicy
-from erp.posting.worker import WorkerSettings
+from erp.posting.worker_settings import WorkerSettings
 
 _WORKER = WorkerSettings()
 _RETRY = RetryPolicy()

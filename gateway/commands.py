@@ -8,10 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import redis.asyncio as redis
 from opentelemetry.trace import Tracer
 from rich.console import Console
 from starlette.applications import Starlette
@@ -34,6 +33,9 @@ from gateway.security.quotas import local_quotas, shared_quotas
 from gateway.server import serve, tune_garbage_collector
 from gateway.settings import GatewaySettings
 from gateway.shared_redis import shared_redis
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 log = logging.getLogger("gateway")
 

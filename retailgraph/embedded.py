@@ -25,7 +25,7 @@ from starlette.routing import Mount
 from adapters.runtime import Runtime
 from erp.port import ErpPort
 from erp.posting.running import embedded_worker
-from erp.posting.worker import WorkerSettings
+from erp.posting.worker_settings import WorkerSettings
 from erp.settings import PostingWorkerSettings, ReconcileSettings
 from erp.simulator import SimulatedErp
 from erp.simulator_store import SIMULATOR_FILE, StoredSimulator

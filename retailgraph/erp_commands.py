@@ -10,15 +10,18 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from opentelemetry.trace import Tracer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.clock import Clock, SystemClock
 from retailgraph.options import ConfigOption, settings_or_exit
 from retailgraph.settings import Settings
+
+if TYPE_CHECKING:
+    # The command line loads SQLAlchemy only for the commands that reach a database.
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 worker_app = typer.Typer(no_args_is_help=True, help="Background workers.")
 erp_app = typer.Typer(no_args_is_help=True, help="The ERP posting queue: status and replay.")

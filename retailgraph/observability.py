@@ -8,7 +8,6 @@ from opentelemetry.trace import Tracer
 
 from retailgraph.logs import configure_logging
 from retailgraph.settings import LogFormat, LoggingSettings, Settings, TracingSettings
-from retailgraph.tracing import tracer, tracer_provider
 
 # ``retailgraph run`` is read by a person at a terminal; every other process by a collector.
 RUN_FORMAT: LogFormat = "console"
@@ -34,10 +33,12 @@ class Observed:
 
     def __call__(self) -> Tracer | None:
         """The process's tracer, None when tracing is off."""
-        provider = tracer_provider(self.tracing, self.service)
-        configure_logging(
-            self.logging,
-            default_format=self.default_format,
-            traced=provider is not None,
-        )
-        return tracer(provider)
+        traced = bool(self.tracing.endpoint)
+        configure_logging(self.logging, default_format=self.default_format, traced=traced)
+        if not traced:
+            return None
+        # The OpenTelemetry SDK and its OTLP exporter (protobuf) are loaded only by a
+        # process that traces.
+        from retailgraph.tracing import tracer, tracer_provider
+
+        return tracer(tracer_provider(self.tracing, self.service))

@@ -32,7 +32,7 @@ from adapters.metrics.exposition import serve_metrics
 from adapters.runtime import Runtime
 from erp.port import ErpPort
 from erp.posting.running import shared_limiter
-from erp.posting.worker import WorkerSettings
+from erp.posting.worker_settings import WorkerSettings
 from erp.rate_limit import RateLimiter
 from erp.select import erp_from_settings
 from erp.settings import PostingWorkerSettings

@@ -11,7 +11,8 @@ from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from erp.port import ErpPort
-from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.posting.worker import ErpSyncWorker
+from erp.posting.worker_settings import WorkerSettings
 from erp.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from kernel.clock import Clock
 

@@ -27,7 +27,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -59,7 +58,8 @@ from erp.port import (
     StockMovePosting,
 )
 from erp.posting import queue
-from erp.posting.retry import RetryPolicy, after_failure
+from erp.posting.retry import after_failure
+from erp.posting.worker_settings import WorkerSettings
 from erp.rate_limit import LocalRateLimiter, RateLimiter
 from kernel.clock import Clock
 from kernel.tracing import span_context
@@ -84,27 +84,6 @@ _PLACES = {
 Claimed = Posting | MovementPosting
 # How many waiting postings one pass marks with an open breaker's error (see _defer).
 DEFER_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    concurrency: int = 4
-    poll_interval: float = 0.5
-    # A lease outlives the longest post (post_timeout) by a wide margin, so a live
-    # worker never loses its lease to another mid-post.
-    lease: float = 60.0
-    post_timeout: float = 20.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker_threshold: int = 5
-    breaker_reset: float = 5.0
-    rate: float = 20.0
-    burst: int = 20
-    # The ERP customer account every document is posted to (a channel account, for
-    # example); None posts each order under its own customer reference.
-    customer: str | None = None
-    # Put before every ERP reference, for RetailGraph installations (or test runs) that
-    # share one ERP company and would otherwise both post an "RG-0000001".
-    reference_prefix: str = ""
 
 
 def worker_id() -> str:

@@ -70,14 +70,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import redis.asyncio as redis
 from graphql import GraphQLError as CoreGraphQLError
 from graphql import GraphQLSchema, OperationDefinitionNode, validate
 
 from gateway.engine import GraphQLError, OperationType, RequestError
 from gateway.grammar import parse_document
+from gateway.shared_redis import redis_failures
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 APQ_KEY_PREFIX = "rg:apq:"
@@ -461,7 +464,7 @@ class RedisApqStore:
     async def get(self, sha256: str) -> str | None:
         try:
             value = await self.client.getex(self.key(sha256), px=self.ttl_ms)
-        except redis.RedisError as error:
+        except redis_failures() as error:
             _log.warning("APQ lookup failed, answered as a miss: %s", error)
             return None
         if isinstance(value, bytes):
@@ -476,7 +479,7 @@ class RedisApqStore:
             return False
         try:
             await self.client.set(self.key(sha256), body.encode(), px=self.ttl_ms)
-        except redis.RedisError as error:
+        except redis_failures() as error:
             _log.warning("APQ registration failed, the document is not kept: %s", error)
             return False
         return True

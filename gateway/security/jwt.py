@@ -15,6 +15,10 @@ made-up key ids costs the provider one request, not one per token. Keys the prov
 retires stop verifying once the cached set is older than ``refresh_interval``. Every fetch
 is bounded in time, size and key count, and a provider that cannot be reached refuses
 tokens (``unavailable``) instead of failing the request in some other way.
+
+PyJWT and cryptography are imported by the first verification, not with this module: a
+gateway without an identity provider never needs them, and they hold 10 MB of its
+resident memory.
 """
 
 from __future__ import annotations
@@ -26,15 +30,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import jwt
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from gateway.security.clock import Clock
 from gateway.sessions import open_session
+
+if TYPE_CHECKING:
+    import jwt
 
 __all__ = [
     "Clock",
@@ -204,6 +209,8 @@ class JwksVerifier:
 
     async def verify(self, token: str) -> VerifiedToken:
         """The caller the token identifies, or ``InvalidToken``."""
+        import jwt
+
         settings = self._settings
         if not token or len(token) > settings.max_token_length:
             raise InvalidToken("invalid")
@@ -404,6 +411,9 @@ def _fits(key: Mapping[str, Any], alg: str) -> bool:
 
 
 def _prepare(key: Mapping[str, Any], alg: str) -> jwt.PyJWK | None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
     try:
         prepared = jwt.PyJWK(dict(key), algorithm=alg)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:

@@ -29,8 +29,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import redis.asyncio as redis
+from typing import TYPE_CHECKING
 
 from gateway.metrics import GatewayMetrics
 from gateway.security.addresses import TrustedProxies, caller_address
@@ -45,12 +44,15 @@ from gateway.security.ratelimit import (
     RedisConnectionCounter,
     RedisRateLimiter,
 )
+from gateway.shared_redis import redis_failures
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 RATE_LIMITED = "RATE_LIMITED"
 # Seconds a replica leaves Redis alone after it failed: long enough not to pay a timeout
 # per request through an outage, short enough that shared limits come back soon after.
 OUTAGE_PAUSE = 5.0
-_REDIS_FAILED = (redis.RedisError, OSError, TimeoutError)
 
 log = logging.getLogger("gateway.quotas")
 
@@ -118,7 +120,7 @@ class Quotas:
         if self._shared is not None and time.monotonic() >= self._away_until:
             try:
                 return await self._shared.decide(key, policy)
-            except _REDIS_FAILED as error:
+            except redis_failures() as error:
                 self._redis_failed(error)
         return await self._local.decide(key, policy)
 
@@ -143,7 +145,7 @@ class Quotas:
         self._held.pop(slot.id, None)
         try:
             await slot.counter.release(slot.key, slot.id)
-        except _REDIS_FAILED as error:
+        except redis_failures() as error:
             self._redis_failed(error)
 
     async def _acquire(
@@ -157,7 +159,7 @@ class Quotas:
         try:
             if not await counter.acquire(key, slot.id, limit=limit):
                 return None
-        except _REDIS_FAILED as error:
+        except redis_failures() as error:
             self._redis_failed(error)
             return UNCOUNTED
         self._held[slot.id] = slot
@@ -190,7 +192,7 @@ class Quotas:
             try:
                 if not await slot.counter.refresh(slot.key, slot.id):
                     await slot.counter.acquire(slot.key, slot.id, limit=slot.limit)
-            except _REDIS_FAILED as error:
+            except redis_failures() as error:
                 self._redis_failed(error)
 
     def _redis_failed(self, error: BaseException) -> None:

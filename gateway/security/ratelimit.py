@@ -45,11 +45,12 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
-
-import redis.asyncio as redis
+from typing import TYPE_CHECKING, Protocol
 
 from gateway.security.clock import Clock
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 # A client's key longer than this (in UTF-8) is stored as its SHA-256.
 MAX_KEY_BYTES = 128

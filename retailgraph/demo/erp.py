@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from erp.port import Item
 from erp.posting import queue
-from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.posting.worker import ErpSyncWorker
+from erp.posting.worker_settings import WorkerSettings
 from erp.rate_limit import LocalRateLimiter
 from erp.simulator import SimulatedErp
 from erp.simulator_store import StoredSimulator

@@ -27,7 +27,8 @@ from opentelemetry.trace import SpanKind, Tracer
 
 from adapters.db.engine import create_engine
 from domains.orders.erp_postings import PostingStatus, postings_by_order
-from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.posting.worker import ErpSyncWorker
+from erp.posting.worker_settings import WorkerSettings
 from erp.simulator import SimulatedErp
 from gateway.app import create_app as create_gateway_app
 from gateway.executor import SubgraphOptions

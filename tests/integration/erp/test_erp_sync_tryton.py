@@ -29,7 +29,7 @@ from domains.orders.model import NewLine, Order
 from erp.posting import queue
 from erp.posting.retry import RetryPolicy
 from erp.posting.running import running_workers
-from erp.posting.worker import WorkerSettings
+from erp.posting.worker_settings import WorkerSettings
 from erp.tryton.erp import TrytonErp
 from kernel.clock import SettableClock
 from retailgraph.demo.catalog import demo_catalog

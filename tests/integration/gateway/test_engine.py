@@ -75,6 +75,35 @@ def test_prepare_returns_the_same_prepared_operation_for_the_same_document(
     assert engine.ready
 
 
+async def test_the_prepared_operations_kept_hold_at_most_their_characters_of_documents() -> None:
+    documents = [f"{{ topProducts(first: {n}) {{ upc name }} }}" for n in (1, 2, 3)]
+    engine = FederatedEngine(
+        (BENCH_DATA / "supergraph.graphql").read_text(),
+        cache_characters=sum(len(document) for document in documents[:2]),
+    )
+    first, second = (engine.prepare(document, None) for document in documents[:2])
+
+    engine.prepare(documents[2], None)  # the least recently used, the first, makes room
+
+    assert engine.prepare(documents[1], None) is second
+    assert engine.prepare(documents[0], None) is not first
+    await engine.aclose()
+
+
+async def test_a_document_longer_than_the_cache_is_prepared_each_time_it_comes() -> None:
+    engine = FederatedEngine(
+        (BENCH_DATA / "supergraph.graphql").read_text(),
+        cache_characters=len(PRODUCTS_WITH_STOCK) - 1,
+    )
+    first = engine.prepare(PRODUCTS_WITH_STOCK, None)
+
+    again = engine.prepare(PRODUCTS_WITH_STOCK, None)
+
+    assert again is not first
+    assert again.operation_type == first.operation_type == "query"
+    await engine.aclose()
+
+
 async def test_bad_variables_are_a_request_error(engine: FederatedEngine) -> None:
     prepared = engine.prepare("query ($id: ID!) { user(id: $id) { name } }", None)
 

@@ -12,7 +12,8 @@ from domains.orders import erp_postings
 from erp.port import ErpPort
 from erp.posting import queue
 from erp.posting.retry import RetryPolicy
-from erp.posting.worker import ErpSyncWorker, WorkerSettings
+from erp.posting.worker import ErpSyncWorker
+from erp.posting.worker_settings import WorkerSettings
 from erp.rate_limit import LocalRateLimiter
 from tests.support import suite_clock
 
