@@ -23,6 +23,7 @@ The correlation id and the trace context come in the same headers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -150,7 +151,10 @@ class _Served:
             return 400, _error(error.code, error.message)
         call = Call(body, request.app.state.domain, identity)
         try:
-            return 200, await self._endpoint.handler(call)
+            # Run to its end even if the caller stops waiting (an in-process caller's task
+            # cancelled): its unit of work commits or rolls back and gives its connection
+            # back, as a GraphQL resolver does (``adapters/graphql/shielded.py``).
+            return 200, await asyncio.shield(self._endpoint.handler(call))
         except DomainError as error:
             return 400, _error(error.code, error.message, error.details)
         except Exception:
