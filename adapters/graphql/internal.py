@@ -196,10 +196,8 @@ def _error(code: str, message: str, details: Mapping[str, Any] | None = None) ->
 # broken, MALFORMED_REQUEST.
 
 
-def text(body: Mapping[str, Any], key: str, *, optional: bool = False) -> str:
+def text(body: Mapping[str, Any], key: str) -> str:
     value = body.get(key)
-    if value is None and optional:
-        return ""
     if not isinstance(value, str):
         raise Malformed(f"{key} must be a string")
     return value
