@@ -124,7 +124,11 @@ class Services:
 
     def cpu_seconds(self) -> float:
         """What the five processes have spent (PostgreSQL's CPU is not counted)."""
-        return sum(tree_cpu_seconds(process.pid) for process in self.started)
+        return sum(self.cpu_seconds_by_process().values())
+
+    def cpu_seconds_by_process(self) -> dict[str, float]:
+        """What each of the five processes has spent, by name (a subgraph's, or gateway)."""
+        return {process.name: tree_cpu_seconds(process.pid) for process in self.started}
 
     def sql_counts(self) -> dict[str, float]:
         """The SQL statements and transactions the four subgraphs have run so far, summed

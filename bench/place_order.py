@@ -7,7 +7,8 @@ A catalogue of SKUs with plenty of stock at one DC is seeded first. Then, for ea
 concurrency level, that many clients place orders back to back for a fixed time (1 to 3
 lines of random SKUs, a new idempotency key each); every order must succeed. The report
 gives orders per second, the p50 and p99 latency, and the CPU the five service processes
-spent per order (from /proc; PostgreSQL's own CPU is not counted) at each level.
+spent per order (from /proc; PostgreSQL's own CPU is not counted), in all and by process,
+at each level.
 
     python -m bench.place_order                       # levels 1, 8, 32, 64; 15 s each
     python -m bench.place_order --levels 1,16 --duration 30 --skus 500
@@ -107,13 +108,17 @@ async def measure(
         await run_level(session, url, skus, 4, 3.0)  # warm-up: connections, plans, caches
         results = []
         for clients in levels:
-            cpu_before, sql_before = services.cpu_seconds(), services.sql_counts()
+            cpu_before, sql_before = services.cpu_seconds_by_process(), services.sql_counts()
             result = await run_level(session, url, skus, clients, seconds)
             # The work after the answers (outbox relays, the ERP posting) counts too.
             await asyncio.sleep(SETTLE_SECONDS)
             orders = max(1, result["orders"])
             # The gateway's and the subgraphs' CPU (PostgreSQL's is not counted).
-            result["cpu_ms_per_order"] = 1000 * (services.cpu_seconds() - cpu_before) / orders
+            cpu_after = services.cpu_seconds_by_process()
+            result["cpu_ms_per_order_by_process"] = {
+                name: 1000 * (cpu_after[name] - cpu_before[name]) / orders for name in cpu_after
+            }
+            result["cpu_ms_per_order"] = sum(result["cpu_ms_per_order_by_process"].values())
             sql_after = services.sql_counts()
             for kind in ("statements", "transactions"):
                 result[f"{kind}_per_order"] = (sql_after[kind] - sql_before[kind]) / orders
@@ -124,6 +129,12 @@ async def measure(
                 f"{result['statements_per_order']:5.1f} SQL statements and "
                 f"{result['transactions_per_order']:4.1f} transactions/order  "
                 f"({result['orders']} orders, {result['failed']} failed)",
+                flush=True,
+            )
+            by_process = result["cpu_ms_per_order_by_process"].items()
+            print(
+                "      CPU ms/order by process: "
+                + ", ".join(f"{name} {spent:.1f}" for name, spent in by_process),
                 flush=True,
             )
             if result["failed"]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -97,7 +97,36 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not is_one_statement(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# The execution option of a connection that runs one read statement outside any
+# transaction (``one_statement``).
+ONE_STATEMENT = "retailgraph_one_statement"
+
+
+def is_one_statement(connection: Connection) -> bool:
+    return bool(connection.get_execution_options().get(ONE_STATEMENT))
+
+
+@contextlib.asynccontextmanager
+async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read made of a single statement, run outside any transaction.
+
+    A single statement sees one snapshot of the database on its own, on both backends:
+    a transaction around it would only add round trips (PostgreSQL: BEGIN and ROLLBACK,
+    two of the three) and, on SQLite, the write lock every transaction here takes
+    (``BEGIN IMMEDIATE``). Run one statement on it: a second would see another snapshot.
+    """
+    options: dict[str, Any] = {ONE_STATEMENT: True}
+    if not is_sqlite(engine):
+        # asyncpg's autocommit is a flag of the client: setting it and its reset when the
+        # connection returns to the pool send nothing. (SQLite's connections are in
+        # autocommit already: the driver's own BEGIN is off, ``_serialise_sqlite_writers``.)
+        options["isolation_level"] = "AUTOCOMMIT"
+    async with engine.connect() as conn:
+        yield await conn.execution_options(**options)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -4,7 +4,8 @@ Statements per request is what the database layer costs a use case (each is a ro
 trip); an operator reads it as a rate beside the request rate, and the checkout
 benchmark reports it per order (``bench/place_order.py``). ``BEGIN`` is not a
 statement here: the driver sends it with the first statement of a transaction, and
-each transaction is counted once, when it commits or rolls back.
+each transaction is counted once, when it commits or rolls back. A read outside any
+transaction (``engine.one_statement``) counts its statement and no transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.engine import is_one_statement
 
 STATEMENTS = Counter(
     "retailgraph_db_statements",
@@ -46,9 +49,11 @@ def count_statements(engine: AsyncEngine, domain: str) -> None:
         statements.inc()
 
     @event.listens_for(sync_engine, "commit")
-    def _commit(_connection: Any) -> None:
-        committed.inc()
+    def _commit(connection: Connection) -> None:
+        if not is_one_statement(connection):
+            committed.inc()
 
     @event.listens_for(sync_engine, "rollback")
-    def _rollback(_connection: Any) -> None:
-        rolled_back.inc()
+    def _rollback(connection: Connection) -> None:
+        if not is_one_statement(connection):
+            rolled_back.inc()

@@ -31,7 +31,7 @@ def _families() -> tuple[Counter, Histogram]:
     requests = Counter(
         "retailgraph_subgraph_requests",
         "GraphQL requests a subgraph served, by subgraph, operation and outcome (ok, "
-        "errors, refused).",
+        "errors, refused); its internal endpoints' calls as operation internal/<name>.",
         ("subgraph", "operation", "outcome"),
     )
     seconds = Histogram(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult, Info
 from adapters.bus import Consumer
 from adapters.graphql.errors import format_error
 from adapters.graphql.identity import ANONYMOUS, IdentityVerifier, VerifiedIdentity
+from adapters.graphql.internal import InternalEndpoint, internal_routes
 from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
 from adapters.graphql.shielded import ShieldedResolvers
 from adapters.metrics.exposition import metrics_route
@@ -213,15 +214,19 @@ def subgraph_app(
     identity: IdentityVerifier | None = None,
     name: str = "subgraph",
     tracer: Tracer | None = None,
+    internal: Sequence[InternalEndpoint] = (),
 ) -> Starlette:
     """Serve ``schema`` at ``/graphql``, with ``/health`` for probes and ``/metrics`` for
     Prometheus (the requests are counted under the subgraph ``name``). ``identity`` checks
     the caller the gateway signed; without it no caller header is believed (a request
-    carrying one is refused, one without is anonymous). ``tracer``: a span per request."""
+    carrying one is refused, one without is anonymous). ``tracer``: a span per request.
+    ``internal``: the domain's endpoints for other domains, under ``/internal/``, with
+    the same identity check, metrics and tracing (``adapters/graphql/internal.py``)."""
     _no_schema_errors_in_logs(schema)
+    verifier = identity or IdentityVerifier(None, SystemClock())
+    metrics = SubgraphMetrics(name)
     graphql_app = VerifiedIdentity(
-        SubgraphGraphQL(schema, context, SubgraphMetrics(name), name=name, tracer=tracer),
-        identity or IdentityVerifier(None, SystemClock()),
+        SubgraphGraphQL(schema, context, metrics, name=name, tracer=tracer), verifier
     )
 
     async def health(_: Request) -> Response:
@@ -231,6 +236,7 @@ def subgraph_app(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
+            *internal_routes(list(internal), verifier, metrics, name=name, tracer=tracer),
             Route("/health", health),
             metrics_route(),
         ],
@@ -258,6 +264,7 @@ def domain_subgraph_app(
     *,
     name: str,
     owns_runtime: bool = False,
+    internal: Sequence[InternalEndpoint] = (),
 ) -> Starlette:
     """A domain's subgraph, ``name``: the domain runs for the app's lifespan
     (``app.state.domain``), its reactions to events subscribed, and every request gets
@@ -266,7 +273,8 @@ def domain_subgraph_app(
     ``start(runtime, engine=engine)`` is the domain's bootstrap; ``engine`` (tests)
     replaces the database the runtime names. ``owns_runtime``: the app is the process
     (``retailgraph subgraph``), so it closes the runtime when it stops; a shared runtime
-    (the embedded mode's) is closed by its owner.
+    (the embedded mode's) is closed by its owner. ``internal``: endpoints other domains
+    call, each handed the running domain.
     """
     running_on = runtime
 
@@ -293,6 +301,12 @@ def domain_subgraph_app(
 
     verifier = IdentityVerifier(runtime.identity_secret, runtime.clock)
     app = subgraph_app(
-        schema, context, lifespan=lifespan, identity=verifier, name=name, tracer=runtime.tracer
+        schema,
+        context,
+        lifespan=lifespan,
+        identity=verifier,
+        name=name,
+        tracer=runtime.tracer,
+        internal=internal,
     )
     return app

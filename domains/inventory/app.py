@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
+from domains.inventory import internal
 from domains.inventory.bootstrap import InventoryDomain, start
 from domains.inventory.queries import InventoryLoaders, make_loaders
 from domains.inventory.schema import schema
@@ -19,7 +20,14 @@ def create_app(
 ) -> Starlette:
     """The subgraph; ``engine`` (tests) replaces the database the runtime names."""
     return domain_subgraph_app(
-        schema, start, _loaders, runtime, engine, name="inventory", owns_runtime=owns_runtime
+        schema,
+        start,
+        _loaders,
+        runtime,
+        engine,
+        name="inventory",
+        owns_runtime=owns_runtime,
+        internal=internal.ENDPOINTS,
     )
 
 

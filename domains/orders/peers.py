@@ -1,8 +1,12 @@
-"""Checkout's ports (domains/orders/checkout.py) over GraphQL: pricing's ``quote`` and
-inventory's ``reserveStockLines``/``releaseReservation``, in process or over HTTP.
+"""Checkout's ports (domains/orders/checkout.py) over the internal endpoints of the
+pricing and inventory subgraphs (``/internal/quote``; ``/internal/location``,
+``/internal/reserve`` and ``/internal/release``: domains/pricing/internal.py,
+domains/inventory/internal.py), in process or over HTTP: plain JSON, each one service
+call on the peer, where a GraphQL operation cost the peer a whole execution.
 
 Their errors keep the code the peer gave (INSUFFICIENT_STOCK, UNKNOWN_SKU,
-PRICE_NOT_FOUND, ...); a peer that cannot be asked is SERVICE_UNAVAILABLE.
+PRICE_NOT_FOUND, ...); a peer that cannot be asked, or that failed, is
+SERVICE_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from adapters.graphql.client import GraphQLClient, RemoteError, RemoteUnavailable
+from adapters.graphql.internal import MALFORMED, TOO_LARGE
+from adapters.graphql.internal_client import InternalClient, RemoteError, RemoteUnavailable
 from domains.orders.checkout import (
     CheckoutRefused,
     CheckoutUnavailable,
@@ -26,59 +31,31 @@ from domains.orders.checkout import (
 )
 from kernel.keys import reservation_key
 
-QUOTE = """
-query CheckoutQuote(
-  $lines: [QuoteLineInput!]!, $channel: String!, $currency: String!, $region: String,
-  $location: String
-) {
-  quote(lines: $lines, channel: $channel, currency: $currency, region: $region,
-        location: $location) {
-    lines { sku quantity unitBase { amount } lineTotal { amount } taxRate }
-  }
-}
-"""
-
-LOCATION = """
-query CheckoutLocation($id: ID!) { location(id: $id) { region kind channels } }
-"""
-
-RESERVE = """
-mutation CheckoutReserve($input: ReserveStockLinesInput!) {
-  reserveStockLines(input: $input) { idempotencyKey status }
-}
-"""
-
-RELEASE = """
-mutation CheckoutRelease($key: String!) {
-  releaseReservation(input: { idempotencyKey: $key }) { status }
-}
-"""
-
 LOCATION_TTL = 60.0
 MAX_LOCATIONS = 10_000
 
-# Codes that mean the peer broke, not that the checkout was wrong.
-_BROKEN = {"INTERNAL_SERVER_ERROR", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+# Codes that mean the call was not what the peer takes: the two sides disagree on the
+# contract, which is no fault of the checkout's.
+_BROKEN = {MALFORMED, TOO_LARGE}
 
 
 class _Peer:
     def __init__(self, name: str, peer: str | ASGIApp | None) -> None:
         self.name = name
-        self._client = None if peer is None else GraphQLClient(peer)
+        self._client = None if peer is None else InternalClient(peer)
 
-    async def call(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    async def call(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if self._client is None:
             raise CheckoutUnavailable(f"checkout cannot reach {self.name}: it is not configured")
         try:
-            # Every call checkout makes is a query or keyed by the checkout's key.
-            return await self._client.execute(query, variables, idempotent=True)
+            # Every call checkout makes is a read or keyed by the checkout's key.
+            return await self._client.call(endpoint, body, idempotent=True)
         except RemoteUnavailable as error:
             raise CheckoutUnavailable(f"{self.name} is unavailable ({error})") from None
         except RemoteError as error:
-            if error.code in _BROKEN:
+            if error.broken or error.code in _BROKEN:
                 raise CheckoutUnavailable(f"{self.name} failed: {error.message}") from None
-            details = {k: v for k, v in error.extensions.items() if k != "code"}
-            raise CheckoutRefused(error.message, code=error.code, **details) from None
+            raise CheckoutRefused(error.message, code=error.code, **error.details) from None
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -99,7 +76,7 @@ class SubgraphPricing(_Peer):
         location: str,
     ) -> list[QuotedLine]:
         data = await self.call(
-            QUOTE,
+            "quote",
             {
                 "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
                 "channel": channel,
@@ -113,11 +90,11 @@ class SubgraphPricing(_Peer):
                 QuotedLine(
                     sku=line["sku"],
                     quantity=int(line["quantity"]),
-                    unit_price=Decimal(line["unitBase"]["amount"]),
-                    line_total=Decimal(line["lineTotal"]["amount"]),
+                    unit_price=Decimal(line["unitBase"]),
+                    line_total=Decimal(line["lineTotal"]),
                     tax_rate=Decimal(line["taxRate"]),
                 )
-                for line in data["quote"]["lines"]
+                for line in data["lines"]
             ]
         except (KeyError, TypeError, ValueError, InvalidOperation) as error:
             raise CheckoutUnavailable(f"pricing gave an unreadable quote: {error}") from None
@@ -134,12 +111,15 @@ class SubgraphStock(_Peer):
         known = self._places.get(location_id)
         if known is not None and now - known[0] < LOCATION_TTL:
             return known[1]
-        found = (await self.call(LOCATION, {"id": location_id})).get("location")
-        place = (
-            Place(found["region"], found["kind"], tuple(found["channels"]))
-            if isinstance(found, dict)
-            else None
-        )
+        found = (await self.call("location", {"id": location_id})).get("location")
+        try:
+            place = (
+                Place(found["region"], found["kind"], tuple(found["channels"]))
+                if isinstance(found, dict)
+                else None
+            )
+        except (KeyError, TypeError) as error:
+            raise CheckoutUnavailable(f"inventory gave an unreadable location: {error}") from None
         if len(self._places) >= MAX_LOCATIONS:
             self._places.clear()
         self._places[location_id] = (now, place)
@@ -149,25 +129,26 @@ class SubgraphStock(_Peer):
         self, key: str, lines: Sequence[StockLine], *, order_reference: str, channel: str
     ) -> list[Reserved]:
         data = await self.call(
-            RESERVE,
+            "reserve",
             {
-                "input": {
-                    "idempotencyKey": key,
-                    "orderReference": order_reference,
-                    "channel": channel,
-                    "lines": [
-                        {"sku": line.sku, "locationId": line.location_id, "quantity": line.quantity}
-                        for line in lines
-                    ],
-                }
+                "idempotencyKey": key,
+                "orderReference": order_reference,
+                "channel": channel,
+                "lines": [
+                    {"sku": line.sku, "locationId": line.location_id, "quantity": line.quantity}
+                    for line in lines
+                ],
             },
         )
-        return [Reserved(r["idempotencyKey"], r["status"]) for r in data["reserveStockLines"]]
+        try:
+            return [Reserved(r["idempotencyKey"], r["status"]) for r in data["reservations"]]
+        except (KeyError, TypeError) as error:
+            raise CheckoutUnavailable(f"inventory gave unreadable reservations: {error}") from None
 
     async def release(self, key: str, count: int) -> None:
         for number in range(1, count + 1):
             try:
-                await self.call(RELEASE, {"key": reservation_key(key, number)})
+                await self.call("release", {"idempotencyKey": reservation_key(key, number)})
             except CheckoutRefused as refused:
                 if refused.code != "RESERVATION_NOT_FOUND":
                     raise

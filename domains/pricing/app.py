@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from adapters.graphql.subgraph import domain_subgraph_app
 from adapters.runtime import Runtime
+from domains.pricing import internal
 from domains.pricing.bootstrap import start
 from domains.pricing.model import DEFAULT_MAX_PRICE_CHANGE_PERCENT
 from domains.pricing.queries import make_loaders
@@ -29,5 +30,12 @@ def create_app(
     ``max_price_change_percent`` is the import guard's (``[pricing]``)."""
     starting = functools.partial(start, max_price_change_percent=max_price_change_percent)
     return domain_subgraph_app(
-        schema, starting, make_loaders, runtime, engine, name="pricing", owns_runtime=owns_runtime
+        schema,
+        starting,
+        make_loaders,
+        runtime,
+        engine,
+        name="pricing",
+        owns_runtime=owns_runtime,
+        internal=internal.ENDPOINTS,
     )

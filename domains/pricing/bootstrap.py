@@ -47,6 +47,7 @@ class PricingDomain(DomainBase):
     def uow(self) -> PricingUnitOfWork:
         return PricingUnitOfWork(
             self._sessions,
+            engine=self.engine,
             clock=self.clock,
             on_commit=self.wake_relay,
             after_commit=self.read_models.invalidate_for,

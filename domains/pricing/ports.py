@@ -18,7 +18,9 @@ from domains.pricing.model import (
     Promotion,
     WindowTransition,
 )
+from domains.pricing.quote_facts import QuoteFacts
 from domains.pricing.repository import PriceKey, ScheduledPrice, SkuPrice, WindowState
+from kernel.clock import Clock
 from kernel.transaction import Transaction
 
 
@@ -123,6 +125,22 @@ class PricingStore(Protocol):
     async def save_promotion(self, before: Promotion, after: Promotion, at: datetime) -> None:
         """Store ``after``: its head and the versions ``before`` did not have yet (a
         version never changes once stored)."""
+        ...
+
+
+class QuoteSource(Protocol):
+    """What a quote reads: its clock, and the facts it prices from, all as of one moment
+    (a price changing or a promotion pausing meanwhile is seen wholly or not at all)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def quote_facts(
+        self, keys: Sequence[PriceKey], at: datetime, region: str | None
+    ) -> QuoteFacts:
+        """The base prices of ``keys`` at ``at`` (as ``PricingStore.sku_prices``), the
+        live offers and, with a ``region``, the promotions paused there for the keys'
+        SKUs' low stock."""
         ...
 
 

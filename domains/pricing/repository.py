@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,29 +83,38 @@ async def fetch_sku_prices(
     price beats the list's. One statement, the SKUs' whole price history included."""
     if not keys:
         return {}
-    at = as_utc(at)
-    sku_set = sorted({k[0] for k in keys})
+    rows = (await db.execute(price_history(keys))).all()
+    return sku_prices_from(rows, keys, at)
+
+
+def price_history(keys: Sequence[PriceKey]) -> Select[Any]:
+    """Each SKU of ``keys`` with every base price it has had in their currencies (none:
+    one row of NULLs), in no particular order."""
     bp = tables.base_prices
     join = tables.skus.outerjoin(
         bp,
         and_(bp.c.sku == tables.skus.c.sku, bp.c.currency.in_(sorted({k[2] for k in keys}))),
     )
-    rows = (
-        await db.execute(
-            select(
-                tables.skus.c.sku,
-                tables.skus.c.category,
-                tables.skus.c.tax_rate,
-                bp.c.currency,
-                bp.c.channel,
-                bp.c.effective_from,
-                bp.c.amount,
-            )
-            .select_from(join)
-            .where(tables.skus.c.sku.in_(sku_set))
-            .order_by(tables.skus.c.sku, bp.c.effective_from)
+    return (
+        select(
+            tables.skus.c.sku,
+            tables.skus.c.category,
+            tables.skus.c.tax_rate,
+            bp.c.currency,
+            bp.c.channel,
+            bp.c.effective_from,
+            bp.c.amount,
         )
-    ).all()
+        .select_from(join)
+        .where(tables.skus.c.sku.in_(sorted({k[0] for k in keys})))
+    )
+
+
+def sku_prices_from(
+    rows: Iterable[Any], keys: Sequence[PriceKey], at: datetime
+) -> dict[PriceKey, SkuPrice]:
+    """The prices of ``keys`` at ``at`` from ``price_history``'s rows."""
+    at = as_utc(at)
     facts: dict[str, tuple[str | None, Decimal]] = {}
     timelines: dict[tuple[str, str, str], Timeline] = {}
     for row in rows:
@@ -114,6 +123,8 @@ async def fetch_sku_prices(
             timelines.setdefault((row.sku, row.channel, row.currency), []).append(
                 (as_utc(row.effective_from), Decimal(row.amount))
             )
+    for timeline in timelines.values():
+        timeline.sort()  # oldest first; one row per moment (the key holds it)
     found: dict[PriceKey, SkuPrice] = {}
     for sku, channel, currency in keys:
         if sku not in facts:
@@ -167,18 +178,25 @@ async def fetch_held_changes(
 
 async def fetch_live_offers(db: Any) -> list[Offer]:
     """The current terms of every live promotion (in force, scheduled or ended by now)."""
+    rows = (await db.execute(live_terms())).all()
+    return offers_from(rows)
+
+
+def live_terms() -> Select[Any]:
+    """(promotion_id, terms) of the current version of every live promotion, in no
+    particular order."""
     p, v = tables.promotions, tables.promotion_versions
-    rows = (
-        await db.execute(
-            select(v.c.promotion_id, v.c.terms)
-            .select_from(
-                p.join(v, and_(v.c.promotion_id == p.c.id, v.c.number == p.c.current_version))
-            )
-            .where(p.c.lifecycle == str(Lifecycle.LIVE))
-            .order_by(v.c.promotion_id)
-        )
-    ).all()
-    return [Offer(row.promotion_id, terms_from_dict(row.terms)) for row in rows]
+    return (
+        select(v.c.promotion_id, v.c.terms)
+        .select_from(p.join(v, and_(v.c.promotion_id == p.c.id, v.c.number == p.c.current_version)))
+        .where(p.c.lifecycle == str(Lifecycle.LIVE))
+    )
+
+
+def offers_from(rows: Iterable[Any]) -> list[Offer]:
+    """``live_terms``' rows as offers, by promotion id."""
+    ordered = sorted(rows, key=lambda row: str(row.promotion_id))
+    return [Offer(row.promotion_id, terms_from_dict(row.terms)) for row in ordered]
 
 
 async def fetch_promotions(db: Any, ids: Sequence[str] | None) -> dict[str, Promotion]:

@@ -40,7 +40,7 @@ from domains.pricing.model import (
     pause_still_applies,
     price_line,
 )
-from domains.pricing.ports import UnitOfWork
+from domains.pricing.ports import QuoteSource, UnitOfWork
 from domains.pricing.serialization import terms_snapshot
 from kernel.channels import DEFAULT_SALES, SalesVocabulary
 from kernel.event_types import (
@@ -272,7 +272,7 @@ class Quote:
 
 
 async def quote(
-    uow: UnitOfWork,
+    source: QuoteSource,
     lines: Sequence[tuple[str, int]],
     *,
     channel: str,
@@ -284,13 +284,14 @@ async def quote(
     sales: SalesVocabulary = DEFAULT_SALES,
 ) -> Quote:
     """Price ``(sku, quantity)`` lines from the database, never from a cache: a checkout
-    must charge what is true now. Each line is priced on its own, in the given order.
+    must charge what is true now, and from one snapshot of it (``QuoteSource``). Each
+    line is priced on its own, in the given order.
     In a ``region``, promotions paused there for a SKU's low stock do not apply to it;
     promotions scoped to regions or chosen stores apply in those (``region``, the selling
     ``location``) only."""
     check_channel(channel, sales)
     check_currency(currency, sales)
-    at = as_utc(at or uow.clock.now())
+    at = as_utc(at or source.clock.now())
     if not lines:
         raise EmptyQuote("a quote needs at least one line")
     if len(lines) > MAX_QUOTE_LINES:
@@ -302,15 +303,10 @@ async def quote(
                 sku=sku,
                 quantity=quantity,
             )
-    async with uow:
-        facts = await uow.prices.sku_prices([(sku, channel, currency) for sku, _ in lines], at)
-        offers = await uow.prices.live_offers()
-        paused = (
-            await uow.prices.stock_paused({sku for sku, _ in lines}, region) if region else set()
-        )
+    read = await source.quote_facts([(sku, channel, currency) for sku, _ in lines], at, region)
     priced: list[LinePrice] = []
     for sku, quantity in lines:
-        fact = facts.get((sku, channel, currency))
+        fact = read.prices.get((sku, channel, currency))
         if fact is None:
             raise UnknownSku(f"pricing does not know SKU {sku!r}", sku=sku)
         if fact.amount is None:
@@ -326,7 +322,7 @@ async def quote(
                 channel=channel,
                 segment=segment,
                 at=at,
-                offers=[o for o in offers if (o.promotion_id, sku) not in paused],
+                offers=[o for o in read.offers if (o.promotion_id, sku) not in read.paused],
                 region=region,
                 location=location,
             )

@@ -90,3 +90,31 @@ async def test_a_database_refusing_more_clients_is_service_unavailable(
 
     [error] = body["errors"]
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+
+
+# Checkout's internal calls (``adapters/graphql/internal.py``), one per domain that has them.
+INTERNAL_CALLS: dict[str, tuple[Callable[..., Starlette], str, dict[str, Any]]] = {
+    "pricing": (
+        pricing_app,
+        "/internal/quote",
+        {
+            "lines": [{"sku": "ST-0001-01", "quantity": 1}],
+            "channel": "web",
+            "currency": "EUR",
+        },
+    ),
+    "inventory": (inventory_app, "/internal/location", {"id": "DC-NORTH"}),
+}
+
+
+@pytest.mark.parametrize("domain", list(INTERNAL_CALLS))
+async def test_an_internal_call_on_a_closed_port_is_service_unavailable(domain: str) -> None:
+    runtime = local_runtime(migrate_on_start=False, **{domain: CLOSED_PORT})
+    make_app, path, body = INTERNAL_CALLS[domain]
+
+    async with serving(make_app(runtime), f"http://{domain}") as client:
+        response = await client.post(path, json=body)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "Traceback" not in response.text

@@ -1,5 +1,6 @@
 """Checkout's use case against its ports (fakes for pricing and inventory), on a real
-orders database: what it asks for, and what it gives back when the order fails."""
+orders database: what it asks for, and what it gives back when the order fails; and the
+ports over the peers' internal endpoints, when a peer refuses or is broken."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from asyncpg.exceptions import TooManyConnectionsError
 from sqlalchemy import event
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
@@ -401,3 +407,76 @@ async def test_a_release_inventory_refuses_is_not_asked_again(domain: OrdersDoma
 
     assert stock.release_calls == 1
     assert give_backs.pending == 0
+
+
+def answering(status: int, body: bytes) -> Starlette:
+    """A peer that answers every internal call with ``status`` and ``body``."""
+
+    async def answer(_: Request) -> Response:
+        return Response(body, status, media_type="application/json")
+
+    return Starlette(routes=[Route("/internal/{endpoint}", answer, methods=["POST"])])
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b'{"error": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"}}'),
+        (502, b"<html>bad gateway</html>"),
+        (400, b'{"error": {"code": "MALFORMED_REQUEST", "message": "lines must be a list"}}'),
+        (200, b'{"location": {"region": "north"}}'),
+    ],
+    ids=["peer-failed", "not-the-peer", "contract-broken", "unreadable-answer"],
+)
+async def test_a_broken_peer_is_service_unavailable_and_places_nothing(
+    domain: OrdersDomain, status: int, body: bytes
+) -> None:
+    peer = answering(status, body)
+    ports = SubgraphCheckout({"pricing": peer, "inventory": peer})
+    key = f"k-{uuid.uuid4()}"
+    try:
+        with pytest.raises(CheckoutUnavailable):
+            await checkout.place_order(
+                domain.uow,
+                ports.pricing,
+                ports.stock,
+                request(key, ("A", 1)),
+                give_backs=domain.give_backs,
+            )
+    finally:
+        await ports.aclose()
+
+    async with domain.uow() as uow:
+        assert await uow.orders.get_by_idempotency_key(key) is None
+
+
+async def test_a_peers_refusal_keeps_its_code_and_details(domain: OrdersDomain) -> None:
+    refused = b'{"error": {"code": "PRICE_NOT_FOUND", "message": "no EUR price", "sku": "A"}}'
+    ports = SubgraphCheckout({"pricing": answering(400, refused), "inventory": selling_store()})
+    try:
+        with pytest.raises(CheckoutRefused) as error:
+            await checkout.place_order(
+                domain.uow,
+                ports.pricing,
+                ports.stock,
+                request("k-priceless", ("A", 1)),
+                give_backs=domain.give_backs,
+            )
+    finally:
+        await ports.aclose()
+
+    assert (error.value.code, error.value.message, error.value.details) == (
+        "PRICE_NOT_FOUND",
+        "no EUR price",
+        {"sku": "A"},
+    )
+
+
+def selling_store() -> Starlette:
+    """An inventory whose one location, STORE-1, sells to the web."""
+
+    async def location(_: Request) -> Response:
+        place = {"region": "north", "kind": "STORE", "channels": ["web"]}
+        return Response(orjson.dumps({"location": place}), media_type="application/json")
+
+    return Starlette(routes=[Route("/internal/location", location, methods=["POST"])])

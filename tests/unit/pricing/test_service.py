@@ -25,6 +25,7 @@ from domains.pricing.model import (
     StockAction,
     WindowTransition,
 )
+from domains.pricing.quote_facts import QuoteFacts
 from domains.pricing.repository import (
     PriceKey,
     ScheduledPrice,
@@ -249,6 +250,14 @@ class FakeUnitOfWork(StagedUnitOfWork[FakePrices]):
     @property
     def prices(self) -> FakePrices:
         return self.staged
+
+    async def quote_facts(
+        self, keys: Sequence[PriceKey], at: datetime, region: str | None
+    ) -> QuoteFacts:
+        """From what is committed, as one statement outside any transaction reads."""
+        store = self.committed
+        paused = await store.stock_paused({key[0] for key in keys}, region) if region else set()
+        return QuoteFacts(await store.sku_prices(keys, at), await store.live_offers(), paused)
 
 
 def percent_off(
