@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from gateway.console.app import OperatorConsole
 from gateway.engine import Engine
@@ -23,7 +24,12 @@ from gateway.http.graphiql import graphiql_assets, graphiql_page
 from gateway.http.health import ReadinessCheck, health, readiness
 from gateway.http.media import prefers_html
 from gateway.http.metrics import metrics_endpoint, worker_stopped
-from gateway.http.operator_only import METRICS_SCOPE, OPERATOR_SCOPE, operator_only
+from gateway.http.operator_only import (
+    METRICS_SCOPE,
+    OPERATOR_SCOPE,
+    operator_only,
+    operator_only_app,
+)
 from gateway.http.params import Limits
 from gateway.metrics import GatewayMetrics
 from gateway.security.clients import ClientDirectory, anonymous_only
@@ -46,6 +52,7 @@ def create_app(
     expose_query_plan: bool = True,
     lifespan: Lifespan | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    operator_mounts: Mapping[str, ASGIApp] | None = None,
     clients: ClientDirectory | None = None,
     graphiql_headers: Mapping[str, str] | None = None,
     connection_init_timeout: float = 10.0,
@@ -78,7 +85,9 @@ def create_app(
     makes a server span of each GraphQL request over HTTP (none: tracing is off).
 
     ``lifespan`` runs around the gateway's own (the embedded mode starts its subgraphs
-    there), and ``extra_routes`` are served beside it (the embedded mode's subgraphs, say).
+    there), and ``extra_routes`` are served beside it. ``operator_mounts`` are whole apps
+    served under their path prefix to operators only (the embedded mode's subgraphs, for
+    inspection: a subgraph trusts its caller to have passed the gateway's checks).
     On shutdown the engine's ``aclose()`` closes its HTTP pools.
     """
     limits = limits or Limits()
@@ -167,6 +176,8 @@ def create_app(
     if graphiql:
         routes.append(graphiql_assets())
     routes.extend(extra_routes)
+    for prefix, mounted in (operator_mounts or {}).items():
+        routes.append(Mount(prefix, app=operator_only_app(mounted, directory)))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(CorrelationIdMiddleware)],

@@ -4,7 +4,8 @@ The four subgraphs run in-process on SQLite with an in-process bus and cache, th
 retailer is loaded on first start, and the gateway (GraphiQL on ``/graphql``) calls the
 subgraphs through in-process ASGI transports. An ERP sync worker posts orders to the
 ERP simulator in the same process. Each subgraph is also served on
-``/subgraphs/<name>/graphql`` so it can be inspected on its own.
+``/subgraphs/<name>/graphql`` so an operator can inspect it on its own (a subgraph
+trusts its caller to have passed the gateway's checks, so no one else reaches it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import redis.asyncio as redis
 from opentelemetry.trace import Tracer
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.runtime import Runtime
 from erp.port import ErpPort
@@ -268,7 +268,7 @@ def create_app(
         redis_url=redis_url,
         lifespan=lifespan,
         readiness_checks=checks,
-        extra_routes=[Mount(f"/subgraphs/{name}", app=app) for name, app in apps.items()],
+        operator_mounts={f"/subgraphs/{name}": app for name, app in apps.items()},
         tracer=tracer,
     )
 

@@ -1,4 +1,5 @@
-"""Endpoints for operators only: ``/metrics`` and the console's data.
+"""Endpoints for operators only: ``/metrics``, the console's data, and the subgraphs the
+embedded mode serves beside the gateway for inspection.
 
 They tell how the business runs (backlogs, lag, which clients call how often), so a caller
 names itself with a credential, as on ``/graphql``, and must hold one of the scopes the
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http.authentication import REALM, refusal
 from gateway.http.params import HttpError
@@ -42,26 +44,63 @@ def operator_only(
     wanted = frozenset(scopes)
 
     async def guarded(request: Request) -> Response:
-        try:
-            caller = await _caller(request, clients)
-        except HttpError as refused:
-            return _refused(refused)
-        if not caller.scopes & wanted:
-            return _refused(
-                HttpError(
-                    403,
-                    f"This needs one of the scopes {', '.join(sorted(wanted))}.",
-                    "INSUFFICIENT_SCOPE",
-                    {
-                        "WWW-Authenticate": f'Bearer realm="{REALM}", '
-                        f'error="insufficient_scope", scope="{" ".join(sorted(wanted))}"'
-                    },
-                )
-            )
-        request.state.caller = caller
+        admitted = await _admitted(request, clients, wanted)
+        if isinstance(admitted, Response):
+            return admitted
+        request.state.caller = admitted
         return await endpoint(request)
 
     return guarded
+
+
+def operator_only_app(
+    app: ASGIApp, clients: ClientDirectory, scopes: Collection[str] = (OPERATOR_SCOPE,)
+) -> ASGIApp:
+    """``app`` (a whole ASGI app: a subgraph) over HTTP for callers granted any of
+    ``scopes``. A WebSocket is closed before it opens (4403, graphql-transport-ws'
+    "Forbidden"): its credentials would come in ``connection_init``, which only the
+    guarded app reads."""
+    wanted = frozenset(scopes)
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": FORBIDDEN_SOCKET})
+            return
+        if scope["type"] == "http":
+            admitted = await _admitted(Request(scope, receive), clients, wanted)
+            if isinstance(admitted, Response):
+                await admitted(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+# graphql-transport-ws' close code for a socket the server will not serve.
+FORBIDDEN_SOCKET = 4403
+
+
+async def _admitted(
+    request: Request, clients: ClientDirectory, wanted: frozenset[str]
+) -> Caller | Response:
+    """The caller when it holds one of ``wanted``; else the refusal to send it."""
+    try:
+        caller = await _caller(request, clients)
+    except HttpError as refused:
+        return _refused(refused)
+    if not caller.scopes & wanted:
+        return _refused(
+            HttpError(
+                403,
+                f"This needs one of the scopes {', '.join(sorted(wanted))}.",
+                "INSUFFICIENT_SCOPE",
+                {
+                    "WWW-Authenticate": f'Bearer realm="{REALM}", '
+                    f'error="insufficient_scope", scope="{" ".join(sorted(wanted))}"'
+                },
+            )
+        )
+    return caller
 
 
 async def _caller(request: Request, clients: ClientDirectory) -> Caller:

@@ -141,9 +141,35 @@ def test_run_command_serves_graphiql_and_each_subgraph(
     assert DEMO_KEYS["storefront"] in page.text
     assert DEMO_KEYS["operator"] not in page.text
     sdl = httpx.post(
-        f"{base_url}/subgraphs/inventory/graphql", json={"query": "{ _service { sdl } }"}
+        f"{base_url}/subgraphs/inventory/graphql",
+        json={"query": "{ _service { sdl } }"},
+        headers=AS_OPERATOR,
     ).json()["data"]["_service"]["sdl"]
     assert "type Location" in sdl
+
+
+def test_run_command_subgraphs_are_for_operators_only(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    """A subgraph trusts its caller to have passed the gateway's checks: on the public
+    port, only an operator reaches one, never a client that would skip the gateway's
+    authorization (an anonymous reservation, a storefront's stock movement)."""
+    base_url, _ = server
+    release = {
+        "query": 'mutation { releaseReservation(input: {idempotencyKey: "k-1"}) { status } }'
+    }
+    anonymous = httpx.post(f"{base_url}/subgraphs/inventory/graphql", json=release, timeout=30)
+    storefront = httpx.post(
+        f"{base_url}/subgraphs/inventory/internal/release",
+        json={"idempotencyKey": "k-1"},
+        headers={"X-API-Key": DEMO_KEYS["storefront"]},
+        timeout=30,
+    )
+
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "CREDENTIALS_REQUIRED"
+    assert storefront.status_code == 403
+    assert storefront.json()["errors"][0]["extensions"]["code"] == "INSUFFICIENT_SCOPE"
 
 
 def _readme_query() -> str:
@@ -715,7 +741,10 @@ def test_run_command_subgraphs_refuse_a_forged_caller_identity(
     forged = httpx.post(
         f"{base_url}/subgraphs/orders/graphql",
         json={"query": "{ orders(first: 1) { edges { node { id } } } }"},
-        headers={"X-RetailGraph-Caller": f"v1.{claims.rstrip('=')}.bm90LXNpZ25lZA"},
+        headers={
+            **AS_OPERATOR,
+            "X-RetailGraph-Caller": f"v1.{claims.rstrip('=')}.bm90LXNpZ25lZA",
+        },
         timeout=30,
     )
 
