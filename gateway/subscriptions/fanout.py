@@ -7,9 +7,9 @@ holds, such as an upstream WebSocket).
 A subscriber either reads its own bounded inbox (``subscribe``: a slow reader never holds
 the others back; when its inbox overflows it alone is dropped), or hands the producer a
 ``Sink`` (``follow``) that takes each item at once, in the producer's task. The second
-spares a task wake-up per subscriber per item: at 10,000 WebSocket subscribers, waking
-each one's task to write one frame was about a quarter of the gateway's CPU per event
-(``bench/subscriptions.py``).
+spares a task wake-up per subscriber per item: at 10,000 WebSocket subscribers, the
+inboxes and waking each one's task to write one frame took 16% of the gateway's profile
+samples (``bench/README.md``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ frame, header included, is identical. ASGI's ``send`` takes text and frames it a
 socket, in a coroutine per call. Our uvicorn WebSocket protocol adds a scope extension,
 ``FRAMES``, whose ``write`` puts a frame built once straight on the socket's transport.
 At 10,000 subscribers, uvicorn's ``send`` (the await, websockets' framing and Starlette's
-wrapper) was about a sixth of the gateway's CPU per event, beside the write itself
-(``bench/subscriptions.py``).
+wrapper) took 17% of the gateway's profile samples, beside 25% for the write itself
+(``bench/README.md``).
 
 ``write`` writes only what can go at once: it declines when the socket is closing or
 its client has stopped reading (the transport is over its high-water mark), and the
