@@ -35,6 +35,9 @@ from bench.processes import Started, free_port, start, tree_cpu_seconds, wait_un
 from bench.ws_client import OnText, Subscriber
 
 ROOT = Path(__file__).resolve().parents[1]
+# Receiving stock takes ``inventory:manage``: the demo operator's key. The subscribers are
+# anonymous, as a public stock display is (stock levels are part of the catalogue).
+OPERATOR = {"X-API-Key": "demo-operator-key"}
 LOCATION = "STORE-BERLIN"
 SKU = "ST-0002-01"
 SUBSCRIPTION = """
@@ -117,7 +120,7 @@ async def apply_movement(session: aiohttp.ClientSession, base: str, run: str, n:
         "sourceDocumentId": f"BENCH-{run}-{n}",
     }
     body = {"query": MOVEMENT, "variables": {"movement": movement}}
-    async with session.post(f"{base}/graphql", json=body) as response:
+    async with session.post(f"{base}/graphql", json=body, headers=OPERATOR) as response:
         answer = await response.json()
     if answer.get("errors") or answer["data"]["applyStockMovements"]["rejected"]:
         raise RuntimeError(f"the movement failed: {answer}")

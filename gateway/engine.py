@@ -6,7 +6,7 @@ engine deals with GraphQL: it prepares a document (parse, validate, plan) and ex
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -101,6 +101,13 @@ class ExecutionResult:
         return self._json
 
 
+class ResultSink(Protocol):
+    """Takes each result of an operation as it comes (``Engine.follow``): it must neither
+    block nor raise."""
+
+    def put(self, result: ExecutionResult) -> None: ...
+
+
 class Engine(Protocol):
     @property
     def ready(self) -> bool:
@@ -147,6 +154,19 @@ class Engine(Protocol):
     ) -> AsyncIterator[ExecutionResult]:
         """Run a subscription: one result per event (a query or mutation: its one result,
         or its parts when it defers fragments)."""
+        ...
+
+    def follow(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        sink: ResultSink,
+    ) -> Awaitable[None]:
+        """As ``subscribe``, but each result is handed to ``sink``; the awaitable ends with
+        the stream. A subscription's event is put to every sink of the same operation,
+        variables and identity by the one task that executed it, with no task of the
+        subscriber's woken. Raises ``RequestError`` at once, as ``subscribe`` does."""
         ...
 
     def query_plan(self, prepared: Prepared) -> QueryPlan | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Collection, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,7 +36,7 @@ from gateway.authorization import (
     restrict,
 )
 from gateway.cost import CostEstimator, CostLimits
-from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError
+from gateway.engine import ExecutionResult, GraphQLError, Prepared, RequestError, ResultSink
 from gateway.executor import (
     CompiledOperation,
     Executor,
@@ -352,10 +352,39 @@ class FederatedEngine:
             if operation.deferred:
                 return self.execute_incrementally(prepared, variables, headers)
             return self._single(prepared, variables, headers)  # execute checks its cost
+        return self.subscriptions.stream(
+            operation, coerced, *self._subscribing(prepared, operation, variables, headers)
+        )
+
+    def follow(
+        self,
+        prepared: Prepared,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        sink: ResultSink,
+    ) -> Awaitable[None]:
+        operation = prepared.plan
+        if not isinstance(operation, CompiledOperation):
+            raise TypeError("prepared elsewhere than by this engine")
+        if operation.operation_type != "subscription":
+            return _put_each(self.subscribe(prepared, variables, headers), sink)
+        coerced = self._executor.coerce_variables(operation, variables)
+        forwarded, caller = self._subscribing(prepared, operation, variables, headers)
+        return self.subscriptions.follow(operation, coerced, forwarded, caller, sink)
+
+    def _subscribing(
+        self,
+        prepared: Prepared,
+        operation: CompiledOperation,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> tuple[Mapping[str, str], CallerIdentity | None]:
+        """Checks a subscription's cost; the headers for its subgraphs and the caller
+        they are signed for."""
         self._checked_cost(operation, variables, _budget(prepared.caller))
         forwarded = subgraph_headers(headers, self._forwarded)
         caller = _identity_of(prepared.caller) if self._identity is not None else None
-        return self.subscriptions.stream(operation, coerced, forwarded, caller)
+        return forwarded, caller
 
     async def _single(
         self,
@@ -508,6 +537,12 @@ async def _with_cost(
 
 
 _UNPLANNED = GraphQLError("The operation could not be planned", "QUERY_PLANNING_FAILED")
+
+
+async def _put_each(results: AsyncIterator[ExecutionResult], sink: ResultSink) -> None:
+    async with aclosing(results):  # type: ignore[type-var]
+        async for result in results:
+            sink.put(result)
 
 
 def _identity_of(caller: Caller | None) -> CallerIdentity | None:

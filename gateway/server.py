@@ -18,6 +18,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.http.params import Limits
 from gateway.http.read_timeout import ReadTimeoutHttpProtocol
+from gateway.subscriptions.frames import FrameWritingProtocol
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -33,6 +34,8 @@ def uvicorn_options() -> dict[str, Any]:
         # per subscriber instead of 35 and 120 ms of CPU per event instead of 91
         # (bench/subscriptions.py --deflate, 2,500 subscribers).
         "ws_per_message_deflate": False,
+        # Offers the app ready-made frame writes (gateway/subscriptions/frames.py).
+        "ws": FrameWritingProtocol,
         # A worker answers the supervisor's health pings only once its imports are done;
         # they took 9.5 s on a busy 2-core host (load 5), past uvicorn's 5 s, and the
         # supervisor killed and restarted every worker in a loop.

@@ -117,16 +117,16 @@ def next_prefix(operation_id: str) -> bytes:
     return b'{"id":' + orjson.dumps(operation_id) + b',"type":"next","payload":'
 
 
-def next_frame(prefix: bytes, payload_json: bytes) -> str:
-    return (prefix + payload_json + b"}").decode()
+def next_frame(prefix: bytes, payload_json: bytes) -> bytes:
+    return prefix + payload_json + b"}"
 
 
-def error_frame(operation_id: str, errors: list[dict[str, Any]]) -> str:
-    return orjson.dumps({"id": operation_id, "type": "error", "payload": errors}).decode()
+def error_frame(operation_id: str, errors: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"id": operation_id, "type": "error", "payload": errors})
 
 
-def complete_frame(operation_id: str) -> str:
-    return orjson.dumps({"id": operation_id, "type": "complete"}).decode()
+def complete_frame(operation_id: str) -> bytes:
+    return orjson.dumps({"id": operation_id, "type": "complete"})
 
 
 def _subscribe(message: dict[str, Any]) -> Subscribe:

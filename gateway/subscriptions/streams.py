@@ -27,7 +27,7 @@ from gateway.executor import CompiledOperation, Executor, FetchFailed
 from gateway.executor.headers import CORRELATION_HEADER
 from gateway.planner.plan import Fetch
 from gateway.security.identity import CallerIdentity, IdentitySigner
-from gateway.subscriptions.fanout import Fanout, SubscriberTooSlow
+from gateway.subscriptions.fanout import Fanout, Sink, SubscriberTooSlow
 from gateway.subscriptions.upstream import Upstream
 
 _Headers = tuple[tuple[str, str], ...]
@@ -86,17 +86,30 @@ class SubscriptionStreams:
 
         A subscriber that falls too far behind gets a last ``SUBSCRIBER_TOO_SLOW`` error.
         """
-        key: _ResultKey = (
-            _Same(operation),
-            _canonical(variables),
-            _sharing_headers(headers),
-            caller,
-        )
+        key = _result_key(operation, variables, headers, caller)
 
         def produce() -> AsyncIterator[ExecutionResult]:
             return self._execute_events(operation, variables, headers, caller)
 
         return self._results.subscribe(key, produce)
+
+    async def follow(
+        self,
+        operation: CompiledOperation,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        caller: CallerIdentity | None,
+        sink: Sink[ExecutionResult],
+    ) -> None:
+        """As ``stream``, but each result goes to ``sink`` in the task that executed it,
+        shared by every subscriber of the same key; returns when the stream ends. Falling
+        behind is the sink's own business."""
+        key = _result_key(operation, variables, headers, caller)
+
+        def produce() -> AsyncIterator[ExecutionResult]:
+            return self._execute_events(operation, variables, headers, caller)
+
+        await self._results.follow(key, produce, sink)
 
     async def _execute_events(
         self,
@@ -162,6 +175,17 @@ def _too_slow(reason: str) -> ExecutionResult:
 def _failure(code: str, message: str, service: str | None = None) -> ExecutionResult:
     extensions = {"serviceName": service} if service else {}
     return ExecutionResult(None, [GraphQLError(message, code, extensions=extensions)])
+
+
+def _result_key(
+    operation: CompiledOperation,
+    variables: Mapping[str, Any],
+    headers: Mapping[str, str],
+    caller: CallerIdentity | None,
+) -> _ResultKey:
+    """Who may share one execution per event: the same compiled operation (cut for what
+    the caller may see), variables, forwarded headers and identity."""
+    return (_Same(operation), _canonical(variables), _sharing_headers(headers), caller)
 
 
 def _canonical(variables: Mapping[str, Any]) -> bytes:

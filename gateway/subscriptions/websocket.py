@@ -4,6 +4,13 @@ Every operation of a connection runs in its own task, so a slow subscription nev
 up the connection's pings or its other operations. When the socket goes (the client
 leaves or breaks the protocol) every task is cancelled, which closes the streams behind
 them and so releases the subgraph subscriptions no one else shares.
+
+A subscription's events are not read by its task: the task that executed an event puts
+it to every subscriber's ``_Events`` (``Engine.follow``), which writes the frame, built
+once per event and operation id, straight on the socket (``frames.py``). A connection's
+frames leave in the order they were sent: once one has to wait for its client, the ones
+after it wait behind it (``_Connection._send``), up to ``BACKLOG`` frames; a subscription
+whose next event finds the backlog full ends with ``SUBSCRIBER_TOO_SLOW``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from collections import deque
 from typing import Any
 
 import orjson
@@ -19,13 +27,14 @@ from prometheus_client import Gauge
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from gateway.engine import Engine, GraphQLError, RequestError
+from gateway.engine import Engine, ExecutionResult, GraphQLError, RequestError
 from gateway.http.params import Limits, document_too_large
 from gateway.metrics import GatewayMetrics
 from gateway.security.clients import Caller, ClientDirectory, Unauthenticated, anonymous_only
 from gateway.security.persisted import PersistedDocuments, default_documents
 from gateway.security.quotas import RATE_LIMITED, Quotas, Slot
 from gateway.subscriptions import protocol
+from gateway.subscriptions.frames import FRAMES, WriteFrame, text_frame
 from gateway.subscriptions.protocol import (
     Complete,
     ConnectionInit,
@@ -36,6 +45,8 @@ from gateway.subscriptions.protocol import (
 
 _log = logging.getLogger("gateway.subscriptions")
 _INTERNAL = GraphQLError("Internal server error", "INTERNAL_SERVER_ERROR")
+BACKLOG = 1000
+"""Frames a connection may hold for a client that does not read them."""
 
 
 class GraphQLWebSocket:
@@ -60,6 +71,7 @@ class GraphQLWebSocket:
         self.limits = limits or Limits()
         # None: no client is limited.
         self.quotas = quotas
+        self.frames = _NextFrames()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -94,6 +106,13 @@ class _Connection:
         self._acknowledged = False
         self._operations: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        # The server's writer of ready-made frames, when it offers one (our uvicorn
+        # protocol does); else every frame goes through ASGI's send.
+        offered = (websocket.scope.get("extensions") or {}).get(FRAMES) or {}
+        self._write_frame: WriteFrame | None = offered.get("write")
+        # Frames waiting for the client, oldest first, and the task sending them.
+        self._backlog: deque[bytes] = deque()
+        self._drainer: asyncio.Task[None] | None = None
         self._too_many = GraphQLError(
             f"This connection already runs {endpoint.limits.max_socket_operations} operations, "
             "its limit; complete one first.",
@@ -128,6 +147,8 @@ class _Connection:
                     return
         finally:
             await self._cancel_all()
+            if self._drainer is not None:
+                self._drainer.cancel()
             if self._counted is not None and self._endpoint.quotas is not None:
                 await self._endpoint.quotas.close(self._counted)
 
@@ -139,7 +160,7 @@ class _Connection:
                 pong: dict[str, Any] = {"type": "pong"}
                 if message.payload is not None:
                     pong["payload"] = message.payload
-                await self._send(orjson.dumps(pong).decode())
+                self._send(orjson.dumps(pong))
             case Subscribe():
                 if not self._acknowledged:
                     raise ProtocolViolation(protocol.UNAUTHORIZED, "Unauthorized")
@@ -148,7 +169,7 @@ class _Connection:
                         protocol.DUPLICATE_SUBSCRIBER, f"Subscriber for {message.id} already exists"
                     )
                 if len(self._operations) >= self._endpoint.limits.max_socket_operations:
-                    await self._send(protocol.error_frame(message.id, [self._too_many.to_dict()]))
+                    self._send(protocol.error_frame(message.id, [self._too_many.to_dict()]))
                     return
                 task = asyncio.create_task(self._run(message))
                 self._operations[message.id] = task
@@ -181,7 +202,7 @@ class _Connection:
         if isinstance(authorization, str):
             self._headers["authorization"] = authorization
         self._acknowledged = True
-        await self._send('{"type":"connection_ack"}')
+        self._send(b'{"type":"connection_ack"}')
 
     async def _run(self, message: Subscribe) -> None:
         """One operation: ``next``s then ``complete``, or one ``error``."""
@@ -211,25 +232,23 @@ class _Connection:
                 )
                 if prepared.operation_type == "subscription":
                     counted = await self._count_subscription()
-                results = engine.subscribe(prepared, message.variables, self._headers)
+                events = _Events(self, operation_id)
+                following = engine.follow(prepared, message.variables, self._headers, events)
                 metrics = self._endpoint.metrics
                 if prepared.operation_type == "subscription" and metrics is not None:
                     running = metrics.subscriptions["websocket"]
                     running.inc()
             except RequestError as error:
                 errors = [e.to_dict() for e in error.errors]
-                await self._send(protocol.error_frame(operation_id, errors))
+                self._send(protocol.error_frame(operation_id, errors))
                 return
-            prefix = protocol.next_prefix(operation_id)
-            async with contextlib.aclosing(results):  # type: ignore[type-var]
-                async for result in results:
-                    await self._send(protocol.next_frame(prefix, result.to_json()))
-            await self._send(protocol.complete_frame(operation_id))
+            await following
+            self._send(protocol.complete_frame(operation_id))
         except asyncio.CancelledError:
             raise
         except Exception:
             _log.exception("operation %s failed", operation_id)
-            await self._send(protocol.error_frame(operation_id, [_INTERNAL.to_dict()]))
+            self._send(protocol.error_frame(operation_id, [_INTERNAL.to_dict()]))
         finally:
             if running is not None:
                 running.dec()
@@ -280,16 +299,37 @@ class _Connection:
             )
         return counted
 
-    async def _send(self, frame: str) -> None:
-        # Straight to the server's ASGI send, past Starlette's WebSocket wrapper: this is
-        # the one call made per subscriber per event. No lock either: each ASGI send is a
-        # whole message, so the frames of a connection's operations never interleave.
+    def _send(self, message: bytes, frame: bytes | None = None, bounded: bool = True) -> bool:
+        """Sends ``message`` (its WebSocket ``frame``, when already built) after every
+        frame sent before it; False, sending nothing, when ``bounded`` and ``BACKLOG``
+        frames wait."""
         if self._closed:
-            return
+            return True
+        write = self._write_frame
+        if not self._backlog and write is not None and write(frame or text_frame(message)):
+            return True
+        if bounded and len(self._backlog) >= BACKLOG:
+            return False
+        self._backlog.append(message)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return True
+
+    async def _drain(self) -> None:
+        """Sends the backlog through ASGI's send, which waits for the client to read. A
+        frame leaves the backlog only once sent, so none overtakes it meanwhile."""
+        backlog = self._backlog
         try:
-            await self._asgi_send({"type": "websocket.send", "text": frame})
+            while backlog and not self._closed:
+                # Straight to the server's ASGI send, past Starlette's WebSocket wrapper.
+                await self._asgi_send({"type": "websocket.send", "text": backlog[0].decode()})
+                backlog.popleft()
         except (OSError, RuntimeError):
             self._closed = True  # the client went away; its receive loop ends soon
+        finally:
+            if self._closed:
+                backlog.clear()
+            self._drainer = None
 
     async def _close(self, code: int, reason: str) -> None:
         await self._cancel_all()
@@ -306,3 +346,61 @@ class _Connection:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class _Events:
+    """One operation's results, put by the task that executed them (``Engine.follow``)."""
+
+    __slots__ = ("_connection", "_ended", "_frames", "_operation_id", "_prefix", "_task")
+
+    def __init__(self, connection: _Connection, operation_id: str) -> None:
+        self._connection = connection
+        self._operation_id = operation_id
+        self._prefix = protocol.next_prefix(operation_id)
+        self._frames = connection._endpoint.frames
+        self._task = asyncio.current_task()
+        self._ended = False
+
+    def put(self, result: ExecutionResult) -> None:
+        if self._ended:
+            return
+        message, frame = self._frames.next(self._prefix, result)
+        if self._connection._send(message, frame):
+            return
+        # The client has not read the last BACKLOG frames: this subscription ends here
+        # (the error and the completion go past the limit, as its last words).
+        self._ended = True
+        slow = GraphQLError(
+            f"This subscriber fell behind: more than {BACKLOG} frames unread", "SUBSCRIBER_TOO_SLOW"
+        )
+        too_slow = ExecutionResult(None, [slow])
+        self._connection._send(protocol.next_frame(self._prefix, too_slow.to_json()), None, False)
+        self._connection._send(protocol.complete_frame(self._operation_id), None, False)
+        if self._task is not None:
+            self._task.cancel()
+
+
+class _NextFrames:
+    """The last result's ``next`` message and frame, per operation id: one event goes to
+    every subscriber of a shared stream in turn, and most clients number their first
+    operation alike ("1"), so the frame is built once and written to each."""
+
+    __slots__ = ("_by_prefix", "_result")
+
+    _MAX_IDS = 64
+
+    def __init__(self) -> None:
+        self._result: ExecutionResult | None = None
+        self._by_prefix: dict[bytes, tuple[bytes, bytes]] = {}
+
+    def next(self, prefix: bytes, result: ExecutionResult) -> tuple[bytes, bytes]:
+        if result is not self._result:
+            self._result = result
+            self._by_prefix = {}
+        built = self._by_prefix.get(prefix)
+        if built is None:
+            message = protocol.next_frame(prefix, result.to_json())
+            built = (message, text_frame(message))
+            if len(self._by_prefix) < self._MAX_IDS:
+                self._by_prefix[prefix] = built
+        return built

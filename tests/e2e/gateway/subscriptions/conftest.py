@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -30,8 +31,10 @@ async def live_gateway(
     init_timeout: float = 10.0,
     sse_keep_alive: float = 15.0,
     quotas: Quotas | None = None,
+    server: dict[str, Any] | None = None,
 ) -> AsyncIterator[LiveGateway]:
-    """The gateway served by uvicorn, over the two subgraphs called in process."""
+    """The gateway served by uvicorn, over the two subgraphs called in process;
+    ``server``: uvicorn options (``served``)."""
     feed = StockFeed()
     apps = subgraph_apps(feed)
     async with contextlib.AsyncExitStack() as stack:
@@ -48,7 +51,7 @@ async def live_gateway(
             sse_keep_alive=sse_keep_alive,
             quotas=quotas,
         )
-        async with served(app) as address:
+        async with served(app, **(server or {})) as address:
             yield LiveGateway(address, feed, engine)
 
 

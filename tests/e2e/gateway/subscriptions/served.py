@@ -15,19 +15,30 @@ import orjson
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from gateway.subscriptions.frames import FrameWritingProtocol
+
 WAIT = 10.0
 """A bound on waiting for something that should happen at once (a guard, not a figure)."""
 
 
 @contextlib.asynccontextmanager
 async def served(app: Any, **options: Any) -> AsyncIterator[str]:
-    """``app`` on a free port, lifespan and all; yields ``host:port``. ``options`` go to
-    uvicorn's config (the gateway's own HTTP protocol, say)."""
+    """``app`` on a free port, lifespan and all, with the gateway's WebSocket protocol
+    and settings (gateway/server.py); yields ``host:port``. ``options`` go to uvicorn's
+    config (the gateway's own HTTP protocol, say, or ``ws="websockets-sansio"`` for a
+    server without ready-made frames)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, **{"log_level": "warning", "lifespan": "on", "ws": "websockets-sansio", **options}
+        app,
+        **{
+            "log_level": "warning",
+            "lifespan": "on",
+            "ws": FrameWritingProtocol,
+            "ws_per_message_deflate": False,
+            **options,
+        },
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

@@ -169,3 +169,79 @@ async def test_closing_the_fanout_ends_every_subscriber() -> None:
     with pytest.raises(StopAsyncIteration):
         await pending
     assert source.running == 0
+
+
+class Taken:
+    """A sink: what it was put, and in which task."""
+
+    def __init__(self) -> None:
+        self.items: list[int] = []
+        self.tasks: set[asyncio.Task[object] | None] = set()
+
+    def put(self, item: int) -> None:
+        self.items.append(item)
+        self.tasks.add(asyncio.current_task())
+
+
+async def test_followers_and_readers_share_one_producer_and_followers_take_items_in_its_task() -> (
+    None
+):
+    fanout: Fanout[str, int] = Fanout()
+    source = Source()
+    sinks = [Taken(), Taken()]
+    following = [asyncio.ensure_future(fanout.follow("k", source.produce, s)) for s in sinks]
+    reader = fanout.subscribe("k", source.produce)
+    read = asyncio.ensure_future(take(reader, 2))
+    await settle()
+
+    for item in (1, 2):
+        source.queue.put_nowait(item)
+    assert await read == [1, 2]
+    await settle()
+
+    assert source.started == 1
+    assert [sink.items for sink in sinks] == [[1, 2], [1, 2]]
+    (producer_task,) = sinks[0].tasks | sinks[1].tasks
+    assert producer_task not in following
+    assert fanout.subscribers == 3
+    await reader.aclose()
+    for follower in following:
+        follower.cancel()
+
+
+async def test_following_returns_when_the_stream_ends_and_raises_its_failure() -> None:
+    async def failing() -> AsyncIterator[int]:
+        yield 1
+        raise ValueError("upstream broke")
+
+    fanout: Fanout[str, int] = Fanout()
+    source = Source()
+    sink = Taken()
+    ending = asyncio.ensure_future(fanout.follow("ends", source.produce, sink))
+    await settle()
+    source.queue.put_nowait(5)
+    source.queue.put_nowait(None)
+
+    assert await ending is None
+    assert sink.items == [5]
+    with pytest.raises(ValueError, match="upstream broke"):
+        await fanout.follow("fails", failing, Taken())
+    assert len(fanout) == 0
+
+
+async def test_the_last_follower_cancelled_stops_the_producer() -> None:
+    fanout: Fanout[str, int] = Fanout()
+    source = Source()
+    first = asyncio.ensure_future(fanout.follow("k", source.produce, Taken()))
+    second = asyncio.ensure_future(fanout.follow("k", source.produce, Taken()))
+    await settle()
+    assert source.running == 1
+
+    first.cancel()
+    await settle()
+    assert source.running == 1
+    second.cancel()
+    await settle()
+
+    assert source.running == 0
+    assert len(fanout) == 0

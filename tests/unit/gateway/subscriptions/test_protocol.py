@@ -65,5 +65,5 @@ def test_invalid_client_messages_are_a_4400_violation(frame: str) -> None:
 
 def test_a_next_frame_embeds_the_encoded_payload() -> None:
     assert next_frame(next_prefix('a"b'), b'{"data":1}') == (
-        '{"id":"a\\"b","type":"next","payload":{"data":1}}'
+        b'{"id":"a\\"b","type":"next","payload":{"data":1}}'
     )
