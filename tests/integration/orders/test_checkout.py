@@ -282,7 +282,7 @@ async def test_placing_a_three_line_order_costs_the_orders_database_six_statemen
     assert placed.created
     assert published == 1
     assert statements == [
-        "SELECT orders_orders",  # is the key an order already? (its own transaction)
+        "SELECT orders_orders",  # is the key an order already? (no transaction)
         "INSERT orders_orders",  # the order, answering its number
         "INSERT orders_lines",  # its three lines, one batch
         "INSERT orders_erp_postings",  # the sale the ERP is owed
