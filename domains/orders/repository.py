@@ -218,11 +218,13 @@ _INSERT_ORDER = {
 }
 _INSERT_LINES = insert(lines)
 _ORDER_BY_KEY = select(orders).where(orders.c.idempotency_key == bindparam("key"))
+_ORDER_ID_BY_KEY = select(orders.c.id).where(orders.c.idempotency_key == bindparam("key"))
 
 
-async def order_row_by_idempotency_key(executor: Executor, key: str) -> Any | None:
-    """The row of the order holding idempotency key ``key``, without its lines."""
-    return (await executor.execute(_ORDER_BY_KEY, {"key": key})).first()
+async def order_id_by_idempotency_key(executor: Executor, key: str) -> str | None:
+    """The id of the order holding idempotency key ``key``, if one does."""
+    found: str | None = (await executor.execute(_ORDER_ID_BY_KEY, {"key": key})).scalar()
+    return found
 
 
 class OrderRepository:

@@ -11,7 +11,7 @@ from adapters.db.engine import one_statement
 from adapters.db.uow import SqlUnitOfWork
 from domains.orders import erp_postings, tables
 from domains.orders.model import Order
-from domains.orders.repository import OrderRepository, order_row_by_idempotency_key
+from domains.orders.repository import OrderRepository, order_id_by_idempotency_key
 from kernel.clock import Clock
 
 
@@ -36,8 +36,8 @@ class OrdersUnitOfWork(SqlUnitOfWork):
         transaction of this unit, so the order is read in one snapshot.
         """
         async with one_statement(self._engine) as conn:
-            row = await order_row_by_idempotency_key(conn, idempotency_key)
-        if row is None:
+            order_id = await order_id_by_idempotency_key(conn, idempotency_key)
+        if order_id is None:
             return None
         async with self:
             return await self.orders.get_by_idempotency_key(idempotency_key)
