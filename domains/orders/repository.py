@@ -207,9 +207,9 @@ async def recent_order_ids_by_location(
 
 
 # Checkout's statements, built once: a statement made per call with ``.values(dict)`` had
-# its cache key walked value by value on every order (about 9% of the orders process's
-# CPU at 32 concurrent checkouts, with the compile cache lookup it feeds); these have
-# bind parameters, and their memoised cache keys cost nothing after the first order.
+# its cache key walked value by value on every order (about 5% of the orders process's
+# CPU at 32 concurrent checkouts); these have bind parameters, and their memoised cache
+# keys cost nothing after the first order.
 # An insert into orders skips a row whose unique key is taken (``ON CONFLICT DO
 # NOTHING ... RETURNING``), as each database spells it.
 _INSERT_ORDER = {
