@@ -63,7 +63,7 @@ async def make_backlog(url: str, count: int) -> None:
         sessions = session_factory(engine)
         lines = [NewLine("BENCH-1", 1, Decimal("10.00"), None, Decimal("0.19"))]
         for start in range(0, count, 250):
-            uow = OrdersUnitOfWork(sessions, tables.outbox, clock=CLOCK)
+            uow = OrdersUnitOfWork(sessions, engine=engine, clock=CLOCK)
             async with uow:
                 for _ in range(min(250, count - start)):
                     order = new_order(

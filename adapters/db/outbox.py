@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
@@ -25,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Insert, Update
 
 from kernel.clock import Clock
 from kernel.events import Event
@@ -65,7 +66,7 @@ async def record(session: AsyncSession, table: Table, events: Sequence[Event]) -
     if not events:
         return
     await session.execute(
-        insert(table),
+        _insert_into(table),
         [
             {
                 "id": e.id,
@@ -81,6 +82,13 @@ async def record(session: AsyncSession, table: Table, events: Sequence[Event]) -
             for e in events
         ],
     )
+
+
+@functools.cache
+def _insert_into(table: Table) -> Insert:
+    """One insert per outbox, kept: a fresh ``insert()`` per commit had its cache key
+    generated on every call."""
+    return insert(table)
 
 
 def _row_to_event(row: Any) -> Event:
@@ -123,6 +131,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # The claim statement per dialect, built on the first pass and kept (its cache
+        # key is memoised on it; a fresh one per pass walked its subqueries each time).
+        self._claims: dict[str, Update] = {}
 
     def start(self) -> None:
         """Relay in the background until ``stop()``; starting a started relay does nothing."""
@@ -152,7 +163,10 @@ class OutboxRelay:
         three statements, and a drain ran a fourth and fifth to find the outbox empty.
         """
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(self._claim(conn), {"now": self.clock.now()})).all()
+            claim = self._claims.get(conn.dialect.name)
+            if claim is None:
+                claim = self._claims[conn.dialect.name] = self._claim(conn)
+            rows = (await conn.execute(claim, {"now": self.clock.now()})).all()
             if not rows:
                 return 0
             await self.publish([_row_to_event(row) for row in sorted(rows, key=_seq)])

@@ -27,7 +27,7 @@ class OrdersDomain(DomainBase):
 
     def uow(self) -> OrdersUnitOfWork:
         return OrdersUnitOfWork(
-            self._sessions, tables.outbox, clock=self.clock, on_commit=self.wake_relay
+            self._sessions, engine=self.engine, clock=self.clock, on_commit=self.wake_relay
         )
 
     async def close(self) -> None:

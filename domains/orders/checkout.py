@@ -184,8 +184,7 @@ async def _place(
     sales: SalesVocabulary,
 ) -> CreatedOrder | _Owed:
     fulfilment = Fulfilment(_fulfilment_type(request.fulfilment_type), request.location_id)
-    async with uow() as unit:
-        existing = await unit.orders.get_by_idempotency_key(request.idempotency_key)
+    existing = await uow().placed_order(request.idempotency_key)
     if existing is not None:
         return repeat_of(existing, _fingerprint(request, fulfilment))
     _check(request, fulfilment, sales)

@@ -233,6 +233,10 @@ def _units(
 # -- writing, inside the order's transaction ------------------------------------------
 
 
+# Built once: a fresh ``insert()`` per order had its cache key generated on every call.
+_INSERT_POSTINGS = insert(erp_postings)
+
+
 async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime) -> None:
     """Adds the postings that ``events`` call for to the caller's transaction."""
     relevant = [event for event in events if event.type in ERP_EVENTS]
@@ -284,7 +288,7 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
         relevant, earlier=earlier, paid_prices=paid, headers=headers, remaining=left
     )
     await session.execute(
-        insert(erp_postings),
+        _INSERT_POSTINGS,
         [
             {
                 "order_id": posting.order_id,

@@ -16,11 +16,13 @@ import orjson
 import pytest
 from asyncpg.exceptions import TooManyConnectionsError
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from adapters.db.engine import is_one_statement
 from domains.orders import checkout
 from domains.orders.bootstrap import OrdersDomain
 from domains.orders.checkout import (
@@ -282,13 +284,41 @@ async def test_placing_a_three_line_order_costs_the_orders_database_six_statemen
     assert placed.created
     assert published == 1
     assert statements == [
-        "SELECT orders_orders",  # is the key an order already? (its own transaction)
+        "SELECT orders_orders",  # is the key an order already? (no transaction)
         "INSERT orders_orders",  # the order, answering its number
         "INSERT orders_lines",  # its three lines, one batch
         "INSERT orders_erp_postings",  # the sale the ERP is owed
         "INSERT orders_outbox",  # OrderCreated
         "UPDATE orders_outbox",  # the relay marks it published and reads it, one pass
     ]
+
+
+async def test_placing_an_order_opens_one_transaction_on_the_orders_database(
+    domain: OrdersDomain,
+) -> None:
+    # The key's lookup is one statement outside any transaction (a BEGIN and a ROLLBACK
+    # fewer per checkout on PostgreSQL); the order is written in the only transaction.
+    await domain.relay.stop()  # its passes are transactions of their own
+    begun: list[bool] = []
+
+    def began(connection: Connection) -> None:
+        if not is_one_statement(connection):
+            begun.append(True)
+
+    event.listen(domain.engine.sync_engine, "begin", began)
+    try:
+        placed = await checkout.place_order(
+            domain.uow,
+            FakePricing(),
+            FakeStock(),
+            request(f"k-{uuid.uuid4()}", ("A", 1), ("B", 2)),
+            give_backs=domain.give_backs,
+        )
+    finally:
+        event.remove(domain.engine.sync_engine, "begin", began)
+
+    assert placed.created
+    assert len(begun) == 1
 
 
 class RefusingDatabase:
