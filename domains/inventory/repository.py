@@ -100,18 +100,85 @@ async def load_locations(
     ]
 
 
-def _reserved_subquery(now: datetime, skus: Collection[str]) -> Any:
-    r = t.reservations
-    return (
-        select(r.c.sku, r.c.location_id, func.sum(r.c.quantity).label("reserved"))
-        .where(
-            r.c.status == ReservationStatus.ACTIVE.value,
-            r.c.expires_at > now,
-            r.c.sku.in_(list(skus)),
-        )
-        .group_by(r.c.sku, r.c.location_id)
-        .subquery("live_reserved")
+# The reads and writes a reservation makes are built once, here, with bind parameters:
+# building them per call (the subquery's column collection above all) was a fifth of the
+# inventory process's CPU per reservation at 32 concurrent checkouts. Their IN lists are
+# expanding parameters, so a statement's text depends only on how many values it gets.
+
+_r = t.reservations
+_live = (
+    select(_r.c.sku, _r.c.location_id, func.sum(_r.c.quantity).label("reserved"))
+    .where(
+        _r.c.status == ReservationStatus.ACTIVE.value,
+        _r.c.expires_at > bindparam("now"),
+        _r.c.sku.in_(bindparam("skus", expanding=True)),
     )
+    .group_by(_r.c.sku, _r.c.location_id)
+    .subquery("live_reserved")
+)
+_stock_with_live = t.stock.outerjoin(
+    _live, and_(_live.c.sku == t.stock.c.sku, _live.c.location_id == t.stock.c.location_id)
+)
+_of_skus = t.stock.c.sku.in_(bindparam("skus", expanding=True))
+_lc, _policy = t.location_channels, t.channel_policies
+
+_LEVELS = (
+    select(t.stock, _live.c.reserved)
+    .select_from(_stock_with_live)
+    .where(_of_skus)
+    .order_by(t.stock.c.sku, t.stock.c.location_id)
+)
+_AVAILABILITY = (
+    select(
+        t.stock,
+        _live.c.reserved,
+        _lc.c.channel,
+        _lc.c.share_percent,
+        _lc.c.cap,
+        _policy.c.counts_incoming,
+    )
+    .select_from(
+        _stock_with_live.join(_lc, _lc.c.location_id == t.stock.c.location_id).outerjoin(
+            _policy, _policy.c.channel == _lc.c.channel
+        )
+    )
+    .where(_of_skus, _lc.c.channel.in_(bindparam("channels", expanding=True)))
+    .order_by(t.stock.c.sku, _lc.c.channel, t.stock.c.location_id)
+)
+_PICTURE = (
+    select(
+        t.stock,
+        _live.c.reserved,
+        t.locations.c.region,
+        _lc.c.channel,
+        _lc.c.share_percent,
+        _lc.c.cap,
+        _policy.c.counts_incoming,
+    )
+    .select_from(
+        _stock_with_live.join(t.locations, t.locations.c.id == t.stock.c.location_id)
+        .outerjoin(_lc, _lc.c.location_id == t.stock.c.location_id)
+        .outerjoin(_policy, _policy.c.channel == _lc.c.channel)
+    )
+    .where(_of_skus)
+    .order_by(t.stock.c.sku, t.stock.c.location_id, _lc.c.channel)
+)
+_LOCK_STOCK = (
+    select(t.stock.c.sku)
+    .where(tuple_(t.stock.c.sku, t.stock.c.location_id).in_(bindparam("pairs", expanding=True)))
+    .order_by(t.stock.c.sku, t.stock.c.location_id)
+    .with_for_update()
+)
+_BY_ID = select(_r).where(_r.c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(_r).where(_r.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+# By (ids or keys, locked): the reservations with those ids or idempotency keys.
+_RESERVATIONS = {
+    ("ids", False): _BY_ID,
+    ("ids", True): _BY_ID.with_for_update(),
+    ("keys", False): _BY_KEY,
+    ("keys", True): _BY_KEY.with_for_update(),
+}
+_INSERT_RESERVATIONS = insert(_r)
 
 
 def _level(row: Any, reserved: int) -> StockLevel:
@@ -131,19 +198,8 @@ async def load_levels(db: Db, skus: Collection[str], now: datetime) -> list[Stoc
     """Every stock level of ``skus`` with the reservations live at ``now`` summed in."""
     if not skus:
         return []
-    live = _reserved_subquery(now, skus)
-    query = (
-        select(t.stock, live.c.reserved)
-        .select_from(
-            t.stock.outerjoin(
-                live,
-                and_(live.c.sku == t.stock.c.sku, live.c.location_id == t.stock.c.location_id),
-            )
-        )
-        .where(t.stock.c.sku.in_(list(skus)))
-        .order_by(t.stock.c.sku, t.stock.c.location_id)
-    )
-    return [_level(row, row.reserved) for row in (await db.execute(query)).all()]
+    rows = await db.execute(_LEVELS, {"skus": list(skus), "now": now})
+    return [_level(row, row.reserved) for row in rows.all()]
 
 
 async def load_availability(
@@ -152,46 +208,25 @@ async def load_availability(
     """Available-to-promise per (sku, channel), for a whole batch in one statement."""
     if not keys:
         return {}
-    skus = {sku for sku, _ in keys}
-    channels = {channel for _, channel in keys}
-    live = _reserved_subquery(now, skus)
-    lc, policy = t.location_channels, t.channel_policies
-    query = (
-        select(
-            t.stock,
-            live.c.reserved,
-            lc.c.channel,
-            lc.c.share_percent,
-            lc.c.cap,
-            policy.c.counts_incoming,
-        )
-        .select_from(
-            t.stock.join(lc, lc.c.location_id == t.stock.c.location_id)
-            .outerjoin(policy, policy.c.channel == lc.c.channel)
-            .outerjoin(
-                live,
-                and_(live.c.sku == t.stock.c.sku, live.c.location_id == t.stock.c.location_id),
-            )
-        )
-        .where(t.stock.c.sku.in_(list(skus)), lc.c.channel.in_(list(channels)))
-        .order_by(t.stock.c.sku, lc.c.channel, t.stock.c.location_id)
-    )
+    skus = sorted({sku for sku, _ in keys})
+    channels = sorted({channel for _, channel in keys})
+    result = await db.execute(_AVAILABILITY, {"skus": skus, "channels": channels, "now": now})
     found: dict[Pair, list[Any]] = defaultdict(list)
     policies: dict[str, bool] = {}
-    for row in (await db.execute(query)).all():
+    for row in result.all():
         policies[row.channel] = bool(row.counts_incoming)
         found[(row.sku, row.channel)].append(row)
-    result: dict[Pair, ChannelAvailability] = {}
+    availability: dict[Pair, ChannelAvailability] = {}
     for sku, channel in keys:
         rows = found.get((sku, channel), [])
-        result[(sku, channel)] = channel_availability(
+        availability[(sku, channel)] = channel_availability(
             sku,
             channel,
             [_level(row, row.reserved) for row in rows],
             {row.location_id: (ChannelRule(channel, row.share_percent, row.cap),) for row in rows},
             counts_incoming=policies.get(channel, False),
         )
-    return result
+    return availability
 
 
 async def load_picture(db: Db, skus: Collection[str], now: datetime) -> StockPicture:
@@ -200,35 +235,12 @@ async def load_picture(db: Db, skus: Collection[str], now: datetime) -> StockPic
     (a row per stock row and channel its location serves)."""
     if not skus:
         return StockPicture({}, {}, {}, {})
-    live = _reserved_subquery(now, skus)
-    lc, policy = t.location_channels, t.channel_policies
-    query = (
-        select(
-            t.stock,
-            live.c.reserved,
-            t.locations.c.region,
-            lc.c.channel,
-            lc.c.share_percent,
-            lc.c.cap,
-            policy.c.counts_incoming,
-        )
-        .select_from(
-            t.stock.join(t.locations, t.locations.c.id == t.stock.c.location_id)
-            .outerjoin(lc, lc.c.location_id == t.stock.c.location_id)
-            .outerjoin(policy, policy.c.channel == lc.c.channel)
-            .outerjoin(
-                live,
-                and_(live.c.sku == t.stock.c.sku, live.c.location_id == t.stock.c.location_id),
-            )
-        )
-        .where(t.stock.c.sku.in_(sorted(skus)))
-        .order_by(t.stock.c.sku, t.stock.c.location_id, lc.c.channel)
-    )
+    rows = await db.execute(_PICTURE, {"skus": sorted(skus), "now": now})
     levels: dict[Pair, StockLevel] = {}
     regions: dict[str, str] = {}
     rules: dict[str, dict[str, ChannelRule]] = {}
     counts_incoming: dict[str, bool] = {}
-    for row in (await db.execute(query)).all():
+    for row in rows.all():
         levels.setdefault((row.sku, row.location_id), _level(row, row.reserved))
         regions[row.location_id] = row.region
         served = rules.setdefault(row.location_id, {})
@@ -263,14 +275,12 @@ async def load_reservations(
     idempotency_keys: Collection[str] | None = None,
     for_update: bool = False,
 ) -> list[Reservation]:
-    query = select(t.reservations)
-    if ids is not None:
-        query = query.where(t.reservations.c.id.in_(list(ids)))
-    if idempotency_keys is not None:
-        query = query.where(t.reservations.c.idempotency_key.in_(list(idempotency_keys)))
-    if for_update:
-        query = query.with_for_update()
-    return [_reservation(row) for row in (await db.execute(query)).all()]
+    """The reservations with ``ids`` or with ``idempotency_keys`` (exactly one given)."""
+    if (ids is None) == (idempotency_keys is None):
+        raise ValueError("load reservations by their ids or by their idempotency keys")
+    by, values = ("ids", ids) if ids is not None else ("keys", idempotency_keys or ())
+    query = _RESERVATIONS[(by, for_update)]
+    return [_reservation(row) for row in (await db.execute(query, {by: list(values)})).all()]
 
 
 class StockRepository:
@@ -351,13 +361,7 @@ class StockRepository:
         """
         if not pairs or self.session.get_bind().dialect.name == "sqlite":
             return
-        query = (
-            select(t.stock.c.sku)
-            .where(_in_pairs((t.stock.c.sku, t.stock.c.location_id), pairs))
-            .order_by(t.stock.c.sku, t.stock.c.location_id)
-            .with_for_update()
-        )
-        await self.session.execute(query)
+        await self.session.execute(_LOCK_STOCK, {"pairs": sorted(pairs)})
 
     async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
         """Every stock row of ``skus`` with the reservations live at ``now`` summed in, and
@@ -453,7 +457,7 @@ class StockRepository:
         rolled back."""
         try:
             await self.session.execute(
-                insert(t.reservations),
+                _INSERT_RESERVATIONS,
                 [
                     {
                         "id": r.id,

@@ -230,33 +230,88 @@ async def reserve_stock_lines(
 
     A repeat with the same idempotency keys returns the first reservations and changes
     nothing. The stock rows are locked (in key order, so two orders cannot deadlock) before
-    the keys are checked and the units counted: concurrent calls queue on the rows and can
-    never sell the last unit twice. The unique key settles repeats that raced.
+    the units are counted: concurrent calls queue on the rows and can never sell the last
+    unit twice. The unique key settles repeats, those that raced included.
     """
     async with uow:
         return await _reserve_lines(uow, requests, now)
 
 
+_REFUSALS = (InsufficientStock, UnknownLocation, UnknownSku)
+
+
 async def _reserve_lines(
     uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime | None
 ) -> list[Reservation]:
-    """Five statements on PostgreSQL for a new order's lines at one location (the lock,
-    the keys, the stock, the reservations, the outbox), four on SQLite (no lock)."""
+    """Four statements on PostgreSQL for a new order's lines at one location (the lock,
+    the stock, the reservations, the outbox), three on SQLite (no lock).
+
+    The keys are not looked up first: a new order's are new, and the unique key refuses
+    any that is not. Only then, or when a line cannot be held (a repeat of lines held
+    before may find the stock short), are they looked up, and the request is answered as
+    a repeat (``_reserve_known_lines``). A key look-up before the stock read was one
+    statement in five, and 4% of the inventory process's CPU, at 32 concurrent checkouts.
+    """
     _validate_requests(requests)
     now = now or uow.clock.now()
+    keys = [request.idempotency_key for request in requests]
+    await uow.stock.lock_stock({_pair(r) for r in requests})
+    picture = await uow.stock.load_picture({r.sku for r in requests}, now)
+    try:
+        await _check_available(uow, requests, picture)
+        _check_allocated(requests, picture)
+    except _REFUSALS:
+        # The rows are still locked: keys found now were committed before the lock.
+        if not await _existing(uow, keys):
+            raise
+        await uow.rollback()
+        return await _reserve_known_lines(uow, requests, now)
+    try:
+        return await _hold(uow, requests, picture, now)
+    except DuplicateReservation:
+        await uow.rollback()
+        return await _reserve_known_lines(uow, requests, now)
+
+
+async def _reserve_known_lines(
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime
+) -> list[Reservation]:
+    """Reserve the lines whose keys are not taken, once the stock rows are locked and the
+    keys looked up: a whole repeat is answered with the reservations made before, lines
+    repeated from an earlier partial call must still match what they asked for."""
     keys = [request.idempotency_key for request in requests]
     await uow.stock.lock_stock({_pair(r) for r in requests})
     existing = await _existing(uow, keys)
     if len(existing) == len(requests):
         return _repeat(requests, existing)
-    # Lines repeated from an earlier partial call must still match what they asked for.
     _replayed([r for r in requests if r.idempotency_key in existing], existing)
     wanted = [r for r in requests if r.idempotency_key not in existing]
     picture = await uow.stock.load_picture({r.sku for r in wanted}, now)
     await _check_available(uow, wanted, picture)
     _check_allocated(wanted, picture)
-    created = {
-        r.idempotency_key: Reservation(
+    try:
+        created = await _hold(uow, wanted, picture, now)
+    except DuplicateReservation:
+        await uow.rollback()
+        existing = await _existing(uow, keys)
+        if len(existing) == len(requests):
+            return _repeat(requests, existing)
+        raise
+    by_key = {reservation.idempotency_key: reservation for reservation in created}
+    return [existing.get(key) or by_key[key] for key in keys]
+
+
+async def _hold(
+    uow: UnitOfWork,
+    requests: Sequence[ReservationRequest],
+    picture: StockPicture,
+    now: datetime,
+) -> list[Reservation]:
+    """Store a reservation per request (checked against ``picture``), announce them with
+    the stock they leave, and commit; raises ``DuplicateReservation`` when a key is taken
+    (the transaction must then be rolled back)."""
+    created = [
+        Reservation(
             id=str(uuid.uuid4()),
             idempotency_key=r.idempotency_key,
             sku=r.sku,
@@ -265,22 +320,14 @@ async def _reserve_lines(
             expires_at=expiry(now, r.ttl_seconds),
             order_reference=r.order_reference,
         )
-        for r in wanted
-    }
-    try:
-        await uow.stock.insert_reservations(list(created.values()), now)
-        for reservation in created.values():
-            uow.record(reservation_event(ReservationCreated, reservation, now))
-        after = picture.holding(created.values())
-        announce_stock_changes(uow, after, {_pair(r) for r in wanted}, now)
-        await uow.commit()
-    except DuplicateReservation:
-        await uow.rollback()
-        existing = await _existing(uow, keys)
-        if len(existing) == len(requests):
-            return _repeat(requests, existing)
-        raise
-    return [existing.get(key) or created[key] for key in keys]
+        for r in requests
+    ]
+    await uow.stock.insert_reservations(created, now)
+    for reservation in created:
+        uow.record(reservation_event(ReservationCreated, reservation, now))
+    announce_stock_changes(uow, picture.holding(created), {_pair(r) for r in requests}, now)
+    await uow.commit()
+    return created
 
 
 def _pair(request: ReservationRequest) -> Pair:
