@@ -35,6 +35,7 @@ from domains.orders.model import Fulfilment, FulfilmentType, NewLine
 from domains.orders.service import created_event
 from domains.orders.uow import OrdersUnitOfWork
 from kernel.clock import SystemClock
+from retailgraph.demo.catalog import demo_catalog
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_URL = "postgresql://127.0.0.1:5432/test"
@@ -61,7 +62,10 @@ async def make_backlog(url: str, count: int) -> None:
     try:
         await migrations.upgrade(engine, "orders", tables.metadata)
         sessions = session_factory(engine)
-        lines = [NewLine("BENCH-1", 1, Decimal("10.00"), None, Decimal("0.19"))]
+        # A SKU of the demo retailer, whose catalogue the worker's simulator holds: it
+        # refuses a sale of a product it does not know.
+        sku = demo_catalog().items[0].sku
+        lines = [NewLine(sku, 1, Decimal("10.00"), None, Decimal("0.19"))]
         for start in range(0, count, 250):
             uow = OrdersUnitOfWork(sessions, engine=engine, clock=CLOCK)
             async with uow:
@@ -132,7 +136,6 @@ def start_workers(url: str, count: int, args: argparse.Namespace) -> list[subpro
     env = {
         **os.environ,
         "ORDERS_DATABASE_URL": url,
-        "RETAILGRAPH_ERP": "simulator",
         "RETAILGRAPH_MIGRATE_ON_START": "0",
     }
     env.pop("REDIS_URL", None)
