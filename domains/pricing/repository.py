@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,37 +83,51 @@ async def fetch_sku_prices(
     price beats the list's. One statement, the SKUs' whole price history included."""
     if not keys:
         return {}
-    rows = (await db.execute(price_history(keys))).all()
+    rows = (await db.execute(PRICE_HISTORY, price_history_params(keys))).all()
     return sku_prices_from(rows, keys, at)
 
 
-def price_history(keys: Sequence[PriceKey]) -> Select[Any]:
-    """Each SKU of ``keys`` with every base price it has had in their currencies (none:
-    one row of NULLs), in no particular order."""
-    bp = tables.base_prices
-    join = tables.skus.outerjoin(
-        bp,
-        and_(bp.c.sku == tables.skus.c.sku, bp.c.currency.in_(sorted({k[2] for k in keys}))),
+# Built once, with expanding parameters (a statement's text depends only on how many
+# SKUs and currencies it gets): checkout's quote reads it on every order, and building
+# it per call cost CPU there (``quote_facts``).
+_bp = tables.base_prices
+PRICE_HISTORY: Select[Any] = (
+    select(
+        tables.skus.c.sku,
+        tables.skus.c.category,
+        tables.skus.c.tax_rate,
+        _bp.c.currency,
+        _bp.c.channel,
+        _bp.c.effective_from,
+        _bp.c.amount,
     )
-    return (
-        select(
-            tables.skus.c.sku,
-            tables.skus.c.category,
-            tables.skus.c.tax_rate,
-            bp.c.currency,
-            bp.c.channel,
-            bp.c.effective_from,
-            bp.c.amount,
+    .select_from(
+        tables.skus.outerjoin(
+            _bp,
+            and_(
+                _bp.c.sku == tables.skus.c.sku,
+                _bp.c.currency.in_(bindparam("currencies", expanding=True)),
+            ),
         )
-        .select_from(join)
-        .where(tables.skus.c.sku.in_(sorted({k[0] for k in keys})))
     )
+    .where(tables.skus.c.sku.in_(bindparam("skus", expanding=True)))
+)
+"""Each SKU of ``skus`` with every base price it has had in ``currencies`` (none: one
+row of NULLs), in no particular order."""
+
+
+def price_history_params(keys: Sequence[PriceKey]) -> dict[str, list[str]]:
+    """``PRICE_HISTORY``'s parameters for ``keys``: their SKUs and currencies, each once."""
+    return {
+        "skus": sorted({key[0] for key in keys}),
+        "currencies": sorted({key[2] for key in keys}),
+    }
 
 
 def sku_prices_from(
     rows: Iterable[Any], keys: Sequence[PriceKey], at: datetime
 ) -> dict[PriceKey, SkuPrice]:
-    """The prices of ``keys`` at ``at`` from ``price_history``'s rows."""
+    """The prices of ``keys`` at ``at`` from ``PRICE_HISTORY``'s rows."""
     at = as_utc(at)
     facts: dict[str, tuple[str | None, Decimal]] = {}
     timelines: dict[tuple[str, str, str], Timeline] = {}
@@ -178,23 +192,24 @@ async def fetch_held_changes(
 
 async def fetch_live_offers(db: Any) -> list[Offer]:
     """The current terms of every live promotion (in force, scheduled or ended by now)."""
-    rows = (await db.execute(live_terms())).all()
+    rows = (await db.execute(LIVE_TERMS)).all()
     return offers_from(rows)
 
 
-def live_terms() -> Select[Any]:
-    """(promotion_id, terms) of the current version of every live promotion, in no
-    particular order."""
-    p, v = tables.promotions, tables.promotion_versions
-    return (
-        select(v.c.promotion_id, v.c.terms)
-        .select_from(p.join(v, and_(v.c.promotion_id == p.c.id, v.c.number == p.c.current_version)))
-        .where(p.c.lifecycle == str(Lifecycle.LIVE))
+_p, _v = tables.promotions, tables.promotion_versions
+LIVE_TERMS: Select[Any] = (
+    select(_v.c.promotion_id, _v.c.terms)
+    .select_from(
+        _p.join(_v, and_(_v.c.promotion_id == _p.c.id, _v.c.number == _p.c.current_version))
     )
+    .where(_p.c.lifecycle == str(Lifecycle.LIVE))
+)
+"""(promotion_id, terms) of the current version of every live promotion, in no
+particular order."""
 
 
 def offers_from(rows: Iterable[Any]) -> list[Offer]:
-    """``live_terms``' rows as offers, by promotion id."""
+    """``LIVE_TERMS``' rows as offers, by promotion id."""
     ordered = sorted(rows, key=lambda row: str(row.promotion_id))
     return [Offer(row.promotion_id, terms_from_dict(row.terms)) for row in ordered]
 
