@@ -322,7 +322,9 @@ def subgraph(
     # A request allocates thousands of short-lived objects (GraphQL execution, SQL
     # statements, HTTP calls to peers); at Python's default threshold they set off
     # collections that walk every long-lived object of the process (the schema, the
-    # statement caches, the pools) many times per request.
+    # statement caches, the pools) many times per request. At 32 concurrent checkouts
+    # the orders process spent 4.25 CPU ms per order with the default, 3.82 with this
+    # (pricing 2.03 and 1.81, inventory 2.49 and 2.32; one run each on a shared host).
     tune_garbage_collector()
     settings = settings_or_exit(config)
     tracer = Observed.of(settings, name)()
