@@ -311,6 +311,7 @@ def subgraph(
     """
     import uvicorn
 
+    from gateway.server import tune_garbage_collector
     from retailgraph.domains import DOMAINS
     from retailgraph.observability import Observed
     from retailgraph.wiring import subgraph_app
@@ -318,6 +319,13 @@ def subgraph(
     if name not in DOMAINS:
         typer.echo(f"error: no subgraph {name!r}; one of {', '.join(DOMAINS)}", err=True)
         raise typer.Exit(1)
+    # A request allocates thousands of short-lived objects (GraphQL execution, SQL
+    # statements, HTTP calls to peers); at Python's default threshold they set off
+    # collections that walk every long-lived object of the process (the schema, the
+    # statement caches, the pools) many times per request. At 32 concurrent checkouts
+    # the orders process spent 4.25 CPU ms per order with the default, 3.82 with this
+    # (pricing 2.03 and 1.81, inventory 2.49 and 2.32; one run each on a shared host).
+    tune_garbage_collector()
     settings = settings_or_exit(config)
     tracer = Observed.of(settings, name)()
     served = subgraph_app(settings, name, tracer)

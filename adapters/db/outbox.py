@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
+# How long a woken relay waits for more commits before its pass. A pass costs three
+# round trips (BEGIN, the claim, COMMIT) and a publish, whatever its batch holds; woken
+# at once, the relay made a pass for nearly every order at 32 concurrent checkouts:
+# 5.8% of the orders process's profile samples, 1.1% with this wait. Events reach the
+# bus up to this much later; the poll that catches what no wake announced stays at
+# half a second.
+GATHER_FOR = 0.025
+
 
 def outbox_table(metadata: MetaData, domain: str) -> Table:
     """The outbox of one domain, named ``<domain>_outbox``; ``seq`` is the relay order."""
@@ -123,12 +131,14 @@ class OutboxRelay:
         *,
         clock: Clock,
         batch_size: int = 500,
+        gather_for: float = GATHER_FOR,
     ) -> None:
         self.engine = engine
         self.table = table
         self.publish = publish
         self.clock = clock
         self.batch_size = batch_size
+        self.gather_for = gather_for
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # The claim statement per dialect, built on the first pass and kept (its cache
@@ -197,6 +207,9 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll_interval):
                     await self._wake.wait()
+            if self._wake.is_set() and self.gather_for > 0:
+                # Let the commits that follow this one join its pass (see GATHER_FOR).
+                await asyncio.sleep(self.gather_for)
             self._wake.clear()
 
     def _claim(self, conn: AsyncConnection) -> Update:

@@ -143,3 +143,41 @@ async def test_stopping_a_relay_just_woken_ends_it(engine: AsyncEngine) -> None:
         relay.wake()
         async with asyncio.timeout(10):
             await relay.stop()
+
+
+async def test_commits_soon_after_a_wake_go_out_in_the_woken_relays_pass(
+    engine: AsyncEngine,
+) -> None:
+    await _setup(engine)
+    sessions = session_factory(engine)
+    batches: list[list[str]] = []
+    first_pass_done = asyncio.Event()
+    both_delivered = asyncio.Event()
+
+    async def publish(events: list[Event]) -> None:
+        batches.append([e.partition_key for e in events])
+        first_pass_done.set()
+        if sum(map(len, batches)) == 3:
+            both_delivered.set()
+
+    relay = OutboxRelay(engine, demo_outbox, publish, clock=suite_clock(), gather_for=1.0)
+
+    async def commit(key: str) -> None:
+        async with SqlUnitOfWork(
+            sessions, demo_outbox, clock=suite_clock(), on_commit=lambda _: relay.wake()
+        ) as uow:
+            uow.record(Event(type="Tick", partition_key=key, payload={}, occurred_at=EVENT_TIME))
+            await uow.commit()
+
+    # An event waiting before the start goes out in the relay's first pass, which then
+    # waits for a wake.
+    await commit("before")
+    relay.start()
+    async with asyncio.timeout(10):
+        await first_pass_done.wait()
+    await commit("first")
+    await commit("second")
+    async with asyncio.timeout(10):
+        await both_delivered.wait()
+    await relay.stop()
+    assert batches == [["before"], ["first", "second"]]
