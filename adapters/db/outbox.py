@@ -42,6 +42,11 @@ Publish = Callable[[Sequence[Event]], Awaitable[None]]
 # bus up to this much later; the poll that catches what no wake announced stays at
 # half a second.
 GATHER_FOR = 0.025
+# How long ``stop()`` lets a pass under way finish before cancelling it. A pass cancelled
+# in the middle of its transaction can leave the connection inside it: on SQLite that
+# holds the database's write lock until the engine is disposed, and every other writer
+# waits out its busy timeout.
+STOP_GRACE = 10.0
 
 
 def outbox_table(metadata: MetaData, domain: str) -> Table:
@@ -141,6 +146,7 @@ class OutboxRelay:
         self.gather_for = gather_for
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         # The claim statement per dialect, built on the first pass and kept (its cache
         # key is memoised on it; a fresh one per pass walked its subqueries each time).
         self._claims: dict[str, Update] = {}
@@ -148,16 +154,25 @@ class OutboxRelay:
     def start(self) -> None:
         """Relay in the background until ``stop()``; starting a started relay does nothing."""
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self.run(), name=f"{self.table.name}-relay")
 
     async def stop(self) -> None:
-        """Cancel the background relay and wait until it has ended; safe to call twice."""
+        """End the background relay and wait until it has: a pass under way finishes (its
+        transaction commits or rolls back) unless it takes longer than ``STOP_GRACE``, when
+        it is cancelled. Safe to call twice."""
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        self._stopping = True
+        self._wake.set()
+        try:
+            async with asyncio.timeout(STOP_GRACE):
+                await asyncio.shield(task)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def wake(self) -> None:
         """Ask for a relay pass now rather than at the next poll (called after commits)."""
@@ -197,7 +212,8 @@ class OutboxRelay:
             return int((await conn.execute(query.select_from(self.table))).scalar_one())
 
     async def run(self, *, poll_interval: float = 0.5) -> None:
-        while True:
+        """Relay until ``stop()``: a pass, then a wait for a wake or the next poll."""
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:  # the relay must outlive a bad pass; the rows stay unpublished
@@ -207,6 +223,8 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll_interval):
                     await self._wake.wait()
+            if self._stopping:
+                return
             if self._wake.is_set() and self.gather_for > 0:
                 # Let the commits that follow this one join its pass (see GATHER_FOR).
                 await asyncio.sleep(self.gather_for)

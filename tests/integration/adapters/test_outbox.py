@@ -145,6 +145,41 @@ async def test_stopping_a_relay_just_woken_ends_it(engine: AsyncEngine) -> None:
             await relay.stop()
 
 
+async def test_stopping_a_relay_in_the_middle_of_a_pass_lets_the_pass_finish(
+    engine: AsyncEngine,
+) -> None:
+    # Cancelled inside its transaction, a pass could leave its connection in it: on
+    # SQLite the database's write lock stayed held until the engine was disposed.
+    await _setup(engine)
+    publishing, release = asyncio.Event(), asyncio.Event()
+    published: list[str] = []
+
+    async def publish(events: list[Event]) -> None:
+        publishing.set()
+        await release.wait()
+        published.extend(e.type for e in events)
+
+    relay = OutboxRelay(engine, demo_outbox, publish, clock=suite_clock(), gather_for=0)
+    async with SqlUnitOfWork(session_factory(engine), demo_outbox, clock=suite_clock()) as uow:
+        uow.record(Event(type="Tick", partition_key="p", payload={}, occurred_at=EVENT_TIME))
+        await uow.commit()
+    relay.start()
+    async with asyncio.timeout(10):
+        await publishing.wait()
+    stopping = asyncio.create_task(relay.stop())
+    await asyncio.sleep(0.05)
+    release.set()
+    async with asyncio.timeout(10):
+        await stopping
+
+    assert published == ["Tick"]
+    assert await relay.depth() == 0
+    # The pass's transaction is over: another writer gets the database at once.
+    async with asyncio.timeout(5):
+        async with engine.begin() as conn:
+            await conn.execute(insert(notes).values(id="after"))
+
+
 async def test_commits_soon_after_a_wake_go_out_in_the_woken_relays_pass(
     engine: AsyncEngine,
 ) -> None:
