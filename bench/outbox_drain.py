@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -137,6 +139,9 @@ def start_workers(url: str, count: int, args: argparse.Namespace) -> list[subpro
         **os.environ,
         "ORDERS_DATABASE_URL": url,
         "RETAILGRAPH_MIGRATE_ON_START": "0",
+        # The workers' simulator keeps its documents in the data folder: a folder of the
+        # run's own, never the user's, whose demo ERP these sales would otherwise enter.
+        "RETAILGRAPH_DATA_DIR": args.data_dir,
     }
     env.pop("REDIS_URL", None)
     command = [
@@ -186,6 +191,7 @@ async def main(args: argparse.Namespace) -> None:
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
+    args.data_dir = tempfile.mkdtemp(prefix="bench-erp-drain-")
     try:
         print(f"making a backlog of {args.orders} orders in {name} ...", flush=True)
         await make_backlog(url, args.orders)
@@ -204,6 +210,7 @@ async def main(args: argparse.Namespace) -> None:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+        shutil.rmtree(args.data_dir, ignore_errors=True)
     print()
     print("| workers | orders/s | worker CPU ms per posting | simulator latency | in flight each |")
     print("|---|---|---|---|---|")
