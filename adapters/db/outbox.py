@@ -147,9 +147,10 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        # The claim statement per dialect, built on the first pass and kept (its cache
-        # key is memoised on it; a fresh one per pass walked its subqueries each time).
-        self._claims: dict[str, Update] = {}
+        # The claim statement, built on the first pass (it depends on the engine's
+        # dialect) and kept: its cache key is memoised on it, where a fresh one per pass
+        # walked its subqueries each time.
+        self._claim_statement: Update | None = None
 
     def start(self) -> None:
         """Relay in the background until ``stop()``; starting a started relay does nothing."""
@@ -188,9 +189,9 @@ class OutboxRelay:
         three statements, and a drain ran a fourth and fifth to find the outbox empty.
         """
         async with self.engine.begin() as conn:
-            claim = self._claims.get(conn.dialect.name)
+            claim = self._claim_statement
             if claim is None:
-                claim = self._claims[conn.dialect.name] = self._claim(conn)
+                claim = self._claim_statement = self._claim(conn)
             rows = (await conn.execute(claim, {"now": self.clock.now()})).all()
             if not rows:
                 return 0

@@ -13,7 +13,9 @@ from kernel.errors import DomainError
 log = logging.getLogger(__name__)
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+INTERNAL_MESSAGE = "Internal server error"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service's database is unavailable; try again shortly"
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -28,11 +30,11 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     elif original is not None and database_unavailable(original):
         # The request may succeed when sent again; no stack trace, it is not a bug.
         log.warning("database unavailable at %s: %r", error.path, original)
-        formatted["message"] = "The service's database is unavailable; try again shortly"
+        formatted["message"] = UNAVAILABLE_MESSAGE
         extensions = {"code": UNAVAILABLE}
     elif original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error at %s", error.path, exc_info=original)
-        formatted["message"] = "Internal server error"
+        formatted["message"] = INTERNAL_MESSAGE
         extensions = {"code": INTERNAL}
     elif "code" not in extensions:
         extensions["code"] = _core_error_code(error)

@@ -38,6 +38,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.db.unavailable import database_unavailable
+from adapters.graphql.errors import INTERNAL, INTERNAL_MESSAGE, UNAVAILABLE, UNAVAILABLE_MESSAGE
 from adapters.graphql.identity import INVALID, Identity, IdentityVerifier, InvalidIdentity
 from adapters.graphql.metrics import ERRORS, OK, REFUSED, SubgraphMetrics
 from kernel import correlation, tracing
@@ -51,8 +52,6 @@ PREFIX = "/internal/"
 MAX_BODY_BYTES = 1_000_000
 MALFORMED = "MALFORMED_REQUEST"
 TOO_LARGE = "PAYLOAD_TOO_LARGE"
-INTERNAL = "INTERNAL_SERVER_ERROR"
-UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class Malformed(DomainError):
@@ -159,15 +158,15 @@ class _Served:
             # back, as a GraphQL resolver does (``adapters/graphql/shielded.py``).
             return 200, await asyncio.shield(self._endpoint.handler(call))
         except DomainError as error:
-            return 400, _error(error.code, error.message, error.details)
+            return 400, {"error": {**error.extensions, "message": error.message}}
         except Exception as error:
             if database_unavailable(error):
                 log.warning(
                     "internal call %s: the database is unavailable (%s)", self._operation, error
                 )
-                return 503, _error(UNAVAILABLE, "The service's database is unavailable; try again")
+                return 503, _error(UNAVAILABLE, UNAVAILABLE_MESSAGE)
             log.exception("internal call %s failed", self._operation)
-            return 500, _error(INTERNAL, "Internal server error")
+            return 500, _error(INTERNAL, INTERNAL_MESSAGE)
 
 
 class _TooLarge(Exception):
@@ -194,10 +193,8 @@ async def _json_object(request: Request) -> Mapping[str, Any]:
     return body
 
 
-def _error(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    scalars = (str, int, float, bool)
-    extra = {k: v for k, v in (details or {}).items() if v is None or isinstance(v, scalars)}
-    return {"error": {**extra, "code": code, "message": message}}
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
 
 
 # Reading a body's fields: a wrong type or a missing field is the caller's contract

@@ -14,7 +14,8 @@ import aiohttp
 import orjson
 from starlette.types import ASGIApp
 
-from adapters.graphql.internal import INTERNAL, PREFIX
+from adapters.graphql.errors import INTERNAL
+from adapters.graphql.internal import PREFIX
 from adapters.http import in_process, session
 from kernel import correlation, tracing
 
