@@ -78,23 +78,26 @@ async def record(session: AsyncSession, table: Table, events: Sequence[Event]) -
     """Add ``events`` to the outbox inside the caller's transaction."""
     if not events:
         return
-    await session.execute(
-        _insert_into(table),
-        [
-            {
-                "id": e.id,
-                "type": e.type,
-                "version": e.version,
-                "partition_key": e.partition_key,
-                "occurred_at": e.occurred_at,
-                "correlation_id": e.correlation_id,
-                "causation_id": e.causation_id,
-                "traceparent": e.traceparent,
-                "payload": e.payload,
-            }
-            for e in events
-        ],
-    )
+    await session.execute(_insert_into(table), rows(events))
+
+
+def rows(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The outbox rows of ``events``, by column name (``seq`` and ``published_at`` are the
+    database's and the relay's)."""
+    return [
+        {
+            "id": e.id,
+            "type": e.type,
+            "version": e.version,
+            "partition_key": e.partition_key,
+            "occurred_at": e.occurred_at,
+            "correlation_id": e.correlation_id,
+            "causation_id": e.causation_id,
+            "traceparent": e.traceparent,
+            "payload": e.payload,
+        }
+        for e in events
+    ]
 
 
 @functools.cache
