@@ -66,6 +66,8 @@ def parse_accept(header: str) -> list[MediaRange]:
 def choose_response_type(accept: str | None) -> str | None:
     """The media type to answer with, or None when nothing acceptable is on offer (406).
 
+    A client that takes @defer's parts and names no JSON type gets ``application/json``
+    for an answer in one piece: each part is such a body, and Apollo Router answers it so.
     Cached: clients send the same few Accept headers again and again.
     """
     if accept is None or not accept.strip():
@@ -82,7 +84,9 @@ def choose_response_type(accept: str | None) -> str | None:
         candidate = (-quality, rank, media_type)
         if best is None or candidate < best:
             best = candidate
-    return None if best is None else best[2]
+    if best is None:
+        return APPLICATION_JSON if accepts_incremental_delivery(accept) else None
+    return best[2]
 
 
 @lru_cache(maxsize=256)

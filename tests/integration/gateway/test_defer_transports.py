@@ -81,6 +81,24 @@ async def test_http_answers_in_one_piece_to_a_client_that_takes_no_parts() -> No
     }
 
 
+async def test_a_client_that_names_only_the_multipart_type_gets_parts_or_one_json_body() -> None:
+    only_parts = {"Accept": "multipart/mixed;deferSpec=20220824"}
+    async with (
+        serving_over_tcp(_app(subgraphs())) as base,
+        aiohttp.ClientSession(timeout=TIMEOUT) as session,
+    ):
+        url = base.replace("ws://", "http://") + "/graphql"
+        async with session.post(url, json={"query": QUERY}, headers=only_parts) as deferred:
+            parts = _parts(await deferred.read(), "graphql")
+        plain = "{ products { name } }"
+        async with session.post(url, json={"query": plain}, headers=only_parts) as whole:
+            body = await whole.json()
+
+    assert (deferred.status, parts) == (200, [INITIAL, DEFERRED])
+    assert (whole.status, whole.content_type) == (200, "application/json")
+    assert body == {"data": {"products": [{"name": "Lamp"}, None, {"name": "Desk"}]}}
+
+
 async def test_a_refused_deferred_request_is_an_ordinary_json_error() -> None:
     async with (
         serving_over_tcp(_app(subgraphs())) as base,
