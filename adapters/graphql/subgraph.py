@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionResult, Info
 
 from adapters.bus import Consumer
@@ -91,12 +93,38 @@ class FederatedSchema(strawberry.federation.Schema):
                 )
         return super().entities_resolver(info, representations)
 
+    async def stream(self, *args: Any, **options: Any) -> StreamResult:
+        """Strawberry's, with every error in our format (``format_error``): its WebSocket
+        handlers send ``error.formatted`` as it is, so a failure inside a subscription
+        field would reach the client with the exception's own text and no code."""
+        return _formatted_results(await super().stream(*args, **options))
+
     @functools.cached_property
     def _entity_type_names(self) -> frozenset[str]:
         entity_union = self._schema.type_map.get("_Entity")
         if not isinstance(entity_union, GraphQLUnionType):
             return frozenset()
         return frozenset(member.name for member in entity_union.types)
+
+
+class _FormattedError(GraphQLError):
+    """An error already in the client's view: ``formatted`` is what ``format_error`` made."""
+
+    def __init__(self, formatted: dict[str, Any]) -> None:
+        super().__init__(str(formatted.get("message", "")))
+        self._formatted = formatted
+
+    @property
+    def formatted(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._formatted
+
+
+async def _formatted_results(results: StreamResult) -> StreamResult:
+    async for result in results:
+        if isinstance(result, ExecutionResult) and result.errors:
+            errors: list[GraphQLError] = [_FormattedError(format_error(e)) for e in result.errors]
+            result = dataclasses.replace(result, errors=errors)
+        yield result
 
 
 ContextFactory = Callable[[], Awaitable[dict[str, Any]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import strawberry
 
 from adapters.graphql.subgraph import FederatedSchema, subgraph_app
 from kernel.errors import NotFound
+from tests.live_subscriptions import serving_over_tcp, ws_client
 
 
 @strawberry.federation.type(keys=["sku"])
@@ -29,6 +31,24 @@ class Query:
         if quantity < 0:
             raise RuntimeError("a bug the client must not see")
         return Item(sku=sku)
+
+
+@strawberry.type
+class Tick:
+    @strawberry.field
+    def bug(self) -> int | None:
+        raise RuntimeError("a bug the client must not see")
+
+    @strawberry.field
+    def gone(self) -> int | None:
+        raise NotFound("the ticks are gone", code="TICKS_GONE")
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self) -> AsyncGenerator[Tick, None]:
+        yield Tick()
 
 
 async def _context() -> dict[str, Any]:
@@ -90,3 +110,17 @@ async def test_subgraph_errors_malformed_representation_is_the_clients_mistake()
         {"query": '{ _entities(representations: [{sku: "a"}]) { ... on Item { sku } } }'}
     )
     assert codes == ["BAD_USER_INPUT"]
+
+
+async def test_subgraph_errors_in_a_subscriptions_events_carry_codes_and_no_internals() -> None:
+    app = subgraph_app(FederatedSchema(query=Query, subscription=Subscription), _context)
+    async with serving_over_tcp(app) as base, ws_client(base) as client:
+        await client.subscribe("1", "subscription { ticks { bug gone } }")
+        event = await client.next_message("1")
+
+    assert event["payload"]["data"] == {"ticks": {"bug": None, "gone": None}}
+    errors = {tuple(e["path"]): e for e in event["payload"]["errors"]}
+    assert errors[("ticks", "bug")]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert "a bug" not in errors[("ticks", "bug")]["message"]
+    assert errors[("ticks", "gone")]["extensions"]["code"] == "TICKS_GONE"
+    assert errors[("ticks", "gone")]["message"] == "the ticks are gone"
