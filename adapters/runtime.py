@@ -17,7 +17,7 @@ from adapters.bus.dedupe import handler_name
 from adapters.bus.hub import SubscriptionHub
 from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
-from adapters.db.engine import DatabaseLocations, create_engine, session_factory
+from adapters.db.engine import DatabaseLocations, session_factory
 from adapters.db.outbox import OutboxRelay
 from adapters.db.statements import count_statements
 from adapters.db.tracing import trace_statements
@@ -94,7 +94,7 @@ async def open_database(
     ``engine`` lets tests hand in a private database, which stays theirs to dispose of.
     """
     owns_engine = engine is None
-    engine = engine or create_engine(runtime.database_url(domain))
+    engine = engine or runtime.databases.engine(domain)
     if runtime.migrate_on_start:
         await migrations.upgrade(engine, domain, metadata)
     count_statements(engine, domain)

@@ -77,6 +77,10 @@ class DatabaseSettings(_Section):
     # ``retailgraph demo`` do, other processes expect ``retailgraph db upgrade`` to have
     # been run as a release step.
     migrate_on_start: bool | None = None
+    # Connections each process keeps per PostgreSQL database, opened as needed and then
+    # kept. Every process of a deployment holds up to this many: their sum must stay under
+    # the server's max_connections (100 by default).
+    pool_size: int = Field(default=30, ge=1, le=1000)
 
     @field_validator("data_dir")
     @classmethod

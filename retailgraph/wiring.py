@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from adapters.bus import Bus, InProcessBus, RedisStreamsBus
 from adapters.cache.store import MemoryStore, RedisStore, Store
 from adapters.db import migrations
-from adapters.db.engine import DatabaseLocations, create_engine
+from adapters.db.engine import DatabaseLocations
 from adapters.db.tracing import trace_statements
 from adapters.metrics.exposition import serve_metrics
 from adapters.runtime import Runtime
@@ -51,6 +51,7 @@ def databases(settings: Settings) -> DatabaseLocations:
         data_dir=settings.database.data_dir,
         shared=settings.database.url,
         per_domain=settings.database.domains,
+        pool_size=settings.database.pool_size,
     )
 
 
@@ -114,7 +115,7 @@ async def upgrade_databases(settings: Settings) -> AsyncIterator[str]:
     """``retailgraph db upgrade``: every domain's migrations, domain by domain."""
     locations = databases(settings)
     for name, parts in DOMAINS.items():
-        engine = create_engine(locations.url(name))
+        engine = locations.engine(name)
         try:
             await migrations.upgrade(engine, name, parts.tables)
         finally:
@@ -138,7 +139,7 @@ async def domain_database(
 ) -> AsyncIterator[AsyncEngine]:
     """One domain's database alone (``inventory``'s holds the stock moves owed to the
     ERP); ``tracer`` traces its SQL statements."""
-    engine = create_engine(databases(settings).url(name))
+    engine = databases(settings).engine(name)
     if tracer is not None:
         trace_statements(engine, tracer)
     try:

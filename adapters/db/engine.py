@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The connections a process keeps per PostgreSQL database unless the settings say.
+DEFAULT_POOL_SIZE = 30
+
 
 @dataclass(frozen=True, slots=True)
 class DatabaseLocations:
@@ -26,6 +29,12 @@ class DatabaseLocations:
     data_dir: Path | None = None
     shared: str | None = None
     per_domain: Mapping[str, str] = field(default_factory=dict)
+    # The connections a process keeps per PostgreSQL database (``create_engine``).
+    pool_size: int = DEFAULT_POOL_SIZE
+
+    def engine(self, domain: str) -> AsyncEngine:
+        """A new engine on the domain's database, with this deployment's pool size."""
+        return create_engine(self.url(domain), pool_size=self.pool_size)
 
     def url(self, domain: str) -> str:
         url = self.per_domain.get(domain) or self.shared
@@ -52,11 +61,14 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, schema: str | None = None, **options: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, schema: str | None = None, pool_size: int = DEFAULT_POOL_SIZE, **options: Any
+) -> AsyncEngine:
     """An engine whose transactions are safe for concurrent writers on both backends.
 
     ``schema`` puts a PostgreSQL connection's ``search_path`` on that schema, which is how
-    tests get a private, disposable database on the shared server.
+    tests get a private, disposable database on the shared server. ``pool_size``: the
+    PostgreSQL connections kept (SQLite keeps SQLAlchemy's own pool).
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -70,9 +82,9 @@ def create_engine(url: str, *, schema: str | None = None, **options: Any) -> Asy
     # overflow opened and closed a connection (TLS negotiation, statement preparation)
     # on most transactions of the busiest domain, and a pool of 20 with 10 overflow
     # still did (3% of the orders process's CPU in asyncpg's connect): the pool closes
-    # an overflow connection as soon as it is returned. The same 30 connections at most,
-    # all kept once opened.
-    options.setdefault("pool_size", 30)
+    # an overflow connection as soon as it is returned. The same 30 connections at most
+    # (``[database] pool_size``), all kept once opened.
+    options.setdefault("pool_size", pool_size)
     options.setdefault("max_overflow", 0)
     # No ping before each checkout from the pool (a round trip per transaction, 10 to
     # 18% of a checkout subgraph's CPU): a connection the server dropped fails its first

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retailgraph.settings import load_settings
+from retailgraph.settings import SettingsError, load_settings
 from retailgraph.wiring import databases
 
 
@@ -40,3 +40,21 @@ def test_a_domain_database_url_wins_over_the_shared_one_and_the_data_folder(
     located = databases(load_settings())
     assert located.url("orders") == "postgresql+asyncpg://127.0.0.1/orders"
     assert located.url("pricing") == "postgresql+asyncpg://127.0.0.1/shared"
+
+
+async def test_each_process_keeps_the_postgresql_connections_the_settings_give(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://127.0.0.1/shared")
+    monkeypatch.setenv("RETAILGRAPH_DATABASE__POOL_SIZE", "12")
+    engine = databases(load_settings()).engine("inventory")
+    try:
+        assert engine.pool.size() == 12  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+def test_a_pool_of_no_connections_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAILGRAPH_DATABASE__POOL_SIZE", "0")
+    with pytest.raises(SettingsError, match="pool_size"):
+        load_settings()
