@@ -118,10 +118,14 @@ async def _apply(
     applied: list[Movement] = []
     owed: list[tuple[Movement, list[ErpMove]]] = []
     for movement in located:
-        if movement.line_key in seen:
+        earlier = seen.get(movement.line_key)
+        if earlier == movement:
             report.duplicates.append(movement)
             continue
-        seen.add(movement.line_key)
+        if earlier is not None:
+            report.rejected.append(_reused(movement))
+            continue
+        seen[movement.line_key] = movement
         current = {loc: locked[(movement.sku, loc)] for loc in movement.touched}
         try:
             changed = apply_movement(movement, current)
@@ -148,3 +152,14 @@ async def _apply(
         report.levels = announce_stock_changes(uow, after, touched, now)
     await uow.commit()
     return report
+
+
+def _reused(movement: Movement) -> Rejection:
+    """A line sent again with other content: the stock changed by the first content only,
+    and the difference is the sender's to settle (a new line), not ours to guess."""
+    document, line = movement.line_key
+    return Rejection(
+        movement,
+        "IDEMPOTENCY_KEY_REUSED",
+        f"line {line} of {document!r} was applied with other content; send a change as a new line",
+    )

@@ -31,6 +31,7 @@ from domains.inventory.model import (
     Location,
     LocationKind,
     Movement,
+    MovementType,
     Reconciliation,
     Reservation,
     ReservationStatus,
@@ -501,15 +502,28 @@ class StockRepository:
 
     # Movements
 
-    async def applied_lines(self, lines: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-        """Those of the (source document, line) keys that were applied already."""
+    async def applied_lines(
+        self, lines: Collection[tuple[str, int]]
+    ) -> dict[tuple[str, int], Movement]:
+        """Those of the (source document, line) keys that were applied already, each with
+        the movement applied under it."""
         if not lines:
-            return set()
+            return {}
         m = t.movements
-        query = select(m.c.source_document_id, m.c.line_number).where(
-            _in_pairs((m.c.source_document_id, m.c.line_number), lines)
+        query = select(m).where(_in_pairs((m.c.source_document_id, m.c.line_number), lines))
+        found = (
+            Movement(
+                type=MovementType(row.type),
+                sku=row.sku,
+                location_id=row.location_id,
+                quantity=row.quantity,
+                source_document_id=row.source_document_id,
+                line_number=row.line_number,
+                to_location_id=row.to_location_id,
+            )
+            for row in (await self.session.execute(query)).all()
         )
-        return {(doc, line) for doc, line in (await self.session.execute(query)).all()}
+        return {movement.line_key: movement for movement in found}
 
     async def record_movements(self, applied: Sequence[Movement], now: datetime) -> None:
         """Remember the lines applied. Raises ``DuplicateMovement`` when one was recorded

@@ -89,6 +89,28 @@ async def test_a_line_repeated_within_a_batch_applies_once(domain: InventoryDoma
     assert (await _levels(domain, sku))["DC"].on_hand == 5
 
 
+async def test_a_line_sent_again_with_other_content_is_refused_and_changes_nothing(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await _apply(domain, _move(MovementType.RECEIPT, sku, 5, "GRN-C"))
+    changed = _move(MovementType.RECEIPT, sku, 50, "GRN-C")
+    within = [
+        _move(MovementType.RECEIPT, sku, 3, "GRN-D"),
+        _move(MovementType.PICK, sku, 3, "GRN-D"),
+    ]
+
+    report = await _apply(domain, changed, *within)
+
+    assert report.applied == [within[0]]
+    assert [(r.movement, r.code) for r in report.rejected] == [
+        (changed, "IDEMPOTENCY_KEY_REUSED"),
+        (within[1], "IDEMPOTENCY_KEY_REUSED"),
+    ]
+    assert report.duplicates == []
+    assert (await _levels(domain, sku))["DC"].on_hand == 8
+
+
 async def test_invalid_lines_are_rejected_with_codes_and_the_rest_apply(
     domain: InventoryDomain,
 ) -> None:

@@ -63,7 +63,7 @@ class FakeStock:
     policies: dict[str, bool] = field(default_factory=dict)
     levels: dict[Pair, StockLevel] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
-    movements: set[tuple[str, int]] = field(default_factory=set)
+    movements: dict[tuple[str, int], Movement] = field(default_factory=dict)
     handled: set[tuple[str, str]] = field(default_factory=set)
     # The ERP moves owed per movement line, as the postings queue holds them.
     owed: dict[tuple[str, int], list[ErpMove]] = field(default_factory=dict)
@@ -74,7 +74,7 @@ class FakeStock:
         twin.policies = dict(self.policies)
         twin.levels = dict(self.levels)
         twin.reservations = dict(self.reservations)
-        twin.movements = set(self.movements)
+        twin.movements = dict(self.movements)
         twin.handled = set(self.handled)
         twin.owed = dict(self.owed)
         return twin
@@ -159,13 +159,15 @@ class FakeStock:
         ]
         return sorted(due, key=lambda r: r.expires_at)[:limit]
 
-    async def applied_lines(self, lines: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-        return set(lines) & self.movements
+    async def applied_lines(
+        self, lines: Collection[tuple[str, int]]
+    ) -> dict[tuple[str, int], Movement]:
+        return {key: self.movements[key] for key in lines if key in self.movements}
 
     async def record_movements(self, applied: Sequence[Movement], now: datetime) -> None:
         if any(m.line_key in self.movements for m in applied):
             raise DuplicateMovement([m.line_key for m in applied])
-        self.movements.update(m.line_key for m in applied)
+        self.movements.update((m.line_key, m) for m in applied)
 
     async def owe_erp(
         self,
@@ -485,7 +487,7 @@ class RacingStock(FakeStock):
     async def record_movements(self, applied: Sequence[Movement], now: datetime) -> None:
         if not self.raced:
             self.raced.append("movements")
-            self.rival.committed.movements.update(m.line_key for m in applied)
+            self.rival.committed.movements.update((m.line_key, m) for m in applied)
             self.rival.committed.levels = dict(self.levels)
             raise DuplicateMovement([m.line_key for m in applied])
         await super().record_movements(applied, now)
@@ -670,7 +672,7 @@ async def test_a_receipt_adds_on_hand_and_lands_incoming_units_first() -> None:
     assert (uow.level().on_hand, uow.level().incoming) == (5, 2)
     assert report.levels == [uow.level()]
     assert of(uow.events, StockChanged)[-1].on_hand == 5
-    assert uow.committed.movements == {("DOC-1", 1)}
+    assert uow.committed.movements.keys() == {("DOC-1", 1)}
 
 
 async def test_a_pick_takes_units_off_hand_and_fulfils_commitments_first() -> None:
@@ -809,7 +811,7 @@ async def test_invalid_movement_lines_are_rejected_and_the_valid_ones_still_appl
     assert [m.line_number for m in report.applied] == [4]
     assert uow.level().on_hand == 6
     # A rejected line is not remembered: once corrected it can be sent again.
-    assert uow.committed.movements == {("DOC-1", 4)}
+    assert uow.committed.movements.keys() == {("DOC-1", 4)}
     retried = await service.apply_stock_movements(uow, [movement(MovementType.PICK, 1, 1)])
     assert len(retried.applied) == 1
 
