@@ -96,15 +96,13 @@ async def create_order(
             actor=actor,
         )
         try:
-            await uow.orders.add(order)
+            await uow.add_order(order, announced_by=created_event)
         except DuplicateOrder:
             await uow.rollback()
             winner = await uow.orders.get_by_idempotency_key(idempotency_key)
             if winner is None:  # pragma: no cover - the unique index says it exists
                 raise
             return repeat_of(winner, fingerprint)
-        uow.record(created_event(order))
-        await uow.commit()
         return CreatedOrder(order, created=True)
 
 
