@@ -1,4 +1,5 @@
-"""Order use cases: plain values in, one transaction each, events in the outbox.
+"""Order use cases: plain values in, one transaction each (a new order on PostgreSQL: one
+statement, as atomic; ADR 0014), events in the outbox.
 
 Every lifecycle step is a command (``commands``) applied by ``change_order``: the order
 loaded under a row lock, the model's rule applied, the order saved with the events the
