@@ -116,8 +116,8 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# The execution option of a connection that runs one read statement outside any
-# transaction (``one_statement``).
+# The execution option of a connection whose statements run outside any transaction
+# (``one_statement``).
 ONE_STATEMENT = "retailgraph_one_statement"
 
 
@@ -127,12 +127,14 @@ def is_one_statement(connection: Connection) -> bool:
 
 @contextlib.asynccontextmanager
 async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection for a read made of a single statement, run outside any transaction.
+    """A connection for work made of a single statement, run outside any transaction.
 
-    A single statement sees one snapshot of the database on its own, on both backends:
-    a transaction around it would only add round trips (PostgreSQL: BEGIN and ROLLBACK,
-    two of the three) and, on SQLite, the write lock every transaction here takes
-    (``BEGIN IMMEDIATE``). Run one statement on it: a second would see another snapshot.
+    A single statement sees one snapshot of the database on its own, on both backends,
+    and a write made of one statement is stored whole or not at all: a transaction
+    around it would only add round trips (PostgreSQL: BEGIN and ROLLBACK or COMMIT, two
+    of the three) and, on SQLite, the write lock every transaction here takes (``BEGIN
+    IMMEDIATE``). Each statement on it is on its own: a second sees another snapshot,
+    and a failure in it leaves the first one's writes stored.
     """
     options: dict[str, Any] = {ONE_STATEMENT: True}
     if not is_sqlite(engine):

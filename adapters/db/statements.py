@@ -4,8 +4,9 @@ Statements per request is what the database layer costs a use case (each is a ro
 trip); an operator reads it as a rate beside the request rate, and the checkout
 benchmark reports it per order (``bench/place_order.py``). ``BEGIN`` is not a
 statement here: the driver sends it with the first statement of a transaction, and
-each transaction is counted once, when it commits or rolls back. A read outside any
-transaction (``engine.one_statement``) counts its statement and no transaction.
+each transaction is counted once, when it commits or rolls back. A statement outside any
+transaction (``engine.one_statement``: a read, or a new order written in one statement on
+PostgreSQL) counts as a statement and no transaction: nothing begins or ends one.
 """
 
 from __future__ import annotations

@@ -78,9 +78,19 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         await outbox.record(self.session, self._outbox_table, self._events)
         await self.session.commit()
-        committed, self._events = self._events, []
-        if self._on_commit is not None and committed:
-            self._on_commit(committed)
+        self._stored(self._take_events())
+
+    def _take_events(self) -> list[Event]:
+        """The events recorded so far (stamped by ``record``), for a writer that stores
+        them itself; the unit holds them no longer."""
+        taken, self._events = self._events, []
+        return taken
+
+    def _stored(self, events: list[Event]) -> None:
+        """``events`` are in the outbox for good: the relay is woken for them (``on_commit``),
+        after this unit's commit or a statement that commits on its own."""
+        if self._on_commit is not None and events:
+            self._on_commit(events)
 
     async def rollback(self) -> None:
         self._events = []

@@ -287,24 +287,36 @@ async def enqueue(session: AsyncSession, events: Sequence[Event], now: datetime)
     postings = postings_for(
         relevant, earlier=earlier, paid_prices=paid, headers=headers, remaining=left
     )
-    await session.execute(
-        _INSERT_POSTINGS,
-        [
-            {
-                "order_id": posting.order_id,
-                "kind": posting.kind.value,
-                "reference": posting.reference,
-                "payload": posting.payload,
-                "status": PostingStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "correlation_id": posting.correlation_id,
-                "traceparent": posting.traceparent,
-                "created_at": now,
-            }
-            for posting in postings
-        ],
-    )
+    await session.execute(_INSERT_POSTINGS, rows(postings, now))
+
+
+def new_order_rows(events: Sequence[Event], now: datetime) -> list[dict[str, Any]]:
+    """The posting rows a new order's events call for (its sale), made without a read:
+    a sale's reference is the order's number. For a writer that stores the order and
+    its postings in one statement."""
+    relevant = [event for event in events if event.type in ERP_EVENTS]
+    if any(event.type != OrderCreated.TYPE for event in relevant):
+        raise ValueError("only a new order's events are posted without reading the order")
+    return rows(postings_for(relevant, earlier={}, paid_prices={}, headers={}), now)
+
+
+def rows(postings: Iterable[NewPosting], now: datetime) -> list[dict[str, Any]]:
+    """The queue's rows of ``postings``, by column name, due at ``now``."""
+    return [
+        {
+            "order_id": posting.order_id,
+            "kind": posting.kind.value,
+            "reference": posting.reference,
+            "payload": posting.payload,
+            "status": PostingStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "correlation_id": posting.correlation_id,
+            "traceparent": posting.traceparent,
+            "created_at": now,
+        }
+        for posting in postings
+    ]
 
 
 # -- operators ------------------------------------------------------------------------------
@@ -343,11 +355,11 @@ async def postings_by_order(
     ids = list(order_ids)
     if not ids:
         return found
-    rows = await conn.execute(
+    result = await conn.execute(
         select(erp_postings)
         .where(erp_postings.c.order_id.in_(ids))
         .order_by(erp_postings.c.order_id, erp_postings.c.seq)
     )
-    for row in rows.all():
+    for row in result.all():
         found[row.order_id].append(posting_from_row(row))
     return found

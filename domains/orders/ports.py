@@ -3,10 +3,12 @@ transaction itself (``OrdersUnitOfWork`` on a database, or an in-memory one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from domains.orders.model import Order
+from kernel.events import Event
 from kernel.transaction import Transaction
 
 
@@ -58,3 +60,10 @@ class OrdersUnit(Transaction, Protocol):
     @property
     def orders(self) -> OrdersRepository: ...
     async def rollback(self) -> None: ...
+
+    async def add_order(self, order: Order, announced_by: Callable[[Order], Event]) -> None:
+        """Store a new order, the unit's only write, with the event that announces it
+        (``announced_by``, called once the order has its sequence and so its number),
+        committed; raises ``DuplicateOrder``, storing nothing, when another order holds
+        its idempotency key."""
+        ...

@@ -1,4 +1,5 @@
-"""Order use cases: plain values in, one transaction each, events in the outbox.
+"""Order use cases: plain values in, one transaction each (a new order on PostgreSQL: one
+statement, as atomic; ADR 0014), events in the outbox.
 
 Every lifecycle step is a command (``commands``) applied by ``change_order``: the order
 loaded under a row lock, the model's rule applied, the order saved with the events the
@@ -96,15 +97,13 @@ async def create_order(
             actor=actor,
         )
         try:
-            await uow.orders.add(order)
+            await uow.add_order(order, announced_by=created_event)
         except DuplicateOrder:
             await uow.rollback()
             winner = await uow.orders.get_by_idempotency_key(idempotency_key)
             if winner is None:  # pragma: no cover - the unique index says it exists
                 raise
             return repeat_of(winner, fingerprint)
-        uow.record(created_event(order))
-        await uow.commit()
         return CreatedOrder(order, created=True)
 
 

@@ -33,10 +33,19 @@ from kernel.clock import as_utc
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal stored as text: exact on SQLite, which has no decimal type."""
+    """A Decimal stored as text: exact on SQLite, which has no decimal type.
 
-    impl = String(40)
+    ``length=None`` is the text without a bound, for a parameter whose value a column
+    then stores (and checks against its own length).
+    """
+
+    impl = String
     cache_ok = True
+
+    def __init__(self, length: int | None = 40) -> None:
+        super().__init__(length)
+        # Part of the type's cache key (a constructor argument kept under its name).
+        self.length = length
 
     def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
         return None if value is None else str(value)

@@ -163,6 +163,11 @@ class FakeUnitOfWork:
     def record(self, *events: Event) -> None:
         self._pending.extend(events)
 
+    async def add_order(self, order: Order, announced_by: Callable[[Order], Event]) -> None:
+        await self.orders.add(order)
+        self.record(announced_by(order))
+        await self.commit()
+
     async def commit(self) -> None:
         self.table.rows.update(self._staged.written)
         self.table.steps.update(self._staged.written_steps)
