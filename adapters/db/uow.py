@@ -36,6 +36,8 @@ class SqlUnitOfWork:
         self._outbox_table = outbox_table
         self._on_commit = on_commit
         self._events: list[Event] = []
+        # How many of ``_events`` a writer stored already, in its own statement.
+        self._stored = 0
         self._open = False
         self.session: AsyncSession
 
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
         self._open = True
         self.session = self._sessions()
         self._events = []
+        self._stored = 0
         self._start()
         return self
 
@@ -75,13 +78,22 @@ class SqlUnitOfWork:
                 object.__setattr__(event, "traceparent", traceparent)
             self._events.append(event)
 
+    def events_to_store(self) -> list[Event]:
+        """The events recorded and not yet stored, for a writer that inserts their outbox
+        rows in its own statement with its change; ``commit`` stores only the events
+        recorded after this call. That statement is in this unit's transaction, so the
+        events still commit with the change or roll back with it."""
+        unstored = self._events[self._stored :]
+        self._stored = len(self._events)
+        return unstored
+
     async def commit(self) -> None:
-        await outbox.record(self.session, self._outbox_table, self._events)
+        await outbox.record(self.session, self._outbox_table, self._events[self._stored :])
         await self.session.commit()
-        committed, self._events = self._events, []
+        committed, self._events, self._stored = self._events, [], 0
         if self._on_commit is not None and committed:
             self._on_commit(committed)
 
     async def rollback(self) -> None:
-        self._events = []
+        self._events, self._stored = [], 0
         await self.session.rollback()
