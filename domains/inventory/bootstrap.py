@@ -29,7 +29,6 @@ class InventoryDomain(DomainBase):
     def uow(self) -> InventoryUnitOfWork:
         return InventoryUnitOfWork(
             self._sessions,
-            engine=self.engine,
             clock=self.clock,
             on_commit=self.wake_relay,
             after_commit=self._after_commit,

@@ -166,7 +166,7 @@ _PICTURE = (
     .order_by(t.stock.c.sku, t.stock.c.location_id, _lc.c.channel)
 )
 _STOCK_ROWS = (
-    select(t.stock.c.sku)
+    select(t.stock.c.sku, t.stock.c.location_id)
     .where(tuple_(t.stock.c.sku, t.stock.c.location_id).in_(bindparam("pairs", expanding=True)))
     .order_by(t.stock.c.sku, t.stock.c.location_id)
 )
@@ -420,21 +420,19 @@ class StockRepository:
             return
         await self.session.execute(_LOCK_STOCK, {"pairs": sorted(pairs)})
 
-    async def lock_free_stock(self, pairs: Collection[Pair]) -> bool:
+    async def lock_free_stock(self, pairs: Collection[Pair]) -> set[Pair]:
         """Lock the stock rows of ``pairs`` that no other transaction holds, without
-        waiting (``FOR UPDATE SKIP LOCKED``, one statement); True when every pair's row is
-        now locked, False when one is held elsewhere or does not exist.
+        waiting (``FOR UPDATE SKIP LOCKED``, one statement), and return the pairs locked:
+        not those whose row another transaction holds or that have no row.
 
-        Never waiting, it cannot deadlock, whatever it locked: the caller rolls back when
-        it gets False. SQLite: True, and no statement (BEGIN IMMEDIATE holds the lock).
+        Never waiting, it cannot deadlock. A caller that did not get every row must not
+        wait for the others while it holds some (it rolls back first). SQLite: every
+        pair, and no statement (BEGIN IMMEDIATE holds the database's write lock).
         """
-        if not pairs:
-            return True
-        if self.session.get_bind().dialect.name == "sqlite":
-            return True
-        wanted = sorted(pairs)
-        locked = await self.session.execute(_LOCK_FREE_STOCK, {"pairs": wanted})
-        return len(locked.all()) == len(wanted)
+        if not pairs or self.session.get_bind().dialect.name == "sqlite":
+            return set(pairs)
+        locked = await self.session.execute(_LOCK_FREE_STOCK, {"pairs": sorted(pairs)})
+        return {(row.sku, row.location_id) for row in locked.all()}
 
     async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
         """Every stock row of ``skus`` with the reservations live at ``now`` summed in, and

@@ -255,14 +255,18 @@ async def _reserve_lines(
 
     The rows are locked without waiting first (ADR 0014): when another transaction holds
     one, the request is decided from the committed stock if that refuses it
-    (``_refused_while_held``), and waits for the locks only when it may be held.
+    (``_refused_while_held``), and waits for the locks only when it may be held. Rows it
+    did lock are released first (a rollback), so it never waits for a row while holding
+    another; when it locked none it keeps its transaction, which holds nothing.
     """
     _validate_requests(requests)
     now = now or uow.clock.now()
     keys = [request.idempotency_key for request in requests]
     pairs = {_pair(r) for r in requests}
-    if not await uow.stock.lock_free_stock(pairs):
-        await uow.rollback()
+    locked = await uow.stock.lock_free_stock(pairs)
+    if locked != pairs:
+        if locked:
+            await uow.rollback()
         repeated = await _refused_while_held(uow, requests, now)
         if repeated is not None:
             return repeated
@@ -288,25 +292,26 @@ async def _refused_while_held(
     uow: UnitOfWork, requests: Sequence[ReservationRequest], now: datetime
 ) -> list[Reservation] | None:
     """Decide from the committed stock a request whose stock rows another transaction
-    holds (or that has no stock row), without waiting for that transaction.
+    holds (or that has no stock row), without waiting for that transaction; the caller's
+    transaction holds no row lock.
 
-    A line the committed stock cannot hold refuses the request as the same check under
-    the locks would (the stock, the channel's allocation, an unknown SKU or location):
-    the refusal is serialised before the transactions that snapshot does not see, and it
-    sells nothing, so it cannot oversell. Its keys are looked up first, as the refusal
-    under the locks does: a whole repeat is answered with the reservations made before
-    (committed reservations are never deleted), a partial one takes the locks
-    (``_reserve_known_lines``). None when the committed stock holds every line: the
-    transactions ahead may take the units, so the caller waits for the locks and decides
-    under them.
+    The stock is read in one statement: in READ COMMITTED it sees what was committed when
+    it began, as a read outside any transaction would. A line it cannot hold refuses the
+    request as the same check under the locks would (the stock, the channel's
+    allocation, an unknown SKU or location): the refusal is serialised before the
+    transactions that snapshot does not see, and it sells nothing, so it cannot oversell.
+    Its keys are looked up first, as the refusal under the locks does: a whole repeat is
+    answered with the reservations made before (committed reservations are never
+    deleted), a partial one takes the locks (``_reserve_known_lines``). None when the
+    committed stock holds every line: the transactions ahead may take the units, so the
+    caller waits for the locks and decides under them.
     """
-    picture = await uow.committed_picture({r.sku for r in requests}, now)
+    picture = await uow.stock.load_picture({r.sku for r in requests}, now)
     try:
         await _check_available(uow, requests, picture)
         _check_allocated(requests, picture)
     except _REFUSALS:
-        keys = [request.idempotency_key for request in requests]
-        existing = {r.idempotency_key: r for r in await uow.committed_reservations(keys)}
+        existing = await _existing(uow, [request.idempotency_key for request in requests])
         if not existing:
             raise
         await uow.rollback()

@@ -3,23 +3,19 @@ happen once it is durable."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.db.engine import is_sqlite, one_statement
 from adapters.db.uow import SqlUnitOfWork
 from domains.inventory import tables
 from domains.inventory.model import Reservation
-from domains.inventory.picture import StockPicture
 from domains.inventory.repository import (
     FeedRepository,
     ReconciliationRepository,
     StockRepository,
-    load_picture,
-    load_reservations,
 )
 from kernel.clock import Clock
 from kernel.events import Event
@@ -40,38 +36,24 @@ class InventoryUnitOfWork(SqlUnitOfWork):
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        engine: AsyncEngine,
         clock: Clock,
         on_commit: Callable[[list[Event]], Any] | None = None,
         after_commit: AfterCommit | None = None,
     ) -> None:
         super().__init__(sessions, tables.outbox, clock=clock, on_commit=on_commit)
         self._after_commit = after_commit
-        self._engine = engine
 
     def _start(self) -> None:
         self.stock = StockRepository(self.session)
         self.feeds = FeedRepository(self.session)
         self.reconciliations = ReconciliationRepository(self.session)
 
-    async def committed_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
-        """The stock of ``skus`` as committed now, read outside this unit's transaction
-        (none need be open): one statement, its own snapshot, no lock waited for."""
-        async with one_statement(self._engine) as conn:
-            return await load_picture(conn, skus, now)
-
-    async def committed_reservations(self, idempotency_keys: Collection[str]) -> list[Reservation]:
-        """The reservations holding ``idempotency_keys`` as committed now, read as
-        ``committed_picture`` is."""
-        async with one_statement(self._engine) as conn:
-            return await load_reservations(conn, idempotency_keys=idempotency_keys)
-
     async def insert_reservations(self, reservations: Sequence[Reservation], now: datetime) -> None:
         """Store new reservations with the events recorded so far: on PostgreSQL in one
         statement (``insert_reservations_with_events``), on SQLite, which has no
         data-modifying CTE, the reservations now and the events at commit. Raises
         ``DuplicateReservation`` when a key is taken; roll back then."""
-        if is_sqlite(self._engine):
+        if self.session.get_bind().dialect.name == "sqlite":
             await self.stock.insert_reservations(reservations, now)
             return
         await self.stock.insert_reservations_with_events(reservations, self.events_to_store(), now)

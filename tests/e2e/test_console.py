@@ -102,7 +102,7 @@ async def _reconciled_with_one_divergence(system: System, sku: str) -> None:
     """A stored reconciliation that found the ERP with 5 more of ``sku`` at the store."""
     engine = create_engine(system.inventory_database)
     try:
-        uow = InventoryUnitOfWork(async_sessionmaker(engine), engine=engine, clock=SystemClock())
+        uow = InventoryUnitOfWork(async_sessionmaker(engine), clock=SystemClock())
         divergence = Divergence(sku, STORE, 25, 20, 0, 0, DivergenceCause.UNEXPLAINED)
         await record_reconciliation(uow, 120, [divergence])
     finally:

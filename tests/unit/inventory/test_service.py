@@ -99,8 +99,8 @@ class FakeStock:
     async def lock_stock(self, pairs: Collection[Pair]) -> None:
         return None
 
-    async def lock_free_stock(self, pairs: Collection[Pair]) -> bool:
-        return True
+    async def lock_free_stock(self, pairs: Collection[Pair]) -> set[Pair]:
+        return set(pairs)
 
     async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
         levels = {
@@ -193,12 +193,6 @@ class FakeUnitOfWork(StagedUnitOfWork[FakeStock]):
     @property
     def stock(self) -> FakeStock:
         return self.staged
-
-    async def committed_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
-        return await self.committed.load_picture(skus, now)
-
-    async def committed_reservations(self, idempotency_keys: Collection[str]) -> list[Reservation]:
-        return await self.committed.load_reservations(idempotency_keys=idempotency_keys)
 
     async def insert_reservations(self, reservations: Sequence[Reservation], now: datetime) -> None:
         await self.stock.insert_reservations(reservations, now)
@@ -531,9 +525,9 @@ class HeldStock(FakeStock):
 
     locks: list[str]
 
-    async def lock_free_stock(self, pairs: Collection[Pair]) -> bool:
+    async def lock_free_stock(self, pairs: Collection[Pair]) -> set[Pair]:
         self.locks.append("without waiting")
-        return False
+        return set()
 
     async def lock_stock(self, pairs: Collection[Pair]) -> None:
         self.locks.append("waiting")
