@@ -36,6 +36,8 @@ class SqlUnitOfWork:
         self._outbox_table = outbox_table
         self._on_commit = on_commit
         self._events: list[Event] = []
+        # How many of ``_events`` a writer took to store in its own statement.
+        self._handed_over = 0
         self._open = False
         self.session: AsyncSession
 
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
         self._open = True
         self.session = self._sessions()
         self._events = []
+        self._handed_over = 0
         self._start()
         return self
 
@@ -75,16 +78,21 @@ class SqlUnitOfWork:
                 object.__setattr__(event, "traceparent", traceparent)
             self._events.append(event)
 
-    async def commit(self) -> None:
-        await outbox.record(self.session, self._outbox_table, self._events)
-        await self.session.commit()
-        self._stored(self._take_events())
+    def events_to_store(self) -> list[Event]:
+        """The events recorded and not yet stored, for a writer that inserts their outbox
+        rows in its own statement with its change. A statement in this unit's transaction
+        commits or rolls back with it, and ``commit`` stores only the events recorded
+        after this call; a statement that commits on its own calls ``_stored`` for them
+        once it has."""
+        unstored = self._events[self._handed_over :]
+        self._handed_over = len(self._events)
+        return unstored
 
-    def _take_events(self) -> list[Event]:
-        """The events recorded so far (stamped by ``record``), for a writer that stores
-        them itself; the unit holds them no longer."""
-        taken, self._events = self._events, []
-        return taken
+    async def commit(self) -> None:
+        await outbox.record(self.session, self._outbox_table, self._events[self._handed_over :])
+        await self.session.commit()
+        committed, self._events, self._handed_over = self._events, [], 0
+        self._stored(committed)
 
     def _stored(self, events: list[Event]) -> None:
         """``events`` are in the outbox for good: the relay is woken for them (``on_commit``),
@@ -93,5 +101,5 @@ class SqlUnitOfWork:
             self._on_commit(events)
 
     async def rollback(self) -> None:
-        self._events = []
+        self._events, self._handed_over = [], 0
         await self.session.rollback()

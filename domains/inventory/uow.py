@@ -3,13 +3,15 @@ happen once it is durable."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.uow import SqlUnitOfWork
 from domains.inventory import tables
+from domains.inventory.model import Reservation
 from domains.inventory.repository import (
     FeedRepository,
     ReconciliationRepository,
@@ -45,6 +47,16 @@ class InventoryUnitOfWork(SqlUnitOfWork):
         self.stock = StockRepository(self.session)
         self.feeds = FeedRepository(self.session)
         self.reconciliations = ReconciliationRepository(self.session)
+
+    async def insert_reservations(self, reservations: Sequence[Reservation], now: datetime) -> None:
+        """Store new reservations with the events recorded so far: on PostgreSQL in one
+        statement (``insert_reservations_with_events``), on SQLite, which has no
+        data-modifying CTE, the reservations now and the events at commit. Raises
+        ``DuplicateReservation`` when a key is taken; roll back then."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.stock.insert_reservations(reservations, now)
+            return
+        await self.stock.insert_reservations_with_events(reservations, self.events_to_store(), now)
 
     async def commit(self) -> None:
         events = list(self._events)

@@ -82,7 +82,7 @@ class OrdersUnitOfWork(SqlUnitOfWork):
         async with one_statement(self._engine) as conn:
             order.sequence = await new_order_statement.next_sequence(conn)
             self.record(announced_by(order))
-            events = self._take_events()
+            events = self.events_to_store()
             stored = await new_order_statement.store(
                 conn,
                 order,

@@ -99,6 +99,9 @@ class FakeStock:
     async def lock_stock(self, pairs: Collection[Pair]) -> None:
         return None
 
+    async def lock_free_stock(self, pairs: Collection[Pair]) -> set[Pair]:
+        return set(pairs)
+
     async def load_picture(self, skus: Collection[str], now: datetime) -> StockPicture:
         levels = {
             pair: self.with_reserved(level, now)
@@ -192,6 +195,9 @@ class FakeUnitOfWork(StagedUnitOfWork[FakeStock]):
     @property
     def stock(self) -> FakeStock:
         return self.staged
+
+    async def insert_reservations(self, reservations: Sequence[Reservation], now: datetime) -> None:
+        await self.stock.insert_reservations(reservations, now)
 
     def level(self, sku: str = SKU, location_id: str = DC) -> StockLevel:
         """The committed level, with the reservations live now summed in."""
@@ -513,6 +519,65 @@ async def test_a_repeat_that_raced_the_first_request_returns_the_first_reservati
     assert (uow.commits, len(uow.events)) == before  # the rival recorded its own events
     assert list(uow.committed.reservations) == ["rival-cart-1"]
     assert stock.raced == ["reservations"]
+
+
+class HeldStock(FakeStock):
+    """A store whose stock rows another transaction holds: locking them without waiting
+    gets none of them; ``locks`` lists the lock calls (shared by every copy)."""
+
+    locks: list[str]
+
+    async def lock_free_stock(self, pairs: Collection[Pair]) -> set[Pair]:
+        self.locks.append("without waiting")
+        return set()
+
+    async def lock_stock(self, pairs: Collection[Pair]) -> None:
+        self.locks.append("waiting")
+
+
+def held(uow: FakeUnitOfWork) -> HeldStock:
+    stock = HeldStock(**vars(uow.committed))
+    stock.locks = []
+    uow.committed = stock
+    return stock
+
+
+async def test_a_request_the_committed_stock_refuses_is_refused_without_waiting() -> None:
+    uow = FakeUnitOfWork()
+    await stocked(uow, on_hand=5)
+    await reserve(uow, 3, key="cart-0")
+    stock = held(uow)
+
+    error = await refused("INSUFFICIENT_STOCK", reserve(uow, 4))
+
+    assert error.details == {"sku": SKU, "locationId": DC, "requested": 4, "available": 2}
+    assert stock.locks == ["without waiting"]
+    assert uow.level().reserved == 3
+
+
+async def test_a_whole_repeat_is_answered_without_waiting_though_the_stock_is_short() -> None:
+    uow = FakeUnitOfWork()
+    await stocked(uow, on_hand=3)
+    first = await reserve(uow, 3)
+    stock = held(uow)
+    before = (uow.commits, len(uow.events))
+
+    assert await reserve(uow, 3) == first
+    assert stock.locks == ["without waiting"]
+    assert (uow.commits, len(uow.events)) == before
+    await refused("IDEMPOTENCY_KEY_REUSED", reserve(uow, 2))
+
+
+async def test_a_request_the_committed_stock_can_hold_waits_for_the_locks() -> None:
+    uow = FakeUnitOfWork()
+    await stocked(uow, on_hand=5)
+    stock = held(uow)
+
+    reservation = await reserve(uow, 5)
+
+    assert reservation.quantity == 5
+    assert stock.locks == ["without waiting", "waiting"]
+    assert uow.level().available == 0
 
 
 async def test_releasing_returns_the_units_and_releasing_twice_changes_nothing() -> None:
