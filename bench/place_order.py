@@ -5,7 +5,8 @@ The production shape on one machine: the four subgraphs each in its own process
 gateway (``retailgraph gateway``), all on a fresh PostgreSQL database made for the run.
 A catalogue of SKUs with plenty of stock at one DC is seeded first. Then, for each
 concurrency level, that many clients place orders back to back for a fixed time (1 to 3
-lines of random SKUs, a new idempotency key each); every order must succeed. The report
+lines of random SKUs, a new idempotency key each), after a ramp of 3 s that is not
+measured (``RAMP_SECONDS``); every order must succeed. The report
 gives orders per second, the p50 and p99 latency, and the CPU the five service processes
 spent per order (from /proc; PostgreSQL's own CPU is not counted), in all and by process,
 at each level.
@@ -25,6 +26,7 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,11 @@ from bench.latencies import p50_p99_ms
 from bench.processes import wait_until
 
 UNITS = 10_000_000
+# Seconds each level runs before it is measured. Clients that all start at one moment send
+# their first orders as one wave, which queues at every stage in turn: with 32 clients the
+# first half second's orders took about 400 ms where the steady state's took 200 (p99
+# 800 ms against 400 over a 15 s level). The measured part is the steady state.
+RAMP_SECONDS = 3.0
 # Seconds after a level for the work its orders started after their answers to finish.
 SETTLE_SECONDS = 2.0
 PLACE_ORDER = """
@@ -67,33 +74,50 @@ def order_input(skus: list[str], rng: random.Random) -> dict[str, Any]:
 
 
 async def run_level(
-    session: aiohttp.ClientSession, url: str, skus: list[str], clients: int, seconds: float
+    session: aiohttp.ClientSession,
+    url: str,
+    skus: list[str],
+    clients: int,
+    seconds: float,
+    *,
+    ramp: float = RAMP_SECONDS,
+    on_measuring: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
+    """``clients`` placing orders back to back for ``ramp`` then ``seconds``; only the
+    orders sent after the ramp count. ``on_measuring`` runs as the measured part begins."""
     latencies: list[float] = []
     failures: list[str] = []
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    measured_from = started + ramp
+    deadline = measured_from + seconds
 
     async def client(number: int) -> None:
         rng = random.Random(number)
         while time.monotonic() < deadline:
             body = {"query": PLACE_ORDER, "variables": {"input": order_input(skus, rng)}}
+            sent = time.monotonic()
             began = time.perf_counter()
             async with session.post(url, json=body) as response:
                 answer = await response.json()
+            if sent < measured_from:
+                continue
             latencies.append(time.perf_counter() - began)
             if answer.get("errors") or not answer.get("data"):
                 failures.append(str(answer.get("errors"))[:300])
 
-    began = time.monotonic()
-    await asyncio.gather(*(client(n) for n in range(clients)))
-    elapsed = time.monotonic() - began
+    async def measuring() -> None:
+        await asyncio.sleep(ramp)
+        if on_measuring is not None:
+            await on_measuring()
+
+    await asyncio.gather(measuring(), *(client(n) for n in range(clients)))
     p50_ms, p99_ms = p50_p99_ms(latencies)
     return {
         "clients": clients,
         "orders": len(latencies),
         "failed": len(failures),
         "first_failure": failures[0] if failures else None,
-        "per_second": len(latencies) / elapsed,
+        "per_second": len(latencies) / seconds,
         "p50_ms": p50_ms,
         "p99_ms": p99_ms,
     }
@@ -105,11 +129,20 @@ async def measure(
     url = services.gateway
     connector = aiohttp.TCPConnector(limit=max(levels))
     async with aiohttp.ClientSession(connector=connector, headers=storefront.headers) as session:
-        await run_level(session, url, skus, 4, 3.0)  # warm-up: connections, plans, caches
+        # Warm-up: every connection the busiest level opens, plans and caches.
+        await run_level(session, url, skus, max(levels), 3.0, ramp=0.0)
         results = []
         for clients in levels:
-            cpu_before, sql_before = services.cpu_seconds_by_process(), services.sql_counts()
-            result = await run_level(session, url, skus, clients, seconds)
+            before: dict[str, dict[str, float]] = {}
+
+            async def take_readings(into: dict[str, dict[str, float]] = before) -> None:
+                into["cpu"] = services.cpu_seconds_by_process()
+                into["sql"] = await asyncio.to_thread(services.sql_counts)
+
+            result = await run_level(
+                session, url, skus, clients, seconds, on_measuring=take_readings
+            )
+            cpu_before, sql_before = before["cpu"], before["sql"]
             # The work after the answers (outbox relays, the ERP posting) counts too.
             await asyncio.sleep(SETTLE_SECONDS)
             orders = max(1, result["orders"])
