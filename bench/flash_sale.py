@@ -52,10 +52,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 WARM_UP_SKU = "FLASH-WARM-UP"
 
 
-async def _warm_up(services: Services, storefront: Storefront, units: int) -> None:
-    """A few orders of another SKU first: connections, plans and caches are made."""
-    burst = await run_burst(services.gateway, storefront.headers, WARM_UP_SKU, 4, units)
-    if burst.accepted != 4:
+async def _warm_up(services: Services, storefront: Storefront, clients: int, units: int) -> None:
+    """A burst of orders of another SKU first, as many as the first level's: the services
+    open the database connections a burst needs (up to their pool's 30 each), make their
+    plans and fill their caches, as a running shop has. Warmed by 4 orders, the first
+    level opened about a hundred connections during its burst: 10.2 CPU ms per order
+    and p99 2.1 s at 200 clients, against 6.5 to 7.9 and 1.35 to 1.55 s warmed."""
+    burst = await run_burst(services.gateway, storefront.headers, WARM_UP_SKU, clients, units)
+    if burst.accepted != clients:
         raise SystemExit(f"the warm-up orders were not accepted: {burst.summary()}")
 
 
@@ -206,7 +210,7 @@ def main() -> None:
             raise SystemExit(f"the services did not start; logs in {log_dir}")
         print(f"flash sale through the gateway on PostgreSQL; logs in {log_dir}", flush=True)
         print(f"load average before: {setup['load_average_before']:.1f}", flush=True)
-        asyncio.run(_warm_up(services, storefront, options.units))
+        asyncio.run(_warm_up(services, storefront, levels[0], options.units))
         results = [
             run_level(services, storefront, url, skus[clients], clients, options.stock,
                       options.units)
