@@ -13,12 +13,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from adapters.db import outbox
+from adapters.db import arrays, outbox
 from domains.inventory import erp_postings
 from domains.inventory import tables as t
 from domains.inventory.errors import DuplicateMovement, DuplicateReservation
@@ -183,46 +183,15 @@ _RESERVATIONS = {
     ("keys", True): _BY_KEY.with_for_update(),
 }
 _INSERT_RESERVATIONS = insert(_r)
-# PostgreSQL: the reservations and their outbox rows in one statement, a row per element
-# of the array parameters (``unnest``), so its text is the same whatever their number.
-# A data-modifying CTE runs to completion whether or not the outer statement reads it,
-# and a taken idempotency key fails the statement as a whole.
-_RESERVATION_COLUMNS = {
-    "id": "VARCHAR",
-    "idempotency_key": "VARCHAR",
-    "sku": "VARCHAR",
-    "location_id": "VARCHAR",
-    "quantity": "INTEGER",
-    "status": "VARCHAR",
-    "expires_at": "TIMESTAMPTZ",
-    "order_reference": "VARCHAR",
-}
-_OUTBOX_COLUMNS = {
-    "id": "VARCHAR",
-    "type": "VARCHAR",
-    "version": "INTEGER",
-    "partition_key": "VARCHAR",
-    "occurred_at": "TIMESTAMPTZ",
-    "correlation_id": "VARCHAR",
-    "causation_id": "VARCHAR",
-    "traceparent": "VARCHAR",
-    "payload": "JSON",
-}
-
-
-def _unnest(prefix: str, columns: Mapping[str, str]) -> str:
-    arrays = ", ".join(f"CAST(:{prefix}{name} AS {kind}[])" for name, kind in columns.items())
-    return f"unnest({arrays}) AS {prefix}rows({', '.join(columns)})"
-
-
-_INSERT_RESERVATIONS_AND_EVENTS = text(
-    f"WITH held AS (INSERT INTO {_r.name} ({', '.join(_RESERVATION_COLUMNS)}, created_at, "
-    f"updated_at) SELECT {', '.join(_RESERVATION_COLUMNS)}, CAST(:now AS TIMESTAMPTZ), "
-    "CAST(:now AS TIMESTAMPTZ) "
-    f"FROM {_unnest('r_', _RESERVATION_COLUMNS)}) "
-    f"INSERT INTO {t.outbox.name} ({', '.join(_OUTBOX_COLUMNS)}) "
-    f"SELECT {', '.join(_OUTBOX_COLUMNS)} FROM {_unnest('o_', _OUTBOX_COLUMNS)}"
-).bindparams(bindparam("o_payload", type_=postgresql.ARRAY(t.outbox.c.payload.type)))
+# PostgreSQL: the reservations and their outbox rows in one statement, each from array
+# parameters (``adapters/db/arrays.py``). A data-modifying CTE runs to completion whether
+# or not the outer statement reads it, and a taken idempotency key fails the statement as
+# a whole.
+_RESERVATION_COLUMNS = tuple(c.name for c in _r.c)
+_OUTBOX_COLUMNS = tuple(c.name for c in t.outbox.c if c.name not in ("seq", "published_at"))
+_INSERT_RESERVATIONS_AND_EVENTS = arrays.insert_rows(t.outbox, _OUTBOX_COLUMNS).add_cte(
+    arrays.insert_rows(_r, _RESERVATION_COLUMNS).cte("reservations_new")
+)
 
 
 def _level(row: Any, reserved: int) -> StockLevel:
@@ -299,18 +268,25 @@ async def load_picture(db: Db, skus: Collection[str], now: datetime) -> StockPic
     )
 
 
-def _reservation_row(r: Reservation) -> dict[str, Any]:
-    """A reservation's stored columns but its creation and update times."""
-    return {
-        "id": r.id,
-        "idempotency_key": r.idempotency_key,
-        "sku": r.sku,
-        "location_id": r.location_id,
-        "quantity": r.quantity,
-        "status": r.status.value,
-        "expires_at": r.expires_at,
-        "order_reference": r.order_reference,
-    }
+def _new_reservation_rows(
+    reservations: Sequence[Reservation], now: datetime
+) -> list[dict[str, Any]]:
+    """The rows that store new ``reservations``, made at ``now``."""
+    return [
+        {
+            "id": r.id,
+            "idempotency_key": r.idempotency_key,
+            "sku": r.sku,
+            "location_id": r.location_id,
+            "quantity": r.quantity,
+            "status": r.status.value,
+            "expires_at": r.expires_at,
+            "order_reference": r.order_reference,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in reservations
+    ]
 
 
 def _reservation(row: Any) -> Reservation:
@@ -529,11 +505,7 @@ class StockRepository:
         rolled back."""
         try:
             await self.session.execute(
-                _INSERT_RESERVATIONS,
-                [
-                    {**_reservation_row(r), "created_at": now, "updated_at": now}
-                    for r in reservations
-                ],
+                _INSERT_RESERVATIONS, _new_reservation_rows(reservations, now)
             )
         except IntegrityError as error:
             raise DuplicateReservation([r.idempotency_key for r in reservations]) from error
@@ -544,13 +516,10 @@ class StockRepository:
         """Store new reservations and ``events``' outbox rows in one statement
         (PostgreSQL): a round trip fewer than the reservations' insert and the outbox's at
         commit. Raises ``DuplicateReservation`` as ``insert_reservations`` does."""
-        values: dict[str, Any] = {"now": now}
-        held = [_reservation_row(r) for r in reservations]
-        for name in _RESERVATION_COLUMNS:
-            values[f"r_{name}"] = [row[name] for row in held]
-        announced = outbox.rows(events)
-        for name in _OUTBOX_COLUMNS:
-            values[f"o_{name}"] = [row[name] for row in announced]
+        values = {
+            **arrays.parameters(_r, _RESERVATION_COLUMNS, _new_reservation_rows(reservations, now)),
+            **arrays.parameters(t.outbox, _OUTBOX_COLUMNS, outbox.rows(events)),
+        }
         try:
             await self.session.execute(_INSERT_RESERVATIONS_AND_EVENTS, values)
         except IntegrityError as error:

@@ -273,8 +273,7 @@ async def _reserve_lines(
         await uow.stock.lock_stock(pairs)
     picture = await uow.stock.load_picture({r.sku for r in requests}, now)
     try:
-        await _check_available(uow, requests, picture)
-        _check_allocated(requests, picture)
+        await _check_holdable(uow, requests, picture)
     except _REFUSALS:
         # The rows are still locked: keys found now were committed before the lock.
         if not await _existing(uow, keys):
@@ -308,8 +307,7 @@ async def _refused_while_held(
     """
     picture = await uow.stock.load_picture({r.sku for r in requests}, now)
     try:
-        await _check_available(uow, requests, picture)
-        _check_allocated(requests, picture)
+        await _check_holdable(uow, requests, picture)
     except _REFUSALS:
         existing = await _existing(uow, [request.idempotency_key for request in requests])
         if not existing:
@@ -335,8 +333,7 @@ async def _reserve_known_lines(
     _replayed([r for r in requests if r.idempotency_key in existing], existing)
     wanted = [r for r in requests if r.idempotency_key not in existing]
     picture = await uow.stock.load_picture({r.sku for r in wanted}, now)
-    await _check_available(uow, wanted, picture)
-    _check_allocated(wanted, picture)
+    await _check_holdable(uow, wanted, picture)
     try:
         created = await _hold(uow, wanted, picture, now)
     except DuplicateReservation:
@@ -406,6 +403,14 @@ def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
             )
     except RuleViolation as violation:
         raise _invalid(violation) from None
+
+
+async def _check_holdable(
+    uow: UnitOfWork, requests: Sequence[ReservationRequest], picture: StockPicture
+) -> None:
+    """Every line within the stock and within its channel's allocation in ``picture``."""
+    await _check_available(uow, requests, picture)
+    _check_allocated(requests, picture)
 
 
 async def _check_available(

@@ -6,8 +6,8 @@ the transaction this replaces did with BEGIN, four inserts and COMMIT: six round
 where this is one. The order's insert skips a taken idempotency key (``ON CONFLICT DO
 NOTHING``) and every other insert selects from what it returned, so an order that loses
 a key race stores nothing at all. Each table's rows come from ``unnest`` of one array
-parameter per column: the SQL text is the same whatever the number of lines, built and
-compiled once here and prepared once per connection.
+parameter per column (``adapters/db/arrays.py``): the SQL text is the same whatever the
+number of lines, built and compiled once here and prepared once per connection.
 
 The order's ``seq`` is taken first (``next_sequence``), from the sequence the column's
 default draws on, so its number is in the payloads of the posting and the events, and
@@ -20,21 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    String,
-    Table,
-    bindparam,
-    func,
-    insert,
-    literal_column,
-    select,
-    true,
-)
+from sqlalchemy import Column, Table, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.sql.selectable import CTE, Select
 from sqlalchemy.sql.type_api import TypeEngine
 
+from adapters.db import arrays
 from domains.orders.model import Order
 from domains.orders.repository import Executor
 from domains.orders.tables import (
@@ -66,45 +57,25 @@ _POSTING_COLUMNS = (
 _EVENT_COLUMNS = tuple(c.name for c in outbox.c if c.name not in ("seq", "published_at"))
 
 
-def _array_of(column: Column[Any]) -> TypeEngine[Any]:
-    """The type of the array parameter that carries ``column``'s values: its own type,
-    but text of no bound length. PostgreSQL's explicit cast to ``varchar(n)`` cuts a
-    longer value silently, where storing it in the column refuses it, as a one-row
-    insert does."""
-    kind: TypeEngine[Any] = column.type
-    if isinstance(kind, ExactDecimal):
-        kind = ExactDecimal(length=None)
-    elif isinstance(kind, String):
-        kind = String()
-    return pg.ARRAY(kind)
-
-
-def _parameter(table: Table, column: str) -> str:
-    return f"{table.name}__{column}"
+def _element_type(column: Column[Any]) -> TypeEngine[Any]:
+    # An exact decimal travels as text too: without a bound, like every text column.
+    if isinstance(column.type, ExactDecimal):
+        return ExactDecimal(length=None)
+    return arrays.unbounded(column)
 
 
 def _rows_for_the_new_order(new_order: CTE, table: Table, columns: Sequence[str]) -> CTE:
-    """An insert into ``table`` of the rows its array parameters hold, in their order,
-    made only when ``new_order`` inserted the order (a join with what it returned)."""
-    arrays = func.unnest(
-        *(bindparam(_parameter(table, c), type_=_array_of(table.c[c])) for c in columns)
+    """An insert into ``table`` of the rows its array parameters hold, made only when
+    ``new_order`` inserted the order."""
+    return arrays.insert_rows(table, columns, only_with=new_order, element_type=_element_type).cte(
+        f"{table.name}_new"
     )
-    given = arrays.table_valued(*columns, with_ordinality="ordinal").render_derived(
-        name=f"{table.name}_given"
-    )
-    chosen = (
-        select(*(given.c[c] for c in columns))
-        .select_from(new_order)
-        .join(given, true())
-        .order_by(given.c.ordinal)
-    )
-    return insert(table).from_select(list(columns), chosen).cte(f"{table.name}_new")
 
 
 def _new_order_statement() -> Select[tuple[int]]:
     new_order = (
         pg.insert(orders)
-        .values({c: bindparam(_parameter(orders, c)) for c in _ORDER_COLUMNS})
+        .values({c: bindparam(arrays.parameter(orders, c)) for c in _ORDER_COLUMNS})
         .on_conflict_do_nothing()
         .returning(orders.c.seq)
         .cte("orders_new")
@@ -143,13 +114,15 @@ async def store(
     """Store ``order`` (its ``sequence`` taken already), its lines, postings and outbox
     rows in one statement; False, storing nothing, when another order holds its
     idempotency key (or its id)."""
-    parameters = {
-        **{_parameter(orders, c): v for c, v in _with_sequence(order).items()},
-        **_arrays(lines, _LINE_COLUMNS, [line_values(order.id, line) for line in order.lines]),
-        **_arrays(erp_postings, _POSTING_COLUMNS, posting_rows),
-        **_arrays(outbox, _EVENT_COLUMNS, event_rows),
+    values = {
+        **{arrays.parameter(orders, c): v for c, v in _with_sequence(order).items()},
+        **arrays.parameters(
+            lines, _LINE_COLUMNS, [line_values(order.id, line) for line in order.lines]
+        ),
+        **arrays.parameters(erp_postings, _POSTING_COLUMNS, posting_rows),
+        **arrays.parameters(outbox, _EVENT_COLUMNS, event_rows),
     }
-    stored = (await executor.execute(_NEW_ORDER, parameters)).scalar_one_or_none()
+    stored = (await executor.execute(_NEW_ORDER, values)).scalar_one_or_none()
     return stored is not None
 
 
@@ -157,9 +130,3 @@ def _with_sequence(order: Order) -> dict[str, Any]:
     if order.sequence is None:
         raise ValueError("a new order takes its sequence (next_sequence) before it is stored")
     return {"seq": order.sequence, **order_values(order)}
-
-
-def _arrays(
-    table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
-) -> dict[str, list[Any]]:
-    return {_parameter(table, c): [row[c] for row in rows] for c in columns}
