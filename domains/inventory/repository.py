@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -109,49 +109,53 @@ async def load_locations(
 # expanding parameters, so a statement's text depends only on how many values it gets.
 
 _r = t.reservations
-_live = (
-    select(_r.c.sku, _r.c.location_id, func.sum(_r.c.quantity).label("reserved"))
+# The units each stock row's live reservations hold, summed per row through the
+# reservation index (sku, location, status). Summed for all the SKUs at once (a grouped
+# subquery joined to the stock), the planner could pick the expiry index and read every
+# live reservation of every SKU: with statistics taken while the table was small, a
+# two-SKU read scanned 4,751 live reservations to keep 40 (2.6 ms against 0.5 ms per row
+# looked up), and that read is in every reservation's transaction.
+_reserved = (
+    select(func.sum(_r.c.quantity))
     .where(
+        _r.c.sku == t.stock.c.sku,
+        _r.c.location_id == t.stock.c.location_id,
         _r.c.status == ReservationStatus.ACTIVE.value,
         _r.c.expires_at > bindparam("now"),
-        _r.c.sku.in_(bindparam("skus", expanding=True)),
     )
-    .group_by(_r.c.sku, _r.c.location_id)
-    .subquery("live_reserved")
-)
-_stock_with_live = t.stock.outerjoin(
-    _live, and_(_live.c.sku == t.stock.c.sku, _live.c.location_id == t.stock.c.location_id)
+    .correlate(t.stock)
+    .scalar_subquery()
+    .label("reserved")
 )
 _of_skus = t.stock.c.sku.in_(bindparam("skus", expanding=True))
 _lc, _policy = t.location_channels, t.channel_policies
 
-_LEVELS = (
-    select(t.stock, _live.c.reserved)
-    .select_from(_stock_with_live)
-    .where(_of_skus)
-    .order_by(t.stock.c.sku, t.stock.c.location_id)
-)
+_LEVELS = select(t.stock, _reserved).where(_of_skus).order_by(t.stock.c.sku, t.stock.c.location_id)
 _AVAILABILITY = (
     select(
         t.stock,
-        _live.c.reserved,
+        _reserved,
         _lc.c.channel,
         _lc.c.share_percent,
         _lc.c.cap,
         _policy.c.counts_incoming,
     )
     .select_from(
-        _stock_with_live.join(_lc, _lc.c.location_id == t.stock.c.location_id).outerjoin(
+        t.stock.join(_lc, _lc.c.location_id == t.stock.c.location_id).outerjoin(
             _policy, _policy.c.channel == _lc.c.channel
         )
     )
     .where(_of_skus, _lc.c.channel.in_(bindparam("channels", expanding=True)))
     .order_by(t.stock.c.sku, _lc.c.channel, t.stock.c.location_id)
 )
+# The stock rows with their reservations summed, before the join that repeats a row for
+# each channel its location serves. As a subquery, the planner merged it into the join
+# and summed a row's reservations once per channel; a materialised CTE is evaluated
+# once.
+_levels = select(t.stock, _reserved).where(_of_skus).cte("levels").prefix_with("MATERIALIZED")
 _PICTURE = (
     select(
-        t.stock,
-        _live.c.reserved,
+        _levels,
         t.locations.c.region,
         _lc.c.channel,
         _lc.c.share_percent,
@@ -159,12 +163,11 @@ _PICTURE = (
         _policy.c.counts_incoming,
     )
     .select_from(
-        _stock_with_live.join(t.locations, t.locations.c.id == t.stock.c.location_id)
-        .outerjoin(_lc, _lc.c.location_id == t.stock.c.location_id)
+        _levels.join(t.locations, t.locations.c.id == _levels.c.location_id)
+        .outerjoin(_lc, _lc.c.location_id == _levels.c.location_id)
         .outerjoin(_policy, _policy.c.channel == _lc.c.channel)
     )
-    .where(_of_skus)
-    .order_by(t.stock.c.sku, t.stock.c.location_id, _lc.c.channel)
+    .order_by(_levels.c.sku, _levels.c.location_id, _lc.c.channel)
 )
 _STOCK_ROWS = (
     select(t.stock.c.sku, t.stock.c.location_id)
