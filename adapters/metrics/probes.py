@@ -13,8 +13,8 @@ from adapters.runtime import DomainBase
 
 
 def outbox_probe(domains: Mapping[str, DomainBase], *, timeout: float = 2.0) -> Probe:
-    """Each domain's events not yet relayed: a count over the outbox's index on
-    ``published_at`` (the unpublished rows are its NULL end), cancelled past ``timeout``."""
+    """Each domain's events not yet relayed: a count over the outbox's index of its
+    unpublished rows, cancelled past ``timeout``."""
 
     async def probe() -> Sequence[Reading]:
         readings = []
