@@ -12,6 +12,7 @@ from adapters.bus import Consumer
 from adapters.runtime import DomainBase, Runtime, open_database
 from domains.inventory import handlers, service, tables
 from domains.inventory.read_models import AvailabilityReadModel
+from domains.inventory.reservation_batches import ReservationBatches
 from domains.inventory.uow import InventoryUnitOfWork
 from kernel.events import Event
 
@@ -24,6 +25,7 @@ class InventoryDomain(DomainBase):
     def __init__(self, engine: AsyncEngine, runtime: Runtime, *, owns_engine: bool) -> None:
         super().__init__(engine, runtime, tables.outbox, owns_engine=owns_engine)
         self.availability = AvailabilityReadModel(runtime.cache, engine, clock=runtime.clock)
+        self.reservations = ReservationBatches(self.uow)
         self._sweep_task: asyncio.Task[None] | None = None
 
     def uow(self) -> InventoryUnitOfWork:

@@ -62,7 +62,7 @@ async def reserve(call: Call) -> dict[str, Any]:
         )
         for number, line in enumerate(lines, start=1)
     ]
-    reservations = await service.reserve_stock_lines(domain.uow(), requests)
+    reservations = await domain.reservations.reserve(requests)
     now = domain.clock.now()
     return {
         "reservations": [

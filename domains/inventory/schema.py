@@ -255,7 +255,7 @@ class Mutation:
             )
             for number, line in enumerate(input.lines, start=1)
         ]
-        reservations = await service.reserve_stock_lines(domain_of(info).uow(), requests)
+        reservations = await domain_of(info).reservations.reserve(requests)
         return [Reservation.from_model(r, loaders_of(info).now) for r in reservations]
 
     @strawberry.mutation(

@@ -64,6 +64,7 @@ __all__ = [
     "Rejection",
     "ReservationRequest",
     "apply_stock_movements",
+    "check_requests",
     "consume_reservation",
     "expire_reservations",
     "import_stock_levels",
@@ -71,6 +72,7 @@ __all__ = [
     "release_reservation",
     "reserve_stock",
     "reserve_stock_lines",
+    "reserve_together",
     "save_location",
     "set_channel_policy",
 ]
@@ -259,7 +261,7 @@ async def _reserve_lines(
     did lock are released first (a rollback), so it never waits for a row while holding
     another; when it locked none it keeps its transaction, which holds nothing.
     """
-    _validate_requests(requests)
+    check_requests(requests)
     now = now or uow.clock.now()
     keys = [request.idempotency_key for request in requests]
     pairs = {_pair(r) for r in requests}
@@ -346,6 +348,64 @@ async def _reserve_known_lines(
     return [existing.get(key) or by_key[key] for key in keys]
 
 
+# What ``reserve_together`` decides for each order: its reservations, the refusal to
+# raise, or None when the order is to be reserved alone (``reserve_stock_lines``).
+Decision = list[Reservation] | Exception | None
+
+
+async def reserve_together(
+    uow: UnitOfWork,
+    orders: Sequence[Sequence[ReservationRequest]],
+    *,
+    now: datetime | None = None,
+) -> list[Decision]:
+    """Reserve several orders' lines in one transaction, each order every line or none,
+    decided in the order given as if one after the other: three statements for them all
+    (the lock, the stock, the reservations with their events), where each order alone
+    takes three. Each order's requests must have passed ``check_requests``.
+
+    An order is left to be reserved alone (None) when this transaction cannot decide it
+    as ``reserve_stock_lines`` would: when another transaction holds one of the stock
+    rows (every order is), when one of its keys is taken already (a repeat), or when
+    another order's key is (the insert fails as a whole, and every order is). A line
+    the stock cannot hold refuses its order, after the orders before it took theirs.
+    """
+    now = now or uow.clock.now()
+    pairs = {_pair(r) for requests in orders for r in requests}
+    async with uow:
+        if await uow.stock.lock_free_stock(pairs) != pairs:
+            return [None] * len(orders)
+        picture = await uow.stock.load_picture({sku for sku, _ in pairs}, now)
+        decisions: list[Decision] = []
+        created: list[Reservation] = []
+        for requests in orders:
+            try:
+                await _check_holdable(uow, requests, picture)
+            except _REFUSALS as refusal:
+                decisions.append(refusal)
+                continue
+            held = _new_reservations(requests, now)
+            picture = picture.holding(held)
+            created.extend(held)
+            decisions.append(held)
+        refused = [n for n, decision in enumerate(decisions) if isinstance(decision, Exception)]
+        if refused:
+            # The rows are locked: a key found now was committed before the locks, and
+            # its order is a repeat, answered alone.
+            keys = [r.idempotency_key for n in refused for r in orders[n]]
+            taken = await _existing(uow, keys)
+            for n in refused:
+                if any(r.idempotency_key in taken for r in orders[n]):
+                    decisions[n] = None
+        if created:
+            try:
+                await _store_held(uow, created, picture, now)
+            except DuplicateReservation:
+                await uow.rollback()
+                return [None] * len(orders)
+    return decisions
+
+
 async def _hold(
     uow: UnitOfWork,
     requests: Sequence[ReservationRequest],
@@ -355,7 +415,13 @@ async def _hold(
     """Store a reservation per request (checked against ``picture``), announce them with
     the stock they leave, and commit; raises ``DuplicateReservation`` when a key is taken
     (the transaction must then be rolled back)."""
-    created = [
+    created = _new_reservations(requests, now)
+    await _store_held(uow, created, picture.holding(created), now)
+    return created
+
+
+def _new_reservations(requests: Sequence[ReservationRequest], now: datetime) -> list[Reservation]:
+    return [
         Reservation(
             id=str(uuid.uuid4()),
             idempotency_key=r.idempotency_key,
@@ -367,19 +433,26 @@ async def _hold(
         )
         for r in requests
     ]
+
+
+async def _store_held(
+    uow: UnitOfWork, created: Sequence[Reservation], picture: StockPicture, now: datetime
+) -> None:
+    """Store ``created``, announce them with ``picture`` (the stock once they hold their
+    units), and commit."""
     for reservation in created:
         uow.record(reservation_event(ReservationCreated, reservation, now))
-    announce_stock_changes(uow, picture.holding(created), {_pair(r) for r in requests}, now)
+    announce_stock_changes(uow, picture, {(r.sku, r.location_id) for r in created}, now)
     await uow.insert_reservations(created, now)
     await uow.commit()
-    return created
 
 
 def _pair(request: ReservationRequest) -> Pair:
     return (request.sku, request.location_id)
 
 
-def _validate_requests(requests: Sequence[ReservationRequest]) -> None:
+def check_requests(requests: Sequence[ReservationRequest]) -> None:
+    """Refuse an order's reservation requests that no stock could make valid."""
     if not 0 < len(requests) <= MAX_LINES:
         raise InvalidInventoryInput(
             f"reserve 1 to {MAX_LINES} lines at a time", code="INVALID_LINES"

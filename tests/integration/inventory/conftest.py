@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -9,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.applications import Starlette
 
 from adapters.runtime import Runtime
@@ -112,3 +113,32 @@ def counted_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+@asynccontextmanager
+async def holder(domain: InventoryDomain, sku: str) -> AsyncIterator[tuple[AsyncConnection, int]]:
+    """A transaction holding the lock of ``sku``'s stock row at DC, and its backend's pid;
+    rolled back on leaving unless the test committed it."""
+    async with domain.engine.connect() as conn:
+        await conn.begin()
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        locked = (
+            select(tables.stock.c.sku)
+            .where(tables.stock.c.sku == sku, tables.stock.c.location_id == "DC")
+            .with_for_update()
+        )
+        assert (await conn.execute(locked)).first() is not None
+        try:
+            yield conn, pid
+        finally:
+            if conn.in_transaction():
+                await conn.rollback()
+
+
+async def someone_waits_for(domain: InventoryDomain, pid: int) -> None:
+    """Returns once another backend waits for a lock that backend ``pid`` holds."""
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    async with domain.engine.connect() as conn:
+        while not (await conn.execute(waiting, {"pid": pid})).scalar_one():
+            await conn.rollback()
+            await asyncio.sleep(0.005)

@@ -9,19 +9,22 @@ time: a reservation that ends up waiting for the holder is seen in ``pg_blocking
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import insert
 
 from domains.inventory import repository, service, tables
 from domains.inventory.bootstrap import InventoryDomain
 from domains.inventory.errors import InsufficientStock
 from domains.inventory.model import Reservation, ReservationStatus, StockLevel
-from tests.integration.inventory.conftest import counted_statements, new_sku, stock
+from tests.integration.inventory.conftest import (
+    counted_statements,
+    holder,
+    new_sku,
+    someone_waits_for,
+    stock,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -30,35 +33,6 @@ pytestmark = pytest.mark.postgres
 def backend() -> str:
     # SQLite has no row locks: its BEGIN IMMEDIATE serialises every writer, unchanged.
     return "postgresql"
-
-
-@asynccontextmanager
-async def holder(domain: InventoryDomain, sku: str) -> AsyncIterator[tuple[AsyncConnection, int]]:
-    """A transaction holding the lock of ``sku``'s stock row at DC, and its backend's pid;
-    rolled back on leaving unless the test committed it."""
-    async with domain.engine.connect() as conn:
-        await conn.begin()
-        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        locked = (
-            select(tables.stock.c.sku)
-            .where(tables.stock.c.sku == sku, tables.stock.c.location_id == "DC")
-            .with_for_update()
-        )
-        assert (await conn.execute(locked)).first() is not None
-        try:
-            yield conn, pid
-        finally:
-            if conn.in_transaction():
-                await conn.rollback()
-
-
-async def someone_waits_for(domain: InventoryDomain, pid: int) -> None:
-    """Returns once another backend waits for a lock that backend ``pid`` holds."""
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
-    async with domain.engine.connect() as conn:
-        while not (await conn.execute(waiting, {"pid": pid})).scalar_one():
-            await conn.rollback()
-            await asyncio.sleep(0.005)
 
 
 async def first_of(answer: asyncio.Task[object], waits: asyncio.Task[None]) -> str:

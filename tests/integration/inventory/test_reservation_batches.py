@@ -1,0 +1,205 @@
+"""Orders that wait while a batch of reservations runs are decided together, in one
+transaction, each every line or none, in the order they arrived; one the batch cannot
+decide is reserved alone, as it would have been without batches.
+
+Concurrent callers here are tasks started together: each joins the queue before the
+batch work that the first started runs, so they form one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from domains.inventory import repository, service
+from domains.inventory.bootstrap import InventoryDomain
+from domains.inventory.errors import (
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidInventoryInput,
+)
+from domains.inventory.model import Reservation, StockLevel
+from domains.inventory.service import ReservationRequest
+from tests.integration.inventory.conftest import (
+    counted_statements,
+    holder,
+    new_sku,
+    someone_waits_for,
+    stock,
+)
+
+
+def _order(key: str, *lines: tuple[str, int]) -> list[ReservationRequest]:
+    return [
+        ReservationRequest(sku, "DC", quantity, f"{key}:{n}", order_reference=key, channel="web")
+        for n, (sku, quantity) in enumerate(lines, start=1)
+    ]
+
+
+async def _together(
+    domain: InventoryDomain, *orders: Sequence[ReservationRequest]
+) -> list[list[Reservation] | BaseException]:
+    return await asyncio.gather(
+        *(domain.reservations.reserve(order) for order in orders), return_exceptions=True
+    )
+
+
+async def _level(domain: InventoryDomain, sku: str) -> StockLevel:
+    async with domain.engine.connect() as conn:
+        (level,) = await repository.load_levels(conn, [sku], domain.clock.now())
+    return level
+
+
+async def test_orders_that_arrive_together_are_reserved_in_one_transaction_of_three_statements(
+    domain: InventoryDomain,
+) -> None:
+    skus = [new_sku() for _ in range(4)]
+    for sku in skus:
+        await stock(domain, sku, on_hand=50)
+    first = _order("first", (skus[0], 1))
+    waiting = [_order(f"o{n}", (skus[n % 4], 2), (skus[(n + 1) % 4], 1)) for n in range(6)]
+
+    with counted_statements(domain.engine) as statements:
+        answers = await _together(domain, first, *waiting)
+
+    assert [[(r.sku, r.quantity) for r in answer] for answer in answers] == [  # type: ignore[union-attr]
+        [(r.sku, r.quantity) for r in order] for order in [first, *waiting]
+    ]
+    # The lock, the stock, the reservations with their events (SQLite: no lock, and the
+    # events apart), for the seven orders as for one.
+    assert len(statements) == 3, "\n".join(statements)
+    for sku in skus:
+        assert (await _level(domain, sku)).reserved == sum(
+            r.quantity for order in [first, *waiting] for r in order if r.sku == sku
+        )
+
+
+async def test_a_batch_sells_no_more_than_the_stock_in_the_order_the_orders_arrived(
+    domain: InventoryDomain,
+) -> None:
+    """Each order takes every line or none: the third finds one unit for its two, and the
+    fourth's second line is short though its first is not."""
+    scarce, plenty = new_sku(), new_sku()
+    await stock(domain, scarce, on_hand=5)
+    await stock(domain, plenty, on_hand=50)
+    orders = [
+        _order("a", (plenty, 1)),
+        _order("b", (scarce, 2)),
+        _order("c", (scarce, 2), (plenty, 3)),
+        _order("d", (scarce, 2)),
+        _order("e", (plenty, 4), (scarce, 1)),
+    ]
+
+    answers = await _together(domain, *orders)
+
+    assert [type(a).__name__ for a in answers] == [
+        "list",
+        "list",
+        "list",
+        "InsufficientStock",
+        "list",
+    ]
+    refusal = answers[3]
+    assert isinstance(refusal, InsufficientStock)
+    assert refusal.details["available"] == 1
+    assert (await _level(domain, scarce)).reserved == 5
+    assert (await _level(domain, plenty)).reserved == 8
+    with pytest.raises(InsufficientStock):
+        await domain.reservations.reserve(_order("f", (plenty, 1), (scarce, 1)))
+    assert (await _level(domain, plenty)).reserved == 8
+
+
+async def test_a_repeat_in_a_batch_is_answered_with_the_reservations_made_before(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=4)
+    placed = await domain.reservations.reserve(_order("placed", (sku, 3)))
+
+    again, other, twice_a, twice_b = await _together(
+        domain,
+        _order("placed", (sku, 3)),
+        _order("other", (sku, 1)),
+        _order("twice", (sku, 5)),
+        _order("twice", (sku, 5)),
+    )
+
+    assert [r.id for r in again] == [r.id for r in placed]  # type: ignore[union-attr]
+    assert [r.quantity for r in other] == [1]  # type: ignore[union-attr]
+    assert isinstance(twice_a, InsufficientStock)
+    assert isinstance(twice_b, InsufficientStock)
+    assert (await _level(domain, sku)).reserved == 4
+
+
+async def test_two_callers_with_one_key_in_a_batch_get_one_reservation(
+    domain: InventoryDomain,
+) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    await domain.reservations.reserve(_order("before", (sku, 1)))
+
+    one, same, reused = await _together(
+        domain, _order("k", (sku, 2)), _order("k", (sku, 2)), _order("k", (sku, 3))
+    )
+
+    assert [r.id for r in one] == [r.id for r in same]  # type: ignore[union-attr]
+    assert isinstance(reused, IdempotencyKeyReused)
+    assert (await _level(domain, sku)).reserved == 3
+
+
+async def test_an_invalid_order_is_refused_to_its_caller_alone(domain: InventoryDomain) -> None:
+    sku = new_sku()
+    await stock(domain, sku, on_hand=10)
+    bad = [*_order("bad", (sku, 1)), *_order("bad", (sku, 1))]  # one key twice
+
+    good, refused, also_good = await _together(
+        domain, _order("g1", (sku, 1)), bad, _order("g2", (sku, 2))
+    )
+
+    assert isinstance(refused, InvalidInventoryInput)
+    assert [r.quantity for r in good] == [1]  # type: ignore[union-attr]
+    assert [r.quantity for r in also_good] == [2]  # type: ignore[union-attr]
+    assert (await _level(domain, sku)).reserved == 3
+
+
+async def test_reserving_together_decides_each_order_as_one_after_the_other(
+    domain: InventoryDomain,
+) -> None:
+    """The service call itself: reservations, a refusal, or None for an order to be
+    reserved alone (here a repeat that the stock no longer holds)."""
+    sku = new_sku()
+    await stock(domain, sku, on_hand=3)
+    await service.reserve_stock_lines(domain.uow(), _order("r", (sku, 2)))
+
+    decisions = await service.reserve_together(
+        domain.uow(), [_order("n", (sku, 1)), _order("r", (sku, 2)), _order("m", (sku, 1))]
+    )
+
+    held, repeat, short = decisions
+    assert isinstance(held, list)
+    assert [r.quantity for r in held] == [1]
+    assert repeat is None
+    assert isinstance(short, InsufficientStock)
+    assert (await _level(domain, sku)).reserved == 3
+
+
+@pytest.mark.postgres
+async def test_orders_of_a_batch_with_a_held_stock_row_are_reserved_alone(
+    domain: InventoryDomain, backend: str
+) -> None:
+    """Another transaction holds one order's stock row: that order waits for it alone, and
+    the batch's other order is not held up by it."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no row locks")
+    held_sku, free_sku = new_sku(), new_sku()
+    await stock(domain, held_sku, on_hand=10)
+    await stock(domain, free_sku, on_hand=10)
+    async with holder(domain, held_sku) as (_conn, pid):
+        waiting = asyncio.create_task(domain.reservations.reserve(_order("w", (held_sku, 1))))
+        free = asyncio.create_task(domain.reservations.reserve(_order("f", (free_sku, 1))))
+        await someone_waits_for(domain, pid)
+        assert [r.sku for r in await asyncio.wait_for(free, 30)] == [free_sku]
+        assert not waiting.done()
+    assert [r.sku for r in await waiting] == [held_sku]
