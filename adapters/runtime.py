@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData, Table
@@ -18,7 +19,7 @@ from adapters.bus.hub import SubscriptionHub
 from adapters.cache.store import MemoryStore, Store
 from adapters.db import migrations
 from adapters.db.engine import DatabaseLocations, session_factory
-from adapters.db.outbox import OutboxRelay
+from adapters.db.outbox import KEEP_PUBLISHED, OutboxRelay
 from adapters.db.statements import count_statements
 from adapters.db.tracing import trace_statements
 from adapters.metrics.lag import EventLag
@@ -48,6 +49,8 @@ class Runtime:
     tracer: Tracer | None = None
     # The channels and currencies the retailer sells in (``[sales]``).
     sales: SalesVocabulary = field(default_factory=SalesVocabulary)
+    # How long each domain's outbox keeps an event after relaying it (``[database]``).
+    keep_published_events: timedelta = KEEP_PUBLISHED
     _hub: SubscriptionHub | None = field(default=None, init=False, repr=False)
     _lag: EventLag | None = field(default=None, init=False, repr=False)
 
@@ -116,7 +119,13 @@ class DomainBase:
         self.sales = runtime.sales
         self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
-        self.relay = OutboxRelay(engine, outbox, runtime.bus.publish, clock=runtime.clock)
+        self.relay = OutboxRelay(
+            engine,
+            outbox,
+            runtime.bus.publish,
+            clock=runtime.clock,
+            keep_published=runtime.keep_published_events,
+        )
 
     def consumers(self) -> list[Consumer]:
         """The domain's reactions to events, which a process serving it subscribes."""

@@ -81,6 +81,9 @@ class DatabaseSettings(_Section):
     # kept. Every process of a deployment holds up to this many: their sum must stay under
     # the server's max_connections (100 by default).
     pool_size: int = Field(default=30, ge=1, le=1000)
+    # Days each domain's outbox keeps an event after relaying it to the bus, then deletes
+    # it; events not relayed yet are always kept.
+    outbox_keep_days: int = Field(default=7, ge=1, le=3650)
 
     @field_validator("data_dir")
     @classmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as redis
@@ -91,6 +92,7 @@ def runtime(
         identity_secret=settings.subgraphs.identity_key(),
         tracer=tracer,
         sales=settings.sales.vocabulary(),
+        keep_published_events=timedelta(days=settings.database.outbox_keep_days),
     )
 
 

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -44,6 +45,14 @@ Publish = Callable[[Sequence[Event]], Awaitable[None]]
 # bus up to this much later; the poll that catches what no wake announced stays at
 # half a second.
 GATHER_FOR = 0.025
+# How long the outbox keeps an event after relaying it (``[database] outbox_keep_days``):
+# for looking into what went out, and to replay it by hand. Then the relay deletes it: the
+# table held every event ever relayed, 8 rows per order at checkout.
+KEEP_PUBLISHED = timedelta(days=7)
+# How often the relay looks for events relayed longer ago than that, and how many of the
+# oldest rows one delete looks at: each delete reads at most this many rows.
+PURGE_EVERY = timedelta(minutes=1)
+PURGE_BATCH = 1000
 # How long ``stop()`` lets a pass under way finish before cancelling it. A pass cancelled
 # in the middle of its transaction can leave the connection inside it: on SQLite that
 # holds the database's write lock until the engine is disposed, and every other writer
@@ -155,6 +164,7 @@ class OutboxRelay:
         clock: Clock,
         batch_size: int = 500,
         gather_for: float = GATHER_FOR,
+        keep_published: timedelta = KEEP_PUBLISHED,
     ) -> None:
         self.engine = engine
         self.table = table
@@ -162,6 +172,8 @@ class OutboxRelay:
         self.clock = clock
         self.batch_size = batch_size
         self.gather_for = gather_for
+        self.keep_published = keep_published
+        self._purged_at: datetime | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -225,6 +237,33 @@ class OutboxRelay:
             if sent < self.batch_size:
                 return total
 
+    async def purge(self) -> int:
+        """Delete the events relayed longer than ``keep_published`` ago; return how many.
+
+        Events are relayed in ``seq`` order, so those relayed longest ago are the oldest
+        rows: each delete looks at the ``PURGE_BATCH`` oldest rows only (through the
+        primary key) and removes those among them relayed before the cutoff. A pass ends
+        at a batch with one too recent, or not relayed yet: every row after it is more
+        recent still, or waits for it. Unpublished events are never deleted.
+        """
+        before = self.clock.now() - self.keep_published
+        table = self.table
+        oldest = select(table.c.seq).order_by(table.c.seq).limit(PURGE_BATCH).scalar_subquery()
+        old = delete(table).where(table.c.seq.in_(oldest), table.c.published_at < before)
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                deleted = (await conn.execute(old)).rowcount
+            total += deleted
+            if deleted < PURGE_BATCH:
+                return total
+
+    async def _purge_when_due(self) -> None:
+        now = self.clock.now()
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now
+            await self.purge()
+
     async def depth(self) -> int:
         async with self.engine.connect() as conn:
             query = select(func.count()).where(self.table.c.published_at.is_(None))
@@ -235,6 +274,7 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 await self.drain()
+                await self._purge_when_due()
             except Exception:  # the relay must outlive a bad pass; the rows stay unpublished
                 log.exception("outbox relay pass failed for %s", self.table.name)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a

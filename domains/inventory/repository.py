@@ -110,11 +110,11 @@ async def load_locations(
 
 _r = t.reservations
 # The units each stock row's live reservations hold, summed per row through the
-# reservation index (sku, location, status). Summed for all the SKUs at once (a grouped
-# subquery joined to the stock), the planner could pick the expiry index and read every
-# live reservation of every SKU: with statistics taken while the table was small, a
-# two-SKU read scanned 4,751 live reservations to keep 40 (2.6 ms against 0.5 ms per row
-# looked up), and that read is in every reservation's transaction.
+# reservation index (status, sku, location, expiry; ``tables.py``). Summed for all the
+# SKUs at once (a grouped subquery joined to the stock), the planner could read every live
+# reservation of every SKU: with statistics taken while the table was small, a two-SKU
+# read scanned 4,751 live reservations to keep 40 (2.6 ms against 0.4 ms), and that read
+# is in every reservation's transaction.
 _reserved = (
     select(func.sum(_r.c.quantity))
     .where(

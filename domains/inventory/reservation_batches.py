@@ -11,7 +11,7 @@ from the batches, which go on.
 
 Orders of one process wait for each other's batch instead of for each other's stock
 row locks: at 32 concurrent checkouts, 15% of the reservations waited for a lock that
-another order of the same process held.
+another order of the same process held (docs/adr/0016, with the figures).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from domains.inventory.model import Reservation
 from domains.inventory.ports import UnitOfWork
 from domains.inventory.service import ReservationRequest
 
-# The orders one batch decides at most: its statements' parameters grow with it.
+# The orders one batch decides at most. Its statements' parameters grow with it: 32 orders
+# of up to 200 lines lock 6,400 stock rows with 12,800 parameters, within the 32,767 a
+# PostgreSQL statement takes and the 32,766 of SQLite's.
 MOST_ORDERS = 32
 
 _Waiting = tuple[Sequence[ReservationRequest], "asyncio.Future[list[Reservation]]"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select
@@ -12,6 +13,7 @@ from adapters.db.engine import session_factory
 from adapters.db.outbox import OutboxRelay, outbox_table
 from adapters.db.uow import SqlUnitOfWork
 from kernel import correlation
+from kernel.clock import SettableClock
 from kernel.events import Event
 from tests.support import EVENT_TIME, suite_clock
 
@@ -216,3 +218,45 @@ async def test_commits_soon_after_a_wake_go_out_in_the_woken_relays_pass(
         await both_delivered.wait()
     await relay.stop()
     assert batches == [["before"], ["first", "second"]]
+
+
+async def test_the_relay_deletes_events_relayed_longer_ago_than_it_keeps_them(
+    engine: AsyncEngine,
+) -> None:
+    """Events relayed more than ``keep_published`` ago go; those relayed since, and those
+    not relayed at all, stay."""
+    await _setup(engine)
+    clock = SettableClock(EVENT_TIME)
+    sessions = session_factory(engine)
+
+    async def record(*keys: str) -> None:
+        async with SqlUnitOfWork(sessions, demo_outbox, clock=clock) as uow:
+            for key in keys:
+                uow.record(
+                    Event(type="Tick", partition_key=key, payload={}, occurred_at=clock.now())
+                )
+            await uow.commit()
+
+    async def kept() -> list[str]:
+        async with engine.connect() as conn:
+            query = select(demo_outbox.c.partition_key).order_by(demo_outbox.c.seq)
+            return list((await conn.execute(query)).scalars())
+
+    async def publish(_events: list[Event]) -> None:
+        return None
+
+    relay = OutboxRelay(engine, demo_outbox, publish, clock=clock, keep_published=timedelta(days=7))
+    await record("old-1", "old-2")
+    await relay.drain()
+    clock.advance(timedelta(days=6))
+    await record("recent")
+    await relay.drain()
+    await record("waiting")  # not relayed
+
+    clock.advance(timedelta(days=1, seconds=1))
+    assert await relay.purge() == 2
+    assert await kept() == ["recent", "waiting"]
+
+    clock.advance(timedelta(days=30))
+    assert await relay.purge() == 1
+    assert await kept() == ["waiting"], "an event not relayed yet is never deleted"
