@@ -39,10 +39,11 @@ def backend() -> str:
     return "postgresql"
 
 
-async def _reserve_directly(
-    domain: InventoryDomain, numbers: dict[str, range], now: datetime
-) -> None:
-    """Live reservations at DC, ``numbers[sku]`` naming each SKU's, written as rows."""
+_Row = tuple[str, str, int, ReservationStatus, datetime]  # sku, location, units, status, expiry
+
+
+async def _store_reservations(domain: InventoryDomain, rows: list[_Row], now: datetime) -> None:
+    """Reservations written as rows, made at ``now``."""
     async with domain.engine.begin() as conn:
         await conn.execute(
             tables.reservations.insert(),
@@ -51,15 +52,14 @@ async def _reserve_directly(
                     "id": f"{sku}-{n}",
                     "idempotency_key": f"{sku}-{n}",
                     "sku": sku,
-                    "location_id": "DC",
-                    "quantity": 1,
-                    "status": ReservationStatus.ACTIVE.value,
-                    "expires_at": now + timedelta(minutes=15),
+                    "location_id": location,
+                    "quantity": quantity,
+                    "status": status.value,
+                    "expires_at": expires,
                     "created_at": now,
                     "updated_at": now,
                 }
-                for sku, each in numbers.items()
-                for n in each
+                for n, (sku, location, quantity, status, expires) in enumerate(rows)
             ],
         )
 
@@ -91,8 +91,10 @@ async def test_a_stock_read_fetches_only_the_reservations_of_its_skus(
             text(f"ALTER TABLE {tables.reservations.name} SET (autovacuum_enabled = false)")
         )
     now = domain.clock.now()
-    await _reserve_directly(
-        domain, {sku: range(3) for sku in wanted} | {sku: range(50) for sku in others}, now
+    live = (ReservationStatus.ACTIVE, now + timedelta(minutes=15))
+    held = {sku: 3 for sku in wanted} | {sku: 50 for sku in others}
+    await _store_reservations(
+        domain, [(sku, "DC", 1, *live) for sku, count in held.items() for _ in range(count)], now
     )
 
     fetched = await _fetched_by(domain, read, wanted, now)
@@ -108,31 +110,18 @@ async def test_a_stock_read_sums_each_rows_live_reservations(domain: InventoryDo
         [StockLevel(sku, "DC", on_hand=100), StockLevel(sku, "ST", on_hand=100)],
     )
     now = domain.clock.now()
-    rows = [
-        ("DC", 2, ReservationStatus.ACTIVE, now + timedelta(minutes=5)),
-        ("DC", 3, ReservationStatus.ACTIVE, now + timedelta(minutes=5)),
-        ("DC", 7, ReservationStatus.ACTIVE, now - timedelta(seconds=1)),  # lapsed
-        ("DC", 11, ReservationStatus.RELEASED, now + timedelta(minutes=5)),
-        ("ST", 4, ReservationStatus.ACTIVE, now + timedelta(minutes=5)),
-    ]
-    async with domain.engine.begin() as conn:
-        await conn.execute(
-            tables.reservations.insert(),
-            [
-                {
-                    "id": f"{sku}-{n}",
-                    "idempotency_key": f"{sku}-{n}",
-                    "sku": sku,
-                    "location_id": location,
-                    "quantity": quantity,
-                    "status": status.value,
-                    "expires_at": expires,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n, (location, quantity, status, expires) in enumerate(rows)
-            ],
-        )
+    later, active = now + timedelta(minutes=5), ReservationStatus.ACTIVE
+    await _store_reservations(
+        domain,
+        [
+            (sku, "DC", 2, active, later),
+            (sku, "DC", 3, active, later),
+            (sku, "DC", 7, active, now - timedelta(seconds=1)),  # lapsed
+            (sku, "DC", 11, ReservationStatus.RELEASED, later),
+            (sku, "ST", 4, active, later),
+        ],
+        now,
+    )
     async with domain.engine.connect() as conn:
         picture = await repository.load_picture(conn, [sku], now)
         levels = await repository.load_levels(conn, [sku], now)
