@@ -143,3 +143,25 @@ async def test_units_the_holder_took_before_committing_refuse_the_waiting_reserv
     assert refused.value.details["available"] == 1
     level = await _level(domain, sku)
     assert (level.reserved, level.available) == (4, 1)
+
+
+def _batch_order(key: str, sku: str) -> list[service.ReservationRequest]:
+    return [service.ReservationRequest(sku, "DC", 1, f"{key}:1", order_reference=key)]
+
+
+async def test_orders_of_a_batch_with_a_held_stock_row_are_reserved_alone(
+    domain: InventoryDomain,
+) -> None:
+    """A batch of reservations (docs/adr/0016) never waits for another transaction's
+    locks: the order whose stock row is held waits for it alone, and the batch's other
+    order is answered meanwhile."""
+    held_sku, free_sku = new_sku(), new_sku()
+    await stock(domain, held_sku, on_hand=10)
+    await stock(domain, free_sku, on_hand=10)
+    async with holder(domain, held_sku) as (_conn, pid):
+        waiting = asyncio.create_task(domain.reservations.reserve(_batch_order("w", held_sku)))
+        free = asyncio.create_task(domain.reservations.reserve(_batch_order("f", free_sku)))
+        await someone_waits_for(domain, pid)
+        assert [r.sku for r in await asyncio.wait_for(free, 30)] == [free_sku]
+        assert not waiting.done()
+    assert [r.sku for r in await waiting] == [held_sku]

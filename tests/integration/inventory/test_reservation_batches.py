@@ -24,9 +24,7 @@ from domains.inventory.model import Reservation, StockLevel
 from domains.inventory.service import ReservationRequest
 from tests.integration.inventory.conftest import (
     counted_statements,
-    holder,
     new_sku,
-    someone_waits_for,
     stock,
 )
 
@@ -186,23 +184,3 @@ async def test_reserving_together_decides_each_order_as_one_after_the_other(
     assert repeat is None
     assert isinstance(short, InsufficientStock)
     assert (await _level(domain, sku)).reserved == 3
-
-
-@pytest.mark.postgres
-async def test_orders_of_a_batch_with_a_held_stock_row_are_reserved_alone(
-    domain: InventoryDomain, backend: str
-) -> None:
-    """Another transaction holds one order's stock row: that order waits for it alone, and
-    the batch's other order is not held up by it."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has no row locks")
-    held_sku, free_sku = new_sku(), new_sku()
-    await stock(domain, held_sku, on_hand=10)
-    await stock(domain, free_sku, on_hand=10)
-    async with holder(domain, held_sku) as (_conn, pid):
-        waiting = asyncio.create_task(domain.reservations.reserve(_order("w", (held_sku, 1))))
-        free = asyncio.create_task(domain.reservations.reserve(_order("f", (free_sku, 1))))
-        await someone_waits_for(domain, pid)
-        assert [r.sku for r in await asyncio.wait_for(free, 30)] == [free_sku]
-        assert not waiting.done()
-    assert [r.sku for r in await waiting] == [held_sku]
