@@ -9,6 +9,7 @@ batch work that the first started runs, so they form one batch.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 
 import pytest
@@ -22,9 +23,12 @@ from domains.inventory.errors import (
 )
 from domains.inventory.model import Reservation, StockLevel
 from domains.inventory.service import ReservationRequest
+from tests.conftest import EngineFactory
 from tests.integration.inventory.conftest import (
     counted_statements,
     new_sku,
+    open_domain,
+    seed_locations,
     stock,
 )
 
@@ -184,3 +188,44 @@ async def test_reserving_together_decides_each_order_as_one_after_the_other(
     assert repeat is None
     assert isinstance(short, InsufficientStock)
     assert (await _level(domain, sku)).reserved == 3
+
+
+async def test_batches_on_two_engines_sell_each_unit_once_and_every_order_whole(
+    make_engine: EngineFactory,
+) -> None:
+    """Two processes' batches (one per engine, as two replicas) meet on the same stock
+    rows: 60 orders of one to three lines over three scarce SKUs, each line 1 to 3 units.
+    Every order is reserved whole or refused whole, and no SKU is sold beyond its stock."""
+    first = await open_domain(await make_engine())
+    second = await open_domain(await make_engine())
+    await seed_locations(first)
+    skus = [new_sku() for _ in range(3)]
+    for sku in skus:
+        await stock(first, sku, on_hand=20)
+    rng = random.Random(16)
+    orders = [
+        _order(f"o{n}", *((sku, rng.randint(1, 3)) for sku in rng.sample(skus, rng.randint(1, 3))))
+        for n in range(60)
+    ]
+
+    answers = await asyncio.gather(
+        *((first, second)[n % 2].reservations.reserve(order) for n, order in enumerate(orders)),
+        return_exceptions=True,
+    )
+
+    for order, answer in zip(orders, answers, strict=True):
+        if isinstance(answer, BaseException):
+            assert isinstance(answer, InsufficientStock), repr(answer)
+        else:
+            assert [(r.sku, r.quantity) for r in answer] == [(r.sku, r.quantity) for r in order]
+    for sku in skus:
+        held = sum(
+            r.quantity
+            for answer in answers
+            if not isinstance(answer, BaseException)
+            for r in answer
+            if r.sku == sku
+        )
+        level = await _level(first, sku)
+        assert level.reserved == held <= 20
+    assert any(isinstance(answer, InsufficientStock) for answer in answers), "stock ran short"
