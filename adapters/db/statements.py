@@ -46,8 +46,11 @@ def count_statements(engine: AsyncEngine, domain: str) -> None:
     rolled_back = TRANSACTIONS.labels(domain=domain, outcome="rolled_back")
 
     @event.listens_for(sync_engine, "before_cursor_execute")
-    def _statement(*_: Any) -> None:
-        statements.inc()
+    def _statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # SQLite's BEGIN IMMEDIATE (``engine._serialise_sqlite_writers``) goes through the
+        # cursor; PostgreSQL's BEGIN does not. Neither is a statement here.
+        if not statement.startswith("BEGIN"):
+            statements.inc()
 
     @event.listens_for(sync_engine, "commit")
     def _commit(connection: Connection) -> None:
