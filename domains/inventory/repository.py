@@ -130,29 +130,29 @@ _reserved = (
 _of_skus = t.stock.c.sku.in_(bindparam("skus", expanding=True))
 _lc, _policy = t.location_channels, t.channel_policies
 
-_LEVELS = select(t.stock, _reserved).where(_of_skus).order_by(t.stock.c.sku, t.stock.c.location_id)
+_stock_levels = select(t.stock, _reserved).where(_of_skus)
+_LEVELS = _stock_levels.order_by(t.stock.c.sku, t.stock.c.location_id)
+# The stock rows with their reservations summed, before a join that repeats a row for
+# each channel its location serves. As a subquery, the planner merged it into the join
+# and summed a row's reservations once per channel; a materialised CTE is evaluated
+# once.
+_levels = _stock_levels.cte("levels").prefix_with("MATERIALIZED")
 _AVAILABILITY = (
     select(
-        t.stock,
-        _reserved,
+        _levels,
         _lc.c.channel,
         _lc.c.share_percent,
         _lc.c.cap,
         _policy.c.counts_incoming,
     )
     .select_from(
-        t.stock.join(_lc, _lc.c.location_id == t.stock.c.location_id).outerjoin(
+        _levels.join(_lc, _lc.c.location_id == _levels.c.location_id).outerjoin(
             _policy, _policy.c.channel == _lc.c.channel
         )
     )
-    .where(_of_skus, _lc.c.channel.in_(bindparam("channels", expanding=True)))
-    .order_by(t.stock.c.sku, _lc.c.channel, t.stock.c.location_id)
+    .where(_lc.c.channel.in_(bindparam("channels", expanding=True)))
+    .order_by(_levels.c.sku, _lc.c.channel, _levels.c.location_id)
 )
-# The stock rows with their reservations summed, before the join that repeats a row for
-# each channel its location serves. As a subquery, the planner merged it into the join
-# and summed a row's reservations once per channel; a materialised CTE is evaluated
-# once.
-_levels = select(t.stock, _reserved).where(_of_skus).cte("levels").prefix_with("MATERIALIZED")
 _PICTURE = (
     select(
         _levels,
