@@ -39,8 +39,10 @@ def two_lines() -> list[NewLine]:
     ]
 
 
-async def make_order(domain: OrdersDomain, **overrides: Any) -> Order:
-    values: dict[str, Any] = {
+def creation(**overrides: Any) -> dict[str, Any]:
+    """What ``service.create_order`` takes for a web order of ``two_lines`` from DC-NORTH,
+    under a new key unless ``overrides`` name one."""
+    return {
         "idempotency_key": f"key-{uuid.uuid4()}",
         "channel": "web",
         "fulfilment_type": "SHIP_FROM_DC",
@@ -51,7 +53,10 @@ async def make_order(domain: OrdersDomain, **overrides: Any) -> Order:
         "correlation_id": "corr-create",
         **overrides,
     }
-    created = await service.create_order(domain.uow(), **values)
+
+
+async def make_order(domain: OrdersDomain, **overrides: Any) -> Order:
+    created = await service.create_order(domain.uow(), **creation(**overrides))
     return created.order
 
 

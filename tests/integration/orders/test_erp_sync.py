@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from domains.orders import commands, erp_postings, service
 from domains.orders.bootstrap import OrdersDomain
@@ -16,7 +15,7 @@ from erp.posting import queue
 from erp.simulator import Faults, SimulatedErp
 from kernel.clock import SettableClock
 from tests.conftest import EngineFactory
-from tests.integration.orders.conftest import Subgraph, make_order, two_lines
+from tests.integration.orders.conftest import Subgraph, creation, make_order
 from tests.integration.orders.erp_support import FAST, drain, fast_worker, postings
 
 KNOWN = [Item("ST-0001-01", "Tee", 10), Item("ST-0002-01", "Cap", 5)]
@@ -32,21 +31,11 @@ async def test_created_order_owes_the_erp_its_sale_from_the_same_transaction(
     assert sale.reference == order.number
     assert sale.status is PostingStatus.PENDING
     assert sale.correlation_id == "corr-create"
-    again = await service.create_order(domain.uow(), **_same_key(order.idempotency_key))
+    again = await service.create_order(
+        domain.uow(), **creation(idempotency_key=order.idempotency_key)
+    )
     assert not again.created  # an idempotent repeat owes the ERP nothing more
     assert len(await postings(domain.engine, order.id)) == 1
-
-
-def _same_key(key: str) -> dict[str, Any]:
-    return {
-        "idempotency_key": key,
-        "channel": "web",
-        "fulfilment_type": "SHIP_FROM_DC",
-        "location_id": "DC-NORTH",
-        "customer_reference": "cust-1",
-        "currency": "EUR",
-        "lines": two_lines(),
-    }
 
 
 async def test_worker_posts_the_sale_once_and_erp_sync_shows_it(subgraph: Subgraph) -> None:

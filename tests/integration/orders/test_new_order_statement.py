@@ -21,6 +21,7 @@ from domains.orders.creation import new_order
 from domains.orders.model import Fulfilment, FulfilmentType, Order
 from kernel.event_types import OrderCreated
 from kernel.events import Event
+from tests.integration.orders import conftest
 from tests.integration.orders.conftest import runtime, two_lines
 
 pytestmark = pytest.mark.postgres
@@ -41,17 +42,7 @@ async def domain(engine: AsyncEngine) -> AsyncIterator[OrdersDomain]:
 
 
 def creation(key: str) -> dict[str, Any]:
-    return {
-        "idempotency_key": key,
-        "channel": "web",
-        "fulfilment_type": "SHIP_FROM_DC",
-        "location_id": "DC-NORTH",
-        "customer_reference": "cust-1",
-        "currency": "EUR",
-        "lines": two_lines(),
-        "correlation_id": "corr-create",
-        "order_id": str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
-    }
+    return conftest.creation(idempotency_key=key, order_id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)))
 
 
 async def rows_of(engine: AsyncEngine, order_id: str) -> dict[str, int]:
